@@ -1,0 +1,73 @@
+// The broker's configuration model: what a YAML or INI file describes once it
+// has been parsed and validated. Both file formats produce exactly this.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace shmq::config {
+
+// What a producer meets when a queue is full.
+enum class OverflowPolicy : std::uint8_t {
+    block,       // wait until a consumer frees a slot (or the send times out)
+    reject,      // fail at once with Status::queue_full
+    drop_oldest  // discard the oldest unconsumed message to make room
+};
+
+// When a message counts as delivered.
+enum class DeliveryMode : std::uint8_t {
+    at_most_once,  // receive removes the message
+    at_least_once  // receive hands out a delivery that must be acknowledged
+};
+
+const char* to_string(OverflowPolicy policy);
+const char* to_string(DeliveryMode mode);
+
+struct QueueConfig {
+    std::string name;
+    std::uint32_t capacity = 1024;           // messages
+    std::uint32_t max_message_size = 4096;   // bytes
+    OverflowPolicy overflow = OverflowPolicy::block;
+    DeliveryMode delivery = DeliveryMode::at_most_once;
+    std::uint32_t max_deliveries = 5;        // at_least_once only
+    std::uint32_t ack_timeout_ms = 30000;    // at_least_once only
+    std::string dead_letter;                 // queue name; empty: drop after max_deliveries
+};
+
+struct BrokerConfig {
+    std::string name = "shmq";               // the shared-memory segment's name
+    std::uint32_t permissions = 0660;        // mode bits of the segment
+    std::string group;                       // empty: the broker's own group
+    std::uint32_t max_clients = 64;          // attached processes at once
+    std::uint32_t liveness_interval_ms = 100;  // how often the broker checks clients
+    std::vector<QueueConfig> queues;
+};
+
+// Every problem found in a configuration; what() names the file, the line
+// where the format gives one, and the key.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class Format { automatic, yaml, ini };
+
+// Parse and validate. Throw ConfigError listing every problem found.
+BrokerConfig load_file(const std::string& path, Format format = Format::automatic);
+BrokerConfig parse_yaml(const std::string& text, const std::string& source_name);
+BrokerConfig parse_ini(const std::string& text, const std::string& source_name);
+
+// The limits validation enforces, exposed so that tools and tests agree.
+namespace limits {
+inline constexpr std::size_t max_name_length = 64;
+inline constexpr std::uint32_t max_capacity = 1u << 24;
+inline constexpr std::uint32_t max_message_size = 64u << 20;
+inline constexpr std::uint64_t max_total_payload_bytes = 16ull << 30;
+inline constexpr std::uint32_t max_queues = 4096;
+inline constexpr std::uint32_t max_clients = 4096;
+}  // namespace limits
+
+}  // namespace shmq::config
