@@ -46,6 +46,13 @@ struct BrokerConfig {
     std::vector<QueueConfig> queues;
 };
 
+// Field-by-field equality: both file formats must yield equal configurations,
+// and a reload can tell whether anything changed.
+bool operator==(const QueueConfig& a, const QueueConfig& b);
+bool operator!=(const QueueConfig& a, const QueueConfig& b);
+bool operator==(const BrokerConfig& a, const BrokerConfig& b);
+bool operator!=(const BrokerConfig& a, const BrokerConfig& b);
+
 // Every problem found in a configuration; what() names the file, the line
 // where the format gives one, and the key.
 class ConfigError : public std::runtime_error {

@@ -1,0 +1,124 @@
+// The public entry points that do not belong to one format: enum spellings,
+// and reading a file and choosing its loader.
+#include "config/broker_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace shmq::config {
+
+const char* to_string(OverflowPolicy policy) {
+    switch (policy) {
+    case OverflowPolicy::block:
+        return "block";
+    case OverflowPolicy::reject:
+        return "reject";
+    case OverflowPolicy::drop_oldest:
+        return "drop_oldest";
+    }
+    return "unknown";
+}
+
+const char* to_string(DeliveryMode mode) {
+    switch (mode) {
+    case DeliveryMode::at_most_once:
+        return "at_most_once";
+    case DeliveryMode::at_least_once:
+        return "at_least_once";
+    }
+    return "unknown";
+}
+
+bool operator==(const QueueConfig& a, const QueueConfig& b) {
+    const auto fields = [](const QueueConfig& q) {
+        return std::tie(q.name, q.capacity, q.max_message_size, q.overflow, q.delivery,
+                        q.max_deliveries, q.ack_timeout_ms, q.dead_letter);
+    };
+    return fields(a) == fields(b);
+}
+
+bool operator!=(const QueueConfig& a, const QueueConfig& b) { return !(a == b); }
+
+bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
+    const auto fields = [](const BrokerConfig& c) {
+        return std::tie(c.name, c.permissions, c.group, c.max_clients, c.liveness_interval_ms,
+                        c.queues);
+    };
+    return fields(a) == fields(b);
+}
+
+bool operator!=(const BrokerConfig& a, const BrokerConfig& b) { return !(a == b); }
+
+namespace {
+
+// POSIX calls rather than iostreams because the error must carry errno's
+// text, which iostreams do not reliably preserve.
+std::string read_file(const std::string& path) {
+    const auto fail = [&path] {
+        return ConfigError(path + ": cannot read: " + std::strerror(errno));
+    };
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        throw fail();
+    }
+    std::string text;
+    char buffer[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n == 0) {
+            break;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            const ConfigError error = fail();
+            ::close(fd);
+            throw error;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+std::string lowercase_extension(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    const auto dot = path.find_last_of('.');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) {
+        return {};
+    }
+    std::string extension = path.substr(dot + 1);
+    std::transform(extension.begin(), extension.end(), extension.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return extension;
+}
+
+Format format_from_extension(const std::string& path) {
+    const std::string extension = lowercase_extension(path);
+    if (extension == "yaml" || extension == "yml") {
+        return Format::yaml;
+    }
+    if (extension == "ini") {
+        return Format::ini;
+    }
+    throw ConfigError(path +
+                      ": cannot tell the format from the file name (expected .yaml, .yml or "
+                      ".ini); pass --format yaml or --format ini");
+}
+
+}  // namespace
+
+BrokerConfig load_file(const std::string& path, Format format) {
+    // The format comes from the name alone, so it is settled before any I/O.
+    const Format chosen = format == Format::automatic ? format_from_extension(path) : format;
+    const std::string text = read_file(path);
+    return chosen == Format::yaml ? parse_yaml(text, path) : parse_ini(text, path);
+}
+
+}  // namespace shmq::config

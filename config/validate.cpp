@@ -1,0 +1,446 @@
+// Conversion and validation shared by the YAML and INI loaders.
+#include "config/validate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+namespace shmq::config::detail {
+
+Diagnostics::Diagnostics(std::string source_name) : source_name_(std::move(source_name)) {}
+
+void Diagnostics::error(std::optional<int> line, std::string key, std::string message) {
+    errors_.push_back({line, std::move(key), std::move(message)});
+}
+
+void Diagnostics::throw_if_any() const {
+    if (errors_.empty()) {
+        return;
+    }
+    // Problems are found in several passes (syntax, values, cross-queue
+    // checks); ordering by line reads like the file itself.
+    std::vector<Entry> sorted = errors_;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+        return a.line.value_or(0) < b.line.value_or(0);
+    });
+    std::ostringstream out;
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const Entry& e = sorted[i];
+        if (i != 0) {
+            out << '\n';
+        }
+        out << source_name_;
+        if (e.line) {
+            out << ':' << *e.line;
+        }
+        out << ": ";
+        if (!e.key.empty()) {
+            out << "key '" << e.key << "': ";
+        }
+        out << e.message;
+    }
+    throw ConfigError(out.str());
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Scalar conversions. Each returns nothing and reports when the text is bad,
+// so that one bad value never hides the others.
+
+// Digits only: a sign, a fraction or an exponent is never a valid count, and
+// refusing them here keeps "-1" from wrapping round to a huge unsigned value.
+// Saturates instead of overflowing so that the caller reports "out of range".
+std::optional<std::uint64_t> parse_digits(std::string_view text, unsigned base) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c >= static_cast<char>('0' + base)) {
+            return std::nullopt;
+        }
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / base) {
+            return std::numeric_limits<std::uint64_t>::max();
+        }
+        value = value * base + digit;
+    }
+    return value;
+}
+
+std::optional<std::uint32_t> check_range(const RawEntry& entry, std::uint64_t value,
+                                         std::uint64_t low, std::uint64_t high,
+                                         Diagnostics& diagnostics) {
+    if (value < low || value > high) {
+        diagnostics.error(entry.line, entry.key,
+                          "must be between " + std::to_string(low) + " and " +
+                              std::to_string(high) + ", got " + entry.value);
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(value);
+}
+
+std::optional<std::uint32_t> to_integer(const RawEntry& entry, std::uint64_t low,
+                                        std::uint64_t high, Diagnostics& diagnostics) {
+    const auto value = parse_digits(entry.value, 10);
+    if (!value) {
+        diagnostics.error(entry.line, entry.key,
+                          "expected a non-negative integer, got '" + entry.value + "'");
+        return std::nullopt;
+    }
+    return check_range(entry, *value, low, high, diagnostics);
+}
+
+// A byte count, optionally with a binary unit: 4096, 4096B, 4KiB, 1 MiB.
+std::optional<std::uint32_t> to_byte_size(const RawEntry& entry, std::uint64_t low,
+                                          std::uint64_t high, Diagnostics& diagnostics) {
+    static const std::pair<std::string_view, unsigned> units[] = {
+        {"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+
+    const std::string_view text = entry.value;
+    const std::size_t digits_end = std::min(text.find_first_not_of("0123456789"), text.size());
+    std::string_view unit = text.substr(digits_end);
+    unit.remove_prefix(std::min(unit.find_first_not_of(' '), unit.size()));
+
+    const auto number = parse_digits(text.substr(0, digits_end), 10);
+    const auto* match = std::find_if(std::begin(units), std::end(units),
+                                     [&](const auto& u) { return u.first == unit; });
+    if (!number || match == std::end(units)) {
+        diagnostics.error(entry.line, entry.key,
+                          "expected a byte count such as 4096, 4KiB or 1MiB, got '" +
+                              entry.value + "'");
+        return std::nullopt;
+    }
+    const unsigned shift = match->second;
+    const std::uint64_t bytes = *number > (std::numeric_limits<std::uint64_t>::max() >> shift)
+                                    ? std::numeric_limits<std::uint64_t>::max()
+                                    : *number << shift;
+    return check_range(entry, bytes, low, high, diagnostics);
+}
+
+// The text is read as octal whether or not it has a leading 0, so that YAML's
+// unquoted 0660 and INI's 0660 mean the same mode bits.
+std::optional<std::uint32_t> to_permissions(const RawEntry& entry, Diagnostics& diagnostics) {
+    const auto value = parse_digits(entry.value, 8);
+    if (!value) {
+        diagnostics.error(entry.line, entry.key,
+                          "expected octal mode bits such as 0660, got '" + entry.value + "'");
+        return std::nullopt;
+    }
+    if (*value > 0777) {
+        diagnostics.error(entry.line, entry.key,
+                          "must be at most 0777 (only permission bits), got " + entry.value);
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(*value);
+}
+
+bool is_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+}
+
+// Names end up in shared-memory object names, hence the conservative
+// charset; "." and ".." would name directories there.
+std::optional<std::string> to_name(const RawEntry& entry, Diagnostics& diagnostics) {
+    const std::string& name = entry.value;
+    if (name.size() > limits::max_name_length) {
+        diagnostics.error(entry.line, entry.key,
+                          "'" + name + "' is longer than " +
+                              std::to_string(limits::max_name_length) + " characters");
+        return std::nullopt;
+    }
+    if (!std::all_of(name.begin(), name.end(), is_name_char)) {
+        diagnostics.error(entry.line, entry.key,
+                          "'" + name + "' may only contain letters, digits, '.', '_' and '-'");
+        return std::nullopt;
+    }
+    if (name == "." || name == "..") {
+        diagnostics.error(entry.line, entry.key, "'" + name + "' is reserved");
+        return std::nullopt;
+    }
+    return name;
+}
+
+// A group is looked up by name or number at startup; whitespace or control
+// characters can never match and usually mean a stray comment or quote.
+std::optional<std::string> to_group(const RawEntry& entry, Diagnostics& diagnostics) {
+    const auto bad = [](char c) {
+        return std::isspace(static_cast<unsigned char>(c)) != 0 ||
+               std::iscntrl(static_cast<unsigned char>(c)) != 0;
+    };
+    if (std::any_of(entry.value.begin(), entry.value.end(), bad)) {
+        diagnostics.error(entry.line, entry.key,
+                          "'" + entry.value + "' is not a valid group name or id");
+        return std::nullopt;
+    }
+    return entry.value;
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> to_enum(const RawEntry& entry, const Enum (&choices)[N],
+                            Diagnostics& diagnostics) {
+    for (Enum choice : choices) {
+        if (entry.value == to_string(choice)) {
+            return choice;
+        }
+    }
+    std::string expected;
+    for (std::size_t i = 0; i < N; ++i) {
+        expected += (i == 0 ? "" : i + 1 == N ? " or " : ", ");
+        expected += to_string(choices[i]);
+    }
+    diagnostics.error(entry.line, entry.key,
+                      "unknown value '" + entry.value + "'; expected " + expected);
+    return std::nullopt;
+}
+
+constexpr OverflowPolicy overflow_choices[] = {OverflowPolicy::block, OverflowPolicy::reject,
+                                               OverflowPolicy::drop_oldest};
+constexpr DeliveryMode delivery_choices[] = {DeliveryMode::at_most_once,
+                                             DeliveryMode::at_least_once};
+
+template <typename T>
+void assign(T& target, std::optional<T> value) {
+    if (value) {
+        target = std::move(*value);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The keys each section accepts, and how each is converted.
+
+template <typename Target>
+struct Field {
+    std::string_view key;
+    void (*apply)(const RawEntry&, Target&, Diagnostics&);
+};
+
+const Field<BrokerConfig> broker_fields[] = {
+    {"name",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.name, to_name(e, d)); }},
+    {"permissions",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
+         assign(b.permissions, to_permissions(e, d));
+     }},
+    {"group",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.group, to_group(e, d)); }},
+    {"max_clients",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
+         assign(b.max_clients, to_integer(e, 1, limits::max_clients, d));
+     }},
+    {"liveness_interval_ms",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
+         assign(b.liveness_interval_ms, to_integer(e, 10, 1000, d));
+     }},
+};
+
+const Field<QueueConfig> queue_fields[] = {
+    {"name",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) { assign(q.name, to_name(e, d)); }},
+    {"capacity",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.capacity, to_integer(e, 1, limits::max_capacity, d));
+     }},
+    {"max_message_size",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.max_message_size, to_byte_size(e, 1, limits::max_message_size, d));
+     }},
+    {"overflow",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.overflow, to_enum(e, overflow_choices, d));
+     }},
+    {"delivery",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.delivery, to_enum(e, delivery_choices, d));
+     }},
+    {"max_deliveries",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.max_deliveries, to_integer(e, 1, 1000, d));
+     }},
+    {"ack_timeout_ms",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.ack_timeout_ms, to_integer(e, 1, 86'400'000, d));
+     }},
+    {"dead_letter",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.dead_letter, to_name(e, d));
+     }},
+};
+
+template <typename Target, std::size_t N>
+std::string key_list(const Field<Target> (&fields)[N]) {
+    std::string list;
+    for (const auto& field : fields) {
+        list += (list.empty() ? "" : ", ");
+        list += field.key;
+    }
+    return list;
+}
+
+template <typename Target, std::size_t N>
+void apply_section(const RawSection& section, const Field<Target> (&fields)[N], Target& target,
+                   Diagnostics& diagnostics) {
+    std::map<std::string, int> first_line;
+    for (const RawEntry& entry : section.entries) {
+        const auto [previous, inserted] = first_line.emplace(entry.key, entry.line);
+        if (!inserted) {
+            diagnostics.error(entry.line, entry.key,
+                              "duplicate key (first set on line " +
+                                  std::to_string(previous->second) + ")");
+            continue;
+        }
+        const auto* field = std::find_if(std::begin(fields), std::end(fields),
+                                         [&](const auto& f) { return f.key == entry.key; });
+        if (field == std::end(fields)) {
+            diagnostics.error(entry.line, entry.key,
+                              "unknown key; expected one of: " + key_list(fields));
+            continue;
+        }
+        // An empty value is rejected rather than read as "default": it is
+        // more often a half-edited line than an intention.
+        if (entry.value.empty()) {
+            diagnostics.error(entry.line, entry.key,
+                              "has no value; omit the key to use the default");
+            continue;
+        }
+        field->apply(entry, target, diagnostics);
+    }
+}
+
+// Where to point a message about a key: the key's own line, or the start of
+// the section when the key was left out.
+int line_of(const RawSection& section, std::string_view key) {
+    for (const RawEntry& entry : section.entries) {
+        if (entry.key == key) {
+            return entry.line;
+        }
+    }
+    return section.line;
+}
+
+bool has_key(const RawSection& section, std::string_view key) {
+    return std::any_of(section.entries.begin(), section.entries.end(),
+                       [&](const RawEntry& e) { return e.key == key; });
+}
+
+QueueConfig build_queue(const RawSection& section, Diagnostics& diagnostics) {
+    QueueConfig queue;
+    apply_section(section, queue_fields, queue, diagnostics);
+    if (!has_key(section, "name")) {
+        diagnostics.error(section.line, "name", "missing; every queue needs a name");
+    }
+    if (!queue.dead_letter.empty()) {
+        const int line = line_of(section, "dead_letter");
+        if (queue.delivery != DeliveryMode::at_least_once) {
+            diagnostics.error(line, "dead_letter",
+                              "only applies with delivery: at_least_once; this queue is " +
+                                  std::string(to_string(queue.delivery)));
+        } else if (queue.dead_letter == queue.name) {
+            diagnostics.error(line, "dead_letter", "a queue cannot be its own dead-letter queue");
+        }
+    }
+    return queue;
+}
+
+// ---------------------------------------------------------------------------
+// Checks across queues.
+
+void check_unique_names(const std::vector<QueueConfig>& queues,
+                        const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
+    std::map<std::string, int> first_line;
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+        if (queues[i].name.empty()) {
+            continue;  // already reported as missing or invalid
+        }
+        const int line = line_of(sections[i], "name");
+        const auto [previous, inserted] = first_line.emplace(queues[i].name, line);
+        if (!inserted) {
+            diagnostics.error(line, "name",
+                              "duplicate queue name '" + queues[i].name +
+                                  "' (first defined on line " +
+                                  std::to_string(previous->second) + ")");
+        }
+    }
+}
+
+const QueueConfig* find_queue(const std::vector<QueueConfig>& queues, const std::string& name) {
+    const auto it = std::find_if(queues.begin(), queues.end(),
+                                 [&](const QueueConfig& q) { return q.name == name; });
+    return it == queues.end() ? nullptr : &*it;
+}
+
+// The target must exist, and must be able to hold every message the source
+// can hold, or dead-lettering would fail exactly when it is needed.
+void check_dead_letters(const std::vector<QueueConfig>& queues,
+                        const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+        const QueueConfig& queue = queues[i];
+        // Those that fail build_queue()'s checks are reported once, there.
+        if (queue.dead_letter.empty() || queue.dead_letter == queue.name ||
+            queue.delivery != DeliveryMode::at_least_once) {
+            continue;
+        }
+        const int line = line_of(sections[i], "dead_letter");
+        const QueueConfig* target = find_queue(queues, queue.dead_letter);
+        if (target == nullptr) {
+            diagnostics.error(line, "dead_letter",
+                              "no queue named '" + queue.dead_letter + "' is configured");
+        } else if (target->max_message_size < queue.max_message_size) {
+            diagnostics.error(line, "dead_letter",
+                              "queue '" + target->name + "' takes messages of at most " +
+                                  std::to_string(target->max_message_size) +
+                                  " bytes, smaller than this queue's " +
+                                  std::to_string(queue.max_message_size));
+        }
+    }
+}
+
+// Every queue's slots are allocated up front in one segment, so the sum of
+// capacity * max_message_size is the memory the broker will map.
+void check_total_payload(const std::vector<QueueConfig>& queues,
+                         const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+        total += std::uint64_t{queues[i].capacity} * queues[i].max_message_size;
+        if (total > limits::max_total_payload_bytes) {
+            diagnostics.error(line_of(sections[i], "capacity"), "capacity",
+                              "queue '" + queues[i].name +
+                                  "' brings the total payload (sum of capacity * "
+                                  "max_message_size over all queues) to " +
+                                  std::to_string(total) + " bytes, over the limit of " +
+                                  std::to_string(limits::max_total_payload_bytes));
+            return;
+        }
+    }
+}
+
+void check_queue_count(const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
+    if (sections.size() > limits::max_queues) {
+        diagnostics.error(sections[limits::max_queues].line, "",
+                          std::to_string(sections.size()) + " queues configured, at most " +
+                              std::to_string(limits::max_queues) + " are allowed");
+    }
+}
+
+}  // namespace
+
+BrokerConfig build_config(const RawConfig& raw, Diagnostics& diagnostics) {
+    BrokerConfig config;
+    apply_section(raw.broker, broker_fields, config, diagnostics);
+    for (const RawSection& section : raw.queues) {
+        config.queues.push_back(build_queue(section, diagnostics));
+    }
+    check_queue_count(raw.queues, diagnostics);
+    check_unique_names(config.queues, raw.queues, diagnostics);
+    check_dead_letters(config.queues, raw.queues, diagnostics);
+    check_total_payload(config.queues, raw.queues, diagnostics);
+    return config;
+}
+
+}  // namespace shmq::config::detail

@@ -1,0 +1,174 @@
+// YAML front end: a top-level mapping with an optional `broker:` mapping and
+// a `queues:` list of mappings. Only the structure is checked here; values
+// are handed on as text to build_config(), shared with the INI loader.
+#include "config/broker_config.hpp"
+#include "config/validate.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+
+namespace shmq::config {
+
+namespace {
+
+using detail::Diagnostics;
+using detail::RawConfig;
+using detail::RawSection;
+
+// yaml-cpp counts lines from 0; editors and the error format count from 1.
+int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
+
+std::string kind_of(const YAML::Node& node) {
+    switch (node.Type()) {
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Null:
+        return "nothing";
+    default:
+        return "a single value";
+    }
+}
+
+// Keys are compared as text; a list or mapping used as a key is never one we
+// know, and has no text to name it by.
+std::optional<std::string> key_text(const YAML::Node& key, Diagnostics& diagnostics) {
+    if (!key.IsScalar()) {
+        diagnostics.error(line_of(key), "", "keys must be plain names, got " + kind_of(key));
+        return std::nullopt;
+    }
+    return key.Scalar();
+}
+
+// The broker mapping or one queue's mapping. Every value must be a single
+// scalar: `capacity: [1]` is a type error, whatever the list holds. Values
+// keep their text exactly as written so that 0660 stays "0660" (octal) rather
+// than being read as a YAML integer. An empty value (null) becomes "", which
+// build_config() reports.
+RawSection read_section(const YAML::Node& mapping, Diagnostics& diagnostics) {
+    RawSection section;
+    section.line = line_of(mapping);
+    for (const auto& pair : mapping) {
+        const auto key = key_text(pair.first, diagnostics);
+        if (!key) {
+            continue;
+        }
+        const YAML::Node& value = pair.second;
+        if (value.IsMap() || value.IsSequence()) {
+            diagnostics.error(line_of(pair.first), *key,
+                              "expected a single value, got " + kind_of(value));
+            continue;
+        }
+        section.entries.push_back({*key, value.IsScalar() ? value.Scalar() : "",
+                                   line_of(pair.first)});
+    }
+    return section;
+}
+
+void read_broker(const YAML::Node& key, const YAML::Node& value, RawConfig& raw,
+                 Diagnostics& diagnostics) {
+    if (value.IsNull()) {
+        return;  // `broker:` with nothing under it: all defaults
+    }
+    if (!value.IsMap()) {
+        diagnostics.error(line_of(key), "broker",
+                          "expected a mapping of broker settings, got " + kind_of(value));
+        return;
+    }
+    raw.broker = read_section(value, diagnostics);
+}
+
+void read_queues(const YAML::Node& key, const YAML::Node& value, RawConfig& raw,
+                 Diagnostics& diagnostics) {
+    if (!value.IsNull() && !value.IsSequence()) {
+        diagnostics.error(line_of(key), "queues",
+                          "expected a list of queues, got " + kind_of(value));
+        return;
+    }
+    if (value.IsNull() || value.size() == 0) {
+        diagnostics.error(line_of(key), "queues", "no queues configured; at least one is required");
+        return;
+    }
+    for (const YAML::Node& item : value) {
+        if (!item.IsMap()) {
+            diagnostics.error(line_of(item), "queues",
+                              "each queue must be a mapping of its settings, got " +
+                                  kind_of(item));
+            continue;
+        }
+        raw.queues.push_back(read_section(item, diagnostics));
+    }
+}
+
+RawConfig read_root(const YAML::Node& root, Diagnostics& diagnostics) {
+    RawConfig raw;
+    if (!root.IsNull() && !root.IsMap()) {
+        diagnostics.error(line_of(root), "",
+                          "expected a mapping with the keys 'broker' and 'queues', got " +
+                              kind_of(root));
+        return raw;
+    }
+    std::map<std::string, int> first_line;
+    for (const auto& pair : root) {
+        const auto key = key_text(pair.first, diagnostics);
+        if (!key) {
+            continue;
+        }
+        const int line = line_of(pair.first);
+        const auto [previous, inserted] = first_line.emplace(*key, line);
+        if (!inserted) {
+            diagnostics.error(line, *key,
+                              "duplicate key (first set on line " +
+                                  std::to_string(previous->second) + ")");
+        } else if (*key == "broker") {
+            read_broker(pair.first, pair.second, raw, diagnostics);
+        } else if (*key == "queues") {
+            read_queues(pair.first, pair.second, raw, diagnostics);
+        } else {
+            diagnostics.error(line, *key, "unknown key; expected broker or queues");
+        }
+    }
+    if (first_line.count("queues") == 0) {
+        diagnostics.error(std::nullopt, "queues", "missing; at least one queue is required");
+    }
+    return raw;
+}
+
+// Nothing when the text is not YAML at all: a syntax error leaves nothing
+// trustworthy to check further, so it is reported alone. Only one document
+// is read, and a second one is refused rather than silently ignored.
+std::optional<YAML::Node> load_document(const std::string& text, Diagnostics& diagnostics) {
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(text);
+    } catch (const YAML::Exception& e) {
+        const std::optional<int> line =
+            e.mark.is_null() ? std::nullopt : std::optional<int>(e.mark.line + 1);
+        diagnostics.error(line, "", "YAML syntax error: " + e.msg);
+        return std::nullopt;
+    }
+    if (documents.size() > 1) {
+        diagnostics.error(line_of(documents[1]), "",
+                          "a second YAML document ('---'); put the whole configuration in one");
+    }
+    // An empty file has no document at all; it reads as an empty mapping,
+    // which then lacks its queues.
+    return documents.empty() ? YAML::Node() : documents.front();
+}
+
+}  // namespace
+
+BrokerConfig parse_yaml(const std::string& text, const std::string& source_name) {
+    Diagnostics diagnostics(source_name);
+    BrokerConfig config;
+    if (const auto document = load_document(text, diagnostics)) {
+        config = detail::build_config(read_root(*document, diagnostics), diagnostics);
+    }
+    diagnostics.throw_if_any();
+    return config;
+}
+
+}  // namespace shmq::config
