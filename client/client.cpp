@@ -1,0 +1,169 @@
+#include "shmq/client.hpp"
+
+#include <boost/interprocess/exceptions.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "client_impl.hpp"
+#include "common/client_registry.hpp"
+#include "common/monotonic_clock.hpp"
+#include "common/process_identity.hpp"
+
+namespace shmq {
+
+namespace bip = boost::interprocess;
+
+std::string default_broker_name() {
+    const char* from_environment = std::getenv("SHMQ_BROKER");
+    return from_environment != nullptr && *from_environment != '\0' ? from_environment : "shmq";
+}
+
+namespace {
+
+std::string own_program_name() {
+    std::ifstream comm("/proc/self/comm");
+    std::string name;
+    std::getline(comm, name);
+    return name;
+}
+
+Status fail(std::string* error, Status status, const std::string& message) {
+    if (error != nullptr) *error = message;
+    return status;
+}
+
+Status status_of_open_error(const bip::interprocess_exception& failure) {
+    switch (failure.get_error_code()) {
+    case bip::not_found_error: return Status::broker_not_found;
+    case bip::security_error: return Status::permission_denied;
+    default: return Status::version_mismatch;  // it exists but is not a segment we can read
+    }
+}
+
+}  // namespace
+
+Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& client, std::string* error) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    impl->broker_name = options.broker.empty() ? default_broker_name() : options.broker;
+    const std::string segment_label = "broker segment '" + impl->broker_name + "'";
+    try {
+        impl->segment = std::make_unique<bip::managed_shared_memory>(bip::open_only, impl->broker_name.c_str());
+    } catch (const bip::interprocess_exception& failure) {
+        const Status status = status_of_open_error(failure);
+        return fail(error, status, segment_label + ": " + describe(status) + " (" + failure.what() + ")");
+    }
+    // find_no_lock: the broker never changes the named-object index after the
+    // segment is ready, and a client killed inside a locked find would leave
+    // the segment manager's (non-robust) mutex held for every later attach.
+    auto* root = impl->segment->find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
+    std::string why;
+    auto* base = static_cast<std::byte*>(impl->segment->get_address());
+    const Status valid = SegmentView::validate(base, impl->segment->get_size(), root, impl->view, why);
+    if (valid != Status::ok) return fail(error, valid, segment_label + ": " + why);
+    if (impl->view.broker_stopping()) {
+        return fail(error, Status::broker_stopped, segment_label + ": " + describe(Status::broker_stopped));
+    }
+    const std::string program = options.program.empty() ? own_program_name() : options.program;
+    const Status claimed = claim_client_record(impl->view, program, impl->stamp);
+    if (claimed != Status::ok) return fail(error, claimed, segment_label + ": " + describe(claimed));
+    client.reset(new Client(std::move(impl)));
+    return Status::ok;
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Client::~Client() { release_client_record(impl_->view, impl_->stamp); }
+
+const std::string& Client::broker_name() const { return impl_->broker_name; }
+
+Status Client::open_queue(std::string_view name, Queue& queue) {
+    const auto index = impl_->view.find_queue(name);
+    if (index == layout::no_queue) return Status::queue_not_found;
+    queue = Queue(this, index);
+    return Status::ok;
+}
+
+std::vector<std::string> Client::queue_names() const {
+    std::vector<std::string> names;
+    for (std::uint32_t index = 0; index < impl_->view.queue_count(); ++index) {
+        if (impl_->view.queue_usable(index)) names.push_back(impl_->view.queue_name(index));
+    }
+    return names;
+}
+
+namespace {
+
+const char* overflow_name(std::uint8_t overflow) {
+    static const char* const names[] = {"block", "reject", "drop_oldest"};
+    return overflow < 3 ? names[overflow] : "unknown";
+}
+
+const char* delivery_name(std::uint8_t delivery) {
+    static const char* const names[] = {"at_most_once", "at_least_once"};
+    return delivery < 2 ? names[delivery] : "unknown";
+}
+
+QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
+    QueueStats stats;
+    const auto& ring = view.ring(index);
+    const auto& geometry = ring.geometry();
+    auto& control = ring.control();
+    stats.name = view.queue_name(index);
+    stats.capacity = geometry.capacity;
+    stats.max_message_size = geometry.max_message_size;
+    stats.overflow = overflow_name(geometry.overflow);
+    stats.delivery = delivery_name(geometry.delivery);
+    stats.quarantined = control.quarantined.load(std::memory_order_relaxed) != 0;
+    const auto head = control.head.load(std::memory_order_acquire);
+    const auto tail = control.tail.load(std::memory_order_acquire);
+    stats.depth = tail > head ? tail - head : 0;
+    stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
+    stats.dropped = control.dropped.load(std::memory_order_relaxed);
+    stats.enqueued = tail - stats.abandoned;
+    stats.dequeued = head > stats.abandoned + stats.dropped ? head - stats.abandoned - stats.dropped : 0;
+    stats.rejected = control.rejected.load(std::memory_order_relaxed);
+    stats.lost_in_read = control.lost_in_read.load(std::memory_order_relaxed);
+    stats.redelivered = control.redelivered.load(std::memory_order_relaxed);
+    stats.dead_lettered = control.dead_lettered.load(std::memory_order_relaxed);
+    for (std::uint32_t client = 0; client < view.client_capacity(); ++client) {
+        const auto word = view.client(client).word.load(std::memory_order_acquire);
+        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
+        const auto role = view.role(client, index).load(std::memory_order_relaxed);
+        if (role & layout::role_producer) ++stats.producers;
+        if (role & layout::role_consumer) ++stats.consumers;
+    }
+    return stats;
+}
+
+}  // namespace
+
+BrokerStats Client::stats() const {
+    const auto& view = impl_->view;
+    BrokerStats stats;
+    stats.broker = impl_->broker_name;
+    stats.broker_pid = view.root().broker.pid;
+    stats.broker_alive = is_alive(view.root().broker);
+    stats.broker_epoch = view.root().broker_epoch.load(std::memory_order_relaxed);
+    stats.segment_size = view.root().segment_size;
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (view.queue_usable(index)) stats.queues.push_back(stats_of_queue(view, index));
+    }
+    const auto now = monotonic_now_ns();
+    for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
+        auto& record = view.client(index);
+        const auto word = record.word.load(std::memory_order_acquire);
+        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
+        ClientInfo info;
+        info.record = index;
+        info.pid = layout::ClientWord::pid(word);
+        info.program.assign(record.program, strnlen(record.program, sizeof record.program));
+        const auto attached = record.attached_at_ns.load(std::memory_order_relaxed);
+        info.attached_ms = now > attached ? (now - attached) / 1'000'000 : 0;
+        stats.clients.push_back(std::move(info));
+    }
+    return stats;
+}
+
+}  // namespace shmq

@@ -1,0 +1,159 @@
+// libshmq: attach to a running shmqd broker and move messages through its
+// shared-memory queues with no broker round trip on the data path.
+//
+//     std::unique_ptr<shmq::Client> client;
+//     if (shmq::Client::attach({}, client) != shmq::Status::ok) ...
+//     shmq::Queue orders;
+//     client->open_queue("orders", orders);
+//     orders.send("hello");
+//     std::string message;
+//     orders.receive(message, std::chrono::seconds(1));
+//
+// Calls never throw; each returns a shmq::Status (common/status.hpp). A Client
+// and its Queue handles may be used from any number of threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/queue_ring.hpp"
+#include "common/status.hpp"
+
+namespace shmq {
+
+using Timeout = std::chrono::nanoseconds;
+inline constexpr Timeout wait_forever = Timeout::max();
+inline constexpr Timeout no_wait = Timeout::zero();
+
+// How a call that has to wait does so.
+enum class WaitStrategy {
+    block,            // sleep at once (least CPU, ~20 µs wake-up on an idle core)
+    spin_then_block,  // poll for `spin` first, then sleep (the default)
+    busy_poll         // never sleep (lowest latency, burns a core)
+};
+
+struct AttachOptions {
+    std::string broker;  // segment name; empty: $SHMQ_BROKER, else "shmq"
+    WaitStrategy wait = WaitStrategy::spin_then_block;
+    std::chrono::microseconds spin{50};
+    std::string program;  // shown by `shmq stats`; empty: this process's name
+};
+
+struct QueueStats {
+    std::string name;
+    std::uint32_t capacity = 0;
+    std::uint32_t max_message_size = 0;
+    std::string overflow;
+    std::string delivery;
+    bool quarantined = false;
+    std::uint64_t depth = 0;      // messages waiting (including ones being written)
+    std::uint64_t enqueued = 0;   // slots claimed by producers, ever
+    std::uint64_t dequeued = 0;   // messages taken by consumers, ever
+    std::uint64_t rejected = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t abandoned = 0;  // writes cut short by a producer's death
+    std::uint64_t lost_in_read = 0;
+    std::uint64_t redelivered = 0;
+    std::uint64_t dead_lettered = 0;
+    std::uint32_t producers = 0;  // attached clients that sent to it
+    std::uint32_t consumers = 0;  // attached clients that received from it
+};
+
+struct ClientInfo {
+    std::uint32_t record = 0;
+    std::int32_t pid = 0;
+    std::string program;
+    std::uint64_t attached_ms = 0;  // how long ago it attached
+};
+
+struct BrokerStats {
+    std::string broker;
+    std::int32_t broker_pid = 0;
+    bool broker_alive = false;
+    std::uint32_t broker_epoch = 0;
+    std::uint64_t segment_size = 0;
+    std::vector<QueueStats> queues;
+    std::vector<ClientInfo> clients;
+};
+
+class Client;
+
+// A handle on one queue of an attached Client. Cheap to copy; valid while the
+// Client lives.
+class Queue {
+public:
+    Queue() = default;
+
+    bool is_open() const { return client_ != nullptr; }
+    const std::string& name() const;
+    std::uint32_t max_message_size() const;
+    std::uint32_t capacity() const;
+
+    // Blocks (per the queue's overflow policy) until there is room, the
+    // timeout passes, or the broker stops. no_wait makes it a try.
+    Status send(const void* data, std::size_t size, Timeout timeout = wait_forever);
+    Status send(std::string_view message, Timeout timeout = wait_forever) {
+        return send(message.data(), message.size(), timeout);
+    }
+    Status try_send(const void* data, std::size_t size) { return send(data, size, no_wait); }
+
+    // Copies the next message into `buffer`. On an at_least_once queue the
+    // message stays in flight until acknowledge(*delivery) (pass `delivery`);
+    // unacknowledged, it is redelivered after the queue's ack timeout.
+    Status receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout = wait_forever,
+                   std::uint64_t* delivery = nullptr);
+    Status try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t* delivery = nullptr) {
+        return receive(buffer, capacity, size, no_wait, delivery);
+    }
+    // Convenience: receives into `message`, sized to fit.
+    Status receive(std::string& message, Timeout timeout = wait_forever, std::uint64_t* delivery = nullptr);
+    Status acknowledge(std::uint64_t delivery);
+
+    // Sends all `count` messages in order, waiting for room as needed; `sent`
+    // says how many went before any failure.
+    Status send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent,
+                      Timeout timeout = wait_forever);
+    // Waits for at least one message, then takes up to `count` that are ready.
+    Status receive_batch(IncomingMessage* messages, std::size_t count, std::size_t& received,
+                         Timeout timeout = wait_forever);
+
+private:
+    friend class Client;
+    Queue(Client* client, std::uint32_t index) : client_(client), index_(index) {}
+    void note_role(std::uint8_t role);
+
+    Client* client_ = nullptr;
+    std::uint32_t index_ = 0;
+};
+
+class Client {
+public:
+    // Attaches to the broker's segment and takes a client record. On failure
+    // `error` (if given) says what went wrong and names the segment.
+    static Status attach(const AttachOptions& options, std::unique_ptr<Client>& client, std::string* error = nullptr);
+    ~Client();  // detaches: gives the client record back
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    const std::string& broker_name() const;
+    Status open_queue(std::string_view name, Queue& queue);
+    std::vector<std::string> queue_names() const;
+    BrokerStats stats() const;
+
+    struct Impl;
+
+private:
+    friend class Queue;
+    explicit Client(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// The broker name a client uses when none is given: $SHMQ_BROKER, else "shmq".
+std::string default_broker_name();
+
+}  // namespace shmq

@@ -1,0 +1,61 @@
+#include "common/client_registry.hpp"
+
+#include <cstring>
+#include <unistd.h>
+
+#include "common/monotonic_clock.hpp"
+#include "common/process_identity.hpp"
+
+namespace shmq {
+
+namespace {
+std::uint32_t next_generation(std::uint32_t generation) {
+    const std::uint32_t next = (generation + 1) & SlotWord::generation_mask;
+    return next == 0 ? 1 : next;  // 0 means "no owner" in slot words
+}
+}  // namespace
+
+Status claim_client_record(SegmentView& view, const std::string& program, OwnerStamp& stamp) {
+    const auto self = ProcessIdentity::self();
+    for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
+        auto& record = view.client(index);
+        auto word = record.word.load(std::memory_order_acquire);
+        if (layout::ClientWord::state(word) != layout::ClientState::free) continue;
+        const auto generation = next_generation(layout::ClientWord::generation(word));
+        // One compare-and-swap claims the record and stamps our pid: from this
+        // instant the broker can tell whether its holder is alive.
+        const auto claimed = layout::ClientWord::make(layout::ClientState::active, generation, self.pid);
+        if (!record.word.compare_exchange_strong(word, claimed, std::memory_order_acq_rel)) continue;
+        record.start_time.store(self.start_time, std::memory_order_release);
+        record.attached_at_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+        std::memset(record.program, 0, sizeof record.program);
+        std::strncpy(record.program, program.c_str(), sizeof record.program - 1);
+        stamp = OwnerStamp{static_cast<std::uint16_t>(index), generation};
+        return Status::ok;
+    }
+    return Status::too_many_clients;
+}
+
+void release_client_record(SegmentView& view, OwnerStamp stamp) {
+    if (stamp.client_index >= view.client_capacity()) return;
+    auto& record = view.client(stamp.client_index);
+    auto word = record.word.load(std::memory_order_acquire);
+    if (layout::ClientWord::state(word) != layout::ClientState::active ||
+        layout::ClientWord::generation(word) != stamp.generation) {
+        return;  // the broker already reclaimed it
+    }
+    for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
+        view.role(stamp.client_index, queue).store(0, std::memory_order_relaxed);
+    }
+    record.start_time.store(0, std::memory_order_relaxed);
+    const auto released = layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0);
+    record.word.compare_exchange_strong(word, released, std::memory_order_acq_rel);
+}
+
+OwnerStamp stamp_of_record(const SegmentView& view, std::uint32_t index) {
+    const auto word = view.client(index).word.load(std::memory_order_acquire);
+    if (layout::ClientWord::state(word) == layout::ClientState::free) return OwnerStamp{};
+    return OwnerStamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
+}
+
+}  // namespace shmq

@@ -1,0 +1,23 @@
+// The table of attached clients: how a process takes a record on attach and
+// gives it back on detach. The broker reclaims the records of dead processes
+// (daemon/client_reaper.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/segment_view.hpp"
+#include "common/slot_word.hpp"
+
+namespace shmq {
+
+// Takes a free record for the calling process. too_many_clients when none is free.
+Status claim_client_record(SegmentView& view, const std::string& program, OwnerStamp& stamp);
+
+// Clears the client's roles and frees its record, if it still holds it.
+void release_client_record(SegmentView& view, OwnerStamp stamp);
+
+// The owner stamp of record `index` as it is now (generation 0 when free).
+OwnerStamp stamp_of_record(const SegmentView& view, std::uint32_t index);
+
+}  // namespace shmq

@@ -1,0 +1,156 @@
+// The shared-memory layout: every structure the broker and its clients both
+// read, in one place. Any change to it must bump `layout_version`, which a
+// client checks on attach before it touches anything else.
+//
+// The broker creates one managed_shared_memory segment and builds everything
+// in it before marking it ready; after that nobody allocates from the managed
+// heap again (a process killed inside the segment manager's allocator would
+// wedge every later allocation: boostorg/interprocess #65, #90). Structures
+// refer to each other by byte offsets from the segment's base, valid in every
+// mapping, and every offset is bounds-checked before use (see SegmentView).
+//
+//   SegmentRoot  (the one named object, "shmq.root")
+//     ├─ QueueControl[queue_count]          at queues_offset
+//     ├─ ClientRecord[client_capacity]      at clients_offset
+//     ├─ std::uint8_t roles[client_capacity][queue_count]  at roles_offset
+//     └─ per queue: capacity slots of slot_stride bytes     at QueueControl::slots_offset
+//           each slot = SlotHeader + up to max_message_size bytes of payload
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "common/process_identity.hpp"
+#include "common/robust_mutex.hpp"
+#include "common/wait_event.hpp"
+
+namespace shmq::layout {
+
+inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
+inline constexpr std::uint32_t version = 1;
+inline constexpr const char* root_object_name = "shmq.root";
+inline constexpr std::size_t cache_line = 64;
+inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
+inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
+
+enum class BrokerState : std::uint32_t {
+    initializing = 0,  // the broker is still building the segment
+    ready = 1,         // clients may attach and use it
+    stopping = 2,      // the broker is shutting down: every operation returns broker_stopped
+};
+
+struct alignas(cache_line) SegmentRoot {
+    // Identity: checked by every client before anything else is read.
+    std::uint64_t magic;
+    std::uint32_t layout_version;
+    std::uint32_t root_size;      // sizeof(SegmentRoot), a second check on the layout
+    std::uint64_t segment_size;   // bytes mapped; every offset must fall inside
+
+    std::atomic<std::uint32_t> state;         // BrokerState
+    std::atomic<std::uint32_t> broker_epoch;  // bumped each time a broker starts on this segment
+    ProcessIdentity broker;                   // the broker process that owns the segment
+    std::atomic<std::uint64_t> broker_heartbeat_ns;  // monotonic; updated every liveness tick
+
+    std::uint32_t queue_count;
+    std::uint32_t client_capacity;
+    std::uint32_t liveness_interval_ms;
+    std::uint32_t reserved;
+    std::uint64_t queues_offset;
+    std::uint64_t clients_offset;
+    std::uint64_t roles_offset;
+
+    // Woken when the broker stops, so clients blocked anywhere notice at once.
+    WaitEvent broker_event;
+};
+
+// One slot of a queue's ring. The payload follows the header directly.
+struct SlotHeader {
+    std::atomic<std::uint64_t> word;  // SlotWord: state + owner
+    std::atomic<std::uint64_t> position;  // the ring position (tail value) it was claimed at
+    std::uint32_t length;             // payload bytes
+    std::uint32_t delivery_count;     // at_least_once: deliveries so far
+    std::atomic<std::uint64_t> ack_deadline_ns;  // at_least_once: monotonic time the ack is due
+};
+inline constexpr std::size_t slot_header_size = sizeof(SlotHeader);
+static_assert(slot_header_size == 32);
+
+inline constexpr std::uint64_t slot_stride_for(std::uint32_t max_message_size) {
+    const std::uint64_t raw = slot_header_size + max_message_size;
+    return (raw + cache_line - 1) / cache_line * cache_line;
+}
+
+// A bounded MPMC ring. Producers serialise on producer_lock only to claim the
+// slot at `tail`; consumers serialise on consumer_lock only to take the slot at
+// `head`. Copies happen outside both locks; the slot word says who is copying.
+// Invariants (docs/crash-safety.md): head <= tail <= head + capacity; every
+// slot at a position in [head, tail) is writing, ready or abandoned, and its
+// `position` equals that position.
+struct alignas(cache_line) QueueControl {
+    // Written by the broker before the segment is ready; read-only after.
+    char name[queue_name_capacity];
+    std::uint32_t capacity;
+    std::uint32_t max_message_size;
+    std::uint64_t slot_stride;
+    std::uint64_t slots_offset;
+    std::uint8_t overflow;  // config::OverflowPolicy
+    std::uint8_t delivery;  // config::DeliveryMode
+    std::uint16_t reserved;
+    std::uint32_t max_deliveries;
+    std::uint32_t ack_timeout_ms;
+    std::uint32_t dead_letter_index;  // no_queue when unset
+
+    std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
+
+    alignas(cache_line) RobustMutex producer_lock;
+    std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
+
+    alignas(cache_line) RobustMutex consumer_lock;
+    std::atomic<std::uint64_t> head;  // next position to take; total taken ever
+
+    alignas(cache_line) WaitEvent not_empty;  // consumers wait here
+    alignas(cache_line) WaitEvent not_full;   // blocked producers wait here
+
+    // Rarely-changing counters, off the hot lines. Enqueued and dequeued
+    // totals are derived from tail and head rather than counted twice.
+    alignas(cache_line) std::atomic<std::uint64_t> rejected;   // sends refused: full under reject
+    std::atomic<std::uint64_t> dropped;      // messages discarded by drop_oldest
+    std::atomic<std::uint64_t> abandoned;    // slots whose producer died mid-write
+    std::atomic<std::uint64_t> lost_in_read; // at_most_once messages whose consumer died mid-copy
+    std::atomic<std::uint64_t> redelivered;  // at_least_once deliveries handed out again
+    std::atomic<std::uint64_t> dead_lettered;
+    std::atomic<std::uint64_t> redeliver_pending;  // slots in state redeliver
+};
+
+enum class ClientState : std::uint8_t {
+    free = 0,
+    active = 1,     // attached
+    reclaiming = 2  // dead; the broker is releasing what it held
+};
+
+// One attached process. Claimed with a single compare-and-swap that stamps the
+// pid together with the state, so a client killed at any instant after the
+// claim is identifiable; the broker reclaims records whose process is gone.
+struct alignas(cache_line) ClientRecord {
+    // Bits 0-7 ClientState, 8-31 generation, 32-63 pid.
+    std::atomic<std::uint64_t> word;
+    std::atomic<std::uint64_t> start_time;  // of the pid; 0 until the client wrote it
+    std::atomic<std::uint64_t> attached_at_ns;
+    char program[32];
+};
+
+class ClientWord {
+public:
+    static std::uint64_t make(ClientState state, std::uint32_t generation, std::int32_t pid) {
+        return static_cast<std::uint64_t>(state) | (static_cast<std::uint64_t>(generation & 0xFF'FFFF) << 8) |
+               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) << 32);
+    }
+    static ClientState state(std::uint64_t word) { return static_cast<ClientState>(word & 0xFF); }
+    static std::uint32_t generation(std::uint64_t word) { return static_cast<std::uint32_t>((word >> 8) & 0xFF'FFFF); }
+    static std::int32_t pid(std::uint64_t word) { return static_cast<std::int32_t>(word >> 32); }
+};
+
+// Per client and queue, what the client uses the queue for; stats count these.
+enum RoleBits : std::uint8_t { role_producer = 1, role_consumer = 2 };
+
+}  // namespace shmq::layout

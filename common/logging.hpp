@@ -1,0 +1,43 @@
+// Logging for the daemon and the CLI, through Boost.Log. Kept behind this
+// small interface so that only logging.cpp pays Boost.Log's compile cost.
+#pragma once
+
+#include <sstream>
+#include <string>
+
+namespace shmq::log {
+
+enum class Level { trace, debug, info, warning, error, fatal };
+
+// Parses "trace|debug|info|warning|error|fatal"; false if unknown.
+bool parse_level(const std::string& text, Level& level);
+
+// Console (stderr) logging at `level`, plus `file` when it is not empty.
+// Throws std::runtime_error when the file cannot be opened.
+void init(Level level, const std::string& file);
+
+void write(Level level, const std::string& message);
+
+}  // namespace shmq::log
+
+// SHMQ_LOG(info) << "attached " << pid;
+#define SHMQ_LOG(severity) \
+    for (::shmq::log::detail::Line line_(::shmq::log::Level::severity); line_.once(); line_.done()) line_.stream()
+
+namespace shmq::log::detail {
+class Line {
+public:
+    explicit Line(Level level) : level_(level) {}
+    bool once() const { return !done_; }
+    void done() {
+        write(level_, stream_.str());
+        done_ = true;
+    }
+    std::ostringstream& stream() { return stream_; }
+
+private:
+    Level level_;
+    bool done_ = false;
+    std::ostringstream stream_;
+};
+}  // namespace shmq::log::detail

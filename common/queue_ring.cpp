@@ -1,0 +1,395 @@
+#include "common/queue_ring.hpp"
+
+#include <cstring>
+
+#include "common/monotonic_clock.hpp"
+
+// Each critical section below is a sequence of single-word stores whose every
+// prefix is recognisable, so the next owner of a lock whose previous owner was
+// killed can finish or undo it (repair_*_side). docs/crash-safety.md lists the
+// invariants and the steps.
+
+namespace shmq {
+
+namespace {
+
+constexpr std::uint8_t overflow_reject = 1;       // config::OverflowPolicy::reject
+constexpr std::uint8_t overflow_drop_oldest = 2;  // config::OverflowPolicy::drop_oldest
+constexpr std::uint8_t delivery_at_least_once = 1;
+
+Status status_of(LockResult result) {
+    return result == LockResult::timed_out ? Status::timeout : Status::system_error;
+}
+
+}  // namespace
+
+bool QueueRing::lock_producer(RobustLockGuard& guard) {
+    if (!guard.owns()) return false;
+    if (guard.owner_died()) {
+        repair_producer_side();
+        control_->producer_lock.mark_consistent();
+    }
+    return true;
+}
+
+bool QueueRing::lock_consumer(RobustLockGuard& guard) {
+    if (!guard.owns()) return false;
+    if (guard.owner_died()) {
+        repair_consumer_side();
+        control_->consumer_lock.mark_consistent();
+    }
+    return true;
+}
+
+// Claim: [position = t] [word = writing(me)] [tail = t + 1]. A claim cut short
+// after the word was written is undone.
+void QueueRing::repair_producer_side() {
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    auto& slot = slot_at(tail);
+    const auto word = slot.word.load(std::memory_order_acquire);
+    const auto state = SlotWord::state(word);
+    if ((state == SlotState::writing || state == SlotState::abandoned) &&
+        slot.position.load(std::memory_order_relaxed) == tail) {
+        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
+    }
+}
+
+// Take: [word = reading|in_flight(me)] [head = h + 1]; cut short: undone.
+// Skip or drop: [head = h + 1] [word = free]; cut short: finished.
+void QueueRing::repair_consumer_side() {
+    const auto head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    if (head < tail) {
+        auto& slot = slot_at(head);
+        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+        if ((state == SlotState::reading || state == SlotState::in_flight) &&
+            slot.position.load(std::memory_order_relaxed) == head) {
+            slot.word.store(SlotWord::make(SlotState::ready), std::memory_order_release);
+        }
+    }
+    if (head > 0) {
+        auto& previous = slot_at(head - 1);
+        const auto state = SlotWord::state(previous.word.load(std::memory_order_acquire));
+        if ((state == SlotState::ready || state == SlotState::abandoned) &&
+            previous.position.load(std::memory_order_relaxed) == head - 1) {
+            previous.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
+            control_->not_full.notify_all();
+        }
+    }
+}
+
+Status QueueRing::quarantine(const char* /*why*/) {
+    // The broker logs the reason when it sees the flag (clients have no log).
+    control_->quarantined.store(1, std::memory_order_release);
+    control_->not_empty.notify_all();
+    control_->not_full.notify_all();
+    return Status::queue_quarantined;
+}
+
+Status QueueRing::claim_locked(OwnerStamp me, std::uint64_t& position) {
+    const auto tail = control_->tail.load(std::memory_order_relaxed);
+    auto& slot = slot_at(tail);
+    const auto word = slot.word.load(std::memory_order_acquire);
+    if (SlotWord::state(word) != SlotState::free) return Status::queue_full;
+    slot.position.store(tail, std::memory_order_relaxed);
+    slot.word.store(SlotWord::make(SlotState::writing, me), std::memory_order_release);
+    control_->tail.store(tail + 1, std::memory_order_release);
+    position = tail;
+    return Status::ok;
+}
+
+bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
+    RobustLockGuard guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(guard)) return false;
+    const auto head = control_->head.load(std::memory_order_relaxed);
+    const auto tail = control_->tail.load(std::memory_order_relaxed);
+    if (head >= tail) return false;  // the slot at tail is still being read: not ours to drop
+    auto& slot = slot_at(head);
+    const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+    if (state != SlotState::ready && state != SlotState::abandoned) return false;
+    control_->head.store(head + 1, std::memory_order_release);
+    slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
+    if (state == SlotState::ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+void QueueRing::publish(std::uint64_t /*position*/, const void* data, std::size_t size, layout::SlotHeader& slot) {
+    if (size > 0) std::memcpy(payload_of(slot), data, size);
+    slot.length = static_cast<std::uint32_t>(size);
+    slot.delivery_count = 0;
+    // Release makes the payload visible to whoever acquires `ready`.
+    slot.word.store(SlotWord::make(SlotState::ready), std::memory_order_release);
+}
+
+Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline) {
+    OutgoingMessage message{data, size};
+    Status status = Status::ok;
+    try_send_batch(&message, 1, me, lock_deadline, status);
+    return status;
+}
+
+std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
+                                      const Deadline& lock_deadline, Status& status) {
+    if (control_->quarantined.load(std::memory_order_relaxed) != 0) {
+        status = Status::queue_quarantined;
+        return 0;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (messages[i].size > geometry_.max_message_size) {
+            // Nothing of the batch is sent: the caller learns of the bad message first.
+            status = Status::message_too_large;
+            return 0;
+        }
+        if (messages[i].size > 0 && messages[i].data == nullptr) {
+            status = Status::invalid_argument;
+            return 0;
+        }
+    }
+    constexpr std::size_t claim_chunk = 64;
+    std::uint64_t first = 0;
+    std::size_t claimed = 0;
+    status = Status::ok;
+    {
+        RobustLockGuard guard(control_->producer_lock, lock_deadline);
+        if (!lock_producer(guard)) {
+            status = status_of(guard.result());
+            return 0;
+        }
+        const std::size_t want = count < claim_chunk ? count : claim_chunk;
+        while (claimed < want) {
+            std::uint64_t position = 0;
+            Status claim = claim_locked(me, position);
+            if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest &&
+                drop_oldest_locked(lock_deadline)) {
+                claim = claim_locked(me, position);
+            }
+            if (claim != Status::ok) {
+                status = claim;
+                break;
+            }
+            if (claimed == 0) first = position;
+            ++claimed;
+        }
+    }
+    for (std::size_t i = 0; i < claimed; ++i) {
+        auto& slot = slot_at(first + i);
+        publish(first + i, messages[i].data, messages[i].size, slot);
+    }
+    if (claimed > 0) control_->not_empty.notify(static_cast<int>(claimed));
+    if (status == Status::queue_full && geometry_.overflow == overflow_reject) {
+        control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
+    }
+    if (status == Status::ok && claimed < count) {
+        // Chunked to bound the time the producer lock is held; carry on.
+        Status rest = Status::ok;
+        const auto more = try_send_batch(messages + claimed, count - claimed, me, lock_deadline, rest);
+        status = rest;
+        return claimed + more;
+    }
+    return claimed;
+}
+
+Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position) {
+    for (;;) {
+        const auto head = control_->head.load(std::memory_order_relaxed);
+        auto& slot = slot_at(head);
+        const auto word = slot.word.load(std::memory_order_acquire);
+        const auto state = SlotWord::state(word);
+        if (state == SlotState::ready) {
+            if (slot.position.load(std::memory_order_relaxed) != head || slot.length > geometry_.max_message_size) {
+                return quarantine("a ready slot at head has a wrong position or length");
+            }
+            if (slot.length > capacity) return Status::buffer_too_small;
+            if (geometry_.delivery == delivery_at_least_once) {
+                slot.delivery_count += 1;
+                slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
+                                           std::memory_order_relaxed);
+                slot.word.store(SlotWord::make(SlotState::in_flight, me), std::memory_order_release);
+            } else {
+                slot.word.store(SlotWord::make(SlotState::reading, me), std::memory_order_release);
+            }
+            control_->head.store(head + 1, std::memory_order_release);
+            position = head;
+            return Status::ok;
+        }
+        if (state != SlotState::abandoned) return Status::empty;
+        // A producer died mid-write: skip its slot. Only inside [head, tail).
+        if (head >= control_->tail.load(std::memory_order_acquire)) return Status::empty;
+        control_->head.store(head + 1, std::memory_order_release);
+        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
+        control_->not_full.notify(1);
+    }
+}
+
+void QueueRing::finish_read(layout::SlotHeader& slot, std::uint64_t position, OwnerStamp me) {
+    (void)position;
+    if (geometry_.delivery == delivery_at_least_once) return;  // freed by acknowledge()
+    auto expected = SlotWord::make(SlotState::reading, me);
+    // A compare-and-swap rather than a store: should the broker ever have
+    // reclaimed this slot, it is no longer ours to free.
+    slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
+                                      std::memory_order_relaxed);
+}
+
+Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
+                              OwnerStamp me, const Deadline& lock_deadline) {
+    IncomingMessage message{buffer, capacity, 0, 0};
+    Status status = Status::ok;
+    try_receive_batch(&message, 1, me, lock_deadline, status);
+    size = message.size;
+    delivery = message.delivery;
+    return status;
+}
+
+std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,
+                                         const Deadline& lock_deadline, Status& status) {
+    if (control_->quarantined.load(std::memory_order_relaxed) != 0) {
+        status = Status::queue_quarantined;
+        return 0;
+    }
+    constexpr std::size_t take_chunk = 64;
+    std::uint64_t positions[take_chunk];
+    std::size_t taken = 0;
+    status = Status::ok;
+    {
+        RobustLockGuard guard(control_->consumer_lock, lock_deadline);
+        if (!lock_consumer(guard)) {
+            status = status_of(guard.result());
+            return 0;
+        }
+        const std::size_t want = count < take_chunk ? count : take_chunk;
+        while (taken < want) {
+            const Status take = take_locked(me, messages[taken].capacity, positions[taken]);
+            if (take != Status::ok) {
+                status = take;
+                break;
+            }
+            ++taken;
+        }
+    }
+    for (std::size_t i = 0; i < taken; ++i) {
+        auto& slot = slot_at(positions[i]);
+        const std::size_t length = slot.length;
+        if (length > 0) std::memcpy(messages[i].buffer, payload_of(slot), length);
+        messages[i].size = length;
+        messages[i].delivery = positions[i];
+        finish_read(slot, positions[i], me);
+    }
+    if (taken > 0) {
+        if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(static_cast<int>(taken));
+        // A batch that found messages is a success even if it ran dry.
+        if (status == Status::empty) status = Status::ok;
+    }
+    if (status == Status::ok && taken == take_chunk && taken < count) {
+        Status rest = Status::ok;
+        const auto more = try_receive_batch(messages + taken, count - taken, me, lock_deadline, rest);
+        if (rest != Status::empty) status = rest;
+        return taken + more;
+    }
+    return taken;
+}
+
+Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
+    auto& slot = slot_at(delivery);
+    if (slot.position.load(std::memory_order_relaxed) != delivery) return Status::not_acknowledgeable;
+    auto expected = SlotWord::make(SlotState::in_flight, me);
+    if (!slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
+                                           std::memory_order_relaxed)) {
+        return Status::not_acknowledgeable;
+    }
+    control_->not_full.notify(1);
+    return Status::ok;
+}
+
+bool QueueRing::may_have_room() const {
+    const auto tail = control_->tail.load(std::memory_order_relaxed);
+    const auto state = SlotWord::state(slot_at(tail).word.load(std::memory_order_acquire));
+    if (state == SlotState::free) return true;
+    if (geometry_.overflow != overflow_drop_oldest) return false;
+    return state == SlotState::ready || state == SlotState::abandoned;
+}
+
+bool QueueRing::may_have_message() const {
+    const auto head = control_->head.load(std::memory_order_relaxed);
+    const auto state = SlotWord::state(slot_at(head).word.load(std::memory_order_acquire));
+    return state == SlotState::ready || state == SlotState::abandoned ||
+           control_->quarantined.load(std::memory_order_relaxed) != 0;
+}
+
+Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts) {
+    // Both locks, so that a critical section the dead client was inside is
+    // repaired first and every slot it still owns lies where its state says.
+    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
+    if (!lock_producer(producer_guard)) return status_of(producer_guard.result());
+    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(consumer_guard)) return status_of(consumer_guard.result());
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& slot = slot_at(index);
+        auto word = slot.word.load(std::memory_order_acquire);
+        if (!(SlotWord::owner(word) == dead_owner)) continue;
+        SlotState replacement = SlotState::free;
+        switch (SlotWord::state(word)) {
+        case SlotState::writing: replacement = SlotState::abandoned; break;
+        case SlotState::reading: replacement = SlotState::free; break;
+        case SlotState::in_flight: replacement = SlotState::redeliver; break;
+        default: continue;
+        }
+        if (!slot.word.compare_exchange_strong(word, SlotWord::make(replacement), std::memory_order_acq_rel)) {
+            continue;
+        }
+        if (replacement == SlotState::abandoned) {
+            ++counts.abandoned_writes;
+            control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+        } else if (replacement == SlotState::free) {
+            ++counts.lost_reads;
+            control_->lost_in_read.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            ++counts.redeliveries;
+            control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    if (counts.abandoned_writes + counts.redeliveries > 0) control_->not_empty.notify_all();
+    if (counts.lost_reads > 0) control_->not_full.notify_all();
+    return Status::ok;
+}
+
+std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
+    std::uint64_t expired = 0;
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& slot = slot_at(index);
+        auto word = slot.word.load(std::memory_order_acquire);
+        if (SlotWord::state(word) != SlotState::in_flight) continue;
+        if (slot.ack_deadline_ns.load(std::memory_order_relaxed) > now_ns) continue;
+        if (slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::redeliver), std::memory_order_acq_rel)) {
+            ++expired;
+            control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    if (expired > 0) control_->not_empty.notify_all();
+    return expired;
+}
+
+const char* QueueRing::check_invariants() const {
+    const auto head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    if (head > tail) return "head is past tail";
+    if (tail - head > geometry_.capacity) return "more messages than capacity";
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& slot = slot_at(index);
+        const auto word = slot.word.load(std::memory_order_acquire);
+        if (!SlotWord::well_formed(word)) return "a slot word is malformed";
+        if (slot.length > geometry_.max_message_size) return "a slot's length exceeds max_message_size";
+    }
+    for (auto position = head; position < tail; ++position) {
+        const auto& slot = slot_at(position);
+        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+        if (slot.position.load(std::memory_order_relaxed) != position) return "a queued slot has a wrong position";
+        if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned &&
+            state != SlotState::reading && state != SlotState::in_flight) {
+            return "a queued slot is in an impossible state";
+        }
+    }
+    return "";
+}
+
+}  // namespace shmq

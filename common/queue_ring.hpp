@@ -1,0 +1,121 @@
+// The algorithms of one queue's ring of slots, shared by the client library
+// (the data path) and the broker (repair and reclaim). A QueueRing is a
+// process-local view: it keeps its own copy of the queue's geometry, taken
+// when the segment was validated, so that a process scribbling over shared
+// metadata can never make this one index or copy out of bounds.
+//
+// Every call here is non-blocking (apart from a bounded wait for a lock that
+// another live process holds) and returns a Status; waiting for room or for a
+// message is the caller's business (client/queue.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/layout.hpp"
+#include "common/slot_word.hpp"
+#include "common/status.hpp"
+
+namespace shmq {
+
+struct RingGeometry {
+    std::uint32_t capacity = 0;
+    std::uint32_t max_message_size = 0;
+    std::uint64_t slot_stride = 0;
+    std::uint8_t overflow = 0;  // config::OverflowPolicy
+    std::uint8_t delivery = 0;  // config::DeliveryMode
+    std::uint32_t max_deliveries = 0;
+    std::uint32_t ack_timeout_ms = 0;
+};
+
+// One message to send in a batch.
+struct OutgoingMessage {
+    const void* data;
+    std::size_t size;
+};
+
+// A receive buffer in a batch; `size` is filled in with the message's length.
+struct IncomingMessage {
+    void* buffer;
+    std::size_t capacity;
+    std::size_t size;
+    std::uint64_t delivery;  // at_least_once: the token to acknowledge
+};
+
+// What the broker released on behalf of a dead client.
+struct ReclaimCounts {
+    std::uint64_t abandoned_writes = 0;  // messages it was writing: skipped by consumers
+    std::uint64_t lost_reads = 0;        // at_most_once messages it was reading
+    std::uint64_t redeliveries = 0;      // at_least_once deliveries it held unacknowledged
+};
+
+class QueueRing {
+public:
+    QueueRing() = default;
+    QueueRing(layout::QueueControl* control, std::byte* slots, const RingGeometry& geometry)
+        : control_(control), slots_(slots), geometry_(geometry) {}
+
+    const RingGeometry& geometry() const { return geometry_; }
+    layout::QueueControl& control() const { return *control_; }
+
+    // Producer side. queue_full when there is no room under the queue's
+    // overflow policy (reject also counts the refusal).
+    Status try_send(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline);
+    // Sends messages[0..count) in order, claiming slots under one lock
+    // acquisition. Returns how many were sent; `status` says why it stopped.
+    std::size_t try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
+                               const Deadline& lock_deadline, Status& status);
+
+    // Consumer side: empty when there is nothing to take. For at_least_once
+    // queues `delivery` receives the token acknowledge() takes.
+    Status try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
+                       OwnerStamp me, const Deadline& lock_deadline);
+    std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,
+                                  const Deadline& lock_deadline, Status& status);
+    Status acknowledge(std::uint64_t delivery, OwnerStamp me);
+
+    // Lock-free peeks used to decide whether to sleep. They may be stale; the
+    // caller re-checks with a real operation.
+    bool may_have_room() const;
+    bool may_have_message() const;
+
+    // Broker side: release every slot the (dead) owner holds. Takes both
+    // locks; timeout when a live process holds one past the deadline.
+    Status reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts);
+    // Broker side: in_flight deliveries whose ack deadline passed become
+    // redeliverable. Returns how many.
+    std::uint64_t expire_deliveries(std::uint64_t now_ns);
+
+    // Checks the ring's invariants (the broker, on adopting a segment).
+    // Returns an empty string when they hold, else what is wrong.
+    const char* check_invariants() const;
+
+    layout::SlotHeader& slot_at(std::uint64_t position) const {
+        return *reinterpret_cast<layout::SlotHeader*>(slots_ + (position % geometry_.capacity) * geometry_.slot_stride);
+    }
+    std::byte* payload_of(layout::SlotHeader& slot) const {
+        return reinterpret_cast<std::byte*>(&slot) + layout::slot_header_size;
+    }
+
+private:
+    // Claims the slot at tail; the producer lock is held.
+    Status claim_locked(OwnerStamp me, std::uint64_t& position);
+    // Takes the next deliverable slot; the consumer lock is held.
+    Status take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position);
+    // drop_oldest: discard the message at head to make room at tail.
+    bool drop_oldest_locked(const Deadline& lock_deadline);
+    // Restore the invariants after a lock owner died inside its critical section.
+    void repair_producer_side();
+    void repair_consumer_side();
+    bool lock_producer(RobustLockGuard& guard);
+    bool lock_consumer(RobustLockGuard& guard);
+    void publish(std::uint64_t position, const void* data, std::size_t size, layout::SlotHeader& slot);
+    void finish_read(layout::SlotHeader& slot, std::uint64_t position, OwnerStamp me);
+    Status quarantine(const char* why);
+
+    layout::QueueControl* control_ = nullptr;
+    std::byte* slots_ = nullptr;
+    RingGeometry geometry_{};
+};
+
+}  // namespace shmq

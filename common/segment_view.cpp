@@ -1,0 +1,109 @@
+#include "common/segment_view.hpp"
+
+#include <cstring>
+
+namespace shmq {
+
+bool range_fits(std::uint64_t offset, std::uint64_t count, std::uint64_t element, std::uint64_t size) {
+    if (offset > size) return false;
+    if (element != 0 && count > (size - offset) / element) return false;
+    return true;
+}
+
+namespace {
+
+constexpr std::uint32_t max_capacity = 1u << 24;
+constexpr std::uint32_t max_message_size = 64u << 20;
+
+// Returns "" when the queue's geometry is sound, else what is wrong.
+const char* check_queue(const layout::QueueControl& queue, std::uint64_t segment_size) {
+    if (std::memchr(queue.name, '\0', sizeof queue.name) == nullptr) return "its name is not terminated";
+    if (queue.capacity == 0 || queue.capacity > max_capacity) return "its capacity is out of range";
+    if (queue.max_message_size == 0 || queue.max_message_size > max_message_size) return "its max_message_size is out of range";
+    if (queue.slot_stride != layout::slot_stride_for(queue.max_message_size)) return "its slot stride is wrong";
+    if (queue.slots_offset % layout::cache_line != 0) return "its slots are misaligned";
+    if (!range_fits(queue.slots_offset, queue.capacity, queue.slot_stride, segment_size)) return "its slots lie outside the segment";
+    if (queue.overflow > 2 || queue.delivery > 1) return "its policy is unknown";
+    return "";
+}
+
+}  // namespace
+
+Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::SegmentRoot* root, SegmentView& view,
+                             std::string& error) {
+    if (root == nullptr) {
+        error = "the segment has no shmq root object";
+        return Status::version_mismatch;
+    }
+    const auto root_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(root) - base);
+    if (!range_fits(root_offset, 1, sizeof(layout::SegmentRoot), mapped_size)) {
+        error = "the root object lies outside the segment";
+        return Status::corrupt_segment;
+    }
+    if (root->magic != layout::magic) {
+        error = "the segment is not a shmq segment (bad magic)";
+        return Status::version_mismatch;
+    }
+    if (root->layout_version != layout::version || root->root_size != sizeof(layout::SegmentRoot)) {
+        error = "the segment has layout version " + std::to_string(root->layout_version) + ", this build speaks " +
+                std::to_string(layout::version);
+        return Status::version_mismatch;
+    }
+    const std::uint64_t size = root->segment_size;
+    if (size > mapped_size) {
+        error = "the segment claims more bytes than are mapped";
+        return Status::corrupt_segment;
+    }
+    const std::uint32_t queues = root->queue_count;
+    const std::uint32_t clients = root->client_capacity;
+    if (clients == 0 || clients > 0xFFFF || queues > (1u << 20)) {
+        error = "the segment's table sizes are out of range";
+        return Status::corrupt_segment;
+    }
+    if (!range_fits(root->queues_offset, queues, sizeof(layout::QueueControl), size) ||
+        !range_fits(root->clients_offset, clients, sizeof(layout::ClientRecord), size) ||
+        !range_fits(root->roles_offset, static_cast<std::uint64_t>(clients) * queues, 1, size) ||
+        root->queues_offset % alignof(layout::QueueControl) != 0 ||
+        root->clients_offset % alignof(layout::ClientRecord) != 0) {
+        error = "a table of the segment lies outside it or is misaligned";
+        return Status::corrupt_segment;
+    }
+    view = SegmentView();
+    view.root_ = root;
+    view.client_capacity_ = clients;
+    view.clients_ = reinterpret_cast<layout::ClientRecord*>(base + root->clients_offset);
+    view.roles_ = reinterpret_cast<std::atomic<std::uint8_t>*>(base + root->roles_offset);
+    auto* controls = reinterpret_cast<layout::QueueControl*>(base + root->queues_offset);
+    view.rings_.reserve(queues);
+    for (std::uint32_t index = 0; index < queues; ++index) {
+        auto& control = controls[index];
+        const char* problem = check_queue(control, size);
+        const bool usable = *problem == '\0';
+        view.usable_.push_back(usable);
+        view.names_.emplace_back(usable ? control.name : "");
+        if (!usable) {
+            control.quarantined.store(1, std::memory_order_release);
+            view.rings_.emplace_back();
+            continue;
+        }
+        RingGeometry geometry;
+        geometry.capacity = control.capacity;
+        geometry.max_message_size = control.max_message_size;
+        geometry.slot_stride = control.slot_stride;
+        geometry.overflow = control.overflow;
+        geometry.delivery = control.delivery;
+        geometry.max_deliveries = control.max_deliveries;
+        geometry.ack_timeout_ms = control.ack_timeout_ms;
+        view.rings_.emplace_back(&control, base + control.slots_offset, geometry);
+    }
+    return Status::ok;
+}
+
+std::uint32_t SegmentView::find_queue(std::string_view name) const {
+    for (std::uint32_t index = 0; index < names_.size(); ++index) {
+        if (usable_[index] && names_[index] == name) return index;
+    }
+    return layout::no_queue;
+}
+
+}  // namespace shmq

@@ -1,0 +1,65 @@
+// A validated, process-local view of a mapped broker segment. Everything a
+// process reads from shared memory goes through here first: the root's magic
+// and layout version, the bounds of every table, and each queue's geometry,
+// which the view copies so that later scribbles on shared metadata cannot
+// steer this process out of bounds.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/layout.hpp"
+#include "common/queue_ring.hpp"
+#include "common/status.hpp"
+
+namespace shmq {
+
+class SegmentView {
+public:
+    SegmentView() = default;
+
+    // Checks the root and every table against `mapped_size`. On failure
+    // returns version_mismatch or corrupt_segment and says why in `error`.
+    // A queue whose own metadata is bad is quarantined, not fatal.
+    static Status validate(std::byte* base, std::size_t mapped_size, layout::SegmentRoot* root, SegmentView& view,
+                           std::string& error);
+
+    layout::SegmentRoot& root() const { return *root_; }
+    std::uint32_t queue_count() const { return static_cast<std::uint32_t>(rings_.size()); }
+    std::uint32_t client_capacity() const { return client_capacity_; }
+
+    // Index of the queue called `name`, or layout::no_queue.
+    std::uint32_t find_queue(std::string_view name) const;
+    const std::string& queue_name(std::uint32_t index) const { return names_[index]; }
+    QueueRing& ring(std::uint32_t index) { return rings_[index]; }
+    const QueueRing& ring(std::uint32_t index) const { return rings_[index]; }
+    // False when the queue's metadata failed validation in this view.
+    bool queue_usable(std::uint32_t index) const { return usable_[index]; }
+
+    layout::ClientRecord& client(std::uint32_t index) const { return clients_[index]; }
+    std::atomic<std::uint8_t>& role(std::uint32_t client_index, std::uint32_t queue_index) const {
+        return roles_[static_cast<std::size_t>(client_index) * rings_.size() + queue_index];
+    }
+
+    bool broker_stopping() const {
+        return root_->state.load(std::memory_order_acquire) != static_cast<std::uint32_t>(layout::BrokerState::ready);
+    }
+
+private:
+    layout::SegmentRoot* root_ = nullptr;
+    layout::ClientRecord* clients_ = nullptr;
+    std::atomic<std::uint8_t>* roles_ = nullptr;
+    std::uint32_t client_capacity_ = 0;
+    std::vector<QueueRing> rings_;
+    std::vector<std::string> names_;
+    std::vector<bool> usable_;
+};
+
+// True when [offset, offset + count * element) lies within `size` bytes,
+// computed without overflow.
+bool range_fits(std::uint64_t offset, std::uint64_t count, std::uint64_t element, std::uint64_t size);
+
+}  // namespace shmq

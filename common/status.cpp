@@ -1,0 +1,51 @@
+#include "common/status.hpp"
+
+namespace shmq {
+
+const char* to_string(Status status) {
+    switch (status) {
+    case Status::ok: return "ok";
+    case Status::empty: return "empty";
+    case Status::queue_full: return "queue_full";
+    case Status::timeout: return "timeout";
+    case Status::message_too_large: return "message_too_large";
+    case Status::buffer_too_small: return "buffer_too_small";
+    case Status::queue_not_found: return "queue_not_found";
+    case Status::broker_not_found: return "broker_not_found";
+    case Status::broker_stopped: return "broker_stopped";
+    case Status::version_mismatch: return "version_mismatch";
+    case Status::permission_denied: return "permission_denied";
+    case Status::too_many_clients: return "too_many_clients";
+    case Status::corrupt_segment: return "corrupt_segment";
+    case Status::queue_quarantined: return "queue_quarantined";
+    case Status::invalid_argument: return "invalid_argument";
+    case Status::not_acknowledgeable: return "not_acknowledgeable";
+    case Status::system_error: return "system_error";
+    }
+    return "unknown_status";
+}
+
+const char* describe(Status status) {
+    switch (status) {
+    case Status::ok: return "success";
+    case Status::empty: return "the queue is empty";
+    case Status::queue_full: return "the queue is full";
+    case Status::timeout: return "the operation timed out";
+    case Status::message_too_large: return "the message is larger than the queue's max_message_size";
+    case Status::buffer_too_small: return "the receive buffer is smaller than the next message";
+    case Status::queue_not_found: return "no queue of that name is configured in the broker";
+    case Status::broker_not_found: return "no broker segment of that name exists (is shmqd running?)";
+    case Status::broker_stopped: return "the broker has stopped";
+    case Status::version_mismatch: return "the broker's segment has another magic or layout version than this client";
+    case Status::permission_denied: return "permission denied on the broker's segment";
+    case Status::too_many_clients: return "the broker's client table is full (raise max_clients)";
+    case Status::corrupt_segment: return "the broker's segment failed validation";
+    case Status::queue_quarantined: return "the queue was found corrupt and is quarantined";
+    case Status::invalid_argument: return "invalid argument";
+    case Status::not_acknowledgeable: return "no such delivery is held by this client";
+    case Status::system_error: return "an operating-system call failed";
+    }
+    return "unknown status";
+}
+
+}  // namespace shmq

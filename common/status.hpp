@@ -1,0 +1,32 @@
+// Every outcome of a shmq operation. Data-path calls never throw: they return
+// one of these, so a caller can tell back-pressure from failure at a glance.
+#pragma once
+
+namespace shmq {
+
+enum class Status {
+    ok = 0,
+    empty,               // a try-receive found nothing to take
+    queue_full,          // no room: the reject policy, or a try-send that would block
+    timeout,             // the deadline passed before the operation could complete
+    message_too_large,   // larger than the queue's max_message_size
+    buffer_too_small,    // the caller's buffer cannot hold the next message (it stays queued)
+    queue_not_found,     // no queue of that name in this broker
+    broker_not_found,    // no segment of that name: is shmqd running?
+    broker_stopped,      // the broker shut down; reattach to a new one
+    version_mismatch,    // the segment was laid out by another shmq version
+    permission_denied,   // the segment exists but this user may not open it
+    too_many_clients,    // every client record of the broker is taken
+    corrupt_segment,     // shared metadata failed validation
+    queue_quarantined,   // the queue was found corrupt and is out of service
+    invalid_argument,    // e.g. a null buffer with a non-zero size
+    not_acknowledgeable, // ack of a delivery this client does not hold (or already acked)
+    system_error         // an operating-system call failed unexpectedly
+};
+
+// A short, stable, human-readable name, e.g. "queue_full".
+const char* to_string(Status status);
+// One sentence saying what the status means to a user.
+const char* describe(Status status);
+
+}  // namespace shmq

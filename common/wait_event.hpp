@@ -1,0 +1,41 @@
+// A wake-up signal in shared memory that any process can wait on, built on the
+// Linux futex. Unlike a condition variable it has no lock to be left held and
+// no internal state a killed waiter can corrupt: the kernel drops a dead
+// waiter from the futex queue. Timeouts measure CLOCK_MONOTONIC.
+//
+// Usage (the waiter re-checks its condition between prepare and wait, so a
+// notify that lands in between is never lost):
+//     auto ticket = event.prepare_wait();
+//     if (condition_holds()) { event.cancel_wait(); ... }
+//     else event.wait(ticket, max_ns);
+// and the notifier, after making the condition true: event.notify(n).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace shmq {
+
+class WaitEvent {
+public:
+    std::uint32_t prepare_wait();
+    void cancel_wait();
+    // Sleeps until notified, until `max_ns` passed, or spuriously; the caller
+    // re-checks its condition in every case.
+    void wait(std::uint32_t ticket, std::uint64_t max_ns);
+    // Wakes up to `count` waiters. Cheap when nobody waits: a fence and a load.
+    void notify(int count);
+    void notify_all();
+
+    std::uint32_t waiters() const { return waiters_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint32_t> sequence_{0};
+    // A hint: a waiter killed while counted here leaves it one too high, which
+    // costs a futex syscall per notify and nothing else.
+    std::atomic<std::uint32_t> waiters_{0};
+};
+
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "futex words must be lock-free");
+
+}  // namespace shmq

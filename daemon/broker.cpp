@@ -1,0 +1,240 @@
+#include "daemon/broker.hpp"
+
+#include <boost/interprocess/exceptions.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "common/logging.hpp"
+#include "common/monotonic_clock.hpp"
+#include "daemon/client_reaper.hpp"
+#include "daemon/segment_builder.hpp"
+#include "daemon/systemd_notify.hpp"
+
+namespace shmq::daemon {
+
+namespace bip = boost::interprocess;
+
+namespace {
+
+// How long a broker that finds the segment still being built waits for its
+// builder to finish before treating the segment as abandoned.
+constexpr auto initialization_patience = std::chrono::seconds(2);
+
+std::string octal(std::uint32_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "0%o", mode);
+    return text;
+}
+
+layout::SegmentRoot* root_of(bip::managed_shared_memory& segment) {
+    return segment.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
+}
+
+std::uint64_t queued_messages(const SegmentView& view) {
+    std::uint64_t total = 0;
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        auto& control = view.ring(index).control();
+        total += control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
+    }
+    return total;
+}
+
+}  // namespace
+
+Broker::Broker(config::BrokerConfig config) : config_(std::move(config)) {}
+
+Broker::~Broker() = default;
+
+std::uint64_t Broker::segment_size() const { return segment_ ? segment_->get_size() : 0; }
+
+void Broker::start() {
+    if (!try_adopt_existing()) {
+        try {
+            segment_ = build_segment(config_);
+        } catch (const bip::interprocess_exception& failure) {
+            throw StartError("cannot create segment '" + config_.name + "': " + failure.what());
+        } catch (const std::runtime_error& failure) {
+            bip::shared_memory_object::remove(config_.name.c_str());
+            throw StartError(failure.what());
+        }
+        auto* base = static_cast<std::byte*>(segment_->get_address());
+        std::string why;
+        if (SegmentView::validate(base, segment_->get_size(), root_of(*segment_), view_, why) != Status::ok) {
+            bip::shared_memory_object::remove(config_.name.c_str());
+            throw StartError("segment '" + config_.name + "' failed validation right after being built: " + why);
+        }
+    }
+    auto& root = view_.root();
+    root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
+    root.broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+    reported_quarantine_.assign(view_.queue_count(), false);
+    known_clients_.assign(view_.client_capacity(), 0);
+    // Release: everything built above is visible to a client that sees `ready`.
+    root.state.store(static_cast<std::uint32_t>(layout::BrokerState::ready), std::memory_order_release);
+
+    SHMQ_LOG(info) << "broker '" << config_.name << "' ready: " << config_.queues.size() << " queues, segment "
+                   << segment_->get_size() << " bytes, permissions " << octal(config_.permissions)
+                   << (config_.group.empty() ? "" : ", group " + config_.group) << ", max_clients " << config_.max_clients
+                   << (adopted_ ? ", adopted from a previous broker" : "");
+    for (const auto& queue : config_.queues) {
+        SHMQ_LOG(info) << "queue '" << queue.name << "': capacity " << queue.capacity << ", max_message_size "
+                       << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "
+                       << config::to_string(queue.delivery);
+    }
+    notify_systemd("READY=1\nSTATUS=serving " + std::to_string(config_.queues.size()) + " queues\nMAINPID=" +
+                   std::to_string(::getpid()));
+}
+
+// A segment of this name already exists. If its broker lives, refuse. If its
+// broker died and the segment is sound and laid out as configured, adopt it
+// with every message. Anything else is set aside and a fresh one built.
+bool Broker::try_adopt_existing() {
+    std::unique_ptr<bip::managed_shared_memory> existing;
+    try {
+        existing = std::make_unique<bip::managed_shared_memory>(bip::open_only, config_.name.c_str());
+    } catch (const bip::interprocess_exception& failure) {
+        if (failure.get_error_code() == bip::not_found_error) return false;
+        if (failure.get_error_code() == bip::security_error) {
+            throw StartError("segment '" + config_.name + "' exists but this user may not open it: " + failure.what());
+        }
+        set_aside_existing(std::string("it is not a readable shmq segment (") + failure.what() + ")");
+        return false;
+    }
+    auto* root = root_of(*existing);
+    const auto patience_end = std::chrono::steady_clock::now() + initialization_patience;
+    while (root != nullptr && root->magic == layout::magic &&
+           root->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::initializing) &&
+           is_alive(root->broker) && std::chrono::steady_clock::now() < patience_end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (root != nullptr && root->magic == layout::magic && is_alive(root->broker) && root->broker.pid != ::getpid()) {
+        throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
+                         config_.name + "'; stop it first or give this broker another name");
+    }
+    std::string difference;
+    if (root == nullptr || !segment_matches_config(*existing, config_, difference)) {
+        existing.reset();
+        set_aside_existing(root == nullptr ? "it has no shmq root" : difference);
+        return false;
+    }
+    auto* base = static_cast<std::byte*>(existing->get_address());
+    std::string why;
+    SegmentView::validate(base, existing->get_size(), root, view_, why);
+    const auto previous_pid = root->broker.pid;
+    root->broker = ProcessIdentity::self();
+    segment_ = std::move(existing);
+    adopted_ = true;
+    const auto survivors = reap_dead_clients(view_);
+    SHMQ_LOG(warning) << "adopted segment '" << config_.name << "' left by dead broker pid " << previous_pid << ": "
+                      << queued_messages(view_) << " queued messages kept, " << survivors.reclaimed_clients
+                      << " dead clients reclaimed";
+    return true;
+}
+
+// Never reuse, never silently delete: rename the object so an operator can
+// inspect it, and say so loudly.
+void Broker::set_aside_existing(const std::string& reason) {
+    const std::string from = "/dev/shm/" + config_.name;
+    const std::string to = from + ".stale-" + std::to_string(std::time(nullptr));
+    if (std::rename(from.c_str(), to.c_str()) != 0) {
+        throw StartError("segment '" + config_.name + "' exists and cannot be reused (" + reason +
+                         "), and moving it aside failed: " + std::strerror(errno) + "; remove " + from + " by hand");
+    }
+    SHMQ_LOG(error) << "segment '" << config_.name << "' exists but cannot be reused (" << reason << "); moved it to "
+                    << to << " and starting with a fresh segment";
+}
+
+void Broker::run() {
+    const auto interval = std::chrono::milliseconds(config_.liveness_interval_ms);
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(stop_mutex_);
+            if (stop_signal_.wait_for(lock, interval, [this] { return stop_requested_; })) break;
+        }
+        tick();
+    }
+    shut_down();
+}
+
+void Broker::request_stop() {
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        stop_requested_ = true;
+    }
+    stop_signal_.notify_all();
+}
+
+void Broker::tick() {
+    view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+    report_attach_detach();
+    reap_dead_clients(view_);
+    const auto now = monotonic_now_ns();
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        auto& ring = view_.ring(index);
+        if (ring.geometry().delivery == static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) {
+            ring.expire_deliveries(now);
+        }
+    }
+    report_quarantines();
+    if (systemd_watchdog_usec() != 0) notify_systemd("WATCHDOG=1");
+}
+
+// Clients attach and detach without talking to the broker; it learns of them
+// by comparing the client table with what it saw one tick earlier.
+void Broker::report_attach_detach() {
+    for (std::uint32_t index = 0; index < view_.client_capacity(); ++index) {
+        const auto& record = view_.client(index);
+        const auto word = record.word.load(std::memory_order_acquire);
+        const auto before = known_clients_[index];
+        if (word == before) continue;
+        known_clients_[index] = word;
+        const bool was_active = layout::ClientWord::state(before) == layout::ClientState::active;
+        const bool is_active = layout::ClientWord::state(word) == layout::ClientState::active;
+        if (was_active && layout::ClientWord::state(word) == layout::ClientState::free) {
+            SHMQ_LOG(info) << "client pid " << layout::ClientWord::pid(before) << " detached";
+        }
+        if (is_active) {
+            SHMQ_LOG(info) << "client pid " << layout::ClientWord::pid(word) << " ("
+                           << std::string(record.program, strnlen(record.program, sizeof record.program))
+                           << ") attached as record " << index;
+        }
+    }
+}
+
+void Broker::report_quarantines() {
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        const bool quarantined = !view_.queue_usable(index) ||
+                                 view_.ring(index).control().quarantined.load(std::memory_order_relaxed) != 0;
+        if (quarantined && !reported_quarantine_[index]) {
+            reported_quarantine_[index] = true;
+            SHMQ_LOG(error) << "queue #" << index << " ('" << view_.queue_name(index)
+                            << "') failed validation and is quarantined; the other queues carry on";
+        }
+    }
+}
+
+void Broker::shut_down() {
+    notify_systemd("STOPPING=1");
+    auto& root = view_.root();
+    root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        auto& control = view_.ring(index).control();
+        control.not_empty.notify_all();
+        control.not_full.notify_all();
+    }
+    root.broker_event.notify_all();
+    const auto discarded = queued_messages(view_);
+    bip::shared_memory_object::remove(config_.name.c_str());
+    SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; segment removed"
+                   << (discarded > 0 ? ", " + std::to_string(discarded) + " queued messages discarded" : "");
+}
+
+}  // namespace shmq::daemon

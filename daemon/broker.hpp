@@ -1,0 +1,64 @@
+// The broker's life: take ownership of the segment (create it, or adopt the
+// one a crashed broker left), keep it healthy while running (heartbeat, dead
+// clients reclaimed, expired deliveries redelivered, corruption reported), and
+// on stop wake every blocked client and remove the segment.
+#pragma once
+
+#include <atomic>
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+#include "common/segment_view.hpp"
+#include "config/broker_config.hpp"
+
+namespace shmq::daemon {
+
+// Why the broker could not start; what() is meant for the operator.
+class StartError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Broker {
+public:
+    explicit Broker(config::BrokerConfig config);
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // Creates or adopts the segment and marks it ready. Throws StartError.
+    void start();
+    // Runs the liveness loop until request_stop(); then shuts down.
+    void run();
+    // Safe from any thread.
+    void request_stop();
+
+    const config::BrokerConfig& config() const { return config_; }
+    std::uint64_t segment_size() const;
+    bool adopted() const { return adopted_; }
+
+private:
+    bool try_adopt_existing();
+    void set_aside_existing(const std::string& reason);
+    void tick();
+    void report_quarantines();
+    void report_attach_detach();
+    void shut_down();
+
+    config::BrokerConfig config_;
+    std::unique_ptr<boost::interprocess::managed_shared_memory> segment_;
+    SegmentView view_;
+    bool adopted_ = false;
+    std::vector<bool> reported_quarantine_;
+    std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
+
+    std::mutex stop_mutex_;
+    std::condition_variable stop_signal_;
+    bool stop_requested_ = false;
+};
+
+}  // namespace shmq::daemon

@@ -1,0 +1,84 @@
+#include "daemon/client_reaper.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "common/logging.hpp"
+#include "common/process_identity.hpp"
+
+namespace shmq::daemon {
+
+namespace {
+
+// How long the reaper waits for a queue lock that a live process holds before
+// it leaves the client for the next tick. Short, so one stuck queue never
+// delays the reaping of the others for long.
+constexpr auto lock_patience = std::chrono::milliseconds(50);
+
+bool is_dead(const layout::ClientRecord& record, std::uint64_t word) {
+    ProcessIdentity identity;
+    identity.pid = layout::ClientWord::pid(word);
+    identity.start_time = record.start_time.load(std::memory_order_acquire);
+    return !is_alive(identity);
+}
+
+// Returns false if some queue could not be locked in time.
+bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total) {
+    bool complete = true;
+    for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
+        if (!view.queue_usable(queue)) continue;
+        ReclaimCounts counts;
+        if (view.ring(queue).reclaim(stamp, Deadline::after(lock_patience), counts) != Status::ok) {
+            complete = false;
+            continue;
+        }
+        total.abandoned_writes += counts.abandoned_writes;
+        total.lost_reads += counts.lost_reads;
+        total.redeliveries += counts.redeliveries;
+    }
+    return complete;
+}
+
+}  // namespace
+
+ReapSummary reap_dead_clients(SegmentView& view) {
+    ReapSummary summary;
+    for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
+        auto& record = view.client(index);
+        auto word = record.word.load(std::memory_order_acquire);
+        const auto state = layout::ClientWord::state(word);
+        if (state == layout::ClientState::free) continue;
+        if (state == layout::ClientState::active) {
+            if (!is_dead(record, word)) continue;
+            // Mark it first: a broker killed during the reclaim resumes it
+            // after restart instead of forgetting the client.
+            const auto reclaiming = layout::ClientWord::make(layout::ClientState::reclaiming,
+                                                             layout::ClientWord::generation(word),
+                                                             layout::ClientWord::pid(word));
+            if (!record.word.compare_exchange_strong(word, reclaiming, std::memory_order_acq_rel)) continue;
+            word = reclaiming;
+        }
+        const OwnerStamp stamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
+        ReclaimCounts total;
+        if (!reclaim_slots(view, stamp, total)) {
+            ++summary.postponed_clients;
+            continue;
+        }
+        for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
+            view.role(index, queue).store(0, std::memory_order_relaxed);
+        }
+        const std::string program(record.program, strnlen(record.program, sizeof record.program));
+        record.start_time.store(0, std::memory_order_relaxed);
+        record.word.store(layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0),
+                          std::memory_order_release);
+        ++summary.reclaimed_clients;
+        SHMQ_LOG(warning) << "client pid " << layout::ClientWord::pid(word) << " (" << program
+                          << ") died; reclaimed its record: " << total.abandoned_writes << " interrupted writes skipped, "
+                          << total.lost_reads << " at_most_once messages lost mid-read, " << total.redeliveries
+                          << " deliveries queued for redelivery";
+    }
+    return summary;
+}
+
+}  // namespace shmq::daemon

@@ -1,0 +1,21 @@
+// Finds attached clients whose process is gone and releases what they held:
+// slots they were writing are abandoned (consumers skip them), at_most_once
+// messages they were reading are freed, at_least_once deliveries they held go
+// back for redelivery, and their record is freed for the next client.
+#pragma once
+
+#include <cstdint>
+
+#include "common/segment_view.hpp"
+
+namespace shmq::daemon {
+
+struct ReapSummary {
+    std::uint32_t reclaimed_clients = 0;
+    std::uint32_t postponed_clients = 0;  // a lock was held too long; retried next tick
+};
+
+// One pass over the client table. Logs each client it reclaims.
+ReapSummary reap_dead_clients(SegmentView& view);
+
+}  // namespace shmq::daemon

@@ -1,0 +1,146 @@
+// shmqd: the shmq broker daemon. Reads a YAML or INI configuration, builds the
+// shared-memory segment, and keeps it healthy until SIGTERM or SIGINT.
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+#include "common/layout.hpp"
+#include "common/logging.hpp"
+#include "config/broker_config.hpp"
+#include "daemon/broker.hpp"
+#include "daemon/segment_builder.hpp"
+
+namespace po = boost::program_options;
+using namespace shmq;
+
+namespace {
+
+constexpr const char* version_text = "shmqd (shmq) " SHMQ_VERSION ", shared-memory layout version ";
+
+config::Format parse_format(const std::string& text) {
+    if (text == "auto") return config::Format::automatic;
+    if (text == "yaml") return config::Format::yaml;
+    if (text == "ini") return config::Format::ini;
+    throw po::validation_error(po::validation_error::invalid_option_value, "format", text);
+}
+
+void print_resolved(const config::BrokerConfig& config) {
+    std::cout << "broker " << config.name << ": permissions 0" << std::oct << config.permissions << std::dec
+              << (config.group.empty() ? "" : ", group " + config.group) << ", max_clients " << config.max_clients
+              << ", liveness_interval_ms " << config.liveness_interval_ms << "\n";
+    for (const auto& queue : config.queues) {
+        std::cout << "queue " << queue.name << ": capacity " << queue.capacity << ", max_message_size "
+                  << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "
+                  << config::to_string(queue.delivery);
+        if (queue.delivery == config::DeliveryMode::at_least_once) {
+            std::cout << ", max_deliveries " << queue.max_deliveries << ", ack_timeout_ms " << queue.ack_timeout_ms
+                      << (queue.dead_letter.empty() ? "" : ", dead_letter " + queue.dead_letter);
+        }
+        std::cout << "\n";
+    }
+    std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
+}
+
+// Signals are taken by one thread with sigwait, so stopping needs no
+// async-signal-safe trickery.
+std::thread start_signal_thread(daemon::Broker& broker) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    return std::thread([&broker, stop_signals] {
+        int signal_number = 0;
+        sigwait(&stop_signals, &signal_number);
+        SHMQ_LOG(info) << "received " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping";
+        broker.request_stop();
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    po::options_description options("shmqd: the shmq shared-memory message broker\n\n"
+                                    "Usage: shmqd --config FILE [options]\n\nOptions");
+    options.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and the shared-memory layout version, and exit")
+        ("config,c", po::value<std::string>()->value_name("FILE"),
+         "the broker's configuration: YAML (.yaml, .yml) or INI (.ini)")
+        ("format", po::value<std::string>()->default_value("auto")->value_name("auto|yaml|ini"),
+         "the configuration's format; auto picks it from the file's extension")
+        ("check-config", "validate the configuration, print the resolved broker, queues and segment size, and exit "
+                         "(0 when valid, 1 with the errors otherwise)")
+        ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
+         "least severe messages logged: trace, debug, info, warning, error or fatal")
+        ("log-file", po::value<std::string>()->value_name("FILE"),
+         "also append the log to FILE (the log always goes to stderr)");
+    po::variables_map arguments;
+    try {
+        po::store(po::parse_command_line(argc, argv, options), arguments);
+        po::notify(arguments);
+    } catch (const po::error& failure) {
+        std::cerr << "shmqd: " << failure.what() << "\nTry 'shmqd --help'.\n";
+        return 2;
+    }
+    if (arguments.count("help")) {
+        std::cout << options << "\nSignals: SIGTERM or SIGINT stop the broker: blocked clients wake with\n"
+                     "broker_stopped and the segment is removed.\n";
+        return 0;
+    }
+    if (arguments.count("version")) {
+        std::cout << version_text << layout::version << "\n";
+        return 0;
+    }
+    if (!arguments.count("config")) {
+        std::cerr << "shmqd: --config FILE is required\nTry 'shmqd --help'.\n";
+        return 2;
+    }
+    log::Level level;
+    if (!log::parse_level(arguments["log-level"].as<std::string>(), level)) {
+        std::cerr << "shmqd: unknown --log-level '" << arguments["log-level"].as<std::string>() << "'\n";
+        return 2;
+    }
+    config::BrokerConfig config;
+    try {
+        config = config::load_file(arguments["config"].as<std::string>(),
+                                   parse_format(arguments["format"].as<std::string>()));
+    } catch (const config::ConfigError& failure) {
+        std::cerr << "shmqd: invalid configuration:\n" << failure.what() << "\n";
+        return 1;
+    } catch (const po::error& failure) {
+        std::cerr << "shmqd: " << failure.what() << "\n";
+        return 2;
+    }
+    if (arguments.count("check-config")) {
+        print_resolved(config);
+        return 0;
+    }
+    try {
+        log::init(level, arguments.count("log-file") ? arguments["log-file"].as<std::string>() : "");
+    } catch (const std::exception& failure) {
+        std::cerr << "shmqd: " << failure.what() << "\n";
+        return 1;
+    }
+
+    // Block the stop signals before any thread starts, so that only the
+    // signal thread receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    daemon::Broker broker(std::move(config));
+    try {
+        broker.start();
+    } catch (const std::exception& failure) {
+        SHMQ_LOG(fatal) << failure.what();
+        return 1;
+    }
+    auto signal_thread = start_signal_thread(broker);
+    broker.run();
+    signal_thread.join();
+    return 0;
+}

@@ -1,0 +1,196 @@
+#include "daemon/segment_builder.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <new>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/layout.hpp"
+#include "common/segment_view.hpp"
+
+namespace shmq::daemon {
+
+namespace bip = boost::interprocess;
+
+namespace {
+
+// What rbtree_best_fit and the named index cost, generously: a header per
+// allocation plus up to a cache line of alignment padding.
+constexpr std::uint64_t per_allocation_overhead = 2 * layout::cache_line;
+constexpr std::uint64_t fixed_overhead = 64 * 1024;
+
+std::uint64_t aligned(std::uint64_t bytes) { return (bytes + layout::cache_line - 1) / layout::cache_line * layout::cache_line; }
+
+void* allocate_or_throw(bip::managed_shared_memory& segment, std::uint64_t bytes, const std::string& what) {
+    void* memory = segment.allocate_aligned(bytes, layout::cache_line, std::nothrow);
+    if (memory == nullptr) throw std::runtime_error("segment too small for " + what + " (a sizing bug)");
+    return memory;
+}
+
+// Mode, group and memory: the mode is applied without the umask, the group
+// lets another account's clients attach, and reserving the pages now turns a
+// full /dev/shm into a clear start-up error instead of a SIGBUS in a client.
+void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
+    const std::string path = "/" + config.name;
+    const int fd = ::shm_open(path.c_str(), O_RDWR, 0);
+    if (fd < 0) throw std::runtime_error("cannot reopen segment '" + config.name + "': " + std::strerror(errno));
+    std::string failure;
+    if (!config.group.empty()) {
+        const group* entry = ::getgrnam(config.group.c_str());
+        if (entry == nullptr) {
+            failure = "group '" + config.group + "' does not exist";
+        } else if (::fchown(fd, static_cast<uid_t>(-1), entry->gr_gid) != 0) {
+            failure = "cannot give segment to group '" + config.group + "': " + std::strerror(errno);
+        }
+    }
+    if (failure.empty() && ::fchmod(fd, config.permissions) != 0) {
+        failure = std::string("cannot set the segment's permissions: ") + std::strerror(errno);
+    }
+    if (failure.empty()) {
+        const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+        if (rc != 0) {
+            failure = "cannot reserve " + std::to_string(size) + " bytes of shared memory (" + std::strerror(rc) +
+                      "): is /dev/shm large enough?";
+        }
+    }
+    ::close(fd);
+    if (!failure.empty()) throw std::runtime_error("segment '" + config.name + "': " + failure);
+}
+
+std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::string& name) {
+    for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
+        if (config.queues[index].name == name) return index;
+    }
+    return layout::no_queue;
+}
+
+void build_queue(bip::managed_shared_memory& segment, const config::BrokerConfig& config, std::uint32_t index,
+                 layout::QueueControl& control) {
+    const auto& queue = config.queues[index];
+    const auto stride = layout::slot_stride_for(queue.max_message_size);
+    const auto bytes = stride * queue.capacity;
+    auto* slots = static_cast<std::byte*>(allocate_or_throw(segment, bytes, "queue '" + queue.name + "'"));
+    for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) {
+        auto* header = new (slots + slot * stride) layout::SlotHeader{};
+        header->word.store(0, std::memory_order_relaxed);
+        // Never a real position, so no repair rule mistakes a fresh slot for a cut-short step.
+        header->position.store(UINT64_MAX, std::memory_order_relaxed);
+    }
+    std::memset(control.name, 0, sizeof control.name);
+    std::memcpy(control.name, queue.name.data(), queue.name.size());
+    control.capacity = queue.capacity;
+    control.max_message_size = queue.max_message_size;
+    control.slot_stride = stride;
+    control.slots_offset = static_cast<std::uint64_t>(slots - static_cast<std::byte*>(segment.get_address()));
+    control.overflow = static_cast<std::uint8_t>(queue.overflow);
+    control.delivery = static_cast<std::uint8_t>(queue.delivery);
+    control.max_deliveries = queue.max_deliveries;
+    control.ack_timeout_ms = queue.ack_timeout_ms;
+    control.dead_letter_index = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
+}
+
+}  // namespace
+
+std::uint64_t required_segment_size(const config::BrokerConfig& config) {
+    const std::uint64_t queues = config.queues.size();
+    std::uint64_t size = fixed_overhead;
+    size += aligned(sizeof(layout::SegmentRoot)) + per_allocation_overhead;
+    size += aligned(queues * sizeof(layout::QueueControl)) + per_allocation_overhead;
+    size += aligned(config.max_clients * sizeof(layout::ClientRecord)) + per_allocation_overhead;
+    size += aligned(config.max_clients * queues) + per_allocation_overhead;
+    for (const auto& queue : config.queues) {
+        size += layout::slot_stride_for(queue.max_message_size) * queue.capacity + per_allocation_overhead;
+    }
+    return aligned(size);
+}
+
+std::unique_ptr<bip::managed_shared_memory> build_segment(const config::BrokerConfig& config) {
+    const auto size = required_segment_size(config);
+    bip::permissions permissions;
+    permissions.set_permissions(static_cast<int>(config.permissions));
+    auto segment = std::make_unique<bip::managed_shared_memory>(bip::create_only, config.name.c_str(), size, nullptr,
+                                                                 permissions);
+    prepare_backing(config, size);
+
+    auto* root = segment->construct<layout::SegmentRoot>(layout::root_object_name)();
+    root->magic = layout::magic;
+    root->layout_version = layout::version;
+    root->root_size = sizeof(layout::SegmentRoot);
+    root->segment_size = segment->get_size();
+    root->state.store(static_cast<std::uint32_t>(layout::BrokerState::initializing), std::memory_order_relaxed);
+    root->broker_epoch.store(0, std::memory_order_relaxed);
+    root->broker = ProcessIdentity::self();
+    root->broker_heartbeat_ns.store(0, std::memory_order_relaxed);
+    root->queue_count = static_cast<std::uint32_t>(config.queues.size());
+    root->client_capacity = config.max_clients;
+    root->liveness_interval_ms = config.liveness_interval_ms;
+
+    auto* base = static_cast<std::byte*>(segment->get_address());
+    const auto queue_bytes = config.queues.size() * sizeof(layout::QueueControl);
+    auto* queues = static_cast<layout::QueueControl*>(allocate_or_throw(*segment, queue_bytes, "the queue table"));
+    for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
+        auto* control = new (&queues[index]) layout::QueueControl();
+        build_queue(*segment, config, index, *control);
+    }
+    root->queues_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(queues) - base);
+
+    auto* clients = static_cast<layout::ClientRecord*>(
+        allocate_or_throw(*segment, config.max_clients * sizeof(layout::ClientRecord), "the client table"));
+    for (std::uint32_t index = 0; index < config.max_clients; ++index) new (&clients[index]) layout::ClientRecord();
+    root->clients_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(clients) - base);
+
+    const auto role_bytes = static_cast<std::uint64_t>(config.max_clients) * config.queues.size();
+    auto* roles = static_cast<std::byte*>(allocate_or_throw(*segment, role_bytes == 0 ? 1 : role_bytes, "the role table"));
+    std::memset(roles, 0, role_bytes);
+    root->roles_offset = static_cast<std::uint64_t>(roles - base);
+    return segment;
+}
+
+bool segment_matches_config(const bip::managed_shared_memory& segment, const config::BrokerConfig& config,
+                            std::string& difference) {
+    auto& writable = const_cast<bip::managed_shared_memory&>(segment);
+    auto* root = writable.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
+    SegmentView view;
+    std::string why;
+    auto* base = static_cast<std::byte*>(writable.get_address());
+    if (SegmentView::validate(base, writable.get_size(), root, view, why) != Status::ok) {
+        difference = why;
+        return false;
+    }
+    if (view.queue_count() != config.queues.size()) {
+        difference = "it holds " + std::to_string(view.queue_count()) + " queues, the configuration " +
+                     std::to_string(config.queues.size());
+        return false;
+    }
+    if (view.client_capacity() != config.max_clients) {
+        difference = "its client table has another size than max_clients";
+        return false;
+    }
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        const auto& queue = config.queues[index];
+        if (!view.queue_usable(index)) {
+            difference = "queue #" + std::to_string(index) + " has corrupt metadata";
+            return false;
+        }
+        const auto& geometry = view.ring(index).geometry();
+        if (view.queue_name(index) != queue.name || geometry.capacity != queue.capacity ||
+            geometry.max_message_size != queue.max_message_size ||
+            geometry.overflow != static_cast<std::uint8_t>(queue.overflow) ||
+            geometry.delivery != static_cast<std::uint8_t>(queue.delivery)) {
+            difference = "queue '" + queue.name + "' is configured differently";
+            return false;
+        }
+        const char* broken = view.ring(index).check_invariants();
+        if (*broken != '\0') {
+            difference = "queue '" + queue.name + "': " + broken;
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace shmq::daemon
