@@ -1,0 +1,252 @@
+// The broker's life cycle against real processes: stopping wakes every
+// blocked client, names are exclusive, leftovers are adopted or set aside, and
+// a foreign, stale or forbidden segment gets its own clear status.
+#define BOOST_TEST_MODULE broker_tests
+#include <boost/test/unit_test.hpp>
+
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <pwd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/layout.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+namespace bip = boost::interprocess;
+
+namespace {
+
+AttachOptions options_for(const std::string& broker) {
+    AttachOptions options;
+    options.broker = broker;
+    return options;
+}
+
+// A flag in memory shared with forked children.
+struct SharedFlags {
+    std::atomic<int> ready{0};
+};
+
+SharedFlags* make_shared_flags() {
+    void* memory = ::mmap(nullptr, sizeof(SharedFlags), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return new (memory) SharedFlags();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(stopping_the_broker_wakes_blocked_producers_and_consumers_in_other_processes) {
+    auto config = test::make_config("stopwake");
+    test::add_queue(config, "empty", 4, 16);
+    test::add_queue(config, "full", 1, 16);
+    test::InProcessBroker broker(config);
+    auto* flags = make_shared_flags();
+    const auto name = broker.name();
+    auto blocked_child = [&](bool produce) {
+        return test::fork_child([&, produce] {
+            std::unique_ptr<Client> client;
+            if (Client::attach(options_for(name), client) != Status::ok) return 10;
+            Queue queue;
+            client->open_queue(produce ? "full" : "empty", queue);
+            if (produce && queue.send("fills the queue") != Status::ok) return 11;
+            flags->ready.fetch_add(1);
+            std::string out;
+            const Status status = produce ? queue.send("blocks") : queue.receive(out);
+            return status == Status::broker_stopped ? 0 : 12;
+        });
+    };
+    const pid_t consumer = blocked_child(false);
+    BOOST_TEST_REQUIRE(test::eventually([&] { return flags->ready.load() == 1; }, 5s));
+    const pid_t producer = blocked_child(true);
+    BOOST_TEST_REQUIRE(test::eventually([&] { return flags->ready.load() == 2; }, 5s));
+    std::this_thread::sleep_for(200ms);  // let both fall asleep on their futex
+    const auto stop_started = std::chrono::steady_clock::now();
+    broker.stop();
+    BOOST_TEST(test::wait_child(consumer, 3s) == 0);
+    BOOST_TEST(test::wait_child(producer, 3s) == 0);
+    BOOST_TEST((std::chrono::steady_clock::now() - stop_started < 1s));
+    BOOST_TEST(!test::segment_exists(name));
+}
+
+BOOST_AUTO_TEST_CASE(operations_after_a_stop_report_broker_stopped) {
+    auto config = test::make_config("afterstop");
+    test::add_queue(config, "q", 4, 16);
+    test::InProcessBroker broker(config);
+    std::unique_ptr<Client> client;
+    BOOST_TEST_REQUIRE(Client::attach(options_for(broker.name()), client) == Status::ok);
+    Queue queue;
+    BOOST_TEST_REQUIRE(client->open_queue("q", queue) == Status::ok);
+    broker.stop();
+    BOOST_TEST(queue.send("lost?", 1s) == Status::broker_stopped);
+    std::string out;
+    BOOST_TEST(queue.receive(out, 1s) == Status::broker_stopped);
+}
+
+BOOST_AUTO_TEST_CASE(two_brokers_with_different_names_run_side_by_side) {
+    auto first_config = test::make_config("sideA");
+    test::add_queue(first_config, "q", 4, 16);
+    auto second_config = test::make_config("sideB");
+    test::add_queue(second_config, "q", 4, 16);
+    test::InProcessBroker first(first_config);
+    test::InProcessBroker second(second_config);
+    std::unique_ptr<Client> a, b;
+    BOOST_TEST_REQUIRE(Client::attach(options_for(first.name()), a) == Status::ok);
+    BOOST_TEST_REQUIRE(Client::attach(options_for(second.name()), b) == Status::ok);
+    Queue qa, qb;
+    a->open_queue("q", qa);
+    b->open_queue("q", qb);
+    BOOST_TEST(qa.send("to A", 1s) == Status::ok);
+    BOOST_TEST(qb.send("to B", 1s) == Status::ok);
+    std::string out;
+    BOOST_TEST(qa.receive(out, 1s) == Status::ok);
+    BOOST_TEST(out == "to A");
+    BOOST_TEST(qb.receive(out, 1s) == Status::ok);
+    BOOST_TEST(out == "to B");
+}
+
+BOOST_AUTO_TEST_CASE(a_second_broker_on_a_live_brokers_name_is_refused_and_harms_nothing) {
+    auto config = test::make_config("samename");
+    test::add_queue(config, "q", 4, 16);
+    test::InProcessBroker first(config);
+    std::unique_ptr<Client> client;
+    BOOST_TEST_REQUIRE(Client::attach(options_for(first.name()), client) == Status::ok);
+    Queue queue;
+    client->open_queue("q", queue);
+    BOOST_TEST(queue.send("kept", 1s) == Status::ok);
+    // The second broker lives in another process, as it would in real life.
+    const pid_t second = test::fork_child([&] {
+        daemon::Broker broker(config);
+        try {
+            broker.start();
+        } catch (const daemon::StartError& refused) {
+            const std::string why = refused.what();
+            return why.find("live broker") != std::string::npos && why.find(config.name) != std::string::npos ? 0 : 20;
+        }
+        return 21;
+    });
+    BOOST_TEST(test::wait_child(second, 10s) == 0);
+    std::string out;
+    BOOST_TEST(queue.receive(out, 1s) == Status::ok);
+    BOOST_TEST(out == "kept");
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_brokers_segment_is_adopted_with_its_messages) {
+    auto config = test::make_config("adopt");
+    test::add_queue(config, "q", 8, 32);
+    const pid_t doomed = test::fork_child([&] {
+        daemon::Broker broker(config);
+        broker.start();
+        std::unique_ptr<Client> client;
+        if (Client::attach(options_for(config.name), client) != Status::ok) return 1;
+        Queue queue;
+        client->open_queue("q", queue);
+        for (int i = 0; i < 5; ++i) queue.send("survivor " + std::to_string(i), 1s);
+        ::kill(::getpid(), SIGKILL);  // the broker dies with the segment in place
+        return 2;
+    });
+    BOOST_TEST(test::wait_child(doomed, 10s) == 128 + SIGKILL);
+    BOOST_TEST_REQUIRE(test::segment_exists(config.name));
+    test::InProcessBroker successor(config);
+    BOOST_TEST(successor.broker().adopted());
+    std::unique_ptr<Client> client;
+    BOOST_TEST_REQUIRE(Client::attach(options_for(config.name), client) == Status::ok);
+    Queue queue;
+    client->open_queue("q", queue);
+    for (int i = 0; i < 5; ++i) {
+        std::string out;
+        BOOST_TEST(queue.receive(out, 1s) == Status::ok);
+        BOOST_TEST(out == "survivor " + std::to_string(i));
+    }
+    // The dead client's record was reclaimed along the way.
+    BOOST_TEST(client->stats().clients.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_leftover_segment_laid_out_differently_is_set_aside_not_reused) {
+    auto config = test::make_config("setaside");
+    test::add_queue(config, "q", 8, 32);
+    const pid_t doomed = test::fork_child([&] {
+        daemon::Broker broker(config);
+        broker.start();
+        ::kill(::getpid(), SIGKILL);
+        return 2;
+    });
+    BOOST_TEST(test::wait_child(doomed, 10s) == 128 + SIGKILL);
+    auto changed = config;
+    changed.queues[0].capacity = 16;
+    {
+        test::InProcessBroker successor(changed);
+        BOOST_TEST(!successor.broker().adopted());
+        std::unique_ptr<Client> client;
+        BOOST_TEST_REQUIRE(Client::attach(options_for(config.name), client) == Status::ok);
+        Queue queue;
+        client->open_queue("q", queue);
+        BOOST_TEST(queue.capacity() == 16u);
+    }
+    bool found_stale = false;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+        const auto file = entry.path().filename().string();
+        if (file.rfind(config.name + ".stale-", 0) == 0) {
+            found_stale = true;
+            std::filesystem::remove(entry.path());
+        }
+    }
+    BOOST_TEST(found_stale);
+}
+
+BOOST_AUTO_TEST_CASE(a_foreign_segment_is_refused_with_version_mismatch) {
+    const auto name = test::unique_broker_name("foreign");
+    {
+        bip::managed_shared_memory segment(bip::create_only, name.c_str(), 65536);
+        auto* root = segment.construct<layout::SegmentRoot>(layout::root_object_name)();
+        root->magic = layout::magic;
+        root->layout_version = layout::version + 1;  // a future shmq
+        root->root_size = sizeof(layout::SegmentRoot);
+    }
+    std::unique_ptr<Client> client;
+    std::string error;
+    BOOST_TEST(Client::attach(options_for(name), client, &error) == Status::version_mismatch);
+    BOOST_TEST(error.find("layout version") != std::string::npos, error);
+    BOOST_TEST(error.find(name) != std::string::npos, error);
+    bip::shared_memory_object::remove(name.c_str());
+
+    const auto garbage = test::unique_broker_name("garbage");
+    {
+        bip::shared_memory_object object(bip::create_only, garbage.c_str(), bip::read_write);
+        object.truncate(4096);
+        bip::mapped_region region(object, bip::read_write);
+        std::memset(region.get_address(), 0x5A, region.get_size());
+    }
+    const auto status = Client::attach(options_for(garbage), client, &error);
+    BOOST_TEST((status == Status::version_mismatch || status == Status::corrupt_segment), error);
+    BOOST_TEST(error.find(garbage) != std::string::npos, error);
+    bip::shared_memory_object::remove(garbage.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(a_user_without_permission_gets_permission_denied_naming_the_segment) {
+    auto config = test::make_config("perm");
+    config.permissions = 0600;
+    test::add_queue(config, "q", 4, 16);
+    test::InProcessBroker broker(config);
+    if (::getuid() != 0) {
+        // Only root can become another user to be refused; CI runs as root.
+        BOOST_TEST_MESSAGE("not root: cannot switch to another user, permission check not exercised");
+        return;
+    }
+    const passwd* nobody = ::getpwnam("nobody");
+    BOOST_TEST_REQUIRE(nobody != nullptr);
+    const auto name = broker.name();
+    const pid_t child = test::fork_child([&] {
+        if (::setuid(nobody->pw_uid) != 0) return 30;
+        std::unique_ptr<Client> client;
+        std::string error;
+        const Status status = Client::attach(options_for(name), client, &error);
+        return status == Status::permission_denied && error.find(name) != std::string::npos ? 0 : 31;
+    });
+    BOOST_TEST(test::wait_child(child, 10s) == 0);
+}

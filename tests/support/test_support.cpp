@@ -1,0 +1,123 @@
+#include "tests/support/test_support.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/logging.hpp"
+
+namespace shmq::test {
+
+std::string unique_broker_name(const std::string& tag) {
+    static std::atomic<int> counter{0};
+    return "shmqtest-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+config::BrokerConfig make_config(const std::string& tag) {
+    config::BrokerConfig config;
+    config.name = unique_broker_name(tag);
+    config.permissions = 0600;
+    config.max_clients = 64;
+    config.liveness_interval_ms = 50;
+    return config;
+}
+
+config::QueueConfig& add_queue(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
+                               std::uint32_t max_message_size, config::OverflowPolicy overflow) {
+    config::QueueConfig queue;
+    queue.name = name;
+    queue.capacity = capacity;
+    queue.max_message_size = max_message_size;
+    queue.overflow = overflow;
+    config.queues.push_back(queue);
+    return config.queues.back();
+}
+
+InProcessBroker::InProcessBroker(config::BrokerConfig config)
+    : broker_(std::make_unique<daemon::Broker>(std::move(config))) {
+    // Warnings and errors only: the broker's start-up summary would drown the test report.
+    static const bool logging_ready = (log::init(log::Level::warning, ""), true);
+    (void)logging_ready;
+    broker_->start();
+    runner_ = std::thread([this] { broker_->run(); });
+}
+
+InProcessBroker::~InProcessBroker() { stop(); }
+
+void InProcessBroker::stop() {
+    if (!runner_.joinable()) return;
+    broker_->request_stop();
+    runner_.join();
+}
+
+pid_t fork_child(const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        int code = 99;
+        try {
+            code = body();
+        } catch (...) {
+            code = 98;
+        }
+        std::fflush(nullptr);
+        ::_exit(code);
+    }
+    return pid;
+}
+
+int wait_child(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        const pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) {
+            if (WIFEXITED(status)) return WEXITSTATUS(status);
+            if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+            return -2;
+        }
+        if (std::chrono::steady_clock::now() >= end) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return -1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "shmq-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+    const std::string file = path_ + "/" + name;
+    std::ofstream out(file, std::ios::binary);
+    out << content;
+    return file;
+}
+
+bool segment_exists(const std::string& broker_name) { return std::filesystem::exists("/dev/shm/" + broker_name); }
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return condition();
+}
+
+}  // namespace shmq::test

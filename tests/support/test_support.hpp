@@ -1,0 +1,73 @@
+// Helpers shared by the test suites: unique broker names, a broker running
+// inside the test process, child processes, and temporary files.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <ostream>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+#include <thread>
+
+#include "common/status.hpp"
+#include "config/broker_config.hpp"
+#include "daemon/broker.hpp"
+
+namespace shmq {
+// So Boost.Test can print a Status in a failed assertion.
+inline std::ostream& operator<<(std::ostream& out, Status status) { return out << to_string(status); }
+}  // namespace shmq
+
+namespace shmq::test {
+
+// A broker name no other test (or concurrent test run) uses.
+std::string unique_broker_name(const std::string& tag);
+
+// A configuration with one queue per call to add_queue, ready to run.
+config::BrokerConfig make_config(const std::string& tag);
+config::QueueConfig& add_queue(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
+                               std::uint32_t max_message_size,
+                               config::OverflowPolicy overflow = config::OverflowPolicy::block);
+
+// The real broker, running on a thread of this process: fast to start, and
+// its reaper sees the test's forked children like any other client.
+class InProcessBroker {
+public:
+    explicit InProcessBroker(config::BrokerConfig config);
+    ~InProcessBroker();  // stops it (clients wake with broker_stopped) and removes the segment
+    void stop();
+    const std::string& name() const { return broker_->config().name; }
+    daemon::Broker& broker() { return *broker_; }
+
+private:
+    std::unique_ptr<daemon::Broker> broker_;
+    std::thread runner_;
+};
+
+// Forks; the child runs `body` and exits with its return value (never
+// returning into the test framework). Returns the child's pid.
+pid_t fork_child(const std::function<int()>& body);
+
+// Waits for `pid` up to `timeout`; returns its exit code, 128+signal if it was
+// killed, or -1 on timeout (the child is then killed).
+int wait_child(pid_t pid, std::chrono::milliseconds timeout);
+
+// A temporary directory removed with its contents at destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::string& path() const { return path_; }
+    std::string write(const std::string& name, const std::string& content) const;
+
+private:
+    std::string path_;
+};
+
+bool segment_exists(const std::string& broker_name);
+
+// Polls `condition` every millisecond until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace shmq::test
