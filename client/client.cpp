@@ -151,7 +151,9 @@ BrokerStats Client::stats() const {
         if (view.queue_usable(index)) stats.queues.push_back(stats_of_queue(view, index));
     }
     const auto now = monotonic_now_ns();
+    const auto broker_record = view.root().broker_record.load(std::memory_order_relaxed);
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
+        if (index == broker_record) continue;  // the broker's own record is not a client
         auto& record = view.client(index);
         const auto word = record.word.load(std::memory_order_acquire);
         if (layout::ClientWord::state(word) != layout::ClientState::active) continue;

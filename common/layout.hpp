@@ -33,6 +33,8 @@ inline constexpr const char* root_object_name = "shmq.root";
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
+// The client table holds max_clients records plus this many for the broker.
+inline constexpr std::uint32_t broker_records = 1;
 
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
@@ -40,7 +42,9 @@ enum class BrokerState : std::uint32_t {
     stopping = 2,      // the broker is shutting down: every operation returns broker_stopped
 };
 
-struct alignas(cache_line) SegmentRoot {
+// Not cache-line aligned: Boost's named construct only guarantees natural
+// alignment, and the root is read-mostly anyway.
+struct SegmentRoot {
     // Identity: checked by every client before anything else is read.
     std::uint64_t magic;
     std::uint32_t layout_version;
@@ -55,7 +59,7 @@ struct alignas(cache_line) SegmentRoot {
     std::uint32_t queue_count;
     std::uint32_t client_capacity;
     std::uint32_t liveness_interval_ms;
-    std::uint32_t reserved;
+    std::atomic<std::uint32_t> broker_record;  // the client record the broker itself holds
     std::uint64_t queues_offset;
     std::uint64_t clients_offset;
     std::uint64_t roles_offset;

@@ -1,5 +1,6 @@
 #include "common/queue_ring.hpp"
 
+#include <chrono>
 #include <cstring>
 
 #include "common/monotonic_clock.hpp"
@@ -189,7 +190,42 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
     return claimed;
 }
 
+// at_least_once: hand out a delivery that failed before (its consumer died or
+// its ack timed out), oldest slot index first. Exhausted ones (max_deliveries
+// reached) are left for the broker to dead-letter.
+Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position) {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& slot = slot_at(index);
+        auto word = slot.word.load(std::memory_order_acquire);
+        if (SlotWord::state(word) != SlotState::redeliver || slot.delivery_count >= geometry_.max_deliveries) continue;
+        if (slot.length > geometry_.max_message_size) return quarantine("a redeliverable slot has a wrong length");
+        if (slot.length > capacity) return Status::buffer_too_small;
+        slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
+                                   std::memory_order_relaxed);
+        const auto delivery = slot.delivery_count + 1;
+        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::in_flight, me, static_cast<std::uint16_t>(delivery)),
+                                               std::memory_order_acq_rel)) {
+            continue;  // the broker took it to dead-letter it
+        }
+        slot.delivery_count = delivery;
+        control_->redeliver_pending.fetch_sub(1, std::memory_order_relaxed);
+        control_->redelivered.fetch_add(1, std::memory_order_relaxed);
+        position = slot.position.load(std::memory_order_relaxed);
+        return Status::ok;
+    }
+    // Nothing to redeliver after all: clear the hint so waiting consumers
+    // sleep. An increment racing with this store is restored by the broker's
+    // recount at its next tick.
+    control_->redeliver_pending.store(0, std::memory_order_relaxed);
+    return Status::empty;
+}
+
 Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position) {
+    if (geometry_.delivery == delivery_at_least_once &&
+        control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
+        const Status redelivery = take_redelivery_locked(me, capacity, position);
+        if (redelivery != Status::empty) return redelivery;
+    }
     for (;;) {
         const auto head = control_->head.load(std::memory_order_relaxed);
         auto& slot = slot_at(head);
@@ -204,7 +240,8 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t
                 slot.delivery_count += 1;
                 slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
                                            std::memory_order_relaxed);
-                slot.word.store(SlotWord::make(SlotState::in_flight, me), std::memory_order_release);
+                slot.word.store(SlotWord::make(SlotState::in_flight, me, static_cast<std::uint16_t>(slot.delivery_count)),
+                                std::memory_order_release);
             } else {
                 slot.word.store(SlotWord::make(SlotState::reading, me), std::memory_order_release);
             }
@@ -272,7 +309,8 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
         const std::size_t length = slot.length;
         if (length > 0) std::memcpy(messages[i].buffer, payload_of(slot), length);
         messages[i].size = length;
-        messages[i].delivery = positions[i];
+        messages[i].delivery = DeliveryToken::make(positions[i] % geometry_.capacity, positions[i],
+                                                   SlotWord::tag(slot.word.load(std::memory_order_relaxed)));
         finish_read(slot, positions[i], me);
     }
     if (taken > 0) {
@@ -290,9 +328,13 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
 }
 
 Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
-    auto& slot = slot_at(delivery);
-    if (slot.position.load(std::memory_order_relaxed) != delivery) return Status::not_acknowledgeable;
-    auto expected = SlotWord::make(SlotState::in_flight, me);
+    const auto index = DeliveryToken::index(delivery);
+    if (index >= geometry_.capacity) return Status::not_acknowledgeable;
+    auto& slot = slot_at(index);
+    if ((slot.position.load(std::memory_order_relaxed) & 0xFF'FFFF) != DeliveryToken::position_bits(delivery)) {
+        return Status::not_acknowledgeable;
+    }
+    auto expected = SlotWord::make(SlotState::in_flight, me, DeliveryToken::delivery(delivery));
     if (!slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
                                            std::memory_order_relaxed)) {
         return Status::not_acknowledgeable;
@@ -313,6 +355,7 @@ bool QueueRing::may_have_message() const {
     const auto head = control_->head.load(std::memory_order_relaxed);
     const auto state = SlotWord::state(slot_at(head).word.load(std::memory_order_acquire));
     return state == SlotState::ready || state == SlotState::abandoned ||
+           control_->redeliver_pending.load(std::memory_order_relaxed) != 0 ||
            control_->quarantined.load(std::memory_order_relaxed) != 0;
 }
 
@@ -332,6 +375,7 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
         case SlotState::writing: replacement = SlotState::abandoned; break;
         case SlotState::reading: replacement = SlotState::free; break;
         case SlotState::in_flight: replacement = SlotState::redeliver; break;
+        case SlotState::redeliver: continue;
         default: continue;
         }
         if (!slot.word.compare_exchange_strong(word, SlotWord::make(replacement), std::memory_order_acq_rel)) {
@@ -345,7 +389,9 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
             control_->lost_in_read.fetch_add(1, std::memory_order_relaxed);
         } else {
             ++counts.redeliveries;
-            control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
+            if (slot.delivery_count < geometry_.max_deliveries) {
+                control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
+            }
         }
     }
     if (counts.abandoned_writes + counts.redeliveries > 0) control_->not_empty.notify_all();
@@ -362,11 +408,48 @@ std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
         if (slot.ack_deadline_ns.load(std::memory_order_relaxed) > now_ns) continue;
         if (slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::redeliver), std::memory_order_acq_rel)) {
             ++expired;
-            control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
+            if (slot.delivery_count < geometry_.max_deliveries) {
+                control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
+            }
         }
     }
     if (expired > 0) control_->not_empty.notify_all();
     return expired;
+}
+
+std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp broker, std::uint64_t& redeliverable) {
+    std::uint64_t retired = 0;
+    redeliverable = 0;
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& slot = slot_at(index);
+        auto word = slot.word.load(std::memory_order_acquire);
+        if (SlotWord::state(word) != SlotState::redeliver) continue;
+        if (slot.delivery_count < geometry_.max_deliveries) {
+            ++redeliverable;
+            continue;
+        }
+        // Take it out of the consumers' reach first, then copy, then free: a
+        // broker killed in between leaves the slot owned by its dead record,
+        // which the next broker hands back for redelivery.
+        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::reading, broker),
+                                               std::memory_order_acq_rel)) {
+            continue;
+        }
+        const std::size_t length = slot.length <= geometry_.max_message_size ? slot.length : 0;
+        if (dead_letter != nullptr) {
+            const Status moved = dead_letter->try_send(payload_of(slot), length, broker, Deadline::after(std::chrono::milliseconds(10)));
+            if (moved != Status::ok) {
+                // The dead-letter queue is full: keep the message and retry next tick.
+                slot.word.store(SlotWord::make(SlotState::redeliver), std::memory_order_release);
+                continue;
+            }
+        }
+        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
+        control_->dead_lettered.fetch_add(1, std::memory_order_relaxed);
+        ++retired;
+    }
+    if (retired > 0) control_->not_full.notify_all();
+    return retired;
 }
 
 const char* QueueRing::check_invariants() const {

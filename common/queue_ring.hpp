@@ -86,6 +86,11 @@ public:
     // redeliverable. Returns how many.
     std::uint64_t expire_deliveries(std::uint64_t now_ns);
 
+    // Broker side, at_least_once: deliveries that failed max_deliveries times
+    // move to `dead_letter` (or are discarded when it is null). Returns how
+    // many moved; `redeliverable` gets how many wait for another delivery.
+    std::uint64_t retire_exhausted(QueueRing* dead_letter, OwnerStamp broker, std::uint64_t& redeliverable);
+
     // Checks the ring's invariants (the broker, on adopting a segment).
     // Returns an empty string when they hold, else what is wrong.
     const char* check_invariants() const;
@@ -102,6 +107,7 @@ private:
     Status claim_locked(OwnerStamp me, std::uint64_t& position);
     // Takes the next deliverable slot; the consumer lock is held.
     Status take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position);
+    Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position);
     // drop_oldest: discard the message at head to make room at tail.
     bool drop_oldest_locked(const Deadline& lock_deadline);
     // Restore the invariants after a lock owner died inside its critical section.

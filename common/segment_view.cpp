@@ -36,7 +36,8 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
         return Status::version_mismatch;
     }
     const auto root_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(root) - base);
-    if (!range_fits(root_offset, 1, sizeof(layout::SegmentRoot), mapped_size)) {
+    if (!range_fits(root_offset, 1, sizeof(layout::SegmentRoot), mapped_size) ||
+        root_offset % alignof(layout::SegmentRoot) != 0) {
         error = "the root object lies outside the segment";
         return Status::corrupt_segment;
     }

@@ -31,26 +31,45 @@ struct OwnerStamp {
     bool is_none() const { return generation == 0; }
 };
 
-// Layout: bits 0-7 state, 8-23 client index, 24-47 client generation.
+// Layout: bits 0-7 state, 8-23 client index, 24-47 client generation,
+// 48-63 a tag: for in_flight, the delivery number, so that an
+// acknowledgement of an earlier delivery of the same slot can never match.
 class SlotWord {
 public:
     static constexpr std::uint32_t generation_mask = 0xFF'FFFF;
 
-    static std::uint64_t make(SlotState state, OwnerStamp owner = {}) {
+    static std::uint64_t make(SlotState state, OwnerStamp owner = {}, std::uint16_t tag = 0) {
         return static_cast<std::uint64_t>(state) |
                (static_cast<std::uint64_t>(owner.client_index) << 8) |
-               (static_cast<std::uint64_t>(owner.generation & generation_mask) << 24);
+               (static_cast<std::uint64_t>(owner.generation & generation_mask) << 24) |
+               (static_cast<std::uint64_t>(tag) << 48);
     }
+    static std::uint16_t tag(std::uint64_t word) { return static_cast<std::uint16_t>(word >> 48); }
     static SlotState state(std::uint64_t word) { return static_cast<SlotState>(word & 0xFF); }
     static OwnerStamp owner(std::uint64_t word) {
         return OwnerStamp{static_cast<std::uint16_t>((word >> 8) & 0xFFFF),
                           static_cast<std::uint32_t>((word >> 24) & generation_mask)};
     }
-    // A word is well-formed when its state is known and its unused bits clear;
-    // anything else in shared memory is corruption.
-    static bool well_formed(std::uint64_t word) {
-        return (word & 0xFF) < slot_state_count && (word >> 48) == 0;
+    // A word is well-formed when its state is known; anything else in shared
+    // memory is corruption.
+    static bool well_formed(std::uint64_t word) { return (word & 0xFF) < slot_state_count; }
+};
+
+}  // namespace shmq
+
+namespace shmq {
+
+// The token an at_least_once consumer acknowledges a delivery with: the
+// slot's index, the low bits of the ring position it was queued at, and the
+// delivery number. Bits 40-63 index, 16-39 position, 0-15 delivery number.
+class DeliveryToken {
+public:
+    static std::uint64_t make(std::uint64_t index, std::uint64_t position, std::uint16_t delivery) {
+        return (index << 40) | ((position & 0xFF'FFFF) << 16) | delivery;
     }
+    static std::uint64_t index(std::uint64_t token) { return token >> 40; }
+    static std::uint64_t position_bits(std::uint64_t token) { return (token >> 16) & 0xFF'FFFF; }
+    static std::uint16_t delivery(std::uint64_t token) { return static_cast<std::uint16_t>(token); }
 };
 
 }  // namespace shmq

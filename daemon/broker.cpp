@@ -9,6 +9,7 @@
 #include <ctime>
 #include <thread>
 
+#include "common/client_registry.hpp"
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
 #include "daemon/client_reaper.hpp"
@@ -70,7 +71,11 @@ void Broker::start() {
             throw StartError("segment '" + config_.name + "' failed validation right after being built: " + why);
         }
     }
+    if (claim_client_record(view_, "shmqd", own_stamp_) != Status::ok) {
+        throw StartError("segment '" + config_.name + "': no free client record for the broker itself");
+    }
     auto& root = view_.root();
+    root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);
     root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
     root.broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     reported_quarantine_.assign(view_.queue_count(), false);
@@ -174,14 +179,7 @@ void Broker::tick() {
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     report_attach_detach();
     reap_dead_clients(view_);
-    const auto now = monotonic_now_ns();
-    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
-        if (!view_.queue_usable(index)) continue;
-        auto& ring = view_.ring(index);
-        if (ring.geometry().delivery == static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) {
-            ring.expire_deliveries(now);
-        }
-    }
+    service_deliveries();
     report_quarantines();
     if (systemd_watchdog_usec() != 0) notify_systemd("WATCHDOG=1");
 }
@@ -205,6 +203,34 @@ void Broker::report_attach_detach() {
                            << std::string(record.program, strnlen(record.program, sizeof record.program))
                            << ") attached as record " << index;
         }
+    }
+}
+
+// at_least_once queues: deliveries whose ack is overdue go back for
+// redelivery, and those that failed max_deliveries times move to the
+// dead-letter queue.
+void Broker::service_deliveries() {
+    const auto now = monotonic_now_ns();
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        auto& ring = view_.ring(index);
+        if (ring.geometry().delivery != static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) continue;
+        ring.expire_deliveries(now);
+        const auto& queue = config_.queues[index];
+        QueueRing* dead_letter = nullptr;
+        if (!queue.dead_letter.empty()) {
+            const auto target = view_.find_queue(queue.dead_letter);
+            if (target != layout::no_queue) dead_letter = &view_.ring(target);
+        }
+        std::uint64_t redeliverable = 0;
+        const auto retired = ring.retire_exhausted(dead_letter, own_stamp_, redeliverable);
+        if (retired > 0) {
+            SHMQ_LOG(warning) << "queue '" << queue.name << "': " << retired << " messages failed "
+                              << queue.max_deliveries << " deliveries and "
+                              << (dead_letter ? "moved to '" + queue.dead_letter + "'" : std::string("were discarded"));
+        }
+        ring.control().redeliver_pending.store(redeliverable, std::memory_order_relaxed);
+        if (redeliverable > 0) ring.control().not_empty.notify_all();
     }
 }
 

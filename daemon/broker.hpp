@@ -46,6 +46,7 @@ private:
     void set_aside_existing(const std::string& reason);
     void tick();
     void report_quarantines();
+    void service_deliveries();
     void report_attach_detach();
     void shut_down();
 
@@ -53,6 +54,7 @@ private:
     std::unique_ptr<boost::interprocess::managed_shared_memory> segment_;
     SegmentView view_;
     bool adopted_ = false;
+    OwnerStamp own_stamp_;  // the broker's own client record: it writes dead letters
     std::vector<bool> reported_quarantine_;
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
 

@@ -100,8 +100,9 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config) {
     std::uint64_t size = fixed_overhead;
     size += aligned(sizeof(layout::SegmentRoot)) + per_allocation_overhead;
     size += aligned(queues * sizeof(layout::QueueControl)) + per_allocation_overhead;
-    size += aligned(config.max_clients * sizeof(layout::ClientRecord)) + per_allocation_overhead;
-    size += aligned(config.max_clients * queues) + per_allocation_overhead;
+    const std::uint64_t records = config.max_clients + layout::broker_records;
+    size += aligned(records * sizeof(layout::ClientRecord)) + per_allocation_overhead;
+    size += aligned(records * queues) + per_allocation_overhead;
     for (const auto& queue : config.queues) {
         size += layout::slot_stride_for(queue.max_message_size) * queue.capacity + per_allocation_overhead;
     }
@@ -126,7 +127,8 @@ std::unique_ptr<bip::managed_shared_memory> build_segment(const config::BrokerCo
     root->broker = ProcessIdentity::self();
     root->broker_heartbeat_ns.store(0, std::memory_order_relaxed);
     root->queue_count = static_cast<std::uint32_t>(config.queues.size());
-    root->client_capacity = config.max_clients;
+    const std::uint32_t records = config.max_clients + layout::broker_records;
+    root->client_capacity = records;
     root->liveness_interval_ms = config.liveness_interval_ms;
 
     auto* base = static_cast<std::byte*>(segment->get_address());
@@ -139,11 +141,11 @@ std::unique_ptr<bip::managed_shared_memory> build_segment(const config::BrokerCo
     root->queues_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(queues) - base);
 
     auto* clients = static_cast<layout::ClientRecord*>(
-        allocate_or_throw(*segment, config.max_clients * sizeof(layout::ClientRecord), "the client table"));
-    for (std::uint32_t index = 0; index < config.max_clients; ++index) new (&clients[index]) layout::ClientRecord();
+        allocate_or_throw(*segment, records * sizeof(layout::ClientRecord), "the client table"));
+    for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
     root->clients_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(clients) - base);
 
-    const auto role_bytes = static_cast<std::uint64_t>(config.max_clients) * config.queues.size();
+    const auto role_bytes = static_cast<std::uint64_t>(records) * config.queues.size();
     auto* roles = static_cast<std::byte*>(allocate_or_throw(*segment, role_bytes == 0 ? 1 : role_bytes, "the role table"));
     std::memset(roles, 0, role_bytes);
     root->roles_offset = static_cast<std::uint64_t>(roles - base);
@@ -166,7 +168,7 @@ bool segment_matches_config(const bip::managed_shared_memory& segment, const con
                      std::to_string(config.queues.size());
         return false;
     }
-    if (view.client_capacity() != config.max_clients) {
+    if (view.client_capacity() != config.max_clients + layout::broker_records) {
         difference = "its client table has another size than max_clients";
         return false;
     }

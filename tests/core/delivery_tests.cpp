@@ -1,0 +1,160 @@
+// at_least_once delivery: a delivery stays in flight until acknowledged, is
+// redelivered when its consumer dies or its ack times out, and moves to the
+// dead-letter queue after max_deliveries.
+#define BOOST_TEST_MODULE delivery_tests
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <sys/mman.h>
+
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+namespace {
+
+config::BrokerConfig reliable_config(const std::string& tag, std::uint32_t ack_timeout_ms, std::uint32_t max_deliveries,
+                                     bool with_dead_letter) {
+    auto config = test::make_config(tag);
+    auto& jobs = test::add_queue(config, "jobs", 8, 64);
+    jobs.delivery = config::DeliveryMode::at_least_once;
+    jobs.ack_timeout_ms = ack_timeout_ms;
+    jobs.max_deliveries = max_deliveries;
+    if (with_dead_letter) {
+        jobs.dead_letter = "jobs.dead";
+        test::add_queue(config, "jobs.dead", 8, 64);
+    }
+    return config;
+}
+
+std::unique_ptr<Client> attach(const std::string& broker) {
+    std::unique_ptr<Client> client;
+    AttachOptions options;
+    options.broker = broker;
+    std::string error;
+    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
+    return client;
+}
+
+Queue open(Client& client, const std::string& name) {
+    Queue queue;
+    BOOST_TEST_REQUIRE(client.open_queue(name, queue) == Status::ok);
+    return queue;
+}
+
+QueueStats stats_of(Client& client, const std::string& name) {
+    for (const auto& queue : client.stats().queues) {
+        if (queue.name == name) return queue;
+    }
+    return {};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_acknowledged_delivery_is_gone_for_good) {
+    test::InProcessBroker broker(reliable_config("ackok", 200, 3, false));
+    auto client = attach(broker.name());
+    auto jobs = open(*client, "jobs");
+    BOOST_TEST(jobs.send("job", 1s) == Status::ok);
+    std::string out;
+    std::uint64_t delivery = 0;
+    BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
+    BOOST_TEST(out == "job");
+    BOOST_TEST(jobs.acknowledge(delivery) == Status::ok);
+    BOOST_TEST(jobs.acknowledge(delivery) == Status::not_acknowledgeable);  // twice is an error
+    BOOST_TEST(jobs.receive(out, 500ms) == Status::timeout);               // well past the ack timeout
+    BOOST_TEST(stats_of(*client, "jobs").redelivered == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_is_redelivered_after_the_ack_timeout) {
+    test::InProcessBroker broker(reliable_config("acktimeout", 150, 5, false));
+    auto client = attach(broker.name());
+    auto jobs = open(*client, "jobs");
+    BOOST_TEST(jobs.send("job", 1s) == Status::ok);
+    std::string out;
+    std::uint64_t first = 0, second = 0;
+    BOOST_TEST(jobs.receive(out, 1s, &first) == Status::ok);
+    const auto taken = std::chrono::steady_clock::now();
+    BOOST_TEST(jobs.receive(out, 2s, &second) == Status::ok);
+    BOOST_TEST(out == "job");
+    BOOST_TEST((std::chrono::steady_clock::now() - taken >= 150ms));
+    BOOST_TEST(jobs.acknowledge(first) == Status::not_acknowledgeable);  // that delivery expired
+    BOOST_TEST(jobs.acknowledge(second) == Status::ok);
+    BOOST_TEST(stats_of(*client, "jobs").redelivered == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_delivery_held_by_a_killed_consumer_goes_to_another_consumer) {
+    test::InProcessBroker broker(reliable_config("consdeath", 60'000, 5, false));
+    auto client = attach(broker.name());
+    auto jobs = open(*client, "jobs");
+    BOOST_TEST(jobs.send("precious", 1s) == Status::ok);
+    void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    auto* taken = new (memory) std::atomic<int>(0);
+    const auto name = broker.name();
+    const pid_t doomed = test::fork_child([&] {
+        std::unique_ptr<Client> own;
+        AttachOptions options;
+        options.broker = name;
+        if (Client::attach(options, own) != Status::ok) return 1;
+        Queue queue;
+        own->open_queue("jobs", queue);
+        std::string message;
+        if (queue.receive(message, 1s) != Status::ok) return 2;
+        taken->store(1);
+        for (;;) ::pause();  // dies holding the delivery, unacknowledged
+        return 0;
+    });
+    BOOST_TEST_REQUIRE(test::eventually([&] { return taken->load() == 1; }, 5s));
+    std::string out;
+    std::size_t size = 0;
+    BOOST_TEST(jobs.try_receive(out.data(), 0, size) == Status::empty);
+    ::kill(doomed, SIGKILL);
+    test::wait_child(doomed, 5s);
+    const auto killed = std::chrono::steady_clock::now();
+    std::uint64_t delivery = 0;
+    BOOST_TEST(jobs.receive(out, 2s, &delivery) == Status::ok);
+    BOOST_TEST((std::chrono::steady_clock::now() - killed < 1s));
+    BOOST_TEST(out == "precious");
+    BOOST_TEST(jobs.acknowledge(delivery) == Status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_that_fails_max_deliveries_moves_to_the_dead_letter_queue) {
+    test::InProcessBroker broker(reliable_config("deadletter", 100, 2, true));
+    auto client = attach(broker.name());
+    auto jobs = open(*client, "jobs");
+    auto dead = open(*client, "jobs.dead");
+    BOOST_TEST(jobs.send("poison", 1s) == Status::ok);
+    std::string out;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        std::uint64_t delivery = 0;
+        BOOST_TEST_REQUIRE(jobs.receive(out, 2s, &delivery) == Status::ok);
+        BOOST_TEST(out == "poison");  // and never acknowledged
+    }
+    BOOST_TEST(dead.receive(out, 2s) == Status::ok);
+    BOOST_TEST(out == "poison");
+    BOOST_TEST(jobs.receive(out, 300ms) == Status::timeout);
+    const auto stats = stats_of(*client, "jobs");
+    BOOST_TEST(stats.dead_lettered == 1u);
+    BOOST_TEST(stats.redelivered == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(unacknowledged_deliveries_hold_their_slots_so_nothing_is_overwritten) {
+    test::InProcessBroker broker(reliable_config("holdslots", 60'000, 5, false));
+    auto client = attach(broker.name());
+    auto jobs = open(*client, "jobs");
+    std::vector<std::uint64_t> deliveries;
+    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
+    for (int i = 0; i < 8; ++i) {
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
+        deliveries.push_back(delivery);
+    }
+    BOOST_TEST(jobs.send("no room yet", 100ms) == Status::timeout);
+    BOOST_TEST(jobs.acknowledge(deliveries[0]) == Status::ok);
+    BOOST_TEST(jobs.send("room now", 1s) == Status::ok);
+}
