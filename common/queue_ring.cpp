@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <string>
 
 #include "common/monotonic_clock.hpp"
 
@@ -452,27 +453,40 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
     return retired;
 }
 
-const char* QueueRing::check_invariants() const {
+Status QueueRing::verify(const Deadline& lock_deadline, std::string& problem) {
+    // Both locks: head and tail stand still, and a critical section cut short
+    // by a death is repaired before it is judged.
+    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
+    if (!lock_producer(producer_guard)) return status_of(producer_guard.result());
+    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(consumer_guard)) return status_of(consumer_guard.result());
+    problem.clear();
     const auto head = control_->head.load(std::memory_order_acquire);
     const auto tail = control_->tail.load(std::memory_order_acquire);
-    if (head > tail) return "head is past tail";
-    if (tail - head > geometry_.capacity) return "more messages than capacity";
-    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+    if (head > tail) {
+        problem = "head is past tail";
+    } else if (tail - head > geometry_.capacity) {
+        problem = "it holds more messages than its capacity";
+    }
+    for (std::uint64_t index = 0; problem.empty() && index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         const auto word = slot.word.load(std::memory_order_acquire);
-        if (!SlotWord::well_formed(word)) return "a slot word is malformed";
-        if (slot.length > geometry_.max_message_size) return "a slot's length exceeds max_message_size";
-    }
-    for (auto position = head; position < tail; ++position) {
-        const auto& slot = slot_at(position);
-        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
-        if (slot.position.load(std::memory_order_relaxed) != position) return "a queued slot has a wrong position";
-        if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned &&
-            state != SlotState::reading && state != SlotState::in_flight) {
-            return "a queued slot is in an impossible state";
+        if (!SlotWord::well_formed(word)) problem = "slot " + std::to_string(index) + " has a malformed state word";
+        else if (SlotWord::state(word) == SlotState::ready && slot.length > geometry_.max_message_size) {
+            problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
         }
     }
-    return "";
+    for (auto position = head; problem.empty() && position < tail; ++position) {
+        const auto& slot = slot_at(position);
+        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+        if (slot.position.load(std::memory_order_relaxed) != position) {
+            problem = "the slot queued at position " + std::to_string(position) + " records another position";
+        } else if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned) {
+            problem = "the slot queued at position " + std::to_string(position) + " is in an impossible state";
+        }
+    }
+    if (!problem.empty()) quarantine(problem.c_str());
+    return Status::ok;
 }
 
 }  // namespace shmq

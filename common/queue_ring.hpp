@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "common/layout.hpp"
 #include "common/slot_word.hpp"
@@ -91,9 +92,10 @@ public:
     // many moved; `redeliverable` gets how many wait for another delivery.
     std::uint64_t retire_exhausted(QueueRing* dead_letter, OwnerStamp broker, std::uint64_t& redeliverable);
 
-    // Checks the ring's invariants (the broker, on adopting a segment).
-    // Returns an empty string when they hold, else what is wrong.
-    const char* check_invariants() const;
+    // Checks the ring's invariants under both locks (the broker, on adopting
+    // a segment). When they fail, `problem` says how and the queue is
+    // quarantined. timeout if a live process holds a lock past the deadline.
+    Status verify(const Deadline& lock_deadline, std::string& problem);
 
     layout::SlotHeader& slot_at(std::uint64_t position) const {
         return *reinterpret_cast<layout::SlotHeader*>(slots_ + (position % geometry_.capacity) * geometry_.slot_stride);

@@ -135,11 +135,28 @@ bool Broker::try_adopt_existing() {
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
+    verify_queues();
     const auto survivors = reap_dead_clients(view_);
     SHMQ_LOG(warning) << "adopted segment '" << config_.name << "' left by dead broker pid " << previous_pid << ": "
                       << queued_messages(view_) << " queued messages kept, " << survivors.reclaimed_clients
                       << " dead clients reclaimed";
     return true;
+}
+
+// A queue whose invariants fail is quarantined; the others carry on.
+void Broker::verify_queues() {
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        std::string problem;
+        const Status checked = view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
+        if (checked != Status::ok) {
+            SHMQ_LOG(warning) << "queue '" << view_.queue_name(index)
+                              << "' could not be verified: a live client holds its lock";
+        } else if (!problem.empty()) {
+            SHMQ_LOG(error) << "queue '" << view_.queue_name(index) << "' failed verification (" << problem
+                            << "); quarantined";
+        }
+    }
 }
 
 // Never reuse, never silently delete: rename the object so an operator can

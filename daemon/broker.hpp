@@ -44,6 +44,7 @@ public:
 private:
     bool try_adopt_existing();
     void set_aside_existing(const std::string& reason);
+    void verify_queues();
     void tick();
     void report_quarantines();
     void service_deliveries();

@@ -153,6 +153,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Which delivery of its message an at_least_once token is: 1 for the first,
+// 2 for the first redelivery, and so on (modulo 65536).
+inline std::uint16_t delivery_attempt(std::uint64_t delivery) { return static_cast<std::uint16_t>(delivery); }
+
 // The broker name a client uses when none is given: $SHMQ_BROKER, else "shmq".
 std::string default_broker_name();
 
