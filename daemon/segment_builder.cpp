@@ -31,6 +31,17 @@ void* allocate_or_throw(bip::managed_shared_memory& segment, std::uint64_t bytes
     return memory;
 }
 
+// A group by name, or by numeric id as the configuration allows.
+bool resolve_group(const std::string& name, gid_t& gid) {
+    if (const group* entry = ::getgrnam(name.c_str())) {
+        gid = entry->gr_gid;
+        return true;
+    }
+    if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) return false;
+    gid = static_cast<gid_t>(std::stoul(name));
+    return true;
+}
+
 // Mode, group and memory: the mode is applied without the umask, the group
 // lets another account's clients attach, and reserving the pages now turns a
 // full /dev/shm into a clear start-up error instead of a SIGBUS in a client.
@@ -40,10 +51,10 @@ void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
     if (fd < 0) throw std::runtime_error("cannot reopen segment '" + config.name + "': " + std::strerror(errno));
     std::string failure;
     if (!config.group.empty()) {
-        const group* entry = ::getgrnam(config.group.c_str());
-        if (entry == nullptr) {
+        gid_t gid = 0;
+        if (!resolve_group(config.group, gid)) {
             failure = "group '" + config.group + "' does not exist";
-        } else if (::fchown(fd, static_cast<uid_t>(-1), entry->gr_gid) != 0) {
+        } else if (::fchown(fd, static_cast<uid_t>(-1), gid) != 0) {
             failure = "cannot give segment to group '" + config.group + "': " + std::strerror(errno);
         }
     }

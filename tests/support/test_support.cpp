@@ -57,6 +57,7 @@ void InProcessBroker::stop() {
 }
 
 pid_t fork_child(const std::function<int()>& body) {
+    std::fflush(nullptr);  // or the child would print the parent's buffered output again
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
