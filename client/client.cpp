@@ -81,6 +81,7 @@ const std::string& Client::broker_name() const { return impl_->broker_name; }
 Status Client::open_queue(std::string_view name, Queue& queue) {
     const auto index = impl_->view.find_queue(name);
     if (index == layout::no_queue) return Status::queue_not_found;
+    if (!impl_->view.queue_usable(index)) return Status::queue_quarantined;
     queue = Queue(this, index);
     return Status::ok;
 }

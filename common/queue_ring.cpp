@@ -453,6 +453,18 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
     return retired;
 }
 
+bool QueueRing::check_counters() {
+    // head, then tail, then head again: both only grow, so a sound queue has
+    // first_head <= tail (head never passes tail) and tail - second_head <=
+    // capacity (the depth at any instant is at most capacity).
+    const auto first_head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    const auto second_head = control_->head.load(std::memory_order_acquire);
+    if (first_head <= tail && (tail <= second_head || tail - second_head <= geometry_.capacity)) return true;
+    quarantine("head and tail are inconsistent");
+    return false;
+}
+
 Status QueueRing::verify(const Deadline& lock_deadline, std::string& problem) {
     // Both locks: head and tail stand still, and a critical section cut short
     // by a death is repaired before it is judged.

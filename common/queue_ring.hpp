@@ -92,6 +92,11 @@ public:
     // many moved; `redeliverable` gets how many wait for another delivery.
     std::uint64_t retire_exhausted(QueueRing* dead_letter, OwnerStamp broker, std::uint64_t& redeliverable);
 
+    // A lock-free check of invariant 1 (head <= tail <= head + capacity),
+    // cheap enough for every broker tick; quarantines the queue and returns
+    // false when it fails.
+    bool check_counters();
+
     // Checks the ring's invariants under both locks (the broker, on adopting
     // a segment). When they fail, `problem` says how and the queue is
     // quarantined. timeout if a live process holds a lock past the deadline.

@@ -81,7 +81,10 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
         const char* problem = check_queue(control, size);
         const bool usable = *problem == '\0';
         view.usable_.push_back(usable);
-        view.names_.emplace_back(usable ? control.name : "");
+        // Keep the name of a quarantined queue when it is readable, so that
+        // opening it says "quarantined" rather than "not found".
+        const bool named = std::memchr(control.name, '\0', sizeof control.name) != nullptr;
+        view.names_.emplace_back(named ? control.name : "");
         if (!usable) {
             control.quarantined.store(1, std::memory_order_release);
             view.rings_.emplace_back();
@@ -102,7 +105,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
 
 std::uint32_t SegmentView::find_queue(std::string_view name) const {
     for (std::uint32_t index = 0; index < names_.size(); ++index) {
-        if (usable_[index] && names_[index] == name) return index;
+        if (!names_[index].empty() && names_[index] == name) return index;
     }
     return layout::no_queue;
 }

@@ -31,7 +31,8 @@ public:
     std::uint32_t queue_count() const { return static_cast<std::uint32_t>(rings_.size()); }
     std::uint32_t client_capacity() const { return client_capacity_; }
 
-    // Index of the queue called `name`, or layout::no_queue.
+    // Index of the queue called `name`, or layout::no_queue. The queue may be
+    // unusable: check queue_usable() before touching its ring.
     std::uint32_t find_queue(std::string_view name) const;
     const std::string& queue_name(std::uint32_t index) const { return names_[index]; }
     QueueRing& ring(std::uint32_t index) { return rings_[index]; }

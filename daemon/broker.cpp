@@ -237,7 +237,7 @@ void Broker::service_deliveries() {
         QueueRing* dead_letter = nullptr;
         if (!queue.dead_letter.empty()) {
             const auto target = view_.find_queue(queue.dead_letter);
-            if (target != layout::no_queue) dead_letter = &view_.ring(target);
+            if (target != layout::no_queue && view_.queue_usable(target)) dead_letter = &view_.ring(target);
         }
         std::uint64_t redeliverable = 0;
         const auto retired = ring.retire_exhausted(dead_letter, own_stamp_, redeliverable);
@@ -253,6 +253,7 @@ void Broker::service_deliveries() {
 
 void Broker::report_quarantines() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (view_.queue_usable(index)) view_.ring(index).check_counters();
         const bool quarantined = !view_.queue_usable(index) ||
                                  view_.ring(index).control().quarantined.load(std::memory_order_relaxed) != 0;
         if (quarantined && !reported_quarantine_[index]) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <random>
 #include <sys/mman.h>
 #include <vector>
@@ -331,4 +332,53 @@ BOOST_AUTO_TEST_CASE(random_kills_under_load_never_wedge_the_queue) {
     BOOST_TEST(unseen <= stats.lost_in_read + ledger->consumer_kills.load());
     BOOST_TEST_MESSAGE("sent " << sent << ", unseen " << unseen << ", lost_in_read " << stats.lost_in_read
                                << ", abandoned " << stats.abandoned);
+}
+
+// A client that scribbles over a queue's shared metadata and slots must not
+// crash the broker or any other client: the queue is quarantined, the others
+// carry on.
+BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_the_rest) {
+    auto config = test::make_config("scribble");
+    test::add_queue(config, "victim", 8, 32);
+    test::add_queue(config, "bystander", 8, 32);
+    test::InProcessBroker broker(config);
+    auto client = attach(broker.name());
+    Queue victim, bystander;
+    client->open_queue("victim", victim);
+    client->open_queue("bystander", bystander);
+    for (int i = 0; i < 4; ++i) BOOST_TEST(victim.send("before", 1s) == Status::ok);
+    auto* shared = make_shared();
+    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+        auto& ring = raw.view.ring(0);
+        auto& control = ring.control();
+        // Nonsense counters, and every slot header overwritten with 0xFF.
+        control.tail.store(control.head.load() + 1'000'000);
+        for (std::uint64_t index = 0; index < ring.geometry().capacity; ++index) {
+            std::memset(static_cast<void*>(&ring.slot_at(index)), 0xFF, sizeof(layout::SlotHeader));
+        }
+        // The immutable geometry too: a process that trusted it would run off the mapping.
+        control.capacity = 0xFFFF'FFFF;
+        control.slot_stride = 1ull << 40;
+        control.max_message_size = 0xFFFF'FFFF;
+    });
+    BOOST_TEST(test::eventually([&] {
+        std::string out;
+        return victim.receive(out, 10ms) == Status::queue_quarantined;
+    }, 2s));
+    BOOST_TEST(victim.send("after", 100ms) == Status::queue_quarantined);
+    const auto stats = client->stats();
+    BOOST_TEST(stats.broker_alive);
+    BOOST_TEST(stats_of(*client, "victim").quarantined);
+    BOOST_TEST(!stats_of(*client, "bystander").quarantined);
+    for (int i = 0; i < 20; ++i) {
+        BOOST_TEST_REQUIRE(bystander.send("still fine", 1s) == Status::ok);
+        std::string out;
+        BOOST_TEST_REQUIRE(bystander.receive(out, 1s) == Status::ok);
+        BOOST_TEST(out == "still fine");
+    }
+    // A client attaching now sees the scribbled geometry and refuses the queue too.
+    auto late = attach(broker.name());
+    Queue again;
+    BOOST_TEST(late->open_queue("victim", again) == Status::queue_quarantined);
+    BOOST_TEST(late->open_queue("bystander", again) == Status::ok);
 }
