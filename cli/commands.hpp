@@ -1,0 +1,15 @@
+// The subcommands of `shmq`. Each takes the arguments that followed its name
+// and the broker named before it (or the default), and returns the process's
+// exit code, having reported any error itself.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace shmq::cli {
+
+using Arguments = std::vector<std::string>;
+
+int run_list(const Arguments& arguments, const std::string& broker);
+
+}  // namespace shmq::cli

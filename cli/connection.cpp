@@ -1,0 +1,35 @@
+#include "cli/connection.hpp"
+
+#include "cli/diagnostics.hpp"
+
+namespace shmq::cli {
+
+std::unique_ptr<Client> attach_or_report(const std::string& broker) {
+    AttachOptions options;
+    options.broker = broker;
+    std::unique_ptr<Client> client;
+    std::string error;
+    const Status status = Client::attach(options, client, &error);
+    if (status != Status::ok) {
+        report_error(exit_failure, error.empty() ? "broker '" + broker + "': " + status_text(status) : error);
+        return nullptr;
+    }
+    return client;
+}
+
+bool open_queue_or_report(Client& client, const std::string& name, Queue& queue) {
+    const Status status = client.open_queue(name, queue);
+    if (status == Status::ok) return true;
+    report_error(exit_failure, "queue '" + name + "' on broker '" + client.broker_name() + "': " + status_text(status));
+    return false;
+}
+
+// The queue handle does not expose its delivery mode; the statistics do.
+bool is_at_least_once(const Client& client, const std::string& name) {
+    for (const auto& stats : client.stats().queues) {
+        if (stats.name == name) return stats.delivery == "at_least_once";
+    }
+    return false;
+}
+
+}  // namespace shmq::cli

@@ -1,0 +1,26 @@
+// How `shmq` ends: its exit codes (documented in `shmq --help`) and the one
+// line it writes to stderr for every error.
+#pragma once
+
+#include <string>
+
+#include "common/status.hpp"
+
+namespace shmq::cli {
+
+enum ExitCode : int {
+    exit_ok = 0,
+    exit_failure = 1,  // a runtime failure: broker or queue not found, a send failed, ...
+    exit_usage = 2,    // the command line is wrong
+    exit_timeout = 3,  // consume: --timeout passed before a message arrived
+};
+
+// Writes "shmq: MESSAGE" to stderr and returns `code`, so that a command can
+// `return report_error(...)`.
+int report_error(int code, const std::string& message);
+
+// A status as a user reads it: its stable name, then what it means, e.g.
+// "queue_full (the queue is full)".
+std::string status_text(Status status);
+
+}  // namespace shmq::cli

@@ -1,0 +1,47 @@
+// shmq list: the broker's queues and how each is configured.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/connection.hpp"
+#include "cli/diagnostics.hpp"
+#include "cli/subcommand_parser.hpp"
+#include "cli/table.hpp"
+
+namespace shmq::cli {
+
+namespace {
+
+void print_queues(const std::vector<QueueStats>& queues) {
+    using Align = Table::Align;
+    Table table({{"NAME", Align::left},
+                 {"CAPACITY", Align::right},
+                 {"DEPTH", Align::right},
+                 {"MAX_MESSAGE_SIZE", Align::right},
+                 {"OVERFLOW", Align::left},
+                 {"DELIVERY", Align::left}});
+    for (const auto& queue : queues) {
+        table.add_row({queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
+                       std::to_string(queue.max_message_size), queue.overflow, queue.delivery});
+    }
+    table.print(std::cout);
+}
+
+}  // namespace
+
+int run_list(const Arguments& arguments, const std::string& broker) {
+    SubcommandParser parser("list", "[options]",
+                            "Prints a table of the broker's queues: name, capacity, messages waiting (depth),\n"
+                            "largest message in bytes, overflow policy and delivery mode.",
+                            broker);
+    parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"
+                      "usage error.");
+    po::variables_map variables;
+    if (const auto done = parser.parse(arguments, variables)) return *done;
+
+    const auto client = attach_or_report(variables["broker"].as<std::string>());
+    if (!client) return exit_failure;
+    print_queues(client->stats().queues);
+    return exit_ok;
+}
+
+}  // namespace shmq::cli

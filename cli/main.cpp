@@ -1,0 +1,125 @@
+// shmq: the command-line client of the shmq broker. Parses the global
+// options up to the subcommand's name, then hands the rest of the line to
+// that subcommand (cli/commands.hpp).
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/diagnostics.hpp"
+#include "common/layout.hpp"
+#include "shmq/client.hpp"
+
+namespace po = boost::program_options;
+using namespace shmq;
+using namespace shmq::cli;
+
+namespace {
+
+struct Subcommand {
+    const char* name;
+    const char* summary;
+    int (*run)(const Arguments& arguments, const std::string& broker);
+};
+
+const Subcommand subcommands[] = {
+    {"list", "list the broker's queues and their configuration", run_list},
+};
+
+const Subcommand* find_subcommand(const std::string& name) {
+    for (const auto& subcommand : subcommands) {
+        if (name == subcommand.name) return &subcommand;
+    }
+    return nullptr;
+}
+
+// Everything from the first non-option token on belongs to the subcommand:
+// this parser, tried before the standard ones, takes it all as positional
+// tokens, so that e.g. `shmq list --help` reaches list, not the
+// global --help.
+std::vector<po::option> rest_to_subcommand(std::vector<std::string>& tokens) {
+    std::vector<po::option> taken;
+    if (tokens.empty() || (tokens.front().size() > 1 && tokens.front()[0] == '-')) return taken;
+    for (auto& token : tokens) {
+        po::option positional;
+        positional.value.push_back(token);
+        positional.original_tokens.push_back(token);
+        taken.push_back(std::move(positional));
+    }
+    tokens.clear();
+    return taken;
+}
+
+void print_help(const po::options_description& options) {
+    std::cout << "shmq: command-line client of the shmq shared-memory message broker\n\n"
+                 "Usage: shmq [global options] COMMAND [command options] [arguments]\n\nCommands:\n";
+    for (const auto& subcommand : subcommands) {
+        std::cout << "  " << subcommand.name << std::string(10 - std::string(subcommand.name).size(), ' ')
+                  << subcommand.summary << "\n";
+    }
+    std::cout << "\n" << options
+              << "\nRun 'shmq COMMAND --help' for the options of a command.\n\n"
+                 "Exit status: 0 on success; 1 for a runtime failure (broker or queue not found, a\n"
+                 "send failed, the broker stopped, ...); 2 for a usage error. Every error is one\n"
+                 "line on stderr.\n";
+}
+
+int usage_error(const std::string& message) {
+    return report_error(exit_usage, message + " (try 'shmq --help')");
+}
+
+// A failed write to stdout (a full disk, a closed pipe) must not pass for
+// success.
+int checked_output(int code) {
+    std::cout.flush();
+    if (!std::cout) return report_error(exit_failure, "cannot write to standard output");
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    po::options_description options("Global options");
+    options.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and the shared-memory layout version, and exit")
+        ("broker", po::value<std::string>()->default_value(default_broker_name())->value_name("NAME"),
+         "the broker (its shared-memory segment name) to use: default $SHMQ_BROKER, else \"shmq\"; also "
+         "accepted after the command");
+    po::options_description hidden;
+    hidden.add_options()
+        ("command", po::value<std::string>())
+        ("arguments", po::value<Arguments>());
+    po::options_description all;
+    all.add(options).add(hidden);
+    po::positional_options_description positional;
+    positional.add("command", 1).add("arguments", -1);
+
+    po::variables_map variables;
+    try {
+        po::store(po::command_line_parser(argc, argv)
+                      .options(all)
+                      .positional(positional)
+                      .extra_style_parser(rest_to_subcommand)
+                      .run(),
+                  variables);
+        po::notify(variables);
+    } catch (const po::error& failure) {
+        return usage_error(failure.what());
+    }
+    if (variables.count("help")) {
+        print_help(options);
+        return checked_output(exit_ok);
+    }
+    if (variables.count("version")) {
+        std::cout << "shmq " SHMQ_VERSION ", shared-memory layout version " << layout::version << "\n";
+        return checked_output(exit_ok);
+    }
+    if (!variables.count("command")) return usage_error("missing COMMAND");
+    const auto name = variables["command"].as<std::string>();
+    const Subcommand* subcommand = find_subcommand(name);
+    if (subcommand == nullptr) return usage_error("unknown command '" + name + "'");
+    const Arguments arguments = variables.count("arguments") ? variables["arguments"].as<Arguments>() : Arguments{};
+    return checked_output(subcommand->run(arguments, variables["broker"].as<std::string>()));
+}

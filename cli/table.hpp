@@ -1,0 +1,34 @@
+// A plain-text table for terminals: a header row, then one row per item,
+// each column padded to its widest cell.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace shmq::cli {
+
+class Table {
+public:
+    enum class Align { left, right };  // right for numbers, so digits line up
+    struct Column {
+        std::string header;
+        Align align;
+    };
+
+    explicit Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
+
+    // `cells` holds one string per column.
+    void add_row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+    void print(std::ostream& out) const;
+
+private:
+    std::vector<std::size_t> column_widths() const;
+    void print_row(std::ostream& out, const std::vector<std::string>& cells,
+                   const std::vector<std::size_t>& widths) const;
+
+    std::vector<Column> columns_;
+    std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace shmq::cli
