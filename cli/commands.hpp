@@ -10,6 +10,8 @@ namespace shmq::cli {
 
 using Arguments = std::vector<std::string>;
 
+int run_publish(const Arguments& arguments, const std::string& broker);
+int run_consume(const Arguments& arguments, const std::string& broker);
 int run_list(const Arguments& arguments, const std::string& broker);
 
 }  // namespace shmq::cli

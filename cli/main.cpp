@@ -24,6 +24,8 @@ struct Subcommand {
 };
 
 const Subcommand subcommands[] = {
+    {"publish", "send messages to a queue, from the arguments or one per line from stdin", run_publish},
+    {"consume", "receive messages from a queue and print them, one per line", run_consume},
     {"list", "list the broker's queues and their configuration", run_list},
 };
 
@@ -36,7 +38,7 @@ const Subcommand* find_subcommand(const std::string& name) {
 
 // Everything from the first non-option token on belongs to the subcommand:
 // this parser, tried before the standard ones, takes it all as positional
-// tokens, so that e.g. `shmq list --help` reaches list, not the
+// tokens, so that e.g. `shmq publish q --help` reaches publish, not the
 // global --help.
 std::vector<po::option> rest_to_subcommand(std::vector<std::string>& tokens) {
     std::vector<po::option> taken;
@@ -61,8 +63,8 @@ void print_help(const po::options_description& options) {
     std::cout << "\n" << options
               << "\nRun 'shmq COMMAND --help' for the options of a command.\n\n"
                  "Exit status: 0 on success; 1 for a runtime failure (broker or queue not found, a\n"
-                 "send failed, the broker stopped, ...); 2 for a usage error. Every error is one\n"
-                 "line on stderr.\n";
+                 "send failed, the broker stopped, ...); 2 for a usage error; 3 when consume's\n"
+                 "--timeout passed before a message arrived. Every error is one line on stderr.\n";
 }
 
 int usage_error(const std::string& message) {

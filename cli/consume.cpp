@@ -1,0 +1,104 @@
+// shmq consume QUEUE: print messages, one per line, as they arrive.
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <system_error>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/connection.hpp"
+#include "cli/diagnostics.hpp"
+#include "cli/subcommand_parser.hpp"
+
+namespace shmq::cli {
+
+namespace {
+
+[[noreturn]] void fail_writing() {
+    throw std::system_error(errno, std::generic_category(), "cannot write to standard output");
+}
+
+void flush_output() {
+    if (std::fflush(stdout) != 0) fail_writing();
+}
+
+// Writes one message and its newline to stdout. With `flush`, also pushes it
+// out of the process, so that it is really written before it is
+// acknowledged. Throws std::system_error if writing fails.
+void write_message(const char* data, std::size_t size, bool flush) {
+    if (std::fwrite(data, 1, size, stdout) != size || std::fputc('\n', stdout) == EOF) fail_writing();
+    if (flush) flush_output();
+}
+
+struct ConsumeLimits {
+    std::optional<std::uint64_t> count;  // none: until a failure or timeout
+    Timeout timeout;                     // per message
+};
+
+// Receives and prints messages until `limits.count` were printed (ok) or a
+// receive or acknowledge fails (that status). `printed` counts them.
+Status print_messages(Queue& queue, bool acknowledge, const ConsumeLimits& limits, std::uint64_t& printed) {
+    std::vector<char> buffer(queue.max_message_size());
+    while (!limits.count || printed < *limits.count) {
+        std::size_t size = 0;
+        std::uint64_t delivery = 0;
+        const Status received = queue.receive(buffer.data(), buffer.size(), size, limits.timeout, &delivery);
+        if (received != Status::ok) return received;
+        write_message(buffer.data(), size, acknowledge);
+        ++printed;
+        if (acknowledge) {
+            const Status acknowledged = queue.acknowledge(delivery);
+            if (acknowledged != Status::ok) return acknowledged;
+        }
+    }
+    return Status::ok;
+}
+
+}  // namespace
+
+int run_consume(const Arguments& arguments, const std::string& broker) {
+    SubcommandParser parser("consume", "QUEUE [options]",
+                            "Receives messages from QUEUE and prints each on its own line on standard\n"
+                            "output. On an at_least_once queue each message is acknowledged only once it is\n"
+                            "written.",
+                            broker);
+    parser.add_options()
+        ("count", integer_at_least("count", 1)->value_name("N"),
+         "stop after N messages; default: run until the timeout passes or the broker stops")
+        ("timeout", integer_at_least("timeout", 0)->value_name("MS"),
+         "give up when no message arrives for MS milliseconds (0: do not wait); default: wait as long as it takes");
+    parser.add_positional("queue", po::value<std::string>(), 1, true);
+    parser.set_epilog("Exit status: 0 after N messages (--count); 3 when --timeout passed without a\n"
+                      "message (before N were received, if --count was given); 1 for any other\n"
+                      "failure, e.g. the broker stopped; 2 for a usage error.");
+    po::variables_map variables;
+    if (const auto done = parser.parse(arguments, variables)) return *done;
+
+    const auto queue_name = variables["queue"].as<std::string>();
+    const auto client = attach_or_report(variables["broker"].as<std::string>());
+    if (!client) return exit_failure;
+    Queue queue;
+    if (!open_queue_or_report(*client, queue_name, queue)) return exit_failure;
+
+    const bool acknowledge = is_at_least_once(*client, queue_name);
+    ConsumeLimits limits{std::nullopt, timeout_option(variables, "timeout")};
+    if (variables.count("count")) limits.count = variables["count"].as<std::int64_t>();
+    std::uint64_t printed = 0;
+    Status status;
+    try {
+        status = print_messages(queue, acknowledge, limits, printed);
+        // Whatever happened, what was received must reach stdout before exiting.
+        flush_output();
+    } catch (const std::system_error& failure) {
+        return report_error(exit_failure, failure.what());
+    }
+    if (status == Status::ok) return exit_ok;
+    return report_error(status == Status::timeout ? exit_timeout : exit_failure,
+                        "consume from queue '" + queue_name + "' on broker '" + client->broker_name() +
+                            "' stopped after " + std::to_string(printed) +
+                            (limits.count ? " of " + std::to_string(*limits.count) : std::string()) +
+                            " messages: " + status_text(status));
+}
+
+}  // namespace shmq::cli
