@@ -27,6 +27,7 @@ const Subcommand subcommands[] = {
     {"publish", "send messages to a queue, from the arguments or one per line from stdin", run_publish},
     {"consume", "receive messages from a queue and print them, one per line", run_consume},
     {"list", "list the broker's queues and their configuration", run_list},
+    {"stats", "print queue counters, attached clients and broker state (--json)", run_stats},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {

@@ -1,0 +1,137 @@
+// shmq stats: every queue's counters, the attached clients, and the broker's
+// own state, as tables or as one JSON object.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/connection.hpp"
+#include "cli/diagnostics.hpp"
+#include "cli/json_writer.hpp"
+#include "cli/subcommand_parser.hpp"
+#include "cli/table.hpp"
+
+namespace shmq::cli {
+
+namespace {
+
+void print_queue_table(const std::vector<QueueStats>& queues) {
+    using Align = Table::Align;
+    Table table({{"QUEUE", Align::left},
+                 {"DEPTH", Align::right},
+                 {"ENQUEUED", Align::right},
+                 {"DEQUEUED", Align::right},
+                 {"REJECTED", Align::right},
+                 {"DROPPED", Align::right},
+                 {"ABANDONED", Align::right},
+                 {"LOST_IN_READ", Align::right},
+                 {"REDELIVERED", Align::right},
+                 {"DEAD_LETTERED", Align::right},
+                 {"PRODUCERS", Align::right},
+                 {"CONSUMERS", Align::right},
+                 {"QUARANTINED", Align::left}});
+    for (const auto& queue : queues) {
+        table.add_row({queue.name, std::to_string(queue.depth), std::to_string(queue.enqueued),
+                       std::to_string(queue.dequeued), std::to_string(queue.rejected), std::to_string(queue.dropped),
+                       std::to_string(queue.abandoned), std::to_string(queue.lost_in_read),
+                       std::to_string(queue.redelivered), std::to_string(queue.dead_lettered),
+                       std::to_string(queue.producers), std::to_string(queue.consumers),
+                       queue.quarantined ? "yes" : "no"});
+    }
+    table.print(std::cout);
+}
+
+void print_client_table(const std::vector<ClientInfo>& clients) {
+    using Align = Table::Align;
+    Table table({{"RECORD", Align::right}, {"PID", Align::right}, {"PROGRAM", Align::left},
+                 {"ATTACHED_MS", Align::right}});
+    for (const auto& client : clients) {
+        table.add_row({std::to_string(client.record), std::to_string(client.pid), client.program,
+                       std::to_string(client.attached_ms)});
+    }
+    table.print(std::cout);
+}
+
+void print_text(const BrokerStats& stats) {
+    std::cout << "broker '" << stats.broker << "': pid " << stats.broker_pid << " ("
+              << (stats.broker_alive ? "alive" : "not running") << "), epoch " << stats.broker_epoch << ", segment "
+              << stats.segment_size << " bytes\n\n";
+    print_queue_table(stats.queues);
+    std::cout << "\n";
+    print_client_table(stats.clients);
+}
+
+void write_queue_json(JsonWriter& json, const QueueStats& queue) {
+    json.begin_object()
+        .key("name").string(queue.name)
+        .key("capacity").number(queue.capacity)
+        .key("max_message_size").number(queue.max_message_size)
+        .key("overflow").string(queue.overflow)
+        .key("delivery").string(queue.delivery)
+        .key("quarantined").boolean(queue.quarantined)
+        .key("depth").number(queue.depth)
+        .key("enqueued").number(queue.enqueued)
+        .key("dequeued").number(queue.dequeued)
+        .key("rejected").number(queue.rejected)
+        .key("dropped").number(queue.dropped)
+        .key("abandoned").number(queue.abandoned)
+        .key("lost_in_read").number(queue.lost_in_read)
+        .key("redelivered").number(queue.redelivered)
+        .key("dead_lettered").number(queue.dead_lettered)
+        .key("producers").number(queue.producers)
+        .key("consumers").number(queue.consumers)
+        .end_object();
+}
+
+void write_client_json(JsonWriter& json, const ClientInfo& client) {
+    json.begin_object()
+        .key("record").number(client.record)
+        .key("pid").number(client.pid)
+        .key("program").string(client.program)
+        .key("attached_ms").number(client.attached_ms)
+        .end_object();
+}
+
+void print_json(const BrokerStats& stats) {
+    JsonWriter json(std::cout);
+    json.begin_object()
+        .key("broker").string(stats.broker)
+        .key("broker_pid").number(stats.broker_pid)
+        .key("broker_alive").boolean(stats.broker_alive)
+        .key("epoch").number(stats.broker_epoch)
+        .key("segment_size").number(stats.segment_size);
+    json.key("queues").begin_array();
+    for (const auto& queue : stats.queues) write_queue_json(json, queue);
+    json.end_array();
+    json.key("clients").begin_array();
+    for (const auto& client : stats.clients) write_client_json(json, client);
+    json.end_array();
+    json.end_object();
+    std::cout << "\n";
+}
+
+}  // namespace
+
+int run_stats(const Arguments& arguments, const std::string& broker) {
+    SubcommandParser parser("stats", "[options]",
+                            "Prints each queue's counters (depth, enqueued, dequeued, rejected, dropped,\n"
+                            "abandoned, lost_in_read, redelivered, dead_lettered, producers, consumers,\n"
+                            "quarantined), the attached clients (this command is one of them while it runs),\n"
+                            "and the broker's pid, liveness, epoch and segment size.",
+                            broker);
+    parser.add_options()("json", "print one JSON object instead of tables");
+    parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"
+                      "usage error.");
+    po::variables_map variables;
+    if (const auto done = parser.parse(arguments, variables)) return *done;
+
+    const auto client = attach_or_report(variables["broker"].as<std::string>());
+    if (!client) return exit_failure;
+    const auto stats = client->stats();
+    if (variables.count("json")) {
+        print_json(stats);
+    } else {
+        print_text(stats);
+    }
+    return exit_ok;
+}
+
+}  // namespace shmq::cli
