@@ -47,9 +47,9 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     impl->broker_name = options.broker.empty() ? default_broker_name() : options.broker;
-    const std::string segment_label = "broker segment '" + impl->broker_name + "'";
+    const std::string segment_label = "broker segment '" + SegmentMapping::file_system_path(impl->broker_name) + "'";
     try {
-        impl->segment = std::make_unique<bip::managed_shared_memory>(bip::open_only, impl->broker_name.c_str());
+        impl->segment = SegmentMapping::open(impl->broker_name);
     } catch (const bip::interprocess_exception& failure) {
         const Status status = status_of_open_error(failure);
         return fail(error, status, segment_label + ": " + describe(status) + " (" + failure.what() + ")");
@@ -57,10 +57,9 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     // find_no_lock: the broker never changes the named-object index after the
     // segment is ready, and a client killed inside a locked find would leave
     // the segment manager's (non-robust) mutex held for every later attach.
-    auto* root = impl->segment->find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
+    auto* root = impl->segment->find_root();
     std::string why;
-    auto* base = static_cast<std::byte*>(impl->segment->get_address());
-    const Status valid = SegmentView::validate(base, impl->segment->get_size(), root, impl->view, why);
+    const Status valid = SegmentView::validate(impl->segment->base(), impl->segment->size(), root, impl->view, why);
     if (valid != Status::ok) return fail(error, valid, segment_label + ": " + why);
     if (impl->view.broker_stopping()) {
         return fail(error, Status::broker_stopped, segment_label + ": " + describe(Status::broker_stopped));

@@ -2,10 +2,10 @@
 // the client record it took. Private to libshmq.
 #pragma once
 
-#include <boost/interprocess/managed_shared_memory.hpp>
 #include <memory>
 #include <string>
 
+#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "common/slot_word.hpp"
 #include "shmq/client.hpp"
@@ -15,7 +15,7 @@ namespace shmq {
 struct Client::Impl {
     std::string broker_name;
     AttachOptions options;
-    std::unique_ptr<boost::interprocess::managed_shared_memory> segment;
+    std::unique_ptr<SegmentMapping> segment;
     SegmentView view;
     OwnerStamp stamp;
 };

@@ -55,6 +55,10 @@ struct SegmentRoot {
     std::atomic<std::uint32_t> broker_epoch;  // bumped each time a broker starts on this segment
     ProcessIdentity broker;                   // the broker process that owns the segment
     std::atomic<std::uint64_t> broker_heartbeat_ns;  // monotonic; updated every liveness tick
+    // The kernel boot the segment's locks, futex words and pids belong to
+    // (/proc/sys/kernel/random/boot_id). A persistent segment adopted after a
+    // reboot has every lock and client of the old boot reset.
+    char boot_id[40];
 
     std::uint32_t queue_count;
     std::uint32_t client_capacity;

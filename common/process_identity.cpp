@@ -48,6 +48,17 @@ std::uint64_t process_start_time(pid_t pid) {
     return start_time;
 }
 
+void read_boot_id(char (&boot_id)[40]) {
+    std::memset(boot_id, 0, sizeof boot_id);
+    const int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    const ssize_t n = ::read(fd, boot_id, sizeof boot_id - 1);
+    ::close(fd);
+    for (ssize_t i = 0; i < n; ++i) {
+        if (boot_id[i] == '\n') boot_id[i] = '\0';
+    }
+}
+
 ProcessIdentity ProcessIdentity::self() { return of(::getpid()); }
 
 ProcessIdentity ProcessIdentity::of(pid_t pid) {

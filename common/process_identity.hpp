@@ -20,6 +20,9 @@ struct ProcessIdentity {
 // True while the process the identity names is running (a zombie counts as dead).
 bool is_alive(const ProcessIdentity& identity);
 
+// This boot's id (/proc/sys/kernel/random/boot_id), NUL-terminated.
+void read_boot_id(char (&boot_id)[40]);
+
 // The start time of `pid`, or 0 when it does not exist or is a zombie.
 std::uint64_t process_start_time(pid_t pid);
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "common/monotonic_clock.hpp"
@@ -451,6 +452,15 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
     }
     if (retired > 0) control_->not_full.notify_all();
     return retired;
+}
+
+void QueueRing::reset_synchronisation() {
+    new (&control_->producer_lock) RobustMutex();
+    new (&control_->consumer_lock) RobustMutex();
+    new (&control_->not_empty) WaitEvent();
+    new (&control_->not_full) WaitEvent();
+    repair_producer_side();
+    repair_consumer_side();
 }
 
 bool QueueRing::check_counters() {

@@ -97,6 +97,11 @@ public:
     // false when it fails.
     bool check_counters();
 
+    // After a reboot, for a persistent segment: fresh locks and wait events,
+    // then the repairs a dead lock owner would have triggered. Only when no
+    // other process can be using the queue.
+    void reset_synchronisation();
+
     // Checks the ring's invariants under both locks (the broker, on adopting
     // a segment). When they fail, `problem` says how and the queue is
     // quarantined. timeout if a live process holds a lock past the deadline.

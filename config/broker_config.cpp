@@ -46,7 +46,7 @@ bool operator!=(const QueueConfig& a, const QueueConfig& b) { return !(a == b); 
 
 bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
     const auto fields = [](const BrokerConfig& c) {
-        return std::tie(c.name, c.permissions, c.group, c.max_clients, c.liveness_interval_ms,
+        return std::tie(c.name, c.permissions, c.group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
                         c.queues);
     };
     return fields(a) == fields(b);

@@ -43,6 +43,11 @@ struct BrokerConfig {
     std::string group;                       // empty: the broker's own group
     std::uint32_t max_clients = 64;          // attached processes at once
     std::uint32_t liveness_interval_ms = 100;  // how often the broker checks clients
+    // Empty: the segment lives in shared memory (/dev/shm) and dies with a
+    // reboot. An absolute path: the segment is a memory-mapped file there, so
+    // queues survive a reboot; clients attach with that path as broker name.
+    std::string persist_path;
+    std::uint32_t flush_interval_ms = 1000;  // persist_path only: how often dirty pages are written
     std::vector<QueueConfig> queues;
 };
 

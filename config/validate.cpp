@@ -182,6 +182,21 @@ std::optional<std::string> to_group(const RawEntry& entry, Diagnostics& diagnost
     return entry.value;
 }
 
+// The file a persistent segment lives in: absolute, so the broker's and the
+// clients' working directories cannot disagree about it.
+std::optional<std::string> to_file_path(const RawEntry& entry, Diagnostics& diagnostics) {
+    const std::string& path = entry.value;
+    if (path.empty() || path.front() != '/') {
+        diagnostics.error(entry.line, entry.key, "'" + path + "' is not an absolute path");
+        return std::nullopt;
+    }
+    if (path.back() == '/' || path.size() > 1024) {
+        diagnostics.error(entry.line, entry.key, "'" + path + "' does not name a file");
+        return std::nullopt;
+    }
+    return path;
+}
+
 template <typename Enum, std::size_t N>
 std::optional<Enum> to_enum(const RawEntry& entry, const Enum (&choices)[N],
                             Diagnostics& diagnostics) {
@@ -237,6 +252,12 @@ const Field<BrokerConfig> broker_fields[] = {
     {"liveness_interval_ms",
      [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
          assign(b.liveness_interval_ms, to_integer(e, 10, 1000, d));
+     }},
+    {"persist_path",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.persist_path, to_file_path(e, d)); }},
+    {"flush_interval_ms",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
+         assign(b.flush_interval_ms, to_integer(e, 10, 3'600'000, d));
      }},
 };
 

@@ -1,12 +1,12 @@
 #include "daemon/broker.hpp"
 
 #include <boost/interprocess/exceptions.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <new>
 #include <thread>
 
 #include "common/client_registry.hpp"
@@ -32,10 +32,6 @@ std::string octal(std::uint32_t mode) {
     return text;
 }
 
-layout::SegmentRoot* root_of(bip::managed_shared_memory& segment) {
-    return segment.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
-}
-
 std::uint64_t queued_messages(const SegmentView& view) {
     std::uint64_t total = 0;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
@@ -48,27 +44,34 @@ std::uint64_t queued_messages(const SegmentView& view) {
 
 }  // namespace
 
-Broker::Broker(config::BrokerConfig config) : config_(std::move(config)) {}
+Broker::Broker(config::BrokerConfig config) : config_(std::move(config)), address_(segment_address(config_)) {}
 
-Broker::~Broker() = default;
+Broker::~Broker() {
+    if (flusher_.joinable()) {
+        request_stop();
+        flusher_.join();
+    }
+}
 
-std::uint64_t Broker::segment_size() const { return segment_ ? segment_->get_size() : 0; }
+std::uint64_t Broker::segment_size() const { return segment_ ? segment_->size() : 0; }
 
 void Broker::start() {
     if (!try_adopt_existing()) {
         try {
             segment_ = build_segment(config_);
         } catch (const bip::interprocess_exception& failure) {
-            throw StartError("cannot create segment '" + config_.name + "': " + failure.what());
+            throw StartError("cannot create segment '" + SegmentMapping::file_system_path(address_) + "': " +
+                             failure.what());
         } catch (const std::runtime_error& failure) {
-            bip::shared_memory_object::remove(config_.name.c_str());
+            segment_.reset();
+            SegmentMapping::remove(address_);
             throw StartError(failure.what());
         }
-        auto* base = static_cast<std::byte*>(segment_->get_address());
         std::string why;
-        if (SegmentView::validate(base, segment_->get_size(), root_of(*segment_), view_, why) != Status::ok) {
-            bip::shared_memory_object::remove(config_.name.c_str());
-            throw StartError("segment '" + config_.name + "' failed validation right after being built: " + why);
+        if (SegmentView::validate(segment_->base(), segment_->size(), segment_->find_root(), view_, why) != Status::ok) {
+            segment_.reset();
+            SegmentMapping::remove(address_);
+            throw StartError("segment '" + address_ + "' failed validation right after being built: " + why);
         }
     }
     if (claim_client_record(view_, "shmqd", own_stamp_) != Status::ok) {
@@ -84,7 +87,9 @@ void Broker::start() {
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::ready), std::memory_order_release);
 
     SHMQ_LOG(info) << "broker '" << config_.name << "' ready: " << config_.queues.size() << " queues, segment "
-                   << segment_->get_size() << " bytes, permissions " << octal(config_.permissions)
+                   << segment_->size() << " bytes"
+                   << (segment_->file_backed() ? " in file " + address_ : std::string(" in shared memory"))
+                   << ", permissions " << octal(config_.permissions)
                    << (config_.group.empty() ? "" : ", group " + config_.group) << ", max_clients " << config_.max_clients
                    << (adopted_ ? ", adopted from a previous broker" : "");
     for (const auto& queue : config_.queues) {
@@ -92,6 +97,7 @@ void Broker::start() {
                        << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "
                        << config::to_string(queue.delivery);
     }
+    if (segment_->file_backed()) flusher_ = std::thread([this] { flush_loop(); });
     notify_systemd("READY=1\nSTATUS=serving " + std::to_string(config_.queues.size()) + " queues\nMAINPID=" +
                    std::to_string(::getpid()));
 }
@@ -100,18 +106,19 @@ void Broker::start() {
 // broker died and the segment is sound and laid out as configured, adopt it
 // with every message. Anything else is set aside and a fresh one built.
 bool Broker::try_adopt_existing() {
-    std::unique_ptr<bip::managed_shared_memory> existing;
+    std::unique_ptr<SegmentMapping> existing;
     try {
-        existing = std::make_unique<bip::managed_shared_memory>(bip::open_only, config_.name.c_str());
+        existing = SegmentMapping::open(address_);
     } catch (const bip::interprocess_exception& failure) {
         if (failure.get_error_code() == bip::not_found_error) return false;
         if (failure.get_error_code() == bip::security_error) {
-            throw StartError("segment '" + config_.name + "' exists but this user may not open it: " + failure.what());
+            throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
+                             "' exists but this user may not open it: " + failure.what());
         }
         set_aside_existing(std::string("it is not a readable shmq segment (") + failure.what() + ")");
         return false;
     }
-    auto* root = root_of(*existing);
+    auto* root = existing->find_root();
     const auto patience_end = std::chrono::steady_clock::now() + initialization_patience;
     while (root != nullptr && root->magic == layout::magic &&
            root->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::initializing) &&
@@ -128,19 +135,40 @@ bool Broker::try_adopt_existing() {
         set_aside_existing(root == nullptr ? "it has no shmq root" : difference);
         return false;
     }
-    auto* base = static_cast<std::byte*>(existing->get_address());
     std::string why;
-    SegmentView::validate(base, existing->get_size(), root, view_, why);
+    SegmentView::validate(existing->base(), existing->size(), root, view_, why);
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
+    char boot_id[40];
+    read_boot_id(boot_id);
+    if (std::memcmp(boot_id, root->boot_id, sizeof boot_id) != 0) {
+        reset_after_reboot();
+        std::memcpy(root->boot_id, boot_id, sizeof boot_id);
+    }
     verify_queues();
     const auto survivors = reap_dead_clients(view_);
-    SHMQ_LOG(warning) << "adopted segment '" << config_.name << "' left by dead broker pid " << previous_pid << ": "
+    SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
                       << queued_messages(view_) << " queued messages kept, " << survivors.reclaimed_clients
                       << " dead clients reclaimed";
     return true;
+}
+
+// A persistent segment from an earlier boot: its locks may be held by threads
+// that no longer exist (the kernel only reports a robust mutex's dead owner
+// within the boot it died in), its futex counts are stale, and every client
+// record names a process of the old boot, whose pid may now belong to another
+// process. So: fresh locks and wait events, the cut-short steps of the old
+// boot's critical sections repaired, and every client reclaimed.
+void Broker::reset_after_reboot() {
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (view_.queue_usable(index)) view_.ring(index).reset_synchronisation();
+    }
+    new (&view_.root().broker_event) WaitEvent();
+    const auto reclaimed = reap_dead_clients(view_, /*everyone_is_dead=*/true);
+    SHMQ_LOG(warning) << "segment '" << address_ << "' comes from an earlier boot: locks and wait events reset, "
+                      << reclaimed.reclaimed_clients << " clients of the old boot reclaimed";
 }
 
 // A queue whose invariants fail is quarantined; the others carry on.
@@ -162,13 +190,13 @@ void Broker::verify_queues() {
 // Never reuse, never silently delete: rename the object so an operator can
 // inspect it, and say so loudly.
 void Broker::set_aside_existing(const std::string& reason) {
-    const std::string from = "/dev/shm/" + config_.name;
+    const std::string from = SegmentMapping::file_system_path(address_);
     const std::string to = from + ".stale-" + std::to_string(std::time(nullptr));
     if (std::rename(from.c_str(), to.c_str()) != 0) {
-        throw StartError("segment '" + config_.name + "' exists and cannot be reused (" + reason +
+        throw StartError("segment '" + from + "' exists and cannot be reused (" + reason +
                          "), and moving it aside failed: " + std::strerror(errno) + "; remove " + from + " by hand");
     }
-    SHMQ_LOG(error) << "segment '" << config_.name << "' exists but cannot be reused (" << reason << "); moved it to "
+    SHMQ_LOG(error) << "segment '" << from << "' exists but cannot be reused (" << reason << "); moved it to "
                     << to << " and starting with a fresh segment";
 }
 
@@ -182,6 +210,19 @@ void Broker::run() {
         tick();
     }
     shut_down();
+}
+
+// Writes dirty pages of a persistent segment to disk every flush_interval_ms,
+// on its own thread so that slow storage never delays the liveness checks.
+void Broker::flush_loop() {
+    const auto interval = std::chrono::milliseconds(config_.flush_interval_ms);
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(stop_mutex_);
+            if (stop_signal_.wait_for(lock, interval, [this] { return stop_requested_; })) return;
+        }
+        segment_->flush(/*wait=*/true);
+    }
 }
 
 void Broker::request_stop() {
@@ -275,10 +316,18 @@ void Broker::shut_down() {
         control.not_full.notify_all();
     }
     root.broker_event.notify_all();
-    const auto discarded = queued_messages(view_);
-    bip::shared_memory_object::remove(config_.name.c_str());
+    const auto queued = queued_messages(view_);
+    if (flusher_.joinable()) flusher_.join();
+    if (segment_->file_backed()) {
+        // Persistent: the file and its messages stay for the next broker.
+        segment_->flush(/*wait=*/true);
+        SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; " << queued << " queued messages kept in "
+                       << address_;
+        return;
+    }
+    SegmentMapping::remove(address_);
     SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; segment removed"
-                   << (discarded > 0 ? ", " + std::to_string(discarded) + " queued messages discarded" : "");
+                   << (queued > 0 ? ", " + std::to_string(queued) + " queued messages discarded" : "");
 }
 
 }  // namespace shmq::daemon

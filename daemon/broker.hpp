@@ -5,13 +5,14 @@
 #pragma once
 
 #include <atomic>
-#include <boost/interprocess/managed_shared_memory.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <stdexcept>
 #include <vector>
 
+#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
 
@@ -45,6 +46,8 @@ private:
     bool try_adopt_existing();
     void set_aside_existing(const std::string& reason);
     void verify_queues();
+    void reset_after_reboot();
+    void flush_loop();
     void tick();
     void report_quarantines();
     void service_deliveries();
@@ -52,13 +55,15 @@ private:
     void shut_down();
 
     config::BrokerConfig config_;
-    std::unique_ptr<boost::interprocess::managed_shared_memory> segment_;
+    std::string address_;  // the segment's name, or its file for a persistent broker
+    std::unique_ptr<SegmentMapping> segment_;
     SegmentView view_;
     bool adopted_ = false;
     OwnerStamp own_stamp_;  // the broker's own client record: it writes dead letters
     std::vector<bool> reported_quarantine_;
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
 
+    std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;
     std::condition_variable stop_signal_;
     bool stop_requested_ = false;

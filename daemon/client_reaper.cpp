@@ -42,7 +42,7 @@ bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total) {
 
 }  // namespace
 
-ReapSummary reap_dead_clients(SegmentView& view) {
+ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead) {
     ReapSummary summary;
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
         auto& record = view.client(index);
@@ -50,7 +50,7 @@ ReapSummary reap_dead_clients(SegmentView& view) {
         const auto state = layout::ClientWord::state(word);
         if (state == layout::ClientState::free) continue;
         if (state == layout::ClientState::active) {
-            if (!is_dead(record, word)) continue;
+            if (!everyone_is_dead && !is_dead(record, word)) continue;
             // Mark it first: a broker killed during the reclaim resumes it
             // after restart instead of forgetting the client.
             const auto reclaiming = layout::ClientWord::make(layout::ClientState::reclaiming,

@@ -16,6 +16,8 @@ struct ReapSummary {
 };
 
 // One pass over the client table. Logs each client it reclaims.
-ReapSummary reap_dead_clients(SegmentView& view);
+// `everyone_is_dead`: after a reboot no recorded process can be alive, whatever
+// its pid now names.
+ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead = false);
 
 }  // namespace shmq::daemon

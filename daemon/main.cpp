@@ -29,7 +29,11 @@ config::Format parse_format(const std::string& text) {
 void print_resolved(const config::BrokerConfig& config) {
     std::cout << "broker " << config.name << ": permissions 0" << std::oct << config.permissions << std::dec
               << (config.group.empty() ? "" : ", group " + config.group) << ", max_clients " << config.max_clients
-              << ", liveness_interval_ms " << config.liveness_interval_ms << "\n";
+              << ", liveness_interval_ms " << config.liveness_interval_ms;
+    if (!config.persist_path.empty()) {
+        std::cout << ", persisted in " << config.persist_path << " (flushed every " << config.flush_interval_ms << " ms)";
+    }
+    std::cout << "\n";
     for (const auto& queue : config.queues) {
         std::cout << "queue " << queue.name << ": capacity " << queue.capacity << ", max_message_size "
                   << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "

@@ -14,8 +14,6 @@
 
 namespace shmq::daemon {
 
-namespace bip = boost::interprocess;
-
 namespace {
 
 // What rbtree_best_fit and the named index cost, generously: a header per
@@ -24,12 +22,6 @@ constexpr std::uint64_t per_allocation_overhead = 2 * layout::cache_line;
 constexpr std::uint64_t fixed_overhead = 64 * 1024;
 
 std::uint64_t aligned(std::uint64_t bytes) { return (bytes + layout::cache_line - 1) / layout::cache_line * layout::cache_line; }
-
-void* allocate_or_throw(bip::managed_shared_memory& segment, std::uint64_t bytes, const std::string& what) {
-    void* memory = segment.allocate_aligned(bytes, layout::cache_line, std::nothrow);
-    if (memory == nullptr) throw std::runtime_error("segment too small for " + what + " (a sizing bug)");
-    return memory;
-}
 
 // A group by name, or by numeric id as the configuration allows.
 bool resolve_group(const std::string& name, gid_t& gid) {
@@ -46,9 +38,9 @@ bool resolve_group(const std::string& name, gid_t& gid) {
 // lets another account's clients attach, and reserving the pages now turns a
 // full /dev/shm into a clear start-up error instead of a SIGBUS in a client.
 void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
-    const std::string path = "/" + config.name;
-    const int fd = ::shm_open(path.c_str(), O_RDWR, 0);
-    if (fd < 0) throw std::runtime_error("cannot reopen segment '" + config.name + "': " + std::strerror(errno));
+    const std::string path = SegmentMapping::file_system_path(segment_address(config));
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot reopen segment '" + path + "': " + std::strerror(errno));
     std::string failure;
     if (!config.group.empty()) {
         gid_t gid = 0;
@@ -64,12 +56,12 @@ void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
     if (failure.empty()) {
         const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
         if (rc != 0) {
-            failure = "cannot reserve " + std::to_string(size) + " bytes of shared memory (" + std::strerror(rc) +
-                      "): is /dev/shm large enough?";
+            failure = "cannot reserve " + std::to_string(size) + " bytes (" + std::strerror(rc) +
+                      "): is there enough room in " + (config.persist_path.empty() ? "/dev/shm" : "its file system") + "?";
         }
     }
     ::close(fd);
-    if (!failure.empty()) throw std::runtime_error("segment '" + config.name + "': " + failure);
+    if (!failure.empty()) throw std::runtime_error("segment '" + path + "': " + failure);
 }
 
 std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::string& name) {
@@ -79,12 +71,12 @@ std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::stri
     return layout::no_queue;
 }
 
-void build_queue(bip::managed_shared_memory& segment, const config::BrokerConfig& config, std::uint32_t index,
+void build_queue(SegmentMapping& segment, const config::BrokerConfig& config, std::uint32_t index,
                  layout::QueueControl& control) {
     const auto& queue = config.queues[index];
     const auto stride = layout::slot_stride_for(queue.max_message_size);
     const auto bytes = stride * queue.capacity;
-    auto* slots = static_cast<std::byte*>(allocate_or_throw(segment, bytes, "queue '" + queue.name + "'"));
+    auto* slots = static_cast<std::byte*>(segment.allocate_aligned(bytes, "queue '" + queue.name + "'"));
     for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) {
         auto* header = new (slots + slot * stride) layout::SlotHeader{};
         header->word.store(0, std::memory_order_relaxed);
@@ -96,7 +88,7 @@ void build_queue(bip::managed_shared_memory& segment, const config::BrokerConfig
     control.capacity = queue.capacity;
     control.max_message_size = queue.max_message_size;
     control.slot_stride = stride;
-    control.slots_offset = static_cast<std::uint64_t>(slots - static_cast<std::byte*>(segment.get_address()));
+    control.slots_offset = static_cast<std::uint64_t>(slots - segment.base());
     control.overflow = static_cast<std::uint8_t>(queue.overflow);
     control.delivery = static_cast<std::uint8_t>(queue.delivery);
     control.max_deliveries = queue.max_deliveries;
@@ -105,6 +97,10 @@ void build_queue(bip::managed_shared_memory& segment, const config::BrokerConfig
 }
 
 }  // namespace
+
+std::string segment_address(const config::BrokerConfig& config) {
+    return config.persist_path.empty() ? config.name : config.persist_path;
+}
 
 std::uint64_t required_segment_size(const config::BrokerConfig& config) {
     const std::uint64_t queues = config.queues.size();
@@ -120,19 +116,17 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config) {
     return aligned(size);
 }
 
-std::unique_ptr<bip::managed_shared_memory> build_segment(const config::BrokerConfig& config) {
+std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config) {
     const auto size = required_segment_size(config);
-    bip::permissions permissions;
-    permissions.set_permissions(static_cast<int>(config.permissions));
-    auto segment = std::make_unique<bip::managed_shared_memory>(bip::create_only, config.name.c_str(), size, nullptr,
-                                                                 permissions);
+    auto segment = SegmentMapping::create(segment_address(config), size, config.permissions);
     prepare_backing(config, size);
 
-    auto* root = segment->construct<layout::SegmentRoot>(layout::root_object_name)();
+    auto* root = segment->construct_root();
     root->magic = layout::magic;
     root->layout_version = layout::version;
     root->root_size = sizeof(layout::SegmentRoot);
-    root->segment_size = segment->get_size();
+    root->segment_size = segment->size();
+    read_boot_id(root->boot_id);
     root->state.store(static_cast<std::uint32_t>(layout::BrokerState::initializing), std::memory_order_relaxed);
     root->broker_epoch.store(0, std::memory_order_relaxed);
     root->broker = ProcessIdentity::self();
@@ -142,9 +136,9 @@ std::unique_ptr<bip::managed_shared_memory> build_segment(const config::BrokerCo
     root->client_capacity = records;
     root->liveness_interval_ms = config.liveness_interval_ms;
 
-    auto* base = static_cast<std::byte*>(segment->get_address());
+    auto* base = segment->base();
     const auto queue_bytes = config.queues.size() * sizeof(layout::QueueControl);
-    auto* queues = static_cast<layout::QueueControl*>(allocate_or_throw(*segment, queue_bytes, "the queue table"));
+    auto* queues = static_cast<layout::QueueControl*>(segment->allocate_aligned(queue_bytes, "the queue table"));
     for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
         auto* control = new (&queues[index]) layout::QueueControl();
         build_queue(*segment, config, index, *control);
@@ -152,25 +146,22 @@ std::unique_ptr<bip::managed_shared_memory> build_segment(const config::BrokerCo
     root->queues_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(queues) - base);
 
     auto* clients = static_cast<layout::ClientRecord*>(
-        allocate_or_throw(*segment, records * sizeof(layout::ClientRecord), "the client table"));
+        segment->allocate_aligned(records * sizeof(layout::ClientRecord), "the client table"));
     for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
     root->clients_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(clients) - base);
 
     const auto role_bytes = static_cast<std::uint64_t>(records) * config.queues.size();
-    auto* roles = static_cast<std::byte*>(allocate_or_throw(*segment, role_bytes == 0 ? 1 : role_bytes, "the role table"));
+    auto* roles = static_cast<std::byte*>(segment->allocate_aligned(role_bytes == 0 ? 1 : role_bytes, "the role table"));
     std::memset(roles, 0, role_bytes);
     root->roles_offset = static_cast<std::uint64_t>(roles - base);
     return segment;
 }
 
-bool segment_matches_config(const bip::managed_shared_memory& segment, const config::BrokerConfig& config,
+bool segment_matches_config(const SegmentMapping& segment, const config::BrokerConfig& config,
                             std::string& difference) {
-    auto& writable = const_cast<bip::managed_shared_memory&>(segment);
-    auto* root = writable.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
     SegmentView view;
     std::string why;
-    auto* base = static_cast<std::byte*>(writable.get_address());
-    if (SegmentView::validate(base, writable.get_size(), root, view, why) != Status::ok) {
+    if (SegmentView::validate(segment.base(), segment.size(), segment.find_root(), view, why) != Status::ok) {
         difference = why;
         return false;
     }

@@ -3,13 +3,16 @@
 // structure of common/layout.hpp before any client may attach.
 #pragma once
 
-#include <boost/interprocess/managed_shared_memory.hpp>
 #include <cstdint>
 #include <memory>
 
+#include "common/segment_mapping.hpp"
 #include "config/broker_config.hpp"
 
 namespace shmq::daemon {
+
+// Where the configured broker's segment lives: its persist_path, else its name.
+std::string segment_address(const config::BrokerConfig& config);
 
 // The bytes the segment needs for `config`, heap bookkeeping included.
 std::uint64_t required_segment_size(const config::BrokerConfig& config);
@@ -17,12 +20,12 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config);
 // Creates the segment (it must not exist) and builds the layout in it. The
 // root is left in state `initializing`; the broker marks it ready.
 // Throws std::runtime_error naming the segment on any failure.
-std::unique_ptr<boost::interprocess::managed_shared_memory> build_segment(const config::BrokerConfig& config);
+std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config);
 
 // True when the queues laid out in an existing segment are exactly those the
 // configuration asks for, so its messages can be kept. Otherwise `difference`
 // says what changed.
-bool segment_matches_config(const boost::interprocess::managed_shared_memory& segment,
-                            const config::BrokerConfig& config, std::string& difference);
+bool segment_matches_config(const SegmentMapping& segment, const config::BrokerConfig& config,
+                            std::string& difference);
 
 }  // namespace shmq::daemon

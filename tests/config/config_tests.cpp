@@ -649,6 +649,38 @@ const InvalidCase invalid_cases[] = {
       "[queue.dlq]\n",
       4, "dead_letter", "takes messages of at most 4096 bytes"}},
 
+    // Persistence.
+    {"relative persist_path",
+     {"broker:\n"
+      "  persist_path: var/lib/shmq/x.segment\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "persist_path", "is not an absolute path"},
+     {"[broker]\n"
+      "persist_path = var/lib/shmq/x.segment\n"
+      "[queue.q]\n",
+      2, "persist_path", "is not an absolute path"}},
+    {"persist_path naming a directory",
+     {"broker:\n"
+      "  persist_path: /var/lib/shmq/\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "persist_path", "does not name a file"},
+     {"[broker]\n"
+      "persist_path = /var/lib/shmq/\n"
+      "[queue.q]\n",
+      2, "persist_path", "does not name a file"}},
+    {"flush interval out of range",
+     {"broker:\n"
+      "  flush_interval_ms: 5\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "flush_interval_ms", ""},
+     {"[broker]\n"
+      "flush_interval_ms = 5\n"
+      "[queue.q]\n",
+      2, "flush_interval_ms", ""}},
+
     // Whole-configuration limits.
     {"total payload over the limit",
      {"queues:\n"
@@ -864,6 +896,18 @@ BOOST_AUTO_TEST_CASE(example_describes_the_documented_broker) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(valid_input)
+
+BOOST_AUTO_TEST_CASE(persistence_settings_load_from_both_formats) {
+    const TempDir dir;
+    const auto yaml = load_file(dir.write("p.yaml", "broker:\n  persist_path: /var/lib/shmq/p.segment\n"
+                                                    "  flush_interval_ms: 250\nqueues:\n  - name: q\n"));
+    const auto ini = load_file(dir.write("p.ini", "[broker]\npersist_path = /var/lib/shmq/p.segment\n"
+                                                  "flush_interval_ms = 250\n[queue.q]\n"));
+    BOOST_TEST(yaml.persist_path == "/var/lib/shmq/p.segment");
+    BOOST_TEST(yaml.flush_interval_ms == 250u);
+    BOOST_TEST(yaml == ini);
+    BOOST_TEST(load_file(dir.write("d.yaml", "queues:\n  - name: q\n")).persist_path.empty());
+}
 
 BOOST_AUTO_TEST_CASE(same_content_in_both_formats_is_equal) {
     const TempDir dir;

@@ -38,7 +38,9 @@ enum class WaitStrategy {
 };
 
 struct AttachOptions {
-    std::string broker;  // segment name; empty: $SHMQ_BROKER, else "shmq"
+    // The broker's segment: its name (shared memory), or the absolute path of
+    // a persistent broker's file; empty: $SHMQ_BROKER, else "shmq".
+    std::string broker;
     WaitStrategy wait = WaitStrategy::spin_then_block;
     std::chrono::microseconds spin{50};
     std::string program;  // shown by `shmq stats`; empty: this process's name
