@@ -94,7 +94,10 @@ int run_consume(const Arguments& arguments, const std::string& broker) {
         return report_error(exit_failure, failure.what());
     }
     if (status == Status::ok) return exit_ok;
-    return report_error(status == Status::timeout ? exit_timeout : exit_failure,
+    // With --timeout 0 the library answers `empty` rather than `timeout`: to a
+    // script both mean that no message came in time.
+    const bool timed_out = status == Status::timeout || status == Status::empty;
+    return report_error(timed_out ? exit_timeout : exit_failure,
                         "consume from queue '" + queue_name + "' on broker '" + client->broker_name() +
                             "' stopped after " + std::to_string(printed) +
                             (limits.count ? " of " + std::to_string(*limits.count) : std::string()) +

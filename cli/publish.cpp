@@ -1,4 +1,5 @@
 // shmq publish QUEUE [MESSAGE...]: send the arguments, or stdin's lines.
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <system_error>
@@ -19,14 +20,29 @@ class Publisher {
 public:
     Publisher(Queue& queue, Timeout timeout) : queue_(queue), timeout_(timeout) {}
 
+    // Sends every message before the first one too large for the queue, then
+    // reports that one. (send_batch would refuse the whole batch, so what
+    // went out would depend on where the input happened to be cut.)
+    Status send(const std::vector<OutgoingMessage>& messages) {
+        const auto too_large = std::find_if(messages.begin(), messages.end(), [&](const OutgoingMessage& message) {
+            return message.size > queue_.max_message_size();
+        });
+        const Status status = send_all(messages.data(), static_cast<std::size_t>(too_large - messages.begin()));
+        if (status != Status::ok) return status;
+        return too_large == messages.end() ? Status::ok : Status::message_too_large;
+    }
+
+    std::uint64_t sent() const { return sent_; }
+
+private:
     // The timeout is per message, but send_batch's covers the whole call: a
     // call that timed out after sending some is therefore retried, so that
     // only a message that itself waited the full timeout fails.
-    Status send(const std::vector<OutgoingMessage>& messages) {
+    Status send_all(const OutgoingMessage* messages, std::size_t count) {
         std::size_t done = 0;
-        while (done < messages.size()) {
+        while (done < count) {
             std::size_t moved = 0;
-            const Status status = queue_.send_batch(messages.data() + done, messages.size() - done, moved, timeout_);
+            const Status status = queue_.send_batch(messages + done, count - done, moved, timeout_);
             done += moved;
             sent_ += moved;
             if (status != Status::ok && !(status == Status::timeout && moved > 0)) return status;
@@ -34,9 +50,6 @@ public:
         return Status::ok;
     }
 
-    std::uint64_t sent() const { return sent_; }
-
-private:
     Queue& queue_;
     Timeout timeout_;
     std::uint64_t sent_ = 0;
