@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
         ("help,h", "print this help and exit")
         ("version", "print the version and the shared-memory layout version, and exit")
         ("broker", po::value<std::string>()->default_value(default_broker_name())->value_name("NAME"),
-         "the broker (its shared-memory segment name) to use: default $SHMQ_BROKER, else \"shmq\"; also "
-         "accepted after the command");
+         "the broker to use: its segment's name, or the absolute path of a persistent broker's file; default "
+         "$SHMQ_BROKER, else \"shmq\"; also accepted after the command");
     po::options_description hidden;
     hidden.add_options()
         ("command", po::value<std::string>())

@@ -15,7 +15,8 @@ SubcommandParser::SubcommandParser(std::string name, std::string synopsis, std::
       common_("Common options") {
     common_.add_options()
         ("broker", po::value<std::string>()->default_value(default_broker)->value_name("NAME"),
-         "the broker (its shared-memory segment name) to use; also accepted before the command")
+         "the broker to use: its segment's name, or the absolute path of a persistent broker's file; also "
+         "accepted before the command")
         ("help,h", "print this help and exit");
 }
 
