@@ -1,0 +1,716 @@
+// End-to-end tests of the `shmq` command-line tool: a real shmqd runs as a
+// child process with its own configuration, and each test runs the real shmq
+// binary against it, checking stdout, stderr and the exit code the way a user
+// or a shell script sees them.
+#define BOOST_TEST_DYN_LINK
+#define BOOST_TEST_MODULE cli_tests
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <spawn.h>
+#include <sstream>
+#include <string>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "shmq/client.hpp"
+
+extern char** environ;
+
+namespace shmq {
+// So that a failed check shows the status by name.
+std::ostream& operator<<(std::ostream& out, Status status) { return out << to_string(status); }
+}  // namespace shmq
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace pt = boost::property_tree;
+using namespace std::chrono_literals;
+
+const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
+const std::string broker_binary = SHMQ_BINARY_DIR "/daemon/shmqd";
+
+// How long one run of the CLI may take before the test calls it hung.
+constexpr auto run_limit = 10s;
+// How long the broker may take to become ready, and to stop.
+constexpr auto broker_limit = 5s;
+
+// ---------------------------------------------------------------------------
+// Files and child processes
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+void write_file(const fs::path& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::vector<std::string> words_of(const std::string& line) {
+    std::vector<std::string> words;
+    std::istringstream in(line);
+    for (std::string word; in >> word;) words.push_back(word);
+    return words;
+}
+
+// A fresh directory, removed with its contents.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "shmq-cli-test-XXXXXX").string();
+        BOOST_REQUIRE_MESSAGE(::mkdtemp(pattern.data()) != nullptr, "mkdtemp: " << std::strerror(errno));
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+// Variables to change in a child's environment: a value sets one, an empty
+// optional removes it.
+using EnvironmentChanges = std::map<std::string, std::optional<std::string>>;
+
+std::vector<std::string> child_environment(const EnvironmentChanges& changes) {
+    std::vector<std::string> environment;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        const std::string variable = *entry;
+        if (!changes.count(variable.substr(0, variable.find('=')))) environment.push_back(variable);
+    }
+    for (const auto& [name, value] : changes) {
+        if (value) environment.push_back(name + "=" + *value);
+    }
+    return environment;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    for (auto& text : strings) pointers.push_back(text.data());
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
+// Where a child's standard streams go.
+struct Redirections {
+    fs::path input;
+    fs::path output;
+    fs::path errors;
+};
+
+pid_t spawn(std::vector<std::string> command, const EnvironmentChanges& changes, const Redirections& files) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, files.input.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, files.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, files.errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    auto environment = child_environment(changes);
+    auto argv = c_strings(command);
+    auto envp = c_strings(environment);
+    pid_t pid = -1;
+    const int failed = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start " << command[0] << ": " << std::strerror(failed));
+    return pid;
+}
+
+// The exit code of `pid`, or 128 + the signal that ended it; nullopt if it
+// is still running after `limit` (it keeps running).
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+        std::this_thread::sleep_for(5ms);
+    }
+}
+
+void kill_and_reap(pid_t pid) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Running the CLI
+
+// What a finished run of the CLI left.
+struct Run {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// A run of the CLI still going on in the background.
+struct Child {
+    pid_t pid;
+    Redirections files;
+};
+
+// Runs the shmq binary with its input and output in files of a private
+// directory. SHMQ_BROKER is removed from its environment unless a test sets
+// it, so that the caller's environment cannot change what a test means.
+class Workspace {
+public:
+    const fs::path& directory() const { return directory_.path(); }
+
+    Child start_shmq(const std::vector<std::string>& arguments, const std::string& input = "",
+                     EnvironmentChanges environment = {}) {
+        const std::string stem = "run-" + std::to_string(++runs_);
+        const Redirections files{directory() / (stem + ".in"), directory() / (stem + ".out"),
+                                 directory() / (stem + ".err")};
+        write_file(files.input, input);
+        environment.emplace("SHMQ_BROKER", std::nullopt);
+        std::vector<std::string> command{cli_binary};
+        command.insert(command.end(), arguments.begin(), arguments.end());
+        return Child{spawn(command, environment, files), files};
+    }
+
+    Run finish(const Child& child) const {
+        const auto code = wait_for_exit(child.pid, run_limit);
+        if (!code) kill_and_reap(child.pid);
+        BOOST_REQUIRE_MESSAGE(code.has_value(), "shmq did not finish within " << run_limit.count() << " s");
+        return Run{*code, read_file(child.files.output), read_file(child.files.errors)};
+    }
+
+    Run shmq(const std::vector<std::string>& arguments, const std::string& input = "",
+             EnvironmentChanges environment = {}) {
+        return finish(start_shmq(arguments, input, std::move(environment)));
+    }
+
+private:
+    TempDir directory_;
+    int runs_ = 0;
+};
+
+// The contract for every error: a non-zero exit code and exactly one line
+// on stderr, starting with "shmq: ", which mentions what went wrong.
+void check_error(const Run& run, int exit_code, const std::vector<std::string>& mentions) {
+    BOOST_TEST(run.exit_code == exit_code);
+    BOOST_CHECK_MESSAGE(run.err.rfind("shmq: ", 0) == 0, "stderr should start with 'shmq: ': " << run.err);
+    BOOST_CHECK_MESSAGE(lines_of(run.err).size() == 1 && !run.err.empty() && run.err.back() == '\n',
+                        "stderr should be one line: " << run.err);
+    for (const auto& mention : mentions) {
+        BOOST_CHECK_MESSAGE(run.err.find(mention) != std::string::npos,
+                            "stderr should mention '" << mention << "': " << run.err);
+    }
+}
+
+void check_success(const Run& run) {
+    BOOST_TEST(run.exit_code == 0);
+    BOOST_TEST(run.err == "");
+}
+
+// ---------------------------------------------------------------------------
+// The broker
+
+std::string unique_broker_name() {
+    static std::atomic<int> counter{0};
+    return "clitest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+constexpr std::uint32_t orders_capacity = 256;
+constexpr std::uint32_t max_message_size = 64;
+constexpr std::uint32_t jobs_capacity = 8;
+
+std::string broker_config(const std::string& name) {
+    return "broker:\n"
+           "  name: " + name + "\n"
+           "  liveness_interval_ms: 20\n"
+           "queues:\n"
+           "  - name: orders\n"
+           "    capacity: " + std::to_string(orders_capacity) + "\n"
+           "    max_message_size: " + std::to_string(max_message_size) + "\n"
+           "    overflow: block\n"
+           "  - name: jobs\n"
+           "    capacity: " + std::to_string(jobs_capacity) + "\n"
+           "    max_message_size: " + std::to_string(max_message_size) + "\n"
+           "    overflow: reject\n"
+           "    delivery: at_least_once\n"
+           "    ack_timeout_ms: 100\n";
+}
+
+std::unique_ptr<shmq::Client> try_attach(const std::string& broker, const std::string& program = "") {
+    shmq::AttachOptions options;
+    options.broker = broker;
+    options.program = program;
+    std::unique_ptr<shmq::Client> client;
+    return shmq::Client::attach(options, client) == shmq::Status::ok ? std::move(client) : nullptr;
+}
+
+// A real shmqd with two queues: orders (block, at_most_once) and jobs
+// (reject, at_least_once). It is stopped with SIGTERM at the end of the test,
+// so that no segment is left behind.
+class BrokerFixture : public Workspace {
+public:
+    BrokerFixture() : name_(unique_broker_name()) {
+        const auto config = directory() / "shmqd.yaml";
+        write_file(config, broker_config(name_));
+        write_file(directory() / "broker.in", "");
+        const Redirections files{directory() / "broker.in", directory() / "broker.out", directory() / "broker.log"};
+        pid_ = spawn({broker_binary, "--config", config.string()}, {}, files);
+        wait_until_ready();
+    }
+
+    ~BrokerFixture() {
+        if (pid_ > 0) stop();
+    }
+
+    const std::string& name() const { return name_; }
+    pid_t pid() const { return pid_; }
+
+    // `shmq ARGUMENTS --broker NAME`.
+    Run shmq_on_broker(const std::vector<std::string>& arguments, const std::string& input = "") {
+        auto with_broker = arguments;
+        with_broker.insert(with_broker.end(), {"--broker", name_});
+        return shmq(with_broker, input);
+    }
+
+    // Stops the broker with SIGTERM and returns its exit code (-1 if it had
+    // to be killed). Never throws: it also runs in the destructor.
+    int stop() {
+        ::kill(pid_, SIGTERM);
+        auto code = wait_for_exit(pid_, broker_limit);
+        if (!code) kill_hard();
+        pid_ = -1;
+        return code.value_or(-1);
+    }
+
+private:
+    // The destructor does not run when the constructor fails: whatever
+    // fails here must not leave the broker running.
+    void wait_until_ready() {
+        bool exited = false;
+        const bool ready = eventually(
+            [&] {
+                exited = wait_for_exit(pid_, 0ms).has_value();
+                return exited || try_attach(name_) != nullptr;
+            },
+            broker_limit);
+        if (ready && !exited) return;
+        if (!exited) kill_hard();
+        BOOST_FAIL("shmqd " << (exited ? "exited early" : "was not ready in time") << "; its log:\n" << log());
+    }
+
+    void kill_hard() {
+        kill_and_reap(pid_);
+        ::shm_unlink(name_.c_str());  // what the broker would have removed
+    }
+
+    std::string log() const { return read_file(directory() / "broker.log"); }
+
+    std::string name_;
+    pid_t pid_ = -1;
+};
+
+// ---------------------------------------------------------------------------
+// `shmq stats --json`, parsed
+
+pt::ptree parse_json(const std::string& text) {
+    std::istringstream in(text);
+    pt::ptree tree;
+    pt::read_json(in, tree);  // throws on anything that is not valid JSON
+    return tree;
+}
+
+// The element of JSON array `array` whose member `key` equals `value`.
+const pt::ptree& element_where(const pt::ptree& array, const std::string& key, const std::string& value) {
+    for (const auto& [unused_key, element] : array) {
+        if (element.get<std::string>(key, "") == value) return element;
+    }
+    BOOST_FAIL("no element with " << key << " = " << value);
+    throw std::logic_error("unreachable");
+}
+
+pt::ptree broker_stats(BrokerFixture& broker) {
+    const Run run = broker.shmq_on_broker({"stats", "--json"});
+    check_success(run);
+    BOOST_TEST_INFO("stats --json printed: " << run.out);
+    return parse_json(run.out);
+}
+
+std::string numbered_lines(int count, const std::string& prefix, bool final_newline) {
+    std::string text;
+    for (int index = 0; index < count; ++index) {
+        if (index > 0) text += '\n';
+        text += prefix + std::to_string(index);
+    }
+    return final_newline ? text + '\n' : text;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(publish_and_consume, BrokerFixture)
+
+BOOST_AUTO_TEST_CASE(messages_from_arguments_are_consumed_in_order) {
+    check_success(shmq_on_broker({"publish", "orders", "first", "second message", "third"}));
+    const Run consumed = shmq_on_broker({"consume", "orders", "--count", "3"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == "first\nsecond message\nthird\n");
+}
+
+BOOST_AUTO_TEST_CASE(each_line_of_stdin_is_a_message) {
+    // The last line has no newline: it is a message all the same.
+    const std::string input = numbered_lines(100, "line-", false);
+    check_success(shmq_on_broker({"publish", "orders"}, input));
+    const Run consumed = shmq_on_broker({"consume", "orders", "--count", "100"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == input + "\n");
+    BOOST_TEST(shmq_on_broker({"consume", "orders", "--timeout", "0"}).exit_code == 3);  // nothing more
+}
+
+BOOST_AUTO_TEST_CASE(empty_lines_are_empty_messages_and_a_final_newline_is_not_one) {
+    check_success(shmq_on_broker({"publish", "orders"}, "a\n\nb\n"));
+    check_success(shmq_on_broker({"publish", "orders"}, ""));  // no input: nothing to send
+    const auto stats = broker_stats(*this);
+    BOOST_TEST(element_where(stats.get_child("queues"), "name", "orders").get<int>("depth") == 3);
+    const Run consumed = shmq_on_broker({"consume", "orders", "--count", "3"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == "a\n\nb\n");
+}
+
+BOOST_AUTO_TEST_CASE(stdin_larger_than_the_queue_streams_through_a_consumer) {
+    // 5000 lines (~80 KiB, read in more than one chunk, with a line cut
+    // between chunks) through a queue of 256 slots: publish must wait for
+    // room batch after batch while the consumer drains it.
+    const int count = 5000;
+    const std::string input = numbered_lines(count, "streamed-message-", true);
+    const Child consumer = start_shmq({"consume", "orders", "--count", std::to_string(count), "--broker", name()});
+    check_success(shmq_on_broker({"publish", "orders"}, input));
+    const Run consumed = finish(consumer);
+    check_success(consumed);
+    BOOST_TEST(consumed.out == input);
+}
+
+BOOST_AUTO_TEST_CASE(messages_beginning_with_a_dash_follow_a_double_dash) {
+    check_success(shmq({"publish", "--broker", name(), "orders", "--", "-1", "--not-an-option"}));
+    const Run consumed = shmq_on_broker({"consume", "orders", "--count", "2"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == "-1\n--not-an-option\n");
+}
+
+BOOST_AUTO_TEST_CASE(consume_timeout_on_an_empty_queue_exits_3) {
+    const Run run = shmq_on_broker({"consume", "orders", "--timeout", "100"});
+    check_error(run, 3, {"orders", "timeout"});
+    BOOST_TEST(run.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(consume_timeout_before_count_prints_what_came_and_exits_3) {
+    check_success(shmq_on_broker({"publish", "orders", "one", "two"}));
+    const Run run = shmq_on_broker({"consume", "orders", "--count", "5", "--timeout", "100"});
+    check_error(run, 3, {"orders", "timeout", "2 of 5"});
+    BOOST_TEST(run.out == "one\ntwo\n");
+}
+
+BOOST_AUTO_TEST_CASE(consume_acknowledges_each_message_of_an_at_least_once_queue) {
+    check_success(shmq_on_broker({"publish", "jobs", "a", "b", "c"}));
+    const Run consumed = shmq_on_broker({"consume", "jobs", "--count", "3"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == "a\nb\nc\n");
+    // Unacknowledged, they would come back after the 100 ms ack timeout.
+    std::this_thread::sleep_for(400ms);
+    const auto jobs = element_where(broker_stats(*this).get_child("queues"), "name", "jobs");
+    BOOST_TEST(jobs.get<int>("redelivered") == 0);
+    BOOST_TEST(jobs.get<int>("depth") == 0);
+    BOOST_TEST(shmq_on_broker({"consume", "jobs", "--timeout", "0"}).exit_code == 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_does_come_back) {
+    // The control for the test above: a delivery nobody acknowledges comes
+    // back after the ack timeout, so a consume that did not acknowledge would
+    // have been caught there.
+    check_success(shmq_on_broker({"publish", "jobs", "once"}));
+    {
+        auto client = try_attach(name());
+        BOOST_TEST_REQUIRE(client.get() != nullptr);
+        shmq::Queue jobs;
+        BOOST_TEST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+        std::string message;
+        std::uint64_t delivery = 0;
+        BOOST_TEST_REQUIRE(jobs.receive(message, 1s, &delivery) == shmq::Status::ok);
+    }
+    const Run consumed = shmq_on_broker({"consume", "jobs", "--count", "1", "--timeout", "5000"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == "once\n");
+    const auto jobs = element_where(broker_stats(*this).get_child("queues"), "name", "jobs");
+    BOOST_TEST(jobs.get<int>("redelivered") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_larger_than_max_message_size_is_refused) {
+    const std::string too_large(max_message_size + 1, 'x');
+    check_error(shmq_on_broker({"publish", "orders", "fits", too_large}), 1,
+                {"orders", "message_too_large", "after 1 "});
+    check_error(shmq_on_broker({"publish", "orders"}, "fits\n" + too_large + "\n"), 1,
+                {"orders", "message_too_large", "after 1 "});
+}
+
+BOOST_AUTO_TEST_CASE(a_full_reject_queue_reports_queue_full_and_how_many_went) {
+    check_error(shmq_on_broker({"publish", "jobs"}, numbered_lines(jobs_capacity + 2, "job-", true)), 1,
+                {"jobs", "queue_full", "after " + std::to_string(jobs_capacity) + " "});
+}
+
+BOOST_AUTO_TEST_CASE(publish_timeout_on_a_full_blocking_queue) {
+    check_error(shmq_on_broker({"publish", "orders", "--timeout", "100"},
+                               numbered_lines(orders_capacity + 1, "order-", true)),
+                1, {"orders", "timeout", "after " + std::to_string(orders_capacity) + " "});
+}
+
+BOOST_AUTO_TEST_CASE(broker_stop_ends_a_waiting_consume_and_removes_the_segment) {
+    const Child consumer = start_shmq({"consume", "orders", "--broker", name()});
+    BOOST_TEST_REQUIRE(eventually(
+        [&] { return element_where(broker_stats(*this).get_child("queues"), "name", "orders").get<int>("consumers") == 1; },
+        5s));
+    BOOST_TEST(stop() == 0);
+    check_error(finish(consumer), 1, {"orders", "broker_stopped"});
+    BOOST_TEST(!fs::exists("/dev/shm/" + name()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(list_and_stats, BrokerFixture)
+
+BOOST_AUTO_TEST_CASE(list_shows_each_queue_with_its_configuration) {
+    check_success(shmq_on_broker({"publish", "orders", "waiting"}));
+    const Run run = shmq_on_broker({"list"});
+    check_success(run);
+    const auto lines = lines_of(run.out);
+    BOOST_TEST_REQUIRE(lines.size() == 3u);
+    const std::vector<std::string> header{"NAME", "CAPACITY", "DEPTH", "MAX_MESSAGE_SIZE", "OVERFLOW", "DELIVERY"};
+    const auto size = std::to_string(max_message_size);
+    const std::vector<std::string> orders{"orders", std::to_string(orders_capacity), "1", size, "block", "at_most_once"};
+    const std::vector<std::string> jobs{"jobs", std::to_string(jobs_capacity), "0", size, "reject", "at_least_once"};
+    BOOST_TEST(words_of(lines[0]) == header, boost::test_tools::per_element());
+    BOOST_TEST(words_of(lines[1]) == orders, boost::test_tools::per_element());
+    BOOST_TEST(words_of(lines[2]) == jobs, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(stats_json_counts_what_was_published_and_consumed) {
+    check_success(shmq_on_broker({"publish", "orders", "1", "2", "3", "4", "5"}));
+    check_success(shmq_on_broker({"consume", "orders", "--count", "2"}));
+    const auto stats = broker_stats(*this);
+    BOOST_TEST(stats.get<std::string>("broker") == name());
+    BOOST_TEST(stats.get<pid_t>("broker_pid") == pid());
+    BOOST_TEST(stats.get<bool>("broker_alive"));
+    BOOST_TEST(stats.get<int>("epoch") == 1);
+    BOOST_TEST(stats.get<std::uint64_t>("segment_size") > 0u);
+
+    const auto& orders = element_where(stats.get_child("queues"), "name", "orders");
+    BOOST_TEST(orders.get<std::uint32_t>("capacity") == orders_capacity);
+    BOOST_TEST(orders.get<std::uint32_t>("max_message_size") == max_message_size);
+    BOOST_TEST(orders.get<std::string>("overflow") == "block");
+    BOOST_TEST(orders.get<std::string>("delivery") == "at_most_once");
+    BOOST_TEST(!orders.get<bool>("quarantined"));
+    BOOST_TEST(orders.get<int>("depth") == 3);
+    BOOST_TEST(orders.get<int>("enqueued") == 5);
+    BOOST_TEST(orders.get<int>("dequeued") == 2);
+    for (const char* counter : {"rejected", "dropped", "abandoned", "lost_in_read", "redelivered", "dead_lettered",
+                                "producers", "consumers"}) {
+        BOOST_TEST_INFO("counter " << counter);
+        BOOST_TEST(orders.get<int>(counter) == 0);
+    }
+    const auto& jobs = element_where(stats.get_child("queues"), "name", "jobs");
+    BOOST_TEST(jobs.get<std::string>("delivery") == "at_least_once");
+    BOOST_TEST(jobs.get<int>("enqueued") == 0);
+
+    // The stats command itself is attached while it reads the statistics.
+    const auto& itself = element_where(stats.get_child("clients"), "program", "shmq");
+    BOOST_TEST(itself.get<pid_t>("pid") > 0);
+    BOOST_TEST(itself.get<std::uint64_t>("attached_ms") < 60'000u);
+    BOOST_TEST(itself.get<int>("record") >= 0);
+}
+
+BOOST_AUTO_TEST_CASE(stats_json_escapes_strings) {
+    // A client's program name is whatever it says: quotes, backslashes,
+    // control characters, UTF-8, and a byte that is not UTF-8 at all.
+    const std::string program = "q\"b\\s\tc\x01\xC3\xA9\xFF";
+    const auto client = try_attach(name(), program);
+    BOOST_TEST_REQUIRE(client.get() != nullptr);
+    const Run run = shmq_on_broker({"stats", "--json"});
+    check_success(run);
+    BOOST_TEST(run.out.find('\x01') == std::string::npos);
+    BOOST_TEST(run.out.find("\\u0001") != std::string::npos);
+    const auto stats = parse_json(run.out);
+    BOOST_TEST(element_where(stats.get_child("clients"), "program", "q\"b\\s\tc\x01\xC3\xA9\xEF\xBF\xBD")
+                   .get<pid_t>("pid") == ::getpid());
+}
+
+BOOST_AUTO_TEST_CASE(stats_text_shows_counters_clients_and_the_broker) {
+    check_success(shmq_on_broker({"publish", "orders", "x"}));
+    const Run run = shmq_on_broker({"stats"});
+    check_success(run);
+    for (const char* expected : {"QUEUE", "DEPTH", "ENQUEUED", "DEQUEUED", "REJECTED", "DROPPED", "ABANDONED",
+                                 "LOST_IN_READ", "REDELIVERED", "DEAD_LETTERED", "PRODUCERS", "CONSUMERS",
+                                 "QUARANTINED", "RECORD", "PID", "PROGRAM", "ATTACHED_MS"}) {
+        BOOST_CHECK_MESSAGE(run.out.find(expected) != std::string::npos, "stats should show " << expected);
+    }
+    BOOST_TEST(run.out.find("broker '" + name() + "': pid " + std::to_string(pid()) + " (alive)") !=
+               std::string::npos);
+    const auto lines = lines_of(run.out);
+    const auto orders = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.rfind("orders ", 0) == 0;
+    });
+    BOOST_TEST_REQUIRE((orders != lines.end()));
+    const std::vector<std::string> counters{"orders", "1", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "no"};
+    BOOST_TEST(words_of(*orders) == counters, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(choosing_the_broker, BrokerFixture)
+
+BOOST_AUTO_TEST_CASE(broker_option_before_or_after_the_subcommand) {
+    check_success(shmq({"--broker", name(), "publish", "orders", "before"}));
+    check_success(shmq({"publish", "orders", "after", "--broker", name()}));
+    const Run consumed = shmq({"consume", "--broker", name(), "orders", "--count", "2"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == "before\nafter\n");
+    // After the subcommand is closer to the action, so it wins.
+    check_success(shmq({"--broker", name() + "-absent", "list", "--broker", name()}));
+}
+
+BOOST_AUTO_TEST_CASE(shmq_broker_environment_variable_names_the_default) {
+    const Run listed = shmq({"list"}, "", {{"SHMQ_BROKER", name()}});
+    check_success(listed);
+    BOOST_TEST(listed.out.find("orders") != std::string::npos);
+    // --broker overrides it.
+    check_success(shmq({"list", "--broker", name()}, "", {{"SHMQ_BROKER", name() + "-absent"}}));
+    check_error(shmq({"list"}, "", {{"SHMQ_BROKER", name() + "-absent"}}), 1, {name() + "-absent"});
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_queue_is_named_in_the_error) {
+    check_error(shmq_on_broker({"publish", "no-such-queue", "x"}), 1, {"'no-such-queue'", "queue_not_found", name()});
+    check_error(shmq_on_broker({"consume", "no-such-queue", "--count", "1"}), 1, {"'no-such-queue'"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(without_a_broker, Workspace)
+
+BOOST_AUTO_TEST_CASE(an_unknown_broker_is_named_in_the_error) {
+    const std::string absent = unique_broker_name() + "-absent";
+    for (const std::vector<std::string>& arguments :
+         {std::vector<std::string>{"list"}, {"stats"}, {"stats", "--json"}, {"publish", "orders", "x"},
+          {"consume", "orders", "--count", "1"}}) {
+        auto with_broker = arguments;
+        with_broker.insert(with_broker.end(), {"--broker", absent});
+        BOOST_TEST_INFO("shmq " << arguments.front());
+        const Run run = shmq(with_broker);
+        check_error(run, 1, {absent});
+        BOOST_TEST(run.out == "");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(help_of_each_subcommand_shows_its_options) {
+    const std::map<std::string, std::vector<std::string>> options{
+        {"publish", {"--timeout", "--broker", "--help"}},
+        {"consume", {"--count", "--timeout", "--broker", "3 when --timeout"}},
+        {"list", {"--broker", "--help"}},
+        {"stats", {"--json", "--broker"}}};
+    for (const auto& [subcommand, mentions] : options) {
+        for (const auto& help : {"--help", "-h"}) {
+            BOOST_TEST_INFO("shmq " << subcommand << " " << help);
+            const Run run = shmq({subcommand, help});
+            check_success(run);
+            BOOST_TEST(run.out.rfind("Usage: shmq " + subcommand, 0) == 0);
+            for (const auto& mention : mentions) {
+                BOOST_CHECK_MESSAGE(run.out.find(mention) != std::string::npos, "help should mention " << mention);
+            }
+        }
+    }
+    // After a positional argument too: it is still the subcommand's help.
+    const Run run = shmq({"publish", "orders", "--help"});
+    check_success(run);
+    BOOST_TEST(run.out.rfind("Usage: shmq publish", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(top_level_help_lists_the_subcommands_and_global_options) {
+    const Run run = shmq({"--help"});
+    check_success(run);
+    for (const char* mention : {"publish", "consume", "list", "stats", "--broker", "--version", "--help", "SHMQ_BROKER"}) {
+        BOOST_CHECK_MESSAGE(run.out.find(mention) != std::string::npos, "help should mention " << mention);
+    }
+    const Run version = shmq({"--version"});
+    check_success(version);
+    BOOST_TEST(version.out.rfind("shmq ", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_one_line) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{}, "missing COMMAND"},
+        {{"frobnicate"}, "'frobnicate'"},
+        {{"--bogus", "list"}, "--bogus"},
+        {{"list", "--bogus"}, "--bogus"},
+        {{"list", "extra"}, "list"},
+        {{"consume"}, "QUEUE"},
+        {{"publish"}, "QUEUE"},
+        {{"consume", "orders", "--count", "0"}, "--count"},
+        {{"consume", "orders", "--count", "many"}, "--count"},
+        {{"publish", "orders", "--timeout=-1", "x"}, "--timeout"},
+        {{"stats", "--broker"}, "--broker"},
+    };
+    for (const auto& [arguments, mention] : cases) {
+        BOOST_TEST_INFO("shmq " << (arguments.empty() ? std::string() : arguments.front()) << " ... expecting "
+                                << mention);
+        const Run run = shmq(arguments);
+        check_error(run, 2, {mention});
+        BOOST_TEST(run.out == "");
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
