@@ -1,0 +1,174 @@
+#include "bench/broker_process.hpp"
+
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <stddef.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+
+namespace shmq::bench {
+
+namespace {
+
+std::string unique_suffix() {
+    static int counter = 0;
+    return std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+std::string config_yaml(const std::string& name, const std::vector<BrokerQueue>& queues) {
+    std::ostringstream yaml;
+    yaml << "broker:\n  name: " << name << "\n  permissions: 0600\n  max_clients: 64\n"
+         << "  liveness_interval_ms: 100\nqueues:\n";
+    for (const auto& queue : queues) {
+        yaml << "  - name: " << queue.name << "\n    capacity: " << queue.capacity
+             << "\n    max_message_size: " << queue.max_message_size << "\n    overflow: block\n    delivery: "
+             << (queue.at_least_once ? "at_least_once" : "at_most_once") << "\n";
+    }
+    return yaml.str();
+}
+
+// The datagram socket shmqd reports readiness to (as it would to systemd).
+class NotifySocket {
+public:
+    NotifySocket() : path_("@shmq-bench-notify-" + unique_suffix()) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "notify socket");
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path, path_.data(), path_.size());
+        address.sun_path[0] = '\0';  // abstract: nothing to clean up in the file system
+        const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size());
+        if (::bind(fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+            ::close(fd_);
+            throw std::system_error(errno, std::generic_category(), "notify socket: bind");
+        }
+    }
+    ~NotifySocket() { ::close(fd_); }
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+
+    const std::string& path() const { return path_; }
+
+    // Waits for READY=1 while `pid` lives, up to `timeout`.
+    void wait_ready(pid_t pid, std::chrono::milliseconds timeout) const {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < end) {
+            pollfd waiting{fd_, POLLIN, 0};
+            if (::poll(&waiting, 1, 50) > 0) {
+                char message[512];
+                const ssize_t got = ::recv(fd_, message, sizeof message - 1, 0);
+                if (got > 0) {
+                    message[got] = '\0';
+                    if (std::strstr(message, "READY=1") != nullptr) return;
+                }
+            }
+            int status = 0;
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                throw std::runtime_error("shmqd exited during start-up (status " + std::to_string(status) +
+                                         "); see its messages above");
+            }
+        }
+        throw std::runtime_error("shmqd did not report ready within " + std::to_string(timeout.count()) + " ms");
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
+}  // namespace
+
+BrokerProcess::BrokerProcess(const std::string& shmqd, const std::vector<BrokerQueue>& queues)
+    : name_("shmq-bench-" + unique_suffix()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "shmq-bench-broker-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    directory_ = pattern;
+    const std::string config = directory_ + "/shmqd.yaml";
+    std::ofstream(config) << config_yaml(name_, queues);
+
+    NotifySocket notify;
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid_ == 0) {
+        // The driver blocks SIGCHLD to wait for its children; shmqd starts clean.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
+        const char* arguments[] = {shmqd.c_str(), "--config", config.c_str(), "--log-level", "warning", nullptr};
+        ::execv(shmqd.c_str(), const_cast<char* const*>(arguments));
+        std::fprintf(stderr, "shmq_bench: cannot run %s: %s\n", shmqd.c_str(), std::strerror(errno));
+        ::_exit(127);
+    }
+    try {
+        notify.wait_ready(pid_, std::chrono::seconds(10));
+    } catch (...) {
+        stop();
+        throw;
+    }
+}
+
+BrokerProcess::~BrokerProcess() { stop(); }
+
+void BrokerProcess::stop() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        int status = 0;
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() >= end) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        pid_ = -1;
+    }
+    // Normally already gone (shmqd removes it); not after a SIGKILL or a failed start.
+    boost::interprocess::shared_memory_object::remove(name_.c_str());
+    if (!directory_.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(directory_, ignored);
+        directory_.clear();
+    }
+}
+
+CpuTime BrokerProcess::cpu_time() const {
+    CpuTime time;
+    const std::string proc = "/proc/" + std::to_string(pid_);
+    std::ifstream stat_file(proc + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    // The command name (field 2) may hold spaces: count fields after its ')'.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) throw std::runtime_error("cannot read " + proc + "/stat");
+    std::istringstream fields(stat.substr(close + 1));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int index = 3; index <= 15 && fields >> field; ++index) {
+        if (index == 14) utime = std::stoull(field);
+        if (index == 15) stime = std::stoull(field);
+    }
+    time.stat_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    for (const auto& task : std::filesystem::directory_iterator(proc + "/task")) {
+        std::ifstream schedstat(task.path() / "schedstat");
+        unsigned long long on_cpu_ns = 0;
+        if (schedstat >> on_cpu_ns) time.precise_seconds += static_cast<double>(on_cpu_ns) * 1e-9;
+    }
+    return time;
+}
+
+}  // namespace shmq::bench

@@ -1,0 +1,337 @@
+// shmq_bench: shmq against its peers and against the hardware limit, in one
+// run. See docs/benchmarks.md; bench/run.sh builds, runs and plots.
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "bench/format.hpp"
+#include "bench/idle_broker.hpp"
+#include "bench/machine.hpp"
+#include "bench/processes.hpp"
+#include "bench/report.hpp"
+#include "bench/scenarios.hpp"
+#include "bench/targets.hpp"
+#include "bench/transport.hpp"
+
+namespace po = boost::program_options;
+using namespace shmq::bench;
+
+namespace {
+
+constexpr std::size_t payloads[] = {64, 4096, 1 << 20};
+constexpr std::size_t round_trip_payloads[] = {64, 4096};
+constexpr std::size_t many_to_many_payload = 64;
+constexpr std::size_t many_to_many_sizes[] = {1, 2, 4};
+const std::vector<std::string> transport_names = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
+
+// Queue depth in messages: 64, but 8 for 1 MiB messages (as in the anchors).
+std::size_t depth_for(std::size_t payload) { return payload >= (1u << 20) ? 8 : 64; }
+
+// Caps on what one run may record, whatever --messages says: a latency
+// sample costs 4 bytes, an MPMC sequence number one bit per consumer.
+constexpr std::uint64_t max_round_trips = 4'000'000;
+constexpr std::uint64_t max_many_to_many_per_producer = 8'000'000;
+
+struct Entry {
+    std::unique_ptr<Transport> transport;
+    bool throughput = true;
+    bool round_trip = true;
+    bool many_to_many = false;
+};
+
+std::vector<Entry> catalog(const std::string& shmqd, const std::set<std::string>& only) {
+    std::vector<Entry> entries;
+    auto wanted = [&](const std::string& name) { return only.empty() || only.count(name) > 0; };
+    if (wanted("shmq")) {
+        using W = ShmqWait;
+        // Single messages: every wait strategy, in every scenario that suits it
+        // (busy polling with four processes on one CPU measures the scheduler).
+        entries.push_back({make_shmq(shmqd, {W::block, false, false}), true, true, true});
+        entries.push_back({make_shmq(shmqd, {W::spin_then_block, false, false}), true, true, true});
+        entries.push_back({make_shmq(shmqd, {W::busy_poll, false, false}), true, true, false});
+        // Batches: streaming only; a round trip has one message in flight.
+        entries.push_back({make_shmq(shmqd, {W::block, true, false}), true, false, false});
+        entries.push_back({make_shmq(shmqd, {W::spin_then_block, true, false}), true, false, true});
+        entries.push_back({make_shmq(shmqd, {W::busy_poll, true, false}), true, false, false});
+        entries.push_back({make_shmq(shmqd, {W::spin_then_block, false, true}), true, true, false});
+        entries.push_back({make_shmq(shmqd, {W::spin_then_block, true, true}), true, false, false});
+    }
+    if (wanted("boost_mq")) entries.push_back({make_boost_mq(), true, true, true});
+    if (wanted("posix_mq")) entries.push_back({make_posix_mq(), true, true, true});
+    if (wanted("unix_socket")) entries.push_back({make_unix_socket(), true, true, false});
+    if (wanted("zmq")) entries.push_back({make_zmq(), true, true, false});
+    if (wanted("spsc_ring")) entries.push_back({make_spsc_ring(), true, true, false});
+    return entries;
+}
+
+// The round-trip distribution at 20 points per decade of 1 / (1 - p), from
+// the median up to the highest percentile the sample count resolves.
+std::vector<std::pair<double, double>> curve_points(const std::vector<std::uint32_t>& sorted) {
+    std::vector<std::pair<double, double>> points;
+    for (int step = 0;; ++step) {
+        const double inverse_tail = 2.0 * std::pow(10.0, step / 20.0);
+        if (inverse_tail > static_cast<double>(sorted.size())) break;
+        const double percent = 100.0 * (1.0 - 1.0 / inverse_tail);
+        points.emplace_back(percent, percentile(sorted, percent) / 1000.0);
+    }
+    return points;
+}
+
+class Driver {
+public:
+    Driver(Results& results, bool verbose) : results_(results), verbose_(verbose) {}
+
+    // Runs `measure`, filing the outcome as figures, a skip or a failure.
+    template <typename Measure>
+    void attempt(const Problem& what, Measure measure) {
+        if (verbose_) {
+            std::cout << "  " << what.scenario << " " << what.transport << " " << what.mode << " "
+                      << format_payload(what.payload) << (what.topology.empty() ? "" : " " + what.topology) << ": "
+                      << std::flush;
+        }
+        try {
+            const std::string summary = measure();
+            if (verbose_) std::cout << summary << std::endl;
+        } catch (const Unsupported& reason) {
+            if (verbose_) std::cout << "skipped: " << reason.what() << std::endl;
+            if (!already(results_.skipped, what)) {
+                Problem skipped = what;
+                skipped.reason = reason.what();
+                results_.skipped.push_back(skipped);
+            }
+        } catch (const std::exception& failure) {
+            std::cout << "FAILED: " << failure.what() << std::endl;
+            Problem failed = what;
+            failed.reason = failure.what();
+            results_.failed.push_back(failed);
+        }
+    }
+
+private:
+    static bool already(const std::vector<Problem>& list, const Problem& what) {
+        for (const auto& problem : list) {
+            if (problem.scenario == what.scenario && problem.transport == what.transport && problem.mode == what.mode &&
+                problem.payload == what.payload && problem.topology == what.topology) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    Results& results_;
+    bool verbose_;
+};
+
+void record(Results& results, const FigureKey& key, const std::string& unit, bool higher_is_better, double value,
+            std::size_t depth) {
+    Figure& figure = results.figure(key, unit, higher_is_better);
+    figure.repeats.push_back(value);
+    figure.depth = depth;
+}
+
+// A figure with a failed repeat cannot claim that everything was verified.
+void mark_failures(Results& results) {
+    for (const auto& failed : results.failed) {
+        for (auto& figure : results.figures) {
+            const auto& key = figure.key;
+            if (key.scenario == failed.scenario && key.transport == failed.transport && key.mode == failed.mode &&
+                key.payload == failed.payload && key.topology == failed.topology) {
+                figure.verified = false;
+            }
+        }
+    }
+}
+
+void run_all(Results& results, std::vector<Entry>& entries, const std::string& shmqd, bool with_idle) {
+    const auto& settings = results.settings;
+    const auto duration = std::chrono::duration<double>(settings.seconds);
+    const Limits throughput_limits{settings.messages, duration};
+    const Limits round_trip_limits{std::min(settings.messages, max_round_trips), duration};
+    const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration};
+    Driver driver(results, true);
+
+    // Repeats outermost, so a transient disturbance of the machine lands in
+    // one repeat of many configurations rather than every repeat of one.
+    for (unsigned repeat = 1; repeat <= settings.repeats; ++repeat) {
+        std::cout << "== repeat " << repeat << " of " << settings.repeats << " ==" << std::endl;
+        for (const std::size_t payload : payloads) {
+            for (auto& entry : entries) {
+                if (!entry.throughput) continue;
+                auto& transport = *entry.transport;
+                const Problem what{"throughput", transport.name(), transport.mode(), "1x1", payload, ""};
+                driver.attempt(what, [&] {
+                    const Throughput figure =
+                        measure_throughput(transport, payload, depth_for(payload), throughput_limits);
+                    const double megabytes = figure.messages_per_second * static_cast<double>(payload) / 1e6;
+                    record(results, {"throughput", what.transport, what.mode, "1x1", payload, "msg_per_s"}, "msg/s",
+                           true, figure.messages_per_second, figure.depth);
+                    record(results, {"throughput", what.transport, what.mode, "1x1", payload, "mb_per_s"}, "MB/s", true,
+                           megabytes, figure.depth);
+                    return format_number(figure.messages_per_second) + " msg/s, " + format_number(megabytes) +
+                           " MB/s (" + std::to_string(figure.messages) + " messages)";
+                });
+            }
+        }
+        for (const std::size_t payload : round_trip_payloads) {
+            for (auto& entry : entries) {
+                if (!entry.round_trip) continue;
+                auto& transport = *entry.transport;
+                const Problem what{"round_trip", transport.name(), transport.mode(), "1x1", payload, ""};
+                driver.attempt(what, [&] {
+                    const RoundTrips trips =
+                        measure_round_trips(transport, payload, depth_for(payload), round_trip_limits);
+                    const auto& sorted = trips.sorted_ns;
+                    const double p50 = percentile(sorted, 50) / 1000.0;
+                    const struct {
+                        const char* metric;
+                        double value;
+                    } figures[] = {{"p50_us", p50},
+                                   {"p99_us", percentile(sorted, 99) / 1000.0},
+                                   {"p99_9_us", percentile(sorted, 99.9) / 1000.0},
+                                   {"max_us", sorted.back() / 1000.0}};
+                    std::ostringstream summary;
+                    for (const auto& figure : figures) {
+                        record(results, {"round_trip", what.transport, what.mode, "1x1", payload, figure.metric}, "µs",
+                               false, figure.value, trips.depth);
+                        summary << figure.metric << " " << format_number(figure.value) << " ";
+                    }
+                    results.curves.push_back(Curve{what.transport, what.mode, payload, p50, curve_points(sorted)});
+                    summary << "(" << sorted.size() << " round trips)";
+                    return summary.str();
+                });
+            }
+        }
+        for (const std::size_t size : many_to_many_sizes) {
+            for (auto& entry : entries) {
+                if (!entry.many_to_many || !entry.transport->multi_producer()) continue;
+                auto& transport = *entry.transport;
+                const std::string topology = std::to_string(size) + "x" + std::to_string(size);
+                const Problem what{"many_to_many", transport.name(), transport.mode(), topology, many_to_many_payload,
+                                   ""};
+                driver.attempt(what, [&] {
+                    const Throughput figure = measure_many_to_many(transport, size, size, many_to_many_payload,
+                                                                   depth_for(many_to_many_payload), many_limits);
+                    record(results, {"many_to_many", what.transport, what.mode, topology, many_to_many_payload,
+                                     "msg_per_s"},
+                           "msg/s", true, figure.messages_per_second, figure.depth);
+                    return format_number(figure.messages_per_second) + " msg/s (" + std::to_string(figure.messages) +
+                           " messages)";
+                });
+            }
+        }
+        if (with_idle) {
+            driver.attempt({"idle_broker", "shmq", "shmqd", "", 0, ""}, [&] {
+                const IdleCpu idle = measure_idle_broker(shmqd, settings.idle_seconds);
+                record(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_stat"}, "%", false,
+                       idle.stat_percent, 0);
+                record(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"}, "%", false,
+                       idle.precise_percent, 0);
+                return format_number(idle.precise_percent) + "% of one CPU (schedstat), " +
+                       format_number(idle.stat_percent) + "% (stat)";
+            });
+        }
+    }
+    mark_failures(results);
+}
+
+std::set<std::string> parse_only(const std::string& list) {
+    std::set<std::string> names;
+    std::istringstream in(list);
+    for (std::string name; std::getline(in, name, ',');) {
+        if (name.empty()) continue;
+        if (std::find(transport_names.begin(), transport_names.end(), name) == transport_names.end()) {
+            throw po::validation_error(po::validation_error::invalid_option_value, "only", name);
+        }
+        names.insert(name);
+    }
+    return names;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string names;
+    for (const auto& name : transport_names) names += (names.empty() ? "" : ", ") + name;
+    po::options_description options(
+        "shmq_bench: shmq against boost::interprocess::message_queue, POSIX mq, a Unix domain socket, ZeroMQ ipc:// "
+        "and a lock-free SPSC ring (the hardware limit)\n\n"
+        "Measures one-way throughput (64 B, 4 KiB, 1 MiB), ping-pong round trips (64 B, 4 KiB), producers x "
+        "consumers 1x1, 2x2 and 4x4 on one queue, and the CPU of an idle shmqd. Producers and consumers are separate "
+        "processes pinned to different CPUs; every message carries a sequence number that the receiver checks.\n\n"
+        "Usage: shmq_bench [options]\n\nOptions");
+    options.add_options()
+        ("help,h", "print this help and exit")
+        ("quick", "a smoke test: tiny message counts, 1 repeat, short runs (figures are not meaningful)")
+        ("repeats", po::value<unsigned>()->value_name("N"), "repeats of every configuration (default 3; --quick 1)")
+        ("messages", po::value<std::uint64_t>()->value_name("N"),
+         "at most N messages per sender in a run, N round trips in a ping-pong run "
+         "(default 100000000, i.e. --seconds decides; --quick 2000)")
+        ("seconds", po::value<double>()->value_name("S"),
+         "senders stop after S seconds of a run (default 0.5; --quick 0.2)")
+        ("idle-seconds", po::value<double>()->value_name("S"),
+         "how long the idle broker is watched (default 2; --quick 0.2)")
+        ("output-dir", po::value<std::string>()->default_value("shmq-bench-results")->value_name("DIR"),
+         "where results.json, results.md, machine.txt and the plot data go (created if needed)")
+        ("only", po::value<std::string>()->value_name("LIST"),
+         ("only these transports, comma-separated: " + names + " (the idle broker comes with shmq)").c_str())
+        ("shmqd", po::value<std::string>()->default_value(SHMQ_SHMQD_PATH)->value_name("PATH"),
+         "the broker executable the shmq runs start");
+    po::variables_map arguments;
+    std::set<std::string> only;
+    try {
+        po::store(po::parse_command_line(argc, argv, options), arguments);
+        po::notify(arguments);
+        if (arguments.count("only")) only = parse_only(arguments["only"].as<std::string>());
+    } catch (const po::error& failure) {
+        std::cerr << "shmq_bench: " << failure.what() << "\nTry 'shmq_bench --help'.\n";
+        return 2;
+    }
+    if (arguments.count("help")) {
+        std::cout << options
+                  << "\nExit status: 0 when every configuration ran and verified (skipped ones, which the system "
+                     "cannot run, included); 1 when any failed; 2 on a usage error.\n";
+        return 0;
+    }
+
+    Results results;
+    auto& settings = results.settings;
+    settings.quick = arguments.count("quick") > 0;
+    settings.repeats = arguments.count("repeats") ? arguments["repeats"].as<unsigned>() : settings.quick ? 1 : 3;
+    settings.messages = arguments.count("messages") ? arguments["messages"].as<std::uint64_t>()
+                        : settings.quick                ? 2000
+                                                        : 100'000'000;
+    settings.seconds = arguments.count("seconds") ? arguments["seconds"].as<double>() : settings.quick ? 0.2 : 0.5;
+    settings.idle_seconds =
+        arguments.count("idle-seconds") ? arguments["idle-seconds"].as<double>() : settings.quick ? 0.2 : 2;
+    if (settings.repeats == 0 || settings.messages < 16 || settings.seconds <= 0 || settings.idle_seconds <= 0) {
+        std::cerr << "shmq_bench: --repeats must be at least 1, --messages at least 16, and the durations positive\n";
+        return 2;
+    }
+    results.machine = describe_machine();
+
+    block_child_signals();
+    const std::string shmqd = arguments["shmqd"].as<std::string>();
+    auto entries = catalog(shmqd, only);
+    const auto started = Clock::now();
+    run_all(results, entries, shmqd, only.empty() || only.count("shmq") > 0);
+    const std::string directory = arguments["output-dir"].as<std::string>();
+    try {
+        write_reports(results, directory);
+    } catch (const std::exception& failure) {
+        std::cerr << "shmq_bench: " << failure.what() << "\n";
+        return 1;
+    }
+
+    std::cout << "\nTargets:\n";
+    for (const auto& check : check_targets(results)) {
+        std::cout << "  [" << (!check.available ? "n/a   " : check.met ? "met   " : "MISSED") << "] " << check.target
+                  << ": " << check.measured << "\n";
+    }
+    std::cout << "\nWrote " << directory << "/results.{md,json}, machine.txt and plot data in "
+              << std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count() << " s";
+    if (!results.failed.empty()) std::cout << "; " << results.failed.size() << " configuration(s) FAILED";
+    std::cout << std::endl;
+    return results.failed.empty() ? 0 : 1;
+}

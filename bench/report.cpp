@@ -1,0 +1,307 @@
+#include "bench/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include "bench/format.hpp"
+#include "bench/targets.hpp"
+
+namespace shmq::bench {
+
+namespace {
+
+constexpr std::size_t payloads[] = {64, 4096, 1 << 20};
+constexpr std::size_t round_trip_payloads[] = {64, 4096};
+constexpr const char* topologies[] = {"1x1", "2x2", "4x4"};
+
+std::string json_string(const std::string& text) {
+    std::ostringstream out;
+    out << '"';
+    for (const char c : text) {
+        switch (c) {
+        case '"': out << "\\\""; break;
+        case '\\': out << "\\\\"; break;
+        case '\n': out << "\\n"; break;
+        case '\t': out << "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                out << "\\u" << std::hex << std::setw(4) << std::setfill('0') << static_cast<int>(c) << std::dec;
+            } else {
+                out << c;
+            }
+        }
+    }
+    out << '"';
+    return out.str();
+}
+
+std::string json_number(double value) {
+    if (!std::isfinite(value)) return "0";
+    std::ostringstream out;
+    out << std::setprecision(6) << value;
+    return out.str();
+}
+
+std::optional<double> median_of(const Results& results, const FigureKey& key) {
+    const Figure* figure = results.find(key);
+    if (figure == nullptr || figure->repeats.empty()) return std::nullopt;
+    return figure->summary().median;
+}
+
+// The same figure for the limit ring and for Boost's message_queue.
+std::optional<double> ratio_to(const Results& results, const Figure& figure, const char* transport, const char* mode) {
+    FigureKey reference = figure.key;
+    reference.transport = transport;
+    reference.mode = mode;
+    const auto other = median_of(results, reference);
+    if (!other || *other == 0 || figure.repeats.empty()) return std::nullopt;
+    return figure.summary().median / *other;
+}
+
+std::optional<double> ratio_to_limit(const Results& results, const Figure& figure) {
+    return ratio_to(results, figure, limit_transport, limit_mode);
+}
+std::optional<double> ratio_to_boost(const Results& results, const Figure& figure) {
+    return ratio_to(results, figure, boost_transport, boost_mode);
+}
+
+void write_json(const Results& results, const std::string& path) {
+    std::ofstream out(path);
+    const auto& machine = results.machine;
+    const auto& settings = results.settings;
+    out << "{\n  \"machine\": {\"cpu_model\": " << json_string(machine.cpu_model) << ", \"cpus\": " << machine.cpus
+        << ", \"kernel\": " << json_string(machine.kernel) << ", \"compiler\": " << json_string(machine.compiler)
+        << ", \"boost\": " << json_string(machine.boost) << ", \"libzmq\": " << json_string(machine.zmq)
+        << ", \"clocksource\": " << json_string(machine.clocksource) << ", \"date\": " << json_string(machine.date)
+        << "},\n";
+    out << "  \"settings\": {\"quick\": " << (settings.quick ? "true" : "false") << ", \"repeats\": " << settings.repeats
+        << ", \"messages_cap\": " << settings.messages << ", \"seconds_per_run\": " << json_number(settings.seconds)
+        << ", \"idle_seconds\": " << json_number(settings.idle_seconds) << ", \"noisy_spread\": "
+        << json_number(noisy_spread) << "},\n";
+    out << "  \"records\": [";
+    bool first = true;
+    for (const auto& figure : results.figures) {
+        if (figure.repeats.empty()) continue;
+        const auto& key = figure.key;
+        const Summary summary = figure.summary();
+        out << (first ? "\n" : ",\n") << "    {\"scenario\": " << json_string(key.scenario)
+            << ", \"transport\": " << json_string(key.transport) << ", \"mode\": " << json_string(key.mode)
+            << ", \"topology\": " << json_string(key.topology) << ", \"payload_bytes\": " << key.payload
+            << ", \"metric\": " << json_string(key.metric) << ", \"unit\": " << json_string(figure.unit)
+            << ", \"depth\": " << figure.depth << ", \"verified\": " << (figure.verified ? "true" : "false")
+            << ", \"median\": " << json_number(summary.median) << ", \"min\": " << json_number(summary.min)
+            << ", \"max\": " << json_number(summary.max) << ", \"spread\": " << json_number(summary.spread)
+            << ", \"noisy\": " << (summary.noisy ? "true" : "false") << ", \"repeats\": [";
+        for (std::size_t i = 0; i < figure.repeats.size(); ++i) out << (i ? ", " : "") << json_number(figure.repeats[i]);
+        out << "]";
+        if (const auto ratio = ratio_to_limit(results, figure)) out << ", \"ratio_to_limit\": " << json_number(*ratio);
+        if (const auto ratio = ratio_to_boost(results, figure)) out << ", \"ratio_to_boost\": " << json_number(*ratio);
+        out << "}";
+        first = false;
+    }
+    out << "\n  ],\n  \"targets\": [";
+    first = true;
+    for (const auto& check : check_targets(results)) {
+        out << (first ? "\n" : ",\n") << "    {\"target\": " << json_string(check.target)
+            << ", \"measured\": " << json_string(check.measured) << ", \"available\": "
+            << (check.available ? "true" : "false") << ", \"met\": " << (check.met ? "true" : "false") << "}";
+        first = false;
+    }
+    for (const auto* list : {&results.skipped, &results.failed}) {
+        out << "\n  ],\n  \"" << (list == &results.skipped ? "skipped" : "failed") << "\": [";
+        first = true;
+        for (const auto& problem : *list) {
+            out << (first ? "\n" : ",\n") << "    {\"scenario\": " << json_string(problem.scenario)
+                << ", \"transport\": " << json_string(problem.transport) << ", \"mode\": " << json_string(problem.mode)
+                << ", \"topology\": " << json_string(problem.topology) << ", \"payload_bytes\": " << problem.payload
+                << ", \"reason\": " << json_string(problem.reason) << "}";
+            first = false;
+        }
+    }
+    out << "\n  ]\n}\n";
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+// "21.6 M (21.1 M–22.0 M)", flagged when noisy.
+std::string cell(const Figure* figure) {
+    if (figure == nullptr || figure->repeats.empty()) return "—";
+    const Summary summary = figure->summary();
+    std::string text = format_number(summary.median);
+    if (figure->repeats.size() > 1) text += " (" + format_number(summary.min) + "–" + format_number(summary.max) + ")";
+    if (summary.noisy) text += " **noisy**";
+    return text;
+}
+
+std::string ratio_cell(const std::optional<double>& ratio) { return ratio ? format_ratio(*ratio) : "—"; }
+
+// The (transport, mode) pairs that have figures of `scenario`, in run order.
+std::vector<std::pair<std::string, std::string>> series_of(const Results& results, const std::string& scenario) {
+    std::vector<std::pair<std::string, std::string>> series;
+    for (const auto& figure : results.figures) {
+        if (figure.key.scenario != scenario) continue;
+        const auto entry = std::make_pair(figure.key.transport, figure.key.mode);
+        if (std::find(series.begin(), series.end(), entry) == series.end()) series.push_back(entry);
+    }
+    return series;
+}
+
+std::string depth_cell(const Figure* figure) {
+    if (figure == nullptr) return "—";
+    return figure->depth == 0 ? "stream" : std::to_string(figure->depth);
+}
+
+void write_markdown(const Results& results, const std::string& path) {
+    std::ofstream out(path);
+    const auto& machine = results.machine;
+    const auto& settings = results.settings;
+    out << "# shmq benchmark results\n\n"
+        << "Run " << machine.date << " on " << machine.cpu_model << ", " << machine.cpus << " CPUs, " << machine.kernel
+        << ", " << machine.compiler << ", Boost " << machine.boost << ", libzmq " << machine.zmq << ", clocksource "
+        << machine.clocksource << ".\n\n"
+        << settings.repeats << " repeat(s) of every configuration; each run lasts at most " << settings.seconds
+        << " s and " << settings.messages << " messages"
+        << (settings.quick ? " (--quick: a smoke test, not a measurement)" : "") << ". Producers and consumers are "
+        << "separate processes pinned to different CPUs. Figures are medians over the repeats with the spread "
+           "(min–max); **noisy** marks a spread above "
+        << static_cast<int>(noisy_spread * 100) << "% of the median. Every figure comes from runs whose receivers "
+        << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are of medians: "
+        << "\"x limit\" to the lock-free SPSC ring with busy polling (" << limit_transport << "), \"x Boost\" to "
+        << "boost::interprocess::message_queue (" << boost_transport << ").\n\n";
+
+    out << "## Targets\n\n| target | this run | verdict |\n|---|---|---|\n";
+    for (const auto& check : check_targets(results)) {
+        out << "| " << check.target << " | " << check.measured << " | "
+            << (!check.available ? "not measured" : check.met ? "met" : "**missed**") << " |\n";
+    }
+
+    out << "\n## One-way throughput\n\nOne producer, one consumer, one queue.\n";
+    for (const std::size_t payload : payloads) {
+        out << "\n### " << format_payload(payload) << "\n\n"
+            << "| transport | mode | depth | msg/s | MB/s | x limit | x Boost |\n|---|---|---:|---:|---:|---:|---:|\n";
+        for (const auto& [transport, mode] : series_of(results, "throughput")) {
+            const Figure* rate = results.find({"throughput", transport, mode, "1x1", payload, "msg_per_s"});
+            const Figure* bytes = results.find({"throughput", transport, mode, "1x1", payload, "mb_per_s"});
+            if (rate == nullptr) continue;
+            out << "| " << transport << " | " << mode << " | " << depth_cell(rate) << " | " << cell(rate) << " | "
+                << cell(bytes) << " | " << ratio_cell(ratio_to_limit(results, *rate)) << " | "
+                << ratio_cell(ratio_to_boost(results, *rate)) << " |\n";
+        }
+    }
+
+    out << "\n## Round trip (ping-pong)\n\nA client sends, a server echoes on a second queue; latencies in µs. "
+           "Ratios compare p50.\n";
+    for (const std::size_t payload : round_trip_payloads) {
+        out << "\n### " << format_payload(payload) << "\n\n"
+            << "| transport | mode | p50 | p99 | p99.9 | max | p99.9 / p50 | p50 x limit | p50 x Boost |\n"
+            << "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+        for (const auto& [transport, mode] : series_of(results, "round_trip")) {
+            const Figure* p50 = results.find({"round_trip", transport, mode, "1x1", payload, "p50_us"});
+            if (p50 == nullptr) continue;
+            const Figure* p999 = results.find({"round_trip", transport, mode, "1x1", payload, "p99_9_us"});
+            out << "| " << transport << " | " << mode << " | " << cell(p50) << " | "
+                << cell(results.find({"round_trip", transport, mode, "1x1", payload, "p99_us"})) << " | " << cell(p999)
+                << " | " << cell(results.find({"round_trip", transport, mode, "1x1", payload, "max_us"})) << " | "
+                << (p999 != nullptr ? format_ratio(p999->summary().median / p50->summary().median) : "—") << " | "
+                << ratio_cell(ratio_to_limit(results, *p50)) << " | " << ratio_cell(ratio_to_boost(results, *p50))
+                << " |\n";
+        }
+    }
+
+    out << "\n## Producers x consumers on one queue\n\nmsg/s delivered, 64 B messages; producers pinned to one CPU, "
+           "consumers to the other. The limit ring is single-producer single-consumer, so only Boost is a "
+           "reference here.\n\n| transport | mode |";
+    for (const char* topology : topologies) out << " " << topology << " | " << topology << " x Boost |";
+    out << "\n|---|---|";
+    for (std::size_t i = 0; i < std::size(topologies); ++i) out << "---:|---:|";
+    out << "\n";
+    for (const auto& [transport, mode] : series_of(results, "many_to_many")) {
+        out << "| " << transport << " | " << mode << " |";
+        for (const char* topology : topologies) {
+            const Figure* rate = results.find({"many_to_many", transport, mode, topology, 64, "msg_per_s"});
+            out << " " << cell(rate) << " | "
+                << (rate != nullptr ? ratio_cell(ratio_to_boost(results, *rate)) : std::string("—")) << " |";
+        }
+        out << "\n";
+    }
+
+    out << "\n## Idle broker\n\nThe real shmqd with three queues (64 B x 64, 4 KiB x 64, 1 MiB x 8) and no client, "
+        << "for " << settings.idle_seconds << " s after it reported ready; % of one CPU.\n\n"
+        << "| measure | CPU % |\n|---|---:|\n"
+        << "| utime + stime, /proc/PID/stat (clock ticks) | "
+        << cell(results.find({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_stat"})) << " |\n"
+        << "| on-CPU time of its threads, /proc/PID/task/*/schedstat (ns) | "
+        << cell(results.find({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"})) << " |\n";
+
+    for (const auto* list : {&results.skipped, &results.failed}) {
+        if (list->empty()) continue;
+        out << "\n## " << (list == &results.skipped ? "Skipped" : "Failed") << "\n\n"
+            << "| scenario | transport | mode | payload | topology | why |\n|---|---|---|---|---|---|\n";
+        for (const auto& problem : *list) {
+            out << "| " << problem.scenario << " | " << problem.transport << " | " << problem.mode << " | "
+                << format_payload(problem.payload) << " | " << problem.topology << " | " << problem.reason << " |\n";
+        }
+    }
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+void write_machine(const Results& results, const std::string& path) {
+    const auto& machine = results.machine;
+    std::ofstream out(path);
+    out << "date: " << machine.date << "\ncpu model: " << machine.cpu_model << "\nnproc: " << machine.cpus
+        << "\nkernel: " << machine.kernel << "\ncompiler: " << machine.compiler << "\nboost: " << machine.boost
+        << "\nlibzmq: " << machine.zmq << "\nclocksource: " << machine.clocksource << "\n";
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+// gnuplot data: one block per series, its first line the series' title.
+void write_plot_data(const Results& results, const std::string& directory) {
+    for (const std::size_t payload : round_trip_payloads) {
+        std::ofstream out(directory + "/latency_" + std::to_string(payload) + ".dat");
+        bool first = true;
+        for (const auto& [transport, mode] : series_of(results, "round_trip")) {
+            // The repeat with the median p50 stands for the configuration.
+            std::vector<const Curve*> runs;
+            for (const auto& curve : results.curves) {
+                if (curve.transport == transport && curve.mode == mode && curve.payload == payload) runs.push_back(&curve);
+            }
+            if (runs.empty()) continue;
+            std::sort(runs.begin(), runs.end(), [](const Curve* a, const Curve* b) { return a->p50_us < b->p50_us; });
+            const Curve& median = *runs[runs.size() / 2];
+            out << (first ? "" : "\n\n") << "\"" << transport << " " << mode << "\" \"us\"\n";
+            // x: 1 / (1 - p), so 50% -> 2, 99% -> 100, 99.9% -> 1000.
+            for (const auto& [percent, micros] : median.points) {
+                out << json_number(1.0 / (1.0 - percent / 100.0)) << " " << json_number(micros) << "\n";
+            }
+            first = false;
+        }
+    }
+    std::ofstream out(directory + "/throughput.dat");
+    bool first = true;
+    for (const auto& [transport, mode] : series_of(results, "throughput")) {
+        out << (first ? "" : "\n\n") << "\"" << transport << " " << mode << "\" \"msg/s\" \"MB/s\"\n";
+        for (const std::size_t payload : payloads) {
+            const auto rate = median_of(results, {"throughput", transport, mode, "1x1", payload, "msg_per_s"});
+            const auto bytes = median_of(results, {"throughput", transport, mode, "1x1", payload, "mb_per_s"});
+            if (rate && bytes) out << payload << " " << json_number(*rate) << " " << json_number(*bytes) << "\n";
+        }
+        first = false;
+    }
+}
+
+}  // namespace
+
+void write_reports(const Results& results, const std::string& directory) {
+    std::filesystem::create_directories(directory);
+    write_json(results, directory + "/results.json");
+    write_markdown(results, directory + "/results.md");
+    write_machine(results, directory + "/machine.txt");
+    write_plot_data(results, directory);
+}
+
+}  // namespace shmq::bench

@@ -1,0 +1,100 @@
+// Everything one benchmark invocation measured, as the reports see it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/statistics.hpp"
+
+namespace shmq::bench {
+
+// The transport every figure is compared with (the hardware-limit ring) and
+// the peer the targets name.
+inline constexpr const char* limit_transport = "spsc_ring";
+inline constexpr const char* limit_mode = "busy_poll";
+inline constexpr const char* boost_transport = "boost_mq";
+inline constexpr const char* boost_mode = "blocking";
+
+struct Machine {
+    std::string cpu_model;
+    unsigned cpus = 0;
+    std::string kernel;
+    std::string compiler;
+    std::string boost;
+    std::string zmq;
+    std::string clocksource;
+    std::string date;  // UTC, when the run started
+};
+
+struct Settings {
+    bool quick = false;
+    unsigned repeats = 0;
+    std::uint64_t messages = 0;  // the per-run cap
+    double seconds = 0;          // the per-run duration
+    double idle_seconds = 0;
+};
+
+// Identifies a figure. `scenario`: throughput, round_trip, many_to_many or
+// idle_broker; `topology`: producers x consumers ("1x1" unless MPMC).
+struct FigureKey {
+    std::string scenario;
+    std::string transport;
+    std::string mode;
+    std::string topology;
+    std::size_t payload = 0;
+    std::string metric;  // msg_per_s, mb_per_s, p50_us, p99_us, p99_9_us, max_us, cpu_percent, ...
+
+    bool operator==(const FigureKey& other) const {
+        return scenario == other.scenario && transport == other.transport && mode == other.mode &&
+               topology == other.topology && payload == other.payload && metric == other.metric;
+    }
+};
+
+struct Figure {
+    FigureKey key;
+    std::string unit;
+    std::size_t depth = 0;         // the channel's effective depth (0: not counted in messages)
+    bool verified = false;         // every repeat delivered everything, in order
+    bool higher_is_better = true;
+    std::vector<double> repeats;   // one value per repeat
+    Summary summary() const { return summarize(repeats); }
+};
+
+// One run's round-trip distribution: latency (µs) at a rising fraction of
+// samples, for the plot; the report keeps the run with the median p50.
+struct Curve {
+    std::string transport;
+    std::string mode;
+    std::size_t payload = 0;
+    double p50_us = 0;
+    std::vector<std::pair<double, double>> points;  // (percentile, µs)
+};
+
+// A configuration that did not produce a figure: skipped (the system cannot
+// run it) or failed (it ran and went wrong: the run as a whole fails).
+struct Problem {
+    std::string scenario;
+    std::string transport;
+    std::string mode;
+    std::string topology;
+    std::size_t payload = 0;
+    std::string reason;
+};
+
+struct Results {
+    Machine machine;
+    Settings settings;
+    std::vector<Figure> figures;
+    std::vector<Curve> curves;
+    std::vector<Problem> skipped;
+    std::vector<Problem> failed;
+
+    // The figure with this key, created empty on first use.
+    Figure& figure(const FigureKey& key, const std::string& unit, bool higher_is_better);
+    const Figure* find(const FigureKey& key) const;
+};
+
+}  // namespace shmq::bench

@@ -1,0 +1,46 @@
+// The three measurements made on every transport. Each sets the transport
+// up, forks its processes (producers pinned to one CPU, consumers to the
+// other), checks every sequence number, and tears the transport down. Any
+// loss, duplicate or reordering throws std::runtime_error: a figure is only
+// ever reported for a run that delivered everything in order.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "bench/transport.hpp"
+
+namespace shmq::bench {
+
+struct Limits {
+    std::uint64_t messages = 0;        // most messages a sender sends (round trips for ping-pong)
+    std::chrono::duration<double> duration{0};  // senders stop after this long
+};
+
+struct Throughput {
+    double messages_per_second = 0;
+    std::uint64_t messages = 0;  // delivered and verified
+    std::size_t depth = 0;       // the channel's effective depth
+};
+
+struct RoundTrips {
+    std::vector<std::uint32_t> sorted_ns;  // one sample per round trip after warm-up, ascending
+    std::size_t depth = 0;
+};
+
+// One producer, one consumer, one channel; measured at the consumer from the
+// end of the warm-up to the last message.
+Throughput measure_throughput(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits);
+
+// A client sends a message, a server echoes it on a second channel; the
+// client times each round trip.
+RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits);
+
+// `producers` x `consumers` processes on one channel; messages delivered per
+// second from the start until the last producer stopped.
+Throughput measure_many_to_many(Transport& transport, std::size_t producers, std::size_t consumers, std::size_t size,
+                                std::size_t depth, const Limits& limits);
+
+}  // namespace shmq::bench
