@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole benchmark in one command: builds shmq, shmqd and the driver in
+# Release (into build-bench/), runs every comparison, and writes the results
+# to bench/results/: results.md, results.json, machine.txt, the plot data and
+# the PNG plots.
+#
+# Usage: bench/run.sh [shmq_bench options]     e.g. --quick, --only shmq,spsc_ring
+# Environment: JOBS     parallel build jobs (default: nproc)
+#              OUTPUT_DIR  where the results go (default: bench/results)
+# Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev and gnuplot:
+# scripts/install-deps installs them all.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build="$repo/build-bench"
+output="${OUTPUT_DIR:-$repo/bench/results}"
+driver="$build/bench/shmq_bench"
+
+if ! command -v gnuplot >/dev/null; then
+  echo "run.sh: gnuplot is missing (apt-get install gnuplot-nox, or scripts/install-deps)" >&2
+  exit 1
+fi
+cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHMQ_BUILD_BENCH=ON -DSHMQ_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --target shmq_bench -j "${JOBS:-$(nproc)}"
+
+for argument in "$@"; do
+  case $argument in -h|--help) exec "$driver" --help ;; esac
+done
+status=0
+"$driver" --output-dir "$output" "$@" || status=$?
+# Plot even when a configuration failed: the others still have figures.
+if [ "$status" -le 1 ]; then
+  gnuplot -e "dir='$output'" "$repo/bench/plot.gp"
+  { echo; echo "lscpu:"; lscpu; } >>"$output/machine.txt"
+  echo "Plots: $output/round_trip_latency.png, $output/throughput.png"
+fi
+exit "$status"
