@@ -1,0 +1,104 @@
+// Runs the real benchmark driver as a process, once, on tiny sizes: every
+// transport must move messages and verify that none was lost or reordered.
+// Timing is never asserted: this machine's load is nobody's business here.
+#define BOOST_TEST_MODULE bench_smoke_tests
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+#include <boost/test/unit_test.hpp>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+#include <vector>
+
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+namespace pt = boost::property_tree;
+
+namespace {
+
+const std::string driver = SHMQ_BINARY_DIR "/bench/shmq_bench";
+const std::vector<std::string> transports = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
+
+// Runs the driver with `arguments`, its output going to `log`; returns its exit code.
+int run_driver(const std::vector<std::string>& arguments, const std::string& log, std::chrono::minutes timeout) {
+    const pid_t pid = test::fork_child([&] {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(fd, STDOUT_FILENO);
+        ::dup2(fd, STDERR_FILENO);
+        std::vector<char*> argv{const_cast<char*>(driver.c_str())};
+        for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+        argv.push_back(nullptr);
+        ::execv(driver.c_str(), argv.data());
+        return 127;
+    });
+    return test::wait_child(pid, timeout);
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(quick_run_moves_and_verifies_messages_on_every_transport) {
+    test::TempDir output;
+    const std::string log = output.path() + "/driver.log";
+    const int code = run_driver({"--quick", "--output-dir", output.path() + "/results"}, log, std::chrono::minutes(4));
+    BOOST_TEST_INFO("driver output:\n" << read_file(log));
+    BOOST_REQUIRE_EQUAL(code, 0);
+
+    pt::ptree json;
+    pt::read_json(output.path() + "/results/results.json", json);
+    BOOST_TEST(json.get_child("failed").empty());
+    std::map<std::string, double> best_throughput;
+    std::map<std::string, std::set<std::string>> scenarios;
+    for (const auto& [unused, record] : json.get_child("records")) {
+        const auto transport = record.get<std::string>("transport");
+        const auto scenario = record.get<std::string>("scenario");
+        BOOST_TEST_INFO(transport << " " << record.get<std::string>("mode") << " " << scenario << " "
+                                  << record.get<std::string>("metric"));
+        BOOST_TEST(record.get<bool>("verified"));
+        scenarios[transport].insert(scenario);
+        if (scenario == "throughput" && record.get<std::string>("metric") == "msg_per_s") {
+            best_throughput[transport] = std::max(best_throughput[transport], record.get<double>("median"));
+        }
+    }
+    for (const auto& transport : transports) {
+        BOOST_TEST_INFO(transport);
+        BOOST_TEST(best_throughput[transport] > 0);
+        BOOST_TEST(scenarios[transport].count("round_trip") == 1u);
+    }
+    for (const char* transport : {"shmq", "boost_mq", "posix_mq"}) {
+        BOOST_TEST_INFO(transport);
+        BOOST_TEST(scenarios[transport].count("many_to_many") == 1u);
+    }
+    BOOST_TEST(scenarios["shmq"].count("idle_broker") == 1u);
+    BOOST_TEST(json.get_child("targets").size() > 0u);
+    BOOST_TEST(read_file(output.path() + "/results/results.md").find("## Targets") != std::string::npos);
+    BOOST_TEST(std::filesystem::exists(output.path() + "/results/throughput.dat"));
+}
+
+BOOST_AUTO_TEST_CASE(help_lists_every_option) {
+    test::TempDir output;
+    const std::string log = output.path() + "/help.log";
+    BOOST_REQUIRE_EQUAL(run_driver({"--help"}, log, std::chrono::minutes(1)), 0);
+    const std::string help = read_file(log);
+    for (const char* option : {"--quick", "--repeats", "--messages", "--seconds", "--idle-seconds", "--output-dir",
+                               "--only", "--shmqd"}) {
+        BOOST_TEST_INFO(option);
+        BOOST_TEST(help.find(option) != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_transport_is_a_usage_error) {
+    test::TempDir output;
+    BOOST_TEST(run_driver({"--only", "carrier_pigeon"}, output.path() + "/log", std::chrono::minutes(1)) == 2);
+}
