@@ -34,6 +34,16 @@ const char* to_string(DeliveryMode mode) {
     return "unknown";
 }
 
+const char* to_string(SlowSubscriberPolicy policy) {
+    switch (policy) {
+    case SlowSubscriberPolicy::block:
+        return "block";
+    case SlowSubscriberPolicy::drop:
+        return "drop";
+    }
+    return "unknown";
+}
+
 bool operator==(const QueueConfig& a, const QueueConfig& b) {
     const auto fields = [](const QueueConfig& q) {
         return std::tie(q.name, q.capacity, q.max_message_size, q.overflow, q.delivery,
@@ -44,10 +54,20 @@ bool operator==(const QueueConfig& a, const QueueConfig& b) {
 
 bool operator!=(const QueueConfig& a, const QueueConfig& b) { return !(a == b); }
 
+bool operator==(const TopicConfig& a, const TopicConfig& b) {
+    const auto fields = [](const TopicConfig& t) {
+        return std::tie(t.name, t.capacity, t.max_message_size, t.history, t.max_subscribers,
+                        t.slow_subscriber);
+    };
+    return fields(a) == fields(b);
+}
+
+bool operator!=(const TopicConfig& a, const TopicConfig& b) { return !(a == b); }
+
 bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
     const auto fields = [](const BrokerConfig& c) {
         return std::tie(c.name, c.permissions, c.group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
-                        c.queues);
+                        c.queues, c.topics);
     };
     return fields(a) == fields(b);
 }

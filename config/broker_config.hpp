@@ -23,8 +23,16 @@ enum class DeliveryMode : std::uint8_t {
     at_least_once  // receive hands out a delivery that must be acknowledged
 };
 
+// What a topic's publishers meet when the slowest subscriber is a whole ring
+// behind.
+enum class SlowSubscriberPolicy : std::uint8_t {
+    block,  // publishers wait until the slowest subscriber has read the oldest message
+    drop    // the lagging subscriber loses its oldest unread message and is told how many it lost
+};
+
 const char* to_string(OverflowPolicy policy);
 const char* to_string(DeliveryMode mode);
+const char* to_string(SlowSubscriberPolicy policy);
 
 struct QueueConfig {
     std::string name;
@@ -35,6 +43,18 @@ struct QueueConfig {
     std::uint32_t max_deliveries = 5;        // at_least_once only
     std::uint32_t ack_timeout_ms = 30000;    // at_least_once only
     std::string dead_letter;                 // queue name; empty: drop after max_deliveries
+};
+
+// A publish/subscribe topic: every subscriber receives every message
+// published after it subscribed. Topic names are a namespace of their own,
+// but may not repeat a queue's name.
+struct TopicConfig {
+    std::string name;
+    std::uint32_t capacity = 1024;          // messages the ring keeps
+    std::uint32_t max_message_size = 4096;  // bytes
+    std::uint32_t history = 0;              // last N messages a late subscriber may ask for; < capacity
+    std::uint32_t max_subscribers = 64;     // subscriptions at once
+    SlowSubscriberPolicy slow_subscriber = SlowSubscriberPolicy::block;
 };
 
 struct BrokerConfig {
@@ -49,12 +69,15 @@ struct BrokerConfig {
     std::string persist_path;
     std::uint32_t flush_interval_ms = 1000;  // persist_path only: how often dirty pages are written
     std::vector<QueueConfig> queues;
+    std::vector<TopicConfig> topics;
 };
 
 // Field-by-field equality: both file formats must yield equal configurations,
 // and a reload can tell whether anything changed.
 bool operator==(const QueueConfig& a, const QueueConfig& b);
 bool operator!=(const QueueConfig& a, const QueueConfig& b);
+bool operator==(const TopicConfig& a, const TopicConfig& b);
+bool operator!=(const TopicConfig& a, const TopicConfig& b);
 bool operator==(const BrokerConfig& a, const BrokerConfig& b);
 bool operator!=(const BrokerConfig& a, const BrokerConfig& b);
 
@@ -80,6 +103,8 @@ inline constexpr std::uint32_t max_message_size = 64u << 20;
 inline constexpr std::uint64_t max_total_payload_bytes = 16ull << 30;
 inline constexpr std::uint32_t max_queues = 4096;
 inline constexpr std::uint32_t max_clients = 4096;
+inline constexpr std::uint32_t max_topics = 4096;
+inline constexpr std::uint32_t max_subscribers = 1024;
 }  // namespace limits
 
 }  // namespace shmq::config

@@ -1,4 +1,5 @@
-// INI front end: a [broker] section and one [queue.NAME] section per queue.
+// INI front end: a [broker] section, one [queue.NAME] section per queue and
+// one [topic.NAME] section per topic.
 //
 // The dialect, kept small on purpose:
 //   - one item per line: a [section] header, `key = value`, a comment
@@ -6,7 +7,8 @@
 //   - comments take a whole line, so '#' and ';' inside a value are part of
 //     it (and then fail validation rather than silently truncating it);
 //   - keys and values are trimmed; a value may be wrapped in "..." or '...';
-//   - the queue name is everything after the first "queue.", dots included.
+//   - the queue or topic name is everything after the first "queue." or
+//     "topic.", dots included.
 // Only the structure is checked here; values go on as text to
 // build_config(), shared with the YAML loader.
 #include "config/broker_config.hpp"
@@ -25,6 +27,7 @@ using detail::RawSection;
 
 constexpr std::string_view whitespace = " \t\r\n\f\v";
 constexpr std::string_view queue_prefix = "queue.";
+constexpr std::string_view topic_prefix = "topic.";
 
 std::string_view trim(std::string_view text) {
     const auto begin = text.find_first_not_of(whitespace);
@@ -60,9 +63,10 @@ public:
     }
 
     RawConfig finish() {
-        if (raw_.queues.empty()) {
+        if (raw_.queues.empty() && raw_.topics.empty()) {
             diagnostics_.error(std::nullopt, "",
-                               "no queues configured; add at least one [queue.NAME] section");
+                               "no queues configured; add at least one [queue.NAME] or "
+                               "[topic.NAME] section");
         }
         return std::move(raw_);
     }
@@ -70,12 +74,13 @@ public:
 private:
     // Where the keys that follow go. `skipped` is a section already reported
     // as bad: its keys are ignored instead of each being reported again.
-    enum class Target { none, broker, queue, skipped };
+    enum class Target { none, broker, queue, topic, skipped };
 
     void start_section(std::string_view text, int line) {
         if (text.back() != ']') {
             diagnostics_.error(line, "",
-                               "malformed section header; expected [broker] or [queue.NAME]");
+                               "malformed section header; expected [broker], [queue.NAME] or "
+                               "[topic.NAME]");
             target_ = Target::skipped;
             return;
         }
@@ -83,11 +88,13 @@ private:
         if (name == "broker") {
             start_broker(line);
         } else if (name.substr(0, queue_prefix.size()) == queue_prefix) {
-            start_queue(name.substr(queue_prefix.size()), line);
+            start_named(raw_.queues, Target::queue, name.substr(queue_prefix.size()), line);
+        } else if (name.substr(0, topic_prefix.size()) == topic_prefix) {
+            start_named(raw_.topics, Target::topic, name.substr(topic_prefix.size()), line);
         } else {
             diagnostics_.error(line, "",
                                "unknown section [" + std::string(name) +
-                                   "]; expected [broker] or [queue.NAME]");
+                                   "]; expected [broker], [queue.NAME] or [topic.NAME]");
             target_ = Target::skipped;
         }
     }
@@ -105,17 +112,19 @@ private:
         target_ = Target::broker;
     }
 
-    // The name becomes an ordinary `name` entry on the header's line, so the
-    // shared validation checks it exactly as it checks a YAML `name:`. An
-    // empty name adds no entry and is then reported as missing.
-    void start_queue(std::string_view name, int line) {
+    // A queue or a topic. The name becomes an ordinary `name` entry on the
+    // header's line, so the shared validation checks it exactly as it checks
+    // a YAML `name:`. An empty name adds no entry and is then reported as
+    // missing.
+    void start_named(std::vector<RawSection>& sections, Target target, std::string_view name,
+                     int line) {
         RawSection section;
         section.line = line;
         if (!name.empty()) {
             section.entries.push_back({"name", std::string(name), line});
         }
-        raw_.queues.push_back(std::move(section));
-        target_ = Target::queue;
+        sections.push_back(std::move(section));
+        target_ = target;
     }
 
     void add_entry(std::string_view text, int line) {
@@ -129,22 +138,28 @@ private:
         switch (target_) {
         case Target::none:
             diagnostics_.error(line, key,
-                               "outside any section; put it under [broker] or [queue.NAME]");
+                               "outside any section; put it under [broker], [queue.NAME] or "
+                               "[topic.NAME]");
             return;
         case Target::skipped:
             return;
         case Target::queue:
+        case Target::topic:
             if (key == "name") {
+                const char* kind = target_ == Target::queue ? "queue" : "topic";
                 diagnostics_.error(line, key,
-                                   "not allowed in a queue section; the name comes from the "
-                                   "header [queue.NAME]");
+                                   std::string("not allowed in a ") + kind +
+                                       " section; the name comes from the header [" + kind +
+                                       ".NAME]");
                 return;
             }
             break;
         case Target::broker:
             break;
         }
-        RawSection& section = target_ == Target::broker ? raw_.broker : raw_.queues.back();
+        RawSection& section = target_ == Target::broker ? raw_.broker
+                              : target_ == Target::queue ? raw_.queues.back()
+                                                         : raw_.topics.back();
         section.entries.push_back({key, unquote(trim(text.substr(equals + 1))), line});
     }
 

@@ -219,6 +219,8 @@ constexpr OverflowPolicy overflow_choices[] = {OverflowPolicy::block, OverflowPo
                                                OverflowPolicy::drop_oldest};
 constexpr DeliveryMode delivery_choices[] = {DeliveryMode::at_most_once,
                                              DeliveryMode::at_least_once};
+constexpr SlowSubscriberPolicy slow_subscriber_choices[] = {SlowSubscriberPolicy::block,
+                                                            SlowSubscriberPolicy::drop};
 
 template <typename T>
 void assign(T& target, std::optional<T> value) {
@@ -291,6 +293,32 @@ const Field<QueueConfig> queue_fields[] = {
     {"dead_letter",
      [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
          assign(q.dead_letter, to_name(e, d));
+     }},
+};
+
+// `history` is checked against `capacity` once both are known (build_topic).
+const Field<TopicConfig> topic_fields[] = {
+    {"name",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) { assign(t.name, to_name(e, d)); }},
+    {"capacity",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.capacity, to_integer(e, 1, limits::max_capacity, d));
+     }},
+    {"max_message_size",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.max_message_size, to_byte_size(e, 1, limits::max_message_size, d));
+     }},
+    {"history",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.history, to_integer(e, 0, limits::max_capacity - 1, d));
+     }},
+    {"max_subscribers",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.max_subscribers, to_integer(e, 1, limits::max_subscribers, d));
+     }},
+    {"slow_subscriber",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.slow_subscriber, to_enum(e, slow_subscriber_choices, d));
      }},
 };
 
@@ -369,24 +397,66 @@ QueueConfig build_queue(const RawSection& section, Diagnostics& diagnostics) {
     return queue;
 }
 
-// ---------------------------------------------------------------------------
-// Checks across queues.
+// A late subscriber's history is read from the ring, and a subscriber a
+// whole ring behind is what blocks (or loses) the next publish: at most
+// capacity - 1 messages of history leave the publishers room.
+TopicConfig build_topic(const RawSection& section, Diagnostics& diagnostics) {
+    TopicConfig topic;
+    apply_section(section, topic_fields, topic, diagnostics);
+    if (!has_key(section, "name")) {
+        diagnostics.error(section.line, "name", "missing; every topic needs a name");
+    }
+    if (has_key(section, "history") && topic.history >= topic.capacity) {
+        diagnostics.error(line_of(section, "history"), "history",
+                          "must be less than the topic's capacity (" +
+                              std::to_string(topic.capacity) + "), got " +
+                              std::to_string(topic.history));
+    }
+    return topic;
+}
 
-void check_unique_names(const std::vector<QueueConfig>& queues,
+// ---------------------------------------------------------------------------
+// Checks across queues and topics.
+
+// `kind` is "queue" or "topic": each has a namespace of its own.
+template <typename Item>
+void check_unique_names(const char* kind, const std::vector<Item>& items,
                         const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
     std::map<std::string, int> first_line;
-    for (std::size_t i = 0; i < queues.size(); ++i) {
-        if (queues[i].name.empty()) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (items[i].name.empty()) {
             continue;  // already reported as missing or invalid
         }
         const int line = line_of(sections[i], "name");
-        const auto [previous, inserted] = first_line.emplace(queues[i].name, line);
+        const auto [previous, inserted] = first_line.emplace(items[i].name, line);
         if (!inserted) {
             diagnostics.error(line, "name",
-                              "duplicate queue name '" + queues[i].name +
+                              std::string("duplicate ") + kind + " name '" + items[i].name +
                                   "' (first defined on line " +
                                   std::to_string(previous->second) + ")");
         }
+    }
+}
+
+// Queues and topics are opened by different calls, so one name could serve
+// both; it is refused anyway, since `shmq publish NAME` and a reader of the
+// configuration would have to guess which one is meant.
+void check_topic_queue_clashes(const BrokerConfig& config, const RawConfig& raw,
+                               Diagnostics& diagnostics) {
+    std::map<std::string, int> queue_lines;
+    for (std::size_t i = 0; i < config.queues.size(); ++i) {
+        queue_lines.emplace(config.queues[i].name, line_of(raw.queues[i], "name"));
+    }
+    for (std::size_t i = 0; i < config.topics.size(); ++i) {
+        const std::string& name = config.topics[i].name;
+        const auto queue = queue_lines.find(name);
+        if (name.empty() || queue == queue_lines.end()) {
+            continue;
+        }
+        diagnostics.error(line_of(raw.topics[i], "name"), "name",
+                          "topic '" + name + "' has the name of a queue (defined on line " +
+                              std::to_string(queue->second) +
+                              "); give the topic or the queue another name");
     }
 }
 
@@ -424,28 +494,45 @@ void check_dead_letters(const std::vector<QueueConfig>& queues,
 
 // Every queue's slots are allocated up front in one segment, so the sum of
 // capacity * max_message_size is the memory the broker will map.
-void check_total_payload(const std::vector<QueueConfig>& queues,
-                         const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
+// Every queue's and topic's slots are allocated up front in one segment, so
+// the sum of capacity * max_message_size is the memory the broker will map.
+void check_total_payload(const BrokerConfig& config, const RawConfig& raw,
+                         Diagnostics& diagnostics) {
     std::uint64_t total = 0;
-    for (std::size_t i = 0; i < queues.size(); ++i) {
-        total += std::uint64_t{queues[i].capacity} * queues[i].max_message_size;
-        if (total > limits::max_total_payload_bytes) {
-            diagnostics.error(line_of(sections[i], "capacity"), "capacity",
-                              "queue '" + queues[i].name +
-                                  "' brings the total payload (sum of capacity * "
-                                  "max_message_size over all queues) to " +
-                                  std::to_string(total) + " bytes, over the limit of " +
-                                  std::to_string(limits::max_total_payload_bytes));
+    const auto add = [&](const char* kind, const std::string& name, std::uint32_t capacity,
+                         std::uint32_t max_message_size, const RawSection& section) {
+        total += std::uint64_t{capacity} * max_message_size;
+        if (total <= limits::max_total_payload_bytes) {
+            return true;
+        }
+        diagnostics.error(line_of(section, "capacity"), "capacity",
+                          std::string(kind) + " '" + name +
+                              "' brings the total payload (sum of capacity * "
+                              "max_message_size over all queues and topics) to " +
+                              std::to_string(total) + " bytes, over the limit of " +
+                              std::to_string(limits::max_total_payload_bytes));
+        return false;
+    };
+    for (std::size_t i = 0; i < config.queues.size(); ++i) {
+        const QueueConfig& queue = config.queues[i];
+        if (!add("queue", queue.name, queue.capacity, queue.max_message_size, raw.queues[i])) {
+            return;
+        }
+    }
+    for (std::size_t i = 0; i < config.topics.size(); ++i) {
+        const TopicConfig& topic = config.topics[i];
+        if (!add("topic", topic.name, topic.capacity, topic.max_message_size, raw.topics[i])) {
             return;
         }
     }
 }
 
-void check_queue_count(const std::vector<RawSection>& sections, Diagnostics& diagnostics) {
-    if (sections.size() > limits::max_queues) {
-        diagnostics.error(sections[limits::max_queues].line, "",
-                          std::to_string(sections.size()) + " queues configured, at most " +
-                              std::to_string(limits::max_queues) + " are allowed");
+void check_count(const char* kind, const std::vector<RawSection>& sections, std::uint32_t limit,
+                 Diagnostics& diagnostics) {
+    if (sections.size() > limit) {
+        diagnostics.error(sections[limit].line, "",
+                          std::to_string(sections.size()) + " " + kind + " configured, at most " +
+                              std::to_string(limit) + " are allowed");
     }
 }
 
@@ -457,10 +544,16 @@ BrokerConfig build_config(const RawConfig& raw, Diagnostics& diagnostics) {
     for (const RawSection& section : raw.queues) {
         config.queues.push_back(build_queue(section, diagnostics));
     }
-    check_queue_count(raw.queues, diagnostics);
-    check_unique_names(config.queues, raw.queues, diagnostics);
+    for (const RawSection& section : raw.topics) {
+        config.topics.push_back(build_topic(section, diagnostics));
+    }
+    check_count("queues", raw.queues, limits::max_queues, diagnostics);
+    check_count("topics", raw.topics, limits::max_topics, diagnostics);
+    check_unique_names("queue", config.queues, raw.queues, diagnostics);
+    check_unique_names("topic", config.topics, raw.topics, diagnostics);
+    check_topic_queue_clashes(config, raw, diagnostics);
     check_dead_letters(config.queues, raw.queues, diagnostics);
-    check_total_payload(config.queues, raw.queues, diagnostics);
+    check_total_payload(config, raw, diagnostics);
     return config;
 }
 

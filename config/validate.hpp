@@ -21,7 +21,7 @@ struct RawEntry {
     int line = 0;  // 1-based
 };
 
-// The keys of the broker section or of one queue.
+// The keys of the broker section, of one queue or of one topic.
 struct RawSection {
     int line = 0;  // 1-based; where the section or list item starts
     std::vector<RawEntry> entries;
@@ -30,6 +30,7 @@ struct RawSection {
 struct RawConfig {
     RawSection broker;
     std::vector<RawSection> queues;
+    std::vector<RawSection> topics;
 };
 
 // Collects every problem found in one source so that the user sees all of
@@ -56,8 +57,8 @@ private:
     std::vector<Entry> errors_;
 };
 
-// Converts and validates every value, then checks the queues against each
-// other. Reports into diagnostics; the result is only meaningful when
+// Converts and validates every value, then checks the queues and topics
+// against each other. Reports into diagnostics; the result is only meaningful when
 // diagnostics stay empty.
 BrokerConfig build_config(const RawConfig& raw, Diagnostics& diagnostics);
 

@@ -1,5 +1,5 @@
-// YAML front end: a top-level mapping with an optional `broker:` mapping and
-// a `queues:` list of mappings. Only the structure is checked here; values
+// YAML front end: a top-level mapping with an optional `broker:` mapping, a
+// `queues:` list of mappings and a `topics:` list of mappings. Only the structure is checked here; values
 // are handed on as text to build_config(), shared with the INI loader.
 #include "config/broker_config.hpp"
 #include "config/validate.hpp"
@@ -43,7 +43,7 @@ std::optional<std::string> key_text(const YAML::Node& key, Diagnostics& diagnost
     return key.Scalar();
 }
 
-// The broker mapping or one queue's mapping. Every value must be a single
+// The broker mapping, or one queue's or topic's mapping. Every value must be a single
 // scalar: `capacity: [1]` is a type error, whatever the list holds. Values
 // keep their text exactly as written so that 0660 stays "0660" (octal) rather
 // than being read as a YAML integer. An empty value (null) becomes "", which
@@ -81,37 +81,42 @@ void read_broker(const YAML::Node& key, const YAML::Node& value, RawConfig& raw,
     raw.broker = read_section(value, diagnostics);
 }
 
-void read_queues(const YAML::Node& key, const YAML::Node& value, RawConfig& raw,
-                 Diagnostics& diagnostics) {
-    if (!value.IsNull() && !value.IsSequence()) {
-        diagnostics.error(line_of(key), "queues",
-                          "expected a list of queues, got " + kind_of(value));
-        return;
+// A `queues:` or `topics:` list of mappings. Returns how many items it
+// declares, sound or not, so that the caller can tell "none configured" from
+// "configured, but wrongly".
+std::size_t read_list(const YAML::Node& key, const YAML::Node& value, const char* name,
+                      const char* item_kind, std::vector<RawSection>& sections,
+                      Diagnostics& diagnostics) {
+    if (value.IsNull()) {
+        return 0;
     }
-    if (value.IsNull() || value.size() == 0) {
-        diagnostics.error(line_of(key), "queues", "no queues configured; at least one is required");
-        return;
+    if (!value.IsSequence()) {
+        diagnostics.error(line_of(key), name,
+                          std::string("expected a list of ") + name + ", got " + kind_of(value));
+        return 1;  // reported; not also "none configured"
     }
     for (const YAML::Node& item : value) {
         if (!item.IsMap()) {
-            diagnostics.error(line_of(item), "queues",
-                              "each queue must be a mapping of its settings, got " +
-                                  kind_of(item));
+            diagnostics.error(line_of(item), name,
+                              std::string("each ") + item_kind +
+                                  " must be a mapping of its settings, got " + kind_of(item));
             continue;
         }
-        raw.queues.push_back(read_section(item, diagnostics));
+        sections.push_back(read_section(item, diagnostics));
     }
+    return value.size();
 }
 
 RawConfig read_root(const YAML::Node& root, Diagnostics& diagnostics) {
     RawConfig raw;
     if (!root.IsNull() && !root.IsMap()) {
         diagnostics.error(line_of(root), "",
-                          "expected a mapping with the keys 'broker' and 'queues', got " +
+                          "expected a mapping with the keys 'broker', 'queues' and 'topics', got " +
                               kind_of(root));
         return raw;
     }
     std::map<std::string, int> first_line;
+    std::size_t declared = 0;  // queues and topics listed, sound or not
     for (const auto& pair : root) {
         const auto key = key_text(pair.first, diagnostics);
         if (!key) {
@@ -126,13 +131,26 @@ RawConfig read_root(const YAML::Node& root, Diagnostics& diagnostics) {
         } else if (*key == "broker") {
             read_broker(pair.first, pair.second, raw, diagnostics);
         } else if (*key == "queues") {
-            read_queues(pair.first, pair.second, raw, diagnostics);
+            declared += read_list(pair.first, pair.second, "queues", "queue", raw.queues, diagnostics);
+        } else if (*key == "topics") {
+            declared += read_list(pair.first, pair.second, "topics", "topic", raw.topics, diagnostics);
         } else {
-            diagnostics.error(line, *key, "unknown key; expected broker or queues");
+            diagnostics.error(line, *key, "unknown key; expected broker, queues or topics");
         }
     }
-    if (first_line.count("queues") == 0) {
-        diagnostics.error(std::nullopt, "queues", "missing; at least one queue is required");
+    if (declared == 0) {
+        // A broker with nothing to carry is a mistake, not a configuration.
+        const auto queues = first_line.find("queues");
+        if (queues != first_line.end()) {
+            diagnostics.error(queues->second, "queues",
+                              "no queues configured; at least one queue or topic is required");
+        } else if (first_line.count("topics") != 0) {
+            diagnostics.error(first_line["topics"], "topics",
+                              "no topics configured; at least one queue or topic is required");
+        } else {
+            diagnostics.error(std::nullopt, "queues",
+                              "missing; at least one queue or topic is required");
+        }
     }
     return raw;
 }

@@ -44,6 +44,12 @@ void print_resolved(const config::BrokerConfig& config) {
         }
         std::cout << "\n";
     }
+    for (const auto& topic : config.topics) {
+        std::cout << "topic " << topic.name << ": capacity " << topic.capacity << ", max_message_size "
+                  << topic.max_message_size << ", history " << topic.history << ", max_subscribers "
+                  << topic.max_subscribers << ", slow_subscriber " << config::to_string(topic.slow_subscriber)
+                  << "\n";
+    }
     std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
 }
 
@@ -74,7 +80,7 @@ int main(int argc, char** argv) {
          "the broker's configuration: YAML (.yaml, .yml) or INI (.ini)")
         ("format", po::value<std::string>()->default_value("auto")->value_name("auto|yaml|ini"),
          "the configuration's format; auto picks it from the file's extension")
-        ("check-config", "validate the configuration, print the resolved broker, queues and segment size, and exit "
+        ("check-config", "validate the configuration, print the resolved broker, queues, topics and segment size, and exit "
                          "(0 when valid, 1 with the errors otherwise)")
         ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
          "least severe messages logged: trace, debug, info, warning, error or fatal")

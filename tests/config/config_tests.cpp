@@ -29,6 +29,16 @@ std::ostream& operator<<(std::ostream& out, OverflowPolicy policy) {
     return out << to_string(policy);
 }
 std::ostream& operator<<(std::ostream& out, DeliveryMode mode) { return out << to_string(mode); }
+std::ostream& operator<<(std::ostream& out, SlowSubscriberPolicy policy) {
+    return out << to_string(policy);
+}
+
+std::ostream& operator<<(std::ostream& out, const TopicConfig& t) {
+    return out << "{name=" << t.name << " capacity=" << t.capacity
+               << " max_message_size=" << t.max_message_size << " history=" << t.history
+               << " max_subscribers=" << t.max_subscribers
+               << " slow_subscriber=" << t.slow_subscriber << "}";
+}
 
 std::ostream& operator<<(std::ostream& out, const QueueConfig& q) {
     return out << "{name=" << q.name << " capacity=" << q.capacity
@@ -44,6 +54,10 @@ std::ostream& operator<<(std::ostream& out, const BrokerConfig& c) {
         << " liveness_interval_ms=" << c.liveness_interval_ms << " queues=[";
     for (const QueueConfig& q : c.queues) {
         out << "\n  " << q;
+    }
+    out << "] topics=[";
+    for (const TopicConfig& t : c.topics) {
+        out << "\n  " << t;
     }
     return out << "]}";
 }
@@ -192,7 +206,7 @@ const InvalidCase invalid_cases[] = {
      {"capacity: 5\n"
       "queues:\n"
       "  - name: q\n",
-      1, "capacity", "unknown key; expected broker or queues"},
+      1, "capacity", "unknown key; expected broker, queues or topics"},
      {"capacity = 5\n"
       "[queue.q]\n",
       1, "capacity", "outside any section"}},
@@ -707,10 +721,161 @@ const InvalidCase invalid_cases[] = {
       "name = x\n",
       0, "", "no queues configured"}},
     {"empty file",
-     {"", 0, "queues", "missing; at least one queue is required"},
+     {"", 0, "queues", "missing; at least one queue or topic is required"},
      {"", 0, "", "no queues configured"}},
     {"queues key with nothing under it",
      {"queues:\n", 1, "queues", "no queues configured"},
+     {nullptr, 0, "", ""}},
+
+    // Topics.
+    {"unknown topic key",
+     {"topics:\n"
+      "  - name: t\n"
+      "    overflow: block\n",
+      3, "overflow", "unknown key; expected one of: name, capacity, max_message_size, history"},
+     {"[topic.t]\n"
+      "overflow = block\n",
+      2, "overflow", "unknown key; expected one of: name, capacity, max_message_size, history"}},
+    {"zero topic capacity",
+     {"topics:\n"
+      "  - name: t\n"
+      "    capacity: 0\n",
+      3, "capacity", "must be between 1 and 16777216, got 0"},
+     {"[topic.t]\n"
+      "capacity = 0\n",
+      2, "capacity", "must be between 1 and 16777216, got 0"}},
+    {"topic max_message_size above limit",
+     {"topics:\n"
+      "  - name: t\n"
+      "    max_message_size: 65MiB\n",
+      3, "max_message_size", "must be between 1 and 67108864, got 65MiB"},
+     {"[topic.t]\n"
+      "max_message_size = 65MiB\n",
+      2, "max_message_size", "must be between 1 and 67108864, got 65MiB"}},
+    {"history as large as the capacity",
+     {"topics:\n"
+      "  - name: t\n"
+      "    capacity: 8\n"
+      "    history: 8\n",
+      4, "history", "must be less than the topic's capacity (8), got 8"},
+     {"[topic.t]\n"
+      "capacity = 8\n"
+      "history = 8\n",
+      3, "history", "must be less than the topic's capacity (8), got 8"}},
+    {"history against the default capacity",
+     {"topics:\n"
+      "  - name: t\n"
+      "    history: 5000\n",
+      3, "history", "must be less than the topic's capacity (1024), got 5000"},
+     {"[topic.t]\n"
+      "history = 5000\n",
+      2, "history", "must be less than the topic's capacity (1024), got 5000"}},
+    {"negative history",
+     {"topics:\n"
+      "  - name: t\n"
+      "    history: -1\n",
+      3, "history", "expected a non-negative integer, got '-1'"},
+     {"[topic.t]\n"
+      "history = -1\n",
+      2, "history", "expected a non-negative integer, got '-1'"}},
+    {"zero max_subscribers",
+     {"topics:\n"
+      "  - name: t\n"
+      "    max_subscribers: 0\n",
+      3, "max_subscribers", "must be between 1 and 1024, got 0"},
+     {"[topic.t]\n"
+      "max_subscribers = 0\n",
+      2, "max_subscribers", "must be between 1 and 1024, got 0"}},
+    {"max_subscribers above limit",
+     {"topics:\n"
+      "  - name: t\n"
+      "    max_subscribers: 1025\n",
+      3, "max_subscribers", "must be between 1 and 1024, got 1025"},
+     {"[topic.t]\n"
+      "max_subscribers = 1025\n",
+      2, "max_subscribers", "must be between 1 and 1024, got 1025"}},
+    {"unknown slow_subscriber policy",
+     {"topics:\n"
+      "  - name: t\n"
+      "    slow_subscriber: drop_oldest\n",
+      3, "slow_subscriber", "unknown value 'drop_oldest'; expected block or drop"},
+     {"[topic.t]\n"
+      "slow_subscriber = drop_oldest\n",
+      2, "slow_subscriber", "unknown value 'drop_oldest'; expected block or drop"}},
+    {"missing topic name",
+     {"topics:\n"
+      "  - name: ok\n"
+      "  - capacity: 5\n",
+      3, "name", "missing; every topic needs a name"},
+     {"[topic.ok]\n"
+      "[topic.]\n"
+      "capacity = 5\n",
+      2, "name", "missing; every topic needs a name"}},
+    {"topic name with a bad character",
+     {"topics:\n"
+      "  - name: prices/eu\n",
+      2, "name", "'prices/eu' may only contain"},
+     {"[topic.prices/eu]\n",
+      1, "name", "'prices/eu' may only contain"}},
+    {"name key inside an INI topic section",
+     {nullptr, 0, "", ""},
+     {"[topic.t]\n"
+      "name = other\n",
+      2, "name", "not allowed in a topic section; the name comes from the header [topic.NAME]"}},
+    {"duplicate topic name",
+     {"topics:\n"
+      "  - name: a\n"
+      "  - name: b\n"
+      "  - name: a\n",
+      4, "name", "duplicate topic name 'a' (first defined on line 2)"},
+     {"[topic.a]\n"
+      "[topic.b]\n"
+      "[topic.a]\n",
+      3, "name", "duplicate topic name 'a' (first defined on line 1)"}},
+    {"topic with the name of a queue",
+     {"queues:\n"
+      "  - name: prices\n"
+      "topics:\n"
+      "  - name: prices\n",
+      4, "name", "topic 'prices' has the name of a queue (defined on line 2)"},
+     {"[queue.prices]\n"
+      "[topic.prices]\n",
+      2, "name", "topic 'prices' has the name of a queue (defined on line 1)"}},
+    {"total payload over the limit with a topic",
+     {"queues:\n"
+      "  - name: a\n"
+      "    capacity: 16777216\n"
+      "    max_message_size: 512\n"
+      "topics:\n"
+      "  - name: b\n"
+      "    capacity: 16777216\n"
+      "    max_message_size: 1MiB\n",
+      7, "capacity", "topic 'b' brings the total payload"},
+     {"[queue.a]\n"
+      "capacity = 16777216\n"
+      "max_message_size = 512\n"
+      "[topic.b]\n"
+      "capacity = 16777216\n"
+      "max_message_size = 1MiB\n",
+      5, "capacity", "topic 'b' brings the total payload"}},
+    {"topics is not a list",
+     {"topics:\n"
+      "  name: t\n",
+      1, "topics", "expected a list of topics, got a mapping"},
+     {nullptr, 0, "", ""}},
+    {"topic entry is not a mapping",
+     {"topics:\n"
+      "  - t\n",
+      2, "topics", "each topic must be a mapping"},
+     {nullptr, 0, "", ""}},
+    {"empty queue and topic lists",
+     {"queues: []\n"
+      "topics: []\n",
+      1, "queues", "no queues configured; at least one queue or topic is required"},
+     {nullptr, 0, "", ""}},
+    {"empty topic list alone",
+     {"topics: []\n",
+      1, "topics", "no topics configured; at least one queue or topic is required"},
      {nullptr, 0, "", ""}},
 
     // Structure and syntax.
@@ -752,7 +917,7 @@ const InvalidCase invalid_cases[] = {
       2, "queues", "each queue must be a mapping"},
      {nullptr, 0, "", ""}},
     {"top level is not a mapping",
-     {"- name: q\n", 1, "", "expected a mapping with the keys 'broker' and 'queues'"},
+     {"- name: q\n", 1, "", "expected a mapping with the keys 'broker', 'queues' and 'topics'"},
      {nullptr, 0, "", ""}},
     {"second YAML document",
      {"queues:\n"
@@ -891,6 +1056,22 @@ BOOST_AUTO_TEST_CASE(example_describes_the_documented_broker) {
     BOOST_TEST(config.queues[3].name == "jobs.dead");
     BOOST_TEST(config.queues[4].name == "telemetry");
     BOOST_TEST(config.queues[4].overflow == OverflowPolicy::reject);
+
+    BOOST_REQUIRE_EQUAL(config.topics.size(), 2u);
+    const TopicConfig& prices = config.topics[0];
+    BOOST_TEST(prices.name == "prices");
+    BOOST_TEST(prices.capacity == 4096u);
+    BOOST_TEST(prices.max_message_size == 256u);
+    BOOST_TEST(prices.history == 100u);
+    BOOST_TEST(prices.max_subscribers == 64u);
+    BOOST_TEST(prices.slow_subscriber == SlowSubscriberPolicy::drop);
+
+    const TopicConfig& changes = config.topics[1];
+    BOOST_TEST(changes.name == "config.changes");
+    BOOST_TEST(changes.capacity == 64u);
+    BOOST_TEST(changes.max_message_size == 16384u);
+    BOOST_TEST(changes.history == 1u);
+    BOOST_TEST(changes.slow_subscriber == SlowSubscriberPolicy::block);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -952,6 +1133,61 @@ BOOST_AUTO_TEST_CASE(omitted_keys_take_the_documented_defaults) {
     BOOST_TEST(expected.name == "shmq");
     BOOST_TEST(q.overflow == OverflowPolicy::block);
     BOOST_TEST(q.delivery == DeliveryMode::at_most_once);
+}
+
+BOOST_AUTO_TEST_CASE(topics_load_the_same_from_both_formats) {
+    const TempDir dir;
+    const BrokerConfig yaml = load_file(dir.write("t.yaml",
+                                                  "queues:\n"
+                                                  "  - name: q\n"
+                                                  "topics:\n"
+                                                  "  - name: ticks.eu\n"
+                                                  "    capacity: 16\n"
+                                                  "    max_message_size: 1KiB\n"
+                                                  "    history: 15\n"
+                                                  "    max_subscribers: 1024\n"
+                                                  "    slow_subscriber: drop\n"
+                                                  "  - name: q.events\n"));
+    const BrokerConfig ini = load_file(dir.write("t.ini",
+                                                 "[queue.q]\n"
+                                                 "[topic.ticks.eu]\n"
+                                                 "capacity = 16\n"
+                                                 "max_message_size = 1KiB\n"
+                                                 "history = 15\n"
+                                                 "max_subscribers = 1024\n"
+                                                 "slow_subscriber = drop\n"
+                                                 "[topic.q.events]\n"));
+    BOOST_TEST(yaml == ini);
+
+    TopicConfig ticks;
+    ticks.name = "ticks.eu";
+    ticks.capacity = 16;
+    ticks.max_message_size = 1024;
+    ticks.history = 15;
+    ticks.max_subscribers = limits::max_subscribers;
+    ticks.slow_subscriber = SlowSubscriberPolicy::drop;
+    TopicConfig events;  // every key left out
+    events.name = "q.events";
+    BOOST_REQUIRE_EQUAL(yaml.topics.size(), 2u);
+    BOOST_TEST(yaml.topics[0] == ticks);
+    BOOST_TEST(yaml.topics[1] == events);
+    BOOST_TEST(events.capacity == 1024u);
+    BOOST_TEST(events.max_message_size == 4096u);
+    BOOST_TEST(events.history == 0u);
+    BOOST_TEST(events.max_subscribers == 64u);
+    BOOST_TEST(events.slow_subscriber == SlowSubscriberPolicy::block);
+}
+
+BOOST_AUTO_TEST_CASE(a_broker_may_carry_only_topics) {
+    const TempDir dir;
+    const BrokerConfig yaml = load_file(dir.write("only.yaml", "topics:\n  - name: t\n"));
+    const BrokerConfig with_empty_queues =
+        load_file(dir.write("empty.yaml", "queues: []\ntopics:\n  - name: t\n"));
+    const BrokerConfig ini = load_file(dir.write("only.ini", "[topic.t]\n"));
+    BOOST_TEST(yaml.queues.empty());
+    BOOST_REQUIRE_EQUAL(yaml.topics.size(), 1u);
+    BOOST_TEST(yaml == ini);
+    BOOST_TEST(yaml == with_empty_queues);
 }
 
 BOOST_AUTO_TEST_CASE(permissions_are_octal_however_written) {
@@ -1071,6 +1307,8 @@ BOOST_AUTO_TEST_CASE(enum_spellings_match_the_configuration_files) {
     BOOST_TEST(to_string(OverflowPolicy::drop_oldest) == std::string("drop_oldest"));
     BOOST_TEST(to_string(DeliveryMode::at_most_once) == std::string("at_most_once"));
     BOOST_TEST(to_string(DeliveryMode::at_least_once) == std::string("at_least_once"));
+    BOOST_TEST(to_string(SlowSubscriberPolicy::block) == std::string("block"));
+    BOOST_TEST(to_string(SlowSubscriberPolicy::drop) == std::string("drop"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
