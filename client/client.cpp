@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "client_impl.hpp"
 #include "common/client_registry.hpp"
@@ -58,6 +59,16 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     // segment is ready, and a client killed inside a locked find would leave
     // the segment manager's (non-robust) mutex held for every later attach.
     auto* root = impl->segment->find_root();
+    // A broker that is still building the segment gets a moment to finish:
+    // its root appears zero-filled first, then marked initializing.
+    const auto patience = Deadline::after(std::chrono::seconds(2));
+    while ((root == nullptr || root->magic == 0 ||
+            root->state.load(std::memory_order_acquire) ==
+                static_cast<std::uint32_t>(layout::BrokerState::initializing)) &&
+           !patience.expired()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        root = impl->segment->find_root();
+    }
     std::string why;
     const Status valid = SegmentView::validate(impl->segment->base(), impl->segment->size(), root, impl->view, why);
     if (valid != Status::ok) return fail(error, valid, segment_label + ": " + why);
@@ -73,7 +84,21 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Client::~Client() { release_client_record(impl_->view, impl_->stamp); }
+// Detaching hands back any at_least_once delivery still unacknowledged, so it
+// is redelivered at once rather than after its ack timeout.
+Client::~Client() {
+    auto& view = impl_->view;
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        auto& ring = view.ring(index);
+        const bool consumed = (view.role(impl_->stamp.client_index, index).load(std::memory_order_relaxed) &
+                               layout::role_consumer) != 0;
+        if (!consumed || ring.geometry().delivery != 1) continue;
+        ReclaimCounts released;
+        ring.reclaim(impl_->stamp, Deadline::after(std::chrono::seconds(1)), released);
+    }
+    release_client_record(view, impl_->stamp);
+}
 
 const std::string& Client::broker_name() const { return impl_->broker_name; }
 
@@ -118,7 +143,7 @@ QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     stats.quarantined = control.quarantined.load(std::memory_order_relaxed) != 0;
     const auto head = control.head.load(std::memory_order_acquire);
     const auto tail = control.tail.load(std::memory_order_acquire);
-    stats.depth = tail > head ? tail - head : 0;
+    stats.depth = (tail > head ? tail - head : 0) + control.redeliver_pending.load(std::memory_order_relaxed);
     stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
     stats.dropped = control.dropped.load(std::memory_order_relaxed);
     stats.enqueued = tail - stats.abandoned;

@@ -158,3 +158,25 @@ BOOST_AUTO_TEST_CASE(unacknowledged_deliveries_hold_their_slots_so_nothing_is_ov
     BOOST_TEST(jobs.acknowledge(deliveries[0]) == Status::ok);
     BOOST_TEST(jobs.send("room now", 1s) == Status::ok);
 }
+
+BOOST_AUTO_TEST_CASE(a_consumer_that_detaches_hands_back_its_unacknowledged_deliveries_at_once) {
+    test::InProcessBroker broker(reliable_config("detach", 60'000, 5, false));
+    auto producer = attach(broker.name());
+    auto jobs = open(*producer, "jobs");
+    BOOST_TEST(jobs.send("unfinished", 1s) == Status::ok);
+    {
+        auto consumer = attach(broker.name());
+        auto mine = open(*consumer, "jobs");
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST(mine.receive(out, 1s, &delivery) == Status::ok);
+    }  // detaches without acknowledging
+    std::string out;
+    std::uint64_t delivery = 0;
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_TEST(jobs.receive(out, 2s, &delivery) == Status::ok);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));  // not the 60 s ack timeout
+    BOOST_TEST(out == "unfinished");
+    BOOST_TEST(delivery_attempt(delivery) == 2u);
+    BOOST_TEST(jobs.acknowledge(delivery) == Status::ok);
+}

@@ -53,7 +53,8 @@ struct QueueStats {
     std::string overflow;
     std::string delivery;
     bool quarantined = false;
-    std::uint64_t depth = 0;      // messages waiting (including ones being written)
+    std::uint64_t depth = 0;      // messages waiting: queued (some perhaps still being written)
+                                  // plus at_least_once deliveries awaiting redelivery
     std::uint64_t enqueued = 0;   // slots claimed by producers, ever
     std::uint64_t dequeued = 0;   // messages taken by consumers, ever
     std::uint64_t rejected = 0;
@@ -97,7 +98,8 @@ public:
     std::uint32_t capacity() const;
 
     // Blocks (per the queue's overflow policy) until there is room, the
-    // timeout passes, or the broker stops. no_wait makes it a try.
+    // timeout passes (timeout), or the broker stops (broker_stopped).
+    // no_wait makes it a try: queue_full instead of waiting.
     Status send(const void* data, std::size_t size, Timeout timeout = wait_forever);
     Status send(std::string_view message, Timeout timeout = wait_forever) {
         return send(message.data(), message.size(), timeout);
@@ -117,10 +119,13 @@ public:
     Status acknowledge(std::uint64_t delivery);
 
     // Sends all `count` messages in order, waiting for room as needed; `sent`
-    // says how many went before any failure.
+    // says how many went before a timeout, queue_full or broker_stopped. A
+    // batch holding a message over max_message_size sends nothing and
+    // returns message_too_large.
     Status send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent,
                       Timeout timeout = wait_forever);
     // Waits for at least one message, then takes up to `count` that are ready.
+    // no_wait makes it a try: empty instead of waiting.
     Status receive_batch(IncomingMessage* messages, std::size_t count, std::size_t& received,
                          Timeout timeout = wait_forever);
 
