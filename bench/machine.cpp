@@ -49,6 +49,7 @@ Machine describe_machine() {
     zmq_version(&major, &minor, &patch);
     machine.zmq = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
     machine.clocksource = first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+    std::ifstream("/proc/loadavg") >> machine.load_average;
     const std::time_t now = std::time(nullptr);
     char date[32];
     std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

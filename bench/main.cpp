@@ -25,6 +25,7 @@ constexpr std::size_t round_trip_payloads[] = {64, 4096};
 constexpr std::size_t many_to_many_payload = 64;
 constexpr std::size_t many_to_many_sizes[] = {1, 2, 4};
 const std::vector<std::string> transport_names = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
+const std::vector<std::string> scenario_names = {"throughput", "round_trip", "many_to_many", "idle_broker"};
 
 // Queue depth in messages: 64, but 8 for 1 MiB messages (as in the anchors).
 std::size_t depth_for(std::size_t payload) { return payload >= (1u << 20) ? 8 : 64; }
@@ -41,10 +42,36 @@ struct Entry {
     bool many_to_many = false;
 };
 
-std::vector<Entry> catalog(const std::string& shmqd, const std::set<std::string>& only) {
+// What to run: --only, --scenario and --payload narrow the full comparison
+// (to profile one configuration, say). Empty means everything.
+struct Selection {
+    std::vector<std::pair<std::string, std::string>> only;  // (transport, mode; empty: every mode)
+    std::set<std::string> scenarios;
+    std::set<std::size_t> payloads;
+
+    bool wants(const Transport& transport) const {
+        if (only.empty()) return true;
+        for (const auto& [name, mode] : only) {
+            if (name == transport.name() && (mode.empty() || mode == transport.mode())) return true;
+        }
+        return false;
+    }
+    bool wants(const std::string& scenario) const { return scenarios.empty() || scenarios.count(scenario) > 0; }
+    bool wants(std::size_t payload) const { return payloads.empty() || payloads.count(payload) > 0; }
+    // The idle broker belongs to shmq as a whole, not to one of its modes.
+    bool wants_idle_broker() const {
+        if (!wants(std::string("idle_broker"))) return false;
+        if (only.empty()) return true;
+        for (const auto& [name, mode] : only) {
+            if (name == "shmq" && mode.empty()) return true;
+        }
+        return false;
+    }
+};
+
+std::vector<Entry> catalog(const std::string& shmqd) {
     std::vector<Entry> entries;
-    auto wanted = [&](const std::string& name) { return only.empty() || only.count(name) > 0; };
-    if (wanted("shmq")) {
+    {
         using W = ShmqWait;
         // Single messages: every wait strategy, in every scenario that suits it
         // (busy polling with four processes on one CPU measures the scheduler).
@@ -58,12 +85,32 @@ std::vector<Entry> catalog(const std::string& shmqd, const std::set<std::string>
         entries.push_back({make_shmq(shmqd, {W::spin_then_block, false, true}), true, true, false});
         entries.push_back({make_shmq(shmqd, {W::spin_then_block, true, true}), true, false, false});
     }
-    if (wanted("boost_mq")) entries.push_back({make_boost_mq(), true, true, true});
-    if (wanted("posix_mq")) entries.push_back({make_posix_mq(), true, true, true});
-    if (wanted("unix_socket")) entries.push_back({make_unix_socket(), true, true, false});
-    if (wanted("zmq")) entries.push_back({make_zmq(), true, true, false});
-    if (wanted("spsc_ring")) entries.push_back({make_spsc_ring(), true, true, false});
+    entries.push_back({make_boost_mq(), true, true, true});
+    entries.push_back({make_posix_mq(), true, true, true});
+    entries.push_back({make_unix_socket(), true, true, false});
+    entries.push_back({make_zmq(), true, true, false});
+    entries.push_back({make_spsc_ring(), true, true, false});
     return entries;
+}
+
+// The catalog narrowed to the selection; throws po::error when a --only entry
+// names nothing, listing what exists.
+std::vector<Entry> select(std::vector<Entry> all, const Selection& selection) {
+    for (const auto& [name, mode] : selection.only) {
+        std::string modes;
+        bool found = false;
+        for (const auto& entry : all) {
+            if (entry.transport->name() != name) continue;
+            modes += (modes.empty() ? "" : ", ") + entry.transport->mode();
+            found = found || mode.empty() || mode == entry.transport->mode();
+        }
+        if (!found) throw po::error("--only: " + name + " has no mode '" + mode + "'; its modes: " + modes);
+    }
+    std::vector<Entry> chosen;
+    for (auto& entry : all) {
+        if (selection.wants(*entry.transport)) chosen.push_back(std::move(entry));
+    }
+    return chosen;
 }
 
 // The round-trip distribution at 20 points per decade of 1 / (1 - p), from
@@ -144,7 +191,7 @@ void mark_failures(Results& results) {
     }
 }
 
-void run_all(Results& results, std::vector<Entry>& entries, const std::string& shmqd, bool with_idle) {
+void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const std::string& shmqd) {
     const auto& settings = results.settings;
     const auto duration = std::chrono::duration<double>(settings.seconds);
     const Limits throughput_limits{settings.messages, duration};
@@ -157,8 +204,9 @@ void run_all(Results& results, std::vector<Entry>& entries, const std::string& s
     for (unsigned repeat = 1; repeat <= settings.repeats; ++repeat) {
         std::cout << "== repeat " << repeat << " of " << settings.repeats << " ==" << std::endl;
         for (const std::size_t payload : payloads) {
+            if (!selection.wants(payload)) continue;
             for (auto& entry : entries) {
-                if (!entry.throughput) continue;
+                if (!entry.throughput || !selection.wants(std::string("throughput"))) continue;
                 auto& transport = *entry.transport;
                 const Problem what{"throughput", transport.name(), transport.mode(), "1x1", payload, ""};
                 driver.attempt(what, [&] {
@@ -175,8 +223,9 @@ void run_all(Results& results, std::vector<Entry>& entries, const std::string& s
             }
         }
         for (const std::size_t payload : round_trip_payloads) {
+            if (!selection.wants(payload)) continue;
             for (auto& entry : entries) {
-                if (!entry.round_trip) continue;
+                if (!entry.round_trip || !selection.wants(std::string("round_trip"))) continue;
                 auto& transport = *entry.transport;
                 const Problem what{"round_trip", transport.name(), transport.mode(), "1x1", payload, ""};
                 driver.attempt(what, [&] {
@@ -206,6 +255,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const std::string& s
         for (const std::size_t size : many_to_many_sizes) {
             for (auto& entry : entries) {
                 if (!entry.many_to_many || !entry.transport->multi_producer()) continue;
+                if (!selection.wants(std::string("many_to_many"))) continue;
                 auto& transport = *entry.transport;
                 const std::string topology = std::to_string(size) + "x" + std::to_string(size);
                 const Problem what{"many_to_many", transport.name(), transport.mode(), topology, many_to_many_payload,
@@ -221,7 +271,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const std::string& s
                 });
             }
         }
-        if (with_idle) {
+        if (selection.wants_idle_broker()) {
             driver.attempt({"idle_broker", "shmq", "shmqd", "", 0, ""}, [&] {
                 const IdleCpu idle = measure_idle_broker(shmqd, settings.idle_seconds);
                 record(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_stat"}, "%", false,
@@ -236,17 +286,47 @@ void run_all(Results& results, std::vector<Entry>& entries, const std::string& s
     mark_failures(results);
 }
 
-std::set<std::string> parse_only(const std::string& list) {
-    std::set<std::string> names;
+std::vector<std::string> split(const std::string& list) {
+    std::vector<std::string> items;
     std::istringstream in(list);
-    for (std::string name; std::getline(in, name, ',');) {
-        if (name.empty()) continue;
-        if (std::find(transport_names.begin(), transport_names.end(), name) == transport_names.end()) {
-            throw po::validation_error(po::validation_error::invalid_option_value, "only", name);
-        }
-        names.insert(name);
+    for (std::string item; std::getline(in, item, ',');) {
+        if (!item.empty()) items.push_back(item);
     }
-    return names;
+    return items;
+}
+
+Selection parse_selection(const po::variables_map& arguments) {
+    Selection selection;
+    auto known = [](const std::vector<std::string>& names, const std::string& name, const char* option) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+            throw po::validation_error(po::validation_error::invalid_option_value, option, name);
+        }
+    };
+    if (arguments.count("only")) {
+        for (const auto& item : split(arguments["only"].as<std::string>())) {
+            const auto colon = item.find(':');
+            const std::string name = item.substr(0, colon);
+            known(transport_names, name, "only");
+            selection.only.emplace_back(name, colon == std::string::npos ? "" : item.substr(colon + 1));
+        }
+    }
+    if (arguments.count("scenario")) {
+        for (const auto& name : split(arguments["scenario"].as<std::string>())) {
+            known(scenario_names, name, "scenario");
+            selection.scenarios.insert(name);
+        }
+    }
+    if (arguments.count("payload")) {
+        for (const auto& text : split(arguments["payload"].as<std::string>())) {
+            const std::size_t* end = std::end(payloads);
+            const auto size = std::strtoull(text.c_str(), nullptr, 10);
+            if (std::find(std::begin(payloads), end, size) == end) {
+                throw po::validation_error(po::validation_error::invalid_option_value, "payload", text);
+            }
+            selection.payloads.insert(size);
+        }
+    }
+    return selection;
 }
 
 }  // namespace
@@ -275,15 +355,23 @@ int main(int argc, char** argv) {
         ("output-dir", po::value<std::string>()->default_value("shmq-bench-results")->value_name("DIR"),
          "where results.json, results.md, machine.txt and the plot data go (created if needed)")
         ("only", po::value<std::string>()->value_name("LIST"),
-         ("only these transports, comma-separated: " + names + " (the idle broker comes with shmq)").c_str())
+         ("only these transports, comma-separated, each TRANSPORT or TRANSPORT:MODE (e.g. shmq:busy_poll+batch); "
+          "transports: " + names + "; the idle broker comes with shmq without a mode").c_str())
+        ("scenario", po::value<std::string>()->value_name("LIST"),
+         "only these measurements, comma-separated: throughput, round_trip, many_to_many, idle_broker")
+        ("payload", po::value<std::string>()->value_name("LIST"),
+         "only these payload sizes in bytes for throughput and round trip, comma-separated: 64, 4096, 1048576 "
+         "(many_to_many always uses 64)")
         ("shmqd", po::value<std::string>()->default_value(SHMQ_SHMQD_PATH)->value_name("PATH"),
          "the broker executable the shmq runs start");
     po::variables_map arguments;
-    std::set<std::string> only;
+    Selection selection;
+    std::vector<Entry> entries;
     try {
         po::store(po::parse_command_line(argc, argv, options), arguments);
         po::notify(arguments);
-        if (arguments.count("only")) only = parse_only(arguments["only"].as<std::string>());
+        selection = parse_selection(arguments);
+        entries = select(catalog(arguments["shmqd"].as<std::string>()), selection);
     } catch (const po::error& failure) {
         std::cerr << "shmq_bench: " << failure.what() << "\nTry 'shmq_bench --help'.\n";
         return 2;
@@ -310,12 +398,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     results.machine = describe_machine();
+    if (results.machine.load_average > busy_load_average) {
+        std::cout << "shmq_bench: warning: load average " << results.machine.load_average
+                  << ": other work shares the CPUs, figures will be unreliable\n";
+    }
 
     block_child_signals();
-    const std::string shmqd = arguments["shmqd"].as<std::string>();
-    auto entries = catalog(shmqd, only);
     const auto started = Clock::now();
-    run_all(results, entries, shmqd, only.empty() || only.count("shmq") > 0);
+    run_all(results, entries, selection, arguments["shmqd"].as<std::string>());
     const std::string directory = arguments["output-dir"].as<std::string>();
     try {
         write_reports(results, directory);

@@ -57,7 +57,9 @@ ProcessGroup::ProcessGroup(std::size_t scratch_bytes) : cpus_(usable_cpus()) {
     // NORESERVE: scratch is sized for the most a run may produce and only
     // the pages a run touches are ever backed.
     void* memory = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (memory == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap of the run's control block");
+    if (memory == MAP_FAILED) {
+        throw std::system_error(errno, std::generic_category(), "mmap of the run's control block");
+    }
     control_ = new (memory) RunControl{};
     scratch_ = static_cast<std::byte*>(memory) + control_bytes;
 }
@@ -164,7 +166,8 @@ void ProcessGroup::check() const {
             const char* error = control_->children[index].error;
             problem = error[0] != '\0' ? error : "exit code " + std::to_string(WEXITSTATUS(child.status));
         }
-        if (!problem.empty()) problems += (problems.empty() ? "" : "; ") + ("child " + std::to_string(index) + ": " + problem);
+        if (problem.empty()) continue;
+        problems += (problems.empty() ? "" : "; ") + ("child " + std::to_string(index) + ": " + problem);
     }
     if (!problems.empty()) throw std::runtime_error(problems);
 }

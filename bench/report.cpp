@@ -79,9 +79,9 @@ void write_json(const Results& results, const std::string& path) {
         << ", \"kernel\": " << json_string(machine.kernel) << ", \"compiler\": " << json_string(machine.compiler)
         << ", \"boost\": " << json_string(machine.boost) << ", \"libzmq\": " << json_string(machine.zmq)
         << ", \"clocksource\": " << json_string(machine.clocksource) << ", \"date\": " << json_string(machine.date)
-        << "},\n";
-    out << "  \"settings\": {\"quick\": " << (settings.quick ? "true" : "false") << ", \"repeats\": " << settings.repeats
-        << ", \"messages_cap\": " << settings.messages << ", \"seconds_per_run\": " << json_number(settings.seconds)
+        << ", \"load_average\": " << json_number(machine.load_average) << "},\n";
+    out << "  \"settings\": {\"quick\": " << (settings.quick ? "true" : "false")
+        << ", \"repeats\": " << settings.repeats << ", \"messages_cap\": " << settings.messages << ", \"seconds_per_run\": " << json_number(settings.seconds)
         << ", \"idle_seconds\": " << json_number(settings.idle_seconds) << ", \"noisy_spread\": "
         << json_number(noisy_spread) << "},\n";
     out << "  \"records\": [";
@@ -98,7 +98,9 @@ void write_json(const Results& results, const std::string& path) {
             << ", \"median\": " << json_number(summary.median) << ", \"min\": " << json_number(summary.min)
             << ", \"max\": " << json_number(summary.max) << ", \"spread\": " << json_number(summary.spread)
             << ", \"noisy\": " << (summary.noisy ? "true" : "false") << ", \"repeats\": [";
-        for (std::size_t i = 0; i < figure.repeats.size(); ++i) out << (i ? ", " : "") << json_number(figure.repeats[i]);
+        for (std::size_t i = 0; i < figure.repeats.size(); ++i) {
+            out << (i ? ", " : "") << json_number(figure.repeats[i]);
+        }
         out << "]";
         if (const auto ratio = ratio_to_limit(results, figure)) out << ", \"ratio_to_limit\": " << json_number(*ratio);
         if (const auto ratio = ratio_to_boost(results, figure)) out << ", \"ratio_to_boost\": " << json_number(*ratio);
@@ -163,8 +165,12 @@ void write_markdown(const Results& results, const std::string& path) {
     out << "# shmq benchmark results\n\n"
         << "Run " << machine.date << " on " << machine.cpu_model << ", " << machine.cpus << " CPUs, " << machine.kernel
         << ", " << machine.compiler << ", Boost " << machine.boost << ", libzmq " << machine.zmq << ", clocksource "
-        << machine.clocksource << ".\n\n"
-        << settings.repeats << " repeat(s) of every configuration; each run lasts at most " << settings.seconds
+        << machine.clocksource << ", 1-minute load average " << machine.load_average << " at the start.\n\n";
+    if (machine.load_average > busy_load_average) {
+        out << "**Warning: the machine was busy when this run started; other work shared the pinned CPUs and every "
+               "figure is suspect.**\n\n";
+    }
+    out << settings.repeats << " repeat(s) of every configuration; each run lasts at most " << settings.seconds
         << " s and " << settings.messages << " messages"
         << (settings.quick ? " (--quick: a smoke test, not a measurement)" : "") << ". Producers and consumers are "
         << "separate processes pinned to different CPUs. Figures are medians over the repeats with the spread "
@@ -255,7 +261,8 @@ void write_machine(const Results& results, const std::string& path) {
     std::ofstream out(path);
     out << "date: " << machine.date << "\ncpu model: " << machine.cpu_model << "\nnproc: " << machine.cpus
         << "\nkernel: " << machine.kernel << "\ncompiler: " << machine.compiler << "\nboost: " << machine.boost
-        << "\nlibzmq: " << machine.zmq << "\nclocksource: " << machine.clocksource << "\n";
+        << "\nlibzmq: " << machine.zmq << "\nclocksource: " << machine.clocksource
+        << "\nload average at start: " << machine.load_average << "\n";
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
@@ -268,7 +275,9 @@ void write_plot_data(const Results& results, const std::string& directory) {
             // The repeat with the median p50 stands for the configuration.
             std::vector<const Curve*> runs;
             for (const auto& curve : results.curves) {
-                if (curve.transport == transport && curve.mode == mode && curve.payload == payload) runs.push_back(&curve);
+                if (curve.transport == transport && curve.mode == mode && curve.payload == payload) {
+                    runs.push_back(&curve);
+                }
             }
             if (runs.empty()) continue;
             std::sort(runs.begin(), runs.end(), [](const Curve* a, const Curve* b) { return a->p50_us < b->p50_us; });

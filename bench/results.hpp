@@ -27,7 +27,12 @@ struct Machine {
     std::string zmq;
     std::string clocksource;
     std::string date;  // UTC, when the run started
+    double load_average = 0;  // 1-minute, when the run started: others' work skews every figure
 };
+
+// A 1-minute load average above this when the run starts means other work
+// shares the CPUs the benchmark pins its processes to.
+inline constexpr double busy_load_average = 0.5;
 
 struct Settings {
     bool quick = false;

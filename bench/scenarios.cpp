@@ -99,7 +99,9 @@ std::uint64_t send_until_stopped(ProcessGroup& group, Sender& sender, Buffers& b
     std::uint64_t sequence = 0;
     while (sequence < cap && stop.load(std::memory_order_relaxed) == 0) {
         const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(batch, cap - sequence));
-        for (std::size_t i = 0; i < count; ++i) write_header(buffers.at(i), {producer, MessageKind::data, sequence + i});
+        for (std::size_t i = 0; i < count; ++i) {
+            write_header(buffers.at(i), {producer, MessageKind::data, sequence + i});
+        }
         sender.send(buffers.outgoing(), count);
         sequence += count;
     }
@@ -235,7 +237,8 @@ RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size
             const Header reply = read_header(buffers.at(0));
             if (reply.kind != MessageKind::data || reply.sequence != sequence) out_of_order(sequence, reply);
             if (sequence >= warm) {
-                samples[sequence - warm] = static_cast<std::uint32_t>(std::min<std::uint64_t>(after - before, UINT32_MAX));
+                const std::uint64_t elapsed = after - before;
+                samples[sequence - warm] = static_cast<std::uint32_t>(std::min<std::uint64_t>(elapsed, UINT32_MAX));
             }
             before = after;
             ++sequence;

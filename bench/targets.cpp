@@ -90,6 +90,14 @@ TargetCheck tail_latency(const Results& results, std::size_t payload, const std:
     check.available = true;
     check.met = ratio <= 5;
     check.measured = format_number(*p999) + " µs / " + format_number(*p50) + " µs = " + format_ratio(ratio);
+    // The same ratio of the references tells what the machine allows.
+    for (const auto& [transport, mode_of] : {std::pair{limit_transport, limit_mode}, {boost_transport, boost_mode}}) {
+        const auto p50_other = median_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p50_us"});
+        const auto p999_other = median_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p99_9_us"});
+        if (p50_other && p999_other) {
+            check.measured += "; " + std::string(transport) + " " + format_ratio(*p999_other / *p50_other);
+        }
+    }
     return check;
 }
 

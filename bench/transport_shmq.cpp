@@ -90,7 +90,9 @@ public:
             return 1;
         }
         batch_.resize(count);
-        for (std::size_t i = 0; i < count; ++i) batch_[i] = IncomingMessage{messages[i].data, messages[i].capacity, 0, 0};
+        for (std::size_t i = 0; i < count; ++i) {
+            batch_[i] = IncomingMessage{messages[i].data, messages[i].capacity, 0, 0};
+        }
         std::size_t received = 0;
         const Status status = queue.receive_batch(batch_.data(), count, received);
         if (status != Status::ok) fail("receive_batch", status);

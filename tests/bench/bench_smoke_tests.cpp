@@ -92,13 +92,35 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option) {
     BOOST_REQUIRE_EQUAL(run_driver({"--help"}, log, std::chrono::minutes(1)), 0);
     const std::string help = read_file(log);
     for (const char* option : {"--quick", "--repeats", "--messages", "--seconds", "--idle-seconds", "--output-dir",
-                               "--only", "--shmqd"}) {
+                               "--only", "--scenario", "--payload", "--shmqd"}) {
         BOOST_TEST_INFO(option);
         BOOST_TEST(help.find(option) != std::string::npos);
     }
 }
 
-BOOST_AUTO_TEST_CASE(an_unknown_transport_is_a_usage_error) {
+BOOST_AUTO_TEST_CASE(an_unknown_transport_mode_scenario_or_payload_is_a_usage_error) {
     test::TempDir output;
-    BOOST_TEST(run_driver({"--only", "carrier_pigeon"}, output.path() + "/log", std::chrono::minutes(1)) == 2);
+    const std::string log = output.path() + "/log";
+    BOOST_TEST(run_driver({"--only", "carrier_pigeon"}, log, std::chrono::minutes(1)) == 2);
+    BOOST_TEST(run_driver({"--only", "shmq:teleport"}, log, std::chrono::minutes(1)) == 2);
+    BOOST_TEST(run_driver({"--scenario", "bandwidth"}, log, std::chrono::minutes(1)) == 2);
+    BOOST_TEST(run_driver({"--payload", "100"}, log, std::chrono::minutes(1)) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_selection_runs_only_what_it_names) {
+    test::TempDir output;
+    const std::string results = output.path() + "/results";
+    BOOST_REQUIRE_EQUAL(run_driver({"--quick", "--only", "shmq:busy_poll+batch", "--scenario", "throughput",
+                                    "--payload", "64", "--output-dir", results},
+                                   output.path() + "/log", std::chrono::minutes(1)),
+                        0);
+    pt::ptree json;
+    pt::read_json(results + "/results.json", json);
+    BOOST_REQUIRE(!json.get_child("records").empty());
+    for (const auto& [unused, record] : json.get_child("records")) {
+        BOOST_TEST(record.get<std::string>("transport") == "shmq");
+        BOOST_TEST(record.get<std::string>("mode") == "busy_poll+batch");
+        BOOST_TEST(record.get<std::string>("scenario") == "throughput");
+        BOOST_TEST(record.get<int>("payload_bytes") == 64);
+    }
 }
