@@ -165,8 +165,11 @@ CpuTime BrokerProcess::cpu_time() const {
     time.stat_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
     for (const auto& task : std::filesystem::directory_iterator(proc + "/task")) {
         std::ifstream schedstat(task.path() / "schedstat");
-        unsigned long long on_cpu_ns = 0;
-        if (schedstat >> on_cpu_ns) time.precise_seconds += static_cast<double>(on_cpu_ns) * 1e-9;
+        unsigned long long on_cpu_ns = 0, waiting_ns = 0, runs = 0;
+        if (schedstat >> on_cpu_ns >> waiting_ns >> runs) {
+            time.precise_seconds += static_cast<double>(on_cpu_ns) * 1e-9;
+            time.runs += runs;
+        }
     }
     return time;
 }

@@ -20,6 +20,7 @@ struct BrokerQueue {
 struct CpuTime {
     double stat_seconds = 0;     // utime + stime from /proc/PID/stat (clock-tick resolution)
     double precise_seconds = 0;  // the sum over its threads of /proc/PID/task/*/schedstat (ns resolution)
+    std::uint64_t runs = 0;      // times its threads were put on a CPU (schedstat's third field)
 };
 
 class BrokerProcess {

@@ -16,7 +16,8 @@ IdleCpu measure_idle_broker(const std::string& shmqd, double seconds) {
     const CpuTime after = broker.cpu_time();
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
     return IdleCpu{100.0 * (after.stat_seconds - before.stat_seconds) / wall,
-                   100.0 * (after.precise_seconds - before.precise_seconds) / wall};
+                   100.0 * (after.precise_seconds - before.precise_seconds) / wall,
+                   static_cast<double>(after.runs - before.runs) / wall};
 }
 
 }  // namespace shmq::bench

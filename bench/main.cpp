@@ -278,8 +278,11 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                        idle.stat_percent, 0);
                 record(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"}, "%", false,
                        idle.precise_percent, 0);
+                record(results, {"idle_broker", "shmq", "shmqd", "", 0, "wakeups_per_s"}, "1/s", false,
+                       idle.wakeups_per_second, 0);
                 return format_number(idle.precise_percent) + "% of one CPU (schedstat), " +
-                       format_number(idle.stat_percent) + "% (stat)";
+                       format_number(idle.stat_percent) + "% (stat), " + format_number(idle.wakeups_per_second) +
+                       " wake-ups/s";
             });
         }
     }

@@ -242,7 +242,9 @@ void write_markdown(const Results& results, const std::string& path) {
         << "| utime + stime, /proc/PID/stat (clock ticks) | "
         << cell(results.find({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_stat"})) << " |\n"
         << "| on-CPU time of its threads, /proc/PID/task/*/schedstat (ns) | "
-        << cell(results.find({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"})) << " |\n";
+        << cell(results.find({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"})) << " |\n"
+        << "| wake-ups per second (schedstat run count; the figure is not a %) | "
+        << cell(results.find({"idle_broker", "shmq", "shmqd", "", 0, "wakeups_per_s"})) << " |\n";
 
     for (const auto* list : {&results.skipped, &results.failed}) {
         if (list->empty()) continue;
