@@ -44,9 +44,7 @@ void release_client_record(SegmentView& view, OwnerStamp stamp) {
         layout::ClientWord::generation(word) != stamp.generation) {
         return;  // the broker already reclaimed it
     }
-    for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
-        view.role(stamp.client_index, queue).store(0, std::memory_order_relaxed);
-    }
+    view.clear_roles(stamp.client_index);
     record.start_time.store(0, std::memory_order_relaxed);
     const auto released = layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0);
     record.word.compare_exchange_strong(word, released, std::memory_order_acq_rel);

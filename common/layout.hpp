@@ -11,10 +11,14 @@
 //
 //   SegmentRoot  (the one named object, "shmq.root")
 //     ├─ QueueControl[queue_count]          at queues_offset
+//     ├─ TopicControl[topic_count]          at topics_offset
 //     ├─ ClientRecord[client_capacity]      at clients_offset
-//     ├─ std::uint8_t roles[client_capacity][queue_count]  at roles_offset
-//     └─ per queue: capacity slots of slot_stride bytes     at QueueControl::slots_offset
-//           each slot = SlotHeader + up to max_message_size bytes of payload
+//     ├─ std::uint8_t roles[client_capacity][queue_count + topic_count]  at roles_offset
+//     ├─ per queue: capacity slots of slot_stride bytes     at QueueControl::slots_offset
+//     │     each slot = SlotHeader + up to max_message_size bytes of payload
+//     └─ per topic: SubscriberRecord[max_subscribers]       at TopicControl::subscribers_offset
+//           and capacity slots of slot_stride bytes         at TopicControl::slots_offset
+//           each slot = TopicSlotHeader + pin words + up to max_message_size bytes
 #pragma once
 
 #include <atomic>
@@ -28,7 +32,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
-inline constexpr std::uint32_t version = 1;
+inline constexpr std::uint32_t version = 2;  // 2: topics
 inline constexpr const char* root_object_name = "shmq.root";
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -67,6 +71,9 @@ struct SegmentRoot {
     std::uint64_t queues_offset;
     std::uint64_t clients_offset;
     std::uint64_t roles_offset;
+    std::uint32_t topic_count;
+    std::uint32_t reserved;
+    std::uint64_t topics_offset;
 
     // Woken when the broker stops, so clients blocked anywhere notice at once.
     WaitEvent broker_event;
@@ -158,7 +165,118 @@ public:
     static std::int32_t pid(std::uint64_t word) { return static_cast<std::int32_t>(word >> 32); }
 };
 
-// Per client and queue, what the client uses the queue for; stats count these.
+// Per client and queue (or topic), what the client uses it for; stats count
+// these. On a topic, role_producer means "published to it".
 enum RoleBits : std::uint8_t { role_producer = 1, role_consumer = 2 };
+
+// ---------------------------------------------------------------------------
+// Topics: fan-out publish/subscribe (docs/crash-safety.md, "Topics").
+//
+// A topic is a ring of `capacity` slots that publishers fill in position
+// order, as a queue's producers do, but that no reader empties: each
+// subscriber has a record with its own cursor, and a slot is reused for
+// position p only once every active subscriber's cursor has passed
+// p - capacity (block), or after the laggards were pushed past it (drop),
+// and while no subscriber holds a view of it.
+
+// How many zero-copy views one subscription may hold at once. Each pins its
+// slot against reuse; the record lists them so that a dead subscriber's pins
+// can be released.
+inline constexpr std::uint32_t max_views_per_subscriber = 4;
+
+// One slot of a topic. `word` is a SlotWord in state free, writing(owner),
+// ready or abandoned, whose tag is the ring lap (position / capacity) of the
+// message it belongs to: a claim cut short is told from a slow publisher still
+// writing the previous lap by that tag. Pin words follow the header: bit s of
+// them is set while subscriber record s holds a view of the slot. The payload
+// follows the pin words.
+struct TopicSlotHeader {
+    std::atomic<std::uint64_t> word;
+    std::atomic<std::uint64_t> position;  // the ring position it was claimed at
+    std::atomic<std::uint32_t> length;    // payload bytes
+    std::uint32_t reserved;
+};
+static_assert(sizeof(TopicSlotHeader) == 24);
+
+inline constexpr std::uint32_t topic_pin_words(std::uint32_t max_subscribers) {
+    return (max_subscribers + 63) / 64;
+}
+inline constexpr std::uint64_t topic_payload_offset(std::uint32_t max_subscribers) {
+    return sizeof(TopicSlotHeader) + 8ull * topic_pin_words(max_subscribers);
+}
+inline constexpr std::uint64_t topic_slot_stride_for(std::uint32_t max_message_size, std::uint32_t max_subscribers) {
+    const std::uint64_t raw = topic_payload_offset(max_subscribers) + max_message_size;
+    return (raw + cache_line - 1) / cache_line * cache_line;
+}
+
+enum class SubscriberState : std::uint8_t {
+    free = 0,
+    active = 1,  // subscribed: publishers respect its cursor
+};
+
+// A subscriber record's word: bits 0-7 SubscriberState, 8-23 the subscribing
+// client's record index, 24-47 its generation (as in a SlotWord), 48-63 a
+// serial number of the subscription, so that a handle of an earlier
+// subscription never matches a later one on the same record.
+class SubscriberWord {
+public:
+    static std::uint64_t make(SubscriberState state, std::uint16_t client_index, std::uint32_t generation,
+                              std::uint16_t serial) {
+        return static_cast<std::uint64_t>(state) | (static_cast<std::uint64_t>(client_index) << 8) |
+               (static_cast<std::uint64_t>(generation & 0xFF'FFFF) << 24) | (static_cast<std::uint64_t>(serial) << 48);
+    }
+    static SubscriberState state(std::uint64_t word) { return static_cast<SubscriberState>(word & 0xFF); }
+    static std::uint16_t client_index(std::uint64_t word) { return static_cast<std::uint16_t>((word >> 8) & 0xFFFF); }
+    static std::uint32_t generation(std::uint64_t word) { return static_cast<std::uint32_t>((word >> 24) & 0xFF'FFFF); }
+};
+
+// One subscription. Claimed under the topic's publisher lock with a single
+// store of `word` (cursor and counters are written first), so a subscriber
+// killed at any instant leaves it either free or fully active.
+struct alignas(cache_line) SubscriberRecord {
+    std::atomic<std::uint64_t> word;       // SubscriberWord
+    std::atomic<std::uint64_t> cursor;     // next position to read; under drop, publishers push it
+    std::atomic<std::uint64_t> joined_at;  // the cursor it subscribed with
+    std::atomic<std::uint64_t> received;   // messages delivered to it (written by its owner only)
+    std::atomic<std::uint64_t> skipped;    // abandoned messages it passed (written by its owner only)
+    // Position + 1 of each slot it holds a view of; 0 when the entry is unused.
+    // Written before the slot's pin bit is set and cleared after it is cleared.
+    std::atomic<std::uint64_t> views[max_views_per_subscriber];
+};
+// What a subscriber lost to the drop policy is what its cursor passed without
+// delivering or skipping: cursor - joined_at - received - skipped.
+
+struct alignas(cache_line) TopicControl {
+    // Written by the broker before the segment is ready; read-only after.
+    char name[queue_name_capacity];
+    std::uint32_t capacity;
+    std::uint32_t max_message_size;
+    std::uint64_t slot_stride;
+    std::uint64_t slots_offset;
+    std::uint64_t subscribers_offset;
+    std::uint32_t max_subscribers;
+    std::uint32_t history;          // most history a subscriber may ask for; < capacity
+    std::uint8_t slow_subscriber;   // config::SlowSubscriberPolicy
+    std::uint8_t reserved[7];
+
+    std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
+
+    // Publishers claim positions under this lock; subscribers claim records
+    // under it too, so that a new cursor is always consistent with tail.
+    alignas(cache_line) RobustMutex publisher_lock;
+    std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
+    // A lower bound of every active subscriber's cursor, so that most claims
+    // need not scan the subscriber table. Read and written under the lock.
+    std::atomic<std::uint64_t> passed_hint;
+    std::atomic<std::uint32_t> subscriber_serial;  // last serial handed out; under the lock
+
+    alignas(cache_line) WaitEvent published;  // subscribers wait here for the next message
+    alignas(cache_line) WaitEvent room;       // publishers wait here for a reusable slot
+
+    // Rarely-changing counters, off the hot lines.
+    alignas(cache_line) std::atomic<std::uint64_t> abandoned;  // claims never published (publisher died, loan cancelled)
+    std::atomic<std::uint64_t> dropped;        // positions subscribers were pushed past under drop
+    std::atomic<std::uint64_t> subscriptions;  // subscribe calls that succeeded, ever
+};
 
 }  // namespace shmq::layout

@@ -27,6 +27,58 @@ const char* check_queue(const layout::QueueControl& queue, std::uint64_t segment
     return "";
 }
 
+constexpr std::uint32_t max_subscribers = 1024;
+
+// Returns "" when the topic's geometry is sound, else what is wrong.
+const char* check_topic(const layout::TopicControl& topic, std::uint64_t segment_size) {
+    if (std::memchr(topic.name, '\0', sizeof topic.name) == nullptr) return "its name is not terminated";
+    if (topic.capacity == 0 || topic.capacity > max_capacity) return "its capacity is out of range";
+    if (topic.max_message_size == 0 || topic.max_message_size > max_message_size) return "its max_message_size is out of range";
+    if (topic.max_subscribers == 0 || topic.max_subscribers > max_subscribers) return "its max_subscribers is out of range";
+    if (topic.history >= topic.capacity) return "its history is not less than its capacity";
+    if (topic.slot_stride != layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers)) {
+        return "its slot stride is wrong";
+    }
+    if (topic.slots_offset % layout::cache_line != 0 || topic.subscribers_offset % layout::cache_line != 0) {
+        return "its slots or subscriber records are misaligned";
+    }
+    if (!range_fits(topic.slots_offset, topic.capacity, topic.slot_stride, segment_size)) return "its slots lie outside the segment";
+    if (!range_fits(topic.subscribers_offset, topic.max_subscribers, sizeof(layout::SubscriberRecord), segment_size)) {
+        return "its subscriber records lie outside the segment";
+    }
+    if (topic.slow_subscriber > 1) return "its slow_subscriber policy is unknown";
+    return "";
+}
+
+// The topics' process-local rings, or a quarantine mark for each unsound one.
+void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* controls, std::uint32_t count,
+                std::vector<TopicRing>& rings, std::vector<std::string>& names, std::vector<bool>& usable) {
+    rings.reserve(count);
+    for (std::uint32_t index = 0; index < count; ++index) {
+        auto& control = controls[index];
+        const char* problem = check_topic(control, size);
+        usable.push_back(*problem == '\0');
+        const bool named = std::memchr(control.name, '\0', sizeof control.name) != nullptr;
+        names.emplace_back(named ? control.name : "");
+        if (!usable.back()) {
+            control.quarantined.store(1, std::memory_order_release);
+            rings.emplace_back();
+            continue;
+        }
+        TopicGeometry geometry;
+        geometry.capacity = control.capacity;
+        geometry.max_message_size = control.max_message_size;
+        geometry.slot_stride = control.slot_stride;
+        geometry.payload_offset = layout::topic_payload_offset(control.max_subscribers);
+        geometry.max_subscribers = control.max_subscribers;
+        geometry.pin_words = layout::topic_pin_words(control.max_subscribers);
+        geometry.history = control.history;
+        geometry.slow_subscriber = control.slow_subscriber;
+        rings.emplace_back(&control, base + control.slots_offset,
+                           reinterpret_cast<layout::SubscriberRecord*>(base + control.subscribers_offset), geometry);
+    }
+}
+
 }  // namespace
 
 Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::SegmentRoot* root, SegmentView& view,
@@ -56,15 +108,18 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
         return Status::corrupt_segment;
     }
     const std::uint32_t queues = root->queue_count;
+    const std::uint32_t topics = root->topic_count;
     const std::uint32_t clients = root->client_capacity;
-    if (clients == 0 || clients > 0xFFFF || queues > (1u << 20)) {
+    if (clients == 0 || clients > 0xFFFF || queues > (1u << 20) || topics > (1u << 20)) {
         error = "the segment's table sizes are out of range";
         return Status::corrupt_segment;
     }
     if (!range_fits(root->queues_offset, queues, sizeof(layout::QueueControl), size) ||
         !range_fits(root->clients_offset, clients, sizeof(layout::ClientRecord), size) ||
-        !range_fits(root->roles_offset, static_cast<std::uint64_t>(clients) * queues, 1, size) ||
+        !range_fits(root->topics_offset, topics, sizeof(layout::TopicControl), size) ||
+        !range_fits(root->roles_offset, static_cast<std::uint64_t>(clients) * (queues + topics), 1, size) ||
         root->queues_offset % alignof(layout::QueueControl) != 0 ||
+        root->topics_offset % alignof(layout::TopicControl) != 0 ||
         root->clients_offset % alignof(layout::ClientRecord) != 0) {
         error = "a table of the segment lies outside it or is misaligned";
         return Status::corrupt_segment;
@@ -100,6 +155,8 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
         geometry.ack_timeout_ms = control.ack_timeout_ms;
         view.rings_.emplace_back(&control, base + control.slots_offset, geometry);
     }
+    add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + root->topics_offset), topics, view.topics_,
+               view.topic_names_, view.topic_usable_);
     return Status::ok;
 }
 
@@ -108,6 +165,19 @@ std::uint32_t SegmentView::find_queue(std::string_view name) const {
         if (!names_[index].empty() && names_[index] == name) return index;
     }
     return layout::no_queue;
+}
+
+std::uint32_t SegmentView::find_topic(std::string_view name) const {
+    for (std::uint32_t index = 0; index < topic_names_.size(); ++index) {
+        if (!topic_names_[index].empty() && topic_names_[index] == name) return index;
+    }
+    return layout::no_queue;
+}
+
+void SegmentView::clear_roles(std::uint32_t client_index) const {
+    for (std::uint32_t index = 0; index < rings_.size() + topics_.size(); ++index) {
+        role(client_index, index).store(0, std::memory_order_relaxed);
+    }
 }
 
 }  // namespace shmq

@@ -1,8 +1,8 @@
 // A validated, process-local view of a mapped broker segment. Everything a
 // process reads from shared memory goes through here first: the root's magic
-// and layout version, the bounds of every table, and each queue's geometry,
-// which the view copies so that later scribbles on shared metadata cannot
-// steer this process out of bounds.
+// and layout version, the bounds of every table, and each queue's and topic's
+// geometry, which the view copies so that later scribbles on shared metadata
+// cannot steer this process out of bounds.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +14,7 @@
 #include "common/layout.hpp"
 #include "common/queue_ring.hpp"
 #include "common/status.hpp"
+#include "common/topic_ring.hpp"
 
 namespace shmq {
 
@@ -23,7 +24,7 @@ public:
 
     // Checks the root and every table against `mapped_size`. On failure
     // returns version_mismatch or corrupt_segment and says why in `error`.
-    // A queue whose own metadata is bad is quarantined, not fatal.
+    // A queue or topic whose own metadata is bad is quarantined, not fatal.
     static Status validate(std::byte* base, std::size_t mapped_size, layout::SegmentRoot* root, SegmentView& view,
                            std::string& error);
 
@@ -40,10 +41,25 @@ public:
     // False when the queue's metadata failed validation in this view.
     bool queue_usable(std::uint32_t index) const { return usable_[index]; }
 
+    std::uint32_t topic_count() const { return static_cast<std::uint32_t>(topics_.size()); }
+    // Index of the topic called `name`, or layout::no_queue; check
+    // topic_usable() before touching its ring.
+    std::uint32_t find_topic(std::string_view name) const;
+    const std::string& topic_name(std::uint32_t index) const { return topic_names_[index]; }
+    TopicRing& topic(std::uint32_t index) { return topics_[index]; }
+    const TopicRing& topic(std::uint32_t index) const { return topics_[index]; }
+    bool topic_usable(std::uint32_t index) const { return topic_usable_[index]; }
+
     layout::ClientRecord& client(std::uint32_t index) const { return clients_[index]; }
+    // Each client has one role byte per queue, then one per topic.
     std::atomic<std::uint8_t>& role(std::uint32_t client_index, std::uint32_t queue_index) const {
-        return roles_[static_cast<std::size_t>(client_index) * rings_.size() + queue_index];
+        return roles_[static_cast<std::size_t>(client_index) * (rings_.size() + topics_.size()) + queue_index];
     }
+    std::atomic<std::uint8_t>& topic_role(std::uint32_t client_index, std::uint32_t topic_index) const {
+        return role(client_index, static_cast<std::uint32_t>(rings_.size()) + topic_index);
+    }
+    // Forgets what the client used every queue and topic for.
+    void clear_roles(std::uint32_t client_index) const;
 
     bool broker_stopping() const {
         return root_->state.load(std::memory_order_acquire) != static_cast<std::uint32_t>(layout::BrokerState::ready);
@@ -57,6 +73,9 @@ private:
     std::vector<QueueRing> rings_;
     std::vector<std::string> names_;
     std::vector<bool> usable_;
+    std::vector<TopicRing> topics_;
+    std::vector<std::string> topic_names_;
+    std::vector<bool> topic_usable_;
 };
 
 // True when [offset, offset + count * element) lies within `size` bytes,

@@ -21,6 +21,9 @@ const char* to_string(Status status) {
     case Status::invalid_argument: return "invalid_argument";
     case Status::not_acknowledgeable: return "not_acknowledgeable";
     case Status::system_error: return "system_error";
+    case Status::topic_not_found: return "topic_not_found";
+    case Status::too_many_subscribers: return "too_many_subscribers";
+    case Status::too_many_views: return "too_many_views";
     }
     return "unknown_status";
 }
@@ -28,8 +31,8 @@ const char* to_string(Status status) {
 const char* describe(Status status) {
     switch (status) {
     case Status::ok: return "success";
-    case Status::empty: return "the queue is empty";
-    case Status::queue_full: return "the queue is full";
+    case Status::empty: return "the queue is empty (or the subscription has nothing new)";
+    case Status::queue_full: return "the queue (or the topic's ring) is full";
     case Status::timeout: return "the operation timed out";
     case Status::message_too_large: return "the message is larger than the queue's max_message_size";
     case Status::buffer_too_small: return "the receive buffer is smaller than the next message";
@@ -40,10 +43,13 @@ const char* describe(Status status) {
     case Status::permission_denied: return "permission denied on the broker's segment";
     case Status::too_many_clients: return "the broker's client table is full (raise max_clients)";
     case Status::corrupt_segment: return "the broker's segment failed validation";
-    case Status::queue_quarantined: return "the queue was found corrupt and is quarantined";
+    case Status::queue_quarantined: return "the queue or topic was found corrupt and is quarantined";
     case Status::invalid_argument: return "invalid argument";
     case Status::not_acknowledgeable: return "no such delivery is held by this client";
     case Status::system_error: return "an operating-system call failed";
+    case Status::topic_not_found: return "no topic of that name is configured in the broker";
+    case Status::too_many_subscribers: return "every subscriber record of the topic is taken (raise max_subscribers)";
+    case Status::too_many_views: return "the subscription already holds as many views as it may; release one";
     }
     return "unknown status";
 }

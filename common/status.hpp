@@ -6,8 +6,9 @@ namespace shmq {
 
 enum class Status {
     ok = 0,
-    empty,               // a try-receive found nothing to take
-    queue_full,          // no room: the reject policy, or a try-send that would block
+    empty,               // a try-receive found nothing to take (on a topic: nothing new to read)
+    queue_full,          // no room: the reject policy, or a try-send that would block (on a topic:
+                         // a subscriber lags a whole ring behind, or the slot is pinned by a view)
     timeout,             // the deadline passed before the operation could complete
     message_too_large,   // larger than the queue's max_message_size
     buffer_too_small,    // the caller's buffer cannot hold the next message (it stays queued)
@@ -18,10 +19,13 @@ enum class Status {
     permission_denied,   // the segment exists but this user may not open it
     too_many_clients,    // every client record of the broker is taken
     corrupt_segment,     // shared metadata failed validation
-    queue_quarantined,   // the queue was found corrupt and is out of service
+    queue_quarantined,   // the queue (or topic) was found corrupt and is out of service
     invalid_argument,    // e.g. a null buffer with a non-zero size
     not_acknowledgeable, // ack of a delivery this client does not hold (or already acked)
-    system_error         // an operating-system call failed unexpectedly
+    system_error,        // an operating-system call failed unexpectedly
+    topic_not_found,     // no topic of that name in this broker
+    too_many_subscribers,  // every subscriber record of the topic is taken (raise max_subscribers)
+    too_many_views       // the subscription already holds layout::max_views_per_subscriber views
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".

@@ -82,11 +82,13 @@ void Broker::start() {
     root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
     root.broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     reported_quarantine_.assign(view_.queue_count(), false);
+    reported_topic_quarantine_.assign(view_.topic_count(), false);
     known_clients_.assign(view_.client_capacity(), 0);
     // Release: everything built above is visible to a client that sees `ready`.
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::ready), std::memory_order_release);
 
-    SHMQ_LOG(info) << "broker '" << config_.name << "' ready: " << config_.queues.size() << " queues, segment "
+    SHMQ_LOG(info) << "broker '" << config_.name << "' ready: " << config_.queues.size() << " queues, "
+                   << config_.topics.size() << " topics, segment "
                    << segment_->size() << " bytes"
                    << (segment_->file_backed() ? " in file " + address_ : std::string(" in shared memory"))
                    << ", permissions " << octal(config_.permissions)
@@ -96,6 +98,11 @@ void Broker::start() {
         SHMQ_LOG(info) << "queue '" << queue.name << "': capacity " << queue.capacity << ", max_message_size "
                        << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "
                        << config::to_string(queue.delivery);
+    }
+    for (const auto& topic : config_.topics) {
+        SHMQ_LOG(info) << "topic '" << topic.name << "': capacity " << topic.capacity << ", max_message_size "
+                       << topic.max_message_size << ", history " << topic.history << ", max_subscribers "
+                       << topic.max_subscribers << ", slow_subscriber " << config::to_string(topic.slow_subscriber);
     }
     if (segment_->file_backed()) flusher_ = std::thread([this] { flush_loop(); });
     notify_systemd("READY=1\nSTATUS=serving " + std::to_string(config_.queues.size()) + " queues\nMAINPID=" +
@@ -148,6 +155,7 @@ bool Broker::try_adopt_existing() {
         std::memcpy(root->boot_id, boot_id, sizeof boot_id);
     }
     verify_queues();
+    verify_topics();
     const auto survivors = reap_dead_clients(view_);
     SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
                       << queued_messages(view_) << " queued messages kept, " << survivors.reclaimed_clients
@@ -164,6 +172,9 @@ bool Broker::try_adopt_existing() {
 void Broker::reset_after_reboot() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
         if (view_.queue_usable(index)) view_.ring(index).reset_synchronisation();
+    }
+    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
+        if (view_.topic_usable(index)) view_.topic(index).reset_synchronisation();
     }
     new (&view_.root().broker_event) WaitEvent();
     const auto reclaimed = reap_dead_clients(view_, /*everyone_is_dead=*/true);
@@ -182,6 +193,22 @@ void Broker::verify_queues() {
                               << "' could not be verified: a live client holds its lock";
         } else if (!problem.empty()) {
             SHMQ_LOG(error) << "queue '" << view_.queue_name(index) << "' failed verification (" << problem
+                            << "); quarantined";
+        }
+    }
+}
+
+// A topic whose invariants fail is quarantined; the rest carry on.
+void Broker::verify_topics() {
+    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
+        if (!view_.topic_usable(index)) continue;
+        std::string problem;
+        const Status checked = view_.topic(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
+        if (checked != Status::ok) {
+            SHMQ_LOG(warning) << "topic '" << view_.topic_name(index)
+                              << "' could not be verified: a live client holds its lock";
+        } else if (!problem.empty()) {
+            SHMQ_LOG(error) << "topic '" << view_.topic_name(index) << "' failed verification (" << problem
                             << "); quarantined";
         }
     }
@@ -239,6 +266,7 @@ void Broker::tick() {
     reap_dead_clients(view_);
     service_deliveries();
     report_quarantines();
+    report_topic_quarantines();
     if (systemd_watchdog_usec() != 0) notify_systemd("WATCHDOG=1");
 }
 
@@ -305,6 +333,18 @@ void Broker::report_quarantines() {
     }
 }
 
+void Broker::report_topic_quarantines() {
+    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
+        if (view_.topic_usable(index)) view_.topic(index).check_counters();
+        const bool quarantined = !view_.topic_usable(index) || view_.topic(index).quarantined();
+        if (quarantined && !reported_topic_quarantine_[index]) {
+            reported_topic_quarantine_[index] = true;
+            SHMQ_LOG(error) << "topic #" << index << " ('" << view_.topic_name(index)
+                            << "') failed validation and is quarantined; the other queues and topics carry on";
+        }
+    }
+}
+
 void Broker::shut_down() {
     notify_systemd("STOPPING=1");
     auto& root = view_.root();
@@ -314,6 +354,11 @@ void Broker::shut_down() {
         auto& control = view_.ring(index).control();
         control.not_empty.notify_all();
         control.not_full.notify_all();
+    }
+    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
+        if (!view_.topic_usable(index)) continue;
+        view_.topic(index).control().published.notify_all();
+        view_.topic(index).control().room.notify_all();
     }
     root.broker_event.notify_all();
     const auto queued = queued_messages(view_);

@@ -1,7 +1,8 @@
 // The broker's life: take ownership of the segment (create it, or adopt the
 // one a crashed broker left), keep it healthy while running (heartbeat, dead
-// clients reclaimed, expired deliveries redelivered, corruption reported), and
-// on stop wake every blocked client and remove the segment.
+// clients reclaimed, expired deliveries redelivered, corruption of queues and
+// topics reported), and on stop wake every blocked client and remove the
+// segment.
 #pragma once
 
 #include <atomic>
@@ -46,10 +47,12 @@ private:
     bool try_adopt_existing();
     void set_aside_existing(const std::string& reason);
     void verify_queues();
+    void verify_topics();
     void reset_after_reboot();
     void flush_loop();
     void tick();
     void report_quarantines();
+    void report_topic_quarantines();
     void service_deliveries();
     void report_attach_detach();
     void shut_down();
@@ -61,6 +64,7 @@ private:
     bool adopted_ = false;
     OwnerStamp own_stamp_;  // the broker's own client record: it writes dead letters
     std::vector<bool> reported_quarantine_;
+    std::vector<bool> reported_topic_quarantine_;
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
 
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms

@@ -23,8 +23,8 @@ bool is_dead(const layout::ClientRecord& record, std::uint64_t word) {
     return !is_alive(identity);
 }
 
-// Returns false if some queue could not be locked in time.
-bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total) {
+// Returns false if some queue or topic could not be locked in time.
+bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, TopicReclaimCounts& topic_total) {
     bool complete = true;
     for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
         if (!view.queue_usable(queue)) continue;
@@ -36,6 +36,16 @@ bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total) {
         total.abandoned_writes += counts.abandoned_writes;
         total.lost_reads += counts.lost_reads;
         total.redeliveries += counts.redeliveries;
+    }
+    for (std::uint32_t topic = 0; topic < view.topic_count(); ++topic) {
+        if (!view.topic_usable(topic)) continue;
+        TopicReclaimCounts counts;
+        if (view.topic(topic).reclaim(stamp, Deadline::after(lock_patience), counts) != Status::ok) {
+            complete = false;
+            continue;
+        }
+        topic_total.abandoned_writes += counts.abandoned_writes;
+        topic_total.subscriptions += counts.subscriptions;
     }
     return complete;
 }
@@ -61,13 +71,12 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead) {
         }
         const OwnerStamp stamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
         ReclaimCounts total;
-        if (!reclaim_slots(view, stamp, total)) {
+        TopicReclaimCounts topic_total;
+        if (!reclaim_slots(view, stamp, total, topic_total)) {
             ++summary.postponed_clients;
             continue;
         }
-        for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
-            view.role(index, queue).store(0, std::memory_order_relaxed);
-        }
+        view.clear_roles(index);
         const std::string program(record.program, strnlen(record.program, sizeof record.program));
         record.start_time.store(0, std::memory_order_relaxed);
         record.word.store(layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0),
@@ -76,7 +85,9 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead) {
         SHMQ_LOG(warning) << "client pid " << layout::ClientWord::pid(word) << " (" << program
                           << ") died; reclaimed its record: " << total.abandoned_writes << " interrupted writes skipped, "
                           << total.lost_reads << " at_most_once messages lost mid-read, " << total.redeliveries
-                          << " deliveries queued for redelivery";
+                          << " deliveries queued for redelivery, " << topic_total.abandoned_writes
+                          << " unpublished topic messages abandoned, " << topic_total.subscriptions
+                          << " subscriptions ended";
     }
     return summary;
 }

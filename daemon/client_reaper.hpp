@@ -1,7 +1,9 @@
 // Finds attached clients whose process is gone and releases what they held:
 // slots they were writing are abandoned (consumers skip them), at_most_once
 // messages they were reading are freed, at_least_once deliveries they held go
-// back for redelivery, and their record is freed for the next client.
+// back for redelivery, their topic subscriptions end (views released, so the
+// slots they pinned can be reused), and their record is freed for the next
+// client.
 #pragma once
 
 #include <cstdint>

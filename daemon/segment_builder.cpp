@@ -96,6 +96,37 @@ void build_queue(SegmentMapping& segment, const config::BrokerConfig& config, st
     control.dead_letter_index = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
 }
 
+void build_topic(SegmentMapping& segment, const config::TopicConfig& topic, layout::TopicControl& control) {
+    const auto stride = layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers);
+    const auto label = "topic '" + topic.name + "'";
+    auto* slots = static_cast<std::byte*>(segment.allocate_aligned(stride * topic.capacity, label));
+    const auto pin_bytes = 8ull * layout::topic_pin_words(topic.max_subscribers);
+    for (std::uint32_t slot = 0; slot < topic.capacity; ++slot) {
+        auto* header = new (slots + slot * stride) layout::TopicSlotHeader{};
+        header->word.store(0, std::memory_order_relaxed);
+        // Never a real position, so no subscriber mistakes a fresh slot for a message.
+        header->position.store(UINT64_MAX, std::memory_order_relaxed);
+        header->length.store(0, std::memory_order_relaxed);
+        std::memset(slots + slot * stride + sizeof(layout::TopicSlotHeader), 0, pin_bytes);
+    }
+    auto* subscribers = static_cast<layout::SubscriberRecord*>(
+        segment.allocate_aligned(topic.max_subscribers * sizeof(layout::SubscriberRecord), label + " subscribers"));
+    for (std::uint32_t index = 0; index < topic.max_subscribers; ++index) {
+        new (&subscribers[index]) layout::SubscriberRecord{};
+    }
+    std::memset(control.name, 0, sizeof control.name);
+    std::memcpy(control.name, topic.name.data(), topic.name.size());
+    control.capacity = topic.capacity;
+    control.max_message_size = topic.max_message_size;
+    control.slot_stride = stride;
+    control.slots_offset = static_cast<std::uint64_t>(slots - segment.base());
+    control.subscribers_offset =
+        static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(subscribers) - segment.base());
+    control.max_subscribers = topic.max_subscribers;
+    control.history = topic.history;
+    control.slow_subscriber = static_cast<std::uint8_t>(topic.slow_subscriber);
+}
+
 }  // namespace
 
 std::string segment_address(const config::BrokerConfig& config) {
@@ -109,9 +140,16 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config) {
     size += aligned(queues * sizeof(layout::QueueControl)) + per_allocation_overhead;
     const std::uint64_t records = config.max_clients + layout::broker_records;
     size += aligned(records * sizeof(layout::ClientRecord)) + per_allocation_overhead;
-    size += aligned(records * queues) + per_allocation_overhead;
+    const std::uint64_t topics = config.topics.size();
+    size += aligned(topics * sizeof(layout::TopicControl)) + per_allocation_overhead;
+    size += aligned(records * (queues + topics)) + per_allocation_overhead;
     for (const auto& queue : config.queues) {
         size += layout::slot_stride_for(queue.max_message_size) * queue.capacity + per_allocation_overhead;
+    }
+    for (const auto& topic : config.topics) {
+        size += layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) * topic.capacity +
+                per_allocation_overhead;
+        size += topic.max_subscribers * sizeof(layout::SubscriberRecord) + per_allocation_overhead;
     }
     return aligned(size);
 }
@@ -138,19 +176,31 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
 
     auto* base = segment->base();
     const auto queue_bytes = config.queues.size() * sizeof(layout::QueueControl);
-    auto* queues = static_cast<layout::QueueControl*>(segment->allocate_aligned(queue_bytes, "the queue table"));
+    // A broker may carry only topics; the table still needs an address.
+    auto* queues = static_cast<layout::QueueControl*>(
+        segment->allocate_aligned(queue_bytes == 0 ? 1 : queue_bytes, "the queue table"));
     for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
         auto* control = new (&queues[index]) layout::QueueControl();
         build_queue(*segment, config, index, *control);
     }
     root->queues_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(queues) - base);
 
+    root->topic_count = static_cast<std::uint32_t>(config.topics.size());
+    const auto topic_bytes = config.topics.size() * sizeof(layout::TopicControl);
+    auto* topics = static_cast<layout::TopicControl*>(
+        segment->allocate_aligned(topic_bytes == 0 ? 1 : topic_bytes, "the topic table"));
+    for (std::uint32_t index = 0; index < config.topics.size(); ++index) {
+        auto* control = new (&topics[index]) layout::TopicControl();
+        build_topic(*segment, config.topics[index], *control);
+    }
+    root->topics_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(topics) - base);
+
     auto* clients = static_cast<layout::ClientRecord*>(
         segment->allocate_aligned(records * sizeof(layout::ClientRecord), "the client table"));
     for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
     root->clients_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(clients) - base);
 
-    const auto role_bytes = static_cast<std::uint64_t>(records) * config.queues.size();
+    const auto role_bytes = static_cast<std::uint64_t>(records) * (config.queues.size() + config.topics.size());
     auto* roles = static_cast<std::byte*>(segment->allocate_aligned(role_bytes == 0 ? 1 : role_bytes, "the role table"));
     std::memset(roles, 0, role_bytes);
     root->roles_offset = static_cast<std::uint64_t>(roles - base);
@@ -186,6 +236,26 @@ bool segment_matches_config(const SegmentMapping& segment, const config::BrokerC
             geometry.overflow != static_cast<std::uint8_t>(queue.overflow) ||
             geometry.delivery != static_cast<std::uint8_t>(queue.delivery)) {
             difference = "queue '" + queue.name + "' is configured differently";
+            return false;
+        }
+    }
+    if (view.topic_count() != config.topics.size()) {
+        difference = "it holds " + std::to_string(view.topic_count()) + " topics, the configuration " +
+                     std::to_string(config.topics.size());
+        return false;
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        const auto& topic = config.topics[index];
+        if (!view.topic_usable(index)) {
+            difference = "topic #" + std::to_string(index) + " has corrupt metadata";
+            return false;
+        }
+        const auto& geometry = view.topic(index).geometry();
+        if (view.topic_name(index) != topic.name || geometry.capacity != topic.capacity ||
+            geometry.max_message_size != topic.max_message_size || geometry.history != topic.history ||
+            geometry.max_subscribers != topic.max_subscribers ||
+            geometry.slow_subscriber != static_cast<std::uint8_t>(topic.slow_subscriber)) {
+            difference = "topic '" + topic.name + "' is configured differently";
             return false;
         }
     }

@@ -22,8 +22,8 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config);
 // Throws std::runtime_error naming the segment on any failure.
 std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config);
 
-// True when the queues laid out in an existing segment are exactly those the
-// configuration asks for, so its messages can be kept. Otherwise `difference`
+// True when the queues and topics laid out in an existing segment are exactly
+// those the configuration asks for, so its messages can be kept. Otherwise `difference`
 // says what changed.
 bool segment_matches_config(const SegmentMapping& segment, const config::BrokerConfig& config,
                             std::string& difference);

@@ -39,6 +39,19 @@ config::QueueConfig& add_queue(config::BrokerConfig& config, const std::string& 
     return config.queues.back();
 }
 
+config::TopicConfig& add_topic(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
+                               std::uint32_t max_message_size, config::SlowSubscriberPolicy slow_subscriber,
+                               std::uint32_t history) {
+    config::TopicConfig topic;
+    topic.name = name;
+    topic.capacity = capacity;
+    topic.max_message_size = max_message_size;
+    topic.slow_subscriber = slow_subscriber;
+    topic.history = history;
+    config.topics.push_back(topic);
+    return config.topics.back();
+}
+
 InProcessBroker::InProcessBroker(config::BrokerConfig config)
     : broker_(std::make_unique<daemon::Broker>(std::move(config))) {
     // Warnings and errors only: the broker's start-up summary would drown the test report.

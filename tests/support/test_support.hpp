@@ -24,11 +24,16 @@ namespace shmq::test {
 // A broker name no other test (or concurrent test run) uses.
 std::string unique_broker_name(const std::string& tag);
 
-// A configuration with one queue per call to add_queue, ready to run.
+// A configuration with one queue per call to add_queue and one topic per call
+// to add_topic, ready to run.
 config::BrokerConfig make_config(const std::string& tag);
 config::QueueConfig& add_queue(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
                                std::uint32_t max_message_size,
                                config::OverflowPolicy overflow = config::OverflowPolicy::block);
+config::TopicConfig& add_topic(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
+                               std::uint32_t max_message_size,
+                               config::SlowSubscriberPolicy slow_subscriber = config::SlowSubscriberPolicy::block,
+                               std::uint32_t history = 0);
 
 // The real broker, running on a thread of this process: fast to start, and
 // its reaper sees the test's forked children like any other client.

@@ -1,0 +1,165 @@
+// The algorithms of one topic: publishers claim positions of a ring as a
+// queue's producers do, and every subscriber reads every position through a
+// cursor of its own. Shared by the client library (the data path) and the
+// broker (repair, reclaim, checks). A TopicRing is a process-local view that
+// keeps its own copy of the topic's geometry, taken when the segment was
+// validated, so that a scribble over shared metadata can never make this
+// process index or copy out of bounds.
+//
+// Every call is non-blocking, apart from a bounded wait for the publisher
+// lock that another live process holds; waiting for room or for a message is
+// the caller's business (client/topic.cpp, client/subscription.cpp).
+// docs/crash-safety.md ("Topics") gives the invariants and the repairs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/layout.hpp"
+#include "common/monotonic_clock.hpp"
+#include "common/slot_word.hpp"
+#include "common/status.hpp"
+
+namespace shmq {
+
+struct TopicGeometry {
+    std::uint32_t capacity = 0;
+    std::uint32_t max_message_size = 0;
+    std::uint64_t slot_stride = 0;
+    std::uint64_t payload_offset = 0;  // from the start of a slot
+    std::uint32_t max_subscribers = 0;
+    std::uint32_t pin_words = 0;       // 64-bit pin words per slot
+    std::uint32_t history = 0;
+    std::uint8_t slow_subscriber = 0;  // config::SlowSubscriberPolicy
+};
+
+// Which subscription a caller speaks for: the record and the exact word it
+// stored there when it subscribed.
+struct SubscriberHandle {
+    std::uint32_t index = 0;
+    std::uint64_t word = 0;  // 0: no subscription
+};
+
+// A message read in place: its slot stays pinned until release_view().
+struct PinnedMessage {
+    const std::byte* data = nullptr;
+    std::size_t size = 0;
+    std::uint64_t position = 0;
+    std::uint32_t entry = 0;  // which of the record's view entries holds the pin
+};
+
+// A subscription's counters, as its record says now.
+struct SubscriberCounters {
+    std::uint64_t cursor = 0;
+    std::uint64_t received = 0;
+    std::uint64_t lost = 0;   // passed under drop without being delivered
+    std::uint32_t views = 0;  // views held
+};
+
+// What the broker released on behalf of a dead client.
+struct TopicReclaimCounts {
+    std::uint64_t abandoned_writes = 0;  // claims it never published: subscribers skip them
+    std::uint64_t subscriptions = 0;     // subscriptions it held, views included
+};
+
+class TopicRing {
+public:
+    TopicRing() = default;
+    TopicRing(layout::TopicControl* control, std::byte* slots, layout::SubscriberRecord* subscribers,
+              const TopicGeometry& geometry)
+        : control_(control), slots_(slots), subscribers_(subscribers), geometry_(geometry) {}
+
+    const TopicGeometry& geometry() const { return geometry_; }
+    layout::TopicControl& control() const { return *control_; }
+    bool quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+
+    // Publisher side. claim() takes the next position for `me` (queue_full
+    // when its slot cannot be reused yet); the caller then fills payload()
+    // and calls publish() or abandon(). try_publish() does all three.
+    Status claim(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position);
+    std::byte* payload(std::uint64_t position) const { return payload_of(slot_at(position)); }
+    void publish(std::uint64_t position, std::size_t size, OwnerStamp me);
+    void abandon(std::uint64_t position, OwnerStamp me);
+    Status try_publish(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline);
+
+    // Subscriber side. subscribe() claims a record whose cursor starts
+    // `history` messages back (at most the configured history and what the
+    // ring still holds); too_many_subscribers when every record is taken.
+    Status subscribe(OwnerStamp me, std::uint32_t history, const Deadline& lock_deadline, SubscriberHandle& handle);
+    // Releases the subscription's views and frees its record.
+    void unsubscribe(const SubscriberHandle& handle);
+    // Copies the message at the cursor out: empty when there is none yet.
+    Status try_receive(const SubscriberHandle& handle, void* buffer, std::size_t capacity, std::size_t& size);
+    // Pins the message at the cursor and hands it out in place.
+    Status try_read(const SubscriberHandle& handle, PinnedMessage& message);
+    void release_view(const SubscriberHandle& handle, const PinnedMessage& message);
+    SubscriberCounters counters(std::uint32_t index) const;
+    // The owner of subscriber record `index` (generation 0 when free).
+    OwnerStamp subscriber_owner(std::uint32_t index) const;
+
+    // Lock-free peeks used to decide whether to sleep. They may be stale; the
+    // caller re-checks with a real operation.
+    bool may_have_room() const;
+    bool may_have_message(const SubscriberHandle& handle) const;
+
+    // Broker side: a dead client's unpublished claims become abandoned and
+    // its subscriptions end, their views released. Takes the publisher lock
+    // (repairing a section the client was cut short in); timeout when a live
+    // process holds it past the deadline.
+    Status reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, TopicReclaimCounts& counts);
+    // A lock-free check of the cursor bounds (tail - capacity <= cursor <=
+    // tail for every active subscriber), cheap enough for every broker tick;
+    // quarantines the topic and returns false when it fails.
+    bool check_counters();
+    // After a reboot, for a persistent segment: fresh lock and wait events,
+    // then the repair a dead lock owner would have triggered.
+    void reset_synchronisation();
+    // Checks the ring's invariants under the publisher lock (the broker, on
+    // adopting a segment); quarantines the topic when they fail.
+    Status verify(const Deadline& lock_deadline, std::string& problem);
+
+private:
+    layout::TopicSlotHeader& slot_at(std::uint64_t position) const {
+        return *reinterpret_cast<layout::TopicSlotHeader*>(slots_ + (position % geometry_.capacity) *
+                                                                         geometry_.slot_stride);
+    }
+    std::byte* payload_of(layout::TopicSlotHeader& slot) const {
+        return reinterpret_cast<std::byte*>(&slot) + geometry_.payload_offset;
+    }
+    std::atomic<std::uint64_t>* pins_of(layout::TopicSlotHeader& slot) const {
+        return reinterpret_cast<std::atomic<std::uint64_t>*>(reinterpret_cast<std::byte*>(&slot) +
+                                                             sizeof(layout::TopicSlotHeader));
+    }
+    layout::SubscriberRecord& record_at(std::uint32_t index) const { return subscribers_[index]; }
+    std::uint16_t lap_of(std::uint64_t position) const {
+        return static_cast<std::uint16_t>(position / geometry_.capacity);
+    }
+
+    bool pinned(layout::TopicSlotHeader& slot) const;
+    bool owns(const SubscriberHandle& handle) const;
+    // The claim at tail; the publisher lock is held.
+    Status claim_locked(OwnerStamp me, std::uint64_t& position);
+    // Makes every active cursor pass `old` (block: or says it cannot).
+    bool make_room_locked(std::uint64_t old);
+    std::uint64_t available_history_locked(std::uint64_t tail, std::uint32_t wanted) const;
+    bool lock_publisher(RobustLockGuard& guard);
+    void repair_publisher_side();
+    // What a subscriber finds at its cursor: a message (of `length` bytes),
+    // an abandoned claim to skip, nothing yet, or corruption (the topic is
+    // then quarantined). `cursor` is the cursor it was found at.
+    enum class Found { message, abandoned, nothing, corrupt };
+    Found look_at_cursor(const SubscriberHandle& handle, std::uint64_t& cursor, std::uint32_t& length);
+    // Moves the cursor from `cursor` to the next position; false when a
+    // publisher pushed it meanwhile (drop).
+    bool advance(layout::SubscriberRecord& record, std::uint64_t cursor);
+    void release_views_of(std::uint32_t index);
+    Status quarantine();
+
+    layout::TopicControl* control_ = nullptr;
+    std::byte* slots_ = nullptr;
+    layout::SubscriberRecord* subscribers_ = nullptr;
+    TopicGeometry geometry_{};
+};
+
+}  // namespace shmq
