@@ -97,10 +97,19 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_stale_locks_and_clients_of_the_old_boot_are_
     const auto config = persistent_config(dir, "reboot");
     {
         test::InProcessBroker broker(config);
-        std::unique_ptr<Client> client;
-        auto orders = open(client, config.persist_path, "orders");
-        BOOST_TEST(orders.send("from the old boot", 1s) == Status::ok);
-        client.release();  // never detaches: its record stays active, as after a power cut
+        // A client of the old boot that never detaches: its record stays
+        // active, as after a power cut.
+        const pid_t old_client = test::fork_child([&] {
+            std::unique_ptr<Client> client;
+            AttachOptions options;
+            options.broker = config.persist_path;
+            if (Client::attach(options, client) != Status::ok) return 1;
+            Queue orders;
+            client->open_queue("orders", orders);
+            if (orders.send("from the old boot", 1s) != Status::ok) return 2;
+            ::_exit(0);  // no detach
+        });
+        BOOST_TEST(test::wait_child(old_client, 10s) == 0);
     }
     {
         // What a reboot leaves: another boot id, and the producer lock held by
