@@ -97,6 +97,18 @@ Client::~Client() {
         ReclaimCounts released;
         ring.reclaim(impl_->stamp, Deadline::after(std::chrono::seconds(1)), released);
     }
+    // Subscriptions, views and loans should end before their Client; any
+    // left would name a client record that is about to be freed, where the
+    // broker's reaper could never find them, and would hold publishers up for
+    // ever. End them as the reaper would.
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (!view.topic_usable(index) ||
+            view.topic_role(impl_->stamp.client_index, index).load(std::memory_order_relaxed) == 0) {
+            continue;
+        }
+        TopicReclaimCounts released;
+        view.topic(index).reclaim(impl_->stamp, Deadline::after(std::chrono::seconds(1)), released);
+    }
     release_client_record(view, impl_->stamp);
 }
 
@@ -108,6 +120,49 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
     if (!impl_->view.queue_usable(index)) return Status::queue_quarantined;
     queue = Queue(this, index);
     return Status::ok;
+}
+
+Status Client::open_topic(std::string_view name, Topic& topic) {
+    const auto index = impl_->view.find_topic(name);
+    if (index == layout::no_queue) return Status::topic_not_found;
+    if (!impl_->view.topic_usable(index)) return Status::queue_quarantined;
+    topic = Topic(this, index);
+    return Status::ok;
+}
+
+Status Client::subscribe(std::string_view name, Subscription& subscription) {
+    return subscribe(name, subscription, SubscribeOptions{});
+}
+
+Status Client::subscribe(std::string_view name, Subscription& subscription, const SubscribeOptions& options) {
+    subscription.unsubscribe();
+    auto& view = impl_->view;
+    if (view.broker_stopping()) return Status::broker_stopped;
+    const auto index = view.find_topic(name);
+    if (index == layout::no_queue) return Status::topic_not_found;
+    if (!view.topic_usable(index)) return Status::queue_quarantined;
+    // The role first: should the client detach with the subscription still
+    // active, its destructor looks for it by this mark.
+    auto& roles = view.topic_role(impl_->stamp.client_index, index);
+    if ((roles.load(std::memory_order_relaxed) & layout::role_consumer) == 0) {
+        roles.fetch_or(layout::role_consumer, std::memory_order_relaxed);
+    }
+    const auto deadline = options.timeout == wait_forever ? Deadline::never() : Deadline::after(options.timeout);
+    SubscriberHandle handle;
+    const Status status = view.topic(index).subscribe(impl_->stamp, options.from_history, deadline, handle);
+    if (status != Status::ok) return status;
+    subscription.client_ = this;
+    subscription.topic_ = index;
+    subscription.handle_ = handle;
+    return Status::ok;
+}
+
+std::vector<std::string> Client::topic_names() const {
+    std::vector<std::string> names;
+    for (std::uint32_t index = 0; index < impl_->view.topic_count(); ++index) {
+        if (impl_->view.topic_usable(index)) names.push_back(impl_->view.topic_name(index));
+    }
+    return names;
 }
 
 std::vector<std::string> Client::queue_names() const {
@@ -162,6 +217,59 @@ QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     return stats;
 }
 
+const char* slow_subscriber_name(std::uint8_t policy) {
+    static const char* const names[] = {"block", "drop"};
+    return policy < 2 ? names[policy] : "unknown";
+}
+
+TopicStats stats_of_topic(const SegmentView& view, std::uint32_t index) {
+    TopicStats stats;
+    const auto& ring = view.topic(index);
+    const auto& geometry = ring.geometry();
+    auto& control = ring.control();
+    stats.name = view.topic_name(index);
+    stats.capacity = geometry.capacity;
+    stats.max_message_size = geometry.max_message_size;
+    stats.history = geometry.history;
+    stats.max_subscribers = geometry.max_subscribers;
+    stats.slow_subscriber = slow_subscriber_name(geometry.slow_subscriber);
+    stats.quarantined = ring.quarantined();
+    stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
+    const auto tail = control.tail.load(std::memory_order_acquire);
+    stats.published = tail > stats.abandoned ? tail - stats.abandoned : 0;
+    stats.dropped = control.dropped.load(std::memory_order_relaxed);
+    stats.subscriptions = control.subscriptions.load(std::memory_order_relaxed);
+    for (std::uint32_t client = 0; client < view.client_capacity(); ++client) {
+        const auto word = view.client(client).word.load(std::memory_order_acquire);
+        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
+        if (view.topic_role(client, index).load(std::memory_order_relaxed) & layout::role_producer) ++stats.publishers;
+    }
+    for (std::uint32_t record = 0; record < geometry.max_subscribers; ++record) {
+        const auto owner = ring.subscriber_owner(record);
+        if (owner.is_none()) continue;
+        const auto counters = ring.counters(record);
+        SubscriberStats subscriber;
+        subscriber.record = record;
+        subscriber.client_record = owner.client_index;
+        if (owner.client_index < view.client_capacity()) {
+            const auto& client = view.client(owner.client_index);
+            const auto word = client.word.load(std::memory_order_acquire);
+            if (layout::ClientWord::generation(word) == owner.generation) {
+                subscriber.pid = layout::ClientWord::pid(word);
+                subscriber.program.assign(client.program, strnlen(client.program, sizeof client.program));
+            }
+        }
+        // The cursor was read after tail: a message published in between
+        // must not make the lag negative.
+        subscriber.lag = tail > counters.cursor ? tail - counters.cursor : 0;
+        subscriber.received = counters.received;
+        subscriber.lost = counters.lost;
+        subscriber.views = counters.views;
+        stats.subscribers.push_back(std::move(subscriber));
+    }
+    return stats;
+}
+
 }  // namespace
 
 BrokerStats Client::stats() const {
@@ -174,6 +282,9 @@ BrokerStats Client::stats() const {
     stats.segment_size = view.root().segment_size;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (view.queue_usable(index)) stats.queues.push_back(stats_of_queue(view, index));
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (view.topic_usable(index)) stats.topics.push_back(stats_of_topic(view, index));
     }
     const auto now = monotonic_now_ns();
     const auto broker_record = view.root().broker_record.load(std::memory_order_relaxed);

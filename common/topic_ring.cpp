@@ -140,21 +140,28 @@ void TopicRing::publish(std::uint64_t position, std::size_t size, OwnerStamp me)
     // compare-and-swap: should the broker ever have taken the slot from us,
     // it is no longer ours to publish.
     slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::ready, {}, lap_of(position)),
-                                      std::memory_order_release, std::memory_order_relaxed);
+                                      std::memory_order_seq_cst, std::memory_order_relaxed);
     control_->published.notify_all();
-    // A publisher a lap ahead may be waiting for this slot to stop being written.
-    control_->room.notify_all();
+    wake_publisher_waiting_for(position);
+}
+
+void TopicRing::wake_publisher_waiting_for(std::uint64_t position) {
+    // A publisher a lap ahead waits for this slot to stop being written; the
+    // others need no futex call.
+    if (position + geometry_.capacity <= control_->tail.load(std::memory_order_relaxed)) {
+        control_->room.notify_all();
+    }
 }
 
 void TopicRing::abandon(std::uint64_t position, OwnerStamp me) {
     auto& slot = slot_at(position);
     auto expected = SlotWord::make(SlotState::writing, me, lap_of(position));
     if (slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::abandoned, {}, lap_of(position)),
-                                          std::memory_order_release, std::memory_order_relaxed)) {
+                                          std::memory_order_seq_cst, std::memory_order_relaxed)) {
         control_->abandoned.fetch_add(1, std::memory_order_relaxed);
     }
     control_->published.notify_all();
-    control_->room.notify_all();
+    wake_publisher_waiting_for(position);
 }
 
 Status TopicRing::try_publish(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline) {
@@ -277,12 +284,19 @@ TopicRing::Found TopicRing::look_at_cursor(const SubscriberHandle& handle, std::
 }
 
 bool TopicRing::advance(layout::SubscriberRecord& record, std::uint64_t cursor) {
-    if (!record.cursor.compare_exchange_strong(cursor, cursor + 1, std::memory_order_acq_rel,
+    // seq_cst: pairs with a waiting publisher's prepare_wait, as notify does.
+    if (!record.cursor.compare_exchange_strong(cursor, cursor + 1, std::memory_order_seq_cst,
                                                std::memory_order_relaxed)) {
         return false;
     }
-    // The publishers waiting for the slowest subscriber may be waiting for us.
-    control_->room.notify_all();
+    // Under block, only a subscriber at the oldest position (tail - capacity)
+    // holds a publisher up; waking publishers for every other read would cost
+    // a futex call per message for nothing. Under drop, publishers never wait
+    // for cursors.
+    if (geometry_.slow_subscriber != slow_subscriber_drop &&
+        cursor + geometry_.capacity <= control_->tail.load(std::memory_order_relaxed)) {
+        control_->room.notify_all();
+    }
     return true;
 }
 

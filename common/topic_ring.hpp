@@ -153,6 +153,8 @@ private:
     // Moves the cursor from `cursor` to the next position; false when a
     // publisher pushed it meanwhile (drop).
     bool advance(layout::SubscriberRecord& record, std::uint64_t cursor);
+    // After the slot of `position` stopped being written.
+    void wake_publisher_waiting_for(std::uint64_t position);
     void release_views_of(std::uint32_t index);
     Status quarantine();
 

@@ -1,5 +1,6 @@
 // libshmq: attach to a running shmqd broker and move messages through its
-// shared-memory queues with no broker round trip on the data path.
+// shared-memory queues and topics with no broker round trip on the data path.
+// Topics (publish/subscribe) are in shmq/topic.hpp, included at the end.
 //
 //     std::unique_ptr<shmq::Client> client;
 //     if (shmq::Client::attach({}, client) != shmq::Status::ok) ...
@@ -67,6 +68,34 @@ struct QueueStats {
     std::uint32_t consumers = 0;  // attached clients that received from it
 };
 
+// One subscription to a topic, as `shmq stats` shows it.
+struct SubscriberStats {
+    std::uint32_t record = 0;         // the topic's subscriber record
+    std::uint32_t client_record = 0;  // the subscribing client's record
+    std::int32_t pid = 0;
+    std::string program;
+    std::uint64_t lag = 0;       // messages published that it has not read yet
+    std::uint64_t received = 0;  // messages delivered to it
+    std::uint64_t lost = 0;      // messages it lost under the drop policy
+    std::uint32_t views = 0;     // zero-copy views it holds
+};
+
+struct TopicStats {
+    std::string name;
+    std::uint32_t capacity = 0;
+    std::uint32_t max_message_size = 0;
+    std::uint32_t history = 0;
+    std::uint32_t max_subscribers = 0;
+    std::string slow_subscriber;
+    bool quarantined = false;
+    std::uint64_t published = 0;      // messages published, ever (including ones being written)
+    std::uint64_t abandoned = 0;      // claims never published: a publisher died, or a loan was cancelled
+    std::uint64_t dropped = 0;        // messages subscribers lost under the drop policy, ever
+    std::uint64_t subscriptions = 0;  // subscribe calls that succeeded, ever
+    std::uint32_t publishers = 0;     // attached clients that published to it
+    std::vector<SubscriberStats> subscribers;
+};
+
 struct ClientInfo {
     std::uint32_t record = 0;
     std::int32_t pid = 0;
@@ -81,10 +110,14 @@ struct BrokerStats {
     std::uint32_t broker_epoch = 0;
     std::uint64_t segment_size = 0;
     std::vector<QueueStats> queues;
+    std::vector<TopicStats> topics;
     std::vector<ClientInfo> clients;
 };
 
 class Client;
+class Topic;
+class Subscription;
+struct SubscribeOptions;
 
 // A handle on one queue of an attached Client. Cheap to copy; valid while the
 // Client lives.
@@ -150,12 +183,26 @@ public:
     const std::string& broker_name() const;
     Status open_queue(std::string_view name, Queue& queue);
     std::vector<std::string> queue_names() const;
+    // A handle for publishing to topic `name`: topic_not_found when the
+    // broker has none of that name, queue_quarantined when it is corrupt.
+    Status open_topic(std::string_view name, Topic& topic);
+    // Subscribes to topic `name`: from now on, every message published to
+    // it reaches `subscription` (after the history `options` asks for). A
+    // subscription still active in `subscription` ends first. Besides
+    // open_topic()'s statuses: too_many_subscribers when the topic's
+    // max_subscribers are all taken, timeout when options.timeout passed
+    // waiting for the publisher lock.
+    Status subscribe(std::string_view name, Subscription& subscription);
+    Status subscribe(std::string_view name, Subscription& subscription, const SubscribeOptions& options);
+    std::vector<std::string> topic_names() const;
     BrokerStats stats() const;
 
     struct Impl;
 
 private:
     friend class Queue;
+    friend class Topic;
+    friend class Subscription;
     explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
@@ -168,3 +215,7 @@ inline std::uint16_t delivery_attempt(std::uint64_t delivery) { return static_ca
 std::string default_broker_name();
 
 }  // namespace shmq
+
+// Last, because it builds on everything above; either header may be included
+// first.
+#include "shmq/topic.hpp"

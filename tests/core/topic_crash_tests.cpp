@@ -1,0 +1,231 @@
+// kill -9 on topics: a subscriber holding a view, a subscriber that stopped
+// reading, a publisher holding a loan or the publisher lock. Publishers and
+// the other subscribers must carry on within the liveness limit, and another
+// process's view must stay intact throughout.
+#define BOOST_TEST_MODULE topic_crash_tests
+#include <boost/test/unit_test.hpp>
+
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <functional>
+#include <sys/mman.h>
+
+#include "common/segment_view.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+using config::SlowSubscriberPolicy;
+namespace bip = boost::interprocess;
+
+namespace {
+
+// How long the broker may take to notice a death and reclaim what the dead
+// process held: liveness ticks of 50 ms (test::make_config), with slack for a
+// loaded machine.
+constexpr auto liveness_limit = 1s;
+
+std::unique_ptr<Client> attach(const std::string& broker) {
+    std::unique_ptr<Client> client;
+    AttachOptions options;
+    options.broker = broker;
+    std::string error;
+    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
+    return client;
+}
+
+TopicStats stats_of(Client& client, const std::string& name) {
+    for (const auto& topic : client.stats().topics) {
+        if (topic.name == name) return topic;
+    }
+    BOOST_FAIL("no stats for topic " + name);
+    return {};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Starts a child that attaches and runs `stage` (false: it failed), waits
+// until the child is in place, runs `before_kill` in the test, then kills the
+// child with SIGKILL.
+void die_in_place(const std::string& broker, const std::function<bool(Client&)>& stage,
+                  const std::function<void()>& before_kill = [] {}) {
+    void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
+    auto* in_place = new (memory) std::atomic<int>(0);
+    const pid_t child = test::fork_child([&] {
+        std::unique_ptr<Client> client;
+        AttachOptions options;
+        options.broker = broker;
+        if (Client::attach(options, client) != Status::ok || !stage(*client)) return 1;
+        in_place->store(1);
+        for (;;) ::pause();
+        return 0;
+    });
+    BOOST_TEST_REQUIRE(test::eventually([&] { return in_place->load() == 1; }, 5s));
+    before_kill();
+    ::kill(child, SIGKILL);
+    BOOST_TEST(test::wait_child(child, 5s) == 128 + SIGKILL);
+    ::munmap(memory, sizeof(std::atomic<int>));
+}
+
+// Subscribes (with the last message of history) and holds a view of it,
+// until killed. The objects must outlive `stage`: the child never returns.
+bool hold_a_view(Client& client, const char* expected) {
+    static Subscription subscription;
+    static View view;
+    SubscribeOptions options;
+    options.from_history = 1;
+    return client.subscribe("t", subscription, options) == Status::ok && subscription.read(view, 5s) == Status::ok &&
+           view.text() == expected;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_subscriber_killed_holding_a_view_releases_its_slot_within_the_liveness_limit) {
+    auto config = test::make_config("tviewkill");
+    test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::block, 1);
+    test::InProcessBroker broker(config);
+    auto client = attach(broker.name());
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    BOOST_TEST_REQUIRE(topic.publish("m0", 1s) == Status::ok);
+    die_in_place(broker.name(), [](Client& child) { return hold_a_view(child, "m0"); }, [&] {
+        for (int i = 1; i < 4; ++i) BOOST_TEST_REQUIRE(topic.publish("m" + std::to_string(i), 1s) == Status::ok);
+        // The next message needs the slot the child's view pins.
+        BOOST_TEST(topic.publish("m4", no_wait) == Status::queue_full);
+    });
+    const auto killed = std::chrono::steady_clock::now();
+    BOOST_TEST(topic.publish("m4", 5s) == Status::ok);  // into the reclaimed slot
+    BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
+    const auto stats = stats_of(*client, "t");
+    BOOST_TEST(stats.subscribers.empty());
+    BOOST_TEST(stats.published == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_view_stays_intact_while_another_subscriber_of_the_same_message_dies) {
+    auto config = test::make_config("tviewlive");
+    test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::drop, 1);
+    test::InProcessBroker broker(config);
+    auto client = attach(broker.name());
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    Subscription mine;
+    BOOST_TEST_REQUIRE(client->subscribe("t", mine) == Status::ok);
+    BOOST_TEST_REQUIRE(topic.publish("precious", 1s) == Status::ok);
+    View view;
+    BOOST_TEST_REQUIRE(mine.read(view, 1s) == Status::ok);
+    const void* where = view.data();
+    die_in_place(broker.name(), [](Client& child) { return hold_a_view(child, "precious"); });
+    BOOST_TEST(test::eventually([&] { return stats_of(*client, "t").subscribers.size() == 1u; }, liveness_limit));
+    // The other subscriber's death released its pin, not ours.
+    BOOST_TEST(view.data() == where);
+    BOOST_TEST(view.text() == "precious");
+    for (int i = 1; i < 4; ++i) BOOST_TEST_REQUIRE(topic.publish("m" + std::to_string(i), 1s) == Status::ok);
+    BOOST_TEST(topic.publish("over it", 100ms) == Status::timeout);  // pinned, even under drop
+    BOOST_TEST(view.text() == "precious");
+    view.release();
+    BOOST_TEST(topic.publish("over it", 1s) == Status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_killed_without_reading_stops_holding_publishers_up) {
+    auto config = test::make_config("tsubkill");
+    test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::block);
+    test::InProcessBroker broker(config);
+    auto client = attach(broker.name());
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    die_in_place(broker.name(), [](Client& child) {
+        static Subscription subscription;
+        return child.subscribe("t", subscription) == Status::ok;
+    }, [&] {
+        for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(topic.publish("m", 1s) == Status::ok);
+        BOOST_TEST(topic.publish("m", no_wait) == Status::queue_full);  // waits for the child
+    });
+    const auto killed = std::chrono::steady_clock::now();
+    BOOST_TEST(topic.publish("m", 5s) == Status::ok);
+    BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
+    BOOST_TEST(stats_of(*client, "t").subscribers.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_publisher_killed_holding_a_loan_is_skipped_by_subscribers) {
+    auto config = test::make_config("tloankill");
+    test::add_topic(config, "t", 8, 64, SlowSubscriberPolicy::block);
+    test::InProcessBroker broker(config);
+    auto client = attach(broker.name());
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    Subscription subscription;
+    BOOST_TEST_REQUIRE(client->subscribe("t", subscription) == Status::ok);
+    die_in_place(broker.name(), [](Client& child) {
+        static Topic loaned;
+        static Loan loan;
+        if (child.open_topic("t", loaned) != Status::ok || loaned.loan(32, loan, 1s) != Status::ok) return false;
+        std::memset(loan.data(), 'x', 16);  // half filled when it dies
+        return true;
+    }, [&] {
+        BOOST_TEST_REQUIRE(topic.publish("after the loan", 1s) == Status::ok);
+        std::string message;
+        // Messages are delivered in ring order: the loan comes first.
+        BOOST_TEST(subscription.receive(message, no_wait) == Status::empty);
+    });
+    const auto killed = std::chrono::steady_clock::now();
+    std::string message;
+    BOOST_TEST(subscription.receive(message, 5s) == Status::ok);
+    BOOST_TEST(message == "after the loan");
+    BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
+    BOOST_TEST(subscription.lost() == 0u);
+    const auto stats = stats_of(*client, "t");
+    BOOST_TEST(stats.abandoned == 1u);
+    BOOST_TEST(stats.published == 1u);
+    for (int i = 0; i < 20; ++i) {  // laps the ring: the abandoned slot is reused
+        BOOST_TEST_REQUIRE(topic.publish("again", 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(subscription.receive(message, 1s) == Status::ok);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_publisher_killed_inside_its_claim_does_not_block_the_others) {
+    auto config = test::make_config("tlockkill");
+    test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::block);
+    test::InProcessBroker broker(config);
+    auto client = attach(broker.name());
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    Subscription subscription;
+    BOOST_TEST_REQUIRE(client->subscribe("t", subscription) == Status::ok);
+    const auto name = broker.name();
+    // The child holds the publisher lock and has done the first step of a
+    // claim (the slot's word) when it dies.
+    die_in_place(name, [&name](Client&) {
+        static bip::managed_shared_memory segment(bip::open_only, name.c_str());
+        static SegmentView view;
+        std::string why;
+        auto* root = segment.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
+        if (SegmentView::validate(static_cast<std::byte*>(segment.get_address()), segment.get_size(), root, view,
+                                  why) != Status::ok) {
+            return false;
+        }
+        auto& control = view.topic(0).control();
+        control.publisher_lock.lock(Deadline::never());
+        const auto tail = control.tail.load();
+        auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(static_cast<std::byte*>(segment.get_address()) +
+                                                                control.slots_offset +
+                                                                (tail % control.capacity) * control.slot_stride);
+        slot->word.store(SlotWord::make(SlotState::writing, OwnerStamp{0, 9},
+                                        static_cast<std::uint16_t>(tail / control.capacity)));
+        return true;
+    });
+    const auto killed = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) {
+        BOOST_TEST_REQUIRE(topic.publish("m" + std::to_string(i), 2s) == Status::ok);
+        std::string message;
+        BOOST_TEST_REQUIRE(subscription.receive(message, 2s) == Status::ok);
+        BOOST_TEST(message == "m" + std::to_string(i));
+    }
+    BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
+}
