@@ -126,23 +126,22 @@ std::vector<std::pair<double, double>> curve_points(const std::vector<std::uint3
     return points;
 }
 
+// Runs one configuration at a time, printing its progress and filing the
+// outcome as figures (by the measurement itself), a skip or a failure.
 class Driver {
 public:
-    Driver(Results& results, bool verbose) : results_(results), verbose_(verbose) {}
+    explicit Driver(Results& results) : results_(results) {}
 
-    // Runs `measure`, filing the outcome as figures, a skip or a failure.
     template <typename Measure>
     void attempt(const Problem& what, Measure measure) {
-        if (verbose_) {
-            std::cout << "  " << what.scenario << " " << what.transport << " " << what.mode << " "
-                      << format_payload(what.payload) << (what.topology.empty() ? "" : " " + what.topology) << ": "
-                      << std::flush;
-        }
+        std::cout << "  " << what.scenario << " " << what.transport << " " << what.mode
+                  << (what.payload == 0 ? "" : " " + format_payload(what.payload))
+                  << (what.topology.empty() ? "" : " " + what.topology) << ": " << std::flush;
         try {
             const std::string summary = measure();
-            if (verbose_) std::cout << summary << std::endl;
+            std::cout << summary << std::endl;
         } catch (const Unsupported& reason) {
-            if (verbose_) std::cout << "skipped: " << reason.what() << std::endl;
+            std::cout << "skipped: " << reason.what() << std::endl;
             if (!already(results_.skipped, what)) {
                 Problem skipped = what;
                 skipped.reason = reason.what();
@@ -168,7 +167,6 @@ private:
     }
 
     Results& results_;
-    bool verbose_;
 };
 
 void record(Results& results, const FigureKey& key, const std::string& unit, bool higher_is_better, double value,
@@ -197,7 +195,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
     const Limits throughput_limits{settings.messages, duration};
     const Limits round_trip_limits{std::min(settings.messages, max_round_trips), duration};
     const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration};
-    Driver driver(results, true);
+    Driver driver(results);
 
     // Repeats outermost, so a transient disturbance of the machine lands in
     // one repeat of many configurations rather than every repeat of one.

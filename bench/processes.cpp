@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <sched.h>
 #include <stdexcept>
 #include <sys/mman.h>

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bitset>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
