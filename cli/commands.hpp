@@ -12,6 +12,7 @@ using Arguments = std::vector<std::string>;
 
 int run_publish(const Arguments& arguments, const std::string& broker);
 int run_consume(const Arguments& arguments, const std::string& broker);
+int run_subscribe(const Arguments& arguments, const std::string& broker);
 int run_list(const Arguments& arguments, const std::string& broker);
 int run_stats(const Arguments& arguments, const std::string& broker);
 

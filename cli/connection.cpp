@@ -24,6 +24,24 @@ bool open_queue_or_report(Client& client, const std::string& name, Queue& queue)
     return false;
 }
 
+namespace {
+bool topic_failure(const Client& client, const std::string& name, Status status) {
+    report_error(exit_failure, "topic '" + name + "' on broker '" + client.broker_name() + "': " + status_text(status));
+    return false;
+}
+}  // namespace
+
+bool open_topic_or_report(Client& client, const std::string& name, Topic& topic) {
+    const Status status = client.open_topic(name, topic);
+    return status == Status::ok || topic_failure(client, name, status);
+}
+
+bool subscribe_or_report(Client& client, const std::string& name, const SubscribeOptions& options,
+                         Subscription& subscription) {
+    const Status status = client.subscribe(name, subscription, options);
+    return status == Status::ok || topic_failure(client, name, status);
+}
+
 // The queue handle does not expose its delivery mode; the statistics do.
 bool is_at_least_once(const Client& client, const std::string& name) {
     for (const auto& stats : client.stats().queues) {

@@ -1,7 +1,5 @@
 // shmq consume QUEUE: print messages, one per line, as they arrive.
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <system_error>
 #include <vector>
@@ -9,27 +7,12 @@
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
+#include "cli/message_output.hpp"
 #include "cli/subcommand_parser.hpp"
 
 namespace shmq::cli {
 
 namespace {
-
-[[noreturn]] void fail_writing() {
-    throw std::system_error(errno, std::generic_category(), "cannot write to standard output");
-}
-
-void flush_output() {
-    if (std::fflush(stdout) != 0) fail_writing();
-}
-
-// Writes one message and its newline to stdout. With `flush`, also pushes it
-// out of the process, so that it is really written before it is
-// acknowledged. Throws std::system_error if writing fails.
-void write_message(const char* data, std::size_t size, bool flush) {
-    if (std::fwrite(data, 1, size, stdout) != size || std::fputc('\n', stdout) == EOF) fail_writing();
-    if (flush) flush_output();
-}
 
 struct ConsumeLimits {
     std::optional<std::uint64_t> count;  // none: until a failure or timeout
@@ -45,6 +28,7 @@ Status print_messages(Queue& queue, bool acknowledge, const ConsumeLimits& limit
         std::uint64_t delivery = 0;
         const Status received = queue.receive(buffer.data(), buffer.size(), size, limits.timeout, &delivery);
         if (received != Status::ok) return received;
+        // Flushed before it is acknowledged, so that it is really written.
         write_message(buffer.data(), size, acknowledge);
         ++printed;
         if (acknowledge) {

@@ -10,9 +10,9 @@ namespace shmq::cli {
 
 enum ExitCode : int {
     exit_ok = 0,
-    exit_failure = 1,  // a runtime failure: broker or queue not found, a send failed, ...
+    exit_failure = 1,  // a runtime failure: broker, queue or topic not found, a send failed, ...
     exit_usage = 2,    // the command line is wrong
-    exit_timeout = 3,  // consume: --timeout passed before a message arrived
+    exit_timeout = 3,  // consume, subscribe: --timeout passed before a message arrived
 };
 
 // Writes "shmq: MESSAGE" to stderr and returns `code`, so that a command can

@@ -1,4 +1,4 @@
-// shmq list: the broker's queues and how each is configured.
+// shmq list: the broker's queues and topics and how each is configured.
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -26,12 +26,31 @@ void print_queues(const std::vector<QueueStats>& queues) {
     table.print(std::cout);
 }
 
+void print_topics(const std::vector<TopicStats>& topics) {
+    using Align = Table::Align;
+    Table table({{"TOPIC", Align::left},
+                 {"CAPACITY", Align::right},
+                 {"MAX_MESSAGE_SIZE", Align::right},
+                 {"HISTORY", Align::right},
+                 {"SLOW_SUBSCRIBER", Align::left},
+                 {"SUBSCRIBERS", Align::right},
+                 {"MAX_SUBSCRIBERS", Align::right}});
+    for (const auto& topic : topics) {
+        table.add_row({topic.name, std::to_string(topic.capacity), std::to_string(topic.max_message_size),
+                       std::to_string(topic.history), topic.slow_subscriber, std::to_string(topic.subscribers.size()),
+                       std::to_string(topic.max_subscribers)});
+    }
+    table.print(std::cout);
+}
+
 }  // namespace
 
 int run_list(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("list", "[options]",
                             "Prints a table of the broker's queues: name, capacity, messages waiting (depth),\n"
-                            "largest message in bytes, overflow policy and delivery mode.",
+                            "largest message in bytes, overflow policy and delivery mode. A broker with\n"
+                            "topics gets a second table: name, capacity, largest message, history a late\n"
+                            "subscriber may ask for, slow-subscriber policy, and subscribers now and at most.",
                             broker);
     parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"
                       "usage error.");
@@ -40,7 +59,13 @@ int run_list(const Arguments& arguments, const std::string& broker) {
 
     const auto client = attach_or_report(variables["broker"].as<std::string>());
     if (!client) return exit_failure;
-    print_queues(client->stats().queues);
+    const auto stats = client->stats();
+    // A broker of topics only shows no empty queue table.
+    if (!stats.queues.empty() || stats.topics.empty()) print_queues(stats.queues);
+    if (!stats.topics.empty()) {
+        if (!stats.queues.empty()) std::cout << "\n";
+        print_topics(stats.topics);
+    }
     return exit_ok;
 }
 

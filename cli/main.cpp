@@ -24,10 +24,12 @@ struct Subcommand {
 };
 
 const Subcommand subcommands[] = {
-    {"publish", "send messages to a queue, from the arguments or one per line from stdin", run_publish},
+    {"publish", "send messages to a queue or a topic (--topic), from the arguments or one per line from stdin",
+     run_publish},
     {"consume", "receive messages from a queue and print them, one per line", run_consume},
-    {"list", "list the broker's queues and their configuration", run_list},
-    {"stats", "print queue counters, attached clients and broker state (--json)", run_stats},
+    {"subscribe", "subscribe to a topic and print each message published to it, one per line", run_subscribe},
+    {"list", "list the broker's queues and topics and their configuration", run_list},
+    {"stats", "print queue and topic counters, subscribers, attached clients and broker state (--json)", run_stats},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {
@@ -63,9 +65,10 @@ void print_help(const po::options_description& options) {
     }
     std::cout << "\n" << options
               << "\nRun 'shmq COMMAND --help' for the options of a command.\n\n"
-                 "Exit status: 0 on success; 1 for a runtime failure (broker or queue not found, a\n"
-                 "send failed, the broker stopped, ...); 2 for a usage error; 3 when consume's\n"
-                 "--timeout passed before a message arrived. Every error is one line on stderr.\n";
+                 "Exit status: 0 on success; 1 for a runtime failure (broker, queue or topic not\n"
+                 "found, a send failed, the broker stopped, ...); 2 for a usage error; 3 when the\n"
+                 "--timeout of consume or subscribe passed before a message arrived. Every error\n"
+                 "is one line on stderr.\n";
 }
 
 int usage_error(const std::string& message) {

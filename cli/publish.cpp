@@ -1,4 +1,5 @@
-// shmq publish QUEUE [MESSAGE...]: send the arguments, or stdin's lines.
+// shmq publish QUEUE [MESSAGE...] or shmq publish --topic TOPIC [MESSAGE...]:
+// send the arguments, or stdin's lines.
 #include <algorithm>
 #include <cstdint>
 #include <string_view>
@@ -15,24 +16,30 @@ namespace shmq::cli {
 
 namespace {
 
-// Sends messages in order, batch by batch, counting what went out.
+// Sends messages in order, to a queue batch by batch or to a topic one by
+// one, counting what went out.
 class Publisher {
 public:
-    Publisher(Queue& queue, Timeout timeout) : queue_(queue), timeout_(timeout) {}
+    Publisher(Queue& queue, Timeout timeout)
+        : queue_(&queue), max_message_size_(queue.max_message_size()), timeout_(timeout) {}
+    Publisher(Topic& topic, Timeout timeout)
+        : topic_(&topic), max_message_size_(topic.max_message_size()), timeout_(timeout) {}
 
-    // Sends every message before the first one too large for the queue, then
-    // reports that one. (send_batch would refuse the whole batch, so what
-    // went out would depend on where the input happened to be cut.)
+    // Sends every message before the first one too large, then reports that
+    // one. (send_batch would refuse the whole batch, so what went out would
+    // depend on where the input happened to be cut.)
     Status send(const std::vector<OutgoingMessage>& messages) {
         const auto too_large = std::find_if(messages.begin(), messages.end(), [&](const OutgoingMessage& message) {
-            return message.size > queue_.max_message_size();
+            return message.size > max_message_size_;
         });
-        const Status status = send_all(messages.data(), static_cast<std::size_t>(too_large - messages.begin()));
+        const auto count = static_cast<std::size_t>(too_large - messages.begin());
+        const Status status = topic_ != nullptr ? publish_all(messages.data(), count) : send_all(messages.data(), count);
         if (status != Status::ok) return status;
         return too_large == messages.end() ? Status::ok : Status::message_too_large;
     }
 
     std::uint64_t sent() const { return sent_; }
+    std::uint32_t max_message_size() const { return max_message_size_; }
 
 private:
     // The timeout is per message, but send_batch's covers the whole call: a
@@ -42,7 +49,7 @@ private:
         std::size_t done = 0;
         while (done < count) {
             std::size_t moved = 0;
-            const Status status = queue_.send_batch(messages + done, count - done, moved, timeout_);
+            const Status status = queue_->send_batch(messages + done, count - done, moved, timeout_);
             done += moved;
             sent_ += moved;
             if (status != Status::ok && !(status == Status::timeout && moved > 0)) return status;
@@ -50,7 +57,18 @@ private:
         return Status::ok;
     }
 
-    Queue& queue_;
+    Status publish_all(const OutgoingMessage* messages, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const Status status = topic_->publish(messages[i].data, messages[i].size, timeout_);
+            if (status != Status::ok) return status;
+            ++sent_;
+        }
+        return Status::ok;
+    }
+
+    Queue* queue_ = nullptr;
+    Topic* topic_ = nullptr;
+    std::uint32_t max_message_size_;
     Timeout timeout_;
     std::uint64_t sent_ = 0;
 };
@@ -64,7 +82,7 @@ std::vector<OutgoingMessage> outgoing(const Texts& texts) {
 }
 
 // Every line that has arrived goes out as one batch.
-Status publish_stdin(Publisher& publisher, std::uint32_t max_message_size) {
+Status publish_stdin(Publisher& publisher) {
     LineReader reader(STDIN_FILENO);
     std::vector<std::string_view> lines;
     while (reader.next_lines(lines)) {
@@ -72,7 +90,7 @@ Status publish_stdin(Publisher& publisher, std::uint32_t max_message_size) {
         if (status != Status::ok) return status;
         // Refuse an oversized line as soon as it is known to be one, rather
         // than buffering it whole (think of `shmq publish q < /dev/zero`).
-        if (reader.partial_line_size() > max_message_size) return Status::message_too_large;
+        if (reader.partial_line_size() > publisher.max_message_size()) return Status::message_too_large;
     }
     return Status::ok;
 }
@@ -80,42 +98,58 @@ Status publish_stdin(Publisher& publisher, std::uint32_t max_message_size) {
 }  // namespace
 
 int run_publish(const Arguments& arguments, const std::string& broker) {
-    SubcommandParser parser("publish", "QUEUE [MESSAGE...] [options]",
-                            "Sends each MESSAGE to QUEUE, in order. Without any MESSAGE, sends each line of\n"
-                            "standard input as one message (without its newline; an empty line is an empty\n"
-                            "message). Put -- before messages that begin with '-'.",
+    SubcommandParser parser("publish", "QUEUE [MESSAGE...] [options]\n   or: shmq publish --topic TOPIC [MESSAGE...] [options]",
+                            "Sends each MESSAGE to QUEUE, or with --topic to every subscriber of TOPIC, in\n"
+                            "order. Without any MESSAGE, sends each line of standard input as one message\n"
+                            "(without its newline; an empty line is an empty message). Put -- before\n"
+                            "messages that begin with '-'.",
                             broker);
     parser.add_options()
+        ("topic", po::value<std::string>()->value_name("TOPIC"),
+         "publish to topic TOPIC instead of a queue; every argument is then a message")
         ("timeout", integer_at_least("timeout", 0)->value_name("MS"),
          "give up when a message finds no room for MS milliseconds (0: do not wait); default: wait as long as "
-         "it takes");
-    parser.add_positional("queue", po::value<std::string>(), 1, true);
+         "it takes. A topic whose slow_subscriber is block has room once its slowest subscriber has read the "
+         "oldest message");
+    // With --topic there is no QUEUE: the first argument is a message.
+    parser.add_positional("queue", po::value<std::string>(), 1, false);
     parser.add_positional("message", po::value<std::vector<std::string>>(), -1, false);
     parser.set_epilog("Exit status: 0 when every message was sent; 1 otherwise, with the reason and\n"
                       "how many messages were sent before it; 2 for a usage error.");
     po::variables_map variables;
     if (const auto done = parser.parse(arguments, variables)) return *done;
 
-    const auto queue_name = variables["queue"].as<std::string>();
+    const bool to_topic = variables.count("topic") != 0;
+    if (!to_topic && !variables.count("queue")) return parser.usage_error("missing QUEUE argument (or --topic TOPIC)");
+    std::vector<std::string> messages;
+    if (to_topic && variables.count("queue")) messages.push_back(variables["queue"].as<std::string>());
+    if (variables.count("message")) {
+        const auto& rest = variables["message"].as<std::vector<std::string>>();
+        messages.insert(messages.end(), rest.begin(), rest.end());
+    }
+    const auto target = variables[to_topic ? "topic" : "queue"].as<std::string>();
     const auto client = attach_or_report(variables["broker"].as<std::string>());
     if (!client) return exit_failure;
     Queue queue;
-    if (!open_queue_or_report(*client, queue_name, queue)) return exit_failure;
+    Topic topic;
+    if (to_topic ? !open_topic_or_report(*client, target, topic) : !open_queue_or_report(*client, target, queue)) {
+        return exit_failure;
+    }
 
-    Publisher publisher(queue, timeout_option(variables, "timeout"));
+    const auto timeout = timeout_option(variables, "timeout");
+    Publisher publisher = to_topic ? Publisher(topic, timeout) : Publisher(queue, timeout);
     Status status;
     try {
-        status = variables.count("message")
-                     ? publisher.send(outgoing(variables["message"].as<std::vector<std::string>>()))
-                     : publish_stdin(publisher, queue.max_message_size());
+        status = messages.empty() ? publish_stdin(publisher) : publisher.send(outgoing(messages));
     } catch (const std::system_error& failure) {
         return report_error(exit_failure, std::string(failure.what()) + " after " +
                                               std::to_string(publisher.sent()) + " messages were sent");
     }
     if (status == Status::ok) return exit_ok;
-    return report_error(exit_failure, "publish to queue '" + queue_name + "' on broker '" + client->broker_name() +
-                                          "' failed after " + std::to_string(publisher.sent()) +
-                                          " messages were sent: " + status_text(status));
+    return report_error(exit_failure, std::string("publish to ") + (to_topic ? "topic '" : "queue '") + target +
+                                          "' on broker '" + client->broker_name() + "' failed after " +
+                                          std::to_string(publisher.sent()) + " messages were sent: " +
+                                          status_text(status));
 }
 
 }  // namespace shmq::cli

@@ -1,5 +1,7 @@
-// shmq stats: every queue's counters, the attached clients, and the broker's
-// own state, as tables or as one JSON object.
+// shmq stats: every queue's and topic's counters, each topic's subscribers,
+// the attached clients, and the broker's own state, as tables or as one JSON
+// object.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -39,6 +41,47 @@ void print_queue_table(const std::vector<QueueStats>& queues) {
     table.print(std::cout);
 }
 
+void print_topic_table(const std::vector<TopicStats>& topics) {
+    using Align = Table::Align;
+    Table table({{"TOPIC", Align::left},
+                 {"PUBLISHED", Align::right},
+                 {"ABANDONED", Align::right},
+                 {"DROPPED", Align::right},
+                 {"PUBLISHERS", Align::right},
+                 {"SUBSCRIBERS", Align::right},
+                 {"SUBSCRIPTIONS", Align::right},
+                 {"QUARANTINED", Align::left}});
+    for (const auto& topic : topics) {
+        table.add_row({topic.name, std::to_string(topic.published), std::to_string(topic.abandoned),
+                       std::to_string(topic.dropped), std::to_string(topic.publishers),
+                       std::to_string(topic.subscribers.size()), std::to_string(topic.subscriptions),
+                       topic.quarantined ? "yes" : "no"});
+    }
+    table.print(std::cout);
+}
+
+// One row per subscription, so that a lagging or losing subscriber (and its
+// process) stands out.
+void print_subscriber_table(const std::vector<TopicStats>& topics) {
+    using Align = Table::Align;
+    Table table({{"TOPIC", Align::left},
+                 {"SUBSCRIBER", Align::right},
+                 {"PID", Align::right},
+                 {"PROGRAM", Align::left},
+                 {"LAG", Align::right},
+                 {"RECEIVED", Align::right},
+                 {"LOST", Align::right},
+                 {"VIEWS", Align::right}});
+    for (const auto& topic : topics) {
+        for (const auto& subscriber : topic.subscribers) {
+            table.add_row({topic.name, std::to_string(subscriber.record), std::to_string(subscriber.pid),
+                           subscriber.program, std::to_string(subscriber.lag), std::to_string(subscriber.received),
+                           std::to_string(subscriber.lost), std::to_string(subscriber.views)});
+        }
+    }
+    table.print(std::cout);
+}
+
 void print_client_table(const std::vector<ClientInfo>& clients) {
     using Align = Table::Align;
     Table table({{"RECORD", Align::right}, {"PID", Align::right}, {"PROGRAM", Align::left},
@@ -56,6 +99,16 @@ void print_text(const BrokerStats& stats) {
               << stats.segment_size << " bytes\n\n";
     print_queue_table(stats.queues);
     std::cout << "\n";
+    if (!stats.topics.empty()) {
+        print_topic_table(stats.topics);
+        std::cout << "\n";
+    }
+    const bool subscribed = std::any_of(stats.topics.begin(), stats.topics.end(),
+                                        [](const TopicStats& topic) { return !topic.subscribers.empty(); });
+    if (subscribed) {
+        print_subscriber_table(stats.topics);
+        std::cout << "\n";
+    }
     print_client_table(stats.clients);
 }
 
@@ -81,6 +134,37 @@ void write_queue_json(JsonWriter& json, const QueueStats& queue) {
         .end_object();
 }
 
+void write_topic_json(JsonWriter& json, const TopicStats& topic) {
+    json.begin_object()
+        .key("name").string(topic.name)
+        .key("capacity").number(topic.capacity)
+        .key("max_message_size").number(topic.max_message_size)
+        .key("history").number(topic.history)
+        .key("max_subscribers").number(topic.max_subscribers)
+        .key("slow_subscriber").string(topic.slow_subscriber)
+        .key("quarantined").boolean(topic.quarantined)
+        .key("published").number(topic.published)
+        .key("abandoned").number(topic.abandoned)
+        .key("dropped").number(topic.dropped)
+        .key("subscriptions").number(topic.subscriptions)
+        .key("publishers").number(topic.publishers);
+    json.key("subscribers").begin_array();
+    for (const auto& subscriber : topic.subscribers) {
+        json.begin_object()
+            .key("record").number(subscriber.record)
+            .key("client_record").number(subscriber.client_record)
+            .key("pid").number(subscriber.pid)
+            .key("program").string(subscriber.program)
+            .key("lag").number(subscriber.lag)
+            .key("received").number(subscriber.received)
+            .key("lost").number(subscriber.lost)
+            .key("views").number(subscriber.views)
+            .end_object();
+    }
+    json.end_array();
+    json.end_object();
+}
+
 void write_client_json(JsonWriter& json, const ClientInfo& client) {
     json.begin_object()
         .key("record").number(client.record)
@@ -101,6 +185,9 @@ void print_json(const BrokerStats& stats) {
     json.key("queues").begin_array();
     for (const auto& queue : stats.queues) write_queue_json(json, queue);
     json.end_array();
+    json.key("topics").begin_array();
+    for (const auto& topic : stats.topics) write_topic_json(json, topic);
+    json.end_array();
     json.key("clients").begin_array();
     for (const auto& client : stats.clients) write_client_json(json, client);
     json.end_array();
@@ -114,8 +201,11 @@ int run_stats(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("stats", "[options]",
                             "Prints each queue's counters (depth, enqueued, dequeued, rejected, dropped,\n"
                             "abandoned, lost_in_read, redelivered, dead_lettered, producers, consumers,\n"
-                            "quarantined), the attached clients (this command is one of them while it runs),\n"
-                            "and the broker's pid, liveness, epoch and segment size.",
+                            "quarantined); each topic's counters (published, abandoned, dropped, publishers,\n"
+                            "subscribers, subscriptions ever, quarantined) and each of its subscribers (its\n"
+                            "process, lag: messages published it has not read yet, received, lost under\n"
+                            "slow_subscriber drop, views held); the attached clients (this command is one of\n"
+                            "them while it runs); and the broker's pid, liveness, epoch and segment size.",
                             broker);
     parser.add_options()("json", "print one JSON object instead of tables");
     parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"

@@ -36,8 +36,11 @@ public:
     // reported.
     std::optional<int> parse(const std::vector<std::string>& arguments, po::variables_map& variables) const;
 
-private:
+    // Reports a usage error of this subcommand, for checks parse() cannot
+    // make (arguments that depend on each other), and returns its exit code.
     int usage_error(const std::string& message) const;
+
+private:
     void print_help() const;
 
     std::string name_;

@@ -31,7 +31,7 @@ const char* to_string(Status status) {
 const char* describe(Status status) {
     switch (status) {
     case Status::ok: return "success";
-    case Status::empty: return "the queue is empty (or the subscription has nothing new)";
+    case Status::empty: return "nothing was waiting to be received";
     case Status::queue_full: return "the queue (or the topic's ring) is full";
     case Status::timeout: return "the operation timed out";
     case Status::message_too_large: return "the message is larger than the queue's max_message_size";

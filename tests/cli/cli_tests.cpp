@@ -291,9 +291,12 @@ std::unique_ptr<shmq::Client> try_attach(const std::string& broker, const std::s
 // so that no segment is left behind.
 class BrokerFixture : public Workspace {
 public:
-    BrokerFixture() : name_(unique_broker_name()) {
+    BrokerFixture() : BrokerFixture(broker_config) {}
+
+    // A broker configured by `config_of(name)` instead.
+    explicit BrokerFixture(std::string (*config_of)(const std::string& name)) : name_(unique_broker_name()) {
         const auto config = directory() / "shmqd.yaml";
-        write_file(config, broker_config(name_));
+        write_file(config, config_of(name_));
         write_file(directory() / "broker.in", "");
         const Redirections files{directory() / "broker.in", directory() / "broker.out", directory() / "broker.log"};
         pid_ = spawn({broker_binary, "--config", config.string()}, {}, files);
@@ -711,6 +714,196 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_one_line) {
         check_error(run, 2, {mention});
         BOOST_TEST(run.out == "");
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Topics
+
+namespace {
+
+constexpr std::uint32_t ticks_capacity = 4;
+
+// ticks: a small ring that drops what a slow subscriber cannot keep up with;
+// news: blocks publishers for the slowest subscriber. Both keep 2 messages of
+// history for late subscribers.
+std::string topic_broker_config(const std::string& name) {
+    return "broker:\n"
+           "  name: " + name + "\n"
+           "  liveness_interval_ms: 20\n"
+           "topics:\n"
+           "  - name: ticks\n"
+           "    capacity: " + std::to_string(ticks_capacity) + "\n"
+           "    max_message_size: " + std::to_string(max_message_size) + "\n"
+           "    history: 2\n"
+           "    slow_subscriber: drop\n"
+           "  - name: news\n"
+           "    capacity: 16\n"
+           "    max_message_size: " + std::to_string(max_message_size) + "\n"
+           "    history: 2\n"
+           "    slow_subscriber: block\n";
+}
+
+class TopicBrokerFixture : public BrokerFixture {
+public:
+    TopicBrokerFixture() : BrokerFixture(topic_broker_config) {}
+
+    // The topic's entry in `shmq stats --json`.
+    pt::ptree topic_stats(const std::string& topic) {
+        return element_where(broker_stats(*this).get_child("topics"), "name", topic);
+    }
+
+    // Waits until `count` subscribers are subscribed to `topic`.
+    bool subscribed(const std::string& topic, std::size_t count) {
+        return eventually([&] { return topic_stats(topic).get_child("subscribers").size() == count; }, 5s);
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(topics, TopicBrokerFixture)
+
+BOOST_AUTO_TEST_CASE(every_subscriber_prints_every_message_published_to_the_topic) {
+    const Child first = start_shmq({"subscribe", "news", "--count", "3", "--broker", name()});
+    const Child second = start_shmq({"subscribe", "news", "--count", "3", "--broker", name()});
+    BOOST_TEST_REQUIRE(subscribed("news", 2));
+    check_success(shmq_on_broker({"publish", "--topic", "news", "first", "second message"}));
+    check_success(shmq_on_broker({"publish", "--topic", "news"}, "third\n"));
+    for (const Child& subscriber : {first, second}) {
+        const Run run = finish(subscriber);
+        check_success(run);
+        BOOST_TEST(run.out == "first\nsecond message\nthird\n");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_late_subscriber_asks_for_history) {
+    check_success(shmq({"publish", "--topic", "news", "--broker", name(), "--", "a", "-b", "c"}));
+    // Asking for more than the topic keeps gets what it keeps: 2.
+    const Run run = shmq_on_broker({"subscribe", "news", "--from-history", "10", "--count", "2"});
+    check_success(run);
+    BOOST_TEST(run.out == "-b\nc\n");
+    // Without history, only what is published from then on.
+    check_error(shmq_on_broker({"subscribe", "news", "--timeout", "100"}), 3, {"news", "timeout", "after 0"});
+}
+
+BOOST_AUTO_TEST_CASE(publishing_to_a_topic_without_subscribers_succeeds) {
+    check_success(shmq_on_broker({"publish", "--topic", "ticks"}, numbered_lines(20, "tick-", true)));
+    BOOST_TEST(topic_stats("ticks").get<int>("published") == 20);
+}
+
+BOOST_AUTO_TEST_CASE(stats_json_shows_each_subscribers_lag_and_losses) {
+    // A subscriber in this process that never reads: under drop it loses
+    // what the ring cannot keep.
+    auto client = try_attach(name(), "idle-subscriber");
+    BOOST_TEST_REQUIRE(client.get() != nullptr);
+    shmq::Subscription idle;
+    BOOST_TEST_REQUIRE(client->subscribe("ticks", idle) == shmq::Status::ok);
+    check_success(shmq_on_broker({"publish", "--topic", "ticks", "1", "2", "3", "4", "5", "6", "7"}));
+    const auto ticks = topic_stats("ticks");
+    BOOST_TEST(ticks.get<std::uint32_t>("capacity") == ticks_capacity);
+    BOOST_TEST(ticks.get<int>("history") == 2);
+    BOOST_TEST(ticks.get<std::string>("slow_subscriber") == "drop");
+    BOOST_TEST(!ticks.get<bool>("quarantined"));
+    BOOST_TEST(ticks.get<int>("published") == 7);
+    BOOST_TEST(ticks.get<int>("dropped") == 3);
+    BOOST_TEST(ticks.get<int>("subscriptions") == 1);
+    const auto& subscribers = ticks.get_child("subscribers");
+    BOOST_TEST_REQUIRE(subscribers.size() == 1u);
+    const auto& subscriber = subscribers.front().second;
+    BOOST_TEST(subscriber.get<pid_t>("pid") == ::getpid());
+    BOOST_TEST(subscriber.get<std::string>("program") == "idle-subscriber");
+    BOOST_TEST(subscriber.get<std::uint32_t>("lag") == ticks_capacity);
+    BOOST_TEST(subscriber.get<int>("lost") == 3);
+    BOOST_TEST(subscriber.get<int>("received") == 0);
+    BOOST_TEST(subscriber.get<int>("views") == 0);
+    BOOST_TEST(idle.lost() == 3u);
+
+    // What is left is the last capacity messages.
+    const Run run = shmq_on_broker({"stats"});
+    check_success(run);
+    for (const char* expected : {"TOPIC", "PUBLISHED", "SUBSCRIBER", "LAG", "LOST", "VIEWS", "idle-subscriber"}) {
+        BOOST_CHECK_MESSAGE(run.out.find(expected) != std::string::npos, "stats should show " << expected);
+    }
+    const auto lines = lines_of(run.out);
+    const auto row = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+        return line.find("idle-subscriber") != std::string::npos;
+    });
+    BOOST_TEST_REQUIRE((row != lines.end()));
+    const std::vector<std::string> columns{"ticks", "0", std::to_string(::getpid()), "idle-subscriber", "4", "0", "3",
+                                           "0"};
+    BOOST_TEST(words_of(*row) == columns, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_that_lost_messages_says_so_when_it_ends) {
+    const Child slow = start_shmq({"subscribe", "ticks", "--count", "1", "--broker", name()});
+    BOOST_TEST_REQUIRE(subscribed("ticks", 1));
+    // Stop it before it reads (it waits for input it has not got yet)...
+    ::kill(slow.pid, SIGSTOP);
+    check_success(shmq_on_broker({"publish", "--topic", "ticks", "1", "2", "3", "4", "5", "6"}));
+    ::kill(slow.pid, SIGCONT);
+    const Run run = finish(slow);
+    BOOST_TEST(run.exit_code == 0);
+    BOOST_TEST(run.out == "3\n");
+    BOOST_TEST(run.err.find("2 lost") != std::string::npos, run.err);
+}
+
+BOOST_AUTO_TEST_CASE(list_shows_each_topic_with_its_configuration) {
+    const auto client = try_attach(name());
+    BOOST_TEST_REQUIRE(client.get() != nullptr);
+    shmq::Subscription subscription;
+    BOOST_TEST_REQUIRE(client->subscribe("news", subscription) == shmq::Status::ok);
+    const Run run = shmq_on_broker({"list"});
+    check_success(run);
+    const auto lines = lines_of(run.out);
+    BOOST_TEST_REQUIRE(lines.size() == 3u);  // no empty queue table
+    const std::vector<std::string> header{"TOPIC",           "CAPACITY",    "MAX_MESSAGE_SIZE", "HISTORY",
+                                          "SLOW_SUBSCRIBER", "SUBSCRIBERS", "MAX_SUBSCRIBERS"};
+    const auto size = std::to_string(max_message_size);
+    const std::vector<std::string> ticks{"ticks", std::to_string(ticks_capacity), size, "2", "drop", "0", "64"};
+    const std::vector<std::string> news{"news", "16", size, "2", "block", "1", "64"};
+    BOOST_TEST(words_of(lines[0]) == header, boost::test_tools::per_element());
+    BOOST_TEST(words_of(lines[1]) == ticks, boost::test_tools::per_element());
+    BOOST_TEST(words_of(lines[2]) == news, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(topic_errors_name_the_topic) {
+    check_error(shmq_on_broker({"publish", "--topic", "no-such-topic", "x"}), 1,
+                {"'no-such-topic'", "topic_not_found", name()});
+    check_error(shmq_on_broker({"subscribe", "no-such-topic", "--count", "1"}), 1,
+                {"'no-such-topic'", "topic_not_found"});
+    // A topic is not a queue, nor the other way round.
+    check_error(shmq_on_broker({"publish", "news", "x"}), 1, {"'news'", "queue_not_found"});
+    const std::string too_large(max_message_size + 1, 'x');
+    check_error(shmq_on_broker({"publish", "--topic", "news", "fits", too_large}), 1,
+                {"topic 'news'", "message_too_large", "after 1 "});
+    check_error(shmq_on_broker({"subscribe"}), 2, {"TOPIC"});
+    check_error(shmq_on_broker({"subscribe", "news", "--from-history", "-1"}), 2, {"--from-history"});
+}
+
+BOOST_AUTO_TEST_CASE(publish_times_out_when_the_slowest_subscriber_does_not_read) {
+    const auto client = try_attach(name());
+    BOOST_TEST_REQUIRE(client.get() != nullptr);
+    shmq::Subscription stalled;
+    BOOST_TEST_REQUIRE(client->subscribe("news", stalled) == shmq::Status::ok);
+    check_error(shmq_on_broker({"publish", "--topic", "news", "--timeout", "100"}, numbered_lines(17, "n-", true)), 1,
+                {"topic 'news'", "timeout", "after 16 "});
+}
+
+BOOST_AUTO_TEST_CASE(help_describes_topics) {
+    const Run publish = shmq({"publish", "--help"});
+    check_success(publish);
+    BOOST_TEST(publish.out.find("--topic") != std::string::npos);
+    const Run subscribe = shmq({"subscribe", "--help"});
+    check_success(subscribe);
+    BOOST_TEST(subscribe.out.rfind("Usage: shmq subscribe", 0) == 0);
+    for (const char* option : {"--count", "--from-history", "--timeout", "--broker", "3 when --timeout"}) {
+        BOOST_CHECK_MESSAGE(subscribe.out.find(option) != std::string::npos, "help should mention " << option);
+    }
+    const Run top = shmq({"--help"});
+    check_success(top);
+    BOOST_TEST(top.out.find("subscribe") != std::string::npos);
+    BOOST_TEST(top.out.find("topic") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
