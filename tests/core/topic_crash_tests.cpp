@@ -1,7 +1,9 @@
 // kill -9 on topics: a subscriber holding a view, a subscriber that stopped
-// reading, a publisher holding a loan or the publisher lock. Publishers and
-// the other subscribers must carry on within the liveness limit, and another
-// process's view must stay intact throughout.
+// reading, a publisher holding a loan or the publisher lock, the broker.
+// Publishers and the other subscribers must carry on within the liveness
+// limit, another process's view must stay intact throughout, and a restarted
+// broker adopts the topics with their history (after a simulated reboot
+// too).
 #define BOOST_TEST_MODULE topic_crash_tests
 #include <boost/test/unit_test.hpp>
 
@@ -10,9 +12,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <unistd.h>
 #include <functional>
 #include <sys/mman.h>
 
+#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
@@ -228,4 +232,100 @@ BOOST_AUTO_TEST_CASE(a_publisher_killed_inside_its_claim_does_not_block_the_othe
         BOOST_TEST(message == "m" + std::to_string(i));
     }
     BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_brokers_topics_are_adopted_with_their_history) {
+    auto config = test::make_config("tadopt");
+    test::add_topic(config, "t", 8, 64, SlowSubscriberPolicy::block, 3);
+    const pid_t doomed = test::fork_child([&] {
+        daemon::Broker broker(config);
+        broker.start();
+        std::unique_ptr<Client> client;
+        AttachOptions options;
+        options.broker = config.name;
+        if (Client::attach(options, client) != Status::ok) return 1;
+        Topic topic;
+        Subscription subscription;  // dies with the broker, still subscribed
+        if (client->open_topic("t", topic) != Status::ok || client->subscribe("t", subscription) != Status::ok) return 2;
+        for (int i = 0; i < 5; ++i) topic.publish("m" + std::to_string(i), 1s);
+        ::kill(::getpid(), SIGKILL);
+        return 3;
+    });
+    BOOST_TEST(test::wait_child(doomed, 10s) == 128 + SIGKILL);
+    test::InProcessBroker successor(config);
+    BOOST_TEST(successor.broker().adopted());
+    auto client = attach(config.name);
+    // The dead subscription was reclaimed on adoption: it holds nobody up.
+    BOOST_TEST(stats_of(*client, "t").subscribers.empty());
+    BOOST_TEST(stats_of(*client, "t").published == 5u);
+    Subscription late;
+    SubscribeOptions options;
+    options.from_history = 3;
+    BOOST_TEST_REQUIRE(client->subscribe("t", late, options) == Status::ok);
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    // The ring holds 8: the late subscriber starts at m2, so m5 to m9 fit.
+    for (int i = 5; i < 10; ++i) BOOST_TEST_REQUIRE(topic.publish("m" + std::to_string(i), no_wait) == Status::ok);
+    BOOST_TEST(topic.publish("m10", no_wait) == Status::queue_full);
+    std::string message;
+    for (int i = 2; i < 10; ++i) {
+        BOOST_TEST_REQUIRE(late.receive(message, 1s) == Status::ok);
+        BOOST_TEST(message == "m" + std::to_string(i));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(after_a_reboot_a_persistent_topics_stale_lock_and_subscribers_are_reset) {
+    test::TempDir dir;
+    auto config = test::make_config("treboot");
+    config.persist_path = dir.path() + "/treboot.segment";
+    config.flush_interval_ms = 50;
+    test::add_topic(config, "t", 8, 64, SlowSubscriberPolicy::block, 2);
+    {
+        test::InProcessBroker broker(config);
+        // A client of the old boot that never detaches, subscribed and holding a view.
+        const pid_t old_client = test::fork_child([&] {
+            std::unique_ptr<Client> client;
+            AttachOptions options;
+            options.broker = config.persist_path;
+            if (Client::attach(options, client) != Status::ok) return 1;
+            Topic topic;
+            Subscription subscription;
+            View view;
+            if (client->open_topic("t", topic) != Status::ok || client->subscribe("t", subscription) != Status::ok ||
+                topic.publish("from the old boot", 1s) != Status::ok || subscription.read(view, 1s) != Status::ok) {
+                return 2;
+            }
+            ::_exit(0);  // no detach
+        });
+        BOOST_TEST(test::wait_child(old_client, 10s) == 0);
+    }
+    {
+        // Another boot id, and the publisher lock held by a thread id that
+        // means nothing in this boot.
+        auto mapping = SegmentMapping::open(config.persist_path);
+        auto* root = mapping->find_root();
+        std::memcpy(root->boot_id, "00000000-0000-0000-0000-000000000000", 37);
+        SegmentView view;
+        std::string why;
+        BOOST_TEST_REQUIRE(SegmentView::validate(mapping->base(), mapping->size(), root, view, why) == Status::ok);
+        auto& lock = view.topic(0).control().publisher_lock;
+        const int stale_owner = 0x3FFFFFF0;
+        std::memcpy(static_cast<void*>(&lock), &stale_owner, sizeof stale_owner);
+    }
+    test::InProcessBroker successor(config);
+    auto client = attach(config.persist_path);
+    BOOST_TEST(stats_of(*client, "t").subscribers.empty());
+    Subscription subscription;
+    SubscribeOptions options;
+    options.from_history = 2;
+    BOOST_TEST_REQUIRE(client->subscribe("t", subscription, options) == Status::ok);
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    std::string message;
+    BOOST_TEST(subscription.receive(message, 1s) == Status::ok);
+    BOOST_TEST(message == "from the old boot");
+    // A lap more: the slot the old boot's view pinned is reused.
+    for (int i = 0; i < 8; ++i) BOOST_TEST_REQUIRE(topic.publish("after " + std::to_string(i), 1s) == Status::ok);
+    BOOST_TEST(subscription.receive(message, 1s) == Status::ok);
+    BOOST_TEST(message == "after 0");
 }
