@@ -36,7 +36,10 @@ Subscription& Subscription::operator=(Subscription&& other) noexcept {
     return *this;
 }
 
-const std::string& Subscription::topic() const { return client_->impl_->view.topic_name(topic_); }
+const std::string& Subscription::topic() const {
+    static const std::string none;
+    return client_ == nullptr ? none : client_->impl_->view.topic_name(topic_);
+}
 
 Status Subscription::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout) {
     size = 0;

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/topic_ring.hpp"
 
@@ -169,6 +170,7 @@ public:
     Subscription& operator=(const Subscription&) = delete;
 
     bool is_active() const { return client_ != nullptr; }
+    // The topic's name; empty when not subscribed.
     const std::string& topic() const;
 
     // Copies the next message into `buffer`, waiting until one is published,
