@@ -1,0 +1,165 @@
+// libFuzzer target: SegmentView::validate, the gate every process passes
+// before it touches a broker segment. The input is the segment: whatever
+// validate accepts must be safe to use, so after an accepted input this
+// target checks what the view promises and touches every byte of shared
+// memory a client would touch through it (AddressSanitizer sees any of them
+// outside the segment). Mutexes are never locked: validate vouches for where
+// things lie, not for what they hold, and a pthread mutex made of fuzzer
+// bytes may block or fail inside glibc, which would say nothing about it.
+//
+// Input: byte 0 chooses where the root lies, in units of its alignment (a
+// broker's root can lie anywhere in its segment); the rest is the segment's
+// contents from offset 0, zero-padded to hold at least a root.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "common/layout.hpp"
+#include "common/segment_view.hpp"
+
+namespace {
+
+using namespace shmq;
+
+// Aborts, which libFuzzer reports as a crash with the input that caused it.
+void require(bool condition, const char* what) {
+    if (condition) return;
+    std::fprintf(stderr, "fuzz_segment_validator: SegmentView::validate %s\n", what);
+    std::abort();
+}
+
+// The mapping a client would get: aligned like mmap'ed memory (to a cache
+// line, which is all the layout relies on) and exactly `size` bytes, so that
+// AddressSanitizer flags the first byte past its end.
+class Segment {
+public:
+    explicit Segment(std::size_t size)
+        : size_(size), base_(static_cast<std::byte*>(::operator new(size, std::align_val_t{layout::cache_line}))) {
+        std::memset(base_, 0, size_);
+    }
+    ~Segment() { ::operator delete(base_, std::align_val_t{layout::cache_line}); }
+    Segment(const Segment&) = delete;
+    Segment& operator=(const Segment&) = delete;
+
+    std::byte* base() const { return base_; }
+    std::size_t size() const { return size_; }
+    // True when [pointer, pointer + bytes) lies within the segment. Compared
+    // as integers: a pointer a faulty view hands out need not point into it.
+    bool holds(const void* pointer, std::uint64_t bytes) const {
+        const auto begin = reinterpret_cast<std::uintptr_t>(base_);
+        const auto at = reinterpret_cast<std::uintptr_t>(pointer);
+        return at >= begin && at - begin <= size_ && bytes <= size_ - (at - begin);
+    }
+
+private:
+    std::size_t size_;
+    std::byte* base_;
+};
+
+// Reads through a volatile sink, so that the compiler keeps every load.
+template <typename T>
+void touch(const T& value) {
+    static volatile T sink;
+    sink = value;
+}
+
+void check_queue(const Segment& segment, const SegmentView& view, std::uint32_t index) {
+    const auto& name = view.queue_name(index);
+    require(name.size() < layout::queue_name_capacity, "accepted a queue name longer than its field");
+    if (!name.empty()) {
+        const auto found = view.find_queue(name);
+        require(found != layout::no_queue && view.queue_name(found) == name,
+                "made a view whose find_queue misses a listed name");
+    }
+    if (!view.queue_usable(index)) return;
+
+    const auto& ring = view.ring(index);
+    const auto& geometry = ring.geometry();
+    const auto& control = ring.control();
+    require(segment.holds(&control, sizeof control), "accepted a queue control block outside the segment");
+    require(std::memchr(control.name, '\0', sizeof control.name) != nullptr,
+            "accepted a usable queue with an unterminated name");
+    require(geometry.capacity == control.capacity && geometry.max_message_size == control.max_message_size &&
+                geometry.slot_stride == control.slot_stride,
+            "copied a geometry that differs from the segment's");
+    require(geometry.capacity > 0, "accepted a queue without slots");
+    require(geometry.slot_stride >= layout::slot_header_size + geometry.max_message_size,
+            "accepted slots too small for the largest message");
+    // At most 2^24 slots of at most 2^26 + 64 bytes: the product fits.
+    const std::uint64_t slot_bytes = std::uint64_t{geometry.capacity} * geometry.slot_stride;
+    require(segment.holds(&ring.slot_at(0), slot_bytes), "accepted slots outside the segment");
+    require(reinterpret_cast<std::uintptr_t>(&ring.slot_at(0)) % alignof(layout::SlotHeader) == 0,
+            "accepted misaligned slots");
+
+    // What a consumer reads of every slot, and the last byte a producer may write.
+    for (std::uint64_t position = 0; position < geometry.capacity; ++position) {
+        auto& slot = ring.slot_at(position);
+        touch(slot.word.load(std::memory_order_relaxed));
+        touch(slot.position.load(std::memory_order_relaxed));
+        touch(slot.length);
+        touch(slot.delivery_count);
+        touch(slot.ack_deadline_ns.load(std::memory_order_relaxed));
+        if (geometry.max_message_size > 0) touch(ring.payload_of(slot)[geometry.max_message_size - 1]);
+    }
+    // The lock-free peeks a client makes before deciding to wait.
+    touch(ring.may_have_room());
+    touch(ring.may_have_message());
+}
+
+void check_view(const Segment& segment, const SegmentView& view) {
+    require(segment.holds(&view.root(), sizeof(layout::SegmentRoot)), "accepted a root outside the segment");
+    touch(view.broker_stopping());
+
+    const std::uint32_t clients = view.client_capacity();
+    const std::uint32_t queues = view.queue_count();
+    require(clients > 0, "accepted an empty client table");
+    require(segment.holds(&view.client(0), std::uint64_t{clients} * sizeof(layout::ClientRecord)),
+            "accepted a client table outside the segment");
+    for (std::uint32_t client = 0; client < clients; ++client) {
+        const auto& record = view.client(client);
+        touch(record.word.load(std::memory_order_relaxed));
+        touch(record.start_time.load(std::memory_order_relaxed));
+        touch(record.attached_at_ns.load(std::memory_order_relaxed));
+        for (const char c : record.program) touch(c);
+    }
+    if (queues > 0) {
+        require(segment.holds(&view.role(0, 0), std::uint64_t{clients} * queues),
+                "accepted a role table outside the segment");
+        for (std::uint32_t client = 0; client < clients; ++client) {
+            for (std::uint32_t queue = 0; queue < queues; ++queue) {
+                touch(view.role(client, queue).load(std::memory_order_relaxed));
+            }
+        }
+    }
+    for (std::uint32_t queue = 0; queue < queues; ++queue) check_queue(segment, view, queue);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::size_t contents = size - 1;
+    Segment segment(contents > sizeof(layout::SegmentRoot) ? contents : sizeof(layout::SegmentRoot));
+    std::memcpy(segment.base(), data + 1, contents);
+
+    // Anywhere up to the end of the segment, so that validate also meets a
+    // root that does not fit.
+    constexpr std::size_t alignment = alignof(layout::SegmentRoot);
+    const std::size_t root_offset =
+        std::min<std::size_t>(std::size_t{data[0]} * alignment, segment.size() / alignment * alignment);
+    auto* root = reinterpret_cast<layout::SegmentRoot*>(segment.base() + root_offset);
+
+    SegmentView view;
+    std::string error;
+    if (SegmentView::validate(segment.base(), segment.size(), root, view, error) == Status::ok) {
+        check_view(segment, view);
+    } else {
+        require(!error.empty(), "refused a segment without saying why");
+    }
+    return 0;
+}
