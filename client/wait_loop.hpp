@@ -32,15 +32,22 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
                                       ? UINT64_MAX
                                       : static_cast<std::uint64_t>(options.spin.count()) * 1000;
     const auto spin_until = spin_ns == UINT64_MAX ? UINT64_MAX : monotonic_now_ns() + spin_ns;
-    for (;;) {
-        if (client.view.broker_stopping()) return Status::broker_stopped;
-        if (deadline.expired()) return Status::timeout;
-        if (monotonic_now_ns() < spin_until) {
+    bool spinning = spin_ns > 0;
+    for (std::uint32_t round = 0;; ++round) {
+        if (spinning) {
             if (!ready()) {
                 _mm_pause();
+                // The clock and the broker's state are read only every so
+                // often: while spinning, a clock read costs more than a poll.
+                if ((round & 63) != 0) continue;
+                if (client.view.broker_stopping()) return Status::broker_stopped;
+                if (deadline.expired()) return Status::timeout;
+                spinning = monotonic_now_ns() < spin_until;
                 continue;
             }
         } else {
+            if (client.view.broker_stopping()) return Status::broker_stopped;
+            if (deadline.expired()) return Status::timeout;
             const auto ticket = event.prepare_wait();
             if (ready() || client.view.broker_stopping()) {
                 event.cancel_wait();
@@ -50,6 +57,8 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
         }
         status = attempt(deadline);
         if (!is_wait_condition(status)) return status;
+        if (client.view.broker_stopping()) return Status::broker_stopped;
+        if (deadline.expired()) return Status::timeout;
     }
 }
 
