@@ -96,7 +96,12 @@ int main(int argc, char** argv) {
     }
     if (arguments.count("help")) {
         std::cout << options << "\nSignals: SIGTERM or SIGINT stop the broker: blocked clients wake with\n"
-                     "broker_stopped and the segment is removed.\n";
+                     "broker_stopped and the segment is removed (a persistent broker, one with\n"
+                     "persist_path, keeps its file and messages for the next start).\n"
+                     "\nA broker started on the name of a dead broker's segment adopts it with its\n"
+                     "messages; a segment that cannot be reused is renamed NAME.stale-TIME.\n"
+                     "Exit status: 0 after a clean stop; 1 for an invalid configuration or a failed\n"
+                     "start; 2 for a usage error.\n";
         return 0;
     }
     if (arguments.count("version")) {
