@@ -8,7 +8,9 @@
 
 #include "bench/format.hpp"
 #include "bench/idle_broker.hpp"
+#include "bench/interference.hpp"
 #include "bench/machine.hpp"
+#include "bench/noise_floor.hpp"
 #include "bench/processes.hpp"
 #include "bench/report.hpp"
 #include "bench/scenarios.hpp"
@@ -25,7 +27,8 @@ constexpr std::size_t round_trip_payloads[] = {64, 4096};
 constexpr std::size_t many_to_many_payload = 64;
 constexpr std::size_t many_to_many_sizes[] = {1, 2, 4};
 const std::vector<std::string> transport_names = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
-const std::vector<std::string> scenario_names = {"throughput", "round_trip", "many_to_many", "idle_broker"};
+const std::vector<std::string> scenario_names = {"noise_floor", "throughput", "round_trip", "many_to_many",
+                                                 "idle_broker"};
 
 // Queue depth in messages: 64, but 8 for 1 MiB messages (as in the anchors).
 std::size_t depth_for(std::size_t payload) { return payload >= (1u << 20) ? 8 : 64; }
@@ -126,11 +129,37 @@ std::vector<std::pair<double, double>> curve_points(const std::vector<std::uint3
     return points;
 }
 
+// What one run of one configuration measured, kept aside until the driver
+// knows whether the run was disturbed.
+struct Measurement {
+    struct Value {
+        FigureKey key;
+        std::string unit;
+        bool higher_is_better;
+        double value;
+        std::size_t depth;
+    };
+    std::vector<Value> values;
+    std::vector<Curve> curves;
+
+    void add(const FigureKey& key, const std::string& unit, bool higher_is_better, double value, std::size_t depth) {
+        values.push_back({key, unit, higher_is_better, value, depth});
+    }
+};
+
+// How hard the driver tries to measure on quiet CPUs (see interference.hpp).
+struct Patience {
+    std::chrono::milliseconds quiet_wait{0};  // before each run, wait up to this long for quiet CPUs
+    unsigned retries = 0;                     // runs repeated because others used the CPUs meanwhile
+};
+
 // Runs one configuration at a time, printing its progress and filing the
-// outcome as figures (by the measurement itself), a skip or a failure.
+// outcome as figures, a skip or a failure. A run during which other
+// processes used the CPUs is run again, up to `retries` times; the last try
+// is kept either way, flagged when disturbed.
 class Driver {
 public:
-    explicit Driver(Results& results) : results_(results) {}
+    Driver(Results& results, const Patience& patience) : results_(results), patience_(patience) {}
 
     template <typename Measure>
     void attempt(const Problem& what, Measure measure) {
@@ -138,8 +167,25 @@ public:
                   << (what.payload == 0 ? "" : " " + format_payload(what.payload))
                   << (what.topology.empty() ? "" : " " + what.topology) << ": " << std::flush;
         try {
-            const std::string summary = measure();
-            std::cout << summary << std::endl;
+            for (unsigned attempt = 0;; ++attempt) {
+                if (patience_.quiet_wait.count() > 0) wait_for_quiet(patience_.quiet_wait);
+                Measurement measurement;
+                const Interference interference;
+                const std::string summary = measure(measurement);
+                const double others = interference.foreign_share();
+                const bool disturbed = others > disturbed_share;
+                std::cout << summary;
+                if (disturbed) {
+                    std::cout << " [disturbed: others used " << format_number(others * 100) << "% of the CPUs]";
+                }
+                if (disturbed && attempt < patience_.retries) {
+                    std::cout << ", again: " << std::flush;
+                    continue;
+                }
+                std::cout << std::endl;
+                commit(measurement, others, disturbed);
+                break;
+            }
         } catch (const Unsupported& reason) {
             std::cout << "skipped: " << reason.what() << std::endl;
             if (!already(results_.skipped, what)) {
@@ -156,6 +202,17 @@ public:
     }
 
 private:
+    void commit(const Measurement& measurement, double others, bool disturbed) {
+        for (const auto& value : measurement.values) {
+            Figure& figure = results_.figure(value.key, value.unit, value.higher_is_better);
+            figure.repeats.push_back(value.value);
+            figure.others_share.push_back(others);
+            figure.disturbed += disturbed ? 1 : 0;
+            figure.depth = value.depth;
+        }
+        results_.curves.insert(results_.curves.end(), measurement.curves.begin(), measurement.curves.end());
+    }
+
     static bool already(const std::vector<Problem>& list, const Problem& what) {
         for (const auto& problem : list) {
             if (problem.scenario == what.scenario && problem.transport == what.transport && problem.mode == what.mode &&
@@ -167,14 +224,8 @@ private:
     }
 
     Results& results_;
+    Patience patience_;
 };
-
-void record(Results& results, const FigureKey& key, const std::string& unit, bool higher_is_better, double value,
-            std::size_t depth) {
-    Figure& figure = results.figure(key, unit, higher_is_better);
-    figure.repeats.push_back(value);
-    figure.depth = depth;
-}
 
 // A figure with a failed repeat cannot claim that everything was verified.
 void mark_failures(Results& results) {
@@ -189,31 +240,53 @@ void mark_failures(Results& results) {
     }
 }
 
-void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const std::string& shmqd) {
+void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const Patience& patience,
+             const std::string& shmqd) {
     const auto& settings = results.settings;
     const auto duration = std::chrono::duration<double>(settings.seconds);
     const Limits throughput_limits{settings.messages, duration};
     const Limits round_trip_limits{std::min(settings.messages, max_round_trips), duration};
     const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration};
-    Driver driver(results);
+    Driver driver(results, patience);
 
     // Repeats outermost, so a transient disturbance of the machine lands in
     // one repeat of many configurations rather than every repeat of one.
     for (unsigned repeat = 1; repeat <= settings.repeats; ++repeat) {
         std::cout << "== repeat " << repeat << " of " << settings.repeats << " ==" << std::endl;
+        if (selection.wants(std::string("noise_floor"))) {
+            driver.attempt({"noise_floor", "machine", "probe", "", 0, ""}, [&](Measurement& measurement) {
+                const NoiseFloor floor = measure_noise_floor(settings.seconds);
+                const FigureKey key{"noise_floor", "machine", "probe", "", 0, ""};
+                const struct {
+                    const char* metric;
+                    const char* unit;
+                    double value;
+                } figures[] = {{"interruptions_per_s", "1/s", floor.interruptions_per_second},
+                               {"lost_percent", "%", floor.lost_percent},
+                               {"median_interruption_us", "µs", floor.median_interruption_us}};
+                for (const auto& figure : figures) {
+                    FigureKey metric = key;
+                    metric.metric = figure.metric;
+                    measurement.add(metric, figure.unit, false, figure.value, 0);
+                }
+                return format_number(floor.interruptions_per_second) + " interruptions/s per CPU, median " +
+                       format_number(floor.median_interruption_us) + " µs, " + format_number(floor.lost_percent) +
+                       "% of the time lost";
+            });
+        }
         for (const std::size_t payload : payloads) {
             if (!selection.wants(payload)) continue;
             for (auto& entry : entries) {
                 if (!entry.throughput || !selection.wants(std::string("throughput"))) continue;
                 auto& transport = *entry.transport;
                 const Problem what{"throughput", transport.name(), transport.mode(), "1x1", payload, ""};
-                driver.attempt(what, [&] {
+                driver.attempt(what, [&](Measurement& measurement) {
                     const Throughput figure =
                         measure_throughput(transport, payload, depth_for(payload), throughput_limits);
                     const double megabytes = figure.messages_per_second * static_cast<double>(payload) / 1e6;
-                    record(results, {"throughput", what.transport, what.mode, "1x1", payload, "msg_per_s"}, "msg/s",
+                    measurement.add({"throughput", what.transport, what.mode, "1x1", payload, "msg_per_s"}, "msg/s",
                            true, figure.messages_per_second, figure.depth);
-                    record(results, {"throughput", what.transport, what.mode, "1x1", payload, "mb_per_s"}, "MB/s", true,
+                    measurement.add({"throughput", what.transport, what.mode, "1x1", payload, "mb_per_s"}, "MB/s", true,
                            megabytes, figure.depth);
                     return format_number(figure.messages_per_second) + " msg/s, " + format_number(megabytes) +
                            " MB/s (" + std::to_string(figure.messages) + " messages)";
@@ -226,7 +299,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                 if (!entry.round_trip || !selection.wants(std::string("round_trip"))) continue;
                 auto& transport = *entry.transport;
                 const Problem what{"round_trip", transport.name(), transport.mode(), "1x1", payload, ""};
-                driver.attempt(what, [&] {
+                driver.attempt(what, [&](Measurement& measurement) {
                     const RoundTrips trips =
                         measure_round_trips(transport, payload, depth_for(payload), round_trip_limits);
                     const auto& sorted = trips.sorted_ns;
@@ -240,11 +313,11 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                                    {"max_us", sorted.back() / 1000.0}};
                     std::ostringstream summary;
                     for (const auto& figure : figures) {
-                        record(results, {"round_trip", what.transport, what.mode, "1x1", payload, figure.metric}, "µs",
+                        measurement.add({"round_trip", what.transport, what.mode, "1x1", payload, figure.metric}, "µs",
                                false, figure.value, trips.depth);
                         summary << figure.metric << " " << format_number(figure.value) << " ";
                     }
-                    results.curves.push_back(Curve{what.transport, what.mode, payload, p50, curve_points(sorted)});
+                    measurement.curves.push_back(Curve{what.transport, what.mode, payload, p50, curve_points(sorted)});
                     summary << "(" << sorted.size() << " round trips)";
                     return summary.str();
                 });
@@ -258,10 +331,10 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                 const std::string topology = std::to_string(size) + "x" + std::to_string(size);
                 const Problem what{"many_to_many", transport.name(), transport.mode(), topology, many_to_many_payload,
                                    ""};
-                driver.attempt(what, [&] {
+                driver.attempt(what, [&](Measurement& measurement) {
                     const Throughput figure = measure_many_to_many(transport, size, size, many_to_many_payload,
                                                                    depth_for(many_to_many_payload), many_limits);
-                    record(results, {"many_to_many", what.transport, what.mode, topology, many_to_many_payload,
+                    measurement.add({"many_to_many", what.transport, what.mode, topology, many_to_many_payload,
                                      "msg_per_s"},
                            "msg/s", true, figure.messages_per_second, figure.depth);
                     return format_number(figure.messages_per_second) + " msg/s (" + std::to_string(figure.messages) +
@@ -270,13 +343,13 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
             }
         }
         if (selection.wants_idle_broker()) {
-            driver.attempt({"idle_broker", "shmq", "shmqd", "", 0, ""}, [&] {
+            driver.attempt({"idle_broker", "shmq", "shmqd", "", 0, ""}, [&](Measurement& measurement) {
                 const IdleCpu idle = measure_idle_broker(shmqd, settings.idle_seconds);
-                record(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_stat"}, "%", false,
+                measurement.add({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_stat"}, "%", false,
                        idle.stat_percent, 0);
-                record(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"}, "%", false,
+                measurement.add({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"}, "%", false,
                        idle.precise_percent, 0);
-                record(results, {"idle_broker", "shmq", "shmqd", "", 0, "wakeups_per_s"}, "1/s", false,
+                measurement.add({"idle_broker", "shmq", "shmqd", "", 0, "wakeups_per_s"}, "1/s", false,
                        idle.wakeups_per_second, 0);
                 return format_number(idle.precise_percent) + "% of one CPU (schedstat), " +
                        format_number(idle.stat_percent) + "% (stat), " + format_number(idle.wakeups_per_second) +
@@ -353,13 +426,20 @@ int main(int argc, char** argv) {
          "senders stop after S seconds of a run (default 0.5; --quick 0.2)")
         ("idle-seconds", po::value<double>()->value_name("S"),
          "how long the idle broker is watched (default 2; --quick 0.2)")
+        ("quiet-wait", po::value<double>()->value_name("S"),
+         "before each run, wait up to S seconds for the CPUs to be free of other processes' work "
+         "(default 5; --quick 0)")
+        ("retries", po::value<unsigned>()->value_name("N"),
+         "run a configuration again, up to N times, when other processes used more than 5% of the CPUs during it; "
+         "the last try is kept and flagged (default 2; --quick 0)")
         ("output-dir", po::value<std::string>()->default_value("shmq-bench-results")->value_name("DIR"),
          "where results.json, results.md, machine.txt and the plot data go (created if needed)")
         ("only", po::value<std::string>()->value_name("LIST"),
          ("only these transports, comma-separated, each TRANSPORT or TRANSPORT:MODE (e.g. shmq:busy_poll+batch); "
           "transports: " + names + "; the idle broker comes with shmq without a mode").c_str())
         ("scenario", po::value<std::string>()->value_name("LIST"),
-         "only these measurements, comma-separated: throughput, round_trip, many_to_many, idle_broker")
+         "only these measurements, comma-separated: noise_floor (how often the machine interrupts a spinning "
+         "process), throughput, round_trip, many_to_many, idle_broker")
         ("payload", po::value<std::string>()->value_name("LIST"),
          "only these payload sizes in bytes for throughput and round trip, comma-separated: 64, 4096, 1048576 "
          "(many_to_many always uses 64)")
@@ -394,8 +474,12 @@ int main(int argc, char** argv) {
     settings.seconds = arguments.count("seconds") ? arguments["seconds"].as<double>() : settings.quick ? 0.2 : 0.5;
     settings.idle_seconds =
         arguments.count("idle-seconds") ? arguments["idle-seconds"].as<double>() : settings.quick ? 0.2 : 2;
-    if (settings.repeats == 0 || settings.messages < 16 || settings.seconds <= 0 || settings.idle_seconds <= 0) {
-        std::cerr << "shmq_bench: --repeats must be at least 1, --messages at least 16, and the durations positive\n";
+    settings.quiet_wait = arguments.count("quiet-wait") ? arguments["quiet-wait"].as<double>() : settings.quick ? 0 : 5;
+    settings.retries = arguments.count("retries") ? arguments["retries"].as<unsigned>() : settings.quick ? 0 : 2;
+    if (settings.repeats == 0 || settings.messages < 16 || settings.seconds <= 0 || settings.idle_seconds <= 0 ||
+        settings.quiet_wait < 0) {
+        std::cerr << "shmq_bench: --repeats must be at least 1, --messages at least 16, --quiet-wait not negative, "
+                     "and the durations positive\n";
         return 2;
     }
     results.machine = describe_machine();
@@ -406,7 +490,8 @@ int main(int argc, char** argv) {
 
     block_child_signals();
     const auto started = Clock::now();
-    run_all(results, entries, selection, arguments["shmqd"].as<std::string>());
+    const Patience patience{std::chrono::milliseconds(static_cast<long>(settings.quiet_wait * 1000)), settings.retries};
+    run_all(results, entries, selection, patience, arguments["shmqd"].as<std::string>());
     const std::string directory = arguments["output-dir"].as<std::string>();
     try {
         write_reports(results, directory);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bench/format.hpp"
+#include "bench/interference.hpp"
 #include "bench/targets.hpp"
 
 namespace shmq::bench {
@@ -82,8 +83,9 @@ void write_json(const Results& results, const std::string& path) {
         << ", \"load_average\": " << json_number(machine.load_average) << "},\n";
     out << "  \"settings\": {\"quick\": " << (settings.quick ? "true" : "false")
         << ", \"repeats\": " << settings.repeats << ", \"messages_cap\": " << settings.messages << ", \"seconds_per_run\": " << json_number(settings.seconds)
-        << ", \"idle_seconds\": " << json_number(settings.idle_seconds) << ", \"noisy_spread\": "
-        << json_number(noisy_spread) << "},\n";
+        << ", \"idle_seconds\": " << json_number(settings.idle_seconds) << ", \"quiet_wait_seconds\": "
+        << json_number(settings.quiet_wait) << ", \"retries\": " << settings.retries << ", \"noisy_spread\": "
+        << json_number(noisy_spread) << ", \"disturbed_share\": " << json_number(disturbed_share) << "},\n";
     out << "  \"records\": [";
     bool first = true;
     for (const auto& figure : results.figures) {
@@ -101,7 +103,11 @@ void write_json(const Results& results, const std::string& path) {
         for (std::size_t i = 0; i < figure.repeats.size(); ++i) {
             out << (i ? ", " : "") << json_number(figure.repeats[i]);
         }
-        out << "]";
+        out << "], \"others_cpu_share\": [";
+        for (std::size_t i = 0; i < figure.others_share.size(); ++i) {
+            out << (i ? ", " : "") << json_number(figure.others_share[i]);
+        }
+        out << "], \"disturbed_repeats\": " << figure.disturbed;
         if (const auto ratio = ratio_to_limit(results, figure)) out << ", \"ratio_to_limit\": " << json_number(*ratio);
         if (const auto ratio = ratio_to_boost(results, figure)) out << ", \"ratio_to_boost\": " << json_number(*ratio);
         out << "}";
@@ -130,13 +136,14 @@ void write_json(const Results& results, const std::string& path) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-// "21.6 M (21.1 M–22.0 M)", flagged when noisy.
+// "21.6 M (21.1 M–22.0 M)", flagged when noisy or disturbed.
 std::string cell(const Figure* figure) {
     if (figure == nullptr || figure->repeats.empty()) return "—";
     const Summary summary = figure->summary();
     std::string text = format_number(summary.median);
     if (figure->repeats.size() > 1) text += " (" + format_number(summary.min) + "–" + format_number(summary.max) + ")";
     if (summary.noisy) text += " **noisy**";
+    if (figure->disturbed > 0) text += " **disturbed " + std::to_string(figure->disturbed) + "**";
     return text;
 }
 
@@ -175,7 +182,10 @@ void write_markdown(const Results& results, const std::string& path) {
         << (settings.quick ? " (--quick: a smoke test, not a measurement)" : "") << ". Producers and consumers are "
         << "separate processes pinned to different CPUs. Figures are medians over the repeats with the spread "
            "(min–max); **noisy** marks a spread above "
-        << static_cast<int>(noisy_spread * 100) << "% of the median. Every figure comes from runs whose receivers "
+        << static_cast<int>(noisy_spread * 100) << "% of the median; **disturbed N** marks N repeats during which "
+        << "other processes used more than " << static_cast<int>(disturbed_share * 100) << "% of the CPUs (each run "
+        << "first waits up to " << settings.quiet_wait << " s for quiet CPUs and is tried again up to "
+        << settings.retries << " times when disturbed). Every figure comes from runs whose receivers "
         << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are of medians: "
         << "\"x limit\" to the lock-free SPSC ring with busy polling (" << limit_transport << "), \"x Boost\" to "
         << "boost::interprocess::message_queue (" << boost_transport << ").\n\n";
@@ -185,6 +195,14 @@ void write_markdown(const Results& results, const std::string& path) {
         out << "| " << check.target << " | " << check.measured << " | "
             << (!check.available ? "not measured" : check.met ? "met" : "**missed**") << " |\n";
     }
+
+    out << "\n## The machine's noise floor\n\nOne process per CPU spins reading the clock; a gap over 1 µs between two "
+           "reads is an interruption (interrupts, the hypervisor, kernel threads). No transport's tail latency can be "
+           "better than this.\n\n| interruptions per second per CPU | median interruption (µs) | time lost (%) |\n"
+           "|---:|---:|---:|\n| "
+        << cell(results.find({"noise_floor", "machine", "probe", "", 0, "interruptions_per_s"})) << " | "
+        << cell(results.find({"noise_floor", "machine", "probe", "", 0, "median_interruption_us"})) << " | "
+        << cell(results.find({"noise_floor", "machine", "probe", "", 0, "lost_percent"})) << " |\n";
 
     out << "\n## One-way throughput\n\nOne producer, one consumer, one queue.\n";
     for (const std::size_t payload : payloads) {

@@ -40,6 +40,8 @@ struct Settings {
     std::uint64_t messages = 0;  // the per-run cap
     double seconds = 0;          // the per-run duration
     double idle_seconds = 0;
+    double quiet_wait = 0;       // seconds a run waits for quiet CPUs at most
+    unsigned retries = 0;        // times a disturbed run is run again
 };
 
 // Identifies a figure. `scenario`: throughput, round_trip, many_to_many or
@@ -64,7 +66,9 @@ struct Figure {
     std::size_t depth = 0;         // the channel's effective depth (0: not counted in messages)
     bool verified = false;         // every repeat delivered everything, in order
     bool higher_is_better = true;
-    std::vector<double> repeats;   // one value per repeat
+    std::vector<double> repeats;       // one value per repeat
+    std::vector<double> others_share;  // per repeat: share of the CPUs other processes used meanwhile
+    unsigned disturbed = 0;            // repeats kept although others used the CPUs (interference.hpp)
     Summary summary() const { return summarize(repeats); }
 };
 
