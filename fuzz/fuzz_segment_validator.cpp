@@ -1,11 +1,12 @@
 // libFuzzer target: SegmentView::validate, the gate every process passes
 // before it touches a broker segment. The input is the segment: whatever
 // validate accepts must be safe to use, so after an accepted input this
-// target checks what the view promises and touches every byte of shared
-// memory a client would touch through it (AddressSanitizer sees any of them
-// outside the segment). Mutexes are never locked: validate vouches for where
-// things lie, not for what they hold, and a pthread mutex made of fuzzer
-// bytes may block or fail inside glibc, which would say nothing about it.
+// target checks what the view promises and touches, through it, what a
+// client reads and writes of every table, queue slot, topic slot and
+// subscriber record (AddressSanitizer sees any byte outside the segment).
+// Mutexes are never locked: validate vouches for where things lie, not for
+// what they hold, and a pthread mutex made of fuzzer bytes may block or fail
+// inside glibc, which would say nothing about validate.
 //
 // Input: byte 0 chooses where the root lies, in units of its alignment (a
 // broker's root can lie anywhere in its segment); the rest is the segment's
@@ -111,12 +112,69 @@ void check_queue(const Segment& segment, const SegmentView& view, std::uint32_t 
     touch(ring.may_have_message());
 }
 
+void check_topic(const Segment& segment, const SegmentView& view, std::uint32_t index) {
+    const auto& name = view.topic_name(index);
+    require(name.size() < layout::queue_name_capacity, "accepted a topic name longer than its field");
+    if (!name.empty()) {
+        const auto found = view.find_topic(name);
+        require(found != layout::no_queue && view.topic_name(found) == name,
+                "made a view whose find_topic misses a listed name");
+    }
+    if (!view.topic_usable(index)) return;
+
+    const auto& ring = view.topic(index);
+    const auto& geometry = ring.geometry();
+    const auto& control = ring.control();
+    require(segment.holds(&control, sizeof control), "accepted a topic control block outside the segment");
+    require(std::memchr(control.name, '\0', sizeof control.name) != nullptr,
+            "accepted a usable topic with an unterminated name");
+    require(geometry.capacity == control.capacity && geometry.max_message_size == control.max_message_size &&
+                geometry.slot_stride == control.slot_stride && geometry.max_subscribers == control.max_subscribers,
+            "copied a topic geometry that differs from the segment's");
+    require(geometry.capacity > 0 && geometry.max_subscribers > 0, "accepted a topic without slots or subscribers");
+    require(std::uint64_t{geometry.pin_words} * 64 >= geometry.max_subscribers &&
+                geometry.payload_offset >= sizeof(layout::TopicSlotHeader) + 8ull * geometry.pin_words &&
+                geometry.slot_stride >= geometry.payload_offset + geometry.max_message_size,
+            "accepted topic slots too small for their pins and largest message");
+    // The view hands out payloads only; each slot starts payload_offset before.
+    const std::byte* first = ring.payload(0) - geometry.payload_offset;
+    require(segment.holds(first, std::uint64_t{geometry.capacity} * geometry.slot_stride),
+            "accepted topic slots outside the segment");
+    require(reinterpret_cast<std::uintptr_t>(first) % alignof(layout::TopicSlotHeader) == 0,
+            "accepted misaligned topic slots");
+    // Where the ring found its subscriber records; it does not say.
+    require(segment.holds(segment.base() + control.subscribers_offset,
+                          std::uint64_t{geometry.max_subscribers} * sizeof(layout::SubscriberRecord)),
+            "accepted subscriber records outside the segment");
+
+    // What a subscriber reads of every slot: header, pin words, payload.
+    for (std::uint64_t position = 0; position < geometry.capacity; ++position) {
+        std::byte* payload = ring.payload(position);
+        const auto& slot = *reinterpret_cast<const layout::TopicSlotHeader*>(payload - geometry.payload_offset);
+        touch(slot.word.load(std::memory_order_relaxed));
+        touch(slot.position.load(std::memory_order_relaxed));
+        touch(slot.length.load(std::memory_order_relaxed));
+        const auto* pins = reinterpret_cast<const std::atomic<std::uint64_t>*>(&slot + 1);
+        for (std::uint32_t word = 0; word < geometry.pin_words; ++word) {
+            touch(pins[word].load(std::memory_order_relaxed));
+        }
+        if (geometry.max_message_size > 0) touch(payload[geometry.max_message_size - 1]);
+    }
+    // Every subscriber record, through the ring's own lock-free readers.
+    for (std::uint32_t subscriber = 0; subscriber < geometry.max_subscribers; ++subscriber) {
+        touch(ring.counters(subscriber).cursor);
+        touch(ring.subscriber_owner(subscriber).generation);
+    }
+    touch(ring.may_have_room());
+}
+
 void check_view(const Segment& segment, const SegmentView& view) {
     require(segment.holds(&view.root(), sizeof(layout::SegmentRoot)), "accepted a root outside the segment");
     touch(view.broker_stopping());
 
     const std::uint32_t clients = view.client_capacity();
     const std::uint32_t queues = view.queue_count();
+    const std::uint32_t topics = view.topic_count();
     require(clients > 0, "accepted an empty client table");
     require(segment.holds(&view.client(0), std::uint64_t{clients} * sizeof(layout::ClientRecord)),
             "accepted a client table outside the segment");
@@ -127,16 +185,20 @@ void check_view(const Segment& segment, const SegmentView& view) {
         touch(record.attached_at_ns.load(std::memory_order_relaxed));
         for (const char c : record.program) touch(c);
     }
-    if (queues > 0) {
-        require(segment.holds(&view.role(0, 0), std::uint64_t{clients} * queues),
+    if (queues + topics > 0) {
+        require(segment.holds(&view.role(0, 0), std::uint64_t{clients} * (queues + topics)),
                 "accepted a role table outside the segment");
         for (std::uint32_t client = 0; client < clients; ++client) {
             for (std::uint32_t queue = 0; queue < queues; ++queue) {
                 touch(view.role(client, queue).load(std::memory_order_relaxed));
             }
+            for (std::uint32_t topic = 0; topic < topics; ++topic) {
+                touch(view.topic_role(client, topic).load(std::memory_order_relaxed));
+            }
         }
     }
     for (std::uint32_t queue = 0; queue < queues; ++queue) check_queue(segment, view, queue);
+    for (std::uint32_t topic = 0; topic < topics; ++topic) check_topic(segment, view, topic);
 }
 
 }  // namespace

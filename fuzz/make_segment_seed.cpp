@@ -1,7 +1,8 @@
 // Writes the seed corpus of fuzz_segment_validator: a few small, valid broker
-// segments laid out as shmqd lays them out (see common/layout.hpp), each
-// checked with SegmentView::validate before it is written, so that a layout
-// change makes this program fail instead of seeding the fuzzer with garbage.
+// segments with queues and topics, laid out as shmqd lays them out (see
+// common/layout.hpp), each checked with SegmentView::validate before it is
+// written, so that a layout change makes this program fail instead of
+// seeding the fuzzer with garbage.
 // They are generated at run time rather than committed because their bytes
 // follow the layout of the build that fuzzes them.
 //
@@ -32,9 +33,19 @@ struct QueueSpec {
     std::uint8_t delivery;  // config::DeliveryMode
 };
 
+struct TopicSpec {
+    const char* name;
+    std::uint32_t capacity;
+    std::uint32_t max_message_size;
+    std::uint32_t max_subscribers;
+    std::uint32_t history;
+    std::uint8_t slow_subscriber;  // config::SlowSubscriberPolicy
+};
+
 struct SegmentSpec {
     const char* file;
     std::vector<QueueSpec> queues;
+    std::vector<TopicSpec> topics;
     std::uint32_t client_capacity;
     bool root_last;  // after every table, as a heap allocator may place it
 };
@@ -62,37 +73,122 @@ private:
     std::byte* base_;
 };
 
+// Where everything of one segment lies, as offsets from its base.
+struct Plan {
+    std::uint64_t root = 0;
+    std::uint64_t queues = 0;
+    std::uint64_t topics = 0;
+    std::uint64_t clients = 0;
+    std::uint64_t roles = 0;
+    std::vector<std::uint64_t> queue_slots;
+    std::vector<std::uint64_t> topic_slots;
+    std::vector<std::uint64_t> subscribers;
+    std::uint64_t size = 0;
+};
+
+Plan plan_segment(const SegmentSpec& spec) {
+    Plan plan;
+    std::uint64_t cursor = spec.root_last ? 0 : align_up(sizeof(layout::SegmentRoot), layout::cache_line);
+    // Control blocks and client records are cache-line aligned types, so
+    // each of these tables ends where the next may start.
+    plan.queues = cursor;
+    cursor += spec.queues.size() * sizeof(layout::QueueControl);
+    plan.topics = cursor;
+    cursor += spec.topics.size() * sizeof(layout::TopicControl);
+    plan.clients = cursor;
+    cursor += spec.client_capacity * sizeof(layout::ClientRecord);
+    plan.roles = cursor;
+    cursor += spec.client_capacity * (spec.queues.size() + spec.topics.size());
+    for (const auto& queue : spec.queues) {
+        plan.queue_slots.push_back(cursor = align_up(cursor, layout::cache_line));
+        cursor += layout::slot_stride_for(queue.max_message_size) * queue.capacity;
+    }
+    for (const auto& topic : spec.topics) {
+        plan.topic_slots.push_back(cursor = align_up(cursor, layout::cache_line));
+        cursor += layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) * topic.capacity;
+        plan.subscribers.push_back(cursor);
+        cursor += topic.max_subscribers * sizeof(layout::SubscriberRecord);
+    }
+    if (spec.root_last) {
+        plan.root = cursor = align_up(cursor, alignof(layout::SegmentRoot));
+        cursor += sizeof(layout::SegmentRoot);
+    }
+    plan.size = cursor;
+    return plan;
+}
+
+// A queue with one message waiting, so that the seed covers a used slot too.
+void build_queue(std::byte* base, const QueueSpec& queue, std::uint64_t slots_offset, layout::QueueControl& control) {
+    std::strncpy(control.name, queue.name, sizeof control.name - 1);
+    control.capacity = queue.capacity;
+    control.max_message_size = queue.max_message_size;
+    control.slot_stride = layout::slot_stride_for(queue.max_message_size);
+    control.slots_offset = slots_offset;
+    control.overflow = queue.overflow;
+    control.delivery = queue.delivery;
+    control.max_deliveries = 5;
+    control.ack_timeout_ms = 30000;
+    control.dead_letter_index = layout::no_queue;
+    for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) {
+        auto* header = new (base + slots_offset + slot * control.slot_stride) layout::SlotHeader{};
+        header->position.store(UINT64_MAX, std::memory_order_relaxed);  // as the broker leaves a fresh slot
+    }
+    auto& first = *reinterpret_cast<layout::SlotHeader*>(base + slots_offset);
+    const char message[] = "seed";
+    const auto length = std::min<std::uint32_t>(sizeof message - 1, queue.max_message_size);
+    std::memcpy(reinterpret_cast<std::byte*>(&first) + layout::slot_header_size, message, length);
+    first.length = length;
+    first.position.store(0, std::memory_order_relaxed);
+    first.word.store(SlotWord::make(SlotState::ready), std::memory_order_relaxed);
+    control.tail.store(1, std::memory_order_relaxed);
+}
+
+void build_topic(std::byte* base, const TopicSpec& topic, std::uint64_t slots_offset, std::uint64_t subscribers_offset,
+                 layout::TopicControl& control) {
+    std::strncpy(control.name, topic.name, sizeof control.name - 1);
+    control.capacity = topic.capacity;
+    control.max_message_size = topic.max_message_size;
+    control.slot_stride = layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers);
+    control.slots_offset = slots_offset;
+    control.subscribers_offset = subscribers_offset;
+    control.max_subscribers = topic.max_subscribers;
+    control.history = topic.history;
+    control.slow_subscriber = topic.slow_subscriber;
+    for (std::uint32_t slot = 0; slot < topic.capacity; ++slot) {
+        auto* header = new (base + slots_offset + slot * control.slot_stride) layout::TopicSlotHeader{};
+        header->position.store(UINT64_MAX, std::memory_order_relaxed);  // as the broker leaves a fresh slot
+    }
+    auto* records = reinterpret_cast<layout::SubscriberRecord*>(base + subscribers_offset);
+    for (std::uint32_t record = 0; record < topic.max_subscribers; ++record) {
+        new (&records[record]) layout::SubscriberRecord{};
+    }
+}
+
+// "" when validate accepts the segment with every queue and topic usable.
+std::string check(std::byte* base, std::size_t size, layout::SegmentRoot* root) {
+    SegmentView view;
+    std::string error;
+    if (SegmentView::validate(base, size, root, view, error) != Status::ok) return error;
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) return "queue '" + view.queue_name(index) + "' is unusable";
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (!view.topic_usable(index)) return "topic '" + view.topic_name(index) + "' is unusable";
+    }
+    return "";
+}
+
 // Builds the segment, validates it, and writes the fuzzer's input format:
 // one byte placing the root (in units of its alignment), then the image.
 bool write_seed(const SegmentSpec& spec, const std::string& directory) {
-    const auto queue_count = static_cast<std::uint32_t>(spec.queues.size());
-    std::uint64_t cursor = 0;
-    std::uint64_t root_offset = 0;
-    if (!spec.root_last) cursor = align_up(sizeof(layout::SegmentRoot), layout::cache_line);
-    const std::uint64_t queues_offset = cursor;
-    cursor += queue_count * sizeof(layout::QueueControl);
-    const std::uint64_t clients_offset = cursor = align_up(cursor, layout::cache_line);
-    cursor += spec.client_capacity * sizeof(layout::ClientRecord);
-    const std::uint64_t roles_offset = cursor;
-    cursor += std::uint64_t{spec.client_capacity} * queue_count;
-    std::vector<std::uint64_t> slots_offsets;
-    for (const auto& queue : spec.queues) {
-        cursor = align_up(cursor, layout::cache_line);
-        slots_offsets.push_back(cursor);
-        cursor += layout::slot_stride_for(queue.max_message_size) * queue.capacity;
-    }
-    if (spec.root_last) {
-        root_offset = cursor = align_up(cursor, alignof(layout::SegmentRoot));
-        cursor += sizeof(layout::SegmentRoot);
-    }
-    if (root_offset / alignof(layout::SegmentRoot) > 0xFF) {
+    const Plan plan = plan_segment(spec);
+    if (plan.root / alignof(layout::SegmentRoot) > 0xFF) {
         std::fprintf(stderr, "make_segment_seed: %s: the root lies too far in for the input format\n", spec.file);
         return false;
     }
-
-    Image image(cursor);
+    Image image(plan.size);
     std::byte* base = image.base();
-    auto* root = new (base + root_offset) layout::SegmentRoot();
+    auto* root = new (base + plan.root) layout::SegmentRoot();
     root->magic = layout::magic;
     root->layout_version = layout::version;
     root->root_size = sizeof(layout::SegmentRoot);
@@ -100,67 +196,44 @@ bool write_seed(const SegmentSpec& spec, const std::string& directory) {
     root->state.store(static_cast<std::uint32_t>(layout::BrokerState::ready), std::memory_order_relaxed);
     root->broker_epoch.store(1, std::memory_order_relaxed);
     root->broker.pid = 1;
-    root->queue_count = queue_count;
+    root->queue_count = static_cast<std::uint32_t>(spec.queues.size());
+    root->topic_count = static_cast<std::uint32_t>(spec.topics.size());
     root->client_capacity = spec.client_capacity;
     root->liveness_interval_ms = 100;
     root->broker_record.store(0, std::memory_order_relaxed);
-    root->queues_offset = queues_offset;
-    root->clients_offset = clients_offset;
-    root->roles_offset = roles_offset;
+    root->queues_offset = plan.queues;
+    root->topics_offset = plan.topics;
+    root->clients_offset = plan.clients;
+    root->roles_offset = plan.roles;
 
-    auto* controls = reinterpret_cast<layout::QueueControl*>(base + queues_offset);
-    for (std::uint32_t index = 0; index < queue_count; ++index) {
-        const auto& queue = spec.queues[index];
-        auto* control = new (&controls[index]) layout::QueueControl();
-        std::strncpy(control->name, queue.name, sizeof control->name - 1);
-        control->capacity = queue.capacity;
-        control->max_message_size = queue.max_message_size;
-        control->slot_stride = layout::slot_stride_for(queue.max_message_size);
-        control->slots_offset = slots_offsets[index];
-        control->overflow = queue.overflow;
-        control->delivery = queue.delivery;
-        control->max_deliveries = 5;
-        control->ack_timeout_ms = 30000;
-        control->dead_letter_index = layout::no_queue;
-        for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) {
-            auto* header = new (base + control->slots_offset + slot * control->slot_stride) layout::SlotHeader{};
-            header->position.store(UINT64_MAX, std::memory_order_relaxed);  // as the broker leaves a fresh slot
-        }
-        // One message waiting, so that the seed covers a used slot too.
-        auto* first = reinterpret_cast<layout::SlotHeader*>(base + control->slots_offset);
-        const char message[] = "seed";
-        const auto length = std::min<std::uint32_t>(sizeof message - 1, queue.max_message_size);
-        std::memcpy(reinterpret_cast<std::byte*>(first) + layout::slot_header_size, message, length);
-        first->length = length;
-        first->position.store(0, std::memory_order_relaxed);
-        first->word.store(SlotWord::make(SlotState::ready), std::memory_order_relaxed);
-        control->tail.store(1, std::memory_order_relaxed);
+    auto* queues = reinterpret_cast<layout::QueueControl*>(base + plan.queues);
+    for (std::size_t index = 0; index < spec.queues.size(); ++index) {
+        build_queue(base, spec.queues[index], plan.queue_slots[index], *new (&queues[index]) layout::QueueControl());
     }
-    auto* clients = reinterpret_cast<layout::ClientRecord*>(base + clients_offset);
+    auto* topics = reinterpret_cast<layout::TopicControl*>(base + plan.topics);
+    for (std::size_t index = 0; index < spec.topics.size(); ++index) {
+        build_topic(base, spec.topics[index], plan.topic_slots[index], plan.subscribers[index],
+                    *new (&topics[index]) layout::TopicControl());
+    }
+    auto* clients = reinterpret_cast<layout::ClientRecord*>(base + plan.clients);
     for (std::uint32_t index = 0; index < spec.client_capacity; ++index) new (&clients[index]) layout::ClientRecord();
+    // The broker's own record, as a running broker holds it.
     clients[0].word.store(layout::ClientWord::make(layout::ClientState::active, 1, 1), std::memory_order_relaxed);
     std::strncpy(clients[0].program, "shmqd", sizeof clients[0].program - 1);
 
-    SegmentView view;
-    std::string error;
-    bool ok = SegmentView::validate(base, image.size(), root, view, error) == Status::ok;
-    for (std::uint32_t index = 0; ok && index < view.queue_count(); ++index) {
-        if (!view.queue_usable(index)) {
-            ok = false;
-            error = "queue '" + view.queue_name(index) + "' is unusable";
-        }
-    }
-    if (ok) {
+    std::string error = check(base, image.size(), root);
+    if (error.empty()) {
         const std::string path = directory + "/" + spec.file;
         std::ofstream out(path, std::ios::binary);
-        out.put(static_cast<char>(root_offset / alignof(layout::SegmentRoot)));
+        out.put(static_cast<char>(plan.root / alignof(layout::SegmentRoot)));
         out.write(reinterpret_cast<const char*>(base), static_cast<std::streamsize>(image.size()));
-        ok = out.good();
-        if (!ok) error = "cannot write " + path;
+        if (!out.good()) error = "cannot write " + path;
     }
-    if (!ok) std::fprintf(stderr, "make_segment_seed: %s: %s\n", spec.file, error.c_str());
-    for (std::uint32_t index = 0; index < queue_count; ++index) controls[index].~QueueControl();
-    return ok;
+    for (std::size_t index = 0; index < spec.queues.size(); ++index) queues[index].~QueueControl();
+    for (std::size_t index = 0; index < spec.topics.size(); ++index) topics[index].~TopicControl();
+    if (error.empty()) return true;
+    std::fprintf(stderr, "make_segment_seed: %s: %s\n", spec.file, error.c_str());
+    return false;
 }
 
 }  // namespace
@@ -172,14 +245,22 @@ int main(int argc, char** argv) {
     }
     constexpr std::uint8_t block = 0, reject = 1, drop_oldest = 2;
     constexpr std::uint8_t at_most_once = 0, at_least_once = 1;
+    constexpr std::uint8_t slow_block = 0, slow_drop = 1;
     const SegmentSpec seeds[] = {
-        {"one-queue", {{"orders", 4, 32, block, at_most_once}}, 2, false},
+        {"one-queue", {{"orders", 4, 32, block, at_most_once}}, {}, 2, false},
         {"two-queues",
          {{"jobs", 2, 100, reject, at_least_once}, {"events", 3, 8, drop_oldest, at_most_once}},
+         {},
          3,
          false},
-        {"no-queues", {}, 1, false},
-        {"root-last", {{"telemetry", 2, 16, block, at_most_once}}, 2, true},
+        {"nothing", {}, {}, 1, false},
+        {"root-last", {{"telemetry", 2, 16, block, at_most_once}}, {}, 2, true},
+        // 65 subscribers: two pin words per slot.
+        {"queue-and-topics",
+         {{"orders", 2, 16, block, at_most_once}},
+         {{"prices", 4, 24, 65, 2, slow_drop}, {"changes", 2, 8, 1, 0, slow_block}},
+         2,
+         false},
     };
     bool ok = true;
     for (const auto& seed : seeds) ok = write_seed(seed, argv[1]) && ok;
