@@ -42,7 +42,8 @@ std::uint64_t own_ticks() {
 
 }  // namespace
 
-Interference::Interference() : busy_ticks_(busy_ticks()), own_ticks_(own_ticks()), start_(std::chrono::steady_clock::now()) {}
+Interference::Interference()
+    : busy_ticks_(busy_ticks()), own_ticks_(own_ticks()), start_(std::chrono::steady_clock::now()) {}
 
 double Interference::foreign_share() const {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

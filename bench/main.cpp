@@ -147,19 +147,16 @@ struct Measurement {
     }
 };
 
-// How hard the driver tries to measure on quiet CPUs (see interference.hpp).
-struct Patience {
-    std::chrono::milliseconds quiet_wait{0};  // before each run, wait up to this long for quiet CPUs
-    unsigned retries = 0;                     // runs repeated because others used the CPUs meanwhile
-};
-
 // Runs one configuration at a time, printing its progress and filing the
-// outcome as figures, a skip or a failure. A run during which other
-// processes used the CPUs is run again, up to `retries` times; the last try
-// is kept either way, flagged when disturbed.
+// outcome as figures, a skip or a failure. While its patience lasts, it
+// waits for quiet CPUs before a run and runs again one that other processes
+// disturbed (interference.hpp); the last try is kept either way, flagged
+// when disturbed. Patience is one budget of time spent waiting and
+// re-running for the whole benchmark, so a machine that never quiets down
+// costs minutes, not hours.
 class Driver {
 public:
-    Driver(Results& results, const Patience& patience) : results_(results), patience_(patience) {}
+    Driver(Results& results, Clock::duration patience) : results_(results), patience_left_(patience) {}
 
     template <typename Measure>
     void attempt(const Problem& what, Measure measure) {
@@ -168,7 +165,13 @@ public:
                   << (what.topology.empty() ? "" : " " + what.topology) << ": " << std::flush;
         try {
             for (unsigned attempt = 0;; ++attempt) {
-                if (patience_.quiet_wait.count() > 0) wait_for_quiet(patience_.quiet_wait);
+                if (patient()) {
+                    const auto began = Clock::now();
+                    wait_for_quiet(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(patience_left_),
+                                            max_quiet_wait));
+                    patience_left_ -= Clock::now() - began;
+                }
+                const auto began = Clock::now();
                 Measurement measurement;
                 const Interference interference;
                 const std::string summary = measure(measurement);
@@ -178,7 +181,8 @@ public:
                 if (disturbed) {
                     std::cout << " [disturbed: others used " << format_number(others * 100) << "% of the CPUs]";
                 }
-                if (disturbed && attempt < patience_.retries) {
+                if (disturbed && attempt < max_retries && patient()) {
+                    patience_left_ -= Clock::now() - began;
                     std::cout << ", again: " << std::flush;
                     continue;
                 }
@@ -202,6 +206,11 @@ public:
     }
 
 private:
+    static constexpr auto max_quiet_wait = std::chrono::milliseconds(5000);
+    static constexpr unsigned max_retries = 2;
+
+    bool patient() const { return patience_left_ > Clock::duration::zero(); }
+
     void commit(const Measurement& measurement, double others, bool disturbed) {
         for (const auto& value : measurement.values) {
             Figure& figure = results_.figure(value.key, value.unit, value.higher_is_better);
@@ -224,7 +233,7 @@ private:
     }
 
     Results& results_;
-    Patience patience_;
+    Clock::duration patience_left_;
 };
 
 // A figure with a failed repeat cannot claim that everything was verified.
@@ -240,14 +249,14 @@ void mark_failures(Results& results) {
     }
 }
 
-void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const Patience& patience,
-             const std::string& shmqd) {
+void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const std::string& shmqd) {
     const auto& settings = results.settings;
     const auto duration = std::chrono::duration<double>(settings.seconds);
     const Limits throughput_limits{settings.messages, duration};
     const Limits round_trip_limits{std::min(settings.messages, max_round_trips), duration};
     const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration};
-    Driver driver(results, patience);
+    const auto patience = std::chrono::duration<double>(settings.patience);
+    Driver driver(results, std::chrono::duration_cast<Clock::duration>(patience));
 
     // Repeats outermost, so a transient disturbance of the machine lands in
     // one repeat of many configurations rather than every repeat of one.
@@ -426,12 +435,10 @@ int main(int argc, char** argv) {
          "senders stop after S seconds of a run (default 0.5; --quick 0.2)")
         ("idle-seconds", po::value<double>()->value_name("S"),
          "how long the idle broker is watched (default 2; --quick 0.2)")
-        ("quiet-wait", po::value<double>()->value_name("S"),
-         "before each run, wait up to S seconds for the CPUs to be free of other processes' work "
-         "(default 5; --quick 0)")
-        ("retries", po::value<unsigned>()->value_name("N"),
-         "run a configuration again, up to N times, when other processes used more than 5% of the CPUs during it; "
-         "the last try is kept and flagged (default 2; --quick 0)")
+        ("patience", po::value<double>()->value_name("S"),
+         "spend up to S seconds in all waiting (up to 5 s a run) for CPUs free of other processes' work before "
+         "runs, and running again (up to twice) runs during which others used more than 5% of the CPUs; once it is "
+         "spent, runs go ahead at once, and a run still disturbed is kept and flagged (default 120; --quick 0)")
         ("output-dir", po::value<std::string>()->default_value("shmq-bench-results")->value_name("DIR"),
          "where results.json, results.md, machine.txt and the plot data go (created if needed)")
         ("only", po::value<std::string>()->value_name("LIST"),
@@ -474,11 +481,10 @@ int main(int argc, char** argv) {
     settings.seconds = arguments.count("seconds") ? arguments["seconds"].as<double>() : settings.quick ? 0.2 : 0.5;
     settings.idle_seconds =
         arguments.count("idle-seconds") ? arguments["idle-seconds"].as<double>() : settings.quick ? 0.2 : 2;
-    settings.quiet_wait = arguments.count("quiet-wait") ? arguments["quiet-wait"].as<double>() : settings.quick ? 0 : 5;
-    settings.retries = arguments.count("retries") ? arguments["retries"].as<unsigned>() : settings.quick ? 0 : 2;
+    settings.patience = arguments.count("patience") ? arguments["patience"].as<double>() : settings.quick ? 0 : 120;
     if (settings.repeats == 0 || settings.messages < 16 || settings.seconds <= 0 || settings.idle_seconds <= 0 ||
-        settings.quiet_wait < 0) {
-        std::cerr << "shmq_bench: --repeats must be at least 1, --messages at least 16, --quiet-wait not negative, "
+        settings.patience < 0) {
+        std::cerr << "shmq_bench: --repeats must be at least 1, --messages at least 16, --patience not negative, "
                      "and the durations positive\n";
         return 2;
     }
@@ -490,8 +496,7 @@ int main(int argc, char** argv) {
 
     block_child_signals();
     const auto started = Clock::now();
-    const Patience patience{std::chrono::milliseconds(static_cast<long>(settings.quiet_wait * 1000)), settings.retries};
-    run_all(results, entries, selection, patience, arguments["shmqd"].as<std::string>());
+    run_all(results, entries, selection, arguments["shmqd"].as<std::string>());
     const std::string directory = arguments["output-dir"].as<std::string>();
     try {
         write_reports(results, directory);

@@ -82,9 +82,10 @@ void write_json(const Results& results, const std::string& path) {
         << ", \"clocksource\": " << json_string(machine.clocksource) << ", \"date\": " << json_string(machine.date)
         << ", \"load_average\": " << json_number(machine.load_average) << "},\n";
     out << "  \"settings\": {\"quick\": " << (settings.quick ? "true" : "false")
-        << ", \"repeats\": " << settings.repeats << ", \"messages_cap\": " << settings.messages << ", \"seconds_per_run\": " << json_number(settings.seconds)
-        << ", \"idle_seconds\": " << json_number(settings.idle_seconds) << ", \"quiet_wait_seconds\": "
-        << json_number(settings.quiet_wait) << ", \"retries\": " << settings.retries << ", \"noisy_spread\": "
+        << ", \"repeats\": " << settings.repeats << ", \"messages_cap\": " << settings.messages
+        << ", \"seconds_per_run\": " << json_number(settings.seconds)
+        << ", \"idle_seconds\": " << json_number(settings.idle_seconds) << ", \"patience_seconds\": "
+        << json_number(settings.patience) << ", \"noisy_spread\": "
         << json_number(noisy_spread) << ", \"disturbed_share\": " << json_number(disturbed_share) << "},\n";
     out << "  \"records\": [";
     bool first = true;
@@ -183,9 +184,9 @@ void write_markdown(const Results& results, const std::string& path) {
         << "separate processes pinned to different CPUs. Figures are medians over the repeats with the spread "
            "(min–max); **noisy** marks a spread above "
         << static_cast<int>(noisy_spread * 100) << "% of the median; **disturbed N** marks N repeats during which "
-        << "other processes used more than " << static_cast<int>(disturbed_share * 100) << "% of the CPUs (each run "
-        << "first waits up to " << settings.quiet_wait << " s for quiet CPUs and is tried again up to "
-        << settings.retries << " times when disturbed). Every figure comes from runs whose receivers "
+        << "other processes used more than " << static_cast<int>(disturbed_share * 100) << "% of the CPUs (the "
+        << "benchmark may spend " << settings.patience << " s in all waiting for quiet CPUs before runs and trying "
+        << "disturbed runs up to twice more). Every figure comes from runs whose receivers "
         << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are of medians: "
         << "\"x limit\" to the lock-free SPSC ring with busy polling (" << limit_transport << "), \"x Boost\" to "
         << "boost::interprocess::message_queue (" << boost_transport << ").\n\n";

@@ -40,8 +40,7 @@ struct Settings {
     std::uint64_t messages = 0;  // the per-run cap
     double seconds = 0;          // the per-run duration
     double idle_seconds = 0;
-    double quiet_wait = 0;       // seconds a run waits for quiet CPUs at most
-    unsigned retries = 0;        // times a disturbed run is run again
+    double patience = 0;         // seconds the benchmark may spend in all waiting for quiet CPUs and re-running
 };
 
 // Identifies a figure. `scenario`: throughput, round_trip, many_to_many or

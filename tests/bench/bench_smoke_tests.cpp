@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option) {
     BOOST_REQUIRE_EQUAL(run_driver({"--help"}, log, std::chrono::minutes(1)), 0);
     const std::string help = read_file(log);
     for (const char* option : {"--quick", "--repeats", "--messages", "--seconds", "--idle-seconds", "--output-dir",
-                               "--quiet-wait", "--retries", "--only", "--scenario", "--payload", "--shmqd"}) {
+                               "--patience", "--only", "--scenario", "--payload", "--shmqd"}) {
         BOOST_TEST_INFO(option);
         BOOST_TEST(help.find(option) != std::string::npos);
     }
