@@ -4,10 +4,12 @@
 #include "config/broker_config.hpp"
 #include "config/validate.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <map>
 #include <optional>
+#include <sstream>
 
 namespace shmq::config {
 
@@ -155,26 +157,66 @@ RawConfig read_root(const YAML::Node& root, Diagnostics& diagnostics) {
     return raw;
 }
 
+// Counts documents and notes where the second one's content starts; ignores
+// everything else.
+class DocumentCounter : public YAML::EventHandler {
+public:
+    int documents = 0;
+    std::optional<YAML::Mark> second;
+
+    void OnDocumentStart(const YAML::Mark&) override { ++documents; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+        note(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        note(mark);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+        note(mark);
+    }
+    void OnMapEnd() override {}
+
+private:
+    void note(const YAML::Mark& mark) {
+        if (documents == 2 && !second) second = mark;
+    }
+};
+
 // Nothing when the text is not YAML at all: a syntax error leaves nothing
 // trustworthy to check further, so it is reported alone. Only one document
 // is read, and a second one is refused rather than silently ignored.
+//
+// Documents are counted up to two rather than read with YAML::LoadAll: on a
+// stream that starts with a stray ',' yaml-cpp 0.7's parser reports empty
+// documents forever without consuming it, and LoadAll collects them until
+// memory runs out (jbeder/yaml-cpp#1040, fixed after 0.8.0 by #1319).
 std::optional<YAML::Node> load_document(const std::string& text, Diagnostics& diagnostics) {
-    std::vector<YAML::Node> documents;
+    DocumentCounter counter;
+    YAML::Node first;
     try {
-        documents = YAML::LoadAll(text);
+        std::istringstream stream(text);
+        YAML::Parser parser(stream);
+        while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
+        }
+        first = YAML::Load(text);
     } catch (const YAML::Exception& e) {
         const std::optional<int> line =
             e.mark.is_null() ? std::nullopt : std::optional<int>(e.mark.line + 1);
         diagnostics.error(line, "", "YAML syntax error: " + e.msg);
         return std::nullopt;
     }
-    if (documents.size() > 1) {
-        diagnostics.error(line_of(documents[1]), "",
+    if (counter.documents > 1) {
+        diagnostics.error(counter.second ? std::optional<int>(counter.second->line + 1) : std::nullopt, "",
                           "a second YAML document ('---'); put the whole configuration in one");
     }
     // An empty file has no document at all; it reads as an empty mapping,
     // which then lacks its queues.
-    return documents.empty() ? YAML::Node() : documents.front();
+    return first;
 }
 
 }  // namespace
