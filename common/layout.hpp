@@ -32,7 +32,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
-inline constexpr std::uint32_t version = 2;  // 2: topics
+inline constexpr std::uint32_t version = 3;  // 2: topics; 3: delivery numbers in the slot word
 inline constexpr const char* root_object_name = "shmq.root";
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -84,7 +84,7 @@ struct SlotHeader {
     std::atomic<std::uint64_t> word;  // SlotWord: state + owner
     std::atomic<std::uint64_t> position;  // the ring position (tail value) it was claimed at
     std::uint32_t length;             // payload bytes
-    std::uint32_t delivery_count;     // at_least_once: deliveries so far
+    std::uint32_t reserved;           // (at_least_once delivery numbers live in the word's tag)
     std::atomic<std::uint64_t> ack_deadline_ns;  // at_least_once: monotonic time the ack is due
 };
 inline constexpr std::size_t slot_header_size = sizeof(SlotHeader);

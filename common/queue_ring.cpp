@@ -119,7 +119,6 @@ bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
 void QueueRing::publish(std::uint64_t /*position*/, const void* data, std::size_t size, layout::SlotHeader& slot) {
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     slot.length = static_cast<std::uint32_t>(size);
-    slot.delivery_count = 0;
     // Release makes the payload visible to whoever acquires `ready`.
     slot.word.store(SlotWord::make(SlotState::ready), std::memory_order_release);
 }
@@ -199,17 +198,19 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, st
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
-        if (SlotWord::state(word) != SlotState::redeliver || slot.delivery_count >= geometry_.max_deliveries) continue;
+        // The delivery number lives in the word's tag, so it changes with the
+        // state in one atomic step: nobody can see one without the other.
+        const std::uint32_t deliveries = SlotWord::tag(word);
+        if (SlotWord::state(word) != SlotState::redeliver || deliveries >= geometry_.max_deliveries) continue;
         if (slot.length > geometry_.max_message_size) return quarantine("a redeliverable slot has a wrong length");
         if (slot.length > capacity) return Status::buffer_too_small;
         slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
                                    std::memory_order_relaxed);
-        const auto delivery = slot.delivery_count + 1;
-        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::in_flight, me, static_cast<std::uint16_t>(delivery)),
+        const auto delivery = static_cast<std::uint16_t>(deliveries + 1);
+        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::in_flight, me, delivery),
                                                std::memory_order_acq_rel)) {
             continue;  // the broker took it to dead-letter it
         }
-        slot.delivery_count = delivery;
         control_->redeliver_pending.fetch_sub(1, std::memory_order_relaxed);
         control_->redelivered.fetch_add(1, std::memory_order_relaxed);
         position = slot.position.load(std::memory_order_relaxed);
@@ -239,11 +240,9 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t
             }
             if (slot.length > capacity) return Status::buffer_too_small;
             if (geometry_.delivery == delivery_at_least_once) {
-                slot.delivery_count += 1;
                 slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
                                            std::memory_order_relaxed);
-                slot.word.store(SlotWord::make(SlotState::in_flight, me, static_cast<std::uint16_t>(slot.delivery_count)),
-                                std::memory_order_release);
+                slot.word.store(SlotWord::make(SlotState::in_flight, me, /*delivery=*/1), std::memory_order_release);
             } else {
                 slot.word.store(SlotWord::make(SlotState::reading, me), std::memory_order_release);
             }
@@ -380,7 +379,9 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
         case SlotState::redeliver: continue;
         default: continue;
         }
-        if (!slot.word.compare_exchange_strong(word, SlotWord::make(replacement), std::memory_order_acq_rel)) {
+        // A redelivery keeps its delivery number (the tag) for the next attempt.
+        const auto tag = replacement == SlotState::redeliver ? SlotWord::tag(word) : std::uint16_t{0};
+        if (!slot.word.compare_exchange_strong(word, SlotWord::make(replacement, {}, tag), std::memory_order_acq_rel)) {
             continue;
         }
         if (replacement == SlotState::abandoned) {
@@ -391,7 +392,7 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
             control_->lost_in_read.fetch_add(1, std::memory_order_relaxed);
         } else {
             ++counts.redeliveries;
-            if (slot.delivery_count < geometry_.max_deliveries) {
+            if (tag < geometry_.max_deliveries) {
                 control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
             }
         }
@@ -408,9 +409,11 @@ std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
         auto word = slot.word.load(std::memory_order_acquire);
         if (SlotWord::state(word) != SlotState::in_flight) continue;
         if (slot.ack_deadline_ns.load(std::memory_order_relaxed) > now_ns) continue;
-        if (slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::redeliver), std::memory_order_acq_rel)) {
+        const auto deliveries = SlotWord::tag(word);
+        if (slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::redeliver, {}, deliveries),
+                                              std::memory_order_acq_rel)) {
             ++expired;
-            if (slot.delivery_count < geometry_.max_deliveries) {
+            if (deliveries < geometry_.max_deliveries) {
                 control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
             }
         }
@@ -426,7 +429,7 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
         if (SlotWord::state(word) != SlotState::redeliver) continue;
-        if (slot.delivery_count < geometry_.max_deliveries) {
+        if (SlotWord::tag(word) < geometry_.max_deliveries) {
             ++redeliverable;
             continue;
         }
@@ -442,7 +445,7 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
             const Status moved = dead_letter->try_send(payload_of(slot), length, broker, Deadline::after(std::chrono::milliseconds(10)));
             if (moved != Status::ok) {
                 // The dead-letter queue is full: keep the message and retry next tick.
-                slot.word.store(SlotWord::make(SlotState::redeliver), std::memory_order_release);
+                slot.word.store(SlotWord::make(SlotState::redeliver, {}, SlotWord::tag(word)), std::memory_order_release);
                 continue;
             }
         }
