@@ -15,8 +15,70 @@ namespace {
 constexpr std::uint32_t max_capacity = 1u << 24;
 constexpr std::uint32_t max_message_size = 64u << 20;
 
+// Another process may scribble on shared metadata while it is being checked,
+// so every field is read exactly once into local memory, checked there, and
+// used from there (a second read could bring a value that was never checked).
+template <typename T>
+T read_once(const T& field) {
+    return *static_cast<const volatile T*>(&field);
+}
+
+void copy_name(char (&to)[layout::queue_name_capacity], const char (&from)[layout::queue_name_capacity]) {
+    for (std::size_t i = 0; i < layout::queue_name_capacity; ++i) to[i] = read_once(from[i]);
+}
+
+// The immutable part of a QueueControl, as read once.
+struct QueueMetadata {
+    char name[layout::queue_name_capacity];
+    std::uint32_t capacity;
+    std::uint32_t max_message_size;
+    std::uint64_t slot_stride;
+    std::uint64_t slots_offset;
+    std::uint8_t overflow;
+    std::uint8_t delivery;
+    std::uint32_t max_deliveries;
+    std::uint32_t ack_timeout_ms;
+
+    explicit QueueMetadata(const layout::QueueControl& control)
+        : capacity(read_once(control.capacity)),
+          max_message_size(read_once(control.max_message_size)),
+          slot_stride(read_once(control.slot_stride)),
+          slots_offset(read_once(control.slots_offset)),
+          overflow(read_once(control.overflow)),
+          delivery(read_once(control.delivery)),
+          max_deliveries(read_once(control.max_deliveries)),
+          ack_timeout_ms(read_once(control.ack_timeout_ms)) {
+        copy_name(name, control.name);
+    }
+};
+
+// The immutable part of a TopicControl, as read once.
+struct TopicMetadata {
+    char name[layout::queue_name_capacity];
+    std::uint32_t capacity;
+    std::uint32_t max_message_size;
+    std::uint64_t slot_stride;
+    std::uint64_t slots_offset;
+    std::uint64_t subscribers_offset;
+    std::uint32_t max_subscribers;
+    std::uint32_t history;
+    std::uint8_t slow_subscriber;
+
+    explicit TopicMetadata(const layout::TopicControl& control)
+        : capacity(read_once(control.capacity)),
+          max_message_size(read_once(control.max_message_size)),
+          slot_stride(read_once(control.slot_stride)),
+          slots_offset(read_once(control.slots_offset)),
+          subscribers_offset(read_once(control.subscribers_offset)),
+          max_subscribers(read_once(control.max_subscribers)),
+          history(read_once(control.history)),
+          slow_subscriber(read_once(control.slow_subscriber)) {
+        copy_name(name, control.name);
+    }
+};
+
 // Returns "" when the queue's geometry is sound, else what is wrong.
-const char* check_queue(const layout::QueueControl& queue, std::uint64_t segment_size) {
+const char* check_queue(const QueueMetadata& queue, std::uint64_t segment_size) {
     if (std::memchr(queue.name, '\0', sizeof queue.name) == nullptr) return "its name is not terminated";
     if (queue.capacity == 0 || queue.capacity > max_capacity) return "its capacity is out of range";
     if (queue.max_message_size == 0 || queue.max_message_size > max_message_size) return "its max_message_size is out of range";
@@ -30,7 +92,7 @@ const char* check_queue(const layout::QueueControl& queue, std::uint64_t segment
 constexpr std::uint32_t max_subscribers = 1024;
 
 // Returns "" when the topic's geometry is sound, else what is wrong.
-const char* check_topic(const layout::TopicControl& topic, std::uint64_t segment_size) {
+const char* check_topic(const TopicMetadata& topic, std::uint64_t segment_size) {
     if (std::memchr(topic.name, '\0', sizeof topic.name) == nullptr) return "its name is not terminated";
     if (topic.capacity == 0 || topic.capacity > max_capacity) return "its capacity is out of range";
     if (topic.max_message_size == 0 || topic.max_message_size > max_message_size) return "its max_message_size is out of range";
@@ -56,26 +118,27 @@ void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* contr
     rings.reserve(count);
     for (std::uint32_t index = 0; index < count; ++index) {
         auto& control = controls[index];
-        const char* problem = check_topic(control, size);
+        const TopicMetadata topic(control);
+        const char* problem = check_topic(topic, size);
         usable.push_back(*problem == '\0');
-        const bool named = std::memchr(control.name, '\0', sizeof control.name) != nullptr;
-        names.emplace_back(named ? control.name : "");
+        const bool named = std::memchr(topic.name, '\0', sizeof topic.name) != nullptr;
+        names.emplace_back(named ? topic.name : "");
         if (!usable.back()) {
             control.quarantined.store(1, std::memory_order_release);
             rings.emplace_back();
             continue;
         }
         TopicGeometry geometry;
-        geometry.capacity = control.capacity;
-        geometry.max_message_size = control.max_message_size;
-        geometry.slot_stride = control.slot_stride;
-        geometry.payload_offset = layout::topic_payload_offset(control.max_subscribers);
-        geometry.max_subscribers = control.max_subscribers;
-        geometry.pin_words = layout::topic_pin_words(control.max_subscribers);
-        geometry.history = control.history;
-        geometry.slow_subscriber = control.slow_subscriber;
-        rings.emplace_back(&control, base + control.slots_offset,
-                           reinterpret_cast<layout::SubscriberRecord*>(base + control.subscribers_offset), geometry);
+        geometry.capacity = topic.capacity;
+        geometry.max_message_size = topic.max_message_size;
+        geometry.slot_stride = topic.slot_stride;
+        geometry.payload_offset = layout::topic_payload_offset(topic.max_subscribers);
+        geometry.max_subscribers = topic.max_subscribers;
+        geometry.pin_words = layout::topic_pin_words(topic.max_subscribers);
+        geometry.history = topic.history;
+        geometry.slow_subscriber = topic.slow_subscriber;
+        rings.emplace_back(&control, base + topic.slots_offset,
+                           reinterpret_cast<layout::SubscriberRecord*>(base + topic.subscribers_offset), geometry);
     }
 }
 
@@ -102,60 +165,64 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
                 std::to_string(layout::version);
         return Status::version_mismatch;
     }
-    const std::uint64_t size = root->segment_size;
+    const std::uint64_t size = read_once(root->segment_size);
     if (size > mapped_size) {
         error = "the segment claims more bytes than are mapped";
         return Status::corrupt_segment;
     }
-    const std::uint32_t queues = root->queue_count;
-    const std::uint32_t topics = root->topic_count;
-    const std::uint32_t clients = root->client_capacity;
+    const std::uint32_t queues = read_once(root->queue_count);
+    const std::uint32_t topics = read_once(root->topic_count);
+    const std::uint32_t clients = read_once(root->client_capacity);
+    const std::uint64_t queues_offset = read_once(root->queues_offset);
+    const std::uint64_t topics_offset = read_once(root->topics_offset);
+    const std::uint64_t clients_offset = read_once(root->clients_offset);
+    const std::uint64_t roles_offset = read_once(root->roles_offset);
     if (clients == 0 || clients > 0xFFFF || queues > (1u << 20) || topics > (1u << 20)) {
         error = "the segment's table sizes are out of range";
         return Status::corrupt_segment;
     }
-    if (!range_fits(root->queues_offset, queues, sizeof(layout::QueueControl), size) ||
-        !range_fits(root->clients_offset, clients, sizeof(layout::ClientRecord), size) ||
-        !range_fits(root->topics_offset, topics, sizeof(layout::TopicControl), size) ||
-        !range_fits(root->roles_offset, static_cast<std::uint64_t>(clients) * (queues + topics), 1, size) ||
-        root->queues_offset % alignof(layout::QueueControl) != 0 ||
-        root->topics_offset % alignof(layout::TopicControl) != 0 ||
-        root->clients_offset % alignof(layout::ClientRecord) != 0) {
+    if (!range_fits(queues_offset, queues, sizeof(layout::QueueControl), size) ||
+        !range_fits(clients_offset, clients, sizeof(layout::ClientRecord), size) ||
+        !range_fits(topics_offset, topics, sizeof(layout::TopicControl), size) ||
+        !range_fits(roles_offset, static_cast<std::uint64_t>(clients) * (queues + topics), 1, size) ||
+        queues_offset % alignof(layout::QueueControl) != 0 || topics_offset % alignof(layout::TopicControl) != 0 ||
+        clients_offset % alignof(layout::ClientRecord) != 0) {
         error = "a table of the segment lies outside it or is misaligned";
         return Status::corrupt_segment;
     }
     view = SegmentView();
     view.root_ = root;
     view.client_capacity_ = clients;
-    view.clients_ = reinterpret_cast<layout::ClientRecord*>(base + root->clients_offset);
-    view.roles_ = reinterpret_cast<std::atomic<std::uint8_t>*>(base + root->roles_offset);
-    auto* controls = reinterpret_cast<layout::QueueControl*>(base + root->queues_offset);
+    view.clients_ = reinterpret_cast<layout::ClientRecord*>(base + clients_offset);
+    view.roles_ = reinterpret_cast<std::atomic<std::uint8_t>*>(base + roles_offset);
+    auto* controls = reinterpret_cast<layout::QueueControl*>(base + queues_offset);
     view.rings_.reserve(queues);
     for (std::uint32_t index = 0; index < queues; ++index) {
         auto& control = controls[index];
-        const char* problem = check_queue(control, size);
+        const QueueMetadata queue(control);
+        const char* problem = check_queue(queue, size);
         const bool usable = *problem == '\0';
         view.usable_.push_back(usable);
         // Keep the name of a quarantined queue when it is readable, so that
         // opening it says "quarantined" rather than "not found".
-        const bool named = std::memchr(control.name, '\0', sizeof control.name) != nullptr;
-        view.names_.emplace_back(named ? control.name : "");
+        const bool named = std::memchr(queue.name, '\0', sizeof queue.name) != nullptr;
+        view.names_.emplace_back(named ? queue.name : "");
         if (!usable) {
             control.quarantined.store(1, std::memory_order_release);
             view.rings_.emplace_back();
             continue;
         }
         RingGeometry geometry;
-        geometry.capacity = control.capacity;
-        geometry.max_message_size = control.max_message_size;
-        geometry.slot_stride = control.slot_stride;
-        geometry.overflow = control.overflow;
-        geometry.delivery = control.delivery;
-        geometry.max_deliveries = control.max_deliveries;
-        geometry.ack_timeout_ms = control.ack_timeout_ms;
-        view.rings_.emplace_back(&control, base + control.slots_offset, geometry);
+        geometry.capacity = queue.capacity;
+        geometry.max_message_size = queue.max_message_size;
+        geometry.slot_stride = queue.slot_stride;
+        geometry.overflow = queue.overflow;
+        geometry.delivery = queue.delivery;
+        geometry.max_deliveries = queue.max_deliveries;
+        geometry.ack_timeout_ms = queue.ack_timeout_ms;
+        view.rings_.emplace_back(&control, base + queue.slots_offset, geometry);
     }
-    add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + root->topics_offset), topics, view.topics_,
+    add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + topics_offset), topics, view.topics_,
                view.topic_names_, view.topic_usable_);
     return Status::ok;
 }
