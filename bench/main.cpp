@@ -219,7 +219,10 @@ private:
             figure.disturbed += disturbed ? 1 : 0;
             figure.depth = value.depth;
         }
-        results_.curves.insert(results_.curves.end(), measurement.curves.begin(), measurement.curves.end());
+        for (Curve curve : measurement.curves) {
+            curve.disturbed = disturbed;
+            results_.curves.push_back(curve);
+        }
     }
 
     static bool already(const std::vector<Problem>& list, const Problem& what) {
@@ -326,7 +329,8 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                                false, figure.value, trips.depth);
                         summary << figure.metric << " " << format_number(figure.value) << " ";
                     }
-                    measurement.curves.push_back(Curve{what.transport, what.mode, payload, p50, curve_points(sorted)});
+                    const Curve curve{what.transport, what.mode, payload, p50, false, curve_points(sorted)};
+                    measurement.curves.push_back(curve);
                     summary << "(" << sorted.size() << " round trips)";
                     return summary.str();
                 });

@@ -108,7 +108,7 @@ void write_json(const Results& results, const std::string& path) {
         for (std::size_t i = 0; i < figure.others_share.size(); ++i) {
             out << (i ? ", " : "") << json_number(figure.others_share[i]);
         }
-        out << "], \"disturbed_repeats\": " << figure.disturbed;
+        out << "], \"disturbed_repeats\": " << figure.disturbed << ", \"summarized_repeats\": " << figure.summarized();
         if (const auto ratio = ratio_to_limit(results, figure)) out << ", \"ratio_to_limit\": " << json_number(*ratio);
         if (const auto ratio = ratio_to_boost(results, figure)) out << ", \"ratio_to_boost\": " << json_number(*ratio);
         out << "}";
@@ -137,14 +137,22 @@ void write_json(const Results& results, const std::string& path) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-// "21.6 M (21.1 M–22.0 M)", flagged when noisy or disturbed.
+// "21.6 M (21.1 M–22.0 M)", flagged when noisy; "[2 of 3]" when disturbed
+// repeats were set aside, **disturbed** when every repeat was.
 std::string cell(const Figure* figure) {
     if (figure == nullptr || figure->repeats.empty()) return "—";
     const Summary summary = figure->summary();
+    const std::size_t used = figure->summarized();
     std::string text = format_number(summary.median);
-    if (figure->repeats.size() > 1) text += " (" + format_number(summary.min) + "–" + format_number(summary.max) + ")";
+    if (used > 1 || (used == 0 && figure->repeats.size() > 1)) {
+        text += " (" + format_number(summary.min) + "–" + format_number(summary.max) + ")";
+    }
     if (summary.noisy) text += " **noisy**";
-    if (figure->disturbed > 0) text += " **disturbed " + std::to_string(figure->disturbed) + "**";
+    if (used == 0) {
+        text += " **disturbed**";
+    } else if (used < figure->repeats.size()) {
+        text += " [" + std::to_string(used) + " of " + std::to_string(figure->repeats.size()) + "]";
+    }
     return text;
 }
 
@@ -183,8 +191,10 @@ void write_markdown(const Results& results, const std::string& path) {
         << (settings.quick ? " (--quick: a smoke test, not a measurement)" : "") << ". Producers and consumers are "
         << "separate processes pinned to different CPUs. Figures are medians over the repeats with the spread "
            "(min–max); **noisy** marks a spread above "
-        << static_cast<int>(noisy_spread * 100) << "% of the median; **disturbed N** marks N repeats during which "
-        << "other processes used more than " << static_cast<int>(disturbed_share * 100) << "% of the CPUs (the "
+        << static_cast<int>(noisy_spread * 100) << "% of the median. A repeat during which other processes used more "
+        << "than " << static_cast<int>(disturbed_share * 100) << "% of the CPUs is set aside when undisturbed ones "
+        << "exist (\"[2 of 3]\": the figure stands on 2 repeats), and a figure all of whose repeats were disturbed "
+        << "is marked **disturbed**; every repeat is in results.json with the share others took (the "
         << "benchmark may spend " << settings.patience << " s in all waiting for quiet CPUs before runs and trying "
         << "disturbed runs up to twice more). Every figure comes from runs whose receivers "
         << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are of medians: "
@@ -293,13 +303,16 @@ void write_plot_data(const Results& results, const std::string& directory) {
         std::ofstream out(directory + "/latency_" + std::to_string(payload) + ".dat");
         bool first = true;
         for (const auto& [transport, mode] : series_of(results, "round_trip")) {
-            // The repeat with the median p50 stands for the configuration.
-            std::vector<const Curve*> runs;
+            // The repeat with the median p50 stands for the configuration,
+            // chosen among the undisturbed repeats when there are any.
+            std::vector<const Curve*> runs, clean;
             for (const auto& curve : results.curves) {
                 if (curve.transport == transport && curve.mode == mode && curve.payload == payload) {
                     runs.push_back(&curve);
+                    if (!curve.disturbed) clean.push_back(&curve);
                 }
             }
+            if (!clean.empty()) runs = clean;
             if (runs.empty()) continue;
             std::sort(runs.begin(), runs.end(), [](const Curve* a, const Curve* b) { return a->p50_us < b->p50_us; });
             const Curve& median = *runs[runs.size() / 2];

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/interference.hpp"
 #include "bench/statistics.hpp"
 
 namespace shmq::bench {
@@ -68,7 +69,24 @@ struct Figure {
     std::vector<double> repeats;       // one value per repeat
     std::vector<double> others_share;  // per repeat: share of the CPUs other processes used meanwhile
     unsigned disturbed = 0;            // repeats kept although others used the CPUs (interference.hpp)
-    Summary summary() const { return summarize(repeats); }
+
+    // Over the undisturbed repeats when there are any: a repeat that shared
+    // its CPUs with other work measured that work as much as the transport.
+    Summary summary() const {
+        const auto clean = undisturbed();
+        return summarize(clean.empty() ? repeats : clean);
+    }
+    // The repeats summary() stands on; all of them when this is 0.
+    std::size_t summarized() const { return undisturbed().size(); }
+
+private:
+    std::vector<double> undisturbed() const {
+        std::vector<double> clean;
+        for (std::size_t i = 0; i < repeats.size(); ++i) {
+            if (i >= others_share.size() || others_share[i] <= disturbed_share) clean.push_back(repeats[i]);
+        }
+        return clean;
+    }
 };
 
 // One run's round-trip distribution: latency (µs) at a rising fraction of
@@ -78,6 +96,7 @@ struct Curve {
     std::string mode;
     std::size_t payload = 0;
     double p50_us = 0;
+    bool disturbed = false;  // other processes used the CPUs during the run
     std::vector<std::pair<double, double>> points;  // (percentile, µs)
 };
 
