@@ -55,14 +55,16 @@ std::optional<double> median_of(const Results& results, const FigureKey& key) {
     return figure->summary().median;
 }
 
-// The same figure for the limit ring and for Boost's message_queue.
+// The figure against the same figure of the limit ring or of Boost's
+// message_queue, repeat by repeat (paired_ratio).
 std::optional<double> ratio_to(const Results& results, const Figure& figure, const char* transport, const char* mode) {
     FigureKey reference = figure.key;
     reference.transport = transport;
     reference.mode = mode;
-    const auto other = median_of(results, reference);
-    if (!other || *other == 0 || figure.repeats.empty()) return std::nullopt;
-    return figure.summary().median / *other;
+    const Figure* other = results.find(reference);
+    if (other == nullptr || other->repeats.empty() || figure.repeats.empty()) return std::nullopt;
+    if (other->summary().median == 0) return std::nullopt;
+    return paired_ratio(figure, *other);
 }
 
 std::optional<double> ratio_to_limit(const Results& results, const Figure& figure) {
@@ -197,7 +199,8 @@ void write_markdown(const Results& results, const std::string& path) {
         << "is marked **disturbed**; every repeat is in results.json with the share others took (the "
         << "benchmark may spend " << settings.patience << " s in all waiting for quiet CPUs before runs and trying "
         << "disturbed runs up to twice more). Every figure comes from runs whose receivers "
-        << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are of medians: "
+        << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are medians of the ratios "
+        << "within each repeat (undisturbed repeats when there are any), as the machine's state drifts over minutes: "
         << "\"x limit\" to the lock-free SPSC ring with busy polling (" << limit_transport << "), \"x Boost\" to "
         << "boost::interprocess::message_queue (" << boost_transport << ").\n\n";
 
@@ -242,7 +245,7 @@ void write_markdown(const Results& results, const std::string& path) {
             out << "| " << transport << " | " << mode << " | " << cell(p50) << " | "
                 << cell(results.find({"round_trip", transport, mode, "1x1", payload, "p99_us"})) << " | " << cell(p999)
                 << " | " << cell(results.find({"round_trip", transport, mode, "1x1", payload, "max_us"})) << " | "
-                << (p999 != nullptr ? format_ratio(p999->summary().median / p50->summary().median) : "—") << " | "
+                << (p999 != nullptr ? format_ratio(paired_ratio(*p999, *p50)) : "—") << " | "
                 << ratio_cell(ratio_to_limit(results, *p50)) << " | " << ratio_cell(ratio_to_boost(results, *p50))
                 << " |\n";
         }

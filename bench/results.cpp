@@ -16,6 +16,21 @@ Figure& Results::figure(const FigureKey& key, const std::string& unit, bool high
     return figures.back();
 }
 
+double paired_ratio(const Figure& a, const Figure& b) {
+    if (a.repeats.size() != b.repeats.size() || a.repeats.empty()) return a.summary().median / b.summary().median;
+    std::vector<double> clean, all;
+    for (std::size_t i = 0; i < a.repeats.size(); ++i) {
+        if (b.repeats[i] == 0) continue;
+        const double ratio = a.repeats[i] / b.repeats[i];
+        all.push_back(ratio);
+        const bool quiet = (i >= a.others_share.size() || a.others_share[i] <= disturbed_share) &&
+                           (i >= b.others_share.size() || b.others_share[i] <= disturbed_share);
+        if (quiet) clean.push_back(ratio);
+    }
+    if (all.empty()) return 0;
+    return summarize(clean.empty() ? all : clean).median;
+}
+
 const Figure* Results::find(const FigureKey& key) const {
     const auto found = std::find_if(figures.begin(), figures.end(), [&](const Figure& f) { return f.key == key; });
     return found == figures.end() ? nullptr : &*found;

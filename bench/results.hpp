@@ -111,6 +111,14 @@ struct Problem {
     std::string reason;
 };
 
+// a / b as the median, over the repeats, of a's value over b's in the same
+// repeat (only undisturbed pairs when there are any): this machine's state
+// changes over minutes (where the hypervisor runs its vCPUs: round trips of
+// 0.22 or 0.65 µs, 1 MiB at 37 k or 2.7 k msg/s), and a ratio is only fair
+// between runs made in the same state. Falls back to the ratio of the
+// medians when the repeats do not pair up (a failed repeat).
+double paired_ratio(const Figure& a, const Figure& b);
+
 struct Results {
     Machine machine;
     Settings settings;

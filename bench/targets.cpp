@@ -16,6 +16,16 @@ constexpr std::size_t small = 64;
 constexpr std::size_t medium = 4096;
 constexpr std::size_t large = 1 << 20;
 
+// a / b repeat by repeat (paired_ratio), when both were measured.
+std::optional<double> ratio_of(const Results& results, const FigureKey& a, const FigureKey& b) {
+    const Figure* first = results.find(a);
+    const Figure* second = results.find(b);
+    if (first == nullptr || second == nullptr || first->repeats.empty() || second->repeats.empty()) {
+        return std::nullopt;
+    }
+    return paired_ratio(*first, *second);
+}
+
 std::optional<double> median_of(const Results& results, const FigureKey& key) {
     const Figure* figure = results.find(key);
     if (figure == nullptr || figure->repeats.empty()) return std::nullopt;
@@ -43,12 +53,14 @@ TargetCheck at_least(const Results& results, std::size_t payload, const char* re
     TargetCheck check;
     check.target = format_payload(payload) + " throughput >= " + format_ratio(required) + " " + label;
     const auto shmq = best_shmq_throughput(results, payload);
-    const auto other = median_of(results, {"throughput", reference, reference_mode, "1x1", payload, "msg_per_s"});
+    const FigureKey reference_key{"throughput", reference, reference_mode, "1x1", payload, "msg_per_s"};
+    const auto other = median_of(results, reference_key);
     if (!shmq || !other) {
         check.measured = "not measured in this run";
         return check;
     }
-    const double ratio = shmq->second / *other;
+    const FigureKey shmq_key{"throughput", "shmq", shmq->first, "1x1", payload, "msg_per_s"};
+    const double ratio = *ratio_of(results, shmq_key, reference_key);
     check.available = true;
     check.met = ratio >= required;
     check.measured = format_ratio(ratio) + " (shmq " + shmq->first + " " + format_number(shmq->second) + " msg/s vs " +
@@ -64,13 +76,15 @@ TargetCheck latency_against(const Results& results, std::size_t payload, const s
                             const std::string& label) {
     TargetCheck check;
     check.target = format_payload(payload) + " round trip p50, shmq " + shmq_mode + " <= " + label;
-    const auto shmq = median_of(results, {"round_trip", "shmq", shmq_mode, "1x1", payload, "p50_us"});
-    const auto other = median_of(results, {"round_trip", reference, reference_mode, "1x1", payload, "p50_us"});
+    const FigureKey shmq_key{"round_trip", "shmq", shmq_mode, "1x1", payload, "p50_us"};
+    const FigureKey other_key{"round_trip", reference, reference_mode, "1x1", payload, "p50_us"};
+    const auto shmq = median_of(results, shmq_key);
+    const auto other = median_of(results, other_key);
     if (!shmq || !other) {
         check.measured = "not measured in this run";
         return check;
     }
-    const double ratio = *shmq / *other;
+    const double ratio = *ratio_of(results, shmq_key, other_key);
     check.available = true;
     check.met = ratio <= allowed;
     check.measured = format_number(*shmq) + " µs vs " + format_number(*other) + " µs = " + format_ratio(ratio);
@@ -81,22 +95,23 @@ TargetCheck latency_against(const Results& results, std::size_t payload, const s
 TargetCheck tail_latency(const Results& results, std::size_t payload, const std::string& mode) {
     TargetCheck check;
     check.target = format_payload(payload) + " round trip p99.9 <= 5x p50, shmq " + mode;
-    const auto p50 = median_of(results, {"round_trip", "shmq", mode, "1x1", payload, "p50_us"});
-    const auto p999 = median_of(results, {"round_trip", "shmq", mode, "1x1", payload, "p99_9_us"});
+    const FigureKey p50_key{"round_trip", "shmq", mode, "1x1", payload, "p50_us"};
+    const FigureKey p999_key{"round_trip", "shmq", mode, "1x1", payload, "p99_9_us"};
+    const auto p50 = median_of(results, p50_key);
+    const auto p999 = median_of(results, p999_key);
     if (!p50 || !p999) {
         check.measured = "not measured in this run";
         return check;
     }
-    const double ratio = *p999 / *p50;
+    const double ratio = *ratio_of(results, p999_key, p50_key);
     check.available = true;
     check.met = ratio <= 5;
     check.measured = format_number(*p999) + " µs / " + format_number(*p50) + " µs = " + format_ratio(ratio);
     // The same ratio of the references tells what the machine allows.
     for (const auto& [transport, mode_of] : {std::pair{limit_transport, limit_mode}, {boost_transport, boost_mode}}) {
-        const auto p50_other = median_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p50_us"});
-        const auto p999_other = median_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p99_9_us"});
-        if (p50_other && p999_other) {
-            check.measured += "; " + std::string(transport) + " " + format_ratio(*p999_other / *p50_other);
+        if (const auto other = ratio_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p99_9_us"},
+                                        {"round_trip", transport, mode_of, "1x1", payload, "p50_us"})) {
+            check.measured += "; " + std::string(transport) + " " + format_ratio(*other);
         }
     }
     return check;
