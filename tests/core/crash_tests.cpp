@@ -48,15 +48,6 @@ Shared* make_shared() {
     return new (memory) Shared();
 }
 
-std::unique_ptr<Client> attach(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    std::string error;
-    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
-    return client;
-}
-
 // Starts a child that runs `stage` on the raw segment, reports it is in
 // place, and waits to be killed; then kills it with SIGKILL.
 void die_in_place(const std::string& broker, Shared* shared, const std::function<void(RawSegment&)>& stage) {
@@ -73,13 +64,6 @@ void die_in_place(const std::string& broker, Shared* shared, const std::function
     shared->step.store(0);
 }
 
-QueueStats stats_of(Client& client, const std::string& name) {
-    for (const auto& queue : client.stats().queues) {
-        if (queue.name == name) return queue;
-    }
-    return {};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_producer_killed_holding_the_producer_lock_does_not_block_others) {
@@ -90,7 +74,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_holding_the_producer_lock_does_not_block_
     die_in_place(broker.name(), shared, [](RawSegment& raw) {
         raw.view.ring(0).control().producer_lock.lock(Deadline::never());
     });
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue queue;
     client->open_queue("q", queue);
     const auto start = std::chrono::steady_clock::now();
@@ -105,7 +89,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_holding_the_consumer_lock_does_not_block_
     auto config = test::make_config("conslock");
     test::add_queue(config, "q", 8, 32);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue queue;
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("queued before", 1s) == Status::ok);
@@ -132,7 +116,7 @@ BOOST_AUTO_TEST_CASE(a_claim_cut_short_inside_the_lock_is_undone_by_the_next_pro
         ring.slot_at(tail).position.store(tail);
         ring.slot_at(tail).word.store(SlotWord::make(SlotState::writing, OwnerStamp{0, 7}));
     });
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue queue;
     client->open_queue("q", queue);
     for (int i = 0; i < 20; ++i) {  // laps the ring: the repaired slot is usable again
@@ -161,7 +145,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_mid_write_is_skipped_and_the_queue_carrie
         control.tail.store(tail + 1);
         control.producer_lock.unlock();
     });
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue queue;
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("behind the dead write", 1s) == Status::ok);
@@ -170,7 +154,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_mid_write_is_skipped_and_the_queue_carrie
     BOOST_TEST(queue.receive(out, 2s) == Status::ok);
     BOOST_TEST(out == "behind the dead write");
     BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
-    BOOST_TEST(stats_of(*client, "q").abandoned == 1u);
+    BOOST_TEST(test::queue_stats(*client, "q").abandoned == 1u);
     for (int i = 0; i < 10; ++i) {  // every slot, the reclaimed one included, works again
         BOOST_TEST_REQUIRE(queue.send("again", 1s) == Status::ok);
         BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
@@ -181,7 +165,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_mid_read_frees_its_slot_within_the_livene
     auto config = test::make_config("midread");
     test::add_queue(config, "q", 1, 32);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue queue;
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("taken by the doomed", 1s) == Status::ok);
@@ -201,7 +185,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_mid_read_frees_its_slot_within_the_livene
     const auto start = std::chrono::steady_clock::now();
     BOOST_TEST(queue.send("next", 2s) == Status::ok);
     BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
-    BOOST_TEST(stats_of(*client, "q").lost_in_read == 1u);
+    BOOST_TEST(test::queue_stats(*client, "q").lost_in_read == 1u);
     std::string out;
     BOOST_TEST(queue.receive(out, 1s) == Status::ok);
     BOOST_TEST(out == "next");
@@ -211,7 +195,7 @@ BOOST_AUTO_TEST_CASE(a_killed_clients_record_is_reclaimed_within_a_second) {
     auto config = test::make_config("liveness");
     test::add_queue(config, "q", 4, 32);
     test::InProcessBroker broker(config);
-    auto observer = attach(broker.name());
+    auto observer = test::attach(broker.name());
     auto* shared = make_shared();
     const pid_t child = test::fork_child([&] {
         std::unique_ptr<Client> client;
@@ -300,7 +284,7 @@ BOOST_AUTO_TEST_CASE(random_kills_under_load_never_wedge_the_queue) {
     for (auto pid : consumers) ::kill(pid, SIGKILL), test::wait_child(pid, 5s);
     ledger->consumer_kills.fetch_add(consumers.size());
 
-    auto client = attach(name);
+    auto client = test::attach(name);
     BOOST_TEST(test::eventually([&] { return client->stats().clients.size() == 1u; }, 2s));
     Queue queue;
     client->open_queue("q", queue);
@@ -342,7 +326,7 @@ BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_th
     test::add_queue(config, "victim", 8, 32);
     test::add_queue(config, "bystander", 8, 32);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue victim, bystander;
     client->open_queue("victim", victim);
     client->open_queue("bystander", bystander);
@@ -368,8 +352,8 @@ BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_th
     BOOST_TEST(victim.send("after", 100ms) == Status::queue_quarantined);
     const auto stats = client->stats();
     BOOST_TEST(stats.broker_alive);
-    BOOST_TEST(stats_of(*client, "victim").quarantined);
-    BOOST_TEST(!stats_of(*client, "bystander").quarantined);
+    BOOST_TEST(test::queue_stats(*client, "victim").quarantined);
+    BOOST_TEST(!test::queue_stats(*client, "bystander").quarantined);
     for (int i = 0; i < 20; ++i) {
         BOOST_TEST_REQUIRE(bystander.send("still fine", 1s) == Status::ok);
         std::string out;
@@ -377,7 +361,7 @@ BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_th
         BOOST_TEST(out == "still fine");
     }
     // A client attaching now sees the scribbled geometry and refuses the queue too.
-    auto late = attach(broker.name());
+    auto late = test::attach(broker.name());
     Queue again;
     BOOST_TEST(late->open_queue("victim", again) == Status::queue_quarantined);
     BOOST_TEST(late->open_queue("bystander", again) == Status::ok);

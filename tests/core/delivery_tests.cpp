@@ -31,34 +31,12 @@ config::BrokerConfig reliable_config(const std::string& tag, std::uint32_t ack_t
     return config;
 }
 
-std::unique_ptr<Client> attach(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    std::string error;
-    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
-    return client;
-}
-
-Queue open(Client& client, const std::string& name) {
-    Queue queue;
-    BOOST_TEST_REQUIRE(client.open_queue(name, queue) == Status::ok);
-    return queue;
-}
-
-QueueStats stats_of(Client& client, const std::string& name) {
-    for (const auto& queue : client.stats().queues) {
-        if (queue.name == name) return queue;
-    }
-    return {};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(an_acknowledged_delivery_is_gone_for_good) {
     test::InProcessBroker broker(reliable_config("ackok", 200, 3, false));
-    auto client = attach(broker.name());
-    auto jobs = open(*client, "jobs");
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
     BOOST_TEST(jobs.send("job", 1s) == Status::ok);
     std::string out;
     std::uint64_t delivery = 0;
@@ -67,13 +45,13 @@ BOOST_AUTO_TEST_CASE(an_acknowledged_delivery_is_gone_for_good) {
     BOOST_TEST(jobs.acknowledge(delivery) == Status::ok);
     BOOST_TEST(jobs.acknowledge(delivery) == Status::not_acknowledgeable);  // twice is an error
     BOOST_TEST(jobs.receive(out, 500ms) == Status::timeout);               // well past the ack timeout
-    BOOST_TEST(stats_of(*client, "jobs").redelivered == 0u);
+    BOOST_TEST(test::queue_stats(*client, "jobs").redelivered == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_is_redelivered_after_the_ack_timeout) {
     test::InProcessBroker broker(reliable_config("acktimeout", 150, 5, false));
-    auto client = attach(broker.name());
-    auto jobs = open(*client, "jobs");
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
     BOOST_TEST(jobs.send("job", 1s) == Status::ok);
     std::string out;
     std::uint64_t first = 0, second = 0;
@@ -84,13 +62,13 @@ BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_is_redelivered_after_the_ack_tim
     BOOST_TEST((std::chrono::steady_clock::now() - taken >= 150ms));
     BOOST_TEST(jobs.acknowledge(first) == Status::not_acknowledgeable);  // that delivery expired
     BOOST_TEST(jobs.acknowledge(second) == Status::ok);
-    BOOST_TEST(stats_of(*client, "jobs").redelivered == 1u);
+    BOOST_TEST(test::queue_stats(*client, "jobs").redelivered == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_delivery_held_by_a_killed_consumer_goes_to_another_consumer) {
     test::InProcessBroker broker(reliable_config("consdeath", 60'000, 5, false));
-    auto client = attach(broker.name());
-    auto jobs = open(*client, "jobs");
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
     BOOST_TEST(jobs.send("precious", 1s) == Status::ok);
     void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     auto* taken = new (memory) std::atomic<int>(0);
@@ -124,9 +102,9 @@ BOOST_AUTO_TEST_CASE(a_delivery_held_by_a_killed_consumer_goes_to_another_consum
 
 BOOST_AUTO_TEST_CASE(a_message_that_fails_max_deliveries_moves_to_the_dead_letter_queue) {
     test::InProcessBroker broker(reliable_config("deadletter", 100, 2, true));
-    auto client = attach(broker.name());
-    auto jobs = open(*client, "jobs");
-    auto dead = open(*client, "jobs.dead");
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
+    auto dead = test::open_queue(*client, "jobs.dead");
     BOOST_TEST(jobs.send("poison", 1s) == Status::ok);
     std::string out;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -137,15 +115,15 @@ BOOST_AUTO_TEST_CASE(a_message_that_fails_max_deliveries_moves_to_the_dead_lette
     BOOST_TEST(dead.receive(out, 2s) == Status::ok);
     BOOST_TEST(out == "poison");
     BOOST_TEST(jobs.receive(out, 300ms) == Status::timeout);
-    const auto stats = stats_of(*client, "jobs");
+    const auto stats = test::queue_stats(*client, "jobs");
     BOOST_TEST(stats.dead_lettered == 1u);
     BOOST_TEST(stats.redelivered == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(unacknowledged_deliveries_hold_their_slots_so_nothing_is_overwritten) {
     test::InProcessBroker broker(reliable_config("holdslots", 60'000, 5, false));
-    auto client = attach(broker.name());
-    auto jobs = open(*client, "jobs");
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
     std::vector<std::uint64_t> deliveries;
     for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
     for (int i = 0; i < 8; ++i) {
@@ -161,12 +139,12 @@ BOOST_AUTO_TEST_CASE(unacknowledged_deliveries_hold_their_slots_so_nothing_is_ov
 
 BOOST_AUTO_TEST_CASE(a_consumer_that_detaches_hands_back_its_unacknowledged_deliveries_at_once) {
     test::InProcessBroker broker(reliable_config("detach", 60'000, 5, false));
-    auto producer = attach(broker.name());
-    auto jobs = open(*producer, "jobs");
+    auto producer = test::attach(broker.name());
+    auto jobs = test::open_queue(*producer, "jobs");
     BOOST_TEST(jobs.send("unfinished", 1s) == Status::ok);
     {
-        auto consumer = attach(broker.name());
-        auto mine = open(*consumer, "jobs");
+        auto consumer = test::attach(broker.name());
+        auto mine = test::open_queue(*consumer, "jobs");
         std::string out;
         std::uint64_t delivery = 0;
         BOOST_TEST(mine.receive(out, 1s, &delivery) == Status::ok);

@@ -46,16 +46,8 @@ Ledger* make_ledger(std::size_t messages) {
     return new (memory) Ledger();
 }
 
-std::unique_ptr<Client> attach_or_exit(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    if (Client::attach(options, client) != Status::ok) ::_exit(40);
-    return client;
-}
-
 int produce(const std::string& broker, std::uint32_t producer, std::uint32_t count, bool batched) {
-    auto client = attach_or_exit(broker);
+    auto client = test::attach_or_exit(broker);
     Queue queue;
     if (client->open_queue("work", queue) != Status::ok) return 41;
     if (!batched) {
@@ -82,7 +74,7 @@ int produce(const std::string& broker, std::uint32_t producer, std::uint32_t cou
 
 int consume(const std::string& broker, Ledger* ledger, std::uint32_t producers, std::uint32_t per_producer,
             bool batched) {
-    auto client = attach_or_exit(broker);
+    auto client = test::attach_or_exit(broker);
     Queue queue;
     if (client->open_queue("work", queue) != Status::ok) return 44;
     const std::uint64_t total = static_cast<std::uint64_t>(producers) * per_producer;

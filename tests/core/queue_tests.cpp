@@ -18,37 +18,14 @@ using config::OverflowPolicy;
 
 namespace {
 
-std::unique_ptr<Client> attach(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    std::string error;
-    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
-    return client;
-}
-
-Queue open(Client& client, const std::string& name) {
-    Queue queue;
-    BOOST_TEST_REQUIRE(client.open_queue(name, queue) == Status::ok);
-    return queue;
-}
-
-QueueStats stats_of(Client& client, const std::string& name) {
-    for (const auto& queue : client.stats().queues) {
-        if (queue.name == name) return queue;
-    }
-    BOOST_FAIL("no stats for queue " + name);
-    return {};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(messages_come_out_in_the_order_they_went_in) {
     auto config = test::make_config("fifo");
     test::add_queue(config, "q", 16, 64);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     for (int i = 0; i < 100; ++i) {
         BOOST_TEST_REQUIRE(queue.send("message " + std::to_string(i), 1s) == Status::ok);
         std::string out;
@@ -70,8 +47,8 @@ BOOST_AUTO_TEST_CASE(empty_and_maximum_size_messages_round_trip) {
     auto config = test::make_config("sizes");
     test::add_queue(config, "q", 4, 1000);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     const std::string largest(1000, 'x');
     BOOST_TEST(queue.send("", 1s) == Status::ok);
     BOOST_TEST(queue.send(largest, 1s) == Status::ok);
@@ -86,10 +63,10 @@ BOOST_AUTO_TEST_CASE(an_oversized_message_is_refused_and_nothing_is_queued) {
     auto config = test::make_config("toolarge");
     test::add_queue(config, "q", 4, 100);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     BOOST_TEST(queue.send(std::string(101, 'x'), 1s) == Status::message_too_large);
-    BOOST_TEST(stats_of(*client, "q").depth == 0u);
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
     BOOST_TEST(queue.send(std::string(100, 'x'), 1s) == Status::ok);
 }
 
@@ -97,8 +74,8 @@ BOOST_AUTO_TEST_CASE(a_too_small_buffer_leaves_the_message_queued) {
     auto config = test::make_config("smallbuf");
     test::add_queue(config, "q", 4, 100);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     BOOST_TEST(queue.send("twenty bytes exactly", 1s) == Status::ok);
     char small[10];
     std::size_t size = 0;
@@ -112,14 +89,14 @@ BOOST_AUTO_TEST_CASE(reject_policy_refuses_at_once_when_full_and_counts_it) {
     auto config = test::make_config("reject");
     test::add_queue(config, "q", 3, 16, OverflowPolicy::reject);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     for (int i = 0; i < 3; ++i) BOOST_TEST(queue.send("m" + std::to_string(i)) == Status::ok);
     const auto start = std::chrono::steady_clock::now();
     BOOST_TEST(queue.send("m3") == Status::queue_full);  // even with wait_forever
     BOOST_TEST((std::chrono::steady_clock::now() - start < 500ms));
     BOOST_TEST(queue.send("m4", 10s) == Status::queue_full);
-    const auto stats = stats_of(*client, "q");
+    const auto stats = test::queue_stats(*client, "q");
     BOOST_TEST(stats.rejected == 2u);
     BOOST_TEST(stats.depth == 3u);
     std::string out;
@@ -132,10 +109,10 @@ BOOST_AUTO_TEST_CASE(drop_oldest_policy_keeps_the_newest_messages) {
     auto config = test::make_config("dropoldest");
     test::add_queue(config, "q", 4, 16, OverflowPolicy::drop_oldest);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     for (int i = 0; i < 10; ++i) BOOST_TEST(queue.send("m" + std::to_string(i), 1s) == Status::ok);
-    const auto stats = stats_of(*client, "q");
+    const auto stats = test::queue_stats(*client, "q");
     BOOST_TEST(stats.dropped == 6u);
     BOOST_TEST(stats.depth == 4u);
     for (int i = 6; i < 10; ++i) {
@@ -149,8 +126,8 @@ BOOST_AUTO_TEST_CASE(block_policy_waits_for_room_until_the_timeout) {
     auto config = test::make_config("block");
     test::add_queue(config, "q", 2, 16, OverflowPolicy::block);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     BOOST_TEST(queue.send("a") == Status::ok);
     BOOST_TEST(queue.send("b") == Status::ok);
     BOOST_TEST(queue.try_send("c", 1) == Status::queue_full);
@@ -177,8 +154,8 @@ BOOST_AUTO_TEST_CASE(receive_times_out_on_an_empty_queue_and_wakes_for_a_message
     auto config = test::make_config("recvtimeout");
     test::add_queue(config, "q", 4, 16);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     std::string out;
     const auto start = std::chrono::steady_clock::now();
     BOOST_TEST(queue.receive(out, 150ms) == Status::timeout);
@@ -201,8 +178,8 @@ BOOST_AUTO_TEST_CASE(batches_send_and_receive_many_messages_in_order) {
     auto config = test::make_config("batch");
     test::add_queue(config, "q", 256, 32);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     std::vector<std::string> payloads;
     for (int i = 0; i < 200; ++i) payloads.push_back("batch message " + std::to_string(i));
     std::vector<OutgoingMessage> outgoing;
@@ -229,21 +206,21 @@ BOOST_AUTO_TEST_CASE(a_batch_with_one_oversized_message_sends_nothing) {
     auto config = test::make_config("batchbad");
     test::add_queue(config, "q", 16, 8);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
-    auto queue = open(*client, "q");
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
     const std::string good = "ok", bad = "far too long";
     OutgoingMessage messages[] = {{good.data(), good.size()}, {bad.data(), bad.size()}};
     std::size_t sent = 0;
     BOOST_TEST(queue.send_batch(messages, 2, sent, 1s) == Status::message_too_large);
     BOOST_TEST(sent == 0u);
-    BOOST_TEST(stats_of(*client, "q").depth == 0u);
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_queue_and_unknown_broker_have_their_own_status) {
     auto config = test::make_config("unknown");
     test::add_queue(config, "q", 4, 16);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Queue queue;
     BOOST_TEST(client->open_queue("nope", queue) == Status::queue_not_found);
 
@@ -260,24 +237,24 @@ BOOST_AUTO_TEST_CASE(stats_count_traffic_and_attached_roles) {
     test::add_queue(config, "q", 8, 16);
     test::add_queue(config, "other", 8, 16);
     test::InProcessBroker broker(config);
-    auto producer = attach(broker.name());
-    auto consumer = attach(broker.name());
-    auto to = open(*producer, "q");
-    auto from = open(*consumer, "q");
+    auto producer = test::attach(broker.name());
+    auto consumer = test::attach(broker.name());
+    auto to = test::open_queue(*producer, "q");
+    auto from = test::open_queue(*consumer, "q");
     for (int i = 0; i < 5; ++i) BOOST_TEST(to.send("x", 1s) == Status::ok);
     std::string out;
     for (int i = 0; i < 2; ++i) BOOST_TEST(from.receive(out, 1s) == Status::ok);
-    const auto stats = stats_of(*producer, "q");
+    const auto stats = test::queue_stats(*producer, "q");
     BOOST_TEST(stats.enqueued == 5u);
     BOOST_TEST(stats.dequeued == 2u);
     BOOST_TEST(stats.depth == 3u);
     BOOST_TEST(stats.producers == 1u);
     BOOST_TEST(stats.consumers == 1u);
-    BOOST_TEST(stats_of(*producer, "other").producers == 0u);
+    BOOST_TEST(test::queue_stats(*producer, "other").producers == 0u);
     BOOST_TEST(producer->stats().clients.size() == 2u);
     consumer.reset();
     BOOST_TEST(producer->stats().clients.size() == 1u);
-    BOOST_TEST(stats_of(*producer, "q").consumers == 0u);
+    BOOST_TEST(test::queue_stats(*producer, "q").consumers == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_broker_name_comes_from_the_environment_when_not_given) {
@@ -296,8 +273,8 @@ BOOST_AUTO_TEST_CASE(the_client_table_has_a_limit_with_its_own_status) {
     config.max_clients = 2;
     test::add_queue(config, "q", 4, 16);
     test::InProcessBroker broker(config);
-    auto first = attach(broker.name());
-    auto second = attach(broker.name());
+    auto first = test::attach(broker.name());
+    auto second = test::attach(broker.name());
     std::unique_ptr<Client> third;
     AttachOptions options;
     options.broker = broker.name();

@@ -36,23 +36,6 @@ namespace {
 // loaded machine.
 constexpr auto liveness_limit = 1s;
 
-std::unique_ptr<Client> attach(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    std::string error;
-    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
-    return client;
-}
-
-TopicStats stats_of(Client& client, const std::string& name) {
-    for (const auto& topic : client.stats().topics) {
-        if (topic.name == name) return topic;
-    }
-    BOOST_FAIL("no stats for topic " + name);
-    return {};
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -98,7 +81,7 @@ BOOST_AUTO_TEST_CASE(a_subscriber_killed_holding_a_view_releases_its_slot_within
     auto config = test::make_config("tviewkill");
     test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::block, 1);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Topic topic;
     BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
     BOOST_TEST_REQUIRE(topic.publish("m0", 1s) == Status::ok);
@@ -110,7 +93,7 @@ BOOST_AUTO_TEST_CASE(a_subscriber_killed_holding_a_view_releases_its_slot_within
     const auto killed = std::chrono::steady_clock::now();
     BOOST_TEST(topic.publish("m4", 5s) == Status::ok);  // into the reclaimed slot
     BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
-    const auto stats = stats_of(*client, "t");
+    const auto stats = test::topic_stats(*client, "t");
     BOOST_TEST(stats.subscribers.empty());
     BOOST_TEST(stats.published == 5u);
 }
@@ -119,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_view_stays_intact_while_another_subscriber_of_the_same_me
     auto config = test::make_config("tviewlive");
     test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::drop, 1);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Topic topic;
     BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
     Subscription mine;
@@ -129,7 +112,7 @@ BOOST_AUTO_TEST_CASE(a_view_stays_intact_while_another_subscriber_of_the_same_me
     BOOST_TEST_REQUIRE(mine.read(view, 1s) == Status::ok);
     const void* where = view.data();
     die_in_place(broker.name(), [](Client& child) { return hold_a_view(child, "precious"); });
-    BOOST_TEST(test::eventually([&] { return stats_of(*client, "t").subscribers.size() == 1u; }, liveness_limit));
+    BOOST_TEST(test::eventually([&] { return test::topic_stats(*client, "t").subscribers.size() == 1u; }, liveness_limit));
     // The other subscriber's death released its pin, not ours.
     BOOST_TEST(view.data() == where);
     BOOST_TEST(view.text() == "precious");
@@ -144,7 +127,7 @@ BOOST_AUTO_TEST_CASE(a_subscriber_killed_without_reading_stops_holding_publisher
     auto config = test::make_config("tsubkill");
     test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::block);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Topic topic;
     BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
     die_in_place(broker.name(), [](Client& child) {
@@ -157,14 +140,14 @@ BOOST_AUTO_TEST_CASE(a_subscriber_killed_without_reading_stops_holding_publisher
     const auto killed = std::chrono::steady_clock::now();
     BOOST_TEST(topic.publish("m", 5s) == Status::ok);
     BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
-    BOOST_TEST(stats_of(*client, "t").subscribers.empty());
+    BOOST_TEST(test::topic_stats(*client, "t").subscribers.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_publisher_killed_holding_a_loan_is_skipped_by_subscribers) {
     auto config = test::make_config("tloankill");
     test::add_topic(config, "t", 8, 64, SlowSubscriberPolicy::block);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Topic topic;
     BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
     Subscription subscription;
@@ -187,7 +170,7 @@ BOOST_AUTO_TEST_CASE(a_publisher_killed_holding_a_loan_is_skipped_by_subscribers
     BOOST_TEST(message == "after the loan");
     BOOST_TEST(seconds_since(killed) < std::chrono::duration<double>(liveness_limit).count());
     BOOST_TEST(subscription.lost() == 0u);
-    const auto stats = stats_of(*client, "t");
+    const auto stats = test::topic_stats(*client, "t");
     BOOST_TEST(stats.abandoned == 1u);
     BOOST_TEST(stats.published == 1u);
     for (int i = 0; i < 20; ++i) {  // laps the ring: the abandoned slot is reused
@@ -200,7 +183,7 @@ BOOST_AUTO_TEST_CASE(a_publisher_killed_inside_its_claim_does_not_block_the_othe
     auto config = test::make_config("tlockkill");
     test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::block);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     Topic topic;
     BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
     Subscription subscription;
@@ -257,10 +240,10 @@ BOOST_AUTO_TEST_CASE(a_killed_brokers_topics_are_adopted_with_their_history) {
     BOOST_TEST(test::wait_child(doomed, 10s) == 128 + SIGKILL);
     test::InProcessBroker successor(config);
     BOOST_TEST(successor.broker().adopted());
-    auto client = attach(config.name);
+    auto client = test::attach(config.name);
     // The dead subscription was reclaimed on adoption: it holds nobody up.
-    BOOST_TEST(stats_of(*client, "t").subscribers.empty());
-    BOOST_TEST(stats_of(*client, "t").published == 5u);
+    BOOST_TEST(test::topic_stats(*client, "t").subscribers.empty());
+    BOOST_TEST(test::topic_stats(*client, "t").published == 5u);
     Subscription late;
     SubscribeOptions options;
     options.from_history = 3;
@@ -316,8 +299,8 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_a_persistent_topics_stale_lock_and_subscribe
         std::memcpy(static_cast<void*>(&lock), &stale_owner, sizeof stale_owner);
     }
     test::InProcessBroker successor(config);
-    auto client = attach(config.persist_path);
-    BOOST_TEST(stats_of(*client, "t").subscribers.empty());
+    auto client = test::attach(config.persist_path);
+    BOOST_TEST(test::topic_stats(*client, "t").subscribers.empty());
     Subscription subscription;
     SubscribeOptions options;
     options.from_history = 2;
@@ -479,9 +462,9 @@ BOOST_AUTO_TEST_CASE(random_kills_under_load_never_wedge_a_topic) {
             BOOST_TEST(chaos->delivered.load() > 0u);
             BOOST_TEST_MESSAGE(kills << " kills; " << chaos->published.load() << " published, "
                                      << chaos->delivered.load() << " delivered");
-            auto client = attach(name);
-            BOOST_TEST(test::eventually([&] { return stats_of(*client, "t").subscribers.empty(); }, liveness_limit));
-            BOOST_TEST(!stats_of(*client, "t").quarantined);
+            auto client = test::attach(name);
+            BOOST_TEST(test::eventually([&] { return test::topic_stats(*client, "t").subscribers.empty(); }, liveness_limit));
+            BOOST_TEST(!test::topic_stats(*client, "t").quarantined);
             Subscription subscription;
             Topic topic;
             BOOST_TEST_REQUIRE(client->subscribe("t", subscription) == Status::ok);

@@ -45,35 +45,10 @@ Board* make_board() {
     return new (memory) Board();
 }
 
-std::unique_ptr<Client> attach(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    std::string error;
-    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
-    return client;
-}
-
-std::unique_ptr<Client> attach_or_exit(const std::string& broker) {
-    std::unique_ptr<Client> client;
-    AttachOptions options;
-    options.broker = broker;
-    if (Client::attach(options, client) != Status::ok) ::_exit(40);
-    return client;
-}
-
 Topic open(Client& client, const std::string& name) {
     Topic topic;
     BOOST_TEST_REQUIRE(client.open_topic(name, topic) == Status::ok);
     return topic;
-}
-
-TopicStats stats_of(Client& client, const std::string& name) {
-    for (const auto& topic : client.stats().topics) {
-        if (topic.name == name) return topic;
-    }
-    BOOST_FAIL("no stats for topic " + name);
-    return {};
 }
 
 bool wait_for(const std::atomic<std::uint32_t>& flag, std::uint32_t value, std::chrono::seconds limit) {
@@ -86,7 +61,7 @@ bool wait_for(const std::atomic<std::uint32_t>& flag, std::uint32_t value, std::
 }
 
 int publish_sequence(const std::string& broker, std::uint32_t publisher, std::uint32_t count, Board* board) {
-    auto client = attach_or_exit(broker);
+    auto client = test::attach_or_exit(broker);
     Topic topic;
     if (client->open_topic("fan", topic) != Status::ok) return 41;
     if (!wait_for(board->go, 1, 30s)) return 42;
@@ -101,7 +76,7 @@ int publish_sequence(const std::string& broker, std::uint32_t publisher, std::ui
 // none missing. Zero copy (views) or by copy.
 int subscribe_and_check(const std::string& broker, std::uint32_t me, std::uint32_t publishers, std::uint64_t total,
                         bool zero_copy, Board* board) {
-    auto client = attach_or_exit(broker);
+    auto client = test::attach_or_exit(broker);
     Subscription subscription;
     if (client->subscribe("fan", subscription) != Status::ok) return 50;
     board->subscribed.fetch_add(1);
@@ -160,8 +135,8 @@ BOOST_AUTO_TEST_CASE(a_million_messages_reach_eight_subscriber_processes_in_orde
     BOOST_TEST_MESSAGE("fan-out: " << total << " messages x " << subscribers << " subscriber processes in "
                                    << seconds << " s: " << total / seconds / 1e6 << " M published/s, "
                                    << total * subscribers / seconds / 1e6 << " M deliveries/s");
-    auto observer = attach(broker.name());
-    const auto stats = stats_of(*observer, "fan");
+    auto observer = test::attach(broker.name());
+    const auto stats = test::topic_stats(*observer, "fan");
     BOOST_TEST(stats.published == total);
     BOOST_TEST(stats.dropped == 0u);
     BOOST_TEST(stats.subscribers.empty());  // every subscriber process detached
@@ -185,7 +160,7 @@ BOOST_AUTO_TEST_CASE(drop_makes_only_the_slow_subscriber_lose_messages) {
             test::fork_child([&, s] { return subscribe_and_check(broker.name(), s, 1, count, s == 0, board); }));
     }
     const pid_t slow = test::fork_child([&] {
-        auto client = attach_or_exit(broker.name());
+        auto client = test::attach_or_exit(broker.name());
         Subscription subscription;
         if (client->subscribe("fan", subscription) != Status::ok) return 60;
         board->subscribed.fetch_add(1);
@@ -206,7 +181,7 @@ BOOST_AUTO_TEST_CASE(drop_makes_only_the_slow_subscriber_lose_messages) {
         return received + subscription.lost() == count ? 0 : 63;
     });
     BOOST_TEST_REQUIRE(wait_for(board->subscribed, fast + 1, 30s));
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     auto topic = open(*client, "fan");
     for (std::uint32_t sequence = 0; sequence < count; ++sequence) {
         if (sequence % 64 == 0) {
@@ -225,7 +200,7 @@ BOOST_AUTO_TEST_CASE(drop_makes_only_the_slow_subscriber_lose_messages) {
     BOOST_TEST(board->lost[1].load() == 0u);
     BOOST_TEST(board->lost[fast].load() > 0u);
     BOOST_TEST(board->lost[fast].load() + board->progress[fast].load() == count);
-    BOOST_TEST(stats_of(*client, "fan").dropped == board->lost[fast].load());
+    BOOST_TEST(test::topic_stats(*client, "fan").dropped == board->lost[fast].load());
 }
 
 // Under block, the publisher goes no faster than the slowest subscriber, and
@@ -238,7 +213,7 @@ BOOST_AUTO_TEST_CASE(block_makes_publishers_wait_for_the_slowest_subscriber) {
     auto* board = make_board();
     // A subscriber that reads one message per millisecond, then one that stops.
     const pid_t slow = test::fork_child([&] {
-        auto client = attach_or_exit(broker.name());
+        auto client = test::attach_or_exit(broker.name());
         Subscription subscription;
         if (client->subscribe("fan", subscription) != Status::ok) return 70;
         board->subscribed.fetch_add(1);
@@ -252,7 +227,7 @@ BOOST_AUTO_TEST_CASE(block_makes_publishers_wait_for_the_slowest_subscriber) {
         return 0;
     });
     BOOST_TEST_REQUIRE(wait_for(board->subscribed, 1, 30s));
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     auto topic = open(*client, "fan");
     const auto start = std::chrono::steady_clock::now();
     for (std::uint32_t i = 0; i < 100; ++i) BOOST_TEST_REQUIRE(topic.publish(std::to_string(i), 10s) == Status::ok);
@@ -275,12 +250,12 @@ BOOST_AUTO_TEST_CASE(a_late_subscriber_gets_the_history_it_asks_for_then_live_me
     auto config = test::make_config("history");
     test::add_topic(config, "news", 16, 64, SlowSubscriberPolicy::block, 5);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     auto topic = open(*client, "news");
     for (int i = 0; i < 10; ++i) BOOST_TEST_REQUIRE(topic.publish("old " + std::to_string(i), 1s) == Status::ok);
     auto* board = make_board();
     const pid_t late = test::fork_child([&] {
-        auto child = attach_or_exit(broker.name());
+        auto child = test::attach_or_exit(broker.name());
         Subscription subscription;
         SubscribeOptions options;
         options.from_history = 3;
@@ -313,7 +288,7 @@ BOOST_AUTO_TEST_CASE(a_loan_is_published_without_a_copy_and_read_in_place) {
     auto config = test::make_config("loan");
     test::add_topic(config, "frames", 4, 1024, SlowSubscriberPolicy::block);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     auto topic = open(*client, "frames");
     Subscription first;
     Subscription second;
@@ -351,7 +326,7 @@ BOOST_AUTO_TEST_CASE(a_loan_is_published_without_a_copy_and_read_in_place) {
     std::string message;
     BOOST_TEST(first.receive(message, 1s) == Status::ok);
     BOOST_TEST(message == "after the cancelled loan");
-    BOOST_TEST(stats_of(*client, "frames").abandoned == 1u);
+    BOOST_TEST(test::topic_stats(*client, "frames").abandoned == 1u);
     BOOST_TEST(topic.loan(1025, loan, 1s) == Status::message_too_large);
 }
 
@@ -359,7 +334,7 @@ BOOST_AUTO_TEST_CASE(views_pin_their_slot_and_are_limited_per_subscription) {
     auto config = test::make_config("views");
     test::add_topic(config, "t", 8, 64, SlowSubscriberPolicy::drop);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     auto topic = open(*client, "t");
     Subscription subscription;
     BOOST_TEST_REQUIRE(client->subscribe("t", subscription) == Status::ok);
@@ -378,7 +353,7 @@ BOOST_AUTO_TEST_CASE(views_pin_their_slot_and_are_limited_per_subscription) {
     for (int i = 6; i < 9; ++i) BOOST_TEST_REQUIRE(topic.publish("m" + std::to_string(i), 1s) == Status::ok);
     BOOST_TEST(topic.publish("m9", 50ms) == Status::timeout);
     BOOST_TEST(views[1].text() == "m1");
-    BOOST_TEST(stats_of(*client, "t").subscribers.at(0).views == 4u);
+    BOOST_TEST(test::topic_stats(*client, "t").subscribers.at(0).views == 4u);
     subscription.unsubscribe();  // releases every view
     BOOST_TEST(topic.publish("m9", 1s) == Status::ok);
     BOOST_TEST(subscription.read(fifth, no_wait) == Status::invalid_argument);
@@ -389,7 +364,7 @@ BOOST_AUTO_TEST_CASE(stats_and_names_show_topics_and_their_subscribers) {
     test::add_queue(config, "q", 4, 64);
     test::add_topic(config, "t", 4, 64, SlowSubscriberPolicy::drop, 2);
     test::InProcessBroker broker(config);
-    auto client = attach(broker.name());
+    auto client = test::attach(broker.name());
     BOOST_TEST(client->topic_names() == std::vector<std::string>{"t"});
     Topic missing;
     BOOST_TEST(client->open_topic("q", missing) == Status::topic_not_found);
@@ -406,7 +381,7 @@ BOOST_AUTO_TEST_CASE(stats_and_names_show_topics_and_their_subscribers) {
     for (int i = 0; i < 6; ++i) BOOST_TEST_REQUIRE(topic.publish("x", 1s) == Status::ok);
     std::string message;
     for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(reader.receive(message, 1s) == Status::ok);
-    const auto stats = stats_of(*client, "t");
+    const auto stats = test::topic_stats(*client, "t");
     BOOST_TEST(stats.published == 6u);
     BOOST_TEST(stats.slow_subscriber == "drop");
     BOOST_TEST(stats.publishers == 1u);
@@ -427,7 +402,7 @@ BOOST_AUTO_TEST_CASE(a_stopping_broker_wakes_a_waiting_subscriber) {
     auto config = test::make_config("tstop");
     test::add_topic(config, "t", 4, 64);
     auto broker = std::make_unique<test::InProcessBroker>(config);
-    auto client = attach(broker->name());
+    auto client = test::attach(broker->name());
     Subscription subscription;
     BOOST_TEST_REQUIRE(client->subscribe("t", subscription) == Status::ok);
     std::thread stopper([&] {

@@ -1,5 +1,7 @@
 #include "tests/support/test_support.hpp"
 
+#include <boost/test/unit_test.hpp>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -124,6 +126,45 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
 }
 
 bool segment_exists(const std::string& broker_name) { return std::filesystem::exists("/dev/shm/" + broker_name); }
+
+std::unique_ptr<Client> attach(const std::string& broker) {
+    std::unique_ptr<Client> client;
+    AttachOptions options;
+    options.broker = broker;
+    std::string error;
+    BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
+    return client;
+}
+
+std::unique_ptr<Client> attach_or_exit(const std::string& broker) {
+    std::unique_ptr<Client> client;
+    AttachOptions options;
+    options.broker = broker;
+    if (Client::attach(options, client) != Status::ok) ::_exit(40);
+    return client;
+}
+
+Queue open_queue(Client& client, const std::string& name) {
+    Queue queue;
+    BOOST_TEST_REQUIRE(client.open_queue(name, queue) == Status::ok);
+    return queue;
+}
+
+QueueStats queue_stats(Client& client, const std::string& name) {
+    for (const auto& queue : client.stats().queues) {
+        if (queue.name == name) return queue;
+    }
+    BOOST_FAIL("no stats for queue " + name);
+    return {};
+}
+
+TopicStats topic_stats(Client& client, const std::string& name) {
+    for (const auto& topic : client.stats().topics) {
+        if (topic.name == name) return topic;
+    }
+    BOOST_FAIL("no stats for topic " + name);
+    return {};
+}
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;

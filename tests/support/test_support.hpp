@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/status.hpp"
+#include "shmq/client.hpp"
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"
 
@@ -71,6 +72,16 @@ private:
 };
 
 bool segment_exists(const std::string& broker_name);
+
+// Attaches to `broker`; the test fails (and stops) if it cannot.
+std::unique_ptr<Client> attach(const std::string& broker);
+// For forked children, outside the test framework: exits with 40 on failure.
+std::unique_ptr<Client> attach_or_exit(const std::string& broker);
+// Opens queue `name`; the test fails (and stops) if it cannot.
+Queue open_queue(Client& client, const std::string& name);
+// The stats of one queue or topic; the test fails if there is none.
+QueueStats queue_stats(Client& client, const std::string& name);
+TopicStats topic_stats(Client& client, const std::string& name);
 
 // Polls `condition` every millisecond until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
