@@ -184,10 +184,13 @@ void write_markdown(const Results& results, const std::string& path) {
         << "Run " << machine.date << " on " << machine.cpu_model << ", " << machine.cpus << " CPUs, " << machine.kernel
         << ", " << machine.compiler << ", Boost " << machine.boost << ", libzmq " << machine.zmq << ", clocksource "
         << machine.clocksource << ", 1-minute load average " << machine.load_average << " at the start.\n\n";
-    if (machine.load_average > busy_load_average) {
-        out << "**Warning: the machine was busy when this run started; other work shared the pinned CPUs and every "
-               "figure is suspect.**\n\n";
-    }
+    // What others did to the runs is measured run by run (interference.hpp);
+    // the load average at the start only hints at it.
+    const bool any_disturbed = std::any_of(results.figures.begin(), results.figures.end(),
+                                           [](const Figure& figure) { return figure.disturbed > 0; });
+    out << (any_disturbed ? "**Other processes disturbed some repeats (more than 5% of the CPUs); they are marked "
+                            "below and set aside where undisturbed repeats exist.**\n\n"
+                          : "No repeat was disturbed: other processes took under 5% of the CPUs during every run.\n\n");
     out << settings.repeats << " repeat(s) of every configuration; each run lasts at most " << settings.seconds
         << " s and " << settings.messages << " messages"
         << (settings.quick ? " (--quick: a smoke test, not a measurement)" : "") << ". Producers and consumers are "

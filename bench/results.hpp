@@ -28,11 +28,11 @@ struct Machine {
     std::string zmq;
     std::string clocksource;
     std::string date;  // UTC, when the run started
-    double load_average = 0;  // 1-minute, when the run started: others' work skews every figure
+    double load_average = 0;  // 1-minute, when the run started: a hint of others' work on the CPUs
 };
 
-// A 1-minute load average above this when the run starts means other work
-// shares the CPUs the benchmark pins its processes to.
+// A 1-minute load average above this when the run starts is worth a warning
+// on the console; the report relies on the measured interference instead.
 inline constexpr double busy_load_average = 0.5;
 
 struct Settings {
