@@ -2,6 +2,7 @@
 // then sleep on a futex) when there is no room or nothing to take.
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
+#include "config/broker_config.hpp"
 #include "shmq/client.hpp"
 #include "wait_loop.hpp"
 
@@ -20,10 +21,35 @@ void Queue::note_role(std::uint8_t role) {
     if ((roles.load(std::memory_order_relaxed) & role) == 0) roles.fetch_or(role, std::memory_order_relaxed);
 }
 
+namespace {
+
+// Runs a producer's attempt under the queue's overflow policy: under reject a
+// full queue is an answer, not a reason to wait; the others wait for room.
+template <typename Attempt>
+Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt) {
+    if (ring.geometry().overflow == static_cast<std::uint8_t>(config::OverflowPolicy::reject)) {
+        return attempt(timeout == wait_forever ? Deadline::never() : Deadline::after(timeout));
+    }
+    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, [&] { return ring.may_have_room(); });
+}
+
+template <typename Attempt>
+Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt) {
+    return detail::wait_until_done(impl, ring.control().not_empty, timeout, attempt,
+                                   [&] { return ring.may_have_message(); });
+}
+
+}  // namespace
+
 Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
-    std::size_t sent = 0;
-    OutgoingMessage message{data, size};
-    return send_batch(&message, 1, sent, timeout);
+    if (client_ == nullptr) return Status::invalid_argument;
+    auto& impl = *client_->impl_;
+    if (impl.view.broker_stopping()) return Status::broker_stopped;
+    auto& ring = impl.view.ring(index_);
+    note_role(layout::role_producer);
+    const auto stamp = impl.stamp;
+    return produce(impl, ring, timeout,
+                   [&](const Deadline& deadline) { return ring.try_send(data, size, stamp, deadline); });
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
@@ -34,23 +60,26 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
-    const bool reject = ring.geometry().overflow == 1;
-    auto attempt = [&](const Deadline& deadline) {
+    return produce(impl, ring, timeout, [&](const Deadline& deadline) {
         Status status = Status::ok;
         sent += ring.try_send_batch(messages + sent, count - sent, stamp, deadline, status);
         return status;
-    };
-    // Under the reject policy a full queue is an answer, not a reason to wait.
-    if (reject) return attempt(timeout == wait_forever ? Deadline::never() : Deadline::after(timeout));
-    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, [&] { return ring.may_have_room(); });
+    });
 }
 
 Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout, std::uint64_t* delivery) {
-    IncomingMessage message{buffer, capacity, 0, 0};
-    std::size_t received = 0;
-    const Status status = receive_batch(&message, 1, received, timeout);
-    size = message.size;
-    if (delivery != nullptr) *delivery = message.delivery;
+    size = 0;
+    if (client_ == nullptr) return Status::invalid_argument;
+    auto& impl = *client_->impl_;
+    if (impl.view.broker_stopping()) return Status::broker_stopped;
+    auto& ring = impl.view.ring(index_);
+    note_role(layout::role_consumer);
+    const auto stamp = impl.stamp;
+    std::uint64_t token = 0;
+    const Status status = consume(impl, ring, timeout, [&](const Deadline& deadline) {
+        return ring.try_receive(buffer, capacity, size, token, stamp, deadline);
+    });
+    if (delivery != nullptr) *delivery = token;
     return status;
 }
 
@@ -70,12 +99,11 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
-    auto attempt = [&](const Deadline& deadline) {
+    return consume(impl, ring, timeout, [&](const Deadline& deadline) {
         Status status = Status::ok;
         received = ring.try_receive_batch(messages, count, stamp, deadline, status);
         return status;
-    };
-    return detail::wait_until_done(impl, ring.control().not_empty, timeout, attempt, [&] { return ring.may_have_message(); });
+    });
 }
 
 Status Queue::acknowledge(std::uint64_t delivery) {

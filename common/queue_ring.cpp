@@ -123,11 +123,33 @@ void QueueRing::publish(std::uint64_t /*position*/, const void* data, std::size_
     slot.word.store(SlotWord::make(SlotState::ready), std::memory_order_release);
 }
 
+// The single-message path is written out rather than routed through the
+// batch path: it is the common call, and the batch bookkeeping costs more
+// than the work itself for one small message.
 Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline) {
-    OutgoingMessage message{data, size};
-    Status status = Status::ok;
-    try_send_batch(&message, 1, me, lock_deadline, status);
-    return status;
+    if (control_->quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
+    if (size > geometry_.max_message_size) return Status::message_too_large;
+    if (size > 0 && data == nullptr) return Status::invalid_argument;
+    std::uint64_t position = 0;
+    Status claim = Status::ok;
+    {
+        RobustLockGuard guard(control_->producer_lock, lock_deadline);
+        if (!lock_producer(guard)) return status_of(guard.result());
+        claim = claim_locked(me, position);
+        if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest &&
+            drop_oldest_locked(lock_deadline)) {
+            claim = claim_locked(me, position);
+        }
+    }
+    if (claim != Status::ok) {
+        if (claim == Status::queue_full && geometry_.overflow == overflow_reject) {
+            control_->rejected.fetch_add(1, std::memory_order_relaxed);
+        }
+        return claim;
+    }
+    publish(position, data, size, slot_at(position));
+    control_->not_empty.notify(1);
+    return Status::ok;
 }
 
 std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
@@ -176,8 +198,11 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
     for (std::size_t i = 0; i < claimed; ++i) {
         auto& slot = slot_at(first + i);
         publish(first + i, messages[i].data, messages[i].size, slot);
+        // Wake a sleeping consumer as soon as the first message is in, so it
+        // starts while the rest of the batch is copied instead of after.
+        if (i == 0) control_->not_empty.notify(1);
     }
-    if (claimed > 0) control_->not_empty.notify(static_cast<int>(claimed));
+    if (claimed > 1) control_->not_empty.notify(static_cast<int>(claimed - 1));
     if (status == Status::queue_full && geometry_.overflow == overflow_reject) {
         control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
     }
@@ -271,12 +296,23 @@ void QueueRing::finish_read(layout::SlotHeader& slot, std::uint64_t position, Ow
 
 Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
                               OwnerStamp me, const Deadline& lock_deadline) {
-    IncomingMessage message{buffer, capacity, 0, 0};
-    Status status = Status::ok;
-    try_receive_batch(&message, 1, me, lock_deadline, status);
-    size = message.size;
-    delivery = message.delivery;
-    return status;
+    size = 0;
+    if (control_->quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
+    std::uint64_t position = 0;
+    {
+        RobustLockGuard guard(control_->consumer_lock, lock_deadline);
+        if (!lock_consumer(guard)) return status_of(guard.result());
+        const Status take = take_locked(me, capacity, position);
+        if (take != Status::ok) return take;
+    }
+    auto& slot = slot_at(position);
+    size = slot.length;
+    if (size > 0) std::memcpy(buffer, payload_of(slot), size);
+    delivery = DeliveryToken::make(position % geometry_.capacity, position,
+                                   SlotWord::tag(slot.word.load(std::memory_order_relaxed)));
+    finish_read(slot, position, me);
+    if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(1);
+    return Status::ok;
 }
 
 std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,

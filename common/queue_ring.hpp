@@ -108,7 +108,11 @@ public:
     Status verify(const Deadline& lock_deadline, std::string& problem);
 
     layout::SlotHeader& slot_at(std::uint64_t position) const {
-        return *reinterpret_cast<layout::SlotHeader*>(slots_ + (position % geometry_.capacity) * geometry_.slot_stride);
+        // Every send and receive comes here two or three times; for the usual
+        // power-of-two capacity a mask replaces a 64-bit division (~2 ns each).
+        const std::uint64_t capacity = geometry_.capacity;
+        const std::uint64_t index = (capacity & (capacity - 1)) == 0 ? position & (capacity - 1) : position % capacity;
+        return *reinterpret_cast<layout::SlotHeader*>(slots_ + index * geometry_.slot_stride);
     }
     std::byte* payload_of(layout::SlotHeader& slot) const {
         return reinterpret_cast<std::byte*>(&slot) + layout::slot_header_size;
