@@ -111,21 +111,9 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_stale_locks_and_clients_of_the_old_boot_are_
         });
         BOOST_TEST(test::wait_child(old_client, 10s) == 0);
     }
-    {
-        // What a reboot leaves: another boot id, and the producer lock held by
-        // a thread id that means nothing in this boot (glibc keeps the owner's
-        // tid in the mutex's first word; the kernel cannot report that owner's
-        // death across a reboot).
-        auto mapping = SegmentMapping::open(config.persist_path);
-        auto* root = mapping->find_root();
-        std::memcpy(root->boot_id, "00000000-0000-0000-0000-000000000000", 37);
-        SegmentView view;
-        std::string why;
-        BOOST_TEST_REQUIRE(SegmentView::validate(mapping->base(), mapping->size(), root, view, why) == Status::ok);
-        auto& lock = view.ring(0).control().producer_lock;
-        const int stale_owner = 0x3FFFFFF0;
-        std::memcpy(static_cast<void*>(&lock), &stale_owner, sizeof stale_owner);
-    }
+    test::simulate_reboot(config.persist_path, [](SegmentView& view) -> RobustMutex& {
+        return view.ring(0).control().producer_lock;
+    });
     test::InProcessBroker successor(config);
     std::unique_ptr<Client> client;
     auto orders = open(client, config.persist_path, "orders");

@@ -285,19 +285,9 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_a_persistent_topics_stale_lock_and_subscribe
         });
         BOOST_TEST(test::wait_child(old_client, 10s) == 0);
     }
-    {
-        // Another boot id, and the publisher lock held by a thread id that
-        // means nothing in this boot.
-        auto mapping = SegmentMapping::open(config.persist_path);
-        auto* root = mapping->find_root();
-        std::memcpy(root->boot_id, "00000000-0000-0000-0000-000000000000", 37);
-        SegmentView view;
-        std::string why;
-        BOOST_TEST_REQUIRE(SegmentView::validate(mapping->base(), mapping->size(), root, view, why) == Status::ok);
-        auto& lock = view.topic(0).control().publisher_lock;
-        const int stale_owner = 0x3FFFFFF0;
-        std::memcpy(static_cast<void*>(&lock), &stale_owner, sizeof stale_owner);
-    }
+    test::simulate_reboot(config.persist_path, [](SegmentView& view) -> RobustMutex& {
+        return view.topic(0).control().publisher_lock;
+    });
     test::InProcessBroker successor(config);
     auto client = test::attach(config.persist_path);
     BOOST_TEST(test::topic_stats(*client, "t").subscribers.empty());

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/logging.hpp"
+#include "common/segment_mapping.hpp"
 
 namespace shmq::test {
 
@@ -164,6 +166,17 @@ TopicStats topic_stats(Client& client, const std::string& name) {
     }
     BOOST_FAIL("no stats for topic " + name);
     return {};
+}
+
+void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock) {
+    auto mapping = SegmentMapping::open(persist_path);
+    auto* root = mapping->find_root();
+    std::memcpy(root->boot_id, "00000000-0000-0000-0000-000000000000", 37);
+    SegmentView view;
+    std::string why;
+    BOOST_TEST_REQUIRE(SegmentView::validate(mapping->base(), mapping->size(), root, view, why) == Status::ok, why);
+    const int stale_owner = 0x3FFFFFF0;
+    std::memcpy(static_cast<void*>(&stale_lock(view)), &stale_owner, sizeof stale_owner);
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <thread>
 
+#include "common/robust_mutex.hpp"
+#include "common/segment_view.hpp"
 #include "common/status.hpp"
 #include "shmq/client.hpp"
 #include "config/broker_config.hpp"
@@ -82,6 +84,12 @@ Queue open_queue(Client& client, const std::string& name);
 // The stats of one queue or topic; the test fails if there is none.
 QueueStats queue_stats(Client& client, const std::string& name);
 TopicStats topic_stats(Client& client, const std::string& name);
+
+// Makes the persistent segment at `persist_path` look as a reboot leaves it:
+// another boot id, and the lock `stale_lock` picks held by a thread id that
+// means nothing in this boot (glibc keeps the owner's tid in the mutex's
+// first word; the kernel cannot report that owner's death across a reboot).
+void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock);
 
 // Polls `condition` every millisecond until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
