@@ -6,12 +6,10 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
