@@ -34,7 +34,8 @@ inline constexpr Timeout no_wait = Timeout::zero();
 // How a call that has to wait does so.
 enum class WaitStrategy {
     block,            // sleep at once (least CPU, ~20 µs wake-up on an idle core)
-    spin_then_block,  // poll for `spin` first, then sleep (the default)
+    spin_then_block,  // poll for `spin` first (past 5 µs yielding the CPU between
+                      // polls to other threads that want it), then sleep (the default)
     busy_poll         // never sleep (lowest latency, burns a core)
 };
 
