@@ -1,5 +1,7 @@
 #include "bench/broker_process.hpp"
 
+#include "bench/daemon_process.hpp"
+
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cerrno>
 #include <chrono>
@@ -28,14 +30,21 @@ std::string unique_suffix() {
     return std::to_string(::getpid()) + "-" + std::to_string(counter++);
 }
 
-std::string config_yaml(const std::string& name, const std::vector<BrokerQueue>& queues) {
+std::string config_yaml(const std::string& name, const std::vector<BrokerQueue>& queues,
+                        const std::vector<BrokerTopic>& topics) {
     std::ostringstream yaml;
     yaml << "broker:\n  name: " << name << "\n  permissions: 0600\n  max_clients: 64\n"
-         << "  liveness_interval_ms: 100\nqueues:\n";
+         << "  liveness_interval_ms: 100\n";
+    if (!queues.empty()) yaml << "queues:\n";
     for (const auto& queue : queues) {
         yaml << "  - name: " << queue.name << "\n    capacity: " << queue.capacity
              << "\n    max_message_size: " << queue.max_message_size << "\n    overflow: block\n    delivery: "
              << (queue.at_least_once ? "at_least_once" : "at_most_once") << "\n";
+    }
+    if (!topics.empty()) yaml << "topics:\n";
+    for (const auto& topic : topics) {
+        yaml << "  - name: " << topic.name << "\n    capacity: " << topic.capacity
+             << "\n    max_message_size: " << topic.max_message_size << "\n    slow_subscriber: block\n";
     }
     return yaml.str();
 }
@@ -76,7 +85,7 @@ public:
                 }
             }
             int status = 0;
-            if (::waitpid(pid, &status, WNOHANG) == pid) {
+            if (has_exited(pid, status)) {
                 throw std::runtime_error("shmqd exited during start-up (status " + std::to_string(status) +
                                          "); see its messages above");
             }
@@ -91,28 +100,18 @@ private:
 
 }  // namespace
 
-BrokerProcess::BrokerProcess(const std::string& shmqd, const std::vector<BrokerQueue>& queues)
+BrokerProcess::BrokerProcess(const std::string& shmqd, const std::vector<BrokerQueue>& queues,
+                             const std::vector<BrokerTopic>& topics)
     : name_("shmq-bench-" + unique_suffix()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "shmq-bench-broker-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
     directory_ = pattern;
     const std::string config = directory_ + "/shmqd.yaml";
-    std::ofstream(config) << config_yaml(name_, queues);
+    std::ofstream(config) << config_yaml(name_, queues, topics);
 
     NotifySocket notify;
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-    if (pid_ == 0) {
-        // The driver blocks SIGCHLD to wait for its children; shmqd starts clean.
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
-        const char* arguments[] = {shmqd.c_str(), "--config", config.c_str(), "--log-level", "warning", nullptr};
-        ::execv(shmqd.c_str(), const_cast<char* const*>(arguments));
-        std::fprintf(stderr, "shmq_bench: cannot run %s: %s\n", shmqd.c_str(), std::strerror(errno));
-        ::_exit(127);
-    }
+    pid_ = start_daemon({shmqd, "--config", config, "--log-level", "warning"}, {"NOTIFY_SOCKET=" + notify.path()},
+                        "");
     try {
         notify.wait_ready(pid_, std::chrono::seconds(10));
     } catch (...) {
@@ -125,17 +124,7 @@ BrokerProcess::~BrokerProcess() { stop(); }
 
 void BrokerProcess::stop() {
     if (pid_ > 0) {
-        ::kill(pid_, SIGTERM);
-        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        int status = 0;
-        while (::waitpid(pid_, &status, WNOHANG) == 0) {
-            if (std::chrono::steady_clock::now() >= end) {
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, &status, 0);
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+        terminate_and_reap(pid_, std::chrono::seconds(5));
         pid_ = -1;
     }
     // Normally already gone (shmqd removes it); not after a SIGKILL or a failed start.

@@ -17,6 +17,14 @@ struct BrokerQueue {
     bool at_least_once = false;
 };
 
+// A topic's publishers wait for the slowest subscriber (slow_subscriber:
+// block), so no run loses a message.
+struct BrokerTopic {
+    std::string name;
+    std::size_t capacity = 0;
+    std::size_t max_message_size = 0;
+};
+
 struct CpuTime {
     double stat_seconds = 0;     // utime + stime from /proc/PID/stat (clock-tick resolution)
     double precise_seconds = 0;  // the sum over its threads of /proc/PID/task/*/schedstat (ns resolution)
@@ -25,10 +33,11 @@ struct CpuTime {
 
 class BrokerProcess {
 public:
-    // Writes a configuration for `queues`, starts `shmqd` on it and returns once
+    // Writes a configuration for `queues` and `topics`, starts `shmqd` on it and returns once
     // the broker reported READY=1 over the systemd notify protocol. Throws
     // std::runtime_error if it exits or stays silent.
-    BrokerProcess(const std::string& shmqd, const std::vector<BrokerQueue>& queues);
+    BrokerProcess(const std::string& shmqd, const std::vector<BrokerQueue>& queues,
+                  const std::vector<BrokerTopic>& topics = {});
     // SIGTERM, then waits: the broker removes its segment on the way out.
     ~BrokerProcess();
     BrokerProcess(const BrokerProcess&) = delete;

@@ -2,6 +2,8 @@
 // run. See docs/benchmarks.md; bench/run.sh builds, runs and plots.
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <optional>
+#include <tuple>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "bench/interference.hpp"
 #include "bench/machine.hpp"
 #include "bench/noise_floor.hpp"
+#include "bench/plan.hpp"
 #include "bench/processes.hpp"
 #include "bench/report.hpp"
 #include "bench/scenarios.hpp"
@@ -22,16 +25,10 @@ using namespace shmq::bench;
 
 namespace {
 
-constexpr std::size_t payloads[] = {64, 4096, 1 << 20};
-constexpr std::size_t round_trip_payloads[] = {64, 4096};
-constexpr std::size_t many_to_many_payload = 64;
-constexpr std::size_t many_to_many_sizes[] = {1, 2, 4};
-const std::vector<std::string> transport_names = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
+const std::vector<std::string> transport_names = {"shmq",      "boost_mq", "posix_mq", "unix_socket",
+                                                  "zmq",       "iceoryx",  "spsc_ring"};
 const std::vector<std::string> scenario_names = {"noise_floor", "throughput", "round_trip", "many_to_many",
-                                                 "idle_broker"};
-
-// Queue depth in messages: 64, but 8 for 1 MiB messages (as in the anchors).
-std::size_t depth_for(std::size_t payload) { return payload >= (1u << 20) ? 8 : 64; }
+                                                 "fan_out",     "zero_copy_round_trip", "idle_broker"};
 
 // Caps on what one run may record, whatever --messages says: a latency
 // sample costs 4 bytes, an MPMC sequence number one bit per consumer.
@@ -40,10 +37,19 @@ constexpr std::uint64_t max_many_to_many_per_producer = 8'000'000;
 
 struct Entry {
     std::unique_ptr<Transport> transport;
-    bool throughput = true;
-    bool round_trip = true;
+    bool throughput = false;
+    bool round_trip = false;
     bool many_to_many = false;
+    bool fan_out = false;
+    // In the round trips across sizes: lending memory, or copying (the
+    // references that show what copying costs as messages grow).
+    std::optional<Copying> zero_copy_round_trip;
 };
+
+// How a figure names the mode of a zero-copy run.
+std::string mode_of(const Transport& transport, Copying copying) {
+    return transport.mode() + (copying == Copying::zero_copy ? "+zero_copy" : "");
+}
 
 // What to run: --only, --scenario and --payload narrow the full comparison
 // (to profile one configuration, say). Empty means everything.
@@ -72,27 +78,71 @@ struct Selection {
     }
 };
 
-std::vector<Entry> catalog(const std::string& shmqd) {
+std::vector<Entry> catalog(const std::string& shmqd, const std::string& roudi) {
+    using W = ShmqWait;
+    constexpr auto zero = Copying::zero_copy;
+    constexpr auto copy = Copying::whole_message;
+    auto entry = [](std::unique_ptr<Transport> transport) {
+        Entry made;
+        made.transport = std::move(transport);
+        return made;
+    };
     std::vector<Entry> entries;
-    {
-        using W = ShmqWait;
-        // Single messages: every wait strategy, in every scenario that suits it
-        // (busy polling with four processes on one CPU measures the scheduler).
-        entries.push_back({make_shmq(shmqd, {W::block, false, false}), true, true, true});
-        entries.push_back({make_shmq(shmqd, {W::spin_then_block, false, false}), true, true, true});
-        entries.push_back({make_shmq(shmqd, {W::busy_poll, false, false}), true, true, false});
-        // Batches: streaming only; a round trip has one message in flight.
-        entries.push_back({make_shmq(shmqd, {W::block, true, false}), true, false, false});
-        entries.push_back({make_shmq(shmqd, {W::spin_then_block, true, false}), true, false, true});
-        entries.push_back({make_shmq(shmqd, {W::busy_poll, true, false}), true, false, false});
-        entries.push_back({make_shmq(shmqd, {W::spin_then_block, false, true}), true, true, false});
-        entries.push_back({make_shmq(shmqd, {W::spin_then_block, true, true}), true, false, false});
+    // Queues, single messages: every wait strategy, in every scenario that
+    // suits it (busy polling with four processes on one CPU measures the
+    // scheduler). Batches: streaming only; a round trip has one message in flight.
+    for (const auto& [mode, round_trip, many, sweep] :
+         {std::tuple{ShmqMode{W::block, false, false}, true, true, false},
+          std::tuple{ShmqMode{W::spin_then_block, false, false}, true, true, false},
+          std::tuple{ShmqMode{W::busy_poll, false, false}, true, false, true},
+          std::tuple{ShmqMode{W::block, true, false}, false, false, false},
+          std::tuple{ShmqMode{W::spin_then_block, true, false}, false, true, false},
+          std::tuple{ShmqMode{W::busy_poll, true, false}, false, false, false},
+          std::tuple{ShmqMode{W::spin_then_block, false, true}, true, false, false},
+          std::tuple{ShmqMode{W::spin_then_block, true, true}, false, false, false}}) {
+        Entry queue = entry(make_shmq(shmqd, mode));
+        queue.throughput = true;
+        queue.round_trip = round_trip;
+        queue.many_to_many = many;
+        if (sweep) queue.zero_copy_round_trip = copy;
+        entries.push_back(std::move(queue));
     }
-    entries.push_back({make_boost_mq(), true, true, true});
-    entries.push_back({make_posix_mq(), true, true, true});
-    entries.push_back({make_unix_socket(), true, true, false});
-    entries.push_back({make_zmq(), true, true, false});
-    entries.push_back({make_spsc_ring(), true, true, false});
+    // Topics: fan-out with the strategies that share a CPU among eight
+    // subscribers; zero-copy round trips spinning and polling.
+    for (const auto& [wait, fan_out] :
+         {std::pair{W::block, true}, std::pair{W::spin_then_block, true}, std::pair{W::busy_poll, false}}) {
+        Entry topic = entry(make_shmq_topic(shmqd, wait));
+        topic.fan_out = fan_out;
+        if (wait != W::block) topic.zero_copy_round_trip = zero;
+        entries.push_back(std::move(topic));
+    }
+    for (auto&& make : {make_boost_mq, make_posix_mq}) {
+        Entry peer = entry(make());
+        peer.throughput = peer.round_trip = peer.many_to_many = true;
+        entries.push_back(std::move(peer));
+    }
+    Entry socket = entry(make_unix_socket());
+    socket.throughput = socket.round_trip = true;
+    entries.push_back(std::move(socket));
+    Entry zmq = entry(make_zmq());
+    zmq.throughput = zmq.round_trip = true;
+    zmq.zero_copy_round_trip = copy;
+    entries.push_back(std::move(zmq));
+    Entry zmq_pub_sub = entry(make_zmq_pub_sub());
+    zmq_pub_sub.fan_out = true;
+    entries.push_back(std::move(zmq_pub_sub));
+    // iceoryx: fan-out sleeping in a WaitSet; zero-copy round trips both ways.
+    Entry iceoryx_waitset = entry(make_iceoryx(roudi, IceoryxWait::waitset));
+    iceoryx_waitset.fan_out = true;
+    iceoryx_waitset.zero_copy_round_trip = zero;
+    entries.push_back(std::move(iceoryx_waitset));
+    Entry iceoryx_polling = entry(make_iceoryx(roudi, IceoryxWait::busy_poll));
+    iceoryx_polling.zero_copy_round_trip = zero;
+    entries.push_back(std::move(iceoryx_polling));
+    Entry ring = entry(make_spsc_ring());
+    ring.throughput = ring.round_trip = true;
+    ring.zero_copy_round_trip = copy;
+    entries.push_back(std::move(ring));
     return entries;
 }
 
@@ -252,6 +302,35 @@ void mark_failures(Results& results) {
     }
 }
 
+// One round-trip run, filed under `scenario` with its percentiles and curve.
+void round_trips(Driver& driver, const std::string& scenario, Transport& transport, Copying copying,
+                 std::size_t payload, const Limits& limits) {
+    const Problem what{scenario, transport.name(), mode_of(transport, copying), "1x1", payload, ""};
+    driver.attempt(what, [&](Measurement& measurement) {
+        const RoundTrips trips = measure_round_trips(transport, payload, depth_for(payload), limits, copying);
+        const auto& sorted = trips.sorted_ns;
+        const double p50 = percentile(sorted, 50) / 1000.0;
+        const struct {
+            const char* metric;
+            double value;
+        } figures[] = {{"p50_us", p50},
+                       {"p99_us", percentile(sorted, 99) / 1000.0},
+                       {"p99_9_us", percentile(sorted, 99.9) / 1000.0},
+                       {"max_us", sorted.back() / 1000.0}};
+        std::ostringstream summary;
+        for (const auto& figure : figures) {
+            measurement.add({scenario, what.transport, what.mode, "1x1", payload, figure.metric}, "µs", false,
+                            figure.value, trips.depth);
+            summary << figure.metric << " " << format_number(figure.value) << " ";
+        }
+        if (scenario == "round_trip") {
+            measurement.curves.push_back(Curve{what.transport, what.mode, payload, p50, false, curve_points(sorted)});
+        }
+        summary << "(" << sorted.size() << " round trips)";
+        return summary.str();
+    });
+}
+
 void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const std::string& shmqd) {
     const auto& settings = results.settings;
     const auto duration = std::chrono::duration<double>(settings.seconds);
@@ -286,7 +365,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                        "% of the time lost";
             });
         }
-        for (const std::size_t payload : payloads) {
+        for (const std::size_t payload : throughput_payloads) {
             if (!selection.wants(payload)) continue;
             for (auto& entry : entries) {
                 if (!entry.throughput || !selection.wants(std::string("throughput"))) continue;
@@ -306,34 +385,12 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
             }
         }
         for (const std::size_t payload : round_trip_payloads) {
-            if (!selection.wants(payload)) continue;
+            if (!selection.wants(payload) || !selection.wants(std::string("round_trip"))) continue;
             for (auto& entry : entries) {
-                if (!entry.round_trip || !selection.wants(std::string("round_trip"))) continue;
-                auto& transport = *entry.transport;
-                const Problem what{"round_trip", transport.name(), transport.mode(), "1x1", payload, ""};
-                driver.attempt(what, [&](Measurement& measurement) {
-                    const RoundTrips trips =
-                        measure_round_trips(transport, payload, depth_for(payload), round_trip_limits);
-                    const auto& sorted = trips.sorted_ns;
-                    const double p50 = percentile(sorted, 50) / 1000.0;
-                    const struct {
-                        const char* metric;
-                        double value;
-                    } figures[] = {{"p50_us", p50},
-                                   {"p99_us", percentile(sorted, 99) / 1000.0},
-                                   {"p99_9_us", percentile(sorted, 99.9) / 1000.0},
-                                   {"max_us", sorted.back() / 1000.0}};
-                    std::ostringstream summary;
-                    for (const auto& figure : figures) {
-                        measurement.add({"round_trip", what.transport, what.mode, "1x1", payload, figure.metric}, "µs",
-                               false, figure.value, trips.depth);
-                        summary << figure.metric << " " << format_number(figure.value) << " ";
-                    }
-                    const Curve curve{what.transport, what.mode, payload, p50, false, curve_points(sorted)};
-                    measurement.curves.push_back(curve);
-                    summary << "(" << sorted.size() << " round trips)";
-                    return summary.str();
-                });
+                if (entry.round_trip) {
+                    round_trips(driver, "round_trip", *entry.transport, Copying::whole_message, payload,
+                                round_trip_limits);
+                }
             }
         }
         for (const std::size_t size : many_to_many_sizes) {
@@ -341,7 +398,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                 if (!entry.many_to_many || !entry.transport->multi_producer()) continue;
                 if (!selection.wants(std::string("many_to_many"))) continue;
                 auto& transport = *entry.transport;
-                const std::string topology = std::to_string(size) + "x" + std::to_string(size);
+                const std::string topology = topology_name(size, size);
                 const Problem what{"many_to_many", transport.name(), transport.mode(), topology, many_to_many_payload,
                                    ""};
                 driver.attempt(what, [&](Measurement& measurement) {
@@ -353,6 +410,37 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                     return format_number(figure.messages_per_second) + " msg/s (" + std::to_string(figure.messages) +
                            " messages)";
                 });
+            }
+        }
+        for (const std::size_t subscribers : fan_out_subscribers) {
+            if (!selection.wants(std::string("fan_out"))) continue;
+            for (auto& entry : entries) {
+                if (!entry.fan_out) continue;
+                auto& transport = *entry.transport;
+                const std::string topology = topology_name(1, subscribers);
+                const Problem what{"fan_out", transport.name(), transport.mode(), topology, fan_out_payload, ""};
+                driver.attempt(what, [&](Measurement& measurement) {
+                    const Throughput figure = measure_fan_out(transport, subscribers, fan_out_payload,
+                                                              depth_for(fan_out_payload), throughput_limits);
+                    const double deliveries = figure.messages_per_second * static_cast<double>(subscribers);
+                    measurement.add({"fan_out", what.transport, what.mode, topology, fan_out_payload, "msg_per_s"},
+                                    "msg/s", true, figure.messages_per_second, figure.depth);
+                    measurement.add(
+                        {"fan_out", what.transport, what.mode, topology, fan_out_payload, "deliveries_per_s"},
+                        "deliveries/s", true, deliveries, figure.depth);
+                    return format_number(figure.messages_per_second) + " msg/s to each subscriber, " +
+                           format_number(deliveries) + " deliveries/s (" + std::to_string(figure.messages) +
+                           " messages)";
+                });
+            }
+        }
+        for (const std::size_t payload : zero_copy_payloads) {
+            if (!selection.wants(payload) || !selection.wants(std::string("zero_copy_round_trip"))) continue;
+            for (auto& entry : entries) {
+                if (entry.zero_copy_round_trip) {
+                    round_trips(driver, "zero_copy_round_trip", *entry.transport, *entry.zero_copy_round_trip,
+                                payload, round_trip_limits);
+                }
             }
         }
         if (selection.wants_idle_broker()) {
@@ -405,9 +493,11 @@ Selection parse_selection(const po::variables_map& arguments) {
     }
     if (arguments.count("payload")) {
         for (const auto& text : split(arguments["payload"].as<std::string>())) {
-            const std::size_t* end = std::end(payloads);
             const auto size = std::strtoull(text.c_str(), nullptr, 10);
-            if (std::find(std::begin(payloads), end, size) == end) {
+            const auto in = [size](const auto& list) {
+                return std::find(std::begin(list), std::end(list), size) != std::end(list);
+            };
+            if (!in(throughput_payloads) && !in(zero_copy_payloads)) {
                 throw po::validation_error(po::validation_error::invalid_option_value, "payload", text);
             }
             selection.payloads.insert(size);
@@ -423,10 +513,12 @@ int main(int argc, char** argv) {
     for (const auto& name : transport_names) names += (names.empty() ? "" : ", ") + name;
     po::options_description options(
         "shmq_bench: shmq against boost::interprocess::message_queue, POSIX mq, a Unix domain socket, ZeroMQ ipc:// "
-        "and a lock-free SPSC ring (the hardware limit)\n\n"
+        "(PUSH/PULL and XPUB/SUB), iceoryx and a lock-free SPSC ring (the hardware limit)\n\n"
         "Measures one-way throughput (64 B, 4 KiB, 1 MiB), ping-pong round trips (64 B, 4 KiB), producers x "
-        "consumers 1x1, 2x2 and 4x4 on one queue, and the CPU of an idle shmqd. Producers and consumers are separate "
-        "processes pinned to different CPUs; every message carries a sequence number that the receiver checks.\n\n"
+        "consumers 1x1, 2x2 and 4x4 on one queue, topic fan-out from one publisher to 1, 4 and 8 subscribers "
+        "(64 B), zero-copy round trips (64 B, 4 KiB, 1 MiB, 4 MiB) against copying ones, and the CPU of an idle "
+        "shmqd. Senders and receivers are separate processes pinned to different CPUs; every message carries a "
+        "sequence number that every receiver checks.\n\n"
         "Usage: shmq_bench [options]\n\nOptions");
     options.add_options()
         ("help,h", "print this help and exit")
@@ -450,12 +542,15 @@ int main(int argc, char** argv) {
           "transports: " + names + "; the idle broker comes with shmq without a mode").c_str())
         ("scenario", po::value<std::string>()->value_name("LIST"),
          "only these measurements, comma-separated: noise_floor (how often the machine interrupts a spinning "
-         "process), throughput, round_trip, many_to_many, idle_broker")
+         "process), throughput, round_trip, many_to_many, fan_out, zero_copy_round_trip, idle_broker")
         ("payload", po::value<std::string>()->value_name("LIST"),
-         "only these payload sizes in bytes for throughput and round trip, comma-separated: 64, 4096, 1048576 "
-         "(many_to_many always uses 64)")
+         "only these payload sizes in bytes, comma-separated: 64, 4096, 1048576 (throughput), 4194304 (with the "
+         "others: zero_copy_round_trip); round_trip uses those of 64 and 4096 chosen, many_to_many and fan_out "
+         "always 64")
         ("shmqd", po::value<std::string>()->default_value(SHMQ_SHMQD_PATH)->value_name("PATH"),
-         "the broker executable the shmq runs start");
+         "the broker executable the shmq runs start")
+        ("roudi", po::value<std::string>()->default_value(SHMQ_ROUDI_PATH)->value_name("PATH"),
+         "iceoryx's daemon, which the iceoryx runs start (one at a time: no other RouDi may run meanwhile)");
     po::variables_map arguments;
     Selection selection;
     std::vector<Entry> entries;
@@ -463,7 +558,8 @@ int main(int argc, char** argv) {
         po::store(po::parse_command_line(argc, argv, options), arguments);
         po::notify(arguments);
         selection = parse_selection(arguments);
-        entries = select(catalog(arguments["shmqd"].as<std::string>()), selection);
+        entries = select(catalog(arguments["shmqd"].as<std::string>(), arguments["roudi"].as<std::string>()),
+                         selection);
     } catch (const po::error& failure) {
         std::cerr << "shmq_bench: " << failure.what() << "\nTry 'shmq_bench --help'.\n";
         return 2;

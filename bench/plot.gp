@@ -2,6 +2,7 @@
 # Usage: gnuplot -e "dir='bench/results'" bench/plot.gp
 #   dir/round_trip_latency.png   latency distribution of the ping-pong runs
 #   dir/throughput.png           one-way throughput by payload size
+#   dir/zero_copy_round_trip.png round-trip p50 by payload size, zero-copy and copying
 if (!exists("dir")) dir = "."
 
 # pngcairo draws anti-aliased; gnuplot-nox builds may only have libgd's png.
@@ -47,3 +48,11 @@ set title "bytes per second"
 set ylabel "MB/s"
 plot for [i=0:*] dir."/throughput.dat" index i using 1:3 with linespoints linetype i + 1 title columnheader(1)
 unset multiplot
+
+set output dir."/zero_copy_round_trip.png"
+set title "Round trip p50 by message size: zero-copy (+zero_copy) against copying transports (medians)"
+set xlabel "payload"
+set ylabel "round trip p50 (µs)"
+set xtics ("64 B" 64, "4 KiB" 4096, "1 MiB" 1048576, "4 MiB" 4194304)
+set xrange [40:6.5e6]
+plot for [i=0:*] dir."/zero_copy.dat" index i using 1:2 with linespoints linetype i + 1 title columnheader(1)

@@ -11,15 +11,16 @@
 
 #include "bench/format.hpp"
 #include "bench/interference.hpp"
+#include "bench/plan.hpp"
 #include "bench/targets.hpp"
 
 namespace shmq::bench {
 
 namespace {
 
-constexpr std::size_t payloads[] = {64, 4096, 1 << 20};
-constexpr std::size_t round_trip_payloads[] = {64, 4096};
-constexpr const char* topologies[] = {"1x1", "2x2", "4x4"};
+// The fan-out and zero-copy tables compare with iceoryx, the closest peer.
+constexpr const char* iceoryx_fan_out_mode = "waitset";
+constexpr const char* iceoryx_round_trip_mode = "busy_poll+zero_copy";
 
 std::string json_string(const std::string& text) {
     std::ostringstream out;
@@ -222,7 +223,7 @@ void write_markdown(const Results& results, const std::string& path) {
         << cell(results.find({"noise_floor", "machine", "probe", "", 0, "lost_percent"})) << " |\n";
 
     out << "\n## One-way throughput\n\nOne producer, one consumer, one queue.\n";
-    for (const std::size_t payload : payloads) {
+    for (const std::size_t payload : throughput_payloads) {
         out << "\n### " << format_payload(payload) << "\n\n"
             << "| transport | mode | depth | msg/s | MB/s | x limit | x Boost |\n|---|---|---:|---:|---:|---:|---:|\n";
         for (const auto& [transport, mode] : series_of(results, "throughput")) {
@@ -257,18 +258,85 @@ void write_markdown(const Results& results, const std::string& path) {
     out << "\n## Producers x consumers on one queue\n\nmsg/s delivered, 64 B messages; producers pinned to one CPU, "
            "consumers to the other. The limit ring is single-producer single-consumer, so only Boost is a "
            "reference here.\n\n| transport | mode |";
-    for (const char* topology : topologies) out << " " << topology << " | " << topology << " x Boost |";
+    for (const std::size_t size : many_to_many_sizes) {
+        const std::string topology = topology_name(size, size);
+        out << " " << topology << " | " << topology << " x Boost |";
+    }
     out << "\n|---|---|";
-    for (std::size_t i = 0; i < std::size(topologies); ++i) out << "---:|---:|";
+    for (std::size_t i = 0; i < std::size(many_to_many_sizes); ++i) out << "---:|---:|";
     out << "\n";
     for (const auto& [transport, mode] : series_of(results, "many_to_many")) {
         out << "| " << transport << " | " << mode << " |";
-        for (const char* topology : topologies) {
-            const Figure* rate = results.find({"many_to_many", transport, mode, topology, 64, "msg_per_s"});
+        for (const std::size_t size : many_to_many_sizes) {
+            const Figure* rate =
+                results.find({"many_to_many", transport, mode, topology_name(size, size), many_to_many_payload,
+                              "msg_per_s"});
             out << " " << cell(rate) << " | "
                 << (rate != nullptr ? ratio_cell(ratio_to_boost(results, *rate)) : std::string("—")) << " |";
         }
         out << "\n";
+    }
+
+    out << "\n## Topic fan-out\n\nOne publisher, 1, 4 or 8 subscribers on one topic, 64 B messages; the publisher "
+           "pinned to one CPU, every subscriber to the other. Every subscriber receives every message and checks "
+           "its sequence; publishers wait for the slowest (shmq slow_subscriber: block, ZeroMQ XPUB_NODROP, iceoryx "
+           "WAIT_FOR_CONSUMER). msg/s is the rate at which every subscriber received (the slowest one's); "
+           "deliveries/s is that times the subscribers. \"x iceoryx\" compares msg/s with iceoryx "
+           << iceoryx_fan_out_mode << ".\n\n| transport | mode |";
+    for (const std::size_t subscribers : fan_out_subscribers) {
+        const std::string topology = topology_name(1, subscribers);
+        out << " " << topology << " msg/s | x iceoryx |";
+    }
+    out << " 1x" << fan_out_subscribers[std::size(fan_out_subscribers) - 1] << " deliveries/s |\n|---|---|";
+    for (std::size_t i = 0; i < std::size(fan_out_subscribers); ++i) out << "---:|---:|";
+    out << "---:|\n";
+    for (const auto& [transport, mode] : series_of(results, "fan_out")) {
+        out << "| " << transport << " | " << mode << " |";
+        std::string topology;
+        for (const std::size_t subscribers : fan_out_subscribers) {
+            topology = topology_name(1, subscribers);
+            const Figure* rate = results.find({"fan_out", transport, mode, topology, fan_out_payload, "msg_per_s"});
+            out << " " << cell(rate) << " | "
+                << (rate != nullptr ? ratio_cell(ratio_to(results, *rate, "iceoryx", iceoryx_fan_out_mode))
+                                    : std::string("—"))
+                << " |";
+        }
+        out << " " << cell(results.find({"fan_out", transport, mode, topology, fan_out_payload, "deliveries_per_s"}))
+            << " |\n";
+    }
+
+    out << "\n## Zero-copy round trip across sizes\n\nPing-pong as above, at 64 B to 4 MiB. Zero-copy modes "
+           "(+zero_copy: shmq's Topic::loan and Subscription::read, iceoryx's loan and take) write the sequence "
+           "number into a loaned buffer and read it in place, so their time should not depend on the size; the "
+           "copying transports copy the whole message in and out at every hop, for contrast. p50 in µs; "
+           "\"x iceoryx\" compares with iceoryx "
+        << iceoryx_round_trip_mode << " (iceoryx's own benchmark busy-polls too).\n\n| transport | mode |";
+    for (const std::size_t payload : zero_copy_payloads) out << " " << format_payload(payload) << " |";
+    const std::size_t smallest = zero_copy_payloads[0];
+    const std::size_t largest = zero_copy_payloads[std::size(zero_copy_payloads) - 1];
+    out << " " << format_payload(largest) << " / " << format_payload(smallest) << " | " << format_payload(smallest)
+        << " x iceoryx | " << format_payload(largest) << " x iceoryx | " << format_payload(largest)
+        << " p99.9 |\n|---|---|";
+    for (std::size_t i = 0; i < std::size(zero_copy_payloads); ++i) out << "---:|";
+    out << "---:|---:|---:|---:|\n";
+    for (const auto& [transport, mode] : series_of(results, "zero_copy_round_trip")) {
+        out << "| " << transport << " | " << mode << " |";
+        auto p50 = [&, transport = transport, mode = mode](std::size_t payload) {
+            return results.find({"zero_copy_round_trip", transport, mode, "1x1", payload, "p50_us"});
+        };
+        for (const std::size_t payload : zero_copy_payloads) out << " " << cell(p50(payload)) << " |";
+        const Figure* small = p50(smallest);
+        const Figure* large = p50(largest);
+        out << " " << (small != nullptr && large != nullptr ? format_ratio(paired_ratio(*large, *small)) : "—")
+            << " |";
+        for (const Figure* figure : {small, large}) {
+            out << " "
+                << (figure != nullptr ? ratio_cell(ratio_to(results, *figure, "iceoryx", iceoryx_round_trip_mode))
+                                      : std::string("—"))
+                << " |";
+        }
+        out << " " << cell(results.find({"zero_copy_round_trip", transport, mode, "1x1", largest, "p99_9_us"}))
+            << " |\n";
     }
 
     out << "\n## Idle broker\n\nThe real shmqd with three queues (64 B x 64, 4 KiB x 64, 1 MiB x 8) and no client, "
@@ -303,6 +371,21 @@ void write_machine(const Results& results, const std::string& path) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+// zero_copy.dat: round-trip p50 by payload size, one block per series.
+void write_zero_copy_plot_data(const Results& results, const std::string& directory) {
+    std::ofstream out(directory + "/zero_copy.dat");
+    bool first = true;
+    for (const auto& [transport, mode] : series_of(results, "zero_copy_round_trip")) {
+        out << (first ? "" : "\n\n") << "\"" << transport << " " << mode << "\" \"us\"\n";
+        for (const std::size_t payload : zero_copy_payloads) {
+            if (const auto p50 = median_of(results, {"zero_copy_round_trip", transport, mode, "1x1", payload, "p50_us"})) {
+                out << payload << " " << json_number(*p50) << "\n";
+            }
+        }
+        first = false;
+    }
+}
+
 // gnuplot data: one block per series, its first line the series' title.
 void write_plot_data(const Results& results, const std::string& directory) {
     for (const std::size_t payload : round_trip_payloads) {
@@ -334,13 +417,14 @@ void write_plot_data(const Results& results, const std::string& directory) {
     bool first = true;
     for (const auto& [transport, mode] : series_of(results, "throughput")) {
         out << (first ? "" : "\n\n") << "\"" << transport << " " << mode << "\" \"msg/s\" \"MB/s\"\n";
-        for (const std::size_t payload : payloads) {
+        for (const std::size_t payload : throughput_payloads) {
             const auto rate = median_of(results, {"throughput", transport, mode, "1x1", payload, "msg_per_s"});
             const auto bytes = median_of(results, {"throughput", transport, mode, "1x1", payload, "mb_per_s"});
             if (rate && bytes) out << payload << " " << json_number(*rate) << " " << json_number(*bytes) << "\n";
         }
         first = false;
     }
+    write_zero_copy_plot_data(results, directory);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 # Usage: bench/run.sh [shmq_bench options]     e.g. --quick, --only shmq,spsc_ring
 # Environment: JOBS     parallel build jobs (default: nproc)
 #              OUTPUT_DIR  where the results go (default: bench/results)
-# Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev and gnuplot:
+# Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev, iceoryx and gnuplot:
 # scripts/install-deps installs them all.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,6 @@ status=0
 if [ "$status" -le 1 ]; then
   gnuplot -e "dir='$output'" "$repo/bench/plot.gp"
   { echo; echo "lscpu:"; lscpu; } >>"$output/machine.txt"
-  echo "Plots: $output/round_trip_latency.png, $output/throughput.png"
+  echo "Plots: $output/round_trip_latency.png, $output/throughput.png, $output/zero_copy_round_trip.png"
 fi
 exit "$status"

@@ -84,10 +84,10 @@ std::uint64_t warm_up(std::size_t size, std::uint64_t limit) {
                              std::to_string(header.sequence) + " from producer " + std::to_string(header.producer));
 }
 
-void check_size(const Incoming& message, std::size_t size) {
-    if (message.size != size) {
-        throw std::runtime_error("a message of " + std::to_string(message.size) + " B arrived, " +
-                                 std::to_string(size) + " B were sent");
+void check_size(std::size_t arrived, std::size_t sent) {
+    if (arrived != sent) {
+        throw std::runtime_error("a message of " + std::to_string(arrived) + " B arrived, " + std::to_string(sent) +
+                                 " B were sent");
     }
 }
 
@@ -127,6 +127,101 @@ void wait_for_receivers(ProcessGroup& group, std::uint32_t receivers) {
     }
 }
 
+// A receiver's stop marker carries how many data messages were sent.
+void check_stop(const Header& marker, std::uint64_t received) {
+    if (marker.sequence != received) {
+        throw std::runtime_error("the producer sent " + std::to_string(marker.sequence) + " messages, " +
+                                 std::to_string(received) + " arrived");
+    }
+}
+
+// The client's side of a round trip: sends a request, returns the reply's
+// header.
+class RequestEnd {
+public:
+    virtual ~RequestEnd() = default;
+    virtual Header call(const Header& request) = 0;
+    virtual void stop(std::uint64_t sent) = 0;
+};
+
+class CopiedRequests : public RequestEnd {
+public:
+    CopiedRequests(std::unique_ptr<Sender> requests, std::unique_ptr<Receiver> replies, std::size_t size)
+        : requests_(std::move(requests)), replies_(std::move(replies)), buffers_(1, size), size_(size) {}
+    Header call(const Header& request) override {
+        write_header(buffers_.at(0), request);
+        requests_->send(buffers_.outgoing(), 1);
+        replies_->receive(buffers_.incoming(), 1);
+        check_size(buffers_.incoming()[0].size, size_);
+        return read_header(buffers_.at(0));
+    }
+    void stop(std::uint64_t sent) override { send_stop(*requests_, buffers_, sent); }
+
+private:
+    std::unique_ptr<Sender> requests_;
+    std::unique_ptr<Receiver> replies_;
+    Buffers buffers_;
+    std::size_t size_;
+};
+
+class InPlaceRequests : public RequestEnd {
+public:
+    InPlaceRequests(std::unique_ptr<LoanSender> requests, std::unique_ptr<ViewReceiver> replies, std::size_t size)
+        : requests_(std::move(requests)), replies_(std::move(replies)), size_(size) {}
+    Header call(const Header& request) override {
+        write_header(requests_->loan(size_), request);
+        requests_->publish();
+        const auto reply = replies_->read();
+        check_size(reply.size, size_);
+        const Header header = read_header(reply.data);
+        replies_->release();
+        return header;
+    }
+    void stop(std::uint64_t sent) override {
+        write_header(requests_->loan(size_), {0, MessageKind::stop, sent});
+        requests_->publish();
+    }
+
+private:
+    std::unique_ptr<LoanSender> requests_;
+    std::unique_ptr<ViewReceiver> replies_;
+    std::size_t size_;
+};
+
+// The server's side: echoes every request until the stop marker, copying
+// the whole message in and out ...
+void serve_copies(ProcessGroup& group, Receiver& requests, Sender& replies, std::size_t size) {
+    Buffers buffers(1, size);
+    group.arrive_and_wait();
+    for (;;) {
+        requests.receive(buffers.incoming(), 1);
+        check_size(buffers.incoming()[0].size, size);
+        if (read_header(buffers.at(0)).kind == MessageKind::stop) {
+            confirm_stop(group);
+            return;
+        }
+        replies.send(buffers.outgoing(), 1);
+    }
+}
+
+// ... or reading the request in place and writing the reply's header into a
+// loaned buffer.
+void serve_in_place(ProcessGroup& group, ViewReceiver& requests, LoanSender& replies, std::size_t size) {
+    group.arrive_and_wait();
+    for (;;) {
+        const auto request = requests.read();
+        check_size(request.size, size);
+        const Header header = read_header(request.data);
+        requests.release();
+        if (header.kind == MessageKind::stop) {
+            confirm_stop(group);
+            return;
+        }
+        write_header(replies.loan(size), header);
+        replies.publish();
+    }
+}
+
 // Runs the started group until the senders are done (their own cap, or the
 // duration, after which they are told to stop) and everything has drained.
 void finish(ProcessGroup& group, const std::vector<std::size_t>& senders, const Limits& limits) {
@@ -157,13 +252,10 @@ Throughput measure_throughput(Transport& transport, std::size_t size, std::size_
             const std::size_t got = receiver->receive(buffers.incoming(), batch);
             for (std::size_t i = 0; i < got; ++i) {
                 const auto& message = buffers.incoming()[i];
-                check_size(message, size);
+                check_size(message.size, size);
                 const Header header = read_header(message.data);
                 if (header.kind == MessageKind::stop) {
-                    if (header.sequence != expected) {
-                        throw std::runtime_error("the producer sent " + std::to_string(header.sequence) +
-                                                 " messages, " + std::to_string(expected) + " arrived");
-                    }
+                    check_stop(header, expected);
                     report.end_ns = now_ns();
                     report.count = expected;
                     confirm_stop(group);
@@ -196,44 +288,46 @@ Throughput measure_throughput(Transport& transport, std::size_t size, std::size_
     return Throughput{static_cast<double>(report.count - warm) / seconds, report.count, transport.depth()};
 }
 
-RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits) {
-    const std::uint64_t warm = std::min<std::uint64_t>(1000, limits.messages / 4);
+RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits,
+                               Copying copying) {
+    if (copying == Copying::zero_copy && !transport.zero_copy()) {
+        throw std::logic_error(transport.name() + " " + transport.mode() + " cannot lend its memory");
+    }
+    const std::uint64_t warm = warm_up(size, limits.messages);
     const std::uint64_t capacity = limits.messages - warm;
-    TransportScope scope(transport, {2, size, depth});
+    TransportScope scope(transport, {2, size, depth, 1});
     ProcessGroup group(capacity * sizeof(std::uint32_t));
     auto* samples = reinterpret_cast<std::uint32_t*>(group.scratch());
 
     group.spawn(receiver_cpu, [&](ChildReport&) {
-        auto requests = transport.receiver(0);
-        auto replies = transport.sender(1);
-        Buffers buffers(1, size);
-        group.arrive_and_wait();
-        for (;;) {
-            requests->receive(buffers.incoming(), 1);
-            check_size(buffers.incoming()[0], size);
-            if (read_header(buffers.at(0)).kind == MessageKind::stop) {
-                confirm_stop(group);
-                return;
-            }
-            replies->send(buffers.outgoing(), 1);
+        // Requests' end first, in the same order as the client, which opens
+        // its requests' end first too: a transport whose ends wait for their
+        // peer (ZeroMQ's connect, iceoryx's subscribe) cannot deadlock.
+        if (copying == Copying::zero_copy) {
+            auto requests = transport.view_receiver(0);
+            auto replies = transport.loan_sender(1);
+            serve_in_place(group, *requests, *replies, size);
+        } else {
+            auto requests = transport.receiver(0);
+            auto replies = transport.sender(1);
+            serve_copies(group, *requests, *replies, size);
         }
     });
     const auto client = group.spawn(sender_cpu, [&](ChildReport& report) {
-        auto requests = transport.sender(0);
-        auto replies = transport.receiver(1);
-        Buffers buffers(1, size);
+        std::unique_ptr<RequestEnd> end;
+        if (copying == Copying::zero_copy) {
+            end = std::make_unique<InPlaceRequests>(transport.loan_sender(0), transport.view_receiver(1), size);
+        } else {
+            end = std::make_unique<CopiedRequests>(transport.sender(0), transport.receiver(1), size);
+        }
         group.arrive_and_wait();
         const auto& stop = group.control().stop;
         std::uint64_t sequence = 0;
         // One clock read per round trip: each one ends where the next begins.
         auto before = now_ns();
         while (sequence < limits.messages && stop.load(std::memory_order_relaxed) == 0) {
-            write_header(buffers.at(0), {0, MessageKind::data, sequence});
-            requests->send(buffers.outgoing(), 1);
-            replies->receive(buffers.incoming(), 1);
+            const Header reply = end->call({0, MessageKind::data, sequence});
             const auto after = now_ns();
-            check_size(buffers.incoming()[0], size);
-            const Header reply = read_header(buffers.at(0));
             if (reply.kind != MessageKind::data || reply.sequence != sequence) out_of_order(sequence, reply);
             if (sequence >= warm) {
                 const std::uint64_t elapsed = after - before;
@@ -243,7 +337,7 @@ RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size
             ++sequence;
         }
         report.count = sequence > warm ? sequence - warm : 0;
-        send_stop(*requests, buffers, sequence);
+        end->stop(sequence);
         wait_for_receivers(group, 1);
     });
     group.wait_ready(ready_timeout);
@@ -255,6 +349,65 @@ RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size
     RoundTrips result{std::vector<std::uint32_t>(samples, samples + count), transport.depth()};
     std::sort(result.sorted_ns.begin(), result.sorted_ns.end());
     return result;
+}
+
+Throughput measure_fan_out(Transport& transport, std::size_t subscribers, std::size_t size, std::size_t depth,
+                           const Limits& limits) {
+    if (!transport.fan_out()) throw std::logic_error(transport.name() + " " + transport.mode() + " does not fan out");
+    if (subscribers + 1 > max_children) throw std::invalid_argument("too many processes for one run");
+    TransportScope scope(transport, {1, size, depth, subscribers});
+    ProcessGroup group;
+    const std::uint64_t warm = warm_up(size, limits.messages);
+
+    std::vector<std::size_t> subscriber_ids;
+    for (std::size_t s = 0; s < subscribers; ++s) {
+        subscriber_ids.push_back(group.spawn(receiver_cpu, [&](ChildReport& report) {
+            auto receiver = transport.receiver(0);
+            Buffers buffers(1, size);
+            group.arrive_and_wait();
+            std::uint64_t expected = 0;
+            for (;;) {
+                receiver->receive(buffers.incoming(), 1);
+                const auto& message = buffers.incoming()[0];
+                check_size(message.size, size);
+                const Header header = read_header(message.data);
+                if (header.kind == MessageKind::stop) {
+                    check_stop(header, expected);
+                    report.end_ns = now_ns();
+                    report.count = expected;
+                    confirm_stop(group);
+                    return;
+                }
+                if (header.sequence != expected) out_of_order(expected, header);
+                if (expected == warm) report.begin_ns = now_ns();
+                ++expected;
+            }
+        }));
+    }
+    const auto publisher = group.spawn(sender_cpu, [&](ChildReport& report) {
+        auto sender = transport.sender(0);
+        Buffers buffers(1, size);
+        group.arrive_and_wait();
+        report.count = send_until_stopped(group, *sender, buffers, 1, 0, limits.messages);
+        send_stop(*sender, buffers, report.count);
+        wait_for_receivers(group, static_cast<std::uint32_t>(subscribers));
+    });
+    group.wait_ready(ready_timeout);
+    group.start();
+    finish(group, {publisher}, limits);
+
+    const std::uint64_t published = group.control().children[publisher].count;
+    double slowest = 0;
+    for (const auto id : subscriber_ids) {
+        const auto& report = group.control().children[id];
+        if (report.count <= warm + 1 || report.end_ns <= report.begin_ns) {
+            throw std::runtime_error("too few messages to time (" + std::to_string(report.count) + ")");
+        }
+        const double rate =
+            static_cast<double>(report.count - warm) / (static_cast<double>(report.end_ns - report.begin_ns) * 1e-9);
+        slowest = slowest == 0 ? rate : std::min(slowest, rate);
+    }
+    return Throughput{slowest, published, transport.depth()};
 }
 
 Throughput measure_many_to_many(Transport& transport, std::size_t producers, std::size_t consumers, std::size_t size,
@@ -285,7 +438,7 @@ Throughput measure_many_to_many(Transport& transport, std::size_t producers, std
                 std::uint64_t markers = 0;
                 for (std::size_t i = 0; i < got; ++i) {
                     const auto& message = buffers.incoming()[i];
-                    check_size(message, size);
+                    check_size(message.size, size);
                     const Header header = read_header(message.data);
                     if (header.kind == MessageKind::stop) {
                         ++markers;

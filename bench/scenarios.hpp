@@ -35,8 +35,20 @@ struct RoundTrips {
 Throughput measure_throughput(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits);
 
 // A client sends a message, a server echoes it on a second channel; the
-// client times each round trip.
-RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits);
+// client times each round trip. Copying: every hop copies the whole message
+// in and out. Zero copy (transport.zero_copy() only): every hop loans a
+// buffer, writes the sequence number into it and reads it in place, as a
+// zero-copy application handing over a filled buffer would.
+enum class Copying { whole_message, zero_copy };
+RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size_t depth, const Limits& limits,
+                               Copying copying = Copying::whole_message);
+
+// One publisher, `subscribers` processes on one fan-out channel, each of
+// which must receive every message in order. messages_per_second is the
+// rate every subscriber received (the slowest one's, from its warm-up to the
+// last message); `messages` counts the messages published.
+Throughput measure_fan_out(Transport& transport, std::size_t subscribers, std::size_t size, std::size_t depth,
+                           const Limits& limits);
 
 // `producers` x `consumers` processes on one channel; messages delivered per
 // second from the start until the last producer stopped.

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "bench/format.hpp"
+#include "bench/plan.hpp"
 
 namespace shmq::bench {
 
@@ -73,11 +74,12 @@ TargetCheck at_least(const Results& results, std::size_t payload, const char* re
 
 TargetCheck latency_against(const Results& results, std::size_t payload, const std::string& shmq_mode,
                             const char* reference, const std::string& reference_mode, double allowed,
-                            const std::string& label) {
+                            const std::string& label, const std::string& scenario = "round_trip") {
     TargetCheck check;
-    check.target = format_payload(payload) + " round trip p50, shmq " + shmq_mode + " <= " + label;
-    const FigureKey shmq_key{"round_trip", "shmq", shmq_mode, "1x1", payload, "p50_us"};
-    const FigureKey other_key{"round_trip", reference, reference_mode, "1x1", payload, "p50_us"};
+    check.target = format_payload(payload) + (scenario == "round_trip" ? "" : " zero-copy") + " round trip p50, shmq " +
+                   shmq_mode + " <= " + label;
+    const FigureKey shmq_key{scenario, "shmq", shmq_mode, "1x1", payload, "p50_us"};
+    const FigureKey other_key{scenario, reference, reference_mode, "1x1", payload, "p50_us"};
     const auto shmq = median_of(results, shmq_key);
     const auto other = median_of(results, other_key);
     if (!shmq || !other) {
@@ -117,6 +119,69 @@ TargetCheck tail_latency(const Results& results, std::size_t payload, const std:
     return check;
 }
 
+// The best (highest median) mode of `transport` in a fan-out topology.
+const Figure* best_fan_out(const Results& results, const std::string& transport, const std::string& topology) {
+    const Figure* best = nullptr;
+    for (const auto& figure : results.figures) {
+        const auto& key = figure.key;
+        if (key.scenario != "fan_out" || key.transport != transport || key.topology != topology ||
+            key.metric != "msg_per_s" || figure.repeats.empty()) {
+            continue;
+        }
+        if (best == nullptr || figure.summary().median > best->summary().median) best = &figure;
+    }
+    return best;
+}
+
+// shmq's best topic mode against the better of iceoryx and ZeroMQ.
+TargetCheck fan_out_against_peers(const Results& results, std::size_t subscribers) {
+    const std::string topology = topology_name(1, subscribers);
+    TargetCheck check;
+    check.target = "fan-out " + topology + " (" + format_payload(fan_out_payload) +
+                   ") msg/s to every subscriber >= the best peer's (iceoryx, ZeroMQ)";
+    const Figure* shmq = best_fan_out(results, "shmq", topology);
+    const Figure* peer = nullptr;
+    for (const char* transport : {"iceoryx", "zmq"}) {
+        const Figure* candidate = best_fan_out(results, transport, topology);
+        if (candidate != nullptr && (peer == nullptr || candidate->summary().median > peer->summary().median)) {
+            peer = candidate;
+        }
+    }
+    if (shmq == nullptr || peer == nullptr) {
+        check.measured = "not measured in this run";
+        return check;
+    }
+    const double ratio = paired_ratio(*shmq, *peer);
+    check.available = true;
+    check.met = ratio >= 1;
+    check.measured = format_ratio(ratio) + " (shmq " + shmq->key.mode + " " + format_number(shmq->summary().median) +
+                     " msg/s vs " + peer->key.transport + " " + peer->key.mode + " " +
+                     format_number(peer->summary().median) + ")";
+    return check;
+}
+
+// A zero-copy round trip must not grow with the message.
+TargetCheck zero_copy_flat(const Results& results, const std::string& mode, double allowed) {
+    const std::size_t smallest = zero_copy_payloads[0];
+    const std::size_t largest = zero_copy_payloads[std::size(zero_copy_payloads) - 1];
+    TargetCheck check;
+    check.target = "zero-copy round trip p50 flat: " + format_payload(largest) + " <= " + format_ratio(allowed) + " " +
+                   format_payload(smallest) + ", shmq " + mode;
+    const FigureKey small_key{"zero_copy_round_trip", "shmq", mode, "1x1", smallest, "p50_us"};
+    const FigureKey large_key{"zero_copy_round_trip", "shmq", mode, "1x1", largest, "p50_us"};
+    const auto small = median_of(results, small_key);
+    const auto large = median_of(results, large_key);
+    if (!small || !large) {
+        check.measured = "not measured in this run";
+        return check;
+    }
+    const double ratio = *ratio_of(results, large_key, small_key);
+    check.available = true;
+    check.met = ratio <= allowed;
+    check.measured = format_number(*large) + " µs vs " + format_number(*small) + " µs = " + format_ratio(ratio);
+    return check;
+}
+
 }  // namespace
 
 std::vector<TargetCheck> check_targets(const Results& results) {
@@ -137,6 +202,17 @@ std::vector<TargetCheck> check_targets(const Results& results) {
         for (const char* mode : {"block", "spin_then_block", "busy_poll"}) {
             checks.push_back(tail_latency(results, payload, mode));
         }
+    }
+    for (const std::size_t subscribers : fan_out_subscribers) {
+        checks.push_back(fan_out_against_peers(results, subscribers));
+    }
+    for (const char* mode : {"topic/busy_poll+zero_copy", "topic/spin_then_block+zero_copy"}) {
+        checks.push_back(zero_copy_flat(results, mode, 1.5));
+    }
+    for (const std::size_t payload : {zero_copy_payloads[0], zero_copy_payloads[std::size(zero_copy_payloads) - 1]}) {
+        checks.push_back(latency_against(results, payload, "topic/busy_poll+zero_copy", "iceoryx",
+                                         "busy_poll+zero_copy", 1, "iceoryx's, both busy-polling",
+                                         "zero_copy_round_trip"));
     }
     TargetCheck idle;
     idle.target = "idle broker near 0% CPU (< " + format_number(idle_cpu_target_percent) + "% of one CPU)";

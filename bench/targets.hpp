@@ -1,4 +1,4 @@
-// The targets of issue #4, checked against one run's figures. Every target is
+// The targets of issues #4 (queues) and #5 (topics), checked against one run's figures. Every target is
 // a ratio within the run, so it holds on any machine the run was made on.
 #pragma once
 

@@ -6,8 +6,7 @@
 #include <vector>
 
 #include "bench/broker_process.hpp"
-#include "bench/transport.hpp"
-#include "shmq/client.hpp"
+#include "bench/shmq_attach.hpp"
 
 namespace shmq::bench {
 
@@ -16,32 +15,11 @@ namespace {
 // shmq's batches are claimed 64 slots per lock acquisition (queue_ring.cpp).
 constexpr std::size_t shmq_batch = 64;
 
-const char* wait_name(ShmqWait wait) {
-    switch (wait) {
-    case ShmqWait::block: return "block";
-    case ShmqWait::spin_then_block: return "spin_then_block";
-    case ShmqWait::busy_poll: return "busy_poll";
-    }
-    return "?";
-}
-
-[[noreturn]] void fail(const char* what, Status status) {
-    throw std::runtime_error(std::string("shmq: ") + what + ": " + to_string(status));
-}
-
 // An attached client and one of its queues.
 class Attachment {
 public:
-    Attachment(const std::string& broker, const std::string& queue, ShmqWait wait) {
-        AttachOptions options;
-        options.broker = broker;
-        options.wait = wait == ShmqWait::block             ? WaitStrategy::block
-                       : wait == ShmqWait::spin_then_block ? WaitStrategy::spin_then_block
-                                                           : WaitStrategy::busy_poll;
-        options.program = "shmq_bench";
-        std::string error;
-        const Status attached = Client::attach(options, client_, &error);
-        if (attached != Status::ok) throw std::runtime_error("shmq: attach: " + error);
+    Attachment(const std::string& broker, const std::string& queue, ShmqWait wait)
+        : client_(attach_client(broker, wait)) {
         const Status opened = client_->open_queue(queue, queue_);
         if (opened != Status::ok) fail("open_queue", opened);
     }

@@ -80,10 +80,21 @@ BOOST_AUTO_TEST_CASE(quick_run_moves_and_verifies_messages_on_every_transport) {
         BOOST_TEST_INFO(transport);
         BOOST_TEST(scenarios[transport].count("many_to_many") == 1u);
     }
+    // Topics: fan-out against the publish/subscribe peers, and zero-copy
+    // round trips against iceoryx and the copying references.
+    for (const char* transport : {"shmq", "zmq", "iceoryx"}) {
+        BOOST_TEST_INFO(transport);
+        BOOST_TEST(scenarios[transport].count("fan_out") == 1u);
+    }
+    for (const char* transport : {"shmq", "iceoryx", "zmq", "spsc_ring"}) {
+        BOOST_TEST_INFO(transport);
+        BOOST_TEST(scenarios[transport].count("zero_copy_round_trip") == 1u);
+    }
     BOOST_TEST(scenarios["shmq"].count("idle_broker") == 1u);
     BOOST_TEST(json.get_child("targets").size() > 0u);
     BOOST_TEST(read_file(output.path() + "/results/results.md").find("## Targets") != std::string::npos);
     BOOST_TEST(std::filesystem::exists(output.path() + "/results/throughput.dat"));
+    BOOST_TEST(std::filesystem::exists(output.path() + "/results/zero_copy.dat"));
 }
 
 BOOST_AUTO_TEST_CASE(help_lists_every_option) {
@@ -92,7 +103,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option) {
     BOOST_REQUIRE_EQUAL(run_driver({"--help"}, log, std::chrono::minutes(1)), 0);
     const std::string help = read_file(log);
     for (const char* option : {"--quick", "--repeats", "--messages", "--seconds", "--idle-seconds", "--output-dir",
-                               "--patience", "--only", "--scenario", "--payload", "--shmqd"}) {
+                               "--patience", "--only", "--scenario", "--payload", "--shmqd", "--roudi"}) {
         BOOST_TEST_INFO(option);
         BOOST_TEST(help.find(option) != std::string::npos);
     }
