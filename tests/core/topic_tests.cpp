@@ -1,6 +1,8 @@
 // Topics through the client library, with real processes: a million-message
-// fan-out to eight subscriber processes, both slow-subscriber policies, late
-// joiners with history, zero-copy loans and views, and the statistics.
+// fan-out to eight subscriber processes, a topic's default 64 subscribers as
+// 64 processes that each get every message (the 65th refused, a freed record
+// reused), both slow-subscriber policies, late joiners with history,
+// zero-copy loans and views, and the statistics.
 #define BOOST_TEST_MODULE topic_tests
 #include <boost/test/unit_test.hpp>
 
@@ -31,12 +33,17 @@ std::uint64_t check_of(std::uint32_t publisher, std::uint32_t sequence) {
     return (static_cast<std::uint64_t>(publisher) << 32 | sequence) * 0x9E3779B97F4A7C15ull;
 }
 
+// Subscriber processes a Board keeps count of: a topic's default max_subscribers.
+constexpr std::uint32_t board_subscribers = 64;
+
 // Lives in memory shared by the test and its children.
 struct Board {
     std::atomic<std::uint32_t> subscribed{0};  // subscribers ready for the first message
     std::atomic<std::uint32_t> go{0};          // set by the test: publishers may start
-    std::atomic<std::uint64_t> progress[16]{}; // per subscriber: messages read so far
-    std::atomic<std::uint64_t> lost[16]{};     // per subscriber: what lost() said at the end
+    std::atomic<std::uint32_t> done{0};        // subscribers that read and checked all they had to
+    std::atomic<std::uint32_t> leave{0};       // set by the test: holding subscribers below it may leave
+    std::atomic<std::uint64_t> progress[board_subscribers]{};  // per subscriber: messages read so far
+    std::atomic<std::uint64_t> lost[board_subscribers]{};      // per subscriber: what lost() said at the end
 };
 
 Board* make_board() {
@@ -73,9 +80,10 @@ int publish_sequence(const std::string& broker, std::uint32_t publisher, std::ui
 }
 
 // Reads `total` messages and checks that each publisher's come in order with
-// none missing. Zero copy (views) or by copy.
+// none missing. Zero copy (views) or by copy. With `hold`, then keeps its
+// subscription until board->leave exceeds `me`.
 int subscribe_and_check(const std::string& broker, std::uint32_t me, std::uint32_t publishers, std::uint64_t total,
-                        bool zero_copy, Board* board) {
+                        bool zero_copy, Board* board, bool hold = false) {
     auto client = test::attach_or_exit(broker);
     Subscription subscription;
     if (client->subscribe("fan", subscription) != Status::ok) return 50;
@@ -101,8 +109,12 @@ int subscribe_and_check(const std::string& broker, std::uint32_t me, std::uint32
         if ((read + 1) % 64 == 0) board->progress[me].store(read + 1);
     }
     view.release();
+    board->progress[me].store(total);
     board->lost[me].store(subscription.lost());
-    return subscription.lost() == 0 ? 0 : 56;
+    if (subscription.lost() != 0) return 56;
+    board->done.fetch_add(1);
+    if (hold && !test::eventually([&] { return board->leave.load() > me; }, 120s)) return 57;
+    return 0;
 }
 
 }  // namespace
@@ -140,6 +152,87 @@ BOOST_AUTO_TEST_CASE(a_million_messages_reach_eight_subscriber_processes_in_orde
     BOOST_TEST(stats.published == total);
     BOOST_TEST(stats.dropped == 0u);
     BOOST_TEST(stats.subscribers.empty());  // every subscriber process detached
+}
+
+// Issue 5: at least 64 subscribers per topic. The default max_subscribers
+// takes 64 subscriber processes at once, each of which gets every message of
+// two publishers in order; a 65th subscribe is refused with
+// too_many_subscribers while they hold their records, and once one of them
+// leaves, a new subscribe gets the record it freed and works.
+BOOST_AUTO_TEST_CASE(sixty_four_subscriber_processes_each_receive_every_message) {
+    constexpr std::uint32_t publishers = 2;
+    constexpr std::uint32_t per_publisher = 50'000;
+    constexpr std::uint64_t total = std::uint64_t{publishers} * per_publisher;
+    auto config = test::make_config("sixtyfour");
+    config.max_clients = 80;  // 64 subscribers, 2 publishers and the test itself
+    const auto subscribers = test::add_topic(config, "fan", 1024, 64, SlowSubscriberPolicy::block).max_subscribers;
+    BOOST_TEST_REQUIRE(subscribers == 64u);  // the default, untouched
+    static_assert(board_subscribers >= 64);
+    test::InProcessBroker broker(config);
+    auto* board = make_board();
+    std::vector<pid_t> children;
+    for (std::uint32_t s = 0; s < subscribers; ++s) {
+        children.push_back(test::fork_child([&, s] {
+            return subscribe_and_check(broker.name(), s, publishers, total, s % 2 == 0, board, true);
+        }));
+    }
+    for (std::uint32_t p = 0; p < publishers; ++p) {
+        children.push_back(
+            test::fork_child([&, p] { return publish_sequence(broker.name(), p, per_publisher, board); }));
+    }
+    BOOST_TEST_REQUIRE(wait_for(board->subscribed, subscribers, 60s));
+    auto client = test::attach(broker.name());
+    Subscription extra;
+    BOOST_TEST(client->subscribe("fan", extra) == Status::too_many_subscribers);
+    const auto full = test::topic_stats(*client, "fan");
+    BOOST_TEST(full.max_subscribers == 64u);
+    BOOST_TEST(full.subscribers.size() == 64u);
+
+    const auto start = std::chrono::steady_clock::now();
+    board->go.store(1);
+    for (std::uint32_t p = 0; p < publishers; ++p) {
+        BOOST_TEST(test::wait_child(children[subscribers + p], 120s) == 0, "publisher " << p);
+    }
+    BOOST_TEST(test::eventually([&] { return board->done.load() == subscribers; }, 120s));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    BOOST_TEST_MESSAGE("64 subscribers: " << total << " messages x " << subscribers << " subscriber processes in "
+                                          << seconds << " s");
+    for (std::uint32_t s = 0; s < subscribers; ++s) {
+        BOOST_TEST(board->progress[s].load() == total, "subscriber " << s);
+        BOOST_TEST(board->lost[s].load() == 0u, "subscriber " << s);
+    }
+    // Still all 64 subscribed: still no room for another.
+    BOOST_TEST(client->subscribe("fan", extra) == Status::too_many_subscribers);
+
+    // Subscriber 0 leaves; a new subscribe takes the record it freed.
+    const auto record_of = [&](pid_t pid) {
+        for (const auto& subscriber : test::topic_stats(*client, "fan").subscribers) {
+            if (subscriber.pid == pid) return subscriber.record;
+        }
+        return subscribers;  // none
+    };
+    const auto freed = record_of(children[0]);
+    BOOST_TEST(freed < subscribers);
+    board->leave.store(1);
+    BOOST_TEST(test::wait_child(children[0], 30s) == 0, "subscriber 0");
+    BOOST_TEST(client->subscribe("fan", extra) == Status::ok);
+    BOOST_TEST(record_of(::getpid()) == freed);
+    BOOST_TEST(test::topic_stats(*client, "fan").subscribers.size() == 64u);
+    auto topic = open(*client, "fan");
+    BOOST_TEST(topic.publish("after the reuse", 1s) == Status::ok);
+    std::string message;
+    BOOST_TEST(extra.receive(message, 1s) == Status::ok);
+    BOOST_TEST(message == "after the reuse");
+
+    board->leave.store(subscribers);
+    for (std::uint32_t s = 1; s < subscribers; ++s) {
+        BOOST_TEST(test::wait_child(children[s], 30s) == 0, "subscriber " << s);
+    }
+    const auto stats = test::topic_stats(*client, "fan");
+    BOOST_TEST(stats.published == total + 1);
+    BOOST_TEST(stats.dropped == 0u);
+    BOOST_TEST_REQUIRE(stats.subscribers.size() == 1u);  // only the one that took the freed record
+    BOOST_TEST(stats.subscribers[0].pid == ::getpid());
 }
 
 // Under drop, a subscriber that cannot keep up loses the oldest messages and
