@@ -135,6 +135,34 @@ void check_stop(const Header& marker, std::uint64_t received) {
     }
 }
 
+// A receiver of one producer's stream: checks every message's size and
+// sequence number up to the stop marker, and reports how many arrived and
+// when the warm-up ended (begin_ns) and the stop marker came (end_ns).
+void receive_in_order(ProcessGroup& group, Receiver& receiver, std::size_t batch, std::size_t size,
+                      std::uint64_t warm, ChildReport& report) {
+    Buffers buffers(batch, size);
+    group.arrive_and_wait();
+    std::uint64_t expected = 0;
+    for (;;) {
+        const std::size_t got = receiver.receive(buffers.incoming(), batch);
+        for (std::size_t i = 0; i < got; ++i) {
+            const auto& message = buffers.incoming()[i];
+            check_size(message.size, size);
+            const Header header = read_header(message.data);
+            if (header.kind == MessageKind::stop) {
+                check_stop(header, expected);
+                report.end_ns = now_ns();
+                report.count = expected;
+                confirm_stop(group);
+                return;
+            }
+            if (header.producer != 0 || header.sequence != expected) out_of_order(expected, header);
+            if (expected == warm) report.begin_ns = now_ns();
+            ++expected;
+        }
+    }
+}
+
 // The client's side of a round trip: sends a request, returns the reply's
 // header.
 class RequestEnd {
@@ -245,27 +273,7 @@ Throughput measure_throughput(Transport& transport, std::size_t size, std::size_
 
     const auto consumer = group.spawn(receiver_cpu, [&](ChildReport& report) {
         auto receiver = transport.receiver(0);
-        Buffers buffers(batch, size);
-        group.arrive_and_wait();
-        std::uint64_t expected = 0;
-        for (;;) {
-            const std::size_t got = receiver->receive(buffers.incoming(), batch);
-            for (std::size_t i = 0; i < got; ++i) {
-                const auto& message = buffers.incoming()[i];
-                check_size(message.size, size);
-                const Header header = read_header(message.data);
-                if (header.kind == MessageKind::stop) {
-                    check_stop(header, expected);
-                    report.end_ns = now_ns();
-                    report.count = expected;
-                    confirm_stop(group);
-                    return;
-                }
-                if (header.producer != 0 || header.sequence != expected) out_of_order(expected, header);
-                if (expected == warm) report.begin_ns = now_ns();
-                ++expected;
-            }
-        }
+        receive_in_order(group, *receiver, batch, size, warm, report);
     });
     const auto producer = group.spawn(sender_cpu, [&](ChildReport& report) {
         auto sender = transport.sender(0);
@@ -363,25 +371,7 @@ Throughput measure_fan_out(Transport& transport, std::size_t subscribers, std::s
     for (std::size_t s = 0; s < subscribers; ++s) {
         subscriber_ids.push_back(group.spawn(receiver_cpu, [&](ChildReport& report) {
             auto receiver = transport.receiver(0);
-            Buffers buffers(1, size);
-            group.arrive_and_wait();
-            std::uint64_t expected = 0;
-            for (;;) {
-                receiver->receive(buffers.incoming(), 1);
-                const auto& message = buffers.incoming()[0];
-                check_size(message.size, size);
-                const Header header = read_header(message.data);
-                if (header.kind == MessageKind::stop) {
-                    check_stop(header, expected);
-                    report.end_ns = now_ns();
-                    report.count = expected;
-                    confirm_stop(group);
-                    return;
-                }
-                if (header.sequence != expected) out_of_order(expected, header);
-                if (expected == warm) report.begin_ns = now_ns();
-                ++expected;
-            }
+            receive_in_order(group, *receiver, 1, size, warm, report);
         }));
     }
     const auto publisher = group.spawn(sender_cpu, [&](ChildReport& report) {

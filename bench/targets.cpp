@@ -72,43 +72,40 @@ TargetCheck at_least(const Results& results, std::size_t payload, const char* re
     return check;
 }
 
-TargetCheck latency_against(const Results& results, std::size_t payload, const std::string& shmq_mode,
-                            const char* reference, const std::string& reference_mode, double allowed,
-                            const std::string& label, const std::string& scenario = "round_trip") {
+// "`numerator` <= `allowed` x `denominator`", two figures (µs) of this run.
+TargetCheck at_most(const Results& results, const std::string& target, const FigureKey& numerator,
+                    const FigureKey& denominator, double allowed) {
     TargetCheck check;
-    check.target = format_payload(payload) + (scenario == "round_trip" ? "" : " zero-copy") + " round trip p50, shmq " +
-                   shmq_mode + " <= " + label;
-    const FigureKey shmq_key{scenario, "shmq", shmq_mode, "1x1", payload, "p50_us"};
-    const FigureKey other_key{scenario, reference, reference_mode, "1x1", payload, "p50_us"};
-    const auto shmq = median_of(results, shmq_key);
-    const auto other = median_of(results, other_key);
-    if (!shmq || !other) {
+    check.target = target;
+    const auto top = median_of(results, numerator);
+    const auto bottom = median_of(results, denominator);
+    if (!top || !bottom) {
         check.measured = "not measured in this run";
         return check;
     }
-    const double ratio = *ratio_of(results, shmq_key, other_key);
+    const double ratio = *ratio_of(results, numerator, denominator);
     check.available = true;
     check.met = ratio <= allowed;
-    check.measured = format_number(*shmq) + " µs vs " + format_number(*other) + " µs = " + format_ratio(ratio);
+    check.measured = format_number(*top) + " µs / " + format_number(*bottom) + " µs = " + format_ratio(ratio);
     if (!check.met) check.measured += ": " + format_ratio(ratio / allowed) + " over";
     return check;
 }
 
+TargetCheck latency_against(const Results& results, std::size_t payload, const std::string& shmq_mode,
+                            const char* reference, const std::string& reference_mode, double allowed,
+                            const std::string& label, const std::string& scenario = "round_trip") {
+    return at_most(results,
+                   format_payload(payload) + (scenario == "round_trip" ? "" : " zero-copy") + " round trip p50, shmq " +
+                       shmq_mode + " <= " + label,
+                   {scenario, "shmq", shmq_mode, "1x1", payload, "p50_us"},
+                   {scenario, reference, reference_mode, "1x1", payload, "p50_us"}, allowed);
+}
+
 TargetCheck tail_latency(const Results& results, std::size_t payload, const std::string& mode) {
-    TargetCheck check;
-    check.target = format_payload(payload) + " round trip p99.9 <= 5x p50, shmq " + mode;
-    const FigureKey p50_key{"round_trip", "shmq", mode, "1x1", payload, "p50_us"};
-    const FigureKey p999_key{"round_trip", "shmq", mode, "1x1", payload, "p99_9_us"};
-    const auto p50 = median_of(results, p50_key);
-    const auto p999 = median_of(results, p999_key);
-    if (!p50 || !p999) {
-        check.measured = "not measured in this run";
-        return check;
-    }
-    const double ratio = *ratio_of(results, p999_key, p50_key);
-    check.available = true;
-    check.met = ratio <= 5;
-    check.measured = format_number(*p999) + " µs / " + format_number(*p50) + " µs = " + format_ratio(ratio);
+    TargetCheck check = at_most(results, format_payload(payload) + " round trip p99.9 <= 5x p50, shmq " + mode,
+                                {"round_trip", "shmq", mode, "1x1", payload, "p99_9_us"},
+                                {"round_trip", "shmq", mode, "1x1", payload, "p50_us"}, 5);
+    if (!check.available) return check;
     // The same ratio of the references tells what the machine allows.
     for (const auto& [transport, mode_of] : {std::pair{limit_transport, limit_mode}, {boost_transport, boost_mode}}) {
         if (const auto other = ratio_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p99_9_us"},
@@ -164,22 +161,11 @@ TargetCheck fan_out_against_peers(const Results& results, std::size_t subscriber
 TargetCheck zero_copy_flat(const Results& results, const std::string& mode, double allowed) {
     const std::size_t smallest = zero_copy_payloads[0];
     const std::size_t largest = zero_copy_payloads[std::size(zero_copy_payloads) - 1];
-    TargetCheck check;
-    check.target = "zero-copy round trip p50 flat: " + format_payload(largest) + " <= " + format_ratio(allowed) + " " +
-                   format_payload(smallest) + ", shmq " + mode;
-    const FigureKey small_key{"zero_copy_round_trip", "shmq", mode, "1x1", smallest, "p50_us"};
-    const FigureKey large_key{"zero_copy_round_trip", "shmq", mode, "1x1", largest, "p50_us"};
-    const auto small = median_of(results, small_key);
-    const auto large = median_of(results, large_key);
-    if (!small || !large) {
-        check.measured = "not measured in this run";
-        return check;
-    }
-    const double ratio = *ratio_of(results, large_key, small_key);
-    check.available = true;
-    check.met = ratio <= allowed;
-    check.measured = format_number(*large) + " µs vs " + format_number(*small) + " µs = " + format_ratio(ratio);
-    return check;
+    return at_most(results,
+                   "zero-copy round trip p50 flat: " + format_payload(largest) + " <= " + format_ratio(allowed) + " " +
+                       format_payload(smallest) + ", shmq " + mode,
+                   {"zero_copy_round_trip", "shmq", mode, "1x1", largest, "p50_us"},
+                   {"zero_copy_round_trip", "shmq", mode, "1x1", smallest, "p50_us"}, allowed);
 }
 
 }  // namespace

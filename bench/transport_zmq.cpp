@@ -1,6 +1,7 @@
 // ZeroMQ PUSH/PULL over ipc:// (a Unix domain socket underneath, with
 // ZeroMQ's own batching in its I/O thread). The receiver binds, the sender
 // connects. The high-water marks are set to the channel depth.
+#include <cerrno>
 #include <zmq.h>
 
 #include "bench/transport.hpp"
@@ -36,16 +37,7 @@ public:
 
 private:
     std::size_t receive_one(void* data, std::size_t capacity) override {
-        for (;;) {
-            const int received = zmq_recv(endpoint_.socket(), data, capacity, 0);
-            if (received >= 0) {
-                if (static_cast<std::size_t>(received) > capacity) {
-                    throw std::runtime_error("zmq: message larger than the buffer");
-                }
-                return static_cast<std::size_t>(received);
-            }
-            if (zmq_errno() != EINTR) zmq_fail("recv");
-        }
+        return zmq_receive(endpoint_.socket(), data, capacity);
     }
     ZmqEndpoint endpoint_;
 };

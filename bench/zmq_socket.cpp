@@ -34,6 +34,19 @@ ZmqEndpoint::~ZmqEndpoint() {
     zmq_ctx_term(context_);
 }
 
+std::size_t zmq_receive(void* socket, void* data, std::size_t capacity) {
+    for (;;) {
+        const int received = zmq_recv(socket, data, capacity, 0);
+        if (received >= 0) {
+            if (static_cast<std::size_t>(received) > capacity) {
+                throw std::runtime_error("zmq: message larger than the buffer");
+            }
+            return static_cast<std::size_t>(received);
+        }
+        if (zmq_errno() != EINTR) zmq_fail("recv");
+    }
+}
+
 void wait_for_bind(const std::string& path) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!std::filesystem::exists(path)) {

@@ -29,6 +29,10 @@ private:
     void* socket_ = nullptr;
 };
 
+// Receives one message into `data`, retrying after signals; throws
+// std::runtime_error on failure or when the message exceeds `capacity`.
+std::size_t zmq_receive(void* socket, void* data, std::size_t capacity);
+
 // A connect to an ipc:// address nobody has bound yet fails and is retried
 // in the background, and the first messages wait for that: measured, it cost
 // over 100 ms. So connecting ends wait for the binding end's socket file.
