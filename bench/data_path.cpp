@@ -1,8 +1,8 @@
 // shmq_data_path: the cost of libshmq's data path alone, for profiling. One
-// process, one thread, one queue of 64 slots on a real shmqd: it sends 64
-// messages, then receives them, again and again, so no call ever waits and
-// no cache line moves between CPUs. What remains is the instructions of
-// send and receive, which callgrind counts exactly:
+// process, one thread, one queue (or topic with one subscription) of 64 slots
+// on a real shmqd: it sends 64 messages, then receives them, again and again,
+// so no call ever waits and no cache line moves between CPUs. What remains is
+// the instructions of send and receive, which callgrind counts exactly:
 //
 //   valgrind --tool=callgrind build-bench/bench/shmq_data_path --mode single
 //   callgrind_annotate --inclusive=yes callgrind.out.<pid>
@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
         ("help,h", "print this help and exit")
         ("mode", po::value<std::string>()->default_value("single")->value_name("MODE"),
          "single: send() and receive() one message at a time; batch: send_batch() and receive_batch() 64 at a "
-         "time; at_least_once: single, on an at_least_once queue, acknowledging each message")
+         "time; at_least_once: single, on an at_least_once queue, acknowledging each message; topic: "
+         "Topic::publish() and Subscription::receive(); zero_copy: Topic::loan() + publish(loan) and "
+         "Subscription::read() + View::release(), touching no payload")
         ("size", po::value<std::size_t>()->default_value(64)->value_name("BYTES"), "payload size")
         ("rounds", po::value<unsigned>()->default_value(2000)->value_name("N"),
          "rounds of 64 messages (2000 suits callgrind; use more for timing)")
@@ -56,7 +58,8 @@ int main(int argc, char** argv) {
     }
     const std::string mode = arguments["mode"].as<std::string>();
     const bool batch = mode == "batch", acknowledged = mode == "at_least_once";
-    if (!batch && !acknowledged && mode != "single") {
+    const bool topic = mode == "topic", zero_copy = mode == "zero_copy";
+    if (!batch && !acknowledged && !topic && !zero_copy && mode != "single") {
         std::cerr << "shmq_data_path: unknown --mode '" << mode << "'\n";
         return 2;
     }
@@ -64,7 +67,8 @@ int main(int argc, char** argv) {
     const unsigned rounds = arguments["rounds"].as<unsigned>();
 
     try {
-        shmq::bench::BrokerProcess broker(arguments["shmqd"].as<std::string>(), {{"path", slots, size, acknowledged}});
+        shmq::bench::BrokerProcess broker(arguments["shmqd"].as<std::string>(), {{"path", slots, size, acknowledged}},
+                                          {{"fan", slots, size}});
         shmq::AttachOptions attach;
         attach.broker = broker.name();
         attach.wait = shmq::WaitStrategy::busy_poll;
@@ -73,6 +77,16 @@ int main(int argc, char** argv) {
         if (shmq::Client::attach(attach, client, &error) != shmq::Status::ok) throw std::runtime_error(error);
         shmq::Queue queue;
         if (const auto status = client->open_queue("path", queue); status != shmq::Status::ok) fail("open", status);
+        shmq::Topic publisher;
+        if (const auto status = client->open_topic("fan", publisher); status != shmq::Status::ok) {
+            fail("open_topic", status);
+        }
+        shmq::Subscription subscription;
+        if (const auto status = client->subscribe("fan", subscription); status != shmq::Status::ok) {
+            fail("subscribe", status);
+        }
+        shmq::Loan loan;
+        shmq::View view;
 
         std::vector<std::byte> out(slots * size), in(slots * size);
         std::vector<shmq::OutgoingMessage> outgoing;
@@ -83,6 +97,24 @@ int main(int argc, char** argv) {
         }
         const auto start = std::chrono::steady_clock::now();
         for (unsigned round = 0; round < rounds; ++round) {
+            if (topic || zero_copy) {
+                for (std::size_t i = 0; i < slots; ++i) {
+                    const auto status = zero_copy ? publisher.loan(size, loan) : publisher.publish(out.data(), size);
+                    if (status != shmq::Status::ok) fail(zero_copy ? "loan" : "publish", status);
+                    if (zero_copy) {
+                        if (const auto published = publisher.publish(loan); published != shmq::Status::ok) {
+                            fail("publish(loan)", published);
+                        }
+                    }
+                }
+                for (std::size_t i = 0; i < slots; ++i) {
+                    std::size_t received = 0;
+                    const auto status = zero_copy ? subscription.read(view) : subscription.receive(in.data(), size, received);
+                    if (status != shmq::Status::ok) fail(zero_copy ? "read" : "receive", status);
+                    view.release();
+                }
+                continue;
+            }
             if (batch) {
                 std::size_t sent = 0, received = 0;
                 if (const auto status = queue.send_batch(outgoing.data(), slots, sent); status != shmq::Status::ok) {
