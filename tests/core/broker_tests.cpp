@@ -6,14 +6,18 @@
 
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <pwd.h>
 #include <sys/mman.h>
+#include <thread>
 #include <unistd.h>
 
 #include "common/layout.hpp"
+#include "common/segment_mapping.hpp"
+#include "common/segment_view.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -165,6 +169,57 @@ BOOST_AUTO_TEST_CASE(a_killed_brokers_segment_is_adopted_with_its_messages) {
     }
     // The dead client's record was reclaimed along the way.
     BOOST_TEST(client->stats().clients.size() == 1u);
+}
+
+// The reaper recognises the broker's own process by pid and start time
+// without asking /proc every tick. A record with the broker's pid but another
+// start time (a dead predecessor whose pid came back, as after a reboot) is
+// still reaped; the live process's records are not.
+BOOST_AUTO_TEST_CASE(a_record_with_the_brokers_pid_but_another_start_time_is_reaped) {
+    auto config = test::make_config("ownpid");
+    test::add_queue(config, "q", 8, 32);
+    test::InProcessBroker broker(config);
+    auto alive = test::attach(config.name);
+    AttachOptions forged_options = options_for(config.name);
+    forged_options.program = "forged";
+    std::unique_ptr<Client> forged;
+    BOOST_TEST_REQUIRE(Client::attach(forged_options, forged) == Status::ok);
+    const auto programs = [&] {
+        std::vector<std::string> names;
+        for (const auto& client : alive->stats().clients) names.push_back(client.program);
+        return names;
+    };
+    const auto has = [](const std::vector<std::string>& names, const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    std::uint32_t record = UINT32_MAX;
+    for (const auto& client : alive->stats().clients) {
+        if (client.program == "forged") record = client.record;
+    }
+    BOOST_TEST_REQUIRE(record != UINT32_MAX);
+    BOOST_TEST(alive->stats().clients.size() == 2u);
+    {
+        auto mapping = SegmentMapping::open(config.name);
+        SegmentView view;
+        std::string why;
+        BOOST_TEST_REQUIRE(
+            SegmentView::validate(mapping->base(), mapping->size(), mapping->find_root(), view, why) == Status::ok,
+            why);
+        auto& start_time = view.client(record).start_time;
+        start_time.store(start_time.load() - 1);
+    }
+    BOOST_TEST(test::eventually([&] { return !has(programs(), "forged"); }, 5s));
+    // Several more liveness ticks: the live records of this very process stay.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 * config.liveness_interval_ms));
+    const auto left = programs();
+    BOOST_TEST(left.size() == 1u);
+    BOOST_TEST(alive->stats().broker_alive);
+    std::string out;
+    Queue queue;
+    BOOST_TEST_REQUIRE(alive->open_queue("q", queue) == Status::ok);
+    BOOST_TEST(queue.send("still attached", 1s) == Status::ok);
+    BOOST_TEST(queue.receive(out, 1s) == Status::ok);
+    BOOST_TEST(out == "still attached");
 }
 
 BOOST_AUTO_TEST_CASE(a_leftover_segment_laid_out_differently_is_set_aside_not_reused) {
