@@ -16,10 +16,6 @@ using namespace shmq;
 using namespace std::chrono_literals;
 using config::OverflowPolicy;
 
-namespace {
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(messages_come_out_in_the_order_they_went_in) {
     auto config = test::make_config("fifo");
     test::add_queue(config, "q", 16, 64);
@@ -172,6 +168,52 @@ BOOST_AUTO_TEST_CASE(receive_times_out_on_an_empty_queue_and_wakes_for_a_message
     BOOST_TEST(out == "late");
     producer.join();
     BOOST_TEST(sent == Status::ok);
+}
+
+// spin_then_block spins tightly for 5 µs, then yields the CPU between polls
+// for the rest of its budget. However long that budget, a waiter in it still
+// returns at its timeout, takes a message the moment it comes, and wakes when
+// the broker stops.
+BOOST_AUTO_TEST_CASE(a_long_spin_still_honours_timeouts_messages_and_a_stopping_broker) {
+    auto config = test::make_config("longspin");
+    test::add_queue(config, "q", 4, 16);
+    test::InProcessBroker broker(config);
+    AttachOptions options;
+    options.broker = broker.name();
+    options.wait = WaitStrategy::spin_then_block;
+    options.spin = std::chrono::seconds(30);  // every wait below stays in the yielding spin
+    std::unique_ptr<Client> client;
+    BOOST_TEST_REQUIRE(Client::attach(options, client) == Status::ok);
+    auto queue = test::open_queue(*client, "q");
+    std::string out;
+
+    auto start = std::chrono::steady_clock::now();
+    BOOST_TEST(queue.receive(out, 100ms) == Status::timeout);
+    auto waited = std::chrono::steady_clock::now() - start;
+    BOOST_TEST((waited >= 100ms && waited < 5s));
+
+    Status sent = Status::system_error;  // checked after the join: Boost.Test is not thread-safe
+    std::thread producer([&] {
+        std::this_thread::sleep_for(50ms);
+        sent = queue.send("while spinning", 1s);
+    });
+    BOOST_TEST(queue.receive(out, 10s) == Status::ok);
+    producer.join();
+    BOOST_TEST(sent == Status::ok);
+    BOOST_TEST(out == "while spinning");
+
+    Status stopped = Status::ok;
+    std::thread consumer([&] {
+        std::string never;
+        stopped = queue.receive(never);  // wait_forever
+    });
+    std::this_thread::sleep_for(50ms);
+    start = std::chrono::steady_clock::now();
+    broker.stop();
+    consumer.join();
+    waited = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(stopped == Status::broker_stopped);
+    BOOST_TEST((waited < 5s));
 }
 
 BOOST_AUTO_TEST_CASE(batches_send_and_receive_many_messages_in_order) {
