@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/monotonic_clock.hpp"
+#include "common/read_once.hpp"
 
 // Each critical section below is a sequence of single-word stores whose every
 // prefix is recognisable, so the next owner of a lock whose previous owner was
@@ -116,7 +117,7 @@ bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
     return true;
 }
 
-void QueueRing::publish(std::uint64_t /*position*/, const void* data, std::size_t size, layout::SlotHeader& slot) {
+void QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot) {
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     slot.length = static_cast<std::uint32_t>(size);
     // Release makes the payload visible to whoever acquires `ready`.
@@ -147,7 +148,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, co
         }
         return claim;
     }
-    publish(position, data, size, slot_at(position));
+    publish(data, size, slot_at(position));
     control_->not_empty.notify(1);
     return Status::ok;
 }
@@ -197,7 +198,7 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
     }
     for (std::size_t i = 0; i < claimed; ++i) {
         auto& slot = slot_at(first + i);
-        publish(first + i, messages[i].data, messages[i].size, slot);
+        publish(messages[i].data, messages[i].size, slot);
         // Wake a sleeping consumer as soon as the first message is in, so it
         // starts while the rest of the batch is copied instead of after.
         if (i == 0) control_->not_empty.notify(1);
@@ -219,7 +220,7 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
 // at_least_once: hand out a delivery that failed before (its consumer died or
 // its ack timed out), oldest slot index first. Exhausted ones (max_deliveries
 // reached) are left for the broker to dead-letter.
-Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position) {
+Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken) {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
@@ -227,8 +228,12 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, st
         // state in one atomic step: nobody can see one without the other.
         const std::uint32_t deliveries = SlotWord::tag(word);
         if (SlotWord::state(word) != SlotState::redeliver || deliveries >= geometry_.max_deliveries) continue;
-        if (slot.length > geometry_.max_message_size) return quarantine("a redeliverable slot has a wrong length");
-        if (slot.length > capacity) return Status::buffer_too_small;
+        const std::uint32_t length = read_once(slot.length);
+        const auto position = slot.position.load(std::memory_order_relaxed);
+        if (length > geometry_.max_message_size || index_of(position) != index) {
+            return quarantine("a redeliverable slot has a wrong length or position");
+        }
+        if (length > capacity) return Status::buffer_too_small;
         slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
                                    std::memory_order_relaxed);
         const auto delivery = static_cast<std::uint16_t>(deliveries + 1);
@@ -238,7 +243,7 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, st
         }
         control_->redeliver_pending.fetch_sub(1, std::memory_order_relaxed);
         control_->redelivered.fetch_add(1, std::memory_order_relaxed);
-        position = slot.position.load(std::memory_order_relaxed);
+        taken = Taken{position, length, delivery};
         return Status::ok;
     }
     // Nothing to redeliver after all: clear the hint so waiting consumers
@@ -248,10 +253,10 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, st
     return Status::empty;
 }
 
-Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position) {
+Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken) {
     if (geometry_.delivery == delivery_at_least_once &&
         control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
-        const Status redelivery = take_redelivery_locked(me, capacity, position);
+        const Status redelivery = take_redelivery_locked(me, capacity, taken);
         if (redelivery != Status::empty) return redelivery;
     }
     for (;;) {
@@ -260,19 +265,22 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t
         const auto word = slot.word.load(std::memory_order_acquire);
         const auto state = SlotWord::state(word);
         if (state == SlotState::ready) {
-            if (slot.position.load(std::memory_order_relaxed) != head || slot.length > geometry_.max_message_size) {
+            const std::uint32_t length = read_once(slot.length);
+            if (slot.position.load(std::memory_order_relaxed) != head || length > geometry_.max_message_size) {
                 return quarantine("a ready slot at head has a wrong position or length");
             }
-            if (slot.length > capacity) return Status::buffer_too_small;
+            if (length > capacity) return Status::buffer_too_small;
+            std::uint16_t delivery = 0;
             if (geometry_.delivery == delivery_at_least_once) {
+                delivery = 1;
                 slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
                                            std::memory_order_relaxed);
-                slot.word.store(SlotWord::make(SlotState::in_flight, me, /*delivery=*/1), std::memory_order_release);
+                slot.word.store(SlotWord::make(SlotState::in_flight, me, delivery), std::memory_order_release);
             } else {
                 slot.word.store(SlotWord::make(SlotState::reading, me), std::memory_order_release);
             }
             control_->head.store(head + 1, std::memory_order_release);
-            position = head;
+            taken = Taken{head, length, delivery};
             return Status::ok;
         }
         if (state != SlotState::abandoned) return Status::empty;
@@ -284,8 +292,10 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t
     }
 }
 
-void QueueRing::finish_read(layout::SlotHeader& slot, std::uint64_t position, OwnerStamp me) {
-    (void)position;
+void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
+    auto& slot = slot_at(taken.position);
+    if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
+    delivery = DeliveryToken::make(index_of(taken.position), taken.position, taken.delivery);
     if (geometry_.delivery == delivery_at_least_once) return;  // freed by acknowledge()
     auto expected = SlotWord::make(SlotState::reading, me);
     // A compare-and-swap rather than a store: should the broker ever have
@@ -298,19 +308,15 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
                               OwnerStamp me, const Deadline& lock_deadline) {
     size = 0;
     if (control_->quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
-    std::uint64_t position = 0;
+    Taken taken;
     {
         RobustLockGuard guard(control_->consumer_lock, lock_deadline);
         if (!lock_consumer(guard)) return status_of(guard.result());
-        const Status take = take_locked(me, capacity, position);
+        const Status take = take_locked(me, capacity, taken);
         if (take != Status::ok) return take;
     }
-    auto& slot = slot_at(position);
-    size = slot.length;
-    if (size > 0) std::memcpy(buffer, payload_of(slot), size);
-    delivery = DeliveryToken::make(position % geometry_.capacity, position,
-                                   SlotWord::tag(slot.word.load(std::memory_order_relaxed)));
-    finish_read(slot, position, me);
+    deliver(taken, buffer, delivery, me);
+    size = taken.length;
     if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(1);
     return Status::ok;
 }
@@ -322,7 +328,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
         return 0;
     }
     constexpr std::size_t take_chunk = 64;
-    std::uint64_t positions[take_chunk];
+    Taken takes[take_chunk];
     std::size_t taken = 0;
     status = Status::ok;
     {
@@ -333,7 +339,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
         }
         const std::size_t want = count < take_chunk ? count : take_chunk;
         while (taken < want) {
-            const Status take = take_locked(me, messages[taken].capacity, positions[taken]);
+            const Status take = take_locked(me, messages[taken].capacity, takes[taken]);
             if (take != Status::ok) {
                 status = take;
                 break;
@@ -342,13 +348,8 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
         }
     }
     for (std::size_t i = 0; i < taken; ++i) {
-        auto& slot = slot_at(positions[i]);
-        const std::size_t length = slot.length;
-        if (length > 0) std::memcpy(messages[i].buffer, payload_of(slot), length);
-        messages[i].size = length;
-        messages[i].delivery = DeliveryToken::make(positions[i] % geometry_.capacity, positions[i],
-                                                   SlotWord::tag(slot.word.load(std::memory_order_relaxed)));
-        finish_read(slot, positions[i], me);
+        deliver(takes[i], messages[i].buffer, messages[i].delivery, me);
+        messages[i].size = takes[i].length;
     }
     if (taken > 0) {
         if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(static_cast<int>(taken));
@@ -476,7 +477,8 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
                                                std::memory_order_acq_rel)) {
             continue;
         }
-        const std::size_t length = slot.length <= geometry_.max_message_size ? slot.length : 0;
+        const std::uint32_t raw_length = read_once(slot.length);
+        const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
         if (dead_letter != nullptr) {
             const Status moved = dead_letter->try_send(payload_of(slot), length, broker, Deadline::after(std::chrono::milliseconds(10)));
             if (moved != Status::ok) {

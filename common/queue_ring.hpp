@@ -107,23 +107,37 @@ public:
     // quarantined. timeout if a live process holds a lock past the deadline.
     Status verify(const Deadline& lock_deadline, std::string& problem);
 
-    layout::SlotHeader& slot_at(std::uint64_t position) const {
-        // Every send and receive comes here two or three times; for the usual
-        // power-of-two capacity a mask replaces a 64-bit division (~2 ns each).
+    // The slot index of a ring position. Every send and receive comes here
+    // two or three times; for the usual power-of-two capacity a mask replaces
+    // a 64-bit division (~2 ns each).
+    std::uint64_t index_of(std::uint64_t position) const {
         const std::uint64_t capacity = geometry_.capacity;
-        const std::uint64_t index = (capacity & (capacity - 1)) == 0 ? position & (capacity - 1) : position % capacity;
-        return *reinterpret_cast<layout::SlotHeader*>(slots_ + index * geometry_.slot_stride);
+        return (capacity & (capacity - 1)) == 0 ? position & (capacity - 1) : position % capacity;
+    }
+    layout::SlotHeader& slot_at(std::uint64_t position) const {
+        return *reinterpret_cast<layout::SlotHeader*>(slots_ + index_of(position) * geometry_.slot_stride);
     }
     std::byte* payload_of(layout::SlotHeader& slot) const {
         return reinterpret_cast<std::byte*>(&slot) + layout::slot_header_size;
     }
 
 private:
+    // What a consumer took under the consumer lock: all that its copy and its
+    // delivery token need, read once from the slot and checked there (the
+    // slot's length is a plain field another process could rewrite).
+    struct Taken {
+        std::uint64_t position = 0;
+        std::uint32_t length = 0;
+        std::uint16_t delivery = 0;  // the tag stored in the slot's word (0: at_most_once)
+    };
+
     // Claims the slot at tail; the producer lock is held.
     Status claim_locked(OwnerStamp me, std::uint64_t& position);
     // Takes the next deliverable slot; the consumer lock is held.
-    Status take_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position);
-    Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, std::uint64_t& position);
+    Status take_locked(OwnerStamp me, std::size_t capacity, Taken& taken);
+    Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken);
+    // Copies what was taken out, makes its token, and frees the slot (at_most_once).
+    void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
     // drop_oldest: discard the message at head to make room at tail.
     bool drop_oldest_locked(const Deadline& lock_deadline);
     // Restore the invariants after a lock owner died inside its critical section.
@@ -131,8 +145,7 @@ private:
     void repair_consumer_side();
     bool lock_producer(RobustLockGuard& guard);
     bool lock_consumer(RobustLockGuard& guard);
-    void publish(std::uint64_t position, const void* data, std::size_t size, layout::SlotHeader& slot);
-    void finish_read(layout::SlotHeader& slot, std::uint64_t position, OwnerStamp me);
+    void publish(const void* data, std::size_t size, layout::SlotHeader& slot);
     Status quarantine(const char* why);
 
     layout::QueueControl* control_ = nullptr;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/read_once.hpp"
+
 namespace shmq {
 
 bool range_fits(std::uint64_t offset, std::uint64_t count, std::uint64_t element, std::uint64_t size) {
@@ -14,14 +16,6 @@ namespace {
 
 constexpr std::uint32_t max_capacity = 1u << 24;
 constexpr std::uint32_t max_message_size = 64u << 20;
-
-// Another process may scribble on shared metadata while it is being checked,
-// so every field is read exactly once into local memory, checked there, and
-// used from there (a second read could bring a value that was never checked).
-template <typename T>
-T read_once(const T& field) {
-    return *static_cast<const volatile T*>(&field);
-}
 
 void copy_name(char (&to)[layout::queue_name_capacity], const char (&from)[layout::queue_name_capacity]) {
     for (std::size_t i = 0; i < layout::queue_name_capacity; ++i) to[i] = read_once(from[i]);
