@@ -136,14 +136,16 @@ bool Broker::try_adopt_existing() {
         throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
                          config_.name + "'; stop it first or give this broker another name");
     }
+    // Validated once, into the view the broker then runs on.
     std::string difference;
-    if (root == nullptr || !segment_matches_config(*existing, config_, difference)) {
+    if (root == nullptr ||
+        SegmentView::validate(existing->base(), existing->size(), root, view_, difference) != Status::ok ||
+        !segment_matches_config(view_, config_, difference)) {
+        view_ = SegmentView{};
         existing.reset();
         set_aside_existing(root == nullptr ? "it has no shmq root" : difference);
         return false;
     }
-    std::string why;
-    SegmentView::validate(existing->base(), existing->size(), root, view_, why);
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);

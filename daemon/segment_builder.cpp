@@ -207,14 +207,7 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
     return segment;
 }
 
-bool segment_matches_config(const SegmentMapping& segment, const config::BrokerConfig& config,
-                            std::string& difference) {
-    SegmentView view;
-    std::string why;
-    if (SegmentView::validate(segment.base(), segment.size(), segment.find_root(), view, why) != Status::ok) {
-        difference = why;
-        return false;
-    }
+bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, std::string& difference) {
     if (view.queue_count() != config.queues.size()) {
         difference = "it holds " + std::to_string(view.queue_count()) + " queues, the configuration " +
                      std::to_string(config.queues.size());

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/segment_mapping.hpp"
+#include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
 
 namespace shmq::daemon {
@@ -22,10 +23,9 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config);
 // Throws std::runtime_error naming the segment on any failure.
 std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config);
 
-// True when the queues and topics laid out in an existing segment are exactly
-// those the configuration asks for, so its messages can be kept. Otherwise `difference`
-// says what changed.
-bool segment_matches_config(const SegmentMapping& segment, const config::BrokerConfig& config,
-                            std::string& difference);
+// True when the queues and topics laid out in an existing, validated segment
+// are exactly those the configuration asks for, so its messages can be kept.
+// Otherwise `difference` says what changed.
+bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, std::string& difference);
 
 }  // namespace shmq::daemon
