@@ -1,12 +1,8 @@
 #include "bench/broker_process.hpp"
 
-#include "bench/daemon_process.hpp"
-
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,10 +12,10 @@
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <system_error>
-#include <thread>
 #include <unistd.h>
+
+#include "bench/daemon_process.hpp"
 
 namespace shmq::bench {
 

@@ -44,7 +44,6 @@ public:
     BrokerProcess& operator=(const BrokerProcess&) = delete;
 
     const std::string& name() const { return name_; }
-    pid_t pid() const { return pid_; }
     CpuTime cpu_time() const;
 
 private:

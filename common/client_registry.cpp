@@ -1,7 +1,6 @@
 #include "common/client_registry.hpp"
 
 #include <cstring>
-#include <unistd.h>
 
 #include "common/monotonic_clock.hpp"
 #include "common/process_identity.hpp"
@@ -48,12 +47,6 @@ void release_client_record(SegmentView& view, OwnerStamp stamp) {
     record.start_time.store(0, std::memory_order_relaxed);
     const auto released = layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0);
     record.word.compare_exchange_strong(word, released, std::memory_order_acq_rel);
-}
-
-OwnerStamp stamp_of_record(const SegmentView& view, std::uint32_t index) {
-    const auto word = view.client(index).word.load(std::memory_order_acquire);
-    if (layout::ClientWord::state(word) == layout::ClientState::free) return OwnerStamp{};
-    return OwnerStamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
 }
 
 }  // namespace shmq

@@ -17,7 +17,4 @@ Status claim_client_record(SegmentView& view, const std::string& program, OwnerS
 // Clears the client's roles and frees its record, if it still holds it.
 void release_client_record(SegmentView& view, OwnerStamp stamp);
 
-// The owner stamp of record `index` as it is now (generation 0 when free).
-OwnerStamp stamp_of_record(const SegmentView& view, std::uint32_t index);
-
 }  // namespace shmq

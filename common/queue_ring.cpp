@@ -413,7 +413,6 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
         case SlotState::writing: replacement = SlotState::abandoned; break;
         case SlotState::reading: replacement = SlotState::free; break;
         case SlotState::in_flight: replacement = SlotState::redeliver; break;
-        case SlotState::redeliver: continue;
         default: continue;
         }
         // A redelivery keeps its delivery number (the tag) for the next attempt.

@@ -41,8 +41,6 @@ LockResult translate(int rc) {
 }
 }  // namespace
 
-LockResult RobustMutex::try_lock() { return translate(pthread_mutex_trylock(&mutex_)); }
-
 LockResult RobustMutex::lock(const Deadline& deadline) {
     const int first = pthread_mutex_trylock(&mutex_);
     if (first != EBUSY) return translate(first);

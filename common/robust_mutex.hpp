@@ -28,7 +28,6 @@ public:
     RobustMutex(const RobustMutex&) = delete;
     RobustMutex& operator=(const RobustMutex&) = delete;
 
-    LockResult try_lock();
     LockResult lock(const Deadline& deadline);
     // After repairing the guarded state of an owner_died lock.
     void mark_consistent();

@@ -6,13 +6,15 @@
 
 namespace shmq {
 
+namespace {
+
+// True when [offset, offset + count * element) lies within `size` bytes,
+// computed without overflow.
 bool range_fits(std::uint64_t offset, std::uint64_t count, std::uint64_t element, std::uint64_t size) {
     if (offset > size) return false;
     if (element != 0 && count > (size - offset) / element) return false;
     return true;
 }
-
-namespace {
 
 constexpr std::uint32_t max_capacity = 1u << 24;
 constexpr std::uint32_t max_message_size = 64u << 20;

@@ -78,8 +78,4 @@ private:
     std::vector<bool> topic_usable_;
 };
 
-// True when [offset, offset + count * element) lies within `size` bytes,
-// computed without overflow.
-bool range_fits(std::uint64_t offset, std::uint64_t count, std::uint64_t element, std::uint64_t size);
-
 }  // namespace shmq

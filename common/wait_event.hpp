@@ -27,8 +27,6 @@ public:
     void notify(int count);
     void notify_all();
 
-    std::uint32_t waiters() const { return waiters_.load(std::memory_order_relaxed); }
-
 private:
     std::atomic<std::uint32_t> sequence_{0};
     // A hint: a waiter killed while counted here leaves it one too high, which

@@ -492,8 +492,6 @@ void check_dead_letters(const std::vector<QueueConfig>& queues,
     }
 }
 
-// Every queue's slots are allocated up front in one segment, so the sum of
-// capacity * max_message_size is the memory the broker will map.
 // Every queue's and topic's slots are allocated up front in one segment, so
 // the sum of capacity * max_message_size is the memory the broker will map.
 void check_total_payload(const BrokerConfig& config, const RawConfig& raw,

@@ -6,7 +6,6 @@
 #include <grp.h>
 #include <new>
 #include <stdexcept>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/layout.hpp"
