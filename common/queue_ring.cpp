@@ -128,7 +128,7 @@ void QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& 
 // batch path: it is the common call, and the batch bookkeeping costs more
 // than the work itself for one small message.
 Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline) {
-    if (control_->quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
+    if (is_quarantined()) return Status::queue_quarantined;
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
     std::uint64_t position = 0;
@@ -155,7 +155,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, co
 
 std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
                                       const Deadline& lock_deadline, Status& status) {
-    if (control_->quarantined.load(std::memory_order_relaxed) != 0) {
+    if (is_quarantined()) {
         status = Status::queue_quarantined;
         return 0;
     }
@@ -170,7 +170,20 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
             return 0;
         }
     }
-    constexpr std::size_t claim_chunk = 64;
+    // Chunked to bound the time the producer lock is held.
+    std::size_t sent = 0;
+    for (;;) {
+        sent += send_chunk(messages + sent, count - sent, me, lock_deadline, status);
+        if (status != Status::ok || sent >= count) return sent;
+        if (is_quarantined()) {
+            status = Status::queue_quarantined;
+            return sent;
+        }
+    }
+}
+
+std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
+                                  const Deadline& lock_deadline, Status& status) {
     std::uint64_t first = 0;
     std::size_t claimed = 0;
     status = Status::ok;
@@ -180,7 +193,7 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
             status = status_of(guard.result());
             return 0;
         }
-        const std::size_t want = count < claim_chunk ? count : claim_chunk;
+        const std::size_t want = count < batch_chunk ? count : batch_chunk;
         while (claimed < want) {
             std::uint64_t position = 0;
             Status claim = claim_locked(me, position);
@@ -206,13 +219,6 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
     if (claimed > 1) control_->not_empty.notify(static_cast<int>(claimed - 1));
     if (status == Status::queue_full && geometry_.overflow == overflow_reject) {
         control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
-    }
-    if (status == Status::ok && claimed < count) {
-        // Chunked to bound the time the producer lock is held; carry on.
-        Status rest = Status::ok;
-        const auto more = try_send_batch(messages + claimed, count - claimed, me, lock_deadline, rest);
-        status = rest;
-        return claimed + more;
     }
     return claimed;
 }
@@ -307,7 +313,7 @@ void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& deliver
 Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
                               OwnerStamp me, const Deadline& lock_deadline) {
     size = 0;
-    if (control_->quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
+    if (is_quarantined()) return Status::queue_quarantined;
     Taken taken;
     {
         RobustLockGuard guard(control_->consumer_lock, lock_deadline);
@@ -323,12 +329,25 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
 
 std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,
                                          const Deadline& lock_deadline, Status& status) {
-    if (control_->quarantined.load(std::memory_order_relaxed) != 0) {
-        status = Status::queue_quarantined;
-        return 0;
+    // Chunked to bound the time the consumer lock is held.
+    std::size_t received = 0;
+    for (;;) {
+        if (is_quarantined()) {
+            status = Status::queue_quarantined;
+            return received;
+        }
+        Status chunk = Status::ok;
+        const std::size_t taken = receive_chunk(messages + received, count - received, me, lock_deadline, chunk);
+        // A later chunk that finds the queue empty leaves the batch a success.
+        if (received == 0 || chunk != Status::empty) status = chunk;
+        received += taken;
+        if (chunk != Status::ok || taken < batch_chunk || received >= count) return received;
     }
-    constexpr std::size_t take_chunk = 64;
-    Taken takes[take_chunk];
+}
+
+std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me,
+                                     const Deadline& lock_deadline, Status& status) {
+    Taken takes[batch_chunk];
     std::size_t taken = 0;
     status = Status::ok;
     {
@@ -337,7 +356,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
             status = status_of(guard.result());
             return 0;
         }
-        const std::size_t want = count < take_chunk ? count : take_chunk;
+        const std::size_t want = count < batch_chunk ? count : batch_chunk;
         while (taken < want) {
             const Status take = take_locked(me, messages[taken].capacity, takes[taken]);
             if (take != Status::ok) {
@@ -355,12 +374,6 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
         if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(static_cast<int>(taken));
         // A batch that found messages is a success even if it ran dry.
         if (status == Status::empty) status = Status::ok;
-    }
-    if (status == Status::ok && taken == take_chunk && taken < count) {
-        Status rest = Status::ok;
-        const auto more = try_receive_batch(messages + taken, count - taken, me, lock_deadline, rest);
-        if (rest != Status::empty) status = rest;
-        return taken + more;
     }
     return taken;
 }

@@ -131,6 +131,16 @@ private:
         std::uint16_t delivery = 0;  // the tag stored in the slot's word (0: at_most_once)
     };
 
+    // Messages a batch moves per lock acquisition: bounds how long the lock
+    // is held, and the stack the receive side's bookkeeping takes.
+    static constexpr std::size_t batch_chunk = 64;
+    bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+    // One chunk of a batch: at most batch_chunk messages under one lock.
+    std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
+                           const Deadline& lock_deadline, Status& status);
+    std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me,
+                              const Deadline& lock_deadline, Status& status);
+
     // Claims the slot at tail; the producer lock is held.
     Status claim_locked(OwnerStamp me, std::uint64_t& position);
     // Takes the next deliverable slot; the consumer lock is held.
