@@ -143,10 +143,7 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
     if (!view.topic_usable(index)) return Status::queue_quarantined;
     // The role first: should the client detach with the subscription still
     // active, its destructor looks for it by this mark.
-    auto& roles = view.topic_role(impl_->stamp.client_index, index);
-    if ((roles.load(std::memory_order_relaxed) & layout::role_consumer) == 0) {
-        roles.fetch_or(layout::role_consumer, std::memory_order_relaxed);
-    }
+    mark_role(view.topic_role(impl_->stamp.client_index, index), layout::role_consumer);
     const auto deadline = options.timeout == wait_forever ? Deadline::never() : Deadline::after(options.timeout);
     SubscriberHandle handle;
     const Status status = view.topic(index).subscribe(impl_->stamp, options.from_history, deadline, handle);

@@ -2,6 +2,8 @@
 // the client record it took. Private to libshmq.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -19,5 +21,12 @@ struct Client::Impl {
     SegmentView view;
     OwnerStamp stamp;
 };
+
+// Marks `role` in this client's role byte for a queue or topic, so that the
+// reaper (and the client's own detach) know where to look for what it holds.
+// A plain load first: once set, the common case, no write to shared memory.
+inline void mark_role(std::atomic<std::uint8_t>& roles, std::uint8_t role) {
+    if ((roles.load(std::memory_order_relaxed) & role) == 0) roles.fetch_or(role, std::memory_order_relaxed);
+}
 
 }  // namespace shmq

@@ -17,8 +17,7 @@ std::uint32_t Queue::max_message_size() const {
 std::uint32_t Queue::capacity() const { return client_->impl_->view.ring(index_).geometry().capacity; }
 
 void Queue::note_role(std::uint8_t role) {
-    auto& roles = client_->impl_->view.role(client_->impl_->stamp.client_index, index_);
-    if ((roles.load(std::memory_order_relaxed) & role) == 0) roles.fetch_or(role, std::memory_order_relaxed);
+    mark_role(client_->impl_->view.role(client_->impl_->stamp.client_index, index_), role);
 }
 
 namespace {

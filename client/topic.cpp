@@ -48,10 +48,7 @@ std::uint32_t Topic::capacity() const { return client_->impl_->view.topic(index_
 std::uint32_t Topic::history() const { return client_->impl_->view.topic(index_).geometry().history; }
 
 void Topic::note_publisher() {
-    auto& roles = client_->impl_->view.topic_role(client_->impl_->stamp.client_index, index_);
-    if ((roles.load(std::memory_order_relaxed) & layout::role_producer) == 0) {
-        roles.fetch_or(layout::role_producer, std::memory_order_relaxed);
-    }
+    mark_role(client_->impl_->view.topic_role(client_->impl_->stamp.client_index, index_), layout::role_producer);
 }
 
 Status Topic::publish(const void* data, std::size_t size, Timeout timeout) {
