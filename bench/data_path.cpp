@@ -14,17 +14,14 @@
 #include <vector>
 
 #include "bench/broker_process.hpp"
-#include "shmq/client.hpp"
+#include "bench/shmq_attach.hpp"
 
 namespace po = boost::program_options;
+using shmq::bench::fail;
 
 namespace {
 
 constexpr std::size_t slots = 64;
-
-[[noreturn]] void fail(const char* what, shmq::Status status) {
-    throw std::runtime_error(std::string(what) + ": " + shmq::to_string(status));
-}
 
 }  // namespace
 
@@ -69,12 +66,7 @@ int main(int argc, char** argv) {
     try {
         shmq::bench::BrokerProcess broker(arguments["shmqd"].as<std::string>(), {{"path", slots, size, acknowledged}},
                                           {{"fan", slots, size}});
-        shmq::AttachOptions attach;
-        attach.broker = broker.name();
-        attach.wait = shmq::WaitStrategy::busy_poll;
-        std::unique_ptr<shmq::Client> client;
-        std::string error;
-        if (shmq::Client::attach(attach, client, &error) != shmq::Status::ok) throw std::runtime_error(error);
+        const auto client = shmq::bench::attach_client(broker.name(), shmq::bench::ShmqWait::busy_poll);
         shmq::Queue queue;
         if (const auto status = client->open_queue("path", queue); status != shmq::Status::ok) fail("open", status);
         shmq::Topic publisher;

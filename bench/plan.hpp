@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iterator>
 #include <string>
 
 namespace shmq::bench {
@@ -18,6 +19,9 @@ inline constexpr std::size_t fan_out_payload = 64;
 inline constexpr std::size_t fan_out_subscribers[] = {1, 4, 8};
 // Round trips across sizes, zero-copy transports lending their memory.
 inline constexpr std::size_t zero_copy_payloads[] = {64, 4096, 1 << 20, 4 << 20};
+// Flatness is judged between these two.
+inline constexpr std::size_t smallest_zero_copy_payload = zero_copy_payloads[0];
+inline constexpr std::size_t largest_zero_copy_payload = zero_copy_payloads[std::size(zero_copy_payloads) - 1];
 
 // Queue depth in messages: 64, but 8 for messages of 1 MiB and more.
 inline std::size_t depth_for(std::size_t payload) { return payload >= (1u << 20) ? 8 : 64; }

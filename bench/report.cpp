@@ -50,12 +50,6 @@ std::string json_number(double value) {
     return out.str();
 }
 
-std::optional<double> median_of(const Results& results, const FigureKey& key) {
-    const Figure* figure = results.find(key);
-    if (figure == nullptr || figure->repeats.empty()) return std::nullopt;
-    return figure->summary().median;
-}
-
 // The figure against the same figure of the limit ring or of Boost's
 // message_queue, repeat by repeat (paired_ratio).
 std::optional<double> ratio_to(const Results& results, const Figure& figure, const char* transport, const char* mode) {
@@ -312,8 +306,8 @@ void write_markdown(const Results& results, const std::string& path) {
            "\"x iceoryx\" compares with iceoryx "
         << iceoryx_round_trip_mode << " (iceoryx's own benchmark busy-polls too).\n\n| transport | mode |";
     for (const std::size_t payload : zero_copy_payloads) out << " " << format_payload(payload) << " |";
-    const std::size_t smallest = zero_copy_payloads[0];
-    const std::size_t largest = zero_copy_payloads[std::size(zero_copy_payloads) - 1];
+    const std::size_t smallest = smallest_zero_copy_payload;
+    const std::size_t largest = largest_zero_copy_payload;
     out << " " << format_payload(largest) << " / " << format_payload(smallest) << " | " << format_payload(smallest)
         << " x iceoryx | " << format_payload(largest) << " x iceoryx | " << format_payload(largest)
         << " p99.9 |\n|---|---|";
@@ -378,7 +372,7 @@ void write_zero_copy_plot_data(const Results& results, const std::string& direct
     for (const auto& [transport, mode] : series_of(results, "zero_copy_round_trip")) {
         out << (first ? "" : "\n\n") << "\"" << transport << " " << mode << "\" \"us\"\n";
         for (const std::size_t payload : zero_copy_payloads) {
-            if (const auto p50 = median_of(results, {"zero_copy_round_trip", transport, mode, "1x1", payload, "p50_us"})) {
+            if (const auto p50 = results.median({"zero_copy_round_trip", transport, mode, "1x1", payload, "p50_us"})) {
                 out << payload << " " << json_number(*p50) << "\n";
             }
         }
@@ -418,8 +412,8 @@ void write_plot_data(const Results& results, const std::string& directory) {
     for (const auto& [transport, mode] : series_of(results, "throughput")) {
         out << (first ? "" : "\n\n") << "\"" << transport << " " << mode << "\" \"msg/s\" \"MB/s\"\n";
         for (const std::size_t payload : throughput_payloads) {
-            const auto rate = median_of(results, {"throughput", transport, mode, "1x1", payload, "msg_per_s"});
-            const auto bytes = median_of(results, {"throughput", transport, mode, "1x1", payload, "mb_per_s"});
+            const auto rate = results.median({"throughput", transport, mode, "1x1", payload, "msg_per_s"});
+            const auto bytes = results.median({"throughput", transport, mode, "1x1", payload, "mb_per_s"});
             if (rate && bytes) out << payload << " " << json_number(*rate) << " " << json_number(*bytes) << "\n";
         }
         first = false;

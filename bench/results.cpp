@@ -36,4 +36,10 @@ const Figure* Results::find(const FigureKey& key) const {
     return found == figures.end() ? nullptr : &*found;
 }
 
+std::optional<double> Results::median(const FigureKey& key) const {
+    const Figure* figure = find(key);
+    if (figure == nullptr || figure->repeats.empty()) return std::nullopt;
+    return figure->summary().median;
+}
+
 }  // namespace shmq::bench

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -130,6 +131,8 @@ struct Results {
     // The figure with this key, created empty on first use.
     Figure& figure(const FigureKey& key, const std::string& unit, bool higher_is_better);
     const Figure* find(const FigureKey& key) const;
+    // The summarized median of the figure with this key, when it has repeats.
+    std::optional<double> median(const FigureKey& key) const;
 };
 
 }  // namespace shmq::bench

@@ -13,9 +13,10 @@ namespace {
 // shows as 0.0-0.5, i.e. a process that wakes now and then and never spins.
 constexpr double idle_cpu_target_percent = 0.5;
 
-constexpr std::size_t small = 64;
-constexpr std::size_t medium = 4096;
-constexpr std::size_t large = 1 << 20;
+// Issue #4's targets name the three one-way sizes.
+constexpr std::size_t small = throughput_payloads[0];
+constexpr std::size_t medium = throughput_payloads[1];
+constexpr std::size_t large = throughput_payloads[2];
 
 // a / b repeat by repeat (paired_ratio), when both were measured.
 std::optional<double> ratio_of(const Results& results, const FigureKey& a, const FigureKey& b) {
@@ -25,12 +26,6 @@ std::optional<double> ratio_of(const Results& results, const FigureKey& a, const
         return std::nullopt;
     }
     return paired_ratio(*first, *second);
-}
-
-std::optional<double> median_of(const Results& results, const FigureKey& key) {
-    const Figure* figure = results.find(key);
-    if (figure == nullptr || figure->repeats.empty()) return std::nullopt;
-    return figure->summary().median;
 }
 
 // shmq's best one-way mode at `payload`: its name and msg/s.
@@ -55,7 +50,7 @@ TargetCheck at_least(const Results& results, std::size_t payload, const char* re
     check.target = format_payload(payload) + " throughput >= " + format_ratio(required) + " " + label;
     const auto shmq = best_shmq_throughput(results, payload);
     const FigureKey reference_key{"throughput", reference, reference_mode, "1x1", payload, "msg_per_s"};
-    const auto other = median_of(results, reference_key);
+    const auto other = results.median(reference_key);
     if (!shmq || !other) {
         check.measured = "not measured in this run";
         return check;
@@ -77,8 +72,8 @@ TargetCheck at_most(const Results& results, const std::string& target, const Fig
                     const FigureKey& denominator, double allowed) {
     TargetCheck check;
     check.target = target;
-    const auto top = median_of(results, numerator);
-    const auto bottom = median_of(results, denominator);
+    const auto top = results.median(numerator);
+    const auto bottom = results.median(denominator);
     if (!top || !bottom) {
         check.measured = "not measured in this run";
         return check;
@@ -159,8 +154,8 @@ TargetCheck fan_out_against_peers(const Results& results, std::size_t subscriber
 
 // A zero-copy round trip must not grow with the message.
 TargetCheck zero_copy_flat(const Results& results, const std::string& mode, double allowed) {
-    const std::size_t smallest = zero_copy_payloads[0];
-    const std::size_t largest = zero_copy_payloads[std::size(zero_copy_payloads) - 1];
+    const std::size_t smallest = smallest_zero_copy_payload;
+    const std::size_t largest = largest_zero_copy_payload;
     return at_most(results,
                    "zero-copy round trip p50 flat: " + format_payload(largest) + " <= " + format_ratio(allowed) + " " +
                        format_payload(smallest) + ", shmq " + mode,
@@ -195,18 +190,18 @@ std::vector<TargetCheck> check_targets(const Results& results) {
     for (const char* mode : {"topic/busy_poll+zero_copy", "topic/spin_then_block+zero_copy"}) {
         checks.push_back(zero_copy_flat(results, mode, 1.5));
     }
-    for (const std::size_t payload : {zero_copy_payloads[0], zero_copy_payloads[std::size(zero_copy_payloads) - 1]}) {
+    for (const std::size_t payload : {smallest_zero_copy_payload, largest_zero_copy_payload}) {
         checks.push_back(latency_against(results, payload, "topic/busy_poll+zero_copy", "iceoryx",
                                          "busy_poll+zero_copy", 1, "iceoryx's, both busy-polling",
                                          "zero_copy_round_trip"));
     }
     TargetCheck idle;
     idle.target = "idle broker near 0% CPU (< " + format_number(idle_cpu_target_percent) + "% of one CPU)";
-    if (const auto percent = median_of(results, {"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"})) {
+    if (const auto percent = results.median({"idle_broker", "shmq", "shmqd", "", 0, "cpu_percent_precise"})) {
         idle.available = true;
         idle.met = *percent < idle_cpu_target_percent;
         idle.measured = format_number(*percent) + "% of one CPU";
-        if (const auto wakeups = median_of(results, {"idle_broker", "shmq", "shmqd", "", 0, "wakeups_per_s"})) {
+        if (const auto wakeups = results.median({"idle_broker", "shmq", "shmqd", "", 0, "wakeups_per_s"})) {
             idle.measured += ", " + format_number(*wakeups) + " wake-ups/s";
         }
     } else {
