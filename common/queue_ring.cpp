@@ -226,7 +226,8 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
 // at_least_once: hand out a delivery that failed before (its consumer died or
 // its ack timed out), oldest slot index first. Exhausted ones (max_deliveries
 // reached) are left for the broker to dead-letter.
-Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken) {
+Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken,
+                                         std::uint64_t& ack_deadline_ns) {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
@@ -240,8 +241,7 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Ta
             return quarantine("a redeliverable slot has a wrong length or position");
         }
         if (length > capacity) return Status::buffer_too_small;
-        slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
-                                   std::memory_order_relaxed);
+        slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
         const auto delivery = static_cast<std::uint16_t>(deliveries + 1);
         if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::in_flight, me, delivery),
                                                std::memory_order_acq_rel)) {
@@ -259,10 +259,10 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Ta
     return Status::empty;
 }
 
-Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken) {
+Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns) {
     if (geometry_.delivery == delivery_at_least_once &&
         control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
-        const Status redelivery = take_redelivery_locked(me, capacity, taken);
+        const Status redelivery = take_redelivery_locked(me, capacity, taken, ack_deadline_ns);
         if (redelivery != Status::empty) return redelivery;
     }
     for (;;) {
@@ -279,8 +279,7 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken)
             std::uint16_t delivery = 0;
             if (geometry_.delivery == delivery_at_least_once) {
                 delivery = 1;
-                slot.ack_deadline_ns.store(monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull,
-                                           std::memory_order_relaxed);
+                slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
                 slot.word.store(SlotWord::make(SlotState::in_flight, me, delivery), std::memory_order_release);
             } else {
                 slot.word.store(SlotWord::make(SlotState::reading, me), std::memory_order_release);
@@ -318,7 +317,8 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     {
         RobustLockGuard guard(control_->consumer_lock, lock_deadline);
         if (!lock_consumer(guard)) return status_of(guard.result());
-        const Status take = take_locked(me, capacity, taken);
+        std::uint64_t ack_deadline_ns = 0;
+        const Status take = take_locked(me, capacity, taken, ack_deadline_ns);
         if (take != Status::ok) return take;
     }
     deliver(taken, buffer, delivery, me);
@@ -357,8 +357,9 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
             return 0;
         }
         const std::size_t want = count < batch_chunk ? count : batch_chunk;
+        std::uint64_t ack_deadline_ns = 0;
         while (taken < want) {
-            const Status take = take_locked(me, messages[taken].capacity, takes[taken]);
+            const Status take = take_locked(me, messages[taken].capacity, takes[taken], ack_deadline_ns);
             if (take != Status::ok) {
                 status = take;
                 break;

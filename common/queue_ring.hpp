@@ -14,6 +14,8 @@
 #include <string>
 
 #include "common/layout.hpp"
+#include "common/monotonic_clock.hpp"
+#include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
 #include "common/status.hpp"
 
@@ -107,13 +109,7 @@ public:
     // quarantined. timeout if a live process holds a lock past the deadline.
     Status verify(const Deadline& lock_deadline, std::string& problem);
 
-    // The slot index of a ring position. Every send and receive comes here
-    // two or three times; for the usual power-of-two capacity a mask replaces
-    // a 64-bit division (~2 ns each).
-    std::uint64_t index_of(std::uint64_t position) const {
-        const std::uint64_t capacity = geometry_.capacity;
-        return (capacity & (capacity - 1)) == 0 ? position & (capacity - 1) : position % capacity;
-    }
+    std::uint64_t index_of(std::uint64_t position) const { return ring_index(position, geometry_.capacity); }
     layout::SlotHeader& slot_at(std::uint64_t position) const {
         return *reinterpret_cast<layout::SlotHeader*>(slots_ + index_of(position) * geometry_.slot_stride);
     }
@@ -144,8 +140,14 @@ private:
     // Claims the slot at tail; the producer lock is held.
     Status claim_locked(OwnerStamp me, std::uint64_t& position);
     // Takes the next deliverable slot; the consumer lock is held.
-    Status take_locked(OwnerStamp me, std::size_t capacity, Taken& taken);
-    Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken);
+    // `ack_deadline_ns` (at_least_once): 0 until the first take of this lock
+    // hold reads the clock; every delivery taken in one hold shares it.
+    Status take_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    std::uint64_t ack_deadline(std::uint64_t& ack_deadline_ns) const {
+        if (ack_deadline_ns == 0) ack_deadline_ns = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
+        return ack_deadline_ns;
+    }
     // Copies what was taken out, makes its token, and frees the slot (at_most_once).
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
     // drop_oldest: discard the message at head to make room at tail.

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/layout.hpp"
+#include "common/ring_position.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/slot_word.hpp"
 #include "common/status.hpp"
@@ -121,7 +122,7 @@ public:
 
 private:
     layout::TopicSlotHeader& slot_at(std::uint64_t position) const {
-        return *reinterpret_cast<layout::TopicSlotHeader*>(slots_ + (position % geometry_.capacity) *
+        return *reinterpret_cast<layout::TopicSlotHeader*>(slots_ + ring_index(position, geometry_.capacity) *
                                                                          geometry_.slot_stride);
     }
     std::byte* payload_of(layout::TopicSlotHeader& slot) const {
@@ -133,7 +134,7 @@ private:
     }
     layout::SubscriberRecord& record_at(std::uint32_t index) const { return subscribers_[index]; }
     std::uint16_t lap_of(std::uint64_t position) const {
-        return static_cast<std::uint16_t>(position / geometry_.capacity);
+        return static_cast<std::uint16_t>(ring_lap(position, geometry_.capacity));
     }
 
     bool pinned(layout::TopicSlotHeader& slot) const;
