@@ -1,6 +1,5 @@
 // shmq consume QUEUE: print messages, one per line, as they arrive.
 #include <cstdint>
-#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -8,20 +7,15 @@
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
 #include "cli/message_output.hpp"
-#include "cli/subcommand_parser.hpp"
+#include "cli/receive_limits.hpp"
 
 namespace shmq::cli {
 
 namespace {
 
-struct ConsumeLimits {
-    std::optional<std::uint64_t> count;  // none: until a failure or timeout
-    Timeout timeout;                     // per message
-};
-
 // Receives and prints messages until `limits.count` were printed (ok) or a
 // receive or acknowledge fails (that status). `printed` counts them.
-Status print_messages(Queue& queue, bool acknowledge, const ConsumeLimits& limits, std::uint64_t& printed) {
+Status print_messages(Queue& queue, bool acknowledge, const ReceiveLimits& limits, std::uint64_t& printed) {
     std::vector<char> buffer(queue.max_message_size());
     while (!limits.count || printed < *limits.count) {
         std::size_t size = 0;
@@ -47,15 +41,8 @@ int run_consume(const Arguments& arguments, const std::string& broker) {
                             "output. On an at_least_once queue each message is acknowledged only once it is\n"
                             "written.",
                             broker);
-    parser.add_options()
-        ("count", integer_at_least("count", 1)->value_name("N"),
-         "stop after N messages; default: run until the timeout passes or the broker stops")
-        ("timeout", integer_at_least("timeout", 0)->value_name("MS"),
-         "give up when no message arrives for MS milliseconds (0: do not wait); default: wait as long as it takes");
+    add_receive_options(parser);
     parser.add_positional("queue", po::value<std::string>(), 1, true);
-    parser.set_epilog("Exit status: 0 after N messages (--count); 3 when --timeout passed without a\n"
-                      "message (before N were received, if --count was given); 1 for any other\n"
-                      "failure, e.g. the broker stopped; 2 for a usage error.");
     po::variables_map variables;
     if (const auto done = parser.parse(arguments, variables)) return *done;
 
@@ -66,8 +53,7 @@ int run_consume(const Arguments& arguments, const std::string& broker) {
     if (!open_queue_or_report(*client, queue_name, queue)) return exit_failure;
 
     const bool acknowledge = is_at_least_once(*client, queue_name);
-    ConsumeLimits limits{std::nullopt, timeout_option(variables, "timeout")};
-    if (variables.count("count")) limits.count = variables["count"].as<std::int64_t>();
+    const ReceiveLimits limits = receive_limits(variables);
     std::uint64_t printed = 0;
     Status status;
     try {
@@ -78,10 +64,7 @@ int run_consume(const Arguments& arguments, const std::string& broker) {
         return report_error(exit_failure, failure.what());
     }
     if (status == Status::ok) return exit_ok;
-    // With --timeout 0 the library answers `empty` rather than `timeout`: to a
-    // script both mean that no message came in time.
-    const bool timed_out = status == Status::timeout || status == Status::empty;
-    return report_error(timed_out ? exit_timeout : exit_failure,
+    return report_error(no_message_in_time(status) ? exit_timeout : exit_failure,
                         "consume from queue '" + queue_name + "' on broker '" + client->broker_name() +
                             "' stopped after " + std::to_string(printed) +
                             (limits.count ? " of " + std::to_string(*limits.count) : std::string()) +

@@ -48,9 +48,10 @@ void print_topics(const std::vector<TopicStats>& topics) {
 int run_list(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("list", "[options]",
                             "Prints a table of the broker's queues: name, capacity, messages waiting (depth),\n"
-                            "largest message in bytes, overflow policy and delivery mode. A broker with\n"
-                            "topics gets a second table: name, capacity, largest message, history a late\n"
-                            "subscriber may ask for, slow-subscriber policy, and subscribers now and at most.",
+                            "largest message in bytes, overflow policy and delivery mode; then, if it has\n"
+                            "topics, a table of those: name, capacity, largest message, history a late\n"
+                            "subscriber may ask for, slow-subscriber policy, and subscribers now and at most.\n"
+                            "A broker of topics only prints just the topic table.",
                             broker);
     parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"
                       "usage error.");

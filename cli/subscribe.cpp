@@ -1,30 +1,24 @@
 // shmq subscribe TOPIC: print every message published to a topic from now
 // on, one per line, as they arrive.
 #include <cstdint>
-#include <optional>
 #include <system_error>
 
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
 #include "cli/message_output.hpp"
-#include "cli/subcommand_parser.hpp"
+#include "cli/receive_limits.hpp"
 
 namespace shmq::cli {
 
 namespace {
-
-struct SubscribeLimits {
-    std::optional<std::uint64_t> count;  // none: until a failure or timeout
-    Timeout timeout;                     // per message
-};
 
 // Prints messages until `limits.count` were printed (ok) or a read fails
 // (that status); `printed` counts them. Each is written straight from the
 // segment (a View). Standard output is flushed whenever no message is
 // waiting, so that a quiet topic's messages show at once and a busy one's go
 // out in blocks.
-Status print_messages(Subscription& subscription, const SubscribeLimits& limits, std::uint64_t& printed) {
+Status print_messages(Subscription& subscription, const ReceiveLimits& limits, std::uint64_t& printed) {
     View view;
     while (!limits.count || printed < *limits.count) {
         Status status = subscription.read(view, no_wait);
@@ -48,18 +42,12 @@ int run_subscribe(const Arguments& arguments, const std::string& broker) {
                             "On a topic whose slow_subscriber is drop, messages this command cannot keep up\n"
                             "with are lost; it says how many on standard error when it ends.",
                             broker);
+    add_receive_options(parser);
     parser.add_options()
-        ("count", integer_at_least("count", 1)->value_name("N"),
-         "stop after N messages; default: run until the timeout passes or the broker stops")
         ("from-history", integer_at_least("from-history", 0)->value_name("N"),
          "first print up to N of the latest messages published before subscribing (at most the topic's "
-         "configured history); default: 0")
-        ("timeout", integer_at_least("timeout", 0)->value_name("MS"),
-         "give up when no message arrives for MS milliseconds (0: do not wait); default: wait as long as it takes");
+         "configured history); default: 0");
     parser.add_positional("topic", po::value<std::string>(), 1, true);
-    parser.set_epilog("Exit status: 0 after N messages (--count); 3 when --timeout passed without a\n"
-                      "message (before N were received, if --count was given); 1 for any other\n"
-                      "failure, e.g. the broker stopped; 2 for a usage error.");
     po::variables_map variables;
     if (const auto done = parser.parse(arguments, variables)) return *done;
 
@@ -74,8 +62,7 @@ int run_subscribe(const Arguments& arguments, const std::string& broker) {
     Subscription subscription;
     if (!subscribe_or_report(*client, topic_name, options, subscription)) return exit_failure;
 
-    SubscribeLimits limits{std::nullopt, timeout_option(variables, "timeout")};
-    if (variables.count("count")) limits.count = variables["count"].as<std::int64_t>();
+    const ReceiveLimits limits = receive_limits(variables);
     std::uint64_t printed = 0;
     Status status;
     try {
@@ -92,10 +79,7 @@ int run_subscribe(const Arguments& arguments, const std::string& broker) {
         return lost == 0 ? exit_ok : report_error(exit_ok, "subscription to " + where + ": " + std::to_string(printed) +
                                                                " messages received" + losses);
     }
-    // With --timeout 0 the library answers `empty` rather than `timeout`: to a
-    // script both mean that no message came in time.
-    const bool timed_out = status == Status::timeout || status == Status::empty;
-    return report_error(timed_out ? exit_timeout : exit_failure,
+    return report_error(no_message_in_time(status) ? exit_timeout : exit_failure,
                         "subscription to " + where + " stopped after " + std::to_string(printed) +
                             (limits.count ? " of " + std::to_string(*limits.count) : std::string()) + " messages" +
                             losses + ": " + status_text(status));

@@ -1,0 +1,22 @@
+#include "cli/receive_limits.hpp"
+
+namespace shmq::cli {
+
+void add_receive_options(SubcommandParser& parser) {
+    parser.add_options()
+        ("count", integer_at_least("count", 1)->value_name("N"),
+         "stop after N messages; default: run until the timeout passes or the broker stops")
+        ("timeout", integer_at_least("timeout", 0)->value_name("MS"),
+         "give up when no message arrives for MS milliseconds (0: do not wait); default: wait as long as it takes");
+    parser.set_epilog("Exit status: 0 after N messages (--count); 3 when --timeout passed without a\n"
+                      "message (before N were received, if --count was given); 1 for any other\n"
+                      "failure, e.g. the broker stopped; 2 for a usage error.");
+}
+
+ReceiveLimits receive_limits(const po::variables_map& variables) {
+    ReceiveLimits limits{std::nullopt, timeout_option(variables, "timeout")};
+    if (variables.count("count")) limits.count = variables["count"].as<std::int64_t>();
+    return limits;
+}
+
+}  // namespace shmq::cli
