@@ -53,13 +53,17 @@ void print_resolved(const config::BrokerConfig& config) {
     std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
 }
 
-// Signals are taken by one thread with sigwait, so stopping needs no
-// async-signal-safe trickery.
-std::thread start_signal_thread(daemon::Broker& broker) {
+sigset_t stop_signal_set() {
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    return stop_signals;
+}
+
+// Signals are taken by one thread with sigwait, so stopping needs no
+// async-signal-safe trickery.
+std::thread start_signal_thread(daemon::Broker& broker, const sigset_t& stop_signals) {
     return std::thread([&broker, stop_signals] {
         int signal_number = 0;
         sigwait(&stop_signals, &signal_number);
@@ -141,10 +145,7 @@ int main(int argc, char** argv) {
 
     // Block the stop signals before any thread starts, so that only the
     // signal thread receives them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
+    const sigset_t stop_signals = stop_signal_set();
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     daemon::Broker broker(std::move(config));
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
         SHMQ_LOG(fatal) << failure.what();
         return 1;
     }
-    auto signal_thread = start_signal_thread(broker);
+    auto signal_thread = start_signal_thread(broker, stop_signals);
     broker.run();
     signal_thread.join();
     return 0;
