@@ -20,6 +20,8 @@
 #include "bench/daemon_process.hpp"
 #include "bench/transport.hpp"
 #include "iceoryx_hoofs/log/logmanager.hpp"
+#include "iceoryx_posh/internal/runtime/ipc_interface_base.hpp"
+#include "iceoryx_posh/internal/runtime/ipc_message.hpp"
 #include "iceoryx_posh/mepoo/chunk_header.hpp"
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
@@ -35,17 +37,44 @@ constexpr auto subscribe_timeout = std::chrono::seconds(10);
 // A chunk carries iceoryx's header before the payload; pools leave room.
 constexpr std::size_t chunk_overhead = 4096;
 
-// One runtime per process, registered with RouDi on first use in a child.
-void ensure_runtime() {
-    static bool registered = false;
-    if (registered) return;
-    // Its loggers take this level when created, so before the runtime.
-    iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn,
-                                                             iox::log::LogLevelOutput::kHideLogLevel);
-    const std::string name = "shmq_bench_" + std::to_string(::getpid());
-    iox::runtime::PoshRuntime::initRuntime(iox::RuntimeName_t(iox::cxx::TruncateToCapacity, name.c_str()));
-    registered = true;
-}
+// One runtime per child process, registered with RouDi while the child has
+// iceoryx ends. iceoryx unregisters a process when its runtime is destroyed,
+// at exit(), but benchmark children end with _exit, and iceoryx 2.0.3's RouDi
+// aborts at shutdown on a registered process that is gone (a SEVERE error on
+// kill's ESRCH), leaving its shared memory in /dev/shm. So a child's last end
+// tells RouDi itself, as the runtime's destructor would.
+class RuntimeLease {
+public:
+    RuntimeLease() {
+        if (name().empty()) {
+            // Its loggers take this level when created, so before the runtime.
+            iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn,
+                                                                     iox::log::LogLevelOutput::kHideLogLevel);
+            name() = "shmq_bench_" + std::to_string(::getpid());
+            iox::runtime::PoshRuntime::initRuntime(iox::RuntimeName_t(iox::cxx::TruncateToCapacity, name().c_str()));
+        }
+        ++holders();
+    }
+    ~RuntimeLease() {
+        if (--holders() != 0) return;
+        iox::runtime::IpcMessage request;
+        request << iox::runtime::IpcMessageTypeToString(iox::runtime::IpcMessageType::TERMINATION) << name();
+        iox::runtime::IpcMessage answer;
+        iox::runtime::PoshRuntime::getInstance().sendRequestToRouDi(request, answer);
+    }
+    RuntimeLease(const RuntimeLease&) = delete;
+    RuntimeLease& operator=(const RuntimeLease&) = delete;
+
+private:
+    static std::string& name() {
+        static std::string registered;
+        return registered;
+    }
+    static int& holders() {
+        static int count = 0;
+        return count;
+    }
+};
 
 iox::capro::ServiceDescription service(std::size_t channel) {
     const std::string instance = "channel" + std::to_string(channel);
@@ -56,7 +85,7 @@ iox::capro::ServiceDescription service(std::size_t channel) {
 
 class Publisher {
 public:
-    explicit Publisher(std::size_t channel) : publisher_((ensure_runtime(), service(channel)), options()) {}
+    explicit Publisher(std::size_t channel) : publisher_(service(channel), options()) {}
 
     void* loan(std::size_t size) {
         auto chunk = publisher_.loan(static_cast<std::uint32_t>(size));
@@ -74,13 +103,14 @@ private:
         options.subscriberTooSlowPolicy = iox::popo::ConsumerTooSlowPolicy::WAIT_FOR_CONSUMER;
         return options;
     }
+    RuntimeLease lease_;  // first: the runtime outlives the port
     iox::popo::UntypedPublisher publisher_;
 };
 
 class Subscriber {
 public:
     Subscriber(std::size_t channel, std::size_t depth, IceoryxWait wait)
-        : subscriber_((ensure_runtime(), service(channel)), options(depth)), wait_(wait) {
+        : subscriber_(service(channel), options(depth)), wait_(wait) {
         const auto end = std::chrono::steady_clock::now() + subscribe_timeout;
         while (subscriber_.getSubscriptionState() != iox::SubscribeState::SUBSCRIBED) {
             if (std::chrono::steady_clock::now() >= end) fail("no publisher connected within 10 s");
@@ -114,6 +144,7 @@ private:
         options.queueFullPolicy = iox::popo::QueueFullPolicy::BLOCK_PRODUCER;
         return options;
     }
+    RuntimeLease lease_;  // first: the runtime outlives the port
     iox::popo::UntypedSubscriber subscriber_;
     IceoryxWait wait_;
     std::optional<iox::popo::WaitSet<>> waitset_;  // declared after subscriber_: detached first
