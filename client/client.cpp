@@ -1,6 +1,5 @@
 #include "shmq/client.hpp"
 
-#include <boost/interprocess/exceptions.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -12,8 +11,6 @@
 #include "common/process_identity.hpp"
 
 namespace shmq {
-
-namespace bip = boost::interprocess;
 
 std::string default_broker_name() {
     const char* from_environment = std::getenv("SHMQ_BROKER");
@@ -34,11 +31,11 @@ Status fail(std::string* error, Status status, const std::string& message) {
     return status;
 }
 
-Status status_of_open_error(const bip::interprocess_exception& failure) {
-    switch (failure.get_error_code()) {
-    case bip::not_found_error: return Status::broker_not_found;
-    case bip::security_error: return Status::permission_denied;
-    default: return Status::version_mismatch;  // it exists but is not a segment we can read
+Status status_of_open_error(platform::FileError error) {
+    switch (error) {
+    case platform::FileError::not_found: return Status::broker_not_found;
+    case platform::FileError::permission_denied: return Status::permission_denied;
+    default: return Status::corrupt_segment;  // something is there, but not a segment this client can use
     }
 }
 
@@ -49,30 +46,25 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     impl->options = options;
     impl->broker_name = options.broker.empty() ? default_broker_name() : options.broker;
     const std::string segment_label = "broker segment '" + SegmentMapping::file_system_path(impl->broker_name) + "'";
-    try {
-        impl->segment = SegmentMapping::open(impl->broker_name);
-    } catch (const bip::interprocess_exception& failure) {
-        const Status status = status_of_open_error(failure);
-        return fail(error, status, segment_label + ": " + describe(status) + " (" + failure.what() + ")");
+    std::string why;
+    const auto opened = SegmentMapping::open(impl->broker_name, impl->segment, why);
+    if (opened != platform::FileError::none) {
+        const Status status = status_of_open_error(opened);
+        return fail(error, status, segment_label + ": " + describe(status) + " (" + why + ")");
     }
-    // find_no_lock: the broker never changes the named-object index after the
-    // segment is ready, and a client killed inside a locked find would leave
-    // the segment manager's (non-robust) mutex held for every later attach.
-    auto* root = impl->segment->find_root();
-    // A broker that is still building the segment gets a moment to finish:
-    // its root appears zero-filled first, then marked initializing.
+    // The file appears under its name only once the broker has built it; a
+    // broker that has not yet marked it ready gets a moment to do so, and so
+    // does one repairing a root that another process zeroed.
+    auto& root = *impl->segment->root();
     const auto patience = Deadline::after(std::chrono::seconds(2));
-    while ((root == nullptr || root->magic == 0 ||
-            root->state.load(std::memory_order_acquire) ==
-                static_cast<std::uint32_t>(layout::BrokerState::initializing)) &&
+    while ((root.magic == 0 || (root.magic == layout::magic && root.state.load(std::memory_order_acquire) ==
+                                                                    static_cast<std::uint32_t>(layout::BrokerState::initializing))) &&
            !patience.expired()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        root = impl->segment->find_root();
     }
-    std::string why;
-    const Status valid = SegmentView::validate(impl->segment->base(), impl->segment->size(), root, impl->view, why);
+    const Status valid = SegmentView::validate(impl->segment->base(), impl->segment->size(), impl->view, why);
     if (valid != Status::ok) return fail(error, valid, segment_label + ": " + why);
-    if (impl->view.broker_stopping()) {
+    if (!impl->view.broker_ready()) {
         return fail(error, Status::broker_stopped, segment_label + ": " + describe(Status::broker_stopped));
     }
     const std::string program = options.program.empty() ? own_program_name() : options.program;
@@ -117,7 +109,10 @@ const std::string& Client::broker_name() const { return impl_->broker_name; }
 Status Client::open_queue(std::string_view name, Queue& queue) {
     const auto index = impl_->view.find_queue(name);
     if (index == layout::no_queue) return Status::queue_not_found;
-    if (!impl_->view.queue_usable(index)) return Status::queue_quarantined;
+    if (!impl_->view.queue_usable(index) ||
+        impl_->view.ring(index).control().quarantined.load(std::memory_order_acquire) != 0) {
+        return Status::queue_quarantined;
+    }
     queue = Queue(this, index);
     return Status::ok;
 }
@@ -125,7 +120,7 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
 Status Client::open_topic(std::string_view name, Topic& topic) {
     const auto index = impl_->view.find_topic(name);
     if (index == layout::no_queue) return Status::topic_not_found;
-    if (!impl_->view.topic_usable(index)) return Status::queue_quarantined;
+    if (!impl_->view.topic_usable(index) || impl_->view.topic(index).quarantined()) return Status::queue_quarantined;
     topic = Topic(this, index);
     return Status::ok;
 }

@@ -2,14 +2,16 @@
 // read, in one place. Any change to it must bump `layout_version`, which a
 // client checks on attach before it touches anything else.
 //
-// The broker creates one managed_shared_memory segment and builds everything
-// in it before marking it ready; after that nobody allocates from the managed
-// heap again (a process killed inside the segment manager's allocator would
-// wedge every later allocation: boostorg/interprocess #65, #90). Structures
-// refer to each other by byte offsets from the segment's base, valid in every
-// mapping, and every offset is bounds-checked before use (see SegmentView).
+// The segment is one file, mapped whole (common/segment_mapping.hpp). The
+// broker lays everything out once, under a temporary name, before it gives the
+// file its real name; nothing is allocated in it afterwards. There is no
+// library heap or name index inside (Boost's managed segment kept both, and
+// trusted its own header: a scribbled word there hung or crashed every
+// process that opened the file). Structures refer to each other by byte
+// offsets from the segment's base, valid in every mapping, and every offset
+// is bounds-checked against the real length of the mapping (SegmentView).
 //
-//   SegmentRoot  (the one named object, "shmq.root")
+//   SegmentRoot  at offset 0
 //     ├─ QueueControl[queue_count]          at queues_offset
 //     ├─ TopicControl[topic_count]          at topics_offset
 //     ├─ ClientRecord[client_capacity]      at clients_offset
@@ -32,13 +34,21 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
-inline constexpr std::uint32_t version = 3;  // 2: topics; 3: delivery numbers in the slot word
-inline constexpr const char* root_object_name = "shmq.root";
+// 2: topics; 3: delivery numbers in the slot word; 4: shmq's own root at
+// offset 0 instead of a Boost managed segment.
+inline constexpr std::uint32_t version = 4;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
 // The client table holds max_clients records plus this many for the broker.
 inline constexpr std::uint32_t broker_records = 1;
+
+// The segment's last 8 bytes hold this value, written when it is built. A
+// truncation to any shorter length zeroes it, even when another process has
+// given the file its length back since, so the broker learns that pages were
+// lost. It has a cache line of its own.
+inline constexpr std::uint64_t tail_canary = 0x4C49'4154'514D'4853ull;  // "SHMQTAIL"
+inline constexpr std::uint64_t tail_canary_bytes = cache_line;
 
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
@@ -46,14 +56,13 @@ enum class BrokerState : std::uint32_t {
     stopping = 2,      // the broker is shutting down: every operation returns broker_stopped
 };
 
-// Not cache-line aligned: Boost's named construct only guarantees natural
-// alignment, and the root is read-mostly anyway.
+// At offset 0 of the segment, so at the start of a page in every mapping.
 struct SegmentRoot {
     // Identity: checked by every client before anything else is read.
     std::uint64_t magic;
     std::uint32_t layout_version;
     std::uint32_t root_size;      // sizeof(SegmentRoot), a second check on the layout
-    std::uint64_t segment_size;   // bytes mapped; every offset must fall inside
+    std::uint64_t segment_size;   // the file's length as built; believed only up to the real mapping
 
     std::atomic<std::uint32_t> state;         // BrokerState
     std::atomic<std::uint32_t> broker_epoch;  // bumped each time a broker starts on this segment

@@ -1,79 +1,43 @@
 #include "common/segment_mapping.hpp"
 
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <cstdio>
-#include <new>
-#include <stdexcept>
-#include <sys/mman.h>
 
 namespace shmq {
-
-namespace bip = boost::interprocess;
-
-std::unique_ptr<SegmentMapping> SegmentMapping::open(const std::string& address) {
-    if (is_file(address)) {
-        return std::unique_ptr<SegmentMapping>(
-            new SegmentMapping(std::make_unique<bip::managed_mapped_file>(bip::open_only, address.c_str())));
-    }
-    return std::unique_ptr<SegmentMapping>(
-        new SegmentMapping(std::make_unique<bip::managed_shared_memory>(bip::open_only, address.c_str())));
-}
-
-std::unique_ptr<SegmentMapping> SegmentMapping::create(const std::string& address, std::uint64_t size,
-                                                       std::uint32_t mode) {
-    bip::permissions permissions;
-    permissions.set_permissions(static_cast<int>(mode));
-    if (is_file(address)) {
-        return std::unique_ptr<SegmentMapping>(new SegmentMapping(
-            std::make_unique<bip::managed_mapped_file>(bip::create_only, address.c_str(), size, nullptr, permissions)));
-    }
-    return std::unique_ptr<SegmentMapping>(new SegmentMapping(
-        std::make_unique<bip::managed_shared_memory>(bip::create_only, address.c_str(), size, nullptr, permissions)));
-}
-
-void SegmentMapping::remove(const std::string& address) {
-    if (is_file(address)) {
-        std::remove(address.c_str());
-    } else {
-        bip::shared_memory_object::remove(address.c_str());
-    }
-}
 
 std::string SegmentMapping::file_system_path(const std::string& address) {
     return is_file(address) ? address : "/dev/shm/" + address;
 }
 
-std::byte* SegmentMapping::base() const {
-    return std::visit([](const auto& segment) { return static_cast<std::byte*>(segment->get_address()); }, segment_);
+platform::FileError SegmentMapping::open(const std::string& address, std::unique_ptr<SegmentMapping>& mapping,
+                                         std::string& message) {
+    std::unique_ptr<platform::MappedFile> file;
+    const auto error =
+        platform::MappedFile::open(file_system_path(address), sizeof(layout::SegmentRoot), file, message);
+    if (error == platform::FileError::none) mapping.reset(new SegmentMapping(std::move(file), is_file(address)));
+    return error;
 }
 
-std::size_t SegmentMapping::size() const {
-    return std::visit([](const auto& segment) { return static_cast<std::size_t>(segment->get_size()); }, segment_);
+platform::FileError SegmentMapping::create(const std::string& path, bool file_backed, std::uint64_t size, std::uint32_t mode,
+                                           std::int64_t group, std::unique_ptr<SegmentMapping>& mapping,
+                                           std::string& message) {
+    std::unique_ptr<platform::MappedFile> file;
+    const auto error = platform::MappedFile::create(path, size, mode, group, file, message);
+    if (error == platform::FileError::none) {
+        mapping.reset(new SegmentMapping(std::move(file), file_backed));
+    }
+    return error;
 }
 
-layout::SegmentRoot* SegmentMapping::find_root() const {
-    return std::visit(
-        [](const auto& segment) { return segment->template find_no_lock<layout::SegmentRoot>(layout::root_object_name).first; },
-        segment_);
+void SegmentMapping::remove(const std::string& address) { std::remove(file_system_path(address).c_str()); }
+
+bool SegmentMapping::length_intact(std::uint64_t& length) const {
+    if (!file_->current_length(length)) return true;  // cannot tell: nothing to repair either
+    return length == size();
 }
 
-layout::SegmentRoot* SegmentMapping::construct_root() {
-    return std::visit(
-        [](const auto& segment) { return segment->template construct<layout::SegmentRoot>(layout::root_object_name)(); },
-        segment_);
-}
-
-void* SegmentMapping::allocate_aligned(std::uint64_t bytes, const std::string& what) {
-    void* memory = std::visit(
-        [bytes](const auto& segment) { return segment->allocate_aligned(bytes, layout::cache_line, std::nothrow); },
-        segment_);
-    if (memory == nullptr) throw std::runtime_error("segment too small for " + what + " (a sizing bug)");
-    return memory;
-}
-
-void SegmentMapping::flush(bool wait) {
-    if (!file_backed()) return;
-    ::msync(base(), size(), wait ? MS_SYNC : MS_ASYNC);
+bool SegmentMapping::flush(bool wait, std::string& message) const {
+    if (!file_backed_) return true;
+    return file_->flush(wait, message);
 }
 
 }  // namespace shmq

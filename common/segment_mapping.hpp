@@ -1,52 +1,64 @@
 // Where a broker's segment lives and how a process maps it. A broker address
-// is either a plain name (a POSIX shared-memory object, /dev/shm/NAME, gone at
-// reboot) or an absolute path (a memory-mapped file that survives a reboot).
-// Both are Boost.Interprocess managed segments with the same layout inside.
+// is either a plain name (a file in /dev/shm, memory that is gone at reboot)
+// or an absolute path (a file that survives a reboot). Either way the segment
+// is one regular file, mapped whole: shmq's own SegmentRoot at offset 0 and
+// everything else at offsets the root gives (common/layout.hpp). Nothing of a
+// library's bookkeeping lives in it, so nothing in it is trusted before
+// SegmentView has checked it against the real length of the mapping.
 #pragma once
 
-#include <boost/interprocess/managed_mapped_file.hpp>
-#include <boost/interprocess/managed_shared_memory.hpp>
-#include <boost/interprocess/permissions.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <variant>
 
 #include "common/layout.hpp"
+#include "platform/mapped_file.hpp"
 
 namespace shmq {
 
 class SegmentMapping {
 public:
     static bool is_file(const std::string& address) { return address.find('/') != std::string::npos; }
-
-    // Both throw boost::interprocess::interprocess_exception on failure.
-    static std::unique_ptr<SegmentMapping> open(const std::string& address);
-    static std::unique_ptr<SegmentMapping> create(const std::string& address, std::uint64_t size,
-                                                  std::uint32_t mode);
-    // Removes the segment's name (mapped processes keep their mapping).
-    static void remove(const std::string& address);
-    // Where the segment's bytes live in the file system, for chmod/rename.
+    // Where the segment's bytes live in the file system.
     static std::string file_system_path(const std::string& address);
 
-    std::byte* base() const;
-    std::size_t size() const;
-    // The root by find_no_lock: see layout.hpp for why never a locked find.
-    layout::SegmentRoot* find_root() const;
-    layout::SegmentRoot* construct_root();
-    // Throws std::runtime_error naming `what` when the segment is too small.
-    void* allocate_aligned(std::uint64_t bytes, const std::string& what);
-    // Writes dirty pages of a file-backed segment to disk (no-op in memory).
-    void flush(bool wait);
-    bool file_backed() const { return std::holds_alternative<File>(segment_); }
+    // Maps an existing segment as it is; `message` says why not. Nothing of
+    // its contents is read here.
+    static platform::FileError open(const std::string& address, std::unique_ptr<SegmentMapping>& mapping,
+                                    std::string& message);
+    // Creates a zero-filled segment of `size` bytes at the file-system path
+    // `path` (it must not exist), with `mode` and, unless -1, `group`;
+    // `file_backed` for a persistent broker's file.
+    static platform::FileError create(const std::string& path, bool file_backed, std::uint64_t size, std::uint32_t mode,
+                                      std::int64_t group, std::unique_ptr<SegmentMapping>& mapping,
+                                      std::string& message);
+    // Removes the segment's name (mapped processes keep their mapping).
+    static void remove(const std::string& address);
+
+    std::byte* base() const { return file_->base(); }
+    // The real length of this process's mapping; every offset must fall inside.
+    std::size_t size() const { return file_->size(); }
+    // Where the root lies; SegmentView::validate says whether it holds one.
+    layout::SegmentRoot* root() const { return reinterpret_cast<layout::SegmentRoot*>(base()); }
+    std::uint32_t owner() const { return file_->owner(); }
+    bool file_backed() const { return file_backed_; }
+
+    // False when the file's length is no longer the mapped one (someone
+    // truncated or extended it); `length` is what it is now.
+    bool length_intact(std::uint64_t& length) const;
+    // Gives the file back its mapped length; lost pages return zero-filled.
+    bool restore_length() const { return file_->restore_length(); }
+    // Writes dirty pages of a file-backed segment to disk (no-op in memory);
+    // false with `message` when the kernel reports that it failed.
+    bool flush(bool wait, std::string& message) const;
 
 private:
-    using Memory = std::unique_ptr<boost::interprocess::managed_shared_memory>;
-    using File = std::unique_ptr<boost::interprocess::managed_mapped_file>;
-    explicit SegmentMapping(std::variant<Memory, File> segment) : segment_(std::move(segment)) {}
+    SegmentMapping(std::unique_ptr<platform::MappedFile> file, bool file_backed)
+        : file_(std::move(file)), file_backed_(file_backed) {}
 
-    std::variant<Memory, File> segment_;
+    std::unique_ptr<platform::MappedFile> file_;
+    bool file_backed_;
 };
 
 }  // namespace shmq

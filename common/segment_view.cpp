@@ -80,6 +80,7 @@ const char* check_queue(const QueueMetadata& queue, std::uint64_t segment_size) 
     if (queue.max_message_size == 0 || queue.max_message_size > max_message_size) return "its max_message_size is out of range";
     if (queue.slot_stride != layout::slot_stride_for(queue.max_message_size)) return "its slot stride is wrong";
     if (queue.slots_offset % layout::cache_line != 0) return "its slots are misaligned";
+    if (queue.slots_offset < sizeof(layout::SegmentRoot)) return "its slots overlap the segment's header";
     if (!range_fits(queue.slots_offset, queue.capacity, queue.slot_stride, segment_size)) return "its slots lie outside the segment";
     if (queue.overflow > 2 || queue.delivery > 1) return "its policy is unknown";
     return "";
@@ -96,6 +97,9 @@ const char* check_topic(const TopicMetadata& topic, std::uint64_t segment_size) 
     if (topic.history >= topic.capacity) return "its history is not less than its capacity";
     if (topic.slot_stride != layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers)) {
         return "its slot stride is wrong";
+    }
+    if (topic.slots_offset < sizeof(layout::SegmentRoot) || topic.subscribers_offset < sizeof(layout::SegmentRoot)) {
+        return "its slots or subscriber records overlap the segment's header";
     }
     if (topic.slots_offset % layout::cache_line != 0 || topic.subscribers_offset % layout::cache_line != 0) {
         return "its slots or subscriber records are misaligned";
@@ -140,30 +144,27 @@ void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* contr
 
 }  // namespace
 
-Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::SegmentRoot* root, SegmentView& view,
-                             std::string& error) {
-    if (root == nullptr) {
-        error = "the segment has no shmq root object";
-        return Status::version_mismatch;
-    }
-    const auto root_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(root) - base);
-    if (!range_fits(root_offset, 1, sizeof(layout::SegmentRoot), mapped_size) ||
-        root_offset % alignof(layout::SegmentRoot) != 0) {
-        error = "the root object lies outside the segment";
+Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error) {
+    if (mapped_size < sizeof(layout::SegmentRoot)) {
+        error = "the segment is smaller than its header (" + std::to_string(mapped_size) + " bytes)";
         return Status::corrupt_segment;
     }
-    if (root->magic != layout::magic) {
-        error = "the segment is not a shmq segment (bad magic)";
+    auto* root = reinterpret_cast<layout::SegmentRoot*>(base);
+    if (read_once(root->magic) != layout::magic) {
+        error = "the file is not a shmq segment (bad magic)";
         return Status::version_mismatch;
     }
-    if (root->layout_version != layout::version || root->root_size != sizeof(layout::SegmentRoot)) {
-        error = "the segment has layout version " + std::to_string(root->layout_version) + ", this build speaks " +
+    const std::uint32_t version = read_once(root->layout_version);
+    if (version != layout::version || read_once(root->root_size) != sizeof(layout::SegmentRoot)) {
+        error = "the segment has layout version " + std::to_string(version) + ", this build speaks " +
                 std::to_string(layout::version);
         return Status::version_mismatch;
     }
+    // The stored size is only believed up to what is really mapped.
     const std::uint64_t size = read_once(root->segment_size);
-    if (size > mapped_size) {
-        error = "the segment claims more bytes than are mapped";
+    if (size > mapped_size || size < sizeof(layout::SegmentRoot)) {
+        error = "the segment claims " + std::to_string(size) + " bytes but " + std::to_string(mapped_size) +
+                " are mapped";
         return Status::corrupt_segment;
     }
     const std::uint32_t queues = read_once(root->queue_count);
@@ -177,7 +178,9 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, layout::S
         error = "the segment's table sizes are out of range";
         return Status::corrupt_segment;
     }
-    if (!range_fits(queues_offset, queues, sizeof(layout::QueueControl), size) ||
+    constexpr std::uint64_t first_table = sizeof(layout::SegmentRoot);  // nothing overlaps the root
+    if (queues_offset < first_table || topics_offset < first_table || clients_offset < first_table ||
+        roles_offset < first_table || !range_fits(queues_offset, queues, sizeof(layout::QueueControl), size) ||
         !range_fits(clients_offset, clients, sizeof(layout::ClientRecord), size) ||
         !range_fits(topics_offset, topics, sizeof(layout::TopicControl), size) ||
         !range_fits(roles_offset, static_cast<std::uint64_t>(clients) * (queues + topics), 1, size) ||

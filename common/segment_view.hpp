@@ -22,11 +22,11 @@ class SegmentView {
 public:
     SegmentView() = default;
 
-    // Checks the root and every table against `mapped_size`. On failure
-    // returns version_mismatch or corrupt_segment and says why in `error`.
-    // A queue or topic whose own metadata is bad is quarantined, not fatal.
-    static Status validate(std::byte* base, std::size_t mapped_size, layout::SegmentRoot* root, SegmentView& view,
-                           std::string& error);
+    // Checks the root (at `base`) and every table against `mapped_size`, the
+    // real length of this process's mapping. On failure returns
+    // version_mismatch or corrupt_segment and says why in `error`. A queue or
+    // topic whose own metadata is bad is quarantined, not fatal.
+    static Status validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error);
 
     layout::SegmentRoot& root() const { return *root_; }
     std::uint32_t queue_count() const { return static_cast<std::uint32_t>(rings_.size()); }
@@ -61,8 +61,14 @@ public:
     // Forgets what the client used every queue and topic for.
     void clear_roles(std::uint32_t client_index) const;
 
+    // Only the broker's own word for it counts: a root that another process
+    // damaged (zeroed by a truncation, say) is not a stop, and the broker
+    // repairs it within a tick.
     bool broker_stopping() const {
-        return root_->state.load(std::memory_order_acquire) != static_cast<std::uint32_t>(layout::BrokerState::ready);
+        return root_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::stopping);
+    }
+    bool broker_ready() const {
+        return root_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::ready);
     }
 
 private:

@@ -1,6 +1,5 @@
 #include "daemon/broker.hpp"
 
-#include <boost/interprocess/exceptions.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -18,13 +17,7 @@
 
 namespace shmq::daemon {
 
-namespace bip = boost::interprocess;
-
 namespace {
-
-// How long a broker that finds the segment still being built waits for its
-// builder to finish before treating the segment as abandoned.
-constexpr auto initialization_patience = std::chrono::seconds(2);
 
 std::string octal(std::uint32_t mode) {
     char text[8];
@@ -56,24 +49,18 @@ Broker::~Broker() {
 std::uint64_t Broker::segment_size() const { return segment_ ? segment_->size() : 0; }
 
 void Broker::start() {
-    if (!try_adopt_existing()) {
-        try {
-            segment_ = build_segment(config_);
-        } catch (const bip::interprocess_exception& failure) {
-            throw StartError("cannot create segment '" + SegmentMapping::file_system_path(address_) + "': " +
-                             failure.what());
-        } catch (const std::runtime_error& failure) {
-            segment_.reset();
-            SegmentMapping::remove(address_);
-            throw StartError(failure.what());
-        }
-        std::string why;
-        if (SegmentView::validate(segment_->base(), segment_->size(), segment_->find_root(), view_, why) != Status::ok) {
-            segment_.reset();
-            SegmentMapping::remove(address_);
-            throw StartError("segment '" + address_ + "' failed validation right after being built: " + why);
-        }
+    // Held for the broker's whole life: create, adopt or set aside is decided
+    // by one broker at a time, and a second broker of the same name is refused.
+    std::string why;
+    const auto lock_path = SegmentMapping::file_system_path(address_) + ".lock";
+    switch (platform::ExclusiveLock::try_acquire(lock_path, 0600, lock_, why)) {
+    case platform::ExclusiveLock::Outcome::acquired: break;
+    case platform::ExclusiveLock::Outcome::held_elsewhere:
+        throw StartError("broker '" + config_.name + "' is already running: " + why +
+                         "; stop it first or give this broker another name");
+    case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
+    if (!try_adopt_existing()) build_fresh();
     if (claim_client_record(view_, "shmqd", own_stamp_) != Status::ok) {
         throw StartError("segment '" + config_.name + "': no free client record for the broker itself");
     }
@@ -84,8 +71,10 @@ void Broker::start() {
     reported_quarantine_.assign(view_.queue_count(), false);
     reported_topic_quarantine_.assign(view_.topic_count(), false);
     known_clients_.assign(view_.client_capacity(), 0);
+    known_start_times_.assign(view_.client_capacity(), 0);
     // Release: everything built above is visible to a client that sees `ready`.
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::ready), std::memory_order_release);
+    integrity_ = SegmentIntegrity(view_);
 
     SHMQ_LOG(info) << "broker '" << config_.name << "' ready: " << config_.queues.size() << " queues, "
                    << config_.topics.size() << " topics, segment "
@@ -106,7 +95,33 @@ void Broker::start() {
     }
     if (segment_->file_backed()) flusher_ = std::thread([this] { flush_loop(); });
     notify_systemd("READY=1\nSTATUS=serving " + std::to_string(config_.queues.size()) + " queues\nMAINPID=" +
-                   std::to_string(::getpid()));
+                   std::to_string(ProcessIdentity::self().pid));
+}
+
+// Builds the segment under a temporary name and only then gives it its real
+// one, so that no process ever opens a half-built segment by name (a broker
+// killed while building leaves only the temporary file, removed next start).
+void Broker::build_fresh() {
+    const std::string path = SegmentMapping::file_system_path(address_);
+    const std::string building = path + ".building";
+    std::remove(building.c_str());
+    try {
+        segment_ = build_segment(config_, building);
+    } catch (const std::runtime_error& failure) {
+        throw StartError(failure.what());
+    }
+    std::string why;
+    if (SegmentView::validate(segment_->base(), segment_->size(), view_, why) != Status::ok) {
+        segment_.reset();
+        std::remove(building.c_str());
+        throw StartError("segment '" + path + "' failed validation right after being built: " + why);
+    }
+    if (std::rename(building.c_str(), path.c_str()) != 0) {
+        const int code = errno;
+        segment_.reset();
+        std::remove(building.c_str());
+        throw StartError("cannot name the new segment '" + path + "': " + std::strerror(code));
+    }
 }
 
 // A segment of this name already exists. If its broker lives, refuse. If its
@@ -114,37 +129,31 @@ void Broker::start() {
 // with every message. Anything else is set aside and a fresh one built.
 bool Broker::try_adopt_existing() {
     std::unique_ptr<SegmentMapping> existing;
-    try {
-        existing = SegmentMapping::open(address_);
-    } catch (const bip::interprocess_exception& failure) {
-        if (failure.get_error_code() == bip::not_found_error) return false;
-        if (failure.get_error_code() == bip::security_error) {
-            throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
-                             "' exists but this user may not open it: " + failure.what());
-        }
-        set_aside_existing(std::string("it is not a readable shmq segment (") + failure.what() + ")");
-        return false;
+    std::string why;
+    switch (SegmentMapping::open(address_, existing, why)) {
+    case platform::FileError::none: break;
+    case platform::FileError::not_found: return false;
+    case platform::FileError::permission_denied:
+        throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
+                         "' exists but this user may not open it: " + why);
+    default: set_aside_existing("it is not a usable shmq segment: " + why); return false;
     }
-    auto* root = existing->find_root();
-    const auto patience_end = std::chrono::steady_clock::now() + initialization_patience;
-    while (root != nullptr && root->magic == layout::magic &&
-           root->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::initializing) &&
-           is_alive(root->broker) && std::chrono::steady_clock::now() < patience_end) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (root != nullptr && root->magic == layout::magic && is_alive(root->broker) && root->broker.pid != ::getpid()) {
-        throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
-                         config_.name + "'; stop it first or give this broker another name");
-    }
-    // Validated once, into the view the broker then runs on.
+    // Validated once, into the view the broker then runs on. Under the lock no
+    // other broker is building or running on it: whatever state it is in, a
+    // dead broker left it so.
     std::string difference;
-    if (root == nullptr ||
-        SegmentView::validate(existing->base(), existing->size(), root, view_, difference) != Status::ok ||
+    if (SegmentView::validate(existing->base(), existing->size(), view_, difference) != Status::ok ||
         !segment_matches_config(view_, config_, difference)) {
         view_ = SegmentView{};
         existing.reset();
-        set_aside_existing(root == nullptr ? "it has no shmq root" : difference);
+        set_aside_existing(difference);
         return false;
+    }
+    auto* root = existing->root();
+    if (is_alive(root->broker) && root->broker.pid != ProcessIdentity::self().pid) {
+        // A broker that takes no lock (an older shmq) still runs on it.
+        throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
+                         config_.name + "'; stop it first or give this broker another name");
     }
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
@@ -250,7 +259,17 @@ void Broker::flush_loop() {
             std::unique_lock<std::mutex> lock(stop_mutex_);
             if (stop_signal_.wait_for(lock, interval, [this] { return stop_requested_; })) return;
         }
-        segment_->flush(/*wait=*/true);
+        flush_reporting_failure();
+    }
+}
+
+// A failed msync means the file may not hold what the broker believes it
+// does: said every time, since storage that failed once may fail again.
+void Broker::flush_reporting_failure() {
+    std::string why;
+    if (!segment_->flush(/*wait=*/true, why)) {
+        SHMQ_LOG(error) << "persistent segment '" << address_ << "': " << why
+                        << "; messages since the last good flush may not survive a power loss";
     }
 }
 
@@ -263,6 +282,7 @@ void Broker::request_stop() {
 }
 
 void Broker::tick() {
+    check_segment_integrity();
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     report_attach_detach();
     reap_dead_clients(view_);
@@ -272,6 +292,52 @@ void Broker::tick() {
     if (systemd_watchdog_usec() != 0) notify_systemd("WATCHDOG=1");
 }
 
+// The truncation guard kept every process alive through a truncated file;
+// here the broker puts back what it owns and re-verifies what the lost pages
+// held: a queue or topic that no longer verifies is quarantined.
+void Broker::check_segment_integrity() {
+    const std::string damage = integrity_.check_and_repair(*segment_, view_);
+    if (damage.empty()) return;
+    SHMQ_LOG(error) << "segment '" << address_ << "' was damaged by another process: " << damage
+                    << "; repaired what the broker owns, re-verifying every queue and topic";
+    restore_client_table();
+    // A client that attached while the metadata was damaged marked queues
+    // quarantined; with the metadata back, verification alone decides.
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        std::string problem;
+        if (view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem) == Status::ok &&
+            problem.empty()) {
+            view_.ring(index).control().quarantined.store(0, std::memory_order_release);
+        }
+    }
+    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
+        if (!view_.topic_usable(index)) continue;
+        std::string problem;
+        if (view_.topic(index).verify(Deadline::after(std::chrono::seconds(1)), problem) == Status::ok &&
+            problem.empty()) {
+            view_.topic(index).control().quarantined.store(0, std::memory_order_release);
+        }
+    }
+    reported_quarantine_.assign(view_.queue_count(), false);
+    reported_topic_quarantine_.assign(view_.topic_count(), false);
+}
+
+// Lost pages may have held the client table: every client the broker saw at
+// its last tick gets its record back, so that none of them is taken for
+// detached while it runs (and its record handed to another process).
+void Broker::restore_client_table() {
+    for (std::uint32_t index = 0; index < view_.client_capacity(); ++index) {
+        const auto known = known_clients_[index];
+        if (layout::ClientWord::state(known) != layout::ClientState::active) continue;
+        auto& record = view_.client(index);
+        auto word = record.word.load(std::memory_order_acquire);
+        if (word == known || layout::ClientWord::state(word) != layout::ClientState::free) continue;
+        record.start_time.store(known_start_times_[index], std::memory_order_relaxed);
+        record.word.compare_exchange_strong(word, known, std::memory_order_acq_rel);
+    }
+}
+
 // Clients attach and detach without talking to the broker; it learns of them
 // by comparing the client table with what it saw one tick earlier.
 void Broker::report_attach_detach() {
@@ -279,8 +345,11 @@ void Broker::report_attach_detach() {
         const auto& record = view_.client(index);
         const auto word = record.word.load(std::memory_order_acquire);
         const auto before = known_clients_[index];
+        // A client writes its start time just after its claim: catch it late.
+        if (known_start_times_[index] == 0) known_start_times_[index] = record.start_time.load(std::memory_order_relaxed);
         if (word == before) continue;
         known_clients_[index] = word;
+        known_start_times_[index] = record.start_time.load(std::memory_order_relaxed);
         const bool was_active = layout::ClientWord::state(before) == layout::ClientState::active;
         const bool is_active = layout::ClientWord::state(word) == layout::ClientState::active;
         if (was_active && layout::ClientWord::state(word) == layout::ClientState::free) {
@@ -367,7 +436,7 @@ void Broker::shut_down() {
     if (flusher_.joinable()) flusher_.join();
     if (segment_->file_backed()) {
         // Persistent: the file and its messages stay for the next broker.
-        segment_->flush(/*wait=*/true);
+        flush_reporting_failure();
         SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; " << queued << " queued messages kept in "
                        << address_;
         return;

@@ -16,6 +16,8 @@
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
+#include "daemon/segment_integrity.hpp"
+#include "platform/exclusive_lock.hpp"
 
 namespace shmq::daemon {
 
@@ -45,12 +47,16 @@ public:
 
 private:
     bool try_adopt_existing();
+    void build_fresh();
     void set_aside_existing(const std::string& reason);
     void verify_queues();
     void verify_topics();
     void reset_after_reboot();
     void flush_loop();
+    void flush_reporting_failure();
     void tick();
+    void check_segment_integrity();
+    void restore_client_table();
     void report_quarantines();
     void report_topic_quarantines();
     void service_deliveries();
@@ -59,13 +65,16 @@ private:
 
     config::BrokerConfig config_;
     std::string address_;  // the segment's name, or its file for a persistent broker
+    std::unique_ptr<platform::ExclusiveLock> lock_;  // on SEGMENT.lock, for the broker's whole life
     std::unique_ptr<SegmentMapping> segment_;
+    SegmentIntegrity integrity_;  // the root as the broker made it ready
     SegmentView view_;
     bool adopted_ = false;
     OwnerStamp own_stamp_;  // the broker's own client record: it writes dead letters
     std::vector<bool> reported_quarantine_;
     std::vector<bool> reported_topic_quarantine_;
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
+    std::vector<std::uint64_t> known_start_times_;  // and the start times of their processes
 
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;

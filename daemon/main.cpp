@@ -144,18 +144,21 @@ int main(int argc, char** argv) {
     }
 
     // Block the stop signals before any thread starts, so that only the
-    // signal thread receives them.
+    // signal thread receives them; it runs from before the start, so that a
+    // stop during a long start (reserving a large segment, adopting one) is
+    // honoured as soon as the start is over.
     const sigset_t stop_signals = stop_signal_set();
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     daemon::Broker broker(std::move(config));
+    auto signal_thread = start_signal_thread(broker, stop_signals);
     try {
         broker.start();
     } catch (const std::exception& failure) {
         SHMQ_LOG(fatal) << failure.what();
+        signal_thread.detach();  // still waiting for a signal that will not come
         return 1;
     }
-    auto signal_thread = start_signal_thread(broker, stop_signals);
     broker.run();
     signal_thread.join();
     return 0;

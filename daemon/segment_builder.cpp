@@ -1,12 +1,9 @@
 #include "daemon/segment_builder.hpp"
 
-#include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <grp.h>
 #include <new>
 #include <stdexcept>
-#include <unistd.h>
 
 #include "common/layout.hpp"
 #include "common/segment_view.hpp"
@@ -14,11 +11,6 @@
 namespace shmq::daemon {
 
 namespace {
-
-// What rbtree_best_fit and the named index cost, generously: a header per
-// allocation plus up to a cache line of alignment padding.
-constexpr std::uint64_t per_allocation_overhead = 2 * layout::cache_line;
-constexpr std::uint64_t fixed_overhead = 64 * 1024;
 
 std::uint64_t aligned(std::uint64_t bytes) { return (bytes + layout::cache_line - 1) / layout::cache_line * layout::cache_line; }
 
@@ -33,35 +25,27 @@ bool resolve_group(const std::string& name, gid_t& gid) {
     return true;
 }
 
-// Mode, group and memory: the mode is applied without the umask, the group
-// lets another account's clients attach, and reserving the pages now turns a
-// full /dev/shm into a clear start-up error instead of a SIGBUS in a client.
-void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
-    const std::string path = SegmentMapping::file_system_path(segment_address(config));
-    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot reopen segment '" + path + "': " + std::strerror(errno));
-    std::string failure;
-    if (!config.group.empty()) {
-        gid_t gid = 0;
-        if (!resolve_group(config.group, gid)) {
-            failure = "group '" + config.group + "' does not exist";
-        } else if (::fchown(fd, static_cast<uid_t>(-1), gid) != 0) {
-            failure = "cannot give segment to group '" + config.group + "': " + std::strerror(errno);
-        }
+// Hands out the segment's bytes in order, each piece cache-line aligned. The
+// same carver sizes the segment (on no memory) and fills it, so the size
+// computed is exactly the size used.
+class Carver {
+public:
+    explicit Carver(std::byte* base = nullptr) : base_(base) {}
+    template <typename T>
+    T* take(std::uint64_t bytes) {
+        const std::uint64_t offset = used_;
+        used_ += aligned(bytes == 0 ? 1 : bytes);
+        return base_ == nullptr ? nullptr : reinterpret_cast<T*>(base_ + offset);
     }
-    if (failure.empty() && ::fchmod(fd, config.permissions) != 0) {
-        failure = std::string("cannot set the segment's permissions: ") + std::strerror(errno);
+    std::uint64_t offset_of(const void* piece) const {
+        return static_cast<std::uint64_t>(static_cast<const std::byte*>(piece) - base_);
     }
-    if (failure.empty()) {
-        const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
-        if (rc != 0) {
-            failure = "cannot reserve " + std::to_string(size) + " bytes (" + std::strerror(rc) +
-                      "): is there enough room in " + (config.persist_path.empty() ? "/dev/shm" : "its file system") + "?";
-        }
-    }
-    ::close(fd);
-    if (!failure.empty()) throw std::runtime_error("segment '" + path + "': " + failure);
-}
+    std::uint64_t used() const { return used_; }
+
+private:
+    std::byte* base_;
+    std::uint64_t used_ = 0;
+};
 
 std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::string& name) {
     for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
@@ -70,12 +54,11 @@ std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::stri
     return layout::no_queue;
 }
 
-void build_queue(SegmentMapping& segment, const config::BrokerConfig& config, std::uint32_t index,
+void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32_t index,
                  layout::QueueControl& control) {
     const auto& queue = config.queues[index];
     const auto stride = layout::slot_stride_for(queue.max_message_size);
-    const auto bytes = stride * queue.capacity;
-    auto* slots = static_cast<std::byte*>(segment.allocate_aligned(bytes, "queue '" + queue.name + "'"));
+    auto* slots = carver.take<std::byte>(stride * queue.capacity);
     for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) {
         auto* header = new (slots + slot * stride) layout::SlotHeader{};
         header->word.store(0, std::memory_order_relaxed);
@@ -87,7 +70,7 @@ void build_queue(SegmentMapping& segment, const config::BrokerConfig& config, st
     control.capacity = queue.capacity;
     control.max_message_size = queue.max_message_size;
     control.slot_stride = stride;
-    control.slots_offset = static_cast<std::uint64_t>(slots - segment.base());
+    control.slots_offset = carver.offset_of(slots);
     control.overflow = static_cast<std::uint8_t>(queue.overflow);
     control.delivery = static_cast<std::uint8_t>(queue.delivery);
     control.max_deliveries = queue.max_deliveries;
@@ -95,10 +78,9 @@ void build_queue(SegmentMapping& segment, const config::BrokerConfig& config, st
     control.dead_letter_index = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
 }
 
-void build_topic(SegmentMapping& segment, const config::TopicConfig& topic, layout::TopicControl& control) {
+void build_topic(Carver& carver, const config::TopicConfig& topic, layout::TopicControl& control) {
     const auto stride = layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers);
-    const auto label = "topic '" + topic.name + "'";
-    auto* slots = static_cast<std::byte*>(segment.allocate_aligned(stride * topic.capacity, label));
+    auto* slots = carver.take<std::byte>(stride * topic.capacity);
     const auto pin_bytes = 8ull * layout::topic_pin_words(topic.max_subscribers);
     for (std::uint32_t slot = 0; slot < topic.capacity; ++slot) {
         auto* header = new (slots + slot * stride) layout::TopicSlotHeader{};
@@ -108,8 +90,7 @@ void build_topic(SegmentMapping& segment, const config::TopicConfig& topic, layo
         header->length.store(0, std::memory_order_relaxed);
         std::memset(slots + slot * stride + sizeof(layout::TopicSlotHeader), 0, pin_bytes);
     }
-    auto* subscribers = static_cast<layout::SubscriberRecord*>(
-        segment.allocate_aligned(topic.max_subscribers * sizeof(layout::SubscriberRecord), label + " subscribers"));
+    auto* subscribers = carver.take<layout::SubscriberRecord>(topic.max_subscribers * sizeof(layout::SubscriberRecord));
     for (std::uint32_t index = 0; index < topic.max_subscribers; ++index) {
         new (&subscribers[index]) layout::SubscriberRecord{};
     }
@@ -118,9 +99,8 @@ void build_topic(SegmentMapping& segment, const config::TopicConfig& topic, layo
     control.capacity = topic.capacity;
     control.max_message_size = topic.max_message_size;
     control.slot_stride = stride;
-    control.slots_offset = static_cast<std::uint64_t>(slots - segment.base());
-    control.subscribers_offset =
-        static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(subscribers) - segment.base());
+    control.slots_offset = carver.offset_of(slots);
+    control.subscribers_offset = carver.offset_of(subscribers);
     control.max_subscribers = topic.max_subscribers;
     control.history = topic.history;
     control.slow_subscriber = static_cast<std::uint8_t>(topic.slow_subscriber);
@@ -132,77 +112,91 @@ std::string segment_address(const config::BrokerConfig& config) {
     return config.persist_path.empty() ? config.name : config.persist_path;
 }
 
-std::uint64_t required_segment_size(const config::BrokerConfig& config) {
-    const std::uint64_t queues = config.queues.size();
-    std::uint64_t size = fixed_overhead;
-    size += aligned(sizeof(layout::SegmentRoot)) + per_allocation_overhead;
-    size += aligned(queues * sizeof(layout::QueueControl)) + per_allocation_overhead;
-    const std::uint64_t records = config.max_clients + layout::broker_records;
-    size += aligned(records * sizeof(layout::ClientRecord)) + per_allocation_overhead;
-    const std::uint64_t topics = config.topics.size();
-    size += aligned(topics * sizeof(layout::TopicControl)) + per_allocation_overhead;
-    size += aligned(records * (queues + topics)) + per_allocation_overhead;
-    for (const auto& queue : config.queues) {
-        size += layout::slot_stride_for(queue.max_message_size) * queue.capacity + per_allocation_overhead;
-    }
-    for (const auto& topic : config.topics) {
-        size += layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) * topic.capacity +
-                per_allocation_overhead;
-        size += topic.max_subscribers * sizeof(layout::SubscriberRecord) + per_allocation_overhead;
-    }
-    return aligned(size);
-}
+namespace {
 
-std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config) {
-    const auto size = required_segment_size(config);
-    auto segment = SegmentMapping::create(segment_address(config), size, config.permissions);
-    prepare_backing(config, size);
+// Lays out every table of `config` through `carver`: sizes them when the
+// carver has no memory behind it, builds them when it has.
+void lay_out(Carver& carver, const config::BrokerConfig& config) {
+    auto* root = carver.take<layout::SegmentRoot>(sizeof(layout::SegmentRoot));
+    const std::uint32_t records = config.max_clients + layout::broker_records;
+    auto* queues = carver.take<layout::QueueControl>(config.queues.size() * sizeof(layout::QueueControl));
+    auto* topics = carver.take<layout::TopicControl>(config.topics.size() * sizeof(layout::TopicControl));
+    auto* clients = carver.take<layout::ClientRecord>(records * sizeof(layout::ClientRecord));
+    auto* roles = carver.take<std::byte>(static_cast<std::uint64_t>(records) * (config.queues.size() + config.topics.size()));
+    const bool building = root != nullptr;
+    for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
+        if (building) {
+            build_queue(carver, config, index, *new (&queues[index]) layout::QueueControl());
+        } else {
+            const auto& queue = config.queues[index];
+            carver.take<std::byte>(layout::slot_stride_for(queue.max_message_size) * queue.capacity);
+        }
+    }
+    for (std::uint32_t index = 0; index < config.topics.size(); ++index) {
+        const auto& topic = config.topics[index];
+        if (building) {
+            build_topic(carver, topic, *new (&topics[index]) layout::TopicControl());
+        } else {
+            carver.take<std::byte>(layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) *
+                                   topic.capacity);
+            carver.take<std::byte>(topic.max_subscribers * sizeof(layout::SubscriberRecord));
+        }
+    }
+    auto* tail = carver.take<std::byte>(layout::tail_canary_bytes);
+    if (!building) return;
+    std::memcpy(tail + layout::tail_canary_bytes - sizeof layout::tail_canary, &layout::tail_canary,
+                sizeof layout::tail_canary);
+    for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
+    // The file is zero-filled; the roles need nothing more.
 
-    auto* root = segment->construct_root();
-    root->magic = layout::magic;
+    new (root) layout::SegmentRoot();
     root->layout_version = layout::version;
     root->root_size = sizeof(layout::SegmentRoot);
-    root->segment_size = segment->size();
+    root->segment_size = carver.used();
     read_boot_id(root->boot_id);
     root->state.store(static_cast<std::uint32_t>(layout::BrokerState::initializing), std::memory_order_relaxed);
-    root->broker_epoch.store(0, std::memory_order_relaxed);
     root->broker = ProcessIdentity::self();
-    root->broker_heartbeat_ns.store(0, std::memory_order_relaxed);
     root->queue_count = static_cast<std::uint32_t>(config.queues.size());
-    const std::uint32_t records = config.max_clients + layout::broker_records;
     root->client_capacity = records;
     root->liveness_interval_ms = config.liveness_interval_ms;
-
-    auto* base = segment->base();
-    const auto queue_bytes = config.queues.size() * sizeof(layout::QueueControl);
-    // A broker may carry only topics; the table still needs an address.
-    auto* queues = static_cast<layout::QueueControl*>(
-        segment->allocate_aligned(queue_bytes == 0 ? 1 : queue_bytes, "the queue table"));
-    for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
-        auto* control = new (&queues[index]) layout::QueueControl();
-        build_queue(*segment, config, index, *control);
-    }
-    root->queues_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(queues) - base);
-
+    root->queues_offset = carver.offset_of(queues);
     root->topic_count = static_cast<std::uint32_t>(config.topics.size());
-    const auto topic_bytes = config.topics.size() * sizeof(layout::TopicControl);
-    auto* topics = static_cast<layout::TopicControl*>(
-        segment->allocate_aligned(topic_bytes == 0 ? 1 : topic_bytes, "the topic table"));
-    for (std::uint32_t index = 0; index < config.topics.size(); ++index) {
-        auto* control = new (&topics[index]) layout::TopicControl();
-        build_topic(*segment, config.topics[index], *control);
+    root->topics_offset = carver.offset_of(topics);
+    root->clients_offset = carver.offset_of(clients);
+    root->roles_offset = carver.offset_of(roles);
+    // The magic last: a root is recognisable only once it is whole.
+    root->magic = layout::magic;
+}
+
+}  // namespace
+
+std::uint64_t required_segment_size(const config::BrokerConfig& config) {
+    Carver sizer;
+    lay_out(sizer, config);
+    return sizer.used();
+}
+
+std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path) {
+    const auto size = required_segment_size(config);
+    std::int64_t group = -1;
+    if (!config.group.empty()) {
+        gid_t gid = 0;
+        if (!resolve_group(config.group, gid)) {
+            throw std::runtime_error("segment '" + path + "': group '" + config.group + "' does not exist");
+        }
+        group = gid;
     }
-    root->topics_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(topics) - base);
-
-    auto* clients = static_cast<layout::ClientRecord*>(
-        segment->allocate_aligned(records * sizeof(layout::ClientRecord), "the client table"));
-    for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
-    root->clients_offset = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(clients) - base);
-
-    const auto role_bytes = static_cast<std::uint64_t>(records) * (config.queues.size() + config.topics.size());
-    auto* roles = static_cast<std::byte*>(segment->allocate_aligned(role_bytes == 0 ? 1 : role_bytes, "the role table"));
-    std::memset(roles, 0, role_bytes);
-    root->roles_offset = static_cast<std::uint64_t>(roles - base);
+    std::unique_ptr<SegmentMapping> segment;
+    std::string why;
+    const auto error = SegmentMapping::create(path, SegmentMapping::is_file(segment_address(config)), size,
+                                              config.permissions, group, segment, why);
+    if (error == platform::FileError::no_space) {
+        throw std::runtime_error("segment '" + path + "': " + why + ": is there enough room in " +
+                                 (config.persist_path.empty() ? "/dev/shm" : "its file system") + "?");
+    }
+    if (error != platform::FileError::none) throw std::runtime_error("segment '" + path + "': " + why);
+    Carver builder(segment->base());
+    lay_out(builder, config);
     return segment;
 }
 

@@ -15,13 +15,14 @@ namespace shmq::daemon {
 // Where the configured broker's segment lives: its persist_path, else its name.
 std::string segment_address(const config::BrokerConfig& config);
 
-// The bytes the segment needs for `config`, heap bookkeeping included.
+// The bytes the segment needs for `config`: exactly what build_segment lays out.
 std::uint64_t required_segment_size(const config::BrokerConfig& config);
 
-// Creates the segment (it must not exist) and builds the layout in it. The
-// root is left in state `initializing`; the broker marks it ready.
-// Throws std::runtime_error naming the segment on any failure.
-std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config);
+// Creates the segment file at the file-system `path` (it must not exist) and
+// builds the layout in it. The root is left in state `initializing`; the
+// broker gives the file its real name and marks it ready. Throws
+// std::runtime_error naming the segment on any failure.
+std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path);
 
 // True when the queues and topics laid out in an existing, validated segment
 // are exactly those the configuration asks for, so its messages can be kept.

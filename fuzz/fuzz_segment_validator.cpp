@@ -8,10 +8,13 @@
 // what they hold, and a pthread mutex made of fuzzer bytes may block or fail
 // inside glibc, which would say nothing about validate.
 //
-// Input: byte 0 chooses where the root lies, in units of its alignment (a
-// broker's root can lie anywhere in its segment); the rest is the segment's
-// contents from offset 0, zero-padded to hold at least a root.
-#include <algorithm>
+// The input is a segment file's whole contents, anything at all: it is also
+// written to a real file and opened the way a client attaches
+// (SegmentMapping::open, then validate against the real length of the
+// mapping), which must agree with the in-memory check and never hang.
+#include <fstream>
+#include <memory>
+#include <unistd.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +24,7 @@
 #include <string>
 
 #include "common/layout.hpp"
+#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 
 namespace {
@@ -200,27 +204,45 @@ void check_view(const Segment& segment, const SegmentView& view) {
     for (std::uint32_t topic = 0; topic < topics; ++topic) check_topic(segment, view, topic);
 }
 
+// The attach path on a real file: open, map, validate. Returns its status.
+Status attach_path(const std::uint8_t* data, std::size_t size) {
+    static const std::string name = "shmq-fuzz-" + std::to_string(::getpid());
+    const std::string path = SegmentMapping::file_system_path(name);
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+        require(out.good(), "(fuzz harness) could not write its scratch file");
+    }
+    std::unique_ptr<SegmentMapping> mapping;
+    std::string why;
+    const auto opened = SegmentMapping::open(name, mapping, why);
+    SegmentMapping::remove(name);
+    if (opened != platform::FileError::none) {
+        require(size < sizeof(layout::SegmentRoot) && !why.empty(), "(open) refused a file long enough to hold a root");
+        return Status::corrupt_segment;
+    }
+    SegmentView view;
+    const Status status = SegmentView::validate(mapping->base(), mapping->size(), view, why);
+    require(status == Status::ok || !why.empty(), "refused a mapped segment without saying why");
+    return status;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    if (size == 0) return 0;
-    const std::size_t contents = size - 1;
-    Segment segment(contents > sizeof(layout::SegmentRoot) ? contents : sizeof(layout::SegmentRoot));
-    std::memcpy(segment.base(), data + 1, contents);
-
-    // Anywhere up to the end of the segment, so that validate also meets a
-    // root that does not fit.
-    constexpr std::size_t alignment = alignof(layout::SegmentRoot);
-    const std::size_t root_offset =
-        std::min<std::size_t>(std::size_t{data[0]} * alignment, segment.size() / alignment * alignment);
-    auto* root = reinterpret_cast<layout::SegmentRoot*>(segment.base() + root_offset);
+    // Exactly the input's bytes, so that AddressSanitizer flags any read past them.
+    Segment segment(size == 0 ? 1 : size);
+    std::memcpy(segment.base(), data, size);
 
     SegmentView view;
     std::string error;
-    if (SegmentView::validate(segment.base(), segment.size(), root, view, error) == Status::ok) {
+    const Status status = SegmentView::validate(segment.base(), size, view, error);
+    if (status == Status::ok) {
         check_view(segment, view);
     } else {
         require(!error.empty(), "refused a segment without saying why");
     }
+    require((attach_path(data, size) == Status::ok) == (status == Status::ok),
+            "judged the same bytes differently in memory and in a mapped file");
     return 0;
 }

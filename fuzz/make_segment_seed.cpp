@@ -47,7 +47,6 @@ struct SegmentSpec {
     std::vector<QueueSpec> queues;
     std::vector<TopicSpec> topics;
     std::uint32_t client_capacity;
-    bool root_last;  // after every table, as a heap allocator may place it
 };
 
 std::uint64_t align_up(std::uint64_t offset, std::uint64_t alignment) {
@@ -75,7 +74,6 @@ private:
 
 // Where everything of one segment lies, as offsets from its base.
 struct Plan {
-    std::uint64_t root = 0;
     std::uint64_t queues = 0;
     std::uint64_t topics = 0;
     std::uint64_t clients = 0;
@@ -88,7 +86,8 @@ struct Plan {
 
 Plan plan_segment(const SegmentSpec& spec) {
     Plan plan;
-    std::uint64_t cursor = spec.root_last ? 0 : align_up(sizeof(layout::SegmentRoot), layout::cache_line);
+    // The root at offset 0, as in every segment.
+    std::uint64_t cursor = align_up(sizeof(layout::SegmentRoot), layout::cache_line);
     // Control blocks and client records are cache-line aligned types, so
     // each of these tables ends where the next may start.
     plan.queues = cursor;
@@ -108,10 +107,6 @@ Plan plan_segment(const SegmentSpec& spec) {
         cursor += layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) * topic.capacity;
         plan.subscribers.push_back(cursor);
         cursor += topic.max_subscribers * sizeof(layout::SubscriberRecord);
-    }
-    if (spec.root_last) {
-        plan.root = cursor = align_up(cursor, alignof(layout::SegmentRoot));
-        cursor += sizeof(layout::SegmentRoot);
     }
     plan.size = cursor;
     return plan;
@@ -165,10 +160,10 @@ void build_topic(std::byte* base, const TopicSpec& topic, std::uint64_t slots_of
 }
 
 // "" when validate accepts the segment with every queue and topic usable.
-std::string check(std::byte* base, std::size_t size, layout::SegmentRoot* root) {
+std::string check(std::byte* base, std::size_t size) {
     SegmentView view;
     std::string error;
-    if (SegmentView::validate(base, size, root, view, error) != Status::ok) return error;
+    if (SegmentView::validate(base, size, view, error) != Status::ok) return error;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!view.queue_usable(index)) return "queue '" + view.queue_name(index) + "' is unusable";
     }
@@ -178,17 +173,13 @@ std::string check(std::byte* base, std::size_t size, layout::SegmentRoot* root) 
     return "";
 }
 
-// Builds the segment, validates it, and writes the fuzzer's input format:
-// one byte placing the root (in units of its alignment), then the image.
+// Builds the segment, validates it, and writes it: the fuzzer's input is the
+// segment file's contents.
 bool write_seed(const SegmentSpec& spec, const std::string& directory) {
     const Plan plan = plan_segment(spec);
-    if (plan.root / alignof(layout::SegmentRoot) > 0xFF) {
-        std::fprintf(stderr, "make_segment_seed: %s: the root lies too far in for the input format\n", spec.file);
-        return false;
-    }
     Image image(plan.size);
     std::byte* base = image.base();
-    auto* root = new (base + plan.root) layout::SegmentRoot();
+    auto* root = new (base) layout::SegmentRoot();
     root->magic = layout::magic;
     root->layout_version = layout::version;
     root->root_size = sizeof(layout::SegmentRoot);
@@ -221,11 +212,10 @@ bool write_seed(const SegmentSpec& spec, const std::string& directory) {
     clients[0].word.store(layout::ClientWord::make(layout::ClientState::active, 1, 1), std::memory_order_relaxed);
     std::strncpy(clients[0].program, "shmqd", sizeof clients[0].program - 1);
 
-    std::string error = check(base, image.size(), root);
+    std::string error = check(base, image.size());
     if (error.empty()) {
         const std::string path = directory + "/" + spec.file;
         std::ofstream out(path, std::ios::binary);
-        out.put(static_cast<char>(plan.root / alignof(layout::SegmentRoot)));
         out.write(reinterpret_cast<const char*>(base), static_cast<std::streamsize>(image.size()));
         if (!out.good()) error = "cannot write " + path;
     }
@@ -247,20 +237,14 @@ int main(int argc, char** argv) {
     constexpr std::uint8_t at_most_once = 0, at_least_once = 1;
     constexpr std::uint8_t slow_block = 0, slow_drop = 1;
     const SegmentSpec seeds[] = {
-        {"one-queue", {{"orders", 4, 32, block, at_most_once}}, {}, 2, false},
-        {"two-queues",
-         {{"jobs", 2, 100, reject, at_least_once}, {"events", 3, 8, drop_oldest, at_most_once}},
-         {},
-         3,
-         false},
-        {"nothing", {}, {}, 1, false},
-        {"root-last", {{"telemetry", 2, 16, block, at_most_once}}, {}, 2, true},
+        {"one-queue", {{"orders", 4, 32, block, at_most_once}}, {}, 2},
+        {"two-queues", {{"jobs", 2, 100, reject, at_least_once}, {"events", 3, 8, drop_oldest, at_most_once}}, {}, 3},
+        {"nothing", {}, {}, 1},
         // 65 subscribers: two pin words per slot.
         {"queue-and-topics",
          {{"orders", 2, 16, block, at_most_once}},
          {{"prices", 4, 24, 65, 2, slow_drop}, {"changes", 2, 8, 1, 0, slow_block}},
-         2,
-         false},
+         2},
     };
     bool ok = true;
     for (const auto& seed : seeds) ok = write_seed(seed, argv[1]) && ok;

@@ -4,8 +4,6 @@
 #define BOOST_TEST_MODULE broker_tests
 #include <boost/test/unit_test.hpp>
 
-#include <boost/interprocess/managed_shared_memory.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -23,7 +21,6 @@
 
 using namespace shmq;
 using namespace std::chrono_literals;
-namespace bip = boost::interprocess;
 
 namespace {
 
@@ -130,7 +127,7 @@ BOOST_AUTO_TEST_CASE(a_second_broker_on_a_live_brokers_name_is_refused_and_harms
             broker.start();
         } catch (const daemon::StartError& refused) {
             const std::string why = refused.what();
-            return why.find("live broker") != std::string::npos && why.find(config.name) != std::string::npos ? 0 : 20;
+            return why.find("already running") != std::string::npos && why.find(config.name) != std::string::npos ? 0 : 20;
         }
         return 21;
     });
@@ -199,13 +196,8 @@ BOOST_AUTO_TEST_CASE(a_record_with_the_brokers_pid_but_another_start_time_is_rea
     BOOST_TEST_REQUIRE(record != UINT32_MAX);
     BOOST_TEST(alive->stats().clients.size() == 2u);
     {
-        auto mapping = SegmentMapping::open(config.name);
-        SegmentView view;
-        std::string why;
-        BOOST_TEST_REQUIRE(
-            SegmentView::validate(mapping->base(), mapping->size(), mapping->find_root(), view, why) == Status::ok,
-            why);
-        auto& start_time = view.client(record).start_time;
+        test::RawSegment raw(config.name);
+        auto& start_time = raw.view.client(record).start_time;
         start_time.store(start_time.load() - 1);
     }
     BOOST_TEST(test::eventually([&] { return !has(programs(), "forged"); }, 5s));
@@ -256,31 +248,26 @@ BOOST_AUTO_TEST_CASE(a_leftover_segment_laid_out_differently_is_set_aside_not_re
 
 BOOST_AUTO_TEST_CASE(a_foreign_segment_is_refused_with_version_mismatch) {
     const auto name = test::unique_broker_name("foreign");
-    {
-        bip::managed_shared_memory segment(bip::create_only, name.c_str(), 65536);
-        auto* root = segment.construct<layout::SegmentRoot>(layout::root_object_name)();
-        root->magic = layout::magic;
-        root->layout_version = layout::version + 1;  // a future shmq
-        root->root_size = sizeof(layout::SegmentRoot);
-    }
+    layout::SegmentRoot future{};
+    future.magic = layout::magic;
+    future.layout_version = layout::version + 1;  // a future shmq
+    future.root_size = sizeof(layout::SegmentRoot);
+    std::string image(65536, '\0');
+    std::memcpy(image.data(), &future, sizeof future);
+    test::write_file(SegmentMapping::file_system_path(name), image);
     std::unique_ptr<Client> client;
     std::string error;
     BOOST_TEST(Client::attach(options_for(name), client, &error) == Status::version_mismatch);
     BOOST_TEST(error.find("layout version") != std::string::npos, error);
     BOOST_TEST(error.find(name) != std::string::npos, error);
-    bip::shared_memory_object::remove(name.c_str());
+    SegmentMapping::remove(name);
 
     const auto garbage = test::unique_broker_name("garbage");
-    {
-        bip::shared_memory_object object(bip::create_only, garbage.c_str(), bip::read_write);
-        object.truncate(4096);
-        bip::mapped_region region(object, bip::read_write);
-        std::memset(region.get_address(), 0x5A, region.get_size());
-    }
+    test::write_file(SegmentMapping::file_system_path(garbage), std::string(4096, '\x5A'));
     const auto status = Client::attach(options_for(garbage), client, &error);
     BOOST_TEST((status == Status::version_mismatch || status == Status::corrupt_segment), error);
     BOOST_TEST(error.find(garbage) != std::string::npos, error);
-    bip::shared_memory_object::remove(garbage.c_str());
+    SegmentMapping::remove(garbage);
 }
 
 BOOST_AUTO_TEST_CASE(a_user_without_permission_gets_permission_denied_naming_the_segment) {

@@ -4,7 +4,6 @@
 #define BOOST_TEST_MODULE crash_tests
 #include <boost/test/unit_test.hpp>
 
-#include <boost/interprocess/managed_shared_memory.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -20,24 +19,8 @@
 
 using namespace shmq;
 using namespace std::chrono_literals;
-namespace bip = boost::interprocess;
 
 namespace {
-
-// Direct access to a broker's segment, below the client library, so a test
-// can stop a process at an exact step of the protocol.
-struct RawSegment {
-    explicit RawSegment(const std::string& name) : segment(bip::open_only, name.c_str()) {
-        auto* root = segment.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
-        std::string why;
-        if (SegmentView::validate(static_cast<std::byte*>(segment.get_address()), segment.get_size(), root, view,
-                                  why) != Status::ok) {
-            throw std::runtime_error(why);
-        }
-    }
-    bip::managed_shared_memory segment;
-    SegmentView view;
-};
 
 struct Shared {
     std::atomic<int> step{0};
@@ -50,9 +33,9 @@ Shared* make_shared() {
 
 // Starts a child that runs `stage` on the raw segment, reports it is in
 // place, and waits to be killed; then kills it with SIGKILL.
-void die_in_place(const std::string& broker, Shared* shared, const std::function<void(RawSegment&)>& stage) {
+void die_in_place(const std::string& broker, Shared* shared, const std::function<void(test::RawSegment&)>& stage) {
     const pid_t child = test::fork_child([&] {
-        RawSegment raw(broker);
+        test::RawSegment raw(broker);
         stage(raw);
         shared->step.store(1);
         for (;;) ::pause();
@@ -71,7 +54,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_holding_the_producer_lock_does_not_block_
     test::add_queue(config, "q", 8, 32);
     test::InProcessBroker broker(config);
     auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
         raw.view.ring(0).control().producer_lock.lock(Deadline::never());
     });
     auto client = test::attach(broker.name());
@@ -94,7 +77,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_holding_the_consumer_lock_does_not_block_
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("queued before", 1s) == Status::ok);
     auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
         raw.view.ring(0).control().consumer_lock.lock(Deadline::never());
     });
     std::string out;
@@ -108,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_claim_cut_short_inside_the_lock_is_undone_by_the_next_pro
     test::InProcessBroker broker(config);
     auto* shared = make_shared();
     // The first two steps of a claim, then death before tail moves.
-    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         control.producer_lock.lock(Deadline::never());
@@ -133,7 +116,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_mid_write_is_skipped_and_the_queue_carrie
     test::InProcessBroker broker(config);
     auto* shared = make_shared();
     // A real client record, a real claimed slot, and death before the copy ends.
-    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
         OwnerStamp me;
         claim_client_record(raw.view, "doomed-producer", me);
         auto& ring = raw.view.ring(0);
@@ -170,7 +153,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_mid_read_frees_its_slot_within_the_livene
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("taken by the doomed", 1s) == Status::ok);
     auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
         OwnerStamp me;
         claim_client_record(raw.view, "doomed-consumer", me);
         auto& ring = raw.view.ring(0);
@@ -332,7 +315,7 @@ BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_th
     client->open_queue("bystander", bystander);
     for (int i = 0; i < 4; ++i) BOOST_TEST(victim.send("before", 1s) == Status::ok);
     auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](RawSegment& raw) {
+    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         // Nonsense counters, and every slot header overwritten with 0xFF.
@@ -360,7 +343,8 @@ BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_th
         BOOST_TEST_REQUIRE(bystander.receive(out, 1s) == Status::ok);
         BOOST_TEST(out == "still fine");
     }
-    // A client attaching now sees the scribbled geometry and refuses the queue too.
+    // The broker has put the geometry back, but the queue stays quarantined:
+    // a client attaching now refuses it too.
     auto late = test::attach(broker.name());
     Queue again;
     BOOST_TEST(late->open_queue("victim", again) == Status::queue_quarantined);

@@ -7,7 +7,6 @@
 #define BOOST_TEST_MODULE topic_crash_tests
 #include <boost/test/unit_test.hpp>
 
-#include <boost/interprocess/managed_shared_memory.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -27,7 +26,6 @@
 using namespace shmq;
 using namespace std::chrono_literals;
 using config::SlowSubscriberPolicy;
-namespace bip = boost::interprocess;
 
 namespace {
 
@@ -192,18 +190,12 @@ BOOST_AUTO_TEST_CASE(a_publisher_killed_inside_its_claim_does_not_block_the_othe
     // The child holds the publisher lock and has done the first step of a
     // claim (the slot's word) when it dies.
     die_in_place(name, [&name](Client&) {
-        static bip::managed_shared_memory segment(bip::open_only, name.c_str());
-        static SegmentView view;
-        std::string why;
-        auto* root = segment.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
-        if (SegmentView::validate(static_cast<std::byte*>(segment.get_address()), segment.get_size(), root, view,
-                                  why) != Status::ok) {
-            return false;
-        }
+        static test::RawSegment segment(name);
+        auto& view = segment.view;
         auto& control = view.topic(0).control();
         control.publisher_lock.lock(Deadline::never());
         const auto tail = control.tail.load();
-        auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(static_cast<std::byte*>(segment.get_address()) +
+        auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(segment.base() +
                                                                 control.slots_offset +
                                                                 (tail % control.capacity) * control.slot_stride);
         slot->word.store(SlotWord::make(SlotState::writing, OwnerStamp{0, 9},

@@ -6,7 +6,6 @@
 #define BOOST_TEST_MODULE topic_ring_tests
 #include <boost/test/unit_test.hpp>
 
-#include <boost/interprocess/managed_shared_memory.hpp>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -18,7 +17,6 @@
 using namespace shmq;
 using namespace std::chrono_literals;
 using config::SlowSubscriberPolicy;
-namespace bip = boost::interprocess;
 
 namespace {
 
@@ -29,12 +27,8 @@ struct Fixture {
             std::uint32_t max_subscribers = 64)
         : config(make(tag, capacity, policy, history, max_subscribers)),
           broker(config),
-          segment(bip::open_only, broker.name().c_str()) {
-        auto* root = segment.find_no_lock<layout::SegmentRoot>(layout::root_object_name).first;
-        std::string why;
-        BOOST_TEST_REQUIRE((SegmentView::validate(static_cast<std::byte*>(segment.get_address()), segment.get_size(),
-                                                  root, view, why) == Status::ok),
-                           why);
+          segment(broker.name()),
+          view(segment.view) {
         BOOST_TEST_REQUIRE(claim_client_record(view, "topic_ring_tests", me) == Status::ok);
     }
     ~Fixture() { release_client_record(view, me); }
@@ -69,8 +63,8 @@ struct Fixture {
 
     config::BrokerConfig config;
     test::InProcessBroker broker;
-    bip::managed_shared_memory segment;
-    SegmentView view;
+    test::RawSegment segment;
+    SegmentView& view;
     OwnerStamp me;
 };
 
@@ -288,7 +282,7 @@ BOOST_AUTO_TEST_CASE(a_claim_cut_short_under_the_lock_is_undone_by_the_next_lock
     const pid_t child = test::fork_child([&] {
         control.publisher_lock.lock(Deadline::never());
         const auto tail = control.tail.load();
-        auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(static_cast<std::byte*>(fixture.segment.get_address()) +
+        auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(fixture.segment.base() +
                                                                 control.slots_offset +
                                                                 (tail % control.capacity) * control.slot_stride);
         slot->word.store(SlotWord::make(SlotState::writing, OwnerStamp{0, 7}, static_cast<std::uint16_t>(tail / 4)));
@@ -307,7 +301,7 @@ BOOST_AUTO_TEST_CASE(a_cursor_beyond_tail_quarantines_the_topic) {
     BOOST_TEST(fixture.ring().check_counters());
     fixture.ring().control().tail.store(0);
     auto& record = *reinterpret_cast<layout::SubscriberRecord*>(
-        static_cast<std::byte*>(fixture.segment.get_address()) + fixture.ring().control().subscribers_offset);
+        fixture.segment.base() + fixture.ring().control().subscribers_offset);
     record.cursor.store(1000);
     BOOST_TEST(!fixture.ring().check_counters());
     BOOST_TEST(fixture.ring().quarantined());
@@ -321,7 +315,7 @@ BOOST_AUTO_TEST_CASE(a_stray_pin_fails_verification) {
     BOOST_TEST(fixture.ring().verify(Deadline::after(1s), problem) == Status::ok);
     BOOST_TEST(problem.empty(), problem);
     auto& control = fixture.ring().control();
-    auto* pins = reinterpret_cast<std::atomic<std::uint64_t>*>(static_cast<std::byte*>(fixture.segment.get_address()) +
+    auto* pins = reinterpret_cast<std::atomic<std::uint64_t>*>(fixture.segment.base() +
                                                                control.slots_offset + sizeof(layout::TopicSlotHeader));
     pins->store(1);  // subscriber 0, which does not exist
     BOOST_TEST(fixture.ring().verify(Deadline::after(1s), problem) == Status::ok);

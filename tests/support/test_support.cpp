@@ -122,9 +122,14 @@ TempDir::~TempDir() {
 
 std::string TempDir::write(const std::string& name, const std::string& content) const {
     const std::string file = path_ + "/" + name;
-    std::ofstream out(file, std::ios::binary);
-    out << content;
+    write_file(file, content);
     return file;
+}
+
+void write_file(const std::string& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    BOOST_TEST_REQUIRE(static_cast<bool>(out), "cannot write " + path);
 }
 
 bool segment_exists(const std::string& broker_name) { return std::filesystem::exists("/dev/shm/" + broker_name); }
@@ -168,15 +173,21 @@ TopicStats topic_stats(Client& client, const std::string& name) {
     return {};
 }
 
-void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock) {
-    auto mapping = SegmentMapping::open(persist_path);
-    auto* root = mapping->find_root();
-    std::memcpy(root->boot_id, "00000000-0000-0000-0000-000000000000", 37);
-    SegmentView view;
+RawSegment::RawSegment(const std::string& address) {
     std::string why;
-    BOOST_TEST_REQUIRE(SegmentView::validate(mapping->base(), mapping->size(), root, view, why) == Status::ok, why);
+    if (SegmentMapping::open(address, mapping, why) != platform::FileError::none) {
+        throw std::runtime_error("cannot map segment '" + address + "': " + why);
+    }
+    if (SegmentView::validate(mapping->base(), mapping->size(), view, why) != Status::ok) {
+        throw std::runtime_error("segment '" + address + "' does not validate: " + why);
+    }
+}
+
+void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock) {
+    RawSegment raw(persist_path);
+    std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
     const int stale_owner = 0x3FFFFFF0;
-    std::memcpy(static_cast<void*>(&stale_lock(view)), &stale_owner, sizeof stale_owner);
+    std::memcpy(static_cast<void*>(&stale_lock(raw.view)), &stale_owner, sizeof stale_owner);
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

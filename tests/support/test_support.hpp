@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/robust_mutex.hpp"
+#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "common/status.hpp"
 #include "shmq/client.hpp"
@@ -74,6 +75,19 @@ private:
 };
 
 bool segment_exists(const std::string& broker_name);
+
+// Writes `content` to `path`, replacing what was there; the test fails if it cannot.
+void write_file(const std::string& path, const std::string& content);
+
+// A broker's segment mapped directly, below the client library, and validated
+// into `view`, so that a test can reach any word of it. Throws
+// std::runtime_error saying why when it cannot (usable in forked children).
+struct RawSegment {
+    explicit RawSegment(const std::string& address);
+    std::byte* base() const { return mapping->base(); }
+    std::unique_ptr<SegmentMapping> mapping;
+    SegmentView view;
+};
 
 // Attaches to `broker`; the test fails (and stops) if it cannot.
 std::unique_ptr<Client> attach(const std::string& broker);

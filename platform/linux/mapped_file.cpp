@@ -1,0 +1,136 @@
+#include "platform/mapped_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "platform/truncation_guard.hpp"
+
+namespace shmq::platform {
+
+namespace {
+
+FileError error_of(int code) {
+    switch (code) {
+    case ENOENT: return FileError::not_found;
+    case EEXIST: return FileError::exists;
+    case EACCES:
+    case EPERM: return FileError::permission_denied;
+    case ELOOP:  // O_NOFOLLOW met a symbolic link
+    case ENXIO:  // a FIFO without a writer, a socket
+    case ENODEV:
+    case EISDIR: return FileError::not_regular_file;
+    case ENOSPC:
+    case EDQUOT: return FileError::no_space;
+    default: return FileError::other;
+    }
+}
+
+FileError fail(int code, const std::string& what, std::string& message) {
+    const FileError error = error_of(code);
+    message = (error == FileError::not_regular_file ? "it is not a regular file: " : "") + what + ": " +
+              std::strerror(code);
+    return error;
+}
+
+}  // namespace
+
+MappedFile::MappedFile(int descriptor, std::byte* base, std::size_t size, std::uint32_t owner)
+    : descriptor_(descriptor), base_(base), size_(size), owner_(owner) {
+    guard_mapping(base_, size_, descriptor_);
+}
+
+FileError MappedFile::map_descriptor(int descriptor, std::uint64_t size, std::uint32_t owner,
+                                     std::unique_ptr<MappedFile>& mapped, std::string& message) {
+    void* base = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0);
+    if (base == MAP_FAILED) {
+        const int code = errno;
+        ::close(descriptor);
+        return fail(code, "cannot map it", message);
+    }
+    mapped.reset(new MappedFile(descriptor, static_cast<std::byte*>(base), static_cast<std::size_t>(size), owner));
+    return FileError::none;
+}
+
+MappedFile::~MappedFile() {
+    unguard_mapping(base_);
+    ::munmap(base_, size_);
+    ::close(descriptor_);
+}
+
+FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, std::unique_ptr<MappedFile>& mapped,
+                           std::string& message) {
+    // O_NONBLOCK: a FIFO put at the path must not block the open; O_NOFOLLOW:
+    // a symbolic link must not redirect it.
+    const int descriptor = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (descriptor < 0) return fail(errno, "cannot open it", message);
+    // Everything below is about the file actually opened, not the name.
+    struct stat facts {};
+    if (::fstat(descriptor, &facts) != 0) {
+        const int code = errno;
+        ::close(descriptor);
+        return fail(code, "cannot examine it", message);
+    }
+    if (!S_ISREG(facts.st_mode)) {
+        ::close(descriptor);
+        message = "it is not a regular file";
+        return FileError::not_regular_file;
+    }
+    const auto size = static_cast<std::uint64_t>(facts.st_size);
+    if (size < minimum_size) {
+        ::close(descriptor);
+        message = "it holds " + std::to_string(size) + " bytes, fewer than a segment's header (" +
+                  std::to_string(minimum_size) + "): empty or half-created";
+        return FileError::too_small;
+    }
+    if (size > std::numeric_limits<std::size_t>::max() / 2) {
+        ::close(descriptor);
+        message = "it is too large to map (" + std::to_string(size) + " bytes)";
+        return FileError::too_large;
+    }
+    return map_descriptor(descriptor, size, static_cast<std::uint32_t>(facts.st_uid), mapped, message);
+}
+
+FileError MappedFile::create(const std::string& path, std::uint64_t size, std::uint32_t mode, std::int64_t group,
+                             std::unique_ptr<MappedFile>& mapped, std::string& message) {
+    // Created private; the configured mode is given once it is owned by the
+    // right group, so that nobody else can open it in between.
+    const int descriptor = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (descriptor < 0) return fail(errno, "cannot create it", message);
+    auto give_up = [&](int code, const std::string& what) {
+        ::close(descriptor);
+        ::unlink(path.c_str());
+        return fail(code, what, message);
+    };
+    if (group >= 0 && ::fchown(descriptor, static_cast<uid_t>(-1), static_cast<gid_t>(group)) != 0) {
+        return give_up(errno, "cannot give it to group " + std::to_string(group));
+    }
+    if (::fchmod(descriptor, mode) != 0) return give_up(errno, "cannot set its permissions");
+    const int reserved = ::posix_fallocate(descriptor, 0, static_cast<off_t>(size));
+    if (reserved != 0) return give_up(reserved, "cannot reserve " + std::to_string(size) + " bytes for it");
+    const FileError mapped_error =
+        map_descriptor(descriptor, size, static_cast<std::uint32_t>(::geteuid()), mapped, message);
+    if (mapped_error != FileError::none) ::unlink(path.c_str());
+    return mapped_error;
+}
+
+bool MappedFile::current_length(std::uint64_t& length) const {
+    struct stat facts {};
+    if (::fstat(descriptor_, &facts) != 0) return false;
+    length = static_cast<std::uint64_t>(facts.st_size);
+    return true;
+}
+
+bool MappedFile::restore_length() const { return ::ftruncate(descriptor_, static_cast<off_t>(size_)) == 0; }
+
+bool MappedFile::flush(bool wait, std::string& message) const {
+    if (::msync(base_, size_, wait ? MS_SYNC : MS_ASYNC) == 0) return true;
+    message = std::string("msync failed: ") + std::strerror(errno);
+    return false;
+}
+
+}  // namespace shmq::platform

@@ -1,0 +1,78 @@
+// A file mapped into this process: the only way shmq maps a broker segment.
+// The operating-system calls behind it live in platform/<os>/; the core sees
+// just this interface.
+//
+// A mapping knows its own length, taken from the file it actually opened (not
+// from anything stored inside the file), and it stays usable whatever another
+// process does to the file: while a MappedFile lives, a fault on its pages
+// because the file was truncated is repaired in place (see truncation_guard),
+// so a client that shrinks the segment cannot kill the others with SIGBUS.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace shmq::platform {
+
+enum class FileError {
+    none,
+    not_found,          // nothing exists at the path
+    exists,             // create: something already exists at the path
+    permission_denied,  // it exists, but this user may not open it
+    not_regular_file,   // a directory, FIFO, device, socket, symbolic link...
+    too_small,          // shorter than the caller's minimum: empty or half-created
+    too_large,          // longer than this process can map
+    no_space,           // its storage could not be reserved
+    other,
+};
+
+class MappedFile {
+public:
+    // Opens an existing regular file read-write, without following a symbolic
+    // link and without blocking, and maps all of it. Refuses a file shorter
+    // than `minimum_size`. `message` says why on failure.
+    static FileError open(const std::string& path, std::uint64_t minimum_size, std::unique_ptr<MappedFile>& mapped,
+                          std::string& message);
+    // Creates `path` (it must not exist) with exactly `mode` (no umask), owned
+    // by `group` when that is not -1, reserves `size` bytes of storage so that a
+    // full file system is a clear error now rather than a fault later, and maps
+    // it zero-filled.
+    static FileError create(const std::string& path, std::uint64_t size, std::uint32_t mode, std::int64_t group,
+                            std::unique_ptr<MappedFile>& mapped, std::string& message);
+
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    std::byte* base() const { return base_; }
+    // The length mapped: the file's length when it was opened or created.
+    std::size_t size() const { return size_; }
+    // The owner of the file this process mapped (not of whatever the path names now).
+    std::uint32_t owner() const { return owner_; }
+
+    // The file's length now; differs from size() when someone truncated or
+    // extended it. Returns false when the file cannot be examined.
+    bool current_length(std::uint64_t& length) const;
+    // Gives the file back the length it was mapped with (pages lost to a
+    // truncation come back zero-filled).
+    bool restore_length() const;
+    // Writes dirty pages to the file (wait: before returning). False with
+    // `message` when the kernel reports a failure.
+    bool flush(bool wait, std::string& message) const;
+
+private:
+    MappedFile(int descriptor, std::byte* base, std::size_t size, std::uint32_t owner);
+    // Maps all `size` bytes of `descriptor` shared and read-write; takes the
+    // descriptor over (closed on failure).
+    static FileError map_descriptor(int descriptor, std::uint64_t size, std::uint32_t owner,
+                                    std::unique_ptr<MappedFile>& mapped, std::string& message);
+
+    int descriptor_;
+    std::byte* base_;
+    std::size_t size_;
+    std::uint32_t owner_;
+};
+
+}  // namespace shmq::platform
