@@ -2,6 +2,7 @@
 // options up to the subcommand's name, then hands the rest of the line to
 // that subcommand (cli/commands.hpp).
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -92,7 +93,10 @@ int main(int argc, char** argv) {
         ("version", "print the version and the shared-memory layout version, and exit")
         ("broker", po::value<std::string>()->default_value(default_broker_name())->value_name("NAME"),
          "the broker to use: its segment's name, or the absolute path of a persistent broker's file; default "
-         "$SHMQ_BROKER, else \"shmq\"; also accepted after the command");
+         "$SHMQ_BROKER, else \"shmq\"; also accepted after the command")
+        ("broker-owner", po::value<std::string>()->value_name("USER"),
+         "trust only a broker whose segment belongs to USER (a name or uid); default $SHMQ_BROKER_OWNER, else "
+         "root, the shmq system user or your own user");
     po::options_description hidden;
     hidden.add_options()
         ("command", po::value<std::string>())
@@ -127,5 +131,8 @@ int main(int argc, char** argv) {
     const Subcommand* subcommand = find_subcommand(name);
     if (subcommand == nullptr) return usage_error("unknown command '" + name + "'");
     const Arguments arguments = variables.count("arguments") ? variables["arguments"].as<Arguments>() : Arguments{};
+    // The library reads the trusted owner from the environment when no
+    // AttachOptions names one: one place, for every subcommand.
+    if (variables.count("broker-owner")) ::setenv("SHMQ_BROKER_OWNER", variables["broker-owner"].as<std::string>().c_str(), 1);
     return checked_output(subcommand->run(arguments, variables["broker"].as<std::string>()));
 }

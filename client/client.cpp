@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "client/broker_trust.hpp"
 #include "client_impl.hpp"
 #include "common/client_registry.hpp"
 #include "common/monotonic_clock.hpp"
@@ -45,13 +46,15 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     impl->broker_name = options.broker.empty() ? default_broker_name() : options.broker;
-    const std::string segment_label = "broker segment '" + SegmentMapping::file_system_path(impl->broker_name) + "'";
     std::string why;
     const auto opened = SegmentMapping::open(impl->broker_name, impl->segment, why);
     if (opened != platform::FileError::none) {
         const Status status = status_of_open_error(opened);
-        return fail(error, status, segment_label + ": " + describe(status) + " (" + why + ")");
+        return fail(error, status, "broker '" + impl->broker_name + "': " + describe(status) + " (" + why + ")");
     }
+    const std::string segment_label = "broker segment '" + impl->segment->path() + "'";
+    const Status trusted = check_broker_owner(options.broker_owner, impl->segment->owner(), why);
+    if (trusted != Status::ok) return fail(error, trusted, segment_label + ": " + why);
     // The file appears under its name only once the broker has built it; a
     // broker that has not yet marked it ready gets a moment to do so, and so
     // does one repairing a root that another process zeroed.

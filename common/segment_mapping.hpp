@@ -1,6 +1,7 @@
 // Where a broker's segment lives and how a process maps it. A broker address
-// is either a plain name (a file in /dev/shm, memory that is gone at reboot)
-// or an absolute path (a file that survives a reboot). Either way the segment
+// is either a plain name (a file in a memory file system, gone at reboot: see
+// platform/segment_directory.hpp for which directory) or an absolute path (a
+// file that survives a reboot). Either way the segment
 // is one regular file, mapped whole: shmq's own SegmentRoot at offset 0 and
 // everything else at offsets the root gives (common/layout.hpp). Nothing of a
 // library's bookkeeping lives in it, so nothing in it is trusted before
@@ -20,13 +21,17 @@ namespace shmq {
 class SegmentMapping {
 public:
     static bool is_file(const std::string& address) { return address.find('/') != std::string::npos; }
-    // Where the segment's bytes live in the file system.
+    // Where a broker started now puts the segment of `address`.
     static std::string file_system_path(const std::string& address);
 
-    // Maps an existing segment as it is; `message` says why not. Nothing of
-    // its contents is read here.
+    // Maps an existing segment as it is, looking for a plain name where
+    // clients look (the first directory that holds it); `message` says why
+    // not. Nothing of its contents is read here.
     static platform::FileError open(const std::string& address, std::unique_ptr<SegmentMapping>& mapping,
                                     std::string& message);
+    // Maps the file at exactly `path` (the broker's own segment).
+    static platform::FileError open_path(const std::string& path, bool file_backed,
+                                         std::unique_ptr<SegmentMapping>& mapping, std::string& message);
     // Creates a zero-filled segment of `size` bytes at the file-system path
     // `path` (it must not exist), with `mode` and, unless -1, `group`;
     // `file_backed` for a persistent broker's file.
@@ -42,6 +47,8 @@ public:
     // Where the root lies; SegmentView::validate says whether it holds one.
     layout::SegmentRoot* root() const { return reinterpret_cast<layout::SegmentRoot*>(base()); }
     std::uint32_t owner() const { return file_->owner(); }
+    // The file this mapping was opened from or created as.
+    const std::string& path() const { return path_; }
     bool file_backed() const { return file_backed_; }
 
     // False when the file's length is no longer the mapped one (someone
@@ -54,10 +61,11 @@ public:
     bool flush(bool wait, std::string& message) const;
 
 private:
-    SegmentMapping(std::unique_ptr<platform::MappedFile> file, bool file_backed)
-        : file_(std::move(file)), file_backed_(file_backed) {}
+    SegmentMapping(std::unique_ptr<platform::MappedFile> file, std::string path, bool file_backed)
+        : file_(std::move(file)), path_(std::move(path)), file_backed_(file_backed) {}
 
     std::unique_ptr<platform::MappedFile> file_;
+    std::string path_;
     bool file_backed_;
 };
 

@@ -15,6 +15,7 @@ const char* to_string(Status status) {
     case Status::broker_stopped: return "broker_stopped";
     case Status::version_mismatch: return "version_mismatch";
     case Status::permission_denied: return "permission_denied";
+    case Status::untrusted_segment: return "untrusted_segment";
     case Status::too_many_clients: return "too_many_clients";
     case Status::corrupt_segment: return "corrupt_segment";
     case Status::queue_quarantined: return "queue_quarantined";
@@ -41,6 +42,9 @@ const char* describe(Status status) {
     case Status::broker_stopped: return "the broker has stopped";
     case Status::version_mismatch: return "the broker's segment has another magic or layout version than this client";
     case Status::permission_denied: return "permission denied on the broker's segment";
+    case Status::untrusted_segment:
+        return "the broker's segment belongs to a user not trusted as a broker (trusted: root, the shmq user, "
+               "this process's user, or the owner named by --broker-owner / SHMQ_BROKER_OWNER)";
     case Status::too_many_clients: return "the broker's client table is full (raise max_clients)";
     case Status::corrupt_segment: return "the broker's segment failed validation";
     case Status::queue_quarantined: return "the queue or topic was found corrupt and is quarantined";

@@ -25,7 +25,8 @@ enum class Status {
     system_error,        // an operating-system call failed unexpectedly
     topic_not_found,     // no topic of that name in this broker
     too_many_subscribers,  // every subscriber record of the topic is taken (raise max_subscribers)
-    too_many_views       // the subscription already holds layout::max_views_per_subscriber views
+    too_many_views,      // the subscription already holds layout::max_views_per_subscriber views
+    untrusted_segment    // the segment's file belongs to a user this client does not trust as its broker
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <ctime>
 #include <new>
@@ -14,6 +16,8 @@
 #include "daemon/client_reaper.hpp"
 #include "daemon/segment_builder.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "platform/file_owner.hpp"
+#include "platform/user_identity.hpp"
 
 namespace shmq::daemon {
 
@@ -79,7 +83,7 @@ void Broker::start() {
     SHMQ_LOG(info) << "broker '" << config_.name << "' ready: " << config_.queues.size() << " queues, "
                    << config_.topics.size() << " topics, segment "
                    << segment_->size() << " bytes"
-                   << (segment_->file_backed() ? " in file " + address_ : std::string(" in shared memory"))
+                   << (segment_->file_backed() ? " in file " : " in shared memory at ") << segment_->path()
                    << ", permissions " << octal(config_.permissions)
                    << (config_.group.empty() ? "" : ", group " + config_.group) << ", max_clients " << config_.max_clients
                    << (adopted_ ? ", adopted from a previous broker" : "");
@@ -128,9 +132,26 @@ void Broker::build_fresh() {
 // broker died and the segment is sound and laid out as configured, adopt it
 // with every message. Anything else is set aside and a fresh one built.
 bool Broker::try_adopt_existing() {
+    // A file of another user at the name: in a directory others may write,
+    // another local user can squat any name. Root may move it aside; any
+    // other broker can only refuse and say so.
+    const std::string path = SegmentMapping::file_system_path(address_);
+    std::uint32_t owner = 0;
+    if (platform::file_owner(path, owner) && owner != platform::effective_user()) {
+        const std::string whose = "it belongs to " + platform::describe_user(owner) + ", not to this broker's user " +
+                                  platform::describe_user(platform::effective_user());
+        if (platform::effective_user() != 0) {
+            throw StartError("segment '" + path + "': " + whose +
+                             ": another local user may be squatting the name. Remove it as root, or give the "
+                             "broker a directory only its user may write (SHMQ_RUNTIME_DIR; the systemd unit "
+                             "uses /run/shmq)");
+        }
+        set_aside_existing(whose);
+        return false;
+    }
     std::unique_ptr<SegmentMapping> existing;
     std::string why;
-    switch (SegmentMapping::open(address_, existing, why)) {
+    switch (SegmentMapping::open_path(path, SegmentMapping::is_file(address_), existing, why)) {
     case platform::FileError::none: break;
     case platform::FileError::not_found: return false;
     case platform::FileError::permission_denied:
@@ -227,15 +248,48 @@ void Broker::verify_topics() {
 
 // Never reuse, never silently delete: rename the object so an operator can
 // inspect it, and say so loudly.
+// A set-aside segment may hold messages: it is made readable by the broker's
+// user alone, and only the newest few are kept, for a week at most.
 void Broker::set_aside_existing(const std::string& reason) {
     const std::string from = SegmentMapping::file_system_path(address_);
-    const std::string to = from + ".stale-" + std::to_string(std::time(nullptr));
+    std::string to = from + ".stale-" + std::to_string(std::time(nullptr));
+    std::uint32_t owner = 0;
+    for (int same_second = 1; platform::file_owner(to, owner); ++same_second) {
+        to = from + ".stale-" + std::to_string(std::time(nullptr)) + "." + std::to_string(same_second);
+    }
     if (std::rename(from.c_str(), to.c_str()) != 0) {
         throw StartError("segment '" + from + "' exists and cannot be reused (" + reason +
                          "), and moving it aside failed: " + std::strerror(errno) + "; remove " + from + " by hand");
     }
+    platform::restrict_to_owner(to);
     SHMQ_LOG(error) << "segment '" << from << "' exists but cannot be reused (" << reason << "); moved it to "
                     << to << " and starting with a fresh segment";
+    prune_set_aside(from);
+}
+
+void Broker::prune_set_aside(const std::string& segment_path) {
+    namespace fs = std::filesystem;
+    const fs::path segment(segment_path);
+    const std::string prefix = segment.filename().string() + ".stale-";
+    std::vector<fs::path> set_aside;
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator(segment.parent_path(), ignored)) {
+        if (entry.path().filename().string().rfind(prefix, 0) == 0) set_aside.push_back(entry.path());
+    }
+    // Newest first: the names end in the time they were set aside.
+    std::sort(set_aside.begin(), set_aside.end(), [&](const fs::path& a, const fs::path& b) {
+        return std::stod(a.filename().string().substr(prefix.size())) >
+               std::stod(b.filename().string().substr(prefix.size()));
+    });
+    const auto week_ago = static_cast<double>(std::time(nullptr) - 7 * 24 * 3600);
+    for (std::size_t index = 0; index < set_aside.size(); ++index) {
+        const double when = std::stod(set_aside[index].filename().string().substr(prefix.size()));
+        if (index < kept_set_aside && when >= week_ago) continue;
+        if (fs::remove(set_aside[index], ignored)) {
+            SHMQ_LOG(info) << "removed the set-aside segment " << set_aside[index].string()
+                           << " (only the newest " << kept_set_aside << " of the last week are kept)";
+        }
+    }
 }
 
 void Broker::run() {

@@ -49,6 +49,8 @@ private:
     bool try_adopt_existing();
     void build_fresh();
     void set_aside_existing(const std::string& reason);
+    void prune_set_aside(const std::string& segment_path);
+    static constexpr std::size_t kept_set_aside = 3;
     void verify_queues();
     void verify_topics();
     void reset_after_reboot();

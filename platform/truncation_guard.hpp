@@ -5,7 +5,9 @@
 // back its length (the lost pages return zero-filled) and lets the faulting
 // access run again. Faults anywhere else go to the handler that was installed
 // before (or the default action), so an application's own SIGBUS handling is
-// kept.
+// kept. An application that installs a SIGBUS handler of its own after
+// attaching takes these faults first: it should pass on the ones it does not
+// expect to the handler it replaced.
 //
 // What the lost pages held is gone: the broker notices the truncation at its
 // next tick, logs it and re-verifies every queue and topic (docs/guarantees.md).

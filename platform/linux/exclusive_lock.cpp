@@ -27,8 +27,19 @@ ExclusiveLock::Outcome ExclusiveLock::try_acquire(const std::string& path, unsig
                                                   std::unique_ptr<ExclusiveLock>& lock, std::string& message) {
     for (int attempt = 0; attempt < 100; ++attempt) {
         const int descriptor = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
-        if (descriptor < 0) {
-            message = "cannot open lock file '" + path + "': " + std::strerror(errno);
+        struct stat opened {};
+        if (descriptor < 0 || ::fstat(descriptor, &opened) != 0 || opened.st_uid != ::geteuid()) {
+            const int code = errno;
+            struct stat named {};
+            if (::lstat(path.c_str(), &named) == 0 && named.st_uid != ::geteuid()) {
+                if (descriptor >= 0) ::close(descriptor);
+                if (::geteuid() == 0 && ::unlink(path.c_str()) == 0) continue;  // root clears a squatter's file
+                message = "lock file '" + path + "' belongs to uid " + std::to_string(named.st_uid) +
+                          ", not to this broker's user: another local user may be squatting the name";
+                return Outcome::failed;
+            }
+            if (descriptor >= 0) ::close(descriptor);
+            message = "cannot open lock file '" + path + "': " + std::strerror(code);
             return Outcome::failed;
         }
         if (::flock(descriptor, LOCK_EX | LOCK_NB) != 0) {

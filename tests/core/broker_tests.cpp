@@ -292,3 +292,45 @@ BOOST_AUTO_TEST_CASE(a_user_without_permission_gets_permission_denied_naming_the
     });
     BOOST_TEST(test::wait_child(child, 10s) == 0);
 }
+
+// Another local user can run a broker of any name; a client must not take it
+// for its own broker (issue 17: the impostor).
+BOOST_AUTO_TEST_CASE(a_segment_of_an_untrusted_user_is_refused_naming_its_owner) {
+    if (::getuid() != 0) {
+        BOOST_TEST_MESSAGE("not root: cannot run a broker as another user, owner check not exercised");
+        return;
+    }
+    const passwd* nobody = ::getpwnam("nobody");
+    BOOST_TEST_REQUIRE(nobody != nullptr);
+    auto config = test::make_config("impostor");
+    test::add_queue(config, "orders", 4, 16);
+    auto* flags = make_shared_flags();
+    const pid_t impostor = test::fork_child([&] {
+        if (::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) return 30;
+        daemon::Broker broker(config);
+        broker.start();
+        flags->ready.store(1);
+        for (;;) ::pause();
+        return 0;
+    });
+    BOOST_TEST_REQUIRE(test::eventually([&] { return flags->ready.load() == 1; }, 10s));
+    std::unique_ptr<Client> client;
+    std::string error;
+    BOOST_TEST(Client::attach(options_for(config.name), client, &error) == Status::untrusted_segment);
+    BOOST_TEST(error.find("nobody") != std::string::npos, error);
+    BOOST_TEST(!client);
+    // Trusted once named, through the options or the environment.
+    auto trusting = options_for(config.name);
+    trusting.broker_owner = "nobody";
+    BOOST_TEST(Client::attach(trusting, client, &error) == Status::ok, error);
+    client.reset();
+    ::setenv("SHMQ_BROKER_OWNER", std::to_string(nobody->pw_uid).c_str(), 1);
+    BOOST_TEST(Client::attach(options_for(config.name), client, &error) == Status::ok, error);
+    client.reset();
+    ::setenv("SHMQ_BROKER_OWNER", "no-such-user-here", 1);
+    BOOST_TEST(Client::attach(options_for(config.name), client, &error) == Status::invalid_argument);
+    ::unsetenv("SHMQ_BROKER_OWNER");
+    ::kill(impostor, SIGKILL);
+    test::wait_child(impostor, 10s);
+    SegmentMapping::remove(config.name);
+}

@@ -132,7 +132,9 @@ void write_file(const std::string& path, const std::string& content) {
     BOOST_TEST_REQUIRE(static_cast<bool>(out), "cannot write " + path);
 }
 
-bool segment_exists(const std::string& broker_name) { return std::filesystem::exists("/dev/shm/" + broker_name); }
+bool segment_exists(const std::string& broker_name) {
+    return std::filesystem::exists(SegmentMapping::file_system_path(broker_name));
+}
 
 std::unique_ptr<Client> attach(const std::string& broker) {
     std::unique_ptr<Client> client;

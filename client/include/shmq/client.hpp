@@ -46,6 +46,11 @@ struct AttachOptions {
     WaitStrategy wait = WaitStrategy::spin_then_block;
     std::chrono::microseconds spin{50};
     std::string program;  // shown by `shmq stats`; empty: this process's name
+    // Whose segment to trust, as a user name or id. A segment owned by anyone
+    // else is refused (untrusted_segment), so that another local user cannot
+    // pose as the broker. Empty: $SHMQ_BROKER_OWNER, else root, the `shmq`
+    // system user, or this process's own user.
+    std::string broker_owner;
 };
 
 struct QueueStats {
