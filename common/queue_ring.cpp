@@ -107,7 +107,11 @@ bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
     if (!lock_consumer(guard)) return false;
     const auto head = control_->head.load(std::memory_order_relaxed);
     const auto tail = control_->tail.load(std::memory_order_relaxed);
-    if (head >= tail) return false;  // the slot at tail is still being read: not ours to drop
+    // Dropping makes room only when the message at head sits in the very slot
+    // the claim needs, i.e. the queue holds `capacity` queued messages. With
+    // fewer, the slot at tail is held by a delivery or a read in progress:
+    // dropping would destroy a message and still leave the claim failing.
+    if (tail - head != geometry_.capacity) return false;
     auto& slot = slot_at(head);
     const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
     if (state != SlotState::ready && state != SlotState::abandoned) return false;

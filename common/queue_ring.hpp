@@ -150,7 +150,8 @@ private:
     }
     // Copies what was taken out, makes its token, and frees the slot (at_most_once).
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
-    // drop_oldest: discard the message at head to make room at tail.
+    // drop_oldest: discard the message at head when that frees the slot at
+    // tail; false (nothing dropped) when it would not.
     bool drop_oldest_locked(const Deadline& lock_deadline);
     // Restore the invariants after a lock owner died inside its critical section.
     void repair_producer_side();

