@@ -456,7 +456,27 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
     return Status::ok;
 }
 
-std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
+bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto& slot = slot_at(index);
+        if (SlotWord::state(slot.word.load(std::memory_order_acquire)) == SlotState::in_flight &&
+            slot.ack_deadline_ns.load(std::memory_order_relaxed) <= now_ns) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns, const Deadline& lock_deadline) {
+    // The common case, nothing overdue, costs the consumers no lock.
+    if (!has_overdue_delivery(now_ns)) return 0;
+    // A take stores the slot's word before it advances head. Expired between
+    // the two stores, the slot would sit at head as `redeliver`, a state no
+    // take passes, and head would never move again. Under the consumer lock no
+    // take is half done: a live taker has finished, and a dead one's take is
+    // undone by the repair that comes with the lock.
+    RobustLockGuard guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(guard)) return 0;  // a live consumer holds it: the next tick retries
     std::uint64_t expired = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);

@@ -86,8 +86,9 @@ public:
     // locks; timeout when a live process holds one past the deadline.
     Status reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts);
     // Broker side: in_flight deliveries whose ack deadline passed become
-    // redeliverable. Returns how many.
-    std::uint64_t expire_deliveries(std::uint64_t now_ns);
+    // redeliverable. Returns how many. Takes the consumer lock when there is
+    // one to expire; returns 0 when a live process holds it past the deadline.
+    std::uint64_t expire_deliveries(std::uint64_t now_ns, const Deadline& lock_deadline);
 
     // Broker side, at_least_once: deliveries that failed max_deliveries times
     // move to `dead_letter` (or are discarded when it is null). Returns how
@@ -131,6 +132,8 @@ private:
     // is held, and the stack the receive side's bookkeeping takes.
     static constexpr std::size_t batch_chunk = 64;
     bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+    // A lock-free look for an in_flight delivery whose ack deadline passed.
+    bool has_overdue_delivery(std::uint64_t now_ns) const;
     // One chunk of a batch: at most batch_chunk messages under one lock.
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
                            const Deadline& lock_deadline, Status& status);

@@ -303,7 +303,7 @@ void Broker::service_deliveries() {
         if (!view_.queue_usable(index)) continue;
         auto& ring = view_.ring(index);
         if (ring.geometry().delivery != static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) continue;
-        ring.expire_deliveries(now);
+        ring.expire_deliveries(now, Deadline::after(std::chrono::milliseconds(10)));
         const auto& queue = config_.queues[index];
         QueueRing* dead_letter = nullptr;
         if (!queue.dead_letter.empty()) {

@@ -155,3 +155,48 @@ BOOST_AUTO_TEST_CASE(drop_oldest_still_drops_the_oldest_queued_message_when_that
         BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
     }
 }
+
+// Issue 16, item 8: a consumer stalled between the two stores of a take
+// (word in_flight, head not yet advanced) past the ack timeout had its slot
+// turned `redeliver` by the broker; killed then, it left head pointing at a
+// slot no take would ever pass again.
+BOOST_AUTO_TEST_CASE(an_ack_timeout_during_a_take_cut_short_does_not_wedge_the_queue) {
+    auto config = test::make_config("takeexpiry");
+    add_reliable_queue(config, "q", 4, config::OverflowPolicy::block, 100);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    BOOST_TEST_REQUIRE(queue.send("m0", 1s) == Status::ok);
+    BOOST_TEST_REQUIRE(queue.send("m1", 1s) == Status::ok);
+    die_in_place(broker.name(), [](RawSegment& raw) {
+        OwnerStamp me;
+        if (claim_client_record(raw.view, "stalled-consumer", me) != Status::ok) std::_Exit(41);
+        auto& ring = raw.view.ring(0);
+        auto& control = ring.control();
+        if (control.consumer_lock.lock(Deadline::never()) != LockResult::acquired) std::_Exit(42);
+        // The first store of a take, as take_locked makes it; head stays.
+        auto& slot = ring.slot_at(control.head.load());
+        const auto deadline = monotonic_now_ns() + ring.geometry().ack_timeout_ms * 1'000'000ull;
+        slot.ack_deadline_ns.store(deadline);
+        slot.word.store(SlotWord::make(SlotState::in_flight, me, 1));
+        // Stalled past the ack deadline while the broker services the queue.
+        wait_for_a_broker_tick_after(raw.view.root(), deadline);
+        wait_for_a_broker_tick_after(raw.view.root(), deadline);
+    });
+    for (int i = 0; i < 2; ++i) {
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST_REQUIRE(queue.receive(out, 3s, &delivery) == Status::ok);
+        BOOST_TEST(out == "m" + std::to_string(i));
+        BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
+    }
+    // Every slot, the one the take was cut short on included, works again.
+    for (int i = 0; i < 10; ++i) {
+        BOOST_TEST_REQUIRE(queue.send("again", 1s) == Status::ok);
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s, &delivery) == Status::ok);
+        BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
+    }
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
