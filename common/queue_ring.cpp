@@ -7,6 +7,7 @@
 
 #include "common/monotonic_clock.hpp"
 #include "common/read_once.hpp"
+#include "common/test_crash_point.hpp"
 
 // Each critical section below is a sequence of single-word stores whose every
 // prefix is recognisable, so the next owner of a lock whose previous owner was
@@ -121,6 +122,16 @@ bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
     return true;
 }
 
+Status QueueRing::claim_one(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position) {
+    RobustLockGuard guard(control_->producer_lock, lock_deadline);
+    if (!lock_producer(guard)) return status_of(guard.result());
+    const Status claim = claim_locked(me, position);
+    if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest && drop_oldest_locked(lock_deadline)) {
+        return claim_locked(me, position);
+    }
+    return claim;
+}
+
 void QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot) {
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     slot.length = static_cast<std::uint32_t>(size);
@@ -136,16 +147,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, co
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
     std::uint64_t position = 0;
-    Status claim = Status::ok;
-    {
-        RobustLockGuard guard(control_->producer_lock, lock_deadline);
-        if (!lock_producer(guard)) return status_of(guard.result());
-        claim = claim_locked(me, position);
-        if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest &&
-            drop_oldest_locked(lock_deadline)) {
-            claim = claim_locked(me, position);
-        }
-    }
+    const Status claim = claim_one(me, lock_deadline, position);
     if (claim != Status::ok) {
         if (claim == Status::queue_full && geometry_.overflow == overflow_reject) {
             control_->rejected.fetch_add(1, std::memory_order_relaxed);
@@ -501,35 +503,54 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
     redeliverable = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
-        auto word = slot.word.load(std::memory_order_acquire);
+        const auto word = slot.word.load(std::memory_order_acquire);
         if (SlotWord::state(word) != SlotState::redeliver) continue;
         if (SlotWord::tag(word) < geometry_.max_deliveries) {
             ++redeliverable;
             continue;
         }
-        // Take it out of the consumers' reach first, then copy, then free: a
-        // broker killed in between leaves the slot owned by its dead record,
-        // which the next broker hands back for redelivery.
-        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::reading, broker),
-                                               std::memory_order_acq_rel)) {
-            continue;
-        }
-        const std::uint32_t raw_length = read_once(slot.length);
-        const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
-        if (dead_letter != nullptr) {
-            const Status moved = dead_letter->try_send(payload_of(slot), length, broker, Deadline::after(std::chrono::milliseconds(10)));
-            if (moved != Status::ok) {
-                // The dead-letter queue is full: keep the message and retry next tick.
-                slot.word.store(SlotWord::make(SlotState::redeliver, {}, SlotWord::tag(word)), std::memory_order_release);
-                continue;
-            }
-        }
-        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
-        control_->dead_lettered.fetch_add(1, std::memory_order_relaxed);
-        ++retired;
+        if (retire(slot, word, dead_letter, broker)) ++retired;
     }
     if (retired > 0) control_->not_full.notify_all();
     return retired;
+}
+
+// The move is a delivery to the dead-letter queue: the slot is in_flight,
+// stamped with the broker's own record and keeping its delivery number, until
+// the copy is published there. A broker killed at any step leaves it
+// in_flight(dead broker), which the next broker's reclaim (or the ack-timeout
+// expiry) turns back into an exhausted redeliver that it moves again. So the
+// message is always in one of the queues, and a broker killed between
+// publishing the copy and freeing the slot leaves it in both (a duplicate in
+// the dead-letter queue, documented in guarantees.md). (`reading(broker)`
+// here lost it: reclaim frees a dead reader's slot, as at_most_once.)
+bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* dead_letter, OwnerStamp broker) {
+    const auto deliveries = SlotWord::tag(word);
+    const auto moving = SlotWord::make(SlotState::in_flight, broker, deliveries);
+    if (!slot.word.compare_exchange_strong(word, moving, std::memory_order_acq_rel)) return false;
+    crash_point("dead_letter_marked");
+    const std::uint32_t raw_length = read_once(slot.length);
+    const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
+    if (dead_letter != nullptr) {
+        std::uint64_t position = 0;
+        if (dead_letter->is_quarantined() ||
+            dead_letter->claim_one(broker, Deadline::after(std::chrono::milliseconds(10)), position) != Status::ok) {
+            // The dead-letter queue is full: keep the message and retry next tick.
+            auto expected = moving;
+            slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::redeliver, {}, deliveries),
+                                              std::memory_order_release, std::memory_order_relaxed);
+            return false;
+        }
+        crash_point("dead_letter_claimed");
+        dead_letter->publish(payload_of(slot), length, dead_letter->slot_at(position));
+        dead_letter->control_->not_empty.notify(1);
+        crash_point("dead_letter_published");
+    }
+    auto expected = moving;
+    slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
+                                      std::memory_order_relaxed);
+    control_->dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    return true;
 }
 
 void QueueRing::reset_synchronisation() {

@@ -142,6 +142,13 @@ private:
 
     // Claims the slot at tail; the producer lock is held.
     Status claim_locked(OwnerStamp me, std::uint64_t& position);
+    // Takes the producer lock and claims the slot at tail, under drop_oldest
+    // dropping the message at head first when that makes room.
+    Status claim_one(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position);
+    // Moves one exhausted redelivery (`word` as read) to `dead_letter`, or
+    // discards it when that is null; false when it stays (dead-letter queue
+    // full, or the word changed).
+    bool retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* dead_letter, OwnerStamp broker);
     // Takes the next deliverable slot; the consumer lock is held.
     // `ack_deadline_ns` (at_least_once): 0 until the first take of this lock
     // hold reads the clock; every delivery taken in one hold shares it.
