@@ -1,6 +1,7 @@
 #include "common/queue_ring.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string>
@@ -22,14 +23,41 @@ constexpr std::uint8_t overflow_reject = 1;       // config::OverflowPolicy::rej
 constexpr std::uint8_t overflow_drop_oldest = 2;  // config::OverflowPolicy::drop_oldest
 constexpr std::uint8_t delivery_at_least_once = 1;
 
+// After lock_producer or lock_consumer failed: a lock that is not a valid
+// mutex any more has quarantined the queue by then.
 Status status_of(LockResult result) {
-    return result == LockResult::timed_out ? Status::timeout : Status::system_error;
+    return result == LockResult::timed_out ? Status::timeout : Status::queue_quarantined;
+}
+
+const char* state_name(SlotState state) {
+    switch (state) {
+    case SlotState::free: return "free";
+    case SlotState::writing: return "writing";
+    case SlotState::ready: return "ready";
+    case SlotState::reading: return "reading";
+    case SlotState::in_flight: return "in_flight";
+    case SlotState::redeliver: return "redeliver";
+    case SlotState::abandoned: return "abandoned";
+    }
+    return "malformed";
+}
+
+std::string hex_word(std::uint64_t word) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(word));
+    return text;
 }
 
 }  // namespace
 
+// A lock the system refuses to take (EINVAL and the like: its bytes were
+// overwritten) would refuse every process forever, and nobody can hold it,
+// so nothing it guards can be trusted either: the queue is quarantined.
 bool QueueRing::lock_producer(RobustLockGuard& guard) {
-    if (!guard.owns()) return false;
+    if (!guard.owns()) {
+        if (guard.result() == LockResult::error) quarantine("its producer lock is not a valid mutex");
+        return false;
+    }
     if (guard.owner_died()) {
         repair_producer_side();
         control_->producer_lock.mark_consistent();
@@ -38,7 +66,10 @@ bool QueueRing::lock_producer(RobustLockGuard& guard) {
 }
 
 bool QueueRing::lock_consumer(RobustLockGuard& guard) {
-    if (!guard.owns()) return false;
+    if (!guard.owns()) {
+        if (guard.result() == LockResult::error) quarantine("its consumer lock is not a valid mutex");
+        return false;
+    }
     if (guard.owner_died()) {
         repair_consumer_side();
         control_->consumer_lock.mark_consistent();
@@ -95,6 +126,8 @@ Status QueueRing::claim_locked(OwnerStamp me, std::uint64_t& position) {
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     auto& slot = slot_at(tail);
     const auto word = slot.word.load(std::memory_order_acquire);
+    // A word no step of the protocol writes would hold producers forever.
+    if (!SlotWord::well_formed(word)) return quarantine("the slot at tail has a malformed state word");
     if (SlotWord::state(word) != SlotState::free) return Status::queue_full;
     slot.position.store(tail, std::memory_order_relaxed);
     slot.word.store(SlotWord::make(SlotState::writing, me), std::memory_order_release);
@@ -294,13 +327,33 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken,
             taken = Taken{head, length, delivery};
             return Status::ok;
         }
-        if (state != SlotState::abandoned) return Status::empty;
         // A producer died mid-write: skip its slot. Only inside [head, tail).
-        if (head >= control_->tail.load(std::memory_order_acquire)) return Status::empty;
+        if (state != SlotState::abandoned || head >= control_->tail.load(std::memory_order_acquire)) {
+            return nothing_at_head(head);
+        }
         control_->head.store(head + 1, std::memory_order_release);
         slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
         control_->not_full.notify(1);
     }
+}
+
+// Nothing to take at head. That is normal unless the slot's word is one no
+// step of the protocol writes, or tail says a message was queued there: a
+// claim stores the word before it advances tail, so with tail past head (read
+// first) the slot must be writing, ready or abandoned at position head, every
+// other change being held off by the consumer lock. Anything else would make
+// every consumer wait forever for a message that cannot come (issue 16, item
+// 10): the queue is quarantined instead, and the broker logs what it finds.
+Status QueueRing::nothing_at_head(std::uint64_t head) {
+    const auto& slot = slot_at(head);
+    if (!SlotWord::well_formed(slot.word.load(std::memory_order_acquire))) {
+        return quarantine("the slot at head has a malformed state word");
+    }
+    if (head >= control_->tail.load(std::memory_order_acquire)) return Status::empty;
+    const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+    const bool queued = state == SlotState::writing || state == SlotState::ready || state == SlotState::abandoned;
+    if (queued && slot.position.load(std::memory_order_relaxed) == head) return Status::empty;
+    return quarantine("the slot at head holds no message though tail is past it");
 }
 
 void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
@@ -420,10 +473,18 @@ bool QueueRing::may_have_message() const {
 Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts) {
     // Both locks, so that a critical section the dead client was inside is
     // repaired first and every slot it still owns lies where its state says.
+    // A lock that is not a valid mutex has quarantined the queue for good:
+    // its slots stay as they are for the operator, and the dead client's
+    // record may still be freed (a later tenant's stamps carry another
+    // generation), or its record would be held forever.
     RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(producer_guard)) return status_of(producer_guard.result());
+    if (!lock_producer(producer_guard)) {
+        return producer_guard.result() == LockResult::error ? Status::ok : status_of(producer_guard.result());
+    }
     RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(consumer_guard)) return status_of(consumer_guard.result());
+    if (!lock_consumer(consumer_guard)) {
+        return consumer_guard.result() == LockResult::error ? Status::ok : status_of(consumer_guard.result());
+    }
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
@@ -562,6 +623,48 @@ void QueueRing::reset_synchronisation() {
     repair_consumer_side();
 }
 
+std::string QueueRing::describe_damage() {
+    {
+        RobustLockGuard producer_guard(control_->producer_lock, Deadline::after(std::chrono::milliseconds(0)));
+        if (!lock_producer(producer_guard) && producer_guard.result() == LockResult::error) {
+            return "its producer lock is not a valid mutex (its bytes were overwritten)";
+        }
+        RobustLockGuard consumer_guard(control_->consumer_lock, Deadline::after(std::chrono::milliseconds(0)));
+        if (!lock_consumer(consumer_guard) && consumer_guard.result() == LockResult::error) {
+            return "its consumer lock is not a valid mutex (its bytes were overwritten)";
+        }
+    }
+    const auto head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    if (head > tail || tail - head > geometry_.capacity) {
+        return "head " + std::to_string(head) + " and tail " + std::to_string(tail) + " are inconsistent";
+    }
+    const auto& at_head = slot_at(head);
+    const auto head_word = at_head.word.load(std::memory_order_acquire);
+    const auto slot_name = "slot " + std::to_string(index_of(head)) + " (at head, position " + std::to_string(head) + ")";
+    if (!SlotWord::well_formed(head_word)) return slot_name + " has a malformed state word " + hex_word(head_word);
+    if (head < tail) {
+        const auto state = SlotWord::state(head_word);
+        const auto position = at_head.position.load(std::memory_order_relaxed);
+        if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned) {
+            return slot_name + " is " + state_name(state) + " though tail " + std::to_string(tail) +
+                   " says a message is queued there";
+        }
+        if (position != head) return slot_name + " records position " + std::to_string(position);
+    }
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto& slot = slot_at(index);
+        const auto word = slot.word.load(std::memory_order_acquire);
+        if (!SlotWord::well_formed(word)) return "slot " + std::to_string(index) + " has a malformed state word " + hex_word(word);
+        const std::uint32_t length = read_once(slot.length);
+        if (SlotWord::state(word) == SlotState::ready && length > geometry_.max_message_size) {
+            return "slot " + std::to_string(index) + " holds " + std::to_string(length) +
+                   " bytes, more than max_message_size";
+        }
+    }
+    return "no damage visible any more; a client found it inconsistent";
+}
+
 bool QueueRing::check_counters() {
     // head, then tail, then head again: both only grow, so a sound queue has
     // first_head <= tail (head never passes tail) and tail - second_head <=
@@ -577,11 +680,19 @@ bool QueueRing::check_counters() {
 Status QueueRing::verify(const Deadline& lock_deadline, std::string& problem) {
     // Both locks: head and tail stand still, and a critical section cut short
     // by a death is repaired before it is judged.
-    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(producer_guard)) return status_of(producer_guard.result());
-    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(consumer_guard)) return status_of(consumer_guard.result());
     problem.clear();
+    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
+    if (!lock_producer(producer_guard)) {
+        if (producer_guard.result() != LockResult::error) return status_of(producer_guard.result());
+        problem = "its producer lock is not a valid mutex (its bytes were overwritten)";
+        return Status::ok;
+    }
+    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(consumer_guard)) {
+        if (consumer_guard.result() != LockResult::error) return status_of(consumer_guard.result());
+        problem = "its consumer lock is not a valid mutex (its bytes were overwritten)";
+        return Status::ok;
+    }
     const auto head = control_->head.load(std::memory_order_acquire);
     const auto tail = control_->tail.load(std::memory_order_acquire);
     if (head > tail) {

@@ -100,6 +100,12 @@ public:
     // false when it fails.
     bool check_counters();
 
+    // Broker side, for the log of a quarantined queue: what is wrong with
+    // it, naming the slot or lock, as far as can be seen now. Read-only but
+    // for a lock that is free: taken and released (repairing it when its
+    // owner died).
+    std::string describe_damage();
+
     // After a reboot, for a persistent segment: fresh locks and wait events,
     // then the repairs a dead lock owner would have triggered. Only when no
     // other process can be using the queue.
@@ -153,6 +159,9 @@ private:
     // `ack_deadline_ns` (at_least_once): 0 until the first take of this lock
     // hold reads the clock; every delivery taken in one hold shares it.
     Status take_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    // What take_locked returns when head holds nothing to take: empty, or
+    // queue_quarantined when the slot there is in a state it cannot be in.
+    Status nothing_at_head(std::uint64_t head);
     Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
     std::uint64_t ack_deadline(std::uint64_t& ack_deadline_ns) const {
         if (ack_deadline_ns == 0) ack_deadline_ns = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;

@@ -192,7 +192,7 @@ void Broker::verify_queues() {
         const Status checked = view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
         if (checked != Status::ok) {
             SHMQ_LOG(warning) << "queue '" << view_.queue_name(index)
-                              << "' could not be verified: a live client holds its lock";
+                              << "' could not be verified: a live client holds its lock past a second";
         } else if (!problem.empty()) {
             SHMQ_LOG(error) << "queue '" << view_.queue_name(index) << "' failed verification (" << problem
                             << "); quarantined";
@@ -330,7 +330,9 @@ void Broker::report_quarantines() {
         if (quarantined && !reported_quarantine_[index]) {
             reported_quarantine_[index] = true;
             SHMQ_LOG(error) << "queue #" << index << " ('" << view_.queue_name(index)
-                            << "') failed validation and is quarantined; the other queues carry on";
+                            << "') failed validation and is quarantined"
+                            << (view_.queue_usable(index) ? " (" + view_.ring(index).describe_damage() + ")" : "")
+                            << "; the other queues carry on";
         }
     }
 }

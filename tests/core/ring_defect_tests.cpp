@@ -133,6 +133,7 @@ public:
         pid_ = -1;
         return code;
     }
+    pid_t pid() const { return pid_; }
     void stop() {
         ::kill(pid_, SIGTERM);
         BOOST_TEST(wait_exit(10s) == 0);
@@ -328,4 +329,92 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_mid_dead_letter_move_loses_no_message) {
             successor.stop();
         }
     }
+}
+
+namespace {
+
+std::string two_queue_config(const test::TempDir& dir, const std::string& name) {
+    return dir.write("broker.yaml", "broker:\n  name: " + name +
+                                        "\n  permissions: 0600\n  liveness_interval_ms: 50\n  max_clients: 8\n"
+                                        "queues:\n"
+                                        "  - name: victim\n    capacity: 4\n    max_message_size: 32\n"
+                                        "  - name: bystander\n    capacity: 4\n    max_message_size: 32\n");
+}
+
+void expect_bystander_works(Client& client) {
+    auto bystander = test::open_queue(client, "bystander");
+    for (int i = 0; i < 6; ++i) {
+        BOOST_TEST_REQUIRE(bystander.send("still fine", 1s) == Status::ok);
+        std::string out;
+        BOOST_TEST_REQUIRE(bystander.receive(out, 1s) == Status::ok);
+    }
+}
+
+bool log_says(const BrokerProcess& broker, const std::string& text) {
+    return test::eventually([&] { return broker.log().find(text) != std::string::npos; }, 10s);
+}
+
+}  // namespace
+
+// Issue 16, item 10: a garbage word in the slot at a queue's head made every
+// consumer wait forever, with nothing quarantined and nothing logged. Both a
+// word no state has and a valid state the head slot cannot be in while tail
+// is past it must quarantine the queue, and the broker must say which slot.
+BOOST_AUTO_TEST_CASE(a_garbage_slot_word_at_head_quarantines_the_queue_and_the_log_names_the_slot) {
+    const std::uint64_t garbage_words[] = {0x5A5A'5A5A'5A5A'5A5Aull, SlotWord::make(SlotState::free)};
+    for (const auto garbage : garbage_words) {
+        BOOST_TEST_CONTEXT("slot word at head " << std::hex << garbage) {
+            test::TempDir dir;
+            const auto name = test::unique_broker_name("garbageslot");
+            BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
+            auto client = attach_when_served(name);
+            auto victim = test::open_queue(*client, "victim");
+            BOOST_TEST_REQUIRE(victim.send("m0", 1s) == Status::ok);
+            BOOST_TEST_REQUIRE(victim.send("m1", 1s) == Status::ok);
+            die_in_place(name, [garbage](RawSegment& raw) {
+                auto& ring = raw.view.ring(0);
+                ring.slot_at(ring.control().head.load()).word.store(garbage);
+            });
+            std::string out;
+            BOOST_TEST(victim.receive(out, 5s) == Status::queue_quarantined);
+            BOOST_TEST(victim.send("more", 1s) == Status::queue_quarantined);
+            BOOST_TEST(log_says(broker, "('victim') failed validation and is quarantined (slot 0 (at head, position 0)"),
+                       broker.log());
+            expect_bystander_works(*client);
+            client.reset();
+            broker.stop();
+        }
+    }
+}
+
+// Issue 16, item 10: a queue lock whose bytes were overwritten made every
+// call return system_error forever, and a restarted broker blamed "a live
+// client" holding it. The queue must be quarantined, and both brokers must
+// say that the lock is not a valid mutex.
+BOOST_AUTO_TEST_CASE(a_garbage_lock_quarantines_the_queue_and_a_restarted_broker_says_why) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("garbagelock");
+    const auto config = two_queue_config(dir, name);
+    BrokerProcess first(config, dir.path() + "/first.log");
+    auto client = attach_when_served(name);
+    auto victim = test::open_queue(*client, "victim");
+    BOOST_TEST_REQUIRE(victim.send("m0", 1s) == Status::ok);
+    die_in_place(name, [](RawSegment& raw) {
+        std::memset(static_cast<void*>(&raw.view.ring(0).control().consumer_lock), 0xFF, sizeof(RobustMutex));
+    });
+    std::string out;
+    BOOST_TEST(victim.receive(out, 5s) == Status::queue_quarantined);
+    BOOST_TEST(log_says(first, "('victim') failed validation and is quarantined (its consumer lock is not a valid mutex"),
+               first.log());
+    expect_bystander_works(*client);
+
+    BOOST_TEST_REQUIRE(::kill(first.pid(), SIGKILL) == 0);
+    BOOST_TEST_REQUIRE(first.wait_exit(10s) == 128 + SIGKILL);
+    BrokerProcess second(config, dir.path() + "/second.log");
+    BOOST_TEST(log_says(second, "queue 'victim' failed verification (its consumer lock is not a valid mutex"),
+               second.log());
+    BOOST_TEST(second.log().find("holds its lock") == std::string::npos, second.log());
+    expect_bystander_works(*client);
+    client.reset();
+    second.stop();
 }
