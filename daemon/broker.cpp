@@ -265,7 +265,7 @@ void Broker::request_stop() {
 void Broker::tick() {
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     report_attach_detach();
-    reap_dead_clients(view_);
+    reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
     report_quarantines();
     report_topic_quarantines();

@@ -16,6 +16,7 @@
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
+#include "daemon/client_reaper.hpp"
 
 namespace shmq::daemon {
 
@@ -66,6 +67,7 @@ private:
     std::vector<bool> reported_quarantine_;
     std::vector<bool> reported_topic_quarantine_;
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
+    MissingStartTimes missing_start_times_;     // records claimed without a start time, across ticks
 
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;

@@ -418,3 +418,32 @@ BOOST_AUTO_TEST_CASE(a_garbage_lock_quarantines_the_queue_and_a_restarted_broker
     client.reset();
     second.stop();
 }
+
+// Issue 16, item 10: a client record with a live pid and start time 0 counted
+// as alive forever, so scribbled records could fill the client table for
+// good. A record whose start time never appears is reclaimed after a grace
+// period.
+BOOST_AUTO_TEST_CASE(client_records_without_a_start_time_are_reclaimed_after_a_grace_period) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("nostarttime");
+    BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
+    auto observer = attach_when_served(name);
+    // Every free record claimed as if by this (live) process, start time 0.
+    die_in_place(name, [](RawSegment& raw) {
+        for (std::uint32_t index = 0; index < raw.view.client_capacity(); ++index) {
+            auto& record = raw.view.client(index);
+            auto word = record.word.load();
+            if (layout::ClientWord::state(word) != layout::ClientState::free) continue;
+            record.word.store(layout::ClientWord::make(layout::ClientState::active, 5, ::getppid()));
+        }
+    });
+    AttachOptions options;
+    options.broker = name;
+    std::unique_ptr<Client> late;
+    BOOST_TEST(Client::attach(options, late) == Status::too_many_clients);
+    BOOST_TEST(test::eventually([&] { return Client::attach(options, late) == Status::ok; }, 60s), broker.log());
+    BOOST_TEST(test::eventually([&] { return observer->stats().clients.size() == 2u; }, 10s));
+    late.reset();
+    observer.reset();
+    broker.stop();
+}
