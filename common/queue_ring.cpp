@@ -1,12 +1,14 @@
 #include "common/queue_ring.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string>
 
 #include "common/monotonic_clock.hpp"
 #include "common/read_once.hpp"
+#include "common/test_crash_point.hpp"
 
 // Each critical section below is a sequence of single-word stores whose every
 // prefix is recognisable, so the next owner of a lock whose previous owner was
@@ -21,14 +23,41 @@ constexpr std::uint8_t overflow_reject = 1;       // config::OverflowPolicy::rej
 constexpr std::uint8_t overflow_drop_oldest = 2;  // config::OverflowPolicy::drop_oldest
 constexpr std::uint8_t delivery_at_least_once = 1;
 
+// After lock_producer or lock_consumer failed: a lock that is not a valid
+// mutex any more has quarantined the queue by then.
 Status status_of(LockResult result) {
-    return result == LockResult::timed_out ? Status::timeout : Status::system_error;
+    return result == LockResult::timed_out ? Status::timeout : Status::queue_quarantined;
+}
+
+const char* state_name(SlotState state) {
+    switch (state) {
+    case SlotState::free: return "free";
+    case SlotState::writing: return "writing";
+    case SlotState::ready: return "ready";
+    case SlotState::reading: return "reading";
+    case SlotState::in_flight: return "in_flight";
+    case SlotState::redeliver: return "redeliver";
+    case SlotState::abandoned: return "abandoned";
+    }
+    return "malformed";
+}
+
+std::string hex_word(std::uint64_t word) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(word));
+    return text;
 }
 
 }  // namespace
 
+// A lock the system refuses to take (EINVAL and the like: its bytes were
+// overwritten) would refuse every process forever, and nobody can hold it,
+// so nothing it guards can be trusted either: the queue is quarantined.
 bool QueueRing::lock_producer(RobustLockGuard& guard) {
-    if (!guard.owns()) return false;
+    if (!guard.owns()) {
+        if (guard.result() == LockResult::error) quarantine("its producer lock is not a valid mutex");
+        return false;
+    }
     if (guard.owner_died()) {
         repair_producer_side();
         control_->producer_lock.mark_consistent();
@@ -37,7 +66,10 @@ bool QueueRing::lock_producer(RobustLockGuard& guard) {
 }
 
 bool QueueRing::lock_consumer(RobustLockGuard& guard) {
-    if (!guard.owns()) return false;
+    if (!guard.owns()) {
+        if (guard.result() == LockResult::error) quarantine("its consumer lock is not a valid mutex");
+        return false;
+    }
     if (guard.owner_died()) {
         repair_consumer_side();
         control_->consumer_lock.mark_consistent();
@@ -94,6 +126,8 @@ Status QueueRing::claim_locked(OwnerStamp me, std::uint64_t& position) {
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     auto& slot = slot_at(tail);
     const auto word = slot.word.load(std::memory_order_acquire);
+    // A word no step of the protocol writes would hold producers forever.
+    if (!SlotWord::well_formed(word)) return quarantine("the slot at tail has a malformed state word");
     if (SlotWord::state(word) != SlotState::free) return Status::queue_full;
     slot.position.store(tail, std::memory_order_relaxed);
     slot.word.store(SlotWord::make(SlotState::writing, me), std::memory_order_release);
@@ -107,7 +141,11 @@ bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
     if (!lock_consumer(guard)) return false;
     const auto head = control_->head.load(std::memory_order_relaxed);
     const auto tail = control_->tail.load(std::memory_order_relaxed);
-    if (head >= tail) return false;  // the slot at tail is still being read: not ours to drop
+    // Dropping makes room only when the message at head sits in the very slot
+    // the claim needs, i.e. the queue holds `capacity` queued messages. With
+    // fewer, the slot at tail is held by a delivery or a read in progress:
+    // dropping would destroy a message and still leave the claim failing.
+    if (tail - head != geometry_.capacity) return false;
     auto& slot = slot_at(head);
     const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
     if (state != SlotState::ready && state != SlotState::abandoned) return false;
@@ -115,6 +153,16 @@ bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
     slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
     if (state == SlotState::ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
     return true;
+}
+
+Status QueueRing::claim_one(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position) {
+    RobustLockGuard guard(control_->producer_lock, lock_deadline);
+    if (!lock_producer(guard)) return status_of(guard.result());
+    const Status claim = claim_locked(me, position);
+    if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest && drop_oldest_locked(lock_deadline)) {
+        return claim_locked(me, position);
+    }
+    return claim;
 }
 
 void QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot) {
@@ -132,16 +180,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, co
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
     std::uint64_t position = 0;
-    Status claim = Status::ok;
-    {
-        RobustLockGuard guard(control_->producer_lock, lock_deadline);
-        if (!lock_producer(guard)) return status_of(guard.result());
-        claim = claim_locked(me, position);
-        if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest &&
-            drop_oldest_locked(lock_deadline)) {
-            claim = claim_locked(me, position);
-        }
-    }
+    const Status claim = claim_one(me, lock_deadline, position);
     if (claim != Status::ok) {
         if (claim == Status::queue_full && geometry_.overflow == overflow_reject) {
             control_->rejected.fetch_add(1, std::memory_order_relaxed);
@@ -288,13 +327,33 @@ Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken,
             taken = Taken{head, length, delivery};
             return Status::ok;
         }
-        if (state != SlotState::abandoned) return Status::empty;
         // A producer died mid-write: skip its slot. Only inside [head, tail).
-        if (head >= control_->tail.load(std::memory_order_acquire)) return Status::empty;
+        if (state != SlotState::abandoned || head >= control_->tail.load(std::memory_order_acquire)) {
+            return nothing_at_head(head);
+        }
         control_->head.store(head + 1, std::memory_order_release);
         slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
         control_->not_full.notify(1);
     }
+}
+
+// Nothing to take at head. That is normal unless the slot's word is one no
+// step of the protocol writes, or tail says a message was queued there: a
+// claim stores the word before it advances tail, so with tail past head (read
+// first) the slot must be writing, ready or abandoned at position head, every
+// other change being held off by the consumer lock. Anything else would make
+// every consumer wait forever for a message that cannot come (issue 16, item
+// 10): the queue is quarantined instead, and the broker logs what it finds.
+Status QueueRing::nothing_at_head(std::uint64_t head) {
+    const auto& slot = slot_at(head);
+    if (!SlotWord::well_formed(slot.word.load(std::memory_order_acquire))) {
+        return quarantine("the slot at head has a malformed state word");
+    }
+    if (head >= control_->tail.load(std::memory_order_acquire)) return Status::empty;
+    const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+    const bool queued = state == SlotState::writing || state == SlotState::ready || state == SlotState::abandoned;
+    if (queued && slot.position.load(std::memory_order_relaxed) == head) return Status::empty;
+    return quarantine("the slot at head holds no message though tail is past it");
 }
 
 void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
@@ -414,10 +473,18 @@ bool QueueRing::may_have_message() const {
 Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts) {
     // Both locks, so that a critical section the dead client was inside is
     // repaired first and every slot it still owns lies where its state says.
+    // A lock that is not a valid mutex has quarantined the queue for good:
+    // its slots stay as they are for the operator, and the dead client's
+    // record may still be freed (a later tenant's stamps carry another
+    // generation), or its record would be held forever.
     RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(producer_guard)) return status_of(producer_guard.result());
+    if (!lock_producer(producer_guard)) {
+        return producer_guard.result() == LockResult::error ? Status::ok : status_of(producer_guard.result());
+    }
     RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(consumer_guard)) return status_of(consumer_guard.result());
+    if (!lock_consumer(consumer_guard)) {
+        return consumer_guard.result() == LockResult::error ? Status::ok : status_of(consumer_guard.result());
+    }
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
@@ -452,7 +519,27 @@ Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, 
     return Status::ok;
 }
 
-std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
+bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto& slot = slot_at(index);
+        if (SlotWord::state(slot.word.load(std::memory_order_acquire)) == SlotState::in_flight &&
+            slot.ack_deadline_ns.load(std::memory_order_relaxed) <= now_ns) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns, const Deadline& lock_deadline) {
+    // The common case, nothing overdue, costs the consumers no lock.
+    if (!has_overdue_delivery(now_ns)) return 0;
+    // A take stores the slot's word before it advances head. Expired between
+    // the two stores, the slot would sit at head as `redeliver`, a state no
+    // take passes, and head would never move again. Under the consumer lock no
+    // take is half done: a live taker has finished, and a dead one's take is
+    // undone by the repair that comes with the lock.
+    RobustLockGuard guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(guard)) return 0;  // a live consumer holds it: the next tick retries
     std::uint64_t expired = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
@@ -477,35 +564,54 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
     redeliverable = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
-        auto word = slot.word.load(std::memory_order_acquire);
+        const auto word = slot.word.load(std::memory_order_acquire);
         if (SlotWord::state(word) != SlotState::redeliver) continue;
         if (SlotWord::tag(word) < geometry_.max_deliveries) {
             ++redeliverable;
             continue;
         }
-        // Take it out of the consumers' reach first, then copy, then free: a
-        // broker killed in between leaves the slot owned by its dead record,
-        // which the next broker hands back for redelivery.
-        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::reading, broker),
-                                               std::memory_order_acq_rel)) {
-            continue;
-        }
-        const std::uint32_t raw_length = read_once(slot.length);
-        const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
-        if (dead_letter != nullptr) {
-            const Status moved = dead_letter->try_send(payload_of(slot), length, broker, Deadline::after(std::chrono::milliseconds(10)));
-            if (moved != Status::ok) {
-                // The dead-letter queue is full: keep the message and retry next tick.
-                slot.word.store(SlotWord::make(SlotState::redeliver, {}, SlotWord::tag(word)), std::memory_order_release);
-                continue;
-            }
-        }
-        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
-        control_->dead_lettered.fetch_add(1, std::memory_order_relaxed);
-        ++retired;
+        if (retire(slot, word, dead_letter, broker)) ++retired;
     }
     if (retired > 0) control_->not_full.notify_all();
     return retired;
+}
+
+// The move is a delivery to the dead-letter queue: the slot is in_flight,
+// stamped with the broker's own record and keeping its delivery number, until
+// the copy is published there. A broker killed at any step leaves it
+// in_flight(dead broker), which the next broker's reclaim (or the ack-timeout
+// expiry) turns back into an exhausted redeliver that it moves again. So the
+// message is always in one of the queues, and a broker killed between
+// publishing the copy and freeing the slot leaves it in both (a duplicate in
+// the dead-letter queue, documented in guarantees.md). (`reading(broker)`
+// here lost it: reclaim frees a dead reader's slot, as at_most_once.)
+bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* dead_letter, OwnerStamp broker) {
+    const auto deliveries = SlotWord::tag(word);
+    const auto moving = SlotWord::make(SlotState::in_flight, broker, deliveries);
+    if (!slot.word.compare_exchange_strong(word, moving, std::memory_order_acq_rel)) return false;
+    crash_point("dead_letter_marked");
+    const std::uint32_t raw_length = read_once(slot.length);
+    const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
+    if (dead_letter != nullptr) {
+        std::uint64_t position = 0;
+        if (dead_letter->is_quarantined() ||
+            dead_letter->claim_one(broker, Deadline::after(std::chrono::milliseconds(10)), position) != Status::ok) {
+            // The dead-letter queue is full: keep the message and retry next tick.
+            auto expected = moving;
+            slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::redeliver, {}, deliveries),
+                                              std::memory_order_release, std::memory_order_relaxed);
+            return false;
+        }
+        crash_point("dead_letter_claimed");
+        dead_letter->publish(payload_of(slot), length, dead_letter->slot_at(position));
+        dead_letter->control_->not_empty.notify(1);
+        crash_point("dead_letter_published");
+    }
+    auto expected = moving;
+    slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
+                                      std::memory_order_relaxed);
+    control_->dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    return true;
 }
 
 void QueueRing::reset_synchronisation() {
@@ -515,6 +621,48 @@ void QueueRing::reset_synchronisation() {
     new (&control_->not_full) WaitEvent();
     repair_producer_side();
     repair_consumer_side();
+}
+
+std::string QueueRing::describe_damage() {
+    {
+        RobustLockGuard producer_guard(control_->producer_lock, Deadline::after(std::chrono::milliseconds(0)));
+        if (!lock_producer(producer_guard) && producer_guard.result() == LockResult::error) {
+            return "its producer lock is not a valid mutex (its bytes were overwritten)";
+        }
+        RobustLockGuard consumer_guard(control_->consumer_lock, Deadline::after(std::chrono::milliseconds(0)));
+        if (!lock_consumer(consumer_guard) && consumer_guard.result() == LockResult::error) {
+            return "its consumer lock is not a valid mutex (its bytes were overwritten)";
+        }
+    }
+    const auto head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    if (head > tail || tail - head > geometry_.capacity) {
+        return "head " + std::to_string(head) + " and tail " + std::to_string(tail) + " are inconsistent";
+    }
+    const auto& at_head = slot_at(head);
+    const auto head_word = at_head.word.load(std::memory_order_acquire);
+    const auto slot_name = "slot " + std::to_string(index_of(head)) + " (at head, position " + std::to_string(head) + ")";
+    if (!SlotWord::well_formed(head_word)) return slot_name + " has a malformed state word " + hex_word(head_word);
+    if (head < tail) {
+        const auto state = SlotWord::state(head_word);
+        const auto position = at_head.position.load(std::memory_order_relaxed);
+        if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned) {
+            return slot_name + " is " + state_name(state) + " though tail " + std::to_string(tail) +
+                   " says a message is queued there";
+        }
+        if (position != head) return slot_name + " records position " + std::to_string(position);
+    }
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto& slot = slot_at(index);
+        const auto word = slot.word.load(std::memory_order_acquire);
+        if (!SlotWord::well_formed(word)) return "slot " + std::to_string(index) + " has a malformed state word " + hex_word(word);
+        const std::uint32_t length = read_once(slot.length);
+        if (SlotWord::state(word) == SlotState::ready && length > geometry_.max_message_size) {
+            return "slot " + std::to_string(index) + " holds " + std::to_string(length) +
+                   " bytes, more than max_message_size";
+        }
+    }
+    return "no damage visible any more; a client found it inconsistent";
 }
 
 bool QueueRing::check_counters() {
@@ -532,11 +680,19 @@ bool QueueRing::check_counters() {
 Status QueueRing::verify(const Deadline& lock_deadline, std::string& problem) {
     // Both locks: head and tail stand still, and a critical section cut short
     // by a death is repaired before it is judged.
-    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(producer_guard)) return status_of(producer_guard.result());
-    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(consumer_guard)) return status_of(consumer_guard.result());
     problem.clear();
+    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
+    if (!lock_producer(producer_guard)) {
+        if (producer_guard.result() != LockResult::error) return status_of(producer_guard.result());
+        problem = "its producer lock is not a valid mutex (its bytes were overwritten)";
+        return Status::ok;
+    }
+    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
+    if (!lock_consumer(consumer_guard)) {
+        if (consumer_guard.result() != LockResult::error) return status_of(consumer_guard.result());
+        problem = "its consumer lock is not a valid mutex (its bytes were overwritten)";
+        return Status::ok;
+    }
     const auto head = control_->head.load(std::memory_order_acquire);
     const auto tail = control_->tail.load(std::memory_order_acquire);
     if (head > tail) {

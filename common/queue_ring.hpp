@@ -86,8 +86,9 @@ public:
     // locks; timeout when a live process holds one past the deadline.
     Status reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts);
     // Broker side: in_flight deliveries whose ack deadline passed become
-    // redeliverable. Returns how many.
-    std::uint64_t expire_deliveries(std::uint64_t now_ns);
+    // redeliverable. Returns how many. Takes the consumer lock when there is
+    // one to expire; returns 0 when a live process holds it past the deadline.
+    std::uint64_t expire_deliveries(std::uint64_t now_ns, const Deadline& lock_deadline);
 
     // Broker side, at_least_once: deliveries that failed max_deliveries times
     // move to `dead_letter` (or are discarded when it is null). Returns how
@@ -98,6 +99,12 @@ public:
     // cheap enough for every broker tick; quarantines the queue and returns
     // false when it fails.
     bool check_counters();
+
+    // Broker side, for the log of a quarantined queue: what is wrong with
+    // it, naming the slot or lock, as far as can be seen now. Read-only but
+    // for a lock that is free: taken and released (repairing it when its
+    // owner died).
+    std::string describe_damage();
 
     // After a reboot, for a persistent segment: fresh locks and wait events,
     // then the repairs a dead lock owner would have triggered. Only when no
@@ -131,6 +138,8 @@ private:
     // is held, and the stack the receive side's bookkeeping takes.
     static constexpr std::size_t batch_chunk = 64;
     bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+    // A lock-free look for an in_flight delivery whose ack deadline passed.
+    bool has_overdue_delivery(std::uint64_t now_ns) const;
     // One chunk of a batch: at most batch_chunk messages under one lock.
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
                            const Deadline& lock_deadline, Status& status);
@@ -139,10 +148,20 @@ private:
 
     // Claims the slot at tail; the producer lock is held.
     Status claim_locked(OwnerStamp me, std::uint64_t& position);
+    // Takes the producer lock and claims the slot at tail, under drop_oldest
+    // dropping the message at head first when that makes room.
+    Status claim_one(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position);
+    // Moves one exhausted redelivery (`word` as read) to `dead_letter`, or
+    // discards it when that is null; false when it stays (dead-letter queue
+    // full, or the word changed).
+    bool retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* dead_letter, OwnerStamp broker);
     // Takes the next deliverable slot; the consumer lock is held.
     // `ack_deadline_ns` (at_least_once): 0 until the first take of this lock
     // hold reads the clock; every delivery taken in one hold shares it.
     Status take_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    // What take_locked returns when head holds nothing to take: empty, or
+    // queue_quarantined when the slot there is in a state it cannot be in.
+    Status nothing_at_head(std::uint64_t head);
     Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
     std::uint64_t ack_deadline(std::uint64_t& ack_deadline_ns) const {
         if (ack_deadline_ns == 0) ack_deadline_ns = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
@@ -150,7 +169,8 @@ private:
     }
     // Copies what was taken out, makes its token, and frees the slot (at_most_once).
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
-    // drop_oldest: discard the message at head to make room at tail.
+    // drop_oldest: discard the message at head when that frees the slot at
+    // tail; false (nothing dropped) when it would not.
     bool drop_oldest_locked(const Deadline& lock_deadline);
     // Restore the invariants after a lock owner died inside its critical section.
     void repair_producer_side();

@@ -222,7 +222,7 @@ void Broker::verify_queues() {
         const Status checked = view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
         if (checked != Status::ok) {
             SHMQ_LOG(warning) << "queue '" << view_.queue_name(index)
-                              << "' could not be verified: a live client holds its lock";
+                              << "' could not be verified: a live client holds its lock past a second";
         } else if (!problem.empty()) {
             SHMQ_LOG(error) << "queue '" << view_.queue_name(index) << "' failed verification (" << problem
                             << "); quarantined";
@@ -339,7 +339,7 @@ void Broker::tick() {
     check_segment_integrity();
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     report_attach_detach();
-    reap_dead_clients(view_);
+    reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
     report_quarantines();
     report_topic_quarantines();
@@ -426,7 +426,7 @@ void Broker::service_deliveries() {
         if (!view_.queue_usable(index)) continue;
         auto& ring = view_.ring(index);
         if (ring.geometry().delivery != static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) continue;
-        ring.expire_deliveries(now);
+        ring.expire_deliveries(now, Deadline::after(std::chrono::milliseconds(10)));
         const auto& queue = config_.queues[index];
         QueueRing* dead_letter = nullptr;
         if (!queue.dead_letter.empty()) {
@@ -453,7 +453,9 @@ void Broker::report_quarantines() {
         if (quarantined && !reported_quarantine_[index]) {
             reported_quarantine_[index] = true;
             SHMQ_LOG(error) << "queue #" << index << " ('" << view_.queue_name(index)
-                            << "') failed validation and is quarantined; the other queues carry on";
+                            << "') failed validation and is quarantined"
+                            << (view_.queue_usable(index) ? " (" + view_.ring(index).describe_damage() + ")" : "")
+                            << "; the other queues carry on";
         }
     }
 }

@@ -18,6 +18,7 @@
 #include "config/broker_config.hpp"
 #include "daemon/segment_integrity.hpp"
 #include "platform/exclusive_lock.hpp"
+#include "daemon/client_reaper.hpp"
 
 namespace shmq::daemon {
 
@@ -77,6 +78,7 @@ private:
     std::vector<bool> reported_topic_quarantine_;
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
     std::vector<std::uint64_t> known_start_times_;  // and the start times of their processes
+    MissingStartTimes missing_start_times_;     // records claimed without a start time, across ticks
 
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;

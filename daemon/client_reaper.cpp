@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/logging.hpp"
+#include "common/monotonic_clock.hpp"
 #include "common/process_identity.hpp"
 
 namespace shmq::daemon {
@@ -30,10 +31,11 @@ bool is_this_process(const ProcessIdentity& identity) {
     return identity.start_time == self.start_time;
 }
 
-bool is_dead(const layout::ClientRecord& record, std::uint64_t word) {
+bool is_dead(const layout::ClientRecord& record, std::uint32_t index, std::uint64_t word, MissingStartTimes* missing) {
     ProcessIdentity identity;
     identity.pid = layout::ClientWord::pid(word);
     identity.start_time = record.start_time.load(std::memory_order_acquire);
+    if (identity.start_time == 0 && missing != nullptr && missing->overdue(index, word)) return true;
     return !is_this_process(identity) && !is_alive(identity);
 }
 
@@ -66,7 +68,18 @@ bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, To
 
 }  // namespace
 
-ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead) {
+bool MissingStartTimes::overdue(std::uint32_t index, std::uint64_t word) {
+    if (index >= sightings_.size()) sightings_.resize(index + 1);
+    auto& sighting = sightings_[index];
+    const auto now = monotonic_now_ns();
+    if (sighting.word != word) {
+        sighting = Sighting{word, now};  // a new tenant: its grace starts now
+        return false;
+    }
+    return now - sighting.since_ns > static_cast<std::uint64_t>(std::chrono::nanoseconds(grace).count());
+}
+
+ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingStartTimes* missing) {
     ReapSummary summary;
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
         auto& record = view.client(index);
@@ -74,7 +87,7 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead) {
         const auto state = layout::ClientWord::state(word);
         if (state == layout::ClientState::free) continue;
         if (state == layout::ClientState::active) {
-            if (!everyone_is_dead && !is_dead(record, word)) continue;
+            if (!everyone_is_dead && !is_dead(record, index, word, missing)) continue;
             // Mark it first: a broker killed during the reclaim resumes it
             // after restart instead of forgetting the client.
             const auto reclaiming = layout::ClientWord::make(layout::ClientState::reclaiming,
