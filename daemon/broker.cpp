@@ -62,6 +62,10 @@ void Broker::start() {
         } catch (const bip::interprocess_exception& failure) {
             throw StartError("cannot create segment '" + SegmentMapping::file_system_path(address_) + "': " +
                              failure.what());
+        } catch (const SettingError& failure) {
+            segment_.reset();
+            SegmentMapping::remove(address_);
+            throw StartError(failure.what(), failure.key());
         } catch (const std::runtime_error& failure) {
             segment_.reset();
             SegmentMapping::remove(address_);
@@ -138,9 +142,18 @@ bool Broker::try_adopt_existing() {
     }
     // Validated once, into the view the broker then runs on.
     std::string difference;
-    if (root == nullptr ||
-        SegmentView::validate(existing->base(), existing->size(), root, view_, difference) != Status::ok ||
-        !segment_matches_config(view_, config_, difference)) {
+    bool usable = root != nullptr &&
+                  SegmentView::validate(existing->base(), existing->size(), root, view_, difference) == Status::ok &&
+                  segment_matches_config(view_, config_, difference);
+    if (usable) {
+        const auto changes = apply_delivery_settings(view_, config_);
+        for (const auto& change : changes) SHMQ_LOG(warning) << "adopted segment '" << address_ << "': " << change;
+        // The view copied the settings when it was validated: again, to run on the new ones.
+        if (!changes.empty()) {
+            usable = SegmentView::validate(existing->base(), existing->size(), root, view_, difference) == Status::ok;
+        }
+    }
+    if (!usable) {
         view_ = SegmentView{};
         existing.reset();
         set_aside_existing(root == nullptr ? "it has no shmq root" : difference);

@@ -9,18 +9,13 @@
 #include <unistd.h>
 
 #include "common/layout.hpp"
+#include "common/read_once.hpp"
+#include "common/segment_size.hpp"
 #include "common/segment_view.hpp"
 
 namespace shmq::daemon {
 
 namespace {
-
-// What rbtree_best_fit and the named index cost, generously: a header per
-// allocation plus up to a cache line of alignment padding.
-constexpr std::uint64_t per_allocation_overhead = 2 * layout::cache_line;
-constexpr std::uint64_t fixed_overhead = 64 * 1024;
-
-std::uint64_t aligned(std::uint64_t bytes) { return (bytes + layout::cache_line - 1) / layout::cache_line * layout::cache_line; }
 
 // A group by name, or by numeric id as the configuration allows.
 bool resolve_group(const std::string& name, gid_t& gid) {
@@ -41,6 +36,7 @@ void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot reopen segment '" + path + "': " + std::strerror(errno));
     std::string failure;
+    std::string key = segment_address_key(config);
     if (!config.group.empty()) {
         gid_t gid = 0;
         if (!resolve_group(config.group, gid)) {
@@ -48,11 +44,14 @@ void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
         } else if (::fchown(fd, static_cast<uid_t>(-1), gid) != 0) {
             failure = "cannot give segment to group '" + config.group + "': " + std::strerror(errno);
         }
+        key = "group";
     }
     if (failure.empty() && ::fchmod(fd, config.permissions) != 0) {
         failure = std::string("cannot set the segment's permissions: ") + std::strerror(errno);
+        key = "permissions";
     }
     if (failure.empty()) {
+        key = segment_address_key(config);
         const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
         if (rc != 0) {
             failure = "cannot reserve " + std::to_string(size) + " bytes (" + std::strerror(rc) +
@@ -60,7 +59,7 @@ void prepare_backing(const config::BrokerConfig& config, std::uint64_t size) {
         }
     }
     ::close(fd);
-    if (!failure.empty()) throw std::runtime_error("segment '" + path + "': " + failure);
+    if (!failure.empty()) throw SettingError("segment '" + path + "': " + failure, key);
 }
 
 std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::string& name) {
@@ -132,25 +131,15 @@ std::string segment_address(const config::BrokerConfig& config) {
     return config.persist_path.empty() ? config.name : config.persist_path;
 }
 
+const char* segment_address_key(const config::BrokerConfig& config) {
+    return config.persist_path.empty() ? "name" : "persist_path";
+}
+
 std::uint64_t required_segment_size(const config::BrokerConfig& config) {
-    const std::uint64_t queues = config.queues.size();
-    std::uint64_t size = fixed_overhead;
-    size += aligned(sizeof(layout::SegmentRoot)) + per_allocation_overhead;
-    size += aligned(queues * sizeof(layout::QueueControl)) + per_allocation_overhead;
-    const std::uint64_t records = config.max_clients + layout::broker_records;
-    size += aligned(records * sizeof(layout::ClientRecord)) + per_allocation_overhead;
-    const std::uint64_t topics = config.topics.size();
-    size += aligned(topics * sizeof(layout::TopicControl)) + per_allocation_overhead;
-    size += aligned(records * (queues + topics)) + per_allocation_overhead;
-    for (const auto& queue : config.queues) {
-        size += layout::slot_stride_for(queue.max_message_size) * queue.capacity + per_allocation_overhead;
-    }
-    for (const auto& topic : config.topics) {
-        size += layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) * topic.capacity +
-                per_allocation_overhead;
-        size += topic.max_subscribers * sizeof(layout::SubscriberRecord) + per_allocation_overhead;
-    }
-    return aligned(size);
+    SegmentSize size(config.max_clients, config.queues.size(), config.topics.size());
+    for (const auto& queue : config.queues) size.add_queue(queue.capacity, queue.max_message_size);
+    for (const auto& topic : config.topics) size.add_topic(topic.capacity, topic.max_message_size, topic.max_subscribers);
+    return size.bytes();
 }
 
 std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config) {
@@ -252,6 +241,33 @@ bool segment_matches_config(const SegmentView& view, const config::BrokerConfig&
         }
     }
     return true;
+}
+
+std::vector<std::string> apply_delivery_settings(SegmentView& view, const config::BrokerConfig& config) {
+    std::vector<std::string> changes;
+    for (std::uint32_t index = 0; index < view.queue_count() && index < config.queues.size(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        const auto& queue = config.queues[index];
+        auto& control = view.ring(index).control();
+        const auto change = [&](const char* key, std::uint32_t& field, std::uint32_t value, const std::string& before,
+                                const std::string& after) {
+            if (read_once(field) == value) return;
+            // Clients read the field with read_once meanwhile: one store, never torn.
+            write_once(field, value);
+            changes.push_back("queue '" + queue.name + "': " + key + " " + before + " -> " + after);
+        };
+        change("max_deliveries", control.max_deliveries, queue.max_deliveries,
+               std::to_string(read_once(control.max_deliveries)), std::to_string(queue.max_deliveries));
+        change("ack_timeout_ms", control.ack_timeout_ms, queue.ack_timeout_ms,
+               std::to_string(read_once(control.ack_timeout_ms)), std::to_string(queue.ack_timeout_ms));
+        const auto dead_letter = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
+        const auto previous = read_once(control.dead_letter_index);
+        const auto name_of = [&](std::uint32_t target) {
+            return target < view.queue_count() ? "'" + view.queue_name(target) + "'" : std::string("none");
+        };
+        change("dead_letter", control.dead_letter_index, dead_letter, name_of(previous), name_of(dead_letter));
+    }
+    return changes;
 }
 
 }  // namespace shmq::daemon
