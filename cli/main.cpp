@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/diagnostics.hpp"
+#include "cli/subcommand_parser.hpp"
 #include "common/layout.hpp"
 #include "shmq/client.hpp"
 
@@ -46,7 +47,13 @@ const Subcommand* find_subcommand(const std::string& name) {
 // global --help.
 std::vector<po::option> rest_to_subcommand(std::vector<std::string>& tokens) {
     std::vector<po::option> taken;
-    if (tokens.empty() || (tokens.front().size() > 1 && tokens.front()[0] == '-')) return taken;
+    // An empty token is never the command. Claimed, it made program_options,
+    // which asks this parser whether the token after `--broker` is an
+    // option, look "" up as an option name, which every option without a
+    // short name matches: `--broker ""` failed as an ambiguous option.
+    if (tokens.empty() || tokens.front().empty() || (tokens.front().size() > 1 && tokens.front()[0] == '-')) {
+        return taken;
+    }
     for (auto& token : tokens) {
         po::option positional;
         positional.value.push_back(token);
@@ -91,7 +98,7 @@ int main(int argc, char** argv) {
     options.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and the shared-memory layout version, and exit")
-        ("broker", po::value<std::string>()->default_value(default_broker_name())->value_name("NAME"),
+        ("broker", broker_value(default_broker_name()),
          "the broker to use: its segment's name, or the absolute path of a persistent broker's file; default "
          "$SHMQ_BROKER, else \"shmq\"; also accepted after the command")
         ("broker-owner", po::value<std::string>()->value_name("USER"),
@@ -108,7 +115,11 @@ int main(int argc, char** argv) {
 
     po::variables_map variables;
     try {
+        // No guessing of abbreviated options: with it, the value of --broker
+        // is looked up as an option name first, so `--broker ""` or
+        // `--broker b` failed as ambiguous or missing.
         po::store(po::command_line_parser(argc, argv)
+                      .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
                       .options(all)
                       .positional(positional)
                       .extra_style_parser(rest_to_subcommand)

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/diagnostics.hpp"
+#include "common/names.hpp"
 #include "shmq/client.hpp"
 
 namespace shmq::cli {
@@ -14,7 +15,7 @@ SubcommandParser::SubcommandParser(std::string name, std::string synopsis, std::
     : name_(std::move(name)), synopsis_(std::move(synopsis)), summary_(std::move(summary)), options_("Options"),
       common_("Common options") {
     common_.add_options()
-        ("broker", po::value<std::string>()->default_value(default_broker)->value_name("NAME"),
+        ("broker", broker_value(default_broker),
          "the broker to use: its segment's name, or the absolute path of a persistent broker's file; also "
          "accepted before the command")
         ("help,h", "print this help and exit");
@@ -61,6 +62,14 @@ void SubcommandParser::print_help() const {
     if (!options_.options().empty()) std::cout << options_ << "\n";
     std::cout << common_;
     if (!epilog_.empty()) std::cout << "\n" << epilog_ << "\n";
+}
+
+po::typed_value<std::string>* broker_value(const std::string& default_broker) {
+    return po::value<std::string>()->default_value(default_broker)->value_name("NAME")->notifier(
+        [](const std::string& broker) {
+            const std::string problem = broker_problem(broker);
+            if (!problem.empty()) throw po::error("--broker: " + problem);
+        });
 }
 
 po::typed_value<std::int64_t>* integer_at_least(const char* option, std::int64_t minimum) {

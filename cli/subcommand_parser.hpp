@@ -54,6 +54,12 @@ private:
     std::vector<std::string> required_positionals_;
 };
 
+// The --broker option's value, defaulting to `default_broker`: a broker name
+// or a persistent broker's absolute path, checked by the rule the daemon's
+// configuration uses, so that a bad one is a usage error that says what is
+// wrong rather than a failed attach.
+po::typed_value<std::string>* broker_value(const std::string& default_broker);
+
 // An integer option's value that must be at least `minimum`. Checked while
 // parsing, so a bad value is a usage error like any other; `option` names it
 // in that error.

@@ -9,6 +9,7 @@
 #include "client_impl.hpp"
 #include "common/client_registry.hpp"
 #include "common/monotonic_clock.hpp"
+#include "common/names.hpp"
 #include "common/process_identity.hpp"
 
 namespace shmq {
@@ -40,12 +41,28 @@ Status status_of_open_error(platform::FileError error) {
     }
 }
 
+// Raising max_clients is the cure only when the table is full of live
+// clients: dead ones await the broker's reclaim, which a running broker does
+// within a tick.
+std::string full_table(const SegmentView& view) {
+    const auto dead = count_dead_client_records(view);
+    if (dead == 0) return describe(Status::too_many_clients);
+    return "the broker's client table is full, and " + std::to_string(dead) + " of its " +
+           std::to_string(view.client_capacity()) +
+           " records belong to processes that have died and await reclaim by the broker; a running broker "
+           "reclaims them within its liveness interval, so check that shmqd is running and not stopped";
+}
+
 }  // namespace
 
 Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& client, std::string* error) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     impl->broker_name = options.broker.empty() ? default_broker_name() : options.broker;
+    // Checked before any system call sees it: a name the broker could never
+    // have would otherwise come back as a misleading open error.
+    const std::string bad_name = broker_problem(impl->broker_name);
+    if (!bad_name.empty()) return fail(error, Status::invalid_argument, bad_name);
     std::string why;
     const auto opened = SegmentMapping::open(impl->broker_name, impl->segment, why);
     if (opened != platform::FileError::none) {
@@ -72,6 +89,7 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     }
     const std::string program = options.program.empty() ? own_program_name() : options.program;
     const Status claimed = claim_client_record(impl->view, program, impl->stamp);
+    if (claimed == Status::too_many_clients) return fail(error, claimed, segment_label + ": " + full_table(impl->view));
     if (claimed != Status::ok) return fail(error, claimed, segment_label + ": " + describe(claimed));
     client.reset(new Client(std::move(impl)));
     return Status::ok;

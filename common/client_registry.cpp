@@ -35,6 +35,20 @@ Status claim_client_record(SegmentView& view, const std::string& program, OwnerS
     return Status::too_many_clients;
 }
 
+std::uint32_t count_dead_client_records(const SegmentView& view) {
+    std::uint32_t dead = 0;
+    for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
+        const auto& record = view.client(index);
+        const auto word = record.word.load(std::memory_order_acquire);
+        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
+        ProcessIdentity holder;
+        holder.pid = layout::ClientWord::pid(word);
+        holder.start_time = record.start_time.load(std::memory_order_acquire);
+        if (!is_alive(holder)) ++dead;
+    }
+    return dead;
+}
+
 void release_client_record(SegmentView& view, OwnerStamp stamp) {
     if (stamp.client_index >= view.client_capacity()) return;
     auto& record = view.client(stamp.client_index);

@@ -14,6 +14,12 @@ namespace shmq {
 // Takes a free record for the calling process. too_many_clients when none is free.
 Status claim_client_record(SegmentView& view, const std::string& program, OwnerStamp& stamp);
 
+// How many taken records belong to processes that have died: the broker
+// reclaims them on its next tick, so a table full of them means the broker is
+// not running its ticks (stopped, hung or killed), not that max_clients is
+// too small.
+std::uint32_t count_dead_client_records(const SegmentView& view);
+
 // Clears the client's roles and frees its record, if it still holds it.
 void release_client_record(SegmentView& view, OwnerStamp stamp);
 

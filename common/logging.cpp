@@ -11,9 +11,12 @@
 #include <boost/log/utility/setup/common_attributes.hpp>
 #include <boost/shared_ptr.hpp>
 #include <boost/make_shared.hpp>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <string_view>
 
 namespace shmq::log {
 
@@ -37,6 +40,26 @@ const char* name_of(Level level) {
     return "?";
 }
 
+// How many bytes the UTF-8 sequence at the start of `text` takes, or 0 when
+// it is not a valid, printable one (C1 controls, overlong forms, surrogates
+// and stray continuation bytes are not).
+std::size_t printable_sequence(std::string_view text) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    if (lead >= 0x20 && lead < 0x7F) return 1;
+    const std::size_t length = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+                               : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+    if (length == 0 || text.size() < length) return 0;
+    std::uint32_t code = lead & (0x7F >> length);
+    for (std::size_t i = 1; i < length; ++i) {
+        if ((byte(i) & 0xC0) != 0x80) return 0;
+        code = (code << 6) | (byte(i) & 0x3F);
+    }
+    const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+    return code >= 0x80 && code <= 0x9F ? 0 : length;
+}
+
 logging::sources::severity_logger_mt<Level>& logger() {
     static logging::sources::severity_logger_mt<Level> instance;
     return instance;
@@ -55,6 +78,25 @@ void add_stream(boost::shared_ptr<std::ostream> stream, Level level) {
 }
 
 }  // namespace
+
+std::string printable(std::string_view text) {
+    std::string shown;
+    shown.reserve(text.size());
+    while (!text.empty()) {
+        const std::size_t length = printable_sequence(text);
+        if (length > 0) {
+            shown.append(text.substr(0, length));
+            text.remove_prefix(length);
+            continue;
+        }
+        const auto byte = static_cast<unsigned char>(text.front());
+        char escaped[5];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+        shown += byte == '\n' ? "\\n" : byte == '\t' ? "\\t" : byte == '\r' ? "\\r" : escaped;
+        text.remove_prefix(1);
+    }
+    return shown;
+}
 
 std::ostream& operator<<(std::ostream& out, Level level) { return out << name_of(level); }
 
@@ -79,6 +121,6 @@ void init(Level level, const std::string& file) {
     }
 }
 
-void write(Level level, const std::string& message) { BOOST_LOG_SEV(logger(), level) << message; }
+void write(Level level, const std::string& message) { BOOST_LOG_SEV(logger(), level) << printable(message); }
 
 }  // namespace shmq::log

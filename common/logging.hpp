@@ -4,6 +4,7 @@
 
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace shmq::log {
 
@@ -16,7 +17,14 @@ bool parse_level(const std::string& text, Level& level);
 // Throws std::runtime_error when the file cannot be opened.
 void init(Level level, const std::string& file);
 
+// Logs one record. Every record is one line of printable text: control
+// characters and bytes that are not printable UTF-8 are escaped (\n, \x1b),
+// because messages carry text clients wrote (program names, names read from
+// the segment), and a newline in one must not forge a record of its own.
 void write(Level level, const std::string& message);
+
+// `text` as write() shows it.
+std::string printable(std::string_view text);
 
 }  // namespace shmq::log
 

@@ -11,4 +11,11 @@ T read_once(const T& field) {
     return *static_cast<const volatile T*>(&field);
 }
 
+// Its counterpart for the rare field the broker rewrites while clients may
+// read it: exactly one store, which the compiler may neither split nor drop.
+template <typename T>
+void write_once(T& field, T value) {
+    *static_cast<volatile T*>(&field) = value;
+}
+
 }  // namespace shmq

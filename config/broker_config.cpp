@@ -1,6 +1,7 @@
 // The public entry points that do not belong to one format: enum spellings,
 // and reading a file and choosing its loader.
 #include "config/broker_config.hpp"
+#include "config/validate.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <tuple>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace shmq::config {
@@ -66,7 +68,7 @@ bool operator!=(const TopicConfig& a, const TopicConfig& b) { return !(a == b); 
 
 bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
     const auto fields = [](const BrokerConfig& c) {
-        return std::tie(c.name, c.permissions, c.group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
+        return std::tie(c.name, c.permissions, c.allow_world_access, c.group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
                         c.queues, c.topics);
     };
     return fields(a) == fields(b);
@@ -74,17 +76,54 @@ bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
 
 bool operator!=(const BrokerConfig& a, const BrokerConfig& b) { return !(a == b); }
 
+std::string where(const BrokerConfig& config, const std::string& key) {
+    const auto set = config.origin.broker_keys.find(key);
+    const std::string& file = config.origin.source;
+    const std::string prefix = file.empty() ? "" : file + ": ";
+    if (set != config.origin.broker_keys.end()) {
+        return (file.empty() ? "line " : file + ":") + std::to_string(set->second) + ": key '" + key + "'";
+    }
+    return prefix + "key '" + key + "' (not set, so its default)";
+}
+
 namespace {
+
+ConfigError not_regular(const std::string& path, mode_t mode) {
+    return ConfigError(path + ": is " + detail::file_kind(mode) +
+                       ", not a regular file; give the path of a configuration file");
+}
 
 // POSIX calls rather than iostreams because the error must carry errno's
 // text, which iostreams do not reliably preserve.
+//
+// Only a regular file of bounded size is read: /dev/zero would be read until
+// memory runs out, and a FIFO would block the broker (or --check-config)
+// forever. The type is checked before opening, and again on what was opened,
+// with O_NONBLOCK so that a FIFO swapped in between cannot block the open.
 std::string read_file(const std::string& path) {
     const auto fail = [&path] {
         return ConfigError(path + ": cannot read: " + std::strerror(errno));
     };
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+        throw fail();
+    }
+    if (!S_ISREG(status.st_mode)) {
+        throw not_regular(path, status.st_mode);
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         throw fail();
+    }
+    const auto close_and_throw = [fd](const ConfigError& error) {
+        ::close(fd);
+        throw error;
+    };
+    if (::fstat(fd, &status) != 0) {
+        close_and_throw(fail());
+    }
+    if (!S_ISREG(status.st_mode)) {
+        close_and_throw(not_regular(path, status.st_mode));
     }
     std::string text;
     char buffer[8192];
@@ -97,9 +136,14 @@ std::string read_file(const std::string& path) {
             if (errno == EINTR) {
                 continue;
             }
-            const ConfigError error = fail();
-            ::close(fd);
-            throw error;
+            close_and_throw(fail());
+        }
+        // The file may grow while it is read: the bound is on what is read,
+        // not on the size stat reported.
+        if (text.size() + static_cast<std::size_t>(n) > limits::max_file_bytes) {
+            close_and_throw(ConfigError(path + ": larger than " +
+                                        std::to_string(limits::max_file_bytes >> 20) +
+                                        " MiB, the most a configuration file may hold"));
         }
         text.append(buffer, static_cast<std::size_t>(n));
     }

@@ -3,9 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "common/names.hpp"
+#include "common/segment_size.hpp"
 
 namespace shmq::config {
 
@@ -56,9 +60,19 @@ struct TopicConfig {
     SlowSubscriberPolicy slow_subscriber = SlowSubscriberPolicy::block;
 };
 
+// Where a loaded configuration came from, so that a problem found after
+// loading (at start, say) can still name the file, line and key to change.
+struct ConfigOrigin {
+    std::string source;                      // the file; empty for a configuration built in code
+    std::map<std::string, int> broker_keys;  // each broker key the file set, and its line
+};
+
 struct BrokerConfig {
     std::string name = "shmq";               // the shared-memory segment's name
     std::uint32_t permissions = 0660;        // mode bits of the segment
+    // Any permission bit for "others" is refused unless this is set: a
+    // segment anyone can write is one anyone can corrupt or fill.
+    bool allow_world_access = false;
     std::string group;                       // empty: the broker's own group
     std::uint32_t max_clients = 64;          // attached processes at once
     std::uint32_t liveness_interval_ms = 100;  // how often the broker checks clients
@@ -69,7 +83,12 @@ struct BrokerConfig {
     std::uint32_t flush_interval_ms = 1000;  // persist_path only: how often dirty pages are written
     std::vector<QueueConfig> queues;
     std::vector<TopicConfig> topics;
+    ConfigOrigin origin;  // not part of the configuration: equality ignores it
 };
+
+// Where the broker key `key` is set, for messages: "FILE:LINE: key 'KEY'", or
+// "FILE: key 'KEY' (not set, so its default)" when the file leaves it out.
+std::string where(const BrokerConfig& config, const std::string& key);
 
 // Field-by-field equality: both file formats must yield equal configurations,
 // and a reload can tell whether anything changed.
@@ -90,16 +109,24 @@ public:
 enum class Format { automatic, yaml, ini };
 
 // Parse and validate. Throw ConfigError listing every problem found.
+// Besides the values themselves this checks what the file names on this
+// machine (the group exists, persist_path's directory does), so that a
+// configuration that loads is one the broker can start with. load_file reads
+// only a regular file of at most limits::max_file_bytes.
 BrokerConfig load_file(const std::string& path, Format format = Format::automatic);
 BrokerConfig parse_yaml(const std::string& text, const std::string& source_name);
 BrokerConfig parse_ini(const std::string& text, const std::string& source_name);
 
 // The limits validation enforces, exposed so that tools and tests agree.
 namespace limits {
-inline constexpr std::size_t max_name_length = 64;
+inline constexpr std::size_t max_name_length = shmq::max_name_length;
 inline constexpr std::uint32_t max_capacity = 1u << 24;
 inline constexpr std::uint32_t max_message_size = 64u << 20;
-inline constexpr std::uint64_t max_total_payload_bytes = 16ull << 30;
+// The whole segment, slot headers and tables included (common/segment_size.hpp).
+inline constexpr std::uint64_t max_segment_bytes = shmq::max_segment_size;
+inline constexpr std::size_t max_file_bytes = 16u << 20;
+// How deep a YAML file may nest; a configuration needs three levels.
+inline constexpr int max_yaml_depth = 32;
 inline constexpr std::uint32_t max_queues = 4096;
 inline constexpr std::uint32_t max_clients = 4096;
 inline constexpr std::uint32_t max_topics = 4096;

@@ -3,7 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <grp.h>
+#include <sys/stat.h>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -11,6 +16,15 @@
 #include <utility>
 
 namespace shmq::config::detail {
+
+const char* file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
 
 Diagnostics::Diagnostics(std::string source_name) : source_name_(std::move(source_name)) {}
 
@@ -141,30 +155,27 @@ std::optional<std::uint32_t> to_permissions(const RawEntry& entry, Diagnostics& 
     return static_cast<std::uint32_t>(*value);
 }
 
-bool is_name_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+// The rule is shared with the clients, which judge a broker name by it
+// (common/names.hpp).
+std::optional<std::string> to_name(const RawEntry& entry, Diagnostics& diagnostics) {
+    const std::string problem = name_problem(entry.value);
+    if (!problem.empty()) {
+        diagnostics.error(entry.line, entry.key, "'" + entry.value + "' " + problem);
+        return std::nullopt;
+    }
+    return entry.value;
 }
 
-// Names end up in shared-memory object names, hence the conservative
-// charset; "." and ".." would name directories there.
-std::optional<std::string> to_name(const RawEntry& entry, Diagnostics& diagnostics) {
-    const std::string& name = entry.value;
-    if (name.size() > limits::max_name_length) {
-        diagnostics.error(entry.line, entry.key,
-                          "'" + name + "' is longer than " +
-                              std::to_string(limits::max_name_length) + " characters");
-        return std::nullopt;
+bool group_exists(const std::string& name) {
+    group entry{};
+    group* found = nullptr;
+    std::vector<char> buffer(16384);
+    // ERANGE: a group with more members than the buffer holds.
+    while (::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE &&
+           buffer.size() < (1u << 24)) {
+        buffer.resize(buffer.size() * 2);
     }
-    if (!std::all_of(name.begin(), name.end(), is_name_char)) {
-        diagnostics.error(entry.line, entry.key,
-                          "'" + name + "' may only contain letters, digits, '.', '_' and '-'");
-        return std::nullopt;
-    }
-    if (name == "." || name == "..") {
-        diagnostics.error(entry.line, entry.key, "'" + name + "' is reserved");
-        return std::nullopt;
-    }
-    return name;
+    return found != nullptr;
 }
 
 // A group is looked up by name or number at startup; whitespace or control
@@ -179,22 +190,56 @@ std::optional<std::string> to_group(const RawEntry& entry, Diagnostics& diagnost
                           "'" + entry.value + "' is not a valid group name or id");
         return std::nullopt;
     }
+    // A numeric id needs no entry in the group database to own a file.
+    const bool numeric = entry.value.find_first_not_of("0123456789") == std::string::npos;
+    if (!numeric && !group_exists(entry.value)) {
+        diagnostics.error(entry.line, entry.key,
+                          "group '" + entry.value + "' does not exist on this machine");
+        return std::nullopt;
+    }
     return entry.value;
 }
 
-// The file a persistent segment lives in: absolute, so the broker's and the
-// clients' working directories cannot disagree about it.
+// The file a persistent segment lives in (the rule itself is shared with the
+// clients, common/names.hpp). The broker creates the file but not its
+// directory, and maps it: so the directory must exist, and the path must not
+// already be anything but a regular file.
 std::optional<std::string> to_file_path(const RawEntry& entry, Diagnostics& diagnostics) {
     const std::string& path = entry.value;
-    if (path.empty() || path.front() != '/') {
-        diagnostics.error(entry.line, entry.key, "'" + path + "' is not an absolute path");
+    const std::string problem = path_problem(path);
+    if (!problem.empty()) {
+        diagnostics.error(entry.line, entry.key, "'" + path + "' " + problem);
         return std::nullopt;
     }
-    if (path.back() == '/' || path.size() > 1024) {
-        diagnostics.error(entry.line, entry.key, "'" + path + "' does not name a file");
+    const std::string directory = path.substr(0, std::max<std::size_t>(path.find_last_of('/'), 1));
+    struct stat status {};
+    std::string why;
+    if (::stat(directory.c_str(), &status) != 0) {
+        why = errno == ENOENT || errno == ENOTDIR ? "does not exist"
+                                                  : std::string("cannot be examined: ") + std::strerror(errno);
+    } else if (!S_ISDIR(status.st_mode)) {
+        why = "is not a directory";
+    }
+    if (!why.empty()) {
+        diagnostics.error(entry.line, entry.key,
+                          "the directory '" + directory + "' of '" + path + "' " + why +
+                              "; the broker creates the file, not its directory");
+        return std::nullopt;
+    }
+    if (::stat(path.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
+        diagnostics.error(entry.line, entry.key,
+                          "'" + path + "' is " + file_kind(status.st_mode) +
+                              ", not a regular file the broker can keep its segment in");
         return std::nullopt;
     }
     return path;
+}
+
+std::optional<bool> to_bool(const RawEntry& entry, Diagnostics& diagnostics) {
+    if (entry.value == "true") return true;
+    if (entry.value == "false") return false;
+    diagnostics.error(entry.line, entry.key, "expected true or false, got '" + entry.value + "'");
+    return std::nullopt;
 }
 
 template <typename Enum, std::size_t N>
@@ -244,6 +289,10 @@ const Field<BrokerConfig> broker_fields[] = {
     {"permissions",
      [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
          assign(b.permissions, to_permissions(e, d));
+     }},
+    {"allow_world_access",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
+         assign(b.allow_world_access, to_bool(e, d));
      }},
     {"group",
      [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.group, to_group(e, d)); }},
@@ -492,37 +541,52 @@ void check_dead_letters(const std::vector<QueueConfig>& queues,
     }
 }
 
-// Every queue's and topic's slots are allocated up front in one segment, so
-// the sum of capacity * max_message_size is the memory the broker will map.
-void check_total_payload(const BrokerConfig& config, const RawConfig& raw,
-                         Diagnostics& diagnostics) {
-    std::uint64_t total = 0;
-    const auto add = [&](const char* kind, const std::string& name, std::uint32_t capacity,
-                         std::uint32_t max_message_size, const RawSection& section) {
-        total += std::uint64_t{capacity} * max_message_size;
-        if (total <= limits::max_total_payload_bytes) {
-            return true;
+// Every queue's and topic's slots are allocated up front in one segment,
+// sized exactly as the broker's segment builder sizes it.
+void check_segment_size(const BrokerConfig& config, const RawConfig& raw,
+                        Diagnostics& diagnostics) {
+    SegmentSize size(config.max_clients, config.queues.size(), config.topics.size());
+    const auto over = [&](const char* kind, const std::string& name, const RawSection& section) {
+        if (size.bytes() <= limits::max_segment_bytes) {
+            return false;
         }
         diagnostics.error(line_of(section, "capacity"), "capacity",
                           std::string(kind) + " '" + name +
-                              "' brings the total payload (sum of capacity * "
-                              "max_message_size over all queues and topics) to " +
-                              std::to_string(total) + " bytes, over the limit of " +
-                              std::to_string(limits::max_total_payload_bytes));
-        return false;
+                              "' brings the broker's segment (every queue's and topic's slots, "
+                              "their headers included, and the tables) to " +
+                              std::to_string(size.bytes()) + " bytes, over the limit of " +
+                              std::to_string(limits::max_segment_bytes));
+        return true;
     };
     for (std::size_t i = 0; i < config.queues.size(); ++i) {
         const QueueConfig& queue = config.queues[i];
-        if (!add("queue", queue.name, queue.capacity, queue.max_message_size, raw.queues[i])) {
+        size.add_queue(queue.capacity, queue.max_message_size);
+        if (over("queue", queue.name, raw.queues[i])) {
             return;
         }
     }
     for (std::size_t i = 0; i < config.topics.size(); ++i) {
         const TopicConfig& topic = config.topics[i];
-        if (!add("topic", topic.name, topic.capacity, topic.max_message_size, raw.topics[i])) {
+        size.add_topic(topic.capacity, topic.max_message_size, topic.max_subscribers);
+        if (over("topic", topic.name, raw.topics[i])) {
             return;
         }
     }
+}
+
+// A bit for "others" lets every account on the machine write the segment,
+// and so corrupt or fill it: only on explicit request.
+void check_world_access(const BrokerConfig& config, const RawSection& broker,
+                        Diagnostics& diagnostics) {
+    if ((config.permissions & 07) == 0 || config.allow_world_access) {
+        return;
+    }
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "0%o", config.permissions);
+    diagnostics.error(line_of(broker, "permissions"), "permissions",
+                      std::string(mode) +
+                          " gives every account on the machine access to the segment; use a "
+                          "group instead, or set allow_world_access: true to allow it");
 }
 
 void check_count(const char* kind, const std::vector<RawSection>& sections, std::uint32_t limit,
@@ -551,7 +615,12 @@ BrokerConfig build_config(const RawConfig& raw, Diagnostics& diagnostics) {
     check_unique_names("topic", config.topics, raw.topics, diagnostics);
     check_topic_queue_clashes(config, raw, diagnostics);
     check_dead_letters(config.queues, raw.queues, diagnostics);
-    check_total_payload(config, raw, diagnostics);
+    check_segment_size(config, raw, diagnostics);
+    check_world_access(config, raw.broker, diagnostics);
+    config.origin.source = diagnostics.source_name();
+    for (const RawEntry& entry : raw.broker.entries) {
+        config.origin.broker_keys.emplace(entry.key, entry.line);
+    }
     return config;
 }
 

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace shmq::config::detail {
@@ -46,6 +47,8 @@ public:
     // line (problems without a line first). Does nothing when there are none.
     void throw_if_any() const;
 
+    const std::string& source_name() const { return source_name_; }
+
 private:
     struct Entry {
         std::optional<int> line;
@@ -56,6 +59,9 @@ private:
     std::string source_name_;
     std::vector<Entry> errors_;
 };
+
+// What a file that is not a regular one is, for messages: "a directory", "a FIFO", ...
+const char* file_kind(mode_t mode);
 
 // Converts and validates every value, then checks the queues and topics
 // against each other. Reports into diagnostics; the result is only meaningful when

@@ -157,8 +157,15 @@ RawConfig read_root(const YAML::Node& root, Diagnostics& diagnostics) {
     return raw;
 }
 
-// Counts documents and notes where the second one's content starts; ignores
-// everything else.
+// Thrown from the event handler to stop reading a file nested deeper than
+// limits::max_yaml_depth, at the mark where it got too deep.
+struct TooDeep {
+    YAML::Mark mark;
+};
+
+// Counts documents and notes where the second one's content starts, and
+// stops at nesting deeper than a configuration can use: yaml-cpp's own limit
+// reports only "bad file" and no line. Ignores everything else.
 class DocumentCounter : public YAML::EventHandler {
 public:
     int documents = 0;
@@ -174,17 +181,24 @@ public:
     void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                          YAML::EmitterStyle::value) override {
         note(mark);
+        enter(mark);
     }
-    void OnSequenceEnd() override {}
+    void OnSequenceEnd() override { --depth_; }
     void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
         note(mark);
+        enter(mark);
     }
-    void OnMapEnd() override {}
+    void OnMapEnd() override { --depth_; }
 
 private:
     void note(const YAML::Mark& mark) {
         if (documents == 2 && !second) second = mark;
     }
+    void enter(const YAML::Mark& mark) {
+        if (++depth_ > limits::max_yaml_depth) throw TooDeep{mark};
+    }
+
+    int depth_ = 0;
 };
 
 // Nothing when the text is not YAML at all: a syntax error leaves nothing
@@ -204,6 +218,13 @@ std::optional<YAML::Node> load_document(const std::string& text, Diagnostics& di
         while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
         }
         first = YAML::Load(text);
+    } catch (const TooDeep& deep) {
+        diagnostics.error(deep.mark.line + 1, "",
+                          "lists and mappings nested more than " +
+                              std::to_string(limits::max_yaml_depth) +
+                              " levels deep; a configuration needs three (broker or queues, "
+                              "a queue, its keys)");
+        return std::nullopt;
     } catch (const YAML::Exception& e) {
         const std::optional<int> line =
             e.mark.is_null() ? std::nullopt : std::optional<int>(e.mark.line + 1);

@@ -111,7 +111,9 @@ void Broker::build_fresh() {
     std::remove(building.c_str());
     try {
         segment_ = build_segment(config_, building);
-    } catch (const std::runtime_error& failure) {
+    } catch (const SettingError& failure) {
+        throw StartError(failure.what(), failure.key());
+    } catch (const std::exception& failure) {
         throw StartError(failure.what());
     }
     std::string why;
@@ -163,8 +165,17 @@ bool Broker::try_adopt_existing() {
     // other broker is building or running on it: whatever state it is in, a
     // dead broker left it so.
     std::string difference;
-    if (SegmentView::validate(existing->base(), existing->size(), view_, difference) != Status::ok ||
-        !segment_matches_config(view_, config_, difference)) {
+    bool usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok &&
+                  segment_matches_config(view_, config_, difference);
+    if (usable) {
+        const auto changes = apply_delivery_settings(view_, config_);
+        for (const auto& change : changes) SHMQ_LOG(warning) << "adopted segment '" << address_ << "': " << change;
+        // The view copied the settings when it was validated: again, to run on the new ones.
+        if (!changes.empty()) {
+            usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok;
+        }
+    }
+    if (!usable) {
         view_ = SegmentView{};
         existing.reset();
         set_aside_existing(difference);

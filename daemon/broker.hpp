@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "common/segment_mapping.hpp"
@@ -22,10 +23,16 @@
 
 namespace shmq::daemon {
 
-// Why the broker could not start; what() is meant for the operator.
+// Why the broker could not start; what() is meant for the operator. key()
+// names the configuration key that decides the failure, when one does.
 class StartError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit StartError(const std::string& what, std::string key = {})
+        : std::runtime_error(what), key_(std::move(key)) {}
+    const std::string& key() const { return key_; }
+
+private:
+    std::string key_;
 };
 
 class Broker {

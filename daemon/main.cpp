@@ -4,6 +4,7 @@
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
+#include <sstream>
 #include <thread>
 
 #include "common/layout.hpp"
@@ -51,6 +52,17 @@ void print_resolved(const config::BrokerConfig& config) {
                   << "\n";
     }
     std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
+}
+
+// Empty unless the segment is open to every account, which the
+// configuration must ask for explicitly (allow_world_access): then a warning
+// naming where, given by --check-config and at every start.
+std::string world_access_warning(const config::BrokerConfig& config) {
+    if ((config.permissions & 07) == 0) return {};
+    std::ostringstream mode;
+    mode << "0" << std::oct << config.permissions;
+    return config::where(config, "permissions") + ": " + mode.str() +
+           " lets every account on this machine read and write the segment (allow_world_access is set)";
 }
 
 sigset_t stop_signal_set() {
@@ -132,7 +144,9 @@ int main(int argc, char** argv) {
         std::cerr << "shmqd: " << failure.what() << "\n";
         return 2;
     }
+    const std::string world_access = world_access_warning(config);
     if (arguments.count("check-config")) {
+        if (!world_access.empty()) std::cerr << "shmqd: warning: " << world_access << "\n";
         print_resolved(config);
         return 0;
     }
@@ -150,14 +164,24 @@ int main(int argc, char** argv) {
     const sigset_t stop_signals = stop_signal_set();
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    if (!world_access.empty()) SHMQ_LOG(warning) << world_access;
     daemon::Broker broker(std::move(config));
     auto signal_thread = start_signal_thread(broker, stop_signals);
-    try {
-        broker.start();
-    } catch (const std::exception& failure) {
-        SHMQ_LOG(fatal) << failure.what();
+    // The operator is told which key of which file to change: the one the
+    // failure names, else the one that places the segment.
+    const auto fatal = [&broker, &signal_thread](const std::exception& failure, const std::string& key) {
+        const auto& started = broker.config();
+        SHMQ_LOG(fatal) << config::where(started, key.empty() ? daemon::segment_address_key(started) : key) << ": "
+                        << failure.what();
         signal_thread.detach();  // still waiting for a signal that will not come
         return 1;
+    };
+    try {
+        broker.start();
+    } catch (const daemon::StartError& failure) {
+        return fatal(failure, failure.key());
+    } catch (const std::exception& failure) {
+        return fatal(failure, "");
     }
     broker.run();
     signal_thread.join();

@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "common/layout.hpp"
+#include "common/read_once.hpp"
+#include "common/segment_size.hpp"
 #include "common/segment_view.hpp"
 
 namespace shmq::daemon {
@@ -25,9 +27,8 @@ bool resolve_group(const std::string& name, gid_t& gid) {
     return true;
 }
 
-// Hands out the segment's bytes in order, each piece cache-line aligned. The
-// same carver sizes the segment (on no memory) and fills it, so the size
-// computed is exactly the size used.
+// Hands out the segment's bytes in order, each piece cache-line aligned, as
+// common/segment_size.cpp adds them up.
 class Carver {
 public:
     explicit Carver(std::byte* base = nullptr) : base_(base) {}
@@ -112,10 +113,21 @@ std::string segment_address(const config::BrokerConfig& config) {
     return config.persist_path.empty() ? config.name : config.persist_path;
 }
 
+const char* segment_address_key(const config::BrokerConfig& config) {
+    return config.persist_path.empty() ? "name" : "persist_path";
+}
+
+std::uint64_t required_segment_size(const config::BrokerConfig& config) {
+    SegmentSize size(config.max_clients, config.queues.size(), config.topics.size());
+    for (const auto& queue : config.queues) size.add_queue(queue.capacity, queue.max_message_size);
+    for (const auto& topic : config.topics) size.add_topic(topic.capacity, topic.max_message_size, topic.max_subscribers);
+    return size.bytes();
+}
+
 namespace {
 
-// Lays out every table of `config` through `carver`: sizes them when the
-// carver has no memory behind it, builds them when it has.
+// Lays out every table of `config` through `carver`, in the order
+// common/segment_size.cpp sizes them.
 void lay_out(Carver& carver, const config::BrokerConfig& config) {
     auto* root = carver.take<layout::SegmentRoot>(sizeof(layout::SegmentRoot));
     const std::uint32_t records = config.max_clients + layout::broker_records;
@@ -123,27 +135,13 @@ void lay_out(Carver& carver, const config::BrokerConfig& config) {
     auto* topics = carver.take<layout::TopicControl>(config.topics.size() * sizeof(layout::TopicControl));
     auto* clients = carver.take<layout::ClientRecord>(records * sizeof(layout::ClientRecord));
     auto* roles = carver.take<std::byte>(static_cast<std::uint64_t>(records) * (config.queues.size() + config.topics.size()));
-    const bool building = root != nullptr;
     for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
-        if (building) {
-            build_queue(carver, config, index, *new (&queues[index]) layout::QueueControl());
-        } else {
-            const auto& queue = config.queues[index];
-            carver.take<std::byte>(layout::slot_stride_for(queue.max_message_size) * queue.capacity);
-        }
+        build_queue(carver, config, index, *new (&queues[index]) layout::QueueControl());
     }
     for (std::uint32_t index = 0; index < config.topics.size(); ++index) {
-        const auto& topic = config.topics[index];
-        if (building) {
-            build_topic(carver, topic, *new (&topics[index]) layout::TopicControl());
-        } else {
-            carver.take<std::byte>(layout::topic_slot_stride_for(topic.max_message_size, topic.max_subscribers) *
-                                   topic.capacity);
-            carver.take<std::byte>(topic.max_subscribers * sizeof(layout::SubscriberRecord));
-        }
+        build_topic(carver, config.topics[index], *new (&topics[index]) layout::TopicControl());
     }
     auto* tail = carver.take<std::byte>(layout::tail_canary_bytes);
-    if (!building) return;
     std::memcpy(tail + layout::tail_canary_bytes - sizeof layout::tail_canary, &layout::tail_canary,
                 sizeof layout::tail_canary);
     for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
@@ -170,19 +168,13 @@ void lay_out(Carver& carver, const config::BrokerConfig& config) {
 
 }  // namespace
 
-std::uint64_t required_segment_size(const config::BrokerConfig& config) {
-    Carver sizer;
-    lay_out(sizer, config);
-    return sizer.used();
-}
-
 std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path) {
     const auto size = required_segment_size(config);
     std::int64_t group = -1;
     if (!config.group.empty()) {
         gid_t gid = 0;
         if (!resolve_group(config.group, gid)) {
-            throw std::runtime_error("segment '" + path + "': group '" + config.group + "' does not exist");
+            throw SettingError("segment '" + path + "': group '" + config.group + "' does not exist", "group");
         }
         group = gid;
     }
@@ -191,12 +183,19 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
     const auto error = SegmentMapping::create(path, SegmentMapping::is_file(segment_address(config)), size,
                                               config.permissions, group, segment, why);
     if (error == platform::FileError::no_space) {
-        throw std::runtime_error("segment '" + path + "': " + why + ": is there enough room in " +
-                                 (config.persist_path.empty() ? "/dev/shm" : "its file system") + "?");
+        throw SettingError("segment '" + path + "': " + why + ": is there enough room in " +
+                               (config.persist_path.empty() ? "its directory" : "its file system") + "?",
+                           segment_address_key(config));
     }
-    if (error != platform::FileError::none) throw std::runtime_error("segment '" + path + "': " + why);
+    if (error != platform::FileError::none) {
+        throw SettingError("segment '" + path + "': " + why, segment_address_key(config));
+    }
     Carver builder(segment->base());
     lay_out(builder, config);
+    if (builder.used() != size) {
+        throw std::logic_error("segment '" + path + "': laid out " + std::to_string(builder.used()) +
+                               " bytes where " + std::to_string(size) + " were sized (a bug)");
+    }
     return segment;
 }
 
@@ -246,6 +245,33 @@ bool segment_matches_config(const SegmentView& view, const config::BrokerConfig&
         }
     }
     return true;
+}
+
+std::vector<std::string> apply_delivery_settings(SegmentView& view, const config::BrokerConfig& config) {
+    std::vector<std::string> changes;
+    for (std::uint32_t index = 0; index < view.queue_count() && index < config.queues.size(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        const auto& queue = config.queues[index];
+        auto& control = view.ring(index).control();
+        const auto change = [&](const char* key, std::uint32_t& field, std::uint32_t value, const std::string& before,
+                                const std::string& after) {
+            if (read_once(field) == value) return;
+            // Clients read the field with read_once meanwhile: one store, never torn.
+            write_once(field, value);
+            changes.push_back("queue '" + queue.name + "': " + key + " " + before + " -> " + after);
+        };
+        change("max_deliveries", control.max_deliveries, queue.max_deliveries,
+               std::to_string(read_once(control.max_deliveries)), std::to_string(queue.max_deliveries));
+        change("ack_timeout_ms", control.ack_timeout_ms, queue.ack_timeout_ms,
+               std::to_string(read_once(control.ack_timeout_ms)), std::to_string(queue.ack_timeout_ms));
+        const auto dead_letter = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
+        const auto previous = read_once(control.dead_letter_index);
+        const auto name_of = [&](std::uint32_t target) {
+            return target < view.queue_count() ? "'" + view.queue_name(target) + "'" : std::string("none");
+        };
+        change("dead_letter", control.dead_letter_index, dead_letter, name_of(previous), name_of(dead_letter));
+    }
+    return changes;
 }
 
 }  // namespace shmq::daemon

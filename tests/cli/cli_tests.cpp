@@ -278,6 +278,18 @@ std::string broker_config(const std::string& name) {
            "    ack_timeout_ms: 100\n";
 }
 
+// A broker with room for two clients only.
+std::string two_client_config(const std::string& name) {
+    return "broker:\n"
+           "  name: " + name + "\n"
+           "  max_clients: 2\n"
+           "  liveness_interval_ms: 20\n"
+           "queues:\n"
+           "  - name: orders\n"
+           "    capacity: 4\n"
+           "    max_message_size: 64\n";
+}
+
 std::unique_ptr<shmq::Client> try_attach(const std::string& broker, const std::string& program = "") {
     shmq::AttachOptions options;
     options.broker = broker;
@@ -659,6 +671,54 @@ BOOST_AUTO_TEST_CASE(an_unknown_broker_is_named_in_the_error) {
     }
 }
 
+// Issue 16, item 12: an empty --broker before the command was answered with
+// internal option names ("ambiguous ... '--arguments', '--command'"), and
+// after it silently meant the default broker.
+BOOST_AUTO_TEST_CASE(an_empty_broker_name_is_a_usage_error_that_says_so) {
+    for (const std::vector<std::string>& arguments :
+         {std::vector<std::string>{"--broker", "", "list"}, {"list", "--broker", ""},
+          {"stats", "--broker", ""}, {"publish", "orders", "x", "--broker", ""}}) {
+        BOOST_TEST_INFO("shmq " << arguments.front() << " " << arguments.at(1));
+        const Run run = shmq(arguments);
+        check_error(run, 2, {"--broker: the broker name is empty"});
+        BOOST_TEST(run.err.find("ambiguous") == std::string::npos);
+    }
+}
+
+// The value of --broker was looked up as an abbreviated option first, so a
+// broker named "b" or "co" was refused as a missing argument.
+BOOST_AUTO_TEST_CASE(a_broker_named_like_an_option_prefix_is_a_broker) {
+    for (const std::string broker : {"b", "co", "ver", "arg"}) {
+        BOOST_TEST_INFO("--broker " << broker);
+        const Run run = shmq({"--broker", broker, "list"});
+        check_error(run, 1, {"broker '" + broker + "'", "/dev/shm/" + broker + ")", "no broker segment of that name exists"});
+    }
+}
+
+// Issue 16, item 12: a 300-character name was answered with "another magic
+// or layout version than this client" although no segment exists. Broker
+// names follow the daemon configuration's rule, checked before any attach.
+BOOST_AUTO_TEST_CASE(an_impossible_broker_name_says_what_is_wrong) {
+    const std::string long_name(300, 'a');
+    for (const std::vector<std::string>& arguments :
+         {std::vector<std::string>{"--broker", long_name, "list"}, {"list", "--broker", long_name}}) {
+        const Run run = shmq(arguments);
+        check_error(run, 2, {"--broker: broker name 'aaaa", "(300 characters) is longer than 64 characters"});
+        BOOST_TEST(run.err.find("magic") == std::string::npos);
+    }
+    const Run slash = shmq({"--broker", "a/b", "list"});
+    check_error(slash, 2, {"broker name 'a/b' may only contain letters, digits, '.', '_' and '-'"});
+    const Run directory = shmq({"--broker", "/var/lib/", "list"});
+    check_error(directory, 2, {"broker file '/var/lib/' does not name a file"});
+    // The library says the same to its own callers.
+    shmq::AttachOptions options;
+    options.broker = long_name;
+    std::unique_ptr<shmq::Client> client;
+    std::string error;
+    BOOST_TEST(shmq::Client::attach(options, client, &error) == shmq::Status::invalid_argument);
+    BOOST_TEST(error.find("is longer than 64 characters") != std::string::npos, error);
+}
+
 BOOST_AUTO_TEST_CASE(help_of_each_subcommand_shows_its_options) {
     const std::map<std::string, std::vector<std::string>> options{
         {"publish", {"--timeout", "--broker", "--help"}},
@@ -904,6 +964,50 @@ BOOST_AUTO_TEST_CASE(help_describes_topics) {
     check_success(top);
     BOOST_TEST(top.out.find("subscribe") != std::string::npos);
     BOOST_TEST(top.out.find("topic") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(a_full_client_table, Workspace)
+
+// Issue 16, item 12: "raise max_clients" was the advice even when the table
+// was full of dead clients that the broker had not reclaimed (because it was
+// stopped); then it is the broker that needs attention.
+BOOST_AUTO_TEST_CASE(says_whether_dead_clients_await_reclaim) {
+    BrokerFixture broker(two_client_config);
+    {
+        const auto first = try_attach(broker.name());
+        const auto second = try_attach(broker.name());
+        BOOST_REQUIRE(first && second);
+        const Run run = broker.shmq_on_broker({"list"});
+        check_error(run, 1, {"client table is full", "raise max_clients"});
+        BOOST_TEST(run.err.find("died") == std::string::npos);
+    }
+    // A stopped broker reclaims nothing: two clients killed meanwhile keep
+    // their records.
+    BOOST_REQUIRE(::kill(broker.pid(), SIGSTOP) == 0);
+    struct Resume {
+        pid_t pid;
+        ~Resume() { ::kill(pid, SIGCONT); }
+    } resume{broker.pid()};
+    for (int i = 0; i < 2; ++i) {
+        const pid_t child = ::fork();
+        BOOST_REQUIRE(child >= 0);
+        if (child == 0) {
+            const auto client = try_attach(broker.name());
+            ::raise(client ? SIGKILL : SIGTERM);
+            ::_exit(1);
+        }
+        BOOST_REQUIRE(wait_for_exit(child, broker_limit) == 128 + SIGKILL);
+    }
+    const Run run = broker.shmq_on_broker({"list"});
+    check_error(run, 1, {"client table is full", "2 of its 3 records belong to processes that have died",
+                         "await reclaim by the broker"});
+    BOOST_TEST(run.err.find("raise max_clients") == std::string::npos);
+    ::kill(broker.pid(), SIGCONT);
+    BOOST_TEST(eventually([&] { return broker.shmq_on_broker({"list"}).exit_code == 0; }, broker_limit));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
