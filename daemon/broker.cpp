@@ -156,11 +156,13 @@ bool Broker::try_adopt_existing() {
         reset_after_reboot();
         std::memcpy(root->boot_id, boot_id, sizeof boot_id);
     }
+    // Dead clients first: what they held when they died (a view entry ahead
+    // of its cursor, a claim half made) is theirs to give back, not corruption.
+    const auto reaped = reap_dead_clients(view_);
     verify_queues();
     verify_topics();
-    const auto survivors = reap_dead_clients(view_);
     SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
-                      << queued_messages(view_) << " queued messages kept, " << survivors.reclaimed_clients
+                      << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
                       << " dead clients reclaimed";
     return true;
 }
@@ -184,34 +186,49 @@ void Broker::reset_after_reboot() {
                       << reclaimed.reclaimed_clients << " clients of the old boot reclaimed";
 }
 
-// A queue whose invariants fail is quarantined; the others carry on.
+// A queue whose invariants fail is quarantined; the others carry on. One
+// quarantined before (by a client, a tick or an earlier broker) that now
+// verifies goes back into service: the flag is a verdict on the structure,
+// and this restart is how an operator asks for it again.
 void Broker::verify_queues() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
         if (!view_.queue_usable(index)) continue;
         std::string problem;
-        const Status checked = view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
+        auto& ring = view_.ring(index);
+        const bool was_quarantined = ring.control().quarantined.load(std::memory_order_acquire) != 0;
+        const Status checked = ring.verify(Deadline::after(std::chrono::seconds(1)), problem);
+        const std::string what = "queue '" + view_.queue_name(index) + "'";
         if (checked != Status::ok) {
-            SHMQ_LOG(warning) << "queue '" << view_.queue_name(index)
-                              << "' could not be verified: a live client holds its lock";
+            SHMQ_LOG(warning) << what << " could not be verified: a live client holds its lock";
         } else if (!problem.empty()) {
-            SHMQ_LOG(error) << "queue '" << view_.queue_name(index) << "' failed verification (" << problem
-                            << "); quarantined";
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+        } else if (was_quarantined) {
+            ring.control().quarantined.store(0, std::memory_order_release);
+            SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
         }
     }
 }
 
-// A topic whose invariants fail is quarantined; the rest carry on.
+// As verify_queues(), for topics; what the verification repaired is logged.
 void Broker::verify_topics() {
     for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
         if (!view_.topic_usable(index)) continue;
         std::string problem;
-        const Status checked = view_.topic(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
+        std::string repaired;
+        auto& topic = view_.topic(index);
+        const bool was_quarantined = topic.quarantined();
+        const Status checked = topic.verify(Deadline::after(std::chrono::seconds(1)), problem, repaired);
+        const std::string what = "topic '" + view_.topic_name(index) + "'";
         if (checked != Status::ok) {
-            SHMQ_LOG(warning) << "topic '" << view_.topic_name(index)
-                              << "' could not be verified: a live client holds its lock";
-        } else if (!problem.empty()) {
-            SHMQ_LOG(error) << "topic '" << view_.topic_name(index) << "' failed verification (" << problem
-                            << "); quarantined";
+            SHMQ_LOG(warning) << what << " could not be verified: a live client holds its lock";
+            continue;
+        }
+        if (!repaired.empty()) SHMQ_LOG(warning) << what << " repaired: " << repaired;
+        if (!problem.empty()) {
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+        } else if (was_quarantined) {
+            topic.control().quarantined.store(0, std::memory_order_release);
+            SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
         }
     }
 }

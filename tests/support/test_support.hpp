@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/robust_mutex.hpp"
+#include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "common/status.hpp"
 #include "shmq/client.hpp"
@@ -51,6 +52,19 @@ public:
 private:
     std::unique_ptr<daemon::Broker> broker_;
     std::thread runner_;
+};
+
+// The real broker in a process of its own (forked, not exec'd), so that a
+// test can kill -9 it: returns once the broker's segment accepts clients.
+pid_t start_broker_process(const config::BrokerConfig& config);
+
+// A segment mapped and validated outside any client, for tests that set up
+// exactly what a kill at some instruction leaves behind.
+struct RawView {
+    explicit RawView(const std::string& address);
+    std::unique_ptr<SegmentMapping> mapping;
+    SegmentView view;
+    std::byte* base() const { return mapping->base(); }
 };
 
 // Forks; the child runs `body` and exits with its return value (never
