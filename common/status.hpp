@@ -25,7 +25,10 @@ enum class Status {
     system_error,        // an operating-system call failed unexpectedly
     topic_not_found,     // no topic of that name in this broker
     too_many_subscribers,  // every subscriber record of the topic is taken (raise max_subscribers)
-    too_many_views       // the subscription already holds layout::max_views_per_subscriber views
+    too_many_views,      // the subscription already holds layout::max_views_per_subscriber views
+    foreign_pid_namespace,      // this process is in another PID namespace than the broker (a container?)
+    segment_from_earlier_boot,  // no broker has adopted the segment since the machine rebooted
+    client_reclaimed            // the broker took this client for dead and reclaimed it: reattach
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".

@@ -146,14 +146,24 @@ bool Broker::try_adopt_existing() {
         set_aside_existing(root == nullptr ? "it has no shmq root" : difference);
         return false;
     }
+    char boot_id[sizeof root->boot_id];
+    read_boot_id(boot_id);
+    const bool same_boot = std::memcmp(boot_id, root->boot_id, sizeof boot_id) == 0;
+    if (same_boot && root->pid_namespace != own_pid_namespace()) {
+        // Its broker and clients live in a PID namespace whose pids mean
+        // nothing here: this broker would reap them all while they run.
+        throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
+                         "' belongs to a broker in another PID namespace (a container?), whose processes this one "
+                         "cannot see; stop that broker, or remove the segment by hand");
+    }
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
-    char boot_id[40];
-    read_boot_id(boot_id);
-    if (std::memcmp(boot_id, root->boot_id, sizeof boot_id) != 0) {
+    if (!same_boot) {
         reset_after_reboot();
+        root->pid_namespace = own_pid_namespace();
+        // Last: clients are refused until the segment says this boot.
         std::memcpy(root->boot_id, boot_id, sizeof boot_id);
     }
     // Dead clients first: what they held when they died (a view entry ahead

@@ -164,6 +164,7 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
     root->root_size = sizeof(layout::SegmentRoot);
     root->segment_size = segment->size();
     read_boot_id(root->boot_id);
+    root->pid_namespace = own_pid_namespace();
     root->state.store(static_cast<std::uint32_t>(layout::BrokerState::initializing), std::memory_order_relaxed);
     root->broker_epoch.store(0, std::memory_order_relaxed);
     root->broker = ProcessIdentity::self();
