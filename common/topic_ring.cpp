@@ -563,20 +563,25 @@ std::string TopicRing::verify_subscriber(std::uint32_t index, std::uint64_t tail
     if (state == layout::SubscriberState::free) return {};
     const auto what = "subscriber record " + std::to_string(index);
     if (state != layout::SubscriberState::active) return what + " has a malformed word";
-    const auto cursor = record.cursor.load(std::memory_order_relaxed);
+    // A live subscriber reads on while this runs (reads take no lock): its
+    // view entries and counts are read before its cursor, since each is
+    // written only after the cursor it depends on was read or advanced.
+    std::uint64_t furthest_view = 0;
+    for (const auto& view : record.views) {
+        const auto entry = view.load(std::memory_order_acquire);
+        if (entry > furthest_view) furthest_view = entry;
+    }
+    const auto counted =
+        record.received.load(std::memory_order_acquire) + record.skipped.load(std::memory_order_acquire);
+    const auto cursor = record.cursor.load(std::memory_order_acquire);
     const auto joined = record.joined_at.load(std::memory_order_relaxed);
     if (cursor > tail || cursor + geometry_.capacity < tail || joined > cursor) {
         return what + " has a cursor out of bounds";
     }
     // As check_counters() requires at every tick, or the topic would go back
     // into quarantine at the first one.
-    if (record.received.load(std::memory_order_relaxed) + record.skipped.load(std::memory_order_relaxed) >
-        cursor - joined) {
-        return what + " counts more messages than its cursor passed";
-    }
-    for (const auto& view : record.views) {
-        if (view.load(std::memory_order_relaxed) > cursor + 1) return what + " holds a view beyond its cursor";
-    }
+    if (counted > cursor - joined) return what + " counts more messages than its cursor passed";
+    if (furthest_view > cursor + 1) return what + " holds a view beyond its cursor";
     return {};
 }
 
@@ -591,7 +596,10 @@ std::string TopicRing::clear_stray_pins() {
         for (std::uint32_t subscriber = 0; subscriber < geometry_.max_subscribers; ++subscriber) {
             if ((pins[subscriber / 64].load(std::memory_order_relaxed) & pin_bit(subscriber)) == 0) continue;
             if (lists_view_of(subscriber, index)) continue;
-            pins[subscriber / 64].fetch_and(~pin_bit(subscriber), std::memory_order_acq_rel);
+            // Only a pin this call cleared is a repair (an unsubscribe may
+            // have given it back meanwhile).
+            const auto before = pins[subscriber / 64].fetch_and(~pin_bit(subscriber), std::memory_order_acq_rel);
+            if ((before & pin_bit(subscriber)) == 0) continue;
             repaired += (repaired.empty() ? "" : ", ") + std::string("cleared a stray pin of subscriber ") +
                         std::to_string(subscriber) + " on slot " + std::to_string(index);
         }

@@ -34,8 +34,8 @@ layout::TopicSlotHeader& topic_slot(test::RawView& raw, std::uint32_t topic, std
 }
 
 std::atomic<std::uint64_t>& first_pin_word(test::RawView& raw, std::uint32_t topic, std::uint64_t position) {
-    return *reinterpret_cast<std::atomic<std::uint64_t>*>(reinterpret_cast<std::byte*>(&topic_slot(raw, topic, position)) +
-                                                          sizeof(layout::TopicSlotHeader));
+    auto* slot = reinterpret_cast<std::byte*>(&topic_slot(raw, topic, position));
+    return *reinterpret_cast<std::atomic<std::uint64_t>*>(slot + sizeof(layout::TopicSlotHeader));
 }
 
 // Starts a child that attaches to `broker` and runs `stage` (false: it
