@@ -74,8 +74,10 @@ void Broker::start() {
             throw StartError("segment '" + address_ + "' failed validation right after being built: " + why);
         }
     }
-    if (claim_client_record(view_, "shmqd", own_stamp_) != Status::ok) {
-        throw StartError("segment '" + config_.name + "': no free client record for the broker itself");
+    const Status claimed = claim_client_record(view_, "shmqd", own_stamp_);
+    if (claimed != Status::ok) {
+        throw StartError("segment '" + config_.name + "': the broker cannot take a client record for itself: " +
+                         describe(claimed));
     }
     auto& root = view_.root();
     root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);

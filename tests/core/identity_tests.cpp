@@ -219,3 +219,28 @@ BOOST_AUTO_TEST_CASE(a_producer_reaped_while_alive_cannot_remark_its_freed_slot)
     }
     ::munmap(memory, sizeof(Stuck));
 }
+
+// A broker cannot see the processes of a segment made in another PID
+// namespace (here its recorded namespace is made another one): adopting it
+// would reap every live client. It refuses to start and says why.
+BOOST_AUTO_TEST_CASE(a_broker_refuses_to_adopt_a_segment_of_another_pid_namespace) {
+    auto config = test::make_config("pidnsadopt");
+    test::add_queue(config, "q", 4, 64);
+    const pid_t first_broker = test::start_broker_process(config);
+    ::kill(first_broker, SIGKILL);
+    BOOST_TEST_REQUIRE(test::wait_child(first_broker, 5s) == 128 + SIGKILL);
+    {
+        test::RawView raw(config.name);
+        raw.view.root().pid_namespace += 1;
+    }
+    daemon::Broker successor(config);
+    std::string error;
+    try {
+        successor.start();
+    } catch (const daemon::StartError& refused) {
+        error = refused.what();
+    }
+    BOOST_TEST(error.find("another PID namespace") != std::string::npos, error);
+    BOOST_TEST(test::segment_exists(config.name));  // left for its own broker, not moved aside
+    SegmentMapping::remove(config.name);
+}
