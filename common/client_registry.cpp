@@ -12,9 +12,26 @@ std::uint32_t next_generation(std::uint32_t generation) {
     const std::uint32_t next = (generation + 1) & SlotWord::generation_mask;
     return next == 0 ? 1 : next;  // 0 means "no owner" in slot words
 }
+
+// A pid, its start time and a lock's owner mean something only in the boot
+// and the PID namespace they were taken in, and the broker judges liveness in
+// its own: a client of another boot (a persistent segment no broker has
+// adopted since the reboot) would be reaped by the adopting broker's reset,
+// and one of another PID namespace at its first tick, both while alive.
+Status check_same_boot_and_namespace(const layout::SegmentRoot& root) {
+    char boot_id[sizeof root.boot_id];
+    read_boot_id(boot_id);
+    if (std::memcmp(boot_id, root.boot_id, sizeof boot_id) != 0) return Status::segment_from_earlier_boot;
+    const auto pid_namespace = own_pid_namespace();
+    if (pid_namespace == 0 || pid_namespace != root.pid_namespace) return Status::foreign_pid_namespace;
+    return Status::ok;
+}
+
 }  // namespace
 
 Status claim_client_record(SegmentView& view, const std::string& program, OwnerStamp& stamp) {
+    const Status attachable = check_same_boot_and_namespace(view.root());
+    if (attachable != Status::ok) return attachable;
     const auto self = ProcessIdentity::self();
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
         auto& record = view.client(index);

@@ -11,7 +11,10 @@
 
 namespace shmq {
 
-// Takes a free record for the calling process. too_many_clients when none is free.
+// Takes a free record for the calling process. too_many_clients when none is
+// free; segment_from_earlier_boot or foreign_pid_namespace when the broker
+// could not judge this process's liveness (another boot, another PID
+// namespace).
 Status claim_client_record(SegmentView& view, const std::string& program, OwnerStamp& stamp);
 
 // How many taken records belong to processes that have died: the broker

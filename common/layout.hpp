@@ -35,7 +35,8 @@ namespace shmq::layout {
 
 inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // 2: topics; 3: delivery numbers in the slot word; 4: shmq's own root at
-// offset 0 instead of a Boost managed segment.
+// offset 0 instead of a Boost managed segment, and the broker's PID namespace
+// in the root (clients of another namespace are refused).
 inline constexpr std::uint32_t version = 4;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -72,6 +73,11 @@ struct SegmentRoot {
     // (/proc/sys/kernel/random/boot_id). A persistent segment adopted after a
     // reboot has every lock and client of the old boot reset.
     char boot_id[40];
+    // The PID namespace the recorded pids belong to (the inode of the
+    // broker's /proc/self/ns/pid). A client of another namespace (a
+    // container sharing /dev/shm) is refused at attach: the broker could
+    // not see its pid, and would reap it as dead while it lives.
+    std::uint64_t pid_namespace;
 
     std::uint32_t queue_count;
     std::uint32_t client_capacity;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace shmq {
@@ -57,6 +58,12 @@ void read_boot_id(char (&boot_id)[40]) {
     for (ssize_t i = 0; i < n; ++i) {
         if (boot_id[i] == '\n') boot_id[i] = '\0';
     }
+}
+
+std::uint64_t own_pid_namespace() {
+    struct stat status {};
+    if (::stat("/proc/self/ns/pid", &status) != 0) return 0;
+    return static_cast<std::uint64_t>(status.st_ino);
 }
 
 ProcessIdentity ProcessIdentity::self() { return of(::getpid()); }

@@ -23,6 +23,11 @@ bool is_alive(const ProcessIdentity& identity);
 // This boot's id (/proc/sys/kernel/random/boot_id), NUL-terminated.
 void read_boot_id(char (&boot_id)[40]);
 
+// The calling process's PID namespace (the inode of /proc/self/ns/pid), or 0
+// when it cannot be read. Pids, and so identities, mean something only
+// within one namespace.
+std::uint64_t own_pid_namespace();
+
 // The start time of `pid`, or 0 when it does not exist or is a zombie.
 std::uint64_t process_start_time(pid_t pid);
 

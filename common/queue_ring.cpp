@@ -165,11 +165,16 @@ Status QueueRing::claim_one(OwnerStamp me, const Deadline& lock_deadline, std::u
     return claim;
 }
 
-void QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot) {
+bool QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me) {
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     slot.length = static_cast<std::uint32_t>(size);
-    // Release makes the payload visible to whoever acquires `ready`.
-    slot.word.store(SlotWord::make(SlotState::ready), std::memory_order_release);
+    // Release makes the payload visible to whoever acquires `ready`. A
+    // compare-and-swap from the exact word the claim wrote: a producer the
+    // broker reaped while alive no longer owns the slot (it was abandoned,
+    // and may be free or claimed again by now), and must not mark it ready.
+    auto expected = SlotWord::make(SlotState::writing, me);
+    return slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::ready), std::memory_order_release,
+                                             std::memory_order_relaxed);
 }
 
 // The single-message path is written out rather than routed through the
@@ -187,7 +192,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, co
         }
         return claim;
     }
-    publish(data, size, slot_at(position));
+    if (!publish(data, size, slot_at(position), me)) return Status::client_reclaimed;
     control_->not_empty.notify(1);
     return Status::ok;
 }
@@ -250,7 +255,11 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
     }
     for (std::size_t i = 0; i < claimed; ++i) {
         auto& slot = slot_at(first + i);
-        publish(messages[i].data, messages[i].size, slot);
+        if (!publish(messages[i].data, messages[i].size, slot, me)) {
+            status = Status::client_reclaimed;
+            claimed = i;
+            break;
+        }
         // Wake a sleeping consumer as soon as the first message is in, so it
         // starts while the rest of the batch is copied instead of after.
         if (i == 0) control_->not_empty.notify(1);
@@ -603,7 +612,13 @@ bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* 
             return false;
         }
         crash_point("dead_letter_claimed");
-        dead_letter->publish(payload_of(slot), length, dead_letter->slot_at(position));
+        if (!dead_letter->publish(payload_of(slot), length, dead_letter->slot_at(position), broker)) {
+            // The copy's slot is no longer the broker's: keep the original.
+            auto expected = moving;
+            slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::redeliver, {}, deliveries),
+                                              std::memory_order_release, std::memory_order_relaxed);
+            return false;
+        }
         dead_letter->control_->not_empty.notify(1);
         crash_point("dead_letter_published");
     }

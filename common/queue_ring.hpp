@@ -177,7 +177,9 @@ private:
     void repair_consumer_side();
     bool lock_producer(RobustLockGuard& guard);
     bool lock_consumer(RobustLockGuard& guard);
-    void publish(const void* data, std::size_t size, layout::SlotHeader& slot);
+    // Copies the message in and marks the slot ready; false when the slot is
+    // no longer `me`'s (the broker reclaimed this client), sending nothing.
+    bool publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me);
     Status quarantine(const char* why);
 
     layout::QueueControl* control_ = nullptr;

@@ -25,6 +25,9 @@ const char* to_string(Status status) {
     case Status::topic_not_found: return "topic_not_found";
     case Status::too_many_subscribers: return "too_many_subscribers";
     case Status::too_many_views: return "too_many_views";
+    case Status::foreign_pid_namespace: return "foreign_pid_namespace";
+    case Status::segment_from_earlier_boot: return "segment_from_earlier_boot";
+    case Status::client_reclaimed: return "client_reclaimed";
     }
     return "unknown_status";
 }
@@ -54,6 +57,16 @@ const char* describe(Status status) {
     case Status::topic_not_found: return "no topic of that name is configured in the broker";
     case Status::too_many_subscribers: return "every subscriber record of the topic is taken (raise max_subscribers)";
     case Status::too_many_views: return "the subscription already holds as many views as it may; release one";
+    case Status::foreign_pid_namespace:
+        return "this process runs in another PID namespace than the broker (a container without the host's PID "
+               "namespace?), where the broker cannot tell whether it is alive; run it in the broker's PID namespace "
+               "(e.g. docker run --pid=host)";
+    case Status::segment_from_earlier_boot:
+        return "the segment was left by a broker of an earlier boot and no broker has adopted it since; start shmqd "
+               "first";
+    case Status::client_reclaimed:
+        return "the broker took this client for dead and reclaimed what it held; the operation did not happen; "
+               "reattach";
     }
     return "unknown status";
 }

@@ -26,7 +26,10 @@ enum class Status {
     topic_not_found,     // no topic of that name in this broker
     too_many_subscribers,  // every subscriber record of the topic is taken (raise max_subscribers)
     too_many_views,      // the subscription already holds layout::max_views_per_subscriber views
-    untrusted_segment    // the segment's file belongs to a user this client does not trust as its broker
+    untrusted_segment,   // the segment's file belongs to a user this client does not trust as its broker
+    foreign_pid_namespace,      // this process is in another PID namespace than the broker (a container?)
+    segment_from_earlier_boot,  // no broker has adopted the segment since the machine rebooted
+    client_reclaimed            // the broker took this client for dead and reclaimed it: reattach
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".

@@ -509,74 +509,116 @@ void TopicRing::reset_synchronisation() {
     repair_publisher_side();
 }
 
-Status TopicRing::verify(const Deadline& lock_deadline, std::string& problem) {
+Status TopicRing::verify(const Deadline& lock_deadline, std::string& problem, std::string& repaired) {
     RobustLockGuard guard(control_->publisher_lock, lock_deadline);
     if (!lock_publisher(guard)) return status_of(guard.result());
     problem.clear();
+    repaired.clear();
     const auto tail = control_->tail.load(std::memory_order_acquire);
+    problem = verify_slots_locked(tail);
+    for (std::uint32_t index = 0; problem.empty() && index < geometry_.max_subscribers; ++index) {
+        problem = verify_subscriber(index, tail);
+    }
+    if (problem.empty()) repaired = clear_stray_pins();
+    if (!problem.empty()) quarantine();
+    return Status::ok;
+}
+
+std::string TopicRing::verify_slots_locked(std::uint64_t tail) const {
     const auto capacity = geometry_.capacity;
-    for (std::uint64_t index = 0; problem.empty() && index < capacity; ++index) {
+    for (std::uint64_t index = 0; index < capacity; ++index) {
         auto& slot = slot_at(index);
         const auto word = slot.word.load(std::memory_order_acquire);
         const auto state = SlotWord::state(word);
         if (!SlotWord::well_formed(word) || state == SlotState::reading || state == SlotState::in_flight ||
             state == SlotState::redeliver) {
-            problem = "slot " + std::to_string(index) + " has a malformed state word";
-        } else if (state == SlotState::ready && slot.length.load(std::memory_order_relaxed) > geometry_.max_message_size) {
-            problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
+            return "slot " + std::to_string(index) + " has a malformed state word";
+        }
+        if (state == SlotState::ready && slot.length.load(std::memory_order_relaxed) > geometry_.max_message_size) {
+            return "slot " + std::to_string(index) + " holds more than max_message_size bytes";
         }
     }
     // Every position of the last lap but the oldest (whose slot a claim may
     // have been undone in) was claimed, and its slot says so.
     const auto first = tail >= capacity ? tail - capacity + 1 : 0;
-    for (auto position = first; problem.empty() && position < tail; ++position) {
+    for (auto position = first; position < tail; ++position) {
         auto& slot = slot_at(position);
         const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
         if (slot.position.load(std::memory_order_relaxed) != position ||
             (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned)) {
-            problem = "the slot of position " + std::to_string(position) + " does not hold it";
+            return "the slot of position " + std::to_string(position) + " does not hold it";
         }
     }
-    for (std::uint32_t index = 0; problem.empty() && index < geometry_.max_subscribers; ++index) {
-        const auto& record = record_at(index);
-        const auto word = record.word.load(std::memory_order_acquire);
-        const auto state = layout::SubscriberWord::state(word);
-        if (state == layout::SubscriberState::free) continue;
-        const auto cursor = record.cursor.load(std::memory_order_relaxed);
-        if (state != layout::SubscriberState::active) {
-            problem = "subscriber record " + std::to_string(index) + " has a malformed word";
-        } else if (cursor > tail || cursor + capacity < tail || record.joined_at.load(std::memory_order_relaxed) > cursor) {
-            problem = "subscriber record " + std::to_string(index) + " has a cursor out of bounds";
-        }
-        for (const auto& view : record.views) {
-            const auto entry = view.load(std::memory_order_relaxed);
-            if (problem.empty() && entry != 0 && (entry > cursor || entry + capacity <= tail)) {
-                problem = "subscriber record " + std::to_string(index) + " holds a view out of bounds";
-            }
-        }
+    return {};
+}
+
+// What a subscriber killed at any step leaves is accepted here (the table in
+// docs/crash-safety.md, "What a kill leaves in a topic"): in particular a
+// view entry one beyond the cursor (killed between storing the entry and
+// advancing), and an entry of a slot reused since (killed after a drop took
+// the message, between giving the pin back and clearing the entry).
+std::string TopicRing::verify_subscriber(std::uint32_t index, std::uint64_t tail) const {
+    const auto& record = record_at(index);
+    const auto state = layout::SubscriberWord::state(record.word.load(std::memory_order_acquire));
+    if (state == layout::SubscriberState::free) return {};
+    const auto what = "subscriber record " + std::to_string(index);
+    if (state != layout::SubscriberState::active) return what + " has a malformed word";
+    // A live subscriber reads on while this runs (reads take no lock): its
+    // view entries and counts are read before its cursor, since each is
+    // written only after the cursor it depends on was read or advanced.
+    std::uint64_t furthest_view = 0;
+    for (const auto& view : record.views) {
+        const auto entry = view.load(std::memory_order_acquire);
+        if (entry > furthest_view) furthest_view = entry;
     }
-    // A pin must belong to an active subscriber that lists the slot as viewed:
-    // a stray one would block publishers for ever.
-    for (std::uint64_t index = 0; problem.empty() && index < capacity; ++index) {
+    const auto counted =
+        record.received.load(std::memory_order_acquire) + record.skipped.load(std::memory_order_acquire);
+    const auto cursor = record.cursor.load(std::memory_order_acquire);
+    const auto joined = record.joined_at.load(std::memory_order_relaxed);
+    if (cursor > tail || cursor + geometry_.capacity < tail || joined > cursor) {
+        return what + " has a cursor out of bounds";
+    }
+    // As check_counters() requires at every tick, or the topic would go back
+    // into quarantine at the first one.
+    if (counted > cursor - joined) return what + " counts more messages than its cursor passed";
+    if (furthest_view > cursor + 1) return what + " holds a view beyond its cursor";
+    return {};
+}
+
+// A pin that no active subscriber lists would hold publishers for ever. No
+// kill leaves one (the entry is written before the pin and cleared after
+// it), so it is a scribble, and clearing it costs nobody a view.
+std::string TopicRing::clear_stray_pins() {
+    std::string repaired;
+    const auto capacity = geometry_.capacity;
+    for (std::uint64_t index = 0; index < capacity; ++index) {
         auto* pins = pins_of(slot_at(index));
-        for (std::uint32_t subscriber = 0; problem.empty() && subscriber < geometry_.max_subscribers; ++subscriber) {
+        for (std::uint32_t subscriber = 0; subscriber < geometry_.max_subscribers; ++subscriber) {
             if ((pins[subscriber / 64].load(std::memory_order_relaxed) & pin_bit(subscriber)) == 0) continue;
-            const auto& record = record_at(subscriber);
-            bool listed = layout::SubscriberWord::state(record.word.load(std::memory_order_relaxed)) ==
-                          layout::SubscriberState::active;
-            bool found = false;
-            for (const auto& view : record.views) {
-                const auto entry = view.load(std::memory_order_relaxed);
-                if (entry != 0 && (entry - 1) % capacity == index) found = true;
-            }
-            if (!listed || !found) {
-                problem = "slot " + std::to_string(index) + " is pinned by subscriber " + std::to_string(subscriber) +
-                          ", which holds no view of it";
-            }
+            if (lists_view_of(subscriber, index)) continue;
+            // Only a pin this call cleared is a repair (an unsubscribe may
+            // have given it back meanwhile).
+            const auto before = pins[subscriber / 64].fetch_and(~pin_bit(subscriber), std::memory_order_acq_rel);
+            if ((before & pin_bit(subscriber)) == 0) continue;
+            repaired += (repaired.empty() ? "" : ", ") + std::string("cleared a stray pin of subscriber ") +
+                        std::to_string(subscriber) + " on slot " + std::to_string(index);
         }
     }
-    if (!problem.empty()) quarantine();
-    return Status::ok;
+    if (!repaired.empty()) control_->room.notify_all();
+    return repaired;
+}
+
+bool TopicRing::lists_view_of(std::uint32_t subscriber, std::uint64_t slot_index) const {
+    const auto& record = record_at(subscriber);
+    if (layout::SubscriberWord::state(record.word.load(std::memory_order_acquire)) !=
+        layout::SubscriberState::active) {
+        return false;
+    }
+    for (const auto& view : record.views) {
+        const auto entry = view.load(std::memory_order_relaxed);
+        if (entry != 0 && ring_index(entry - 1, geometry_.capacity) == slot_index) return true;
+    }
+    return false;
 }
 
 }  // namespace shmq

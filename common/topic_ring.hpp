@@ -117,8 +117,11 @@ public:
     // then the repair a dead lock owner would have triggered.
     void reset_synchronisation();
     // Checks the ring's invariants under the publisher lock (the broker, on
-    // adopting a segment); quarantines the topic when they fail.
-    Status verify(const Deadline& lock_deadline, std::string& problem);
+    // adopting a segment). Accepts every state a kill can leave; repairs what
+    // can be repaired without guessing (`repaired` says what, empty when
+    // nothing); quarantines the topic when the rest fails (`problem` says
+    // why). Never clears the quarantine flag: that is the caller's decision.
+    Status verify(const Deadline& lock_deadline, std::string& problem, std::string& repaired);
 
 private:
     layout::TopicSlotHeader& slot_at(std::uint64_t position) const {
@@ -157,6 +160,11 @@ private:
     // After the slot of `position` stopped being written.
     void wake_publisher_waiting_for(std::uint64_t position);
     void release_views_of(std::uint32_t index);
+    // Parts of verify(); each returns the problem found, empty when none.
+    std::string verify_slots_locked(std::uint64_t tail) const;
+    std::string verify_subscriber(std::uint32_t index, std::uint64_t tail) const;
+    std::string clear_stray_pins();
+    bool lists_view_of(std::uint32_t subscriber, std::uint64_t slot_index) const;
     Status quarantine();
 
     layout::TopicControl* control_ = nullptr;

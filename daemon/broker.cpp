@@ -65,8 +65,10 @@ void Broker::start() {
     case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
     if (!try_adopt_existing()) build_fresh();
-    if (claim_client_record(view_, "shmqd", own_stamp_) != Status::ok) {
-        throw StartError("segment '" + config_.name + "': no free client record for the broker itself");
+    const Status claimed = claim_client_record(view_, "shmqd", own_stamp_);
+    if (claimed != Status::ok) {
+        throw StartError("segment '" + config_.name + "': the broker cannot take a client record for itself: " +
+                         describe(claimed));
     }
     auto& root = view_.root();
     root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);
@@ -182,7 +184,17 @@ bool Broker::try_adopt_existing() {
         return false;
     }
     auto* root = existing->root();
-    if (is_alive(root->broker) && root->broker.pid != ProcessIdentity::self().pid) {
+    char boot_id[sizeof root->boot_id];
+    read_boot_id(boot_id);
+    const bool same_boot = std::memcmp(boot_id, root->boot_id, sizeof boot_id) == 0;
+    if (same_boot && root->pid_namespace != own_pid_namespace()) {
+        // Its broker and clients live in a PID namespace whose pids mean
+        // nothing here: this broker would reap them all while they run.
+        throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
+                         "' belongs to a broker in another PID namespace (a container?), whose processes this one "
+                         "cannot see; stop that broker, or remove the segment by hand");
+    }
+    if (same_boot && is_alive(root->broker) && root->broker.pid != ProcessIdentity::self().pid) {
         // A broker that takes no lock (an older shmq) still runs on it.
         throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
                          config_.name + "'; stop it first or give this broker another name");
@@ -191,17 +203,19 @@ bool Broker::try_adopt_existing() {
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
-    char boot_id[40];
-    read_boot_id(boot_id);
-    if (std::memcmp(boot_id, root->boot_id, sizeof boot_id) != 0) {
+    if (!same_boot) {
         reset_after_reboot();
+        root->pid_namespace = own_pid_namespace();
+        // Last: clients are refused until the segment says this boot.
         std::memcpy(root->boot_id, boot_id, sizeof boot_id);
     }
+    // Dead clients first: what they held when they died (a view entry ahead
+    // of its cursor, a claim half made) is theirs to give back, not corruption.
+    const auto reaped = reap_dead_clients(view_);
     verify_queues();
     verify_topics();
-    const auto survivors = reap_dead_clients(view_);
     SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
-                      << queued_messages(view_) << " queued messages kept, " << survivors.reclaimed_clients
+                      << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
                       << " dead clients reclaimed";
     return true;
 }
@@ -225,42 +239,56 @@ void Broker::reset_after_reboot() {
                       << reclaimed.reclaimed_clients << " clients of the old boot reclaimed";
 }
 
-// A queue whose invariants fail is quarantined; the others carry on.
+// A queue whose invariants fail is quarantined; the others carry on. One
+// quarantined before (by a client, a tick or an earlier broker) that now
+// verifies goes back into service: the flag is a verdict on the structure,
+// and this restart is how an operator asks for it again.
 void Broker::verify_queues() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
         if (!view_.queue_usable(index)) continue;
         std::string problem;
-        const Status checked = view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
+        auto& ring = view_.ring(index);
+        const bool was_quarantined = ring.control().quarantined.load(std::memory_order_acquire) != 0;
+        const Status checked = ring.verify(Deadline::after(std::chrono::seconds(1)), problem);
+        const std::string what = "queue '" + view_.queue_name(index) + "'";
         if (checked != Status::ok) {
-            SHMQ_LOG(warning) << "queue '" << view_.queue_name(index)
-                              << "' could not be verified: a live client holds its lock past a second";
+            SHMQ_LOG(warning) << what << " could not be verified: a live client holds its lock past a second";
         } else if (!problem.empty()) {
-            SHMQ_LOG(error) << "queue '" << view_.queue_name(index) << "' failed verification (" << problem
-                            << "); quarantined";
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+        } else if (was_quarantined) {
+            ring.control().quarantined.store(0, std::memory_order_release);
+            SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
         }
     }
 }
 
-// A topic whose invariants fail is quarantined; the rest carry on.
+// As verify_queues(), for topics; what the verification repaired is logged.
 void Broker::verify_topics() {
     for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
         if (!view_.topic_usable(index)) continue;
         std::string problem;
-        const Status checked = view_.topic(index).verify(Deadline::after(std::chrono::seconds(1)), problem);
+        std::string repaired;
+        auto& topic = view_.topic(index);
+        const bool was_quarantined = topic.quarantined();
+        const Status checked = topic.verify(Deadline::after(std::chrono::seconds(1)), problem, repaired);
+        const std::string what = "topic '" + view_.topic_name(index) + "'";
         if (checked != Status::ok) {
-            SHMQ_LOG(warning) << "topic '" << view_.topic_name(index)
-                              << "' could not be verified: a live client holds its lock";
-        } else if (!problem.empty()) {
-            SHMQ_LOG(error) << "topic '" << view_.topic_name(index) << "' failed verification (" << problem
-                            << "); quarantined";
+            SHMQ_LOG(warning) << what << " could not be verified: a live client holds its lock";
+            continue;
+        }
+        if (!repaired.empty()) SHMQ_LOG(warning) << what << " repaired: " << repaired;
+        if (!problem.empty()) {
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+        } else if (was_quarantined) {
+            topic.control().quarantined.store(0, std::memory_order_release);
+            SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
         }
     }
 }
 
-// Never reuse, never silently delete: rename the object so an operator can
-// inspect it, and say so loudly.
-// A set-aside segment may hold messages: it is made readable by the broker's
-// user alone, and only the newest few are kept, for a week at most.
+// Never reuse, never silently delete: rename the file so an operator can
+// inspect it, and say so loudly. It may hold messages: it is made readable by
+// the broker's user alone, and only the newest few are kept, for a week at most.
 void Broker::set_aside_existing(const std::string& reason) {
     const std::string from = SegmentMapping::file_system_path(address_);
     std::string to = from + ".stale-" + std::to_string(std::time(nullptr));
@@ -367,25 +395,12 @@ void Broker::check_segment_integrity() {
                     << "; repaired what the broker owns, re-verifying every queue and topic";
     restore_client_table();
     // A client that attached while the metadata was damaged marked queues
-    // quarantined; with the metadata back, verification alone decides.
-    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
-        if (!view_.queue_usable(index)) continue;
-        std::string problem;
-        if (view_.ring(index).verify(Deadline::after(std::chrono::seconds(1)), problem) == Status::ok &&
-            problem.empty()) {
-            view_.ring(index).control().quarantined.store(0, std::memory_order_release);
-        }
-    }
-    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
-        if (!view_.topic_usable(index)) continue;
-        std::string problem;
-        if (view_.topic(index).verify(Deadline::after(std::chrono::seconds(1)), problem) == Status::ok &&
-            problem.empty()) {
-            view_.topic(index).control().quarantined.store(0, std::memory_order_release);
-        }
-    }
+    // quarantined; with the metadata back, verification alone decides (and
+    // a quarantine newly needed is reported again).
     reported_quarantine_.assign(view_.queue_count(), false);
     reported_topic_quarantine_.assign(view_.topic_count(), false);
+    verify_queues();
+    verify_topics();
 }
 
 // Lost pages may have held the client table: every client the broker saw at

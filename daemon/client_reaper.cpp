@@ -13,9 +13,12 @@ namespace shmq::daemon {
 
 namespace {
 
-// How long the reaper waits for a queue lock that a live process holds before
-// it leaves the client for the next tick. Short, so one stuck queue never
-// delays the reaping of the others for long.
+// How long one pass of the reaper may wait, in all, for locks that live
+// processes hold. One budget for the whole pass, not one per lock: a pass
+// runs inside a broker tick, which must stay well within WatchdogSec however
+// many dead clients wait behind however many stuck locks. Once it is spent,
+// the pass still takes every lock that is free (a lock attempt always tries
+// once) and leaves the clients behind held ones for the next tick.
 constexpr auto lock_patience = std::chrono::milliseconds(50);
 
 // Whether `identity` is the calling process, without asking /proc each time:
@@ -39,13 +42,14 @@ bool is_dead(const layout::ClientRecord& record, std::uint32_t index, std::uint6
     return !is_this_process(identity) && !is_alive(identity);
 }
 
-// Returns false if some queue or topic could not be locked in time.
-bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, TopicReclaimCounts& topic_total) {
+// Returns false if some queue or topic could not be locked before `deadline`.
+bool reclaim_slots(SegmentView& view, OwnerStamp stamp, const Deadline& deadline, ReclaimCounts& total,
+                   TopicReclaimCounts& topic_total) {
     bool complete = true;
     for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
         if (!view.queue_usable(queue)) continue;
         ReclaimCounts counts;
-        if (view.ring(queue).reclaim(stamp, Deadline::after(lock_patience), counts) != Status::ok) {
+        if (view.ring(queue).reclaim(stamp, deadline, counts) != Status::ok) {
             complete = false;
             continue;
         }
@@ -56,7 +60,7 @@ bool reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, To
     for (std::uint32_t topic = 0; topic < view.topic_count(); ++topic) {
         if (!view.topic_usable(topic)) continue;
         TopicReclaimCounts counts;
-        if (view.topic(topic).reclaim(stamp, Deadline::after(lock_patience), counts) != Status::ok) {
+        if (view.topic(topic).reclaim(stamp, deadline, counts) != Status::ok) {
             complete = false;
             continue;
         }
@@ -81,6 +85,7 @@ bool MissingStartTimes::overdue(std::uint32_t index, std::uint64_t word) {
 
 ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingStartTimes* missing) {
     ReapSummary summary;
+    const auto deadline = Deadline::after(lock_patience);
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
         auto& record = view.client(index);
         auto word = record.word.load(std::memory_order_acquire);
@@ -99,7 +104,7 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
         const OwnerStamp stamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
         ReclaimCounts total;
         TopicReclaimCounts topic_total;
-        if (!reclaim_slots(view, stamp, total, topic_total)) {
+        if (!reclaim_slots(view, stamp, deadline, total, topic_total)) {
             ++summary.postponed_clients;
             continue;
         }

@@ -152,6 +152,7 @@ void lay_out(Carver& carver, const config::BrokerConfig& config) {
     root->root_size = sizeof(layout::SegmentRoot);
     root->segment_size = carver.used();
     read_boot_id(root->boot_id);
+    root->pid_namespace = own_pid_namespace();
     root->state.store(static_cast<std::uint32_t>(layout::BrokerState::initializing), std::memory_order_relaxed);
     root->broker = ProcessIdentity::self();
     root->queue_count = static_cast<std::uint32_t>(config.queues.size());

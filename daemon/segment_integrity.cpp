@@ -47,6 +47,7 @@ bool SegmentIntegrity::Identity::operator==(const Identity& other) const {
     return magic == other.magic && layout_version == other.layout_version && root_size == other.root_size &&
            segment_size == other.segment_size && state == other.state && broker.pid == other.broker.pid &&
            broker.start_time == other.broker.start_time && std::memcmp(boot_id, other.boot_id, sizeof boot_id) == 0 &&
+           pid_namespace == other.pid_namespace &&
            queue_count == other.queue_count && client_capacity == other.client_capacity &&
            liveness_interval_ms == other.liveness_interval_ms && broker_record == other.broker_record &&
            queues_offset == other.queues_offset && clients_offset == other.clients_offset &&
@@ -64,6 +65,7 @@ SegmentIntegrity::Identity SegmentIntegrity::capture(const layout::SegmentRoot& 
     identity.broker.pid = read_once(root.broker.pid);
     identity.broker.start_time = read_once(root.broker.start_time);
     for (std::size_t i = 0; i < sizeof identity.boot_id; ++i) identity.boot_id[i] = read_once(root.boot_id[i]);
+    identity.pid_namespace = read_once(root.pid_namespace);
     identity.queue_count = read_once(root.queue_count);
     identity.client_capacity = read_once(root.client_capacity);
     identity.liveness_interval_ms = read_once(root.liveness_interval_ms);
@@ -84,6 +86,7 @@ void SegmentIntegrity::restore(const Identity& identity, layout::SegmentRoot& ro
     root.segment_size = identity.segment_size;
     root.broker = identity.broker;
     std::memcpy(root.boot_id, identity.boot_id, sizeof identity.boot_id);
+    root.pid_namespace = identity.pid_namespace;
     root.queue_count = identity.queue_count;
     root.client_capacity = identity.client_capacity;
     root.liveness_interval_ms = identity.liveness_interval_ms;

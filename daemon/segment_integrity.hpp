@@ -38,6 +38,7 @@ private:
         std::uint32_t state = 0;
         ProcessIdentity broker{};
         char boot_id[40] = {};
+        std::uint64_t pid_namespace = 0;
         std::uint32_t queue_count = 0;
         std::uint32_t client_capacity = 0;
         std::uint32_t liveness_interval_ms = 0;

@@ -73,6 +73,25 @@ void InProcessBroker::stop() {
     runner_.join();
 }
 
+pid_t start_broker_process(const config::BrokerConfig& config) {
+    const pid_t pid = fork_child([&] {
+        log::init(log::Level::warning, "");
+        daemon::Broker broker(config);
+        broker.start();
+        broker.run();
+        return 0;
+    });
+    const std::string address = config.persist_path.empty() ? config.name : config.persist_path;
+    const bool ready = eventually([&] {
+        std::unique_ptr<Client> client;
+        AttachOptions options;
+        options.broker = address;
+        return Client::attach(options, client) == Status::ok && client->stats().broker_pid == pid;
+    }, std::chrono::seconds(10));
+    BOOST_TEST_REQUIRE(ready, "the broker process did not become ready");
+    return pid;
+}
+
 pid_t fork_child(const std::function<int()>& body) {
     std::fflush(nullptr);  // or the child would print the parent's buffered output again
     const pid_t pid = ::fork();

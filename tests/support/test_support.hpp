@@ -54,6 +54,10 @@ private:
     std::thread runner_;
 };
 
+// The real broker in a process of its own (forked, not exec'd), so that a
+// test can kill -9 it: returns once the broker's segment accepts clients.
+pid_t start_broker_process(const config::BrokerConfig& config);
+
 // Forks; the child runs `body` and exits with its return value (never
 // returning into the test framework). Returns the child's pid.
 pid_t fork_child(const std::function<int()>& body);

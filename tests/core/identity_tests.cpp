@@ -1,0 +1,256 @@
+// Who may attach, and what a client the broker wrongly took for dead can
+// still do. A process identity (pid + start time) means something only in
+// the broker's PID namespace and boot, so a client from another namespace
+// (a container sharing /dev/shm) or on a segment of an earlier boot is
+// refused at attach; and a producer reaped while alive cannot re-mark the
+// slot it lost.
+#define BOOST_TEST_MODULE identity_tests
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sstream>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "common/layout.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string shmq_cli = SHMQ_BINARY_DIR "/cli/shmq";
+
+struct Outcome {
+    int exit_code = -1;
+    std::string output;
+};
+
+// Runs `argv` with stdout and stderr to a file; -1 if it ran past `timeout`.
+Outcome run(const std::vector<std::string>& argv, const test::TempDir& dir, std::chrono::milliseconds timeout) {
+    const std::string log = dir.path() + "/output";
+    std::vector<std::string> arguments = argv;
+    std::vector<char*> pointers;
+    for (auto& argument : arguments) pointers.push_back(argument.data());
+    pointers.push_back(nullptr);
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    BOOST_TEST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(fd, STDOUT_FILENO);
+        ::dup2(fd, STDERR_FILENO);
+        ::execvp(pointers[0], pointers.data());
+        ::_exit(127);
+    }
+    Outcome outcome;
+    outcome.exit_code = test::wait_child(pid, timeout);
+    std::ifstream in(log);
+    std::ostringstream text;
+    text << in.rdbuf();
+    outcome.output = text.str();
+    return outcome;
+}
+
+}  // namespace
+
+// `unshare --pid --fork --mount-proc` runs the CLI as pid 1 of a new PID
+// namespace, as a container sharing the host's /dev/shm does. The broker
+// cannot see that pid, so it would reap the subscriber within a tick while
+// it lives; instead the client is refused at attach and told why.
+BOOST_AUTO_TEST_CASE(a_client_in_another_pid_namespace_is_refused_at_attach) {
+    test::TempDir dir;
+    const auto probe = run({"unshare", "--pid", "--fork", "--mount-proc", "true"}, dir, 10s);
+    if (probe.exit_code != 0) {
+        BOOST_TEST_MESSAGE("skipped: this kernel or user may not create PID namespaces (unshare said: "
+                           << probe.output << ")");
+        return;
+    }
+    auto config = test::make_config("pidns");
+    test::add_topic(config, "t", 4, 64);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    Topic topic;
+    BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
+    const auto outcome = run({"unshare", "--pid", "--fork", "--mount-proc", shmq_cli, "--broker", broker.name(),
+                              "subscribe", "t", "--count", "1", "--timeout", "3000"},
+                             dir, 30s);
+    BOOST_TEST(outcome.exit_code == 1, outcome.output);
+    BOOST_TEST(outcome.output.find("PID namespace") != std::string::npos, outcome.output);
+    BOOST_TEST(test::topic_stats(*client, "t").subscribers.empty());
+    BOOST_TEST(client->stats().clients.size() == 1u);  // only this test's client
+}
+
+// After a reboot a persistent segment a broker left `ready` still says
+// ready, but every pid and lock in it belongs to the old boot: a client that
+// attached now would be reaped by the broker's reset when it starts. Clients
+// are refused until a broker has adopted the segment.
+BOOST_AUTO_TEST_CASE(a_segment_of_an_earlier_boot_refuses_clients_until_a_broker_adopts_it) {
+    test::TempDir dir;
+    auto config = test::make_config("bootid");
+    config.persist_path = dir.path() + "/bootid.segment";
+    config.flush_interval_ms = 50;
+    test::add_queue(config, "q", 4, 64);
+    const pid_t first_broker = test::start_broker_process(config);
+    {
+        auto client = test::attach(config.persist_path);
+        auto queue = test::open_queue(*client, "q");
+        BOOST_TEST_REQUIRE(queue.send("from the old boot", 1s) == Status::ok);
+    }
+    ::kill(first_broker, SIGKILL);  // the power cut: the segment stays `ready`
+    BOOST_TEST_REQUIRE(test::wait_child(first_broker, 5s) == 128 + SIGKILL);
+    test::simulate_reboot(config.persist_path, [](SegmentView& view) -> RobustMutex& {
+        return view.ring(0).control().consumer_lock;
+    });
+    std::unique_ptr<Client> early;
+    AttachOptions options;
+    options.broker = config.persist_path;
+    std::string error;
+    BOOST_TEST(Client::attach(options, early, &error) == Status::segment_from_earlier_boot);
+    BOOST_TEST(error.find("earlier boot") != std::string::npos, error);
+    BOOST_TEST(!early);
+
+    test::InProcessBroker successor(config);
+    auto client = test::attach(config.persist_path);
+    auto queue = test::open_queue(*client, "q");
+    std::string message;
+    BOOST_TEST(queue.receive(message, 1s) == Status::ok);
+    BOOST_TEST(message == "from the old boot");
+}
+
+namespace {
+
+// Shared between the test and a producer child stopped inside its copy.
+struct Stuck {
+    std::atomic<int> in_copy{0};   // the child's send claimed its slot and is copying
+    std::atomic<int> go{0};        // the test lets the copy finish
+    std::atomic<int> status{-1};   // what the child's send returned
+    std::atomic<int> no_userfaultfd{0};  // the kernel refused it: the test cannot stop the copy
+};
+
+// The producer child: sends a message whose source page is missing, so its
+// copy into the claimed slot stops at a page fault that this process's own
+// handler thread resolves only when the test says so (userfaultfd: no
+// timing involved).
+int send_stopped_in_copy(const std::string& broker, Stuck* stuck) {
+    auto client = test::attach_or_exit(broker);
+    Queue queue;
+    if (client->open_queue("q", queue) != Status::ok) return 2;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    const int uffd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY));
+    uffdio_api api{};
+    api.api = UFFD_API;
+    if (uffd < 0 || ::ioctl(uffd, UFFDIO_API, &api) != 0) {
+        stuck->no_userfaultfd.store(1);
+        return 0;
+    }
+    void* source = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uffdio_register region{};
+    region.range.start = reinterpret_cast<std::uintptr_t>(source);
+    region.range.len = static_cast<std::uint64_t>(page);
+    region.mode = UFFDIO_REGISTER_MODE_MISSING;
+    if (source == MAP_FAILED || ::ioctl(uffd, UFFDIO_REGISTER, &region) != 0) return 5;
+    std::thread resolver([&] {
+        pollfd ready{uffd, POLLIN, 0};
+        uffd_msg fault{};
+        if (::poll(&ready, 1, -1) != 1 || ::read(uffd, &fault, sizeof fault) != sizeof fault) return;
+        stuck->in_copy.store(1);
+        while (stuck->go.load() == 0) std::this_thread::sleep_for(1ms);
+        std::vector<char> contents(static_cast<std::size_t>(page), 'x');
+        uffdio_copy copy{};
+        copy.dst = region.range.start;
+        copy.src = reinterpret_cast<std::uintptr_t>(contents.data());
+        copy.len = static_cast<std::uint64_t>(page);
+        ::ioctl(uffd, UFFDIO_COPY, &copy);
+    });
+    stuck->status.store(static_cast<int>(queue.send(source, 32, 5s)));
+    resolver.join();
+    ::_exit(0);  // its record was reclaimed: nothing of it to detach
+}
+
+}  // namespace
+
+// A producer the broker reaps while it is alive (its identity looks dead:
+// here its recorded start time is made wrong, as a foreign PID namespace or
+// a scribble would) finishes its copy afterwards. Its slot was abandoned,
+// skipped and freed meanwhile; the producer's publish must not make it
+// `ready` again, or the freed slot wedges the ring when it comes round.
+BOOST_AUTO_TEST_CASE(a_producer_reaped_while_alive_cannot_remark_its_freed_slot) {
+    auto config = test::make_config("falsereap");
+    test::add_queue(config, "q", 2, 64);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    void* memory = ::mmap(nullptr, sizeof(Stuck), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
+    auto* stuck = new (memory) Stuck();
+    const auto name = broker.name();
+    const pid_t producer = test::fork_child([&] { return send_stopped_in_copy(name, stuck); });
+    BOOST_TEST_REQUIRE(test::eventually([&] { return stuck->in_copy.load() == 1 || stuck->no_userfaultfd.load() == 1; },
+                                        10s));
+    if (stuck->no_userfaultfd.load() == 1) {
+        BOOST_TEST_MESSAGE("skipped: this kernel refuses userfaultfd, which holds the producer inside its copy");
+        BOOST_TEST(test::wait_child(producer, 10s) == 0);
+        ::munmap(memory, sizeof(Stuck));
+        return;
+    }
+    {
+        test::RawSegment raw(name);
+        for (std::uint32_t index = 0; index < raw.view.client_capacity(); ++index) {
+            auto& record = raw.view.client(index);
+            if (layout::ClientWord::pid(record.word.load()) == producer) record.start_time.fetch_add(1);
+        }
+    }
+    BOOST_TEST_REQUIRE(test::eventually([&] { return test::queue_stats(*client, "q").abandoned == 1u; }, 5s));
+    std::string message;
+    BOOST_TEST(queue.receive(message, no_wait) == Status::empty);  // skips the abandoned slot, frees it
+    stuck->go.store(1);
+    BOOST_TEST(test::wait_child(producer, 10s) == 0);
+    BOOST_TEST(static_cast<Status>(stuck->status.load()) == Status::client_reclaimed);
+    // Round the ring, through the freed slot.
+    for (const auto* text : {"a", "b", "c"}) {
+        BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(queue.receive(message, 1s) == Status::ok);
+        BOOST_TEST(message == text);
+    }
+    ::munmap(memory, sizeof(Stuck));
+}
+
+// A broker cannot see the processes of a segment made in another PID
+// namespace (here its recorded namespace is made another one): adopting it
+// would reap every live client. It refuses to start and says why.
+BOOST_AUTO_TEST_CASE(a_broker_refuses_to_adopt_a_segment_of_another_pid_namespace) {
+    auto config = test::make_config("pidnsadopt");
+    test::add_queue(config, "q", 4, 64);
+    const pid_t first_broker = test::start_broker_process(config);
+    ::kill(first_broker, SIGKILL);
+    BOOST_TEST_REQUIRE(test::wait_child(first_broker, 5s) == 128 + SIGKILL);
+    {
+        test::RawSegment raw(config.name);
+        raw.view.root().pid_namespace += 1;
+    }
+    daemon::Broker successor(config);
+    std::string error;
+    try {
+        successor.start();
+    } catch (const daemon::StartError& refused) {
+        error = refused.what();
+    }
+    BOOST_TEST(error.find("another PID namespace") != std::string::npos, error);
+    BOOST_TEST(test::segment_exists(config.name));  // left for its own broker, not moved aside
+    SegmentMapping::remove(config.name);
+}
