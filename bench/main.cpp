@@ -334,9 +334,9 @@ void round_trips(Driver& driver, const std::string& scenario, Transport& transpo
 void run_all(Results& results, std::vector<Entry>& entries, const Selection& selection, const std::string& shmqd) {
     const auto& settings = results.settings;
     const auto duration = std::chrono::duration<double>(settings.seconds);
-    const Limits throughput_limits{settings.messages, duration};
-    const Limits round_trip_limits{std::min(settings.messages, max_round_trips), duration};
-    const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration};
+    const Limits throughput_limits{settings.messages, duration, settings.quick};
+    const Limits round_trip_limits{std::min(settings.messages, max_round_trips), duration, settings.quick};
+    const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration, settings.quick};
     const auto patience = std::chrono::duration<double>(settings.patience);
     Driver driver(results, std::chrono::duration_cast<Clock::duration>(patience));
 

@@ -92,11 +92,13 @@ void check_size(std::size_t arrived, std::size_t sent) {
 }
 
 // Sends data messages 0, 1, ... until the cap or the stop flag; returns how many.
+// Sends until stopped or `cap` messages are out, and in any case at least
+// `at_least` (never more than `cap`).
 std::uint64_t send_until_stopped(ProcessGroup& group, Sender& sender, Buffers& buffers, std::size_t batch,
-                                 std::uint32_t producer, std::uint64_t cap) {
+                                 std::uint32_t producer, std::uint64_t cap, std::uint64_t at_least = 0) {
     const auto& stop = group.control().stop;
     std::uint64_t sequence = 0;
-    while (sequence < cap && stop.load(std::memory_order_relaxed) == 0) {
+    while (sequence < cap && (sequence < at_least || stop.load(std::memory_order_relaxed) == 0)) {
         const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(batch, cap - sequence));
         for (std::size_t i = 0; i < count; ++i) {
             write_header(buffers.at(i), {producer, MessageKind::data, sequence + i});
@@ -279,7 +281,8 @@ Throughput measure_throughput(Transport& transport, std::size_t size, std::size_
         auto sender = transport.sender(0);
         Buffers buffers(batch, size);
         group.arrive_and_wait();
-        report.count = send_until_stopped(group, *sender, buffers, batch, 0, limits.messages);
+        report.count = send_until_stopped(group, *sender, buffers, batch, 0, limits.messages,
+                                          limits.smoke ? warm + 2 : 0);
         send_stop(*sender, buffers, report.count);
         wait_for_receivers(group, 1);
     });
@@ -333,7 +336,8 @@ RoundTrips measure_round_trips(Transport& transport, std::size_t size, std::size
         std::uint64_t sequence = 0;
         // One clock read per round trip: each one ends where the next begins.
         auto before = now_ns();
-        while (sequence < limits.messages && stop.load(std::memory_order_relaxed) == 0) {
+        while (sequence < limits.messages &&
+               ((limits.smoke && sequence <= warm) || stop.load(std::memory_order_relaxed) == 0)) {
             const Header reply = end->call({0, MessageKind::data, sequence});
             const auto after = now_ns();
             if (reply.kind != MessageKind::data || reply.sequence != sequence) out_of_order(sequence, reply);
@@ -378,7 +382,7 @@ Throughput measure_fan_out(Transport& transport, std::size_t subscribers, std::s
         auto sender = transport.sender(0);
         Buffers buffers(1, size);
         group.arrive_and_wait();
-        report.count = send_until_stopped(group, *sender, buffers, 1, 0, limits.messages);
+        report.count = send_until_stopped(group, *sender, buffers, 1, 0, limits.messages, limits.smoke ? warm + 2 : 0);
         send_stop(*sender, buffers, report.count);
         wait_for_receivers(group, static_cast<std::uint32_t>(subscribers));
     });

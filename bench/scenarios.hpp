@@ -17,6 +17,10 @@ namespace shmq::bench {
 struct Limits {
     std::uint64_t messages = 0;        // most messages a sender sends (round trips for ping-pong)
     std::chrono::duration<double> duration{0};  // senders stop after this long
+    // A smoke run proves delivery, not speed: every sender goes on past the
+    // warm-up whatever the time, so that a loaded machine still yields a
+    // measurable run instead of "too few messages to time".
+    bool smoke = false;
 };
 
 struct Throughput {
