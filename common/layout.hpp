@@ -36,8 +36,11 @@ namespace shmq::layout {
 inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // 2: topics; 3: delivery numbers in the slot word; 4: shmq's own root at
 // offset 0 instead of a Boost managed segment, and the broker's PID namespace
-// in the root (clients of another namespace are refused).
-inline constexpr std::uint32_t version = 4;
+// in the root (clients of another namespace are refused); 5: a checksum of
+// each queue message in its slot header, and the flag in QueueControl that
+// says a queue keeps one (persistent segments), so that the recovery after a
+// power loss can tell a message whose pages were not all written.
+inline constexpr std::uint32_t version = 5;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -99,7 +102,11 @@ struct SlotHeader {
     std::atomic<std::uint64_t> word;  // SlotWord: state + owner
     std::atomic<std::uint64_t> position;  // the ring position (tail value) it was claimed at
     std::uint32_t length;             // payload bytes
-    std::uint32_t reserved;           // (at_least_once delivery numbers live in the word's tag)
+    // QueueControl::checksummed only: payload_checksum(length, payload),
+    // written before the slot turns ready; checked only when the broker
+    // recovers the queue after a power loss. (at_least_once delivery
+    // numbers live in the word's tag.)
+    std::uint32_t checksum;
     std::atomic<std::uint64_t> ack_deadline_ns;  // at_least_once: monotonic time the ack is due
 };
 inline constexpr std::size_t slot_header_size = sizeof(SlotHeader);
@@ -125,7 +132,10 @@ struct alignas(cache_line) QueueControl {
     std::uint64_t slots_offset;
     std::uint8_t overflow;  // config::OverflowPolicy
     std::uint8_t delivery;  // config::DeliveryMode
-    std::uint16_t reserved;
+    // Non-zero in a persistent segment: producers write SlotHeader::checksum.
+    // Memory-backed segments do not survive a power loss, so pay nothing.
+    std::uint8_t checksummed;
+    std::uint8_t reserved;
     std::uint32_t max_deliveries;
     std::uint32_t ack_timeout_ms;
     std::uint32_t dead_letter_index;  // no_queue when unset

@@ -29,6 +29,7 @@ struct RingGeometry {
     std::uint8_t delivery = 0;  // config::DeliveryMode
     std::uint32_t max_deliveries = 0;
     std::uint32_t ack_timeout_ms = 0;
+    bool checksummed = false;  // QueueControl::checksummed: a persistent segment
 };
 
 // One message to send in a batch.
