@@ -22,6 +22,7 @@ enum class Holds : std::uint8_t {
     nothing,    // free, malformed, or a position that is not this slot's
     queued,     // writing, ready or abandoned: a message not yet taken
     delivered,  // in_flight or redeliver: taken, not acknowledged
+    consumed,   // free (or reading) with a real position: that message was taken
 };
 
 // No queue reaches this many positions; a slot claiming one is not believed
@@ -38,7 +39,7 @@ Holds classify(std::uint64_t word, std::uint64_t position, std::uint64_t index, 
     case SlotState::abandoned: return Holds::queued;
     case SlotState::in_flight:
     case SlotState::redeliver: return Holds::delivered;
-    default: return Holds::nothing;  // free, or reading: an at_most_once read, the message gone
+    default: return Holds::consumed;  // free, or reading: an at_most_once read, the message gone
     }
 }
 
@@ -87,14 +88,12 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
             lower = positions[index] + 1;  // a delivery is below head
         }
     }
-    // Head: the first queued message at or above `lower`. Positions before it
-    // are taken as consumed (nothing tells them from consumed ones).
-    std::uint64_t head = tail;
-    for (std::uint64_t index = 0; index < capacity; ++index) {
-        if (holds[index] == Holds::queued && positions[index] >= lower && positions[index] < head) {
-            head = positions[index];
-        }
-    }
+    // Head: the first position at or above `lower` whose slot does not show
+    // it consumed (a consumer frees a slot but leaves its position there). A
+    // slot that never received its message (its page is older) is a loss,
+    // kept in the window as a hole so that it is counted.
+    std::uint64_t head = lower;
+    while (head < tail && holds[index_of(head)] == Holds::consumed && positions[index_of(head)] == head) ++head;
 
     std::uint64_t pending = 0;
     for (std::uint64_t index = 0; index < capacity; ++index) {

@@ -366,3 +366,33 @@ BOOST_AUTO_TEST_CASE(only_persistent_segments_checksum_their_messages) {
         }
     }
 }
+
+// Messages sent after every queued one was consumed, whose slots never
+// reached the disk though the control page did: counted as lost, not taken
+// for consumed, and the queue carries on.
+BOOST_AUTO_TEST_CASE(messages_lost_right_after_head_are_counted) {
+    test::TempDir dir;
+    const auto config = persistent_config(dir, "losthead");
+    std::string older;
+    {
+        test::InProcessBroker broker(config);
+        std::unique_ptr<Client> client;
+        auto orders = open(client, config.persist_path, "orders");
+        send_numbered(orders, 0, 5);
+        expect_numbered(orders, 0, 5);
+        older = file_bytes(config.persist_path);
+        send_numbered(orders, 5, 8);
+    }
+    const auto regions = regions_of(config.persist_path, 0);
+    restore_older(config.persist_path, older, regions.slots_offset, regions.capacity * regions.slot_stride);
+    reboot(config.persist_path);
+
+    test::InProcessBroker successor(config);
+    std::unique_ptr<Client> client;
+    auto orders = open(client, config.persist_path, "orders");
+    BOOST_TEST(!test::queue_stats(*client, "orders").quarantined);
+    expect_empty(orders);
+    BOOST_TEST(test::queue_stats(*client, "orders").abandoned == 3u);
+    send_numbered(orders, 8, 10);
+    expect_numbered(orders, 8, 10);
+}
