@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
         ("help,h", "print this help and exit")
         ("version", "print the version and the shared-memory layout version, and exit")
         ("broker", broker_value(default_broker_name()),
-         "the broker to use: its segment's name, or the absolute path of a persistent broker's file; default "
+         "the broker to use: its segment's name (looked for in $SHMQ_RUNTIME_DIR, else /run/shmq, then /dev/shm), or the absolute path of a persistent broker's file; default "
          "$SHMQ_BROKER, else \"shmq\"; also accepted after the command")
         ("broker-owner", po::value<std::string>()->value_name("USER"),
          "trust only a broker whose segment belongs to USER (a name or uid); default $SHMQ_BROKER_OWNER, else "

@@ -16,7 +16,7 @@ SubcommandParser::SubcommandParser(std::string name, std::string synopsis, std::
       common_("Common options") {
     common_.add_options()
         ("broker", broker_value(default_broker),
-         "the broker to use: its segment's name, or the absolute path of a persistent broker's file; also "
+         "the broker to use: its segment's name (looked for in $SHMQ_RUNTIME_DIR, else /run/shmq, then /dev/shm), or the absolute path of a persistent broker's file; also "
          "accepted before the command")
         ("help,h", "print this help and exit");
 }

@@ -318,10 +318,16 @@ void Broker::verify_topics() {
 // the broker's user alone, and only the newest few are kept, for a week at most.
 void Broker::set_aside_existing(const std::string& reason) {
     const std::string from = SegmentMapping::file_system_path(address_);
-    std::string to = from + ".stale-" + std::to_string(std::time(nullptr));
+    // NAME.stale-SECONDS.MICROSECONDS: readable, and ordered by when.
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    std::string to;
     std::uint32_t owner = 0;
-    for (int same_second = 1; platform::file_owner(to, owner); ++same_second) {
-        to = from + ".stale-" + std::to_string(std::time(nullptr)) + "." + std::to_string(same_second);
+    for (auto when = now; to.empty() || platform::file_owner(to, owner); ++when) {
+        char micros[8];
+        std::snprintf(micros, sizeof micros, "%06lld", static_cast<long long>(when % 1'000'000));
+        to = from + ".stale-" + std::to_string(when / 1'000'000) + "." + micros;
     }
     if (std::rename(from.c_str(), to.c_str()) != 0) {
         throw StartError("segment '" + from + "' exists and cannot be reused (" + reason +
@@ -342,15 +348,22 @@ void Broker::prune_set_aside(const std::string& segment_path) {
     for (const auto& entry : fs::directory_iterator(segment.parent_path(), ignored)) {
         if (entry.path().filename().string().rfind(prefix, 0) == 0) set_aside.push_back(entry.path());
     }
-    // Newest first: the names end in the time they were set aside.
-    std::sort(set_aside.begin(), set_aside.end(), [&](const fs::path& a, const fs::path& b) {
-        return std::stod(a.filename().string().substr(prefix.size())) >
-               std::stod(b.filename().string().substr(prefix.size()));
-    });
-    const auto week_ago = static_cast<double>(std::time(nullptr) - 7 * 24 * 3600);
+    // The names end in SECONDS.MICROSECONDS (or, from older brokers, SECONDS): newest first.
+    const auto when = [&](const fs::path& file) {
+        const std::string suffix = file.filename().string().substr(prefix.size());
+        const auto dot = suffix.find('.');
+        const auto number = [](const std::string& digits) {
+            return digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 18
+                       ? 0ll
+                       : std::stoll(digits);
+        };
+        return std::make_pair(number(suffix.substr(0, dot)),
+                              dot == std::string::npos ? 0ll : number(suffix.substr(dot + 1)));
+    };
+    std::sort(set_aside.begin(), set_aside.end(), [&](const fs::path& a, const fs::path& b) { return when(a) > when(b); });
+    const long long week_ago = static_cast<long long>(std::time(nullptr)) - 7 * 24 * 3600;
     for (std::size_t index = 0; index < set_aside.size(); ++index) {
-        const double when = std::stod(set_aside[index].filename().string().substr(prefix.size()));
-        if (index < kept_set_aside && when >= week_ago) continue;
+        if (index < kept_set_aside && when(set_aside[index]).first >= week_ago) continue;
         if (fs::remove(set_aside[index], ignored)) {
             SHMQ_LOG(info) << "removed the set-aside segment " << set_aside[index].string()
                            << " (only the newest " << kept_set_aside << " of the last week are kept)";

@@ -114,8 +114,12 @@ int main(int argc, char** argv) {
         std::cout << options << "\nSignals: SIGTERM or SIGINT stop the broker: blocked clients wake with\n"
                      "broker_stopped and the segment is removed (a persistent broker, one with\n"
                      "persist_path, keeps its file and messages for the next start).\n"
+                     "\nWhere: a broker's segment is the file $SHMQ_RUNTIME_DIR/NAME (the systemd unit\n"
+                     "sets /run/shmq), else /dev/shm/NAME, or its persist_path; the broker holds\n"
+                     "NAME.lock beside it while it runs, so a second broker of that name stops.\n"
                      "\nA broker started on the name of a dead broker's segment adopts it with its\n"
-                     "messages; a segment that cannot be reused is renamed NAME.stale-TIME.\n"
+                     "messages; a segment that cannot be reused is renamed NAME.stale-TIME (only\n"
+                     "the broker's user may read it; the newest 3 of the last week are kept).\n"
                      "Exit status: 0 after a clean stop; 1 for an invalid configuration or a failed\n"
                      "start; 2 for a usage error.\n";
         return 0;

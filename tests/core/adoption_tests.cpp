@@ -38,26 +38,6 @@ std::atomic<std::uint64_t>& first_pin_word(test::RawSegment& raw, std::uint32_t 
     return *reinterpret_cast<std::atomic<std::uint64_t>*>(slot + sizeof(layout::TopicSlotHeader));
 }
 
-// Starts a child that attaches to `broker` and runs `stage` (false: it
-// failed), then waits, in place, to be killed. Returns its pid.
-pid_t start_in_place(const std::string& broker, const std::function<bool(Client&)>& stage) {
-    void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
-    auto* in_place = new (memory) std::atomic<int>(0);
-    const pid_t child = test::fork_child([&] {
-        std::unique_ptr<Client> client;
-        AttachOptions options;
-        options.broker = broker;
-        if (Client::attach(options, client) != Status::ok || !stage(*client)) return 1;
-        in_place->store(1);
-        for (;;) ::pause();
-        return 0;
-    });
-    BOOST_TEST_REQUIRE(test::eventually([&] { return in_place->load() == 1; }, 5s));
-    ::munmap(memory, sizeof(std::atomic<int>));
-    return child;
-}
-
 void kill_and_reap(pid_t pid) {
     ::kill(pid, SIGKILL);
     BOOST_TEST(test::wait_child(pid, 5s) == 128 + SIGKILL);
@@ -81,7 +61,7 @@ BOOST_AUTO_TEST_CASE(a_subscriber_killed_inside_a_read_leaves_an_adoptable_topic
             BOOST_TEST_REQUIRE(client->open_topic("t", topic) == Status::ok);
             BOOST_TEST_REQUIRE(topic.publish("m0", 1s) == Status::ok);
             const auto name = config.name;
-            const pid_t subscriber = start_in_place(name, [&name, pinned](Client& child) {
+            const pid_t subscriber = test::start_in_place(name, [&name, pinned](Client& child) {
                 static Subscription subscription;
                 SubscribeOptions options;
                 options.from_history = 1;

@@ -22,39 +22,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Shared {
-    std::atomic<int> step{0};
-};
-
-Shared* make_shared() {
-    void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    return new (memory) Shared();
-}
-
-// Starts a child that runs `stage` on the raw segment, reports it is in
-// place, and waits to be killed; then kills it with SIGKILL.
-void die_in_place(const std::string& broker, Shared* shared, const std::function<void(test::RawSegment&)>& stage) {
-    const pid_t child = test::fork_child([&] {
-        test::RawSegment raw(broker);
-        stage(raw);
-        shared->step.store(1);
-        for (;;) ::pause();
-        return 0;
-    });
-    BOOST_TEST_REQUIRE(test::eventually([&] { return shared->step.load() == 1; }, 5s));
-    ::kill(child, SIGKILL);
-    BOOST_TEST(test::wait_child(child, 5s) == 128 + SIGKILL);
-    shared->step.store(0);
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_producer_killed_holding_the_producer_lock_does_not_block_others) {
     auto config = test::make_config("prodlock");
     test::add_queue(config, "q", 8, 32);
     test::InProcessBroker broker(config);
-    auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         raw.view.ring(0).control().producer_lock.lock(Deadline::never());
     });
     auto client = test::attach(broker.name());
@@ -76,8 +50,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_holding_the_consumer_lock_does_not_block_
     Queue queue;
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("queued before", 1s) == Status::ok);
-    auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         raw.view.ring(0).control().consumer_lock.lock(Deadline::never());
     });
     std::string out;
@@ -89,9 +62,8 @@ BOOST_AUTO_TEST_CASE(a_claim_cut_short_inside_the_lock_is_undone_by_the_next_pro
     auto config = test::make_config("claimcut");
     test::add_queue(config, "q", 8, 32);
     test::InProcessBroker broker(config);
-    auto* shared = make_shared();
     // The first two steps of a claim, then death before tail moves.
-    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         control.producer_lock.lock(Deadline::never());
@@ -114,9 +86,8 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_mid_write_is_skipped_and_the_queue_carrie
     auto config = test::make_config("midwrite");
     test::add_queue(config, "q", 4, 32);
     test::InProcessBroker broker(config);
-    auto* shared = make_shared();
     // A real client record, a real claimed slot, and death before the copy ends.
-    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         OwnerStamp me;
         claim_client_record(raw.view, "doomed-producer", me);
         auto& ring = raw.view.ring(0);
@@ -152,8 +123,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_mid_read_frees_its_slot_within_the_livene
     Queue queue;
     client->open_queue("q", queue);
     BOOST_TEST(queue.send("taken by the doomed", 1s) == Status::ok);
-    auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         OwnerStamp me;
         claim_client_record(raw.view, "doomed-consumer", me);
         auto& ring = raw.view.ring(0);
@@ -179,17 +149,7 @@ BOOST_AUTO_TEST_CASE(a_killed_clients_record_is_reclaimed_within_a_second) {
     test::add_queue(config, "q", 4, 32);
     test::InProcessBroker broker(config);
     auto observer = test::attach(broker.name());
-    auto* shared = make_shared();
-    const pid_t child = test::fork_child([&] {
-        std::unique_ptr<Client> client;
-        AttachOptions options;
-        options.broker = broker.name();
-        if (Client::attach(options, client) != Status::ok) return 1;
-        shared->step.store(1);
-        for (;;) ::pause();
-        return 0;
-    });
-    BOOST_TEST_REQUIRE(test::eventually([&] { return shared->step.load() == 1; }, 5s));
+    const pid_t child = test::start_in_place(broker.name(), [](Client&) { return true; });
     BOOST_TEST(observer->stats().clients.size() == 2u);
     ::kill(child, SIGKILL);
     test::wait_child(child, 5s);
@@ -314,8 +274,7 @@ BOOST_AUTO_TEST_CASE(scribbled_shared_memory_quarantines_one_queue_and_spares_th
     client->open_queue("victim", victim);
     client->open_queue("bystander", bystander);
     for (int i = 0; i < 4; ++i) BOOST_TEST(victim.send("before", 1s) == Status::ok);
-    auto* shared = make_shared();
-    die_in_place(broker.name(), shared, [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         // Nonsense counters, and every slot header overwritten with 0xFF.

@@ -32,33 +32,6 @@ using namespace std::chrono_literals;
 namespace {
 
 
-// A step counter in memory shared with forked children.
-struct Shared {
-    std::atomic<int> step{0};
-};
-
-Shared* make_shared() {
-    void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
-    return new (memory) Shared();
-}
-
-// Starts a child that runs `stage` on the raw segment, reports it is in
-// place, and waits to be killed; then kills it with SIGKILL.
-void die_in_place(const std::string& broker, const std::function<void(test::RawSegment&)>& stage) {
-    auto* shared = make_shared();
-    const pid_t child = test::fork_child([&] {
-        test::RawSegment raw(broker);
-        stage(raw);
-        shared->step.store(1);
-        for (;;) ::pause();
-        return 0;
-    });
-    BOOST_TEST_REQUIRE(test::eventually([&] { return shared->step.load() == 1; }, 30s));
-    ::kill(child, SIGKILL);
-    BOOST_TEST_REQUIRE(test::wait_child(child, 5s) == 128 + SIGKILL);
-}
-
 // Waits until the broker has run a whole tick that started at or after the
 // monotonic instant `after_ns`: its heartbeat is stamped first in each tick,
 // so a later heartbeat than the first one past `after_ns` means that tick
@@ -166,7 +139,7 @@ BOOST_AUTO_TEST_CASE(drop_oldest_does_not_drop_when_the_slot_at_tail_is_in_fligh
     for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(queue.send("m" + std::to_string(i), 1s) == Status::ok);
 
     // Another process takes m0 and holds it unacknowledged until told to ack.
-    auto* shared = make_shared();
+    auto& step = test::shared_counter();
     const pid_t consumer = test::fork_child([&] {
         auto client = test::attach_or_exit(name);
         Queue own;
@@ -174,11 +147,11 @@ BOOST_AUTO_TEST_CASE(drop_oldest_does_not_drop_when_the_slot_at_tail_is_in_fligh
         std::string out;
         std::uint64_t delivery = 0;
         if (own.receive(out, 5s, &delivery) != Status::ok || out != "m0") return 2;
-        shared->step.store(1);
-        while (shared->step.load() != 2) std::this_thread::sleep_for(1ms);
+        step.store(1);
+        while (step.load() != 2) std::this_thread::sleep_for(1ms);
         return own.acknowledge(delivery) == Status::ok ? 0 : 3;
     });
-    BOOST_TEST_REQUIRE(test::eventually([&] { return shared->step.load() == 1; }, 10s));
+    BOOST_TEST_REQUIRE(test::eventually([&] { return step.load() == 1; }, 10s));
 
     // The slot m4 needs is m0's: no drop makes room, so the send waits and
     // times out, and m1..m3 stay queued.
@@ -186,7 +159,7 @@ BOOST_AUTO_TEST_CASE(drop_oldest_does_not_drop_when_the_slot_at_tail_is_in_fligh
     BOOST_TEST(queue.send("m4", no_wait) == Status::queue_full);
     BOOST_TEST(test::queue_stats(*producer, "q").dropped == 0u);
 
-    shared->step.store(2);
+    step.store(2);
     BOOST_TEST(test::wait_child(consumer, 10s) == 0);
     BOOST_TEST(queue.send("m4", 5s) == Status::ok);
     for (int i = 1; i <= 4; ++i) {
@@ -230,7 +203,7 @@ BOOST_AUTO_TEST_CASE(an_ack_timeout_during_a_take_cut_short_does_not_wedge_the_q
     auto queue = test::open_queue(*client, "q");
     BOOST_TEST_REQUIRE(queue.send("m0", 1s) == Status::ok);
     BOOST_TEST_REQUIRE(queue.send("m1", 1s) == Status::ok);
-    die_in_place(broker.name(), [](test::RawSegment& raw) {
+    test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         OwnerStamp me;
         if (claim_client_record(raw.view, "stalled-consumer", me) != Status::ok) std::_Exit(41);
         auto& ring = raw.view.ring(0);
@@ -359,7 +332,7 @@ BOOST_AUTO_TEST_CASE(a_garbage_slot_word_at_head_quarantines_the_queue_and_the_l
             auto victim = test::open_queue(*client, "victim");
             BOOST_TEST_REQUIRE(victim.send("m0", 1s) == Status::ok);
             BOOST_TEST_REQUIRE(victim.send("m1", 1s) == Status::ok);
-            die_in_place(name, [garbage](test::RawSegment& raw) {
+            test::die_in_place(name, [garbage](test::RawSegment& raw) {
                 auto& ring = raw.view.ring(0);
                 ring.slot_at(ring.control().head.load()).word.store(garbage);
             });
@@ -387,7 +360,7 @@ BOOST_AUTO_TEST_CASE(a_garbage_lock_quarantines_the_queue_and_a_restarted_broker
     auto client = attach_when_served(name);
     auto victim = test::open_queue(*client, "victim");
     BOOST_TEST_REQUIRE(victim.send("m0", 1s) == Status::ok);
-    die_in_place(name, [](test::RawSegment& raw) {
+    test::die_in_place(name, [](test::RawSegment& raw) {
         std::memset(static_cast<void*>(&raw.view.ring(0).control().consumer_lock), 0xFF, sizeof(RobustMutex));
     });
     std::string out;
@@ -417,7 +390,7 @@ BOOST_AUTO_TEST_CASE(client_records_without_a_start_time_are_reclaimed_after_a_g
     BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
     auto observer = attach_when_served(name);
     // Every free record claimed as if by this (live) process, start time 0.
-    die_in_place(name, [](test::RawSegment& raw) {
+    test::die_in_place(name, [](test::RawSegment& raw) {
         for (std::uint32_t index = 0; index < raw.view.client_capacity(); ++index) {
             auto& record = raw.view.client(index);
             auto word = record.word.load();

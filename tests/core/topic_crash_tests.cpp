@@ -43,23 +43,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // child with SIGKILL.
 void die_in_place(const std::string& broker, const std::function<bool(Client&)>& stage,
                   const std::function<void()>& before_kill = [] {}) {
-    void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
-    auto* in_place = new (memory) std::atomic<int>(0);
-    const pid_t child = test::fork_child([&] {
-        std::unique_ptr<Client> client;
-        AttachOptions options;
-        options.broker = broker;
-        if (Client::attach(options, client) != Status::ok || !stage(*client)) return 1;
-        in_place->store(1);
-        for (;;) ::pause();
-        return 0;
-    });
-    BOOST_TEST_REQUIRE(test::eventually([&] { return in_place->load() == 1; }, 5s));
+    const pid_t child = test::start_in_place(broker, stage);
     before_kill();
     ::kill(child, SIGKILL);
     BOOST_TEST(test::wait_child(child, 5s) == 128 + SIGKILL);
-    ::munmap(memory, sizeof(std::atomic<int>));
 }
 
 // Subscribes (with the last message of history) and holds a view of it,

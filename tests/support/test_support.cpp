@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +144,56 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
     const std::string file = path_ + "/" + name;
     write_file(file, content);
     return file;
+}
+
+std::atomic<int>& shared_counter() {
+    void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_TEST_REQUIRE(memory != MAP_FAILED);
+    return *new (memory) std::atomic<int>(0);
+}
+
+namespace {
+
+// Both run their stage in a child that keeps what it mapped and attached until
+// it is killed: a robust lock or a client record held in a mapping the child
+// had already dropped would not be the kill the test means.
+[[noreturn]] void stay_in_place(std::atomic<int>& in_place) {
+    in_place.store(1);
+    for (;;) ::pause();
+}
+
+void wait_in_place(std::atomic<int>& in_place) {
+    BOOST_TEST_REQUIRE(eventually([&] { return in_place.load() == 1; }, std::chrono::seconds(30)),
+                       "the child never got in place");
+}
+
+}  // namespace
+
+void die_in_place(const std::string& broker, const std::function<void(RawSegment&)>& stage) {
+    auto& in_place = shared_counter();
+    const pid_t child = fork_child([&] {
+        RawSegment raw(broker);
+        stage(raw);
+        stay_in_place(in_place);
+        return 0;
+    });
+    wait_in_place(in_place);
+    ::kill(child, SIGKILL);
+    BOOST_TEST_REQUIRE(wait_child(child, std::chrono::seconds(5)) == 128 + SIGKILL);
+}
+
+pid_t start_in_place(const std::string& broker, const std::function<bool(Client&)>& stage) {
+    auto& in_place = shared_counter();
+    const pid_t child = fork_child([&] {
+        std::unique_ptr<Client> client;
+        AttachOptions options;
+        options.broker = broker;
+        if (Client::attach(options, client) != Status::ok || !stage(*client)) return 1;
+        stay_in_place(in_place);
+        return 0;
+    });
+    wait_in_place(in_place);
+    return child;
 }
 
 void write_file(const std::string& path, const std::string& content) {

@@ -2,6 +2,7 @@
 // inside the test process, child processes, and temporary files.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <ostream>
@@ -80,6 +81,10 @@ private:
 
 bool segment_exists(const std::string& broker_name);
 
+// A counter in memory shared with forked children, zero at first. Never
+// freed: a test makes a handful.
+std::atomic<int>& shared_counter();
+
 // Writes `content` to `path`, replacing what was there; the test fails if it cannot.
 void write_file(const std::string& path, const std::string& content);
 
@@ -92,6 +97,14 @@ struct RawSegment {
     std::unique_ptr<SegmentMapping> mapping;
     SegmentView view;
 };
+
+// kill -9 at an exact step of the protocol: a child maps `broker`'s segment
+// below the client library, runs `stage` on it, says it is in place and
+// waits; the test then kills it with SIGKILL.
+void die_in_place(const std::string& broker, const std::function<void(RawSegment&)>& stage);
+// A child attaches to `broker` and runs `stage` (false: it failed, and so does
+// the test), then waits in place to be killed. Returns its pid.
+pid_t start_in_place(const std::string& broker, const std::function<bool(Client&)>& stage);
 
 // Attaches to `broker`; the test fails (and stops) if it cannot.
 std::unique_ptr<Client> attach(const std::string& broker);

@@ -554,7 +554,12 @@ BOOST_AUTO_TEST_CASE(declares_what_the_broker_relies_on) {
     const auto user = value_of(settings, "Service", "User");
     BOOST_TEST(!user.empty(), "the broker must not run as root");
     BOOST_TEST(user != "root");
-    // Kept off by decision: the segment must be in the host's /dev/shm.
+    // The segment lives where no other user can squat its name, and survives
+    // a restart after a crash so that the next broker adopts it.
+    BOOST_TEST(value_of(settings, "Service", "RuntimeDirectory") == "shmq");
+    BOOST_TEST(value_of(settings, "Service", "RuntimeDirectoryPreserve") == "restart");
+    BOOST_TEST(value_of(settings, "Service", "Environment") == "SHMQ_RUNTIME_DIR=/run/shmq");
+    // Kept off by decision: a segment in /dev/shm must be in the host's.
     BOOST_TEST(!is_true(value_of(settings, "Service", "PrivateDevices")));
     // The reaper reads other users' /proc/PID/stat to tell dead clients.
     const auto proc = value_of(settings, "Service", "ProtectProc");
