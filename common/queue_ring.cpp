@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/monotonic_clock.hpp"
+#include "common/payload_checksum.hpp"
 #include "common/read_once.hpp"
 #include "common/test_crash_point.hpp"
 
@@ -168,6 +169,8 @@ Status QueueRing::claim_one(OwnerStamp me, const Deadline& lock_deadline, std::u
 bool QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me) {
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     slot.length = static_cast<std::uint32_t>(size);
+    // Only persistent segments survive a power loss, so only they pay for it.
+    if (geometry_.checksummed) slot.checksum = payload_checksum(slot.length, data);
     // Release makes the payload visible to whoever acquires `ready`. A
     // compare-and-swap from the exact word the claim wrote: a producer the
     // broker reaped while alive no longer owns the slot (it was abandoned,

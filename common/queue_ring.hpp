@@ -29,6 +29,7 @@ struct RingGeometry {
     std::uint8_t delivery = 0;  // config::DeliveryMode
     std::uint32_t max_deliveries = 0;
     std::uint32_t ack_timeout_ms = 0;
+    bool checksummed = false;  // QueueControl::checksummed: a persistent segment
 };
 
 // One message to send in a batch.
@@ -50,6 +51,20 @@ struct ReclaimCounts {
     std::uint64_t abandoned_writes = 0;  // messages it was writing: skipped by consumers
     std::uint64_t lost_reads = 0;        // at_most_once messages it was reading
     std::uint64_t redeliveries = 0;      // at_least_once deliveries it held unacknowledged
+};
+
+// What the recovery after a power loss found (recover_after_power_loss).
+struct PowerLossRecovery {
+    std::uint64_t head_hint = 0;   // the control page's head and tail, as found
+    std::uint64_t tail_hint = 0;
+    bool hint_used = false;        // whether head_hint was consistent enough to use
+    std::uint64_t head = 0;        // as recovered
+    std::uint64_t tail = 0;
+    std::uint64_t kept = 0;        // whole messages queued in [head, tail)
+    std::uint64_t redeliverable = 0;  // at_least_once deliveries kept for redelivery
+    std::uint64_t torn = 0;        // messages whose checksum failed: not delivered
+    std::uint64_t missing = 0;     // positions in [head, tail) whose slot did not hold them
+    std::uint64_t discarded = 0;   // slots outside the window (consumed, or malformed) freed
 };
 
 class QueueRing {
@@ -110,6 +125,15 @@ public:
     // then the repairs a dead lock owner would have triggered. Only when no
     // other process can be using the queue.
     void reset_synchronisation();
+
+    // After a reboot, for a persistent segment, once every client of the old
+    // boot is reclaimed: head and tail are rebuilt from the slots (their
+    // positions and states), the control page's head serving only as a hint,
+    // and the ring repaired so that its invariants hold. Torn messages
+    // (checksum mismatch) become skipped holes. The rule is in
+    // docs/crash-safety.md, "After a power loss". Only when no other process
+    // can be using the queue. (common/queue_recovery.cpp)
+    PowerLossRecovery recover_after_power_loss();
 
     // Checks the ring's invariants under both locks (the broker, on adopting
     // a segment). When they fail, `problem` says how and the queue is
@@ -181,6 +205,8 @@ private:
     // no longer `me`'s (the broker reclaimed this client), sending nothing.
     bool publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me);
     Status quarantine(const char* why);
+    // Power-loss recovery: whether the message in `slot` is whole.
+    bool intact(const layout::SlotHeader& slot) const;
 
     layout::QueueControl* control_ = nullptr;
     std::byte* slots_ = nullptr;

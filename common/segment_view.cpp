@@ -34,6 +34,7 @@ struct QueueMetadata {
     std::uint8_t delivery;
     std::uint32_t max_deliveries;
     std::uint32_t ack_timeout_ms;
+    std::uint8_t checksummed;
 
     explicit QueueMetadata(const layout::QueueControl& control)
         : capacity(read_once(control.capacity)),
@@ -43,7 +44,8 @@ struct QueueMetadata {
           overflow(read_once(control.overflow)),
           delivery(read_once(control.delivery)),
           max_deliveries(read_once(control.max_deliveries)),
-          ack_timeout_ms(read_once(control.ack_timeout_ms)) {
+          ack_timeout_ms(read_once(control.ack_timeout_ms)),
+          checksummed(read_once(control.checksummed)) {
         copy_name(name, control.name);
     }
 };
@@ -219,6 +221,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         geometry.delivery = queue.delivery;
         geometry.max_deliveries = queue.max_deliveries;
         geometry.ack_timeout_ms = queue.ack_timeout_ms;
+        geometry.checksummed = queue.checksummed != 0;
         view.rings_.emplace_back(&control, base + queue.slots_offset, geometry);
     }
     add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + topics_offset), topics, view.topics_,

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <sstream>
 #include <thread>
 
 #include "common/client_registry.hpp"
@@ -237,6 +238,32 @@ void Broker::reset_after_reboot() {
     const auto reclaimed = reap_dead_clients(view_, /*everyone_is_dead=*/true);
     SHMQ_LOG(warning) << "segment '" << address_ << "' comes from an earlier boot: locks and wait events reset, "
                       << reclaimed.reclaimed_clients << " clients of the old boot reclaimed";
+    recover_queues_after_power_loss();
+}
+
+// An earlier boot may have ended in a power loss, which leaves the file's
+// pages of different ages (msync is not atomic): each queue is rebuilt from
+// its slots rather than quarantined, and what was lost is said.
+void Broker::recover_queues_after_power_loss() {
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        const auto found = view_.ring(index).recover_after_power_loss();
+        const bool lost = found.torn + found.missing > 0;
+        const bool moved = found.head != found.head_hint || found.tail != found.tail_hint;
+        if (!lost && !moved && found.discarded == 0) continue;
+        std::ostringstream text;
+        text << "queue '" << view_.queue_name(index) << "' recovered from its slots after a reboot: head "
+             << found.head_hint << " -> " << found.head << ", tail " << found.tail_hint << " -> " << found.tail
+             << (found.hint_used ? "" : " (the control page was inconsistent and ignored)") << "; " << found.kept
+             << " messages kept, " << found.redeliverable << " unacknowledged deliveries to redeliver, "
+             << found.torn << " torn messages dropped (checksum mismatch), " << found.missing
+             << " messages the storage did not keep, " << found.discarded << " stale slots freed";
+        if (lost) {
+            SHMQ_LOG(error) << text.str();
+        } else {
+            SHMQ_LOG(warning) << text.str();
+        }
+    }
 }
 
 // A queue whose invariants fail is quarantined; the others carry on. One

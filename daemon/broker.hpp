@@ -62,6 +62,7 @@ private:
     void verify_queues();
     void verify_topics();
     void reset_after_reboot();
+    void recover_queues_after_power_loss();
     void flush_loop();
     void flush_reporting_failure();
     void tick();

@@ -76,6 +76,7 @@ void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32
     control.delivery = static_cast<std::uint8_t>(queue.delivery);
     control.max_deliveries = queue.max_deliveries;
     control.ack_timeout_ms = queue.ack_timeout_ms;
+    control.checksummed = config.persist_path.empty() ? 0 : 1;
     control.dead_letter_index = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
 }
 

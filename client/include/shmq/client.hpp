@@ -66,7 +66,8 @@ struct QueueStats {
     std::uint64_t dequeued = 0;   // messages taken by consumers, ever
     std::uint64_t rejected = 0;
     std::uint64_t dropped = 0;
-    std::uint64_t abandoned = 0;  // writes cut short by a producer's death
+    std::uint64_t abandoned = 0;  // writes cut short by a producer's death, and persistent
+                                  // messages a power loss lost or tore (skipped holes)
     std::uint64_t lost_in_read = 0;
     std::uint64_t redelivered = 0;
     std::uint64_t dead_lettered = 0;

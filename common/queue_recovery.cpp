@@ -1,0 +1,153 @@
+// The recovery of a persistent queue after a power loss (docs/crash-safety.md,
+// "After a power loss"). msync writes dirty pages in no particular order and
+// a power loss can stop it anywhere, so the file holds pages of different
+// ages: a control page newer than the slots it counts, or older, and a
+// message whose header page reached the disk without all of its payload
+// pages. The slots are the evidence: each records the position it was
+// claimed at and its state on the same page (the 32-byte header never
+// crosses one), so head and tail are rebuilt from them and the control page's
+// counters serve only as a hint.
+
+#include <vector>
+
+#include "common/payload_checksum.hpp"
+#include "common/queue_ring.hpp"
+#include "common/read_once.hpp"
+
+namespace shmq {
+
+namespace {
+
+enum class Holds : std::uint8_t {
+    nothing,    // free, malformed, or a position that is not this slot's
+    queued,     // writing, ready or abandoned: a message not yet taken
+    delivered,  // in_flight or redeliver: taken, not acknowledged
+    consumed,   // free (or reading) with a real position: that message was taken
+};
+
+// No queue reaches this many positions; a slot claiming one is not believed
+// (the arithmetic on positions below must not wrap).
+constexpr std::uint64_t position_limit = 1ull << 62;
+
+Holds classify(std::uint64_t word, std::uint64_t position, std::uint64_t index, std::uint32_t capacity) {
+    if (!SlotWord::well_formed(word) || position >= position_limit || ring_index(position, capacity) != index) {
+        return Holds::nothing;
+    }
+    switch (SlotWord::state(word)) {
+    case SlotState::writing:
+    case SlotState::ready:
+    case SlotState::abandoned: return Holds::queued;
+    case SlotState::in_flight:
+    case SlotState::redeliver: return Holds::delivered;
+    default: return Holds::consumed;  // free, or reading: an at_most_once read, the message gone
+    }
+}
+
+}  // namespace
+
+bool QueueRing::intact(const layout::SlotHeader& slot) const {
+    const std::uint32_t length = read_once(slot.length);
+    if (length > geometry_.max_message_size) return false;
+    if (!geometry_.checksummed) return true;
+    const auto* payload = reinterpret_cast<const std::byte*>(&slot) + layout::slot_header_size;
+    return payload_checksum(length, payload) == read_once(slot.checksum);
+}
+
+PowerLossRecovery QueueRing::recover_after_power_loss() {
+    PowerLossRecovery found;
+    const std::uint32_t capacity = geometry_.capacity;
+    found.head_hint = control_->head.load(std::memory_order_relaxed);
+    found.tail_hint = control_->tail.load(std::memory_order_relaxed);
+    // The control page agrees with itself (invariant 1): it is one whole
+    // page of one instant, so its head says which messages were consumed.
+    found.hint_used = found.head_hint <= found.tail_hint && found.tail_hint - found.head_hint <= capacity &&
+                      found.tail_hint < position_limit;
+
+    std::vector<Holds> holds(capacity);
+    std::vector<std::uint64_t> positions(capacity);
+    std::uint64_t slots_tail = 0;
+    for (std::uint64_t index = 0; index < capacity; ++index) {
+        const auto& slot = slot_at(index);
+        positions[index] = slot.position.load(std::memory_order_relaxed);
+        holds[index] = classify(slot.word.load(std::memory_order_relaxed), positions[index], index, capacity);
+        if (holds[index] != Holds::nothing && positions[index] + 1 > slots_tail) slots_tail = positions[index] + 1;
+    }
+
+    // Tail: past every message a slot holds, and past the hint's tail (the
+    // positions between were sent, but their slots' pages never reached the
+    // disk: they are counted as missing).
+    std::uint64_t tail = slots_tail;
+    if (found.hint_used && found.tail_hint > tail) tail = found.tail_hint;
+    const std::uint64_t floor = tail >= capacity ? tail - capacity : 0;
+    // A delivery below `floor` was acknowledged: its slot was claimed again
+    // for a later position, a page this image holds an older copy of.
+    std::uint64_t lower = floor;
+    if (found.hint_used && found.head_hint > lower) lower = found.head_hint;
+    for (std::uint64_t index = 0; index < capacity; ++index) {
+        if (holds[index] == Holds::delivered && positions[index] >= floor && positions[index] + 1 > lower) {
+            lower = positions[index] + 1;  // a delivery is below head
+        }
+    }
+    // Head: the first position at or above `lower` whose slot does not show
+    // it consumed (a consumer frees a slot but leaves its position there). A
+    // slot that never received its message (its page is older) is a loss,
+    // kept in the window as a hole so that it is counted.
+    std::uint64_t head = lower;
+    while (head < tail && holds[index_of(head)] == Holds::consumed && positions[index_of(head)] == head) ++head;
+
+    std::uint64_t pending = 0;
+    for (std::uint64_t index = 0; index < capacity; ++index) {
+        auto& slot = slot_at(index);
+        const auto word = slot.word.load(std::memory_order_relaxed);
+        // The one position of the window [head, tail) this slot serves, if any.
+        const std::uint64_t offset = (index + capacity - ring_index(head, capacity)) % capacity;
+        const bool in_window = head + offset < tail;
+        const std::uint64_t position = head + offset;
+        if (in_window) {
+            if (holds[index] == Holds::queued && positions[index] == position) {
+                if (SlotWord::state(word) != SlotState::ready) {
+                    slot.word.store(SlotWord::make(SlotState::abandoned), std::memory_order_relaxed);
+                } else if (intact(slot)) {
+                    ++found.kept;
+                } else {
+                    ++found.torn;
+                    slot.word.store(SlotWord::make(SlotState::abandoned), std::memory_order_relaxed);
+                }
+                continue;
+            }
+            // A hole: a skipped message consumers pass like an abandoned write.
+            ++found.missing;
+            slot.position.store(position, std::memory_order_relaxed);
+            slot.word.store(SlotWord::make(SlotState::abandoned), std::memory_order_relaxed);
+            continue;
+        }
+        if (holds[index] == Holds::delivered && positions[index] >= floor && positions[index] < head) {
+            if (intact(slot)) {
+                // Unacknowledged: delivered again, keeping its delivery number.
+                const auto deliveries = SlotWord::tag(word);
+                slot.word.store(SlotWord::make(SlotState::redeliver, {}, deliveries), std::memory_order_relaxed);
+                ++found.redeliverable;
+                if (deliveries < geometry_.max_deliveries) ++pending;
+            } else {
+                ++found.torn;
+                slot.word.store(SlotWord::make(SlotState::free), std::memory_order_relaxed);
+            }
+            continue;
+        }
+        if (SlotWord::state(word) != SlotState::free || !SlotWord::well_formed(word)) {
+            ++found.discarded;
+            slot.word.store(SlotWord::make(SlotState::free), std::memory_order_relaxed);
+        }
+    }
+    control_->head.store(head, std::memory_order_relaxed);
+    control_->tail.store(tail, std::memory_order_relaxed);
+    control_->redeliver_pending.store(pending, std::memory_order_relaxed);
+    // Holes are skipped like abandoned writes, and counted with them, so that
+    // stats derive the messages enqueued and dequeued as before.
+    control_->abandoned.fetch_add(found.torn + found.missing, std::memory_order_relaxed);
+    found.head = head;
+    found.tail = tail;
+    return found;
+}
+
+}  // namespace shmq
