@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <cstring>
 #include <ctime>
 #include <new>
@@ -100,7 +101,17 @@ void Broker::start() {
                        << topic.max_message_size << ", history " << topic.history << ", max_subscribers "
                        << topic.max_subscribers << ", slow_subscriber " << config::to_string(topic.slow_subscriber);
     }
-    if (segment_->file_backed()) flusher_ = std::thread([this] { flush_loop(); });
+    if (segment_->file_backed()) {
+        // start() returns with the flusher running: a process that embeds the
+        // broker may fork at once, and a thread still starting up can hold
+        // its allocator's locks across the fork (seen under AddressSanitizer).
+        std::promise<void> running;
+        flusher_ = std::thread([this, &running] {
+            running.set_value();
+            flush_loop();
+        });
+        running.get_future().wait();
+    }
     notify_systemd("READY=1\nSTATUS=serving " + std::to_string(config_.queues.size()) + " queues\nMAINPID=" +
                    std::to_string(ProcessIdentity::self().pid));
 }

@@ -23,9 +23,16 @@ std::vector<std::byte> copy_fixed(const Control& control) {
 }
 
 // Rewrites the fixed bytes of `control` when they differ; true if they did.
+// Compared in place: this runs every tick, and allocates nothing (a thread
+// that allocates all the time makes fork() in a process that embeds the
+// broker risky for allocators without fork handlers).
 template <typename Control>
 bool restore_fixed(Control& control, const std::vector<std::byte>& bytes) {
-    if (bytes.empty() || copy_fixed(control) == bytes) return false;
+    if (bytes.empty()) return false;
+    const auto* now = reinterpret_cast<const volatile std::byte*>(&control);
+    bool same = true;
+    for (std::size_t i = 0; i < bytes.size() && same; ++i) same = now[i] == bytes[i];
+    if (same) return false;
     std::memcpy(static_cast<void*>(&control), bytes.data(), bytes.size());
     return true;
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -63,7 +64,14 @@ InProcessBroker::InProcessBroker(config::BrokerConfig config)
     static const bool logging_ready = (log::init(log::Level::warning, ""), true);
     (void)logging_ready;
     broker_->start();
-    runner_ = std::thread([this] { broker_->run(); });
+    // Returns with the runner running: tests fork right after, and a thread
+    // still starting up can hold its allocator's locks across the fork.
+    std::promise<void> running;
+    runner_ = std::thread([this, &running] {
+        running.set_value();
+        broker_->run();
+    });
+    running.get_future().wait();
 }
 
 InProcessBroker::~InProcessBroker() { stop(); }
