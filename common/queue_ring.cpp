@@ -168,9 +168,11 @@ Status QueueRing::claim_one(OwnerStamp me, const Deadline& lock_deadline, std::u
 
 bool QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me) {
     if (size > 0) std::memcpy(payload_of(slot), data, size);
-    slot.length = static_cast<std::uint32_t>(size);
+    const auto length = static_cast<std::uint32_t>(size);
+    slot.length = length;
     // Only persistent segments survive a power loss, so only they pay for it.
-    if (geometry_.checksummed) slot.checksum = payload_checksum(slot.length, data);
+    // The length this producer wrote, not a re-read of the shared field.
+    if (geometry_.checksummed) slot.checksum = payload_checksum(length, data);
     // Release makes the payload visible to whoever acquires `ready`. A
     // compare-and-swap from the exact word the claim wrote: a producer the
     // broker reaped while alive no longer owns the slot (it was abandoned,
