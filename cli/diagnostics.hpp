@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "common/status.hpp"
+#include "shmq/client.hpp"
 
 namespace shmq::cli {
 

@@ -1,8 +1,6 @@
 #include "cli/line_reader.hpp"
 
-#include <cerrno>
-#include <system_error>
-#include <unistd.h>
+#include "platform/standard_input.hpp"
 
 namespace shmq::cli {
 
@@ -16,15 +14,14 @@ constexpr std::size_t read_chunk = 64 * 1024;
 bool LineReader::fill() {
     const std::size_t old_size = buffer_.size();
     buffer_.resize(old_size + read_chunk);
-    ssize_t got;
-    do {
-        got = ::read(fd_, buffer_.data() + old_size, read_chunk);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0) {
+    std::size_t got = 0;
+    try {
+        got = platform::read_standard_input(buffer_.data() + old_size, read_chunk);
+    } catch (...) {
         buffer_.resize(old_size);
-        throw std::system_error(errno, std::generic_category(), "cannot read standard input");
+        throw;
     }
-    buffer_.resize(old_size + static_cast<std::size_t>(got));
+    buffer_.resize(old_size + got);
     return got > 0;
 }
 

@@ -1,4 +1,4 @@
-// Splits a file descriptor's bytes into lines as they arrive. Each call hands
+// Splits standard input into lines as they arrive. Each call hands
 // back every complete line read so far without waiting for more input, so a
 // caller can send them as one batch: fast for a file, prompt for a trickle.
 #pragma once
@@ -11,8 +11,6 @@ namespace shmq::cli {
 
 class LineReader {
 public:
-    explicit LineReader(int fd) : fd_(fd) {}
-
     // Blocks until some input arrives, then replaces `lines` with the
     // complete lines now available (without their '\n'; possibly none, when
     // a long line is still arriving). They stay valid until the next call.
@@ -27,7 +25,6 @@ public:
 private:
     bool fill();
 
-    int fd_;
     std::string buffer_;
     std::size_t consumed_ = 0;  // bytes of buffer_ already handed out as lines
     bool at_end_ = false;

@@ -10,7 +10,6 @@
 #include "cli/commands.hpp"
 #include "cli/diagnostics.hpp"
 #include "cli/subcommand_parser.hpp"
-#include "common/layout.hpp"
 #include "shmq/client.hpp"
 
 namespace po = boost::program_options;
@@ -134,7 +133,7 @@ int main(int argc, char** argv) {
         return checked_output(exit_ok);
     }
     if (variables.count("version")) {
-        std::cout << "shmq " SHMQ_VERSION ", shared-memory layout version " << layout::version << "\n";
+        std::cout << "shmq " SHMQ_VERSION ", shared-memory layout version " << segment_layout_version() << "\n";
         return checked_output(exit_ok);
     }
     if (!variables.count("command")) return usage_error("missing COMMAND");

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <string_view>
 #include <system_error>
-#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
@@ -83,7 +82,7 @@ std::vector<OutgoingMessage> outgoing(const Texts& texts) {
 
 // Every line that has arrived goes out as one batch.
 Status publish_stdin(Publisher& publisher) {
-    LineReader reader(STDIN_FILENO);
+    LineReader reader;
     std::vector<std::string_view> lines;
     while (reader.next_lines(lines)) {
         const Status status = publisher.send(outgoing(lines));

@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "cli/diagnostics.hpp"
-#include "common/names.hpp"
 #include "shmq/client.hpp"
 
 namespace shmq::cli {
@@ -67,7 +66,7 @@ void SubcommandParser::print_help() const {
 po::typed_value<std::string>* broker_value(const std::string& default_broker) {
     return po::value<std::string>()->default_value(default_broker)->value_name("NAME")->notifier(
         [](const std::string& broker) {
-            const std::string problem = broker_problem(broker);
+            const std::string problem = broker_name_problem(broker);
             if (!problem.empty()) throw po::error("--broker: " + problem);
         });
 }

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include "client/broker_trust.hpp"
@@ -11,6 +10,8 @@
 #include "common/monotonic_clock.hpp"
 #include "common/names.hpp"
 #include "common/process_identity.hpp"
+#include "common/layout.hpp"
+#include "platform/process.hpp"
 
 namespace shmq {
 
@@ -19,14 +20,11 @@ std::string default_broker_name() {
     return from_environment != nullptr && *from_environment != '\0' ? from_environment : "shmq";
 }
 
-namespace {
+std::string broker_name_problem(std::string_view broker) { return broker_problem(broker); }
 
-std::string own_program_name() {
-    std::ifstream comm("/proc/self/comm");
-    std::string name;
-    std::getline(comm, name);
-    return name;
-}
+std::uint32_t segment_layout_version() { return layout::version; }
+
+namespace {
 
 Status fail(std::string* error, Status status, const std::string& message) {
     if (error != nullptr) *error = message;
@@ -87,7 +85,7 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     if (!impl->view.broker_ready()) {
         return fail(error, Status::broker_stopped, segment_label + ": " + describe(Status::broker_stopped));
     }
-    const std::string program = options.program.empty() ? own_program_name() : options.program;
+    const std::string program = options.program.empty() ? platform::current_program_name() : options.program;
     const Status claimed = claim_client_record(impl->view, program, impl->stamp);
     if (claimed == Status::too_many_clients) return fail(error, claimed, segment_label + ": " + full_table(impl->view));
     if (claimed != Status::ok) return fail(error, claimed, segment_label + ": " + describe(claimed));
@@ -106,7 +104,7 @@ Client::~Client() {
         auto& ring = view.ring(index);
         const bool consumed = (view.role(impl_->stamp.client_index, index).load(std::memory_order_relaxed) &
                                layout::role_consumer) != 0;
-        if (!consumed || ring.geometry().delivery != 1) continue;
+        if (!consumed || ring.geometry().delivery != layout::delivery_at_least_once) continue;
         ReclaimCounts released;
         ring.reclaim(impl_->stamp, Deadline::after(std::chrono::seconds(1)), released);
     }

@@ -2,7 +2,6 @@
 // then sleep on a futex) when there is no room or nothing to take.
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
-#include "config/broker_config.hpp"
 #include "shmq/client.hpp"
 #include "wait_loop.hpp"
 
@@ -26,7 +25,7 @@ namespace {
 // full queue is an answer, not a reason to wait; the others wait for room.
 template <typename Attempt>
 Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt) {
-    if (ring.geometry().overflow == static_cast<std::uint8_t>(config::OverflowPolicy::reject)) {
+    if (ring.geometry().overflow == layout::overflow_reject) {
         return attempt(timeout == wait_forever ? Deadline::never() : Deadline::after(timeout));
     }
     return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, [&] { return ring.may_have_room(); });

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <immintrin.h>
-#include <sched.h>
+#include <thread>
 
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
@@ -22,7 +22,7 @@ inline constexpr std::uint64_t sleep_slice_ns = 100'000'000;
 // sharing a core, say), a tight spin holds the CPU that the others need to
 // make the very progress it waits for: measured, 1 -> 8 fan-out fell to a
 // quarter of plain blocking. A reply in a round trip, or the next message of
-// a stream, comes well within the tight part; sched_yield returns at once when
+// a stream, comes well within the tight part; a yield returns at once when
 // nothing else wants the CPU, so the rest still polls every ~0.3 µs.
 inline constexpr std::uint64_t tight_spin_ns = 5'000;
 
@@ -51,7 +51,7 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
         if (spinning) {
             if (!ready()) {
                 if (yielding) {
-                    ::sched_yield();
+                    std::this_thread::yield();
                 } else {
                     _mm_pause();
                     // The clock and the broker's state are read only every so

@@ -4,6 +4,7 @@
 
 #include "common/monotonic_clock.hpp"
 #include "common/process_identity.hpp"
+#include "platform/process.hpp"
 
 namespace shmq {
 
@@ -20,9 +21,9 @@ std::uint32_t next_generation(std::uint32_t generation) {
 // and one of another PID namespace at its first tick, both while alive.
 Status check_same_boot_and_namespace(const layout::SegmentRoot& root) {
     char boot_id[sizeof root.boot_id];
-    read_boot_id(boot_id);
+    platform::read_boot_id(boot_id);
     if (std::memcmp(boot_id, root.boot_id, sizeof boot_id) != 0) return Status::segment_from_earlier_boot;
-    const auto pid_namespace = own_pid_namespace();
+    const auto pid_namespace = platform::own_pid_namespace();
     if (pid_namespace == 0 || pid_namespace != root.pid_namespace) return Status::foreign_pid_namespace;
     return Status::ok;
 }

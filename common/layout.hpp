@@ -54,6 +54,17 @@ inline constexpr std::uint32_t broker_records = 1;
 inline constexpr std::uint64_t tail_canary = 0x4C49'4154'514D'4853ull;  // "SHMQTAIL"
 inline constexpr std::uint64_t tail_canary_bytes = cache_line;
 
+// How the policies are stored in QueueControl::overflow and ::delivery and in
+// TopicControl::slow_subscriber. The configuration's enums are checked against
+// these where the broker builds the segment (daemon/segment_builder.cpp).
+inline constexpr std::uint8_t overflow_block = 0;
+inline constexpr std::uint8_t overflow_reject = 1;
+inline constexpr std::uint8_t overflow_drop_oldest = 2;
+inline constexpr std::uint8_t delivery_at_most_once = 0;
+inline constexpr std::uint8_t delivery_at_least_once = 1;
+inline constexpr std::uint8_t slow_subscriber_block = 0;
+inline constexpr std::uint8_t slow_subscriber_drop = 1;
+
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
     ready = 1,         // clients may attach and use it

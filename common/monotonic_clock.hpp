@@ -1,19 +1,16 @@
-// Time for deadlines. Everything in shmq that waits measures CLOCK_MONOTONIC,
-// never the wall clock, so a clock step (NTP, an operator) cannot stall or spin
-// a wait (Boost's timed waits take CLOCK_REALTIME: boostorg/interprocess#212).
+// Deadlines. Everything in shmq that waits measures the platform's monotonic
+// clock, never the wall clock, so a clock step (NTP, an operator) cannot stall
+// or spin a wait.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <ctime>
+
+#include "platform/monotonic_clock.hpp"
 
 namespace shmq {
 
-inline std::uint64_t monotonic_now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
-}
+inline std::uint64_t monotonic_now_ns() { return platform::monotonic_now_ns(); }
 
 // A point in monotonic time; `never` for operations without a time limit.
 // after() reads the clock only when the deadline is first consulted, so an

@@ -1,9 +1,10 @@
 #include "common/test_crash_point.hpp"
 
-#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
+
+#include "platform/process.hpp"
 
 namespace shmq {
 
@@ -11,11 +12,10 @@ void crash_point(const char* name) {
     // Read once: the environment does not change under a running broker.
     static const char* const wanted = std::getenv("SHMQ_TEST_CRASH_AT");
     if (wanted == nullptr || std::strcmp(wanted, name) != 0) return;
-    // Said on stderr so that a test log shows which step died; then the
-    // same death as kill -9, with nothing flushed or unwound.
-    static const char said[] = "shmq: SHMQ_TEST_CRASH_AT reached, killing this process\n";
-    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, said, sizeof said - 1);
-    ::kill(::getpid(), SIGKILL);
+    // Said on stderr (unbuffered) so that a test log shows which step died;
+    // then the same death as kill -9, with nothing flushed or unwound.
+    std::fputs("shmq: SHMQ_TEST_CRASH_AT reached, killing this process\n", stderr);
+    platform::die_abruptly();
 }
 
 }  // namespace shmq

@@ -1,7 +1,8 @@
 // A wake-up signal in shared memory that any process can wait on, built on the
-// Linux futex. Unlike a condition variable it has no lock to be left held and
-// no internal state a killed waiter can corrupt: the kernel drops a dead
-// waiter from the futex queue. Timeouts measure CLOCK_MONOTONIC.
+// platform's wait on a word (platform/word_wait.hpp). Unlike a condition
+// variable it has no lock to be left held and no internal state a killed
+// waiter can corrupt: the operating system forgets a dead waiter. Timeouts
+// measure monotonic time.
 //
 // Usage (the waiter re-checks its condition between prepare and wait, so a
 // notify that lands in between is never lost):
@@ -30,10 +31,8 @@ public:
 private:
     std::atomic<std::uint32_t> sequence_{0};
     // A hint: a waiter killed while counted here leaves it one too high, which
-    // costs a futex syscall per notify and nothing else.
+    // costs a wake-up system call per notify and nothing else.
     std::atomic<std::uint32_t> waiters_{0};
 };
-
-static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "futex words must be lock-free");
 
 }  // namespace shmq

@@ -8,9 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <tuple>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "platform/small_file.hpp"
 
 namespace shmq::config {
 
@@ -88,67 +87,22 @@ std::string where(const BrokerConfig& config, const std::string& key) {
 
 namespace {
 
-ConfigError not_regular(const std::string& path, mode_t mode) {
-    return ConfigError(path + ": is " + detail::file_kind(mode) +
-                       ", not a regular file; give the path of a configuration file");
-}
-
-// POSIX calls rather than iostreams because the error must carry errno's
-// text, which iostreams do not reliably preserve.
-//
-// Only a regular file of bounded size is read: /dev/zero would be read until
-// memory runs out, and a FIFO would block the broker (or --check-config)
-// forever. The type is checked before opening, and again on what was opened,
-// with O_NONBLOCK so that a FIFO swapped in between cannot block the open.
+// Only a regular file of bounded size is read (platform/small_file.hpp says why).
 std::string read_file(const std::string& path) {
-    const auto fail = [&path] {
-        return ConfigError(path + ": cannot read: " + std::strerror(errno));
-    };
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) {
-        throw fail();
-    }
-    if (!S_ISREG(status.st_mode)) {
-        throw not_regular(path, status.st_mode);
-    }
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        throw fail();
-    }
-    const auto close_and_throw = [fd](const ConfigError& error) {
-        ::close(fd);
-        throw error;
-    };
-    if (::fstat(fd, &status) != 0) {
-        close_and_throw(fail());
-    }
-    if (!S_ISREG(status.st_mode)) {
-        close_and_throw(not_regular(path, status.st_mode));
-    }
     std::string text;
-    char buffer[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n == 0) {
-            break;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            close_and_throw(fail());
-        }
-        // The file may grow while it is read: the bound is on what is read,
-        // not on the size stat reported.
-        if (text.size() + static_cast<std::size_t>(n) > limits::max_file_bytes) {
-            close_and_throw(ConfigError(path + ": larger than " +
-                                        std::to_string(limits::max_file_bytes >> 20) +
-                                        " MiB, the most a configuration file may hold"));
-        }
-        text.append(buffer, static_cast<std::size_t>(n));
+    std::string detail;
+    switch (platform::read_small_file(path, limits::max_file_bytes, text, detail)) {
+    case platform::SmallFileError::none:
+        return text;
+    case platform::SmallFileError::cannot_read:
+        throw ConfigError(path + ": cannot read: " + detail);
+    case platform::SmallFileError::not_regular:
+        throw ConfigError(path + ": is " + detail + ", not a regular file; give the path of a configuration file");
+    case platform::SmallFileError::too_large:
+        break;
     }
-    ::close(fd);
-    return text;
+    throw ConfigError(path + ": larger than " + std::to_string(limits::max_file_bytes >> 20) +
+                      " MiB, the most a configuration file may hold");
 }
 
 std::string lowercase_extension(const std::string& path) {

@@ -7,24 +7,38 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <grp.h>
-#include <sys/stat.h>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <sstream>
 #include <string_view>
 #include <utility>
 
+#include "platform/user_identity.hpp"
+
 namespace shmq::config::detail {
 
-const char* file_kind(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
+namespace {
+
+// What a file that is not a regular one is, for messages.
+const char* file_kind(std::filesystem::file_type type) {
+    switch (type) {
+    case std::filesystem::file_type::directory:
+        return "a directory";
+    case std::filesystem::file_type::fifo:
+        return "a FIFO";
+    case std::filesystem::file_type::character:
+        return "a character device";
+    case std::filesystem::file_type::block:
+        return "a block device";
+    case std::filesystem::file_type::socket:
+        return "a socket";
+    default:
+        return "not a regular file";
+    }
 }
+
+}  // namespace
 
 Diagnostics::Diagnostics(std::string source_name) : source_name_(std::move(source_name)) {}
 
@@ -166,18 +180,6 @@ std::optional<std::string> to_name(const RawEntry& entry, Diagnostics& diagnosti
     return entry.value;
 }
 
-bool group_exists(const std::string& name) {
-    group entry{};
-    group* found = nullptr;
-    std::vector<char> buffer(16384);
-    // ERANGE: a group with more members than the buffer holds.
-    while (::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE &&
-           buffer.size() < (1u << 24)) {
-        buffer.resize(buffer.size() * 2);
-    }
-    return found != nullptr;
-}
-
 // A group is looked up by name or number at startup; whitespace or control
 // characters can never match and usually mean a stray comment or quote.
 std::optional<std::string> to_group(const RawEntry& entry, Diagnostics& diagnostics) {
@@ -191,8 +193,8 @@ std::optional<std::string> to_group(const RawEntry& entry, Diagnostics& diagnost
         return std::nullopt;
     }
     // A numeric id needs no entry in the group database to own a file.
-    const bool numeric = entry.value.find_first_not_of("0123456789") == std::string::npos;
-    if (!numeric && !group_exists(entry.value)) {
+    std::uint32_t id = 0;
+    if (!platform::group_id_of(entry.value, id)) {
         diagnostics.error(entry.line, entry.key,
                           "group '" + entry.value + "' does not exist on this machine");
         return std::nullopt;
@@ -212,12 +214,14 @@ std::optional<std::string> to_file_path(const RawEntry& entry, Diagnostics& diag
         return std::nullopt;
     }
     const std::string directory = path.substr(0, std::max<std::size_t>(path.find_last_of('/'), 1));
-    struct stat status {};
+    std::error_code error;
+    const auto directory_type = std::filesystem::status(directory, error).type();
     std::string why;
-    if (::stat(directory.c_str(), &status) != 0) {
-        why = errno == ENOENT || errno == ENOTDIR ? "does not exist"
-                                                  : std::string("cannot be examined: ") + std::strerror(errno);
-    } else if (!S_ISDIR(status.st_mode)) {
+    if (directory_type == std::filesystem::file_type::not_found) {
+        why = "does not exist";
+    } else if (error) {
+        why = "cannot be examined: " + error.message();
+    } else if (directory_type != std::filesystem::file_type::directory) {
         why = "is not a directory";
     }
     if (!why.empty()) {
@@ -226,9 +230,10 @@ std::optional<std::string> to_file_path(const RawEntry& entry, Diagnostics& diag
                               "; the broker creates the file, not its directory");
         return std::nullopt;
     }
-    if (::stat(path.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
+    const auto type = std::filesystem::status(path, error).type();
+    if (!error && type != std::filesystem::file_type::regular) {
         diagnostics.error(entry.line, entry.key,
-                          "'" + path + "' is " + file_kind(status.st_mode) +
+                          "'" + path + "' is " + file_kind(type) +
                               ", not a regular file the broker can keep its segment in");
         return std::nullopt;
     }

@@ -10,7 +10,6 @@
 
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace shmq::config::detail {
@@ -59,9 +58,6 @@ private:
     std::string source_name_;
     std::vector<Entry> errors_;
 };
-
-// What a file that is not a regular one is, for messages: "a directory", "a FIFO", ...
-const char* file_kind(mode_t mode);
 
 // Converts and validates every value, then checks the queues and topics
 // against each other. Reports into diagnostics; the result is only meaningful when

@@ -17,9 +17,10 @@
 #include "common/monotonic_clock.hpp"
 #include "daemon/client_reaper.hpp"
 #include "daemon/segment_builder.hpp"
-#include "daemon/systemd_notify.hpp"
 #include "platform/file_owner.hpp"
+#include "platform/service_manager.hpp"
 #include "platform/user_identity.hpp"
+#include "platform/process.hpp"
 
 namespace shmq::daemon {
 
@@ -112,8 +113,7 @@ void Broker::start() {
         });
         running.get_future().wait();
     }
-    notify_systemd("READY=1\nSTATUS=serving " + std::to_string(config_.queues.size()) + " queues\nMAINPID=" +
-                   std::to_string(ProcessIdentity::self().pid));
+    platform::report_service_ready("serving " + std::to_string(config_.queues.size()) + " queues");
 }
 
 // Builds the segment under a temporary name and only then gives it its real
@@ -197,9 +197,9 @@ bool Broker::try_adopt_existing() {
     }
     auto* root = existing->root();
     char boot_id[sizeof root->boot_id];
-    read_boot_id(boot_id);
+    platform::read_boot_id(boot_id);
     const bool same_boot = std::memcmp(boot_id, root->boot_id, sizeof boot_id) == 0;
-    if (same_boot && root->pid_namespace != own_pid_namespace()) {
+    if (same_boot && root->pid_namespace != platform::own_pid_namespace()) {
         // Its broker and clients live in a PID namespace whose pids mean
         // nothing here: this broker would reap them all while they run.
         throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
@@ -217,7 +217,7 @@ bool Broker::try_adopt_existing() {
     adopted_ = true;
     if (!same_boot) {
         reset_after_reboot();
-        root->pid_namespace = own_pid_namespace();
+        root->pid_namespace = platform::own_pid_namespace();
         // Last: clients are refused until the segment says this boot.
         std::memcpy(root->boot_id, boot_id, sizeof boot_id);
     }
@@ -433,7 +433,7 @@ void Broker::tick() {
     service_deliveries();
     report_quarantines();
     report_topic_quarantines();
-    if (systemd_watchdog_usec() != 0) notify_systemd("WATCHDOG=1");
+    if (platform::service_watchdog_interval().count() != 0) platform::report_service_alive();
 }
 
 // The truncation guard kept every process alive through a truncated file;
@@ -550,7 +550,7 @@ void Broker::report_topic_quarantines() {
 }
 
 void Broker::shut_down() {
-    notify_systemd("STOPPING=1");
+    platform::report_service_stopping();
     auto& root = view_.root();
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {

@@ -3,11 +3,11 @@
 #include <chrono>
 #include <cstring>
 #include <string>
-#include <unistd.h>
 
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/process_identity.hpp"
+#include "platform/process.hpp"
 
 namespace shmq::daemon {
 
@@ -28,7 +28,7 @@ constexpr auto lock_patience = std::chrono::milliseconds(50);
 // after a reboot); it is read once per thread and process.
 bool is_this_process(const ProcessIdentity& identity) {
     thread_local ProcessIdentity self{};
-    const auto pid = ::getpid();
+    const auto pid = platform::current_process_id();
     if (identity.pid != pid) return false;
     if (self.pid != pid) self = ProcessIdentity::self();  // first use, or a forked child
     return identity.start_time == self.start_time;

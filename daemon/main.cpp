@@ -1,9 +1,7 @@
 // shmqd: the shmq broker daemon. Reads a YAML or INI configuration, builds the
 // shared-memory segment, and keeps it healthy until SIGTERM or SIGINT.
 #include <boost/program_options.hpp>
-#include <csignal>
 #include <iostream>
-#include <pthread.h>
 #include <sstream>
 #include <thread>
 
@@ -12,6 +10,7 @@
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"
 #include "daemon/segment_builder.hpp"
+#include "platform/stop_requests.hpp"
 
 namespace po = boost::program_options;
 using namespace shmq;
@@ -65,21 +64,10 @@ std::string world_access_warning(const config::BrokerConfig& config) {
            " lets every account on this machine read and write the segment (allow_world_access is set)";
 }
 
-sigset_t stop_signal_set() {
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    return stop_signals;
-}
-
-// Signals are taken by one thread with sigwait, so stopping needs no
-// async-signal-safe trickery.
-std::thread start_signal_thread(daemon::Broker& broker, const sigset_t& stop_signals) {
-    return std::thread([&broker, stop_signals] {
-        int signal_number = 0;
-        sigwait(&stop_signals, &signal_number);
-        SHMQ_LOG(info) << "received " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") << ", stopping";
+std::thread start_signal_thread(daemon::Broker& broker) {
+    return std::thread([&broker] {
+        const auto request = platform::wait_for_stop_request();
+        SHMQ_LOG(info) << "received " << request << ", stopping";
         broker.request_stop();
     });
 }
@@ -161,16 +149,15 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    // Block the stop signals before any thread starts, so that only the
+    // Capture the stop requests before any thread starts, so that only the
     // signal thread receives them; it runs from before the start, so that a
     // stop during a long start (reserving a large segment, adopting one) is
     // honoured as soon as the start is over.
-    const sigset_t stop_signals = stop_signal_set();
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    platform::capture_stop_requests();
 
     if (!world_access.empty()) SHMQ_LOG(warning) << world_access;
     daemon::Broker broker(std::move(config));
-    auto signal_thread = start_signal_thread(broker, stop_signals);
+    auto signal_thread = start_signal_thread(broker);
     // The operator is told which key of which file to change: the one the
     // failure names, else the one that places the segment.
     const auto fatal = [&broker, &signal_thread](const std::exception& failure, const std::string& key) {

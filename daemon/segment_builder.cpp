@@ -1,7 +1,6 @@
 #include "daemon/segment_builder.hpp"
 
 #include <cstring>
-#include <grp.h>
 #include <new>
 #include <stdexcept>
 
@@ -9,23 +8,23 @@
 #include "common/read_once.hpp"
 #include "common/segment_size.hpp"
 #include "common/segment_view.hpp"
+#include "platform/process.hpp"
+#include "platform/user_identity.hpp"
 
 namespace shmq::daemon {
 
 namespace {
 
-std::uint64_t aligned(std::uint64_t bytes) { return (bytes + layout::cache_line - 1) / layout::cache_line * layout::cache_line; }
+// The segment stores the configuration's policies as these codes.
+static_assert(static_cast<std::uint8_t>(config::OverflowPolicy::block) == layout::overflow_block &&
+              static_cast<std::uint8_t>(config::OverflowPolicy::reject) == layout::overflow_reject &&
+              static_cast<std::uint8_t>(config::OverflowPolicy::drop_oldest) == layout::overflow_drop_oldest);
+static_assert(static_cast<std::uint8_t>(config::DeliveryMode::at_most_once) == layout::delivery_at_most_once &&
+              static_cast<std::uint8_t>(config::DeliveryMode::at_least_once) == layout::delivery_at_least_once);
+static_assert(static_cast<std::uint8_t>(config::SlowSubscriberPolicy::block) == layout::slow_subscriber_block &&
+              static_cast<std::uint8_t>(config::SlowSubscriberPolicy::drop) == layout::slow_subscriber_drop);
 
-// A group by name, or by numeric id as the configuration allows.
-bool resolve_group(const std::string& name, gid_t& gid) {
-    if (const group* entry = ::getgrnam(name.c_str())) {
-        gid = entry->gr_gid;
-        return true;
-    }
-    if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) return false;
-    gid = static_cast<gid_t>(std::stoul(name));
-    return true;
-}
+std::uint64_t aligned(std::uint64_t bytes) { return (bytes + layout::cache_line - 1) / layout::cache_line * layout::cache_line; }
 
 // Hands out the segment's bytes in order, each piece cache-line aligned, as
 // common/segment_size.cpp adds them up.
@@ -152,8 +151,8 @@ void lay_out(Carver& carver, const config::BrokerConfig& config) {
     root->layout_version = layout::version;
     root->root_size = sizeof(layout::SegmentRoot);
     root->segment_size = carver.used();
-    read_boot_id(root->boot_id);
-    root->pid_namespace = own_pid_namespace();
+    platform::read_boot_id(root->boot_id);
+    root->pid_namespace = platform::own_pid_namespace();
     root->state.store(static_cast<std::uint32_t>(layout::BrokerState::initializing), std::memory_order_relaxed);
     root->broker = ProcessIdentity::self();
     root->queue_count = static_cast<std::uint32_t>(config.queues.size());
@@ -174,8 +173,8 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
     const auto size = required_segment_size(config);
     std::int64_t group = -1;
     if (!config.group.empty()) {
-        gid_t gid = 0;
-        if (!resolve_group(config.group, gid)) {
+        std::uint32_t gid = 0;
+        if (!platform::group_id_of(config.group, gid)) {
             throw SettingError("segment '" + path + "': group '" + config.group + "' does not exist", "group");
         }
         group = gid;

@@ -221,6 +221,15 @@ inline std::uint16_t delivery_attempt(std::uint64_t delivery) { return static_ca
 // The broker name a client uses when none is given: $SHMQ_BROKER, else "shmq".
 std::string default_broker_name();
 
+// Empty when `broker` can name a broker (a name, or the absolute path of a
+// persistent broker's file); otherwise a sentence saying what is wrong, so
+// that a tool can refuse it before attaching.
+std::string broker_name_problem(std::string_view broker);
+
+// The shared-memory layout version this library speaks; a broker of another
+// one is refused at attach (Status::version_mismatch).
+std::uint32_t segment_layout_version();
+
 }  // namespace shmq
 
 // Last, because it builds on everything above; either header may be included
