@@ -15,5 +15,6 @@ int run_consume(const Arguments& arguments, const std::string& broker);
 int run_subscribe(const Arguments& arguments, const std::string& broker);
 int run_list(const Arguments& arguments, const std::string& broker);
 int run_stats(const Arguments& arguments, const std::string& broker);
+int run_health(const Arguments& arguments, const std::string& broker);
 
 }  // namespace shmq::cli

@@ -42,6 +42,12 @@ bool subscribe_or_report(Client& client, const std::string& name, const Subscrib
     return status == Status::ok || topic_failure(client, name, status);
 }
 
+int report_broker_not_running(const BrokerStats& stats) {
+    return report_error(exit_failure, "broker '" + stats.broker + "' is not running: its process (pid " +
+                                          std::to_string(stats.broker_pid) +
+                                          ") has exited; its segment waits for the next shmqd, which adopts it");
+}
+
 // The queue handle does not expose its delivery mode; the statistics do.
 bool is_at_least_once(const Client& client, const std::string& name) {
     for (const auto& stats : client.stats().queues) {

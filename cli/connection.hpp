@@ -23,6 +23,10 @@ bool open_topic_or_report(Client& client, const std::string& name, Topic& topic)
 bool subscribe_or_report(Client& client, const std::string& name, const SubscribeOptions& options,
                          Subscription& subscription);
 
+// Reports that the broker's process is not running (its segment outlived it)
+// and returns exit_failure.
+int report_broker_not_running(const BrokerStats& stats);
+
 // Whether queue `name` hands out deliveries that must be acknowledged.
 bool is_at_least_once(const Client& client, const std::string& name);
 

@@ -1,4 +1,4 @@
-// shmq consume QUEUE: print messages, one per line, as they arrive.
+// shmq consume QUEUE: print messages as they arrive.
 #include <cstdint>
 #include <system_error>
 #include <vector>
@@ -15,7 +15,8 @@ namespace {
 
 // Receives and prints messages until `limits.count` were printed (ok) or a
 // receive or acknowledge fails (that status). `printed` counts them.
-Status print_messages(Queue& queue, bool acknowledge, const ReceiveLimits& limits, std::uint64_t& printed) {
+Status print_messages(Queue& queue, bool acknowledge, const ReceiveLimits& limits, Framing framing,
+                      std::uint64_t& printed) {
     std::vector<char> buffer(queue.max_message_size());
     while (!limits.count || printed < *limits.count) {
         std::size_t size = 0;
@@ -23,7 +24,7 @@ Status print_messages(Queue& queue, bool acknowledge, const ReceiveLimits& limit
         const Status received = queue.receive(buffer.data(), buffer.size(), size, limits.timeout, &delivery);
         if (received != Status::ok) return received;
         // Flushed before it is acknowledged, so that it is really written.
-        write_message(buffer.data(), size, acknowledge);
+        write_message(buffer.data(), size, framing, acknowledge);
         ++printed;
         if (acknowledge) {
             const Status acknowledged = queue.acknowledge(delivery);
@@ -37,9 +38,9 @@ Status print_messages(Queue& queue, bool acknowledge, const ReceiveLimits& limit
 
 int run_consume(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("consume", "QUEUE [options]",
-                            "Receives messages from QUEUE and prints each on its own line on standard\n"
-                            "output. On an at_least_once queue each message is acknowledged only once it is\n"
-                            "written.",
+                            "Receives messages from QUEUE and prints each on standard output, one per line\n"
+                            "or as --framing says. On an at_least_once queue each message is acknowledged\n"
+                            "only once it is written.",
                             broker);
     add_receive_options(parser);
     parser.add_positional("queue", po::value<std::string>(), 1, true);
@@ -57,13 +58,13 @@ int run_consume(const Arguments& arguments, const std::string& broker) {
     std::uint64_t printed = 0;
     Status status;
     try {
-        status = print_messages(queue, acknowledge, limits, printed);
+        status = print_messages(queue, acknowledge, limits, framing_of(variables), printed);
         // Whatever happened, what was received must reach stdout before exiting.
         flush_output();
     } catch (const std::system_error& failure) {
         return report_error(exit_failure, failure.what());
     }
-    if (status == Status::ok) return exit_ok;
+    if (status == Status::ok || drained(limits, status, printed)) return exit_ok;
     return report_error(no_message_in_time(status) ? exit_timeout : exit_failure,
                         "consume from queue '" + queue_name + "' on broker '" + client->broker_name() +
                             "' stopped after " + std::to_string(printed) +

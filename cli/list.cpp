@@ -1,9 +1,11 @@
 // shmq list: the broker's queues and topics and how each is configured.
+#include <chrono>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
+#include "cli/stats_json.hpp"
 #include "cli/subcommand_parser.hpp"
 #include "cli/table.hpp"
 
@@ -18,10 +20,12 @@ void print_queues(const std::vector<QueueStats>& queues) {
                  {"DEPTH", Align::right},
                  {"MAX_MESSAGE_SIZE", Align::right},
                  {"OVERFLOW", Align::left},
-                 {"DELIVERY", Align::left}});
+                 {"DELIVERY", Align::left},
+                 {"QUARANTINED", Align::left}});
     for (const auto& queue : queues) {
         table.add_row({queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
-                       std::to_string(queue.max_message_size), queue.overflow, queue.delivery});
+                       std::to_string(queue.max_message_size), queue.overflow, queue.delivery,
+                       queue.quarantined ? "yes" : "no"});
     }
     table.print(std::cout);
 }
@@ -34,11 +38,12 @@ void print_topics(const std::vector<TopicStats>& topics) {
                  {"HISTORY", Align::right},
                  {"SLOW_SUBSCRIBER", Align::left},
                  {"SUBSCRIBERS", Align::right},
-                 {"MAX_SUBSCRIBERS", Align::right}});
+                 {"MAX_SUBSCRIBERS", Align::right},
+                 {"QUARANTINED", Align::left}});
     for (const auto& topic : topics) {
         table.add_row({topic.name, std::to_string(topic.capacity), std::to_string(topic.max_message_size),
                        std::to_string(topic.history), topic.slow_subscriber, std::to_string(topic.subscribers.size()),
-                       std::to_string(topic.max_subscribers)});
+                       std::to_string(topic.max_subscribers), topic.quarantined ? "yes" : "no"});
     }
     table.print(std::cout);
 }
@@ -48,19 +53,27 @@ void print_topics(const std::vector<TopicStats>& topics) {
 int run_list(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("list", "[options]",
                             "Prints a table of the broker's queues: name, capacity, messages waiting (depth),\n"
-                            "largest message in bytes, overflow policy and delivery mode; then, if it has\n"
-                            "topics, a table of those: name, capacity, largest message, history a late\n"
-                            "subscriber may ask for, slow-subscriber policy, and subscribers now and at most.\n"
-                            "A broker of topics only prints just the topic table.",
+                            "largest message in bytes, overflow policy, delivery mode and whether it is\n"
+                            "quarantined (found damaged, out of service); then, if it has topics, a table of\n"
+                            "those: name, capacity, largest message, history a late subscriber may ask for,\n"
+                            "slow-subscriber policy, subscribers now and at most, quarantined. A broker of\n"
+                            "topics only prints just the topic table.",
                             broker);
-    parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"
-                      "usage error.");
+    parser.add_options()("json", "print one JSON object (with a timestamp; schema in docs/operations.md) instead "
+                                 "of tables");
+    parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached or its process\n"
+                      "is not running; 2 for a usage error.");
     po::variables_map variables;
     if (const auto done = parser.parse(arguments, variables)) return *done;
 
     const auto client = attach_or_report(variables["broker"].as<std::string>());
     if (!client) return exit_failure;
     const auto stats = client->stats();
+    if (!stats.broker_alive) return report_broker_not_running(stats);
+    if (variables.count("json")) {
+        std::cout << json_text(list_json(stats, std::chrono::system_clock::now()), false) << std::endl;
+        return exit_ok;
+    }
     // A broker of topics only shows no empty queue table.
     if (!stats.queues.empty() || stats.topics.empty()) print_queues(stats.queues);
     if (!stats.topics.empty()) {

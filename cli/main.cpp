@@ -27,10 +27,13 @@ struct Subcommand {
 const Subcommand subcommands[] = {
     {"publish", "send messages to a queue or a topic (--topic), from the arguments or one per line from stdin",
      run_publish},
-    {"consume", "receive messages from a queue and print them, one per line", run_consume},
-    {"subscribe", "subscribe to a topic and print each message published to it, one per line", run_subscribe},
-    {"list", "list the broker's queues and topics and their configuration", run_list},
-    {"stats", "print queue and topic counters, subscribers, attached clients and broker state (--json)", run_stats},
+    {"consume", "receive messages from a queue and print them, one per line (or --framing)", run_consume},
+    {"subscribe", "subscribe to a topic and print each message published to it, one per line (or --framing)",
+     run_subscribe},
+    {"list", "list the broker's queues and topics and their configuration (--json)", run_list},
+    {"stats", "print queue and topic counters, subscribers, attached clients and broker state (--json, "
+              "--prometheus, --watch)", run_stats},
+    {"health", "exit 0 only when the broker runs and its segment is sound", run_health},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {

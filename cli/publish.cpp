@@ -8,7 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
-#include "cli/line_reader.hpp"
+#include "cli/message_reader.hpp"
 #include "cli/subcommand_parser.hpp"
 
 namespace shmq::cli {
@@ -80,16 +80,16 @@ std::vector<OutgoingMessage> outgoing(const Texts& texts) {
     return messages;
 }
 
-// Every line that has arrived goes out as one batch.
-Status publish_stdin(Publisher& publisher) {
-    LineReader reader;
-    std::vector<std::string_view> lines;
-    while (reader.next_lines(lines)) {
-        const Status status = publisher.send(outgoing(lines));
+// Every message that has arrived goes out as one batch.
+Status publish_stdin(Publisher& publisher, Framing framing) {
+    MessageReader reader(framing);
+    std::vector<std::string_view> messages;
+    while (reader.next_messages(messages)) {
+        const Status status = publisher.send(outgoing(messages));
         if (status != Status::ok) return status;
-        // Refuse an oversized line as soon as it is known to be one, rather
+        // Refuse an oversized message as soon as it is known to be one, rather
         // than buffering it whole (think of `shmq publish q < /dev/zero`).
-        if (reader.partial_line_size() > publisher.max_message_size()) return Status::message_too_large;
+        if (reader.partial_message_size() > publisher.max_message_size()) return Status::message_too_large;
     }
     return Status::ok;
 }
@@ -100,8 +100,8 @@ int run_publish(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("publish", "QUEUE [MESSAGE...] [options]\n   or: shmq publish --topic TOPIC [MESSAGE...] [options]",
                             "Sends each MESSAGE to QUEUE, or with --topic to every subscriber of TOPIC, in\n"
                             "order. Without any MESSAGE, sends each line of standard input as one message\n"
-                            "(without its newline; an empty line is an empty message). Put -- before\n"
-                            "messages that begin with '-'.",
+                            "(without its newline; an empty line is an empty message), or each message\n"
+                            "--framing finds there. Put -- before messages that begin with '-'.",
                             broker);
     parser.add_options()
         ("topic", po::value<std::string>()->value_name("TOPIC"),
@@ -110,6 +110,7 @@ int run_publish(const Arguments& arguments, const std::string& broker) {
          "give up when a message finds no room for MS milliseconds (0: do not wait); default: wait as long as "
          "it takes. A topic whose slow_subscriber is block has room once its slowest subscriber has read the "
          "oldest message");
+    add_framing_option(parser, /*reading=*/true);
     // With --topic there is no QUEUE: the first argument is a message.
     parser.add_positional("queue", po::value<std::string>(), 1, false);
     parser.add_positional("message", po::value<std::vector<std::string>>(), -1, false);
@@ -139,8 +140,8 @@ int run_publish(const Arguments& arguments, const std::string& broker) {
     Publisher publisher = to_topic ? Publisher(topic, timeout) : Publisher(queue, timeout);
     Status status;
     try {
-        status = messages.empty() ? publish_stdin(publisher) : publisher.send(outgoing(messages));
-    } catch (const std::system_error& failure) {
+        status = messages.empty() ? publish_stdin(publisher, framing_of(variables)) : publisher.send(outgoing(messages));
+    } catch (const std::exception& failure) {  // reading failed, or input not in the framing
         return report_error(exit_failure, std::string(failure.what()) + " after " +
                                               std::to_string(publisher.sent()) + " messages were sent");
     }

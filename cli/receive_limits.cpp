@@ -8,8 +8,10 @@ void add_receive_options(SubcommandParser& parser) {
          "stop after N messages; default: run until the timeout passes or the broker stops")
         ("timeout", integer_at_least("timeout", 0)->value_name("MS"),
          "give up when no message arrives for MS milliseconds (0: do not wait); default: wait as long as it takes");
-    parser.set_epilog("Exit status: 0 after N messages (--count); 3 when --timeout passed without a\n"
-                      "message (before N were received, if --count was given); 1 for any other\n"
+    add_framing_option(parser, /*reading=*/false);
+    parser.set_epilog("Exit status: 0 after N messages (--count), or when --timeout passed after at\n"
+                      "least one message without --count (a drain); 3 when --timeout passed before the\n"
+                      "first message, or before N were received if --count was given; 1 for any other\n"
                       "failure, e.g. the broker stopped; 2 for a usage error.");
 }
 

@@ -2,12 +2,15 @@
 // the attached clients, and the broker's own state, as tables or as one JSON
 // object.
 #include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
-#include "cli/json_writer.hpp"
+#include "cli/prometheus_text.hpp"
+#include "cli/stats_json.hpp"
 #include "cli/subcommand_parser.hpp"
 #include "cli/table.hpp"
 
@@ -112,89 +115,6 @@ void print_text(const BrokerStats& stats) {
     print_client_table(stats.clients);
 }
 
-void write_queue_json(JsonWriter& json, const QueueStats& queue) {
-    json.begin_object()
-        .key("name").string(queue.name)
-        .key("capacity").number(queue.capacity)
-        .key("max_message_size").number(queue.max_message_size)
-        .key("overflow").string(queue.overflow)
-        .key("delivery").string(queue.delivery)
-        .key("quarantined").boolean(queue.quarantined)
-        .key("depth").number(queue.depth)
-        .key("enqueued").number(queue.enqueued)
-        .key("dequeued").number(queue.dequeued)
-        .key("rejected").number(queue.rejected)
-        .key("dropped").number(queue.dropped)
-        .key("abandoned").number(queue.abandoned)
-        .key("lost_in_read").number(queue.lost_in_read)
-        .key("redelivered").number(queue.redelivered)
-        .key("dead_lettered").number(queue.dead_lettered)
-        .key("producers").number(queue.producers)
-        .key("consumers").number(queue.consumers)
-        .end_object();
-}
-
-void write_topic_json(JsonWriter& json, const TopicStats& topic) {
-    json.begin_object()
-        .key("name").string(topic.name)
-        .key("capacity").number(topic.capacity)
-        .key("max_message_size").number(topic.max_message_size)
-        .key("history").number(topic.history)
-        .key("max_subscribers").number(topic.max_subscribers)
-        .key("slow_subscriber").string(topic.slow_subscriber)
-        .key("quarantined").boolean(topic.quarantined)
-        .key("published").number(topic.published)
-        .key("abandoned").number(topic.abandoned)
-        .key("dropped").number(topic.dropped)
-        .key("subscriptions").number(topic.subscriptions)
-        .key("publishers").number(topic.publishers);
-    json.key("subscribers").begin_array();
-    for (const auto& subscriber : topic.subscribers) {
-        json.begin_object()
-            .key("record").number(subscriber.record)
-            .key("client_record").number(subscriber.client_record)
-            .key("pid").number(subscriber.pid)
-            .key("program").string(subscriber.program)
-            .key("lag").number(subscriber.lag)
-            .key("received").number(subscriber.received)
-            .key("lost").number(subscriber.lost)
-            .key("views").number(subscriber.views)
-            .end_object();
-    }
-    json.end_array();
-    json.end_object();
-}
-
-void write_client_json(JsonWriter& json, const ClientInfo& client) {
-    json.begin_object()
-        .key("record").number(client.record)
-        .key("pid").number(client.pid)
-        .key("program").string(client.program)
-        .key("attached_ms").number(client.attached_ms)
-        .end_object();
-}
-
-void print_json(const BrokerStats& stats) {
-    JsonWriter json(std::cout);
-    json.begin_object()
-        .key("broker").string(stats.broker)
-        .key("broker_pid").number(stats.broker_pid)
-        .key("broker_alive").boolean(stats.broker_alive)
-        .key("epoch").number(stats.broker_epoch)
-        .key("segment_size").number(stats.segment_size);
-    json.key("queues").begin_array();
-    for (const auto& queue : stats.queues) write_queue_json(json, queue);
-    json.end_array();
-    json.key("topics").begin_array();
-    for (const auto& topic : stats.topics) write_topic_json(json, topic);
-    json.end_array();
-    json.key("clients").begin_array();
-    for (const auto& client : stats.clients) write_client_json(json, client);
-    json.end_array();
-    json.end_object();
-    std::cout << "\n";
-}
-
 }  // namespace
 
 int run_stats(const Arguments& arguments, const std::string& broker) {
@@ -207,21 +127,43 @@ int run_stats(const Arguments& arguments, const std::string& broker) {
                             "slow_subscriber drop, views held); the attached clients (this command is one of\n"
                             "them while it runs); and the broker's pid, liveness, epoch and segment size.",
                             broker);
-    parser.add_options()("json", "print one JSON object instead of tables");
-    parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached; 2 for a\n"
-                      "usage error.");
+    parser.add_options()
+        ("json", "print one JSON object (with a timestamp; schema in docs/operations.md) instead of tables; "
+                 "with --watch, one object per line")
+        ("prometheus", "print the Prometheus text exposition format instead of tables (for node exporter's "
+                       "textfile collector)")
+        ("watch", po::value<double>()->value_name("SECONDS"),
+         "print again every SECONDS seconds until interrupted");
+    parser.set_epilog("Exit status: 0 on success; 1 when the broker cannot be reached or its process\n"
+                      "is not running; 2 for a usage error.");
     po::variables_map variables;
     if (const auto done = parser.parse(arguments, variables)) return *done;
+    if (variables.count("json") && variables.count("prometheus")) {
+        return parser.usage_error("--json and --prometheus exclude each other");
+    }
+    const auto every = variables.count("watch") ? variables["watch"].as<double>() : 0.0;
+    if (variables.count("watch") && !(every > 0 && every <= 86400)) {
+        return parser.usage_error("--watch takes a number of seconds above 0 and at most 86400");
+    }
 
     const auto client = attach_or_report(variables["broker"].as<std::string>());
     if (!client) return exit_failure;
-    const auto stats = client->stats();
-    if (variables.count("json")) {
-        print_json(stats);
-    } else {
-        print_text(stats);
+    for (;;) {
+        const auto taken = std::chrono::system_clock::now();
+        const auto stats = client->stats();
+        if (!stats.broker_alive) return report_broker_not_running(stats);
+        if (variables.count("json")) {
+            std::cout << json_text(stats_json(stats, taken), variables.count("watch") != 0) << std::endl;
+        } else if (variables.count("prometheus")) {
+            std::cout << prometheus_text(stats) << std::flush;
+        } else {
+            print_text(stats);
+            std::cout << std::flush;
+        }
+        if (!variables.count("watch")) return exit_ok;
+        std::this_thread::sleep_for(std::chrono::duration<double>(every));
+        if (!variables.count("json")) std::cout << "\n";
     }
-    return exit_ok;
 }
 
 }  // namespace shmq::cli

@@ -1,5 +1,5 @@
 // shmq subscribe TOPIC: print every message published to a topic from now
-// on, one per line, as they arrive.
+// on, as they arrive.
 #include <cstdint>
 #include <system_error>
 
@@ -18,7 +18,8 @@ namespace {
 // segment (a View). Standard output is flushed whenever no message is
 // waiting, so that a quiet topic's messages show at once and a busy one's go
 // out in blocks.
-Status print_messages(Subscription& subscription, const ReceiveLimits& limits, std::uint64_t& printed) {
+Status print_messages(Subscription& subscription, const ReceiveLimits& limits, Framing framing,
+                      std::uint64_t& printed) {
     View view;
     while (!limits.count || printed < *limits.count) {
         Status status = subscription.read(view, no_wait);
@@ -27,7 +28,7 @@ Status print_messages(Subscription& subscription, const ReceiveLimits& limits, s
             status = subscription.read(view, limits.timeout);
         }
         if (status != Status::ok) return status;
-        write_message(static_cast<const char*>(view.data()), view.size(), false);
+        write_message(static_cast<const char*>(view.data()), view.size(), framing, false);
         ++printed;
     }
     return Status::ok;
@@ -37,8 +38,8 @@ Status print_messages(Subscription& subscription, const ReceiveLimits& limits, s
 
 int run_subscribe(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("subscribe", "TOPIC [options]",
-                            "Subscribes to TOPIC and prints each message published to it from then on, each\n"
-                            "on its own line of standard output. Other subscribers receive the same messages.\n"
+                            "Subscribes to TOPIC and prints each message published to it from then on on\n"
+                            "standard output, one per line or as --framing says. Other subscribers receive the same messages.\n"
                             "On a topic whose slow_subscriber is drop, messages this command cannot keep up\n"
                             "with are lost; it says how many on standard error when it ends.",
                             broker);
@@ -66,7 +67,7 @@ int run_subscribe(const Arguments& arguments, const std::string& broker) {
     std::uint64_t printed = 0;
     Status status;
     try {
-        status = print_messages(subscription, limits, printed);
+        status = print_messages(subscription, limits, framing_of(variables), printed);
         // Whatever happened, what was received must reach stdout before exiting.
         flush_output();
     } catch (const std::system_error& failure) {
@@ -75,7 +76,7 @@ int run_subscribe(const Arguments& arguments, const std::string& broker) {
     const auto lost = subscription.lost();
     const std::string losses = lost == 0 ? "" : ", " + std::to_string(lost) + " lost (it could not keep up)";
     const std::string where = "topic '" + topic_name + "' on broker '" + client->broker_name() + "'";
-    if (status == Status::ok) {
+    if (status == Status::ok || drained(limits, status, printed)) {
         return lost == 0 ? exit_ok : report_error(exit_ok, "subscription to " + where + ": " + std::to_string(printed) +
                                                                " messages received" + losses);
     }

@@ -317,6 +317,11 @@ public:
 
     ~BrokerFixture() {
         if (pid_ > 0) stop();
+        if (crashed_) {
+            ::shm_unlink(name_.c_str());
+            std::error_code ignored;
+            fs::remove("/dev/shm/" + name_ + ".lock", ignored);
+        }
     }
 
     const std::string& name() const { return name_; }
@@ -337,6 +342,14 @@ public:
         if (!code) kill_hard();
         pid_ = -1;
         return code.value_or(-1);
+    }
+
+    // Kills the broker with SIGKILL: its segment stays behind, as after a
+    // crash, and is removed by the fixture's destructor.
+    void crash() {
+        kill_and_reap(pid_);
+        pid_ = -1;
+        crashed_ = true;
     }
 
 private:
@@ -364,6 +377,7 @@ private:
 
     std::string name_;
     pid_t pid_ = -1;
+    bool crashed_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -542,10 +556,13 @@ BOOST_AUTO_TEST_CASE(list_shows_each_queue_with_its_configuration) {
     check_success(run);
     const auto lines = lines_of(run.out);
     BOOST_TEST_REQUIRE(lines.size() == 3u);
-    const std::vector<std::string> header{"NAME", "CAPACITY", "DEPTH", "MAX_MESSAGE_SIZE", "OVERFLOW", "DELIVERY"};
+    const std::vector<std::string> header{"NAME",     "CAPACITY", "DEPTH",      "MAX_MESSAGE_SIZE",
+                                          "OVERFLOW", "DELIVERY", "QUARANTINED"};
     const auto size = std::to_string(max_message_size);
-    const std::vector<std::string> orders{"orders", std::to_string(orders_capacity), "1", size, "block", "at_most_once"};
-    const std::vector<std::string> jobs{"jobs", std::to_string(jobs_capacity), "0", size, "reject", "at_least_once"};
+    const std::vector<std::string> orders{"orders", std::to_string(orders_capacity), "1", size, "block", "at_most_once",
+                                          "no"};
+    const std::vector<std::string> jobs{"jobs", std::to_string(jobs_capacity), "0", size, "reject", "at_least_once",
+                                        "no"};
     BOOST_TEST(words_of(lines[0]) == header, boost::test_tools::per_element());
     BOOST_TEST(words_of(lines[1]) == orders, boost::test_tools::per_element());
     BOOST_TEST(words_of(lines[2]) == jobs, boost::test_tools::per_element());
@@ -619,6 +636,143 @@ BOOST_AUTO_TEST_CASE(stats_text_shows_counters_clients_and_the_broker) {
     BOOST_TEST_REQUIRE((orders != lines.end()));
     const std::vector<std::string> counters{"orders", "1", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "no"};
     BOOST_TEST(words_of(*orders) == counters, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// For operators and scripts: any bytes through --framing, drains, JSON,
+// Prometheus, health, exit statuses when the broker is gone.
+
+namespace {
+
+std::string length_framed(const std::vector<std::string>& messages) {
+    std::string framed;
+    for (const auto& message : messages) {
+        const auto size = static_cast<std::uint32_t>(message.size());
+        for (int shift = 24; shift >= 0; shift -= 8) framed += static_cast<char>((size >> shift) & 0xFF);
+        framed += message;
+    }
+    return framed;
+}
+
+// Every byte value, a newline inside a message, an empty message.
+std::vector<std::string> awkward_messages() {
+    std::string every_byte;
+    for (std::uint32_t byte = 0; byte < max_message_size; ++byte) every_byte += static_cast<char>(byte * 4 + 3);
+    return {every_byte, "two\nlines", "", std::string("nul\0inside", 10)};
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(operations, BrokerFixture)
+
+BOOST_AUTO_TEST_CASE(length_framing_carries_any_bytes_through_a_queue) {
+    const auto messages = awkward_messages();
+    check_success(shmq_on_broker({"publish", "orders", "--framing", "length"}, length_framed(messages)));
+    const Run consumed = shmq_on_broker({"consume", "orders", "--count", "4", "--framing", "length"});
+    check_success(consumed);
+    BOOST_TEST(consumed.out == length_framed(messages));
+}
+
+BOOST_AUTO_TEST_CASE(json_framing_carries_any_bytes_and_reads_back) {
+    const auto messages = awkward_messages();
+    check_success(shmq_on_broker({"publish", "orders", "--framing", "length"}, length_framed(messages)));
+    const Run as_json = shmq_on_broker({"consume", "orders", "--count", "4", "--framing", "json"});
+    check_success(as_json);
+    const auto lines = lines_of(as_json.out);
+    BOOST_TEST_REQUIRE(lines.size() == 4u);
+    BOOST_TEST(lines[1] == R"({"data":"dHdvCmxpbmVz"})");  // "two\nlines"
+    BOOST_TEST(lines[2] == R"({"data":""})");
+    // What consume printed is what publish reads: the same bytes go round again.
+    check_success(shmq_on_broker({"publish", "orders", "--framing", "json"}, as_json.out));
+    const Run again = shmq_on_broker({"consume", "orders", "--count", "4", "--framing", "length"});
+    check_success(again);
+    BOOST_TEST(again.out == length_framed(messages));
+}
+
+BOOST_AUTO_TEST_CASE(input_that_breaks_the_framing_is_refused_after_what_came_before) {
+    const std::string cut_short = length_framed({"whole"}) + length_framed({"cut short"}).substr(0, 7);
+    check_error(shmq_on_broker({"publish", "orders", "--framing", "length"}, cut_short), 1,
+                {"ends inside a length-framed message", "after 1 messages"});
+    check_error(shmq_on_broker({"publish", "orders", "--framing", "json"}, "{\"data\":\"b2s=\"}\nnot json\n"), 1,
+                {"line 2", "not a JSON object", "after 1 messages"});
+    check_error(shmq_on_broker({"publish", "orders", "--framing", "json"}, "{\"data\":\"%%%%\"}\n"), 1,
+                {"line 1", "not base64"});
+    const Run consumed = shmq_on_broker({"consume", "orders", "--timeout", "100"});
+    BOOST_TEST(consumed.out == "whole\nok\n");
+    check_error(shmq_on_broker({"consume", "orders", "--framing", "bogus"}), 2, {"framing"});
+}
+
+BOOST_AUTO_TEST_CASE(a_drain_that_received_messages_then_timed_out_exits_0) {
+    check_success(shmq_on_broker({"publish", "orders", "a", "b"}));
+    const Run drained = shmq_on_broker({"consume", "orders", "--timeout", "100"});
+    check_success(drained);
+    BOOST_TEST(drained.out == "a\nb\n");
+    // Nothing there: the timeout is still a failure to a script.
+    check_error(shmq_on_broker({"consume", "orders", "--timeout", "100"}), 3, {"orders", "timeout"});
+}
+
+BOOST_AUTO_TEST_CASE(list_json_has_a_timestamp_and_each_queue) {
+    check_success(shmq_on_broker({"publish", "orders", "waiting"}));
+    const Run run = shmq_on_broker({"list", "--json"});
+    check_success(run);
+    const auto list = parse_json(run.out);
+    BOOST_TEST(list.get<int>("schema") == 1);
+    BOOST_TEST(list.get<std::string>("timestamp").size() == std::string("2026-11-29T14:05:09.123Z").size());
+    BOOST_TEST(list.get<std::uint64_t>("timestamp_ms") > 1'700'000'000'000u);
+    const auto& orders = element_where(list.get_child("queues"), "name", "orders");
+    BOOST_TEST(orders.get<int>("depth") == 1);
+    BOOST_TEST(orders.get<std::uint32_t>("capacity") == orders_capacity);
+    BOOST_TEST(orders.get<std::string>("overflow") == "block");
+    BOOST_TEST(!orders.get<bool>("quarantined"));
+    BOOST_TEST(element_where(list.get_child("queues"), "name", "jobs").get<std::string>("delivery") == "at_least_once");
+}
+
+BOOST_AUTO_TEST_CASE(stats_watch_prints_one_json_object_per_line_until_stopped) {
+    const Child watcher = start_shmq({"stats", "--json", "--watch", "0.05", "--broker", name()});
+    BOOST_TEST_REQUIRE(eventually([&] { return lines_of(read_file(watcher.files.output)).size() >= 3; }, 10s));
+    ::kill(watcher.pid, SIGTERM);
+    finish(watcher);
+    std::uint64_t previous = 0;
+    for (const auto& line : lines_of(read_file(watcher.files.output))) {
+        if (line.empty()) continue;
+        const auto snapshot = parse_json(line);  // each line is a whole object
+        BOOST_TEST(snapshot.get<std::uint64_t>("timestamp_ms") >= previous);
+        previous = snapshot.get<std::uint64_t>("timestamp_ms");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(stats_prometheus_passes_promtool_and_counts) {
+    check_success(shmq_on_broker({"publish", "orders", "1", "2", "3"}));
+    const Run run = shmq_on_broker({"stats", "--prometheus"});
+    check_success(run);
+    BOOST_TEST(run.out.find("shmq_queue_depth{broker=\"" + name() + "\",queue=\"orders\"} 3\n") != std::string::npos);
+    BOOST_TEST(run.out.find("shmq_queue_enqueued_total{broker=\"" + name() + "\",queue=\"orders\"} 3\n") !=
+               std::string::npos);
+    BOOST_TEST(run.out.find("# TYPE shmq_queue_enqueued_total counter\n") != std::string::npos);
+    // Prometheus' own linter, on the exact text.
+    write_file(directory() / "metrics.prom", run.out);
+    const Child promtool{spawn({"/usr/bin/promtool", "check", "metrics"}, {},
+                               {directory() / "metrics.prom", directory() / "promtool.out", directory() / "promtool.err"}),
+                         {}};
+    const auto code = wait_for_exit(promtool.pid, run_limit);
+    BOOST_TEST_REQUIRE(code.has_value());
+    BOOST_TEST(*code == 0, "promtool check metrics: " << read_file(directory() / "promtool.out")
+                                                      << read_file(directory() / "promtool.err"));
+}
+
+BOOST_AUTO_TEST_CASE(health_list_and_stats_fail_once_the_broker_process_is_gone) {
+    const Run healthy = shmq_on_broker({"health"});
+    check_success(healthy);
+    BOOST_TEST(healthy.out.find("healthy") != std::string::npos);
+    const auto broker_pid = std::to_string(pid());
+    crash();
+    for (const std::vector<std::string>& command : {std::vector<std::string>{"health"}, {"list"}, {"stats", "--json"},
+                                                   {"stats", "--prometheus"}}) {
+        BOOST_TEST_INFO("shmq " << command.front());
+        check_error(shmq_on_broker(command), 1, {name(), "not running", broker_pid});
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -723,8 +877,10 @@ BOOST_AUTO_TEST_CASE(help_of_each_subcommand_shows_its_options) {
     const std::map<std::string, std::vector<std::string>> options{
         {"publish", {"--timeout", "--broker", "--help"}},
         {"consume", {"--count", "--timeout", "--broker", "3 when --timeout"}},
-        {"list", {"--broker", "--help"}},
-        {"stats", {"--json", "--broker"}}};
+        {"subscribe", {"--framing", "--count", "--from-history"}},
+        {"list", {"--broker", "--help", "--json"}},
+        {"stats", {"--json", "--prometheus", "--watch", "--broker"}},
+        {"health", {"--broker", "quarantined", "Exit status"}}};
     for (const auto& [subcommand, mentions] : options) {
         for (const auto& help : {"--help", "-h"}) {
             BOOST_TEST_INFO("shmq " << subcommand << " " << help);
@@ -745,7 +901,7 @@ BOOST_AUTO_TEST_CASE(help_of_each_subcommand_shows_its_options) {
 BOOST_AUTO_TEST_CASE(top_level_help_lists_the_subcommands_and_global_options) {
     const Run run = shmq({"--help"});
     check_success(run);
-    for (const char* mention : {"publish", "consume", "list", "stats", "--broker", "--version", "--help", "SHMQ_BROKER"}) {
+    for (const char* mention : {"publish", "consume", "list", "stats", "health", "--broker", "--version", "--help", "SHMQ_BROKER"}) {
         BOOST_CHECK_MESSAGE(run.out.find(mention) != std::string::npos, "help should mention " << mention);
     }
     const Run version = shmq({"--version"});
@@ -918,10 +1074,10 @@ BOOST_AUTO_TEST_CASE(list_shows_each_topic_with_its_configuration) {
     const auto lines = lines_of(run.out);
     BOOST_TEST_REQUIRE(lines.size() == 3u);  // no empty queue table
     const std::vector<std::string> header{"TOPIC",           "CAPACITY",    "MAX_MESSAGE_SIZE", "HISTORY",
-                                          "SLOW_SUBSCRIBER", "SUBSCRIBERS", "MAX_SUBSCRIBERS"};
+                                          "SLOW_SUBSCRIBER", "SUBSCRIBERS", "MAX_SUBSCRIBERS", "QUARANTINED"};
     const auto size = std::to_string(max_message_size);
-    const std::vector<std::string> ticks{"ticks", std::to_string(ticks_capacity), size, "2", "drop", "0", "64"};
-    const std::vector<std::string> news{"news", "16", size, "2", "block", "1", "64"};
+    const std::vector<std::string> ticks{"ticks", std::to_string(ticks_capacity), size, "2", "drop", "0", "64", "no"};
+    const std::vector<std::string> news{"news", "16", size, "2", "block", "1", "64", "no"};
     BOOST_TEST(words_of(lines[0]) == header, boost::test_tools::per_element());
     BOOST_TEST(words_of(lines[1]) == ticks, boost::test_tools::per_element());
     BOOST_TEST(words_of(lines[2]) == news, boost::test_tools::per_element());
