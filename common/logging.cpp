@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "platform/journal.hpp"
+
 namespace shmq::log {
 
 namespace logging = boost::log;
@@ -65,15 +67,40 @@ logging::sources::severity_logger_mt<Level>& logger() {
     return instance;
 }
 
-void add_stream(boost::shared_ptr<std::ostream> stream, Level level) {
+// The syslog priority of a level, as the journal reads it from a "<N>" prefix.
+int syslog_priority(Level level) {
+    switch (level) {
+    case Level::trace:
+    case Level::debug: return 7;  // LOG_DEBUG
+    case Level::info: return 6;   // LOG_INFO
+    case Level::warning: return 4;  // LOG_WARNING
+    case Level::error: return 3;  // LOG_ERR
+    case Level::fatal: return 2;  // LOG_CRIT
+    }
+    return 6;
+}
+
+// Under the journal, lines carry their priority (so `journalctl -p warning`
+// and the colours work) and no time stamp: the journal keeps its own.
+enum class Style { timestamped, journal };
+
+void add_stream(boost::shared_ptr<std::ostream> stream, Level level, Style style) {
     using Sink = sinks::synchronous_sink<sinks::text_ostream_backend>;
     auto backend = boost::make_shared<sinks::text_ostream_backend>();
     backend->add_stream(stream);
     backend->auto_flush(true);
     auto sink = boost::make_shared<Sink>(backend);
     sink->set_filter(severity_keyword >= level);
-    sink->set_formatter(expr::stream << expr::format_date_time<boost::posix_time::ptime>("TimeStamp", "%Y-%m-%d %H:%M:%S.%f")
-                                     << " [" << expr::attr<Level>("Severity") << "] " << expr::smessage);
+    if (style == Style::journal) {
+        sink->set_formatter([](const logging::record_view& record, logging::formatting_ostream& out) {
+            const auto severity = logging::extract_or_default<Level>("Severity", record, Level::info);
+            out << "<" << syslog_priority(severity) << ">[" << severity << "] " << record[expr::smessage];
+        });
+    } else {
+        sink->set_formatter(expr::stream
+                            << expr::format_date_time<boost::posix_time::ptime>("TimeStamp", "%Y-%m-%d %H:%M:%S.%f")
+                            << " [" << expr::attr<Level>("Severity") << "] " << expr::smessage);
+    }
     logging::core::get()->add_sink(sink);
 }
 
@@ -113,11 +140,12 @@ bool parse_level(const std::string& text, Level& level) {
 void init(Level level, const std::string& file) {
     logging::core::get()->remove_all_sinks();
     logging::add_common_attributes();
-    add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()), level);
+    add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()), level,
+               platform::standard_error_is_journal() ? Style::journal : Style::timestamped);
     if (!file.empty()) {
         auto stream = boost::make_shared<std::ofstream>(file, std::ios::app);
         if (!*stream) throw std::runtime_error("cannot open log file '" + file + "'");
-        add_stream(stream, level);
+        add_stream(stream, level, Style::timestamped);
     }
 }
 

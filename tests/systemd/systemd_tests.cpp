@@ -23,6 +23,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
@@ -354,6 +355,7 @@ public:
         std::string watchdog_usec;            // $WATCHDOG_USEC, unless empty
         bool watchdog_pid_is_broker = false;  // $WATCHDOG_PID: the broker's own pid
         std::string watchdog_pid;             // otherwise this $WATCHDOG_PID, unless empty
+        bool log_is_journal = false;          // $JOURNAL_STREAM names the log file, as journald's would
     };
 
     BrokerProcess(const fs::path& config, const fs::path& log, const Options& options) : log_(log) {
@@ -363,7 +365,7 @@ public:
         for (char** entry = environ; *entry != nullptr; ++entry) {
             const std::string variable = *entry;
             const bool ours = variable.rfind("NOTIFY_SOCKET=", 0) == 0 || variable.rfind("WATCHDOG_USEC=", 0) == 0 ||
-                              variable.rfind("WATCHDOG_PID=", 0) == 0;
+                              variable.rfind("WATCHDOG_PID=", 0) == 0 || variable.rfind("JOURNAL_STREAM=", 0) == 0;
             if (!ours) environment.push_back(variable);
         }
         environment.push_back("NOTIFY_SOCKET=" + options.notify_socket);
@@ -379,6 +381,13 @@ public:
         char* argv[] = {program.data(), config_option.data(), config_path.data(), nullptr};
         const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         BOOST_REQUIRE_MESSAGE(log_fd >= 0, "open " << log << ": " << std::strerror(errno));
+        std::string journal_stream;
+        if (options.log_is_journal) {
+            struct stat status {};
+            BOOST_REQUIRE(::fstat(log_fd, &status) == 0);
+            journal_stream = "JOURNAL_STREAM=" + std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino);
+            envp.insert(envp.end() - 1, journal_stream.data());
+        }
 
         pid_ = ::fork();
         if (pid_ == 0) {
@@ -676,6 +685,45 @@ BOOST_AUTO_TEST_CASE(no_watchdog_pings_for_another_pid) {
     expect_ready(socket, broker, segment);
     BOOST_TEST(count_watchdog_pings(socket, broker, 300ms) == 0);
     stop_cleanly(socket, broker, segment);
+}
+
+// Under systemd, stderr is a stream to the journal named by $JOURNAL_STREAM;
+// each line then carries its syslog priority ("<6>" for info) so that
+// `journalctl -p` and the journal's colours work, and no time stamp (the
+// journal keeps its own).
+BOOST_AUTO_TEST_CASE(log_lines_carry_their_priority_for_the_journal) {
+    TempDir directory;
+    SegmentGuard segment(unique_name("journal"));
+    NotifySocket socket((directory.path() / "notify").string());
+    auto options = notify_to(socket);
+    options.log_is_journal = true;
+    BrokerProcess broker(write_config(directory.path(), segment.name()), directory.path() / "shmqd.log", options);
+    expect_ready(socket, broker, segment);
+    stop_cleanly(socket, broker, segment);
+    const auto log = broker.log();
+    std::istringstream lines(log);
+    int info_lines = 0;
+    for (std::string line; std::getline(lines, line);) {
+        BOOST_TEST_INFO("line: " << line);
+        BOOST_TEST((line.size() > 4 && line[0] == '<' && line[2] == '>' && line[3] == '['));
+        info_lines += line.rfind("<6>[info] ", 0) == 0;
+    }
+    BOOST_TEST(info_lines >= 2, "log:\n" << log);
+}
+
+// Started by hand (no journal), lines start with a time stamp.
+BOOST_AUTO_TEST_CASE(log_lines_are_time_stamped_outside_the_journal) {
+    TempDir directory;
+    SegmentGuard segment(unique_name("stamped"));
+    NotifySocket socket((directory.path() / "notify").string());
+    BrokerProcess broker(write_config(directory.path(), segment.name()), directory.path() / "shmqd.log",
+                         notify_to(socket));
+    expect_ready(socket, broker, segment);
+    stop_cleanly(socket, broker, segment);
+    const auto log = broker.log();
+    BOOST_TEST(log.rfind("20", 0) == 0, "log:\n" << log);
+    BOOST_TEST(log.find("[info] ") != std::string::npos);
+    BOOST_TEST(log.find("<6>") == std::string::npos);
 }
 
 // What Restart=on-failure and RemoveIPC=no are for: a broker killed outright
