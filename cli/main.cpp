@@ -34,6 +34,8 @@ const Subcommand subcommands[] = {
     {"stats", "print queue and topic counters, subscribers, attached clients and broker state (--json, "
               "--prometheus, --watch)", run_stats},
     {"health", "exit 0 only when the broker runs and its segment is sound", run_health},
+    {"purge", "remove every message waiting in a queue", run_purge},
+    {"move", "move waiting messages from one queue to another (e.g. replay a dead-letter queue)", run_move},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {

@@ -762,6 +762,39 @@ BOOST_AUTO_TEST_CASE(stats_prometheus_passes_promtool_and_counts) {
                                                       << read_file(directory() / "promtool.err"));
 }
 
+BOOST_AUTO_TEST_CASE(purge_removes_what_waits_and_counts_it) {
+    check_success(shmq_on_broker({"publish", "orders", "1", "2", "3", "4", "5"}));
+    check_success(shmq_on_broker({"publish", "jobs", "a", "b"}));
+    const Run purged = shmq_on_broker({"purge", "orders"});
+    check_success(purged);
+    BOOST_TEST(purged.out == "removed 5 messages from queue 'orders'\n");
+    check_success(shmq_on_broker({"purge", "jobs"}));  // at_least_once: acknowledged, so never redelivered
+    BOOST_TEST(shmq_on_broker({"purge", "jobs"}).out == "removed 0 messages from queue 'jobs'\n");
+    const auto stats = broker_stats(*this);
+    BOOST_TEST(element_where(stats.get_child("queues"), "name", "orders").get<int>("depth") == 0);
+    BOOST_TEST(element_where(stats.get_child("queues"), "name", "jobs").get<int>("depth") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(move_takes_messages_in_order_and_never_drops_one_the_destination_refuses) {
+    check_success(shmq_on_broker({"publish", "jobs", "j1", "j2"}));
+    const Run moved = shmq_on_broker({"move", "jobs", "orders"});
+    check_success(moved);
+    BOOST_TEST(moved.out == "moved 2 messages from queue 'jobs' to queue 'orders'\n");
+    // orders now holds j1 j2 o0..o7; jobs (reject, capacity 8) cannot take
+    // all ten: the move stops at the first refusal (o6), which goes back to
+    // the end of orders.
+    std::vector<std::string> publish{"publish", "orders"};
+    for (int i = 0; i < 8; ++i) publish.push_back("o" + std::to_string(i));
+    check_success(shmq_on_broker(publish));
+    check_error(shmq_on_broker({"move", "orders", "jobs"}), 1, {"after 8 messages", "queue_full", "went back"});
+    const Run rest = shmq_on_broker({"consume", "orders", "--timeout", "100"});
+    check_success(rest);
+    BOOST_TEST(rest.out == "o7\no6\n");
+    const Run in_jobs = shmq_on_broker({"consume", "jobs", "--count", "8"});
+    check_success(in_jobs);
+    BOOST_TEST(in_jobs.out == "j1\nj2\no0\no1\no2\no3\no4\no5\n");
+}
+
 BOOST_AUTO_TEST_CASE(health_list_and_stats_fail_once_the_broker_process_is_gone) {
     const Run healthy = shmq_on_broker({"health"});
     check_success(healthy);
