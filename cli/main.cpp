@@ -33,6 +33,7 @@ const Subcommand subcommands[] = {
     {"list", "list the broker's queues and topics and their configuration (--json)", run_list},
     {"stats", "print queue and topic counters, subscribers, attached clients and broker state (--json, "
               "--prometheus, --watch)", run_stats},
+    {"top", "a live view: rates, depths, lag, clients, refreshed in place", run_top},
     {"health", "exit 0 only when the broker runs and its segment is sound", run_health},
     {"purge", "remove every message waiting in a queue", run_purge},
     {"move", "move waiting messages from one queue to another (e.g. replay a dead-letter queue)", run_move},

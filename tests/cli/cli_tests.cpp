@@ -795,6 +795,54 @@ BOOST_AUTO_TEST_CASE(move_takes_messages_in_order_and_never_drops_one_the_destin
     BOOST_TEST(in_jobs.out == "j1\nj2\no0\no1\no2\no3\no4\no5\n");
 }
 
+// shmq top in a real terminal: a tmux server of its own, a pane running top,
+// and what tmux shows in that pane.
+BOOST_AUTO_TEST_CASE(top_shows_live_rates_and_depths_in_a_terminal) {
+    const std::string server = "shmq-top-" + name();
+    int calls = 0;
+    const auto tmux = [&](std::vector<std::string> arguments) {
+        arguments.insert(arguments.begin(), {"/usr/bin/tmux", "-L", server});
+        const std::string stem = "tmux-" + std::to_string(++calls);
+        const Redirections files{directory() / (stem + ".in"), directory() / (stem + ".out"),
+                                 directory() / (stem + ".err")};
+        write_file(files.input, "");
+        // A terminal type tmux knows, whatever the test runs under (CI has none).
+        const pid_t child = spawn(arguments, {{"TERM", "xterm-256color"}}, files);
+        const auto code = wait_for_exit(child, run_limit);
+        if (!code) kill_and_reap(child);
+        BOOST_REQUIRE_MESSAGE(code == 0, "tmux failed: " << read_file(files.errors));
+        return read_file(files.output);
+    };
+    tmux({"new-session", "-d", "-x", "160", "-y", "40", cli_binary, "top", "--broker", name(), "--interval", "0.2"});
+    struct KillServer {
+        std::function<void()> kill;
+        ~KillServer() { kill(); }
+    } cleanup{[&] { tmux({"kill-server"}); }};
+    // The row of `queue` on the screen, split into words: QUEUE IN/S OUT/S DEPTH FILL ...
+    const auto row_of = [&](const std::string& queue) {
+        for (const auto& line : lines_of(tmux({"capture-pane", "-p"}))) {
+            const auto words = words_of(line);
+            if (!words.empty() && words[0] == queue) return words;
+        }
+        return std::vector<std::string>{};
+    };
+    BOOST_TEST_REQUIRE(eventually([&] { return row_of("jobs").size() == 8; }, 10s));
+    check_success(shmq_on_broker({"publish", "orders", "1", "2", "3", "4", "5"}));
+    BOOST_TEST(eventually([&] { const auto row = row_of("orders"); return row.size() == 8 && row[3] == "5"; }, 10s));
+    // Sends keep coming until a screen shows them as a rate.
+    bool rate_shown = false;
+    for (int round = 0; round < 100 && !rate_shown; ++round) {
+        check_success(shmq_on_broker({"consume", "orders", "--count", "5"}));
+        check_success(shmq_on_broker({"publish", "orders", "1", "2", "3", "4", "5"}));
+        const auto row = row_of("orders");
+        rate_shown = row.size() == 8 && row[1] != "-" && row[1] != "0";
+    }
+    BOOST_TEST(rate_shown);
+    const auto screen = tmux({"capture-pane", "-p"});
+    BOOST_TEST(screen.find("shmq top - broker '" + name() + "'") != std::string::npos, screen);
+    BOOST_TEST(screen.find("REDELIVER/S") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(health_list_and_stats_fail_once_the_broker_process_is_gone) {
     const Run healthy = shmq_on_broker({"health"});
     check_success(healthy);
