@@ -78,10 +78,7 @@ shmq_status to_c(Status status) {
 }
 #undef SHMQ_SAME
 
-bool known(shmq_status status) {
-    const int value = status;
-    return value >= SHMQ_OK && value <= SHMQ_CLIENT_RECLAIMED;
-}
+bool known(int status) { return status >= SHMQ_OK && status <= SHMQ_CLIENT_RECLAIMED; }
 
 static_assert(static_cast<int>(shmq::WaitStrategy::block) == SHMQ_WAIT_BLOCK &&
                   static_cast<int>(shmq::WaitStrategy::spin_then_block) == SHMQ_WAIT_SPIN_THEN_BLOCK &&
@@ -117,11 +114,11 @@ extern "C" {
 
 const char* shmq_version(void) { return SHMQ_VERSION; }
 
-const char* shmq_status_name(shmq_status status) {
+const char* shmq_status_name(int status) {
     return known(status) ? shmq::to_string(static_cast<Status>(status)) : "unknown status";
 }
 
-const char* shmq_status_text(shmq_status status) {
+const char* shmq_status_text(int status) {
     return known(status) ? shmq::describe(static_cast<Status>(status)) : "unknown status";
 }
 
@@ -129,7 +126,7 @@ void shmq_attach_options_init(shmq_attach_options* options) {
     if (options == nullptr) return;
     const shmq::AttachOptions defaults;
     *options = shmq_attach_options{};
-    options->wait = static_cast<shmq_wait_strategy>(defaults.wait);
+    options->wait = static_cast<int>(defaults.wait);
     options->spin_us = defaults.spin.count();
 }
 
@@ -139,8 +136,7 @@ shmq_status shmq_attach(const shmq_attach_options* options, shmq_client** client
     const auto status = guarded([&] {
         shmq::AttachOptions cpp;
         if (options != nullptr) {
-            const int wait = options->wait;
-            if (wait < SHMQ_WAIT_BLOCK || wait > SHMQ_WAIT_BUSY_POLL || options->spin_us < 0) {
+            if (options->wait < SHMQ_WAIT_BLOCK || options->wait > SHMQ_WAIT_BUSY_POLL || options->spin_us < 0) {
                 copy_text("shmq_attach: wait must be a shmq_wait_strategy and spin_us not negative", error,
                           error_capacity);
                 return Status::invalid_argument;

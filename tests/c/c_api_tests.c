@@ -58,6 +58,12 @@ static void stop_broker(void) {
     int status = 0;
     waitpid(broker, &status, 0);
     broker = -1;
+    char path[256];
+    snprintf(path, sizeof path, "%s/shmqd.yaml", directory);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/shmqd.log", directory);
+    unlink(path);
+    rmdir(directory);
 }
 
 static void start_broker(void) {
@@ -128,8 +134,8 @@ static void test_version_and_statuses(void) {
     CHECK(strcmp(shmq_status_name(SHMQ_QUEUE_FULL), "queue_full") == 0);
     CHECK(strcmp(shmq_status_name(SHMQ_CLIENT_RECLAIMED), "client_reclaimed") == 0);
     CHECK(strlen(shmq_status_text(SHMQ_BROKER_NOT_FOUND)) > 10);
-    CHECK(strcmp(shmq_status_text((shmq_status)999), "unknown status") == 0);
-    CHECK(strcmp(shmq_status_name((shmq_status)-1), "unknown status") == 0);
+    CHECK(strcmp(shmq_status_text(999), "unknown status") == 0);
+    CHECK(strcmp(shmq_status_name(-1), "unknown status") == 0);
 }
 
 static void test_attach_errors(void) {
@@ -149,7 +155,7 @@ static void test_attach_errors(void) {
     options.broker = "bad/name";
     CHECK_STATUS(shmq_attach(&options, &client, NULL, 0), SHMQ_INVALID_ARGUMENT);
     options.broker = broker_name;
-    options.wait = (shmq_wait_strategy)7;
+    options.wait = 7;
     CHECK_STATUS(shmq_attach(&options, &client, error, sizeof error), SHMQ_INVALID_ARGUMENT);
     CHECK_STATUS(shmq_attach(NULL, NULL, NULL, 0), SHMQ_INVALID_ARGUMENT);
 }

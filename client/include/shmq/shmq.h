@@ -73,10 +73,12 @@ typedef enum shmq_status {
 
 /* The library's version, e.g. "0.1.0". Thread-safe; static string. */
 const char* shmq_version(void);
-/* A short stable name, e.g. "queue_full", and one sentence for a user.
- * Thread-safe; static strings; an unknown value gives "unknown status". */
-const char* shmq_status_name(shmq_status status);
-const char* shmq_status_text(shmq_status status);
+/* A short stable name, e.g. "queue_full", and one sentence for a user, of
+ * an shmq_status value (taken as an int, so that any value an FFI passes is
+ * defined behaviour). Thread-safe; static strings; a value that is no
+ * shmq_status gives "unknown status". */
+const char* shmq_status_name(int status);
+const char* shmq_status_text(int status);
 
 /* ---- Attaching ------------------------------------------------------- */
 
@@ -92,7 +94,7 @@ typedef struct shmq_attach_options {
     const char* broker;       /* segment name or persistent file; NULL/"": $SHMQ_BROKER, else "shmq" */
     const char* broker_owner; /* user name or id to trust; NULL/"": $SHMQ_BROKER_OWNER, else the defaults */
     const char* program;      /* shown by `shmq stats`; NULL/"": this process's name */
-    shmq_wait_strategy wait;
+    int wait;                 /* a shmq_wait_strategy (an int, so any FFI may set it) */
     int64_t spin_us;          /* spin_then_block: how long to poll before sleeping */
 } shmq_attach_options;
 
