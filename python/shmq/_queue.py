@@ -6,6 +6,7 @@ import threading
 from ._async import wait_in_thread
 from ._errors import ClosedError, Status, TimeoutError, check, error_of
 from ._native import ffi, lib
+from ._stats import take_stats
 from ._waiting import wait_sliced
 
 
@@ -20,6 +21,9 @@ class Message(bytes):
         message.delivery = delivery
         return message
 
+    def __reduce__(self):
+        return (Message, (bytes(self), self.delivery))
+
 
 class Received(int):
     """receive_into()'s size on an at_least_once queue, with its `delivery`."""
@@ -30,6 +34,9 @@ class Received(int):
         received = super().__new__(cls, size)
         received.delivery = delivery
         return received
+
+    def __reduce__(self):
+        return (Received, (int(self), self.delivery))
 
 
 class _Scratch(threading.local):
@@ -43,8 +50,6 @@ class _Scratch(threading.local):
         self.batches = {}
 
 
-def _message(data: bytes, delivery: int) -> bytes:
-    return Message(data, delivery) if delivery else data
 
 
 class Queue:
@@ -64,11 +69,19 @@ class Queue:
         self.max_message_size = lib.shmq_queue_max_message_size(self._handle)
         self.capacity = lib.shmq_queue_capacity(self._handle)
         self._scratch = _Scratch(self.max_message_size)
+        # The C API hands out a token on every queue; only an at_least_once
+        # queue's is worth returning, and only the broker's stats tell which.
+        stats = take_stats(core.pointer)
+        self.at_least_once = any(queue["name"] == name and queue["delivery"] == "at_least_once"
+                                 for queue in stats["queues"])
         # Messages a cancelled receive_async took: handed out first.
         self._pending = collections.deque()
 
     def _stop(self) -> bool:
         return self._core.closed
+
+    def _message(self, data: bytes, delivery: int) -> bytes:
+        return Message(data, delivery) if self.at_least_once else data
 
     def _checked(self, status: int, what: str) -> None:
         if status != Status.OK:
@@ -131,13 +144,14 @@ class Queue:
         status = wait_sliced(
             lambda ns: lib.shmq_queue_receive(self._handle, scratch.buffer, self.max_message_size, scratch.size,
                                               scratch.delivery, ns),
-            timeout, should_stop)
+            timeout, lambda: bool(self._pending) or (should_stop is not None and should_stop()))
         if status in (Status.TIMEOUT, Status.EMPTY):
             if self._core.closed:
                 raise ClosedError("the shmq client is closed")
-            return None
+            # A cancelled receive_async may have handed its message back meanwhile.
+            return self._pending.popleft() if self._pending else None
         self._checked(status, "receive")
-        return _message(ffi.unpack(scratch.buffer, scratch.size[0]), scratch.delivery[0])
+        return self._message(ffi.unpack(scratch.buffer, scratch.size[0]), scratch.delivery[0])
 
     def receive(self, timeout: "float | None" = None) -> bytes:
         """The next message, as bytes (a Message, with its delivery token, on
@@ -172,7 +186,7 @@ class Queue:
             timeout, self._stop)
         self._checked(status, "receive_into")
         size, delivery = scratch.size[0], scratch.delivery[0]
-        return Received(size, delivery) if delivery else size
+        return Received(size, delivery) if self.at_least_once else size
 
     def receive_batch(self, max_count: int = 64, timeout: "float | None" = None) -> "list[bytes]":
         """Waits for at least one message, then takes up to max_count that
@@ -199,7 +213,7 @@ class Queue:
                 return []
             raise TimeoutError(f"queue '{self.name}': no message within {timeout} s")
         self._checked(status, "receive_batch")
-        return [_message(ffi.unpack(ffi.cast("char *", incoming[i].buffer), incoming[i].size), incoming[i].delivery)
+        return [self._message(ffi.unpack(ffi.cast("char *", incoming[i].buffer), incoming[i].size), incoming[i].delivery)
                 for i in range(scratch.size[0])]
 
     def acknowledge(self, delivery) -> None:

@@ -62,8 +62,11 @@ class Subscription:
         received = self._wait(
             lambda handle, ns: lib.shmq_subscription_receive(handle, self._buffer, self.max_message_size,
                                                              self._size, ns),
-            timeout, should_stop)
-        return None if received is None else ffi.unpack(self._buffer, self._size[0])
+            timeout, lambda: bool(self._pending) or (should_stop is not None and should_stop()))
+        if received is None:
+            # A cancelled receive_async may have handed its message back meanwhile.
+            return self._pending.popleft() if self._pending else None
+        return ffi.unpack(self._buffer, self._size[0])
 
     def receive(self, timeout: "float | None" = None) -> bytes:
         """A copy of the next message."""
