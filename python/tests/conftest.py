@@ -14,9 +14,12 @@ _repository = Path(__file__).resolve().parents[2]
 _build = Path(os.environ.get("SHMQ_BUILD_DIR", _repository / "build"))
 SHMQD = os.environ.get("SHMQD", str(_build / "daemon" / "shmqd"))
 SHMQ_CLI = os.environ.get("SHMQ_CLI", str(_build / "cli" / "shmq"))
-if "SHMQ_LIBRARY" not in os.environ and (_build / "client" / "libshmq.so").exists():
-    os.environ["SHMQ_LIBRARY"] = str(_build / "client" / "libshmq.so")
-sys.path.insert(0, str(_repository / "python"))
+# SHMQ_TEST_INSTALLED=1 tests the installed package (pip install ./python)
+# instead of the source tree with the build's libshmq.
+if not os.environ.get("SHMQ_TEST_INSTALLED"):
+    if "SHMQ_LIBRARY" not in os.environ and (_build / "client" / "libshmq.so").exists():
+        os.environ["SHMQ_LIBRARY"] = str(_build / "client" / "libshmq.so")
+    sys.path.insert(0, str(_repository / "python"))
 
 import shmq  # noqa: E402
 
