@@ -44,5 +44,3 @@ def _library_path() -> str:
 ffi = FFI()
 ffi.cdef(_declarations(_header_text()))
 lib = ffi.dlopen(_library_path())
-
-WAIT_FOREVER = -1

@@ -17,7 +17,7 @@
  *   across this API: a C++ exception inside (e.g. out of memory) comes back as
  *   SHMQ_SYSTEM_ERROR, never as a crash.
  * - A NULL handle or NULL out-pointer gives SHMQ_INVALID_ARGUMENT.
- * - Out-parameters are written only on SHMQ_OK unless said otherwise.
+ * - Out-parameters hold meaningful values only on SHMQ_OK unless said otherwise.
  * - Timeouts are in nanoseconds: SHMQ_WAIT_FOREVER (any negative value) waits
  *   as long as it takes, SHMQ_NO_WAIT (0) makes the call a try.
  * - Ownership: every handle made by a function (client, queue, topic,
