@@ -6,8 +6,10 @@
 #
 # Usage: bench/run.sh [shmq_bench options]     e.g. --quick, --only shmq,spsc_ring
 # Environment: JOBS     parallel build jobs (default: nproc)
+#              PYTHON_BENCH=0  skip the Python comparison (bench/python_bench.py)
 #              OUTPUT_DIR  where the results go (default: bench/results)
-# Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev, iceoryx and gnuplot:
+# Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev, iceoryx, gnuplot,
+# python3-cffi and python3-zmq:
 # scripts/install-deps installs them all.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +22,7 @@ if ! command -v gnuplot >/dev/null; then
   exit 1
 fi
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHMQ_BUILD_BENCH=ON -DSHMQ_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target shmq_bench -j "${JOBS:-$(nproc)}"
+cmake --build "$build" --target shmq_bench shmqd shmq -j "${JOBS:-$(nproc)}"
 
 for argument in "$@"; do
   case $argument in -h|--help) exec "$driver" --help ;; esac
@@ -32,5 +34,15 @@ if [ "$status" -le 1 ]; then
   gnuplot -e "dir='$output'" "$repo/bench/plot.gp"
   { echo; echo "lscpu:"; lscpu; } >>"$output/machine.txt"
   echo "Plots: $output/round_trip_latency.png, $output/throughput.png, $output/zero_copy_round_trip.png"
+fi
+# The Python comparison (bench/python_bench.py): shmq's Python package against
+# multiprocessing and pyzmq, process to process. PYTHON_BENCH=0 skips it.
+if [ "${PYTHON_BENCH:-1}" != 0 ]; then
+  python_messages=200000
+  for argument in "$@"; do
+    case $argument in --quick) python_messages=20000 ;; esac
+  done
+  /usr/bin/python3 "$repo/bench/python_bench.py" --build "$build" --messages "$python_messages" \
+    --output "$output/python.md" || status=$?
 fi
 exit "$status"

@@ -1,0 +1,56 @@
+"""The shmq Python package: pure Python over libshmq's C API through cffi.
+
+Building it compiles libshmq with CMake from the enclosing source tree (or
+takes it from an existing build: SHMQ_BUILD_DIR=/path/to/build) and ships
+libshmq.so.0 and shmq/shmq.h inside the package, so the installed package
+needs nothing of the source tree. libshmq links only the C and C++ runtimes.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+SOURCE = Path(__file__).resolve().parent.parent
+
+
+def built_library() -> Path:
+    existing = os.environ.get("SHMQ_BUILD_DIR")
+    if existing:
+        build = Path(existing).resolve()
+    else:
+        build = Path(__file__).resolve().parent / "build" / "libshmq"
+        subprocess.run(["cmake", "-S", str(SOURCE), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
+                        "-DSHMQ_BUILD_TESTS=OFF", "-DSHMQ_BUILD_BENCH=OFF"], check=True)
+        subprocess.run(["cmake", "--build", str(build), "--target", "shmq", "-j", str(os.cpu_count() or 1)],
+                       check=True)
+    library = build / "client" / "libshmq.so.0"
+    if not library.exists():
+        raise SystemExit(f"shmq: {library} was not built; is {build} a CMake build of shmq?")
+    return library.resolve()  # the versioned file, not the symlink
+
+
+class BuildPyWithLibshmq(build_py):
+    """Puts libshmq and the header its declarations are read from into the package."""
+
+    def run(self):
+        super().run()
+        package = Path(self.build_lib) / "shmq"
+        shutil.copyfile(built_library(), package / "libshmq.so.0")
+        shutil.copyfile(SOURCE / "client" / "include" / "shmq" / "shmq.h", package / "shmq.h")
+
+
+setup(
+    name="shmq",
+    version="0.1.0",
+    description="Python client of shmq, a shared-memory message broker for one machine",
+    packages=["shmq"],
+    package_data={"shmq": ["py.typed", "*.pyi"]},
+    python_requires=">=3.11",
+    install_requires=["cffi>=1.15"],
+    zip_safe=False,
+    cmdclass={"build_py": BuildPyWithLibshmq},
+)

@@ -1,0 +1,100 @@
+"""Queues from Python: round trips, batches, errors, closing."""
+
+import pytest
+
+import shmq
+
+
+def test_send_and_receive_round_trip(client):
+    work = client.queue("work")
+    assert (work.capacity, work.max_message_size) == (256, 4096)
+    work.send(b"hello")
+    work.send(bytearray(b"from a bytearray"))
+    work.send(memoryview(b"xxfrom a memoryview")[2:])
+    assert work.receive(timeout=10) == b"hello"
+    assert work.receive(timeout=10) == b"from a bytearray"
+    assert work.receive() == b"from a memoryview"
+    assert work.try_receive() is None
+
+
+def test_receive_into_a_buffer(client):
+    work = client.queue("work")
+    work.send(b"0123456789")
+    small = bytearray(4)
+    with pytest.raises(shmq.BufferTooSmallError) as raised:
+        work.receive_into(small, timeout=10)
+    assert raised.value.status == shmq.Status.BUFFER_TOO_SMALL
+    buffer = bytearray(64)
+    size = work.receive_into(buffer, timeout=10)
+    assert bytes(buffer[:size]) == b"0123456789"
+
+
+def test_timeouts_and_errors_are_shmq_errors(client, broker):
+    work = client.queue("work")
+    with pytest.raises(shmq.TimeoutError) as raised:
+        work.receive(timeout=0.05)
+    assert isinstance(raised.value, shmq.Error) and raised.value.status == shmq.Status.TIMEOUT
+    with pytest.raises(shmq.MessageTooLargeError):
+        work.send(bytes(4097))
+    with pytest.raises(shmq.NotFoundError) as raised:
+        client.queue("missing")
+    assert raised.value.status == shmq.Status.QUEUE_NOT_FOUND and "missing" in str(raised.value)
+    with pytest.raises(shmq.NotFoundError) as raised:
+        shmq.Client(broker + "-absent")
+    assert raised.value.status == shmq.Status.BROKER_NOT_FOUND and broker + "-absent" in str(raised.value)
+    with pytest.raises(TypeError):
+        work.send("text is not bytes")
+
+
+def test_batches(client):
+    work = client.queue("work")
+    assert work.send_batch([b"a", b"bb", bytearray(b"ccc")], timeout=10) == 3
+    assert work.receive_batch(max_count=10, timeout=10) == [b"a", b"bb", b"ccc"]
+    assert work.receive_batch(max_count=10, timeout=0) == []
+    with pytest.raises(shmq.TimeoutError):
+        work.receive_batch(timeout=0.05)
+
+
+def test_a_full_queue_times_out_a_send(client):
+    work = client.queue("work")
+    for _ in range(work.capacity):
+        assert work.try_send(b"x")
+    assert not work.try_send(b"x")
+    with pytest.raises(shmq.TimeoutError):
+        work.send(b"x", timeout=0.05)
+
+
+def test_acknowledge_and_redelivery(client):
+    jobs = client.queue("jobs")
+    jobs.send(b"job")
+    first = jobs.receive(timeout=10)
+    assert isinstance(first, shmq.Message) and first == b"job" and first.delivery & 0xFFFF == 1
+    # Not acknowledged: it comes back after the 300 ms ack timeout.
+    again = jobs.receive(timeout=30)
+    assert again == b"job" and again.delivery & 0xFFFF == 2
+    with pytest.raises(shmq.NotAcknowledgeableError):
+        jobs.acknowledge(first)
+    jobs.acknowledge(again)
+    with pytest.raises(shmq.NotAcknowledgeableError):
+        jobs.acknowledge(again.delivery)
+    assert jobs.try_receive() is None
+
+
+def test_stats(client):
+    client.queue("work").send(b"counted")
+    stats = client.stats()
+    assert stats["broker"] == client.broker_name and stats["broker_alive"]
+    work = next(queue for queue in stats["queues"] if queue["name"] == "work")
+    assert work["enqueued"] == 1 and work["depth"] == 1 and work["delivery"] == "at_most_once"
+    assert any(entry["program"] == "pytest" for entry in stats["clients"])
+
+
+def test_a_closed_client_refuses_its_handles(broker):
+    client = shmq.Client(broker)
+    work = client.queue("work")
+    client.close()
+    assert client.closed
+    with pytest.raises(shmq.ClosedError):
+        work.send(b"late")
+    with pytest.raises(shmq.ClosedError):
+        client.queue("work")
