@@ -130,8 +130,9 @@ void run(SlowSubscriberPolicy policy) {
     std::atomic<std::uint64_t> joins{0};
     std::vector<std::thread> churners;
     for (std::uint32_t c = 0; c < 2; ++c) {
-        churners.emplace_back([&, c] {
-            auto client = test::attach(broker.name());
+        own.push_back(test::attach(broker.name()));  // Boost.Test is not for threads: attached here
+        Client* client = own.back().get();
+        churners.emplace_back([&, c, client] {
             while (!stop.load()) {
                 Subscription subscription;
                 SubscribeOptions options;
