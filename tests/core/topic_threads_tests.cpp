@@ -59,8 +59,9 @@ void publish_all(Client& client, std::uint32_t id, std::atomic<std::uint32_t>& f
 }
 
 // Reads (by view and by copy in turn) until `expected` messages arrived, or,
-// with expected == 0, until nothing came for a while after `stop` (set once
-// every publisher is done); checks each. Returns the messages read.
+// with expected == 0, until a try finds nothing after `stop` (set once every
+// publisher is done; a wait that timed out may have looked before that);
+// checks each. Returns the messages read.
 std::uint64_t read_and_check(Subscription& subscription, std::uint64_t expected, bool consecutive,
                              const std::atomic<bool>& stop, std::atomic<std::uint32_t>& failures) {
     std::vector<std::int64_t> last(publishers, -1);
@@ -70,17 +71,18 @@ std::uint64_t read_and_check(Subscription& subscription, std::uint64_t expected,
         Payload payload{};
         std::size_t size = 0;
         Status status;
+        const Timeout wait = expected != 0 ? Timeout(30s) : stop.load() ? no_wait : Timeout(10ms);
         if (read % 2 == 0) {
-            status = subscription.read(view, expected == 0 ? 10ms : 30s);
+            status = subscription.read(view, wait);
             if (status == Status::ok) {
                 size = view.size();
                 if (size == sizeof payload) std::memcpy(&payload, view.data(), sizeof payload);
             }
         } else {
-            status = subscription.receive(&payload, sizeof payload, size, expected == 0 ? 10ms : 30s);
+            status = subscription.receive(&payload, sizeof payload, size, wait);
         }
-        if (status == Status::timeout && expected == 0) {
-            if (stop.load()) break;
+        if (expected == 0 && (status == Status::timeout || status == Status::empty)) {
+            if (status == Status::empty) break;
             continue;
         }
         if (status != Status::ok || size != sizeof payload || payload.publisher >= publishers ||
