@@ -338,3 +338,27 @@ BOOST_AUTO_TEST_CASE(a_stray_pin_is_cleared_by_verification) {
     BOOST_TEST(pins->load() == 0u);
     for (int i = 0; i < 8; ++i) BOOST_TEST_REQUIRE(fixture.publish("m" + std::to_string(i)) == Status::ok);
 }
+
+// Issue 9: a claim expects the word of the slot's previous lap *in full*. A
+// publisher that read tail 2^16 laps ago would find the same 16-bit lap tag
+// again; the full lap tells it apart, so the claim never takes a slot for a
+// lap it does not hold (here the word is simply inconsistent with the
+// slot's position, so the topic is quarantined rather than overwritten).
+BOOST_AUTO_TEST_CASE(a_finished_word_two_to_the_sixteen_laps_away_is_not_taken_for_the_previous_lap) {
+    Fixture fixture("ringaba", 4, SlowSubscriberPolicy::block);
+    const auto handle = fixture.subscribe();
+    for (int i = 0; i < 4; ++i) {
+        BOOST_TEST_REQUIRE(fixture.publish("m" + std::to_string(i)) == Status::ok);
+        BOOST_TEST_REQUIRE(fixture.receive(handle) == "m" + std::to_string(i));
+    }
+    auto& control = fixture.ring().control();
+    auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(fixture.segment.base() + control.slots_offset);
+    BOOST_TEST_REQUIRE(slot->position.load() == 0u);  // the slot of tail (4) holds position 0, lap 0
+    const auto word = slot->word.load();
+    BOOST_TEST_REQUIRE((SlotWord::state(word) == SlotState::ready));
+    // ready, lap 2^16: the same low 16 bits as lap 0.
+    slot->word.store((word & 0xFF) | (std::uint64_t{1} << 16 << 8));
+    BOOST_TEST(fixture.publish("stale") == Status::queue_quarantined);
+    BOOST_TEST(control.tail.load() == 4u);
+    BOOST_TEST((SlotWord::state(slot->word.load()) == SlotState::ready));  // not claimed
+}
