@@ -118,7 +118,7 @@ Client::~Client() {
             continue;
         }
         TopicReclaimCounts released;
-        view.topic(index).reclaim(impl_->stamp, Deadline::after(std::chrono::seconds(1)), released);
+        view.topic(index).reclaim(impl_->stamp, released);
     }
     release_client_record(view, impl_->stamp);
 }
@@ -158,9 +158,8 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
     // The role first: should the client detach with the subscription still
     // active, its destructor looks for it by this mark.
     mark_role(view.topic_role(impl_->stamp.client_index, index), layout::role_consumer);
-    const auto deadline = options.timeout == wait_forever ? Deadline::never() : Deadline::after(options.timeout);
     SubscriberHandle handle;
-    const Status status = view.topic(index).subscribe(impl_->stamp, options.from_history, deadline, handle);
+    const Status status = view.topic(index).subscribe(impl_->stamp, options.from_history, handle);
     if (status != Status::ok) return status;
     subscription.client_ = this;
     subscription.topic_ = index;

@@ -58,7 +58,7 @@ Status Topic::publish(const void* data, std::size_t size, Timeout timeout) {
     auto& ring = impl.view.topic(index_);
     note_publisher();
     const auto stamp = impl.stamp;
-    auto attempt = [&](const Deadline& deadline) { return ring.try_publish(data, size, stamp, deadline); };
+    auto attempt = [&](const Deadline&) { return ring.try_publish(data, size, stamp); };
     return detail::wait_until_done(impl, ring.control().room, timeout, attempt, [&] { return ring.may_have_room(); });
 }
 
@@ -72,7 +72,7 @@ Status Topic::loan(std::size_t size, Loan& loan, Timeout timeout) {
     note_publisher();
     const auto stamp = impl.stamp;
     std::uint64_t position = 0;
-    auto attempt = [&](const Deadline& deadline) { return ring.claim(stamp, deadline, position); };
+    auto attempt = [&](const Deadline&) { return ring.claim(stamp, position); };
     const Status status =
         detail::wait_until_done(impl, ring.control().room, timeout, attempt, [&] { return ring.may_have_room(); });
     if (status != Status::ok) return status;

@@ -39,8 +39,11 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // in the root (clients of another namespace are refused); 5: a checksum of
 // each queue message in its slot header, and the flag in QueueControl that
 // says a queue keeps one (persistent segments), so that the recovery after a
-// power loss can tell a message whose pages were not all written.
-inline constexpr std::uint32_t version = 5;
+// power loss can tell a message whose pages were not all written; 6: topics
+// without a lock (TopicControl lost its robust publisher mutex and the
+// passed_hint it guarded; subscriber records gained the claimed and joining
+// states).
+inline constexpr std::uint32_t version = 6;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -220,12 +223,13 @@ enum RoleBits : std::uint8_t { role_producer = 1, role_consumer = 2 };
 // can be released.
 inline constexpr std::uint32_t max_views_per_subscriber = 4;
 
-// One slot of a topic. `word` is a SlotWord in state free, writing(owner),
-// ready or abandoned, whose tag is the ring lap (position / capacity) of the
-// message it belongs to: a claim cut short is told from a slow publisher still
-// writing the previous lap by that tag. Pin words follow the header: bit s of
-// them is set while subscriber record s holds a view of the slot. The payload
-// follows the pin words.
+// One slot of a topic. `word` is either a SlotWord writing(owner) whose tag is
+// the low 16 bits of the ring lap (position / capacity) of the message being
+// written, or a finished word (free, ready or abandoned: no owner) that keeps
+// the lap in full in bits 8-63, so that a claim expecting it cannot succeed
+// for a stale lap (common/topic_ring.cpp). Pin words follow the header: bit s
+// of them is set while subscriber record s holds a view of the slot. The
+// payload follows the pin words.
 struct TopicSlotHeader {
     std::atomic<std::uint64_t> word;
     std::atomic<std::uint64_t> position;  // the ring position it was claimed at
@@ -247,7 +251,9 @@ inline constexpr std::uint64_t topic_slot_stride_for(std::uint32_t max_message_s
 
 enum class SubscriberState : std::uint8_t {
     free = 0,
-    active = 1,  // subscribed: publishers respect its cursor
+    active = 1,   // subscribed: publishers respect its cursor
+    claimed = 2,  // taken by a subscriber still writing its fields: publishers ignore it
+    joining = 3,  // cursor written, settling against tail: publishers respect its cursor
 };
 
 // A subscriber record's word: bits 0-7 SubscriberState, 8-23 the subscribing
@@ -266,9 +272,11 @@ public:
     static std::uint32_t generation(std::uint64_t word) { return static_cast<std::uint32_t>((word >> 24) & 0xFF'FFFF); }
 };
 
-// One subscription. Claimed under the topic's publisher lock with a single
-// store of `word` (cursor and counters are written first), so a subscriber
-// killed at any instant leaves it either free or fully active.
+// One subscription. Claimed with a compare-and-swap of `word` from free to
+// claimed(owner); the fields are written, then the word turns joining and,
+// once the cursor is settled against tail, active. Every state but free
+// carries the owner's stamp, so a subscriber killed at any instant leaves a
+// record the broker's reaper frees (docs/crash-safety.md, "Topics").
 struct alignas(cache_line) SubscriberRecord {
     std::atomic<std::uint64_t> word;       // SubscriberWord
     std::atomic<std::uint64_t> cursor;     // next position to read; under drop, publishers push it
@@ -297,14 +305,11 @@ struct alignas(cache_line) TopicControl {
 
     std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
 
-    // Publishers claim positions under this lock; subscribers claim records
-    // under it too, so that a new cursor is always consistent with tail.
-    alignas(cache_line) RobustMutex publisher_lock;
-    std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
-    // A lower bound of every active subscriber's cursor, so that most claims
-    // need not scan the subscriber table. Read and written under the lock.
-    std::atomic<std::uint64_t> passed_hint;
-    std::atomic<std::uint32_t> subscriber_serial;  // last serial handed out; under the lock
+    // No lock: publishers claim a position with compare-and-swaps on its
+    // slot's word and position, then move tail (anyone may move it past a
+    // claimed slot); subscribers claim records with a compare-and-swap.
+    alignas(cache_line) std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
+    std::atomic<std::uint32_t> subscriber_serial;  // last serial handed out (fetch_add)
 
     alignas(cache_line) WaitEvent published;  // subscribers wait here for the next message
     alignas(cache_line) WaitEvent room;       // publishers wait here for a reusable slot

@@ -3,11 +3,14 @@
 #include <cstring>
 #include <new>
 
-// The claim is the only multi-step critical section; it runs under the
-// publisher lock, and each of its prefixes is recognisable by the next owner
-// of a lock whose previous owner was killed (repair_publisher_side). Everything
-// else is one atomic store or compare-and-swap per step. docs/crash-safety.md
-// ("Topics") lists the invariants and the steps.
+#include "common/test_crash_point.hpp"
+
+// No lock anywhere: every step of a claim, a publish, a subscribe, a read and
+// a release is one atomic operation on a word that says who did it, and each
+// prefix of each sequence is a state that the others (or the broker's reaper,
+// by the dead owner's stamp) can resolve. docs/crash-safety.md ("Topics")
+// gives the protocol step by step, its invariants and the crash points named
+// here (common/test_crash_point.hpp).
 
 namespace shmq {
 
@@ -17,41 +20,34 @@ constexpr std::uint8_t slow_subscriber_drop = 1;  // config::SlowSubscriberPolic
 // Where a slot that never held a message says it is: never a real position.
 constexpr std::uint64_t never_claimed = UINT64_MAX;
 
-Status status_of(LockResult result) {
-    return result == LockResult::timed_out ? Status::timeout : Status::system_error;
-}
+// A topic slot's word. `writing` is a SlotWord stamped with its owner and the
+// low 16 bits of its position's lap. Every other state (free, ready,
+// abandoned) has no owner, so the word keeps the lap in full in bits 8-63:
+// the value a claim expects then exists only while the slot holds that lap's
+// message, and a claim prepared many laps ago cannot succeed by accident.
+struct TopicSlotWord {
+    static constexpr std::uint64_t fresh = 0;  // free, lap 0: as the broker builds a slot
+    static constexpr std::uint64_t lap_mask = (1ull << 56) - 1;
+    static std::uint64_t done(SlotState state, std::uint64_t lap) {
+        return static_cast<std::uint64_t>(state) | ((lap & lap_mask) << 8);
+    }
+    static bool is_done(std::uint64_t word) {
+        const auto state = SlotWord::state(word);
+        return state == SlotState::ready || state == SlotState::abandoned || state == SlotState::free;
+    }
+    static bool done_in_lap(std::uint64_t word, std::uint64_t lap) { return is_done(word) && (word >> 8) == (lap & lap_mask); }
+};
 
 std::uint64_t pin_bit(std::uint32_t subscriber) { return 1ull << (subscriber % 64); }
 
+// Records whose cursor publishers must respect: joining ones too, so that a
+// claim that sees a new subscriber at all sees its cursor.
+bool holds_cursor(std::uint64_t word) {
+    const auto state = layout::SubscriberWord::state(word);
+    return state == layout::SubscriberState::active || state == layout::SubscriberState::joining;
+}
+
 }  // namespace
-
-bool TopicRing::lock_publisher(RobustLockGuard& guard) {
-    if (!guard.owns()) return false;
-    if (guard.owner_died()) {
-        repair_publisher_side();
-        control_->publisher_lock.mark_consistent();
-    }
-    return true;
-}
-
-// Claim: [word = writing(me, lap of tail)] [position = tail] [tail = tail + 1].
-// Cut short after the word was written, the slot at tail carries the tag of
-// tail's lap (a slow publisher still writing the previous lap there carries
-// the previous lap's): the claim is undone and the slot left free. Its old
-// message is gone by then, which is what the claim had decided anyway.
-//
-// A subscribe cut short leaves its record free (it turns active in one store),
-// and passed_hint is only ever lowered before the cursor it covers is written,
-// so neither needs repair.
-void TopicRing::repair_publisher_side() {
-    const auto tail = control_->tail.load(std::memory_order_acquire);
-    auto& slot = slot_at(tail);
-    const auto word = slot.word.load(std::memory_order_acquire);
-    const auto state = SlotWord::state(word);
-    if ((state == SlotState::writing || state == SlotState::abandoned) && SlotWord::tag(word) == lap_of(tail)) {
-        slot.word.store(SlotWord::make(SlotState::free, {}, lap_of(tail)), std::memory_order_release);
-    }
-}
 
 Status TopicRing::quarantine() {
     // The broker logs it when it sees the flag (clients have no log).
@@ -77,59 +73,103 @@ bool TopicRing::owns(const SubscriberHandle& handle) const {
 // ---------------------------------------------------------------------------
 // Publishers
 
-bool TopicRing::make_room_locked(std::uint64_t old) {
-    if (old < control_->passed_hint.load(std::memory_order_relaxed)) return true;
+bool TopicRing::make_room(std::uint64_t old) {
     const bool drop = geometry_.slow_subscriber == slow_subscriber_drop;
-    std::uint64_t lowest = old + geometry_.capacity;  // tail: no cursor is beyond it
     for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
         auto& record = record_at(index);
-        const auto word = record.word.load(std::memory_order_acquire);
-        if (layout::SubscriberWord::state(word) != layout::SubscriberState::active) continue;
-        auto cursor = record.cursor.load(std::memory_order_acquire);
+        if (!holds_cursor(record.word.load(std::memory_order_seq_cst))) continue;
+        auto cursor = record.cursor.load(std::memory_order_seq_cst);
         while (cursor <= old) {
             if (!drop) return false;
             // The subscriber loses what it has not read of the slot's old
             // message; a read of it in progress fails its own compare-and-swap.
-            if (record.cursor.compare_exchange_weak(cursor, old + 1, std::memory_order_acq_rel,
-                                                    std::memory_order_acquire)) {
+            if (record.cursor.compare_exchange_weak(cursor, old + 1, std::memory_order_seq_cst,
+                                                    std::memory_order_seq_cst)) {
                 control_->dropped.fetch_add(old + 1 - cursor, std::memory_order_relaxed);
                 cursor = old + 1;
             }
         }
-        if (cursor < lowest) lowest = cursor;
     }
-    control_->passed_hint.store(lowest, std::memory_order_relaxed);
     return true;
 }
 
-Status TopicRing::claim_locked(OwnerStamp me, std::uint64_t& position) {
-    const auto tail = control_->tail.load(std::memory_order_relaxed);
-    auto& slot = slot_at(tail);
-    // The previous lap's publisher is still copying its message in: it must
-    // be published (and read) before the slot can be overwritten.
+Status TopicRing::check_reusable(layout::TopicSlotHeader& slot, std::uint64_t tail) {
+    // The previous lap's publisher is still copying its message in (or a
+    // claim of `tail` is between its word and its position): it must finish
+    // first. The caller waits on `room`.
     if (SlotWord::state(slot.word.load(std::memory_order_acquire)) == SlotState::writing) return Status::queue_full;
-    // A view pins the slot even under drop. Checked before make_room_locked
-    // too, so that no subscriber is pushed past a message for a claim that
-    // fails anyway.
+    // A view pins the slot even under drop. Checked before make_room too, so
+    // that no subscriber is pushed past a message for a claim that fails anyway.
     if (pinned(slot)) return Status::queue_full;
-    if (tail >= geometry_.capacity && !make_room_locked(tail - geometry_.capacity)) return Status::queue_full;
+    if (tail >= geometry_.capacity && !make_room(tail - geometry_.capacity)) return Status::queue_full;
     // A subscriber pins a slot before it moves its cursor past it, so a pin
     // taken before the cursors just read is visible now.
     if (pinned(slot)) return Status::queue_full;
-    // Word before position: a subscriber reads the position first, then the
-    // word, so it never pairs this position with the old message's `ready`.
-    slot.word.store(SlotWord::make(SlotState::writing, me, lap_of(tail)), std::memory_order_release);
-    slot.position.store(tail, std::memory_order_release);
-    control_->tail.store(tail + 1, std::memory_order_release);
-    position = tail;
     return Status::ok;
 }
 
-Status TopicRing::claim(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position) {
+// Claim of position T = tail (C = capacity), in three compare-and-swaps:
+//   1. slot word: done(lap(T) - 1) -> writing(me, lap(T))   the claim, owner-stamped
+//   2. slot position: T - C -> T                             binds the slot to T
+//   3. tail: T -> T + 1
+// Step 1 expects the word that says "the slot holds the previous lap's
+// message, finished", with that lap in full: a publisher that read tail long
+// ago finds that word only while the slot still holds T - C, so a stale claim
+// fails (no ABA). Steps 2 and 3 may be done by anyone who sees step 1 done,
+// so a publisher preempted or killed after its step 1 stops nobody.
+Status TopicRing::claim(OwnerStamp me, std::uint64_t& position) {
     if (quarantined()) return Status::queue_quarantined;
-    RobustLockGuard guard(control_->publisher_lock, lock_deadline);
-    if (!lock_publisher(guard)) return status_of(guard.result());
-    return claim_locked(me, position);
+    for (;;) {
+        auto tail = control_->tail.load(std::memory_order_seq_cst);
+        auto& slot = slot_at(tail);
+        auto held = slot.position.load(std::memory_order_seq_cst);
+        const auto word = slot.word.load(std::memory_order_seq_cst);
+        if (held == tail) {
+            // Step 2 done by a publisher that did not move tail yet.
+            control_->tail.compare_exchange_strong(tail, tail + 1, std::memory_order_seq_cst);
+            continue;
+        }
+        const auto previous = tail >= geometry_.capacity ? tail - geometry_.capacity : never_claimed;
+        const auto state = SlotWord::state(word);
+        const bool consistent = held == previous && SlotWord::well_formed(word);
+        if (consistent && state == SlotState::writing && SlotWord::tag(word) == lap_of(tail)) {
+            // Step 1 done by another publisher: do its step 2 (and 3).
+            slot.position.compare_exchange_strong(held, tail, std::memory_order_seq_cst);
+            control_->tail.compare_exchange_strong(tail, tail + 1, std::memory_order_seq_cst);
+            continue;
+        }
+        if (consistent && state == SlotState::writing && tail >= geometry_.capacity &&
+            SlotWord::tag(word) == lap_of(previous)) {
+            return Status::queue_full;  // the previous lap's publisher is still copying in
+        }
+        const bool expected_word = tail >= geometry_.capacity
+                                       ? TopicSlotWord::done_in_lap(word, ring_lap(previous, geometry_.capacity))
+                                       : word == TopicSlotWord::fresh;
+        if (!consistent || !expected_word) {
+            // Our reads straddle another claim (retry), or the slot says what
+            // no claim leaves (a scribble).
+            if (control_->tail.load(std::memory_order_seq_cst) != tail ||
+                slot.position.load(std::memory_order_seq_cst) != held ||
+                slot.word.load(std::memory_order_seq_cst) != word) {
+                continue;
+            }
+            return quarantine();
+        }
+        const Status reusable = check_reusable(slot, tail);
+        if (reusable != Status::ok) return reusable;
+        auto expected = word;
+        if (!slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::writing, me, lap_of(tail)),
+                                               std::memory_order_seq_cst)) {
+            continue;
+        }
+        crash_point("topic_claim_word");
+        slot.position.compare_exchange_strong(held, tail, std::memory_order_seq_cst);
+        crash_point("topic_claim_position");
+        position = tail;  // the compare-and-swap below overwrites `tail` when it fails
+        control_->tail.compare_exchange_strong(tail, position + 1, std::memory_order_seq_cst);
+        crash_point("topic_claim_tail");
+        return Status::ok;
+    }
 }
 
 void TopicRing::publish(std::uint64_t position, std::size_t size, OwnerStamp me) {
@@ -139,7 +179,7 @@ void TopicRing::publish(std::uint64_t position, std::size_t size, OwnerStamp me)
     // Release makes the payload visible to whoever acquires `ready`. A
     // compare-and-swap: should the broker ever have taken the slot from us,
     // it is no longer ours to publish.
-    slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::ready, {}, lap_of(position)),
+    slot.word.compare_exchange_strong(expected, TopicSlotWord::done(SlotState::ready, lap_in_full(position)),
                                       std::memory_order_seq_cst, std::memory_order_relaxed);
     control_->published.notify_all();
     wake_publisher_waiting_for(position);
@@ -156,7 +196,7 @@ void TopicRing::wake_publisher_waiting_for(std::uint64_t position) {
 void TopicRing::abandon(std::uint64_t position, OwnerStamp me) {
     auto& slot = slot_at(position);
     auto expected = SlotWord::make(SlotState::writing, me, lap_of(position));
-    if (slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::abandoned, {}, lap_of(position)),
+    if (slot.word.compare_exchange_strong(expected, TopicSlotWord::done(SlotState::abandoned, lap_in_full(position)),
                                           std::memory_order_seq_cst, std::memory_order_relaxed)) {
         control_->abandoned.fetch_add(1, std::memory_order_relaxed);
     }
@@ -164,11 +204,11 @@ void TopicRing::abandon(std::uint64_t position, OwnerStamp me) {
     wake_publisher_waiting_for(position);
 }
 
-Status TopicRing::try_publish(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline) {
+Status TopicRing::try_publish(const void* data, std::size_t size, OwnerStamp me) {
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
     std::uint64_t position = 0;
-    const Status claimed = claim(me, lock_deadline, position);
+    const Status claimed = claim(me, position);
     if (claimed != Status::ok) return claimed;
     if (size > 0) std::memcpy(payload(position), data, size);
     publish(position, size, me);
@@ -178,7 +218,7 @@ Status TopicRing::try_publish(const void* data, std::size_t size, OwnerStamp me,
 // ---------------------------------------------------------------------------
 // Subscribers
 
-std::uint64_t TopicRing::available_history_locked(std::uint64_t tail, std::uint32_t wanted) const {
+std::uint64_t TopicRing::available_history(std::uint64_t tail, std::uint32_t wanted) const {
     std::uint64_t count = 0;
     while (count < wanted && count < tail) {
         const auto position = tail - 1 - count;
@@ -192,41 +232,60 @@ std::uint64_t TopicRing::available_history_locked(std::uint64_t tail, std::uint3
     return count;
 }
 
-Status TopicRing::subscribe(OwnerStamp me, std::uint32_t history, const Deadline& lock_deadline,
-                            SubscriberHandle& handle) {
+// A claim that read the record before it turned joining read tail before
+// that too, so it claims at most position `tail` as read after the store, and
+// overwrites at most that position's previous lap. Every later claim sees the
+// record and respects (or, under drop, pushes) its cursor.
+void TopicRing::settle_cursor(layout::SubscriberRecord& record) {
+    const auto tail = control_->tail.load(std::memory_order_seq_cst);
+    if (tail < geometry_.capacity) return;
+    const auto lowest = tail - geometry_.capacity + 1;
+    auto cursor = record.cursor.load(std::memory_order_seq_cst);
+    while (cursor < lowest &&
+           !record.cursor.compare_exchange_weak(cursor, lowest, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+    }
+}
+
+// Subscribe: record word free -> claimed(me) (compare-and-swap); fields;
+// word -> joining(me); settle the cursor against tail; joined_at; word ->
+// active(me). docs/crash-safety.md says why each step is where it is.
+Status TopicRing::subscribe(OwnerStamp me, std::uint32_t history, SubscriberHandle& handle) {
     if (quarantined()) return Status::queue_quarantined;
-    // Under the publisher lock: tail stands still, so the new cursor cannot
-    // be overtaken before publishers see it.
-    RobustLockGuard guard(control_->publisher_lock, lock_deadline);
-    if (!lock_publisher(guard)) return status_of(guard.result());
+    const auto serial = static_cast<std::uint16_t>(control_->subscriber_serial.fetch_add(1, std::memory_order_relaxed) + 1);
+    auto stamped = [&](layout::SubscriberState state) {
+        return layout::SubscriberWord::make(state, me.client_index, me.generation, serial);
+    };
     for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
         auto& record = record_at(index);
-        if (layout::SubscriberWord::state(record.word.load(std::memory_order_acquire)) !=
-            layout::SubscriberState::free) {
+        auto word = record.word.load(std::memory_order_acquire);
+        if (layout::SubscriberWord::state(word) != layout::SubscriberState::free) continue;
+        if (!record.word.compare_exchange_strong(word, stamped(layout::SubscriberState::claimed),
+                                                 std::memory_order_seq_cst)) {
             continue;
         }
-        const auto tail = control_->tail.load(std::memory_order_relaxed);
-        const auto wanted = history < geometry_.history ? history : geometry_.history;
-        const auto start = tail - available_history_locked(tail, wanted);
-        // The hint first: it must stay a lower bound of every active cursor
-        // whichever step a death cuts this short at.
-        if (start < control_->passed_hint.load(std::memory_order_relaxed)) {
-            control_->passed_hint.store(start, std::memory_order_relaxed);
-        }
-        record.cursor.store(start, std::memory_order_relaxed);
-        record.joined_at.store(start, std::memory_order_relaxed);
+        crash_point("topic_subscribe_claimed");
         record.received.store(0, std::memory_order_relaxed);
         record.skipped.store(0, std::memory_order_relaxed);
         for (auto& view : record.views) view.store(0, std::memory_order_relaxed);
-        const auto serial = static_cast<std::uint16_t>(control_->subscriber_serial.load(std::memory_order_relaxed) + 1);
-        control_->subscriber_serial.store(serial, std::memory_order_relaxed);
-        const auto word = layout::SubscriberWord::make(layout::SubscriberState::active, me.client_index,
-                                                       me.generation, serial);
-        // A plain store: records only turn active under this lock, so nobody
-        // races us for a free one. Release publishes the fields above.
-        record.word.store(word, std::memory_order_release);
+        const auto tail = control_->tail.load(std::memory_order_seq_cst);
+        const auto wanted = history < geometry_.history ? history : geometry_.history;
+        const auto start = tail - available_history(tail, wanted);
+        record.cursor.store(start, std::memory_order_relaxed);
+        record.joined_at.store(start, std::memory_order_relaxed);
+        record.word.store(stamped(layout::SubscriberState::joining), std::memory_order_seq_cst);
+        crash_point("topic_subscribe_joining");
+        settle_cursor(record);
+        // What the cursor passed before subscribe returns was never this
+        // subscription's to lose: history it could not have.
+        record.joined_at.store(record.cursor.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+        crash_point("topic_subscribe_settled");
+        const auto active = stamped(layout::SubscriberState::active);
+        record.word.store(active, std::memory_order_seq_cst);
         control_->subscriptions.fetch_add(1, std::memory_order_relaxed);
-        handle = SubscriberHandle{index, word};
+        // Under block, a publisher may have waited for the cursor the settle
+        // moved (a notify without waiters makes no system call).
+        control_->room.notify_all();
+        handle = SubscriberHandle{index, active};
         return Status::ok;
     }
     return Status::too_many_subscribers;
@@ -246,6 +305,7 @@ void TopicRing::release_views_of(std::uint32_t index) {
 void TopicRing::unsubscribe(const SubscriberHandle& handle) {
     if (!owns(handle)) return;
     release_views_of(handle.index);
+    crash_point("topic_unsubscribe_released");
     auto expected = handle.word;
     record_at(handle.index).word.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
     // A publisher may have been waiting for this subscriber to catch up.
@@ -263,9 +323,12 @@ TopicRing::Found TopicRing::look_at_cursor(const SubscriberHandle& handle, std::
         const auto position = slot.position.load(std::memory_order_acquire);
         const auto word = slot.word.load(std::memory_order_acquire);
         const auto state = SlotWord::state(word);
-        if (position == cursor) {
+        // A finished word of another lap than the cursor's: the slot was
+        // claimed and published again between our two loads (drop pushed us).
+        const bool this_lap = !TopicSlotWord::is_done(word) || TopicSlotWord::done_in_lap(word, lap_in_full(cursor));
+        if (position == cursor && this_lap) {
             if (state == SlotState::abandoned) return Found::abandoned;
-            if (state != SlotState::ready) return Found::nothing;  // being written, or a claim undone
+            if (state != SlotState::ready) return Found::nothing;  // being written
             length = slot.length.load(std::memory_order_relaxed);
             if (length <= geometry_.max_message_size) return Found::message;
             // A drop may be overwriting the slot; otherwise it is corrupt.
@@ -329,6 +392,7 @@ Status TopicRing::try_receive(const SubscriberHandle& handle, void* buffer, std:
         // but us moves this cursor, so the slot cannot change.
         if (length > 0) std::memcpy(buffer, payload_of(slot_at(cursor)), length);
         if (!advance(record, cursor)) continue;
+        crash_point("topic_receive_advanced");
         record.received.store(record.received.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         size = length;
         return Status::ok;
@@ -366,7 +430,9 @@ Status TopicRing::try_read(const SubscriberHandle& handle, PinnedMessage& messag
         // pin before the cursor passes the message, so that a publisher that
         // sees the cursor beyond it also sees the pin.
         record.views[entry].store(cursor + 1, std::memory_order_release);
+        crash_point("topic_read_entry");
         pins.fetch_or(bit, std::memory_order_acq_rel);
+        crash_point("topic_read_pinned");
         if (!advance(record, cursor)) {
             // A drop took the message first; the slot may be reused already.
             pins.fetch_and(~bit, std::memory_order_release);
@@ -374,6 +440,7 @@ Status TopicRing::try_read(const SubscriberHandle& handle, PinnedMessage& messag
             control_->room.notify_all();
             continue;
         }
+        crash_point("topic_read_advanced");
         record.received.store(record.received.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         message = PinnedMessage{payload_of(slot), length, cursor, entry};
         return Status::ok;
@@ -386,6 +453,7 @@ void TopicRing::release_view(const SubscriberHandle& handle, const PinnedMessage
     auto& record = record_at(handle.index);
     if (record.views[message.entry].load(std::memory_order_relaxed) != message.position + 1) return;
     pins_of(slot_at(message.position))[handle.index / 64].fetch_and(~pin_bit(handle.index), std::memory_order_release);
+    crash_point("topic_release_unpinned");
     record.views[message.entry].store(0, std::memory_order_release);
     control_->room.notify_all();
 }
@@ -417,15 +485,15 @@ bool TopicRing::may_have_room() const {
     if (quarantined()) return true;
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     auto& slot = slot_at(tail);
-    if (SlotWord::state(slot.word.load(std::memory_order_acquire)) == SlotState::writing || pinned(slot)) return false;
+    const auto word = slot.word.load(std::memory_order_acquire);
+    // A claim of tail half done is one the next attempt completes.
+    if (SlotWord::state(word) == SlotState::writing) return SlotWord::tag(word) == lap_of(tail);
+    if (pinned(slot)) return false;
     if (tail < geometry_.capacity || geometry_.slow_subscriber == slow_subscriber_drop) return true;
     const auto old = tail - geometry_.capacity;
     for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
         const auto& record = record_at(index);
-        if (layout::SubscriberWord::state(record.word.load(std::memory_order_acquire)) !=
-            layout::SubscriberState::active) {
-            continue;
-        }
+        if (!holds_cursor(record.word.load(std::memory_order_acquire))) continue;
         if (record.cursor.load(std::memory_order_acquire) <= old) return false;
     }
     return true;
@@ -444,37 +512,61 @@ bool TopicRing::may_have_message(const SubscriberHandle& handle) const {
 // ---------------------------------------------------------------------------
 // The broker
 
-Status TopicRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, TopicReclaimCounts& counts) {
-    // The lock first, so that a claim the dead client was cut short in is
-    // undone rather than abandoned.
-    RobustLockGuard guard(control_->publisher_lock, lock_deadline);
-    if (!lock_publisher(guard)) return status_of(guard.result());
+// A `writing` word of the dead owner is a claim it will never publish,
+// whichever step it died at: step 1 only (the position still says the
+// previous lap), or steps 1 and 2. Both are completed to `abandoned` at the
+// claimed position, which subscribers skip and `abandoned` counts; tail is
+// moved past it if nobody did yet.
+void TopicRing::abandon_claim_of(layout::TopicSlotHeader& slot, std::uint64_t index, std::uint64_t word,
+                                 TopicReclaimCounts& counts) {
+    auto held = slot.position.load(std::memory_order_seq_cst);
+    std::uint64_t claimed = 0;
+    if (held != never_claimed && ring_index(held, geometry_.capacity) == index && lap_of(held) == SlotWord::tag(word)) {
+        claimed = held;  // steps 1 and 2 done
+    } else {
+        const auto next = held == never_claimed ? index : held + geometry_.capacity;
+        if ((held != never_claimed && ring_index(held, geometry_.capacity) != index) || lap_of(next) != SlotWord::tag(word)) {
+            return;  // no claim leaves this: verification quarantines it
+        }
+        claimed = next;
+        slot.position.compare_exchange_strong(held, claimed, std::memory_order_seq_cst);
+    }
+    auto tail = claimed;
+    control_->tail.compare_exchange_strong(tail, claimed + 1, std::memory_order_seq_cst);
+    if (slot.word.compare_exchange_strong(word, TopicSlotWord::done(SlotState::abandoned, lap_in_full(claimed)),
+                                          std::memory_order_seq_cst)) {
+        ++counts.abandoned_writes;
+        control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void TopicRing::reclaim(OwnerStamp dead_owner, TopicReclaimCounts& counts) {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
-        auto word = slot.word.load(std::memory_order_acquire);
+        const auto word = slot.word.load(std::memory_order_seq_cst);
         if (SlotWord::state(word) != SlotState::writing || !(SlotWord::owner(word) == dead_owner)) continue;
-        // The lap tag stays, so that the slot still says which lap it is.
-        const auto abandoned = SlotWord::make(SlotState::abandoned, {}, SlotWord::tag(word));
-        if (slot.word.compare_exchange_strong(word, abandoned, std::memory_order_acq_rel)) {
-            ++counts.abandoned_writes;
-            control_->abandoned.fetch_add(1, std::memory_order_relaxed);
-        }
+        abandon_claim_of(slot, index, word, counts);
     }
     for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
         auto& record = record_at(index);
         auto word = record.word.load(std::memory_order_acquire);
-        if (layout::SubscriberWord::state(word) != layout::SubscriberState::active ||
+        if (layout::SubscriberWord::state(word) == layout::SubscriberState::free ||
             layout::SubscriberWord::client_index(word) != dead_owner.client_index ||
             layout::SubscriberWord::generation(word) != dead_owner.generation) {
             continue;
         }
-        // Pins first: the record must not be reused while its bit is set anywhere.
+        // Pins first: the record must not be reused while its bit is set
+        // anywhere. A claimed or joining record holds none, and its entries
+        // were zeroed (or are zeroed here).
         release_views_of(index);
-        if (record.word.compare_exchange_strong(word, 0, std::memory_order_acq_rel)) ++counts.subscriptions;
+        const bool subscribed = layout::SubscriberWord::state(word) == layout::SubscriberState::active;
+        if (record.word.compare_exchange_strong(word, 0, std::memory_order_acq_rel) && subscribed) {
+            ++counts.subscriptions;
+        }
     }
-    if (counts.abandoned_writes > 0) control_->published.notify_all();
-    if (counts.abandoned_writes + counts.subscriptions > 0) control_->room.notify_all();
-    return Status::ok;
+    // Whatever was released, someone may have waited for it.
+    control_->published.notify_all();
+    control_->room.notify_all();
 }
 
 bool TopicRing::check_counters() {
@@ -503,28 +595,30 @@ bool TopicRing::check_counters() {
 }
 
 void TopicRing::reset_synchronisation() {
-    new (&control_->publisher_lock) RobustMutex();
     new (&control_->published) WaitEvent();
     new (&control_->room) WaitEvent();
-    repair_publisher_side();
 }
 
-Status TopicRing::verify(const Deadline& lock_deadline, std::string& problem, std::string& repaired) {
-    RobustLockGuard guard(control_->publisher_lock, lock_deadline);
-    if (!lock_publisher(guard)) return status_of(guard.result());
+// Runs while clients publish: a check that fails is believed only if tail
+// stood still meanwhile (a moving tail explains a slot of the last lap
+// reused); a topic too busy to ever stand still is accepted as it is.
+void TopicRing::verify(std::string& problem, std::string& repaired) {
     problem.clear();
     repaired.clear();
-    const auto tail = control_->tail.load(std::memory_order_acquire);
-    problem = verify_slots_locked(tail);
-    for (std::uint32_t index = 0; problem.empty() && index < geometry_.max_subscribers; ++index) {
-        problem = verify_subscriber(index, tail);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        const auto tail = control_->tail.load(std::memory_order_seq_cst);
+        problem = verify_slots(tail);
+        for (std::uint32_t index = 0; problem.empty() && index < geometry_.max_subscribers; ++index) {
+            problem = verify_subscriber(index, tail);
+        }
+        if (problem.empty() || control_->tail.load(std::memory_order_seq_cst) == tail) break;
+        problem.clear();
     }
     if (problem.empty()) repaired = clear_stray_pins();
     if (!problem.empty()) quarantine();
-    return Status::ok;
 }
 
-std::string TopicRing::verify_slots_locked(std::uint64_t tail) const {
+std::string TopicRing::verify_slots(std::uint64_t tail) const {
     const auto capacity = geometry_.capacity;
     for (std::uint64_t index = 0; index < capacity; ++index) {
         auto& slot = slot_at(index);
@@ -538,13 +632,16 @@ std::string TopicRing::verify_slots_locked(std::uint64_t tail) const {
             return "slot " + std::to_string(index) + " holds more than max_message_size bytes";
         }
     }
-    // Every position of the last lap but the oldest (whose slot a claim may
-    // have been undone in) was claimed, and its slot says so.
+    // Every position of the last lap but the oldest (whose slot the claim of
+    // tail may be in) was claimed, and its slot says so, with that lap.
     const auto first = tail >= capacity ? tail - capacity + 1 : 0;
     for (auto position = first; position < tail; ++position) {
         auto& slot = slot_at(position);
-        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
-        if (slot.position.load(std::memory_order_relaxed) != position ||
+        const auto word = slot.word.load(std::memory_order_acquire);
+        const auto state = SlotWord::state(word);
+        const bool this_lap = state == SlotState::writing ? SlotWord::tag(word) == lap_of(position)
+                                                          : TopicSlotWord::done_in_lap(word, lap_in_full(position));
+        if (slot.position.load(std::memory_order_relaxed) != position || !this_lap ||
             (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned)) {
             return "the slot of position " + std::to_string(position) + " does not hold it";
         }
@@ -560,7 +657,12 @@ std::string TopicRing::verify_slots_locked(std::uint64_t tail) const {
 std::string TopicRing::verify_subscriber(std::uint32_t index, std::uint64_t tail) const {
     const auto& record = record_at(index);
     const auto state = layout::SubscriberWord::state(record.word.load(std::memory_order_acquire));
-    if (state == layout::SubscriberState::free) return {};
+    // A record being claimed or joining has no view and a cursor still
+    // settling; its subscriber is alive (the reaper freed the others).
+    if (state == layout::SubscriberState::free || state == layout::SubscriberState::claimed ||
+        state == layout::SubscriberState::joining) {
+        return {};
+    }
     const auto what = "subscriber record " + std::to_string(index);
     if (state != layout::SubscriberState::active) return what + " has a malformed word";
     // A live subscriber reads on while this runs (reads take no lock): its

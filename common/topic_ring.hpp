@@ -6,10 +6,11 @@
 // validated, so that a scribble over shared metadata can never make this
 // process index or copy out of bounds.
 //
-// Every call is non-blocking, apart from a bounded wait for the publisher
-// lock that another live process holds; waiting for room or for a message is
+// Every call is non-blocking and takes no lock: each step is one atomic
+// operation on an owner-stamped word. Waiting for room or for a message is
 // the caller's business (client/topic.cpp, client/subscription.cpp).
-// docs/crash-safety.md ("Topics") gives the invariants and the repairs.
+// docs/crash-safety.md ("Topics") gives the protocol, its invariants and the
+// repairs.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,6 @@
 
 #include "common/layout.hpp"
 #include "common/ring_position.hpp"
-#include "common/monotonic_clock.hpp"
 #include "common/slot_word.hpp"
 #include "common/status.hpp"
 
@@ -78,16 +78,16 @@ public:
     // Publisher side. claim() takes the next position for `me` (queue_full
     // when its slot cannot be reused yet); the caller then fills payload()
     // and calls publish() or abandon(). try_publish() does all three.
-    Status claim(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position);
+    Status claim(OwnerStamp me, std::uint64_t& position);
     std::byte* payload(std::uint64_t position) const { return payload_of(slot_at(position)); }
     void publish(std::uint64_t position, std::size_t size, OwnerStamp me);
     void abandon(std::uint64_t position, OwnerStamp me);
-    Status try_publish(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline);
+    Status try_publish(const void* data, std::size_t size, OwnerStamp me);
 
     // Subscriber side. subscribe() claims a record whose cursor starts
     // `history` messages back (at most the configured history and what the
     // ring still holds); too_many_subscribers when every record is taken.
-    Status subscribe(OwnerStamp me, std::uint32_t history, const Deadline& lock_deadline, SubscriberHandle& handle);
+    Status subscribe(OwnerStamp me, std::uint32_t history, SubscriberHandle& handle);
     // Releases the subscription's views and frees its record.
     void unsubscribe(const SubscriberHandle& handle);
     // Copies the message at the cursor out: empty when there is none yet.
@@ -104,24 +104,23 @@ public:
     bool may_have_room() const;
     bool may_have_message(const SubscriberHandle& handle) const;
 
-    // Broker side: a dead client's unpublished claims become abandoned and
-    // its subscriptions end, their views released. Takes the publisher lock
-    // (repairing a section the client was cut short in); timeout when a live
-    // process holds it past the deadline.
-    Status reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, TopicReclaimCounts& counts);
+    // Broker side: a dead client's unpublished claims become abandoned (a
+    // claim cut short before it took its position is undone), and its
+    // subscriptions end, their views released, joining ones included.
+    void reclaim(OwnerStamp dead_owner, TopicReclaimCounts& counts);
     // A lock-free check of the cursor bounds (tail - capacity <= cursor <=
     // tail for every active subscriber), cheap enough for every broker tick;
     // quarantines the topic and returns false when it fails.
     bool check_counters();
-    // After a reboot, for a persistent segment: fresh lock and wait events,
-    // then the repair a dead lock owner would have triggered.
+    // After a reboot, for a persistent segment: fresh wait events (the old
+    // boot's claims are the reaper's, as every client of it is dead).
     void reset_synchronisation();
-    // Checks the ring's invariants under the publisher lock (the broker, on
-    // adopting a segment). Accepts every state a kill can leave; repairs what
+    // Checks the ring's invariants while clients may publish and read (the
+    // broker, on adopting a segment). Accepts every state a kill can leave; repairs what
     // can be repaired without guessing (`repaired` says what, empty when
     // nothing); quarantines the topic when the rest fails (`problem` says
     // why). Never clears the quarantine flag: that is the caller's decision.
-    Status verify(const Deadline& lock_deadline, std::string& problem, std::string& repaired);
+    void verify(std::string& problem, std::string& repaired);
 
 private:
     layout::TopicSlotHeader& slot_at(std::uint64_t position) const {
@@ -136,19 +135,24 @@ private:
                                                              sizeof(layout::TopicSlotHeader));
     }
     layout::SubscriberRecord& record_at(std::uint32_t index) const { return subscribers_[index]; }
+    // The tag of a `writing` word: the low 16 bits of the position's lap.
     std::uint16_t lap_of(std::uint64_t position) const {
         return static_cast<std::uint16_t>(ring_lap(position, geometry_.capacity));
     }
+    std::uint64_t lap_in_full(std::uint64_t position) const { return ring_lap(position, geometry_.capacity); }
 
     bool pinned(layout::TopicSlotHeader& slot) const;
     bool owns(const SubscriberHandle& handle) const;
-    // The claim at tail; the publisher lock is held.
-    Status claim_locked(OwnerStamp me, std::uint64_t& position);
-    // Makes every active cursor pass `old` (block: or says it cannot).
-    bool make_room_locked(std::uint64_t old);
-    std::uint64_t available_history_locked(std::uint64_t tail, std::uint32_t wanted) const;
-    bool lock_publisher(RobustLockGuard& guard);
-    void repair_publisher_side();
+    // Whether the slot of `tail` may take position `tail` now: not written
+    // to, not pinned, and every joining or active cursor past its old
+    // position (block), or pushed past it (drop).
+    Status check_reusable(layout::TopicSlotHeader& slot, std::uint64_t tail);
+    // Makes every joining or active cursor pass `old` (block: or says it cannot).
+    bool make_room(std::uint64_t old);
+    std::uint64_t available_history(std::uint64_t tail, std::uint32_t wanted) const;
+    // Moves the cursor of a joining record to at least the oldest position a
+    // claim that did not see the record yet may overwrite, plus one.
+    void settle_cursor(layout::SubscriberRecord& record);
     // What a subscriber finds at its cursor: a message (of `length` bytes),
     // an abandoned claim to skip, nothing yet, or corruption (the topic is
     // then quarantined). `cursor` is the cursor it was found at.
@@ -160,8 +164,11 @@ private:
     // After the slot of `position` stopped being written.
     void wake_publisher_waiting_for(std::uint64_t position);
     void release_views_of(std::uint32_t index);
+    // The reclaim of one claim of a dead publisher (its slot's `word`).
+    void abandon_claim_of(layout::TopicSlotHeader& slot, std::uint64_t index, std::uint64_t word,
+                          TopicReclaimCounts& counts);
     // Parts of verify(); each returns the problem found, empty when none.
-    std::string verify_slots_locked(std::uint64_t tail) const;
+    std::string verify_slots(std::uint64_t tail) const;
     std::string verify_subscriber(std::uint32_t index, std::uint64_t tail) const;
     std::string clear_stray_pins();
     bool lists_view_of(std::uint32_t subscriber, std::uint64_t slot_index) const;

@@ -42,7 +42,7 @@ bool is_dead(const layout::ClientRecord& record, std::uint32_t index, std::uint6
     return !is_this_process(identity) && !is_alive(identity);
 }
 
-// Returns false if some queue or topic could not be locked before `deadline`.
+// Returns false if some queue could not be locked before `deadline` (topics take no lock).
 bool reclaim_slots(SegmentView& view, OwnerStamp stamp, const Deadline& deadline, ReclaimCounts& total,
                    TopicReclaimCounts& topic_total) {
     bool complete = true;
@@ -60,10 +60,7 @@ bool reclaim_slots(SegmentView& view, OwnerStamp stamp, const Deadline& deadline
     for (std::uint32_t topic = 0; topic < view.topic_count(); ++topic) {
         if (!view.topic_usable(topic)) continue;
         TopicReclaimCounts counts;
-        if (view.topic(topic).reclaim(stamp, deadline, counts) != Status::ok) {
-            complete = false;
-            continue;
-        }
+        view.topic(topic).reclaim(stamp, counts);
         topic_total.abandoned_writes += counts.abandoned_writes;
         topic_total.subscriptions += counts.subscriptions;
     }

@@ -1,5 +1,6 @@
 // kill -9 on topics: a subscriber holding a view, a subscriber that stopped
-// reading, a publisher holding a loan or the publisher lock, the broker.
+// reading, a publisher holding a loan or cut short inside its claim, the
+// broker.
 // Publishers and the other subscribers must carry on within the liveness
 // limit, another process's view must stay intact throughout, and a restarted
 // broker adopts the topics with their history (after a simulated reboot
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/client_registry.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "shmq/client.hpp"
@@ -174,19 +176,19 @@ BOOST_AUTO_TEST_CASE(a_publisher_killed_inside_its_claim_does_not_block_the_othe
     Subscription subscription;
     BOOST_TEST_REQUIRE(client->subscribe("t", subscription) == Status::ok);
     const auto name = broker.name();
-    // The child holds the publisher lock and has done the first step of a
-    // claim (the slot's word) when it dies.
+    // The child has done the first step of a claim (the slot's word, stamped
+    // with its own client record) when it dies.
     die_in_place(name, [&name](Client&) {
         static test::RawSegment segment(name);
         auto& view = segment.view;
+        OwnerStamp me;
+        if (claim_client_record(view, "half_a_claim", me) != Status::ok) return false;
         auto& control = view.topic(0).control();
-        control.publisher_lock.lock(Deadline::never());
         const auto tail = control.tail.load();
         auto* slot = reinterpret_cast<layout::TopicSlotHeader*>(segment.base() +
                                                                 control.slots_offset +
                                                                 (tail % control.capacity) * control.slot_stride);
-        slot->word.store(SlotWord::make(SlotState::writing, OwnerStamp{0, 9},
-                                        static_cast<std::uint16_t>(tail / control.capacity)));
+        slot->word.store(SlotWord::make(SlotState::writing, me, static_cast<std::uint16_t>(tail / control.capacity)));
         return true;
     });
     const auto killed = std::chrono::steady_clock::now();
@@ -247,8 +249,16 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_a_persistent_topics_stale_lock_and_subscribe
     test::add_topic(config, "t", 8, 64, SlowSubscriberPolicy::block, 2);
     {
         test::InProcessBroker broker(config);
-        // A client of the old boot that never detaches, subscribed and holding a view.
+        // A client of the old boot that never detaches, subscribed and holding
+        // a view, after another one was cut short in the first step of a claim
+        // of position 0 (its slot stamped writing; the publish helps it on).
         const pid_t old_client = test::fork_child([&] {
+            test::RawSegment raw(config.persist_path);
+            OwnerStamp cut_short;
+            if (claim_client_record(raw.view, "cut_short", cut_short) != Status::ok) return 3;
+            auto& control = raw.view.topic(0).control();
+            reinterpret_cast<layout::TopicSlotHeader*>(raw.base() + control.slots_offset)
+                ->word.store(SlotWord::make(SlotState::writing, cut_short, 0));
             std::unique_ptr<Client> client;
             AttachOptions options;
             options.broker = config.persist_path;
@@ -256,17 +266,22 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_a_persistent_topics_stale_lock_and_subscribe
             Topic topic;
             Subscription subscription;
             View view;
-            if (client->open_topic("t", topic) != Status::ok || client->subscribe("t", subscription) != Status::ok ||
-                topic.publish("from the old boot", 1s) != Status::ok || subscription.read(view, 1s) != Status::ok) {
+            SubscribeOptions from_it;  // past the claim cut short, whose owner lives on here
+            from_it.from_history = 1;
+            if (client->open_topic("t", topic) != Status::ok || topic.publish("from the old boot", 1s) != Status::ok ||
+                client->subscribe("t", subscription, from_it) != Status::ok || subscription.read(view, 1s) != Status::ok) {
                 return 2;
             }
             ::_exit(0);  // no detach
         });
         BOOST_TEST(test::wait_child(old_client, 10s) == 0);
     }
-    test::simulate_reboot(config.persist_path, [](SegmentView& view) -> RobustMutex& {
-        return view.topic(0).control().publisher_lock;
-    });
+    // A reboot: another boot id. (Topics have no lock left held to reset; the
+    // old boot's claim cut short, above, is what the reset must resolve.)
+    {
+        test::RawSegment raw(config.persist_path);
+        std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
+    }
     test::InProcessBroker successor(config);
     auto client = test::attach(config.persist_path);
     BOOST_TEST(test::topic_stats(*client, "t").subscribers.empty());

@@ -197,8 +197,8 @@ public:
     // it reaches `subscription` (after the history `options` asks for). A
     // subscription still active in `subscription` ends first. Besides
     // open_topic()'s statuses: too_many_subscribers when the topic's
-    // max_subscribers are all taken, timeout when options.timeout passed
-    // waiting for the publisher lock.
+    // max_subscribers are all taken. Subscribing takes no lock and never
+    // waits (options.timeout is kept for compatibility).
     Status subscribe(std::string_view name, Subscription& subscription);
     Status subscribe(std::string_view name, Subscription& subscription, const SubscribeOptions& options);
     std::vector<std::string> topic_names() const;

@@ -41,8 +41,8 @@ struct SubscribeOptions {
     // most the topic's configured `history`, and only what the ring still
     // holds. 0: only messages published from now on.
     std::uint32_t from_history = 0;
-    // How long to wait for the topic's publisher lock, which a publisher holds
-    // for a few instructions per message (longer only if it was stopped).
+    // Kept for compatibility: subscribing takes no lock and never waits
+    // (it was the wait for the topic's publisher lock, which is gone).
     Timeout timeout = wait_forever;
 };
 
