@@ -42,17 +42,15 @@ bool is_dead(const layout::ClientRecord& record, std::uint32_t index, std::uint6
     return !is_this_process(identity) && !is_alive(identity);
 }
 
-// Returns false if some queue or topic could not be locked before `deadline`.
+// Returns false if some topic could not be locked before `deadline` (queues
+// are reclaimed without a lock).
 bool reclaim_slots(SegmentView& view, OwnerStamp stamp, const Deadline& deadline, ReclaimCounts& total,
                    TopicReclaimCounts& topic_total) {
     bool complete = true;
     for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
         if (!view.queue_usable(queue)) continue;
         ReclaimCounts counts;
-        if (view.ring(queue).reclaim(stamp, deadline, counts) != Status::ok) {
-            complete = false;
-            continue;
-        }
+        view.ring(queue).reclaim(stamp, counts);
         total.abandoned_writes += counts.abandoned_writes;
         total.lost_reads += counts.lost_reads;
         total.redeliveries += counts.redeliveries;

@@ -121,6 +121,14 @@ TopicStats topic_stats(Client& client, const std::string& name);
 // means nothing in this boot (glibc keeps the owner's tid in the mutex's
 // first word; the kernel cannot report that owner's death across a reboot).
 void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock);
+// Only another boot id: what a reboot leaves of a segment whose queues were
+// idle.
+void simulate_reboot(const std::string& persist_path);
+// The same for a queue, which has no lock: another boot id, and the slot at
+// queue `queue`'s tail claimed (writing, tail not moved yet) by a client
+// record of the old boot, as a producer the power cut stopped mid-claim
+// leaves it.
+void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t queue);
 
 // Polls `condition` every millisecond until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
