@@ -151,8 +151,8 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
         // claim() or whoever comes next.
         if (slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap), std::memory_order_acq_rel,
                                               std::memory_order_relaxed)) {
-            crash_point("queue_dropped");
             if (state == SlotState::ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
+            crash_point("queue_dropped");
             help_head_past(tail - geometry_.capacity);
         }
         return Next::retry;
