@@ -375,6 +375,10 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         status = Status::empty;  // nothing claimed at head yet
         return Next::stop;
     }
+    // Helping head along must end: tail never runs more than capacity ahead.
+    if (tail - head > geometry_.capacity) {
+        return quarantine_if_still(control_->head, head, slot, word, "head and tail are inconsistent", status);
+    }
     const auto lap = lap_of(head);
     const auto state = SlotWord::state(word);
     switch (state) {
