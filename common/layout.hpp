@@ -104,7 +104,9 @@ struct SegmentRoot {
 struct SlotHeader {
     std::atomic<std::uint64_t> word;  // SlotWord: state + owner
     std::atomic<std::uint64_t> position;  // the ring position (tail value) it was claimed at
-    std::uint32_t length;             // payload bytes
+    // Payload bytes. Atomic (relaxed) because a consumer reads it before its
+    // take's compare-and-swap decides whether the slot is its own.
+    std::atomic<std::uint32_t> length;
     // QueueControl::checksummed only: payload_checksum(length, payload),
     // written before the slot turns ready; checked only when the broker
     // recovers the queue after a power loss. (at_least_once delivery

@@ -46,7 +46,7 @@ Holds classify(std::uint64_t word, std::uint64_t position, std::uint64_t index, 
 }  // namespace
 
 bool QueueRing::intact(const layout::SlotHeader& slot) const {
-    const std::uint32_t length = read_once(slot.length);
+    const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
     if (length > geometry_.max_message_size) return false;
     if (!geometry_.checksummed) return true;
     const auto* payload = reinterpret_cast<const std::byte*>(&slot) + layout::slot_header_size;

@@ -8,7 +8,6 @@
 
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
-#include "common/read_once.hpp"
 #include "common/test_crash_point.hpp"
 
 // The protocol is lock-free (docs/crash-safety.md, "Queues", lists its steps
@@ -109,7 +108,11 @@ Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
         // The slot is free for this lap, so position tail - capacity is
         // finished; head may not have passed it yet (its finisher was
         // preempted). Passing it first keeps tail - head <= capacity.
-        if (tail >= geometry_.capacity) help_head_past(tail - geometry_.capacity);
+        // (A load first: the compare-and-swap is needed only in that window.)
+        if (tail >= geometry_.capacity &&
+            control_->head.load(std::memory_order_acquire) == tail - geometry_.capacity) {
+            help_head_past(tail - geometry_.capacity);
+        }
         if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
                                                std::memory_order_acq_rel, std::memory_order_relaxed)) {
             continue;  // another producer claimed it first
@@ -173,7 +176,7 @@ bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t positi
     auto& slot = slot_at(position);
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     const auto length = static_cast<std::uint32_t>(size);
-    slot.length = length;
+    slot.length.store(length, std::memory_order_relaxed);
     // Only persistent segments survive a power loss, so only they pay for it.
     // The length this producer wrote, not a re-read of the shared field.
     if (geometry_.checksummed) slot.checksum = payload_checksum(length, data);
@@ -284,7 +287,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
         // state in one atomic step: nobody can see one without the other.
         const std::uint32_t deliveries = SlotWord::tag(word);
         if (SlotWord::state(word) != SlotState::redeliver || deliveries >= geometry_.max_deliveries) continue;
-        const std::uint32_t length = read_once(slot.length);
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) return quarantine("a redeliverable slot has a wrong length");
         if (length > capacity) return Status::buffer_too_small;
         slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
@@ -327,7 +330,10 @@ Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken, std::u
             if (look_at_head(head, word, status) == Next::stop) return status;
             continue;
         }
-        const std::uint32_t length = read_once(slot.length);
+        // Read before the slot is ours: its value counts only if the
+        // compare-and-swap below finds the word unchanged (no ABA: a later
+        // length is written only after the word left ready(lap) for good).
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) {
             Status status = Status::ok;
             if (quarantine_if_still(control_->head, head, slot, word, "a ready slot at head has a wrong length",
@@ -665,7 +671,7 @@ bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t index, std::uint6
                                           std::memory_order_release, std::memory_order_relaxed);
         return false;
     };
-    const std::uint32_t raw_length = read_once(slot.length);
+    const std::uint32_t raw_length = slot.length.load(std::memory_order_relaxed);
     const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
     if (dead_letter != nullptr) {
         std::uint64_t position = 0;
@@ -717,7 +723,7 @@ std::string QueueRing::describe_damage() const {
         const auto& slot = slot_at(index);
         const auto word = slot.word.load(std::memory_order_acquire);
         if (!SlotWord::well_formed(word)) return "slot " + std::to_string(index) + " has a malformed state word " + hex_word(word);
-        const std::uint32_t length = read_once(slot.length);
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (SlotWord::state(word) == SlotState::ready && length > geometry_.max_message_size) {
             return "slot " + std::to_string(index) + " holds " + std::to_string(length) +
                    " bytes, more than max_message_size";
@@ -755,7 +761,7 @@ void QueueRing::verify(std::string& problem) {
             auto& slot = slot_at(index);
             const auto word = slot.word.load(std::memory_order_acquire);
             if (!SlotWord::well_formed(word)) problem = "slot " + std::to_string(index) + " has a malformed state word";
-            else if (SlotWord::state(word) == SlotState::ready && read_once(slot.length) > geometry_.max_message_size) {
+            else if (SlotWord::state(word) == SlotState::ready && slot.length.load(std::memory_order_relaxed) > geometry_.max_message_size) {
                 problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
             }
         }
