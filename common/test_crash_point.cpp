@@ -5,12 +5,12 @@
 #include <cstring>
 #include <unistd.h>
 
-namespace shmq {
+namespace shmq::detail {
 
-void crash_point(const char* name) {
-    // Read once: the environment does not change under a running broker.
-    static const char* const wanted = std::getenv("SHMQ_TEST_CRASH_AT");
-    if (wanted == nullptr || std::strcmp(wanted, name) != 0) return;
+const char* const crash_at = std::getenv("SHMQ_TEST_CRASH_AT");
+
+void crash_if_named(const char* name) {
+    if (std::strcmp(crash_at, name) != 0) return;
     // Said on stderr so that a test log shows which step died; then the
     // same death as kill -9, with nothing flushed or unwound.
     static const char said[] = "shmq: SHMQ_TEST_CRASH_AT reached, killing this process\n";
@@ -18,4 +18,4 @@ void crash_point(const char* name) {
     ::kill(::getpid(), SIGKILL);
 }
 
-}  // namespace shmq
+}  // namespace shmq::detail
