@@ -106,7 +106,7 @@ Client::~Client() {
                                layout::role_consumer) != 0;
         if (!consumed || ring.geometry().delivery != layout::delivery_at_least_once) continue;
         ReclaimCounts released;
-        ring.reclaim(impl_->stamp, Deadline::after(std::chrono::seconds(1)), released);
+        ring.reclaim(impl_->stamp, released);
     }
     // Subscriptions, views and loans should end before their Client; any
     // left would name a client record that is about to be freed, where the

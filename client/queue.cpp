@@ -47,7 +47,7 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
     return produce(impl, ring, timeout,
-                   [&](const Deadline& deadline) { return ring.try_send(data, size, stamp, deadline); });
+                   [&](const Deadline&) { return ring.try_send(data, size, stamp); });
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
@@ -58,9 +58,9 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
-    return produce(impl, ring, timeout, [&](const Deadline& deadline) {
+    return produce(impl, ring, timeout, [&](const Deadline&) {
         Status status = Status::ok;
-        sent += ring.try_send_batch(messages + sent, count - sent, stamp, deadline, status);
+        sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
         return status;
     });
 }
@@ -74,8 +74,8 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
     std::uint64_t token = 0;
-    const Status status = consume(impl, ring, timeout, [&](const Deadline& deadline) {
-        return ring.try_receive(buffer, capacity, size, token, stamp, deadline);
+    const Status status = consume(impl, ring, timeout, [&](const Deadline&) {
+        return ring.try_receive(buffer, capacity, size, token, stamp);
     });
     if (delivery != nullptr) *delivery = token;
     return status;
@@ -97,9 +97,9 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
-    return consume(impl, ring, timeout, [&](const Deadline& deadline) {
+    return consume(impl, ring, timeout, [&](const Deadline&) {
         Status status = Status::ok;
-        received = ring.try_receive_batch(messages, count, stamp, deadline, status);
+        received = ring.try_receive_batch(messages, count, stamp, status);
         return status;
     });
 }

@@ -28,7 +28,6 @@
 #include <cstdint>
 
 #include "common/process_identity.hpp"
-#include "common/robust_mutex.hpp"
 #include "common/wait_event.hpp"
 
 namespace shmq::layout {
@@ -39,10 +38,12 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // in the root (clients of another namespace are refused); 5: a checksum of
 // each queue message in its slot header, and the flag in QueueControl that
 // says a queue keeps one (persistent segments), so that the recovery after a
-// power loss can tell a message whose pages were not all written; 6: topics
-// without a lock (TopicControl lost its robust publisher mutex and the
-// passed_hint it guarded; subscriber records gained the claimed and joining
-// states).
+// power loss can tell a message whose pages were not all written; 6: queues
+// and topics take no lock (issue 9): QueueControl lost its two robust
+// mutexes and TopicControl its publisher mutex and the passed_hint it
+// guarded; a free, ready or abandoned queue slot word carries the lap of the
+// position it is for (SlotWord::at_lap); subscriber records gained the
+// claimed and joining states.
 inline constexpr std::uint32_t version = 6;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -115,7 +116,9 @@ struct SegmentRoot {
 struct SlotHeader {
     std::atomic<std::uint64_t> word;  // SlotWord: state + owner
     std::atomic<std::uint64_t> position;  // the ring position (tail value) it was claimed at
-    std::uint32_t length;             // payload bytes
+    // Payload bytes. Atomic (relaxed) because a consumer reads it before its
+    // take's compare-and-swap decides whether the slot is its own.
+    std::atomic<std::uint32_t> length;
     // QueueControl::checksummed only: payload_checksum(length, payload),
     // written before the slot turns ready; checked only when the broker
     // recovers the queue after a power loss. (at_least_once delivery
@@ -131,12 +134,15 @@ inline constexpr std::uint64_t slot_stride_for(std::uint32_t max_message_size) {
     return (raw + cache_line - 1) / cache_line * cache_line;
 }
 
-// A bounded MPMC ring. Producers serialise on producer_lock only to claim the
-// slot at `tail`; consumers serialise on consumer_lock only to take the slot at
-// `head`. Copies happen outside both locks; the slot word says who is copying.
-// Invariants (docs/crash-safety.md): head <= tail <= head + capacity; every
-// slot at a position in [head, tail) is writing, ready or abandoned, and its
-// `position` equals that position.
+// A bounded MPMC ring without locks (docs/crash-safety.md, "Queues"). A
+// producer claims the slot at `tail` by a compare-and-swap of its word from
+// "free for this lap" to writing(owner), then moves tail; a consumer takes the
+// slot at `head` by a compare-and-swap from "ready for this lap" to
+// reading(owner) or in_flight(owner), then moves head. Anyone who sees a
+// claim or take whose counter was not moved yet moves it. Invariants:
+// head <= tail <= head + capacity; every slot at a position in [head, tail)
+// is writing, ready or abandoned for that position's lap, but the one at head,
+// which may be taken or finished while head has not moved yet.
 struct alignas(cache_line) QueueControl {
     // Written by the broker before the segment is ready; read-only after.
     char name[queue_name_capacity];
@@ -156,11 +162,10 @@ struct alignas(cache_line) QueueControl {
 
     std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
 
-    alignas(cache_line) RobustMutex producer_lock;
-    std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
+    // Each on a cache line of its own: producers write one, consumers the other.
+    alignas(cache_line) std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
 
-    alignas(cache_line) RobustMutex consumer_lock;
-    std::atomic<std::uint64_t> head;  // next position to take; total taken ever
+    alignas(cache_line) std::atomic<std::uint64_t> head;  // next position to take; total taken ever
 
     alignas(cache_line) WaitEvent not_empty;  // consumers wait here
     alignas(cache_line) WaitEvent not_full;   // blocked producers wait here

@@ -46,7 +46,7 @@ Holds classify(std::uint64_t word, std::uint64_t position, std::uint64_t index, 
 }  // namespace
 
 bool QueueRing::intact(const layout::SlotHeader& slot) const {
-    const std::uint32_t length = read_once(slot.length);
+    const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
     if (length > geometry_.max_message_size) return false;
     if (!geometry_.checksummed) return true;
     const auto* payload = reinterpret_cast<const std::byte*>(&slot) + layout::slot_header_size;
@@ -103,22 +103,30 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
         const std::uint64_t offset = (index + capacity - ring_index(head, capacity)) % capacity;
         const bool in_window = head + offset < tail;
         const std::uint64_t position = head + offset;
+        // Queued words carry the lap of their position, free ones the lap of
+        // the next position the slot serves, the first at or past tail
+        // (SlotWord::at_lap): all are written anew, whatever the image held.
+        const auto abandoned = SlotWord::at_lap(SlotState::abandoned, ring_lap(position, capacity));
+        const std::uint64_t next = tail + (index + capacity - ring_index(tail, capacity)) % capacity;
+        const auto free = SlotWord::at_lap(SlotState::free, ring_lap(next, capacity));
         if (in_window) {
             if (holds[index] == Holds::queued && positions[index] == position) {
                 if (SlotWord::state(word) != SlotState::ready) {
-                    slot.word.store(SlotWord::make(SlotState::abandoned), std::memory_order_relaxed);
+                    slot.word.store(abandoned, std::memory_order_relaxed);
                 } else if (intact(slot)) {
                     ++found.kept;
+                    slot.word.store(SlotWord::at_lap(SlotState::ready, ring_lap(position, capacity)),
+                                    std::memory_order_relaxed);
                 } else {
                     ++found.torn;
-                    slot.word.store(SlotWord::make(SlotState::abandoned), std::memory_order_relaxed);
+                    slot.word.store(abandoned, std::memory_order_relaxed);
                 }
                 continue;
             }
             // A hole: a skipped message consumers pass like an abandoned write.
             ++found.missing;
             slot.position.store(position, std::memory_order_relaxed);
-            slot.word.store(SlotWord::make(SlotState::abandoned), std::memory_order_relaxed);
+            slot.word.store(abandoned, std::memory_order_relaxed);
             continue;
         }
         if (holds[index] == Holds::delivered && positions[index] >= floor && positions[index] < head) {
@@ -130,14 +138,12 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
                 if (deliveries < geometry_.max_deliveries) ++pending;
             } else {
                 ++found.torn;
-                slot.word.store(SlotWord::make(SlotState::free), std::memory_order_relaxed);
+                slot.word.store(free, std::memory_order_relaxed);
             }
             continue;
         }
-        if (SlotWord::state(word) != SlotState::free || !SlotWord::well_formed(word)) {
-            ++found.discarded;
-            slot.word.store(SlotWord::make(SlotState::free), std::memory_order_relaxed);
-        }
+        if (SlotWord::state(word) != SlotState::free || !SlotWord::well_formed(word)) ++found.discarded;
+        slot.word.store(free, std::memory_order_relaxed);
     }
     control_->head.store(head, std::memory_order_relaxed);
     control_->tail.store(tail, std::memory_order_relaxed);

@@ -8,27 +8,24 @@
 
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
-#include "common/read_once.hpp"
 #include "common/test_crash_point.hpp"
 
-// Each critical section below is a sequence of single-word stores whose every
-// prefix is recognisable, so the next owner of a lock whose previous owner was
-// killed can finish or undo it (repair_*_side). docs/crash-safety.md lists the
-// invariants and the steps.
+// The protocol is lock-free (docs/crash-safety.md, "Queues", lists its steps
+// and invariants). A producer claims position t by one compare-and-swap of
+// the slot's word from "free for t's lap" to writing(me), then moves tail on;
+// a consumer takes position h by one compare-and-swap from "ready for h's
+// lap" to reading(me) or in_flight(me), then moves head on. Whoever sees a
+// claim or a take whose tail or head was not moved yet moves it, so a process
+// preempted or killed between its two steps stops nobody; a slot it still
+// owns carries its stamp, which the broker releases when it dies.
 
 namespace shmq {
 
 namespace {
 
-constexpr std::uint8_t overflow_reject = 1;       // config::OverflowPolicy::reject
 constexpr std::uint8_t overflow_drop_oldest = 2;  // config::OverflowPolicy::drop_oldest
+constexpr std::uint8_t overflow_reject = 1;       // config::OverflowPolicy::reject
 constexpr std::uint8_t delivery_at_least_once = 1;
-
-// After lock_producer or lock_consumer failed: a lock that is not a valid
-// mutex any more has quarantined the queue by then.
-Status status_of(LockResult result) {
-    return result == LockResult::timed_out ? Status::timeout : Status::queue_quarantined;
-}
 
 const char* state_name(SlotState state) {
     switch (state) {
@@ -49,71 +46,11 @@ std::string hex_word(std::uint64_t word) {
     return text;
 }
 
+bool has_owner(SlotState state) {
+    return state == SlotState::writing || state == SlotState::reading || state == SlotState::in_flight;
+}
+
 }  // namespace
-
-// A lock the system refuses to take (EINVAL and the like: its bytes were
-// overwritten) would refuse every process forever, and nobody can hold it,
-// so nothing it guards can be trusted either: the queue is quarantined.
-bool QueueRing::lock_producer(RobustLockGuard& guard) {
-    if (!guard.owns()) {
-        if (guard.result() == LockResult::error) quarantine("its producer lock is not a valid mutex");
-        return false;
-    }
-    if (guard.owner_died()) {
-        repair_producer_side();
-        control_->producer_lock.mark_consistent();
-    }
-    return true;
-}
-
-bool QueueRing::lock_consumer(RobustLockGuard& guard) {
-    if (!guard.owns()) {
-        if (guard.result() == LockResult::error) quarantine("its consumer lock is not a valid mutex");
-        return false;
-    }
-    if (guard.owner_died()) {
-        repair_consumer_side();
-        control_->consumer_lock.mark_consistent();
-    }
-    return true;
-}
-
-// Claim: [position = t] [word = writing(me)] [tail = t + 1]. A claim cut short
-// after the word was written is undone.
-void QueueRing::repair_producer_side() {
-    const auto tail = control_->tail.load(std::memory_order_acquire);
-    auto& slot = slot_at(tail);
-    const auto word = slot.word.load(std::memory_order_acquire);
-    const auto state = SlotWord::state(word);
-    if ((state == SlotState::writing || state == SlotState::abandoned) &&
-        slot.position.load(std::memory_order_relaxed) == tail) {
-        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
-    }
-}
-
-// Take: [word = reading|in_flight(me)] [head = h + 1]; cut short: undone.
-// Skip or drop: [head = h + 1] [word = free]; cut short: finished.
-void QueueRing::repair_consumer_side() {
-    const auto head = control_->head.load(std::memory_order_acquire);
-    const auto tail = control_->tail.load(std::memory_order_acquire);
-    if (head < tail) {
-        auto& slot = slot_at(head);
-        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
-        if ((state == SlotState::reading || state == SlotState::in_flight) &&
-            slot.position.load(std::memory_order_relaxed) == head) {
-            slot.word.store(SlotWord::make(SlotState::ready), std::memory_order_release);
-        }
-    }
-    if (head > 0) {
-        auto& previous = slot_at(head - 1);
-        const auto state = SlotWord::state(previous.word.load(std::memory_order_acquire));
-        if ((state == SlotState::ready || state == SlotState::abandoned) &&
-            previous.position.load(std::memory_order_relaxed) == head - 1) {
-            previous.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
-            control_->not_full.notify_all();
-        }
-    }
-}
 
 Status QueueRing::quarantine(const char* /*why*/) {
     // The broker logs the reason when it sees the flag (clients have no log).
@@ -123,87 +60,159 @@ Status QueueRing::quarantine(const char* /*why*/) {
     return Status::queue_quarantined;
 }
 
-Status QueueRing::claim_locked(OwnerStamp me, std::uint64_t& position) {
-    const auto tail = control_->tail.load(std::memory_order_relaxed);
-    auto& slot = slot_at(tail);
-    const auto word = slot.word.load(std::memory_order_acquire);
-    // A word no step of the protocol writes would hold producers forever.
-    if (!SlotWord::well_formed(word)) return quarantine("the slot at tail has a malformed state word");
-    if (SlotWord::state(word) != SlotState::free) return Status::queue_full;
-    slot.position.store(tail, std::memory_order_relaxed);
-    slot.word.store(SlotWord::make(SlotState::writing, me), std::memory_order_release);
-    control_->tail.store(tail + 1, std::memory_order_release);
-    position = tail;
-    return Status::ok;
+QueueRing::Next QueueRing::quarantine_if_still(const std::atomic<std::uint64_t>& counter, std::uint64_t value,
+                                               const layout::SlotHeader& slot, std::uint64_t word, const char* why,
+                                               Status& status) {
+    if (counter.load(std::memory_order_acquire) != value || slot.word.load(std::memory_order_acquire) != word) {
+        return Next::retry;
+    }
+    status = quarantine(why);
+    return Next::stop;
 }
 
-bool QueueRing::drop_oldest_locked(const Deadline& lock_deadline) {
-    RobustLockGuard guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(guard)) return false;
-    const auto head = control_->head.load(std::memory_order_relaxed);
-    const auto tail = control_->tail.load(std::memory_order_relaxed);
-    // Dropping makes room only when the message at head sits in the very slot
-    // the claim needs, i.e. the queue holds `capacity` queued messages. With
-    // fewer, the slot at tail is held by a delivery or a read in progress:
-    // dropping would destroy a message and still leave the claim failing.
-    if (tail - head != geometry_.capacity) return false;
-    auto& slot = slot_at(head);
-    const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
-    if (state != SlotState::ready && state != SlotState::abandoned) return false;
-    control_->head.store(head + 1, std::memory_order_release);
-    slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
-    if (state == SlotState::ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
+bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uint64_t& position) const {
+    if (tail == 0 || index >= geometry_.capacity) return false;
+    const std::uint64_t last = tail - 1;
+    const std::uint64_t back = ring_index(index_of(last) + geometry_.capacity - index, geometry_.capacity);
+    if (back > last) return false;
+    position = last - back;
     return true;
 }
 
-Status QueueRing::claim_one(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position) {
-    RobustLockGuard guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(guard)) return status_of(guard.result());
-    const Status claim = claim_locked(me, position);
-    if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest && drop_oldest_locked(lock_deadline)) {
-        return claim_locked(me, position);
-    }
-    return claim;
+void QueueRing::help_head_past(std::uint64_t position) {
+    auto expected = position;
+    control_->head.compare_exchange_strong(expected, position + 1, std::memory_order_acq_rel,
+                                           std::memory_order_relaxed);
 }
 
-bool QueueRing::publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me) {
+void QueueRing::help_tail_past(std::uint64_t position) {
+    auto expected = position;
+    control_->tail.compare_exchange_strong(expected, position + 1, std::memory_order_acq_rel,
+                                           std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------
+// Producers
+
+Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
+    for (;;) {
+        const auto tail = control_->tail.load(std::memory_order_acquire);
+        auto& slot = slot_at(tail);
+        auto word = slot.word.load(std::memory_order_acquire);
+        const auto lap = lap_of(tail);
+        if (word != SlotWord::at_lap(SlotState::free, lap)) {
+            Status status = Status::ok;
+            if (look_at_tail(tail, word, status) == Next::stop) return status;
+            continue;
+        }
+        // The slot is free for this lap, so position tail - capacity is
+        // finished; head may not have passed it yet (its finisher was
+        // preempted). Passing it first keeps tail - head <= capacity.
+        // (A load first: the compare-and-swap is needed only in that window.)
+        if (tail >= geometry_.capacity &&
+            control_->head.load(std::memory_order_acquire) == tail - geometry_.capacity) {
+            help_head_past(tail - geometry_.capacity);
+        }
+        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
+                                               std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            continue;  // another producer claimed it first
+        }
+        crash_point("queue_claimed");
+        slot.position.store(tail, std::memory_order_relaxed);
+        help_tail_past(tail);
+        crash_point("queue_tail_moved");
+        position = tail;
+        return Status::ok;
+    }
+}
+
+// What a producer does with a slot at `tail` that is not free for tail's lap.
+QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, Status& status) {
+    auto& slot = slot_at(tail);
+    const auto lap = lap_of(tail);
+    const auto state = SlotWord::state(word);
+    if (!SlotWord::well_formed(word)) {
+        return quarantine_if_still(control_->tail, tail, slot, word, "the slot at tail has a malformed state word",
+                                   status);
+    }
+    // Claimed (or already published, or abandoned) for tail by a producer
+    // that has not moved tail yet: move it for them and claim the next slot.
+    const bool claimed_here = (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ||
+                              ((state == SlotState::ready || state == SlotState::abandoned) && SlotWord::lap(word) == lap);
+    if (claimed_here) {
+        help_tail_past(tail);
+        return Next::retry;
+    }
+    if (control_->tail.load(std::memory_order_acquire) != tail) return Next::retry;  // a stale look
+    // The slot still serves position tail - capacity: the queue is full,
+    // unless drop_oldest may discard the message queued there.
+    const bool previous_lap_queued = lap > 0 && (state == SlotState::ready || state == SlotState::abandoned) &&
+                                     SlotWord::lap(word) == lap - 1;
+    if (previous_lap_queued && geometry_.overflow == overflow_drop_oldest) {
+        // The message at tail - capacity is the oldest queued (head is there):
+        // freeing its slot for this lap drops it; head is moved past it by
+        // claim() or whoever comes next.
+        if (slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap), std::memory_order_acq_rel,
+                                              std::memory_order_relaxed)) {
+            if (state == SlotState::ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
+            crash_point("queue_dropped");
+            help_head_past(tail - geometry_.capacity);
+        }
+        return Next::retry;
+    }
+    const bool previous_lap_held =
+        previous_lap_queued || (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap - 1)) ||
+        state == SlotState::reading || state == SlotState::in_flight || state == SlotState::redeliver;
+    if (previous_lap_held) {
+        status = Status::queue_full;
+        return Next::stop;
+    }
+    // Free for another lap, or queued for one that is neither this nor the
+    // last: no step of the protocol leaves that at tail.
+    return quarantine_if_still(control_->tail, tail, slot, word, "the slot at tail is for another position", status);
+}
+
+bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
+    auto& slot = slot_at(position);
     if (size > 0) std::memcpy(payload_of(slot), data, size);
     const auto length = static_cast<std::uint32_t>(size);
-    slot.length = length;
+    slot.length.store(length, std::memory_order_relaxed);
     // Only persistent segments survive a power loss, so only they pay for it.
     // The length this producer wrote, not a re-read of the shared field.
     if (geometry_.checksummed) slot.checksum = payload_checksum(length, data);
+    crash_point("queue_copied");
     // Release makes the payload visible to whoever acquires `ready`. A
     // compare-and-swap from the exact word the claim wrote: a producer the
     // broker reaped while alive no longer owns the slot (it was abandoned,
     // and may be free or claimed again by now), and must not mark it ready.
-    auto expected = SlotWord::make(SlotState::writing, me);
-    return slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::ready), std::memory_order_release,
-                                             std::memory_order_relaxed);
+    const auto lap = lap_of(position);
+    auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+    return slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::ready, lap),
+                                             std::memory_order_release, std::memory_order_relaxed);
 }
 
 // The single-message path is written out rather than routed through the
 // batch path: it is the common call, and the batch bookkeeping costs more
 // than the work itself for one small message.
-Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline) {
+Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
     if (is_quarantined()) return Status::queue_quarantined;
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
     std::uint64_t position = 0;
-    const Status claim = claim_one(me, lock_deadline, position);
-    if (claim != Status::ok) {
-        if (claim == Status::queue_full && geometry_.overflow == overflow_reject) {
+    const Status claimed = claim(me, position);
+    if (claimed != Status::ok) {
+        if (claimed == Status::queue_full && geometry_.overflow == overflow_reject) {
             control_->rejected.fetch_add(1, std::memory_order_relaxed);
         }
-        return claim;
+        return claimed;
     }
-    if (!publish(data, size, slot_at(position), me)) return Status::client_reclaimed;
+    if (!publish(data, size, position, me)) return Status::client_reclaimed;
     control_->not_empty.notify(1);
     return Status::ok;
 }
 
 std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
-                                      const Deadline& lock_deadline, Status& status) {
+                                      Status& status) {
     if (is_quarantined()) {
         status = Status::queue_quarantined;
         return 0;
@@ -219,10 +228,9 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
             return 0;
         }
     }
-    // Chunked to bound the time the producer lock is held.
     std::size_t sent = 0;
     for (;;) {
-        sent += send_chunk(messages + sent, count - sent, me, lock_deadline, status);
+        sent += send_chunk(messages + sent, count - sent, me, status);
         if (status != Status::ok || sent >= count) return sent;
         if (is_quarantined()) {
             status = Status::queue_quarantined;
@@ -232,35 +240,23 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
 }
 
 std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
-                                  const Deadline& lock_deadline, Status& status) {
-    std::uint64_t first = 0;
+                                  Status& status) {
+    // Claims first, copies after: consecutive claims of one producer usually
+    // land on consecutive positions, so a consumer takes them in one run.
+    std::uint64_t positions[batch_chunk];
     std::size_t claimed = 0;
     status = Status::ok;
-    {
-        RobustLockGuard guard(control_->producer_lock, lock_deadline);
-        if (!lock_producer(guard)) {
-            status = status_of(guard.result());
-            return 0;
+    const std::size_t want = count < batch_chunk ? count : batch_chunk;
+    while (claimed < want) {
+        const Status claim_status = claim(me, positions[claimed]);
+        if (claim_status != Status::ok) {
+            status = claim_status;
+            break;
         }
-        const std::size_t want = count < batch_chunk ? count : batch_chunk;
-        while (claimed < want) {
-            std::uint64_t position = 0;
-            Status claim = claim_locked(me, position);
-            if (claim == Status::queue_full && geometry_.overflow == overflow_drop_oldest &&
-                drop_oldest_locked(lock_deadline)) {
-                claim = claim_locked(me, position);
-            }
-            if (claim != Status::ok) {
-                status = claim;
-                break;
-            }
-            if (claimed == 0) first = position;
-            ++claimed;
-        }
+        ++claimed;
     }
     for (std::size_t i = 0; i < claimed; ++i) {
-        auto& slot = slot_at(first + i);
-        if (!publish(messages[i].data, messages[i].size, slot, me)) {
+        if (!publish(messages[i].data, messages[i].size, positions[i], me)) {
             status = Status::client_reclaimed;
             claimed = i;
             break;
@@ -276,11 +272,14 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
     return claimed;
 }
 
+// ---------------------------------------------------------------------------
+// Consumers
+
 // at_least_once: hand out a delivery that failed before (its consumer died or
 // its ack timed out), oldest slot index first. Exhausted ones (max_deliveries
 // reached) are left for the broker to dead-letter.
-Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken,
-                                         std::uint64_t& ack_deadline_ns) {
+Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken,
+                                  std::uint64_t& ack_deadline_ns) {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
@@ -288,17 +287,20 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Ta
         // state in one atomic step: nobody can see one without the other.
         const std::uint32_t deliveries = SlotWord::tag(word);
         if (SlotWord::state(word) != SlotState::redeliver || deliveries >= geometry_.max_deliveries) continue;
-        const std::uint32_t length = read_once(slot.length);
-        const auto position = slot.position.load(std::memory_order_relaxed);
-        if (length > geometry_.max_message_size || index_of(position) != index) {
-            return quarantine("a redeliverable slot has a wrong length or position");
-        }
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
+        if (length > geometry_.max_message_size) return quarantine("a redeliverable slot has a wrong length");
         if (length > capacity) return Status::buffer_too_small;
         slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
         const auto delivery = static_cast<std::uint16_t>(deliveries + 1);
         if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::in_flight, me, delivery),
                                                std::memory_order_acq_rel)) {
-            continue;  // the broker took it to dead-letter it
+            continue;  // another consumer, or the broker to dead-letter it
+        }
+        crash_point("queue_redelivery_taken");
+        // Held by us, the slot keeps tail within (position, position + capacity].
+        std::uint64_t position = 0;
+        if (!position_below(index, control_->tail.load(std::memory_order_acquire), position)) {
+            return quarantine("a redeliverable slot lies beyond tail");
         }
         control_->redeliver_pending.fetch_sub(1, std::memory_order_relaxed);
         control_->redelivered.fetch_add(1, std::memory_order_relaxed);
@@ -312,62 +314,116 @@ Status QueueRing::take_redelivery_locked(OwnerStamp me, std::size_t capacity, Ta
     return Status::empty;
 }
 
-Status QueueRing::take_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns) {
-    if (geometry_.delivery == delivery_at_least_once &&
-        control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
-        const Status redelivery = take_redelivery_locked(me, capacity, taken, ack_deadline_ns);
+Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns) {
+    const bool at_least_once = geometry_.delivery == delivery_at_least_once;
+    if (at_least_once && control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
+        const Status redelivery = take_redelivery(me, capacity, taken, ack_deadline_ns);
         if (redelivery != Status::empty) return redelivery;
     }
     for (;;) {
-        const auto head = control_->head.load(std::memory_order_relaxed);
+        const auto head = control_->head.load(std::memory_order_acquire);
         auto& slot = slot_at(head);
-        const auto word = slot.word.load(std::memory_order_acquire);
-        const auto state = SlotWord::state(word);
-        if (state == SlotState::ready) {
-            const std::uint32_t length = read_once(slot.length);
-            if (slot.position.load(std::memory_order_relaxed) != head || length > geometry_.max_message_size) {
-                return quarantine("a ready slot at head has a wrong position or length");
-            }
-            if (length > capacity) return Status::buffer_too_small;
-            std::uint16_t delivery = 0;
-            if (geometry_.delivery == delivery_at_least_once) {
-                delivery = 1;
-                slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
-                slot.word.store(SlotWord::make(SlotState::in_flight, me, delivery), std::memory_order_release);
-            } else {
-                slot.word.store(SlotWord::make(SlotState::reading, me), std::memory_order_release);
-            }
-            control_->head.store(head + 1, std::memory_order_release);
-            taken = Taken{head, length, delivery};
-            return Status::ok;
+        auto word = slot.word.load(std::memory_order_acquire);
+        const auto lap = lap_of(head);
+        if (word != SlotWord::at_lap(SlotState::ready, lap)) {
+            Status status = Status::ok;
+            if (look_at_head(head, word, status) == Next::stop) return status;
+            continue;
         }
-        // A producer died mid-write: skip its slot. Only inside [head, tail).
-        if (state != SlotState::abandoned || head >= control_->tail.load(std::memory_order_acquire)) {
-            return nothing_at_head(head);
+        // Read before the slot is ours: its value counts only if the
+        // compare-and-swap below finds the word unchanged (no ABA: a later
+        // length is written only after the word left ready(lap) for good).
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
+        if (length > geometry_.max_message_size) {
+            Status status = Status::ok;
+            if (quarantine_if_still(control_->head, head, slot, word, "a ready slot at head has a wrong length",
+                                    status) == Next::stop) {
+                return status;
+            }
+            continue;
         }
-        control_->head.store(head + 1, std::memory_order_release);
-        slot.word.store(SlotWord::make(SlotState::free), std::memory_order_release);
-        control_->not_full.notify(1);
+        if (length > capacity) {
+            if (slot.word.load(std::memory_order_acquire) == word) return Status::buffer_too_small;
+            continue;
+        }
+        std::uint16_t delivery = 0;
+        std::uint64_t taking = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
+        if (at_least_once) {
+            delivery = 1;
+            slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
+            taking = SlotWord::make(SlotState::in_flight, me, delivery);
+        }
+        if (!slot.word.compare_exchange_strong(word, taking, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            continue;  // another consumer took it, or drop_oldest dropped it
+        }
+        crash_point("queue_taken");
+        help_head_past(head);
+        crash_point("queue_head_moved");
+        taken = Taken{head, length, delivery};
+        return Status::ok;
     }
 }
 
-// Nothing to take at head. That is normal unless the slot's word is one no
-// step of the protocol writes, or tail says a message was queued there: a
-// claim stores the word before it advances tail, so with tail past head (read
-// first) the slot must be writing, ready or abandoned at position head, every
-// other change being held off by the consumer lock. Anything else would make
-// every consumer wait forever for a message that cannot come (issue 16, item
-// 10): the queue is quarantined instead, and the broker logs what it finds.
-Status QueueRing::nothing_at_head(std::uint64_t head) {
-    const auto& slot = slot_at(head);
-    if (!SlotWord::well_formed(slot.word.load(std::memory_order_acquire))) {
-        return quarantine("the slot at head has a malformed state word");
+// What a consumer does with a slot at `head` that holds no ready message for
+// head's lap. Tail is read before the slot's word is read again: with tail
+// past head, position head was claimed before that read, so the word speaks
+// of position head or, head having moved meanwhile, a later one.
+QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, Status& status) {
+    auto& slot = slot_at(head);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    word = slot.word.load(std::memory_order_acquire);
+    if (control_->head.load(std::memory_order_acquire) != head) return Next::retry;
+    if (!SlotWord::well_formed(word)) {
+        return quarantine_if_still(control_->head, head, slot, word, "the slot at head has a malformed state word",
+                                   status);
     }
-    if (head >= control_->tail.load(std::memory_order_acquire)) return Status::empty;
-    const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
-    const bool queued = state == SlotState::writing || state == SlotState::ready || state == SlotState::abandoned;
-    if (queued && slot.position.load(std::memory_order_relaxed) == head) return Status::empty;
-    return quarantine("the slot at head holds no message though tail is past it");
+    if (tail <= head) {
+        status = Status::empty;  // nothing claimed at head yet
+        return Next::stop;
+    }
+    // Helping head along must end: tail never runs more than capacity ahead.
+    if (tail - head > geometry_.capacity) {
+        return quarantine_if_still(control_->head, head, slot, word, "head and tail are inconsistent", status);
+    }
+    const auto lap = lap_of(head);
+    const auto state = SlotWord::state(word);
+    switch (state) {
+    case SlotState::ready:
+        if (SlotWord::lap(word) == lap) return Next::retry;
+        break;
+    case SlotState::writing:
+        if (SlotWord::tag(word) == SlotWord::lap_tag(lap)) {
+            status = Status::empty;  // its producer is still copying it in
+            return Next::stop;
+        }
+        break;
+    case SlotState::abandoned:
+        // Its producer died mid-write: skip it, freeing the slot for the next
+        // lap, then move head (whoever comes next does, if we die first).
+        if (SlotWord::lap(word) != lap) break;
+        if (slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
+                                              std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            crash_point("queue_skipped");
+            help_head_past(head);
+            control_->not_full.notify(1);
+        }
+        return Next::retry;
+    case SlotState::reading:
+    case SlotState::in_flight:
+    case SlotState::redeliver:
+        // Taken at head by a consumer that has not moved head yet.
+        help_head_past(head);
+        return Next::retry;
+    case SlotState::free:
+        // Finished (read, acknowledged, skipped or dropped) before head moved.
+        if (SlotWord::lap(word) == lap + 1) {
+            help_head_past(head);
+            return Next::retry;
+        }
+        break;
+    }
+    return quarantine_if_still(control_->head, head, slot, word, "the slot at head holds no message though tail is past it",
+                               status);
 }
 
 void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
@@ -375,25 +431,23 @@ void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& deliver
     if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
     delivery = DeliveryToken::make(index_of(taken.position), taken.position, taken.delivery);
     if (geometry_.delivery == delivery_at_least_once) return;  // freed by acknowledge()
-    auto expected = SlotWord::make(SlotState::reading, me);
+    crash_point("queue_read");
+    const auto lap = lap_of(taken.position);
+    auto expected = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
     // A compare-and-swap rather than a store: should the broker ever have
     // reclaimed this slot, it is no longer ours to free.
-    slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
-                                      std::memory_order_relaxed);
+    slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::free, lap + 1),
+                                      std::memory_order_release, std::memory_order_relaxed);
 }
 
 Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
-                              OwnerStamp me, const Deadline& lock_deadline) {
+                              OwnerStamp me) {
     size = 0;
     if (is_quarantined()) return Status::queue_quarantined;
     Taken taken;
-    {
-        RobustLockGuard guard(control_->consumer_lock, lock_deadline);
-        if (!lock_consumer(guard)) return status_of(guard.result());
-        std::uint64_t ack_deadline_ns = 0;
-        const Status take = take_locked(me, capacity, taken, ack_deadline_ns);
-        if (take != Status::ok) return take;
-    }
+    std::uint64_t ack_deadline_ns = 0;
+    const Status took = take(me, capacity, taken, ack_deadline_ns);
+    if (took != Status::ok) return took;
     deliver(taken, buffer, delivery, me);
     size = taken.length;
     if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(1);
@@ -401,8 +455,7 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
 }
 
 std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,
-                                         const Deadline& lock_deadline, Status& status) {
-    // Chunked to bound the time the consumer lock is held.
+                                         Status& status) {
     std::size_t received = 0;
     for (;;) {
         if (is_quarantined()) {
@@ -410,7 +463,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
             return received;
         }
         Status chunk = Status::ok;
-        const std::size_t taken = receive_chunk(messages + received, count - received, me, lock_deadline, chunk);
+        const std::size_t taken = receive_chunk(messages + received, count - received, me, chunk);
         // A later chunk that finds the queue empty leaves the batch a success.
         if (received == 0 || chunk != Status::empty) status = chunk;
         received += taken;
@@ -418,27 +471,19 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
     }
 }
 
-std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me,
-                                     const Deadline& lock_deadline, Status& status) {
+std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status) {
     Taken takes[batch_chunk];
     std::size_t taken = 0;
     status = Status::ok;
-    {
-        RobustLockGuard guard(control_->consumer_lock, lock_deadline);
-        if (!lock_consumer(guard)) {
-            status = status_of(guard.result());
-            return 0;
+    const std::size_t want = count < batch_chunk ? count : batch_chunk;
+    std::uint64_t ack_deadline_ns = 0;
+    while (taken < want) {
+        const Status took = take(me, messages[taken].capacity, takes[taken], ack_deadline_ns);
+        if (took != Status::ok) {
+            status = took;
+            break;
         }
-        const std::size_t want = count < batch_chunk ? count : batch_chunk;
-        std::uint64_t ack_deadline_ns = 0;
-        while (taken < want) {
-            const Status take = take_locked(me, messages[taken].capacity, takes[taken], ack_deadline_ns);
-            if (take != Status::ok) {
-                status = take;
-                break;
-            }
-            ++taken;
-        }
+        ++taken;
     }
     for (std::size_t i = 0; i < taken; ++i) {
         deliver(takes[i], messages[i].buffer, messages[i].delivery, me);
@@ -456,12 +501,17 @@ Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
     const auto index = DeliveryToken::index(delivery);
     if (index >= geometry_.capacity) return Status::not_acknowledgeable;
     auto& slot = slot_at(index);
-    if ((slot.position.load(std::memory_order_relaxed) & 0xFF'FFFF) != DeliveryToken::position_bits(delivery)) {
+    // While the slot is in_flight(me) tail lies in (position, position +
+    // capacity], so tail names the position; should the word be another, the
+    // compare-and-swap below fails whatever position this finds.
+    std::uint64_t position = 0;
+    if (!position_below(index, control_->tail.load(std::memory_order_acquire), position) ||
+        (position & 0xFF'FFFF) != DeliveryToken::position_bits(delivery)) {
         return Status::not_acknowledgeable;
     }
     auto expected = SlotWord::make(SlotState::in_flight, me, DeliveryToken::delivery(delivery));
-    if (!slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
-                                           std::memory_order_relaxed)) {
+    if (!slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::free, lap_of(position) + 1),
+                                           std::memory_order_release, std::memory_order_relaxed)) {
         return Status::not_acknowledgeable;
     }
     control_->not_full.notify(1);
@@ -470,67 +520,82 @@ Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
 
 bool QueueRing::may_have_room() const {
     const auto tail = control_->tail.load(std::memory_order_relaxed);
-    const auto state = SlotWord::state(slot_at(tail).word.load(std::memory_order_acquire));
-    if (state == SlotState::free) return true;
-    if (geometry_.overflow != overflow_drop_oldest) return false;
-    return state == SlotState::ready || state == SlotState::abandoned;
+    const auto word = slot_at(tail).word.load(std::memory_order_acquire);
+    const auto lap = lap_of(tail);
+    switch (SlotWord::state(word)) {
+    case SlotState::writing: return SlotWord::tag(word) == SlotWord::lap_tag(lap);  // a claim whose tail lags
+    case SlotState::ready:
+    case SlotState::abandoned: return SlotWord::lap(word) == lap || geometry_.overflow == overflow_drop_oldest;
+    case SlotState::reading:
+    case SlotState::in_flight:
+    case SlotState::redeliver: return false;  // held for the last lap
+    default: return true;  // free, or a word a try will judge
+    }
 }
 
 bool QueueRing::may_have_message() const {
+    if (control_->redeliver_pending.load(std::memory_order_relaxed) != 0 ||
+        control_->quarantined.load(std::memory_order_relaxed) != 0) {
+        return true;
+    }
     const auto head = control_->head.load(std::memory_order_relaxed);
-    const auto state = SlotWord::state(slot_at(head).word.load(std::memory_order_acquire));
-    return state == SlotState::ready || state == SlotState::abandoned ||
-           control_->redeliver_pending.load(std::memory_order_relaxed) != 0 ||
-           control_->quarantined.load(std::memory_order_relaxed) != 0;
+    if (control_->tail.load(std::memory_order_acquire) <= head) return false;
+    // Anything but a claim still being written lets a try make progress
+    // (take, skip, or move a lagging head).
+    const auto word = slot_at(head).word.load(std::memory_order_acquire);
+    return !(SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap_of(head)));
 }
 
-Status QueueRing::reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts) {
-    // Both locks, so that a critical section the dead client was inside is
-    // repaired first and every slot it still owns lies where its state says.
-    // A lock that is not a valid mutex has quarantined the queue for good:
-    // its slots stay as they are for the operator, and the dead client's
-    // record may still be freed (a later tenant's stamps carry another
-    // generation), or its record would be held forever.
-    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(producer_guard)) {
-        return producer_guard.result() == LockResult::error ? Status::ok : status_of(producer_guard.result());
-    }
-    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(consumer_guard)) {
-        return consumer_guard.result() == LockResult::error ? Status::ok : status_of(consumer_guard.result());
-    }
+// ---------------------------------------------------------------------------
+// The broker
+
+void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
+    // Lock-free, while the other clients carry on: only a slot stamped with
+    // the dead owner changes, by a compare-and-swap from the word as read, and
+    // nobody but its owner changes such a word. While it holds the slot, tail
+    // cannot pass the slot's position + capacity, so tail names the position.
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         auto word = slot.word.load(std::memory_order_acquire);
-        if (!(SlotWord::owner(word) == dead_owner)) continue;
-        SlotState replacement = SlotState::free;
-        switch (SlotWord::state(word)) {
-        case SlotState::writing: replacement = SlotState::abandoned; break;
-        case SlotState::reading: replacement = SlotState::free; break;
-        case SlotState::in_flight: replacement = SlotState::redeliver; break;
-        default: continue;
+        const auto state = SlotWord::state(word);
+        if (!SlotWord::well_formed(word) || !has_owner(state) || !(SlotWord::owner(word) == dead_owner)) continue;
+        const auto tail = control_->tail.load(std::memory_order_acquire);
+        std::uint64_t position = 0;
+        std::uint64_t replacement = 0;
+        if (state == SlotState::writing) {
+            // Claimed at tail - capacity .. tail (tail not moved yet): the lap says which.
+            if (!position_below(index, tail + 1, position)) continue;
+            if (SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) {
+                if (position < geometry_.capacity) continue;
+                position -= geometry_.capacity;
+                if (SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) continue;  // garbage: left alone
+            }
+            replacement = SlotWord::at_lap(SlotState::abandoned, lap_of(position));
+        } else if (state == SlotState::reading) {
+            if (!position_below(index, tail, position) || SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) {
+                continue;
+            }
+            replacement = SlotWord::at_lap(SlotState::free, lap_of(position) + 1);
+        } else {
+            // A redelivery keeps its delivery number (the tag) for the next attempt.
+            replacement = SlotWord::make(SlotState::redeliver, {}, SlotWord::tag(word));
         }
-        // A redelivery keeps its delivery number (the tag) for the next attempt.
-        const auto tag = replacement == SlotState::redeliver ? SlotWord::tag(word) : std::uint16_t{0};
-        if (!slot.word.compare_exchange_strong(word, SlotWord::make(replacement, {}, tag), std::memory_order_acq_rel)) {
-            continue;
-        }
-        if (replacement == SlotState::abandoned) {
+        if (!slot.word.compare_exchange_strong(word, replacement, std::memory_order_acq_rel)) continue;
+        if (state == SlotState::writing) {
             ++counts.abandoned_writes;
             control_->abandoned.fetch_add(1, std::memory_order_relaxed);
-        } else if (replacement == SlotState::free) {
+        } else if (state == SlotState::reading) {
             ++counts.lost_reads;
             control_->lost_in_read.fetch_add(1, std::memory_order_relaxed);
         } else {
             ++counts.redeliveries;
-            if (tag < geometry_.max_deliveries) {
+            if (SlotWord::tag(word) < geometry_.max_deliveries) {
                 control_->redeliver_pending.fetch_add(1, std::memory_order_relaxed);
             }
         }
     }
     if (counts.abandoned_writes + counts.redeliveries > 0) control_->not_empty.notify_all();
     if (counts.lost_reads > 0) control_->not_full.notify_all();
-    return Status::ok;
 }
 
 bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
@@ -544,16 +609,11 @@ bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
     return false;
 }
 
-std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns, const Deadline& lock_deadline) {
-    // The common case, nothing overdue, costs the consumers no lock.
+std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
+    // A take makes a slot in_flight in one step, whether or not head has
+    // moved past it yet: a redeliver at head is passed like any taken slot
+    // (look_at_head), so expiring never wedges head.
     if (!has_overdue_delivery(now_ns)) return 0;
-    // A take stores the slot's word before it advances head. Expired between
-    // the two stores, the slot would sit at head as `redeliver`, a state no
-    // take passes, and head would never move again. Under the consumer lock no
-    // take is half done: a live taker has finished, and a dead one's take is
-    // undone by the repair that comes with the lock.
-    RobustLockGuard guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(guard)) return 0;  // a live consumer holds it: the next tick retries
     std::uint64_t expired = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
@@ -584,7 +644,7 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
             ++redeliverable;
             continue;
         }
-        if (retire(slot, word, dead_letter, broker)) ++retired;
+        if (retire(slot, index, word, dead_letter, broker)) ++retired;
     }
     if (retired > 0) control_->not_full.notify_all();
     return retired;
@@ -599,61 +659,45 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
 // publishing the copy and freeing the slot leaves it in both (a duplicate in
 // the dead-letter queue, documented in guarantees.md). (`reading(broker)`
 // here lost it: reclaim frees a dead reader's slot, as at_most_once.)
-bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* dead_letter, OwnerStamp broker) {
+bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word, QueueRing* dead_letter,
+                       OwnerStamp broker) {
     const auto deliveries = SlotWord::tag(word);
     const auto moving = SlotWord::make(SlotState::in_flight, broker, deliveries);
     if (!slot.word.compare_exchange_strong(word, moving, std::memory_order_acq_rel)) return false;
     crash_point("dead_letter_marked");
-    const std::uint32_t raw_length = read_once(slot.length);
+    const auto keep = [&] {
+        auto expected = moving;
+        slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::redeliver, {}, deliveries),
+                                          std::memory_order_release, std::memory_order_relaxed);
+        return false;
+    };
+    const std::uint32_t raw_length = slot.length.load(std::memory_order_relaxed);
     const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
     if (dead_letter != nullptr) {
         std::uint64_t position = 0;
-        if (dead_letter->is_quarantined() ||
-            dead_letter->claim_one(broker, Deadline::after(std::chrono::milliseconds(10)), position) != Status::ok) {
-            // The dead-letter queue is full: keep the message and retry next tick.
-            auto expected = moving;
-            slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::redeliver, {}, deliveries),
-                                              std::memory_order_release, std::memory_order_relaxed);
-            return false;
-        }
+        // The dead-letter queue is full: keep the message and retry next tick.
+        if (dead_letter->is_quarantined() || dead_letter->claim(broker, position) != Status::ok) return keep();
         crash_point("dead_letter_claimed");
-        if (!dead_letter->publish(payload_of(slot), length, dead_letter->slot_at(position), broker)) {
-            // The copy's slot is no longer the broker's: keep the original.
-            auto expected = moving;
-            slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::redeliver, {}, deliveries),
-                                              std::memory_order_release, std::memory_order_relaxed);
-            return false;
-        }
+        // The copy's slot is no longer the broker's: keep the original.
+        if (!dead_letter->publish(payload_of(slot), length, position, broker)) return keep();
         dead_letter->control_->not_empty.notify(1);
         crash_point("dead_letter_published");
     }
+    std::uint64_t position = 0;
+    if (!position_below(index, control_->tail.load(std::memory_order_acquire), position)) return keep();
     auto expected = moving;
-    slot.word.compare_exchange_strong(expected, SlotWord::make(SlotState::free), std::memory_order_release,
-                                      std::memory_order_relaxed);
+    slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::free, lap_of(position) + 1),
+                                      std::memory_order_release, std::memory_order_relaxed);
     control_->dead_lettered.fetch_add(1, std::memory_order_relaxed);
     return true;
 }
 
 void QueueRing::reset_synchronisation() {
-    new (&control_->producer_lock) RobustMutex();
-    new (&control_->consumer_lock) RobustMutex();
     new (&control_->not_empty) WaitEvent();
     new (&control_->not_full) WaitEvent();
-    repair_producer_side();
-    repair_consumer_side();
 }
 
-std::string QueueRing::describe_damage() {
-    {
-        RobustLockGuard producer_guard(control_->producer_lock, Deadline::after(std::chrono::milliseconds(0)));
-        if (!lock_producer(producer_guard) && producer_guard.result() == LockResult::error) {
-            return "its producer lock is not a valid mutex (its bytes were overwritten)";
-        }
-        RobustLockGuard consumer_guard(control_->consumer_lock, Deadline::after(std::chrono::milliseconds(0)));
-        if (!lock_consumer(consumer_guard) && consumer_guard.result() == LockResult::error) {
-            return "its consumer lock is not a valid mutex (its bytes were overwritten)";
-        }
-    }
+std::string QueueRing::describe_damage() const {
     const auto head = control_->head.load(std::memory_order_acquire);
     const auto tail = control_->tail.load(std::memory_order_acquire);
     if (head > tail || tail - head > geometry_.capacity) {
@@ -665,18 +709,21 @@ std::string QueueRing::describe_damage() {
     if (!SlotWord::well_formed(head_word)) return slot_name + " has a malformed state word " + hex_word(head_word);
     if (head < tail) {
         const auto state = SlotWord::state(head_word);
-        const auto position = at_head.position.load(std::memory_order_relaxed);
-        if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned) {
-            return slot_name + " is " + state_name(state) + " though tail " + std::to_string(tail) +
-                   " says a message is queued there";
+        const auto lap = lap_of(head);
+        const bool queued = (state == SlotState::writing && SlotWord::tag(head_word) == SlotWord::lap_tag(lap)) ||
+                            ((state == SlotState::ready || state == SlotState::abandoned) &&
+                             SlotWord::lap(head_word) == lap);
+        if (!queued && !has_owner(state) && state != SlotState::redeliver &&
+            !(state == SlotState::free && SlotWord::lap(head_word) == lap + 1)) {
+            return slot_name + " is " + state_name(state) + " (word " + hex_word(head_word) + ") though tail " +
+                   std::to_string(tail) + " says a message is queued there";
         }
-        if (position != head) return slot_name + " records position " + std::to_string(position);
     }
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         const auto& slot = slot_at(index);
         const auto word = slot.word.load(std::memory_order_acquire);
         if (!SlotWord::well_formed(word)) return "slot " + std::to_string(index) + " has a malformed state word " + hex_word(word);
-        const std::uint32_t length = read_once(slot.length);
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (SlotWord::state(word) == SlotState::ready && length > geometry_.max_message_size) {
             return "slot " + std::to_string(index) + " holds " + std::to_string(length) +
                    " bytes, more than max_message_size";
@@ -697,48 +744,49 @@ bool QueueRing::check_counters() {
     return false;
 }
 
-Status QueueRing::verify(const Deadline& lock_deadline, std::string& problem) {
-    // Both locks: head and tail stand still, and a critical section cut short
-    // by a death is repaired before it is judged.
+void QueueRing::verify(std::string& problem) {
+    // No lock stops the clients, so the ring is judged on a snapshot that
+    // head and tail did not move across; a few tries, then it is left to
+    // the checks the clients and the broker's ticks make anyway.
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        problem.clear();
+        const auto head = control_->head.load(std::memory_order_acquire);
+        const auto tail = control_->tail.load(std::memory_order_acquire);
+        if (head > tail) {
+            problem = "head is past tail";
+        } else if (tail - head > geometry_.capacity) {
+            problem = "it holds more messages than its capacity";
+        }
+        for (std::uint64_t index = 0; problem.empty() && index < geometry_.capacity; ++index) {
+            auto& slot = slot_at(index);
+            const auto word = slot.word.load(std::memory_order_acquire);
+            if (!SlotWord::well_formed(word)) problem = "slot " + std::to_string(index) + " has a malformed state word";
+            else if (SlotWord::state(word) == SlotState::ready && slot.length.load(std::memory_order_relaxed) > geometry_.max_message_size) {
+                problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
+            }
+        }
+        for (auto position = head; problem.empty() && position < tail; ++position) {
+            const auto word = slot_at(position).word.load(std::memory_order_acquire);
+            const auto state = SlotWord::state(word);
+            const auto lap = lap_of(position);
+            const bool queued = (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ||
+                                ((state == SlotState::ready || state == SlotState::abandoned) &&
+                                 SlotWord::lap(word) == lap);
+            // At head only: taken or finished, head not moved yet.
+            const bool passing = position == head && (has_owner(state) || state == SlotState::redeliver ||
+                                                      (state == SlotState::free && SlotWord::lap(word) == lap + 1));
+            if (!queued && !passing) {
+                problem = "the slot queued at position " + std::to_string(position) + " is in an impossible state";
+            }
+        }
+        if (control_->head.load(std::memory_order_acquire) != head ||
+            control_->tail.load(std::memory_order_acquire) != tail) {
+            continue;  // moved under the look: not a verdict
+        }
+        if (!problem.empty()) quarantine(problem.c_str());
+        return;
+    }
     problem.clear();
-    RobustLockGuard producer_guard(control_->producer_lock, lock_deadline);
-    if (!lock_producer(producer_guard)) {
-        if (producer_guard.result() != LockResult::error) return status_of(producer_guard.result());
-        problem = "its producer lock is not a valid mutex (its bytes were overwritten)";
-        return Status::ok;
-    }
-    RobustLockGuard consumer_guard(control_->consumer_lock, lock_deadline);
-    if (!lock_consumer(consumer_guard)) {
-        if (consumer_guard.result() != LockResult::error) return status_of(consumer_guard.result());
-        problem = "its consumer lock is not a valid mutex (its bytes were overwritten)";
-        return Status::ok;
-    }
-    const auto head = control_->head.load(std::memory_order_acquire);
-    const auto tail = control_->tail.load(std::memory_order_acquire);
-    if (head > tail) {
-        problem = "head is past tail";
-    } else if (tail - head > geometry_.capacity) {
-        problem = "it holds more messages than its capacity";
-    }
-    for (std::uint64_t index = 0; problem.empty() && index < geometry_.capacity; ++index) {
-        auto& slot = slot_at(index);
-        const auto word = slot.word.load(std::memory_order_acquire);
-        if (!SlotWord::well_formed(word)) problem = "slot " + std::to_string(index) + " has a malformed state word";
-        else if (SlotWord::state(word) == SlotState::ready && slot.length > geometry_.max_message_size) {
-            problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
-        }
-    }
-    for (auto position = head; problem.empty() && position < tail; ++position) {
-        const auto& slot = slot_at(position);
-        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
-        if (slot.position.load(std::memory_order_relaxed) != position) {
-            problem = "the slot queued at position " + std::to_string(position) + " records another position";
-        } else if (state != SlotState::writing && state != SlotState::ready && state != SlotState::abandoned) {
-            problem = "the slot queued at position " + std::to_string(position) + " is in an impossible state";
-        }
-    }
-    if (!problem.empty()) quarantine(problem.c_str());
-    return Status::ok;
 }
 
 }  // namespace shmq

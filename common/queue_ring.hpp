@@ -4,9 +4,11 @@
 // when the segment was validated, so that a process scribbling over shared
 // metadata can never make this one index or copy out of bounds.
 //
-// Every call here is non-blocking (apart from a bounded wait for a lock that
-// another live process holds) and returns a Status; waiting for room or for a
-// message is the caller's business (client/queue.cpp).
+// Every call here is non-blocking and lock-free: atomic operations on
+// owner-stamped slot words and on head and tail (docs/crash-safety.md,
+// "Queues"), no mutex and no system call but a wake-up when someone sleeps.
+// Each returns a Status; waiting for room or for a message is the caller's
+// business (client/queue.cpp).
 #pragma once
 
 #include <cstddef>
@@ -78,18 +80,17 @@ public:
 
     // Producer side. queue_full when there is no room under the queue's
     // overflow policy (reject also counts the refusal).
-    Status try_send(const void* data, std::size_t size, OwnerStamp me, const Deadline& lock_deadline);
-    // Sends messages[0..count) in order, claiming slots under one lock
-    // acquisition. Returns how many were sent; `status` says why it stopped.
-    std::size_t try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
-                               const Deadline& lock_deadline, Status& status);
+    Status try_send(const void* data, std::size_t size, OwnerStamp me);
+    // Sends messages[0..count) in order, claiming up to batch_chunk slots
+    // before copying into them. Returns how many were sent; `status` says why
+    // it stopped.
+    std::size_t try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
 
     // Consumer side: empty when there is nothing to take. For at_least_once
     // queues `delivery` receives the token acknowledge() takes.
     Status try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
-                       OwnerStamp me, const Deadline& lock_deadline);
-    std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,
-                                  const Deadline& lock_deadline, Status& status);
+                       OwnerStamp me);
+    std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
     Status acknowledge(std::uint64_t delivery, OwnerStamp me);
 
     // Lock-free peeks used to decide whether to sleep. They may be stale; the
@@ -97,13 +98,12 @@ public:
     bool may_have_room() const;
     bool may_have_message() const;
 
-    // Broker side: release every slot the (dead) owner holds. Takes both
-    // locks; timeout when a live process holds one past the deadline.
-    Status reclaim(OwnerStamp dead_owner, const Deadline& lock_deadline, ReclaimCounts& counts);
+    // Broker side: release every slot the (dead) owner holds, by its stamp,
+    // while the other clients carry on.
+    void reclaim(OwnerStamp dead_owner, ReclaimCounts& counts);
     // Broker side: in_flight deliveries whose ack deadline passed become
-    // redeliverable. Returns how many. Takes the consumer lock when there is
-    // one to expire; returns 0 when a live process holds it past the deadline.
-    std::uint64_t expire_deliveries(std::uint64_t now_ns, const Deadline& lock_deadline);
+    // redeliverable. Returns how many.
+    std::uint64_t expire_deliveries(std::uint64_t now_ns);
 
     // Broker side, at_least_once: deliveries that failed max_deliveries times
     // move to `dead_letter` (or are discarded when it is null). Returns how
@@ -116,14 +116,12 @@ public:
     bool check_counters();
 
     // Broker side, for the log of a quarantined queue: what is wrong with
-    // it, naming the slot or lock, as far as can be seen now. Read-only but
-    // for a lock that is free: taken and released (repairing it when its
-    // owner died).
-    std::string describe_damage();
+    // it, naming the slot, as far as can be seen now. Read-only.
+    std::string describe_damage() const;
 
-    // After a reboot, for a persistent segment: fresh locks and wait events,
-    // then the repairs a dead lock owner would have triggered. Only when no
-    // other process can be using the queue.
+    // After a reboot, for a persistent segment: fresh wait events (their
+    // futex counts belong to the old boot). Only when no other process can
+    // be using the queue.
     void reset_synchronisation();
 
     // After a reboot, for a persistent segment, once every client of the old
@@ -135,10 +133,11 @@ public:
     // can be using the queue. (common/queue_recovery.cpp)
     PowerLossRecovery recover_after_power_loss();
 
-    // Checks the ring's invariants under both locks (the broker, on adopting
-    // a segment). When they fail, `problem` says how and the queue is
-    // quarantined. timeout if a live process holds a lock past the deadline.
-    Status verify(const Deadline& lock_deadline, std::string& problem);
+    // Checks the ring's invariants (the broker, on adopting a segment, while
+    // clients may still be running): judged on a snapshot that head and tail
+    // did not move across. When they fail, `problem` says how and the queue
+    // is quarantined; left empty when traffic never let a snapshot hold.
+    void verify(std::string& problem);
 
     std::uint64_t index_of(std::uint64_t position) const { return ring_index(position, geometry_.capacity); }
     layout::SlotHeader& slot_at(std::uint64_t position) const {
@@ -149,62 +148,67 @@ public:
     }
 
 private:
-    // What a consumer took under the consumer lock: all that its copy and its
-    // delivery token need, read once from the slot and checked there (the
-    // slot's length is a plain field another process could rewrite).
+    // What a consumer took: all that its copy and its delivery token need,
+    // read once from the slot and checked there (the slot's length is a
+    // plain field another process could rewrite).
     struct Taken {
         std::uint64_t position = 0;
         std::uint32_t length = 0;
         std::uint16_t delivery = 0;  // the tag stored in the slot's word (0: at_most_once)
     };
+    // What claim() and take() do after a look at a slot that was not the one
+    // they hoped for.
+    enum class Next { retry, stop };
 
-    // Messages a batch moves per lock acquisition: bounds how long the lock
-    // is held, and the stack the receive side's bookkeeping takes.
+    // Messages a batch claims or takes before it copies: bounds the stack the
+    // receive side's bookkeeping takes.
     static constexpr std::size_t batch_chunk = 64;
     bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
-    // One chunk of a batch: at most batch_chunk messages under one lock.
-    std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
-                           const Deadline& lock_deadline, Status& status);
-    std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me,
-                              const Deadline& lock_deadline, Status& status);
+    std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
+    std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
 
-    // Claims the slot at tail; the producer lock is held.
-    Status claim_locked(OwnerStamp me, std::uint64_t& position);
-    // Takes the producer lock and claims the slot at tail, under drop_oldest
-    // dropping the message at head first when that makes room.
-    Status claim_one(OwnerStamp me, const Deadline& lock_deadline, std::uint64_t& position);
+    std::uint64_t lap_of(std::uint64_t position) const { return ring_lap(position, geometry_.capacity); }
+    // The position below `tail` (in [tail - capacity, tail)) that slot
+    // `index` serves; false when tail is below it (a word that cannot be).
+    bool position_below(std::uint64_t index, std::uint64_t tail, std::uint64_t& position) const;
+    // Moves head (tail) from `position` to position + 1 unless someone did:
+    // every process that sees that position finished (claimed) helps.
+    void help_head_past(std::uint64_t position);
+    void help_tail_past(std::uint64_t position);
+
+    // Claims the slot at tail for `me` (writing), under drop_oldest dropping
+    // the message in it first when that makes room.
+    Status claim(OwnerStamp me, std::uint64_t& position);
+    // claim() found `word` at `tail` rather than the free word it wanted.
+    Next look_at_tail(std::uint64_t tail, std::uint64_t word, Status& status);
     // Moves one exhausted redelivery (`word` as read) to `dead_letter`, or
     // discards it when that is null; false when it stays (dead-letter queue
     // full, or the word changed).
-    bool retire(layout::SlotHeader& slot, std::uint64_t word, QueueRing* dead_letter, OwnerStamp broker);
-    // Takes the next deliverable slot; the consumer lock is held.
-    // `ack_deadline_ns` (at_least_once): 0 until the first take of this lock
-    // hold reads the clock; every delivery taken in one hold shares it.
-    Status take_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
-    // What take_locked returns when head holds nothing to take: empty, or
-    // queue_quarantined when the slot there is in a state it cannot be in.
-    Status nothing_at_head(std::uint64_t head);
-    Status take_redelivery_locked(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    bool retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word, QueueRing* dead_letter,
+                OwnerStamp broker);
+    // Takes the next deliverable slot: a redelivery first, else the one at
+    // head. `ack_deadline_ns` (at_least_once): 0 until the first take of a
+    // call reads the clock; every delivery a call takes shares it.
+    Status take(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    // take() found `word` at `head` rather than a ready message.
+    Next look_at_head(std::uint64_t head, std::uint64_t word, Status& status);
+    Status take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
     std::uint64_t ack_deadline(std::uint64_t& ack_deadline_ns) const {
         if (ack_deadline_ns == 0) ack_deadline_ns = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
         return ack_deadline_ns;
     }
     // Copies what was taken out, makes its token, and frees the slot (at_most_once).
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
-    // drop_oldest: discard the message at head when that frees the slot at
-    // tail; false (nothing dropped) when it would not.
-    bool drop_oldest_locked(const Deadline& lock_deadline);
-    // Restore the invariants after a lock owner died inside its critical section.
-    void repair_producer_side();
-    void repair_consumer_side();
-    bool lock_producer(RobustLockGuard& guard);
-    bool lock_consumer(RobustLockGuard& guard);
     // Copies the message in and marks the slot ready; false when the slot is
     // no longer `me`'s (the broker reclaimed this client), sending nothing.
-    bool publish(const void* data, std::size_t size, layout::SlotHeader& slot, OwnerStamp me);
+    bool publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
     Status quarantine(const char* why);
+    // Quarantines for `why` when neither `head` nor the word of `slot` moved
+    // since they were read as `word` (a change means the look was stale).
+    Next quarantine_if_still(const std::atomic<std::uint64_t>& counter, std::uint64_t value,
+                             const layout::SlotHeader& slot, std::uint64_t word, const char* why, Status& status);
     // Power-loss recovery: whether the message in `slot` is whole.
     bool intact(const layout::SlotHeader& slot) const;
 

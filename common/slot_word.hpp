@@ -50,6 +50,20 @@ public:
         return OwnerStamp{static_cast<std::uint16_t>((word >> 8) & 0xFFFF),
                           static_cast<std::uint32_t>((word >> 24) & generation_mask)};
     }
+    // Queues only (docs/crash-safety.md, "Queues"): a free, ready or
+    // abandoned slot has no owner; its word carries instead the ring lap of
+    // the one position it is for (bits 8-63), so that a compare-and-swap
+    // expecting it succeeds for that position only, however long the process
+    // making it was preempted. Zeroed memory is "free for lap 0" everywhere:
+    // a new ring's every slot awaits its first position.
+    static std::uint64_t at_lap(SlotState state, std::uint64_t lap) {
+        return static_cast<std::uint64_t>(state) | (lap << 8);
+    }
+    static std::uint64_t lap(std::uint64_t word) { return word >> 8; }
+    // The 16 bits of a lap that a writing or reading word (owner-stamped)
+    // keeps in its tag: enough to tell position p from p - capacity.
+    static std::uint16_t lap_tag(std::uint64_t lap) { return static_cast<std::uint16_t>(lap); }
+
     // A word is well-formed when its state is known; anything else in shared
     // memory is corruption.
     static bool well_formed(std::uint64_t word) { return (word & 0xFF) < slot_state_count; }

@@ -232,12 +232,11 @@ bool Broker::try_adopt_existing() {
     return true;
 }
 
-// A persistent segment from an earlier boot: its locks may be held by threads
-// that no longer exist (the kernel only reports a robust mutex's dead owner
-// within the boot it died in), its futex counts are stale, and every client
-// record names a process of the old boot, whose pid may now belong to another
-// process. So: fresh locks and wait events, the cut-short steps of the old
-// boot's critical sections repaired, and every client reclaimed.
+// A persistent segment from an earlier boot: its wait events' counts are
+// stale, and every client record names a process of the old boot, whose pid
+// may now belong to another process. So: fresh wait events, every client of
+// the old boot reclaimed (which finishes their cut-short steps), and the
+// queues rebuilt from their slots.
 void Broker::reset_after_reboot() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
         if (view_.queue_usable(index)) view_.ring(index).reset_synchronisation();
@@ -247,7 +246,7 @@ void Broker::reset_after_reboot() {
     }
     new (&view_.root().broker_event) WaitEvent();
     const auto reclaimed = reap_dead_clients(view_, /*everyone_is_dead=*/true);
-    SHMQ_LOG(warning) << "segment '" << address_ << "' comes from an earlier boot: locks and wait events reset, "
+    SHMQ_LOG(warning) << "segment '" << address_ << "' comes from an earlier boot: wait events reset, "
                       << reclaimed.reclaimed_clients << " clients of the old boot reclaimed";
     recover_queues_after_power_loss();
 }
@@ -287,11 +286,9 @@ void Broker::verify_queues() {
         std::string problem;
         auto& ring = view_.ring(index);
         const bool was_quarantined = ring.control().quarantined.load(std::memory_order_acquire) != 0;
-        const Status checked = ring.verify(Deadline::after(std::chrono::seconds(1)), problem);
+        ring.verify(problem);
         const std::string what = "queue '" + view_.queue_name(index) + "'";
-        if (checked != Status::ok) {
-            SHMQ_LOG(warning) << what << " could not be verified: a live client holds its lock past a second";
-        } else if (!problem.empty()) {
+        if (!problem.empty()) {
             SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
         } else if (was_quarantined) {
             ring.control().quarantined.store(0, std::memory_order_release);
@@ -499,7 +496,7 @@ void Broker::service_deliveries() {
         if (!view_.queue_usable(index)) continue;
         auto& ring = view_.ring(index);
         if (ring.geometry().delivery != static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) continue;
-        ring.expire_deliveries(now, Deadline::after(std::chrono::milliseconds(10)));
+        ring.expire_deliveries(now);
         const auto& queue = config_.queues[index];
         QueueRing* dead_letter = nullptr;
         if (!queue.dead_letter.empty()) {

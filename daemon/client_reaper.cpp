@@ -13,14 +13,6 @@ namespace shmq::daemon {
 
 namespace {
 
-// How long one pass of the reaper may wait, in all, for locks that live
-// processes hold. One budget for the whole pass, not one per lock: a pass
-// runs inside a broker tick, which must stay well within WatchdogSec however
-// many dead clients wait behind however many stuck locks. Once it is spent,
-// the pass still takes every lock that is free (a lock attempt always tries
-// once) and leaves the clients behind held ones for the next tick.
-constexpr auto lock_patience = std::chrono::milliseconds(50);
-
 // Whether `identity` is the calling process, without asking /proc each time:
 // the broker's own record is checked every tick, and is_alive() costs four
 // system calls (~13 µs) to learn what the broker knows. The start time is
@@ -42,17 +34,13 @@ bool is_dead(const layout::ClientRecord& record, std::uint32_t index, std::uint6
     return !is_this_process(identity) && !is_alive(identity);
 }
 
-// Returns false if some queue could not be locked before `deadline` (topics take no lock).
-bool reclaim_slots(SegmentView& view, OwnerStamp stamp, const Deadline& deadline, ReclaimCounts& total,
-                   TopicReclaimCounts& topic_total) {
-    bool complete = true;
+// Releases every slot and subscription the dead client `stamp` held. Queues
+// and topics take no lock, so this never waits for another process.
+void reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, TopicReclaimCounts& topic_total) {
     for (std::uint32_t queue = 0; queue < view.queue_count(); ++queue) {
         if (!view.queue_usable(queue)) continue;
         ReclaimCounts counts;
-        if (view.ring(queue).reclaim(stamp, deadline, counts) != Status::ok) {
-            complete = false;
-            continue;
-        }
+        view.ring(queue).reclaim(stamp, counts);
         total.abandoned_writes += counts.abandoned_writes;
         total.lost_reads += counts.lost_reads;
         total.redeliveries += counts.redeliveries;
@@ -64,7 +52,6 @@ bool reclaim_slots(SegmentView& view, OwnerStamp stamp, const Deadline& deadline
         topic_total.abandoned_writes += counts.abandoned_writes;
         topic_total.subscriptions += counts.subscriptions;
     }
-    return complete;
 }
 
 }  // namespace
@@ -82,7 +69,6 @@ bool MissingStartTimes::overdue(std::uint32_t index, std::uint64_t word) {
 
 ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingStartTimes* missing) {
     ReapSummary summary;
-    const auto deadline = Deadline::after(lock_patience);
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
         auto& record = view.client(index);
         auto word = record.word.load(std::memory_order_acquire);
@@ -101,10 +87,7 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
         const OwnerStamp stamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
         ReclaimCounts total;
         TopicReclaimCounts topic_total;
-        if (!reclaim_slots(view, stamp, deadline, total, topic_total)) {
-            ++summary.postponed_clients;
-            continue;
-        }
+        reclaim_slots(view, stamp, total, topic_total);
         view.clear_roles(index);
         const std::string program(record.program, strnlen(record.program, sizeof record.program));
         record.start_time.store(0, std::memory_order_relaxed);

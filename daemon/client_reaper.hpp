@@ -16,7 +16,6 @@ namespace shmq::daemon {
 
 struct ReapSummary {
     std::uint32_t reclaimed_clients = 0;
-    std::uint32_t postponed_clients = 0;  // a lock was held too long; retried next tick
 };
 
 // Active client records seen without a start time, and since when by this

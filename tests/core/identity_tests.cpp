@@ -113,9 +113,7 @@ BOOST_AUTO_TEST_CASE(a_segment_of_an_earlier_boot_refuses_clients_until_a_broker
     }
     ::kill(first_broker, SIGKILL);  // the power cut: the segment stays `ready`
     BOOST_TEST_REQUIRE(test::wait_child(first_broker, 5s) == 128 + SIGKILL);
-    test::simulate_reboot(config.persist_path, [](SegmentView& view) -> RobustMutex& {
-        return view.ring(0).control().consumer_lock;
-    });
+    test::simulate_reboot_mid_claim(config.persist_path, 0);
     std::unique_ptr<Client> early;
     AttachOptions options;
     options.broker = config.persist_path;

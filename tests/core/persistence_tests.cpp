@@ -88,11 +88,7 @@ void restore_older(const std::string& path, const std::string& older, std::size_
     write_bytes(path, bytes);
 }
 
-void reboot(const std::string& persist_path) {
-    test::simulate_reboot(persist_path, [](SegmentView& view) -> RobustMutex& {
-        return view.ring(0).control().producer_lock;
-    });
-}
+void reboot(const std::string& persist_path) { test::simulate_reboot(persist_path); }
 
 void send_numbered(Queue& queue, int from, int to) {
     for (int i = from; i < to; ++i) BOOST_TEST_REQUIRE(queue.send("m" + std::to_string(i), 1s) == Status::ok);
@@ -184,9 +180,7 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_stale_locks_and_clients_of_the_old_boot_are_
         });
         BOOST_TEST(test::wait_child(old_client, 10s) == 0);
     }
-    test::simulate_reboot(config.persist_path, [](SegmentView& view) -> RobustMutex& {
-        return view.ring(0).control().producer_lock;
-    });
+    test::simulate_reboot_mid_claim(config.persist_path, 0);
     test::InProcessBroker successor(config);
     std::unique_ptr<Client> client;
     auto orders = open(client, config.persist_path, "orders");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/client_registry.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -52,12 +53,16 @@ BOOST_AUTO_TEST_CASE(dead_clients_behind_stuck_locks_do_not_stall_the_broker_tic
     void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     BOOST_TEST_REQUIRE(memory != MAP_FAILED);
     auto* holding = new (memory) std::atomic<int>(0);
-    // A live process holding every producer lock, as a stopped producer would.
+    // A live process stopped in the middle of a claim on every queue (its
+    // word written, tail not moved yet), as a stopped producer would be.
     const pid_t holder = test::fork_child([&] {
         auto client = test::attach_or_exit(name);
         test::RawSegment raw(name);
+        OwnerStamp me;
+        if (claim_client_record(raw.view, "stopped-producer", me) != Status::ok) return 41;
         for (std::uint32_t queue = 0; queue < queue_count; ++queue) {
-            raw.view.ring(queue).control().producer_lock.lock(Deadline::never());
+            auto& slot = raw.view.ring(queue).slot_at(0);
+            slot.word.store(SlotWord::make(SlotState::writing, me, 0));
         }
         holding->store(1);
         for (;;) ::pause();

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/client_registry.hpp"
 #include "common/logging.hpp"
 #include "common/segment_mapping.hpp"
 
@@ -263,11 +264,24 @@ RawSegment::RawSegment(const std::string& address) {
     }
 }
 
-void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock) {
+void simulate_reboot(const std::string& persist_path) {
     RawSegment raw(persist_path);
     std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
-    const int stale_owner = 0x3FFFFFF0;
-    std::memcpy(static_cast<void*>(&stale_lock(raw.view)), &stale_owner, sizeof stale_owner);
+}
+
+void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t queue) {
+    RawSegment raw(persist_path);
+    OwnerStamp old_boot;
+    BOOST_TEST_REQUIRE(claim_client_record(raw.view, "old-boot-producer", old_boot) == Status::ok);
+    auto& ring = raw.view.ring(queue);
+    const auto tail = ring.control().tail.load();
+    const auto lap = ring_lap(tail, ring.geometry().capacity);
+    auto& slot = ring.slot_at(tail);
+    auto free = SlotWord::at_lap(SlotState::free, lap);
+    BOOST_TEST_REQUIRE(slot.word.compare_exchange_strong(
+        free, SlotWord::make(SlotState::writing, old_boot, SlotWord::lap_tag(lap))));
+    slot.position.store(tail);
+    std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

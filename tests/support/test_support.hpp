@@ -11,7 +11,6 @@
 #include <sys/types.h>
 #include <thread>
 
-#include "common/robust_mutex.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "common/status.hpp"
@@ -116,11 +115,14 @@ Queue open_queue(Client& client, const std::string& name);
 QueueStats queue_stats(Client& client, const std::string& name);
 TopicStats topic_stats(Client& client, const std::string& name);
 
-// Makes the persistent segment at `persist_path` look as a reboot leaves it:
-// another boot id, and the lock `stale_lock` picks held by a thread id that
-// means nothing in this boot (glibc keeps the owner's tid in the mutex's
-// first word; the kernel cannot report that owner's death across a reboot).
-void simulate_reboot(const std::string& persist_path, const std::function<RobustMutex&(SegmentView&)>& stale_lock);
+// Makes the persistent segment at `persist_path` look as a reboot leaves a
+// segment whose queues were idle: another boot id.
+void simulate_reboot(const std::string& persist_path);
+// The same for a queue, which has no lock: another boot id, and the slot at
+// queue `queue`'s tail claimed (writing, tail not moved yet) by a client
+// record of the old boot, as a producer the power cut stopped mid-claim
+// leaves it.
+void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t queue);
 
 // Polls `condition` every millisecond until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);

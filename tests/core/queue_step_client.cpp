@@ -1,0 +1,40 @@
+// A client process for queue_step_crash_tests: one queue operation, run in a
+// process of its own so that the test-only crash point SHMQ_TEST_CRASH_AT
+// (common/test_crash_point.hpp) can kill it at an exact step of the
+// lock-free protocol.
+//
+// Usage: queue_step_client BROKER QUEUE send MESSAGE
+//        queue_step_client BROKER QUEUE receive        (prints the message)
+//        queue_step_client BROKER QUEUE receive_ack    (at_least_once: receive, then acknowledge)
+// Exit status: 0 done, 1 attach failed, 2 the operation failed.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "shmq/client.hpp"
+
+int main(int argc, char** argv) {
+    using namespace shmq;
+    using namespace std::chrono_literals;
+    if (argc < 4) return 64;
+    AttachOptions options;
+    options.broker = argv[1];
+    std::unique_ptr<Client> client;
+    if (Client::attach(options, client) != Status::ok) return 1;
+    Queue queue;
+    if (client->open_queue(argv[2], queue) != Status::ok) return 1;
+    const std::string operation = argv[3];
+    if (operation == "send" && argc == 5) return queue.send(argv[4], 5s) == Status::ok ? 0 : 2;
+    std::string message;
+    std::uint64_t delivery = 0;
+    if (operation == "receive") {
+        if (queue.receive(message, 5s) != Status::ok) return 2;
+        std::printf("%s\n", message.c_str());
+        return 0;
+    }
+    if (operation == "receive_ack") {
+        if (queue.receive(message, 5s, &delivery) != Status::ok) return 2;
+        return queue.acknowledge(delivery) == Status::ok ? 0 : 2;
+    }
+    return 64;
+}
