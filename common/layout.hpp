@@ -150,8 +150,8 @@ struct alignas(cache_line) QueueControl {
     std::uint32_t max_message_size;
     std::uint64_t slot_stride;
     std::uint64_t slots_offset;
-    std::uint8_t overflow;  // config::OverflowPolicy
-    std::uint8_t delivery;  // config::DeliveryMode
+    std::uint8_t overflow;  // layout::overflow_*
+    std::uint8_t delivery;  // layout::delivery_*
     // Non-zero in a persistent segment: producers write SlotHeader::checksum.
     // Memory-backed segments do not survive a power loss, so pay nothing.
     std::uint8_t checksummed;
@@ -305,7 +305,7 @@ struct alignas(cache_line) TopicControl {
     std::uint64_t subscribers_offset;
     std::uint32_t max_subscribers;
     std::uint32_t history;          // most history a subscriber may ask for; < capacity
-    std::uint8_t slow_subscriber;   // config::SlowSubscriberPolicy
+    std::uint8_t slow_subscriber;   // layout::slow_subscriber_*
     std::uint8_t reserved[7];
 
     std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service

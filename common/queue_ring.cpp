@@ -23,10 +23,6 @@ namespace shmq {
 
 namespace {
 
-constexpr std::uint8_t overflow_drop_oldest = 2;  // config::OverflowPolicy::drop_oldest
-constexpr std::uint8_t overflow_reject = 1;       // config::OverflowPolicy::reject
-constexpr std::uint8_t delivery_at_least_once = 1;
-
 const char* state_name(SlotState state) {
     switch (state) {
     case SlotState::free: return "free";
@@ -148,7 +144,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     // unless drop_oldest may discard the message queued there.
     const bool previous_lap_queued = lap > 0 && (state == SlotState::ready || state == SlotState::abandoned) &&
                                      SlotWord::lap(word) == lap - 1;
-    if (previous_lap_queued && geometry_.overflow == overflow_drop_oldest) {
+    if (previous_lap_queued && geometry_.overflow == layout::overflow_drop_oldest) {
         // The message at tail - capacity is the oldest queued (head is there):
         // freeing its slot for this lap drops it; head is moved past it by
         // claim() or whoever comes next.
@@ -201,7 +197,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
     std::uint64_t position = 0;
     const Status claimed = claim(me, position);
     if (claimed != Status::ok) {
-        if (claimed == Status::queue_full && geometry_.overflow == overflow_reject) {
+        if (claimed == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
             control_->rejected.fetch_add(1, std::memory_order_relaxed);
         }
         return claimed;
@@ -266,7 +262,7 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
         if (i == 0) control_->not_empty.notify(1);
     }
     if (claimed > 1) control_->not_empty.notify(static_cast<int>(claimed - 1));
-    if (status == Status::queue_full && geometry_.overflow == overflow_reject) {
+    if (status == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
         control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
     }
     return claimed;
@@ -315,7 +311,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
 }
 
 Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns) {
-    const bool at_least_once = geometry_.delivery == delivery_at_least_once;
+    const bool at_least_once = geometry_.delivery == layout::delivery_at_least_once;
     if (at_least_once && control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
         const Status redelivery = take_redelivery(me, capacity, taken, ack_deadline_ns);
         if (redelivery != Status::empty) return redelivery;
@@ -430,7 +426,7 @@ void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& deliver
     auto& slot = slot_at(taken.position);
     if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
     delivery = DeliveryToken::make(index_of(taken.position), taken.position, taken.delivery);
-    if (geometry_.delivery == delivery_at_least_once) return;  // freed by acknowledge()
+    if (geometry_.delivery == layout::delivery_at_least_once) return;  // freed by acknowledge()
     crash_point("queue_read");
     const auto lap = lap_of(taken.position);
     auto expected = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
@@ -450,7 +446,7 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     if (took != Status::ok) return took;
     deliver(taken, buffer, delivery, me);
     size = taken.length;
-    if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(1);
+    if (geometry_.delivery != layout::delivery_at_least_once) control_->not_full.notify(1);
     return Status::ok;
 }
 
@@ -490,7 +486,7 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
         messages[i].size = takes[i].length;
     }
     if (taken > 0) {
-        if (geometry_.delivery != delivery_at_least_once) control_->not_full.notify(static_cast<int>(taken));
+        if (geometry_.delivery != layout::delivery_at_least_once) control_->not_full.notify(static_cast<int>(taken));
         // A batch that found messages is a success even if it ran dry.
         if (status == Status::empty) status = Status::ok;
     }
@@ -525,7 +521,7 @@ bool QueueRing::may_have_room() const {
     switch (SlotWord::state(word)) {
     case SlotState::writing: return SlotWord::tag(word) == SlotWord::lap_tag(lap);  // a claim whose tail lags
     case SlotState::ready:
-    case SlotState::abandoned: return SlotWord::lap(word) == lap || geometry_.overflow == overflow_drop_oldest;
+    case SlotState::abandoned: return SlotWord::lap(word) == lap || geometry_.overflow == layout::overflow_drop_oldest;
     case SlotState::reading:
     case SlotState::in_flight:
     case SlotState::redeliver: return false;  // held for the last lap

@@ -27,8 +27,8 @@ struct RingGeometry {
     std::uint32_t capacity = 0;
     std::uint32_t max_message_size = 0;
     std::uint64_t slot_stride = 0;
-    std::uint8_t overflow = 0;  // config::OverflowPolicy
-    std::uint8_t delivery = 0;  // config::DeliveryMode
+    std::uint8_t overflow = 0;  // layout::overflow_*
+    std::uint8_t delivery = 0;  // layout::delivery_*
     std::uint32_t max_deliveries = 0;
     std::uint32_t ack_timeout_ms = 0;
     bool checksummed = false;  // QueueControl::checksummed: a persistent segment

@@ -16,7 +16,6 @@ namespace shmq {
 
 namespace {
 
-constexpr std::uint8_t slow_subscriber_drop = 1;  // config::SlowSubscriberPolicy::drop
 // Where a slot that never held a message says it is: never a real position.
 constexpr std::uint64_t never_claimed = UINT64_MAX;
 
@@ -74,7 +73,7 @@ bool TopicRing::owns(const SubscriberHandle& handle) const {
 // Publishers
 
 bool TopicRing::make_room(std::uint64_t old) {
-    const bool drop = geometry_.slow_subscriber == slow_subscriber_drop;
+    const bool drop = geometry_.slow_subscriber == layout::slow_subscriber_drop;
     for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
         auto& record = record_at(index);
         if (!holds_cursor(record.word.load(std::memory_order_seq_cst))) continue;
@@ -356,7 +355,7 @@ bool TopicRing::advance(layout::SubscriberRecord& record, std::uint64_t cursor) 
     // holds a publisher up; waking publishers for every other read would cost
     // a futex call per message for nothing. Under drop, publishers never wait
     // for cursors.
-    if (geometry_.slow_subscriber != slow_subscriber_drop &&
+    if (geometry_.slow_subscriber != layout::slow_subscriber_drop &&
         cursor + geometry_.capacity <= control_->tail.load(std::memory_order_relaxed)) {
         control_->room.notify_all();
     }
@@ -489,7 +488,7 @@ bool TopicRing::may_have_room() const {
     // A claim of tail half done is one the next attempt completes.
     if (SlotWord::state(word) == SlotState::writing) return SlotWord::tag(word) == lap_of(tail);
     if (pinned(slot)) return false;
-    if (tail < geometry_.capacity || geometry_.slow_subscriber == slow_subscriber_drop) return true;
+    if (tail < geometry_.capacity || geometry_.slow_subscriber == layout::slow_subscriber_drop) return true;
     const auto old = tail - geometry_.capacity;
     for (std::uint32_t index = 0; index < geometry_.max_subscribers; ++index) {
         const auto& record = record_at(index);

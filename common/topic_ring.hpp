@@ -32,7 +32,7 @@ struct TopicGeometry {
     std::uint32_t max_subscribers = 0;
     std::uint32_t pin_words = 0;       // 64-bit pin words per slot
     std::uint32_t history = 0;
-    std::uint8_t slow_subscriber = 0;  // config::SlowSubscriberPolicy
+    std::uint8_t slow_subscriber = 0;  // layout::slow_subscriber_*
 };
 
 // Which subscription a caller speaks for: the record and the exact word it
