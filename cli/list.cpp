@@ -1,4 +1,5 @@
 // shmq list: the broker's queues and topics and how each is configured.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -11,34 +12,61 @@ namespace shmq::cli {
 
 namespace {
 
-void print_queues(const std::vector<QueueStats>& queues) {
+// "all", or the group a queue or topic is restricted to, marked when this
+// user may not open it (its other columns are then unknown: "-").
+std::string access_of(const std::string& group, bool accessible) {
+    if (group.empty()) return "all";
+    return "group:" + group + (accessible ? "" : "(denied)");
+}
+
+template <typename Stats>
+bool any_restricted(const std::vector<Stats>& all) {
+    return std::any_of(all.begin(), all.end(), [](const Stats& one) { return !one.access_group.empty(); });
+}
+
+// The ACCESS column appears only for a broker with restricted queues or topics.
+void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
     using Align = Table::Align;
-    Table table({{"NAME", Align::left},
-                 {"CAPACITY", Align::right},
-                 {"DEPTH", Align::right},
-                 {"MAX_MESSAGE_SIZE", Align::right},
-                 {"OVERFLOW", Align::left},
-                 {"DELIVERY", Align::left}});
+    std::vector<Table::Column> columns{{"NAME", Align::left},
+                                       {"CAPACITY", Align::right},
+                                       {"DEPTH", Align::right},
+                                       {"MAX_MESSAGE_SIZE", Align::right},
+                                       {"OVERFLOW", Align::left},
+                                       {"DELIVERY", Align::left}};
+    if (show_access) columns.push_back({"ACCESS", Align::left});
+    Table table(columns);
     for (const auto& queue : queues) {
-        table.add_row({queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
-                       std::to_string(queue.max_message_size), queue.overflow, queue.delivery});
+        std::vector<std::string> row{queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
+                                     std::to_string(queue.max_message_size), queue.overflow, queue.delivery};
+        if (!queue.accessible) row = {queue.name, "-", "-", "-", "-", "-"};
+        if (show_access) row.push_back(access_of(queue.access_group, queue.accessible));
+        table.add_row(row);
     }
     table.print(std::cout);
 }
 
-void print_topics(const std::vector<TopicStats>& topics) {
+void print_topics(const std::vector<TopicStats>& topics, bool show_access) {
     using Align = Table::Align;
-    Table table({{"TOPIC", Align::left},
-                 {"CAPACITY", Align::right},
-                 {"MAX_MESSAGE_SIZE", Align::right},
-                 {"HISTORY", Align::right},
-                 {"SLOW_SUBSCRIBER", Align::left},
-                 {"SUBSCRIBERS", Align::right},
-                 {"MAX_SUBSCRIBERS", Align::right}});
+    std::vector<Table::Column> columns{{"TOPIC", Align::left},
+                                       {"CAPACITY", Align::right},
+                                       {"MAX_MESSAGE_SIZE", Align::right},
+                                       {"HISTORY", Align::right},
+                                       {"SLOW_SUBSCRIBER", Align::left},
+                                       {"SUBSCRIBERS", Align::right},
+                                       {"MAX_SUBSCRIBERS", Align::right}};
+    if (show_access) columns.push_back({"ACCESS", Align::left});
+    Table table(columns);
     for (const auto& topic : topics) {
-        table.add_row({topic.name, std::to_string(topic.capacity), std::to_string(topic.max_message_size),
-                       std::to_string(topic.history), topic.slow_subscriber, std::to_string(topic.subscribers.size()),
-                       std::to_string(topic.max_subscribers)});
+        std::vector<std::string> row{topic.name,
+                                     std::to_string(topic.capacity),
+                                     std::to_string(topic.max_message_size),
+                                     std::to_string(topic.history),
+                                     topic.slow_subscriber,
+                                     std::to_string(topic.subscribers.size()),
+                                     std::to_string(topic.max_subscribers)};
+        if (!topic.accessible) row = {topic.name, "-", "-", "-", "-", "-", "-"};
+        if (show_access) row.push_back(access_of(topic.access_group, topic.accessible));
+        table.add_row(row);
     }
     table.print(std::cout);
 }
@@ -61,11 +89,12 @@ int run_list(const Arguments& arguments, const std::string& broker) {
     const auto client = attach_or_report(variables["broker"].as<std::string>());
     if (!client) return exit_failure;
     const auto stats = client->stats();
+    const bool show_access = any_restricted(stats.queues) || any_restricted(stats.topics);
     // A broker of topics only shows no empty queue table.
-    if (!stats.queues.empty() || stats.topics.empty()) print_queues(stats.queues);
+    if (!stats.queues.empty() || stats.topics.empty()) print_queues(stats.queues, show_access);
     if (!stats.topics.empty()) {
         if (!stats.queues.empty()) std::cout << "\n";
-        print_topics(stats.topics);
+        print_topics(stats.topics, show_access);
     }
     return exit_ok;
 }

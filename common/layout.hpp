@@ -2,7 +2,9 @@
 // read, in one place. Any change to it must bump `layout_version`, which a
 // client checks on attach before it touches anything else.
 //
-// The segment is one file, mapped whole (common/segment_mapping.hpp). The
+// A segment is one file, mapped whole (common/segment_mapping.hpp); a broker
+// has a main segment, and one per access group of restricted queues and
+// topics, all laid out alike (AccessTable). The
 // broker lays everything out once, under a temporary name, before it gives the
 // file its real name; nothing is allocated in it afterwards. There is no
 // library heap or name index inside (Boost's managed segment kept both, and
@@ -16,6 +18,7 @@
 //     ├─ TopicControl[topic_count]          at topics_offset
 //     ├─ ClientRecord[client_capacity]      at clients_offset
 //     ├─ std::uint8_t roles[client_capacity][queue_count + topic_count]  at roles_offset
+//     ├─ AccessTable                        at access_offset
 //     ├─ per queue: capacity slots of slot_stride bytes     at QueueControl::slots_offset
 //     │     each slot = SlotHeader + up to max_message_size bytes of payload
 //     └─ per topic: SubscriberRecord[max_subscribers]       at TopicControl::subscribers_offset
@@ -39,8 +42,11 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // in the root (clients of another namespace are refused); 5: a checksum of
 // each queue message in its slot header, and the flag in QueueControl that
 // says a queue keeps one (persistent segments), so that the recovery after a
-// power loss can tell a message whose pages were not all written.
-inline constexpr std::uint32_t version = 5;
+// power loss can tell a message whose pages were not all written; 6: the
+// AccessTable after the roles (SegmentRoot::access_offset), which lists the
+// segments of restricted queues and topics (one per access group, beside
+// this one) and what each of them holds.
+inline constexpr std::uint32_t version = 6;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -53,6 +59,30 @@ inline constexpr std::uint32_t broker_records = 1;
 // lost. It has a cache line of its own.
 inline constexpr std::uint64_t tail_canary = 0x4C49'4154'514D'4853ull;  // "SHMQTAIL"
 inline constexpr std::uint64_t tail_canary_bytes = cache_line;
+
+// Restricted queues and topics (docs/security.md): each access group's live
+// in a segment of their own, NAME.access-GROUP beside the main one, whose
+// file mode lets only that group in. The main segment, which every client
+// opens, lists them in an AccessTable (at SegmentRoot::access_offset) so that
+// a client outside a group can say which queues it may not use, and why.
+inline constexpr std::uint32_t max_access_segments = 8;
+inline constexpr std::uint32_t max_restricted = 64;
+inline constexpr std::size_t access_group_capacity = 40;  // a group name of up to 32 characters + NUL, padded
+
+struct RestrictedEntry {
+    char name[queue_name_capacity];
+    std::uint8_t is_topic;
+    std::uint8_t segment;  // index into AccessTable::groups
+    std::uint8_t reserved[6];
+};
+
+// Written by the broker before the segment is ready; read-only after.
+struct AccessTable {
+    std::uint32_t group_count;
+    std::uint32_t entry_count;
+    char groups[max_access_segments][access_group_capacity];
+    RestrictedEntry entries[max_restricted];
+};
 
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
@@ -95,6 +125,10 @@ struct SegmentRoot {
 
     // Woken when the broker stops, so clients blocked anywhere notice at once.
     WaitEvent broker_event;
+
+    // The AccessTable: in the main segment, the restricted queues and topics;
+    // empty in the segments that hold them.
+    std::uint64_t access_offset;
 };
 
 // One slot of a queue's ring. The payload follows the header directly.
