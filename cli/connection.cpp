@@ -20,13 +20,17 @@ std::unique_ptr<Client> attach_or_report(const std::string& broker) {
 bool open_queue_or_report(Client& client, const std::string& name, Queue& queue) {
     const Status status = client.open_queue(name, queue);
     if (status == Status::ok) return true;
-    report_error(exit_failure, "queue '" + name + "' on broker '" + client.broker_name() + "': " + status_text(status));
+    const std::string restricted = client.access_error(name);
+    report_error(exit_failure, "queue '" + name + "' on broker '" + client.broker_name() + "': " + status_text(status) +
+                                   (restricted.empty() ? "" : " (" + restricted + ")"));
     return false;
 }
 
 namespace {
 bool topic_failure(const Client& client, const std::string& name, Status status) {
-    report_error(exit_failure, "topic '" + name + "' on broker '" + client.broker_name() + "': " + status_text(status));
+    const std::string restricted = client.access_error(name);
+    report_error(exit_failure, "topic '" + name + "' on broker '" + client.broker_name() + "': " + status_text(status) +
+                                   (restricted.empty() ? "" : " (" + restricted + ")"));
     return false;
 }
 }  // namespace

@@ -1,4 +1,5 @@
 // shmq list: the broker's queues and topics and how each is configured.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -13,37 +14,65 @@ namespace shmq::cli {
 
 namespace {
 
-void print_queues(const std::vector<QueueStats>& queues) {
+// "all", or the group a queue or topic is restricted to, marked when this
+// user may not open it (its other columns are then unknown: "-").
+std::string access_of(const std::string& group, bool accessible) {
+    if (group.empty()) return "all";
+    return "group:" + group + (accessible ? "" : "(denied)");
+}
+
+template <typename Stats>
+bool any_restricted(const std::vector<Stats>& all) {
+    return std::any_of(all.begin(), all.end(), [](const Stats& one) { return !one.access_group.empty(); });
+}
+
+// The ACCESS column appears only for a broker with restricted queues or topics.
+void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
     using Align = Table::Align;
-    Table table({{"NAME", Align::left},
-                 {"CAPACITY", Align::right},
-                 {"DEPTH", Align::right},
-                 {"MAX_MESSAGE_SIZE", Align::right},
-                 {"OVERFLOW", Align::left},
-                 {"DELIVERY", Align::left},
-                 {"QUARANTINED", Align::left}});
+    std::vector<Table::Column> columns{{"NAME", Align::left},
+                                       {"CAPACITY", Align::right},
+                                       {"DEPTH", Align::right},
+                                       {"MAX_MESSAGE_SIZE", Align::right},
+                                       {"OVERFLOW", Align::left},
+                                       {"DELIVERY", Align::left},
+                                       {"QUARANTINED", Align::left}};
+    if (show_access) columns.push_back({"ACCESS", Align::left});
+    Table table(columns);
     for (const auto& queue : queues) {
-        table.add_row({queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
-                       std::to_string(queue.max_message_size), queue.overflow, queue.delivery,
-                       queue.quarantined ? "yes" : "no"});
+        std::vector<std::string> row{queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
+                                     std::to_string(queue.max_message_size), queue.overflow, queue.delivery,
+                                     queue.quarantined ? "yes" : "no"};
+        if (!queue.accessible) row = {queue.name, "-", "-", "-", "-", "-", "-"};
+        if (show_access) row.push_back(access_of(queue.access_group, queue.accessible));
+        table.add_row(row);
     }
     table.print(std::cout);
 }
 
-void print_topics(const std::vector<TopicStats>& topics) {
+void print_topics(const std::vector<TopicStats>& topics, bool show_access) {
     using Align = Table::Align;
-    Table table({{"TOPIC", Align::left},
-                 {"CAPACITY", Align::right},
-                 {"MAX_MESSAGE_SIZE", Align::right},
-                 {"HISTORY", Align::right},
-                 {"SLOW_SUBSCRIBER", Align::left},
-                 {"SUBSCRIBERS", Align::right},
-                 {"MAX_SUBSCRIBERS", Align::right},
-                 {"QUARANTINED", Align::left}});
+    std::vector<Table::Column> columns{{"TOPIC", Align::left},
+                                       {"CAPACITY", Align::right},
+                                       {"MAX_MESSAGE_SIZE", Align::right},
+                                       {"HISTORY", Align::right},
+                                       {"SLOW_SUBSCRIBER", Align::left},
+                                       {"SUBSCRIBERS", Align::right},
+                                       {"MAX_SUBSCRIBERS", Align::right},
+                                       {"QUARANTINED", Align::left}};
+    if (show_access) columns.push_back({"ACCESS", Align::left});
+    Table table(columns);
     for (const auto& topic : topics) {
-        table.add_row({topic.name, std::to_string(topic.capacity), std::to_string(topic.max_message_size),
-                       std::to_string(topic.history), topic.slow_subscriber, std::to_string(topic.subscribers.size()),
-                       std::to_string(topic.max_subscribers), topic.quarantined ? "yes" : "no"});
+        std::vector<std::string> row{topic.name,
+                                     std::to_string(topic.capacity),
+                                     std::to_string(topic.max_message_size),
+                                     std::to_string(topic.history),
+                                     topic.slow_subscriber,
+                                     std::to_string(topic.subscribers.size()),
+                                     std::to_string(topic.max_subscribers),
+                                     topic.quarantined ? "yes" : "no"};
+        if (!topic.accessible) row = {topic.name, "-", "-", "-", "-", "-", "-", "-"};
+        if (show_access) row.push_back(access_of(topic.access_group, topic.accessible));
+        table.add_row(row);
     }
     table.print(std::cout);
 }
@@ -57,7 +86,9 @@ int run_list(const Arguments& arguments, const std::string& broker) {
                             "quarantined (found damaged, out of service); then, if it has topics, a table of\n"
                             "those: name, capacity, largest message, history a late subscriber may ask for,\n"
                             "slow-subscriber policy, subscribers now and at most, quarantined. A broker of\n"
-                            "topics only prints just the topic table.",
+                            "topics only prints just the topic table. When some queues or topics are\n"
+                            "restricted to a group, an ACCESS column says which (\"group:G(denied)\" when\n"
+                            "you are not in G).",
                             broker);
     parser.add_options()("json", "print one JSON object (with a timestamp; schema in docs/operations.md) instead "
                                  "of tables");
@@ -74,11 +105,12 @@ int run_list(const Arguments& arguments, const std::string& broker) {
         std::cout << json_text(list_json(stats, std::chrono::system_clock::now()), false) << std::endl;
         return exit_ok;
     }
+    const bool show_access = any_restricted(stats.queues) || any_restricted(stats.topics);
     // A broker of topics only shows no empty queue table.
-    if (!stats.queues.empty() || stats.topics.empty()) print_queues(stats.queues);
+    if (!stats.queues.empty() || stats.topics.empty()) print_queues(stats.queues, show_access);
     if (!stats.topics.empty()) {
         if (!stats.queues.empty()) std::cout << "\n";
-        print_topics(stats.topics);
+        print_topics(stats.topics, show_access);
     }
     return exit_ok;
 }

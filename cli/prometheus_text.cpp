@@ -80,7 +80,11 @@ std::string prometheus_text(const BrokerStats& stats) {
     metrics.single("shmq_clients_attached", "gauge", "Clients attached to the broker.",
                    static_cast<std::uint64_t>(stats.clients.size()));
 
-    const auto& queues = stats.queues;
+    // A queue or topic of a group this user is not in has no counters to show.
+    std::vector<QueueStats> queues;
+    for (const auto& queue : stats.queues) {
+        if (queue.accessible) queues.push_back(queue);
+    }
     using Q = QueueStats;
     const auto queue_metric = [&](const char* name, const char* type, const char* help, auto field) {
         metrics.family(name, type, help, queues, [field](const Q& queue, Labels& labels) {
@@ -113,7 +117,10 @@ std::string prometheus_text(const BrokerStats& stats) {
     queue_metric("shmq_queue_consumers", "gauge", "Attached clients that received from the queue.",
                  [](const Q& q) { return q.consumers; });
 
-    const auto& topics = stats.topics;
+    std::vector<TopicStats> topics;
+    for (const auto& topic : stats.topics) {
+        if (topic.accessible) topics.push_back(topic);
+    }
     using T = TopicStats;
     const auto topic_metric = [&](const char* name, const char* type, const char* help, auto field) {
         metrics.family(name, type, help, topics, [field](const T& topic, Labels& labels) {

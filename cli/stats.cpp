@@ -34,6 +34,10 @@ void print_queue_table(const std::vector<QueueStats>& queues) {
                  {"CONSUMERS", Align::right},
                  {"QUARANTINED", Align::left}});
     for (const auto& queue : queues) {
+        if (!queue.accessible) {
+            table.add_row({queue.name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
+            continue;
+        }
         table.add_row({queue.name, std::to_string(queue.depth), std::to_string(queue.enqueued),
                        std::to_string(queue.dequeued), std::to_string(queue.rejected), std::to_string(queue.dropped),
                        std::to_string(queue.abandoned), std::to_string(queue.lost_in_read),
@@ -55,6 +59,10 @@ void print_topic_table(const std::vector<TopicStats>& topics) {
                  {"SUBSCRIPTIONS", Align::right},
                  {"QUARANTINED", Align::left}});
     for (const auto& topic : topics) {
+        if (!topic.accessible) {
+            table.add_row({topic.name, "-", "-", "-", "-", "-", "-", "-"});
+            continue;
+        }
         table.add_row({topic.name, std::to_string(topic.published), std::to_string(topic.abandoned),
                        std::to_string(topic.dropped), std::to_string(topic.publishers),
                        std::to_string(topic.subscribers.size()), std::to_string(topic.subscriptions),
@@ -96,12 +104,30 @@ void print_client_table(const std::vector<ClientInfo>& clients) {
     table.print(std::cout);
 }
 
+// A restricted queue or topic this user may not open is shown, not hidden:
+// its row has no counters, and this says why.
+void print_denied(const BrokerStats& stats) {
+    for (const auto& queue : stats.queues) {
+        if (!queue.accessible) {
+            std::cout << "queue '" << queue.name << "' is restricted to group '" << queue.access_group
+                      << "'; this user may not open it\n";
+        }
+    }
+    for (const auto& topic : stats.topics) {
+        if (!topic.accessible) {
+            std::cout << "topic '" << topic.name << "' is restricted to group '" << topic.access_group
+                      << "'; this user may not open it\n";
+        }
+    }
+}
+
 void print_text(const BrokerStats& stats) {
     std::cout << "broker '" << stats.broker << "': pid " << stats.broker_pid << " ("
               << (stats.broker_alive ? "alive" : "not running") << "), epoch " << stats.broker_epoch << ", segment "
               << stats.segment_size << " bytes\n\n";
     print_queue_table(stats.queues);
     std::cout << "\n";
+    print_denied(stats);
     if (!stats.topics.empty()) {
         print_topic_table(stats.topics);
         std::cout << "\n";

@@ -28,9 +28,15 @@ json header(const BrokerStats& stats, std::chrono::system_clock::time_point take
 }
 
 json queue_configuration(const QueueStats& queue) {
-    return json{{"name", queue.name},         {"capacity", queue.capacity}, {"max_message_size", queue.max_message_size},
-                {"overflow", queue.overflow}, {"delivery", queue.delivery}, {"quarantined", queue.quarantined},
-                {"depth", queue.depth}};
+    return json{{"name", queue.name},
+                {"capacity", queue.capacity},
+                {"max_message_size", queue.max_message_size},
+                {"overflow", queue.overflow},
+                {"delivery", queue.delivery},
+                {"quarantined", queue.quarantined},
+                {"depth", queue.depth},
+                {"access_group", queue.access_group},
+                {"accessible", queue.accessible}};
 }
 
 json topic_configuration(const TopicStats& topic) {
@@ -41,7 +47,9 @@ json topic_configuration(const TopicStats& topic) {
                 {"max_subscribers", topic.max_subscribers},
                 {"slow_subscriber", topic.slow_subscriber},
                 {"quarantined", topic.quarantined},
-                {"subscribers", topic.subscribers.size()}};
+                {"subscribers", topic.subscribers.size()},
+                {"access_group", topic.access_group},
+                {"accessible", topic.accessible}};
 }
 
 json queue_counters(const QueueStats& queue) {

@@ -12,6 +12,7 @@
 #include "common/process_identity.hpp"
 #include "common/layout.hpp"
 #include "platform/process.hpp"
+#include "platform/user_identity.hpp"
 
 namespace shmq {
 
@@ -53,6 +54,76 @@ std::string full_table(const SegmentView& view) {
 
 }  // namespace
 
+namespace {
+
+// The part of attaching that is the same for the main segment and an access
+// group's: wait for the broker to mark it ready, validate it, read the
+// restricted queues it lists, take a client record. `why` says what failed.
+Status join_segment(Client::Impl& impl, const std::string& program, std::string& why) {
+    // The file appears under its name only once the broker has built it; a
+    // broker that has not yet marked it ready gets a moment to do so, and so
+    // does one repairing a root that another process zeroed.
+    auto& root = *impl.segment->root();
+    const auto patience = Deadline::after(std::chrono::seconds(2));
+    while ((root.magic == 0 || (root.magic == layout::magic && root.state.load(std::memory_order_acquire) ==
+                                                                    static_cast<std::uint32_t>(layout::BrokerState::initializing))) &&
+           !patience.expired()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const Status valid = SegmentView::validate(impl.segment->base(), impl.segment->size(), impl.view, why);
+    if (valid != Status::ok) return valid;
+    if (!impl.view.broker_ready()) {
+        why = describe(Status::broker_stopped);
+        return Status::broker_stopped;
+    }
+    if (!read_access_listing(impl.view.access_table(), impl.access, why)) return Status::corrupt_segment;
+    const Status claimed = claim_client_record(impl.view, program, impl.stamp);
+    if (claimed == Status::too_many_clients) why = full_table(impl.view);
+    if (claimed != Status::ok && claimed != Status::too_many_clients) why = describe(claimed);
+    return claimed;
+}
+
+// Maps group `group`'s segment, beside the main one, and joins it. Its file
+// is checked as the main one is, and must belong to the main segment's owner:
+// the main segment's list only says which name to try, never whom to trust.
+std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, const std::string& group,
+                                                  const std::string& program, Client::Impl::AccessPart& part) {
+    auto impl = std::make_unique<Client::Impl>();
+    impl->options = main.options;
+    impl->broker_name = main.broker_name;
+    const std::string path = access_segment_path(main.segment->path(), group);
+    std::string why;
+    const auto opened = SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, why);
+    if (opened != platform::FileError::none) {
+        part.status = status_of_open_error(opened);
+        part.why = "segment '" + path + "': " + why +
+                   (opened == platform::FileError::permission_denied
+                        ? " (only members of group '" + group + "' may open it)"
+                        : "");
+        return nullptr;
+    }
+    if (impl->segment->owner() != main.segment->owner()) {
+        part.status = Status::untrusted_segment;
+        part.why = "segment '" + path + "' belongs to " + platform::describe_user(impl->segment->owner()) +
+                   ", not to the owner of the broker's main segment, " +
+                   platform::describe_user(main.segment->owner());
+        return nullptr;
+    }
+    part.status = join_segment(*impl, program, why);
+    if (part.status == Status::ok && !impl->access.empty()) {
+        release_client_record(impl->view, impl->stamp);
+        part.status = Status::corrupt_segment;
+        why = "an access group's segment lists restricted queues of its own";
+    }
+    if (part.status != Status::ok) {
+        part.why = "segment '" + path + "': " + why;
+        return nullptr;
+    }
+    return impl;
+}
+
+}  // namespace
+
 Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& client, std::string* error) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
@@ -70,25 +141,17 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     const std::string segment_label = "broker segment '" + impl->segment->path() + "'";
     const Status trusted = check_broker_owner(options.broker_owner, impl->segment->owner(), why);
     if (trusted != Status::ok) return fail(error, trusted, segment_label + ": " + why);
-    // The file appears under its name only once the broker has built it; a
-    // broker that has not yet marked it ready gets a moment to do so, and so
-    // does one repairing a root that another process zeroed.
-    auto& root = *impl->segment->root();
-    const auto patience = Deadline::after(std::chrono::seconds(2));
-    while ((root.magic == 0 || (root.magic == layout::magic && root.state.load(std::memory_order_acquire) ==
-                                                                    static_cast<std::uint32_t>(layout::BrokerState::initializing))) &&
-           !patience.expired()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    const Status valid = SegmentView::validate(impl->segment->base(), impl->segment->size(), impl->view, why);
-    if (valid != Status::ok) return fail(error, valid, segment_label + ": " + why);
-    if (!impl->view.broker_ready()) {
-        return fail(error, Status::broker_stopped, segment_label + ": " + describe(Status::broker_stopped));
-    }
     const std::string program = options.program.empty() ? platform::current_program_name() : options.program;
-    const Status claimed = claim_client_record(impl->view, program, impl->stamp);
-    if (claimed == Status::too_many_clients) return fail(error, claimed, segment_label + ": " + full_table(impl->view));
-    if (claimed != Status::ok) return fail(error, claimed, segment_label + ": " + describe(claimed));
+    const Status joined = join_segment(*impl, program, why);
+    if (joined != Status::ok) return fail(error, joined, segment_label + ": " + why);
+    // A group this process is not in costs it only the queues of that group.
+    for (const auto& group : impl->access.groups) {
+        Impl::AccessPart part;
+        part.group = group;
+        auto joined_part = open_access_segment(*impl, group, program, part);
+        if (joined_part) part.client.reset(new Client(std::move(joined_part)));
+        impl->parts.push_back(std::move(part));
+    }
     client.reset(new Client(std::move(impl)));
     return Status::ok;
 }
@@ -125,9 +188,39 @@ Client::~Client() {
 
 const std::string& Client::broker_name() const { return impl_->broker_name; }
 
+// A restricted queue or topic is opened in its group's segment, or refused
+// with the reason that segment could not be joined (permission_denied for a
+// process outside the group).
+Client* Client::restricted_part(std::string_view name, bool topic, Status& refused) const {
+    const auto* entry = impl_->access.find(name, topic);
+    if (entry == nullptr) {
+        refused = topic ? Status::topic_not_found : Status::queue_not_found;
+        return nullptr;
+    }
+    const auto& part = impl_->parts[entry->group];
+    refused = part.status;
+    return part.client.get();
+}
+
+std::string Client::access_error(std::string_view name) const {
+    for (const bool topic : {false, true}) {
+        const auto* entry = impl_->access.find(name, topic);
+        if (entry == nullptr) continue;
+        const auto& part = impl_->parts[entry->group];
+        if (part.client) return {};
+        return std::string(topic ? "topic '" : "queue '") + std::string(name) + "' is restricted to group '" +
+               part.group + "': " + describe(part.status) + ": " + part.why;
+    }
+    return {};
+}
+
 Status Client::open_queue(std::string_view name, Queue& queue) {
     const auto index = impl_->view.find_queue(name);
-    if (index == layout::no_queue) return Status::queue_not_found;
+    if (index == layout::no_queue) {
+        Status refused = Status::queue_not_found;
+        Client* part = restricted_part(name, false, refused);
+        return part != nullptr ? part->open_queue(name, queue) : refused;
+    }
     if (!impl_->view.queue_usable(index) ||
         impl_->view.ring(index).control().quarantined.load(std::memory_order_acquire) != 0) {
         return Status::queue_quarantined;
@@ -138,7 +231,11 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
 
 Status Client::open_topic(std::string_view name, Topic& topic) {
     const auto index = impl_->view.find_topic(name);
-    if (index == layout::no_queue) return Status::topic_not_found;
+    if (index == layout::no_queue) {
+        Status refused = Status::topic_not_found;
+        Client* part = restricted_part(name, true, refused);
+        return part != nullptr ? part->open_topic(name, topic) : refused;
+    }
     if (!impl_->view.topic_usable(index) || impl_->view.topic(index).quarantined()) return Status::queue_quarantined;
     topic = Topic(this, index);
     return Status::ok;
@@ -153,7 +250,11 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
     auto& view = impl_->view;
     if (view.broker_stopping()) return Status::broker_stopped;
     const auto index = view.find_topic(name);
-    if (index == layout::no_queue) return Status::topic_not_found;
+    if (index == layout::no_queue) {
+        Status refused = Status::topic_not_found;
+        Client* part = restricted_part(name, true, refused);
+        return part != nullptr ? part->subscribe(name, subscription, options) : refused;
+    }
     if (!view.topic_usable(index)) return Status::queue_quarantined;
     // The role first: should the client detach with the subscription still
     // active, its destructor looks for it by this mark.
@@ -172,6 +273,11 @@ std::vector<std::string> Client::topic_names() const {
     for (std::uint32_t index = 0; index < impl_->view.topic_count(); ++index) {
         if (impl_->view.topic_usable(index)) names.push_back(impl_->view.topic_name(index));
     }
+    for (const auto& part : impl_->parts) {
+        if (!part.client) continue;
+        const auto more = part.client->topic_names();
+        names.insert(names.end(), more.begin(), more.end());
+    }
     return names;
 }
 
@@ -179,6 +285,11 @@ std::vector<std::string> Client::queue_names() const {
     std::vector<std::string> names;
     for (std::uint32_t index = 0; index < impl_->view.queue_count(); ++index) {
         if (impl_->view.queue_usable(index)) names.push_back(impl_->view.queue_name(index));
+    }
+    for (const auto& part : impl_->parts) {
+        if (!part.client) continue;
+        const auto more = part.client->queue_names();
+        names.insert(names.end(), more.begin(), more.end());
     }
     return names;
 }
@@ -311,7 +422,39 @@ BrokerStats Client::stats() const {
         info.attached_ms = now > attached ? (now - attached) / 1'000'000 : 0;
         stats.clients.push_back(std::move(info));
     }
+    add_restricted_stats(stats);
     return stats;
+}
+
+// Every client attaches to the main segment, so its client table lists them
+// all; a group's segment adds only its queues and topics. Those of a group
+// this process may not open are listed as such, with nothing else known.
+void Client::add_restricted_stats(BrokerStats& stats) const {
+    std::vector<BrokerStats> parts;
+    for (const auto& part : impl_->parts) parts.push_back(part.client ? part.client->stats() : BrokerStats{});
+    for (const auto& entry : impl_->access.entries) {
+        const auto& part = impl_->parts[entry.group];
+        const auto& found = parts[entry.group];
+        if (entry.topic) {
+            TopicStats topic;
+            for (const auto& candidate : found.topics) {
+                if (candidate.name == entry.name) topic = candidate;
+            }
+            topic.name = entry.name;
+            topic.access_group = part.group;
+            topic.accessible = part.client != nullptr;
+            stats.topics.push_back(std::move(topic));
+        } else {
+            QueueStats queue;
+            for (const auto& candidate : found.queues) {
+                if (candidate.name == entry.name) queue = candidate;
+            }
+            queue.name = entry.name;
+            queue.access_group = part.group;
+            queue.accessible = part.client != nullptr;
+            stats.queues.push_back(std::move(queue));
+        }
+    }
 }
 
 }  // namespace shmq

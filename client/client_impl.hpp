@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "common/access_listing.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "common/slot_word.hpp"
@@ -20,6 +22,18 @@ struct Client::Impl {
     std::unique_ptr<SegmentMapping> segment;
     SegmentView view;
     OwnerStamp stamp;
+
+    // The segment of one access group, beside the main one: a Client of its
+    // own when this process may open it (its Queue and Topic handles point at
+    // that Client), else why not.
+    struct AccessPart {
+        std::string group;
+        std::unique_ptr<Client> client;
+        Status status = Status::ok;
+        std::string why;
+    };
+    AccessListing access;  // as the main segment listed it at attach, checked
+    std::vector<AccessPart> parts;  // in the order of access.groups
 };
 
 // Marks `role` in this client's role byte for a queue or topic, so that the

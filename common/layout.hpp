@@ -2,7 +2,9 @@
 // read, in one place. Any change to it must bump `layout_version`, which a
 // client checks on attach before it touches anything else.
 //
-// The segment is one file, mapped whole (common/segment_mapping.hpp). The
+// A segment is one file, mapped whole (common/segment_mapping.hpp); a broker
+// has a main segment, and one per access group of restricted queues and
+// topics, all laid out alike (AccessTable). The
 // broker lays everything out once, under a temporary name, before it gives the
 // file its real name; nothing is allocated in it afterwards. There is no
 // library heap or name index inside (Boost's managed segment kept both, and
@@ -16,6 +18,7 @@
 //     ├─ TopicControl[topic_count]          at topics_offset
 //     ├─ ClientRecord[client_capacity]      at clients_offset
 //     ├─ std::uint8_t roles[client_capacity][queue_count + topic_count]  at roles_offset
+//     ├─ AccessTable                        at access_offset
 //     ├─ per queue: capacity slots of slot_stride bytes     at QueueControl::slots_offset
 //     │     each slot = SlotHeader + up to max_message_size bytes of payload
 //     └─ per topic: SubscriberRecord[max_subscribers]       at TopicControl::subscribers_offset
@@ -43,7 +46,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // mutexes and TopicControl its publisher mutex and the passed_hint it
 // guarded; a free, ready or abandoned queue slot word carries the lap of the
 // position it is for (SlotWord::at_lap); subscriber records gained the
-// claimed and joining states.
+// claimed and joining states; and the AccessTable after the roles
+// (SegmentRoot::access_offset), which lists the segments of restricted
+// queues and topics (one per access group, beside this one) and what each
+// of them holds.
 inline constexpr std::uint32_t version = 6;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -68,6 +74,30 @@ inline constexpr std::uint8_t delivery_at_most_once = 0;
 inline constexpr std::uint8_t delivery_at_least_once = 1;
 inline constexpr std::uint8_t slow_subscriber_block = 0;
 inline constexpr std::uint8_t slow_subscriber_drop = 1;
+
+// Restricted queues and topics (docs/security.md): each access group's live
+// in a segment of their own, NAME.access-GROUP beside the main one, whose
+// file mode lets only that group in. The main segment, which every client
+// opens, lists them in an AccessTable (at SegmentRoot::access_offset) so that
+// a client outside a group can say which queues it may not use, and why.
+inline constexpr std::uint32_t max_access_segments = 8;
+inline constexpr std::uint32_t max_restricted = 64;
+inline constexpr std::size_t access_group_capacity = 40;  // a group name of up to 32 characters + NUL, padded
+
+struct RestrictedEntry {
+    char name[queue_name_capacity];
+    std::uint8_t is_topic;
+    std::uint8_t segment;  // index into AccessTable::groups
+    std::uint8_t reserved[6];
+};
+
+// Written by the broker before the segment is ready; read-only after.
+struct AccessTable {
+    std::uint32_t group_count;
+    std::uint32_t entry_count;
+    char groups[max_access_segments][access_group_capacity];
+    RestrictedEntry entries[max_restricted];
+};
 
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
@@ -110,6 +140,10 @@ struct SegmentRoot {
 
     // Woken when the broker stops, so clients blocked anywhere notice at once.
     WaitEvent broker_event;
+
+    // The AccessTable: in the main segment, the restricted queues and topics;
+    // empty in the segments that hold them.
+    std::uint64_t access_offset;
 };
 
 // One slot of a queue's ring. The payload follows the header directly.

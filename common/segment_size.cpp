@@ -22,7 +22,7 @@ std::uint64_t times(std::uint64_t a, std::uint64_t b) { return b != 0 && a > sat
 }  // namespace
 
 // The order and sizes of daemon/segment_builder.cpp's layout: the root, the
-// queue, topic and client tables, the roles, then each queue's slots, each
+// queue, topic and client tables, the roles, the access table, then each queue's slots, each
 // topic's slots and subscriber records, and the tail canary.
 SegmentSize::SegmentSize(std::uint64_t max_clients, std::uint64_t queue_count, std::uint64_t topic_count) {
     const std::uint64_t records = max_clients + layout::broker_records;
@@ -31,6 +31,7 @@ SegmentSize::SegmentSize(std::uint64_t max_clients, std::uint64_t queue_count, s
     add(piece(times(topic_count, sizeof(layout::TopicControl))));
     add(piece(times(records, sizeof(layout::ClientRecord))));
     add(piece(times(records, queue_count + topic_count)));
+    add(piece(sizeof(layout::AccessTable)));
     add(piece(layout::tail_canary_bytes));
 }
 

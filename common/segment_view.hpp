@@ -29,6 +29,9 @@ public:
     static Status validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error);
 
     layout::SegmentRoot& root() const { return *root_; }
+    // The restricted queues and topics the segment lists, unchecked: read it
+    // with read_access_listing (common/access_listing.hpp).
+    layout::AccessTable& access_table() const { return *access_; }
     std::uint32_t queue_count() const { return static_cast<std::uint32_t>(rings_.size()); }
     std::uint32_t client_capacity() const { return client_capacity_; }
 
@@ -75,6 +78,7 @@ private:
     layout::SegmentRoot* root_ = nullptr;
     layout::ClientRecord* clients_ = nullptr;
     std::atomic<std::uint8_t>* roles_ = nullptr;
+    layout::AccessTable* access_ = nullptr;
     std::uint32_t client_capacity_ = 0;
     std::vector<QueueRing> rings_;
     std::vector<std::string> names_;

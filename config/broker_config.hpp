@@ -46,6 +46,10 @@ struct QueueConfig {
     std::uint32_t max_deliveries = 5;        // at_least_once only
     std::uint32_t ack_timeout_ms = 30000;    // at_least_once only
     std::string dead_letter;                 // queue name; empty: drop after max_deliveries
+    // `access: { group: G }`: only members of group G may use the queue
+    // (its segment is NAME.access-G, mode 0660, group G); empty: everyone
+    // the main segment lets in. docs/security.md says what this covers.
+    std::string access_group;
 };
 
 // A publish/subscribe topic: every subscriber receives every message
@@ -58,6 +62,7 @@ struct TopicConfig {
     std::uint32_t history = 0;              // last N messages a late subscriber may ask for; < capacity
     std::uint32_t max_subscribers = 64;     // subscriptions at once
     SlowSubscriberPolicy slow_subscriber = SlowSubscriberPolicy::block;
+    std::string access_group;  // as QueueConfig::access_group
 };
 
 // Where a loaded configuration came from, so that a problem found after

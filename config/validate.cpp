@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/access_listing.hpp"
 #include "platform/user_identity.hpp"
 
 namespace shmq::config::detail {
@@ -282,6 +283,21 @@ void assign(T& target, std::optional<T> value) {
 // ---------------------------------------------------------------------------
 // The keys each section accepts, and how each is converted.
 
+// An access group becomes part of a file name (NAME.access-GROUP), so it must
+// be a group of this machine and a safe piece of a name.
+std::optional<std::string> to_access_group(const RawEntry& entry, Diagnostics& diagnostics) {
+    const auto group = to_group(entry, diagnostics);
+    if (!group) {
+        return std::nullopt;
+    }
+    const std::string problem = access_group_problem(*group);
+    if (!problem.empty()) {
+        diagnostics.error(entry.line, entry.key, "group '" + *group + "' " + problem);
+        return std::nullopt;
+    }
+    return group;
+}
+
 template <typename Target>
 struct Field {
     std::string_view key;
@@ -348,6 +364,10 @@ const Field<QueueConfig> queue_fields[] = {
      [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
          assign(q.dead_letter, to_name(e, d));
      }},
+    {"access.group",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.access_group, to_access_group(e, d));
+     }},
 };
 
 // `history` is checked against `capacity` once both are known (build_topic).
@@ -373,6 +393,10 @@ const Field<TopicConfig> topic_fields[] = {
     {"slow_subscriber",
      [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
          assign(t.slow_subscriber, to_enum(e, slow_subscriber_choices, d));
+     }},
+    {"access.group",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.access_group, to_access_group(e, d));
      }},
 };
 
@@ -536,6 +560,13 @@ void check_dead_letters(const std::vector<QueueConfig>& queues,
         if (target == nullptr) {
             diagnostics.error(line, "dead_letter",
                               "no queue named '" + queue.dead_letter + "' is configured");
+        } else if (target->access_group != queue.access_group) {
+            // A message moved to another group's segment would reach readers
+            // its producer never let in; and each segment is its own file.
+            diagnostics.error(line, "dead_letter",
+                              "queue '" + target->name + "' has another access group than this queue ('" +
+                                  target->access_group + "' against '" + queue.access_group +
+                                  "'); a dead-letter queue must have the same access");
         } else if (target->max_message_size < queue.max_message_size) {
             diagnostics.error(line, "dead_letter",
                               "queue '" + target->name + "' takes messages of at most " +
@@ -594,6 +625,44 @@ void check_world_access(const BrokerConfig& config, const RawSection& broker,
                           "group instead, or set allow_world_access: true to allow it");
 }
 
+// Each access group is a segment of its own, listed in the main segment's
+// bounded table (layout::AccessTable). A persistent broker keeps one file,
+// so restricted queues and topics need a memory broker.
+void check_access(const BrokerConfig& config, const RawConfig& raw, Diagnostics& diagnostics) {
+    std::vector<std::string> groups;
+    std::size_t restricted = 0;
+    const auto note = [&](const std::string& group, const RawSection& section) {
+        if (group.empty()) {
+            return;
+        }
+        const int line = line_of(section, "access.group");
+        if (!config.persist_path.empty()) {
+            diagnostics.error(line, "access.group",
+                              "restricted queues and topics are not supported with persist_path (a "
+                              "persistent broker keeps one file); remove one or the other");
+        }
+        if (std::find(groups.begin(), groups.end(), group) == groups.end()) {
+            groups.push_back(group);
+            if (groups.size() > layout::max_access_segments) {
+                diagnostics.error(line, "access.group",
+                                  "more than " + std::to_string(layout::max_access_segments) +
+                                      " different access groups");
+            }
+        }
+        if (++restricted > layout::max_restricted) {
+            diagnostics.error(line, "access.group",
+                              "more than " + std::to_string(layout::max_restricted) +
+                                  " restricted queues and topics");
+        }
+    };
+    for (std::size_t i = 0; i < config.queues.size(); ++i) {
+        note(config.queues[i].access_group, raw.queues[i]);
+    }
+    for (std::size_t i = 0; i < config.topics.size(); ++i) {
+        note(config.topics[i].access_group, raw.topics[i]);
+    }
+}
+
 void check_count(const char* kind, const std::vector<RawSection>& sections, std::uint32_t limit,
                  Diagnostics& diagnostics) {
     if (sections.size() > limit) {
@@ -622,6 +691,7 @@ BrokerConfig build_config(const RawConfig& raw, Diagnostics& diagnostics) {
     check_dead_letters(config.queues, raw.queues, diagnostics);
     check_segment_size(config, raw, diagnostics);
     check_world_access(config, raw.broker, diagnostics);
+    check_access(config, raw, diagnostics);
     config.origin.source = diagnostics.source_name();
     for (const RawEntry& entry : raw.broker.entries) {
         config.origin.broker_keys.emplace(entry.key, entry.line);

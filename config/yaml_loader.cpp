@@ -45,6 +45,26 @@ std::optional<std::string> key_text(const YAML::Node& key, Diagnostics& diagnost
     return key.Scalar();
 }
 
+// A queue's or topic's `access: { group: G }`: each key becomes `access.KEY`,
+// the name the INI format gives it, so that both formats meet in one field.
+void read_nested(const std::string& outer, const YAML::Node& mapping, RawSection& section,
+                 Diagnostics& diagnostics) {
+    for (const auto& pair : mapping) {
+        const auto key = key_text(pair.first, diagnostics);
+        if (!key) {
+            continue;
+        }
+        const YAML::Node& value = pair.second;
+        if (value.IsMap() || value.IsSequence()) {
+            diagnostics.error(line_of(pair.first), outer + "." + *key,
+                              "expected a single value, got " + kind_of(value));
+            continue;
+        }
+        section.entries.push_back({outer + "." + *key, value.IsScalar() ? value.Scalar() : "",
+                                   line_of(pair.first)});
+    }
+}
+
 // The broker mapping, or one queue's or topic's mapping. Every value must be a single
 // scalar: `capacity: [1]` is a type error, whatever the list holds. Values
 // keep their text exactly as written so that 0660 stays "0660" (octal) rather
@@ -59,6 +79,10 @@ RawSection read_section(const YAML::Node& mapping, Diagnostics& diagnostics) {
             continue;
         }
         const YAML::Node& value = pair.second;
+        if (*key == "access" && value.IsMap()) {
+            read_nested(*key, value, section, diagnostics);
+            continue;
+        }
         if (value.IsMap() || value.IsSequence()) {
             diagnostics.error(line_of(pair.first), *key,
                               "expected a single value, got " + kind_of(value));

@@ -17,6 +17,7 @@
 #include "common/monotonic_clock.hpp"
 #include "daemon/client_reaper.hpp"
 #include "daemon/segment_builder.hpp"
+#include "daemon/segment_plan.hpp"
 #include "platform/file_owner.hpp"
 #include "platform/service_manager.hpp"
 #include "platform/user_identity.hpp"
@@ -44,7 +45,16 @@ std::uint64_t queued_messages(const SegmentView& view) {
 
 }  // namespace
 
-Broker::Broker(config::BrokerConfig config) : config_(std::move(config)), address_(segment_address(config_)) {}
+Broker::Broker(config::BrokerConfig config) {
+    auto plan = plan_segments(config);
+    config_ = std::move(plan.main);
+    listing_ = std::move(plan.listing);
+    access_configs_ = std::move(plan.restricted);
+    address_ = segment_address(config_);
+}
+
+Broker::Broker(config::BrokerConfig part, AccessListing listing, bool main)
+    : config_(std::move(part)), listing_(std::move(listing)), main_(main), address_(segment_address(config_)) {}
 
 Broker::~Broker() {
     if (flusher_.joinable()) {
@@ -67,9 +77,18 @@ void Broker::start() {
                          "; stop it first or give this broker another name");
     case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
-    if (!try_adopt_existing()) build_fresh();
+    // Before the main segment is ready: a client that attaches finds every
+    // segment it lists.
+    start_access_segments();
+    try {
+        if (!try_adopt_existing()) build_fresh();
+    } catch (...) {
+        stop_access_segments();
+        throw;
+    }
     const Status claimed = claim_client_record(view_, "shmqd", own_stamp_);
     if (claimed != Status::ok) {
+        stop_access_segments();
         throw StartError("segment '" + config_.name + "': the broker cannot take a client record for itself: " +
                          describe(claimed));
     }
@@ -113,7 +132,29 @@ void Broker::start() {
         });
         running.get_future().wait();
     }
+    if (!main_) return;
     platform::report_service_ready("serving " + std::to_string(config_.queues.size()) + " queues");
+}
+
+// Each access group's segment is created, adopted or set aside exactly as
+// the main one is, under a lock of its own.
+void Broker::start_access_segments() {
+    for (auto& part : access_configs_) {
+        std::unique_ptr<Broker> broker(new Broker(part, AccessListing{}, /*main=*/false));
+        try {
+            broker->start();
+        } catch (...) {
+            stop_access_segments();
+            throw;
+        }
+        access_brokers_.push_back(std::move(broker));
+    }
+}
+
+// A start that failed after some access segments were made removes them again.
+void Broker::stop_access_segments() {
+    for (auto& part : access_brokers_) part->shut_down();
+    access_brokers_.clear();
 }
 
 // Builds the segment under a temporary name and only then gives it its real
@@ -124,7 +165,7 @@ void Broker::build_fresh() {
     const std::string building = path + ".building";
     std::remove(building.c_str());
     try {
-        segment_ = build_segment(config_, building);
+        segment_ = build_segment(config_, building, listing_);
     } catch (const SettingError& failure) {
         throw StartError(failure.what(), failure.key());
     } catch (const std::exception& failure) {
@@ -180,7 +221,7 @@ bool Broker::try_adopt_existing() {
     // dead broker left it so.
     std::string difference;
     bool usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok &&
-                  segment_matches_config(view_, config_, difference);
+                  segment_matches_config(view_, config_, listing_, difference);
     if (usable) {
         const auto changes = apply_delivery_settings(view_, config_);
         for (const auto& change : changes) SHMQ_LOG(warning) << "adopted segment '" << address_ << "': " << change;
@@ -426,7 +467,8 @@ void Broker::tick() {
     service_deliveries();
     report_quarantines();
     report_topic_quarantines();
-    if (platform::service_watchdog_interval().count() != 0) platform::report_service_alive();
+    for (auto& part : access_brokers_) part->tick();
+    if (main_ && platform::service_watchdog_interval().count() != 0) platform::report_service_alive();
 }
 
 // The truncation guard kept every process alive through a truncated file;
@@ -543,7 +585,7 @@ void Broker::report_topic_quarantines() {
 }
 
 void Broker::shut_down() {
-    platform::report_service_stopping();
+    if (main_) platform::report_service_stopping();
     auto& root = view_.root();
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
@@ -558,6 +600,7 @@ void Broker::shut_down() {
         view_.topic(index).control().room.notify_all();
     }
     root.broker_event.notify_all();
+    for (auto& part : access_brokers_) part->shut_down();
     const auto queued = queued_messages(view_);
     if (flusher_.joinable()) flusher_.join();
     if (segment_->file_backed()) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/access_listing.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
@@ -37,6 +38,9 @@ private:
 
 class Broker {
 public:
+    // The open queues and topics go in the main segment; those restricted to
+    // an access group in that group's segment (daemon/segment_plan.hpp), each
+    // run by a Broker of its own that this one starts, ticks and stops.
     explicit Broker(config::BrokerConfig config);
     ~Broker();
     Broker(const Broker&) = delete;
@@ -49,11 +53,16 @@ public:
     // Safe from any thread.
     void request_stop();
 
+    // The main segment's part of the configuration (its origin is the file's).
     const config::BrokerConfig& config() const { return config_; }
     std::uint64_t segment_size() const;
     bool adopted() const { return adopted_; }
 
 private:
+    // The broker of one access group's segment: `listing` empty, no word to systemd.
+    Broker(config::BrokerConfig part, AccessListing listing, bool main);
+    void start_access_segments();
+    void stop_access_segments();
     bool try_adopt_existing();
     void build_fresh();
     void set_aside_existing(const std::string& reason);
@@ -75,6 +84,10 @@ private:
     void shut_down();
 
     config::BrokerConfig config_;
+    AccessListing listing_;  // the restricted queues and topics the main segment lists
+    bool main_ = true;       // the main segment's broker: it alone speaks to systemd
+    std::vector<config::BrokerConfig> access_configs_;
+    std::vector<std::unique_ptr<Broker>> access_brokers_;  // one per access group, started with this one
     std::string address_;  // the segment's name, or its file for a persistent broker
     std::unique_ptr<platform::ExclusiveLock> lock_;  // on SEGMENT.lock, for the broker's whole life
     std::unique_ptr<SegmentMapping> segment_;

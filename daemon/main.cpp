@@ -42,13 +42,14 @@ void print_resolved(const config::BrokerConfig& config) {
             std::cout << ", max_deliveries " << queue.max_deliveries << ", ack_timeout_ms " << queue.ack_timeout_ms
                       << (queue.dead_letter.empty() ? "" : ", dead_letter " + queue.dead_letter);
         }
+        if (!queue.access_group.empty()) std::cout << ", access group " << queue.access_group;
         std::cout << "\n";
     }
     for (const auto& topic : config.topics) {
         std::cout << "topic " << topic.name << ": capacity " << topic.capacity << ", max_message_size "
                   << topic.max_message_size << ", history " << topic.history << ", max_subscribers "
                   << topic.max_subscribers << ", slow_subscriber " << config::to_string(topic.slow_subscriber)
-                  << "\n";
+                  << (topic.access_group.empty() ? "" : ", access group " + topic.access_group) << "\n";
     }
     std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
 }

@@ -128,13 +128,14 @@ namespace {
 
 // Lays out every table of `config` through `carver`, in the order
 // common/segment_size.cpp sizes them.
-void lay_out(Carver& carver, const config::BrokerConfig& config) {
+void lay_out(Carver& carver, const config::BrokerConfig& config, const AccessListing& access) {
     auto* root = carver.take<layout::SegmentRoot>(sizeof(layout::SegmentRoot));
     const std::uint32_t records = config.max_clients + layout::broker_records;
     auto* queues = carver.take<layout::QueueControl>(config.queues.size() * sizeof(layout::QueueControl));
     auto* topics = carver.take<layout::TopicControl>(config.topics.size() * sizeof(layout::TopicControl));
     auto* clients = carver.take<layout::ClientRecord>(records * sizeof(layout::ClientRecord));
     auto* roles = carver.take<std::byte>(static_cast<std::uint64_t>(records) * (config.queues.size() + config.topics.size()));
+    auto* access_table = carver.take<layout::AccessTable>(sizeof(layout::AccessTable));
     for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
         build_queue(carver, config, index, *new (&queues[index]) layout::QueueControl());
     }
@@ -163,13 +164,16 @@ void lay_out(Carver& carver, const config::BrokerConfig& config) {
     root->topics_offset = carver.offset_of(topics);
     root->clients_offset = carver.offset_of(clients);
     root->roles_offset = carver.offset_of(roles);
+    write_access_listing(access, *access_table);
+    root->access_offset = carver.offset_of(access_table);
     // The magic last: a root is recognisable only once it is whole.
     root->magic = layout::magic;
 }
 
 }  // namespace
 
-std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path) {
+std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path,
+                                              const AccessListing& access) {
     const auto size = required_segment_size(config);
     std::int64_t group = -1;
     if (!config.group.empty()) {
@@ -192,7 +196,7 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
         throw SettingError("segment '" + path + "': " + why, segment_address_key(config));
     }
     Carver builder(segment->base());
-    lay_out(builder, config);
+    lay_out(builder, config, access);
     if (builder.used() != size) {
         throw std::logic_error("segment '" + path + "': laid out " + std::to_string(builder.used()) +
                                " bytes where " + std::to_string(size) + " were sized (a bug)");
@@ -200,7 +204,14 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
     return segment;
 }
 
-bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, std::string& difference) {
+bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, const AccessListing& access,
+                            std::string& difference) {
+    AccessListing listed;
+    if (!read_access_listing(view.access_table(), listed, difference)) return false;
+    if (!(listed == access)) {
+        difference = "its restricted queues and topics, or their access groups, differ from the configuration's";
+        return false;
+    }
     if (view.queue_count() != config.queues.size()) {
         difference = "it holds " + std::to_string(view.queue_count()) + " queues, the configuration " +
                      std::to_string(config.queues.size());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/access_listing.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
@@ -41,12 +42,16 @@ const char* segment_address_key(const config::BrokerConfig& config);
 // builds the layout in it. The root is left in state `initializing`; the
 // broker gives the file its real name and marks it ready. Throws
 // std::runtime_error naming the segment on any failure.
-std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path);
+// `access` is what the root lists of the restricted queues and topics kept
+// in other segments (the main segment's; empty for those).
+std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path,
+                                              const AccessListing& access);
 
 // True when the queues and topics laid out in an existing, validated segment
 // are exactly those the configuration asks for, so its messages can be kept.
 // Otherwise `difference` says what changed.
-bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, std::string& difference);
+bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, const AccessListing& access,
+                            std::string& difference);
 
 // Writes the configured max_deliveries, ack_timeout_ms and dead_letter into
 // an adopted segment whose queues match the configuration: they move no

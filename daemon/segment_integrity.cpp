@@ -40,6 +40,7 @@ bool restore_fixed(Control& control, const std::vector<std::byte>& bytes) {
 }  // namespace
 
 SegmentIntegrity::SegmentIntegrity(const SegmentView& view) : copy_(capture(view.root())) {
+    std::memcpy(&access_, &view.access_table(), sizeof access_);
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         queue_metadata_.push_back(view.queue_usable(index) ? copy_fixed(view.ring(index).control())
                                                            : std::vector<std::byte>{});
@@ -59,7 +60,7 @@ bool SegmentIntegrity::Identity::operator==(const Identity& other) const {
            liveness_interval_ms == other.liveness_interval_ms && broker_record == other.broker_record &&
            queues_offset == other.queues_offset && clients_offset == other.clients_offset &&
            roles_offset == other.roles_offset && topic_count == other.topic_count &&
-           topics_offset == other.topics_offset;
+           topics_offset == other.topics_offset && access_offset == other.access_offset;
 }
 
 SegmentIntegrity::Identity SegmentIntegrity::capture(const layout::SegmentRoot& root) {
@@ -82,6 +83,7 @@ SegmentIntegrity::Identity SegmentIntegrity::capture(const layout::SegmentRoot& 
     identity.roles_offset = read_once(root.roles_offset);
     identity.topic_count = read_once(root.topic_count);
     identity.topics_offset = read_once(root.topics_offset);
+    identity.access_offset = read_once(root.access_offset);
     return identity;
 }
 
@@ -103,6 +105,7 @@ void SegmentIntegrity::restore(const Identity& identity, layout::SegmentRoot& ro
     root.roles_offset = identity.roles_offset;
     root.topic_count = identity.topic_count;
     root.topics_offset = identity.topics_offset;
+    root.access_offset = identity.access_offset;
     root.magic = identity.magic;
     root.state.store(identity.state, std::memory_order_release);
 }
@@ -133,6 +136,10 @@ std::string SegmentIntegrity::check_and_repair(const SegmentMapping& segment, co
     }
     for (std::uint32_t index = 0; index < topic_metadata_.size(); ++index) {
         if (restore_fixed(view.topic(index).control(), topic_metadata_[index])) ++rewritten;
+    }
+    if (std::memcmp(&view.access_table(), &access_, sizeof access_) != 0) {
+        std::memcpy(&view.access_table(), &access_, sizeof access_);
+        damage += std::string(damage.empty() ? "" : "; ") + "its list of restricted queues and topics was overwritten";
     }
     if (rewritten > 0) {
         damage += std::string(damage.empty() ? "" : "; ") + "the metadata of " + std::to_string(rewritten) +

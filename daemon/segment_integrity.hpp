@@ -48,12 +48,14 @@ private:
         std::uint64_t roles_offset = 0;
         std::uint32_t topic_count = 0;
         std::uint64_t topics_offset = 0;
+        std::uint64_t access_offset = 0;
         bool operator==(const Identity& other) const;
     };
     static Identity capture(const layout::SegmentRoot& root);
     static void restore(const Identity& identity, layout::SegmentRoot& root);
 
     Identity copy_;
+    layout::AccessTable access_{};  // the restricted queues and topics the segment lists
     // The bytes of each QueueControl and TopicControl before its first
     // changing field, as the broker laid them out.
     std::vector<std::vector<std::byte>> queue_metadata_;

@@ -1399,6 +1399,35 @@ BOOST_AUTO_TEST_CASE(world_permissions_need_allow_world_access) {
     check_reports(load_error(not_boolean), not_boolean, 2, "allow_world_access", "expected true or false");
 }
 
+// Issue 17, item 4: `access: { group: G }` in YAML is `access.group = G` in
+// INI; the group must exist, share a dead-letter queue's access, and not come
+// with persist_path.
+BOOST_AUTO_TEST_CASE(access_groups_load_from_both_formats_and_are_checked) {
+    const TempDir dir;
+    const BrokerConfig yaml = load_file(dir.write(
+        "g.yaml", "queues:\n  - name: open\n  - name: pay\n    access: { group: root }\n"
+                  "topics:\n  - name: prices\n    access:\n      group: root\n"));
+    const BrokerConfig ini = load_file(dir.write(
+        "g.ini", "[queue.open]\n[queue.pay]\naccess.group = root\n[topic.prices]\naccess.group = root\n"));
+    BOOST_TEST(yaml.queues[0].access_group.empty());
+    BOOST_TEST(yaml.queues[1].access_group == "root");
+    BOOST_TEST(yaml.topics[0].access_group == "root");
+    BOOST_TEST(yaml == ini);
+
+    const std::string missing =
+        dir.write("m.yaml", "queues:\n  - name: pay\n    access: { group: shmq-no-such-group }\n");
+    check_reports(load_error(missing), missing, 3, "access.group", "does not exist");
+    const std::string unknown = dir.write("u.yaml", "queues:\n  - name: pay\n    access: { role: reader }\n");
+    check_reports(load_error(unknown), unknown, 3, "access.role", "unknown key");
+    const std::string across = dir.write(
+        "d.ini", "[queue.jobs]\ndelivery = at_least_once\ndead_letter = dead\naccess.group = root\n[queue.dead]\n");
+    check_reports(load_error(across), across, 3, "dead_letter", "same access");
+    const std::string persistent = dir.write(
+        "p.ini", "[broker]\npersist_path = " + (dir.path() / "p.segment").string() +
+                     "\n[queue.pay]\naccess.group = root\n");
+    check_reports(load_error(persistent), persistent, 4, "access.group", "persist_path");
+}
+
 // Where a loaded configuration set each broker key, for messages after loading.
 BOOST_AUTO_TEST_CASE(the_origin_names_file_line_and_key) {
     const TempDir dir;

@@ -73,6 +73,11 @@ struct QueueStats {
     std::uint64_t dead_lettered = 0;
     std::uint32_t producers = 0;  // attached clients that sent to it
     std::uint32_t consumers = 0;  // attached clients that received from it
+    // The group it is restricted to; empty: open to every client of the broker.
+    std::string access_group;
+    // False: restricted to a group whose segment this process may not open;
+    // only the name and the group are known then, every other field is empty.
+    bool accessible = true;
 };
 
 // One subscription to a topic, as `shmq stats` shows it.
@@ -101,6 +106,8 @@ struct TopicStats {
     std::uint64_t subscriptions = 0;  // subscribe calls that succeeded, ever
     std::uint32_t publishers = 0;     // attached clients that published to it
     std::vector<SubscriberStats> subscribers;
+    std::string access_group;  // as QueueStats::access_group
+    bool accessible = true;    // as QueueStats::accessible
 };
 
 struct ClientInfo {
@@ -203,10 +210,17 @@ public:
     Status subscribe(std::string_view name, Subscription& subscription, const SubscribeOptions& options);
     std::vector<std::string> topic_names() const;
     BrokerStats stats() const;
+    // Why the queue or topic `name`, restricted to an access group, cannot be
+    // used by this process (open_queue and the others then return
+    // permission_denied, say): names the group and the segment. Empty when
+    // `name` is not restricted, or this process may use it.
+    std::string access_error(std::string_view name) const;
 
     struct Impl;
 
 private:
+    Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
+    void add_restricted_stats(BrokerStats& stats) const;
     friend class Queue;
     friend class Topic;
     friend class Subscription;

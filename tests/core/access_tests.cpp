@@ -1,0 +1,302 @@
+// Access per queue and topic (issue 17, item 4): a queue or topic restricted
+// to a group lives in a segment of its own (NAME.access-GROUP, mode 0660,
+// that group), so a user outside the group can neither use it through the
+// library nor open its memory, while it keeps using the open queues. Runs as
+// root (CI does): the fixture creates a group and two real users, a member
+// and an outsider, and removes them again; without root it checks nothing.
+#define BOOST_TEST_MODULE access_tests
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/access_listing.hpp"
+#include "common/segment_mapping.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
+
+// Names of this test's own, so that it never touches a real account.
+const char* const group_name = "shmqtpay";
+const char* const everyone_group = "shmqtall";
+const char* const member_name = "shmqtmember";
+const char* const outsider_name = "shmqtoutsider";
+
+int run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
+
+void remove_accounts() {
+    run(std::string("userdel ") + member_name);
+    run(std::string("userdel ") + outsider_name);
+    run(std::string("groupdel ") + group_name);
+    run(std::string("groupdel ") + everyone_group);
+}
+
+// Creates the group and users, or says why not (no root, no useradd).
+struct Accounts {
+    bool ready = false;
+    Accounts() {
+        if (::getuid() != 0) {
+            BOOST_TEST_MESSAGE("not root: cannot create users; nothing checked");
+            return;
+        }
+        remove_accounts();  // left over from an earlier run killed midway
+        ready = run(std::string("groupadd ") + group_name) == 0 && run(std::string("groupadd ") + everyone_group) == 0 &&
+                run(std::string("useradd -M -N -g ") + everyone_group + " -G " + group_name + " " + member_name) == 0 &&
+                run(std::string("useradd -M -N -g ") + everyone_group + " " + outsider_name) == 0;
+        BOOST_TEST_REQUIRE(ready, "could not create the test's users and groups (useradd, groupadd)");
+    }
+    ~Accounts() {
+        if (ready) remove_accounts();
+    }
+};
+
+// Becomes user `name` with its groups, as a login would.
+bool become(const char* name) {
+    const passwd* entry = ::getpwnam(name);
+    if (entry == nullptr) return false;
+    const uid_t uid = entry->pw_uid;
+    const gid_t gid = entry->pw_gid;
+    return ::initgroups(name, gid) == 0 && ::setgid(gid) == 0 && ::setuid(uid) == 0;
+}
+
+// The main segment lets every test user in (group shmqtall); "payments" and
+// "prices" only the members of shmqtpay.
+config::BrokerConfig restricted_config(const std::string& tag) {
+    auto config = test::make_config(tag);
+    config.group = everyone_group;
+    config.permissions = 0660;
+    test::add_queue(config, "orders", 8, 64);
+    test::add_queue(config, "payments", 8, 64).access_group = group_name;
+    test::add_topic(config, "prices", 8, 64).access_group = group_name;
+    return config;
+}
+
+std::string restricted_path(const config::BrokerConfig& config) {
+    return access_segment_path(SegmentMapping::file_system_path(config.name), group_name);
+}
+
+AttachOptions options_for(const std::string& broker) {
+    AttachOptions options;
+    options.broker = broker;
+    return options;
+}
+
+// Runs `shmq ARGS...` as user `who`; its output goes to `output`.
+int cli_as(const char* who, const std::vector<std::string>& arguments, const std::string& output) {
+    const pid_t child = test::fork_child([&] {
+        if (!become(who)) return 30;
+        if (std::freopen(output.c_str(), "w", stdout) == nullptr) return 31;
+        std::freopen(output.c_str(), "a", stderr);
+        std::vector<std::string> all{"shmq"};
+        all.insert(all.end(), arguments.begin(), arguments.end());
+        std::vector<char*> argv;
+        for (auto& argument : all) argv.push_back(argument.data());
+        argv.push_back(nullptr);
+        ::execv(cli_binary.c_str(), argv.data());
+        return 127;
+    });
+    return test::wait_child(child, 20s);
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_restricted_segment_belongs_to_the_group_alone) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    test::InProcessBroker broker(restricted_config("access-mode"));
+    struct stat facts {};
+    BOOST_TEST_REQUIRE(::stat(restricted_path(broker.broker().config()).c_str(), &facts) == 0);
+    BOOST_TEST((facts.st_mode & 0777) == 0660u);
+    BOOST_TEST(facts.st_gid == ::getgrnam(group_name)->gr_gid);
+    BOOST_TEST(facts.st_uid == ::getuid());
+}
+
+// The outsider: permission_denied for the group's queue and topic, with the
+// group named, while the open queue works for the same client; and the
+// group's file itself cannot be opened, for reading or writing.
+BOOST_AUTO_TEST_CASE(an_outsider_is_refused_the_restricted_queue_and_topic_but_keeps_the_others) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    const auto config = restricted_config("access-out");
+    test::InProcessBroker broker(config);
+    const std::string path = restricted_path(broker.broker().config());
+    const pid_t outsider = test::fork_child([&] {
+        if (!become(outsider_name)) return 30;
+        std::unique_ptr<Client> client;
+        std::string error;
+        if (Client::attach(options_for(config.name), client, &error) != Status::ok) return 31;
+        Queue payments;
+        if (client->open_queue("payments", payments) != Status::permission_denied) return 32;
+        const std::string why = client->access_error("payments");
+        if (!contains(why, group_name) || !contains(why, "payments")) return 33;
+        Topic prices;
+        if (client->open_topic("prices", prices) != Status::permission_denied) return 34;
+        Subscription subscription;
+        if (client->subscribe("prices", subscription) != Status::permission_denied) return 35;
+        Queue orders;
+        if (client->open_queue("orders", orders) != Status::ok || orders.send("open to all", 1s) != Status::ok) {
+            return 36;
+        }
+        // Nor through the file: the kernel refuses to open it at all.
+        for (const int mode : {O_RDONLY, O_RDWR}) {
+            errno = 0;
+            const int descriptor = ::open(path.c_str(), mode | O_NOFOLLOW);
+            if (descriptor >= 0 || errno != EACCES) return 37;
+        }
+        // Shown as restricted and denied, not hidden.
+        bool listed = false;
+        for (const auto& queue : client->stats().queues) {
+            if (queue.name == "payments") listed = !queue.accessible && queue.access_group == group_name;
+        }
+        return listed ? 0 : 38;
+    });
+    BOOST_TEST(test::wait_child(outsider, 20s) == 0);
+    auto client = test::attach(config.name);
+    BOOST_TEST(test::queue_stats(*client, "orders").depth == 1u);
+    BOOST_TEST(test::queue_stats(*client, "payments").depth == 0u);
+
+    // The command-line tool: list shows the queue as denied; publish says why.
+    test::TempDir dir;
+    const std::string output = dir.path() + "/out";
+    BOOST_TEST_REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    BOOST_TEST(cli_as(outsider_name, {"--broker", config.name, "list"}, output) == 0);
+    BOOST_TEST(contains(read_text(output), std::string("group:") + group_name + "(denied)"), read_text(output));
+    BOOST_TEST(cli_as(outsider_name, {"--broker", config.name, "publish", "payments", "x"}, output) == 1);
+    BOOST_TEST(contains(read_text(output), "permission"), read_text(output));
+    BOOST_TEST(contains(read_text(output), group_name), read_text(output));
+}
+
+// The member sends and receives on the restricted queue and topic, and the
+// broker counts it there.
+BOOST_AUTO_TEST_CASE(a_member_sends_and_receives_on_the_restricted_queue_and_topic) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    const auto config = restricted_config("access-in");
+    test::InProcessBroker broker(config);
+    const pid_t member = test::fork_child([&] {
+        if (!become(member_name)) return 30;
+        std::unique_ptr<Client> client;
+        if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
+        Queue payments;
+        if (client->open_queue("payments", payments) != Status::ok) return 32;
+        if (payments.send("pay 10", 1s) != Status::ok) return 33;
+        std::string message;
+        if (payments.receive(message, 1s) != Status::ok || message != "pay 10") return 34;
+        if (!client->access_error("payments").empty()) return 35;
+        Subscription subscription;
+        if (client->subscribe("prices", subscription) != Status::ok) return 36;
+        Topic prices;
+        if (client->open_topic("prices", prices) != Status::ok || prices.publish("42", 1s) != Status::ok) return 37;
+        if (subscription.receive(message, 1s) != Status::ok || message != "42") return 38;
+        if (payments.send("left for root", 1s) != Status::ok) return 39;
+        return 0;
+    });
+    BOOST_TEST(test::wait_child(member, 20s) == 0);
+    auto client = test::attach(config.name);
+    const auto stats = test::queue_stats(*client, "payments");
+    BOOST_TEST(stats.access_group == group_name);
+    BOOST_TEST(stats.enqueued == 2u);
+    BOOST_TEST(stats.depth == 1u);
+    BOOST_TEST(test::topic_stats(*client, "prices").published == 1u);
+}
+
+// A broker killed with kill -9 leaves the group's segment; the next one
+// adopts it with its messages, as it does the main one.
+BOOST_AUTO_TEST_CASE(a_restarted_broker_adopts_the_restricted_segment_with_its_messages) {
+    auto config = restricted_config("access-adopt");
+    config.group.clear();  // no test users needed: root uses both segments
+    for (auto& queue : config.queues) {
+        if (!queue.access_group.empty()) queue.access_group = "root";
+    }
+    for (auto& topic : config.topics) topic.access_group = "root";
+    if (::getgrnam("root") == nullptr) return;
+    const pid_t first = test::start_broker_process(config);
+    {
+        auto client = test::attach(config.name);
+        auto payments = test::open_queue(*client, "payments");
+        for (const char* message : {"a", "b", "c"}) BOOST_TEST_REQUIRE(payments.send(message, 1s) == Status::ok);
+    }
+    ::kill(first, SIGKILL);
+    BOOST_TEST(test::wait_child(first, 10s) == 128 + SIGKILL);
+    test::InProcessBroker second(config);
+    BOOST_TEST(second.broker().adopted());
+    auto client = test::attach(config.name);
+    auto payments = test::open_queue(*client, "payments");
+    std::string received;
+    for (const char* expected : {"a", "b", "c"}) {
+        BOOST_TEST_REQUIRE(payments.receive(received, 1s) == Status::ok);
+        BOOST_TEST(received == expected);
+    }
+}
+
+// Issue 17, item 5: a clean stop leaves no file of the broker behind (no
+// segment, no lock, no half-built file, in any group), and a client that
+// detached keeps no mapping or descriptor of any segment.
+BOOST_AUTO_TEST_CASE(a_clean_stop_leaves_no_file_and_a_detached_client_no_mapping) {
+    auto config = restricted_config("access-clean");
+    config.group.clear();
+    for (auto& queue : config.queues) {
+        if (!queue.access_group.empty()) queue.access_group = "root";
+    }
+    for (auto& topic : config.topics) topic.access_group = "root";
+    if (::getgrnam("root") == nullptr) return;
+    const std::string main_path = SegmentMapping::file_system_path(config.name);
+    const auto files_of_broker = [&] {
+        std::vector<std::string> found;
+        for (const auto& entry : fs::directory_iterator(fs::path(main_path).parent_path())) {
+            if (entry.path().filename().string().rfind(config.name, 0) == 0) found.push_back(entry.path().string());
+        }
+        return found;
+    };
+    // The broker runs in this process and maps both segments itself: a
+    // client's mappings and descriptors are what it adds to those.
+    const auto mappings_and_descriptors = [&] {
+        std::size_t count = 0;
+        std::ifstream maps("/proc/self/maps");
+        for (std::string line; std::getline(maps, line);) count += contains(line, main_path) ? 1 : 0;
+        for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+            std::error_code ignored;
+            count += contains(fs::read_symlink(entry.path(), ignored).string(), main_path) ? 1 : 0;
+        }
+        return count;
+    };
+    {
+        test::InProcessBroker broker(config);
+        BOOST_TEST(files_of_broker().size() == 4u);  // two segments, two locks
+        const auto brokers_own = mappings_and_descriptors();
+        {
+            auto client = test::attach(config.name);
+            auto payments = test::open_queue(*client, "payments");
+            BOOST_TEST_REQUIRE(payments.send("secret", 1s) == Status::ok);
+            auto orders = test::open_queue(*client, "orders");
+            BOOST_TEST_REQUIRE(orders.send("secret too", 1s) == Status::ok);
+            BOOST_TEST(mappings_and_descriptors() >= brokers_own + 4);  // both segments: mapped and open
+        }
+        BOOST_TEST(mappings_and_descriptors() == brokers_own);
+    }
+    const auto left = files_of_broker();
+    BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
+}
