@@ -106,7 +106,7 @@ void check_queue(const Segment& segment, const SegmentView& view, std::uint32_t 
         auto& slot = ring.slot_at(position);
         touch(slot.word.load(std::memory_order_relaxed));
         touch(slot.position.load(std::memory_order_relaxed));
-        touch(slot.length);
+        touch(slot.length.load(std::memory_order_relaxed));
         touch(slot.ack_deadline_ns.load(std::memory_order_relaxed));
         if (geometry.max_message_size > 0) touch(ring.payload_of(slot)[geometry.max_message_size - 1]);
     }
