@@ -78,6 +78,7 @@ struct Plan {
     std::uint64_t topics = 0;
     std::uint64_t clients = 0;
     std::uint64_t roles = 0;
+    std::uint64_t access = 0;
     std::vector<std::uint64_t> queue_slots;
     std::vector<std::uint64_t> topic_slots;
     std::vector<std::uint64_t> subscribers;
@@ -98,6 +99,9 @@ Plan plan_segment(const SegmentSpec& spec) {
     cursor += spec.client_capacity * sizeof(layout::ClientRecord);
     plan.roles = cursor;
     cursor += spec.client_capacity * (spec.queues.size() + spec.topics.size());
+    // The access table (no restricted queues in these seeds).
+    plan.access = cursor = align_up(cursor, layout::cache_line);
+    cursor += sizeof(layout::AccessTable);
     for (const auto& queue : spec.queues) {
         plan.queue_slots.push_back(cursor = align_up(cursor, layout::cache_line));
         cursor += layout::slot_stride_for(queue.max_message_size) * queue.capacity;
@@ -196,6 +200,8 @@ bool write_seed(const SegmentSpec& spec, const std::string& directory) {
     root->topics_offset = plan.topics;
     root->clients_offset = plan.clients;
     root->roles_offset = plan.roles;
+    root->access_offset = plan.access;
+    new (base + plan.access) layout::AccessTable{};
 
     auto* queues = reinterpret_cast<layout::QueueControl*>(base + plan.queues);
     for (std::size_t index = 0; index < spec.queues.size(); ++index) {
