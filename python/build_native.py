@@ -1,8 +1,8 @@
 """Builds shmq._native_api: libshmq's C API through cffi's API mode.
 
-A compiled module calls into libshmq about three times faster than cffi's
-ABI mode (see docs/benchmarks.md), and in Python the call is most of what a
-message costs. Used by setup.py (pip install ./python) and by CMake (the
+A compiled module calls into libshmq for less than cffi's ABI mode does
+(see docs/benchmarks.md, "Python"), and in Python the call is much of what
+a message costs. Used by setup.py (pip install ./python) and by CMake (the
 module the tests use); both compile the C source emitted here and link it
 with libshmq.
 

@@ -2,8 +2,10 @@
 
 Two ways to reach it, the same declarations (see _declarations):
 - the compiled module shmq._native_api (cffi's API mode, built with the
-  package by setup.py, or by CMake for the tests): each call costs about a
-  third of an ABI-mode call, which is most of a message's cost in Python;
+  package by setup.py, or by CMake for the tests and the benchmark): a call
+  costs less than through the ABI mode (a no-op call, measured once: 93
+  against 266 ns; see docs/benchmarks.md), and in Python the call is much of
+  what a message costs;
 - cffi's ABI mode (dlopen at import), when the module was not built or when
   SHMQ_LIBRARY names another libshmq to load.
 `compiled` says which one this process uses.
