@@ -169,6 +169,24 @@ shmq_status shmq_queue_send_batch(shmq_queue* queue, const shmq_outgoing* messag
  * *received (always written) says how many of messages[] were filled. */
 shmq_status shmq_queue_receive_batch(shmq_queue* queue, shmq_incoming* messages, size_t count,
                                      size_t* received, int64_t timeout_ns);
+/* Packed batches, for bindings where each call and each struct field
+ * costs more than the copy (e.g. Python): a batch's messages lie back to
+ * back in one buffer, their lengths in an array.
+ *
+ * shmq_queue_send_packed sends count messages in order, message i being the
+ * sizes[i] bytes that follow message i-1 in data; otherwise as
+ * shmq_queue_send_batch (*sent, always written, says how many went). */
+shmq_status shmq_queue_send_packed(shmq_queue* queue, const void* data, const size_t* sizes, size_t count,
+                                   size_t* sent, int64_t timeout_ns);
+/* Waits up to timeout_ns for at least one message, then takes up to count
+ * that are ready and fit in the rest of buffer, back to back: message i has
+ * sizes[i] bytes, and deliveries[i] (deliveries may be NULL) is its
+ * at_least_once token. *received (always written) says how many. A message
+ * that does not fit stays queued: SHMQ_BUFFER_TOO_SMALL when it is the
+ * first, else SHMQ_OK with those before it (capacity >=
+ * shmq_queue_max_message_size() always takes at least one). */
+shmq_status shmq_queue_receive_packed(shmq_queue* queue, void* buffer, size_t capacity, size_t* sizes,
+                                      uint64_t* deliveries, size_t count, size_t* received, int64_t timeout_ns);
 
 /* ---- Topics: publishing ---------------------------------------------- */
 
