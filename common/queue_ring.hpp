@@ -204,11 +204,12 @@ private:
     // Copies the message in and marks the slot ready; false when the slot is
     // no longer `me`'s (the broker reclaimed this client), sending nothing.
     bool publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
-    Status quarantine(const char* why);
+    Status quarantine(layout::QuarantineReason why);
     // Quarantines for `why` when neither `head` nor the word of `slot` moved
     // since they were read as `word` (a change means the look was stale).
     Next quarantine_if_still(const std::atomic<std::uint64_t>& counter, std::uint64_t value,
-                             const layout::SlotHeader& slot, std::uint64_t word, const char* why, Status& status);
+                             const layout::SlotHeader& slot, std::uint64_t word, layout::QuarantineReason why,
+                             Status& status);
     // Power-loss recovery: whether the message in `slot` is whole.
     bool intact(const layout::SlotHeader& slot) const;
 
