@@ -530,6 +530,32 @@ bool QueueRing::may_have_room() const {
     }
 }
 
+void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) const {
+    const auto head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    // Counters that contradict each other show nothing; the broker's tick
+    // quarantines the queue. A window wider than the ring is cut to it.
+    if (head > tail) return;
+    const auto end = tail - head > geometry_.capacity ? head + geometry_.capacity : tail;
+    std::size_t found = 0;
+    for (auto position = head; position < end && found < max_count; ++position) {
+        auto& slot = slot_at(position);
+        // The word names the lap: a slot reused for a later position since
+        // has another word, even if it holds a message again.
+        const auto ready = SlotWord::at_lap(SlotState::ready, lap_of(position));
+        if (slot.word.load(std::memory_order_acquire) != ready) continue;  // being written, taken, or abandoned
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
+        if (length > geometry_.max_message_size) continue;
+        std::string copy(reinterpret_cast<const char*>(payload_of(slot)), length);
+        // Whoever takes the slot changes its word before the payload can be
+        // overwritten: an unchanged word after the copy means a whole copy.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (slot.word.load(std::memory_order_relaxed) != ready) continue;
+        messages.push_back(std::move(copy));
+        ++found;
+    }
+}
+
 bool QueueRing::may_have_message() const {
     if (control_->redeliver_pending.load(std::memory_order_relaxed) != 0 ||
         control_->quarantined.load(std::memory_order_relaxed) != 0) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/layout.hpp"
 #include "common/monotonic_clock.hpp"
@@ -92,6 +93,14 @@ public:
                        OwnerStamp me);
     std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
     Status acknowledge(std::uint64_t delivery, OwnerStamp me);
+
+    // Read-only: copies up to `max_count` messages ready in [head, tail),
+    // oldest first, onto `messages`, without taking them or writing a word
+    // of shared memory. A message taken (or dropped) while it was copied is
+    // skipped, never returned torn: its slot word, read before and after the
+    // copy, changed. Deliveries awaiting redelivery (at_least_once) are not
+    // among them.
+    void peek(std::size_t max_count, std::vector<std::string>& messages) const;
 
     // Lock-free peeks used to decide whether to sleep. They may be stale; the
     // caller re-checks with a real operation.

@@ -180,6 +180,13 @@ public:
     Status receive_batch(IncomingMessage* messages, std::size_t count, std::size_t& received,
                          Timeout timeout = wait_forever);
 
+    // Appends copies of up to `max_count` waiting messages, oldest first, to
+    // `messages` without taking them: nothing in the queue changes, and
+    // consumers may take messages meanwhile (one taken while it was copied is
+    // left out, never returned torn). Never waits; ok with none is an empty
+    // queue. Deliveries awaiting redelivery are not shown.
+    Status peek(std::size_t max_count, std::vector<std::string>& messages);
+
 private:
     friend class Client;
     Queue(Client* client, std::uint32_t index) : client_(client), index_(index) {}
