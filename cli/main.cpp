@@ -35,6 +35,7 @@ const Subcommand subcommands[] = {
               "--prometheus, --watch)", run_stats},
     {"top", "a live view: rates, depths, lag, clients, refreshed in place", run_top},
     {"health", "exit 0 only when the broker runs and its segment is sound", run_health},
+    {"peek", "print messages waiting in a queue without taking them (--count, --framing)", run_peek},
     {"purge", "remove every message waiting in a queue", run_purge},
     {"move", "move waiting messages from one queue to another (e.g. replay a dead-letter queue)", run_move},
 };

@@ -10,6 +10,7 @@
 #include "common/monotonic_clock.hpp"
 #include "common/names.hpp"
 #include "common/process_identity.hpp"
+#include "common/quarantine_reason.hpp"
 #include "common/layout.hpp"
 #include "platform/process.hpp"
 #include "platform/user_identity.hpp"
@@ -316,7 +317,9 @@ QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     stats.max_message_size = geometry.max_message_size;
     stats.overflow = overflow_name(geometry.overflow);
     stats.delivery = delivery_name(geometry.delivery);
-    stats.quarantined = control.quarantined.load(std::memory_order_relaxed) != 0;
+    const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
+    stats.quarantined = quarantine != 0;
+    if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
     const auto head = control.head.load(std::memory_order_acquire);
     const auto tail = control.tail.load(std::memory_order_acquire);
     stats.depth = (tail > head ? tail - head : 0) + control.redeliver_pending.load(std::memory_order_relaxed);
@@ -354,7 +357,9 @@ TopicStats stats_of_topic(const SegmentView& view, std::uint32_t index) {
     stats.history = geometry.history;
     stats.max_subscribers = geometry.max_subscribers;
     stats.slow_subscriber = slow_subscriber_name(geometry.slow_subscriber);
-    stats.quarantined = ring.quarantined();
+    const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
+    stats.quarantined = quarantine != 0;
+    if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
     stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
     const auto tail = control.tail.load(std::memory_order_acquire);
     stats.published = tail > stats.abandoned ? tail - stats.abandoned : 0;

@@ -49,8 +49,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // claimed and joining states; and the AccessTable after the roles
 // (SegmentRoot::access_offset), which lists the segments of restricted
 // queues and topics (one per access group, beside this one) and what each
-// of them holds.
-inline constexpr std::uint32_t version = 6;
+// of them holds; 7: QueueControl::quarantined and TopicControl::quarantined
+// hold why (a QuarantineReason) instead of 1, so that `shmq list`, stats and
+// metrics can say it (issue 14).
+inline constexpr std::uint32_t version = 7;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -97,6 +99,19 @@ struct AccessTable {
     std::uint32_t entry_count;
     char groups[max_access_segments][access_group_capacity];
     RestrictedEntry entries[max_restricted];
+};
+
+// Why a queue or topic is out of service: the value of QueueControl::
+// quarantined and TopicControl::quarantined, 0 while it is in service. The
+// first process to find the damage writes it; every reader treats it as
+// untrusted (quarantine_reason_name() in common/quarantine_reason.hpp names an
+// unknown value "unknown").
+enum class QuarantineReason : std::uint32_t {
+    none = 0,
+    damaged_metadata = 1,         // the control block's fixed fields are unsound
+    inconsistent_counters = 2,    // head and tail (a queue's, or a topic's tail) contradict each other
+    damaged_slot = 3,             // a slot's word, length or position is one no operation leaves
+    inconsistent_subscriber = 4,  // a topic subscriber's cursor or counts contradict its topic
 };
 
 enum class BrokerState : std::uint32_t {
@@ -194,7 +209,7 @@ struct alignas(cache_line) QueueControl {
     std::uint32_t ack_timeout_ms;
     std::uint32_t dead_letter_index;  // no_queue when unset
 
-    std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
+    std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
 
     // Each on a cache line of its own: producers write one, consumers the other.
     alignas(cache_line) std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
@@ -342,7 +357,7 @@ struct alignas(cache_line) TopicControl {
     std::uint8_t slow_subscriber;   // layout::slow_subscriber_*
     std::uint8_t reserved[7];
 
-    std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
+    std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
 
     // No lock: publishers claim a position with compare-and-swaps on its
     // slot's word and position, then move tail (anyone may move it past a

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/quarantine_reason.hpp"
 #include "common/read_once.hpp"
 
 namespace shmq {
@@ -126,7 +127,7 @@ void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* contr
         const bool named = std::memchr(topic.name, '\0', sizeof topic.name) != nullptr;
         names.emplace_back(named ? topic.name : "");
         if (!usable.back()) {
-            control.quarantined.store(1, std::memory_order_release);
+            mark_quarantined(control.quarantined, layout::QuarantineReason::damaged_metadata);
             rings.emplace_back();
             continue;
         }
@@ -213,7 +214,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         const bool named = std::memchr(queue.name, '\0', sizeof queue.name) != nullptr;
         view.names_.emplace_back(named ? queue.name : "");
         if (!usable) {
-            control.quarantined.store(1, std::memory_order_release);
+            mark_quarantined(control.quarantined, layout::QuarantineReason::damaged_metadata);
             view.rings_.emplace_back();
             continue;
         }

@@ -172,7 +172,7 @@ private:
     std::string verify_subscriber(std::uint32_t index, std::uint64_t tail) const;
     std::string clear_stray_pins();
     bool lists_view_of(std::uint32_t subscriber, std::uint64_t slot_index) const;
-    Status quarantine();
+    Status quarantine(layout::QuarantineReason why);
 
     layout::TopicControl* control_ = nullptr;
     std::byte* slots_ = nullptr;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/client_registry.hpp"
+#include "common/quarantine_reason.hpp"
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
 #include "daemon/client_reaper.hpp"
@@ -330,7 +331,8 @@ void Broker::verify_queues() {
         ring.verify(problem);
         const std::string what = "queue '" + view_.queue_name(index) + "'";
         if (!problem.empty()) {
-            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined, reason "
+                            << quarantine_reason_name(ring.control().quarantined.load(std::memory_order_acquire));
         } else if (was_quarantined) {
             ring.control().quarantined.store(0, std::memory_order_release);
             SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
@@ -350,7 +352,8 @@ void Broker::verify_topics() {
         const std::string what = "topic '" + view_.topic_name(index) + "'";
         if (!repaired.empty()) SHMQ_LOG(warning) << what << " repaired: " << repaired;
         if (!problem.empty()) {
-            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined, reason "
+                            << quarantine_reason_name(topic.control().quarantined.load(std::memory_order_acquire));
         } else if (was_quarantined) {
             topic.control().quarantined.store(0, std::memory_order_release);
             SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
@@ -560,14 +563,16 @@ void Broker::service_deliveries() {
 void Broker::report_quarantines() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
         if (view_.queue_usable(index)) view_.ring(index).check_counters();
-        const bool quarantined = !view_.queue_usable(index) ||
-                                 view_.ring(index).control().quarantined.load(std::memory_order_relaxed) != 0;
-        if (quarantined && !reported_quarantine_[index]) {
+        // Read once: whoever quarantined it wrote the reason, and may write it again.
+        const auto reason = view_.queue_usable(index)
+                                ? view_.ring(index).control().quarantined.load(std::memory_order_relaxed)
+                                : static_cast<std::uint32_t>(layout::QuarantineReason::damaged_metadata);
+        if (reason != 0 && !reported_quarantine_[index]) {
             reported_quarantine_[index] = true;
             SHMQ_LOG(error) << "queue #" << index << " ('" << view_.queue_name(index)
                             << "') failed validation and is quarantined"
                             << (view_.queue_usable(index) ? " (" + view_.ring(index).describe_damage() + ")" : "")
-                            << "; the other queues carry on";
+                            << ", reason " << quarantine_reason_name(reason) << "; the other queues carry on";
         }
     }
 }
@@ -575,11 +580,14 @@ void Broker::report_quarantines() {
 void Broker::report_topic_quarantines() {
     for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
         if (view_.topic_usable(index)) view_.topic(index).check_counters();
-        const bool quarantined = !view_.topic_usable(index) || view_.topic(index).quarantined();
-        if (quarantined && !reported_topic_quarantine_[index]) {
+        const auto reason = view_.topic_usable(index)
+                                ? view_.topic(index).control().quarantined.load(std::memory_order_relaxed)
+                                : static_cast<std::uint32_t>(layout::QuarantineReason::damaged_metadata);
+        if (reason != 0 && !reported_topic_quarantine_[index]) {
             reported_topic_quarantine_[index] = true;
             SHMQ_LOG(error) << "topic #" << index << " ('" << view_.topic_name(index)
-                            << "') failed validation and is quarantined; the other queues and topics carry on";
+                            << "') failed validation and is quarantined, reason " << quarantine_reason_name(reason)
+                            << "; the other queues and topics carry on";
         }
     }
 }

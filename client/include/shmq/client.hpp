@@ -60,6 +60,9 @@ struct QueueStats {
     std::string overflow;
     std::string delivery;
     bool quarantined = false;
+    // Why, when quarantined: damaged_metadata, inconsistent_counters,
+    // damaged_slot, inconsistent_subscriber, or unknown (docs/operations.md).
+    std::string quarantine_reason;
     std::uint64_t depth = 0;      // messages waiting: queued (some perhaps still being written)
                                   // plus at_least_once deliveries awaiting redelivery
     std::uint64_t enqueued = 0;   // slots claimed by producers, ever
@@ -100,6 +103,7 @@ struct TopicStats {
     std::uint32_t max_subscribers = 0;
     std::string slow_subscriber;
     bool quarantined = false;
+    std::string quarantine_reason;  // as QueueStats::quarantine_reason
     std::uint64_t published = 0;      // messages published, ever (including ones being written)
     std::uint64_t abandoned = 0;      // claims never published: a publisher died, or a loan was cancelled
     std::uint64_t dropped = 0;        // messages subscribers lost under the drop policy, ever
@@ -175,6 +179,13 @@ public:
     // no_wait makes it a try: empty instead of waiting.
     Status receive_batch(IncomingMessage* messages, std::size_t count, std::size_t& received,
                          Timeout timeout = wait_forever);
+
+    // Appends copies of up to `max_count` waiting messages, oldest first, to
+    // `messages` without taking them: nothing in the queue changes, and
+    // consumers may take messages meanwhile (one taken while it was copied is
+    // left out, never returned torn). Never waits; ok with none is an empty
+    // queue. Deliveries awaiting redelivery are not shown.
+    Status peek(std::size_t max_count, std::vector<std::string>& messages);
 
 private:
     friend class Client;
