@@ -36,7 +36,8 @@ json queue_configuration(const QueueStats& queue) {
                 {"quarantined", queue.quarantined},
                 {"depth", queue.depth},
                 {"access_group", queue.access_group},
-                {"accessible", queue.accessible}};
+                {"accessible", queue.accessible},
+                {"read_only", queue.read_only}};
 }
 
 json topic_configuration(const TopicStats& topic) {
@@ -49,7 +50,8 @@ json topic_configuration(const TopicStats& topic) {
                 {"quarantined", topic.quarantined},
                 {"subscribers", topic.subscribers.size()},
                 {"access_group", topic.access_group},
-                {"accessible", topic.accessible}};
+                {"accessible", topic.accessible},
+                {"read_only", topic.read_only}};
 }
 
 json queue_counters(const QueueStats& queue) {
