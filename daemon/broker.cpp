@@ -77,6 +77,9 @@ void Broker::start() {
                          "; stop it first or give this broker another name");
     case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
+    // Set-aside segments older than a week go at every start, not only when
+    // another is set aside.
+    prune_set_aside(SegmentMapping::file_system_path(address_));
     // Before the main segment is ready: a client that attaches finds every
     // segment it lists.
     start_access_segments();

@@ -139,6 +139,14 @@ config::BrokerConfig config_with_readers(const std::string& tag) {
     return config;
 }
 
+// How many mappings of the file at `path` this process has.
+std::size_t mappings_of(const std::string& path) {
+    std::size_t count = 0;
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; std::getline(maps, line);) count += contains(line, path) ? 1 : 0;
+    return count;
+}
+
 // What the kernel lets the current user do with the file at `path`: 0 when
 // it may read it but neither open it for writing nor map it writable.
 int read_but_never_write(const std::string& path) {
@@ -356,8 +364,11 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_but_may_neither_send_nor_receive_
     }
     const pid_t reader = test::fork_child([&] {
         if (!become(reader_name)) return 30;
+        // Forked from the broker's process: its mappings came along.
+        const auto inherited = mappings_of(path);
         std::unique_ptr<Client> client;
         if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
+        if (mappings_of(path) != inherited + 1) return 39;
         bool seen = false;
         for (const auto& queue : client->stats().queues) {
             if (queue.name == "payments") seen = queue.accessible && queue.read_only && queue.depth == 2;
@@ -380,6 +391,9 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_but_may_neither_send_nor_receive_
         if (client->open_queue("orders", orders) != Status::ok || orders.send("open to all", 1s) != Status::ok) {
             return 38;
         }
+        orders = Queue();
+        client.reset();
+        if (mappings_of(path) != inherited) return 39;  // detached: the read-only mapping is gone too
         return 40 + read_but_never_write(path);
     });
     BOOST_TEST(test::wait_child(reader, 20s) == 40);
