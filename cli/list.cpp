@@ -15,10 +15,12 @@ namespace shmq::cli {
 namespace {
 
 // "all", or the group a queue or topic is restricted to, marked when this
-// user may not open it (its other columns are then unknown: "-").
-std::string access_of(const std::string& group, bool accessible) {
-    if (group.empty()) return "all";
-    return "group:" + group + (accessible ? "" : "(denied)");
+// user may not open it (its other columns are then unknown: "-"), or may
+// only read it (one of the group's readers).
+template <typename Stats>
+std::string access_of(const Stats& stats) {
+    if (stats.access_group.empty()) return "all";
+    return "group:" + stats.access_group + (!stats.accessible ? "(denied)" : stats.read_only ? "(read-only)" : "");
 }
 
 template <typename Stats>
@@ -43,7 +45,7 @@ void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
                                      std::to_string(queue.max_message_size), queue.overflow, queue.delivery,
                                      quarantine_cell(queue.quarantined, queue.quarantine_reason)};
         if (!queue.accessible) row = {queue.name, "-", "-", "-", "-", "-", "-"};
-        if (show_access) row.push_back(access_of(queue.access_group, queue.accessible));
+        if (show_access) row.push_back(access_of(queue));
         table.add_row(row);
     }
     table.print(std::cout);
@@ -71,7 +73,7 @@ void print_topics(const std::vector<TopicStats>& topics, bool show_access) {
                                      std::to_string(topic.max_subscribers),
                                      quarantine_cell(topic.quarantined, topic.quarantine_reason)};
         if (!topic.accessible) row = {topic.name, "-", "-", "-", "-", "-", "-", "-"};
-        if (show_access) row.push_back(access_of(topic.access_group, topic.accessible));
+        if (show_access) row.push_back(access_of(topic));
         table.add_row(row);
     }
     table.print(std::cout);

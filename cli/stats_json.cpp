@@ -37,7 +37,8 @@ json queue_configuration(const QueueStats& queue) {
                 {"quarantine_reason", queue.quarantine_reason},
                 {"depth", queue.depth},
                 {"access_group", queue.access_group},
-                {"accessible", queue.accessible}};
+                {"accessible", queue.accessible},
+                {"read_only", queue.read_only}};
 }
 
 json topic_configuration(const TopicStats& topic) {
@@ -51,7 +52,8 @@ json topic_configuration(const TopicStats& topic) {
                 {"quarantine_reason", topic.quarantine_reason},
                 {"subscribers", topic.subscribers.size()},
                 {"access_group", topic.access_group},
-                {"accessible", topic.accessible}};
+                {"accessible", topic.accessible},
+                {"read_only", topic.read_only}};
 }
 
 json queue_counters(const QueueStats& queue) {

@@ -71,13 +71,17 @@ Status join_segment(Client::Impl& impl, const std::string& program, std::string&
            !patience.expired()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const Status valid = SegmentView::validate(impl.segment->base(), impl.segment->size(), impl.view, why);
+    const Status valid =
+        SegmentView::validate(impl.segment->base(), impl.segment->size(), impl.view, why, !impl.read_only);
     if (valid != Status::ok) return valid;
     if (!impl.view.broker_ready()) {
         why = describe(Status::broker_stopped);
         return Status::broker_stopped;
     }
     if (!read_access_listing(impl.view.access_table(), impl.access, why)) return Status::corrupt_segment;
+    // A reader holds nothing in the segment, so the broker has nothing to
+    // reclaim should it die: its record in the main segment is enough.
+    if (impl.read_only) return Status::ok;
     const Status claimed = claim_client_record(impl.view, program, impl.stamp);
     if (claimed == Status::too_many_clients) why = full_table(impl.view);
     if (claimed != Status::ok && claimed != Status::too_many_clients) why = describe(claimed);
@@ -94,7 +98,16 @@ std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, cons
     impl->broker_name = main.broker_name;
     const std::string path = access_segment_path(main.segment->path(), group);
     std::string why;
-    const auto opened = SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, why);
+    auto opened = SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, why);
+    if (opened == platform::FileError::permission_denied) {
+        // The group's readers may open it for reading only (an ACL entry).
+        std::string read_why;
+        if (SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, read_why,
+                                      platform::Mapping::read_only) == platform::FileError::none) {
+            opened = platform::FileError::none;
+            impl->read_only = true;
+        }
+    }
     if (opened != platform::FileError::none) {
         part.status = status_of_open_error(opened);
         part.why = "segment '" + path + "': " + why +
@@ -119,6 +132,10 @@ std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, cons
     if (part.status != Status::ok) {
         part.why = "segment '" + path + "': " + why;
         return nullptr;
+    }
+    if (impl->read_only) {
+        part.why = "this user may only read segment '" + path + "' (a reader of group '" + group +
+                   "'), so it sees the figures of the group's queues and topics but may not send or receive";
     }
     return impl;
 }
@@ -162,6 +179,7 @@ Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 // Detaching hands back any at_least_once delivery still unacknowledged, so it
 // is redelivered at once rather than after its ack timeout.
 Client::~Client() {
+    if (impl_->read_only) return;  // it took nothing, and may write nothing
     auto& view = impl_->view;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!view.queue_usable(index)) continue;
@@ -208,14 +226,16 @@ std::string Client::access_error(std::string_view name) const {
         const auto* entry = impl_->access.find(name, topic);
         if (entry == nullptr) continue;
         const auto& part = impl_->parts[entry->group];
-        if (part.client) return {};
+        if (part.client && !part.client->impl_->read_only) return {};
+        const Status status = part.client ? Status::permission_denied : part.status;
         return std::string(topic ? "topic '" : "queue '") + std::string(name) + "' is restricted to group '" +
-               part.group + "': " + describe(part.status) + ": " + part.why;
+               part.group + "': " + describe(status) + ": " + part.why;
     }
     return {};
 }
 
 Status Client::open_queue(std::string_view name, Queue& queue) {
+    if (impl_->read_only) return Status::permission_denied;
     const auto index = impl_->view.find_queue(name);
     if (index == layout::no_queue) {
         Status refused = Status::queue_not_found;
@@ -231,6 +251,7 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
 }
 
 Status Client::open_topic(std::string_view name, Topic& topic) {
+    if (impl_->read_only) return Status::permission_denied;
     const auto index = impl_->view.find_topic(name);
     if (index == layout::no_queue) {
         Status refused = Status::topic_not_found;
@@ -248,6 +269,7 @@ Status Client::subscribe(std::string_view name, Subscription& subscription) {
 
 Status Client::subscribe(std::string_view name, Subscription& subscription, const SubscribeOptions& options) {
     subscription.unsubscribe();
+    if (impl_->read_only) return Status::permission_denied;
     auto& view = impl_->view;
     if (view.broker_stopping()) return Status::broker_stopped;
     const auto index = view.find_topic(name);
@@ -448,6 +470,7 @@ void Client::add_restricted_stats(BrokerStats& stats) const {
             topic.name = entry.name;
             topic.access_group = part.group;
             topic.accessible = part.client != nullptr;
+            topic.read_only = part.client && part.client->impl_->read_only;
             stats.topics.push_back(std::move(topic));
         } else {
             QueueStats queue;
@@ -457,6 +480,7 @@ void Client::add_restricted_stats(BrokerStats& stats) const {
             queue.name = entry.name;
             queue.access_group = part.group;
             queue.accessible = part.client != nullptr;
+            queue.read_only = part.client && part.client->impl_->read_only;
             stats.queues.push_back(std::move(queue));
         }
     }

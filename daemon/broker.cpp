@@ -78,6 +78,9 @@ void Broker::start() {
                          "; stop it first or give this broker another name");
     case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
+    // Set-aside segments older than a week go at every start, not only when
+    // another is set aside.
+    prune_set_aside(SegmentMapping::file_system_path(address_));
     // Before the main segment is ready: a client that attaches finds every
     // segment it lists.
     start_access_segments();
@@ -253,6 +256,7 @@ bool Broker::try_adopt_existing() {
         throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
                          config_.name + "'; stop it first or give this broker another name");
     }
+    apply_configured_access(*existing);
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
@@ -272,6 +276,23 @@ bool Broker::try_adopt_existing() {
                       << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
                       << " dead clients reclaimed";
     return true;
+}
+
+// An adopted file keeps the permissions it was made with; the configuration
+// may have changed them since (another group, readers added or removed), and
+// an old permission must not outlive the configuration that granted it.
+void Broker::apply_configured_access(const SegmentMapping& segment) const {
+    platform::FileAccess access;
+    try {
+        access = segment_access(config_, segment.path());
+    } catch (const SettingError& failure) {
+        throw StartError(failure.what(), failure.key());
+    }
+    std::string why;
+    if (!segment.set_access(access, why)) {
+        throw StartError("segment '" + segment.path() + "': cannot give it the configured permissions: " + why,
+                         "permissions");
+    }
 }
 
 // A persistent segment from an earlier boot: its wait events' counts are
@@ -610,7 +631,11 @@ void Broker::shut_down() {
     root.broker_event.notify_all();
     for (auto& part : access_brokers_) part->shut_down();
     const auto queued = queued_messages(view_);
-    if (flusher_.joinable()) flusher_.join();
+    if (flusher_.joinable()) {
+        // An access group's broker has no loop of its own: nothing else asks its flusher to stop.
+        request_stop();
+        flusher_.join();
+    }
     if (segment_->file_backed()) {
         // Persistent: the file and its messages stay for the next broker.
         flush_reporting_failure();

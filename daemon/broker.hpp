@@ -64,6 +64,7 @@ private:
     void start_access_segments();
     void stop_access_segments();
     bool try_adopt_existing();
+    void apply_configured_access(const SegmentMapping& segment) const;
     void build_fresh();
     void set_aside_existing(const std::string& reason);
     void prune_set_aside(const std::string& segment_path);

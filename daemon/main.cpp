@@ -43,13 +43,15 @@ void print_resolved(const config::BrokerConfig& config) {
                       << (queue.dead_letter.empty() ? "" : ", dead_letter " + queue.dead_letter);
         }
         if (!queue.access_group.empty()) std::cout << ", access group " << queue.access_group;
+        if (!queue.access_readers.empty()) std::cout << ", readers " << queue.access_readers;
         std::cout << "\n";
     }
     for (const auto& topic : config.topics) {
         std::cout << "topic " << topic.name << ": capacity " << topic.capacity << ", max_message_size "
                   << topic.max_message_size << ", history " << topic.history << ", max_subscribers "
                   << topic.max_subscribers << ", slow_subscriber " << config::to_string(topic.slow_subscriber)
-                  << (topic.access_group.empty() ? "" : ", access group " + topic.access_group) << "\n";
+                  << (topic.access_group.empty() ? "" : ", access group " + topic.access_group)
+                  << (topic.access_readers.empty() ? "" : ", readers " + topic.access_readers) << "\n";
     }
     std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
 }

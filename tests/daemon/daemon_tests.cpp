@@ -399,6 +399,15 @@ BOOST_AUTO_TEST_CASE(world_permissions_need_allow_world_access_and_then_warn) {
     BOOST_TEST(check_config(allowed_ini).exit_code == 0);
 }
 
+// Issue 17: --check-config shows who may use a restricted queue and who may only read it.
+BOOST_AUTO_TEST_CASE(check_config_names_the_access_group_and_its_readers) {
+    const auto config = write("r.yaml", "queues:\n  - name: pay\n    access: { group: root, readers: daemon }\n");
+    const Run run = check_config(config);
+    BOOST_TEST(run.exit_code == 0, run.err);
+    BOOST_TEST(contains(run.out, "queue pay: "), run.out);
+    BOOST_TEST(contains(run.out, ", access group root, readers daemon"), run.out);
+}
+
 BOOST_AUTO_TEST_CASE(a_broker_with_world_permissions_warns_when_it_starts) {
     const std::string name = unique_broker_name();
     SegmentGuard guard(name);

@@ -81,6 +81,10 @@ struct QueueStats {
     // False: restricted to a group whose segment this process may not open;
     // only the name and the group are known then, every other field is empty.
     bool accessible = true;
+    // True: this process is among the group's readers (access.readers) and
+    // maps its segment read-only: the figures are known, but sending and
+    // receiving are refused with permission_denied.
+    bool read_only = false;
 };
 
 // One subscription to a topic, as `shmq stats` shows it.
@@ -112,6 +116,7 @@ struct TopicStats {
     std::vector<SubscriberStats> subscribers;
     std::string access_group;  // as QueueStats::access_group
     bool accessible = true;    // as QueueStats::accessible
+    bool read_only = false;    // as QueueStats::read_only
 };
 
 struct ClientInfo {
@@ -223,8 +228,9 @@ public:
     BrokerStats stats() const;
     // Why the queue or topic `name`, restricted to an access group, cannot be
     // used by this process (open_queue and the others then return
-    // permission_denied, say): names the group and the segment. Empty when
-    // `name` is not restricted, or this process may use it.
+    // permission_denied, say): names the group and the segment, and says when
+    // this process may only read it. Empty when `name` is not restricted, or
+    // this process may use it.
     std::string access_error(std::string_view name) const;
 
     struct Impl;
