@@ -25,6 +25,8 @@ def _header_text() -> str:
 def _declarations(header: str) -> str:
     text = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
     text = re.sub(r"#ifdef __cplusplus.*?#endif", "", text, flags=re.S)
+    # The export macro (shmq/export.h) is the library's business, not cffi's.
+    text = re.sub(r"\bSHMQ_API\s+", "", text)
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
@@ -35,12 +37,21 @@ def _library_path() -> str:
     packaged = _here / "libshmq.so.0"
     if packaged.is_file():
         return str(packaged)
-    raise ImportError(
-        "shmq: libshmq not found: install the package (pip install ./python), "
-        "or set SHMQ_LIBRARY to the path of a built libshmq.so"
-    )
+    # Installed by the Debian package python3-shmq: the system's libshmq0.
+    return "libshmq.so.0"
+
+
+def _load():
+    path = _library_path()
+    try:
+        return ffi.dlopen(path)
+    except OSError as error:
+        raise ImportError(
+            f"shmq: cannot load {path} ({error}): install libshmq0 or the package (pip install ./python), "
+            "or set SHMQ_LIBRARY to the path of a built libshmq.so"
+        ) from error
 
 
 ffi = FFI()
 ffi.cdef(_declarations(_header_text()))
-lib = ffi.dlopen(_library_path())
+lib = _load()
