@@ -217,7 +217,9 @@ public:
     // `name` is not restricted, or this process may use it.
     std::string access_error(std::string_view name) const;
 
-    struct Impl;
+    // Hidden with all it holds, so that no instance of a template over its
+    // types (std::vector<AccessPart>, say) is exported along with Client.
+    struct SHMQ_LOCAL Impl;
 
 private:
     SHMQ_LOCAL Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
