@@ -287,7 +287,8 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
     if (status != Status::ok) return status;
     subscription.client_ = this;
     subscription.topic_ = index;
-    subscription.handle_ = handle;
+    subscription.subscriber_ = handle.index;
+    subscription.subscriber_word_ = handle.word;
     return Status::ok;
 }
 

@@ -20,7 +20,8 @@
 #include "common/monotonic_clock.hpp"
 #include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
-#include "common/status.hpp"
+#include "shmq/batch.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 
@@ -33,20 +34,6 @@ struct RingGeometry {
     std::uint32_t max_deliveries = 0;
     std::uint32_t ack_timeout_ms = 0;
     bool checksummed = false;  // QueueControl::checksummed: a persistent segment
-};
-
-// One message to send in a batch.
-struct OutgoingMessage {
-    const void* data;
-    std::size_t size;
-};
-
-// A receive buffer in a batch; `size` is filled in with the message's length.
-struct IncomingMessage {
-    void* buffer;
-    std::size_t capacity;
-    std::size_t size;
-    std::uint64_t delivery;  // at_least_once: the token to acknowledge
 };
 
 // What the broker released on behalf of a dead client.

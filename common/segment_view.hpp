@@ -13,7 +13,7 @@
 
 #include "common/layout.hpp"
 #include "common/queue_ring.hpp"
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 #include "common/topic_ring.hpp"
 
 namespace shmq {

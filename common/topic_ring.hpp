@@ -20,7 +20,7 @@
 #include "common/layout.hpp"
 #include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 

@@ -31,7 +31,7 @@ def built_library() -> Path:
     else:
         build = Path(__file__).resolve().parent / "build" / "libshmq"
         subprocess.run(["cmake", "-S", str(SOURCE), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
-                        "-DSHMQ_BUILD_TESTS=OFF", "-DSHMQ_BUILD_BENCH=OFF"], check=True)
+                        "-DSHMQ_BUILD_DAEMON=OFF"], check=True)
         subprocess.run(["cmake", "--build", str(build), "--target", "shmq", "-j", str(os.cpu_count() or 1)],
                        check=True)
     library = build / "client" / "libshmq.so.0"

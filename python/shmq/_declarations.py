@@ -25,4 +25,6 @@ def header_path() -> Path:
 def declarations(header: str) -> str:
     text = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
     text = re.sub(r"#ifdef __cplusplus.*?#endif", "", text, flags=re.S)
+    # The export macro (shmq/export.h) is the library's business, not cffi's.
+    text = re.sub(r"\bSHMQ_API\s+", "", text)
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))

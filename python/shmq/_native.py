@@ -23,15 +23,17 @@ def _abi_mode():
     library = os.environ.get("SHMQ_LIBRARY")
     if not library:
         packaged = Path(__file__).resolve().parent / "libshmq.so.0"
-        if not packaged.is_file():
-            raise ImportError(
-                "shmq: libshmq not found: install the package (pip install ./python), "
-                "or set SHMQ_LIBRARY to the path of a built libshmq.so"
-            )
-        library = str(packaged)
+        # Installed by the Debian package python3-shmq: the system's libshmq0.
+        library = str(packaged) if packaged.is_file() else "libshmq.so.0"
     abi_ffi = FFI()
     abi_ffi.cdef(declarations(header_path().read_text()))
-    return abi_ffi, abi_ffi.dlopen(library)
+    try:
+        return abi_ffi, abi_ffi.dlopen(library)
+    except OSError as error:
+        raise ImportError(
+            f"shmq: cannot load {library} ({error}): install libshmq0 or the package (pip install ./python), "
+            "or set SHMQ_LIBRARY to the path of a built libshmq.so"
+        ) from error
 
 
 def _compiled_module():

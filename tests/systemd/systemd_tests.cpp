@@ -44,13 +44,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string unit_path = SHMQ_SOURCE_DIR "/systemd/shmqd.service";
+// The unit as this build configured it (systemd/shmqd.service.in).
+const std::string unit_path = SHMQ_BINARY_DIR "/systemd/shmqd.service";
 const std::string sysusers_path = SHMQ_SOURCE_DIR "/systemd/shmqd.sysusers.conf";
 const std::string default_config_path = SHMQ_SOURCE_DIR "/config/shmqd.yaml";
 const std::string shmqd_path = SHMQ_BINARY_DIR "/daemon/shmqd";
-// Where the unit expects things once installed (systemd/README.md).
-const std::string installed_shmqd = "/usr/local/bin/shmqd";
-const std::string installed_config = "/etc/shmq/shmqd.yaml";
+// Where `cmake --install` puts things, as the unit must say.
+const std::string installed_shmqd = SHMQ_INSTALLED_SHMQD;
+const std::string installed_config = SHMQ_INSTALLED_CONFIG;
 
 // How long the broker may take to report readiness or stop.
 constexpr auto notify_patience = 5s;

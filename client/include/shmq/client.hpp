@@ -10,7 +10,7 @@
 //     std::string message;
 //     orders.receive(message, std::chrono::seconds(1));
 //
-// Calls never throw; each returns a shmq::Status (common/status.hpp). A Client
+// Calls never throw; each returns a shmq::Status (shmq/status.hpp). A Client
 // and its Queue handles may be used from any number of threads at once.
 #pragma once
 
@@ -22,8 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/queue_ring.hpp"
-#include "common/status.hpp"
+#include "shmq/batch.hpp"
+#include "shmq/export.h"
+#include "shmq/status.hpp"
 
 namespace shmq {
 
@@ -144,7 +145,7 @@ struct SubscribeOptions;
 
 // A handle on one queue of an attached Client. Cheap to copy; valid while the
 // Client lives.
-class Queue {
+class SHMQ_API Queue {
 public:
     Queue() = default;
 
@@ -195,13 +196,13 @@ public:
 private:
     friend class Client;
     Queue(Client* client, std::uint32_t index) : client_(client), index_(index) {}
-    void note_role(std::uint8_t role);
+    SHMQ_LOCAL void note_role(std::uint8_t role);
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;
 };
 
-class Client {
+class SHMQ_API Client {
 public:
     // Attaches to the broker's segment and takes a client record. On failure
     // `error` (if given) says what went wrong and names the segment.
@@ -233,15 +234,17 @@ public:
     // this process may use it.
     std::string access_error(std::string_view name) const;
 
-    struct Impl;
+    // Hidden with all it holds, so that no instance of a template over its
+    // types (std::vector<AccessPart>, say) is exported along with Client.
+    struct SHMQ_LOCAL Impl;
 
 private:
-    Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
-    void add_restricted_stats(BrokerStats& stats) const;
+    SHMQ_LOCAL Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
+    SHMQ_LOCAL void add_restricted_stats(BrokerStats& stats) const;
     friend class Queue;
     friend class Topic;
     friend class Subscription;
-    explicit Client(std::unique_ptr<Impl> impl);
+    SHMQ_LOCAL explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 
@@ -250,16 +253,16 @@ private:
 inline std::uint16_t delivery_attempt(std::uint64_t delivery) { return static_cast<std::uint16_t>(delivery); }
 
 // The broker name a client uses when none is given: $SHMQ_BROKER, else "shmq".
-std::string default_broker_name();
+SHMQ_API std::string default_broker_name();
 
 // Empty when `broker` can name a broker (a name, or the absolute path of a
 // persistent broker's file); otherwise a sentence saying what is wrong, so
 // that a tool can refuse it before attaching.
-std::string broker_name_problem(std::string_view broker);
+SHMQ_API std::string broker_name_problem(std::string_view broker);
 
 // The shared-memory layout version this library speaks; a broker of another
 // one is refused at attach (Status::version_mismatch).
-std::uint32_t segment_layout_version();
+SHMQ_API std::uint32_t segment_layout_version();
 
 }  // namespace shmq
 
