@@ -16,6 +16,7 @@
 #include "common/client_registry.hpp"
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
+#include "common/test_crash_point.hpp"
 #include "daemon/client_reaper.hpp"
 #include "daemon/reload_plan.hpp"
 #include "daemon/segment_builder.hpp"
@@ -506,6 +507,9 @@ ReloadAnswer Broker::reload() {
             access_brokers_[index]->apply_live_settings(parts.restricted[index]);
         }
         whole_config_ = std::move(plan.next);
+        // Applied to the segment, not answered yet: a broker killed here
+        // restarts on the file, which is what it had applied.
+        crash_point("reload_applied");
     }
     std::ostringstream report;
     report << "reloaded " << config_path_ << ": ";
