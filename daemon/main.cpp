@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
                      "messages; a segment that cannot be reused is renamed NAME.stale-TIME (only\n"
                      "the broker's user may read it; the newest 3 of the last week are kept).\n"
                      "Exit status: 0 after a clean stop; 1 for an invalid configuration or a failed\n"
-                     "start; 2 for a usage error.\n";
+                     "start; 2 for a usage error. --reload: 0, 3 or 1, as its line above says.\n";
         return 0;
     }
     if (arguments.count("version")) {
