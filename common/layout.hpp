@@ -112,7 +112,9 @@ struct AccessTable {
 // `answering` still equals it afterwards (else the broker was writing the
 // next answer meanwhile: it reads again). The report's length is checked
 // against its capacity: every field here may have been written by any client.
-inline constexpr std::size_t reload_report_capacity = 4096;
+// The capacity keeps the whole root within its first page (the broker's log
+// has a longer report in full).
+inline constexpr std::size_t reload_report_capacity = 3072;
 inline constexpr std::uint32_t reload_applied = 1;        // every change took effect
 inline constexpr std::uint32_t reload_needs_restart = 2;  // the live changes took effect; the rest needs a restart
 inline constexpr std::uint32_t reload_refused = 3;        // the file did not load or validate: nothing changed
@@ -177,6 +179,7 @@ struct SegmentRoot {
     // Used in the main segment only.
     ReloadExchange reload;
 };
+static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 
 // One slot of a queue's ring. The payload follows the header directly.
 struct SlotHeader {

@@ -80,8 +80,12 @@ void answer_reload(layout::ReloadExchange& exchange, std::uint32_t request, std:
                    const std::string& report) {
     exchange.answering.store(request, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
-    const auto length = std::min(report.size(), layout::reload_report_capacity);
-    std::memcpy(exchange.report, report.data(), length);
+    static const std::string cut = "\n... (cut short: the broker's log has every line)";
+    const auto fits = report.size() <= layout::reload_report_capacity;
+    const auto kept = fits ? report.size() : layout::reload_report_capacity - cut.size();
+    std::memcpy(exchange.report, report.data(), kept);
+    if (!fits) std::memcpy(exchange.report + kept, cut.data(), cut.size());
+    const auto length = fits ? kept : layout::reload_report_capacity;
     exchange.report_length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
     exchange.outcome.store(outcome, std::memory_order_relaxed);
     exchange.answered.store(request, std::memory_order_release);

@@ -39,7 +39,8 @@ Status request_reload(const SegmentView& view, std::uint64_t timeout_ns, ReloadA
 bool reload_waiting(const layout::ReloadExchange& exchange, std::uint32_t last_answered, std::uint32_t& request);
 
 // Broker: publishes the answer to every request up to `request`, the report
-// cut to the exchange's capacity, and wakes the clients waiting for it.
+// cut to the exchange's capacity (saying so), and wakes the clients waiting
+// for it.
 void answer_reload(layout::ReloadExchange& exchange, std::uint32_t request, std::uint32_t outcome,
                    const std::string& report);
 
