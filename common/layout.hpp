@@ -51,8 +51,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // queues and topics (one per access group, beside this one) and what each
 // of them holds; 7: QueueControl::quarantined and TopicControl::quarantined
 // hold why (a QuarantineReason) instead of 1, so that `shmq list`, stats and
-// metrics can say it (issue 14).
-inline constexpr std::uint32_t version = 7;
+// metrics can say it (issue 14); 8: the ReloadExchange at the end of the
+// root, through which `shmq reload` asks the broker to re-read its
+// configuration and reads the answer (issue 11).
+inline constexpr std::uint32_t version = 8;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -114,6 +116,35 @@ enum class QuarantineReason : std::uint32_t {
     inconsistent_subscriber = 4,  // a topic subscriber's cursor or counts contradict its topic
 };
 
+// A configuration reload asked through the segment (`shmq reload`, `shmqd
+// --reload`, which systemd's ExecReload= runs) and the broker's answer,
+// a seqlock of two request numbers around the report. A client takes a
+// number with requested.fetch_add(1) + 1 and waits until `answered` reaches
+// it. The broker, at its next tick, reloads once for every request up to
+// `requested` as it read it, N; stores answering = N, writes the outcome and
+// the report, stores answered = N, and wakes `answer_event`. A reader copies
+// the report after reading `answered`, and keeps the copy only if
+// `answering` still equals it afterwards (else the broker was writing the
+// next answer meanwhile: it reads again). The report's length is checked
+// against its capacity: every field here may have been written by any client.
+// The capacity keeps the whole root within its first page (the broker's log
+// has a longer report in full).
+inline constexpr std::size_t reload_report_capacity = 3072;
+inline constexpr std::uint32_t reload_applied = 1;        // every change took effect
+inline constexpr std::uint32_t reload_needs_restart = 2;  // the live changes took effect; the rest needs a restart
+inline constexpr std::uint32_t reload_refused = 3;        // the file did not load or validate: nothing changed
+
+struct ReloadExchange {
+    std::atomic<std::uint32_t> requested;
+    std::atomic<std::uint32_t> answering;
+    std::atomic<std::uint32_t> answered;
+    std::atomic<std::uint32_t> outcome;        // reload_*
+    std::atomic<std::uint32_t> report_length;  // bytes of `report`, at most reload_report_capacity
+    std::uint32_t reserved;
+    WaitEvent answer_event;
+    char report[reload_report_capacity];
+};
+
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
     ready = 1,         // clients may attach and use it
@@ -159,7 +190,11 @@ struct SegmentRoot {
     // The AccessTable: in the main segment, the restricted queues and topics;
     // empty in the segments that hold them.
     std::uint64_t access_offset;
+
+    // Used in the main segment only.
+    ReloadExchange reload;
 };
+static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 
 // One slot of a queue's ring. The payload follows the header directly.
 struct SlotHeader {

@@ -202,6 +202,19 @@ private:
     std::uint32_t index_ = 0;
 };
 
+// The broker's answer to Client::reload_configuration().
+struct ReloadOutcome {
+    enum class Result {
+        applied,        // the file loaded and every change took effect
+        needs_restart,  // the file loaded; the changes that can be made live were, the others wait for a restart
+        refused         // the file did not load or validate: nothing changed
+    };
+    Result result = Result::refused;
+    // The broker's report, one line each: what changed, what needs a
+    // restart, or every error of the file (file:line: key).
+    std::string report;
+};
+
 class SHMQ_API Client {
 public:
     // Attaches to the broker's segment and takes a client record. On failure
@@ -233,6 +246,11 @@ public:
     // this process may only read it. Empty when `name` is not restricted, or
     // this process may use it.
     std::string access_error(std::string_view name) const;
+    // Asks the broker to re-read its configuration file, as SIGHUP does, and
+    // waits up to `timeout` for its answer in `outcome`. ok once it answered
+    // (whatever the answer); timeout, broker_stopped, or corrupt_segment when
+    // the answer cannot be read.
+    Status reload_configuration(ReloadOutcome& outcome, Timeout timeout);
 
     // Hidden with all it holds, so that no instance of a template over its
     // types (std::vector<AccessPart>, say) is exported along with Client.
