@@ -83,6 +83,7 @@ private:
         setting("overflow", config::to_string(before.overflow), config::to_string(after.overflow));
         setting("delivery", config::to_string(before.delivery), config::to_string(after.delivery));
         setting("access.group", quoted(before.access_group), quoted(after.access_group));
+        setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
         if (before.delivery != config::DeliveryMode::at_least_once || after.delivery != before.delivery) return;
         auto& next = *find_named_mutable(after.name);
         const auto live = [&](const char* key, std::uint32_t& field, std::uint32_t value) {
@@ -137,6 +138,7 @@ private:
         setting("max_subscribers", std::to_string(before.max_subscribers), std::to_string(after.max_subscribers));
         setting("slow_subscriber", config::to_string(before.slow_subscriber), config::to_string(after.slow_subscriber));
         setting("access.group", quoted(before.access_group), quoted(after.access_group));
+        setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
     }
 
     const config::BrokerConfig& running_;
