@@ -9,7 +9,7 @@
 
 #include "common/layout.hpp"
 #include "common/segment_view.hpp"
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 
