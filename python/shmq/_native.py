@@ -11,6 +11,7 @@ Two ways to reach it, the same declarations (see _declarations):
 `compiled` says which one this process uses.
 """
 
+import importlib
 import os
 from pathlib import Path
 
@@ -42,11 +43,15 @@ def _compiled_module():
     libshmq is missing) raises: falling back would hide a broken install."""
     if os.environ.get("SHMQ_LIBRARY"):
         return None
+    # import_module, not `from . import`: inside the package's own import,
+    # the latter reports a missing module as a plain ImportError, which
+    # cannot be told apart from a module that is there but broken.
     try:
-        from . import _native_api
-    except ModuleNotFoundError:
+        return importlib.import_module(__package__ + "._native_api")
+    except ModuleNotFoundError as missing:
+        if missing.name != __package__ + "._native_api":
+            raise
         return None
-    return _native_api
 
 
 _module = _compiled_module()
