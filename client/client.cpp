@@ -55,11 +55,9 @@ std::string full_table(const SegmentView& view) {
 
 }  // namespace
 
-namespace {
-
-// The part of attaching that is the same for the main segment and an access
-// group's: wait for the broker to mark it ready, validate it, read the
-// restricted queues it lists, take a client record. `why` says what failed.
+// The part of attaching that is the same for the main segment, an access
+// group's and a live one: wait for the broker to mark it ready, validate it,
+// read the restricted queues it lists, take a client record.
 Status join_segment(Client::Impl& impl, const std::string& program, std::string& why) {
     // The file appears under its name only once the broker has built it; a
     // broker that has not yet marked it ready gets a moment to do so, and so
@@ -87,6 +85,8 @@ Status join_segment(Client::Impl& impl, const std::string& program, std::string&
     if (claimed != Status::ok && claimed != Status::too_many_clients) why = describe(claimed);
     return claimed;
 }
+
+namespace {
 
 // Maps group `group`'s segment, beside the main one, and joins it. Its file
 // is checked as the main one is, and must belong to the main segment's owner:
@@ -210,11 +210,14 @@ const std::string& Client::broker_name() const { return impl_->broker_name; }
 // A restricted queue or topic is opened in its group's segment, or refused
 // with the reason that segment could not be joined (permission_denied for a
 // process outside the group).
+// A name neither the main segment nor the access groups hold may be in a
+// segment a reload added since this process attached.
 Client* Client::restricted_part(std::string_view name, bool topic, Status& refused) const {
     const auto* entry = impl_->access.find(name, topic);
     if (entry == nullptr) {
-        refused = topic ? Status::topic_not_found : Status::queue_not_found;
-        return nullptr;
+        Client* live = live_part(name, topic);
+        refused = live != nullptr ? Status::ok : topic ? Status::topic_not_found : Status::queue_not_found;
+        return live;
     }
     const auto& part = impl_->parts[entry->group];
     refused = part.status;
@@ -302,6 +305,10 @@ std::vector<std::string> Client::topic_names() const {
         const auto more = part.client->topic_names();
         names.insert(names.end(), more.begin(), more.end());
     }
+    for (const auto* part : live_parts()) {
+        const auto more = part->topic_names();
+        names.insert(names.end(), more.begin(), more.end());
+    }
     return names;
 }
 
@@ -313,6 +320,10 @@ std::vector<std::string> Client::queue_names() const {
     for (const auto& part : impl_->parts) {
         if (!part.client) continue;
         const auto more = part.client->queue_names();
+        names.insert(names.end(), more.begin(), more.end());
+    }
+    for (const auto* part : live_parts()) {
+        const auto more = part->queue_names();
         names.insert(names.end(), more.begin(), more.end());
     }
     return names;
@@ -451,6 +462,12 @@ BrokerStats Client::stats() const {
         stats.clients.push_back(std::move(info));
     }
     add_restricted_stats(stats);
+    // A live segment's clients are the main segment's, listed already.
+    for (const auto* part : live_parts()) {
+        auto more = part->stats();
+        for (auto& queue : more.queues) stats.queues.push_back(std::move(queue));
+        for (auto& topic : more.topics) stats.topics.push_back(std::move(topic));
+    }
     return stats;
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,23 @@ struct Client::Impl {
     };
     AccessListing access;  // as the main segment listed it at attach, checked
     std::vector<AccessPart> parts;  // in the order of access.groups
+
+    // A segment a reload added (NAME.live-GENERATION), joined the first time
+    // this process looks for a name its other segments do not hold. Parts
+    // are only ever appended, under `live_mutex` (any thread may open a
+    // queue), and live as long as this Impl: handles point at their Client.
+    struct LivePart {
+        std::uint32_t generation = 0;
+        std::unique_ptr<Client> client;
+    };
+    std::mutex live_mutex;
+    std::vector<LivePart> live;
 };
+
+// Waits for the broker to mark the segment of `impl` ready, validates it,
+// reads the restricted queues it lists and takes a client record in it (not
+// for a read-only mapping). `why` says what failed.
+Status join_segment(Client::Impl& impl, const std::string& program, std::string& why);
 
 // Marks `role` in this client's role byte for a queue or topic, so that the
 // reaper (and the client's own detach) know where to look for what it holds.

@@ -53,8 +53,9 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // hold why (a QuarantineReason) instead of 1, so that `shmq list`, stats and
 // metrics can say it (issue 14); 8: the ReloadExchange at the end of the
 // root, through which `shmq reload` asks the broker to re-read its
-// configuration and reads the answer (issue 11).
-inline constexpr std::uint32_t version = 8;
+// configuration and reads the answer (issue 11); 9: the LiveTable in the
+// root, which lists the live segments a reload added (issue 11).
+inline constexpr std::uint32_t version = 9;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -145,6 +146,25 @@ struct ReloadExchange {
     char report[reload_report_capacity];
 };
 
+// Queues and topics a reload adds live in a segment of their own, built
+// whole under a temporary name and renamed, as an access group's is:
+// NAME.live-GENERATION beside the main segment (persistent brokers:
+// PERSIST_PATH.live-GENERATION). The main segment's root lists them here. The
+// broker writes generations[count] in full, then publishes it by storing
+// count + 1 with release; entries below `count` never change afterwards. A
+// client reads count once, clamps it to the capacity and takes a
+// generation of 0 for "no segment": any value is harmless, since it only
+// names a file that the client then validates like any segment. When all
+// entries are used, a reload that adds queues reports them as needing a
+// restart (docs/crash-safety.md, "Live segments").
+inline constexpr std::uint32_t max_live_segments = 32;
+
+struct LiveTable {
+    std::atomic<std::uint32_t> count;
+    std::uint32_t reserved;
+    std::atomic<std::uint32_t> generations[max_live_segments];
+};
+
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
     ready = 1,         // clients may attach and use it
@@ -193,6 +213,7 @@ struct SegmentRoot {
 
     // Used in the main segment only.
     ReloadExchange reload;
+    LiveTable live;
 };
 static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 

@@ -15,6 +15,7 @@
 
 #include "common/client_registry.hpp"
 #include "common/quarantine_reason.hpp"
+#include "common/live_table.hpp"
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/test_crash_point.hpp"
@@ -99,6 +100,7 @@ void Broker::start() {
     try {
         if (!try_adopt_existing()) build_fresh();
     } catch (...) {
+        stop_live_segments();
         stop_access_segments();
         throw;
     }
@@ -176,6 +178,102 @@ void Broker::stop_access_segments() {
     access_brokers_.clear();
 }
 
+// A restart finds the live segments its main segment lists and runs each,
+// adopting it exactly as the main one (or setting it aside, should it not
+// match its part of the configuration). The configured open queues and
+// topics that no segment holds (added to the file while the broker was down,
+// or by a reload the broker died in before it listed the new segment) get
+// a live segment of their own, as a reload would have made them.
+void Broker::start_live_segments(const std::vector<AdoptedLiveSegment>& adopted, const config::BrokerConfig& extra) {
+    for (const auto& segment : adopted) {
+        std::unique_ptr<Broker> broker(new Broker(segment.part, AccessListing{}, /*main=*/false));
+        broker->start();
+        live_generations_.push_back(segment.generation);
+        live_brokers_.push_back(std::move(broker));
+    }
+    if (extra.queues.empty() && extra.topics.empty()) return;
+    if (live_generations_.size() >= layout::max_live_segments) {
+        throw StartError("segment '" + config_.name + "' lists " + std::to_string(layout::max_live_segments) +
+                         " live segments already and cannot add another for the queues and topics added to the "
+                         "file; stop the broker, move its segment files aside and start it again");
+    }
+    try {
+        add_live_segment(extra);
+    } catch (const std::exception& failure) {
+        throw StartError(failure.what());
+    }
+}
+
+// Builds a segment for the queues and topics `added` holds, as an access
+// group's is built (complete under a temporary name, then renamed, then
+// marked ready), and only then lists it in the main segment: no client can
+// find it before it is whole. A broker killed before the listing leaves a
+// file nothing lists; the next broker to build that generation adopts it
+// (it holds no message: no client could find it) or sets it aside.
+void Broker::add_live_segment(const config::BrokerConfig& added) {
+    const std::uint32_t generation = live_generations_.empty() ? 1 : live_generations_.back() + 1;
+    std::unique_ptr<Broker> broker(new Broker(live_segment_config(config_, generation, added), AccessListing{},
+                                              /*main=*/false));
+    broker->start();
+    crash_point("live_segment_built");
+    live_generations_.push_back(generation);
+    live_brokers_.push_back(std::move(broker));
+    write_live_generations(view_.root().live, live_generations_);
+    SHMQ_LOG(info) << "live segment " << generation << " listed: " << added.queues.size() << " queues and "
+                   << added.topics.size() << " topics added";
+    crash_point("live_segment_listed");
+}
+
+void Broker::stop_live_segments() {
+    for (auto& part : live_brokers_) part->shut_down();
+    live_brokers_.clear();
+    live_generations_.clear();
+}
+
+// A main segment that cannot be adopted takes the live segments it lists
+// with it: their queues belong to its layout, and a new main segment lists
+// none of them.
+void Broker::set_aside_live_segments() {
+    const auto main_path = SegmentMapping::file_system_path(address_);
+    for (const auto generation : read_live_generations(view_.root().live)) {
+        const auto path = live_segment_path(main_path, generation);
+        std::uint32_t owner = 0;
+        if (!platform::file_owner(path, owner)) continue;
+        set_aside_path(path, "the main segment it was added to is set aside");
+    }
+}
+
+// What each running segment holds: the main one first, then the live ones.
+std::vector<SegmentContents> Broker::held_contents() const {
+    std::vector<SegmentContents> held{contents_of(view_)};
+    for (const auto& part : live_brokers_) held.push_back(contents_of(part->view_));
+    return held;
+}
+
+// The open part of a reloaded configuration: the queues and topics that no
+// segment holds go into a new live segment; every segment takes the live
+// settings of what it holds. Should the new segment fail, nothing of it was
+// listed: its queues and topics are reported as not added.
+void Broker::apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan) {
+    const auto added = not_held(open, held_contents());
+    if (!added.queues.empty() || !added.topics.empty()) {
+        try {
+            add_live_segment(added);
+        } catch (const std::exception& failure) {
+            SHMQ_LOG(error) << "reload: the live segment for the queues and topics added could not be made: "
+                            << failure.what();
+            withdraw_added(plan, added, failure.what());
+        }
+    }
+    const auto held = held_contents();
+    config::BrokerConfig part;
+    std::string missing;
+    if (part_holding(open, held.front(), part, missing)) apply_live_settings(part);
+    for (std::size_t index = 0; index < live_brokers_.size(); ++index) {
+        if (part_holding(open, held[index + 1], part, missing)) live_brokers_[index]->apply_live_settings(part);
+    }
+}
+
 // Builds the segment under a temporary name and only then gives it its real
 // one, so that no process ever opens a half-built segment by name (a broker
 // killed while building leaves only the temporary file, removed next start).
@@ -239,10 +337,20 @@ bool Broker::try_adopt_existing() {
     // other broker is building or running on it: whatever state it is in, a
     // dead broker left it so.
     std::string difference;
-    bool usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok &&
-                  segment_matches_config(view_, config_, listing_, difference);
+    const bool validated = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok;
+    bool usable = validated;
+    // The main segment holds the open queues it was built with; those that
+    // reloads added are in the live segments it lists, and those that no
+    // segment holds get one of their own.
+    config::BrokerConfig held = config_;
+    std::vector<AdoptedLiveSegment> live;
+    config::BrokerConfig extra;
+    if (usable && main_) {
+        usable = split_adopted(view_, path, SegmentMapping::is_file(address_), config_, held, live, extra, difference);
+    }
+    usable = usable && segment_matches_config(view_, held, listing_, difference);
     if (usable) {
-        const auto changes = apply_delivery_settings(view_, config_);
+        const auto changes = apply_delivery_settings(view_, held);
         for (const auto& change : changes) SHMQ_LOG(warning) << "adopted segment '" << address_ << "': " << change;
         // The view copied the settings when it was validated: again, to run on the new ones.
         if (!changes.empty()) {
@@ -250,11 +358,13 @@ bool Broker::try_adopt_existing() {
         }
     }
     if (!usable) {
+        if (main_ && validated) set_aside_live_segments();
         view_ = SegmentView{};
         existing.reset();
         set_aside_existing(difference);
         return false;
     }
+    config_ = std::move(held);
     auto* root = existing->root();
     char boot_id[sizeof root->boot_id];
     platform::read_boot_id(boot_id);
@@ -290,6 +400,7 @@ bool Broker::try_adopt_existing() {
     SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
                       << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
                       << " dead clients reclaimed";
+    start_live_segments(live, extra);
     return true;
 }
 
@@ -401,7 +512,10 @@ void Broker::verify_topics() {
 // inspect it, and say so loudly. It may hold messages: it is made readable by
 // the broker's user alone, and only the newest few are kept, for a week at most.
 void Broker::set_aside_existing(const std::string& reason) {
-    const std::string from = SegmentMapping::file_system_path(address_);
+    set_aside_path(SegmentMapping::file_system_path(address_), reason);
+}
+
+void Broker::set_aside_path(const std::string& from, const std::string& reason) {
     // NAME.stale-SECONDS.MICROSECONDS: readable, and ordered by when.
     const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
@@ -523,10 +637,10 @@ ReloadAnswer Broker::reload() {
                                        " queues; the last reload was refused");
         return answer;
     }
-    auto plan = plan_reload(whole_config_, reloaded);
+    auto plan = plan_reload(whole_config_, reloaded, live_generations_.size() < layout::max_live_segments);
     if (!plan.applied.empty()) {
         const auto parts = plan_segments(plan.next);
-        apply_live_settings(parts.main);
+        apply_open_part(parts.main, plan);
         for (std::size_t index = 0; index < access_brokers_.size() && index < parts.restricted.size(); ++index) {
             access_brokers_[index]->apply_live_settings(parts.restricted[index]);
         }
@@ -604,6 +718,11 @@ void Broker::tick() {
     report_quarantines();
     report_topic_quarantines();
     for (auto& part : access_brokers_) part->tick();
+    for (auto& part : live_brokers_) part->tick();
+    // Any process may write the list of live segments: the broker's own copy wins.
+    if (main_ && read_live_generations(view_.root().live) != live_generations_) {
+        write_live_generations(view_.root().live, live_generations_);
+    }
     if (main_ && platform::service_watchdog_interval().count() != 0) platform::report_service_alive();
 }
 
@@ -742,6 +861,7 @@ void Broker::shut_down() {
     }
     root.broker_event.notify_all();
     for (auto& part : access_brokers_) part->shut_down();
+    for (auto& part : live_brokers_) part->shut_down();
     const auto queued = queued_messages(view_);
     if (flusher_.joinable()) {
         // An access group's broker has no loop of its own: nothing else asks its flusher to stop.

@@ -19,6 +19,8 @@
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
+#include "daemon/live_segments.hpp"
+#include "daemon/reload_plan.hpp"
 #include "daemon/segment_integrity.hpp"
 #include "platform/exclusive_lock.hpp"
 #include "daemon/client_reaper.hpp"
@@ -70,10 +72,18 @@ private:
     Broker(config::BrokerConfig part, AccessListing listing, bool main);
     void start_access_segments();
     void stop_access_segments();
+    // Live segments (daemon/live_segments.hpp): the main broker's only.
+    void start_live_segments(const std::vector<AdoptedLiveSegment>& adopted, const config::BrokerConfig& extra);
+    void add_live_segment(const config::BrokerConfig& added);
+    void stop_live_segments();
+    void set_aside_live_segments();
+    std::vector<SegmentContents> held_contents() const;
+    void apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan);
     bool try_adopt_existing();
     void apply_configured_access(const SegmentMapping& segment) const;
     void build_fresh();
     void set_aside_existing(const std::string& reason);
+    void set_aside_path(const std::string& from, const std::string& reason);
     void prune_set_aside(const std::string& segment_path);
     static constexpr std::size_t kept_set_aside = 3;
     void verify_queues();
@@ -99,6 +109,9 @@ private:
     bool main_ = true;       // the main segment's broker: it alone speaks to systemd
     std::vector<config::BrokerConfig> access_configs_;
     std::vector<std::unique_ptr<Broker>> access_brokers_;  // one per access group, started with this one
+    // The live segments the main segment lists, in order, and their brokers.
+    std::vector<std::uint32_t> live_generations_;
+    std::vector<std::unique_ptr<Broker>> live_brokers_;
     std::string address_;  // the segment's name, or its file for a persistent broker
     std::unique_ptr<platform::ExclusiveLock> lock_;  // on SEGMENT.lock, for the broker's whole life
     std::unique_ptr<SegmentMapping> segment_;

@@ -1,6 +1,9 @@
 #include "daemon/reload_plan.hpp"
 
+#include <algorithm>
 #include <sstream>
+
+#include "common/layout.hpp"
 
 namespace shmq::daemon {
 
@@ -24,8 +27,8 @@ std::string quoted(const std::string& text) { return text.empty() ? "(none)" : "
 
 class Planner {
 public:
-    Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded)
-        : running_(running), reloaded_(reloaded) {
+    Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded, bool can_add_live)
+        : running_(running), reloaded_(reloaded), can_add_live_(can_add_live) {
         plan_.next = running;
     }
 
@@ -66,7 +69,7 @@ private:
         for (const auto& queue : reloaded_.queues) {
             const auto* before = find_named(running_.queues, queue.name);
             if (before == nullptr) {
-                restart(in_file("queue '" + queue.name + "' added"));
+                add(queue, "queue '" + queue.name + "' added");
                 continue;
             }
             compare_queue(*before, queue);
@@ -106,6 +109,35 @@ private:
         }
     }
 
+    // An open queue or topic is added live, in a segment of its own; a
+    // restricted one would need its group's segment rebuilt. A dead-letter
+    // queue must be in the same segment (the broker moves dead letters
+    // within one): so one added with it.
+    template <typename Item>
+    void add(const Item& item, const std::string& what) {
+        if (!item.access_group.empty()) {
+            restart(in_file(what + " (restricted to group '" + item.access_group + "')"));
+        } else if (!can_add_live_) {
+            restart(in_file(what + " (the broker has added " + std::to_string(layout::max_live_segments) +
+                            " live segments already)"));
+        } else if (!dead_letter_added_with(item)) {
+            restart(in_file(what + " with a dead_letter queue that was not added with it"));
+        } else {
+            plan_.applied.push_back(what);
+            added_to_next(item);
+        }
+    }
+
+    bool dead_letter_added_with(const config::TopicConfig&) const { return true; }
+    bool dead_letter_added_with(const config::QueueConfig& queue) const {
+        if (queue.dead_letter.empty()) return true;
+        const auto* target = find_named(reloaded_.queues, queue.dead_letter);
+        return target != nullptr && target->access_group.empty() && !find_named(running_.queues, queue.dead_letter);
+    }
+
+    void added_to_next(const config::QueueConfig& queue) { plan_.next.queues.push_back(queue); }
+    void added_to_next(const config::TopicConfig& topic) { plan_.next.topics.push_back(topic); }
+
     config::QueueConfig* find_named_mutable(const std::string& name) {
         for (auto& queue : plan_.next.queues) {
             if (queue.name == name) return &queue;
@@ -120,7 +152,7 @@ private:
         for (const auto& topic : reloaded_.topics) {
             const auto* before = find_named(running_.topics, topic.name);
             if (before == nullptr) {
-                restart(in_file("topic '" + topic.name + "' added"));
+                add(topic, "topic '" + topic.name + "' added");
             } else {
                 compare_topic(*before, topic);
             }
@@ -143,13 +175,29 @@ private:
 
     const config::BrokerConfig& running_;
     const config::BrokerConfig& reloaded_;
+    const bool can_add_live_;
     ReloadPlan plan_;
 };
 
 }  // namespace
 
-ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded) {
-    return Planner(running, reloaded).plan();
+ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
+                       bool can_add_live) {
+    return Planner(running, reloaded, can_add_live).plan();
+}
+
+void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const std::string& why) {
+    const auto withdraw = [&](auto& items, const auto& withdrawn, const std::string& kind) {
+        for (const auto& item : withdrawn) {
+            const std::string line = kind + " '" + item.name + "' added";
+            items.erase(std::remove_if(items.begin(), items.end(), [&](const auto& kept) { return kept.name == item.name; }),
+                        items.end());
+            plan.applied.erase(std::remove(plan.applied.begin(), plan.applied.end(), line), plan.applied.end());
+            plan.need_restart.push_back(line + ", but its live segment could not be made: " + why);
+        }
+    };
+    withdraw(plan.next.queues, added.queues, "queue");
+    withdraw(plan.next.topics, added.topics, "topic");
 }
 
 }  // namespace shmq::daemon

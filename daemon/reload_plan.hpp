@@ -1,9 +1,11 @@
 // What a reloaded configuration file changes in the running broker, sorted
-// into what the broker applies at once and what needs a restart. Today only
-// the delivery limits of an at_least_once queue (max_deliveries,
-// ack_timeout_ms, dead_letter) change live: they move no message. Every other
-// difference (a broker setting, a queue or topic added, removed or resized)
-// is reported as needing a restart, never silently ignored.
+// into what the broker applies at once and what needs a restart. Live: the
+// delivery limits of an at_least_once queue (max_deliveries, ack_timeout_ms,
+// dead_letter), which move no message, and open queues and topics added
+// (the broker builds a live segment for them, daemon/live_segments.hpp).
+// Every other difference (a broker setting, a restricted queue added, a
+// queue or topic removed or resized) is reported as needing a restart,
+// never silently ignored.
 #pragma once
 
 #include <string>
@@ -21,6 +23,14 @@ struct ReloadPlan {
     std::vector<std::string> need_restart;  // e.g. "FILE: queue 'audit' added"
 };
 
-ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded);
+// `can_add_live`: false when the broker can list no more live segments
+// (layout::max_live_segments); queues and topics added then need a restart.
+ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
+                       bool can_add_live = true);
+
+// The broker could not add `added`'s queues and topics after all (their live
+// segment could not be built, `why`): they leave `plan.next`, and are
+// reported as needing a restart instead of as applied.
+void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const std::string& why);
 
 }  // namespace shmq::daemon

@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE daemon_tests
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -664,14 +665,16 @@ BOOST_AUTO_TEST_CASE(delivery_limits_change_live_and_the_rest_is_reported_as_nee
     BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
     send_all(jobs, {"job-1"});
 
-    write("broker.yaml", reload_config(name, "    max_deliveries: 1\n    dead_letter: failed\n",
-                                       "  - name: extra\n    capacity: 4\n    max_message_size: 64\n"));
+    // A broker setting cannot change live.
+    auto changed = reload_config(name, "    max_deliveries: 1\n    dead_letter: failed\n");
+    changed.replace(changed.find("liveness_interval_ms: 20"), 24, "liveness_interval_ms: 30");
+    write("broker.yaml", changed);
     const auto reloaded = shmq({"--broker", name, "reload"});
     BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
     BOOST_TEST(reloaded.exit_code == 3);
     BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': max_deliveries 100 -> 1"));
     BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': dead_letter (none) -> 'failed'"));
-    BOOST_TEST(contains(reloaded.out, "needs a restart: " + config.string() + ": queue 'extra' added"));
+    BOOST_TEST(contains(reloaded.out, "needs a restart: " + config.string() + ":3: key 'liveness_interval_ms': 20 -> 30"));
 
     // Live: the one delivery allowed is not acknowledged, its ack times out
     // after 50 ms and the broker moves the message to `failed`. Under the old
@@ -690,7 +693,7 @@ BOOST_AUTO_TEST_CASE(delivery_limits_change_live_and_the_rest_is_reported_as_nee
     BOOST_TEST_INFO("stdout:\n" << again.out << "stderr:\n" << again.err);
     BOOST_TEST(again.exit_code == 3);
     BOOST_TEST(!contains(again.out, "applied:"));
-    BOOST_TEST(contains(again.out, "queue 'extra' added"));
+    BOOST_TEST(contains(again.out, "liveness_interval_ms"));
     BOOST_TEST(broker.stop() == 0);
 }
 
@@ -736,6 +739,150 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_mid_reload_restarts_on_the_file_with_every_
     BOOST_TEST(drain(jobs) == (std::vector<std::string>{"m2", "m3"}), boost::test_tools::per_element());
     BOOST_TEST(drain(failed).empty());
     BOOST_TEST(second.stop() == 0);
+}
+
+// Queues and topics added to the file are usable at once, by clients that
+// attached before the reload too, and by other processes; they are in the
+// stats; and a broker killed afterwards adopts them with their messages.
+BOOST_AUTO_TEST_CASE(queues_and_topics_added_are_usable_at_once_and_survive_a_crash) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    SegmentGuard first_live(name + ".live-1");
+    SegmentGuard second_live(name + ".live-2");
+    const auto config = write("broker.yaml", reload_config(name, ""));
+    std::optional<BrokerProcess> broker(std::in_place, *this, config);
+    broker->wait_until_ready();
+    const auto before = attach(name);
+    shmq::Queue added;
+    BOOST_TEST(before->open_queue("added", added) == shmq::Status::queue_not_found);
+
+    write("broker.yaml", reload_config(name, "",
+                                       "  - name: added\n    capacity: 4\n    max_message_size: 64\n"
+                                       "topics:\n  - name: news\n    capacity: 4\n    max_message_size: 64\n"));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'added' added"));
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'news' added"));
+
+    // The client attached before the reload uses them without reattaching.
+    BOOST_REQUIRE(before->open_queue("added", added) == shmq::Status::ok);
+    shmq::Subscription news;
+    BOOST_REQUIRE(before->subscribe("news", news) == shmq::Status::ok);
+    send_all(added, {"a1", "a2"});
+    const auto published = shmq({"--broker", name, "publish", "--topic", "news", "headline"});
+    BOOST_TEST(published.exit_code == 0, published.err);
+    std::string message;
+    BOOST_TEST(news.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "headline");
+    // Another process finds what this one sent.
+    const auto consumed = shmq({"--broker", name, "consume", "added", "--count", "1", "--timeout", "5000"});
+    BOOST_TEST(consumed.exit_code == 0, consumed.err);
+    BOOST_TEST(consumed.out == "a1\n");
+    const auto names = before->queue_names();
+    BOOST_TEST((std::find(names.begin(), names.end(), "added") != names.end()));
+    const auto listed = shmq({"--broker", name, "list"});
+    BOOST_TEST(contains(listed.out, "added"), listed.out);
+    BOOST_TEST(contains(listed.out, "news"), listed.out);
+
+    // A second reload adds a second live segment; the first keeps its message.
+    write("broker.yaml", reload_config(name, "",
+                                       "  - name: added\n    capacity: 4\n    max_message_size: 64\n"
+                                       "  - name: later\n    capacity: 4\n    max_message_size: 64\n"
+                                       "topics:\n  - name: news\n    capacity: 4\n    max_message_size: 64\n"));
+    const auto again = shmq({"--broker", name, "reload"});
+    BOOST_TEST(again.exit_code == 0, again.out << again.err);
+    BOOST_TEST(contains(again.out, "applied: queue 'later' added"));
+    BOOST_TEST(!contains(again.out, "'added' added"));
+    shmq::Queue later;
+    BOOST_REQUIRE(before->open_queue("later", later) == shmq::Status::ok);
+    send_all(later, {"l1"});
+
+    // Killed, and started again on the same file: every segment adopted.
+    broker->kill_hard();
+    broker.emplace(*this, config, "second.log");
+    broker->wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+    BOOST_TEST(contains(broker->log(), "adopted"));
+    const auto after = attach(name);
+    BOOST_REQUIRE(after->open_queue("added", added) == shmq::Status::ok);
+    BOOST_REQUIRE(after->open_queue("later", later) == shmq::Status::ok);
+    BOOST_TEST(drain(added) == (std::vector<std::string>{"a2"}), boost::test_tools::per_element());
+    BOOST_TEST(drain(later) == (std::vector<std::string>{"l1"}), boost::test_tools::per_element());
+    const auto unchanged = shmq({"--broker", name, "reload"});
+    BOOST_TEST(unchanged.exit_code == 0);
+    BOOST_TEST(contains(unchanged.out, ": no changes"), unchanged.out);
+    BOOST_TEST(broker->stop() == 0);
+    // A clean stop removes the live segments with the main one.
+    BOOST_TEST(!fs::exists("/dev/shm/" + name + ".live-1"));
+}
+
+// A restricted queue added, or one whose dead-letter queue the running
+// broker has, cannot be added live: reported, nothing else held back.
+BOOST_AUTO_TEST_CASE(an_add_that_cannot_be_live_is_reported_as_needing_a_restart) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    SegmentGuard live(name + ".live-1");
+    const auto config = write("broker.yaml", reload_config(name, ""));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    write("broker.yaml", reload_config(name, "",
+                                       "  - name: retries\n    capacity: 4\n    max_message_size: 64\n"
+                                       "    delivery: at_least_once\n    dead_letter: failed\n"
+                                       "  - name: fresh\n    capacity: 4\n    max_message_size: 64\n"));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 3);
+    BOOST_TEST(contains(reloaded.out, "queue 'retries' added with a dead_letter queue that was not added with it"));
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'fresh' added"));
+    const auto client = attach(name);
+    shmq::Queue queue;
+    BOOST_TEST(client->open_queue("fresh", queue) == shmq::Status::ok);
+    BOOST_TEST(client->open_queue("retries", queue) == shmq::Status::queue_not_found);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// The broker killed after it built a live segment but before it listed it,
+// and killed just after listing it: either way the next broker, started on
+// the file, keeps every message of the old queues and serves the new one.
+BOOST_AUTO_TEST_CASE(a_broker_killed_while_adding_a_live_segment_recovers) {
+    for (const std::string step : {"live_segment_built", "live_segment_listed"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            SegmentGuard live(name + ".live-1");
+            const auto config = write("broker.yaml", reload_config(name, ""));
+            {
+                BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+                doomed.wait_until_ready();
+                const auto client = attach(name);
+                shmq::Queue jobs;
+                BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+                send_all(jobs, {"m1", "m2"});
+                write("broker.yaml", reload_config(name, "", "  - name: added\n    capacity: 4\n    max_message_size: 64\n"));
+                const auto unanswered = shmq({"--broker", name, "reload"});
+                BOOST_TEST(unanswered.exit_code == 1);
+                BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+            }
+            BrokerProcess second(*this, config, "second.log");
+            second.wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << second.log());
+            BOOST_TEST(contains(second.log(), "adopted"));
+            // The live segment, listed or not, runs (adopted or built anew).
+            BOOST_TEST(contains(second.log(), name + ".live-1' ready"));
+            const auto client = attach(name);
+            shmq::Queue jobs;
+            shmq::Queue added;
+            BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+            BOOST_REQUIRE(client->open_queue("added", added) == shmq::Status::ok);
+            BOOST_TEST(drain(jobs) == (std::vector<std::string>{"m1", "m2"}), boost::test_tools::per_element());
+            send_all(added, {"new"});
+            BOOST_TEST(drain(added) == (std::vector<std::string>{"new"}), boost::test_tools::per_element());
+            const auto unchanged = shmq({"--broker", name, "reload"});
+            BOOST_TEST(contains(unchanged.out, ": no changes"), unchanged.out << unchanged.err);
+            BOOST_TEST(second.stop() == 0);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

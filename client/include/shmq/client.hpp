@@ -259,6 +259,9 @@ public:
 private:
     SHMQ_LOCAL Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
     SHMQ_LOCAL void add_restricted_stats(BrokerStats& stats) const;
+    // The segments reloads added (client/live_parts.cpp).
+    SHMQ_LOCAL Client* live_part(std::string_view name, bool topic) const;
+    SHMQ_LOCAL std::vector<Client*> live_parts() const;
     friend class Queue;
     friend class Topic;
     friend class Subscription;

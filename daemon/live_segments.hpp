@@ -1,0 +1,63 @@
+// Which segment runs which open queue and topic once reloads have added
+// some: the main segment holds those it was built with, and each live
+// segment (NAME.live-GENERATION, listed in the main segment's LiveTable) the
+// ones one reload added. A configuration part for each is cut out of the
+// open part of the configuration by the names the segment holds, in its
+// order: the broker of a segment runs on its part (delivery settings, dead
+// letters, by index). The reload adds live segments; the start adopts them
+// (split_adopted), and builds one for configured queues that no segment
+// holds, the same way a reload does. docs/crash-safety.md, "Live segments".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/segment_view.hpp"
+#include "config/broker_config.hpp"
+
+namespace shmq::daemon {
+
+// The names a segment holds, in its order.
+struct SegmentContents {
+    std::vector<std::string> queues;
+    std::vector<std::string> topics;
+};
+
+SegmentContents contents_of(const SegmentView& view);
+
+// The configuration part of a segment holding `contents`: `open` (the open
+// queues and topics, with the broker's settings) restricted to those names,
+// in the segment's order. False with `missing` saying what when the
+// configuration lacks one of them (a queue removed while the broker was down).
+bool part_holding(const config::BrokerConfig& open, const SegmentContents& contents, config::BrokerConfig& part,
+                  std::string& missing);
+
+// The queues and topics of `open` that none of `held` holds: what a reload
+// (or a start) adds in a new live segment.
+config::BrokerConfig not_held(const config::BrokerConfig& open, const std::vector<SegmentContents>& held);
+
+// The configuration of live segment `generation`, holding `added`: named
+// MAIN.live-GENERATION (and, persistent, PERSIST_PATH.live-GENERATION), with
+// the main segment's permissions, group and client table size.
+config::BrokerConfig live_segment_config(const config::BrokerConfig& main, std::uint32_t generation,
+                                         const config::BrokerConfig& added);
+
+// One live segment an existing main segment lists, as a restart finds it.
+struct AdoptedLiveSegment {
+    std::uint32_t generation = 0;
+    config::BrokerConfig part;  // live_segment_config of what it holds
+};
+
+// For a broker adopting its main segment (validated in `main_view`, at
+// `main_path`): reads the live segments the main segment lists, and splits
+// `open` into what the main segment holds (`main_part`), what each live
+// segment holds (`live`) and what none holds (`extra`, for a new live
+// segment). False with `difference` when a live segment cannot be read or
+// holds a queue or topic the configuration no longer has: then the main
+// segment cannot be adopted as it is.
+bool split_adopted(const SegmentView& main_view, const std::string& main_path, bool file_backed,
+                   const config::BrokerConfig& open, config::BrokerConfig& main_part,
+                   std::vector<AdoptedLiveSegment>& live, config::BrokerConfig& extra, std::string& difference);
+
+}  // namespace shmq::daemon
