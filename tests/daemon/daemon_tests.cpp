@@ -812,6 +812,7 @@ BOOST_AUTO_TEST_CASE(queues_and_topics_added_are_usable_at_once_and_survive_a_cr
     const auto unchanged = shmq({"--broker", name, "reload"});
     BOOST_TEST(unchanged.exit_code == 0);
     BOOST_TEST(contains(unchanged.out, ": no changes"), unchanged.out);
+    BOOST_TEST(fs::exists("/dev/shm/" + name + ".live-1"));
     BOOST_TEST(broker->stop() == 0);
     // A clean stop removes the live segments with the main one.
     BOOST_TEST(!fs::exists("/dev/shm/" + name + ".live-1"));
