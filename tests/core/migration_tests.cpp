@@ -197,6 +197,34 @@ void remove_leftovers(const std::string& path) {
 
 enum class Ending { clean_stop, kill_9, reboot };
 
+// Starts the real `shmq` with `arguments`, its output in `output`.
+pid_t start_shmq(const std::vector<std::string>& arguments, const std::string& output) {
+    std::vector<std::string> words{SHMQ_BINARY_DIR "/cli/shmq"};
+    words.insert(words.end(), arguments.begin(), arguments.end());
+    std::vector<char*> argv;
+    for (auto& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    BOOST_TEST_REQUIRE(fd >= 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(fd, STDOUT_FILENO);
+        ::dup2(fd, STDERR_FILENO);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(fd);
+    BOOST_TEST_REQUIRE(pid > 0);
+    return pid;
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_restart_with_an_added_a_removed_and_a_resized_queue_keeps_every_message) {
@@ -280,4 +308,80 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_at_each_step_of_a_migration_restarts_with_e
             remove_leftovers(path);
         }
     }
+}
+
+// A segment whose messages do not fit the new configuration (more messages
+// in `keep` than its new capacity) is set aside whole, and the log says how
+// to recover it; `shmq replay` then sends its messages into the running
+// broker, in order, waiting while a queue is full, and reports a queue the
+// broker does not have. --remove keeps a file not wholly replayed.
+BOOST_AUTO_TEST_CASE(a_segment_that_cannot_be_migrated_is_set_aside_and_replayed_into_the_live_broker) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("replay");
+    const std::string path = SegmentMapping::file_system_path(name);
+    const auto before = dir.write("before.yaml", before_config(name, ""));
+    const std::string narrow_queues =
+        "  - name: keep\n    capacity: 2\n    max_message_size: 64\n"
+        "  - name: grow\n    capacity: 16\n    max_message_size: 256\n    delivery: at_least_once\n"
+        "    ack_timeout_ms: 600000\n";
+    const auto narrow = dir.write("narrow.yaml", broker_section(name, "") + "queues:\n" + narrow_queues);
+    const auto with_gone = dir.write("gone.yaml", broker_section(name, "") + "queues:\n" + narrow_queues +
+                                                      "  - name: gone\n    capacity: 4\n    max_message_size: 64\n");
+    const auto log = dir.path() + "/shmqd.log";
+    {
+        Shmqd first(before, log);
+        fill_before(name);
+        first.kill9();
+    }
+    std::string set_aside;
+    {
+        Shmqd second(narrow, log);
+        auto client = attach_when_served(name);
+        const auto text = second.log();
+        BOOST_TEST(text.find("holds 4 messages, more than its new capacity 2") != std::string::npos, text);
+        const auto files = leftovers(path, ".stale-");
+        BOOST_TEST_REQUIRE(files.size() == 1u);
+        set_aside = files[0];
+        BOOST_TEST(text.find("shmq replay " + set_aside + " --remove") != std::string::npos, text);
+        BOOST_TEST(drain(*client, "keep").empty());
+
+        // keep holds 2: the replay waits for this consumer.
+        const auto output = dir.path() + "/replay.out";
+        const pid_t replay = start_shmq({"replay", set_aside, "--remove", "--broker", name}, output);
+        auto keep = test::open_queue(*client, "keep");
+        std::vector<std::string> received;
+        std::string out;
+        while (received.size() < 4 && keep.receive(out, 30s) == Status::ok) received.push_back(out);
+        BOOST_TEST(received == (std::vector<std::string>{"k1", "k2", "k3", "k4"}), boost::test_tools::per_element());
+        BOOST_TEST(test::wait_child(replay, 30s) == 1);
+        const auto report = file_text(output);
+        BOOST_TEST(report.find("queue 'keep': 4 replayed\n") != std::string::npos, report);
+        BOOST_TEST(report.find("queue 'grow': 4 replayed\n") != std::string::npos, report);
+        BOOST_TEST(report.find("queue 'gone': 0 replayed, 3 skipped: broker '" + name + "' has no queue 'gone'") !=
+                       std::string::npos,
+                   report);
+        BOOST_TEST(report.find("kept " + set_aside) != std::string::npos, report);
+        BOOST_TEST(std::filesystem::exists(set_aside));
+        BOOST_TEST(drain(*client, "grow", true) == (std::vector<std::string>{"g0", "g1", "g2", "g3"}),
+                   boost::test_tools::per_element());
+        client.reset();
+        second.stop();
+    }
+    // With the queue back, the rest of the file is replayed alone, and the file removed.
+    Shmqd third(with_gone, log);
+    auto client = attach_when_served(name);
+    const auto output = dir.path() + "/replay-gone.out";
+    BOOST_TEST(test::wait_child(start_shmq({"replay", set_aside, "--queue", "gone", "--broker", name}, output), 30s) ==
+               0);
+    BOOST_TEST(file_text(output) == "queue 'gone': 3 replayed\n");
+    BOOST_TEST(drain(*client, "gone") == (std::vector<std::string>{"x0", "x1", "x2"}), boost::test_tools::per_element());
+    BOOST_TEST(drain(*client, "keep").empty());
+    // Not a segment at all: a clear error, nothing sent.
+    const auto junk = dir.write("junk.segment", std::string(8192, 'x'));
+    const auto junk_output = dir.path() + "/replay-junk.out";
+    BOOST_TEST(test::wait_child(start_shmq({"replay", junk, "--broker", name}, junk_output), 30s) == 1);
+    BOOST_TEST(file_text(junk_output).find("cannot replay " + junk) != std::string::npos, file_text(junk_output));
+    client.reset();
+    third.stop();
+    remove_leftovers(path);
 }
