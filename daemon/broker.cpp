@@ -626,14 +626,14 @@ void Broker::prune_set_aside(const std::string& segment_path) {
     // set_aside.keep and set_aside.max_age (docs/configuration.md).
     const long long oldest_kept = static_cast<long long>(std::time(nullptr)) - config_.set_aside_max_age_s;
     for (std::size_t index = 0; index < files.size(); ++index) {
-        const bool too_many = index >= config_.set_aside_keep;
-        if (!too_many && when(files[index]).first >= oldest_kept) continue;
+        const bool too_old = when(files[index]).first < oldest_kept;
+        if (!too_old && index < config_.set_aside_keep) continue;
         if (fs::remove(files[index], ignored)) {
             SHMQ_LOG(info) << "removed the set-aside segment " << files[index].string() << " ("
-                           << (too_many ? "more than set_aside.keep " + std::to_string(config_.set_aside_keep) +
-                                              " newer ones are kept"
-                                        : "older than set_aside.max_age " +
-                                              std::to_string(config_.set_aside_max_age_s) + "s")
+                           << (too_old ? "older than set_aside.max_age " + std::to_string(config_.set_aside_max_age_s) +
+                                             "s"
+                                       : "more than set_aside.keep " + std::to_string(config_.set_aside_keep) +
+                                             " newer ones are kept")
                            << ")";
         }
     }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -383,5 +384,37 @@ BOOST_AUTO_TEST_CASE(a_segment_that_cannot_be_migrated_is_set_aside_and_replayed
     BOOST_TEST(file_text(junk_output).find("cannot replay " + junk) != std::string::npos, file_text(junk_output));
     client.reset();
     third.stop();
+    remove_leftovers(path);
+}
+
+// set_aside.keep and set_aside.max_age from a real file: at a start that
+// sets one more segment aside, the oldest beyond `keep` and any older than
+// `max_age` go, each with a log line; the one just set aside stays.
+BOOST_AUTO_TEST_CASE(set_aside_segments_are_bounded_by_the_configured_keep_and_max_age) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("bound");
+    const std::string path = SegmentMapping::file_system_path(name);
+    const auto config = dir.write("bound.yaml", broker_section(name, "") + "  set_aside: { keep: 2, max_age: 1h }\n" +
+                                                    "queues:\n  - name: keep\n    capacity: 4\n    max_message_size: 64\n");
+    const long long now = static_cast<long long>(std::time(nullptr));
+    const auto stale = [&](long long age) { return path + ".stale-" + std::to_string(now - age) + ".000000"; };
+    const std::string too_old = stale(2 * 3600), older = stale(120), newer = stale(60);
+    for (const auto& file : {too_old, older, newer}) test::write_file(file, "set aside earlier");
+    test::write_file(path, std::string(8192, 'x'));  // not a segment: set aside at this start
+    const auto log = dir.path() + "/shmqd.log";
+    Shmqd broker(config, log);
+    attach_when_served(name);
+    const auto kept = leftovers(path, ".stale-");
+    BOOST_TEST(kept.size() == 2u);
+    BOOST_TEST(!std::filesystem::exists(too_old));
+    BOOST_TEST(!std::filesystem::exists(older));
+    BOOST_TEST(std::filesystem::exists(newer));
+    const auto text = broker.log();
+    BOOST_TEST(text.find("removed the set-aside segment " + too_old + " (older than set_aside.max_age 3600s)") !=
+                   std::string::npos,
+               text);
+    BOOST_TEST(text.find("removed the set-aside segment " + older + " (more than set_aside.keep 2") != std::string::npos,
+               text);
+    broker.stop();
     remove_leftovers(path);
 }
