@@ -21,5 +21,6 @@ int run_purge(const Arguments& arguments, const std::string& broker);
 int run_move(const Arguments& arguments, const std::string& broker);
 int run_top(const Arguments& arguments, const std::string& broker);
 int run_reload(const Arguments& arguments, const std::string& broker);
+int run_replay(const Arguments& arguments, const std::string& broker);
 
 }  // namespace shmq::cli

@@ -39,6 +39,7 @@ const Subcommand subcommands[] = {
     {"purge", "remove every message waiting in a queue", run_purge},
     {"move", "move waiting messages from one queue to another (e.g. replay a dead-letter queue)", run_move},
     {"reload", "make the broker re-read its configuration file and print what changed", run_reload},
+    {"replay", "send the messages of a set-aside segment file into the broker's queues", run_replay},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {

@@ -95,6 +95,12 @@ struct BrokerConfig {
     // queues survive a reboot; clients attach with that path as broker name.
     std::string persist_path;
     std::uint32_t flush_interval_ms = 1000;  // persist_path only: how often dirty pages are written
+    // `set_aside: { keep: N, max_age: D }`: of the segments the broker could
+    // not reuse and moved to NAME.stale-TIME, only the newest `keep` younger
+    // than `max_age` are kept; the rest are removed at every start and
+    // whenever one more is set aside.
+    std::uint32_t set_aside_keep = 5;
+    std::uint32_t set_aside_max_age_s = 7 * 24 * 3600;
     std::vector<QueueConfig> queues;
     std::vector<TopicConfig> topics;
     ConfigOrigin origin;  // not part of the configuration: equality ignores it

@@ -153,6 +153,32 @@ std::optional<std::uint32_t> to_byte_size(const RawEntry& entry, std::uint64_t l
     return check_range(entry, bytes, low, high, diagnostics);
 }
 
+// A duration with its unit, in seconds: 90s, 30m, 12h, 7d. The unit is
+// required: a bare number could mean seconds or days.
+std::optional<std::uint32_t> to_duration_seconds(const RawEntry& entry, std::uint64_t low, std::uint64_t high,
+                                                 Diagnostics& diagnostics) {
+    static const std::pair<std::string_view, std::uint64_t> units[] = {
+        {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 24 * 3600}};
+    const std::string_view text = entry.value;
+    const std::size_t digits_end = std::min(text.find_first_not_of("0123456789"), text.size());
+    const auto number = parse_digits(text.substr(0, digits_end), 10);
+    const auto* match = std::find_if(std::begin(units), std::end(units),
+                                     [&](const auto& u) { return u.first == text.substr(digits_end); });
+    if (!number || match == std::end(units)) {
+        diagnostics.error(entry.line, entry.key,
+                          "expected a duration with its unit such as 90s, 30m, 12h or 7d, got '" + entry.value + "'");
+        return std::nullopt;
+    }
+    const std::uint64_t seconds = *number > high ? high + 1 : *number * match->second;
+    if (seconds < low || seconds > high) {
+        diagnostics.error(entry.line, entry.key,
+                          "must be between " + std::to_string(low / 60) + "m and " + std::to_string(high / 86400) +
+                              "d, got " + entry.value);
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(seconds);
+}
+
 // The text is read as octal whether or not it has a leading 0, so that YAML's
 // unquoted 0660 and INI's 0660 mean the same mode bits.
 std::optional<std::uint32_t> to_permissions(const RawEntry& entry, Diagnostics& diagnostics) {
@@ -330,6 +356,13 @@ const Field<BrokerConfig> broker_fields[] = {
     {"flush_interval_ms",
      [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
          assign(b.flush_interval_ms, to_integer(e, 10, 3'600'000, d));
+     }},
+    // At least one: the segment just set aside is never removed with it.
+    {"set_aside.keep",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.set_aside_keep, to_integer(e, 1, 1000, d)); }},
+    {"set_aside.max_age",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
+         assign(b.set_aside_max_age_s, to_duration_seconds(e, 60, 3650ull * 24 * 3600, d));
      }},
 };
 

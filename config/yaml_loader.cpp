@@ -45,7 +45,8 @@ std::optional<std::string> key_text(const YAML::Node& key, Diagnostics& diagnost
     return key.Scalar();
 }
 
-// A queue's or topic's `access: { group: G }`: each key becomes `access.KEY`,
+// A queue's or topic's `access: { group: G }`, the broker's `set_aside: {
+// keep: N }`: each key becomes `access.KEY` (`set_aside.KEY`),
 // the name the INI format gives it, so that both formats meet in one field.
 void read_nested(const std::string& outer, const YAML::Node& mapping, RawSection& section,
                  Diagnostics& diagnostics) {
@@ -79,7 +80,7 @@ RawSection read_section(const YAML::Node& mapping, Diagnostics& diagnostics) {
             continue;
         }
         const YAML::Node& value = pair.second;
-        if (*key == "access" && value.IsMap()) {
+        if ((*key == "access" || *key == "set_aside") && value.IsMap()) {
             read_nested(*key, value, section, diagnostics);
             continue;
         }

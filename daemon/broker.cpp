@@ -21,7 +21,9 @@
 #include "common/test_crash_point.hpp"
 #include "daemon/client_reaper.hpp"
 #include "daemon/reload_plan.hpp"
+#include "common/queue_contents.hpp"
 #include "daemon/segment_builder.hpp"
+#include "daemon/segment_migration.hpp"
 #include "daemon/segment_plan.hpp"
 #include "platform/file_owner.hpp"
 #include "platform/service_manager.hpp"
@@ -46,6 +48,23 @@ std::uint64_t queued_messages(const SegmentView& view) {
         total += control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
     }
     return total;
+}
+
+// Every client of `view` gets broker_stopped from its next call on, and one
+// blocked anywhere wakes to see it.
+void wake_for_stop(SegmentView& view) {
+    view.root().state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        view.ring(index).control().not_empty.notify_all();
+        view.ring(index).control().not_full.notify_all();
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (!view.topic_usable(index)) continue;
+        view.topic(index).control().published.notify_all();
+        view.topic(index).control().room.notify_all();
+    }
+    view.root().broker_event.notify_all();
 }
 
 std::string changes(std::size_t count) { return std::to_string(count) + (count == 1 ? " change" : " changes"); }
@@ -91,9 +110,10 @@ void Broker::start() {
                          "; stop it first or give this broker another name");
     case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
-    // Set-aside segments older than a week go at every start, not only when
-    // another is set aside.
+    // Set-aside segments beyond set_aside.keep or older than set_aside.max_age
+    // go at every start, not only when another is set aside.
     prune_set_aside(SegmentMapping::file_system_path(address_));
+    finish_interrupted_migration();
     // Before the main segment is ready: a client that attaches finds every
     // segment it lists.
     start_access_segments();
@@ -230,16 +250,19 @@ void Broker::stop_live_segments() {
     live_generations_.clear();
 }
 
-// A main segment that cannot be adopted takes the live segments it lists
-// with it: their queues belong to its layout, and a new main segment lists
-// none of them.
+// A main segment that cannot be adopted as it is (set aside, or migrated to
+// a new layout) takes the live segments it lists with it: their queues
+// belong to its layout, and a new main segment lists none of them. Their
+// messages are kept in the set-aside files, for `shmq replay`.
 void Broker::set_aside_live_segments() {
     const auto main_path = SegmentMapping::file_system_path(address_);
     for (const auto generation : read_live_generations(view_.root().live)) {
         const auto path = live_segment_path(main_path, generation);
         std::uint32_t owner = 0;
         if (!platform::file_owner(path, owner)) continue;
-        set_aside_path(path, "the main segment it was added to is set aside");
+        const auto to = set_aside(path, path, "the main segment it was added to is not adopted as it is");
+        SHMQ_LOG(error) << "once the broker runs, send the queued messages of live segment " << generation
+                        << " into it with: shmq replay " << to << " --remove";
     }
 }
 
@@ -280,6 +303,17 @@ void Broker::apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan)
 void Broker::build_fresh() {
     const std::string path = SegmentMapping::file_system_path(address_);
     const std::string building = path + ".building";
+    build_under(building);
+    if (std::rename(building.c_str(), path.c_str()) != 0) {
+        const int code = errno;
+        segment_.reset();
+        std::remove(building.c_str());
+        throw StartError("cannot name the new segment '" + path + "': " + std::strerror(code));
+    }
+}
+
+// Builds the configured segment at `building` and validates it into view_.
+void Broker::build_under(const std::string& building) {
     std::remove(building.c_str());
     try {
         segment_ = build_segment(config_, building, listing_);
@@ -292,13 +326,7 @@ void Broker::build_fresh() {
     if (SegmentView::validate(segment_->base(), segment_->size(), view_, why) != Status::ok) {
         segment_.reset();
         std::remove(building.c_str());
-        throw StartError("segment '" + path + "' failed validation right after being built: " + why);
-    }
-    if (std::rename(building.c_str(), path.c_str()) != 0) {
-        const int code = errno;
-        segment_.reset();
-        std::remove(building.c_str());
-        throw StartError("cannot name the new segment '" + path + "': " + std::strerror(code));
+        throw StartError("segment '" + building + "' failed validation right after being built: " + why);
     }
 }
 
@@ -357,8 +385,11 @@ bool Broker::try_adopt_existing() {
             usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok;
         }
     }
+    if (!usable && validated) {
+        if (main_) set_aside_live_segments();
+        return migrate_existing(std::move(existing), difference);
+    }
     if (!usable) {
-        if (main_ && validated) set_aside_live_segments();
         view_ = SegmentView{};
         existing.reset();
         set_aside_existing(difference);
@@ -368,19 +399,7 @@ bool Broker::try_adopt_existing() {
     auto* root = existing->root();
     char boot_id[sizeof root->boot_id];
     platform::read_boot_id(boot_id);
-    const bool same_boot = std::memcmp(boot_id, root->boot_id, sizeof boot_id) == 0;
-    if (same_boot && root->pid_namespace != platform::own_pid_namespace()) {
-        // Its broker and clients live in a PID namespace whose pids mean
-        // nothing here: this broker would reap them all while they run.
-        throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
-                         "' belongs to a broker in another PID namespace (a container?), whose processes this one "
-                         "cannot see; stop that broker, or remove the segment by hand");
-    }
-    if (same_boot && is_alive(root->broker) && root->broker.pid != ProcessIdentity::self().pid) {
-        // A broker that takes no lock (an older shmq) still runs on it.
-        throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
-                         config_.name + "'; stop it first or give this broker another name");
-    }
+    const bool same_boot = ensure_previous_broker_gone(*root, boot_id);
     apply_configured_access(*existing);
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
@@ -402,6 +421,162 @@ bool Broker::try_adopt_existing() {
                       << " dead clients reclaimed";
     start_live_segments(live, extra);
     return true;
+}
+
+// Refuses a segment whose broker may still run on it; returns whether the
+// segment comes from this boot.
+bool Broker::ensure_previous_broker_gone(const layout::SegmentRoot& root, const char (&boot_id)[40]) const {
+    const bool same_boot = std::memcmp(boot_id, root.boot_id, sizeof boot_id) == 0;
+    if (same_boot && root.pid_namespace != platform::own_pid_namespace()) {
+        // Its broker and clients live in a PID namespace whose pids mean
+        // nothing here: this broker would reap them all while they run.
+        throw StartError("segment '" + SegmentMapping::file_system_path(address_) +
+                         "' belongs to a broker in another PID namespace (a container?), whose processes this one "
+                         "cannot see; stop that broker, or remove the segment by hand");
+    }
+    if (same_boot && is_alive(root.broker) && root.broker.pid != ProcessIdentity::self().pid) {
+        // A broker that takes no lock (an older shmq) still runs on it.
+        throw StartError("a live broker (pid " + std::to_string(root.broker.pid) + ") already owns segment '" +
+                         config_.name + "'; stop it first or give this broker another name");
+    }
+    return same_boot;
+}
+
+// The existing segment is sound but laid out for another configuration: its
+// queued messages are carried into a new segment, which then takes the name
+// (docs/crash-safety.md, "Migration at start-up"). One that cannot hold them
+// leaves the old segment set aside, whole, for `shmq replay`.
+bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const std::string& difference) {
+    auto* root = existing->root();
+    char boot_id[sizeof root->boot_id];
+    platform::read_boot_id(boot_id);
+    const bool same_boot = ensure_previous_broker_gone(*root, boot_id);
+    SHMQ_LOG(warning) << "segment '" << address_ << "' is laid out for another configuration (" << difference
+                      << "); carrying its queued messages into a new segment";
+    // Clients still attached get broker_stopped from now on; a send already
+    // past that check finishes its claimed slot within the grace below.
+    wake_for_stop(view_);
+    if (same_boot) {
+        reap_dead_clients(view_);
+    } else {
+        reset_after_reboot();
+    }
+    let_writers_finish();
+    verify_queues();
+    const auto plan = plan_migration(view_, config_);
+    view_ = SegmentView{};
+    existing.reset();
+    if (!plan.impossible.empty()) {
+        set_aside_existing(difference + "; its messages cannot be carried over: " + plan.impossible);
+        return false;
+    }
+    const std::string path = SegmentMapping::file_system_path(address_);
+    const std::string building = path + ".building";
+    const std::string old = path + ".migrating";
+    build_under(building);
+    try {
+        carry_messages(view_, plan);
+    } catch (const std::exception& failure) {
+        view_ = SegmentView{};
+        segment_.reset();
+        std::remove(building.c_str());
+        throw StartError("segment '" + path + "': " + failure.what() + "; the old segment is left as it was");
+    }
+    if (segment_->file_backed()) flush_reporting_failure();
+    crash_point("migration_built");
+    if (std::rename(path.c_str(), old.c_str()) != 0) {
+        const int code = errno;
+        view_ = SegmentView{};
+        segment_.reset();
+        std::remove(building.c_str());
+        throw StartError("cannot move segment '" + path + "' to '" + old + "' to migrate it: " + std::strerror(code));
+    }
+    crash_point("migration_old_moved");
+    if (std::rename(building.c_str(), path.c_str()) != 0) {
+        const int code = errno;
+        view_ = SegmentView{};
+        segment_.reset();
+        std::rename(old.c_str(), path.c_str());
+        throw StartError("cannot name the migrated segment '" + path + "': " + std::strerror(code));
+    }
+    crash_point("migration_new_in_place");
+    dispose_of_migrated(old);
+    migrated_ = true;
+    SHMQ_LOG(warning) << "segment '" << address_ << "' migrated to the configured layout: "
+                      << carried_messages(plan) << " queued messages carried over ("
+                      << carried_redeliveries(plan) << " unacknowledged deliveries of them to be delivered again)";
+    return true;
+}
+
+// A send that passed the client's stop check before the segment was marked
+// stopping is not acknowledged until its slot is ready: such writers get a
+// bounded moment to finish, so that no send that returns ok is left behind.
+void Broker::let_writers_finish() const {
+    const auto deadline = std::chrono::steady_clock::now() + writer_grace;
+    for (;;) {
+        std::uint64_t writing = 0;
+        for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+            if (view_.queue_usable(index)) writing += count_writes_in_progress(view_.ring(index));
+        }
+        if (writing == 0) return;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            SHMQ_LOG(warning) << "segment '" << address_ << "': " << writing
+                              << " sends still unfinished after the grace; they were not acknowledged and are not "
+                                 "carried over";
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+// A broker killed during a migration left the old segment at NAME.migrating:
+// if the new one had taken the name, the migration is finished; else the
+// old segment, which still holds every message, takes its name back and is
+// migrated again.
+void Broker::finish_interrupted_migration() {
+    const std::string path = SegmentMapping::file_system_path(address_);
+    const std::string old = path + ".migrating";
+    std::uint32_t owner = 0;
+    if (!platform::file_owner(old, owner)) return;
+    if (platform::file_owner(path, owner)) {
+        SHMQ_LOG(warning) << "a migration of segment '" << path
+                          << "' was interrupted after the new segment took the name: finishing it";
+        dispose_of_migrated(old);
+        return;
+    }
+    SHMQ_LOG(warning) << "a migration of segment '" << path
+                      << "' was interrupted before the new segment took the name: the old segment takes it back";
+    if (std::rename(old.c_str(), path.c_str()) != 0) {
+        throw StartError("cannot move the interrupted migration's segment '" + old + "' back to '" + path +
+                         "': " + std::strerror(errno) + "; move it by hand");
+    }
+}
+
+// The old segment once its messages were carried over: removed, unless it
+// holds messages of queues the configuration no longer has (or cannot be
+// read again), which are set aside for `shmq replay`, never discarded.
+void Broker::dispose_of_migrated(const std::string& old) {
+    std::unique_ptr<SegmentMapping> mapping;
+    std::string why;
+    SegmentView view;
+    MigrationPlan plan;
+    if (SegmentMapping::open_path(old, SegmentMapping::is_file(address_), mapping, why) == platform::FileError::none &&
+        SegmentView::validate(mapping->base(), mapping->size(), view, why, /*writable=*/false) == Status::ok) {
+        plan = plan_migration(view, config_);
+        why = plan.impossible;
+    }
+    view = SegmentView{};
+    mapping.reset();
+    if (why.empty() && plan.left_behind.empty()) {
+        std::remove(old.c_str());
+        return;
+    }
+    std::string queues;
+    for (const auto& name : plan.left_behind) queues += " --queue " + name;
+    set_aside(old, SegmentMapping::file_system_path(address_), why.empty() ? "it holds " + std::to_string(plan.left_behind_messages) +
+                                     " messages of queues the configuration no longer has; add them back and replay "
+                                     "only them with: shmq replay FILE" + queues
+                               : "it cannot be read again after its migration: " + why);
 }
 
 // An adopted file keeps the permissions it was made with; the configuration
@@ -512,10 +687,16 @@ void Broker::verify_topics() {
 // inspect it, and say so loudly. It may hold messages: it is made readable by
 // the broker's user alone, and only the newest few are kept, for a week at most.
 void Broker::set_aside_existing(const std::string& reason) {
-    set_aside_path(SegmentMapping::file_system_path(address_), reason);
+    const std::string path = SegmentMapping::file_system_path(address_);
+    const auto to = set_aside(path, path, reason);
+    SHMQ_LOG(error) << "starting with a fresh segment; once it runs, send the set-aside segment's queued messages "
+                       "into it with: shmq replay " << to << " --remove";
 }
 
-void Broker::set_aside_path(const std::string& from, const std::string& reason) {
+// Moves `from` (a segment, a live segment, or a migrated one) to
+// NAMED_AFTER.stale-TIME and returns that name.
+std::string Broker::set_aside(const std::string& from, const std::string& named_after, const std::string& reason) {
+    const std::string& segment = named_after;
     // NAME.stale-SECONDS.MICROSECONDS: readable, and ordered by when.
     const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
@@ -525,26 +706,26 @@ void Broker::set_aside_path(const std::string& from, const std::string& reason) 
     for (auto when = now; to.empty() || platform::file_owner(to, owner); ++when) {
         char micros[8];
         std::snprintf(micros, sizeof micros, "%06lld", static_cast<long long>(when % 1'000'000));
-        to = from + ".stale-" + std::to_string(when / 1'000'000) + "." + micros;
+        to = segment + ".stale-" + std::to_string(when / 1'000'000) + "." + micros;
     }
     if (std::rename(from.c_str(), to.c_str()) != 0) {
         throw StartError("segment '" + from + "' exists and cannot be reused (" + reason +
                          "), and moving it aside failed: " + std::strerror(errno) + "; remove " + from + " by hand");
     }
     platform::restrict_to_owner(to);
-    SHMQ_LOG(error) << "segment '" << from << "' exists but cannot be reused (" << reason << "); moved it to "
-                    << to << " and starting with a fresh segment";
-    prune_set_aside(from);
+    SHMQ_LOG(error) << "segment '" << from << "' cannot be reused (" << reason << "); moved it to " << to;
+    prune_set_aside(segment);
+    return to;
 }
 
 void Broker::prune_set_aside(const std::string& segment_path) {
     namespace fs = std::filesystem;
     const fs::path segment(segment_path);
     const std::string prefix = segment.filename().string() + ".stale-";
-    std::vector<fs::path> set_aside;
+    std::vector<fs::path> files;
     std::error_code ignored;
     for (const auto& entry : fs::directory_iterator(segment.parent_path(), ignored)) {
-        if (entry.path().filename().string().rfind(prefix, 0) == 0) set_aside.push_back(entry.path());
+        if (entry.path().filename().string().rfind(prefix, 0) == 0) files.push_back(entry.path());
     }
     // The names end in SECONDS.MICROSECONDS (or, from older brokers, SECONDS): newest first.
     const auto when = [&](const fs::path& file) {
@@ -558,13 +739,19 @@ void Broker::prune_set_aside(const std::string& segment_path) {
         return std::make_pair(number(suffix.substr(0, dot)),
                               dot == std::string::npos ? 0ll : number(suffix.substr(dot + 1)));
     };
-    std::sort(set_aside.begin(), set_aside.end(), [&](const fs::path& a, const fs::path& b) { return when(a) > when(b); });
-    const long long week_ago = static_cast<long long>(std::time(nullptr)) - 7 * 24 * 3600;
-    for (std::size_t index = 0; index < set_aside.size(); ++index) {
-        if (index < kept_set_aside && when(set_aside[index]).first >= week_ago) continue;
-        if (fs::remove(set_aside[index], ignored)) {
-            SHMQ_LOG(info) << "removed the set-aside segment " << set_aside[index].string()
-                           << " (only the newest " << kept_set_aside << " of the last week are kept)";
+    std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) { return when(a) > when(b); });
+    // set_aside.keep and set_aside.max_age (docs/configuration.md).
+    const long long oldest_kept = static_cast<long long>(std::time(nullptr)) - config_.set_aside_max_age_s;
+    for (std::size_t index = 0; index < files.size(); ++index) {
+        const bool too_old = when(files[index]).first < oldest_kept;
+        if (!too_old && index < config_.set_aside_keep) continue;
+        if (fs::remove(files[index], ignored)) {
+            SHMQ_LOG(info) << "removed the set-aside segment " << files[index].string() << " ("
+                           << (too_old ? "older than set_aside.max_age " + std::to_string(config_.set_aside_max_age_s) +
+                                             "s"
+                                       : "more than set_aside.keep " + std::to_string(config_.set_aside_keep) +
+                                             " newer ones are kept")
+                           << ")";
         }
     }
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,9 @@ public:
     const config::BrokerConfig& config() const { return config_; }
     std::uint64_t segment_size() const;
     bool adopted() const { return adopted_; }
+    // Whether start() carried the messages of a segment laid out for another
+    // configuration into a new one.
+    bool migrated() const { return migrated_; }
 
 private:
     // The broker of one access group's segment: `listing` empty, no word to systemd.
@@ -82,10 +86,16 @@ private:
     bool try_adopt_existing();
     void apply_configured_access(const SegmentMapping& segment) const;
     void build_fresh();
+    void build_under(const std::string& building);
+    bool ensure_previous_broker_gone(const layout::SegmentRoot& root, const char (&boot_id)[40]) const;
+    bool migrate_existing(std::unique_ptr<SegmentMapping> existing, const std::string& difference);
+    void let_writers_finish() const;
+    static constexpr std::chrono::seconds writer_grace{2};
+    void finish_interrupted_migration();
+    void dispose_of_migrated(const std::string& old);
     void set_aside_existing(const std::string& reason);
-    void set_aside_path(const std::string& from, const std::string& reason);
+    std::string set_aside(const std::string& from, const std::string& named_after, const std::string& reason);
     void prune_set_aside(const std::string& segment_path);
-    static constexpr std::size_t kept_set_aside = 3;
     void verify_queues();
     void verify_topics();
     void reset_after_reboot();
@@ -118,6 +128,7 @@ private:
     SegmentIntegrity integrity_;  // the root as the broker made it ready
     SegmentView view_;
     bool adopted_ = false;
+    bool migrated_ = false;
     OwnerStamp own_stamp_;  // the broker's own client record: it writes dead letters
     std::vector<bool> reported_quarantine_;
     std::vector<bool> reported_topic_quarantine_;

@@ -58,6 +58,10 @@ private:
         broker_setting("persist_path", quoted(running_.persist_path), quoted(reloaded_.persist_path));
         broker_setting("flush_interval_ms", std::to_string(running_.flush_interval_ms),
                        std::to_string(reloaded_.flush_interval_ms));
+        broker_setting("set_aside.keep", std::to_string(running_.set_aside_keep),
+                       std::to_string(reloaded_.set_aside_keep));
+        broker_setting("set_aside.max_age", std::to_string(running_.set_aside_max_age_s) + "s",
+                       std::to_string(reloaded_.set_aside_max_age_s) + "s");
     }
 
     std::string in_file(const std::string& what) const { return reloaded_.origin.source + ": " + what; }

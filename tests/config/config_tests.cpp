@@ -699,6 +699,39 @@ const InvalidCase invalid_cases[] = {
       "[queue.q]\n",
       2, "flush_interval_ms", ""}},
 
+    // Set-aside bounds.
+    {"set_aside.keep of zero",
+     {"broker:\n"
+      "  set_aside: { keep: 0 }\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "set_aside.keep", "must be between 1 and 1000"},
+     {"[broker]\n"
+      "set_aside.keep = 0\n"
+      "[queue.q]\n",
+      2, "set_aside.keep", "must be between 1 and 1000"}},
+    {"set_aside.max_age without a unit",
+     {"broker:\n"
+      "  set_aside:\n"
+      "    max_age: 7\n"
+      "queues:\n"
+      "  - name: q\n",
+      3, "set_aside.max_age", "expected a duration with its unit"},
+     {"[broker]\n"
+      "set_aside.max_age = 7\n"
+      "[queue.q]\n",
+      2, "set_aside.max_age", "expected a duration with its unit"}},
+    {"set_aside.max_age under a minute",
+     {"broker:\n"
+      "  set_aside: { max_age: 30s }\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "set_aside.max_age", "must be between 1m and 3650d"},
+     {"[broker]\n"
+      "set_aside.max_age = 30s\n"
+      "[queue.q]\n",
+      2, "set_aside.max_age", "must be between 1m and 3650d"}},
+
     // Whole-configuration limits.
     {"total payload over the limit",
      {"queues:\n"
@@ -1094,6 +1127,21 @@ BOOST_AUTO_TEST_CASE(persistence_settings_load_from_both_formats) {
     BOOST_TEST(yaml.flush_interval_ms == 250u);
     BOOST_TEST(yaml == ini);
     BOOST_TEST(load_file(dir.write("d.yaml", "queues:\n  - name: q\n")).persist_path.empty());
+}
+
+BOOST_AUTO_TEST_CASE(set_aside_bounds_load_from_both_formats_with_documented_defaults) {
+    const TempDir dir;
+    const auto yaml = load_file(dir.write("s.yaml", "broker:\n  set_aside: { keep: 2, max_age: 12h }\n"
+                                                    "queues:\n  - name: q\n"));
+    const auto ini = load_file(dir.write("s.ini", "[broker]\nset_aside.keep = 2\nset_aside.max_age = 12h\n[queue.q]\n"));
+    BOOST_TEST(yaml.set_aside_keep == 2u);
+    BOOST_TEST(yaml.set_aside_max_age_s == 12u * 3600);
+    BOOST_TEST(yaml == ini);
+    const auto defaults = load_file(dir.write("d.yaml", "queues:\n  - name: q\n"));
+    BOOST_TEST(defaults.set_aside_keep == 5u);
+    BOOST_TEST(defaults.set_aside_max_age_s == 7u * 24 * 3600);
+    BOOST_TEST(load_file(dir.write("m.yaml", "broker:\n  set_aside: { max_age: 30m }\nqueues:\n  - name: q\n"))
+                   .set_aside_max_age_s == 1800u);
 }
 
 BOOST_AUTO_TEST_CASE(same_content_in_both_formats_is_equal) {

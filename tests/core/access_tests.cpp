@@ -297,6 +297,44 @@ BOOST_AUTO_TEST_CASE(a_restarted_broker_adopts_the_restricted_segment_with_its_m
     }
 }
 
+// Issue 11, item 3: restarted with a changed file (the restricted queue
+// resized, another restricted queue added), the group's segment is migrated
+// like the main one, its messages carried in order.
+BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_file_carries_the_restricted_segments_messages) {
+    auto config = restricted_config("access-migrate");
+    config.group.clear();  // no test users needed: root uses both segments
+    for (auto& queue : config.queues) {
+        if (!queue.access_group.empty()) queue.access_group = "root";
+    }
+    for (auto& topic : config.topics) topic.access_group = "root";
+    if (::getgrnam("root") == nullptr) return;
+    const pid_t first = test::start_broker_process(config);
+    {
+        auto client = test::attach(config.name);
+        auto payments = test::open_queue(*client, "payments");
+        for (const char* message : {"a", "b", "c"}) BOOST_TEST_REQUIRE(payments.send(message, 1s) == Status::ok);
+    }
+    ::kill(first, SIGKILL);
+    BOOST_TEST(test::wait_child(first, 10s) == 128 + SIGKILL);
+    auto changed = config;
+    for (auto& queue : changed.queues) {
+        if (queue.name == "payments") queue.capacity = 16;
+    }
+    test::add_queue(changed, "refunds", 4, 64).access_group = "root";
+    test::InProcessBroker second(changed);
+    BOOST_TEST(second.broker().migrated());
+    auto client = test::attach(config.name);
+    auto payments = test::open_queue(*client, "payments");
+    BOOST_TEST(payments.capacity() == 16u);
+    std::string received;
+    for (const char* expected : {"a", "b", "c"}) {
+        BOOST_TEST_REQUIRE(payments.receive(received, 1s) == Status::ok);
+        BOOST_TEST(received == expected);
+    }
+    BOOST_TEST(payments.receive(received, 100ms) == Status::timeout);
+    test::open_queue(*client, "refunds");
+}
+
 // Issue 17, item 5: a clean stop leaves no file of the broker behind (no
 // segment, no lock, no half-built file, in any group), and a client that
 // detached keeps no mapping or descriptor of any segment.

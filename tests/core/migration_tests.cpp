@@ -1,0 +1,420 @@
+// A broker started with a changed configuration file carries every queued
+// message of the queues that still exist into the new layout (issue 11,
+// item 3; docs/operations.md, "Restarting with a changed file"), whether the
+// previous broker stopped cleanly, was killed with kill -9, or the machine
+// rebooted under a persistent segment; and a broker killed at any step of
+// that migration restarts with every message exactly once
+// (docs/crash-safety.md, "Migration at start-up"). Real shmqd processes, real
+// configuration files.
+#define BOOST_TEST_MODULE migration_tests
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include "common/segment_mapping.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The real shmqd on a configuration file, its log in a file, optionally with
+// the test-only crash point SHMQ_TEST_CRASH_AT set.
+class Shmqd {
+public:
+    Shmqd(const std::string& config, const std::string& log, const std::string& crash_at = "") : log_(log) {
+        std::vector<std::string> environment;
+        for (char** entry = environ; *entry != nullptr; ++entry) {
+            if (std::strncmp(*entry, "SHMQ_TEST_CRASH_AT=", 19) != 0) environment.emplace_back(*entry);
+        }
+        if (!crash_at.empty()) environment.push_back("SHMQ_TEST_CRASH_AT=" + crash_at);
+        std::vector<char*> envp;
+        for (auto& variable : environment) envp.push_back(variable.data());
+        envp.push_back(nullptr);
+        std::string program = SHMQ_BINARY_DIR "/daemon/shmqd", option = "--config", path = config;
+        char* argv[] = {program.data(), option.data(), path.data(), nullptr};
+        const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        BOOST_TEST_REQUIRE(log_fd >= 0);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(log_fd, STDOUT_FILENO);
+            ::dup2(log_fd, STDERR_FILENO);
+            ::execve(argv[0], argv, envp.data());
+            ::_exit(127);
+        }
+        ::close(log_fd);
+        BOOST_TEST_REQUIRE(pid_ > 0);
+    }
+    ~Shmqd() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    Shmqd(const Shmqd&) = delete;
+    Shmqd& operator=(const Shmqd&) = delete;
+
+    int wait_exit(std::chrono::milliseconds timeout) {
+        const int code = test::wait_child(pid_, timeout);
+        pid_ = -1;
+        return code;
+    }
+    void stop() {
+        ::kill(pid_, SIGTERM);
+        BOOST_TEST(wait_exit(20s) == 0);
+    }
+    void kill9() {
+        ::kill(pid_, SIGKILL);
+        BOOST_TEST(wait_exit(20s) == 128 + SIGKILL);
+    }
+    std::string log() const {
+        std::ifstream in(log_);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+
+private:
+    std::string log_;
+    pid_t pid_ = -1;
+};
+
+std::unique_ptr<Client> attach_when_served(const std::string& address) {
+    AttachOptions options;
+    options.broker = address;
+    std::unique_ptr<Client> client;
+    const bool served = test::eventually([&] {
+        client.reset();
+        return Client::attach(options, client) == Status::ok && client->stats().broker_alive;
+    }, 30s);
+    BOOST_TEST_REQUIRE(served, "no broker came to serve " << address);
+    return client;
+}
+
+std::string broker_section(const std::string& name, const std::string& persist_path) {
+    std::string text = "broker:\n  name: " + name + "\n  permissions: 0600\n  liveness_interval_ms: 50\n  max_clients: 8\n";
+    if (!persist_path.empty()) text += "  persist_path: " + persist_path + "\n  flush_interval_ms: 50\n";
+    return text;
+}
+
+// Before: keep, gone and grow (at_least_once).
+std::string before_config(const std::string& name, const std::string& persist_path) {
+    return broker_section(name, persist_path) +
+           "queues:\n"
+           "  - name: keep\n    capacity: 8\n    max_message_size: 64\n"
+           "  - name: gone\n    capacity: 4\n    max_message_size: 64\n"
+           "  - name: grow\n    capacity: 4\n    max_message_size: 64\n    delivery: at_least_once\n"
+           "    ack_timeout_ms: 600000\n";
+}
+
+// After: queue added, gone removed, grow resized (capacity and message size); another order.
+std::string after_config(const std::string& name, const std::string& persist_path) {
+    return broker_section(name, persist_path) +
+           "queues:\n"
+           "  - name: added\n    capacity: 4\n    max_message_size: 64\n"
+           "  - name: grow\n    capacity: 16\n    max_message_size: 256\n    delivery: at_least_once\n"
+           "    ack_timeout_ms: 600000\n"
+           "  - name: keep\n    capacity: 8\n    max_message_size: 64\n";
+}
+
+// keep: k0..k4, of which k0 is received (at_most_once: delivered); gone:
+// three messages; grow: g0..g3, of which g0 is received and not acknowledged
+// (in flight: carried for redelivery). The client stays attached.
+std::unique_ptr<Client> fill_before(const std::string& address) {
+    auto client = attach_when_served(address);
+    auto keep = test::open_queue(*client, "keep");
+    auto gone = test::open_queue(*client, "gone");
+    auto grow = test::open_queue(*client, "grow");
+    for (int i = 0; i < 5; ++i) BOOST_TEST_REQUIRE(keep.send("k" + std::to_string(i), 1s) == Status::ok);
+    for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(gone.send("x" + std::to_string(i), 1s) == Status::ok);
+    for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(grow.send("g" + std::to_string(i), 1s) == Status::ok);
+    std::string out;
+    BOOST_TEST_REQUIRE(keep.receive(out, 1s) == Status::ok);
+    BOOST_TEST_REQUIRE(out == "k0");
+    std::uint64_t delivery = 0;
+    BOOST_TEST_REQUIRE(grow.receive(out, 1s, &delivery) == Status::ok);
+    BOOST_TEST_REQUIRE(out == "g0");
+    return client;
+}
+
+// Receives until the queue stays empty; `acknowledge` for an at_least_once queue.
+std::vector<std::string> drain(Client& client, const std::string& queue_name, bool acknowledge = false) {
+    auto queue = test::open_queue(client, queue_name);
+    std::vector<std::string> messages;
+    std::string out;
+    for (;;) {
+        std::uint64_t delivery = 0;
+        const Status status = queue.receive(out, 200ms, &delivery);
+        if (status != Status::ok) {
+            BOOST_TEST(status == Status::timeout);
+            return messages;
+        }
+        if (acknowledge) BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
+        messages.push_back(out);
+    }
+}
+
+void expect_carried(Client& client) {
+    BOOST_TEST(drain(client, "keep") == (std::vector<std::string>{"k1", "k2", "k3", "k4"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(drain(client, "grow", true) == (std::vector<std::string>{"g0", "g1", "g2", "g3"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(drain(client, "added").empty());
+    Queue gone;
+    BOOST_TEST(client.open_queue("gone", gone) != Status::ok);
+    const auto grow = test::queue_stats(client, "grow");
+    BOOST_TEST(grow.capacity == 16u);
+}
+
+// The files a migration may leave next to the segment at `path`.
+std::vector<std::string> leftovers(const std::string& path, const std::string& kind) {
+    namespace fs = std::filesystem;
+    const fs::path segment(path);
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator(segment.parent_path())) {
+        const auto file = entry.path().filename().string();
+        if (file.rfind(segment.filename().string() + kind, 0) == 0) found.push_back(entry.path().string());
+    }
+    return found;
+}
+
+void remove_leftovers(const std::string& path) {
+    for (const auto& file : leftovers(path, ".")) std::filesystem::remove(file);
+    std::filesystem::remove(path);
+}
+
+enum class Ending { clean_stop, kill_9, reboot };
+
+// Starts the real `shmq` with `arguments`, its output in `output`.
+pid_t start_shmq(const std::vector<std::string>& arguments, const std::string& output) {
+    std::vector<std::string> words{SHMQ_BINARY_DIR "/cli/shmq"};
+    words.insert(words.end(), arguments.begin(), arguments.end());
+    std::vector<char*> argv;
+    for (auto& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    BOOST_TEST_REQUIRE(fd >= 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(fd, STDOUT_FILENO);
+        ::dup2(fd, STDERR_FILENO);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(fd);
+    BOOST_TEST_REQUIRE(pid > 0);
+    return pid;
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_restart_with_an_added_a_removed_and_a_resized_queue_keeps_every_message) {
+    for (const auto ending : {Ending::clean_stop, Ending::kill_9, Ending::reboot}) {
+        const char* label = ending == Ending::clean_stop ? "clean stop, persistent segment"
+                            : ending == Ending::kill_9   ? "kill -9, segment in shared memory"
+                                                         : "kill -9 and a reboot, persistent segment";
+        BOOST_TEST_CONTEXT(label) {
+            test::TempDir dir;
+            const auto name = test::unique_broker_name("migrate");
+            const std::string persist = ending == Ending::kill_9 ? "" : dir.path() + "/" + name + ".segment";
+            const std::string address = persist.empty() ? name : persist;
+            const std::string path = SegmentMapping::file_system_path(address);
+            const auto before = dir.write("before.yaml", before_config(name, persist));
+            const auto after = dir.write("after.yaml", after_config(name, persist));
+            const auto log = dir.path() + "/shmqd.log";
+            std::unique_ptr<Client> old_client;
+            {
+                Shmqd first(before, log);
+                old_client = fill_before(address);
+                if (ending == Ending::clean_stop) {
+                    first.stop();
+                } else {
+                    first.kill9();
+                }
+            }
+            if (ending == Ending::reboot) test::simulate_reboot(persist);
+            Shmqd second(after, log);
+            auto client = attach_when_served(address);
+            // The client attached to the old segment is told, not left hanging.
+            Queue old_keep;
+            if (old_client->open_queue("keep", old_keep) == Status::ok) {
+                BOOST_TEST(old_keep.send("too late", 1s) == Status::broker_stopped);
+            }
+            expect_carried(*client);
+            const auto text = second.log();
+            BOOST_TEST(text.find("migrated to the configured layout: 8 queued messages carried over") !=
+                       std::string::npos, text);
+            // The removed queue's messages are set aside, never discarded, with the command that recovers them.
+            BOOST_TEST(leftovers(path, ".stale-").size() == 1u);
+            BOOST_TEST(text.find("shmq replay FILE --queue gone") != std::string::npos, text);
+            BOOST_TEST(leftovers(path, ".migrating").empty());
+            BOOST_TEST(leftovers(path, ".building").empty());
+            client.reset();
+            old_client.reset();
+            second.stop();
+            remove_leftovers(path);
+        }
+    }
+}
+
+// Each step of the migration (docs/crash-safety.md): the new segment built
+// under a temporary name, the old one moved to NAME.migrating, the new one
+// given the name. A broker killed after any of them restarts with every
+// message exactly once.
+BOOST_AUTO_TEST_CASE(a_broker_killed_at_each_step_of_a_migration_restarts_with_every_message_exactly_once) {
+    for (const std::string step : {"migration_built", "migration_old_moved", "migration_new_in_place"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            test::TempDir dir;
+            const auto name = test::unique_broker_name("migcrash");
+            const std::string path = SegmentMapping::file_system_path(name);
+            const auto before = dir.write("before.yaml", before_config(name, ""));
+            const auto after = dir.write("after.yaml", after_config(name, ""));
+            const auto log = dir.path() + "/shmqd.log";
+            {
+                Shmqd first(before, log);
+                fill_before(name);
+                first.kill9();
+            }
+            {
+                Shmqd killed(after, log, step);
+                BOOST_TEST_REQUIRE(killed.wait_exit(30s) == 128 + SIGKILL);
+            }
+            Shmqd restarted(after, log);
+            auto client = attach_when_served(name);
+            expect_carried(*client);
+            BOOST_TEST(leftovers(path, ".migrating").empty());
+            BOOST_TEST(leftovers(path, ".stale-").size() == 1u);
+            client.reset();
+            restarted.stop();
+            remove_leftovers(path);
+        }
+    }
+}
+
+// A segment whose messages do not fit the new configuration (more messages
+// in `keep` than its new capacity) is set aside whole, and the log says how
+// to recover it; `shmq replay` then sends its messages into the running
+// broker, in order, waiting while a queue is full, and reports a queue the
+// broker does not have. --remove keeps a file not wholly replayed.
+BOOST_AUTO_TEST_CASE(a_segment_that_cannot_be_migrated_is_set_aside_and_replayed_into_the_live_broker) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("replay");
+    const std::string path = SegmentMapping::file_system_path(name);
+    const auto before = dir.write("before.yaml", before_config(name, ""));
+    const std::string narrow_queues =
+        "  - name: keep\n    capacity: 2\n    max_message_size: 64\n"
+        "  - name: grow\n    capacity: 16\n    max_message_size: 256\n    delivery: at_least_once\n"
+        "    ack_timeout_ms: 600000\n";
+    const auto narrow = dir.write("narrow.yaml", broker_section(name, "") + "queues:\n" + narrow_queues);
+    const auto with_gone = dir.write("gone.yaml", broker_section(name, "") + "queues:\n" + narrow_queues +
+                                                      "  - name: gone\n    capacity: 4\n    max_message_size: 64\n");
+    const auto log = dir.path() + "/shmqd.log";
+    {
+        Shmqd first(before, log);
+        fill_before(name);
+        first.kill9();
+    }
+    std::string set_aside;
+    {
+        Shmqd second(narrow, log);
+        auto client = attach_when_served(name);
+        const auto text = second.log();
+        BOOST_TEST(text.find("holds 4 messages, more than its new capacity 2") != std::string::npos, text);
+        const auto files = leftovers(path, ".stale-");
+        BOOST_TEST_REQUIRE(files.size() == 1u);
+        set_aside = files[0];
+        BOOST_TEST(text.find("shmq replay " + set_aside + " --remove") != std::string::npos, text);
+        BOOST_TEST(drain(*client, "keep").empty());
+
+        // keep holds 2: the replay waits for this consumer.
+        const auto output = dir.path() + "/replay.out";
+        const pid_t replay = start_shmq({"replay", set_aside, "--remove", "--broker", name}, output);
+        auto keep = test::open_queue(*client, "keep");
+        std::vector<std::string> received;
+        std::string out;
+        while (received.size() < 4 && keep.receive(out, 30s) == Status::ok) received.push_back(out);
+        BOOST_TEST(received == (std::vector<std::string>{"k1", "k2", "k3", "k4"}), boost::test_tools::per_element());
+        BOOST_TEST(test::wait_child(replay, 30s) == 1);
+        const auto report = file_text(output);
+        BOOST_TEST(report.find("queue 'keep': 4 replayed\n") != std::string::npos, report);
+        BOOST_TEST(report.find("queue 'grow': 4 replayed\n") != std::string::npos, report);
+        BOOST_TEST(report.find("queue 'gone': 0 replayed, 3 skipped: broker '" + name + "' has no queue 'gone'") !=
+                       std::string::npos,
+                   report);
+        BOOST_TEST(report.find("kept " + set_aside) != std::string::npos, report);
+        BOOST_TEST(std::filesystem::exists(set_aside));
+        BOOST_TEST(drain(*client, "grow", true) == (std::vector<std::string>{"g0", "g1", "g2", "g3"}),
+                   boost::test_tools::per_element());
+        client.reset();
+        second.stop();
+    }
+    // With the queue back, the rest of the file is replayed alone, and the file removed.
+    Shmqd third(with_gone, log);
+    auto client = attach_when_served(name);
+    const auto output = dir.path() + "/replay-gone.out";
+    BOOST_TEST(test::wait_child(start_shmq({"replay", set_aside, "--queue", "gone", "--broker", name}, output), 30s) ==
+               0);
+    BOOST_TEST(file_text(output) == "queue 'gone': 3 replayed\n");
+    BOOST_TEST(drain(*client, "gone") == (std::vector<std::string>{"x0", "x1", "x2"}), boost::test_tools::per_element());
+    BOOST_TEST(drain(*client, "keep").empty());
+    // Not a segment at all: a clear error, nothing sent.
+    const auto junk = dir.write("junk.segment", std::string(8192, 'x'));
+    const auto junk_output = dir.path() + "/replay-junk.out";
+    BOOST_TEST(test::wait_child(start_shmq({"replay", junk, "--broker", name}, junk_output), 30s) == 1);
+    BOOST_TEST(file_text(junk_output).find("cannot replay " + junk) != std::string::npos, file_text(junk_output));
+    client.reset();
+    third.stop();
+    remove_leftovers(path);
+}
+
+// set_aside.keep and set_aside.max_age from a real file: at a start that
+// sets one more segment aside, the oldest beyond `keep` and any older than
+// `max_age` go, each with a log line; the one just set aside stays.
+BOOST_AUTO_TEST_CASE(set_aside_segments_are_bounded_by_the_configured_keep_and_max_age) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("bound");
+    const std::string path = SegmentMapping::file_system_path(name);
+    const auto config = dir.write("bound.yaml", broker_section(name, "") + "  set_aside: { keep: 2, max_age: 1h }\n" +
+                                                    "queues:\n  - name: keep\n    capacity: 4\n    max_message_size: 64\n");
+    const long long now = static_cast<long long>(std::time(nullptr));
+    const auto stale = [&](long long age) { return path + ".stale-" + std::to_string(now - age) + ".000000"; };
+    const std::string too_old = stale(2 * 3600), older = stale(120), newer = stale(60);
+    for (const auto& file : {too_old, older, newer}) test::write_file(file, "set aside earlier");
+    test::write_file(path, std::string(8192, 'x'));  // not a segment: set aside at this start
+    const auto log = dir.path() + "/shmqd.log";
+    Shmqd broker(config, log);
+    attach_when_served(name);
+    const auto kept = leftovers(path, ".stale-");
+    BOOST_TEST(kept.size() == 2u);
+    BOOST_TEST(!std::filesystem::exists(too_old));
+    BOOST_TEST(!std::filesystem::exists(older));
+    BOOST_TEST(std::filesystem::exists(newer));
+    const auto text = broker.log();
+    BOOST_TEST(text.find("removed the set-aside segment " + too_old + " (older than set_aside.max_age 3600s)") !=
+                   std::string::npos,
+               text);
+    BOOST_TEST(text.find("removed the set-aside segment " + older + " (more than set_aside.keep 2") != std::string::npos,
+               text);
+    broker.stop();
+    remove_leftovers(path);
+}
