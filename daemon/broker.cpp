@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <iomanip>
 #include <cstring>
 #include <ctime>
 #include <new>
@@ -45,6 +46,18 @@ std::uint64_t queued_messages(const SegmentView& view) {
         total += control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
     }
     return total;
+}
+
+// Milliseconds since 1970 as UTC, ISO 8601; read from the segment, so any value.
+std::string utc_time(std::int64_t unix_ms) {
+    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+    char text[32];
+    // std::gmtime's buffer is shared, but only the starting thread calls this.
+    const std::tm* parts = unix_ms > 0 ? std::gmtime(&seconds) : nullptr;
+    if (parts == nullptr || std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", parts) == 0) {
+        return "an unknown time";
+    }
+    return text;
 }
 
 std::string changes(std::size_t count) { return std::to_string(count) + (count == 1 ? " change" : " changes"); }
@@ -108,6 +121,8 @@ void Broker::start() {
         throw StartError("segment '" + config_.name + "': the broker cannot take a client record for itself: " +
                          describe(claimed));
     }
+    // From here on: the broker's own attach is not news.
+    client_events_ = ClientEventReader(view_.client_events());
     auto& root = view_.root();
     root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);
     root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
@@ -196,6 +211,7 @@ void Broker::build_fresh() {
         std::remove(building.c_str());
         throw StartError("segment '" + path + "' failed validation right after being built: " + why);
     }
+    SHMQ_LOG(debug) << "segment '" << building << "' built and validated; renaming it '" << path << "'";
     if (std::rename(building.c_str(), path.c_str()) != 0) {
         const int code = errno;
         segment_.reset();
@@ -235,6 +251,8 @@ bool Broker::try_adopt_existing() {
                          "' exists but this user may not open it: " + why);
     default: set_aside_existing("it is not a usable shmq segment: " + why); return false;
     }
+    SHMQ_LOG(debug) << "segment '" << path << "' exists (" << existing->size()
+                    << " bytes): checking whether it can be adopted";
     // Validated once, into the view the broker then runs on. Under the lock no
     // other broker is building or running on it: whatever state it is in, a
     // dead broker left it so.
@@ -249,6 +267,8 @@ bool Broker::try_adopt_existing() {
             usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok;
         }
     }
+    SHMQ_LOG(debug) << "segment '" << path << "': "
+                    << (usable ? "valid and laid out as configured" : "cannot be adopted: " + difference);
     if (!usable) {
         view_ = SegmentView{};
         existing.reset();
@@ -273,6 +293,13 @@ bool Broker::try_adopt_existing() {
     }
     apply_configured_access(*existing);
     const auto previous_pid = root->broker.pid;
+    // Only a clean stop writes `stopped`, last; whatever else the state is, its broker died.
+    const bool clean_stop = root->state.load(std::memory_order_acquire) ==
+                            static_cast<std::uint32_t>(layout::BrokerState::stopped);
+    const auto stopped_at = root->clean_stop_unix_ms.load(std::memory_order_relaxed);
+    SHMQ_LOG(debug) << "segment '" << address_ << "' is sound and laid out as configured; left by broker pid "
+                    << previous_pid << (same_boot ? " in this boot" : " in an earlier boot")
+                    << (clean_stop ? ", stopped cleanly" : ", not stopped cleanly");
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
@@ -287,9 +314,15 @@ bool Broker::try_adopt_existing() {
     const auto reaped = reap_dead_clients(view_);
     verify_queues();
     verify_topics();
-    SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
-                      << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
-                      << " dead clients reclaimed";
+    const std::string kept = std::to_string(queued_messages(view_)) + " queued messages kept, " +
+                             std::to_string(reaped.reclaimed_clients) + " dead clients reclaimed";
+    if (clean_stop) {
+        SHMQ_LOG(info) << "resuming the segment '" << address_ << "' left by a clean stop of broker pid "
+                       << previous_pid << " at " << utc_time(stopped_at) << ": " << kept;
+    } else {
+        SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by broker pid " << previous_pid
+                          << ", which died: " << kept;
+    }
     return true;
 }
 
@@ -508,6 +541,7 @@ ReloadAnswer Broker::reload() {
     if (config_path_.empty()) {
         answer.report = "this broker was started without a configuration file: nothing to reload";
     } else {
+        SHMQ_LOG(debug) << "reload: reading " << config_path_;
         try {
             reloaded = config::load_file(config_path_, config_format_);
             loaded = true;
@@ -524,6 +558,8 @@ ReloadAnswer Broker::reload() {
         return answer;
     }
     auto plan = plan_reload(whole_config_, reloaded);
+    SHMQ_LOG(debug) << "reload: the file loaded and validated; " << plan.applied.size() << " changes to apply live, "
+                    << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
         const auto parts = plan_segments(plan.next);
         apply_live_settings(parts.main);
@@ -531,6 +567,7 @@ ReloadAnswer Broker::reload() {
             access_brokers_[index]->apply_live_settings(parts.restricted[index]);
         }
         whole_config_ = std::move(plan.next);
+        SHMQ_LOG(debug) << "reload: the live changes are in the segment" << (access_brokers_.empty() ? "" : "s");
         // Applied to the segment, not answered yet: a broker killed here
         // restarts on the file, which is what it had applied.
         crash_point("reload_applied");
@@ -598,7 +635,10 @@ void Broker::request_stop() {
 void Broker::tick() {
     check_segment_integrity();
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
-    report_attach_detach();
+    // Before the reaper: a client that announced its detach and died is
+    // logged as detached before it is logged as reclaimed.
+    report_client_events();
+    remember_client_table();
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
     report_quarantines();
@@ -640,9 +680,8 @@ void Broker::restore_client_table() {
     }
 }
 
-// Clients attach and detach without talking to the broker; it learns of them
-// by comparing the client table with what it saw one tick earlier.
-void Broker::report_attach_detach() {
+// What the client table held at this tick, for restore_client_table().
+void Broker::remember_client_table() {
     for (std::uint32_t index = 0; index < view_.client_capacity(); ++index) {
         const auto& record = view_.client(index);
         const auto word = record.word.load(std::memory_order_acquire);
@@ -652,18 +691,47 @@ void Broker::report_attach_detach() {
         if (word == before) continue;
         known_clients_[index] = word;
         known_start_times_[index] = record.start_time.load(std::memory_order_relaxed);
-        const bool was_active = layout::ClientWord::state(before) == layout::ClientState::active;
-        const bool is_active = layout::ClientWord::state(word) == layout::ClientState::active;
-        if (was_active && layout::ClientWord::state(word) == layout::ClientState::free) {
-            SHMQ_LOG(info) << "client pid " << layout::ClientWord::pid(before) << " detached";
-        }
-        if (is_active) {
-            SHMQ_LOG(info) << "client pid " << layout::ClientWord::pid(word) << " ("
-                           << std::string(record.program, strnlen(record.program, sizeof record.program))
-                           << ") attached as record " << index;
-        }
     }
 }
+
+// Clients attach and detach without talking to the broker; they announce it
+// in the segment's event ring (common/client_events.hpp), which this drains.
+void Broker::report_client_events() {
+    const auto drained = client_events_.drain(view_.client_events(), view_.client_capacity());
+    const std::string prefix = log_prefix();
+    if (drained.counter_reset) {
+        SHMQ_LOG(warning) << prefix << "the client event counter went backwards (another process wrote it); "
+                          << "reading events from its new value";
+    }
+    if (drained.missed > 0) {
+        SHMQ_LOG(warning) << prefix << drained.missed << " client attach/detach events were not logged: more than "
+                          << layout::client_event_capacity << " came between two ticks";
+    }
+    if (drained.unreadable > 0) {
+        SHMQ_LOG(warning) << prefix << drained.unreadable
+                          << " client attach/detach events were unreadable (damaged, or their client died writing "
+                             "them)";
+    }
+    for (const auto& event : drained.events) {
+        if (event.kind == layout::client_event_attached) {
+            SHMQ_LOG(info) << prefix << "client pid " << event.pid << " (" << event.program << ") attached as record "
+                           << event.record;
+            SHMQ_LOG(debug) << prefix << "record " << event.record << " now has generation " << event.generation;
+            continue;
+        }
+        // Client clocks: believed only when they make sense.
+        std::ostringstream attached;
+        if (event.at_ns >= event.attached_at_ns && event.attached_at_ns != 0) {
+            attached << " after " << std::fixed << std::setprecision(3)
+                     << static_cast<double>(event.at_ns - event.attached_at_ns) / 1e9 << " s";
+        }
+        SHMQ_LOG(info) << prefix << "client pid " << event.pid << " (" << event.program << ") detached from record "
+                       << event.record << attached.str();
+    }
+}
+
+// The main segment's lines name no segment; an access group's do.
+std::string Broker::log_prefix() const { return main_ ? std::string() : "segment '" + address_ + "': "; }
 
 // at_least_once queues: deliveries whose ack is overdue go back for
 // redelivery, and those that failed max_deliveries times move to the
@@ -742,6 +810,8 @@ void Broker::shut_down() {
     }
     root.broker_event.notify_all();
     for (auto& part : access_brokers_) part->shut_down();
+    // Given back, so that the next broker on a kept segment finds no dead client in it.
+    release_client_record(view_, own_stamp_);
     const auto queued = queued_messages(view_);
     if (flusher_.joinable()) {
         // An access group's broker has no loop of its own: nothing else asks its flusher to stop.
@@ -751,6 +821,7 @@ void Broker::shut_down() {
     if (segment_->file_backed()) {
         // Persistent: the file and its messages stay for the next broker.
         flush_reporting_failure();
+        mark_clean_stop();
         SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; " << queued << " queued messages kept in "
                        << address_;
         return;
@@ -758,6 +829,18 @@ void Broker::shut_down() {
     SegmentMapping::remove(address_);
     SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; segment removed"
                    << (queued > 0 ? ", " + std::to_string(queued) + " queued messages discarded" : "");
+}
+
+// The last word of a clean stop, written after the final flush and flushed
+// itself: a broker that dies at any point before leaves another state, so the
+// next one tells a clean stop from a death.
+void Broker::mark_clean_stop() {
+    auto& root = view_.root();
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    root.clean_stop_unix_ms.store(now.count(), std::memory_order_relaxed);
+    root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopped), std::memory_order_release);
+    flush_reporting_failure();
 }
 
 }  // namespace shmq::daemon

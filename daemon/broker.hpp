@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/access_listing.hpp"
+#include "common/client_events.hpp"
 #include "common/reload_exchange.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
@@ -88,7 +89,10 @@ private:
     void report_quarantines();
     void report_topic_quarantines();
     void service_deliveries();
-    void report_attach_detach();
+    void remember_client_table();
+    void report_client_events();
+    void mark_clean_stop();
+    std::string log_prefix() const;
     void shut_down();
     void serve_reload_requests(bool signalled);
     ReloadAnswer reload();
@@ -111,6 +115,7 @@ private:
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
     std::vector<std::uint64_t> known_start_times_;  // and the start times of their processes
     MissingStartTimes missing_start_times_;     // records claimed without a start time, across ticks
+    ClientEventReader client_events_;           // how far the attach and detach events were logged
 
     config::BrokerConfig whole_config_;  // main broker: the running configuration, every segment's part
     std::string config_path_;           // what a reload re-reads; empty: reloads are refused
