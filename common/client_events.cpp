@@ -36,6 +36,10 @@ void announce_client_event(layout::ClientEventRing& ring, std::uint32_t kind, st
 ClientEventReader::ClientEventReader(const layout::ClientEventRing& ring)
     : next_(ring.next.load(std::memory_order_acquire)) {}
 
+bool ClientEventReader::has_news(const layout::ClientEventRing& ring) const {
+    return ring.next.load(std::memory_order_acquire) != next_ && stalled_since_ns_ == 0;
+}
+
 ClientEventReader::Drained ClientEventReader::drain(const layout::ClientEventRing& ring,
                                                     std::uint32_t client_capacity) {
     Drained drained;
@@ -43,6 +47,8 @@ ClientEventReader::Drained ClientEventReader::drain(const layout::ClientEventRin
     if (published < next_) {
         drained.counter_reset = true;
         next_ = published;
+        stalled_since_ns_ = 0;
+        give_up_below_ = 0;
         return drained;
     }
     if (published - next_ > layout::client_event_capacity) {
@@ -53,15 +59,22 @@ ClientEventReader::Drained ClientEventReader::drain(const layout::ClientEventRin
         const auto& entry = ring.entries[next_ % layout::client_event_capacity];
         const auto stamp = entry.sequence.load(std::memory_order_acquire);
         if (stamp < next_ + 1) {
-            // Claimed but not yet published: give its writer until the next drain.
-            if (stalled_ != next_) {
-                stalled_ = next_;
-                break;
+            // Taken but not yet published: its writer gets a while.
+            if (next_ >= give_up_below_) {
+                const auto now = monotonic_now_ns();
+                if (stalled_since_ns_ == 0) {
+                    stalled_since_ns_ = now;
+                    stalled_below_ = published;
+                }
+                if (now - stalled_since_ns_ < stall_limit_ns) break;
+                give_up_below_ = stalled_below_;
+                stalled_since_ns_ = 0;
             }
             ++drained.unreadable;
             ++next_;
             continue;
         }
+        stalled_since_ns_ = 0;
         ClientEventRecord event;
         event.kind = entry.kind.load(std::memory_order_relaxed);
         event.record = entry.record.load(std::memory_order_relaxed);

@@ -46,11 +46,26 @@ public:
     };
     Drained drain(const layout::ClientEventRing& ring, std::uint32_t client_capacity);
 
+    // Whether drain() has something to read now: events it has not read, the
+    // next of them not still being written.
+    bool has_news(const layout::ClientEventRing& ring) const;
+
+    // An entry still unpublished this long after drain() first found it so
+    // is given up: its writer died (or is stopped) between taking it and
+    // publishing it.
+    static constexpr std::uint64_t stall_limit_ns = 1'000'000'000;
+
 private:
     std::uint64_t next_ = 0;  // the sequence number of the next event to read
-    // The sequence number found still being written at the last drain: if
-    // it still is at the next, its writer died or stalled, and it is skipped.
-    std::uint64_t stalled_ = ~0ull;
+    // Since when (monotonic) the entry at next_ has been found unpublished
+    // (0: it was not), and the ring's `next` then: every entry below it was
+    // taken before the stall began.
+    std::uint64_t stalled_since_ns_ = 0;
+    std::uint64_t stalled_below_ = 0;
+    // Entries below this that are still unpublished had their while: skipped
+    // at once, so that a ring full of them (a scribbled `next`) costs one
+    // wait, not one per entry.
+    std::uint64_t give_up_below_ = 0;
 };
 
 }  // namespace shmq

@@ -490,6 +490,10 @@ void Broker::prune_set_aside(const std::string& segment_path) {
 
 void Broker::run() {
     const auto interval = std::chrono::milliseconds(config_.liveness_interval_ms);
+    // The ring never moves, and the thread never reads view_, which a reload replaces.
+    auto* events = &view_.client_events();
+    const auto client_capacity = view_.client_capacity();
+    event_logger_ = std::thread([this, events, client_capacity] { log_client_events(events, client_capacity); });
     for (;;) {
         bool reload_signalled = false;
         {
@@ -501,7 +505,25 @@ void Broker::run() {
         tick();
         serve_reload_requests(reload_signalled);
     }
+    event_logger_stop_.store(true);
+    events->appended.notify_all();
+    event_logger_.join();
+    report_client_events(*events, client_capacity);  // the last ones
     shut_down();
+}
+
+void Broker::log_client_events(layout::ClientEventRing* ring, std::uint32_t client_capacity) {
+    const auto longest_wait_ns = static_cast<std::uint64_t>(config_.liveness_interval_ms) * 1'000'000;
+    auto& appended = ring->appended;
+    while (!event_logger_stop_.load()) {
+        const auto ticket = appended.prepare_wait();
+        if (client_events_.has_news(*ring) || event_logger_stop_.load()) {
+            appended.cancel_wait();
+        } else {
+            appended.wait(ticket, longest_wait_ns);
+        }
+        report_client_events(*ring, client_capacity);
+    }
 }
 
 void Broker::set_configuration_file(std::string path, config::Format format) {
@@ -636,8 +658,9 @@ void Broker::tick() {
     check_segment_integrity();
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     // Before the reaper: a client that announced its detach and died is
-    // logged as detached before it is logged as reclaimed.
-    report_client_events();
+    // logged as detached before it is logged as reclaimed. The main
+    // broker's thread drains its ring as events come.
+    if (!event_logger_.joinable()) report_client_events(view_.client_events(), view_.client_capacity());
     remember_client_table();
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
@@ -696,8 +719,8 @@ void Broker::remember_client_table() {
 
 // Clients attach and detach without talking to the broker; they announce it
 // in the segment's event ring (common/client_events.hpp), which this drains.
-void Broker::report_client_events() {
-    const auto drained = client_events_.drain(view_.client_events(), view_.client_capacity());
+void Broker::report_client_events(const layout::ClientEventRing& ring, std::uint32_t client_capacity) {
+    const auto drained = client_events_.drain(ring, client_capacity);
     const std::string prefix = log_prefix();
     if (drained.counter_reset) {
         SHMQ_LOG(warning) << prefix << "the client event counter went backwards (another process wrote it); "

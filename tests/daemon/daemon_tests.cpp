@@ -884,7 +884,8 @@ BOOST_AUTO_TEST_CASE(the_log_file_rotates_by_size_and_keeps_a_bounded_number) {
     BOOST_TEST(eventually([&] { return count_lines_with(broker.log(), "(rotation-99) detached") == 1; }, broker_limit));
     BOOST_TEST(eventually([&] { return rotated_files(log_file).size() == 3; }, broker_limit),
                rotated_files(log_file).size() << " rotated files");
-    BOOST_TEST(most_kept <= 3u);
+    // One more only while a rotation is under way (renamed, the oldest not yet deleted).
+    BOOST_TEST(most_kept <= 4u);
     for (const auto& rotated : rotated_files(log_file)) {
         // Rotated before the line that would take it past the size.
         BOOST_TEST(fs::file_size(rotated) <= 1024u, rotated);
