@@ -10,8 +10,11 @@ namespace shmq::daemon {
 
 namespace {
 
-po::validation_error invalid(const char* option, const std::string& value) {
-    return po::validation_error(po::validation_error::invalid_option_value, option, value);
+// "the argument ('10X') for option '--log-rotate-size' is invalid"
+po::invalid_option_value invalid(const char* option, const std::string& value) {
+    po::invalid_option_value error(value);
+    error.set_option_name(option);
+    return error;
 }
 
 // "1048576", "512K", "10M", "1G" (powers of 1024).

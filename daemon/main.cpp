@@ -204,9 +204,11 @@ int main(int argc, char** argv) {
         std::cerr << "shmqd: " << failure.what() << "\nTry 'shmqd --help'.\n";
         return 2;
     }
-    if (log_file.path.empty() && arguments.count("log-rotate-size")) {
-        std::cerr << "shmqd: --log-rotate-size needs --log-file\nTry 'shmqd --help'.\n";
-        return 2;
+    for (const char* option : {"log-rotate-size", "log-rotate-every", "log-keep"}) {
+        if (log_file.path.empty() && arguments.count(option) && !arguments[option].defaulted()) {
+            std::cerr << "shmqd: --" << option << " needs --log-file\nTry 'shmqd --help'.\n";
+            return 2;
+        }
     }
     try {
         log::init(level, log_file);

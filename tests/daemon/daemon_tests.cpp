@@ -897,6 +897,22 @@ BOOST_AUTO_TEST_CASE(the_log_file_rotates_by_size_and_keeps_a_bounded_number) {
     BOOST_TEST(broker.stop() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(rotation_options_are_checked) {
+    const auto config = write("b.yaml", with_broker_keys("unused", ""));
+    const auto log_file = (directory() / "shmqd.log").string();
+    const auto without_file = shmqd({"--config", config.string(), "--log-rotate-every", "hour"});
+    BOOST_TEST(without_file.exit_code == 2);
+    BOOST_TEST(contains(without_file.err, "--log-rotate-every needs --log-file"), without_file.err);
+    for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
+             {"--log-rotate-size", "10X"}, {"--log-rotate-size", "0"}, {"--log-rotate-every", "week"},
+             {"--log-keep", "0"}}) {
+        const auto refused = shmqd({"--config", config.string(), "--log-file", log_file, option, value});
+        BOOST_TEST(refused.exit_code == 2, option << " " << value);
+        const std::string said = "('" + value + "') for option '" + option.substr(2) + "' is invalid";
+        BOOST_TEST(contains(refused.err, said), refused.err);
+    }
+}
+
 // What logrotate does: rename the file, then SIGUSR1 (postrotate).
 BOOST_AUTO_TEST_CASE(sigusr1_after_a_rename_starts_a_new_log_file) {
     const std::string name = unique_broker_name();
