@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/client_events.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/process_identity.hpp"
 #include "platform/process.hpp"
@@ -44,10 +45,13 @@ Status claim_client_record(SegmentView& view, const std::string& program, OwnerS
         const auto claimed = layout::ClientWord::make(layout::ClientState::active, generation, self.pid);
         if (!record.word.compare_exchange_strong(word, claimed, std::memory_order_acq_rel)) continue;
         record.start_time.store(self.start_time, std::memory_order_release);
-        record.attached_at_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+        const auto attached_at = monotonic_now_ns();
+        record.attached_at_ns.store(attached_at, std::memory_order_relaxed);
         std::memset(record.program, 0, sizeof record.program);
         std::strncpy(record.program, program.c_str(), sizeof record.program - 1);
         stamp = OwnerStamp{static_cast<std::uint16_t>(index), generation};
+        announce_client_event(view.client_events(), layout::client_event_attached, index, generation, self.pid,
+                              attached_at, program);
         return Status::ok;
     }
     return Status::too_many_clients;
@@ -75,6 +79,11 @@ void release_client_record(SegmentView& view, OwnerStamp stamp) {
         layout::ClientWord::generation(word) != stamp.generation) {
         return;  // the broker already reclaimed it
     }
+    // Announced while the record is still ours, so that a client killed
+    // right after is logged as detached, then reclaimed, not only reclaimed.
+    announce_client_event(view.client_events(), layout::client_event_detached, stamp.client_index, stamp.generation,
+                          layout::ClientWord::pid(word), record.attached_at_ns.load(std::memory_order_relaxed),
+                          std::string_view(record.program, strnlen(record.program, sizeof record.program)));
     view.clear_roles(stamp.client_index);
     record.start_time.store(0, std::memory_order_relaxed);
     const auto released = layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0);

@@ -54,7 +54,12 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // metrics can say it (issue 14); 8: the ReloadExchange at the end of the
 // root, through which `shmq reload` asks the broker to re-read its
 // configuration and reads the answer (issue 11); 9: the LiveTable in the
-// root, which lists the live segments a reload added (issue 11).
+// root, which lists the live segments a reload added (issue 11);
+// BrokerState::stopped and SegmentRoot::clean_stop_unix_ms, the durable mark
+// of a clean stop that a crash cannot leave, so that the next broker logs a
+// clean stop as one; and the ClientEventRing (SegmentRoot::events_offset)
+// through which clients announce every attach and detach, so that the broker
+// logs those shorter than its tick too (issue 14).
 inline constexpr std::uint32_t version = 9;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -169,6 +174,40 @@ enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
     ready = 1,         // clients may attach and use it
     stopping = 2,      // the broker is shutting down: every operation returns broker_stopped
+    // A clean stop is over: written last, after the final flush of a
+    // persistent segment. A crash leaves any other state, so the next broker
+    // can tell a clean stop from a death. Clients treat it as `stopping`.
+    stopped = 3,
+};
+
+// Clients append an event here when they attach or detach, so that the broker
+// logs each of them, even those shorter than its tick (it only reads the
+// client table once per tick). A client takes a sequence number s with
+// next.fetch_add(1), writes entry s % capacity, then stores its `sequence` =
+// s + 1 with release, and notifies `appended`. The broker keeps its own count
+// of the events it drained and reads entries up to `next`: an entry whose
+// sequence is not s + 1 was overwritten (the ring wrapped) or is still being
+// written. Every field is untrusted: written by any client.
+inline constexpr std::uint32_t client_event_capacity = 256;
+inline constexpr std::uint32_t client_event_attached = 1;
+inline constexpr std::uint32_t client_event_detached = 2;
+inline constexpr std::size_t client_event_program_words = 4;  // the program name: 32 bytes, NUL-padded
+
+struct ClientEvent {
+    std::atomic<std::uint64_t> sequence;  // s + 1 once entry s is written whole
+    std::atomic<std::uint32_t> kind;      // client_event_*
+    std::atomic<std::uint32_t> record;    // the client record's index
+    std::atomic<std::uint32_t> generation;
+    std::atomic<std::int32_t> pid;
+    std::atomic<std::uint64_t> attached_at_ns;  // monotonic: when the client attached
+    std::atomic<std::uint64_t> at_ns;           // monotonic: when this event happened
+    std::atomic<std::uint64_t> program[client_event_program_words];
+};
+
+struct ClientEventRing {
+    std::atomic<std::uint64_t> next;  // the sequence number the next event takes
+    WaitEvent appended;
+    ClientEvent entries[client_event_capacity];
 };
 
 // At offset 0 of the segment, so at the start of a page in every mapping.
@@ -214,6 +253,11 @@ struct SegmentRoot {
     // Used in the main segment only.
     ReloadExchange reload;
     LiveTable live;
+
+    // Written by a clean stop just before state turns `stopped`: wall-clock
+    // milliseconds since 1970, for the next broker's log. Untrusted.
+    std::atomic<std::int64_t> clean_stop_unix_ms;
+    std::uint64_t events_offset;  // the ClientEventRing
 };
 static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 

@@ -4,6 +4,7 @@
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/sync_frontend.hpp>
+#include <boost/log/sinks/text_file_backend.hpp>
 #include <boost/log/sinks/text_ostream_backend.hpp>
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_logger.hpp>
@@ -13,8 +14,11 @@
 #include <boost/make_shared.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 
@@ -84,6 +88,19 @@ int syslog_priority(Level level) {
 // and the colours work) and no time stamp: the journal keeps its own.
 enum class Style { timestamped, journal };
 
+void set_format(sinks::basic_formatting_sink_frontend<char>& sink, Style style) {
+    if (style == Style::journal) {
+        sink.set_formatter([](const logging::record_view& record, logging::formatting_ostream& out) {
+            const auto severity = logging::extract_or_default<Level>("Severity", record, Level::info);
+            out << "<" << syslog_priority(severity) << ">[" << severity << "] " << record[expr::smessage];
+        });
+    } else {
+        sink.set_formatter(expr::stream
+                           << expr::format_date_time<boost::posix_time::ptime>("TimeStamp", "%Y-%m-%d %H:%M:%S.%f")
+                           << " [" << expr::attr<Level>("Severity") << "] " << expr::smessage);
+    }
+}
+
 void add_stream(boost::shared_ptr<std::ostream> stream, Level level, Style style) {
     using Sink = sinks::synchronous_sink<sinks::text_ostream_backend>;
     auto backend = boost::make_shared<sinks::text_ostream_backend>();
@@ -91,17 +108,58 @@ void add_stream(boost::shared_ptr<std::ostream> stream, Level level, Style style
     backend->auto_flush(true);
     auto sink = boost::make_shared<Sink>(backend);
     sink->set_filter(severity_keyword >= level);
-    if (style == Style::journal) {
-        sink->set_formatter([](const logging::record_view& record, logging::formatting_ostream& out) {
-            const auto severity = logging::extract_or_default<Level>("Severity", record, Level::info);
-            out << "<" << syslog_priority(severity) << ">[" << severity << "] " << record[expr::smessage];
-        });
-    } else {
-        sink->set_formatter(expr::stream
-                            << expr::format_date_time<boost::posix_time::ptime>("TimeStamp", "%Y-%m-%d %H:%M:%S.%f")
-                            << " [" << expr::attr<Level>("Severity") << "] " << expr::smessage);
-    }
+    set_format(*sink, style);
     logging::core::get()->add_sink(sink);
+}
+
+using FileSink = sinks::synchronous_sink<sinks::text_file_backend>;
+
+// The file sink and what made it, so that reopen_file() can make another.
+struct FileLog {
+    std::mutex mutex;
+    FileOptions options;
+    Level level = Level::info;
+    boost::shared_ptr<FileSink> sink;
+};
+
+FileLog& file_log() {
+    static FileLog instance;
+    return instance;
+}
+
+// Opens the file at once, so that a path that cannot be written fails the
+// start rather than the first line.
+boost::shared_ptr<FileSink> make_file_sink(const FileOptions& options, Level level) {
+    namespace keywords = boost::log::keywords;
+    const auto path = std::filesystem::absolute(options.path);
+    {
+        std::ofstream probe(path, std::ios::app);
+        if (!probe) throw std::runtime_error("cannot open log file '" + options.path + "'");
+    }
+    const auto rotated = path.parent_path() / (path.filename().string() + ".%Y%m%d-%H%M%S.%N");
+    auto backend = boost::make_shared<sinks::text_file_backend>(
+        keywords::file_name = path.string(), keywords::target_file_name = rotated.string(),
+        keywords::open_mode = std::ios::out | std::ios::app,
+        keywords::rotation_size =
+            options.rotate_size != 0 ? options.rotate_size : std::numeric_limits<std::uintmax_t>::max(),
+        // A stop is not a reason to rotate: the next start appends.
+        keywords::enable_final_rotation = false);
+    switch (options.rotate_every) {
+    case Rotation::never: break;
+    case Rotation::hourly:
+        backend->set_time_based_rotation(sinks::file::rotation_at_time_interval(boost::posix_time::hours(1)));
+        break;
+    case Rotation::daily: backend->set_time_based_rotation(sinks::file::rotation_at_time_point(0, 0, 0)); break;
+    }
+    backend->set_file_collector(sinks::file::make_collector(keywords::target = path.parent_path().string(),
+                                                            keywords::max_files = options.keep));
+    // The files an earlier run rotated count against `keep` too.
+    backend->scan_for_files(sinks::file::scan_matching, true);
+    backend->auto_flush(true);
+    auto sink = boost::make_shared<FileSink>(backend);
+    sink->set_filter(severity_keyword >= level);
+    set_format(*sink, Style::timestamped);
+    return sink;
 }
 
 }  // namespace
@@ -137,16 +195,37 @@ bool parse_level(const std::string& text, Level& level) {
     return false;
 }
 
-void init(Level level, const std::string& file) {
+void init(Level level, const FileOptions& file) {
     logging::core::get()->remove_all_sinks();
     logging::add_common_attributes();
     add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()), level,
                platform::standard_error_is_journal() ? Style::journal : Style::timestamped);
-    if (!file.empty()) {
-        auto stream = boost::make_shared<std::ofstream>(file, std::ios::app);
-        if (!*stream) throw std::runtime_error("cannot open log file '" + file + "'");
-        add_stream(stream, level, Style::timestamped);
-    }
+    auto& log = file_log();
+    std::lock_guard<std::mutex> lock(log.mutex);
+    log.sink.reset();
+    if (file.path.empty()) return;
+    log.options = file;
+    log.level = level;
+    log.sink = make_file_sink(file, level);
+    logging::core::get()->add_sink(log.sink);
+}
+
+void init(Level level, const std::string& file) {
+    FileOptions options;
+    options.path = file;
+    init(level, options);
+}
+
+// The new sink goes in before the old one goes out, so that no line is lost
+// (one logged in between may land in both files).
+void reopen_file() {
+    auto& log = file_log();
+    std::lock_guard<std::mutex> lock(log.mutex);
+    if (!log.sink) return;
+    auto fresh = make_file_sink(log.options, log.level);
+    logging::core::get()->add_sink(fresh);
+    logging::core::get()->remove_sink(log.sink);
+    log.sink = fresh;
 }
 
 void write(Level level, const std::string& message) { BOOST_LOG_SEV(logger(), level) << printable(message); }

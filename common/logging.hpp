@@ -2,6 +2,7 @@
 // small interface so that only logging.cpp pays Boost.Log's compile cost.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -13,9 +14,28 @@ enum class Level { trace, debug, info, warning, error, fatal };
 // Parses "trace|debug|info|warning|error|fatal"; false if unknown.
 bool parse_level(const std::string& text, Level& level);
 
-// Console (stderr) logging at `level`, plus `file` when it is not empty.
+// When the log file is renamed and a fresh one started.
+enum class Rotation { never, hourly, daily };
+
+// The log file, besides stderr: appended to, rotated by size and/or time,
+// the rotated files renamed FILE.YYYYmmdd-HHMMSS.N beside it and only the
+// newest `keep` of them kept.
+struct FileOptions {
+    std::string path;               // empty: no file
+    std::uint64_t rotate_size = 0;  // bytes; 0: never by size
+    Rotation rotate_every = Rotation::never;
+    std::uint32_t keep = 7;
+};
+
+// Console (stderr) logging at `level`, plus the file when one is named.
 // Throws std::runtime_error when the file cannot be opened.
+void init(Level level, const FileOptions& file);
 void init(Level level, const std::string& file);
+
+// Closes the log file and opens it again by its name: after an outside tool
+// (logrotate) renamed it, the next lines go to a new file of that name.
+// Does nothing without a log file.
+void reopen_file();
 
 // Logs one record. Every record is one line of printable text: control
 // characters and bytes that are not printable UTF-8 are escaped (\n, \x1b),

@@ -22,7 +22,7 @@ std::uint64_t times(std::uint64_t a, std::uint64_t b) { return b != 0 && a > sat
 }  // namespace
 
 // The order and sizes of daemon/segment_builder.cpp's layout: the root, the
-// queue, topic and client tables, the roles, the access table, then each queue's slots, each
+// queue, topic and client tables, the roles, the access table, the client event ring, then each queue's slots, each
 // topic's slots and subscriber records, and the tail canary.
 SegmentSize::SegmentSize(std::uint64_t max_clients, std::uint64_t queue_count, std::uint64_t topic_count) {
     const std::uint64_t records = max_clients + layout::broker_records;
@@ -32,6 +32,7 @@ SegmentSize::SegmentSize(std::uint64_t max_clients, std::uint64_t queue_count, s
     add(piece(times(records, sizeof(layout::ClientRecord))));
     add(piece(times(records, queue_count + topic_count)));
     add(piece(sizeof(layout::AccessTable)));
+    add(piece(sizeof(layout::ClientEventRing)));
     add(piece(layout::tail_canary_bytes));
 }
 

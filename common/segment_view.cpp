@@ -180,6 +180,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
     const std::uint64_t clients_offset = read_once(root->clients_offset);
     const std::uint64_t roles_offset = read_once(root->roles_offset);
     const std::uint64_t access_offset = read_once(root->access_offset);
+    const std::uint64_t events_offset = read_once(root->events_offset);
     if (clients == 0 || clients > 0xFFFF || queues > (1u << 20) || topics > (1u << 20)) {
         error = "the segment's table sizes are out of range";
         return Status::corrupt_segment;
@@ -191,7 +192,9 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         !range_fits(topics_offset, topics, sizeof(layout::TopicControl), size) ||
         !range_fits(roles_offset, static_cast<std::uint64_t>(clients) * (queues + topics), 1, size) ||
         access_offset < first_table || !range_fits(access_offset, 1, sizeof(layout::AccessTable), size) ||
-        access_offset % alignof(layout::AccessTable) != 0 ||
+        access_offset % alignof(layout::AccessTable) != 0 || events_offset < first_table ||
+        !range_fits(events_offset, 1, sizeof(layout::ClientEventRing), size) ||
+        events_offset % alignof(layout::ClientEventRing) != 0 ||
         queues_offset % alignof(layout::QueueControl) != 0 || topics_offset % alignof(layout::TopicControl) != 0 ||
         clients_offset % alignof(layout::ClientRecord) != 0) {
         error = "a table of the segment lies outside it or is misaligned";
@@ -203,6 +206,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
     view.clients_ = reinterpret_cast<layout::ClientRecord*>(base + clients_offset);
     view.roles_ = reinterpret_cast<std::atomic<std::uint8_t>*>(base + roles_offset);
     view.access_ = reinterpret_cast<layout::AccessTable*>(base + access_offset);
+    view.events_ = reinterpret_cast<layout::ClientEventRing*>(base + events_offset);
     auto* controls = reinterpret_cast<layout::QueueControl*>(base + queues_offset);
     view.rings_.reserve(queues);
     for (std::uint32_t index = 0; index < queues; ++index) {

@@ -35,6 +35,8 @@ public:
     // The restricted queues and topics the segment lists, unchecked: read it
     // with read_access_listing (common/access_listing.hpp).
     layout::AccessTable& access_table() const { return *access_; }
+    // Where clients announce their attach and detach (common/client_events.hpp).
+    layout::ClientEventRing& client_events() const { return *events_; }
     std::uint32_t queue_count() const { return static_cast<std::uint32_t>(rings_.size()); }
     std::uint32_t client_capacity() const { return client_capacity_; }
 
@@ -71,7 +73,9 @@ public:
     // damaged (zeroed by a truncation, say) is not a stop, and the broker
     // repairs it within a tick.
     bool broker_stopping() const {
-        return root_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::stopping);
+        const auto state = root_->state.load(std::memory_order_acquire);
+        return state == static_cast<std::uint32_t>(layout::BrokerState::stopping) ||
+               state == static_cast<std::uint32_t>(layout::BrokerState::stopped);
     }
     bool broker_ready() const {
         return root_->state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(layout::BrokerState::ready);
@@ -82,6 +86,7 @@ private:
     layout::ClientRecord* clients_ = nullptr;
     std::atomic<std::uint8_t>* roles_ = nullptr;
     layout::AccessTable* access_ = nullptr;
+    layout::ClientEventRing* events_ = nullptr;
     std::uint32_t client_capacity_ = 0;
     std::vector<QueueRing> rings_;
     std::vector<std::string> names_;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <iomanip>
 #include <cstring>
 #include <ctime>
 #include <new>
@@ -65,6 +66,18 @@ void wake_for_stop(SegmentView& view) {
         view.topic(index).control().room.notify_all();
     }
     view.root().broker_event.notify_all();
+}
+
+// Milliseconds since 1970 as UTC, ISO 8601; read from the segment, so any value.
+std::string utc_time(std::int64_t unix_ms) {
+    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+    char text[32];
+    // std::gmtime's buffer is shared, but only the starting thread calls this.
+    const std::tm* parts = unix_ms > 0 ? std::gmtime(&seconds) : nullptr;
+    if (parts == nullptr || std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", parts) == 0) {
+        return "an unknown time";
+    }
+    return text;
 }
 
 std::string changes(std::size_t count) { return std::to_string(count) + (count == 1 ? " change" : " changes"); }
@@ -130,6 +143,8 @@ void Broker::start() {
         throw StartError("segment '" + config_.name + "': the broker cannot take a client record for itself: " +
                          describe(claimed));
     }
+    // From here on: the broker's own attach is not news.
+    client_events_ = ClientEventReader(view_.client_events());
     auto& root = view_.root();
     root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);
     root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
@@ -361,6 +376,8 @@ bool Broker::try_adopt_existing() {
                          "' exists but this user may not open it: " + why);
     default: set_aside_existing("it is not a usable shmq segment: " + why); return false;
     }
+    SHMQ_LOG(debug) << "segment '" << path << "' exists (" << existing->size()
+                    << " bytes): checking whether it can be adopted";
     // Validated once, into the view the broker then runs on. Under the lock no
     // other broker is building or running on it: whatever state it is in, a
     // dead broker left it so.
@@ -385,6 +402,8 @@ bool Broker::try_adopt_existing() {
             usable = SegmentView::validate(existing->base(), existing->size(), view_, difference) == Status::ok;
         }
     }
+    SHMQ_LOG(debug) << "segment '" << path << "': "
+                    << (usable ? "valid and laid out as configured" : "cannot be adopted: " + difference);
     if (!usable && validated) {
         if (main_) set_aside_live_segments();
         return migrate_existing(std::move(existing), difference);
@@ -402,6 +421,13 @@ bool Broker::try_adopt_existing() {
     const bool same_boot = ensure_previous_broker_gone(*root, boot_id);
     apply_configured_access(*existing);
     const auto previous_pid = root->broker.pid;
+    // Only a clean stop writes `stopped`, last; whatever else the state is, its broker died.
+    const bool clean_stop = root->state.load(std::memory_order_acquire) ==
+                            static_cast<std::uint32_t>(layout::BrokerState::stopped);
+    const auto stopped_at = root->clean_stop_unix_ms.load(std::memory_order_relaxed);
+    SHMQ_LOG(debug) << "segment '" << address_ << "' is sound and laid out as configured; left by broker pid "
+                    << previous_pid << (same_boot ? " in this boot" : " in an earlier boot")
+                    << (clean_stop ? ", stopped cleanly" : ", not stopped cleanly");
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
@@ -416,9 +442,15 @@ bool Broker::try_adopt_existing() {
     const auto reaped = reap_dead_clients(view_);
     verify_queues();
     verify_topics();
-    SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by dead broker pid " << previous_pid << ": "
-                      << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
-                      << " dead clients reclaimed";
+    const std::string kept = std::to_string(queued_messages(view_)) + " queued messages kept, " +
+                             std::to_string(reaped.reclaimed_clients) + " dead clients reclaimed";
+    if (clean_stop) {
+        SHMQ_LOG(info) << "resuming the segment '" << address_ << "' left by a clean stop of broker pid "
+                       << previous_pid << " at " << utc_time(stopped_at) << ": " << kept;
+    } else {
+        SHMQ_LOG(warning) << "adopted segment '" << address_ << "' left by broker pid " << previous_pid
+                          << ", which died: " << kept;
+    }
     start_live_segments(live, extra);
     return true;
 }
@@ -758,6 +790,10 @@ void Broker::prune_set_aside(const std::string& segment_path) {
 
 void Broker::run() {
     const auto interval = std::chrono::milliseconds(config_.liveness_interval_ms);
+    // The ring never moves, and the thread never reads view_, which a reload replaces.
+    auto* events = &view_.client_events();
+    const auto client_capacity = view_.client_capacity();
+    event_logger_ = std::thread([this, events, client_capacity] { log_client_events(events, client_capacity); });
     for (;;) {
         bool reload_signalled = false;
         {
@@ -769,7 +805,25 @@ void Broker::run() {
         tick();
         serve_reload_requests(reload_signalled);
     }
+    event_logger_stop_.store(true);
+    events->appended.notify_all();
+    event_logger_.join();
+    report_client_events(*events, client_capacity);  // the last ones
     shut_down();
+}
+
+void Broker::log_client_events(layout::ClientEventRing* ring, std::uint32_t client_capacity) {
+    const auto longest_wait_ns = static_cast<std::uint64_t>(config_.liveness_interval_ms) * 1'000'000;
+    auto& appended = ring->appended;
+    while (!event_logger_stop_.load()) {
+        const auto ticket = appended.prepare_wait();
+        if (client_events_.has_news(*ring) || event_logger_stop_.load()) {
+            appended.cancel_wait();
+        } else {
+            appended.wait(ticket, longest_wait_ns);
+        }
+        report_client_events(*ring, client_capacity);
+    }
 }
 
 void Broker::set_configuration_file(std::string path, config::Format format) {
@@ -809,6 +863,7 @@ ReloadAnswer Broker::reload() {
     if (config_path_.empty()) {
         answer.report = "this broker was started without a configuration file: nothing to reload";
     } else {
+        SHMQ_LOG(debug) << "reload: reading " << config_path_;
         try {
             reloaded = config::load_file(config_path_, config_format_);
             loaded = true;
@@ -825,6 +880,8 @@ ReloadAnswer Broker::reload() {
         return answer;
     }
     auto plan = plan_reload(whole_config_, reloaded, live_generations_.size() < layout::max_live_segments);
+    SHMQ_LOG(debug) << "reload: the file loaded and validated; " << plan.applied.size() << " changes to apply live, "
+                    << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
         const auto parts = plan_segments(plan.next);
         apply_open_part(parts.main, plan);
@@ -832,6 +889,7 @@ ReloadAnswer Broker::reload() {
             access_brokers_[index]->apply_live_settings(parts.restricted[index]);
         }
         whole_config_ = std::move(plan.next);
+        SHMQ_LOG(debug) << "reload: the live changes are in the segment" << (access_brokers_.empty() ? "" : "s");
         // Applied to the segment, not answered yet: a broker killed here
         // restarts on the file, which is what it had applied.
         crash_point("reload_applied");
@@ -899,7 +957,11 @@ void Broker::request_stop() {
 void Broker::tick() {
     check_segment_integrity();
     view_.root().broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
-    report_attach_detach();
+    // Before the reaper: a client that announced its detach and died is
+    // logged as detached before it is logged as reclaimed. The main
+    // broker's thread drains its ring as events come.
+    if (!event_logger_.joinable()) report_client_events(view_.client_events(), view_.client_capacity());
+    remember_client_table();
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
     report_quarantines();
@@ -946,9 +1008,8 @@ void Broker::restore_client_table() {
     }
 }
 
-// Clients attach and detach without talking to the broker; it learns of them
-// by comparing the client table with what it saw one tick earlier.
-void Broker::report_attach_detach() {
+// What the client table held at this tick, for restore_client_table().
+void Broker::remember_client_table() {
     for (std::uint32_t index = 0; index < view_.client_capacity(); ++index) {
         const auto& record = view_.client(index);
         const auto word = record.word.load(std::memory_order_acquire);
@@ -958,18 +1019,47 @@ void Broker::report_attach_detach() {
         if (word == before) continue;
         known_clients_[index] = word;
         known_start_times_[index] = record.start_time.load(std::memory_order_relaxed);
-        const bool was_active = layout::ClientWord::state(before) == layout::ClientState::active;
-        const bool is_active = layout::ClientWord::state(word) == layout::ClientState::active;
-        if (was_active && layout::ClientWord::state(word) == layout::ClientState::free) {
-            SHMQ_LOG(info) << "client pid " << layout::ClientWord::pid(before) << " detached";
-        }
-        if (is_active) {
-            SHMQ_LOG(info) << "client pid " << layout::ClientWord::pid(word) << " ("
-                           << std::string(record.program, strnlen(record.program, sizeof record.program))
-                           << ") attached as record " << index;
-        }
     }
 }
+
+// Clients attach and detach without talking to the broker; they announce it
+// in the segment's event ring (common/client_events.hpp), which this drains.
+void Broker::report_client_events(const layout::ClientEventRing& ring, std::uint32_t client_capacity) {
+    const auto drained = client_events_.drain(ring, client_capacity);
+    const std::string prefix = log_prefix();
+    if (drained.counter_reset) {
+        SHMQ_LOG(warning) << prefix << "the client event counter went backwards (another process wrote it); "
+                          << "reading events from its new value";
+    }
+    if (drained.missed > 0) {
+        SHMQ_LOG(warning) << prefix << drained.missed << " client attach/detach events were not logged: more than "
+                          << layout::client_event_capacity << " came between two ticks";
+    }
+    if (drained.unreadable > 0) {
+        SHMQ_LOG(warning) << prefix << drained.unreadable
+                          << " client attach/detach events were unreadable (damaged, or their client died writing "
+                             "them)";
+    }
+    for (const auto& event : drained.events) {
+        if (event.kind == layout::client_event_attached) {
+            SHMQ_LOG(info) << prefix << "client pid " << event.pid << " (" << event.program << ") attached as record "
+                           << event.record;
+            SHMQ_LOG(debug) << prefix << "record " << event.record << " now has generation " << event.generation;
+            continue;
+        }
+        // Client clocks: believed only when they make sense.
+        std::ostringstream attached;
+        if (event.at_ns >= event.attached_at_ns && event.attached_at_ns != 0) {
+            attached << " after " << std::fixed << std::setprecision(3)
+                     << static_cast<double>(event.at_ns - event.attached_at_ns) / 1e9 << " s";
+        }
+        SHMQ_LOG(info) << prefix << "client pid " << event.pid << " (" << event.program << ") detached from record "
+                       << event.record << attached.str();
+    }
+}
+
+// The main segment's lines name no segment; an access group's do.
+std::string Broker::log_prefix() const { return main_ ? std::string() : "segment '" + address_ + "': "; }
 
 // at_least_once queues: deliveries whose ack is overdue go back for
 // redelivery, and those that failed max_deliveries times move to the
@@ -1049,6 +1139,8 @@ void Broker::shut_down() {
     root.broker_event.notify_all();
     for (auto& part : access_brokers_) part->shut_down();
     for (auto& part : live_brokers_) part->shut_down();
+    // Given back, so that the next broker on a kept segment finds no dead client in it.
+    release_client_record(view_, own_stamp_);
     const auto queued = queued_messages(view_);
     if (flusher_.joinable()) {
         // An access group's broker has no loop of its own: nothing else asks its flusher to stop.
@@ -1058,6 +1150,7 @@ void Broker::shut_down() {
     if (segment_->file_backed()) {
         // Persistent: the file and its messages stay for the next broker.
         flush_reporting_failure();
+        mark_clean_stop();
         SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; " << queued << " queued messages kept in "
                        << address_;
         return;
@@ -1065,6 +1158,18 @@ void Broker::shut_down() {
     SegmentMapping::remove(address_);
     SHMQ_LOG(info) << "broker '" << config_.name << "' stopped; segment removed"
                    << (queued > 0 ? ", " + std::to_string(queued) + " queued messages discarded" : "");
+}
+
+// The last word of a clean stop, written after the final flush and flushed
+// itself: a broker that dies at any point before leaves another state, so the
+// next one tells a clean stop from a death.
+void Broker::mark_clean_stop() {
+    auto& root = view_.root();
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    root.clean_stop_unix_ms.store(now.count(), std::memory_order_relaxed);
+    root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopped), std::memory_order_release);
+    flush_reporting_failure();
 }
 
 }  // namespace shmq::daemon

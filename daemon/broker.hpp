@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/access_listing.hpp"
+#include "common/client_events.hpp"
 #include "common/reload_exchange.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
@@ -108,7 +109,11 @@ private:
     void report_quarantines();
     void report_topic_quarantines();
     void service_deliveries();
-    void report_attach_detach();
+    void remember_client_table();
+    void report_client_events(const layout::ClientEventRing& ring, std::uint32_t client_capacity);
+    void log_client_events(layout::ClientEventRing* ring, std::uint32_t client_capacity);
+    void mark_clean_stop();
+    std::string log_prefix() const;
     void shut_down();
     void serve_reload_requests(bool signalled);
     ReloadAnswer reload();
@@ -135,6 +140,11 @@ private:
     std::vector<std::uint64_t> known_clients_;  // client words seen at the last tick
     std::vector<std::uint64_t> known_start_times_;  // and the start times of their processes
     MissingStartTimes missing_start_times_;     // records claimed without a start time, across ticks
+    ClientEventReader client_events_;           // how far the attach and detach events were logged
+    // Main broker: drains the event ring as soon as clients announce events,
+    // so that a burst larger than the ring between two ticks is read in time.
+    std::thread event_logger_;
+    std::atomic<bool> event_logger_stop_{false};
 
     config::BrokerConfig whole_config_;  // main broker: the running configuration, every segment's part
     std::string config_path_;           // what a reload re-reads; empty: reloads are refused

@@ -41,6 +41,11 @@ void reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, To
         if (!view.queue_usable(queue)) continue;
         ReclaimCounts counts;
         view.ring(queue).reclaim(stamp, counts);
+        if (counts.abandoned_writes + counts.lost_reads + counts.redeliveries > 0) {
+            SHMQ_LOG(debug) << "record " << stamp.client_index << ": queue '" << view.queue_name(queue)
+                            << "': released " << counts.abandoned_writes << " slots mid-write, " << counts.lost_reads
+                            << " mid-read, " << counts.redeliveries << " deliveries";
+        }
         total.abandoned_writes += counts.abandoned_writes;
         total.lost_reads += counts.lost_reads;
         total.redeliveries += counts.redeliveries;
@@ -49,6 +54,11 @@ void reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, To
         if (!view.topic_usable(topic)) continue;
         TopicReclaimCounts counts;
         view.topic(topic).reclaim(stamp, counts);
+        if (counts.abandoned_writes + counts.subscriptions > 0) {
+            SHMQ_LOG(debug) << "record " << stamp.client_index << ": topic '" << view.topic_name(topic)
+                            << "': abandoned " << counts.abandoned_writes << " unpublished messages, freed "
+                            << counts.subscriptions << " subscriptions";
+        }
         topic_total.abandoned_writes += counts.abandoned_writes;
         topic_total.subscriptions += counts.subscriptions;
     }
@@ -76,6 +86,8 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
         if (state == layout::ClientState::free) continue;
         if (state == layout::ClientState::active) {
             if (!everyone_is_dead && !is_dead(record, index, word, missing)) continue;
+            SHMQ_LOG(debug) << "record " << index << ": pid " << layout::ClientWord::pid(word)
+                            << (everyone_is_dead ? " belongs to an earlier boot" : " is gone") << "; reclaiming it";
             // Mark it first: a broker killed during the reclaim resumes it
             // after restart instead of forgetting the client.
             const auto reclaiming = layout::ClientWord::make(layout::ClientState::reclaiming,

@@ -1,6 +1,6 @@
 // shmqd: the shmq broker daemon. Reads a YAML or INI configuration, builds the
-// shared-memory segment, and keeps it healthy until SIGTERM or SIGINT;
-// SIGHUP reloads the configuration. `shmqd --config FILE --reload` asks the
+// shared-memory segment, and keeps it healthy until SIGTERM, SIGINT or
+// SIGQUIT; SIGHUP reloads the configuration, SIGUSR1 reopens the log file. `shmqd --config FILE --reload` asks the
 // broker FILE configures to reload (systemd's ExecReload=).
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -11,6 +11,7 @@
 #include "common/logging.hpp"
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"
+#include "daemon/log_options.hpp"
 #include "daemon/reload_request.hpp"
 #include "daemon/segment_builder.hpp"
 #include "platform/stop_requests.hpp"
@@ -74,10 +75,24 @@ std::thread start_signal_thread(daemon::Broker& broker) {
     return std::thread([&broker] {
         for (;;) {
             const auto request = platform::wait_for_operator_request();
-            if (request.kind == platform::OperatorRequest::Kind::reload) {
+            switch (request.kind) {
+            case platform::OperatorRequest::Kind::reload:
                 SHMQ_LOG(info) << "received " << request.signal << ", reloading the configuration";
                 broker.request_reload();
                 continue;
+            case platform::OperatorRequest::Kind::reopen_logs:
+                try {
+                    log::reopen_file();
+                    SHMQ_LOG(info) << "received " << request.signal << ", reopened the log file";
+                } catch (const std::exception& failure) {
+                    SHMQ_LOG(error) << "received " << request.signal << " but cannot reopen the log file ("
+                                    << failure.what() << "); logging on to the one open";
+                }
+                continue;
+            case platform::OperatorRequest::Kind::ignored:
+                SHMQ_LOG(debug) << "received " << request.signal << ", ignored";
+                continue;
+            case platform::OperatorRequest::Kind::stop: break;
             }
             SHMQ_LOG(info) << "received " << request.signal << ", stopping";
             broker.request_stop();
@@ -122,9 +137,8 @@ int main(int argc, char** argv) {
                    "answer and print it; exit 0 when every change took effect, 3 when some need a restart, 1 when "
                    "the file was refused (nothing changed) or the broker could not be asked")
         ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
-         "least severe messages logged: trace, debug, info, warning, error or fatal")
-        ("log-file", po::value<std::string>()->value_name("FILE"),
-         "also append the log to FILE (the log always goes to stderr)");
+         "least severe messages logged: trace, debug, info, warning, error or fatal");
+    daemon::add_log_file_options(options);
     po::variables_map arguments;
     try {
         po::store(po::parse_command_line(argc, argv, options), arguments);
@@ -134,12 +148,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (arguments.count("help")) {
-        std::cout << options << "\nSignals: SIGTERM or SIGINT stop the broker: blocked clients wake with\n"
-                     "broker_stopped and the segment is removed (a persistent broker, one with\n"
-                     "persist_path, keeps its file and messages for the next start). SIGHUP reloads\n"
-                     "the configuration file: a file that does not load changes nothing; the delivery\n"
-                     "limits of at_least_once queues change at once; any other change is logged as\n"
-                     "needing a restart.\n"
+        std::cout << options << "\nSignals: SIGTERM, SIGINT or SIGQUIT stop the broker cleanly (SIGQUIT\n"
+                     "dumps no core): blocked clients wake with broker_stopped and the segment is\n"
+                     "removed (a persistent broker, one with persist_path, keeps its file and\n"
+                     "messages for the next start). SIGHUP reloads the configuration file: a file\n"
+                     "that does not load changes nothing; the delivery limits of at_least_once\n"
+                     "queues change at once; any other change is logged as needing a restart.\n"
+                     "SIGUSR1 reopens --log-file (after logrotate renamed it). SIGUSR2 and SIGPIPE\n"
+                     "are ignored (logged at debug).\n"
                      "\nWhere: a broker's segment is the file $SHMQ_RUNTIME_DIR/NAME (the systemd unit\n"
                      "sets /run/shmq), else /dev/shm/NAME, or its persist_path; the broker holds\n"
                      "NAME.lock beside it while it runs, so a second broker of that name stops.\n"
@@ -181,8 +197,21 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (arguments.count("reload")) return ask_broker_to_reload(config);
+    log::FileOptions log_file;
     try {
-        log::init(level, arguments.count("log-file") ? arguments["log-file"].as<std::string>() : "");
+        log_file = daemon::log_file_options(arguments);
+    } catch (const po::error& failure) {
+        std::cerr << "shmqd: " << failure.what() << "\nTry 'shmqd --help'.\n";
+        return 2;
+    }
+    for (const char* option : {"log-rotate-size", "log-rotate-every", "log-keep"}) {
+        if (log_file.path.empty() && arguments.count(option) && !arguments[option].defaulted()) {
+            std::cerr << "shmqd: --" << option << " needs --log-file\nTry 'shmqd --help'.\n";
+            return 2;
+        }
+    }
+    try {
+        log::init(level, log_file);
     } catch (const std::exception& failure) {
         std::cerr << "shmqd: " << failure.what() << "\n";
         return 1;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/layout.hpp"
+#include "common/logging.hpp"
 #include "common/read_once.hpp"
 #include "common/segment_size.hpp"
 #include "common/segment_view.hpp"
@@ -77,6 +78,8 @@ void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32
     control.ack_timeout_ms = queue.ack_timeout_ms;
     control.checksummed = config.persist_path.empty() ? 0 : 1;
     control.dead_letter_index = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
+    SHMQ_LOG(trace) << "queue '" << queue.name << "': " << queue.capacity << " slots of " << stride
+                    << " bytes at offset " << control.slots_offset;
 }
 
 void build_topic(Carver& carver, const config::TopicConfig& topic, layout::TopicControl& control) {
@@ -105,6 +108,9 @@ void build_topic(Carver& carver, const config::TopicConfig& topic, layout::Topic
     control.max_subscribers = topic.max_subscribers;
     control.history = topic.history;
     control.slow_subscriber = static_cast<std::uint8_t>(topic.slow_subscriber);
+    SHMQ_LOG(trace) << "topic '" << topic.name << "': " << topic.capacity << " slots of " << stride
+                    << " bytes at offset " << control.slots_offset << ", " << topic.max_subscribers
+                    << " subscriber records at offset " << control.subscribers_offset;
 }
 
 }  // namespace
@@ -136,6 +142,7 @@ void lay_out(Carver& carver, const config::BrokerConfig& config, const AccessLis
     auto* clients = carver.take<layout::ClientRecord>(records * sizeof(layout::ClientRecord));
     auto* roles = carver.take<std::byte>(static_cast<std::uint64_t>(records) * (config.queues.size() + config.topics.size()));
     auto* access_table = carver.take<layout::AccessTable>(sizeof(layout::AccessTable));
+    auto* events = carver.take<layout::ClientEventRing>(sizeof(layout::ClientEventRing));
     for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
         build_queue(carver, config, index, *new (&queues[index]) layout::QueueControl());
     }
@@ -146,6 +153,7 @@ void lay_out(Carver& carver, const config::BrokerConfig& config, const AccessLis
     std::memcpy(tail + layout::tail_canary_bytes - sizeof layout::tail_canary, &layout::tail_canary,
                 sizeof layout::tail_canary);
     for (std::uint32_t index = 0; index < records; ++index) new (&clients[index]) layout::ClientRecord();
+    new (events) layout::ClientEventRing();
     // The file is zero-filled; the roles need nothing more.
 
     new (root) layout::SegmentRoot();
@@ -166,6 +174,7 @@ void lay_out(Carver& carver, const config::BrokerConfig& config, const AccessLis
     root->roles_offset = carver.offset_of(roles);
     write_access_listing(access, *access_table);
     root->access_offset = carver.offset_of(access_table);
+    root->events_offset = carver.offset_of(events);
     // The magic last: a root is recognisable only once it is whole.
     root->magic = layout::magic;
 }
@@ -204,6 +213,9 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
     if (error != platform::FileError::none) {
         throw SettingError("segment '" + path + "': " + why, segment_address_key(config));
     }
+    SHMQ_LOG(debug) << "segment '" << path << "': created, " << size << " bytes; laying out " << config.queues.size()
+                    << " queues, " << config.topics.size() << " topics, " << config.max_clients + layout::broker_records
+                    << " client records";
     Carver builder(segment->base());
     lay_out(builder, config, access);
     if (builder.used() != size) {

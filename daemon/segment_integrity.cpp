@@ -60,7 +60,8 @@ bool SegmentIntegrity::Identity::operator==(const Identity& other) const {
            liveness_interval_ms == other.liveness_interval_ms && broker_record == other.broker_record &&
            queues_offset == other.queues_offset && clients_offset == other.clients_offset &&
            roles_offset == other.roles_offset && topic_count == other.topic_count &&
-           topics_offset == other.topics_offset && access_offset == other.access_offset;
+           topics_offset == other.topics_offset && access_offset == other.access_offset &&
+           events_offset == other.events_offset;
 }
 
 SegmentIntegrity::Identity SegmentIntegrity::capture(const layout::SegmentRoot& root) {
@@ -84,6 +85,7 @@ SegmentIntegrity::Identity SegmentIntegrity::capture(const layout::SegmentRoot& 
     identity.topic_count = read_once(root.topic_count);
     identity.topics_offset = read_once(root.topics_offset);
     identity.access_offset = read_once(root.access_offset);
+    identity.events_offset = read_once(root.events_offset);
     return identity;
 }
 
@@ -106,6 +108,7 @@ void SegmentIntegrity::restore(const Identity& identity, layout::SegmentRoot& ro
     root.topic_count = identity.topic_count;
     root.topics_offset = identity.topics_offset;
     root.access_offset = identity.access_offset;
+    root.events_offset = identity.events_offset;
     root.magic = identity.magic;
     root.state.store(identity.state, std::memory_order_release);
 }

@@ -49,6 +49,7 @@ private:
         std::uint32_t topic_count = 0;
         std::uint64_t topics_offset = 0;
         std::uint64_t access_offset = 0;
+        std::uint64_t events_offset = 0;
         bool operator==(const Identity& other) const;
     };
     static Identity capture(const layout::SegmentRoot& root);

@@ -79,6 +79,7 @@ struct Plan {
     std::uint64_t clients = 0;
     std::uint64_t roles = 0;
     std::uint64_t access = 0;
+    std::uint64_t events = 0;
     std::vector<std::uint64_t> queue_slots;
     std::vector<std::uint64_t> topic_slots;
     std::vector<std::uint64_t> subscribers;
@@ -102,6 +103,8 @@ Plan plan_segment(const SegmentSpec& spec) {
     // The access table (no restricted queues in these seeds).
     plan.access = cursor = align_up(cursor, layout::cache_line);
     cursor += sizeof(layout::AccessTable);
+    plan.events = cursor = align_up(cursor, layout::cache_line);
+    cursor += sizeof(layout::ClientEventRing);
     for (const auto& queue : spec.queues) {
         plan.queue_slots.push_back(cursor = align_up(cursor, layout::cache_line));
         cursor += layout::slot_stride_for(queue.max_message_size) * queue.capacity;
@@ -202,6 +205,8 @@ bool write_seed(const SegmentSpec& spec, const std::string& directory) {
     root->roles_offset = plan.roles;
     root->access_offset = plan.access;
     new (base + plan.access) layout::AccessTable{};
+    root->events_offset = plan.events;
+    new (base + plan.events) layout::ClientEventRing();
 
     auto* queues = reinterpret_cast<layout::QueueControl*>(base + plan.queues);
     for (std::size_t index = 0; index < spec.queues.size(); ++index) {

@@ -1,7 +1,10 @@
 // How an operator asks the daemon to stop or to reload its configuration:
-// SIGTERM and SIGINT (what systemd, `kill` and Ctrl-C send) stop it, SIGHUP
-// (what operators send by habit to reload a daemon) reloads it. One thread
-// waits for them, so handling them needs no async-signal-safe code.
+// SIGTERM and SIGINT (what systemd, `kill` and Ctrl-C send) and SIGQUIT
+// (Ctrl-\) stop it cleanly, SIGHUP (what operators send by habit to reload a
+// daemon) reloads it, SIGUSR1 (logrotate's postrotate habit) reopens its log
+// file; SIGUSR2 and SIGPIPE, whose default would end it, are taken and
+// ignored. One thread waits for them, so handling them needs no
+// async-signal-safe code.
 #pragma once
 
 #include <string>
@@ -9,7 +12,7 @@
 namespace shmq::platform {
 
 struct OperatorRequest {
-    enum class Kind { stop, reload };
+    enum class Kind { stop, reload, reopen_logs, ignored };
     Kind kind;
     std::string signal;  // what it was, for the log (e.g. "SIGHUP")
 };

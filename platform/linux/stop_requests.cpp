@@ -13,7 +13,13 @@ sigset_t operator_signals() {
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    // Blocked, a SIGPIPE a write of this process raises stays pending on the
+    // writing thread (the write fails with EPIPE); one sent by `kill` is taken here.
+    sigaddset(&set, SIGPIPE);
     return set;
 }
 }  // namespace
@@ -30,7 +36,11 @@ OperatorRequest wait_for_operator_request() {
     }
     switch (signal_number) {
     case SIGHUP: return {OperatorRequest::Kind::reload, "SIGHUP"};
+    case SIGUSR1: return {OperatorRequest::Kind::reopen_logs, "SIGUSR1"};
+    case SIGUSR2: return {OperatorRequest::Kind::ignored, "SIGUSR2"};
+    case SIGPIPE: return {OperatorRequest::Kind::ignored, "SIGPIPE"};
     case SIGTERM: return {OperatorRequest::Kind::stop, "SIGTERM"};
+    case SIGQUIT: return {OperatorRequest::Kind::stop, "SIGQUIT"};
     default: return {OperatorRequest::Kind::stop, "SIGINT"};
     }
 }

@@ -211,10 +211,12 @@ std::string with_broker_keys(const std::string& name, const std::string& keys) {
 class BrokerProcess {
 public:
     BrokerProcess(Workspace& workspace, const fs::path& config, const std::string& log_name = "broker.log",
-                  const std::vector<std::string>& extra_environment = {})
+                  const std::vector<std::string>& extra_environment = {},
+                  const std::vector<std::string>& extra_arguments = {})
         : log_(workspace.directory() / log_name) {
-        pid_ = spawn_shmqd({"--config", config.string()}, workspace.directory() / (log_name + ".out"), log_,
-                           extra_environment);
+        std::vector<std::string> arguments{"--config", config.string()};
+        arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
+        pid_ = spawn_shmqd(arguments, workspace.directory() / (log_name + ".out"), log_, extra_environment);
     }
     ~BrokerProcess() {
         if (pid_ > 0) kill_and_reap(pid_);
@@ -883,6 +885,242 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_while_adding_a_live_segment_recovers) {
             BOOST_TEST(contains(unchanged.out, ": no changes"), unchanged.out << unchanged.err);
             BOOST_TEST(second.stop() == 0);
         }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Issue 14 item 5 and issue 11 item 5: logs an operator can use, and the
+// signals an operator sends by habit.
+
+namespace {
+
+// A broker whose segment is the file `segment` (persist_path), so that it
+// outlives a clean stop; `interval` is its liveness tick.
+std::string persistent_config(const std::string& name, const fs::path& segment, int interval = 20) {
+    return "broker:\n  name: " + name + "\n  persist_path: " + segment.string() +
+           "\n  liveness_interval_ms: " + std::to_string(interval) +
+           "\nqueues:\n  - name: q\n    capacity: 8\n    max_message_size: 64\n";
+}
+
+std::size_t count_lines_with(const std::string& text, const std::string& part) {
+    std::size_t count = 0;
+    for (const auto& line : lines_of(text)) count += contains(line, part) ? 1 : 0;
+    return count;
+}
+
+// The files rotated from `log` beside it (LOG.YYYYmmdd-HHMMSS.N).
+std::vector<fs::path> rotated_files(const fs::path& log) {
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::directory_iterator(log.parent_path())) {
+        const auto name = entry.path().filename().string();
+        if (name.rfind(log.filename().string() + ".", 0) == 0) found.push_back(entry.path());
+    }
+    return found;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(operator_logs, Workspace)
+
+BOOST_AUTO_TEST_CASE(a_clean_stop_then_a_start_is_logged_as_a_clean_stop) {
+    const std::string name = unique_broker_name();
+    const auto segment = directory() / "segment";
+    const auto config = write("p.yaml", persistent_config(name, segment));
+    pid_t first_pid = -1;
+    {
+        BrokerProcess first(*this, config, "first.log");
+        first.wait_until_ready();
+        first_pid = first.pid();
+        const auto client = attach(segment.string());
+        shmq::Queue queue;
+        BOOST_REQUIRE(client->open_queue("q", queue) == shmq::Status::ok);
+        BOOST_REQUIRE(queue.send("kept", 5s) == shmq::Status::ok);
+        BOOST_TEST(first.stop() == 0, "log:\n" << first.log());
+    }
+    BrokerProcess second(*this, config, "second.log");
+    second.wait_until_ready();
+    const std::string log = second.log();
+    BOOST_TEST_INFO("second broker's log:\n" << log);
+    BOOST_TEST(contains(log, "resuming the segment '" + segment.string() +
+                                 "' left by a clean stop of broker pid " + std::to_string(first_pid) + " at 20"));
+    BOOST_TEST(contains(log, "1 queued messages kept"));
+    BOOST_TEST(!contains(log, "died"));
+    BOOST_TEST(!contains(log, "[warning]"));
+    const auto client = attach(segment.string());
+    shmq::Queue queue;
+    BOOST_REQUIRE(client->open_queue("q", queue) == shmq::Status::ok);
+    std::string message;
+    BOOST_TEST(queue.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "kept");
+    BOOST_TEST(second.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_kill_then_a_start_is_logged_as_a_death) {
+    const std::string name = unique_broker_name();
+    const auto persistent = write("p.yaml", persistent_config(name, directory() / "segment"));
+    const std::string memory_name = unique_broker_name();
+    SegmentGuard guard(memory_name);
+    const auto in_memory = write("m.yaml", with_broker_keys(memory_name, ""));
+    for (const auto& config : {persistent, in_memory}) {
+        pid_t first_pid = -1;
+        {
+            BrokerProcess first(*this, config, "first.log");
+            first.wait_until_ready();
+            first_pid = first.pid();
+            first.kill_hard();
+        }
+        BrokerProcess second(*this, config, "second.log");
+        second.wait_until_ready();
+        const std::string log = second.log();
+        BOOST_TEST_INFO(config << ": second broker's log:\n" << log);
+        BOOST_TEST(contains(log, "left by broker pid " + std::to_string(first_pid) + ", which died"));
+        BOOST_TEST(!contains(log, "clean stop"));
+        BOOST_TEST(second.stop() == 0);
+    }
+}
+
+// 50 clients attach and detach within one tick of a second: the broker,
+// which reads its client table once a tick, logs every one of them.
+BOOST_AUTO_TEST_CASE(every_attach_and_detach_is_logged_even_within_one_tick) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("b.yaml", with_broker_keys(name, "  liveness_interval_ms: 1000\n"));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    constexpr int clients = 50;
+    for (int index = 0; index < clients; ++index) attach(name, "blink-" + std::to_string(index));
+    const auto all_logged = [&] {
+        const auto log = broker.log();
+        return count_lines_with(log, "(blink-") == 2 * clients;
+    };
+    BOOST_TEST(eventually(all_logged, broker_limit), "log:\n" << broker.log());
+    const std::string log = broker.log();
+    BOOST_TEST_INFO("log:\n" << log);
+    const std::string pid = std::to_string(::getpid());
+    for (int index = 0; index < clients; ++index) {
+        const std::string who = "client pid " + pid + " (blink-" + std::to_string(index) + ") ";
+        BOOST_TEST(count_lines_with(log, who + "attached as record ") == 1u, who);
+        BOOST_TEST(count_lines_with(log, who + "detached from record ") == 1u, who);
+    }
+    // A detach says how long the client was attached.
+    for (const auto& line : lines_of(log)) {
+        if (contains(line, "(blink-") && contains(line, " detached from record ")) {
+            BOOST_TEST((contains(line, " after ") && line.substr(line.size() - 2) == " s"), line);
+        }
+    }
+    BOOST_TEST(!contains(log, "were not logged"));
+    BOOST_TEST(broker.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_log_file_rotates_by_size_and_keeps_a_bounded_number) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("b.yaml", with_broker_keys(name, "  liveness_interval_ms: 20\n"));
+    const auto log_file = directory() / "logs" / "shmqd.log";
+    fs::create_directories(log_file.parent_path());
+    BrokerProcess broker(*this, config, "broker.log", {},
+                         {"--log-file", log_file.string(), "--log-rotate-size", "1K", "--log-keep", "3"});
+    broker.wait_until_ready();
+    // About 100 bytes a line, two lines a client: 1 KiB every 5 clients.
+    std::size_t most_kept = 0;
+    for (int index = 0; index < 100; ++index) {
+        attach(name, "rotation-" + std::to_string(index));
+        most_kept = std::max(most_kept, rotated_files(log_file).size());
+    }
+    BOOST_TEST(eventually([&] { return count_lines_with(broker.log(), "(rotation-99) detached") == 1; }, broker_limit));
+    BOOST_TEST(eventually([&] { return rotated_files(log_file).size() == 3; }, broker_limit),
+               rotated_files(log_file).size() << " rotated files");
+    // One more only while a rotation is under way (renamed, the oldest not yet deleted).
+    BOOST_TEST(most_kept <= 4u);
+    for (const auto& rotated : rotated_files(log_file)) {
+        // Rotated before the line that would take it past the size.
+        BOOST_TEST(fs::file_size(rotated) <= 1024u, rotated);
+        BOOST_TEST(fs::file_size(rotated) > 512u, rotated);
+        BOOST_TEST(contains(read_file(rotated), " [info] "), rotated);
+    }
+    // The newest lines are in the file of the configured name.
+    BOOST_TEST(contains(read_file(log_file), "(rotation-99) detached"), read_file(log_file));
+    BOOST_TEST(broker.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(rotation_options_are_checked) {
+    const auto config = write("b.yaml", with_broker_keys("unused", ""));
+    const auto log_file = (directory() / "shmqd.log").string();
+    const auto without_file = shmqd({"--config", config.string(), "--log-rotate-every", "hour"});
+    BOOST_TEST(without_file.exit_code == 2);
+    BOOST_TEST(contains(without_file.err, "--log-rotate-every needs --log-file"), without_file.err);
+    for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
+             {"--log-rotate-size", "10X"}, {"--log-rotate-size", "0"}, {"--log-rotate-every", "week"},
+             {"--log-keep", "0"}}) {
+        const auto refused = shmqd({"--config", config.string(), "--log-file", log_file, option, value});
+        BOOST_TEST(refused.exit_code == 2, option << " " << value);
+        const std::string said = "('" + value + "') for option '" + option.substr(2) + "' is invalid";
+        BOOST_TEST(contains(refused.err, said), refused.err);
+    }
+}
+
+// What logrotate does: rename the file, then SIGUSR1 (postrotate).
+BOOST_AUTO_TEST_CASE(sigusr1_after_a_rename_starts_a_new_log_file) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("b.yaml", with_broker_keys(name, "  liveness_interval_ms: 20\n"));
+    const auto log_file = directory() / "shmqd.log";
+    const auto renamed = directory() / "shmqd.log.1";
+    BrokerProcess broker(*this, config, "broker.log", {}, {"--log-file", log_file.string()});
+    broker.wait_until_ready();
+    BOOST_TEST(contains(read_file(log_file), "ready:"));
+    fs::rename(log_file, renamed);
+    attach(name, "before-reopen");
+    BOOST_REQUIRE(eventually([&] { return contains(read_file(renamed), "(before-reopen) detached"); }, broker_limit));
+    BOOST_REQUIRE(::kill(broker.pid(), SIGUSR1) == 0);
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return contains(broker.log(), "received SIGUSR1, reopened the log file"); },
+                                     broker_limit),
+                          "log:\n" << broker.log());
+    attach(name, "after-reopen");
+    BOOST_TEST(eventually([&] { return contains(read_file(log_file), "(after-reopen) detached"); }, broker_limit),
+               "new file:\n" << read_file(log_file));
+    BOOST_TEST(!contains(read_file(renamed), "after-reopen"));
+    BOOST_TEST(broker.running());
+    BOOST_TEST(broker.stop() == 0);
+    BOOST_TEST(contains(read_file(log_file), "stopped; segment removed"));
+}
+
+BOOST_AUTO_TEST_CASE(signals_sent_by_habit_never_end_the_broker_uncleanly) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("b.yaml", with_broker_keys(name, "  liveness_interval_ms: 20\n"));
+    BrokerProcess broker(*this, config, "broker.log", {}, {"--log-level", "debug"});
+    broker.wait_until_ready();
+    for (const auto& [signal, logged] : std::vector<std::pair<int, std::string>>{
+             {SIGUSR2, "received SIGUSR2, ignored"},
+             {SIGPIPE, "received SIGPIPE, ignored"},
+             {SIGUSR1, "received SIGUSR1, reopened the log file"},
+             {SIGHUP, "received SIGHUP, reloading the configuration"}}) {
+        BOOST_REQUIRE(::kill(broker.pid(), signal) == 0);
+        BOOST_TEST(eventually([&] { return contains(broker.log(), logged); }, broker_limit), logged);
+        BOOST_TEST(broker.running(), logged << "; log:\n" << broker.log());
+    }
+    // Still serving.
+    const auto client = attach(name);
+    shmq::Queue queue;
+    BOOST_REQUIRE(client->open_queue("q", queue) == shmq::Status::ok);
+    BOOST_TEST(queue.send("still here", 5s) == shmq::Status::ok);
+    BOOST_TEST(broker.stop() == 0);
+
+    // Each of these stops it cleanly: exit 0, the segment removed.
+    for (const auto& [signal, signal_name] :
+         std::vector<std::pair<int, std::string>>{{SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"}, {SIGQUIT, "SIGQUIT"}}) {
+        BrokerProcess stopped(*this, config, signal_name + ".log");
+        stopped.wait_until_ready();
+        BOOST_REQUIRE(::kill(stopped.pid(), signal) == 0);
+        const auto code = stopped.wait_exit();
+        BOOST_TEST_INFO(signal_name << " log:\n" << stopped.log());
+        BOOST_TEST(code.value_or(-1) == 0);
+        BOOST_TEST(contains(stopped.log(), "received " + signal_name + ", stopping"));
+        BOOST_TEST(contains(stopped.log(), "stopped; segment removed"));
+        BOOST_TEST(!fs::exists("/dev/shm/" + name));
     }
 }
 
