@@ -53,8 +53,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // hold why (a QuarantineReason) instead of 1, so that `shmq list`, stats and
 // metrics can say it (issue 14); 8: the ReloadExchange at the end of the
 // root, through which `shmq reload` asks the broker to re-read its
-// configuration and reads the answer (issue 11).
-inline constexpr std::uint32_t version = 8;
+// configuration and reads the answer (issue 11); 9: broker_started_ns and
+// reclaimed_clients at the end of the root, so that `shmq stats` and the
+// metrics endpoint give the broker's uptime and reclaimed clients (issue 14).
+inline constexpr std::uint32_t version = 9;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -193,6 +195,12 @@ struct SegmentRoot {
 
     // Used in the main segment only.
     ReloadExchange reload;
+
+    // Written by the broker, read by stats and metrics only: nothing decides
+    // anything on them. Monotonic time the running broker took the segment.
+    std::atomic<std::uint64_t> broker_started_ns;
+    // Dead clients whose records the broker reclaimed, since the segment was built.
+    std::atomic<std::uint64_t> reclaimed_clients;
 };
 static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 

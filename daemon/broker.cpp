@@ -112,6 +112,7 @@ void Broker::start() {
     root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);
     root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
     root.broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+    root.broker_started_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     reported_quarantine_.assign(view_.queue_count(), false);
     reported_topic_quarantine_.assign(view_.topic_count(), false);
     // A request a previous broker left unanswered (it died before it could
