@@ -95,6 +95,10 @@ struct BrokerConfig {
     // queues survive a reboot; clients attach with that path as broker name.
     std::string persist_path;
     std::uint32_t flush_interval_ms = 1000;  // persist_path only: how often dirty pages are written
+    // Empty: no metrics endpoint (the default). Otherwise where shmqd serves
+    // GET /metrics over HTTP: "127.0.0.1:9464" or "[::1]:9464"
+    // (config/listen_address.hpp); applied at start only.
+    std::string metrics_listen;
     std::vector<QueueConfig> queues;
     std::vector<TopicConfig> topics;
     ConfigOrigin origin;  // not part of the configuration: equality ignores it

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/access_listing.hpp"
+#include "config/listen_address.hpp"
 #include "platform/user_identity.hpp"
 
 namespace shmq::config::detail {
@@ -298,6 +299,17 @@ std::optional<std::string> to_access_group(const RawEntry& entry, Diagnostics& d
     return group;
 }
 
+std::optional<std::string> to_listen_address(const RawEntry& entry, Diagnostics& diagnostics) {
+    if (entry.value.empty()) return std::string();  // explicitly off
+    ListenAddress address;
+    const std::string problem = parse_listen_address(entry.value, address);
+    if (!problem.empty()) {
+        diagnostics.error(entry.line, entry.key, "'" + entry.value + "' " + problem);
+        return std::nullopt;
+    }
+    return entry.value;
+}
+
 template <typename Target>
 struct Field {
     std::string_view key;
@@ -331,6 +343,8 @@ const Field<BrokerConfig> broker_fields[] = {
      [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
          assign(b.flush_interval_ms, to_integer(e, 10, 3'600'000, d));
      }},
+    {"metrics_listen",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.metrics_listen, to_listen_address(e, d)); }},
 };
 
 const Field<QueueConfig> queue_fields[] = {

@@ -727,6 +727,7 @@ void Broker::report_topic_quarantines() {
 }
 
 void Broker::shut_down() {
+    metrics_.reset();  // it reads the segment
     if (main_) platform::report_service_stopping();
     auto& root = view_.root();
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);

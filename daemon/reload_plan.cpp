@@ -55,6 +55,9 @@ private:
         broker_setting("persist_path", quoted(running_.persist_path), quoted(reloaded_.persist_path));
         broker_setting("flush_interval_ms", std::to_string(running_.flush_interval_ms),
                        std::to_string(reloaded_.flush_interval_ms));
+        // The listener is bound once, before the segment is built, so that a
+        // port in use stops the start instead of a reload half-applied.
+        broker_setting("metrics_listen", quoted(running_.metrics_listen), quoted(reloaded_.metrics_listen));
     }
 
     std::string in_file(const std::string& what) const { return reloaded_.origin.source + ": " + what; }
