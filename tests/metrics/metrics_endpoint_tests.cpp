@@ -15,7 +15,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -319,4 +321,80 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_stops_the_start_and_names_the_key) {
                log);
     std::error_code ignored;
     fs::remove_all(directory, ignored);
+}
+
+namespace {
+
+// `query` as Prometheus' HTTP API answers it (/api/v1/query), or an empty
+// object when the server is not answering yet.
+nlohmann::json prometheus_query(std::uint16_t port, const std::string& query) {
+    std::string encoded;
+    for (const unsigned char c : query) {
+        if (std::isalnum(c) || c == '_') {
+            encoded += static_cast<char>(c);
+        } else {
+            char escaped[4];
+            std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+            encoded += escaped;
+        }
+    }
+    try {
+        const auto answer = request("127.0.0.1", port, http::verb::get, "/api/v1/query?query=" + encoded);
+        if (answer.status != 200) return nlohmann::json::object();
+        return nlohmann::json::parse(answer.body);
+    } catch (const std::exception&) {
+        return nlohmann::json::object();
+    }
+}
+
+// The value of the query's one sample, or nothing.
+std::optional<std::string> single_value(const nlohmann::json& answer) {
+    if (!answer.contains("data")) return std::nullopt;
+    const auto& result = answer["data"]["result"];
+    if (!result.is_array() || result.size() != 1) return std::nullopt;
+    return result[0]["value"][1].get<std::string>();
+}
+
+}  // namespace
+
+// The real thing: Debian's Prometheus server scrapes shmqd every second, and
+// the depth of a queue published to is read back through its query API.
+BOOST_AUTO_TEST_CASE(a_prometheus_server_scrapes_the_queue_depth) {
+    const fs::path prometheus_binary = "/usr/bin/prometheus";
+    if (!fs::exists(prometheus_binary)) {
+        BOOST_TEST_MESSAGE("skipped: " << prometheus_binary << " is missing (Debian package prometheus)");
+        return;
+    }
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    constexpr int published = 7;
+    broker.publish(published);
+
+    const auto prometheus_port = free_port();
+    const auto directory = broker.directory();
+    write_file(directory / "prometheus.yml", "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                                             "scrape_configs:\n  - job_name: shmq\n    static_configs:\n"
+                                             "      - targets: ['127.0.0.1:" + std::to_string(port) + "']\n");
+    fs::create_directories(directory / "data");
+    Child prometheus;
+    spawn(prometheus,
+          {prometheus_binary.string(), "--config.file=" + (directory / "prometheus.yml").string(),
+           "--storage.tsdb.path=" + (directory / "data").string(),
+           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+          directory / "prometheus.out", directory / "prometheus.err");
+    const std::string query = "shmq_queue_depth{broker=\"" + broker.name() + "\",queue=\"jobs\"}";
+    std::optional<std::string> depth;
+    const bool scraped = eventually(
+        [&] {
+            depth = single_value(prometheus_query(prometheus_port, query));
+            return depth.has_value();
+        },
+        90s);
+    BOOST_TEST_REQUIRE(scraped, "Prometheus never had " << query << ":\n" << read_file(directory / "prometheus.err"));
+    BOOST_TEST(*depth == std::to_string(published));
+    // The scrape itself succeeded, as Prometheus judges it.
+    const auto up = single_value(prometheus_query(prometheus_port, "up{job=\"shmq\"}"));
+    BOOST_TEST(up.value_or("none") == "1");
+    prometheus.stop(SIGTERM);
+    BOOST_TEST(broker.stop() == 0, broker.log());
 }
