@@ -237,6 +237,39 @@ BOOST_AUTO_TEST_CASE(get_metrics_serves_prometheus_text_that_promtool_accepts) {
     BOOST_TEST(broker.stop() == 0, broker.log());
 }
 
+// The broker-level figures move with the broker: a client killed with -9 is
+// reclaimed and counted, and the uptime grows.
+BOOST_AUTO_TEST_CASE(reclaimed_clients_and_uptime_are_counted) {
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    const auto sample = [&](const std::string& family) {
+        return family + "{broker=\"" + broker.name() + "\"} ";
+    };
+    const auto scrape = [&] { return request("127.0.0.1", port, http::verb::get, "/metrics").body; };
+    BOOST_TEST(contains(scrape(), sample("shmq_clients_reclaimed_total") + "0\n"));
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        std::unique_ptr<shmq::Client> client;
+        shmq::AttachOptions options;
+        options.broker = broker.name();
+        if (shmq::Client::attach(options, client) != shmq::Status::ok) ::_exit(1);
+        for (;;) ::pause();
+    }
+    const bool attached =
+        eventually([&] { return contains(scrape(), sample("shmq_clients_attached") + "1\n"); }, broker_limit);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    BOOST_TEST_REQUIRE(attached, scrape());
+    BOOST_TEST(eventually([&] { return contains(scrape(), sample("shmq_clients_reclaimed_total") + "1\n"); },
+                          broker_limit),
+               scrape());
+    BOOST_TEST(contains(scrape(), sample("shmq_clients_attached") + "0\n"));
+    BOOST_TEST(eventually([&] { return !contains(scrape(), sample("shmq_broker_uptime_seconds") + "0\n"); },
+                          broker_limit));
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
 BOOST_AUTO_TEST_CASE(other_paths_are_not_found_and_other_methods_not_allowed) {
     const auto port = free_port();
     Broker broker("127.0.0.1:" + std::to_string(port), port);
