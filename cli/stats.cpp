@@ -9,7 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/connection.hpp"
 #include "cli/diagnostics.hpp"
-#include "cli/prometheus_text.hpp"
+#include "metrics/prometheus_text.hpp"
 #include "cli/stats_json.hpp"
 #include "cli/subcommand_parser.hpp"
 #include "cli/table.hpp"
@@ -181,7 +181,7 @@ int run_stats(const Arguments& arguments, const std::string& broker) {
         if (variables.count("json")) {
             std::cout << json_text(stats_json(stats, taken), variables.count("watch") != 0) << std::endl;
         } else if (variables.count("prometheus")) {
-            std::cout << prometheus_text(stats) << std::flush;
+            std::cout << metrics::prometheus_text(stats) << std::flush;
         } else {
             print_text(stats);
             std::cout << std::flush;

@@ -415,7 +415,7 @@ shmq_status shmq_stats_queue(const shmq_stats* stats, std::size_t index, shmq_qu
                             q.delivery.c_str(), q.quarantined ? 1 : 0, q.depth, q.enqueued,
                             q.dequeued,      q.rejected,     q.dropped,          q.abandoned,
                             q.lost_in_read,  q.redelivered,  q.dead_lettered,    q.producers,
-                            q.consumers};
+                            q.consumers,     q.quarantine_reason.c_str(), q.read_only ? 1 : 0};
     return SHMQ_OK;
 }
 
@@ -425,7 +425,8 @@ shmq_status shmq_stats_topic(const shmq_stats* stats, std::size_t index, shmq_to
     *out = shmq_topic_stats{t.name.c_str(), t.capacity,  t.max_message_size,      t.history,
                             t.max_subscribers, t.slow_subscriber.c_str(), t.quarantined ? 1 : 0,
                             t.published,     t.abandoned, t.dropped,               t.subscriptions,
-                            t.publishers,    t.subscribers.size()};
+                            t.publishers,    t.subscribers.size(), t.quarantine_reason.c_str(),
+                            t.read_only ? 1 : 0};
     return SHMQ_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "client/broker_trust.hpp"
 #include "client_impl.hpp"
+#include "common/broker_stats.hpp"
 #include "common/client_registry.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/names.hpp"
@@ -329,138 +330,8 @@ std::vector<std::string> Client::queue_names() const {
     return names;
 }
 
-namespace {
-
-const char* overflow_name(std::uint8_t overflow) {
-    static const char* const names[] = {"block", "reject", "drop_oldest"};
-    return overflow < 3 ? names[overflow] : "unknown";
-}
-
-const char* delivery_name(std::uint8_t delivery) {
-    static const char* const names[] = {"at_most_once", "at_least_once"};
-    return delivery < 2 ? names[delivery] : "unknown";
-}
-
-QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
-    QueueStats stats;
-    const auto& ring = view.ring(index);
-    const auto& geometry = ring.geometry();
-    auto& control = ring.control();
-    stats.name = view.queue_name(index);
-    stats.capacity = geometry.capacity;
-    stats.max_message_size = geometry.max_message_size;
-    stats.overflow = overflow_name(geometry.overflow);
-    stats.delivery = delivery_name(geometry.delivery);
-    const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
-    stats.quarantined = quarantine != 0;
-    if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
-    const auto head = control.head.load(std::memory_order_acquire);
-    const auto tail = control.tail.load(std::memory_order_acquire);
-    stats.depth = (tail > head ? tail - head : 0) + control.redeliver_pending.load(std::memory_order_relaxed);
-    stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
-    stats.dropped = control.dropped.load(std::memory_order_relaxed);
-    stats.enqueued = tail - stats.abandoned;
-    stats.dequeued = head > stats.abandoned + stats.dropped ? head - stats.abandoned - stats.dropped : 0;
-    stats.rejected = control.rejected.load(std::memory_order_relaxed);
-    stats.lost_in_read = control.lost_in_read.load(std::memory_order_relaxed);
-    stats.redelivered = control.redelivered.load(std::memory_order_relaxed);
-    stats.dead_lettered = control.dead_lettered.load(std::memory_order_relaxed);
-    for (std::uint32_t client = 0; client < view.client_capacity(); ++client) {
-        const auto word = view.client(client).word.load(std::memory_order_acquire);
-        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
-        const auto role = view.role(client, index).load(std::memory_order_relaxed);
-        if (role & layout::role_producer) ++stats.producers;
-        if (role & layout::role_consumer) ++stats.consumers;
-    }
-    return stats;
-}
-
-const char* slow_subscriber_name(std::uint8_t policy) {
-    static const char* const names[] = {"block", "drop"};
-    return policy < 2 ? names[policy] : "unknown";
-}
-
-TopicStats stats_of_topic(const SegmentView& view, std::uint32_t index) {
-    TopicStats stats;
-    const auto& ring = view.topic(index);
-    const auto& geometry = ring.geometry();
-    auto& control = ring.control();
-    stats.name = view.topic_name(index);
-    stats.capacity = geometry.capacity;
-    stats.max_message_size = geometry.max_message_size;
-    stats.history = geometry.history;
-    stats.max_subscribers = geometry.max_subscribers;
-    stats.slow_subscriber = slow_subscriber_name(geometry.slow_subscriber);
-    const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
-    stats.quarantined = quarantine != 0;
-    if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
-    stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
-    const auto tail = control.tail.load(std::memory_order_acquire);
-    stats.published = tail > stats.abandoned ? tail - stats.abandoned : 0;
-    stats.dropped = control.dropped.load(std::memory_order_relaxed);
-    stats.subscriptions = control.subscriptions.load(std::memory_order_relaxed);
-    for (std::uint32_t client = 0; client < view.client_capacity(); ++client) {
-        const auto word = view.client(client).word.load(std::memory_order_acquire);
-        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
-        if (view.topic_role(client, index).load(std::memory_order_relaxed) & layout::role_producer) ++stats.publishers;
-    }
-    for (std::uint32_t record = 0; record < geometry.max_subscribers; ++record) {
-        const auto owner = ring.subscriber_owner(record);
-        if (owner.is_none()) continue;
-        const auto counters = ring.counters(record);
-        SubscriberStats subscriber;
-        subscriber.record = record;
-        subscriber.client_record = owner.client_index;
-        if (owner.client_index < view.client_capacity()) {
-            const auto& client = view.client(owner.client_index);
-            const auto word = client.word.load(std::memory_order_acquire);
-            if (layout::ClientWord::generation(word) == owner.generation) {
-                subscriber.pid = layout::ClientWord::pid(word);
-                subscriber.program.assign(client.program, strnlen(client.program, sizeof client.program));
-            }
-        }
-        // The cursor was read after tail: a message published in between
-        // must not make the lag negative.
-        subscriber.lag = tail > counters.cursor ? tail - counters.cursor : 0;
-        subscriber.received = counters.received;
-        subscriber.lost = counters.lost;
-        subscriber.views = counters.views;
-        stats.subscribers.push_back(std::move(subscriber));
-    }
-    return stats;
-}
-
-}  // namespace
-
 BrokerStats Client::stats() const {
-    const auto& view = impl_->view;
-    BrokerStats stats;
-    stats.broker = impl_->broker_name;
-    stats.broker_pid = view.root().broker.pid;
-    stats.broker_alive = is_alive(view.root().broker);
-    stats.broker_epoch = view.root().broker_epoch.load(std::memory_order_relaxed);
-    stats.segment_size = view.root().segment_size;
-    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
-        if (view.queue_usable(index)) stats.queues.push_back(stats_of_queue(view, index));
-    }
-    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
-        if (view.topic_usable(index)) stats.topics.push_back(stats_of_topic(view, index));
-    }
-    const auto now = monotonic_now_ns();
-    const auto broker_record = view.root().broker_record.load(std::memory_order_relaxed);
-    for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
-        if (index == broker_record) continue;  // the broker's own record is not a client
-        auto& record = view.client(index);
-        const auto word = record.word.load(std::memory_order_acquire);
-        if (layout::ClientWord::state(word) != layout::ClientState::active) continue;
-        ClientInfo info;
-        info.record = index;
-        info.pid = layout::ClientWord::pid(word);
-        info.program.assign(record.program, strnlen(record.program, sizeof record.program));
-        const auto attached = record.attached_at_ns.load(std::memory_order_relaxed);
-        info.attached_ms = now > attached ? (now - attached) / 1'000'000 : 0;
-        stats.clients.push_back(std::move(info));
-    }
+    auto stats = gather_stats(impl_->view, impl_->broker_name);
     add_restricted_stats(stats);
     // A live segment's clients are the main segment's, listed already.
     for (const auto* part : live_parts()) {

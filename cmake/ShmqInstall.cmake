@@ -67,6 +67,9 @@ if(SHMQ_BUILD_DAEMON)
   install(FILES config/shmqd.yaml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/shmq COMPONENT daemon)
   install(FILES examples/shmqd.yaml examples/shmqd.ini DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
     COMPONENT daemon)
+  # Not in shmqd.service.d/: it lifts PrivateNetwork=, which only a broker
+  # with metrics_listen needs. The operator copies it there (docs/operations.md).
+  install(FILES systemd/shmqd-metrics.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT daemon)
   # Compressed, as Debian policy asks (gzip -9n: no timestamp inside).
   if(SCDOC)
     find_program(SHMQ_GZIP gzip REQUIRED)

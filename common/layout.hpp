@@ -59,7 +59,9 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // of a clean stop that a crash cannot leave, so that the next broker logs a
 // clean stop as one; and the ClientEventRing (SegmentRoot::events_offset)
 // through which clients announce every attach and detach, so that the broker
-// logs those shorter than its tick too (issue 14).
+// logs those shorter than its tick too (issue 14); broker_started_ns and
+// reclaimed_clients at the end of the root, so that `shmq stats` and the
+// metrics endpoint give the broker's uptime and reclaimed clients (issue 14).
 inline constexpr std::uint32_t version = 9;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -258,6 +260,12 @@ struct SegmentRoot {
     // milliseconds since 1970, for the next broker's log. Untrusted.
     std::atomic<std::int64_t> clean_stop_unix_ms;
     std::uint64_t events_offset;  // the ClientEventRing
+
+    // Written by the broker, read by stats and metrics only: nothing decides
+    // anything on them. Monotonic time the running broker took the segment.
+    std::atomic<std::uint64_t> broker_started_ns;
+    // Dead clients whose records the broker reclaimed, since the segment was built.
+    std::atomic<std::uint64_t> reclaimed_clients;
 };
 static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 

@@ -69,6 +69,7 @@ bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
     const auto fields = [](const BrokerConfig& c) {
         return std::tie(c.name, c.permissions, c.allow_world_access, c.group, c.read_only_group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
                         c.set_aside_keep, c.set_aside_max_age_s,
+                        c.metrics_listen,
                         c.queues, c.topics);
     };
     return fields(a) == fields(b);

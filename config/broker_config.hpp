@@ -101,6 +101,10 @@ struct BrokerConfig {
     // whenever one more is set aside.
     std::uint32_t set_aside_keep = 5;
     std::uint32_t set_aside_max_age_s = 7 * 24 * 3600;
+    // Empty: no metrics endpoint (the default). Otherwise where shmqd serves
+    // GET /metrics over HTTP: "127.0.0.1:9464" or "[::1]:9464"
+    // (config/listen_address.hpp); applied at start only.
+    std::string metrics_listen;
     std::vector<QueueConfig> queues;
     std::vector<TopicConfig> topics;
     ConfigOrigin origin;  // not part of the configuration: equality ignores it

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/access_listing.hpp"
+#include "config/listen_address.hpp"
 #include "platform/user_identity.hpp"
 
 namespace shmq::config::detail {
@@ -324,6 +325,17 @@ std::optional<std::string> to_access_group(const RawEntry& entry, Diagnostics& d
     return group;
 }
 
+std::optional<std::string> to_listen_address(const RawEntry& entry, Diagnostics& diagnostics) {
+    if (entry.value.empty()) return std::string();  // explicitly off
+    ListenAddress address;
+    const std::string problem = parse_listen_address(entry.value, address);
+    if (!problem.empty()) {
+        diagnostics.error(entry.line, entry.key, "'" + entry.value + "' " + problem);
+        return std::nullopt;
+    }
+    return entry.value;
+}
+
 template <typename Target>
 struct Field {
     std::string_view key;
@@ -364,6 +376,8 @@ const Field<BrokerConfig> broker_fields[] = {
      [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) {
          assign(b.set_aside_max_age_s, to_duration_seconds(e, 60, 3650ull * 24 * 3600, d));
      }},
+    {"metrics_listen",
+     [](const RawEntry& e, BrokerConfig& b, Diagnostics& d) { assign(b.metrics_listen, to_listen_address(e, d)); }},
 };
 
 const Field<QueueConfig> queue_fields[] = {

@@ -149,6 +149,7 @@ void Broker::start() {
     root.broker_record.store(own_stamp_.client_index, std::memory_order_relaxed);
     root.broker_epoch.fetch_add(1, std::memory_order_relaxed);
     root.broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+    root.broker_started_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     reported_quarantine_.assign(view_.queue_count(), false);
     reported_topic_quarantine_.assign(view_.topic_count(), false);
     // A request a previous broker left unanswered (it died before it could
@@ -1122,6 +1123,7 @@ void Broker::report_topic_quarantines() {
 }
 
 void Broker::shut_down() {
+    metrics_.reset();  // it reads the segment
     if (main_) platform::report_service_stopping();
     auto& root = view_.root();
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);

@@ -17,12 +17,14 @@
 
 #include "common/access_listing.hpp"
 #include "common/client_events.hpp"
+#include "common/broker_stats.hpp"
 #include "common/reload_exchange.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
 #include "daemon/live_segments.hpp"
 #include "daemon/reload_plan.hpp"
+#include "daemon/metrics_server.hpp"
 #include "daemon/segment_integrity.hpp"
 #include "platform/exclusive_lock.hpp"
 #include "daemon/client_reaper.hpp"
@@ -63,6 +65,14 @@ public:
     // Safe from any thread: the broker re-reads its configuration file at
     // once, applies what can change live and reports the rest.
     void request_reload();
+
+    // The statistics of every segment of the broker, read as `shmq stats`
+    // reads them (no lock). Safe from any thread between start() and the
+    // end of run() (daemon/broker_metrics.cpp).
+    BrokerStats stats() const;
+    // Serves the metrics endpoint from now until the broker shuts down,
+    // which stops it before the segment goes. Call after start().
+    void serve_metrics(std::unique_ptr<MetricsServer> server);
 
     // The main segment's part of the configuration (its origin is the file's).
     const config::BrokerConfig& config() const { return config_; }
@@ -151,6 +161,7 @@ private:
     config::Format config_format_ = config::Format::automatic;
     std::uint32_t reload_answered_ = 0;  // the last request of the segment's ReloadExchange answered
 
+    std::unique_ptr<MetricsServer> metrics_;  // main broker with metrics_listen only
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;
     std::condition_variable stop_signal_;

@@ -106,6 +106,7 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
         record.word.store(layout::ClientWord::make(layout::ClientState::free, stamp.generation, 0),
                           std::memory_order_release);
         ++summary.reclaimed_clients;
+        view.root().reclaimed_clients.fetch_add(1, std::memory_order_relaxed);
         SHMQ_LOG(warning) << "client pid " << layout::ClientWord::pid(word) << " (" << program
                           << ") died; reclaimed its record: " << total.abandoned_writes << " interrupted writes skipped, "
                           << total.lost_reads << " at_most_once messages lost mid-read, " << total.redeliveries

@@ -12,6 +12,7 @@
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"
 #include "daemon/log_options.hpp"
+#include "daemon/metrics_server.hpp"
 #include "daemon/reload_request.hpp"
 #include "daemon/segment_builder.hpp"
 #include "platform/stop_requests.hpp"
@@ -237,6 +238,17 @@ int main(int argc, char** argv) {
         signal_thread.detach();  // still waiting for a signal that will not come
         return 1;
     };
+    // Bound before the segment is built: a port in use stops the start with nothing to undo.
+    std::unique_ptr<daemon::MetricsServer> metrics;
+    try {
+        config::ListenAddress address;
+        if (!broker.config().metrics_listen.empty()) {
+            config::parse_listen_address(broker.config().metrics_listen, address);  // validated with the file
+            metrics = std::make_unique<daemon::MetricsServer>(address);
+        }
+    } catch (const std::exception& failure) {
+        return fatal(failure, "metrics_listen");
+    }
     try {
         broker.start();
     } catch (const daemon::StartError& failure) {
@@ -244,6 +256,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& failure) {
         return fatal(failure, "");
     }
+    if (metrics) broker.serve_metrics(std::move(metrics));
     broker.run();
     signal_thread.join();
     return 0;

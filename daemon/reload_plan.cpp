@@ -62,6 +62,9 @@ private:
                        std::to_string(reloaded_.set_aside_keep));
         broker_setting("set_aside.max_age", std::to_string(running_.set_aside_max_age_s) + "s",
                        std::to_string(reloaded_.set_aside_max_age_s) + "s");
+        // The listener is bound once, before the segment is built, so that a
+        // port in use stops the start instead of a reload half-applied.
+        broker_setting("metrics_listen", quoted(running_.metrics_listen), quoted(reloaded_.metrics_listen));
     }
 
     std::string in_file(const std::string& what) const { return reloaded_.origin.source + ": " + what; }

@@ -2,12 +2,78 @@
 import enum
 from collections.abc import AsyncIterator, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TypedDict
 
 
 __version__: str
 
 _BytesLike = bytes | bytearray | memoryview
+
+# What Client.stats() returns, plain dicts (docs/operations.md describes each
+# member); the names exist for type checkers only.
+class _QueueStats(TypedDict):
+    name: str
+    capacity: int
+    max_message_size: int
+    overflow: str
+    delivery: str
+    quarantined: bool
+    quarantine_reason: str  # "" when not quarantined
+    depth: int
+    enqueued: int
+    dequeued: int
+    rejected: int
+    dropped: int
+    abandoned: int
+    lost_in_read: int
+    redelivered: int
+    dead_lettered: int
+    producers: int
+    consumers: int
+    read_only: bool  # this process is among the access group's readers
+
+class _SubscriberStats(TypedDict):
+    record: int
+    client_record: int
+    pid: int
+    program: str
+    lag: int
+    received: int
+    lost: int
+    views: int
+
+class _TopicStats(TypedDict):
+    name: str
+    capacity: int
+    max_message_size: int
+    history: int
+    max_subscribers: int
+    slow_subscriber: str
+    quarantined: bool
+    quarantine_reason: str
+    published: int
+    abandoned: int
+    dropped: int
+    subscriptions: int
+    publishers: int
+    read_only: bool
+    subscribers: list[_SubscriberStats]
+
+class _ClientInfo(TypedDict):
+    record: int
+    pid: int
+    program: str
+    attached_ms: int
+
+class _BrokerStats(TypedDict):
+    broker: str
+    broker_pid: int
+    broker_alive: bool
+    broker_epoch: int
+    segment_size: int
+    queues: list[_QueueStats]
+    topics: list[_TopicStats]
+    clients: list[_ClientInfo]
 
 class Status(enum.IntEnum):
     OK = 0
@@ -76,7 +142,7 @@ class Client:
     def queue(self, name: str) -> Queue: ...
     def topic(self, name: str) -> Topic: ...
     def subscribe(self, name: str, history: int = ..., timeout: float | None = ...) -> Subscription: ...
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> _BrokerStats: ...
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None: ...

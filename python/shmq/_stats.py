@@ -15,9 +15,19 @@ def _fields(struct, names):
 
 
 _QUEUE = ("name capacity max_message_size overflow delivery quarantined depth enqueued dequeued rejected "
-          "dropped abandoned lost_in_read redelivered dead_lettered producers consumers").split()
+          "dropped abandoned lost_in_read redelivered dead_lettered producers consumers quarantine_reason "
+          "read_only").split()
 _TOPIC = ("name capacity max_message_size history max_subscribers slow_subscriber quarantined published "
-          "abandoned dropped subscriptions publishers").split()
+          "abandoned dropped subscriptions publishers quarantine_reason read_only").split()
+
+
+def _flags(entry):
+    """C's int flags as Python booleans."""
+    for name in ("quarantined", "read_only"):
+        entry[name] = bool(entry[name])
+    return entry
+
+
 _SUBSCRIBER = "record client_record pid program lag received lost views".split()
 _CLIENT = "record pid program attached_ms".split()
 
@@ -34,13 +44,13 @@ def take_stats(client) -> dict:
     result["queues"] = []
     for index in range(broker.queues):
         check(lib.shmq_stats_queue(stats, index, queue))
-        result["queues"].append(_fields(queue, _QUEUE))
+        result["queues"].append(_flags(_fields(queue, _QUEUE)))
     topic = ffi.new("shmq_topic_stats *")
     subscriber = ffi.new("shmq_subscriber_stats *")
     result["topics"] = []
     for index in range(broker.topics):
         check(lib.shmq_stats_topic(stats, index, topic))
-        entry = _fields(topic, _TOPIC)
+        entry = _flags(_fields(topic, _TOPIC))
         entry["subscribers"] = []
         for inner in range(topic.subscribers):
             check(lib.shmq_stats_subscriber(stats, index, inner, subscriber))

@@ -119,6 +119,8 @@ def test_stats(client):
     assert stats["broker"] == client.broker_name and stats["broker_alive"]
     work = next(queue for queue in stats["queues"] if queue["name"] == "work")
     assert work["enqueued"] == 1 and work["depth"] == 1 and work["delivery"] == "at_most_once"
+    # In service, and open to this process for reading and writing.
+    assert work["quarantined"] is False and work["quarantine_reason"] == "" and work["read_only"] is False
     assert any(entry["program"] == "pytest" for entry in stats["clients"])
 
 

@@ -379,11 +379,14 @@ static void test_stats(shmq_client* client) {
         /* 12 by test_queue, 5 by test_packed_batches. */
         CHECK(queue.enqueued == 17 && queue.dequeued == 17 && queue.depth == 0);
         CHECK(strcmp(queue.delivery, "at_most_once") == 0);
+        /* In service, and open to this process for reading and writing. */
+        CHECK(!queue.quarantined && strcmp(queue.quarantine_reason, "") == 0 && !queue.read_only);
     }
     CHECK(found_work);
     shmq_topic_stats topic;
     REQUIRE_OK(shmq_stats_topic(stats, 0, &topic));
     CHECK(strcmp(topic.name, "prices") == 0 && topic.published >= 10);
+    CHECK(!topic.quarantined && strcmp(topic.quarantine_reason, "") == 0 && !topic.read_only);
     shmq_client_info info;
     REQUIRE_OK(shmq_stats_client(stats, 0, &info));
     CHECK(info.pid > 0);

@@ -698,6 +698,46 @@ const InvalidCase invalid_cases[] = {
       "flush_interval_ms = 5\n"
       "[queue.q]\n",
       2, "flush_interval_ms", ""}},
+    {"metrics_listen without a port",
+     {"broker:\n"
+      "  metrics_listen: 127.0.0.1\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "metrics_listen", "'127.0.0.1' has no port; expected ADDRESS:PORT"},
+     {"[broker]\n"
+      "metrics_listen = 127.0.0.1\n"
+      "[queue.q]\n",
+      2, "metrics_listen", "'127.0.0.1' has no port; expected ADDRESS:PORT"}},
+    {"metrics_listen with a host name",
+     {"broker:\n"
+      "  metrics_listen: localhost:9464\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "metrics_listen", "has 'localhost', which is not an IPv4 or IPv6 address"},
+     {"[broker]\n"
+      "metrics_listen = localhost:9464\n"
+      "[queue.q]\n",
+      2, "metrics_listen", "has 'localhost', which is not an IPv4 or IPv6 address"}},
+    {"metrics_listen with an IPv6 address without brackets",
+     {"broker:\n"
+      "  metrics_listen: \"::1:9464\"\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "metrics_listen", "is an IPv6 address without brackets"},
+     {"[broker]\n"
+      "metrics_listen = \"::1:9464\"\n"
+      "[queue.q]\n",
+      2, "metrics_listen", "is an IPv6 address without brackets"}},
+    {"metrics_listen with a port out of range",
+     {"broker:\n"
+      "  metrics_listen: \"[::1]:65536\"\n"
+      "queues:\n"
+      "  - name: q\n",
+      2, "metrics_listen", "has the port '65536'; expected a number from 1 to 65535"},
+     {"[broker]\n"
+      "metrics_listen = \"[::1]:65536\"\n"
+      "[queue.q]\n",
+      2, "metrics_listen", "has the port '65536'; expected a number from 1 to 65535"}},
 
     // Set-aside bounds.
     {"set_aside.keep of zero",
@@ -1142,6 +1182,18 @@ BOOST_AUTO_TEST_CASE(set_aside_bounds_load_from_both_formats_with_documented_def
     BOOST_TEST(defaults.set_aside_max_age_s == 7u * 24 * 3600);
     BOOST_TEST(load_file(dir.write("m.yaml", "broker:\n  set_aside: { max_age: 30m }\nqueues:\n  - name: q\n"))
                    .set_aside_max_age_s == 1800u);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_listen_loads_from_both_formats_and_is_off_by_default) {
+    const TempDir dir;
+    for (const std::string address : {"127.0.0.1:9464", "[::1]:9464", "0.0.0.0:1"}) {
+        const auto yaml = load_file(dir.write("m.yaml", "broker:\n  metrics_listen: \"" + address +
+                                                            "\"\nqueues:\n  - name: q\n"));
+        const auto ini = load_file(dir.write("m.ini", "[broker]\nmetrics_listen = " + address + "\n[queue.q]\n"));
+        BOOST_TEST(yaml.metrics_listen == address);
+        BOOST_TEST(yaml == ini);
+    }
+    BOOST_TEST(load_file(dir.write("d.yaml", "queues:\n  - name: q\n")).metrics_listen.empty());
 }
 
 BOOST_AUTO_TEST_CASE(same_content_in_both_formats_is_equal) {

@@ -609,6 +609,40 @@ BOOST_AUTO_TEST_CASE(systemd_analyze_verify_is_silent) {
     BOOST_TEST(result.output.empty(), "systemd-analyze verify said:\n" << result.output);
 }
 
+// The metrics drop-in (systemd/shmqd-metrics.conf) opens loopback TCP and
+// nothing else, and systemd accepts the unit with it in place.
+BOOST_AUTO_TEST_CASE(metrics_drop_in_allows_loopback_only) {
+    const auto drop_in = read_text(SHMQ_SOURCE_DIR "/systemd/shmqd-metrics.conf");
+    const auto settings = parse_unit(drop_in);
+    BOOST_TEST(value_of(settings, "Service", "PrivateNetwork") == "no");
+    BOOST_TEST(value_of(settings, "Service", "RestrictAddressFamilies") == "AF_INET AF_INET6");
+    BOOST_TEST(value_of(settings, "Service", "IPAddressDeny") == "any");
+    BOOST_TEST(value_of(settings, "Service", "IPAddressAllow") == "localhost");
+    // The unit itself stays off the network.
+    const auto unit = parse_unit(read_text(unit_path));
+    BOOST_TEST(value_of(unit, "Service", "PrivateNetwork") == "yes");
+    BOOST_TEST(value_of(unit, "Service", "RestrictAddressFamilies") == "AF_UNIX");
+
+    TempDir directory;
+    std::string copy;
+    for (const auto& line : split_lines(read_text(unit_path))) {
+        bool done = false;
+        for (const std::string key : {"ExecStart=", "ExecReload="}) {
+            const std::string installed = key + installed_shmqd + " ";
+            if (line.rfind(installed, 0) != 0) continue;
+            copy += key + shmqd_path + " " + line.substr(installed.size()) + "\n";
+            done = true;
+        }
+        if (!done) copy += line + "\n";
+    }
+    write_text(directory.path() / "shmqd.service", copy);
+    std::filesystem::create_directories(directory.path() / "shmqd.service.d");
+    write_text(directory.path() / "shmqd.service.d" / "metrics.conf", drop_in);
+    const auto result = run({"systemd-analyze", "verify", (directory.path() / "shmqd.service").string()});
+    BOOST_TEST(result.exit_code == 0);
+    BOOST_TEST(result.output.empty(), "systemd-analyze verify said:\n" << result.output);
+}
+
 // The sysusers line creates, in an empty root, the system user and group the
 // unit runs as, with no login shell.
 BOOST_AUTO_TEST_CASE(sysusers_creates_the_units_user_and_group) {

@@ -295,6 +295,13 @@ typedef struct shmq_queue_stats {
     int quarantined;
     uint64_t depth, enqueued, dequeued, rejected, dropped, abandoned, lost_in_read, redelivered, dead_lettered;
     uint32_t producers, consumers;
+    /* Why it is quarantined (damaged_metadata, inconsistent_counters,
+     * damaged_slot, inconsistent_subscriber, unknown); "" when it is not. */
+    const char* quarantine_reason;
+    /* 1: this process is among the access group's readers (access.readers):
+     * its figures are known, but sending and receiving are refused with
+     * SHMQ_PERMISSION_DENIED. */
+    int read_only;
 } shmq_queue_stats;
 
 typedef struct shmq_topic_stats {
@@ -305,6 +312,8 @@ typedef struct shmq_topic_stats {
     uint64_t published, abandoned, dropped, subscriptions;
     uint32_t publishers;
     size_t subscribers; /* how many shmq_stats_subscriber() indexes */
+    const char* quarantine_reason; /* as shmq_queue_stats.quarantine_reason */
+    int read_only;                 /* as shmq_queue_stats.read_only */
 } shmq_topic_stats;
 
 typedef struct shmq_subscriber_stats {

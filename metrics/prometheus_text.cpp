@@ -1,11 +1,12 @@
-#include "cli/prometheus_text.hpp"
+#include "metrics/prometheus_text.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <utility>
 #include <vector>
 
-namespace shmq::cli {
+namespace shmq::metrics {
 
 namespace {
 
@@ -81,8 +82,22 @@ std::string prometheus_text(const BrokerStats& stats) {
                    stats.broker_alive ? 1 : 0);
     metrics.single("shmq_segment_bytes", "gauge", "Size of the broker's shared-memory segment.",
                    static_cast<std::uint64_t>(stats.segment_size));
+    metrics.single("shmq_broker_uptime_seconds", "gauge",
+                   "Seconds the running broker has served its segment (0 when it is not running).",
+                   stats.uptime_ms / 1000);
     metrics.single("shmq_clients_attached", "gauge", "Clients attached to the broker.",
                    static_cast<std::uint64_t>(stats.clients.size()));
+    metrics.single("shmq_clients_reclaimed_total", "counter",
+                   "Clients that died attached and whose records the broker reclaimed, since the segment was built.",
+                   stats.reclaimed_clients);
+    const auto quarantined = [](const auto& items) {
+        return static_cast<std::uint64_t>(
+            std::count_if(items.begin(), items.end(), [](const auto& item) { return item.quarantined; }));
+    };
+    metrics.single("shmq_queues_quarantined", "gauge", "Queues found damaged and taken out of service.",
+                   quarantined(stats.queues));
+    metrics.single("shmq_topics_quarantined", "gauge", "Topics found damaged and taken out of service.",
+                   quarantined(stats.topics));
 
     // A queue or topic of a group this user is not in has no counters to show.
     std::vector<QueueStats> queues;
@@ -180,4 +195,4 @@ std::string prometheus_text(const BrokerStats& stats) {
     return metrics.text();
 }
 
-}  // namespace shmq::cli
+}  // namespace shmq::metrics

@@ -1,0 +1,433 @@
+// shmqd's metrics endpoint (metrics_listen) as Prometheus meets it: the real
+// shmqd binary started with a configuration file, scraped over loopback
+// HTTP (Boost.Beast as the client), its text checked by promtool, and a real
+// Prometheus server scraping it and answering a query about a queue's depth.
+// Every wait is a wait for a condition with a generous limit: the machine is
+// shared and noisy.
+#define BOOST_TEST_DYN_LINK
+#define BOOST_TEST_MODULE metrics_endpoint_tests
+#include <boost/test/unit_test.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cctype>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <spawn.h>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "shmq/client.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+const std::string broker_binary = SHMQ_BINARY_DIR "/daemon/shmqd";
+constexpr auto broker_limit = 20s;
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+void write_file(const fs::path& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
+std::string unique_name(const std::string& tag) {
+    static int counter = 0;
+    return "metricstest-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+// A TCP port of `host` nobody listens on now (the kernel's choice).
+std::uint16_t free_port(const std::string& host = "127.0.0.1") {
+    asio::io_context io;
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(host), 0));
+    return acceptor.local_endpoint().port();
+}
+
+// A child process, killed and reaped when the test leaves it, even by a
+// failed requirement.
+struct Child {
+    pid_t pid = -1;
+    Child() = default;
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child() { stop(SIGKILL); }
+    // The exit code, or 128 + the signal; nothing if it still runs after `limit`.
+    std::optional<int> wait(std::chrono::milliseconds limit) {
+        std::optional<int> code;
+        eventually(
+            [&] {
+                int status = 0;
+                if (pid < 0 || ::waitpid(pid, &status, WNOHANG) != pid) return false;
+                code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                pid = -1;
+                return true;
+            },
+            limit);
+        return code;
+    }
+    void stop(int signal) {
+        if (pid < 0) return;
+        ::kill(pid, signal);
+        ::waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+};
+
+void spawn(Child& child, const std::vector<std::string>& command, const fs::path& out, const fs::path& err,
+           const fs::path& in = "/dev/null") {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<std::string> words(command);
+    std::vector<char*> argv;
+    for (auto& word : words) argv.push_back(word.data());
+    argv.push_back(nullptr);
+    const int failed = ::posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start " << command[0] << ": " << std::strerror(failed));
+}
+
+struct Answer {
+    unsigned status = 0;
+    std::string content_type;
+    std::string allow;
+    std::string body;
+};
+
+// One HTTP/1.1 request on a connection of its own; throws when the server
+// cannot be reached or breaks the protocol.
+Answer request(const std::string& host, std::uint16_t port, http::verb verb, const std::string& target) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(asio::ip::make_address(host), port));
+    http::request<http::empty_body> request{verb, target, 11};
+    request.set(http::field::host, host);
+    request.keep_alive(false);
+    http::write(socket, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response);
+    return {response.result_int(), std::string(response[http::field::content_type]),
+            std::string(response[http::field::allow]), response.body()};
+}
+
+// A running shmqd with metrics_listen and queue `jobs`, stopped with SIGTERM
+// (the clean stop) by the test or killed when it fails.
+class Broker {
+public:
+    explicit Broker(const std::string& listen, std::uint16_t port)
+        : name_(unique_name("broker")), port_(port), directory_(fs::temp_directory_path() / name_) {
+        fs::create_directories(directory_);
+        write_file(directory_ / "shmqd.yaml", "broker:\n  name: " + name_ + "\n  metrics_listen: \"" + listen +
+                                                  "\"\nqueues:\n  - name: jobs\n    capacity: 64\n"
+                                                  "    max_message_size: 128\n");
+        spawn(process_, {broker_binary, "--config", (directory_ / "shmqd.yaml").string()}, directory_ / "out",
+              directory_ / "err");
+        const bool up = eventually([&] { return contains(log(), "serving metrics on") || !running(); }, broker_limit);
+        BOOST_REQUIRE_MESSAGE(up && running(), "shmqd did not start serving metrics: " << log());
+    }
+    ~Broker() {
+        process_.stop(SIGKILL);
+        std::error_code ignored;
+        fs::remove_all(directory_, ignored);
+    }
+    const std::string& name() const { return name_; }
+    std::uint16_t port() const { return port_; }
+    const fs::path& directory() const { return directory_; }
+    std::string log() const { return read_file(directory_ / "err"); }
+    bool running() {
+        int status = 0;
+        return process_.pid > 0 && ::waitpid(process_.pid, &status, WNOHANG) == 0;
+    }
+    // The exit code after SIGTERM; -1 when it did not stop.
+    int stop() {
+        ::kill(process_.pid, SIGTERM);
+        return process_.wait(broker_limit).value_or(-1);
+    }
+
+    void publish(int count) {
+        std::unique_ptr<shmq::Client> client;
+        shmq::AttachOptions options;
+        options.broker = name_;
+        BOOST_REQUIRE(shmq::Client::attach(options, client) == shmq::Status::ok);
+        shmq::Queue queue;
+        BOOST_REQUIRE(client->open_queue("jobs", queue) == shmq::Status::ok);
+        for (int i = 0; i < count; ++i) BOOST_REQUIRE(queue.send("message " + std::to_string(i)) == shmq::Status::ok);
+    }
+
+private:
+    std::string name_;
+    std::uint16_t port_;
+    fs::path directory_;
+    Child process_;
+};
+
+std::string depth_sample(const Broker& broker, int depth) {
+    return "shmq_queue_depth{broker=\"" + broker.name() + "\",queue=\"jobs\"} " + std::to_string(depth) + "\n";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(get_metrics_serves_prometheus_text_that_promtool_accepts) {
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    broker.publish(3);
+    const auto answer = request("127.0.0.1", port, http::verb::get, "/metrics");
+    BOOST_TEST(answer.status == 200u);
+    BOOST_TEST(answer.content_type == "text/plain; version=0.0.4; charset=utf-8");
+    BOOST_TEST(contains(answer.body, depth_sample(broker, 3)), answer.body);
+    BOOST_TEST(contains(answer.body, "shmq_queue_enqueued_total{broker=\"" + broker.name() + "\",queue=\"jobs\"} 3\n"));
+    for (const char* family : {"shmq_broker_up", "shmq_broker_uptime_seconds", "shmq_clients_attached",
+                               "shmq_clients_reclaimed_total", "shmq_queues_quarantined", "shmq_segment_bytes"}) {
+        BOOST_TEST(contains(answer.body, std::string("# TYPE ") + family + " "), family);
+    }
+    // Prometheus' own linter, on the exact body served.
+    write_file(broker.directory() / "metrics.prom", answer.body);
+    Child promtool;
+    spawn(promtool, {"/usr/bin/promtool", "check", "metrics"}, broker.directory() / "promtool.out",
+          broker.directory() / "promtool.err", broker.directory() / "metrics.prom");
+    const auto code = promtool.wait(broker_limit);
+    BOOST_TEST_REQUIRE(code.has_value());
+    BOOST_TEST(*code == 0, "promtool check metrics: " << read_file(broker.directory() / "promtool.out")
+                                                      << read_file(broker.directory() / "promtool.err"));
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
+// The broker-level figures move with the broker: a client killed with -9 is
+// reclaimed and counted, and the uptime grows.
+BOOST_AUTO_TEST_CASE(reclaimed_clients_and_uptime_are_counted) {
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    const auto sample = [&](const std::string& family) {
+        return family + "{broker=\"" + broker.name() + "\"} ";
+    };
+    const auto scrape = [&] { return request("127.0.0.1", port, http::verb::get, "/metrics").body; };
+    BOOST_TEST(contains(scrape(), sample("shmq_clients_reclaimed_total") + "0\n"));
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        std::unique_ptr<shmq::Client> client;
+        shmq::AttachOptions options;
+        options.broker = broker.name();
+        if (shmq::Client::attach(options, client) != shmq::Status::ok) ::_exit(1);
+        for (;;) ::pause();
+    }
+    const bool attached =
+        eventually([&] { return contains(scrape(), sample("shmq_clients_attached") + "1\n"); }, broker_limit);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    BOOST_TEST_REQUIRE(attached, scrape());
+    BOOST_TEST(eventually([&] { return contains(scrape(), sample("shmq_clients_reclaimed_total") + "1\n"); },
+                          broker_limit),
+               scrape());
+    BOOST_TEST(contains(scrape(), sample("shmq_clients_attached") + "0\n"));
+    BOOST_TEST(eventually([&] { return !contains(scrape(), sample("shmq_broker_uptime_seconds") + "0\n"); },
+                          broker_limit));
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
+BOOST_AUTO_TEST_CASE(other_paths_are_not_found_and_other_methods_not_allowed) {
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    BOOST_TEST(request("127.0.0.1", port, http::verb::get, "/").status == 404u);
+    BOOST_TEST(request("127.0.0.1", port, http::verb::get, "/metricsx").status == 404u);
+    const auto posted = request("127.0.0.1", port, http::verb::post, "/metrics");
+    BOOST_TEST(posted.status == 405u);
+    BOOST_TEST(posted.allow == "GET, HEAD");
+    BOOST_TEST(request("127.0.0.1", port, http::verb::delete_, "/metrics").status == 405u);
+    // A query string is not part of the path.
+    BOOST_TEST(request("127.0.0.1", port, http::verb::get, "/metrics?x=1").status == 200u);
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
+// A client that connects and never sends its request (or sends half of it)
+// holds one connection until its deadline; scrapes go on meanwhile, and the
+// broker still stops cleanly at once.
+BOOST_AUTO_TEST_CASE(a_silent_client_blocks_neither_a_scrape_nor_the_stop) {
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    asio::io_context io;
+    tcp::socket silent(io);
+    silent.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    tcp::socket half(io);
+    half.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    const std::string start = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    asio::write(half, asio::buffer(start));
+    broker.publish(2);
+    const auto answer = request("127.0.0.1", port, http::verb::get, "/metrics");
+    BOOST_TEST(answer.status == 200u);
+    BOOST_TEST(contains(answer.body, depth_sample(broker, 2)), answer.body);
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
+// A request too large to be a scrape is refused: the connection is closed,
+// and the server goes on serving.
+BOOST_AUTO_TEST_CASE(an_oversized_request_is_dropped) {
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    const std::string huge = "GET /metrics HTTP/1.1\r\nX-Padding: " + std::string(64 * 1024, 'x') + "\r\n\r\n";
+    beast::error_code error;
+    asio::write(socket, asio::buffer(huge), error);  // the server may close before it has read it all
+    std::string reply(1, '\0');
+    asio::read(socket, asio::buffer(reply), error);
+    BOOST_TEST(error.failed(), "the connection should have been closed without an answer");
+    BOOST_TEST(request("127.0.0.1", port, http::verb::get, "/metrics").status == 200u);
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
+BOOST_AUTO_TEST_CASE(an_ipv6_loopback_address_is_served) {
+    std::uint16_t port = 0;
+    try {
+        port = free_port("::1");
+    } catch (const std::exception& failure) {
+        BOOST_TEST_MESSAGE("skipped: this machine has no IPv6 loopback (" << failure.what() << ")");
+        return;
+    }
+    Broker broker("[::1]:" + std::to_string(port), port);
+    BOOST_TEST(contains(broker.log(), "serving metrics on http://[::1]:" + std::to_string(port) + "/metrics"));
+    BOOST_TEST(request("::1", port, http::verb::get, "/metrics").status == 200u);
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
+
+BOOST_AUTO_TEST_CASE(a_port_in_use_stops_the_start_and_names_the_key) {
+    asio::io_context io;
+    tcp::acceptor taken(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const auto port = taken.local_endpoint().port();
+    const auto directory = fs::temp_directory_path() / unique_name("inuse");
+    fs::create_directories(directory);
+    const std::string name = unique_name("inuse");
+    write_file(directory / "shmqd.yaml", "broker:\n  name: " + name + "\n  metrics_listen: 127.0.0.1:" +
+                                             std::to_string(port) + "\nqueues:\n  - name: jobs\n");
+    Child shmqd;
+    spawn(shmqd, {broker_binary, "--config", (directory / "shmqd.yaml").string()}, directory / "out", directory / "err");
+    BOOST_TEST(shmqd.wait(broker_limit).value_or(-1) == 1);
+    const auto log = read_file(directory / "err");
+    BOOST_TEST(contains(log, "shmqd.yaml:3: key 'metrics_listen': cannot serve metrics on 127.0.0.1:" +
+                                 std::to_string(port) + ": bind: Address already in use"),
+               log);
+    std::error_code ignored;
+    fs::remove_all(directory, ignored);
+}
+
+namespace {
+
+// `query` as Prometheus' HTTP API answers it (/api/v1/query), or an empty
+// object when the server is not answering yet.
+nlohmann::json prometheus_query(std::uint16_t port, const std::string& query) {
+    std::string encoded;
+    for (const unsigned char c : query) {
+        if (std::isalnum(c) || c == '_') {
+            encoded += static_cast<char>(c);
+        } else {
+            char escaped[4];
+            std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+            encoded += escaped;
+        }
+    }
+    try {
+        const auto answer = request("127.0.0.1", port, http::verb::get, "/api/v1/query?query=" + encoded);
+        if (answer.status != 200) return nlohmann::json::object();
+        return nlohmann::json::parse(answer.body);
+    } catch (const std::exception&) {
+        return nlohmann::json::object();
+    }
+}
+
+// The value of the query's one sample, or nothing.
+std::optional<std::string> single_value(const nlohmann::json& answer) {
+    if (!answer.contains("data")) return std::nullopt;
+    const auto& result = answer["data"]["result"];
+    if (!result.is_array() || result.size() != 1) return std::nullopt;
+    return result[0]["value"][1].get<std::string>();
+}
+
+}  // namespace
+
+// The real thing: Debian's Prometheus server scrapes shmqd every second, and
+// the depth of a queue published to is read back through its query API.
+BOOST_AUTO_TEST_CASE(a_prometheus_server_scrapes_the_queue_depth) {
+    const fs::path prometheus_binary = "/usr/bin/prometheus";
+    if (!fs::exists(prometheus_binary)) {
+        BOOST_TEST_MESSAGE("skipped: " << prometheus_binary << " is missing (Debian package prometheus)");
+        return;
+    }
+    const auto port = free_port();
+    Broker broker("127.0.0.1:" + std::to_string(port), port);
+    constexpr int published = 7;
+    broker.publish(published);
+
+    const auto prometheus_port = free_port();
+    const auto directory = broker.directory();
+    write_file(directory / "prometheus.yml", "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                                             "scrape_configs:\n  - job_name: shmq\n    static_configs:\n"
+                                             "      - targets: ['127.0.0.1:" + std::to_string(port) + "']\n");
+    fs::create_directories(directory / "data");
+    Child prometheus;
+    spawn(prometheus,
+          {prometheus_binary.string(), "--config.file=" + (directory / "prometheus.yml").string(),
+           "--storage.tsdb.path=" + (directory / "data").string(),
+           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+          directory / "prometheus.out", directory / "prometheus.err");
+    const std::string query = "shmq_queue_depth{broker=\"" + broker.name() + "\",queue=\"jobs\"}";
+    std::optional<std::string> depth;
+    const bool scraped = eventually(
+        [&] {
+            depth = single_value(prometheus_query(prometheus_port, query));
+            return depth.has_value();
+        },
+        90s);
+    BOOST_TEST_REQUIRE(scraped, "Prometheus never had " << query << ":\n" << read_file(directory / "prometheus.err"));
+    BOOST_TEST(*depth == std::to_string(published));
+    // The scrape itself succeeded, as Prometheus judges it.
+    const auto up = single_value(prometheus_query(prometheus_port, "up{job=\"shmq\"}"));
+    BOOST_TEST(up.value_or("none") == "1");
+    prometheus.stop(SIGTERM);
+    BOOST_TEST(broker.stop() == 0, broker.log());
+}
