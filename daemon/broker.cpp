@@ -857,6 +857,7 @@ void Broker::serve_reload_requests(bool signalled) {
 // live changes are made in every segment and the rest reported as needing a
 // restart. The service manager sees RELOADING=1 until READY=1 again.
 ReloadAnswer Broker::reload() {
+    const std::lock_guard<std::mutex> hold(segments_mutex_);
     platform::report_service_reloading();
     ReloadAnswer answer;
     config::BrokerConfig reloaded;

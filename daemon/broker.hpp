@@ -67,8 +67,8 @@ public:
     void request_reload();
 
     // The statistics of every segment of the broker, read as `shmq stats`
-    // reads them (no lock). Safe from any thread between start() and the
-    // end of run() (daemon/broker_metrics.cpp).
+    // reads them (no lock on the data path). Safe from any thread between
+    // start() and the end of run() (daemon/broker_metrics.cpp).
     BrokerStats stats() const;
     // Serves the metrics endpoint from now until the broker shuts down,
     // which stops it before the segment goes. Call after start().
@@ -162,6 +162,9 @@ private:
     std::uint32_t reload_answered_ = 0;  // the last request of the segment's ReloadExchange answered
 
     std::unique_ptr<MetricsServer> metrics_;  // main broker with metrics_listen only
+    // Held by a reload, which re-validates the views and adds live segments,
+    // and by stats(), which the metrics thread calls: it reads them.
+    mutable std::mutex segments_mutex_;
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;
     std::condition_variable stop_signal_;

@@ -9,9 +9,11 @@
 namespace shmq::daemon {
 
 // The queues and topics of an access group come from that group's segment,
-// as a client in every group would see them; the clients from the main
-// segment's table, where every client attaches.
+// as a client in every group would see them, those a reload added from the
+// live segments; the clients from the main segment's table, where every
+// client attaches.
 BrokerStats Broker::stats() const {
+    const std::lock_guard<std::mutex> hold(segments_mutex_);
     auto stats = gather_stats(view_, config_.name);
     for (std::size_t group = 0; group < access_brokers_.size() && group < listing_.groups.size(); ++group) {
         auto part = gather_stats(access_brokers_[group]->view_, config_.name);
@@ -23,6 +25,11 @@ BrokerStats Broker::stats() const {
             topic.access_group = listing_.groups[group];
             stats.topics.push_back(std::move(topic));
         }
+    }
+    for (const auto& part : live_brokers_) {
+        auto live = gather_stats(part->view_, config_.name);
+        for (auto& queue : live.queues) stats.queues.push_back(std::move(queue));
+        for (auto& topic : live.topics) stats.topics.push_back(std::move(topic));
     }
     return stats;
 }
