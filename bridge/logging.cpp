@@ -1,0 +1,73 @@
+#include "bridge/logging.hpp"
+
+#include <boost/log/core.hpp>
+#include <boost/log/expressions.hpp>
+#include <boost/log/sources/record_ostream.hpp>
+#include <boost/log/sources/severity_logger.hpp>
+#include <boost/log/support/date_time.hpp>
+#include <boost/log/utility/setup/common_attributes.hpp>
+#include <boost/log/utility/setup/console.hpp>
+#include <iostream>
+
+namespace shmq::bridge::log {
+
+std::ostream& operator<<(std::ostream& out, Level level);
+
+namespace {
+
+BOOST_LOG_ATTRIBUTE_KEYWORD(severity, "Severity", Level)
+
+
+namespace logging = boost::log;
+namespace expr = boost::log::expressions;
+
+const char* name_of(Level level) {
+    switch (level) {
+    case Level::debug: return "debug";
+    case Level::info: return "info";
+    case Level::warning: return "warning";
+    case Level::error: return "error";
+    }
+    return "?";
+}
+
+logging::sources::severity_logger_mt<Level>& logger() {
+    static logging::sources::severity_logger_mt<Level> instance;
+    return instance;
+}
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& out, Level level) { return out << name_of(level); }
+
+bool parse_level(const std::string& text, Level& level) {
+    for (auto candidate : {Level::debug, Level::info, Level::warning, Level::error}) {
+        if (text == name_of(candidate)) {
+            level = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+void init(Level level) {
+    logging::add_common_attributes();
+    logging::add_console_log(std::clog, logging::keywords::format =
+                                            (expr::stream << expr::format_date_time<boost::posix_time::ptime>(
+                                                                 "TimeStamp", "%Y-%m-%d %H:%M:%S.%f")
+                                                          << " [" << severity << "] "
+                                                          << expr::smessage),
+                             logging::keywords::auto_flush = true);
+    logging::core::get()->set_filter(severity >= level);
+}
+
+void write(Level level, const std::string& message) {
+    logging::record record = logger().open_record(logging::keywords::severity = level);
+    if (!record) return;
+    logging::record_ostream stream(record);
+    stream << message;
+    stream.flush();
+    logger().push_record(std::move(record));
+}
+
+}  // namespace shmq::bridge::log
