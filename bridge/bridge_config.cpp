@@ -118,7 +118,7 @@ void read_stream(const YAML::Node& node, const std::string& prefix, StreamSettin
 void read_route(const YAML::Node& node, std::size_t index, RouteSettings& route, Problems& problems) {
     const auto prefix = "routes[" + std::to_string(index) + "].";
     check_keys(node, prefix,
-               {"name", "direction", "queue", "topic", "subject", "stream", "window", "publish_ack_timeout_ms",
+               {"name", "direction", "queue", "topic", "subject", "stream", "window", "publish_ack_timeout_ms", "ordered",
                 "consumer", "batch", "ack_wait_s"},
                problems);
     if (!node.IsMap()) return;
@@ -130,6 +130,7 @@ void read_route(const YAML::Node& node, std::size_t index, RouteSettings& route,
     read(node, prefix, "subject", route.subject, problems);
     read(node, prefix, "window", route.window, problems);
     read(node, prefix, "publish_ack_timeout_ms", route.publish_ack_timeout_ms, problems);
+    read(node, prefix, "ordered", route.ordered, problems);
     read(node, prefix, "consumer", route.consumer, problems);
     read(node, prefix, "batch", route.batch, problems);
     read(node, prefix, "ack_wait_s", route.ack_wait_s, problems);

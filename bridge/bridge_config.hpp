@@ -43,6 +43,12 @@ struct RouteSettings {
     // out: publishes awaiting JetStream's ack at once (the pipelining window).
     std::uint32_t window = 256;
     std::uint32_t publish_ack_timeout_ms = 5000;
+    // out: keep the stream in the route's order through failures: each
+    // publish expects the previous one to be the stream's last message
+    // (Nats-Expected-Last-Msg-Id), so that when one fails the ones after it
+    // fail too and all go again in order. Only for a stream this route alone
+    // writes to.
+    bool ordered = false;
     // in: the durable consumer, how many messages one fetch asks for, and how
     // long JetStream waits for an ack before redelivering.
     std::string consumer;

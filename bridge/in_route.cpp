@@ -38,7 +38,9 @@ bool InRoute::prepare(std::string& error) {
     options.Config.AckPolicy = js_AckExplicit;
     options.Config.DeliverPolicy = js_DeliverAll;
     options.Config.AckWait = static_cast<std::int64_t>(settings_.ack_wait_s) * 1'000'000'000;
-    options.Config.MaxAckPending = static_cast<std::int64_t>(settings_.batch) * 4;
+    // One fetch's worth: after a bridge died holding a batch, its successor
+    // gets nothing new until that batch is redelivered, so order holds.
+    options.Config.MaxAckPending = static_cast<std::int64_t>(settings_.batch);
     if (!settings_.subject.empty()) options.Config.FilterSubject = settings_.subject.c_str();
     jsErrCode code = static_cast<jsErrCode>(0);
     const natsStatus status = js_PullSubscribe(&subscription_, js_, settings_.subject.empty() ? nullptr : settings_.subject.c_str(),
@@ -118,6 +120,7 @@ InRoute::Outcome InRoute::deliver(natsMsg* message, const std::atomic<bool>& sto
     }
     const auto* data = natsMsg_GetData(message);
     const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(message));
+    // While the queue is full: since when the pause was last counted.
     auto paused_since = std::chrono::steady_clock::time_point();
     bool first = true;
     while (!stop.load()) {
@@ -130,12 +133,6 @@ InRoute::Outcome InRoute::deliver(natsMsg* message, const std::atomic<bool>& sto
         }
         const Status status = send_once(data, size);
         if (status == Status::ok) {
-            if (paused_since != std::chrono::steady_clock::time_point()) {
-                counters_.paused_ms.fetch_add(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::steady_clock::now() - paused_since)
-                                                  .count(),
-                                              std::memory_order_relaxed);
-            }
             if (sequence != 0) remember(sequence);
             // Acked after shmq took it; lost with a dying NATS node, the ack
             // is made good by skipping the redelivery above.
@@ -145,7 +142,13 @@ InRoute::Outcome InRoute::deliver(natsMsg* message, const std::atomic<bool>& sto
         }
         if (status == Status::timeout || status == Status::queue_full) {
             // Full: wait, and keep JetStream from redelivering meanwhile.
-            if (paused_since == std::chrono::steady_clock::time_point()) paused_since = std::chrono::steady_clock::now();
+            const auto now = std::chrono::steady_clock::now();
+            if (paused_since != std::chrono::steady_clock::time_point()) {
+                counters_.paused_ms.fetch_add(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - paused_since).count(),
+                    std::memory_order_relaxed);
+            }
+            paused_since = now;
             natsMsg_InProgress(message, nullptr);
             continue;
         }

@@ -178,7 +178,7 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
             std::this_thread::sleep_for(std::chrono::seconds(1));
             return;
         }
-        for (std::size_t i = 0; i < taken; ++i) publish(messages[i].buffer, messages[i].size, messages[i].delivery);
+        publish_in_order(messages, taken);
     }
 }
 
@@ -200,6 +200,20 @@ bool OutRoute::take(std::vector<IncomingMessage>& messages, std::size_t wanted, 
     }
     counters_.received.fetch_add(taken, std::memory_order_relaxed);
     return status == Status::ok || status == Status::timeout || status == Status::empty;
+}
+
+void OutRoute::publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken) {
+    // Redeliveries (of a bridge that died, say) come first but in slot order,
+    // which wraps around the ring: sorted by ring position they are in the
+    // order they were sent, and before the newer messages of the batch.
+    std::vector<std::pair<std::uint64_t, std::size_t>> order(taken);
+    for (std::size_t i = 0; i < taken; ++i) {
+        std::uint64_t position = i;
+        if (identified_ && queue_.delivery_position(messages[i].delivery, position) != Status::ok) position = i;
+        order[i] = {position, i};
+    }
+    if (identified_) std::sort(order.begin(), order.end());
+    for (const auto& [position, i] : order) publish(messages[i].buffer, messages[i].size, messages[i].delivery);
 }
 
 std::string OutRoute::message_id(std::uint64_t delivery) {
@@ -238,7 +252,9 @@ void OutRoute::publish(const void* data, std::size_t size, std::uint64_t deliver
     // Without a bound, an ack lost with a dying NATS node would hold its
     // message (and the window) forever.
     options.MaxWait = settings_.publish_ack_timeout_ms;
+    if (settings_.ordered && !last_id_.empty()) options.ExpectLastMsgId = last_id_.c_str();
     status = js_PublishMsgAsync(js_, &message, &options);
+    if (settings_.ordered) last_id_ = id;
     if (status != NATS_OK) {
         std::lock_guard<std::mutex> lock(mutex_);
         pending_.erase(id);
@@ -274,11 +290,14 @@ void OutRoute::republish_failed(const std::atomic<bool>& stop) {
     if (failed.empty()) return;
     BRIDGE_LOG(warning) << "route " << settings_.name << ": " << failed.size() << " publish(es) to "
                         << settings_.subject << " failed (" << reason << "); publishing them again in order";
+    // Without an expected last Msg-Id: they go one by one, in order, and one
+    // already stored (its ack was lost) is recognised as a duplicate.
     jsPubOptions options;
     jsPubOptions_Init(&options);
     options.MaxWait = settings_.publish_ack_timeout_ms;
     bool reported = false;
     for (auto& [sequence, entry] : failed) {
+        natsMsgHeader_Delete(entry.message, "Nats-Expected-Last-Msg-Id");
         while (!stop.load()) {
             counters_.retries.fetch_add(1, std::memory_order_relaxed);
             jsPubAck* ack = nullptr;

@@ -55,6 +55,7 @@ private:
     bool open_source(Client& client);
     void pump(const std::atomic<bool>& stop);
     bool take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status);
+    void publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
     void publish(const void* data, std::size_t size, std::uint64_t delivery);
     std::string message_id(std::uint64_t delivery);
     void confirm(const Pending& pending);  // under mutex_
@@ -75,6 +76,7 @@ private:
     bool identified_ = false;      // at_least_once queue: Msg-Id from the ring position
     std::string run_nonce_;        // otherwise: from this bridge run and a counter
     std::uint64_t next_sequence_ = 1;
+    std::string last_id_;  // ordered: the Msg-Id the next publish expects last in the stream
     std::chrono::steady_clock::time_point lag_checked_;
 
     std::mutex mutex_;
