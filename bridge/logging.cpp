@@ -9,6 +9,8 @@
 #include <boost/log/utility/setup/console.hpp>
 #include <iostream>
 
+#include "platform/journal.hpp"
+
 namespace shmq::bridge::log {
 
 std::ostream& operator<<(std::ostream& out, Level level);
@@ -36,6 +38,17 @@ logging::sources::severity_logger_mt<Level>& logger() {
     return instance;
 }
 
+// The journal's priority prefix (sd-daemon(3)): err, warning, info, debug.
+int priority_of(Level level) {
+    switch (level) {
+    case Level::debug: return 7;
+    case Level::info: return 6;
+    case Level::warning: return 4;
+    case Level::error: return 3;
+    }
+    return 6;
+}
+
 }  // namespace
 
 std::ostream& operator<<(std::ostream& out, Level level) { return out << name_of(level); }
@@ -52,18 +65,28 @@ bool parse_level(const std::string& text, Level& level) {
 
 void init(Level level) {
     logging::add_common_attributes();
+    logging::core::get()->set_filter(severity >= level);
+    if (platform::standard_error_is_journal()) {
+        // The journal stamps lines itself; a "<N>" prefix gives it the priority.
+        logging::add_console_log(
+            std::clog,
+            logging::keywords::format = (expr::stream << '<' << expr::attr<int>("Priority") << ">[" << severity << "] "
+                                                      << expr::smessage),
+            logging::keywords::auto_flush = true);
+        return;
+    }
     logging::add_console_log(std::clog, logging::keywords::format =
                                             (expr::stream << expr::format_date_time<boost::posix_time::ptime>(
                                                                  "TimeStamp", "%Y-%m-%d %H:%M:%S.%f")
                                                           << " [" << severity << "] "
                                                           << expr::smessage),
                              logging::keywords::auto_flush = true);
-    logging::core::get()->set_filter(severity >= level);
 }
 
 void write(Level level, const std::string& message) {
     logging::record record = logger().open_record(logging::keywords::severity = level);
     if (!record) return;
+    record.attribute_values().insert("Priority", logging::attributes::make_attribute_value(priority_of(level)));
     logging::record_ostream stream(record);
     stream << message;
     stream.flush();

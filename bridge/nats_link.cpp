@@ -10,7 +10,9 @@ std::string nats_error(natsStatus status) {
     std::string text = natsStatus_GetText(status);
     natsStatus last = NATS_OK;
     const char* detail = nats_GetLastError(&last);
-    if (detail != nullptr && *detail != '\0' && text != detail) text += std::string(" (") + detail + ")";
+    // The detail repeats the status's text after a source location: only
+    // a detail that adds something is worth showing.
+    if (detail != nullptr && std::string(detail).find(text) == std::string::npos) text += std::string(" (") + detail + ")";
     return text;
 }
 

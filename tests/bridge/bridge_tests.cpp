@@ -140,3 +140,20 @@ BOOST_AUTO_TEST_CASE(a_full_queue_pauses_the_in_route_and_nothing_is_dropped) {
     BOOST_TEST(destination.receive(extra, 500ms) == Status::timeout);
     BOOST_TEST(test::metric_of(stats, "shmq_bridge_lag", "up") >= 0);
 }
+
+BOOST_AUTO_TEST_CASE(the_systemd_unit_verifies_cleanly) {
+    // The unit as this build configured it, pointed at the built bridge and
+    // the example configuration, which exist here.
+    const std::string unit = test::read_text_file(std::string(SHMQ_BINARY_DIR) + "/systemd/shmq-bridge.service");
+    const auto exec = unit.find("\nExecStart=");
+    BOOST_TEST_REQUIRE(exec != std::string::npos);
+    const auto end = unit.find('\n', exec + 1);
+    BOOST_TEST(unit.find("Type=notify") != std::string::npos);
+    test::TempDir dir;
+    const auto copy = dir.write("shmq-bridge.service",
+                                unit.substr(0, exec) + "\nExecStart=" + test::bridge_binary() + " --config " +
+                                    SHMQ_SOURCE_DIR + "/examples/shmq-bridge.yaml" + unit.substr(end));
+    std::string output;
+    BOOST_TEST(run("systemd-analyze verify " + copy, output) == 0);
+    BOOST_TEST(output.empty(), "systemd-analyze verify said:\n" << output);
+}
