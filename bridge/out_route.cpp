@@ -143,8 +143,12 @@ void OutRoute::run(const std::atomic<bool>& stop) {
 }
 
 void OutRoute::pump(const std::atomic<bool>& stop) {
-    std::vector<std::vector<char>> buffers(std::min<std::size_t>(settings_.window, 256),
-                                           std::vector<char>(std::max<std::size_t>(message_capacity_, 1)));
+    // A batch of up to 256 messages, but at most 16 MiB of buffers however
+    // large the queue's messages may be.
+    const std::size_t capacity = std::max<std::size_t>(message_capacity_, 1);
+    const std::size_t count = std::max<std::size_t>(
+        1, std::min<std::size_t>({settings_.window, 256, (std::size_t{16} << 20) / capacity}));
+    std::vector<std::vector<char>> buffers(count, std::vector<char>(capacity));
     std::vector<IncomingMessage> messages(buffers.size());
     while (!stop.load()) {
         bool failures = false;
@@ -255,7 +259,9 @@ void OutRoute::publish(const void* data, std::size_t size, std::uint64_t deliver
     if (settings_.ordered && !last_id_.empty()) options.ExpectLastMsgId = last_id_.c_str();
     status = js_PublishMsgAsync(js_, &message, &options);
     if (settings_.ordered) last_id_ = id;
-    if (status != NATS_OK) {
+    // Refused at once (the library keeps the message only on success):
+    // republished in order with the failures its ack handler reports.
+    if (status != NATS_OK && message != nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
         pending_.erase(id);
         counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
