@@ -66,7 +66,27 @@ bool InRoute::open_destination(Client& client) {
     return false;
 }
 
+void InRoute::wait_for_predecessors_batch(const std::atomic<bool>& stop) {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code) != NATS_OK) return;
+    const auto unacked = info->NumAckPending;
+    jsConsumerInfo_Destroy(info);
+    if (unacked == 0) return;
+    // Messages a dead bridge fetched and never acked are redelivered only
+    // once their ack wait ends; newer ones would be handed out before them.
+    // Past the ack wait (and the server's check of it), they come first.
+    BRIDGE_LOG(info) << "route " << settings_.name << ": " << unacked
+                     << " message(s) of a previous run are unacknowledged; waiting " << settings_.ack_wait_s + 1
+                     << " s for their redelivery, to keep their order";
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.ack_wait_s + 1);
+    while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
 void InRoute::run(const std::atomic<bool>& stop) {
+    wait_for_predecessors_batch(stop);
     bool fetch_failing = false;
     while (!stop.load()) {
         Client* client = broker_.attach(stop);

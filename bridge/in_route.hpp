@@ -37,6 +37,7 @@ public:
 private:
     enum class Outcome { sent, rejected, stopped };
     bool open_destination(Client& client);
+    void wait_for_predecessors_batch(const std::atomic<bool>& stop);
     Outcome deliver(natsMsg* message, const std::atomic<bool>& stop);
     Status send_once(const char* data, std::size_t size);
     bool already_sent(std::uint64_t stream_sequence) const;

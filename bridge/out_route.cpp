@@ -10,6 +10,8 @@ namespace {
 
 constexpr auto poll_interval = std::chrono::milliseconds(100);
 constexpr auto lag_interval = std::chrono::seconds(1);
+// Longer than the broker takes to reclaim a dead client (a few liveness ticks).
+constexpr auto predecessor_wait = std::chrono::seconds(10);
 constexpr const char* msg_id_header = "Nats-Msg-Id";
 
 }  // namespace
@@ -128,6 +130,7 @@ void OutRoute::run(const std::atomic<bool>& stop) {
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;
         }
+        wait_for_predecessor(stop);
         pump(stop);
         // Settle what is in flight while its deliveries can still be acked.
         wait_for_acks(stop, std::chrono::milliseconds(settings_.publish_ack_timeout_ms) * 2);
@@ -183,6 +186,28 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
             return;
         }
         publish_in_order(messages, taken);
+    }
+}
+
+void OutRoute::wait_for_predecessor(const std::atomic<bool>& stop) {
+    if (!identified_ || broker_.client() == nullptr) return;
+    // A bridge killed a moment ago still counts among the queue's consumers
+    // until the broker reclaims it and queues its deliveries again; taking
+    // new messages before those would publish them out of order.
+    auto consumers = [&] {
+        for (const auto& stats : broker_.client()->stats().queues) {
+            if (stats.name == settings_.queue) return stats.consumers;
+        }
+        return std::uint32_t{0};
+    };
+    const auto until = std::chrono::steady_clock::now() + predecessor_wait;
+    if (consumers() == 0) return;
+    BRIDGE_LOG(info) << "route " << settings_.name << ": queue " << settings_.queue
+                     << " has another consumer (a bridge that died?); waiting up to "
+                     << std::chrono::duration_cast<std::chrono::seconds>(predecessor_wait).count()
+                     << " s for the broker to give its deliveries back";
+    while (!stop.load() && std::chrono::steady_clock::now() < until && consumers() != 0) {
+        std::this_thread::sleep_for(poll_interval);
     }
 }
 

@@ -53,6 +53,7 @@ private:
     static void on_ack(jsCtx* js, natsMsg* message, jsPubAck* ack, jsPubAckErr* failure, void* self);
     void acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure);
     bool open_source(Client& client);
+    void wait_for_predecessor(const std::atomic<bool>& stop);
     void pump(const std::atomic<bool>& stop);
     bool take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status);
     void publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
