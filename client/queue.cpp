@@ -121,4 +121,10 @@ Status Queue::acknowledge(std::uint64_t delivery) {
     return impl.view.ring(index_).acknowledge(delivery, impl.stamp);
 }
 
+Status Queue::delivery_position(std::uint64_t delivery, std::uint64_t& position) const {
+    if (client_ == nullptr) return Status::invalid_argument;
+    auto& impl = *client_->impl_;
+    return impl.view.ring(index_).delivery_position(delivery, impl.stamp, position);
+}
+
 }  // namespace shmq

@@ -26,6 +26,9 @@ set(SHMQ_PYTHON_DIR "${CMAKE_INSTALL_PREFIX}/lib/python3/dist-packages" CACHE PA
 set(SHMQ_INSTALLED_SHMQD "${CMAKE_INSTALL_FULL_SBINDIR}/shmqd")
 set(SHMQ_INSTALLED_CONFIG "${CMAKE_INSTALL_FULL_SYSCONFDIR}/shmq/shmqd.yaml")
 configure_file(systemd/shmqd.service.in ${PROJECT_BINARY_DIR}/systemd/shmqd.service @ONLY)
+set(SHMQ_INSTALLED_BRIDGE "${CMAKE_INSTALL_FULL_BINDIR}/shmq-bridge")
+set(SHMQ_INSTALLED_BRIDGE_CONFIG "${CMAKE_INSTALL_FULL_SYSCONFDIR}/shmq/shmq-bridge.yaml")
+configure_file(systemd/shmq-bridge.service.in ${PROJECT_BINARY_DIR}/systemd/shmq-bridge.service @ONLY)
 
 # The client library and its development files.
 install(TARGETS shmq EXPORT shmqTargets
@@ -60,6 +63,12 @@ if(SHMQ_BUILD_DAEMON)
   install(TARGETS shmqd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT daemon)
   install(TARGETS shmq_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT daemon)
   install(FILES ${PROJECT_BINARY_DIR}/systemd/shmqd.service DESTINATION ${SHMQ_SYSTEMD_UNIT_DIR} COMPONENT daemon)
+  if(TARGET shmq_bridge)
+    install(TARGETS shmq_bridge RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT daemon)
+    install(FILES ${PROJECT_BINARY_DIR}/systemd/shmq-bridge.service DESTINATION ${SHMQ_SYSTEMD_UNIT_DIR}
+      COMPONENT daemon)
+    install(FILES examples/shmq-bridge.yaml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT daemon)
+  endif()
   install(FILES systemd/shmqd.sysusers.conf DESTINATION ${SHMQ_SYSUSERS_DIR} RENAME shmqd.conf COMPONENT daemon)
   # The unit's default configuration (the package's postinst makes it
   # readable by the broker's group alone); the fully commented examples go

@@ -515,6 +515,24 @@ Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
     return Status::ok;
 }
 
+Status QueueRing::delivery_position(std::uint64_t delivery, OwnerStamp me, std::uint64_t& position) const {
+    const auto index = DeliveryToken::index(delivery);
+    if (index >= geometry_.capacity) return Status::not_acknowledgeable;
+    const auto& slot = slot_at(index);
+    const auto held = SlotWord::make(SlotState::in_flight, me, DeliveryToken::delivery(delivery));
+    // Only its holder frees an in_flight slot, so while the word reads the
+    // same before and after, tail lies in (position, position + capacity].
+    if (slot.word.load(std::memory_order_acquire) != held) return Status::not_acknowledgeable;
+    std::uint64_t found = 0;
+    if (!position_below(index, control_->tail.load(std::memory_order_acquire), found) ||
+        (found & 0xFF'FFFF) != DeliveryToken::position_bits(delivery) ||
+        slot.word.load(std::memory_order_acquire) != held) {
+        return Status::not_acknowledgeable;
+    }
+    position = found;
+    return Status::ok;
+}
+
 bool QueueRing::may_have_room() const {
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     const auto word = slot_at(tail).word.load(std::memory_order_acquire);

@@ -80,6 +80,9 @@ public:
                        OwnerStamp me);
     std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
     Status acknowledge(std::uint64_t delivery, OwnerStamp me);
+    // The full ring position of an at_least_once delivery `me` still holds
+    // (the token keeps only its low 24 bits): not_acknowledgeable otherwise.
+    Status delivery_position(std::uint64_t delivery, OwnerStamp me, std::uint64_t& position) const;
 
     // Read-only: copies up to `max_count` messages ready in [head, tail),
     // oldest first, onto `messages`, without taking them or writing a word

@@ -65,6 +65,31 @@ BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_is_redelivered_after_the_ack_tim
     BOOST_TEST(test::queue_stats(*client, "jobs").redelivered == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_delivery_keeps_its_full_ring_position_across_redeliveries_and_laps) {
+    // Eight slots, 20 messages: positions pass the ring's capacity, and the
+    // redelivery of the last one must name the same position as its first.
+    test::InProcessBroker broker(reliable_config("position", 150, 5, false));
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
+    std::string out;
+    for (std::uint64_t expected = 0; expected < 20; ++expected) {
+        BOOST_TEST(jobs.send("job", 1s) == Status::ok);
+        std::uint64_t delivery = 0, position = 0;
+        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
+        BOOST_TEST(jobs.delivery_position(delivery, position) == Status::ok);
+        BOOST_TEST(position == expected);
+        if (expected + 1 < 20) {
+            BOOST_TEST(jobs.acknowledge(delivery) == Status::ok);
+            BOOST_TEST(jobs.delivery_position(delivery, position) == Status::not_acknowledgeable);
+        }
+    }
+    std::uint64_t again = 0, position = 0;
+    BOOST_TEST(jobs.receive(out, 5s, &again) == Status::ok);  // the last one, after its ack timeout
+    BOOST_TEST(jobs.delivery_position(again, position) == Status::ok);
+    BOOST_TEST(position == 19u);
+    BOOST_TEST(jobs.acknowledge(again) == Status::ok);
+}
+
 BOOST_AUTO_TEST_CASE(a_delivery_held_by_a_killed_consumer_goes_to_another_consumer) {
     test::InProcessBroker broker(reliable_config("consdeath", 60'000, 5, false));
     auto client = test::attach(broker.name());

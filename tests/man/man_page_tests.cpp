@@ -64,7 +64,7 @@ void check_documented(const std::string& help, const std::string& page, const st
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(the_pages_were_generated) {
-    for (const char* page : {"shmqd.8", "shmq.1", "shmqd.conf.5"}) {
+    for (const char* page : {"shmqd.8", "shmq.1", "shmqd.conf.5", "shmq-bridge.8"}) {
         const auto text = read_text(binary_dir / "man" / page);
         BOOST_TEST(text.find(".TH") != std::string::npos, page << " is not a man page");
     }
@@ -73,6 +73,28 @@ BOOST_AUTO_TEST_CASE(the_pages_were_generated) {
 BOOST_AUTO_TEST_CASE(every_shmqd_option_is_in_shmqd_8) {
     check_documented(output_of(binary_dir.string() + "/daemon/shmqd --help"), "shmqd.8", "shmqd --help");
 }
+
+#ifdef SHMQ_HAVE_BRIDGE
+BOOST_AUTO_TEST_CASE(every_shmq_bridge_option_is_in_shmq_bridge_8) {
+    check_documented(output_of(binary_dir.string() + "/bridge/shmq-bridge --help"), "shmq-bridge.8",
+                     "shmq-bridge --help");
+}
+
+BOOST_AUTO_TEST_CASE(every_key_of_the_example_bridge_configuration_is_in_shmq_bridge_8) {
+    const auto example = read_text(source_dir / "examples/shmq-bridge.yaml");
+    const auto source = page_source("shmq-bridge.8");
+    // "  key: value" and "  # key: value" (keys shown commented out), and "- name:".
+    const std::regex key(R"((?:^|\n)[ \t-]*#?[ \t]*([a-z_]+):[ \t\n])");
+    std::set<std::string> keys;
+    for (auto it = std::sregex_iterator(example.begin(), example.end(), key); it != std::sregex_iterator(); ++it) {
+        keys.insert((*it)[1]);
+    }
+    BOOST_TEST(keys.size() >= 20u);
+    for (const auto& name : keys) {
+        BOOST_TEST(source.find("*" + name + "*") != std::string::npos, "key " << name << " is not in shmq-bridge.8");
+    }
+}
+#endif
 
 BOOST_AUTO_TEST_CASE(every_shmq_command_and_option_is_in_shmq_1) {
     const std::string shmq = binary_dir.string() + "/cli/shmq";

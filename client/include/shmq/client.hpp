@@ -91,6 +91,13 @@ public:
     // Convenience: receives into `message`, sized to fit.
     Status receive(std::string& message, Timeout timeout = wait_forever, std::uint64_t* delivery = nullptr);
     Status acknowledge(std::uint64_t delivery);
+    // Where in the queue an at_least_once delivery this client still holds
+    // was queued: the ring position, counted from the segment's creation, the
+    // same for every redelivery of the message (and across a broker restart
+    // that adopts the segment). A stable identity for the message, e.g. for
+    // deduplication downstream. not_acknowledgeable when the delivery is not
+    // held (acknowledged, reclaimed, or another client's).
+    Status delivery_position(std::uint64_t delivery, std::uint64_t& position) const;
 
     // Sends all `count` messages in order, waiting for room as needed; `sent`
     // says how many went before a timeout, queue_full or broker_stopped. A

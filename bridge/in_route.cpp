@@ -1,0 +1,230 @@
+#include "bridge/in_route.hpp"
+
+#include <thread>
+
+#include "bridge/logging.hpp"
+
+namespace shmq::bridge {
+namespace {
+
+constexpr auto send_wait = std::chrono::milliseconds(500);
+constexpr std::int64_t fetch_wait_ms = 500;
+constexpr auto lag_interval = std::chrono::seconds(1);
+// Far more than the consumer's MaxAckPending: a redelivery is always of a
+// message among the last ones sent.
+constexpr std::size_t remembered_sequences = 1 << 20;
+
+}  // namespace
+
+InRoute::InRoute(const RouteSettings& settings, const BridgeConfig& config, NatsLink& nats, RouteCounters& counters)
+    : settings_(settings), nats_(nats), counters_(counters), broker_(config.broker, config.broker_owner, settings.name) {}
+
+InRoute::~InRoute() {
+    if (subscription_ != nullptr) natsSubscription_Destroy(subscription_);  // the durable consumer stays
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+}
+
+bool InRoute::prepare(std::string& error) {
+    if (js_ == nullptr) {
+        js_ = nats_.jetstream(nullptr, nullptr, 0, error);
+        if (js_ == nullptr) return false;
+    }
+    if (!ensure_stream(js_, settings_, error)) return false;
+    if (subscription_ != nullptr) return true;
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = settings_.stream.name.c_str();
+    options.Config.Durable = settings_.consumer.c_str();
+    options.Config.AckPolicy = js_AckExplicit;
+    options.Config.DeliverPolicy = js_DeliverAll;
+    options.Config.AckWait = static_cast<std::int64_t>(settings_.ack_wait_s) * 1'000'000'000;
+    // One fetch's worth: after a bridge died holding a batch, its successor
+    // gets nothing new until that batch is redelivered, so order holds.
+    options.Config.MaxAckPending = static_cast<std::int64_t>(settings_.batch);
+    if (!settings_.subject.empty()) options.Config.FilterSubject = settings_.subject.c_str();
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const natsStatus status = js_PullSubscribe(&subscription_, js_, settings_.subject.empty() ? nullptr : settings_.subject.c_str(),
+                                               settings_.consumer.c_str(), nullptr, &options, &code);
+    if (status != NATS_OK) {
+        subscription_ = nullptr;
+        error = "route " + settings_.name + ": cannot bind durable consumer " + settings_.consumer + " of stream " +
+                settings_.stream.name + ": " + nats_error(status) +
+                (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : "");
+        return false;
+    }
+    return true;
+}
+
+bool InRoute::open_destination(Client& client) {
+    const Status status = settings_.queue.empty() ? client.open_topic(settings_.topic, topic_)
+                                                  : client.open_queue(settings_.queue, queue_);
+    if (status == Status::ok) return true;
+    BRIDGE_LOG(error) << "route " << settings_.name << ": cannot open "
+                      << (settings_.queue.empty() ? "topic " + settings_.topic : "queue " + settings_.queue)
+                      << " of broker " << client.broker_name() << ": " << to_string(status) << " (" << describe(status)
+                      << ")";
+    return false;
+}
+
+void InRoute::wait_for_predecessors_batch(const std::atomic<bool>& stop) {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code) != NATS_OK) return;
+    const auto unacked = info->NumAckPending;
+    jsConsumerInfo_Destroy(info);
+    if (unacked == 0) return;
+    // Messages a dead bridge fetched and never acked are redelivered only
+    // once their ack wait ends; newer ones would be handed out before them.
+    // Past the ack wait (and the server's check of it), they come first.
+    BRIDGE_LOG(info) << "route " << settings_.name << ": " << unacked
+                     << " message(s) of a previous run are unacknowledged; waiting " << settings_.ack_wait_s + 1
+                     << " s for their redelivery, to keep their order";
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.ack_wait_s + 1);
+    while (!stop.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+void InRoute::run(const std::atomic<bool>& stop) {
+    wait_for_predecessors_batch(stop);
+    bool fetch_failing = false;
+    while (!stop.load()) {
+        Client* client = broker_.attach(stop);
+        if (client == nullptr) break;
+        if (!queue_.is_open() && !topic_.is_open() && !open_destination(*client)) {
+            broker_.detach();
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        refresh_lag();
+        natsMsgList list{};
+        jsErrCode code = static_cast<jsErrCode>(0);
+        const natsStatus status =
+            natsSubscription_Fetch(&list, subscription_, static_cast<int>(settings_.batch), fetch_wait_ms, &code);
+        if (status != NATS_OK) {
+            if (status != NATS_TIMEOUT) {
+                counters_.errors.fetch_add(1, std::memory_order_relaxed);
+                if (!fetch_failing) {
+                    BRIDGE_LOG(warning) << "route " << settings_.name << ": fetching from consumer " << settings_.consumer
+                                        << " failed: " << nats_error(status)
+                                        << (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : "")
+                                        << "; retrying";
+                }
+                fetch_failing = true;
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+            continue;
+        }
+        if (fetch_failing) BRIDGE_LOG(info) << "route " << settings_.name << ": fetching again";
+        fetch_failing = false;
+        for (int i = 0; i < list.Count; ++i) {
+            natsMsg* message = list.Msgs[i];
+            if (deliver(message, stop) == Outcome::stopped) break;  // the rest is redelivered to the next run
+        }
+        natsMsgList_Destroy(&list);
+    }
+}
+
+InRoute::Outcome InRoute::deliver(natsMsg* message, const std::atomic<bool>& stop) {
+    counters_.received.fetch_add(1, std::memory_order_relaxed);
+    jsMsgMetaData* meta = nullptr;
+    std::uint64_t sequence = 0;
+    if (natsMsg_GetMetaData(&meta, message) == NATS_OK) {
+        sequence = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+    }
+    if (sequence != 0 && already_sent(sequence)) {
+        counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        natsMsg_Ack(message, nullptr);
+        return Outcome::sent;
+    }
+    const auto* data = natsMsg_GetData(message);
+    const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(message));
+    // While the queue is full: since when the pause was last counted.
+    auto paused_since = std::chrono::steady_clock::time_point();
+    bool first = true;
+    while (!stop.load()) {
+        if (!first) counters_.retries.fetch_add(1, std::memory_order_relaxed);
+        first = false;
+        if (broker_.attach(stop) == nullptr) break;
+        if (!queue_.is_open() && !topic_.is_open() && !open_destination(*broker_.client())) {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        const Status status = send_once(data, size);
+        if (status == Status::ok) {
+            if (sequence != 0) remember(sequence);
+            // Acked after shmq took it; lost with a dying NATS node, the ack
+            // is made good by skipping the redelivery above.
+            natsMsg_Ack(message, nullptr);
+            counters_.delivered.fetch_add(1, std::memory_order_relaxed);
+            return Outcome::sent;
+        }
+        if (status == Status::timeout || status == Status::queue_full) {
+            // Full: wait, and keep JetStream from redelivering meanwhile.
+            const auto now = std::chrono::steady_clock::now();
+            if (paused_since != std::chrono::steady_clock::time_point()) {
+                counters_.paused_ms.fetch_add(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - paused_since).count(),
+                    std::memory_order_relaxed);
+            }
+            paused_since = now;
+            natsMsg_InProgress(message, nullptr);
+            continue;
+        }
+        if (needs_reattach(status)) {
+            BRIDGE_LOG(warning) << "route " << settings_.name << ": the broker went away (" << to_string(status)
+                                << "); reattaching";
+            queue_ = Queue();
+            topic_ = Topic();
+            broker_.detach();
+            counters_.reconnects.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        if (status == Status::message_too_large) {
+            // It can never fit: terminated, so that JetStream does not
+            // redeliver it forever and hold the route up.
+            BRIDGE_LOG(error) << "route " << settings_.name << ": a " << size << "-byte message of stream "
+                              << settings_.stream.name << " (sequence " << sequence << ") exceeds "
+                              << (settings_.queue.empty() ? "topic " + settings_.topic : "queue " + settings_.queue)
+                              << "'s max_message_size; terminated in JetStream";
+            natsMsg_Term(message, nullptr);
+            counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+            return Outcome::rejected;
+        }
+        BRIDGE_LOG(error) << "route " << settings_.name << ": sending to shmq failed: " << to_string(status) << " ("
+                          << describe(status) << "); retrying";
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    return Outcome::stopped;
+}
+
+Status InRoute::send_once(const char* data, std::size_t size) {
+    return settings_.queue.empty() ? topic_.publish(data, size, send_wait) : queue_.send(data, size, send_wait);
+}
+
+bool InRoute::already_sent(std::uint64_t stream_sequence) const { return sent_.count(stream_sequence) != 0; }
+
+void InRoute::remember(std::uint64_t stream_sequence) {
+    sent_.insert(stream_sequence);
+    sent_order_.push_back(stream_sequence);
+    if (sent_order_.size() > remembered_sequences) {
+        sent_.erase(sent_order_.front());
+        sent_order_.pop_front();
+    }
+}
+
+void InRoute::refresh_lag() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lag_checked_ < lag_interval) return;
+    lag_checked_ = now;
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code) == NATS_OK) {
+        counters_.lag.store(info->NumPending + info->NumAckPending, std::memory_order_relaxed);
+        jsConsumerInfo_Destroy(info);
+    }
+}
+
+}  // namespace shmq::bridge

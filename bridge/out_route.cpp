@@ -1,0 +1,371 @@
+#include "bridge/out_route.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "bridge/logging.hpp"
+
+namespace shmq::bridge {
+namespace {
+
+constexpr auto poll_interval = std::chrono::milliseconds(100);
+constexpr auto lag_interval = std::chrono::seconds(1);
+// Longer than the broker takes to reclaim a dead client (a few liveness ticks).
+constexpr auto predecessor_wait = std::chrono::seconds(10);
+constexpr const char* msg_id_header = "Nats-Msg-Id";
+
+}  // namespace
+
+OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, NatsLink& nats, RouteCounters& counters)
+    : settings_(settings),
+      origin_(config.origin.empty() ? (config.broker.empty() ? default_broker_name() : config.broker) : config.origin),
+      nats_(nats),
+      counters_(counters),
+      broker_(config.broker, config.broker_owner, settings.name),
+      run_nonce_(std::to_string(std::chrono::system_clock::now().time_since_epoch().count())) {}
+
+OutRoute::~OutRoute() {
+    // Destroying the context discards acks still due, so no callback runs
+    // into this object afterwards.
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+    for (auto& [sequence, failed] : failed_) natsMsg_Destroy(failed.message);
+}
+
+bool OutRoute::prepare(std::string& error) {
+    if (js_ == nullptr) {
+        // The library's own bound stays above the route's window, which the
+        // route keeps itself so that it never blocks inside nats.c.
+        js_ = nats_.jetstream(on_ack, this, static_cast<std::int64_t>(settings_.window) * 2, error);
+        if (js_ == nullptr) return false;
+    }
+    return ensure_stream(js_, settings_, error);
+}
+
+void OutRoute::on_ack(jsCtx*, natsMsg* message, jsPubAck* ack, jsPubAckErr* failure, void* self) {
+    static_cast<OutRoute*>(self)->acknowledged(message, ack, failure);
+}
+
+void OutRoute::acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure) {
+    const char* id = nullptr;
+    natsMsgHeader_Get(message, msg_id_header, &id);
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = id != nullptr ? pending_.find(id) : pending_.end();
+    if (found == pending_.end()) {  // not ours: cannot happen, but must not leak
+        natsMsg_Destroy(message);
+        return;
+    }
+    const Pending pending = found->second;
+    pending_.erase(found);
+    counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
+    if (ack != nullptr) {
+        if (ack->Duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        counters_.delivered.fetch_add(1, std::memory_order_relaxed);
+        confirm(pending);
+        natsMsg_Destroy(message);
+    } else {
+        // Kept (with its delivery unacknowledged) for the route's thread to
+        // republish in order.
+        counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        last_failure_ = failure != nullptr ? std::string(natsStatus_GetText(failure->Err)) +
+                                                 (failure->ErrText != nullptr ? std::string(": ") + failure->ErrText : "")
+                                           : "no ack";
+        failed_.emplace(pending.sequence, Failed{message, pending});
+    }
+    changed_.notify_all();
+}
+
+void OutRoute::confirm(const Pending& pending) {
+    if (pending.delivery == 0 || pending.attachment != attachment_ || !queue_.is_open()) return;
+    // not_acknowledgeable: shmq already gave the message out again (its ack
+    // timeout passed); that delivery is published again, and JetStream
+    // recognises its Msg-Id.
+    if (queue_.acknowledge(pending.delivery) != Status::ok) {
+        BRIDGE_LOG(debug) << "route " << settings_.name << ": a delivery expired before JetStream's ack";
+    }
+}
+
+bool OutRoute::open_source(Client& client) {
+    Status status;
+    if (!settings_.queue.empty()) {
+        status = client.open_queue(settings_.queue, queue_);
+        if (status == Status::ok) {
+            identified_ = false;
+            for (const auto& stats : client.stats().queues) {
+                if (stats.name == settings_.queue) identified_ = stats.delivery == "at_least_once";
+            }
+            if (!identified_) {
+                BRIDGE_LOG(warning) << "route " << settings_.name << ": queue " << settings_.queue
+                                    << " is not at_least_once: a message taken by a bridge that dies before "
+                                       "JetStream's ack is lost";
+            }
+        }
+        message_capacity_ = queue_.max_message_size();
+    } else {
+        Topic topic;
+        status = client.open_topic(settings_.topic, topic);
+        if (status == Status::ok) status = client.subscribe(settings_.topic, subscription_);
+        message_capacity_ = topic.is_open() ? topic.max_message_size() : 0;
+        identified_ = false;
+    }
+    if (status != Status::ok) {
+        BRIDGE_LOG(error) << "route " << settings_.name << ": cannot open "
+                          << (settings_.queue.empty() ? "topic " + settings_.topic : "queue " + settings_.queue)
+                          << " of broker " << client.broker_name() << ": " << to_string(status) << " ("
+                          << describe(status) << ")";
+        return false;
+    }
+    return true;
+}
+
+void OutRoute::run(const std::atomic<bool>& stop) {
+    while (!stop.load()) {
+        Client* client = broker_.attach(stop);
+        if (client == nullptr) break;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++attachment_;
+        }
+        if (!open_source(*client)) {
+            broker_.detach();
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        wait_for_predecessor(stop);
+        pump(stop);
+        // Settle what is in flight while its deliveries can still be acked.
+        wait_for_acks(stop, std::chrono::milliseconds(settings_.publish_ack_timeout_ms) * 2);
+        republish_failed(stop);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            subscription_.unsubscribe();
+            queue_ = Queue();
+        }
+        if (!stop.load()) counters_.reconnects.fetch_add(1, std::memory_order_relaxed);
+        broker_.detach();
+    }
+}
+
+void OutRoute::pump(const std::atomic<bool>& stop) {
+    // A batch of up to 256 messages, but at most 16 MiB of buffers however
+    // large the queue's messages may be.
+    const std::size_t capacity = std::max<std::size_t>(message_capacity_, 1);
+    const std::size_t count = std::max<std::size_t>(
+        1, std::min<std::size_t>({settings_.window, 256, (std::size_t{16} << 20) / capacity}));
+    std::vector<std::vector<char>> buffers(count, std::vector<char>(capacity));
+    std::vector<IncomingMessage> messages(buffers.size());
+    while (!stop.load()) {
+        bool failures = false;
+        std::size_t room = 0;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            changed_.wait_for(lock, poll_interval,
+                              [&] { return !failed_.empty() || pending_.size() < settings_.window; });
+            failures = !failed_.empty();
+            room = settings_.window > pending_.size() ? settings_.window - pending_.size() : 0;
+        }
+        if (failures) {
+            republish_failed(stop);
+            continue;
+        }
+        refresh_lag();
+        if (room == 0) continue;
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            messages[i] = IncomingMessage{buffers[i].data(), buffers[i].size(), 0, 0};
+        }
+        std::size_t taken = 0;
+        Status status = Status::ok;
+        if (!take(messages, std::min(room, messages.size()), taken, status)) {
+            if (needs_reattach(status)) {
+                BRIDGE_LOG(warning) << "route " << settings_.name << ": the broker went away (" << to_string(status)
+                                    << "); reattaching";
+                return;
+            }
+            BRIDGE_LOG(error) << "route " << settings_.name << ": receiving failed: " << to_string(status) << " ("
+                              << describe(status) << ")";
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            return;
+        }
+        publish_in_order(messages, taken);
+    }
+}
+
+void OutRoute::wait_for_predecessor(const std::atomic<bool>& stop) {
+    if (!identified_ || broker_.client() == nullptr) return;
+    // A bridge killed a moment ago still counts among the queue's consumers
+    // until the broker reclaims it and queues its deliveries again; taking
+    // new messages before those would publish them out of order.
+    auto consumers = [&] {
+        for (const auto& stats : broker_.client()->stats().queues) {
+            if (stats.name == settings_.queue) return stats.consumers;
+        }
+        return std::uint32_t{0};
+    };
+    const auto until = std::chrono::steady_clock::now() + predecessor_wait;
+    if (consumers() == 0) return;
+    BRIDGE_LOG(info) << "route " << settings_.name << ": queue " << settings_.queue
+                     << " has another consumer (a bridge that died?); waiting up to "
+                     << std::chrono::duration_cast<std::chrono::seconds>(predecessor_wait).count()
+                     << " s for the broker to give its deliveries back";
+    while (!stop.load() && std::chrono::steady_clock::now() < until && consumers() != 0) {
+        std::this_thread::sleep_for(poll_interval);
+    }
+}
+
+bool OutRoute::take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status) {
+    taken = 0;
+    if (!settings_.queue.empty()) {
+        status = queue_.receive_batch(messages.data(), wanted, taken, poll_interval);
+    } else {
+        // Topics have no batch receive: the first message waits, the rest of
+        // the batch is what is already there.
+        status = subscription_.receive(messages[0].buffer, messages[0].capacity, messages[0].size, poll_interval);
+        if (status == Status::ok) {
+            taken = 1;
+            while (taken < wanted && subscription_.receive(messages[taken].buffer, messages[taken].capacity,
+                                                           messages[taken].size, no_wait) == Status::ok) {
+                ++taken;
+            }
+        }
+    }
+    counters_.received.fetch_add(taken, std::memory_order_relaxed);
+    return status == Status::ok || status == Status::timeout || status == Status::empty;
+}
+
+void OutRoute::publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken) {
+    // Redeliveries (of a bridge that died, say) come first but in slot order,
+    // which wraps around the ring: sorted by ring position they are in the
+    // order they were sent, and before the newer messages of the batch.
+    std::vector<std::pair<std::uint64_t, std::size_t>> order(taken);
+    for (std::size_t i = 0; i < taken; ++i) {
+        std::uint64_t position = i;
+        if (identified_ && queue_.delivery_position(messages[i].delivery, position) != Status::ok) position = i;
+        order[i] = {position, i};
+    }
+    if (identified_) std::sort(order.begin(), order.end());
+    for (const auto& [position, i] : order) publish(messages[i].buffer, messages[i].size, messages[i].delivery);
+}
+
+std::string OutRoute::message_id(std::uint64_t delivery) {
+    std::uint64_t position = 0;
+    if (identified_ && queue_.delivery_position(delivery, position) == Status::ok) {
+        // The same for every delivery of this message by this broker run:
+        // what JetStream's duplicate window recognises after the bridge died
+        // between its publish and the shmq ack.
+        return origin_ + "/" + settings_.queue + "/" + broker_.broker_run() + "/" + std::to_string(position);
+    }
+    // Unique to this bridge run: deduplicates the bridge's own republishing.
+    return origin_ + "/" + settings_.name + "/run-" + run_nonce_ + "/" + std::to_string(next_sequence_);
+}
+
+void OutRoute::publish(const void* data, std::size_t size, std::uint64_t delivery) {
+    natsMsg* message = nullptr;
+    natsStatus status = natsMsg_Create(&message, settings_.subject.c_str(), nullptr, static_cast<const char*>(data),
+                                       static_cast<int>(size));
+    const std::string id = message_id(delivery);
+    if (status == NATS_OK) status = natsMsgHeader_Set(message, msg_id_header, id.c_str());
+    if (status != NATS_OK) {
+        // Out of memory, in effect: left unacknowledged, shmq redelivers it.
+        BRIDGE_LOG(error) << "route " << settings_.name << ": cannot build a NATS message: " << nats_error(status);
+        counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        natsMsg_Destroy(message);
+        return;
+    }
+    const Pending pending{next_sequence_++, delivery, attachment_};
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_[id] = pending;
+        counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
+    }
+    jsPubOptions options;
+    jsPubOptions_Init(&options);
+    // Without a bound, an ack lost with a dying NATS node would hold its
+    // message (and the window) forever.
+    options.MaxWait = settings_.publish_ack_timeout_ms;
+    if (settings_.ordered && !last_id_.empty()) options.ExpectLastMsgId = last_id_.c_str();
+    status = js_PublishMsgAsync(js_, &message, &options);
+    if (settings_.ordered) last_id_ = id;
+    // Refused at once (the library keeps the message only on success):
+    // republished in order with the failures its ack handler reports.
+    if (status != NATS_OK && message != nullptr) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_.erase(id);
+        counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
+        counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        last_failure_ = nats_error(status);
+        failed_.emplace(pending.sequence, Failed{message, pending});
+    }
+}
+
+void OutRoute::wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {
+        changed_.wait_for(lock, poll_interval);
+        // A stop request cuts the wait short only once nothing is owed to
+        // JetStream for long: a clean stop still confirms what it can.
+        if (stop.load() && std::chrono::steady_clock::now() + limit / 2 > deadline) break;
+    }
+}
+
+void OutRoute::republish_failed(const std::atomic<bool>& stop) {
+    // Whatever is still in flight settles first (acked, or failed by its
+    // MaxWait), so that the failures go out again in the order they came.
+    wait_for_acks(stop, std::chrono::milliseconds(settings_.publish_ack_timeout_ms) * 2);
+    std::map<std::uint64_t, Failed> failed;
+    std::string reason;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        failed.swap(failed_);
+        reason = last_failure_;
+    }
+    if (failed.empty()) return;
+    BRIDGE_LOG(warning) << "route " << settings_.name << ": " << failed.size() << " publish(es) to "
+                        << settings_.subject << " failed (" << reason << "); publishing them again in order";
+    // Without an expected last Msg-Id: they go one by one, in order, and one
+    // already stored (its ack was lost) is recognised as a duplicate.
+    jsPubOptions options;
+    jsPubOptions_Init(&options);
+    options.MaxWait = settings_.publish_ack_timeout_ms;
+    bool reported = false;
+    for (auto& [sequence, entry] : failed) {
+        natsMsgHeader_Delete(entry.message, "Nats-Expected-Last-Msg-Id");
+        while (!stop.load()) {
+            counters_.retries.fetch_add(1, std::memory_order_relaxed);
+            jsPubAck* ack = nullptr;
+            jsErrCode code = static_cast<jsErrCode>(0);
+            const natsStatus status = js_PublishMsg(&ack, js_, entry.message, &options, &code);
+            if (status == NATS_OK) {
+                if (ack->Duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+                counters_.delivered.fetch_add(1, std::memory_order_relaxed);
+                jsPubAck_Destroy(ack);
+                std::lock_guard<std::mutex> lock(mutex_);
+                confirm(entry.pending);
+                break;
+            }
+            counters_.errors.fetch_add(1, std::memory_order_relaxed);
+            if (!reported) {
+                BRIDGE_LOG(warning) << "route " << settings_.name << ": JetStream still refuses the publish: "
+                                    << nats_error(status)
+                                    << (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : "")
+                                    << "; retrying";
+                reported = true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        // On a stop, the ones not republished stay unacknowledged in shmq,
+        // which gives them to the next bridge.
+        natsMsg_Destroy(entry.message);
+    }
+    if (reported && !stop.load()) BRIDGE_LOG(info) << "route " << settings_.name << ": publishing again";
+}
+
+void OutRoute::refresh_lag() {
+    const auto now = std::chrono::steady_clock::now();
+    if (settings_.queue.empty() || now - lag_checked_ < lag_interval || broker_.client() == nullptr) return;
+    lag_checked_ = now;
+    for (const auto& stats : broker_.client()->stats().queues) {
+        if (stats.name == settings_.queue) counters_.lag.store(stats.depth, std::memory_order_relaxed);
+    }
+}
+
+}  // namespace shmq::bridge

@@ -1,0 +1,91 @@
+// An out route: messages taken from a shmq queue (or a topic subscription)
+// published to a JetStream subject, pipelined: up to `window` publishes
+// await their acks at once. A queue's at_least_once delivery is acknowledged
+// to shmq only once JetStream acked its publish, so a bridge killed at any
+// instant leaves every unconfirmed message to be redelivered by shmq; each
+// carries a Nats-Msg-Id made from its origin (broker run and ring position),
+// so JetStream's duplicate window drops what had been stored already.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nats/nats.h>
+
+#include "bridge/bridge_config.hpp"
+#include "bridge/broker_link.hpp"
+#include "bridge/nats_link.hpp"
+#include "bridge/route_counters.hpp"
+#include "shmq/client.hpp"
+
+namespace shmq::bridge {
+
+class OutRoute {
+public:
+    OutRoute(const RouteSettings& settings, const BridgeConfig& config, NatsLink& nats, RouteCounters& counters);
+    ~OutRoute();
+    OutRoute(const OutRoute&) = delete;
+    OutRoute& operator=(const OutRoute&) = delete;
+
+    // The JetStream context and the stream (created when allowed).
+    bool prepare(std::string& error);
+    // Moves messages until `stop` is set, through broker and NATS outages.
+    void run(const std::atomic<bool>& stop);
+
+private:
+    // A publish awaiting its ack, by Msg-Id.
+    struct Pending {
+        std::uint64_t sequence = 0;  // bridge-local, to republish failures in their order
+        std::uint64_t delivery = 0;  // the shmq delivery to acknowledge (0: none)
+        std::uint64_t attachment = 0;
+    };
+    struct Failed {
+        natsMsg* message;
+        Pending pending;
+    };
+
+    static void on_ack(jsCtx* js, natsMsg* message, jsPubAck* ack, jsPubAckErr* failure, void* self);
+    void acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure);
+    bool open_source(Client& client);
+    void wait_for_predecessor(const std::atomic<bool>& stop);
+    void pump(const std::atomic<bool>& stop);
+    bool take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status);
+    void publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
+    void publish(const void* data, std::size_t size, std::uint64_t delivery);
+    std::string message_id(std::uint64_t delivery);
+    void confirm(const Pending& pending);  // under mutex_
+    void republish_failed(const std::atomic<bool>& stop);
+    void wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit);
+    void refresh_lag();
+
+    RouteSettings settings_;
+    std::string origin_;
+    NatsLink& nats_;
+    RouteCounters& counters_;
+    BrokerLink broker_;
+    jsCtx* js_ = nullptr;
+
+    Queue queue_;
+    Subscription subscription_;
+    std::size_t message_capacity_ = 0;
+    bool identified_ = false;      // at_least_once queue: Msg-Id from the ring position
+    std::string run_nonce_;        // otherwise: from this bridge run and a counter
+    std::uint64_t next_sequence_ = 1;
+    std::string last_id_;  // ordered: the Msg-Id the next publish expects last in the stream
+    std::chrono::steady_clock::time_point lag_checked_;
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::unordered_map<std::string, Pending> pending_;
+    std::map<std::uint64_t, Failed> failed_;
+    std::string last_failure_;
+    std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked
+};
+
+}  // namespace shmq::bridge

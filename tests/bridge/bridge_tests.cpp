@@ -1,0 +1,159 @@
+// shmq-bridge on its own, against one real nats-server on loopback and a real
+// broker: configuration errors, clear errors for a wrong URL and a missing
+// stream, and flow control of an in route into a full queue.
+#define BOOST_TEST_MODULE bridge_tests
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <sys/wait.h>
+#include <thread>
+
+#include "bridge_process.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Exit status and output (stdout and stderr) of `command`.
+int run(const std::string& command, std::string& output) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe.get())) > 0;) output.append(buffer, n);
+    const int status = ::pclose(pipe.release());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool log_says(const std::string& log, const std::string& text) {
+    return test::eventually(
+        [&] {
+            if (test::read_text_file(log).find(text) != std::string::npos) return true;
+            std::this_thread::sleep_for(50ms);
+            return false;
+        },
+        60s);
+}
+
+struct Stopped {
+    pid_t pid;
+    ~Stopped() { test::stop_process(pid); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(check_config_names_every_problem_with_its_line) {
+    test::TempDir dir;
+    const auto file = dir.write("bad.yaml",
+                                "nats:\n  urls: [http://example]\nroutes:\n"
+                                "  - direction: sideways\n    queue: q\n    topic: t\n"
+                                "  - direction: in\n    queue: q\n    stream: S\n    windw: 3\n");
+    std::string output;
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + file, output) == 1);
+    for (const char* expected : {"bad.yaml:2: nats.urls: 'http://example' is not a nats:// or tls:// URL",
+                                 "routes[0].direction: must be out", "routes[0].queue: give exactly one of queue and topic",
+                                 "routes[0].stream: the JetStream stream's name is required",
+                                 "routes[1].consumer: an in route needs its durable consumer's name",
+                                 ":10: routes[1].windw: unknown key"}) {
+        BOOST_TEST(output.find(expected) != std::string::npos, "missing '" << expected << "' in:\n" << output);
+    }
+    output.clear();
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + SHMQ_SOURCE_DIR + "/examples/shmq-bridge.yaml",
+                   output) == 0);
+    BOOST_TEST(output.find("route orders-out: out: queue orders -> subject orders.host-a") != std::string::npos, output);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_url_is_reported_and_a_stop_request_still_ends_the_bridge) {
+    test::TempDir dir;
+    const auto url = "nats://127.0.0.1:" + std::to_string(test::free_port());
+    const auto file = dir.write("bridge.yaml", "nats:\n  urls: [" + url +
+                                                   "]\n  connect_timeout_ms: 200\n  reconnect_wait_ms: 100\n"
+                                                   "routes:\n  - {direction: out, queue: q, subject: s, stream: S}\n");
+    const auto log = dir.path() + "/bridge.log";
+    const pid_t bridge = test::spawn({test::bridge_binary(), "--config", file}, log);
+    BOOST_TEST(log_says(log, "no NATS server reachable at " + url), test::tail_of(log));
+    ::kill(bridge, SIGTERM);
+    BOOST_TEST(test::wait_child(bridge, 30s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_stream_is_an_error_naming_it_unless_the_route_may_create_it) {
+    test::TempDir dir;
+    auto config = test::make_config("bridge-nostream");
+    test::add_queue(config, "q", 64, 64);
+    test::InProcessBroker broker(config);
+    auto nodes = test::start_nats_cluster(dir.path(), 1);
+    Stopped nats{nodes[0].pid};
+    const auto file =
+        dir.write("bridge.yaml", "broker: " + broker.name() + "\nnats:\n  urls: [" + nodes[0].url() +
+                                     "]\nroutes:\n  - {name: r, direction: out, queue: q, subject: s, stream: ABSENT}\n");
+    const auto log = dir.path() + "/bridge.log";
+    Stopped bridge{test::spawn({test::bridge_binary(), "--config", file}, log)};
+    BOOST_TEST(log_says(log, "route r: JetStream has no stream ABSENT (create it, or set stream.create: true"),
+               test::tail_of(log));
+}
+
+BOOST_AUTO_TEST_CASE(a_full_queue_pauses_the_in_route_and_nothing_is_dropped) {
+    // One broker, one bridge: queue src -> stream -> queue dst, which holds
+    // only 8 messages and is read only once the bridge has had to wait.
+    test::TempDir dir;
+    auto config = test::make_config("bridge-full");
+    auto& src = test::add_queue(config, "src", 1024, 64);
+    src.delivery = config::DeliveryMode::at_least_once;
+    test::add_queue(config, "dst", 8, 64);
+    test::InProcessBroker broker(config);
+    auto nodes = test::start_nats_cluster(dir.path(), 1);
+    Stopped nats{nodes[0].pid};
+    const auto stats = dir.path() + "/stats.prom";
+    const auto file = dir.write(
+        "bridge.yaml",
+        "broker: " + broker.name() + "\nstats_file: " + stats + "\nstats_interval_ms: 100\nnats:\n  urls: [" +
+            nodes[0].url() +
+            "]\nroutes:\n"
+            "  - {name: up, direction: out, queue: src, subject: loop.a, stream: {name: LOOP, create: true}}\n"
+            "  - {name: down, direction: in, queue: dst, subject: loop.a, stream: LOOP, consumer: down, batch: 16}\n");
+    const auto log = dir.path() + "/bridge.log";
+    Stopped bridge{test::spawn({test::bridge_binary(), "--config", file}, log)};
+
+    auto client = test::attach(broker.name());
+    auto source = test::open_queue(*client, "src");
+    constexpr int count = 300;
+    for (int i = 0; i < count; ++i) BOOST_TEST_REQUIRE(source.send("m" + std::to_string(i), 5s) == Status::ok);
+    BOOST_TEST(test::eventually(
+                   [&] {
+                       std::this_thread::sleep_for(50ms);
+                       return test::metric_of(stats, "shmq_bridge_paused_milliseconds_total", "down") > 0 &&
+                              test::metric_of(stats, "shmq_bridge_delivered_total", "up") == count;
+                   },
+                   60s),
+               test::tail_of(log));
+    BOOST_TEST(test::queue_stats(*client, "dst").depth == 8u);
+    BOOST_TEST(test::queue_stats(*client, "dst").rejected + test::queue_stats(*client, "dst").dropped == 0u);
+
+    auto destination = test::open_queue(*client, "dst");
+    for (int i = 0; i < count; ++i) {
+        std::string message;
+        BOOST_TEST_REQUIRE(destination.receive(message, 30s) == Status::ok, "message " << i << "\n" << test::tail_of(log));
+        BOOST_TEST(message == "m" + std::to_string(i));
+    }
+    std::string extra;
+    BOOST_TEST(destination.receive(extra, 500ms) == Status::timeout);
+    BOOST_TEST(test::metric_of(stats, "shmq_bridge_lag", "up") >= 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_systemd_unit_verifies_cleanly) {
+    // The unit as this build configured it, pointed at the built bridge and
+    // the example configuration, which exist here.
+    const std::string unit = test::read_text_file(std::string(SHMQ_BINARY_DIR) + "/systemd/shmq-bridge.service");
+    const auto exec = unit.find("\nExecStart=");
+    BOOST_TEST_REQUIRE(exec != std::string::npos);
+    const auto end = unit.find('\n', exec + 1);
+    BOOST_TEST(unit.find("Type=notify") != std::string::npos);
+    test::TempDir dir;
+    const auto copy = dir.write("shmq-bridge.service",
+                                unit.substr(0, exec) + "\nExecStart=" + test::bridge_binary() + " --config " +
+                                    SHMQ_SOURCE_DIR + "/examples/shmq-bridge.yaml" + unit.substr(end));
+    std::string output;
+    BOOST_TEST(run("systemd-analyze verify " + copy, output) == 0);
+    BOOST_TEST(output.empty(), "systemd-analyze verify said:\n" << output);
+}
