@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/diagnostics.hpp"
 #include "cli/subcommand_parser.hpp"
+#include "platform/environment.hpp"
 #include "shmq/client.hpp"
 
 namespace po = boost::program_options;
@@ -149,6 +150,8 @@ int main(int argc, char** argv) {
     const Arguments arguments = variables.count("arguments") ? variables["arguments"].as<Arguments>() : Arguments{};
     // The library reads the trusted owner from the environment when no
     // AttachOptions names one: one place, for every subcommand.
-    if (variables.count("broker-owner")) ::setenv("SHMQ_BROKER_OWNER", variables["broker-owner"].as<std::string>().c_str(), 1);
+    if (variables.count("broker-owner")) {
+        platform::set_environment("SHMQ_BROKER_OWNER", variables["broker-owner"].as<std::string>());
+    }
     return checked_output(subcommand->run(arguments, variables["broker"].as<std::string>()));
 }

@@ -39,17 +39,18 @@ FileError fail(int code, const std::string& what, std::string& message) {
 
 }  // namespace
 
-MappedFile::MappedFile(int descriptor, std::byte* base, std::size_t size, std::uint32_t owner)
+MappedFile::MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner)
     : descriptor_(descriptor), base_(base), size_(size), owner_(owner) {
-    guard_mapping(base_, size_, descriptor_);
+    guard_mapping(base_, size_, static_cast<int>(descriptor_));
 }
 
-FileError MappedFile::map_descriptor(int descriptor, std::uint64_t size, std::uint32_t owner,
+FileError MappedFile::map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner,
                                      std::unique_ptr<MappedFile>& mapped, std::string& message) {
-    void* base = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0);
+    const int fd = static_cast<int>(descriptor);
+    void* base = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         const int code = errno;
-        ::close(descriptor);
+        ::close(fd);
         return fail(code, "cannot map it", message);
     }
     mapped.reset(new MappedFile(descriptor, static_cast<std::byte*>(base), static_cast<std::size_t>(size), owner));
@@ -59,7 +60,7 @@ FileError MappedFile::map_descriptor(int descriptor, std::uint64_t size, std::ui
 MappedFile::~MappedFile() {
     unguard_mapping(base_);
     ::munmap(base_, size_);
-    ::close(descriptor_);
+    ::close(static_cast<int>(descriptor_));
 }
 
 FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, std::unique_ptr<MappedFile>& mapped,
@@ -120,12 +121,14 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, std::u
 
 bool MappedFile::current_length(std::uint64_t& length) const {
     struct stat facts {};
-    if (::fstat(descriptor_, &facts) != 0) return false;
+    if (::fstat(static_cast<int>(descriptor_), &facts) != 0) return false;
     length = static_cast<std::uint64_t>(facts.st_size);
     return true;
 }
 
-bool MappedFile::restore_length() const { return ::ftruncate(descriptor_, static_cast<off_t>(size_)) == 0; }
+bool MappedFile::restore_length() const {
+    return ::ftruncate(static_cast<int>(descriptor_), static_cast<off_t>(size_)) == 0;
+}
 
 bool MappedFile::flush(bool wait, std::string& message) const {
     if (::msync(base_, size_, wait ? MS_SYNC : MS_ASYNC) == 0) return true;
