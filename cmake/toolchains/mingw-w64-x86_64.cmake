@@ -20,6 +20,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# Static executables run under Wine (and on a bare Windows machine) without
-# the MinGW runtime DLLs beside them.
+# Static executables, and a libshmq DLL with the C++ runtime linked in, run
+# under Wine (and on a bare Windows machine) without the MinGW runtime DLLs
+# beside them.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
