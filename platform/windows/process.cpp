@@ -33,19 +33,20 @@ std::string current_program_name() {
 
 std::uint64_t process_start_time(std::int32_t pid) {
     if (pid <= 0) return 0;
-    const HANDLE process = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid));
+    HANDLE process = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid));
     if (process == nullptr) {
         // A process of another user still exists: Windows says so by refusing
         // access, and says nothing of its creation time. Such a process is
         // kept as alive with a start time nobody else can have.
         return ::GetLastError() == ERROR_ACCESS_DENIED ? 1 : 0;
     }
+    // An ended process lingers while handles to it remain (a zombie counts as
+    // exited): its exit code is then no longer STILL_ACTIVE. A process that
+    // chose 259 (STILL_ACTIVE) as its own exit code is taken for alive until
+    // its last handle closes.
     DWORD exit_code = 0;
     FILETIME created{}, exited{}, kernel{}, user{};
-    const bool running = ::GetExitCodeProcess(process, &exit_code) && exit_code == STILL_ACTIVE &&
-                         // An ended process lingers while handles to it remain; a
-                         // zero wait says it has ended (a zombie counts as exited).
-                         ::WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+    const bool running = ::GetExitCodeProcess(process, &exit_code) && exit_code == STILL_ACTIVE;
     const bool timed = ::GetProcessTimes(process, &created, &exited, &kernel, &user);
     ::CloseHandle(process);
     if (!running) return 0;
