@@ -11,6 +11,7 @@
 #include "cli/diagnostics.hpp"
 #include "cli/subcommand_parser.hpp"
 #include "platform/environment.hpp"
+#include "platform/standard_output.hpp"
 #include "shmq/client.hpp"
 
 namespace po = boost::program_options;
@@ -100,6 +101,7 @@ int checked_output(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    platform::use_binary_standard_output();
     po::options_description options("Global options");
     options.add_options()
         ("help,h", "print this help and exit")
