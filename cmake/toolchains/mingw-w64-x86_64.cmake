@@ -24,4 +24,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # under Wine (and on a bare Windows machine) without the MinGW runtime DLLs
 # beside them.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
-set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
+# --exclude-libs: the DLL exports its own symbols, not the static runtime's
+# (the executables link that runtime too: _Unwind_Resume would clash).
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static -Wl,--exclude-libs,libgcc.a:libgcc_eh.a:libstdc++.a:libwinpthread.a")
