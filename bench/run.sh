@@ -9,7 +9,7 @@
 #              PYTHON_BENCH=0  skip the Python comparison (bench/python_bench.py)
 #              OUTPUT_DIR  where the results go (default: bench/results)
 # Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev, iceoryx, gnuplot,
-# python3-cffi and python3-zmq:
+# python3-cffi, python3-dev and python3-zmq:
 # scripts/install-deps installs them all.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ if ! command -v gnuplot >/dev/null; then
   exit 1
 fi
 cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHMQ_BUILD_BENCH=ON -DSHMQ_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target shmq_bench shmqd shmq -j "${JOBS:-$(nproc)}"
+cmake --build "$build" --target shmq_bench shmqd shmq shmq_python_native -j "${JOBS:-$(nproc)}"
 
 for argument in "$@"; do
   case $argument in -h|--help) exec "$driver" --help ;; esac

@@ -16,8 +16,10 @@ int run_subscribe(const Arguments& arguments, const std::string& broker);
 int run_list(const Arguments& arguments, const std::string& broker);
 int run_stats(const Arguments& arguments, const std::string& broker);
 int run_health(const Arguments& arguments, const std::string& broker);
+int run_peek(const Arguments& arguments, const std::string& broker);
 int run_purge(const Arguments& arguments, const std::string& broker);
 int run_move(const Arguments& arguments, const std::string& broker);
 int run_top(const Arguments& arguments, const std::string& broker);
+int run_reload(const Arguments& arguments, const std::string& broker);
 
 }  // namespace shmq::cli

@@ -13,6 +13,7 @@ enum ExitCode : int {
     exit_failure = 1,  // a runtime failure: broker, queue or topic not found, a send failed, ...
     exit_usage = 2,    // the command line is wrong
     exit_timeout = 3,  // consume, subscribe: --timeout passed before a message arrived
+    exit_needs_restart = 3,  // reload: the file loaded, but some of its changes need a restart
 };
 
 // Writes "shmq: MESSAGE" to stderr and returns `code`, so that a command can

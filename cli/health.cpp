@@ -14,10 +14,10 @@ namespace {
 // The first thing wrong with a running broker's segment, or "".
 std::string first_problem(const BrokerStats& stats) {
     for (const auto& queue : stats.queues) {
-        if (queue.quarantined) return "queue '" + queue.name + "' is quarantined (found damaged; see the broker's log)";
+        if (queue.quarantined) return "queue '" + queue.name + "' is quarantined (" + queue.quarantine_reason + "; see the broker's log)";
     }
     for (const auto& topic : stats.topics) {
-        if (topic.quarantined) return "topic '" + topic.name + "' is quarantined (found damaged; see the broker's log)";
+        if (topic.quarantined) return "topic '" + topic.name + "' is quarantined (" + topic.quarantine_reason + "; see the broker's log)";
     }
     return "";
 }

@@ -15,10 +15,12 @@ namespace shmq::cli {
 namespace {
 
 // "all", or the group a queue or topic is restricted to, marked when this
-// user may not open it (its other columns are then unknown: "-").
-std::string access_of(const std::string& group, bool accessible) {
-    if (group.empty()) return "all";
-    return "group:" + group + (accessible ? "" : "(denied)");
+// user may not open it (its other columns are then unknown: "-"), or may
+// only read it (one of the group's readers).
+template <typename Stats>
+std::string access_of(const Stats& stats) {
+    if (stats.access_group.empty()) return "all";
+    return "group:" + stats.access_group + (!stats.accessible ? "(denied)" : stats.read_only ? "(read-only)" : "");
 }
 
 template <typename Stats>
@@ -41,9 +43,9 @@ void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
     for (const auto& queue : queues) {
         std::vector<std::string> row{queue.name, std::to_string(queue.capacity), std::to_string(queue.depth),
                                      std::to_string(queue.max_message_size), queue.overflow, queue.delivery,
-                                     queue.quarantined ? "yes" : "no"};
+                                     quarantine_cell(queue.quarantined, queue.quarantine_reason)};
         if (!queue.accessible) row = {queue.name, "-", "-", "-", "-", "-", "-"};
-        if (show_access) row.push_back(access_of(queue.access_group, queue.accessible));
+        if (show_access) row.push_back(access_of(queue));
         table.add_row(row);
     }
     table.print(std::cout);
@@ -69,9 +71,9 @@ void print_topics(const std::vector<TopicStats>& topics, bool show_access) {
                                      topic.slow_subscriber,
                                      std::to_string(topic.subscribers.size()),
                                      std::to_string(topic.max_subscribers),
-                                     topic.quarantined ? "yes" : "no"};
+                                     quarantine_cell(topic.quarantined, topic.quarantine_reason)};
         if (!topic.accessible) row = {topic.name, "-", "-", "-", "-", "-", "-", "-"};
-        if (show_access) row.push_back(access_of(topic.access_group, topic.accessible));
+        if (show_access) row.push_back(access_of(topic));
         table.add_row(row);
     }
     table.print(std::cout);
@@ -83,7 +85,8 @@ int run_list(const Arguments& arguments, const std::string& broker) {
     SubcommandParser parser("list", "[options]",
                             "Prints a table of the broker's queues: name, capacity, messages waiting (depth),\n"
                             "largest message in bytes, overflow policy, delivery mode and whether it is\n"
-                            "quarantined (found damaged, out of service); then, if it has topics, a table of\n"
+                            "quarantined (found damaged, out of service: \"yes (REASON)\"); then, if it has\n"
+                            "topics, a table of "
                             "those: name, capacity, largest message, history a late subscriber may ask for,\n"
                             "slow-subscriber policy, subscribers now and at most, quarantined. A broker of\n"
                             "topics only prints just the topic table. When some queues or topics are\n"

@@ -37,8 +37,10 @@ const Subcommand subcommands[] = {
               "--prometheus, --watch)", run_stats},
     {"top", "a live view: rates, depths, lag, clients, refreshed in place", run_top},
     {"health", "exit 0 only when the broker runs and its segment is sound", run_health},
+    {"peek", "print messages waiting in a queue without taking them (--count, --framing)", run_peek},
     {"purge", "remove every message waiting in a queue", run_purge},
     {"move", "move waiting messages from one queue to another (e.g. replay a dead-letter queue)", run_move},
+    {"reload", "make the broker re-read its configuration file and print what changed", run_reload},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {
@@ -82,8 +84,9 @@ void print_help(const po::options_description& options) {
               << "\nRun 'shmq COMMAND --help' for the options of a command.\n\n"
                  "Exit status: 0 on success; 1 for a runtime failure (broker, queue or topic not\n"
                  "found, a send failed, the broker stopped, ...); 2 for a usage error; 3 when the\n"
-                 "--timeout of consume or subscribe passed before a message arrived. Every error\n"
-                 "is one line on stderr.\n";
+                 "--timeout of consume or subscribe passed before a message arrived, or when a\n"
+                 "reload left changes that need a restart. Every error is one line on stderr\n"
+                 "(but the errors of a refused configuration file, one per line).\n";
 }
 
 int usage_error(const std::string& message) {

@@ -64,6 +64,10 @@ private:
     std::ostringstream out_;
 };
 
+// The reason label of a quarantine gauge: "none" while in service, so that
+// every queue's series has the same labels.
+std::string reason_label(bool quarantined, const std::string& reason) { return quarantined ? reason : "none"; }
+
 struct Subscriber {
     const TopicStats* topic;
     const SubscriberStats* subscriber;
@@ -96,8 +100,13 @@ std::string prometheus_text(const BrokerStats& stats) {
     queue_metric("shmq_queue_capacity", "gauge", "Messages the queue holds at most.", [](const Q& q) { return q.capacity; });
     queue_metric("shmq_queue_max_message_bytes", "gauge", "Largest message the queue takes.",
                  [](const Q& q) { return q.max_message_size; });
-    queue_metric("shmq_queue_quarantined", "gauge", "Whether the queue was found damaged and taken out of service.",
-                 [](const Q& q) { return q.quarantined ? 1 : 0; });
+    metrics.family("shmq_queue_quarantined", "gauge",
+                   "Whether the queue was found damaged and taken out of service, and why (reason).", queues,
+                   [](const Q& queue, Labels& labels) {
+                       labels.emplace_back("queue", queue.name);
+                       labels.emplace_back("reason", reason_label(queue.quarantined, queue.quarantine_reason));
+                       return queue.quarantined ? 1 : 0;
+                   });
     queue_metric("shmq_queue_enqueued_total", "counter", "Messages sent to the queue.", [](const Q& q) { return q.enqueued; });
     queue_metric("shmq_queue_dequeued_total", "counter", "Messages taken from the queue.", [](const Q& q) { return q.dequeued; });
     queue_metric("shmq_queue_rejected_total", "counter", "Sends refused because the queue was full (overflow reject).",
@@ -140,8 +149,13 @@ std::string prometheus_text(const BrokerStats& stats) {
                  [](const T& t) { return t.publishers; });
     topic_metric("shmq_topic_subscribers", "gauge", "Active subscriptions to the topic.",
                  [](const T& t) { return t.subscribers.size(); });
-    topic_metric("shmq_topic_quarantined", "gauge", "Whether the topic was found damaged and taken out of service.",
-                 [](const T& t) { return t.quarantined ? 1 : 0; });
+    metrics.family("shmq_topic_quarantined", "gauge",
+                   "Whether the topic was found damaged and taken out of service, and why (reason).", topics,
+                   [](const T& topic, Labels& labels) {
+                       labels.emplace_back("topic", topic.name);
+                       labels.emplace_back("reason", reason_label(topic.quarantined, topic.quarantine_reason));
+                       return topic.quarantined ? 1 : 0;
+                   });
 
     std::vector<Subscriber> subscribers;
     for (const auto& topic : topics) {

@@ -43,7 +43,7 @@ void print_queue_table(const std::vector<QueueStats>& queues) {
                        std::to_string(queue.abandoned), std::to_string(queue.lost_in_read),
                        std::to_string(queue.redelivered), std::to_string(queue.dead_lettered),
                        std::to_string(queue.producers), std::to_string(queue.consumers),
-                       queue.quarantined ? "yes" : "no"});
+                       quarantine_cell(queue.quarantined, queue.quarantine_reason)});
     }
     table.print(std::cout);
 }
@@ -66,7 +66,7 @@ void print_topic_table(const std::vector<TopicStats>& topics) {
         table.add_row({topic.name, std::to_string(topic.published), std::to_string(topic.abandoned),
                        std::to_string(topic.dropped), std::to_string(topic.publishers),
                        std::to_string(topic.subscribers.size()), std::to_string(topic.subscriptions),
-                       topic.quarantined ? "yes" : "no"});
+                       quarantine_cell(topic.quarantined, topic.quarantine_reason)});
     }
     table.print(std::cout);
 }

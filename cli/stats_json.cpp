@@ -34,9 +34,11 @@ json queue_configuration(const QueueStats& queue) {
                 {"overflow", queue.overflow},
                 {"delivery", queue.delivery},
                 {"quarantined", queue.quarantined},
+                {"quarantine_reason", queue.quarantine_reason},
                 {"depth", queue.depth},
                 {"access_group", queue.access_group},
-                {"accessible", queue.accessible}};
+                {"accessible", queue.accessible},
+                {"read_only", queue.read_only}};
 }
 
 json topic_configuration(const TopicStats& topic) {
@@ -47,9 +49,11 @@ json topic_configuration(const TopicStats& topic) {
                 {"max_subscribers", topic.max_subscribers},
                 {"slow_subscriber", topic.slow_subscriber},
                 {"quarantined", topic.quarantined},
+                {"quarantine_reason", topic.quarantine_reason},
                 {"subscribers", topic.subscribers.size()},
                 {"access_group", topic.access_group},
-                {"accessible", topic.accessible}};
+                {"accessible", topic.accessible},
+                {"read_only", topic.read_only}};
 }
 
 json queue_counters(const QueueStats& queue) {

@@ -31,4 +31,9 @@ private:
     std::vector<std::vector<std::string>> rows_;
 };
 
+// The QUARANTINED cell of a queue or topic: "no", or "yes (REASON)".
+inline std::string quarantine_cell(bool quarantined, const std::string& reason) {
+    return quarantined ? "yes (" + reason + ")" : "no";
+}
+
 }  // namespace shmq::cli

@@ -70,7 +70,7 @@ void print_screen(const BrokerStats& stats, const Previous* previous, Clock::tim
                         before ? rate(queue.dequeued, before->dequeued, seconds) : "-", std::to_string(queue.depth),
                         percent(queue.depth, queue.capacity), std::to_string(queue.consumers),
                         before ? rate(queue.redelivered, before->redelivered, seconds) : "-",
-                        queue.quarantined ? "QUARANTINED" : "ok"});
+                        queue.quarantined ? "QUARANTINED (" + queue.quarantine_reason + ")" : "ok"});
     }
     queues.print(std::cout);
     if (!stats.topics.empty()) {
@@ -96,7 +96,7 @@ void print_screen(const BrokerStats& stats, const Previous* previous, Clock::tim
             topics.add_row({topic.name, before ? rate(topic.published, before->published, seconds) : "-",
                             std::to_string(topic.subscribers.size()),
                             topic.subscribers.empty() ? "-" : std::to_string(slowest), std::to_string(lost),
-                            topic.quarantined ? "QUARANTINED" : "ok"});
+                            topic.quarantined ? "QUARANTINED (" + topic.quarantine_reason + ")" : "ok"});
         }
         topics.print(std::cout);
     }

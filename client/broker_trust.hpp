@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 

@@ -237,6 +237,52 @@ shmq_status shmq_queue_receive_batch(shmq_queue* queue, shmq_incoming* messages,
     });
 }
 
+shmq_status shmq_queue_send_packed(shmq_queue* queue, const void* data, const std::size_t* sizes, std::size_t count,
+                                   std::size_t* sent, std::int64_t timeout_ns) {
+    if (sent != nullptr) *sent = 0;
+    if (queue == nullptr || sent == nullptr || (count != 0 && (data == nullptr || sizes == nullptr))) {
+        return SHMQ_INVALID_ARGUMENT;
+    }
+    return guarded([&] {
+        std::vector<shmq::OutgoingMessage> batch(count);
+        const auto* next = static_cast<const unsigned char*>(data);
+        for (std::size_t i = 0; i < count; ++i) {
+            batch[i] = {next, sizes[i]};
+            next += sizes[i];
+        }
+        return queue->queue.send_batch(batch.data(), count, *sent, timeout_of(timeout_ns));
+    });
+}
+
+shmq_status shmq_queue_receive_packed(shmq_queue* queue, void* buffer, std::size_t capacity, std::size_t* sizes,
+                                      std::uint64_t* deliveries, std::size_t count, std::size_t* received,
+                                      std::int64_t timeout_ns) {
+    if (received != nullptr) *received = 0;
+    if (queue == nullptr || received == nullptr || sizes == nullptr || count == 0 ||
+        (buffer == nullptr && capacity != 0)) {
+        return SHMQ_INVALID_ARGUMENT;
+    }
+    return guarded([&] {
+        // One message at a time, each into the rest of the buffer: where the
+        // next one goes depends on the length of the one before. Only the
+        // first waits; the others are taken while they are ready.
+        auto* next = static_cast<unsigned char*>(buffer);
+        std::size_t left = capacity;
+        auto timeout = timeout_of(timeout_ns);
+        while (*received < count) {
+            std::uint64_t delivery = 0;
+            const auto status = queue->queue.receive(next, left, sizes[*received], timeout, &delivery);
+            if (status != Status::ok) return *received == 0 ? status : Status::ok;
+            if (deliveries != nullptr) deliveries[*received] = delivery;
+            next += sizes[*received];
+            left -= sizes[*received];
+            ++*received;
+            timeout = shmq::no_wait;
+        }
+        return Status::ok;
+    });
+}
+
 shmq_status shmq_topic_open(shmq_client* client, const char* name, shmq_topic** topic) {
     if (client == nullptr || name == nullptr || topic == nullptr) return SHMQ_INVALID_ARGUMENT;
     return guarded([&] {

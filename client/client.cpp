@@ -10,6 +10,7 @@
 #include "common/monotonic_clock.hpp"
 #include "common/names.hpp"
 #include "common/process_identity.hpp"
+#include "common/quarantine_reason.hpp"
 #include "common/layout.hpp"
 #include "platform/process.hpp"
 #include "platform/user_identity.hpp"
@@ -70,13 +71,17 @@ Status join_segment(Client::Impl& impl, const std::string& program, std::string&
            !patience.expired()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const Status valid = SegmentView::validate(impl.segment->base(), impl.segment->size(), impl.view, why);
+    const Status valid =
+        SegmentView::validate(impl.segment->base(), impl.segment->size(), impl.view, why, !impl.read_only);
     if (valid != Status::ok) return valid;
     if (!impl.view.broker_ready()) {
         why = describe(Status::broker_stopped);
         return Status::broker_stopped;
     }
     if (!read_access_listing(impl.view.access_table(), impl.access, why)) return Status::corrupt_segment;
+    // A reader holds nothing in the segment, so the broker has nothing to
+    // reclaim should it die: its record in the main segment is enough.
+    if (impl.read_only) return Status::ok;
     const Status claimed = claim_client_record(impl.view, program, impl.stamp);
     if (claimed == Status::too_many_clients) why = full_table(impl.view);
     if (claimed != Status::ok && claimed != Status::too_many_clients) why = describe(claimed);
@@ -93,7 +98,16 @@ std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, cons
     impl->broker_name = main.broker_name;
     const std::string path = access_segment_path(main.segment->path(), group);
     std::string why;
-    const auto opened = SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, why);
+    auto opened = SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, why);
+    if (opened == platform::FileError::permission_denied) {
+        // The group's readers may open it for reading only (an ACL entry).
+        std::string read_why;
+        if (SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, read_why,
+                                      platform::Mapping::read_only) == platform::FileError::none) {
+            opened = platform::FileError::none;
+            impl->read_only = true;
+        }
+    }
     if (opened != platform::FileError::none) {
         part.status = status_of_open_error(opened);
         part.why = "segment '" + path + "': " + why +
@@ -118,6 +132,10 @@ std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, cons
     if (part.status != Status::ok) {
         part.why = "segment '" + path + "': " + why;
         return nullptr;
+    }
+    if (impl->read_only) {
+        part.why = "this user may only read segment '" + path + "' (a reader of group '" + group +
+                   "'), so it sees the figures of the group's queues and topics but may not send or receive";
     }
     return impl;
 }
@@ -161,6 +179,7 @@ Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 // Detaching hands back any at_least_once delivery still unacknowledged, so it
 // is redelivered at once rather than after its ack timeout.
 Client::~Client() {
+    if (impl_->read_only) return;  // it took nothing, and may write nothing
     auto& view = impl_->view;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!view.queue_usable(index)) continue;
@@ -207,14 +226,16 @@ std::string Client::access_error(std::string_view name) const {
         const auto* entry = impl_->access.find(name, topic);
         if (entry == nullptr) continue;
         const auto& part = impl_->parts[entry->group];
-        if (part.client) return {};
+        if (part.client && !part.client->impl_->read_only) return {};
+        const Status status = part.client ? Status::permission_denied : part.status;
         return std::string(topic ? "topic '" : "queue '") + std::string(name) + "' is restricted to group '" +
-               part.group + "': " + describe(part.status) + ": " + part.why;
+               part.group + "': " + describe(status) + ": " + part.why;
     }
     return {};
 }
 
 Status Client::open_queue(std::string_view name, Queue& queue) {
+    if (impl_->read_only) return Status::permission_denied;
     const auto index = impl_->view.find_queue(name);
     if (index == layout::no_queue) {
         Status refused = Status::queue_not_found;
@@ -230,6 +251,7 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
 }
 
 Status Client::open_topic(std::string_view name, Topic& topic) {
+    if (impl_->read_only) return Status::permission_denied;
     const auto index = impl_->view.find_topic(name);
     if (index == layout::no_queue) {
         Status refused = Status::topic_not_found;
@@ -247,6 +269,7 @@ Status Client::subscribe(std::string_view name, Subscription& subscription) {
 
 Status Client::subscribe(std::string_view name, Subscription& subscription, const SubscribeOptions& options) {
     subscription.unsubscribe();
+    if (impl_->read_only) return Status::permission_denied;
     auto& view = impl_->view;
     if (view.broker_stopping()) return Status::broker_stopped;
     const auto index = view.find_topic(name);
@@ -264,7 +287,8 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
     if (status != Status::ok) return status;
     subscription.client_ = this;
     subscription.topic_ = index;
-    subscription.handle_ = handle;
+    subscription.subscriber_ = handle.index;
+    subscription.subscriber_word_ = handle.word;
     return Status::ok;
 }
 
@@ -316,7 +340,9 @@ QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     stats.max_message_size = geometry.max_message_size;
     stats.overflow = overflow_name(geometry.overflow);
     stats.delivery = delivery_name(geometry.delivery);
-    stats.quarantined = control.quarantined.load(std::memory_order_relaxed) != 0;
+    const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
+    stats.quarantined = quarantine != 0;
+    if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
     const auto head = control.head.load(std::memory_order_acquire);
     const auto tail = control.tail.load(std::memory_order_acquire);
     stats.depth = (tail > head ? tail - head : 0) + control.redeliver_pending.load(std::memory_order_relaxed);
@@ -354,7 +380,9 @@ TopicStats stats_of_topic(const SegmentView& view, std::uint32_t index) {
     stats.history = geometry.history;
     stats.max_subscribers = geometry.max_subscribers;
     stats.slow_subscriber = slow_subscriber_name(geometry.slow_subscriber);
-    stats.quarantined = ring.quarantined();
+    const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
+    stats.quarantined = quarantine != 0;
+    if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
     stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
     const auto tail = control.tail.load(std::memory_order_acquire);
     stats.published = tail > stats.abandoned ? tail - stats.abandoned : 0;
@@ -443,6 +471,7 @@ void Client::add_restricted_stats(BrokerStats& stats) const {
             topic.name = entry.name;
             topic.access_group = part.group;
             topic.accessible = part.client != nullptr;
+            topic.read_only = part.client && part.client->impl_->read_only;
             stats.topics.push_back(std::move(topic));
         } else {
             QueueStats queue;
@@ -452,6 +481,7 @@ void Client::add_restricted_stats(BrokerStats& stats) const {
             queue.name = entry.name;
             queue.access_group = part.group;
             queue.accessible = part.client != nullptr;
+            queue.read_only = part.client && part.client->impl_->read_only;
             stats.queues.push_back(std::move(queue));
         }
     }

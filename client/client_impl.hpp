@@ -22,6 +22,10 @@ struct Client::Impl {
     std::unique_ptr<SegmentMapping> segment;
     SegmentView view;
     OwnerStamp stamp;
+    // An access group's segment this process may only read (it is among the
+    // group's readers): mapped read-only, with no client record in it, so
+    // nothing here may write to it. Its queues and topics give figures only.
+    bool read_only = false;
 
     // The segment of one access group, beside the main one: a Client of its
     // own when this process may open it (its Queue and Topic handles point at

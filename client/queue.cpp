@@ -104,6 +104,17 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     });
 }
 
+Status Queue::peek(std::size_t max_count, std::vector<std::string>& messages) {
+    if (client_ == nullptr) return Status::invalid_argument;
+    auto& impl = *client_->impl_;
+    if (impl.view.broker_stopping()) return Status::broker_stopped;
+    const auto& ring = impl.view.ring(index_);
+    if (ring.control().quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
+    // No role is noted: a look is not consuming, and changes nothing.
+    ring.peek(max_count, messages);
+    return Status::ok;
+}
+
 Status Queue::acknowledge(std::uint64_t delivery) {
     if (client_ == nullptr) return Status::invalid_argument;
     auto& impl = *client_->impl_;

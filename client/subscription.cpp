@@ -4,26 +4,51 @@
 #include <utility>
 
 #include "client_impl.hpp"
+#include "common/topic_ring.hpp"
 #include "shmq/client.hpp"
 #include "wait_loop.hpp"
 
 namespace shmq {
 
+namespace {
+
+// The public handles keep these internal records as plain fields, so that
+// shmq/topic.hpp includes nothing of the library's internals.
+SubscriberHandle subscriber_of(std::uint32_t index, std::uint64_t word) { return SubscriberHandle{index, word}; }
+
+PinnedMessage pin_of(const std::byte* data, std::size_t size, std::uint64_t position, std::uint32_t entry) {
+    PinnedMessage message;
+    message.data = data;
+    message.size = size;
+    message.position = position;
+    message.entry = entry;
+    return message;
+}
+
+}  // namespace
+
 View& View::operator=(View&& other) noexcept {
     if (this != &other) {
         release();
         ring_ = std::exchange(other.ring_, nullptr);
-        handle_ = other.handle_;
-        message_ = std::exchange(other.message_, PinnedMessage{});
+        subscriber_ = other.subscriber_;
+        subscriber_word_ = other.subscriber_word_;
+        data_ = std::exchange(other.data_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+        position_ = std::exchange(other.position_, 0);
+        pin_entry_ = std::exchange(other.pin_entry_, 0);
     }
     return *this;
 }
 
 void View::release() {
     if (ring_ == nullptr) return;
-    ring_->release_view(handle_, message_);
+    ring_->release_view(subscriber_of(subscriber_, subscriber_word_), pin_of(data_, size_, position_, pin_entry_));
     ring_ = nullptr;
-    message_ = PinnedMessage{};
+    data_ = nullptr;
+    size_ = 0;
+    position_ = 0;
+    pin_entry_ = 0;
 }
 
 Subscription& Subscription::operator=(Subscription&& other) noexcept {
@@ -31,7 +56,8 @@ Subscription& Subscription::operator=(Subscription&& other) noexcept {
         unsubscribe();
         client_ = std::exchange(other.client_, nullptr);
         topic_ = other.topic_;
-        handle_ = std::exchange(other.handle_, SubscriberHandle{});
+        subscriber_ = other.subscriber_;
+        subscriber_word_ = std::exchange(other.subscriber_word_, 0);
     }
     return *this;
 }
@@ -47,9 +73,10 @@ Status Subscription::receive(void* buffer, std::size_t capacity, std::size_t& si
     auto& impl = *client_->impl_;
     if (impl.view.broker_stopping()) return Status::broker_stopped;
     auto& ring = impl.view.topic(topic_);
-    auto attempt = [&](const Deadline&) { return ring.try_receive(handle_, buffer, capacity, size); };
+    const auto handle = subscriber_of(subscriber_, subscriber_word_);
+    auto attempt = [&](const Deadline&) { return ring.try_receive(handle, buffer, capacity, size); };
     return detail::wait_until_done(impl, ring.control().published, timeout, attempt,
-                                   [&] { return ring.may_have_message(handle_); });
+                                   [&] { return ring.may_have_message(handle); });
 }
 
 Status Subscription::receive(std::string& message, Timeout timeout) {
@@ -67,32 +94,37 @@ Status Subscription::read(View& view, Timeout timeout) {
     auto& impl = *client_->impl_;
     if (impl.view.broker_stopping()) return Status::broker_stopped;
     auto& ring = impl.view.topic(topic_);
+    const auto handle = subscriber_of(subscriber_, subscriber_word_);
     PinnedMessage message;
-    auto attempt = [&](const Deadline&) { return ring.try_read(handle_, message); };
+    auto attempt = [&](const Deadline&) { return ring.try_read(handle, message); };
     const Status status = detail::wait_until_done(impl, ring.control().published, timeout, attempt,
-                                                  [&] { return ring.may_have_message(handle_); });
+                                                  [&] { return ring.may_have_message(handle); });
     if (status != Status::ok) return status;
     view.ring_ = &ring;
-    view.handle_ = handle_;
-    view.message_ = message;
+    view.subscriber_ = subscriber_;
+    view.subscriber_word_ = subscriber_word_;
+    view.data_ = message.data;
+    view.size_ = message.size;
+    view.position_ = message.position;
+    view.pin_entry_ = message.entry;
     return Status::ok;
 }
 
 std::uint64_t Subscription::received() const {
     if (client_ == nullptr) return 0;
-    return client_->impl_->view.topic(topic_).counters(handle_.index).received;
+    return client_->impl_->view.topic(topic_).counters(subscriber_).received;
 }
 
 std::uint64_t Subscription::lost() const {
     if (client_ == nullptr) return 0;
-    return client_->impl_->view.topic(topic_).counters(handle_.index).lost;
+    return client_->impl_->view.topic(topic_).counters(subscriber_).lost;
 }
 
 void Subscription::unsubscribe() {
     if (client_ == nullptr) return;
-    client_->impl_->view.topic(topic_).unsubscribe(handle_);
+    client_->impl_->view.topic(topic_).unsubscribe(subscriber_of(subscriber_, subscriber_word_));
     client_ = nullptr;
-    handle_ = SubscriberHandle{};
+    subscriber_word_ = 0;
 }
 
 }  // namespace shmq

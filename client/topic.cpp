@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "client_impl.hpp"
+#include "common/topic_ring.hpp"
 #include "shmq/client.hpp"
 #include "wait_loop.hpp"
 
@@ -13,7 +14,8 @@ Loan& Loan::operator=(Loan&& other) noexcept {
     if (this != &other) {
         cancel();
         ring_ = std::exchange(other.ring_, nullptr);
-        owner_ = other.owner_;
+        owner_record_ = other.owner_record_;
+        owner_generation_ = other.owner_generation_;
         position_ = other.position_;
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
@@ -31,7 +33,7 @@ Status Loan::resize(std::size_t size) {
 
 void Loan::cancel() {
     if (ring_ == nullptr) return;
-    ring_->abandon(position_, owner_);
+    ring_->abandon(position_, OwnerStamp{owner_record_, owner_generation_});
     ring_ = nullptr;
     data_ = nullptr;
     size_ = 0;
@@ -77,7 +79,8 @@ Status Topic::loan(std::size_t size, Loan& loan, Timeout timeout) {
         detail::wait_until_done(impl, ring.control().room, timeout, attempt, [&] { return ring.may_have_room(); });
     if (status != Status::ok) return status;
     loan.ring_ = &ring;
-    loan.owner_ = stamp;
+    loan.owner_record_ = stamp.client_index;
+    loan.owner_generation_ = stamp.generation;
     loan.position_ = position;
     loan.data_ = ring.payload(position);
     loan.size_ = size;
@@ -87,7 +90,7 @@ Status Topic::loan(std::size_t size, Loan& loan, Timeout timeout) {
 
 Status Topic::publish(Loan& loan) {
     if (!loan.is_active()) return Status::invalid_argument;
-    loan.ring_->publish(loan.position_, loan.size_, loan.owner_);
+    loan.ring_->publish(loan.position_, loan.size_, OwnerStamp{loan.owner_record_, loan.owner_generation_});
     loan.ring_ = nullptr;
     loan.data_ = nullptr;
     loan.size_ = 0;

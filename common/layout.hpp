@@ -49,8 +49,12 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // claimed and joining states; and the AccessTable after the roles
 // (SegmentRoot::access_offset), which lists the segments of restricted
 // queues and topics (one per access group, beside this one) and what each
-// of them holds.
-inline constexpr std::uint32_t version = 6;
+// of them holds; 7: QueueControl::quarantined and TopicControl::quarantined
+// hold why (a QuarantineReason) instead of 1, so that `shmq list`, stats and
+// metrics can say it (issue 14); 8: the ReloadExchange at the end of the
+// root, through which `shmq reload` asks the broker to re-read its
+// configuration and reads the answer (issue 11).
+inline constexpr std::uint32_t version = 8;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -99,6 +103,48 @@ struct AccessTable {
     RestrictedEntry entries[max_restricted];
 };
 
+// Why a queue or topic is out of service: the value of QueueControl::
+// quarantined and TopicControl::quarantined, 0 while it is in service. The
+// first process to find the damage writes it; every reader treats it as
+// untrusted (quarantine_reason_name() in common/quarantine_reason.hpp names an
+// unknown value "unknown").
+enum class QuarantineReason : std::uint32_t {
+    none = 0,
+    damaged_metadata = 1,         // the control block's fixed fields are unsound
+    inconsistent_counters = 2,    // head and tail (a queue's, or a topic's tail) contradict each other
+    damaged_slot = 3,             // a slot's word, length or position is one no operation leaves
+    inconsistent_subscriber = 4,  // a topic subscriber's cursor or counts contradict its topic
+};
+
+// A configuration reload asked through the segment (`shmq reload`, `shmqd
+// --reload`, which systemd's ExecReload= runs) and the broker's answer,
+// a seqlock of two request numbers around the report. A client takes a
+// number with requested.fetch_add(1) + 1 and waits until `answered` reaches
+// it. The broker, at its next tick, reloads once for every request up to
+// `requested` as it read it, N; stores answering = N, writes the outcome and
+// the report, stores answered = N, and wakes `answer_event`. A reader copies
+// the report after reading `answered`, and keeps the copy only if
+// `answering` still equals it afterwards (else the broker was writing the
+// next answer meanwhile: it reads again). The report's length is checked
+// against its capacity: every field here may have been written by any client.
+// The capacity keeps the whole root within its first page (the broker's log
+// has a longer report in full).
+inline constexpr std::size_t reload_report_capacity = 3072;
+inline constexpr std::uint32_t reload_applied = 1;        // every change took effect
+inline constexpr std::uint32_t reload_needs_restart = 2;  // the live changes took effect; the rest needs a restart
+inline constexpr std::uint32_t reload_refused = 3;        // the file did not load or validate: nothing changed
+
+struct ReloadExchange {
+    std::atomic<std::uint32_t> requested;
+    std::atomic<std::uint32_t> answering;
+    std::atomic<std::uint32_t> answered;
+    std::atomic<std::uint32_t> outcome;        // reload_*
+    std::atomic<std::uint32_t> report_length;  // bytes of `report`, at most reload_report_capacity
+    std::uint32_t reserved;
+    WaitEvent answer_event;
+    char report[reload_report_capacity];
+};
+
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
     ready = 1,         // clients may attach and use it
@@ -144,7 +190,11 @@ struct SegmentRoot {
     // The AccessTable: in the main segment, the restricted queues and topics;
     // empty in the segments that hold them.
     std::uint64_t access_offset;
+
+    // Used in the main segment only.
+    ReloadExchange reload;
 };
+static_assert(sizeof(SegmentRoot) <= 4096, "the root fits in the first page of every mapping");
 
 // One slot of a queue's ring. The payload follows the header directly.
 struct SlotHeader {
@@ -194,7 +244,7 @@ struct alignas(cache_line) QueueControl {
     std::uint32_t ack_timeout_ms;
     std::uint32_t dead_letter_index;  // no_queue when unset
 
-    std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
+    std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
 
     // Each on a cache line of its own: producers write one, consumers the other.
     alignas(cache_line) std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
@@ -342,7 +392,7 @@ struct alignas(cache_line) TopicControl {
     std::uint8_t slow_subscriber;   // layout::slow_subscriber_*
     std::uint8_t reserved[7];
 
-    std::atomic<std::uint32_t> quarantined;  // non-zero: found corrupt, out of service
+    std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
 
     // No lock: publishers claim a position with compare-and-swaps on its
     // slot's word and position, then move tail (anyone may move it past a

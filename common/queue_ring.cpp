@@ -8,6 +8,7 @@
 
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
+#include "common/quarantine_reason.hpp"
 #include "common/test_crash_point.hpp"
 
 // The protocol is lock-free (docs/crash-safety.md, "Queues", lists its steps
@@ -48,17 +49,17 @@ bool has_owner(SlotState state) {
 
 }  // namespace
 
-Status QueueRing::quarantine(const char* /*why*/) {
-    // The broker logs the reason when it sees the flag (clients have no log).
-    control_->quarantined.store(1, std::memory_order_release);
+Status QueueRing::quarantine(layout::QuarantineReason why) {
+    // The broker logs the reason when it sees it (clients have no log).
+    mark_quarantined(control_->quarantined, why);
     control_->not_empty.notify_all();
     control_->not_full.notify_all();
     return Status::queue_quarantined;
 }
 
 QueueRing::Next QueueRing::quarantine_if_still(const std::atomic<std::uint64_t>& counter, std::uint64_t value,
-                                               const layout::SlotHeader& slot, std::uint64_t word, const char* why,
-                                               Status& status) {
+                                               const layout::SlotHeader& slot, std::uint64_t word,
+                                               layout::QuarantineReason why, Status& status) {
     if (counter.load(std::memory_order_acquire) != value || slot.word.load(std::memory_order_acquire) != word) {
         return Next::retry;
     }
@@ -128,7 +129,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     const auto lap = lap_of(tail);
     const auto state = SlotWord::state(word);
     if (!SlotWord::well_formed(word)) {
-        return quarantine_if_still(control_->tail, tail, slot, word, "the slot at tail has a malformed state word",
+        return quarantine_if_still(control_->tail, tail, slot, word, layout::QuarantineReason::damaged_slot,
                                    status);
     }
     // Claimed (or already published, or abandoned) for tail by a producer
@@ -165,7 +166,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     }
     // Free for another lap, or queued for one that is neither this nor the
     // last: no step of the protocol leaves that at tail.
-    return quarantine_if_still(control_->tail, tail, slot, word, "the slot at tail is for another position", status);
+    return quarantine_if_still(control_->tail, tail, slot, word, layout::QuarantineReason::damaged_slot, status);
 }
 
 bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
@@ -284,7 +285,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
         const std::uint32_t deliveries = SlotWord::tag(word);
         if (SlotWord::state(word) != SlotState::redeliver || deliveries >= geometry_.max_deliveries) continue;
         const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
-        if (length > geometry_.max_message_size) return quarantine("a redeliverable slot has a wrong length");
+        if (length > geometry_.max_message_size) return quarantine(layout::QuarantineReason::damaged_slot);
         if (length > capacity) return Status::buffer_too_small;
         slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
         const auto delivery = static_cast<std::uint16_t>(deliveries + 1);
@@ -296,7 +297,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
         // Held by us, the slot keeps tail within (position, position + capacity].
         std::uint64_t position = 0;
         if (!position_below(index, control_->tail.load(std::memory_order_acquire), position)) {
-            return quarantine("a redeliverable slot lies beyond tail");
+            return quarantine(layout::QuarantineReason::damaged_slot);
         }
         control_->redeliver_pending.fetch_sub(1, std::memory_order_relaxed);
         control_->redelivered.fetch_add(1, std::memory_order_relaxed);
@@ -332,7 +333,7 @@ Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken, std::u
         const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) {
             Status status = Status::ok;
-            if (quarantine_if_still(control_->head, head, slot, word, "a ready slot at head has a wrong length",
+            if (quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::damaged_slot,
                                     status) == Next::stop) {
                 return status;
             }
@@ -370,7 +371,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
     word = slot.word.load(std::memory_order_acquire);
     if (control_->head.load(std::memory_order_acquire) != head) return Next::retry;
     if (!SlotWord::well_formed(word)) {
-        return quarantine_if_still(control_->head, head, slot, word, "the slot at head has a malformed state word",
+        return quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::damaged_slot,
                                    status);
     }
     if (tail <= head) {
@@ -379,7 +380,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
     }
     // Helping head along must end: tail never runs more than capacity ahead.
     if (tail - head > geometry_.capacity) {
-        return quarantine_if_still(control_->head, head, slot, word, "head and tail are inconsistent", status);
+        return quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::inconsistent_counters, status);
     }
     const auto lap = lap_of(head);
     const auto state = SlotWord::state(word);
@@ -418,7 +419,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         }
         break;
     }
-    return quarantine_if_still(control_->head, head, slot, word, "the slot at head holds no message though tail is past it",
+    return quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::damaged_slot,
                                status);
 }
 
@@ -526,6 +527,32 @@ bool QueueRing::may_have_room() const {
     case SlotState::in_flight:
     case SlotState::redeliver: return false;  // held for the last lap
     default: return true;  // free, or a word a try will judge
+    }
+}
+
+void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) const {
+    const auto head = control_->head.load(std::memory_order_acquire);
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    // Counters that contradict each other show nothing; the broker's tick
+    // quarantines the queue. A window wider than the ring is cut to it.
+    if (head > tail) return;
+    const auto end = tail - head > geometry_.capacity ? head + geometry_.capacity : tail;
+    std::size_t found = 0;
+    for (auto position = head; position < end && found < max_count; ++position) {
+        auto& slot = slot_at(position);
+        // The word names the lap: a slot reused for a later position since
+        // has another word, even if it holds a message again.
+        const auto ready = SlotWord::at_lap(SlotState::ready, lap_of(position));
+        if (slot.word.load(std::memory_order_acquire) != ready) continue;  // being written, taken, or abandoned
+        const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
+        if (length > geometry_.max_message_size) continue;
+        std::string copy(reinterpret_cast<const char*>(payload_of(slot)), length);
+        // Whoever takes the slot changes its word before the payload can be
+        // overwritten: an unchanged word after the copy means a whole copy.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (slot.word.load(std::memory_order_relaxed) != ready) continue;
+        messages.push_back(std::move(copy));
+        ++found;
     }
 }
 
@@ -736,7 +763,7 @@ bool QueueRing::check_counters() {
     const auto tail = control_->tail.load(std::memory_order_acquire);
     const auto second_head = control_->head.load(std::memory_order_acquire);
     if (first_head <= tail && (tail <= second_head || tail - second_head <= geometry_.capacity)) return true;
-    quarantine("head and tail are inconsistent");
+    quarantine(layout::QuarantineReason::inconsistent_counters);
     return false;
 }
 
@@ -779,7 +806,12 @@ void QueueRing::verify(std::string& problem) {
             control_->tail.load(std::memory_order_acquire) != tail) {
             continue;  // moved under the look: not a verdict
         }
-        if (!problem.empty()) quarantine(problem.c_str());
+        if (!problem.empty()) {
+            // Only the counters' checks come before the slots'.
+            const bool counters = head > tail || tail - head > geometry_.capacity;
+            quarantine(counters ? layout::QuarantineReason::inconsistent_counters
+                                : layout::QuarantineReason::damaged_slot);
+        }
         return;
     }
     problem.clear();

@@ -14,12 +14,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/layout.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
-#include "common/status.hpp"
+#include "shmq/batch.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 
@@ -32,20 +34,6 @@ struct RingGeometry {
     std::uint32_t max_deliveries = 0;
     std::uint32_t ack_timeout_ms = 0;
     bool checksummed = false;  // QueueControl::checksummed: a persistent segment
-};
-
-// One message to send in a batch.
-struct OutgoingMessage {
-    const void* data;
-    std::size_t size;
-};
-
-// A receive buffer in a batch; `size` is filled in with the message's length.
-struct IncomingMessage {
-    void* buffer;
-    std::size_t capacity;
-    std::size_t size;
-    std::uint64_t delivery;  // at_least_once: the token to acknowledge
 };
 
 // What the broker released on behalf of a dead client.
@@ -92,6 +80,14 @@ public:
                        OwnerStamp me);
     std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
     Status acknowledge(std::uint64_t delivery, OwnerStamp me);
+
+    // Read-only: copies up to `max_count` messages ready in [head, tail),
+    // oldest first, onto `messages`, without taking them or writing a word
+    // of shared memory. A message taken (or dropped) while it was copied is
+    // skipped, never returned torn: its slot word, read before and after the
+    // copy, changed. Deliveries awaiting redelivery (at_least_once) are not
+    // among them.
+    void peek(std::size_t max_count, std::vector<std::string>& messages) const;
 
     // Lock-free peeks used to decide whether to sleep. They may be stale; the
     // caller re-checks with a real operation.
@@ -204,11 +200,12 @@ private:
     // Copies the message in and marks the slot ready; false when the slot is
     // no longer `me`'s (the broker reclaimed this client), sending nothing.
     bool publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
-    Status quarantine(const char* why);
+    Status quarantine(layout::QuarantineReason why);
     // Quarantines for `why` when neither `head` nor the word of `slot` moved
     // since they were read as `word` (a change means the look was stale).
     Next quarantine_if_still(const std::atomic<std::uint64_t>& counter, std::uint64_t value,
-                             const layout::SlotHeader& slot, std::uint64_t word, const char* why, Status& status);
+                             const layout::SlotHeader& slot, std::uint64_t word, layout::QuarantineReason why,
+                             Status& status);
     // Power-loss recovery: whether the message in `slot` is whole.
     bool intact(const layout::SlotHeader& slot) const;
 

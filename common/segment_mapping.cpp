@@ -21,7 +21,8 @@ platform::FileError SegmentMapping::open(const std::string& address, std::unique
     std::string looked;
     for (const auto& path : candidates) {
         std::unique_ptr<platform::MappedFile> file;
-        const auto error = platform::MappedFile::open(path, sizeof(layout::SegmentRoot), file, message);
+        const auto error = platform::MappedFile::open(path, sizeof(layout::SegmentRoot), platform::Mapping::read_write,
+                                                     file, message);
         if (error == platform::FileError::none) {
             mapping.reset(new SegmentMapping(std::move(file), path, is_file(address)));
             return error;
@@ -37,18 +38,19 @@ platform::FileError SegmentMapping::open(const std::string& address, std::unique
 }
 
 platform::FileError SegmentMapping::open_path(const std::string& path, bool file_backed,
-                                              std::unique_ptr<SegmentMapping>& mapping, std::string& message) {
+                                              std::unique_ptr<SegmentMapping>& mapping, std::string& message,
+                                              platform::Mapping how) {
     std::unique_ptr<platform::MappedFile> file;
-    const auto error = platform::MappedFile::open(path, sizeof(layout::SegmentRoot), file, message);
+    const auto error = platform::MappedFile::open(path, sizeof(layout::SegmentRoot), how, file, message);
     if (error == platform::FileError::none) mapping.reset(new SegmentMapping(std::move(file), path, file_backed));
     return error;
 }
 
-platform::FileError SegmentMapping::create(const std::string& path, bool file_backed, std::uint64_t size, std::uint32_t mode,
-                                           std::int64_t group, std::unique_ptr<SegmentMapping>& mapping,
+platform::FileError SegmentMapping::create(const std::string& path, bool file_backed, std::uint64_t size,
+                                           const platform::FileAccess& access, std::unique_ptr<SegmentMapping>& mapping,
                                            std::string& message) {
     std::unique_ptr<platform::MappedFile> file;
-    const auto error = platform::MappedFile::create(path, size, mode, group, file, message);
+    const auto error = platform::MappedFile::create(path, size, access, file, message);
     if (error == platform::FileError::none) mapping.reset(new SegmentMapping(std::move(file), path, file_backed));
     return error;
 }

@@ -29,14 +29,16 @@ public:
     // not. Nothing of its contents is read here.
     static platform::FileError open(const std::string& address, std::unique_ptr<SegmentMapping>& mapping,
                                     std::string& message);
-    // Maps the file at exactly `path` (the broker's own segment).
+    // Maps the file at exactly `path` (the broker's own segment, or an access
+    // group's), read-write unless `how` says read-only.
     static platform::FileError open_path(const std::string& path, bool file_backed,
-                                         std::unique_ptr<SegmentMapping>& mapping, std::string& message);
+                                         std::unique_ptr<SegmentMapping>& mapping, std::string& message,
+                                         platform::Mapping how = platform::Mapping::read_write);
     // Creates a zero-filled segment of `size` bytes at the file-system path
-    // `path` (it must not exist), with `mode` and, unless -1, `group`;
-    // `file_backed` for a persistent broker's file.
-    static platform::FileError create(const std::string& path, bool file_backed, std::uint64_t size, std::uint32_t mode,
-                                      std::int64_t group, std::unique_ptr<SegmentMapping>& mapping,
+    // `path` (it must not exist), with `access`; `file_backed` for a
+    // persistent broker's file.
+    static platform::FileError create(const std::string& path, bool file_backed, std::uint64_t size,
+                                      const platform::FileAccess& access, std::unique_ptr<SegmentMapping>& mapping,
                                       std::string& message);
     // Removes the segment's name (mapped processes keep their mapping).
     static void remove(const std::string& address);
@@ -50,6 +52,12 @@ public:
     // The file this mapping was opened from or created as.
     const std::string& path() const { return path_; }
     bool file_backed() const { return file_backed_; }
+    // False for a read-only mapping, which this process must never write.
+    bool writable() const { return file_->writable(); }
+    // Gives the file `access` (a broker adopting it applies its configuration's).
+    bool set_access(const platform::FileAccess& access, std::string& message) const {
+        return file_->set_access(access, message);
+    }
 
     // False when the file's length is no longer the mapped one (someone
     // truncated or extended it); `length` is what it is now.

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/quarantine_reason.hpp"
 #include "common/read_once.hpp"
 
 namespace shmq {
@@ -116,7 +117,8 @@ const char* check_topic(const TopicMetadata& topic, std::uint64_t segment_size) 
 
 // The topics' process-local rings, or a quarantine mark for each unsound one.
 void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* controls, std::uint32_t count,
-                std::vector<TopicRing>& rings, std::vector<std::string>& names, std::vector<bool>& usable) {
+                bool writable, std::vector<TopicRing>& rings, std::vector<std::string>& names,
+                std::vector<bool>& usable) {
     rings.reserve(count);
     for (std::uint32_t index = 0; index < count; ++index) {
         auto& control = controls[index];
@@ -126,7 +128,7 @@ void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* contr
         const bool named = std::memchr(topic.name, '\0', sizeof topic.name) != nullptr;
         names.emplace_back(named ? topic.name : "");
         if (!usable.back()) {
-            control.quarantined.store(1, std::memory_order_release);
+            if (writable) mark_quarantined(control.quarantined, layout::QuarantineReason::damaged_metadata);
             rings.emplace_back();
             continue;
         }
@@ -146,7 +148,8 @@ void add_topics(std::byte* base, std::uint64_t size, layout::TopicControl* contr
 
 }  // namespace
 
-Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error) {
+Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error,
+                             bool writable) {
     if (mapped_size < sizeof(layout::SegmentRoot)) {
         error = "the segment is smaller than its header (" + std::to_string(mapped_size) + " bytes)";
         return Status::corrupt_segment;
@@ -213,7 +216,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         const bool named = std::memchr(queue.name, '\0', sizeof queue.name) != nullptr;
         view.names_.emplace_back(named ? queue.name : "");
         if (!usable) {
-            control.quarantined.store(1, std::memory_order_release);
+            if (writable) mark_quarantined(control.quarantined, layout::QuarantineReason::damaged_metadata);
             view.rings_.emplace_back();
             continue;
         }
@@ -228,8 +231,8 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         geometry.checksummed = queue.checksummed != 0;
         view.rings_.emplace_back(&control, base + queue.slots_offset, geometry);
     }
-    add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + topics_offset), topics, view.topics_,
-               view.topic_names_, view.topic_usable_);
+    add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + topics_offset), topics, writable,
+               view.topics_, view.topic_names_, view.topic_usable_);
     return Status::ok;
 }
 

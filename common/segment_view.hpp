@@ -13,7 +13,7 @@
 
 #include "common/layout.hpp"
 #include "common/queue_ring.hpp"
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 #include "common/topic_ring.hpp"
 
 namespace shmq {
@@ -25,8 +25,11 @@ public:
     // Checks the root (at `base`) and every table against `mapped_size`, the
     // real length of this process's mapping. On failure returns
     // version_mismatch or corrupt_segment and says why in `error`. A queue or
-    // topic whose own metadata is bad is quarantined, not fatal.
-    static Status validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error);
+    // topic whose own metadata is bad is quarantined, not fatal: marked so in
+    // the segment too, unless the mapping is not `writable` (a read-only
+    // mapping faults on any write; the view alone marks it unusable then).
+    static Status validate(std::byte* base, std::size_t mapped_size, SegmentView& view, std::string& error,
+                           bool writable = true);
 
     layout::SegmentRoot& root() const { return *root_; }
     // The restricted queues and topics the segment lists, unchecked: read it

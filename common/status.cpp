@@ -1,4 +1,4 @@
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 

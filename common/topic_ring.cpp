@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 
+#include "common/quarantine_reason.hpp"
 #include "common/test_crash_point.hpp"
 
 // No lock anywhere: every step of a claim, a publish, a subscribe, a read and
@@ -48,9 +49,9 @@ bool holds_cursor(std::uint64_t word) {
 
 }  // namespace
 
-Status TopicRing::quarantine() {
-    // The broker logs it when it sees the flag (clients have no log).
-    control_->quarantined.store(1, std::memory_order_release);
+Status TopicRing::quarantine(layout::QuarantineReason why) {
+    // The broker logs the reason when it sees it (clients have no log).
+    mark_quarantined(control_->quarantined, why);
     control_->published.notify_all();
     control_->room.notify_all();
     return Status::queue_quarantined;
@@ -152,7 +153,7 @@ Status TopicRing::claim(OwnerStamp me, std::uint64_t& position) {
                 slot.word.load(std::memory_order_seq_cst) != word) {
                 continue;
             }
-            return quarantine();
+            return quarantine(layout::QuarantineReason::damaged_slot);
         }
         const Status reusable = check_reusable(slot, tail);
         if (reusable != Status::ok) return reusable;
@@ -333,14 +334,14 @@ TopicRing::Found TopicRing::look_at_cursor(const SubscriberHandle& handle, std::
             // A drop may be overwriting the slot; otherwise it is corrupt.
             std::atomic_thread_fence(std::memory_order_acquire);
             if (record.cursor.load(std::memory_order_relaxed) != cursor) continue;
-            quarantine();
+            quarantine(layout::QuarantineReason::damaged_slot);
             return Found::corrupt;
         }
         if (position == never_claimed || position < cursor) return Found::nothing;  // not claimed yet
         // The slot was reused for a later lap, which only happens once this
         // cursor was pushed past it (drop); the push is visible now.
         if (record.cursor.load(std::memory_order_acquire) != cursor) continue;
-        quarantine();
+        quarantine(layout::QuarantineReason::damaged_slot);
         return Found::corrupt;
     }
 }
@@ -586,7 +587,7 @@ bool TopicRing::check_counters() {
         const bool sound = joined <= cursor && cursor <= last_tail && cursor + geometry_.capacity >= first_tail &&
                            received + skipped <= cursor - joined;
         if (!sound) {
-            quarantine();
+            quarantine(layout::QuarantineReason::inconsistent_subscriber);
             return false;
         }
     }
@@ -604,17 +605,20 @@ void TopicRing::reset_synchronisation() {
 void TopicRing::verify(std::string& problem, std::string& repaired) {
     problem.clear();
     repaired.clear();
+    auto reason = layout::QuarantineReason::none;
     for (int attempt = 0; attempt < 8; ++attempt) {
         const auto tail = control_->tail.load(std::memory_order_seq_cst);
         problem = verify_slots(tail);
+        reason = layout::QuarantineReason::damaged_slot;
         for (std::uint32_t index = 0; problem.empty() && index < geometry_.max_subscribers; ++index) {
             problem = verify_subscriber(index, tail);
+            reason = layout::QuarantineReason::inconsistent_subscriber;
         }
         if (problem.empty() || control_->tail.load(std::memory_order_seq_cst) == tail) break;
         problem.clear();
     }
     if (problem.empty()) repaired = clear_stray_pins();
-    if (!problem.empty()) quarantine();
+    if (!problem.empty()) quarantine(reason);
 }
 
 std::string TopicRing::verify_slots(std::uint64_t tail) const {

@@ -20,7 +20,7 @@
 #include "common/layout.hpp"
 #include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 
 namespace shmq {
 
@@ -172,7 +172,7 @@ private:
     std::string verify_subscriber(std::uint32_t index, std::uint64_t tail) const;
     std::string clear_stray_pins();
     bool lists_view_of(std::uint32_t subscriber, std::uint64_t slot_index) const;
-    Status quarantine();
+    Status quarantine(layout::QuarantineReason why);
 
     layout::TopicControl* control_ = nullptr;
     std::byte* slots_ = nullptr;

@@ -48,7 +48,7 @@ const char* to_string(SlowSubscriberPolicy policy) {
 bool operator==(const QueueConfig& a, const QueueConfig& b) {
     const auto fields = [](const QueueConfig& q) {
         return std::tie(q.name, q.capacity, q.max_message_size, q.overflow, q.delivery,
-                        q.max_deliveries, q.ack_timeout_ms, q.dead_letter, q.access_group);
+                        q.max_deliveries, q.ack_timeout_ms, q.dead_letter, q.access_group, q.access_readers);
     };
     return fields(a) == fields(b);
 }
@@ -58,7 +58,7 @@ bool operator!=(const QueueConfig& a, const QueueConfig& b) { return !(a == b); 
 bool operator==(const TopicConfig& a, const TopicConfig& b) {
     const auto fields = [](const TopicConfig& t) {
         return std::tie(t.name, t.capacity, t.max_message_size, t.history, t.max_subscribers,
-                        t.slow_subscriber, t.access_group);
+                        t.slow_subscriber, t.access_group, t.access_readers);
     };
     return fields(a) == fields(b);
 }
@@ -67,7 +67,7 @@ bool operator!=(const TopicConfig& a, const TopicConfig& b) { return !(a == b); 
 
 bool operator==(const BrokerConfig& a, const BrokerConfig& b) {
     const auto fields = [](const BrokerConfig& c) {
-        return std::tie(c.name, c.permissions, c.allow_world_access, c.group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
+        return std::tie(c.name, c.permissions, c.allow_world_access, c.group, c.read_only_group, c.max_clients, c.liveness_interval_ms, c.persist_path, c.flush_interval_ms,
                         c.queues, c.topics);
     };
     return fields(a) == fields(b);

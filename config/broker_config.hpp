@@ -50,6 +50,11 @@ struct QueueConfig {
     // (its segment is NAME.access-G, mode 0660, group G); empty: everyone
     // the main segment lets in. docs/security.md says what this covers.
     std::string access_group;
+    // `access: { group: G, readers: R }`: members of group R may map G's
+    // segment read-only (a POSIX ACL entry R:r--): they see its queues' and
+    // topics' figures but may not send or receive. Empty: no readers. One
+    // value per access group, since the group's queues share one segment.
+    std::string access_readers;
 };
 
 // A publish/subscribe topic: every subscriber receives every message
@@ -62,7 +67,8 @@ struct TopicConfig {
     std::uint32_t history = 0;              // last N messages a late subscriber may ask for; < capacity
     std::uint32_t max_subscribers = 64;     // subscriptions at once
     SlowSubscriberPolicy slow_subscriber = SlowSubscriberPolicy::block;
-    std::string access_group;  // as QueueConfig::access_group
+    std::string access_group;    // as QueueConfig::access_group
+    std::string access_readers;  // as QueueConfig::access_readers
 };
 
 // Where a loaded configuration came from, so that a problem found after
@@ -79,6 +85,9 @@ struct BrokerConfig {
     // segment anyone can write is one anyone can corrupt or fill.
     bool allow_world_access = false;
     std::string group;                       // empty: the broker's own group
+    // Not a configuration key: plan_segments sets it on an access group's
+    // segment whose queues have readers (the group given read-only access).
+    std::string read_only_group;
     std::uint32_t max_clients = 64;          // attached processes at once
     std::uint32_t liveness_interval_ms = 100;  // how often the broker checks clients
     // Empty: the segment lives in shared memory (/dev/shm) and dies with a

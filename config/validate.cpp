@@ -368,6 +368,10 @@ const Field<QueueConfig> queue_fields[] = {
      [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
          assign(q.access_group, to_access_group(e, d));
      }},
+    {"access.readers",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.access_readers, to_access_group(e, d));
+     }},
 };
 
 // `history` is checked against `capacity` once both are known (build_topic).
@@ -397,6 +401,10 @@ const Field<TopicConfig> topic_fields[] = {
     {"access.group",
      [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
          assign(t.access_group, to_access_group(e, d));
+     }},
+    {"access.readers",
+     [](const RawEntry& e, TopicConfig& t, Diagnostics& d) {
+         assign(t.access_readers, to_access_group(e, d));
      }},
 };
 
@@ -626,28 +634,45 @@ void check_world_access(const BrokerConfig& config, const RawSection& broker,
 }
 
 // Each access group is a segment of its own, listed in the main segment's
-// bounded table (layout::AccessTable). A persistent broker keeps one file,
-// so restricted queues and topics need a memory broker.
+// bounded table (layout::AccessTable); a persistent broker keeps it in a
+// file beside its own (PERSIST_PATH.access-GROUP). Readers are a
+// permission of the group's segment, so every queue and topic of the group
+// must name the same ones.
 void check_access(const BrokerConfig& config, const RawConfig& raw, Diagnostics& diagnostics) {
-    std::vector<std::string> groups;
+    std::vector<std::pair<std::string, std::string>> groups;  // each group and its readers
     std::size_t restricted = 0;
-    const auto note = [&](const std::string& group, const RawSection& section) {
+    const auto note = [&](const char* kind, const std::string& name, const std::string& group,
+                          const std::string& readers, const RawSection& section) {
         if (group.empty()) {
+            if (!readers.empty()) {
+                diagnostics.error(line_of(section, "access.readers"), "access.readers",
+                                  "readers need access.group: only a restricted " + std::string(kind) +
+                                      " has a segment of its own to give read-only access to");
+            }
             return;
         }
         const int line = line_of(section, "access.group");
-        if (!config.persist_path.empty()) {
-            diagnostics.error(line, "access.group",
-                              "restricted queues and topics are not supported with persist_path (a "
-                              "persistent broker keeps one file); remove one or the other");
+        if (readers == group) {
+            diagnostics.error(line_of(section, "access.readers"), "access.readers",
+                              "group '" + group + "' is the access group itself, whose members may already "
+                                                  "read and write; name another group, or remove readers");
         }
-        if (std::find(groups.begin(), groups.end(), group) == groups.end()) {
-            groups.push_back(group);
+        const auto known = std::find_if(groups.begin(), groups.end(),
+                                        [&](const auto& seen) { return seen.first == group; });
+        if (known == groups.end()) {
+            groups.emplace_back(group, readers);
             if (groups.size() > layout::max_access_segments) {
                 diagnostics.error(line, "access.group",
                                   "more than " + std::to_string(layout::max_access_segments) +
                                       " different access groups");
             }
+        } else if (known->second != readers) {
+            diagnostics.error(line_of(section, readers.empty() ? "access.group" : "access.readers"),
+                              "access.readers",
+                              std::string(kind) + " '" + name + "' has readers '" + readers + "', but another " +
+                                  "queue or topic of access group '" + group + "' has '" + known->second +
+                                  "'; the group's queues and topics share one segment, so they must name the "
+                                  "same readers");
         }
         if (++restricted > layout::max_restricted) {
             diagnostics.error(line, "access.group",
@@ -656,10 +681,12 @@ void check_access(const BrokerConfig& config, const RawConfig& raw, Diagnostics&
         }
     };
     for (std::size_t i = 0; i < config.queues.size(); ++i) {
-        note(config.queues[i].access_group, raw.queues[i]);
+        const auto& queue = config.queues[i];
+        note("queue", queue.name, queue.access_group, queue.access_readers, raw.queues[i]);
     }
     for (std::size_t i = 0; i < config.topics.size(); ++i) {
-        note(config.topics[i].access_group, raw.topics[i]);
+        const auto& topic = config.topics[i];
+        note("topic", topic.name, topic.access_group, topic.access_readers, raw.topics[i]);
     }
 }
 

@@ -11,11 +11,15 @@
 #include <new>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "common/client_registry.hpp"
+#include "common/quarantine_reason.hpp"
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
+#include "common/test_crash_point.hpp"
 #include "daemon/client_reaper.hpp"
+#include "daemon/reload_plan.hpp"
 #include "daemon/segment_builder.hpp"
 #include "daemon/segment_plan.hpp"
 #include "platform/file_owner.hpp"
@@ -43,9 +47,18 @@ std::uint64_t queued_messages(const SegmentView& view) {
     return total;
 }
 
+std::string changes(std::size_t count) { return std::to_string(count) + (count == 1 ? " change" : " changes"); }
+
+// A report of several lines as as many log records: each reads on its own in
+// the journal.
+void log_lines(log::Level level, const std::string& text) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) log::write(level, line);
+}
+
 }  // namespace
 
-Broker::Broker(config::BrokerConfig config) {
+Broker::Broker(config::BrokerConfig config) : whole_config_(config) {
     auto plan = plan_segments(config);
     config_ = std::move(plan.main);
     listing_ = std::move(plan.listing);
@@ -77,6 +90,9 @@ void Broker::start() {
                          "; stop it first or give this broker another name");
     case platform::ExclusiveLock::Outcome::failed: throw StartError(why);
     }
+    // Set-aside segments older than a week go at every start, not only when
+    // another is set aside.
+    prune_set_aside(SegmentMapping::file_system_path(address_));
     // Before the main segment is ready: a client that attaches finds every
     // segment it lists.
     start_access_segments();
@@ -98,6 +114,9 @@ void Broker::start() {
     root.broker_heartbeat_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     reported_quarantine_.assign(view_.queue_count(), false);
     reported_topic_quarantine_.assign(view_.topic_count(), false);
+    // A request a previous broker left unanswered (it died before it could
+    // answer) is answered by this one, at its first tick.
+    reload_answered_ = root.reload.answered.load(std::memory_order_acquire);
     known_clients_.assign(view_.client_capacity(), 0);
     known_start_times_.assign(view_.client_capacity(), 0);
     // Release: everything built above is visible to a client that sees `ready`.
@@ -252,6 +271,7 @@ bool Broker::try_adopt_existing() {
         throw StartError("a live broker (pid " + std::to_string(root->broker.pid) + ") already owns segment '" +
                          config_.name + "'; stop it first or give this broker another name");
     }
+    apply_configured_access(*existing);
     const auto previous_pid = root->broker.pid;
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
@@ -271,6 +291,23 @@ bool Broker::try_adopt_existing() {
                       << queued_messages(view_) << " queued messages kept, " << reaped.reclaimed_clients
                       << " dead clients reclaimed";
     return true;
+}
+
+// An adopted file keeps the permissions it was made with; the configuration
+// may have changed them since (another group, readers added or removed), and
+// an old permission must not outlive the configuration that granted it.
+void Broker::apply_configured_access(const SegmentMapping& segment) const {
+    platform::FileAccess access;
+    try {
+        access = segment_access(config_, segment.path());
+    } catch (const SettingError& failure) {
+        throw StartError(failure.what(), failure.key());
+    }
+    std::string why;
+    if (!segment.set_access(access, why)) {
+        throw StartError("segment '" + segment.path() + "': cannot give it the configured permissions: " + why,
+                         "permissions");
+    }
 }
 
 // A persistent segment from an earlier boot: its wait events' counts are
@@ -330,7 +367,8 @@ void Broker::verify_queues() {
         ring.verify(problem);
         const std::string what = "queue '" + view_.queue_name(index) + "'";
         if (!problem.empty()) {
-            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined, reason "
+                            << quarantine_reason_name(ring.control().quarantined.load(std::memory_order_acquire));
         } else if (was_quarantined) {
             ring.control().quarantined.store(0, std::memory_order_release);
             SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
@@ -350,7 +388,8 @@ void Broker::verify_topics() {
         const std::string what = "topic '" + view_.topic_name(index) + "'";
         if (!repaired.empty()) SHMQ_LOG(warning) << what << " repaired: " << repaired;
         if (!problem.empty()) {
-            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined";
+            SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined, reason "
+                            << quarantine_reason_name(topic.control().quarantined.load(std::memory_order_acquire));
         } else if (was_quarantined) {
             topic.control().quarantined.store(0, std::memory_order_release);
             SHMQ_LOG(warning) << what << " was quarantined and verifies now; back in service";
@@ -419,13 +458,110 @@ void Broker::prune_set_aside(const std::string& segment_path) {
 void Broker::run() {
     const auto interval = std::chrono::milliseconds(config_.liveness_interval_ms);
     for (;;) {
+        bool reload_signalled = false;
         {
             std::unique_lock<std::mutex> lock(stop_mutex_);
-            if (stop_signal_.wait_for(lock, interval, [this] { return stop_requested_; })) break;
+            stop_signal_.wait_for(lock, interval, [this] { return stop_requested_ || reload_requested_; });
+            if (stop_requested_) break;
+            reload_signalled = std::exchange(reload_requested_, false);
         }
         tick();
+        serve_reload_requests(reload_signalled);
     }
     shut_down();
+}
+
+void Broker::set_configuration_file(std::string path, config::Format format) {
+    config_path_ = std::move(path);
+    config_format_ = format;
+}
+
+void Broker::request_reload() {
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        reload_requested_ = true;
+    }
+    stop_signal_.notify_all();
+}
+
+// One reload answers a signal and every request waiting in the segment.
+void Broker::serve_reload_requests(bool signalled) {
+    auto& exchange = view_.root().reload;
+    std::uint32_t request = 0;
+    const bool asked = reload_waiting(exchange, reload_answered_, request);
+    if (!signalled && !asked) return;
+    if (asked) SHMQ_LOG(info) << "reload requested through the segment (shmq reload), reloading the configuration";
+    const auto answer = reload();
+    if (!asked) return;
+    answer_reload(exchange, request, answer.outcome, answer.report);
+    reload_answered_ = request;
+}
+
+// Re-reads the file; one that does not load changes nothing. Otherwise the
+// live changes are made in every segment and the rest reported as needing a
+// restart. The service manager sees RELOADING=1 until READY=1 again.
+ReloadAnswer Broker::reload() {
+    platform::report_service_reloading();
+    ReloadAnswer answer;
+    config::BrokerConfig reloaded;
+    bool loaded = false;
+    if (config_path_.empty()) {
+        answer.report = "this broker was started without a configuration file: nothing to reload";
+    } else {
+        try {
+            reloaded = config::load_file(config_path_, config_format_);
+            loaded = true;
+        } catch (const std::exception& failure) {
+            answer.report = "the configuration file " + config_path_ + " was not reloaded, nothing changed:\n" +
+                            failure.what();
+        }
+    }
+    if (!loaded) {
+        answer.outcome = layout::reload_refused;
+        log_lines(log::Level::error, answer.report);
+        platform::report_service_ready("serving " + std::to_string(config_.queues.size()) +
+                                       " queues; the last reload was refused");
+        return answer;
+    }
+    auto plan = plan_reload(whole_config_, reloaded);
+    if (!plan.applied.empty()) {
+        const auto parts = plan_segments(plan.next);
+        apply_live_settings(parts.main);
+        for (std::size_t index = 0; index < access_brokers_.size() && index < parts.restricted.size(); ++index) {
+            access_brokers_[index]->apply_live_settings(parts.restricted[index]);
+        }
+        whole_config_ = std::move(plan.next);
+        // Applied to the segment, not answered yet: a broker killed here
+        // restarts on the file, which is what it had applied.
+        crash_point("reload_applied");
+    }
+    std::ostringstream report;
+    report << "reloaded " << config_path_ << ": ";
+    if (plan.applied.empty() && plan.need_restart.empty()) report << "no changes";
+    if (!plan.applied.empty()) report << changes(plan.applied.size()) << " applied";
+    if (!plan.applied.empty() && !plan.need_restart.empty()) report << ", ";
+    if (!plan.need_restart.empty()) report << changes(plan.need_restart.size()) << " need a restart";
+    for (const auto& change : plan.applied) report << "\napplied: " << change;
+    for (const auto& change : plan.need_restart) report << "\nneeds a restart: " << change;
+    answer.report = report.str();
+    answer.outcome = plan.need_restart.empty() ? layout::reload_applied : layout::reload_needs_restart;
+    log_lines(plan.need_restart.empty() ? log::Level::info : log::Level::warning, answer.report);
+    platform::report_service_ready("serving " + std::to_string(config_.queues.size()) + " queues");
+    return answer;
+}
+
+// Delivery limits move no message: one store each (apply_delivery_settings).
+// The view and the integrity check copied the old values; both take the new
+// ones, so that the next tick neither runs on nor "repairs" back the old.
+void Broker::apply_live_settings(const config::BrokerConfig& part) {
+    apply_delivery_settings(view_, part);
+    config_.queues = part.queues;
+    std::string why;
+    if (SegmentView::validate(segment_->base(), segment_->size(), view_, why) != Status::ok) {
+        SHMQ_LOG(error) << "segment '" << address_ << "' failed validation after a reload: " << why;
+        return;
+    }
+    integrity_ = SegmentIntegrity(view_);
 }
 
 // Writes dirty pages of a persistent segment to disk every flush_interval_ms,
@@ -560,14 +696,16 @@ void Broker::service_deliveries() {
 void Broker::report_quarantines() {
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
         if (view_.queue_usable(index)) view_.ring(index).check_counters();
-        const bool quarantined = !view_.queue_usable(index) ||
-                                 view_.ring(index).control().quarantined.load(std::memory_order_relaxed) != 0;
-        if (quarantined && !reported_quarantine_[index]) {
+        // Read once: whoever quarantined it wrote the reason, and may write it again.
+        const auto reason = view_.queue_usable(index)
+                                ? view_.ring(index).control().quarantined.load(std::memory_order_relaxed)
+                                : static_cast<std::uint32_t>(layout::QuarantineReason::damaged_metadata);
+        if (reason != 0 && !reported_quarantine_[index]) {
             reported_quarantine_[index] = true;
             SHMQ_LOG(error) << "queue #" << index << " ('" << view_.queue_name(index)
                             << "') failed validation and is quarantined"
                             << (view_.queue_usable(index) ? " (" + view_.ring(index).describe_damage() + ")" : "")
-                            << "; the other queues carry on";
+                            << ", reason " << quarantine_reason_name(reason) << "; the other queues carry on";
         }
     }
 }
@@ -575,11 +713,14 @@ void Broker::report_quarantines() {
 void Broker::report_topic_quarantines() {
     for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
         if (view_.topic_usable(index)) view_.topic(index).check_counters();
-        const bool quarantined = !view_.topic_usable(index) || view_.topic(index).quarantined();
-        if (quarantined && !reported_topic_quarantine_[index]) {
+        const auto reason = view_.topic_usable(index)
+                                ? view_.topic(index).control().quarantined.load(std::memory_order_relaxed)
+                                : static_cast<std::uint32_t>(layout::QuarantineReason::damaged_metadata);
+        if (reason != 0 && !reported_topic_quarantine_[index]) {
             reported_topic_quarantine_[index] = true;
             SHMQ_LOG(error) << "topic #" << index << " ('" << view_.topic_name(index)
-                            << "') failed validation and is quarantined; the other queues and topics carry on";
+                            << "') failed validation and is quarantined, reason " << quarantine_reason_name(reason)
+                            << "; the other queues and topics carry on";
         }
     }
 }
@@ -602,7 +743,11 @@ void Broker::shut_down() {
     root.broker_event.notify_all();
     for (auto& part : access_brokers_) part->shut_down();
     const auto queued = queued_messages(view_);
-    if (flusher_.joinable()) flusher_.join();
+    if (flusher_.joinable()) {
+        // An access group's broker has no loop of its own: nothing else asks its flusher to stop.
+        request_stop();
+        flusher_.join();
+    }
     if (segment_->file_backed()) {
         // Persistent: the file and its messages stay for the next broker.
         flush_reporting_failure();

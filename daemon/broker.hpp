@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/access_listing.hpp"
+#include "common/reload_exchange.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
@@ -52,6 +53,12 @@ public:
     void run();
     // Safe from any thread.
     void request_stop();
+    // The file a reload re-reads (SIGHUP, `shmq reload`); without one, a
+    // reload is refused. Call before run().
+    void set_configuration_file(std::string path, config::Format format);
+    // Safe from any thread: the broker re-reads its configuration file at
+    // once, applies what can change live and reports the rest.
+    void request_reload();
 
     // The main segment's part of the configuration (its origin is the file's).
     const config::BrokerConfig& config() const { return config_; }
@@ -64,6 +71,7 @@ private:
     void start_access_segments();
     void stop_access_segments();
     bool try_adopt_existing();
+    void apply_configured_access(const SegmentMapping& segment) const;
     void build_fresh();
     void set_aside_existing(const std::string& reason);
     void prune_set_aside(const std::string& segment_path);
@@ -82,6 +90,9 @@ private:
     void service_deliveries();
     void report_attach_detach();
     void shut_down();
+    void serve_reload_requests(bool signalled);
+    ReloadAnswer reload();
+    void apply_live_settings(const config::BrokerConfig& part);
 
     config::BrokerConfig config_;
     AccessListing listing_;  // the restricted queues and topics the main segment lists
@@ -101,10 +112,16 @@ private:
     std::vector<std::uint64_t> known_start_times_;  // and the start times of their processes
     MissingStartTimes missing_start_times_;     // records claimed without a start time, across ticks
 
+    config::BrokerConfig whole_config_;  // main broker: the running configuration, every segment's part
+    std::string config_path_;           // what a reload re-reads; empty: reloads are refused
+    config::Format config_format_ = config::Format::automatic;
+    std::uint32_t reload_answered_ = 0;  // the last request of the segment's ReloadExchange answered
+
     std::thread flusher_;  // persistent segments: writes dirty pages every flush_interval_ms
     std::mutex stop_mutex_;
     std::condition_variable stop_signal_;
     bool stop_requested_ = false;
+    bool reload_requested_ = false;
 };
 
 }  // namespace shmq::daemon

@@ -1,5 +1,7 @@
 // shmqd: the shmq broker daemon. Reads a YAML or INI configuration, builds the
-// shared-memory segment, and keeps it healthy until SIGTERM or SIGINT.
+// shared-memory segment, and keeps it healthy until SIGTERM or SIGINT;
+// SIGHUP reloads the configuration. `shmqd --config FILE --reload` asks the
+// broker FILE configures to reload (systemd's ExecReload=).
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <sstream>
@@ -9,6 +11,7 @@
 #include "common/logging.hpp"
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"
+#include "daemon/reload_request.hpp"
 #include "daemon/segment_builder.hpp"
 #include "platform/stop_requests.hpp"
 
@@ -43,13 +46,15 @@ void print_resolved(const config::BrokerConfig& config) {
                       << (queue.dead_letter.empty() ? "" : ", dead_letter " + queue.dead_letter);
         }
         if (!queue.access_group.empty()) std::cout << ", access group " << queue.access_group;
+        if (!queue.access_readers.empty()) std::cout << ", readers " << queue.access_readers;
         std::cout << "\n";
     }
     for (const auto& topic : config.topics) {
         std::cout << "topic " << topic.name << ": capacity " << topic.capacity << ", max_message_size "
                   << topic.max_message_size << ", history " << topic.history << ", max_subscribers "
                   << topic.max_subscribers << ", slow_subscriber " << config::to_string(topic.slow_subscriber)
-                  << (topic.access_group.empty() ? "" : ", access group " + topic.access_group) << "\n";
+                  << (topic.access_group.empty() ? "" : ", access group " + topic.access_group)
+                  << (topic.access_readers.empty() ? "" : ", readers " + topic.access_readers) << "\n";
     }
     std::cout << "segment size: " << daemon::required_segment_size(config) << " bytes\n";
 }
@@ -67,10 +72,36 @@ std::string world_access_warning(const config::BrokerConfig& config) {
 
 std::thread start_signal_thread(daemon::Broker& broker) {
     return std::thread([&broker] {
-        const auto request = platform::wait_for_stop_request();
-        SHMQ_LOG(info) << "received " << request << ", stopping";
-        broker.request_stop();
+        for (;;) {
+            const auto request = platform::wait_for_operator_request();
+            if (request.kind == platform::OperatorRequest::Kind::reload) {
+                SHMQ_LOG(info) << "received " << request.signal << ", reloading the configuration";
+                broker.request_reload();
+                continue;
+            }
+            SHMQ_LOG(info) << "received " << request.signal << ", stopping";
+            broker.request_stop();
+            return;
+        }
     });
+}
+
+// --reload: prints the broker's answer. Exit 0 when every change took
+// effect, 3 when some need a restart, 1 when the file was refused or the
+// broker could not be asked.
+int ask_broker_to_reload(const config::BrokerConfig& config) {
+    ReloadAnswer answer;
+    std::string error;
+    if (daemon::ask_running_broker_to_reload(config, answer, error) != Status::ok) {
+        std::cerr << "shmqd: cannot reload broker '" << config.name << "': " << error << "\n";
+        return 1;
+    }
+    (answer.outcome == layout::reload_refused ? std::cerr : std::cout) << answer.report << "\n";
+    switch (answer.outcome) {
+    case layout::reload_applied: return 0;
+    case layout::reload_needs_restart: return 3;
+    default: return 1;
+    }
 }
 
 }  // namespace
@@ -87,6 +118,9 @@ int main(int argc, char** argv) {
          "the configuration's format; auto picks it from the file's extension")
         ("check-config", "validate the configuration, print the resolved broker, queues, topics and segment size, and exit "
                          "(0 when valid, 1 with the errors otherwise)")
+        ("reload", "ask the running broker this configuration names to reload it (what SIGHUP does), wait for its "
+                   "answer and print it; exit 0 when every change took effect, 3 when some need a restart, 1 when "
+                   "the file was refused (nothing changed) or the broker could not be asked")
         ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
          "least severe messages logged: trace, debug, info, warning, error or fatal")
         ("log-file", po::value<std::string>()->value_name("FILE"),
@@ -102,7 +136,10 @@ int main(int argc, char** argv) {
     if (arguments.count("help")) {
         std::cout << options << "\nSignals: SIGTERM or SIGINT stop the broker: blocked clients wake with\n"
                      "broker_stopped and the segment is removed (a persistent broker, one with\n"
-                     "persist_path, keeps its file and messages for the next start).\n"
+                     "persist_path, keeps its file and messages for the next start). SIGHUP reloads\n"
+                     "the configuration file: a file that does not load changes nothing; the delivery\n"
+                     "limits of at_least_once queues change at once; any other change is logged as\n"
+                     "needing a restart.\n"
                      "\nWhere: a broker's segment is the file $SHMQ_RUNTIME_DIR/NAME (the systemd unit\n"
                      "sets /run/shmq), else /dev/shm/NAME, or its persist_path; the broker holds\n"
                      "NAME.lock beside it while it runs, so a second broker of that name stops.\n"
@@ -110,7 +147,7 @@ int main(int argc, char** argv) {
                      "messages; a segment that cannot be reused is renamed NAME.stale-TIME (only\n"
                      "the broker's user may read it; the newest 3 of the last week are kept).\n"
                      "Exit status: 0 after a clean stop; 1 for an invalid configuration or a failed\n"
-                     "start; 2 for a usage error.\n";
+                     "start; 2 for a usage error. --reload: 0, 3 or 1, as its line above says.\n";
         return 0;
     }
     if (arguments.count("version")) {
@@ -143,6 +180,7 @@ int main(int argc, char** argv) {
         print_resolved(config);
         return 0;
     }
+    if (arguments.count("reload")) return ask_broker_to_reload(config);
     try {
         log::init(level, arguments.count("log-file") ? arguments["log-file"].as<std::string>() : "");
     } catch (const std::exception& failure) {
@@ -158,6 +196,8 @@ int main(int argc, char** argv) {
 
     if (!world_access.empty()) SHMQ_LOG(warning) << world_access;
     daemon::Broker broker(std::move(config));
+    broker.set_configuration_file(arguments["config"].as<std::string>(),
+                                  parse_format(arguments["format"].as<std::string>()));
     auto signal_thread = start_signal_thread(broker);
     // The operator is told which key of which file to change: the one the
     // failure names, else the one that places the segment.

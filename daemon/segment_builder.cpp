@@ -172,21 +172,30 @@ void lay_out(Carver& carver, const config::BrokerConfig& config, const AccessLis
 
 }  // namespace
 
+platform::FileAccess segment_access(const config::BrokerConfig& config, const std::string& path) {
+    const auto group_id = [&](const std::string& group, const char* role) -> std::int64_t {
+        if (group.empty()) return -1;
+        std::uint32_t gid = 0;
+        if (!platform::group_id_of(group, gid)) {
+            throw SettingError("segment '" + path + "': " + role + " '" + group + "' does not exist", "group");
+        }
+        return gid;
+    };
+    platform::FileAccess access;
+    access.mode = config.permissions;
+    access.group = group_id(config.group, "group");
+    access.read_only_group = group_id(config.read_only_group, "readers' group");
+    return access;
+}
+
 std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config, const std::string& path,
                                               const AccessListing& access) {
     const auto size = required_segment_size(config);
-    std::int64_t group = -1;
-    if (!config.group.empty()) {
-        std::uint32_t gid = 0;
-        if (!platform::group_id_of(config.group, gid)) {
-            throw SettingError("segment '" + path + "': group '" + config.group + "' does not exist", "group");
-        }
-        group = gid;
-    }
+    const auto file_access = segment_access(config, path);
     std::unique_ptr<SegmentMapping> segment;
     std::string why;
     const auto error = SegmentMapping::create(path, SegmentMapping::is_file(segment_address(config)), size,
-                                              config.permissions, group, segment, why);
+                                              file_access, segment, why);
     if (error == platform::FileError::no_space) {
         throw SettingError("segment '" + path + "': " + why + ": is there enough room in " +
                                (config.persist_path.empty() ? "its directory" : "its file system") + "?",

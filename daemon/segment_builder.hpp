@@ -13,6 +13,7 @@
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
+#include "platform/file_access.hpp"
 
 namespace shmq::daemon {
 
@@ -37,6 +38,11 @@ std::uint64_t required_segment_size(const config::BrokerConfig& config);
 // The configuration key that decides where the segment lives: "persist_path"
 // or "name".
 const char* segment_address_key(const config::BrokerConfig& config);
+
+// Who may open the segment of `config` at `path`: its permissions, its group,
+// and the group that may only read it. Throws SettingError for a group that
+// does not exist.
+platform::FileAccess segment_access(const config::BrokerConfig& config, const std::string& path);
 
 // Creates the segment file at the file-system `path` (it must not exist) and
 // builds the layout in it. The root is left in state `initializing`; the

@@ -17,7 +17,9 @@ struct SegmentPlan {
     config::BrokerConfig main;  // the open queues and topics
     AccessListing listing;      // what the main segment's root lists
     // One configuration per access group, in the order of listing.groups:
-    // named MAIN.access-GROUP, mode 0660, group GROUP, the same client table size.
+    // named MAIN.access-GROUP, mode 0660, group GROUP (and its readers' group
+    // read-only, by an ACL entry), the same client table size; with
+    // persist_path, in the file PERSIST_PATH.access-GROUP.
     std::vector<config::BrokerConfig> restricted;
 };
 

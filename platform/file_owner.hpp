@@ -9,7 +9,9 @@ namespace shmq::platform {
 
 // False when nothing is at `path` (or it cannot be examined).
 bool file_owner(const std::string& path, std::uint32_t& owner);
-// Makes the file at `path` readable and writable by its owner alone.
+// Makes the file at `path` readable and writable by its owner alone (a
+// POSIX ACL's named entries too: the mode's group bits become its mask).
+// A symbolic link at `path` is left alone, and its target untouched.
 bool restrict_to_owner(const std::string& path);
 
 }  // namespace shmq::platform

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 
+#include "platform/file_access.hpp"
+
 namespace shmq::platform {
 
 enum class FileError {
@@ -28,18 +30,23 @@ enum class FileError {
     other,
 };
 
+// How a file is opened and mapped. A read-only mapping needs only read
+// permission, and any write through it faults (SIGSEGV): its user must never
+// write, not even an atomic word.
+enum class Mapping { read_write, read_only };
+
 class MappedFile {
 public:
-    // Opens an existing regular file read-write, without following a symbolic
-    // link and without blocking, and maps all of it. Refuses a file shorter
-    // than `minimum_size`. `message` says why on failure.
-    static FileError open(const std::string& path, std::uint64_t minimum_size, std::unique_ptr<MappedFile>& mapped,
-                          std::string& message);
-    // Creates `path` (it must not exist) with exactly `mode` (no umask), owned
-    // by `group` when that is not -1, reserves `size` bytes of storage so that a
-    // full file system is a clear error now rather than a fault later, and maps
-    // it zero-filled.
-    static FileError create(const std::string& path, std::uint64_t size, std::uint32_t mode, std::int64_t group,
+    // Opens an existing regular file (read-write or read-only, as `mapping`
+    // says), without following a symbolic link and without blocking, and maps
+    // all of it. Refuses a file shorter than `minimum_size`. `message` says why
+    // on failure.
+    static FileError open(const std::string& path, std::uint64_t minimum_size, Mapping mapping,
+                          std::unique_ptr<MappedFile>& mapped, std::string& message);
+    // Creates `path` (it must not exist) with exactly `access` (no umask),
+    // reserves `size` bytes of storage so that a full file system is a clear
+    // error now rather than a fault later, and maps it zero-filled, read-write.
+    static FileError create(const std::string& path, std::uint64_t size, const FileAccess& access,
                             std::unique_ptr<MappedFile>& mapped, std::string& message);
 
     ~MappedFile();
@@ -51,6 +58,11 @@ public:
     std::size_t size() const { return size_; }
     // The owner of the file this process mapped (not of whatever the path names now).
     std::uint32_t owner() const { return owner_; }
+    bool writable() const { return writable_; }
+
+    // Gives the mapped file `access` (a broker adopting its segment applies
+    // the configuration's). False with `message` when the kernel refuses.
+    bool set_access(const FileAccess& access, std::string& message) const;
 
     // The file's length now; differs from size() when someone truncated or
     // extended it. Returns false when the file cannot be examined.
@@ -64,16 +76,17 @@ public:
 
 private:
     // `descriptor`: the open file, a descriptor on Linux, a HANDLE on Windows.
-    MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner);
-    // Maps all `size` bytes of `descriptor` shared and read-write; takes the
-    // descriptor over (closed on failure).
-    static FileError map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner,
+    MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner, bool writable);
+    // Maps all `size` bytes of `descriptor` shared, as `mapping` says; takes
+    // the descriptor over (closed on failure).
+    static FileError map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner, Mapping mapping,
                                     std::unique_ptr<MappedFile>& mapped, std::string& message);
 
     std::intptr_t descriptor_;
     std::byte* base_;
     std::size_t size_;
     std::uint32_t owner_;
+    bool writable_;
 };
 
 }  // namespace shmq::platform

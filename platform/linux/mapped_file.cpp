@@ -39,21 +39,25 @@ FileError fail(int code, const std::string& what, std::string& message) {
 
 }  // namespace
 
-MappedFile::MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner)
-    : descriptor_(descriptor), base_(base), size_(size), owner_(owner) {
+MappedFile::MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner,
+                       bool writable)
+    : descriptor_(descriptor), base_(base), size_(size), owner_(owner), writable_(writable) {
     guard_mapping(base_, size_, static_cast<int>(descriptor_));
 }
 
 FileError MappedFile::map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner,
-                                     std::unique_ptr<MappedFile>& mapped, std::string& message) {
+                                     Mapping mapping, std::unique_ptr<MappedFile>& mapped, std::string& message) {
     const int fd = static_cast<int>(descriptor);
-    void* base = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const bool writable = mapping == Mapping::read_write;
+    void* base = ::mmap(nullptr, static_cast<std::size_t>(size), writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                        MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         const int code = errno;
         ::close(fd);
         return fail(code, "cannot map it", message);
     }
-    mapped.reset(new MappedFile(descriptor, static_cast<std::byte*>(base), static_cast<std::size_t>(size), owner));
+    mapped.reset(
+        new MappedFile(descriptor, static_cast<std::byte*>(base), static_cast<std::size_t>(size), owner, writable));
     return FileError::none;
 }
 
@@ -63,11 +67,12 @@ MappedFile::~MappedFile() {
     ::close(static_cast<int>(descriptor_));
 }
 
-FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, std::unique_ptr<MappedFile>& mapped,
-                           std::string& message) {
+FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, Mapping mapping,
+                           std::unique_ptr<MappedFile>& mapped, std::string& message) {
     // O_NONBLOCK: a FIFO put at the path must not block the open; O_NOFOLLOW:
     // a symbolic link must not redirect it.
-    const int descriptor = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    const int descriptor = ::open(path.c_str(), (mapping == Mapping::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC |
+                                                    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (descriptor < 0) return fail(errno, "cannot open it", message);
     // Everything below is about the file actually opened, not the name.
     struct stat facts {};
@@ -93,12 +98,12 @@ FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, 
         message = "it is too large to map (" + std::to_string(size) + " bytes)";
         return FileError::too_large;
     }
-    return map_descriptor(descriptor, size, static_cast<std::uint32_t>(facts.st_uid), mapped, message);
+    return map_descriptor(descriptor, size, static_cast<std::uint32_t>(facts.st_uid), mapping, mapped, message);
 }
 
-FileError MappedFile::create(const std::string& path, std::uint64_t size, std::uint32_t mode, std::int64_t group,
+FileError MappedFile::create(const std::string& path, std::uint64_t size, const FileAccess& access,
                              std::unique_ptr<MappedFile>& mapped, std::string& message) {
-    // Created private; the configured mode is given once it is owned by the
+    // Created private; the configured access is given once it is owned by the
     // right group, so that nobody else can open it in between.
     const int descriptor = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (descriptor < 0) return fail(errno, "cannot create it", message);
@@ -107,14 +112,17 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, std::u
         ::unlink(path.c_str());
         return fail(code, what, message);
     };
-    if (group >= 0 && ::fchown(descriptor, static_cast<uid_t>(-1), static_cast<gid_t>(group)) != 0) {
-        return give_up(errno, "cannot give it to group " + std::to_string(group));
+    std::string refused;
+    if (!apply_file_access(descriptor, access, refused)) {
+        ::close(descriptor);
+        ::unlink(path.c_str());
+        message = refused;
+        return FileError::other;
     }
-    if (::fchmod(descriptor, mode) != 0) return give_up(errno, "cannot set its permissions");
     const int reserved = ::posix_fallocate(descriptor, 0, static_cast<off_t>(size));
     if (reserved != 0) return give_up(reserved, "cannot reserve " + std::to_string(size) + " bytes for it");
     const FileError mapped_error =
-        map_descriptor(descriptor, size, static_cast<std::uint32_t>(::geteuid()), mapped, message);
+        map_descriptor(descriptor, size, static_cast<std::uint32_t>(::geteuid()), Mapping::read_write, mapped, message);
     if (mapped_error != FileError::none) ::unlink(path.c_str());
     return mapped_error;
 }
@@ -124,6 +132,10 @@ bool MappedFile::current_length(std::uint64_t& length) const {
     if (::fstat(static_cast<int>(descriptor_), &facts) != 0) return false;
     length = static_cast<std::uint64_t>(facts.st_size);
     return true;
+}
+
+bool MappedFile::set_access(const FileAccess& access, std::string& message) const {
+    return apply_file_access(descriptor_, access, message);
 }
 
 bool MappedFile::restore_length() const {

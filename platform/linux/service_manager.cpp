@@ -5,6 +5,7 @@
 #include "platform/service_manager.hpp"
 
 #include <systemd/sd-daemon.h>
+#include <ctime>
 #include <unistd.h>
 
 namespace shmq::platform {
@@ -15,6 +16,16 @@ void report_service_ready(const std::string& status) {
 }
 
 void report_service_stopping() { sd_notify(0, "STOPPING=1"); }
+
+// With the time, as systemd 253's Type=notify-reload requires (older ones
+// ignore the field), so that one unit file serves both.
+void report_service_reloading() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1'000'000ull +
+                      static_cast<unsigned long long>(now.tv_nsec) / 1000ull;
+    sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec)).c_str());
+}
 
 std::chrono::microseconds service_watchdog_interval() {
     std::uint64_t usec = 0;

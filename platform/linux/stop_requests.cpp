@@ -1,5 +1,5 @@
-// Stop signals are blocked in every thread and taken with sigwait by the one
-// that waits, so no handler ever runs inside the broker.
+// Operator signals are blocked in every thread and taken with sigwait by the
+// one that waits, so no handler ever runs inside the broker.
 #include "platform/stop_requests.hpp"
 
 #include <csignal>
@@ -8,26 +8,31 @@
 namespace shmq::platform {
 
 namespace {
-sigset_t stop_signals() {
+sigset_t operator_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     return set;
 }
 }  // namespace
 
 void capture_stop_requests() {
-    const sigset_t set = stop_signals();
+    const sigset_t set = operator_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-std::string wait_for_stop_request() {
-    const sigset_t set = stop_signals();
+OperatorRequest wait_for_operator_request() {
+    const sigset_t set = operator_signals();
     int signal_number = 0;
     while (sigwait(&set, &signal_number) != 0) {
     }
-    return signal_number == SIGTERM ? "SIGTERM" : "SIGINT";
+    switch (signal_number) {
+    case SIGHUP: return {OperatorRequest::Kind::reload, "SIGHUP"};
+    case SIGTERM: return {OperatorRequest::Kind::stop, "SIGTERM"};
+    default: return {OperatorRequest::Kind::stop, "SIGINT"};
+    }
 }
 
 }  // namespace shmq::platform

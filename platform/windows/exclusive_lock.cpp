@@ -36,7 +36,9 @@ std::string holder_pid(HANDLE file) {
 
 ExclusiveLock::Outcome ExclusiveLock::try_acquire(const std::string& path, unsigned mode,
                                                   std::unique_ptr<ExclusiveLock>& lock_held, std::string& message) {
-    win32::FileSecurity security(mode, -1);
+    FileAccess access;
+    access.mode = mode;
+    win32::FileSecurity security(access);
     const HANDLE file = ::CreateFileW(win32::widen(path).c_str(), GENERIC_READ | GENERIC_WRITE,
                                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                       static_cast<SECURITY_ATTRIBUTES*>(security.attributes()), OPEN_ALWAYS,

@@ -22,12 +22,9 @@ bool file_owner(const std::string& path, std::uint32_t& owner) {
 }
 
 bool restrict_to_owner(const std::string& path) {
-    win32::FileSecurity owner_only(0600, -1);
-    if (owner_only.attributes() == nullptr) return false;
-    auto* attributes = static_cast<SECURITY_ATTRIBUTES*>(owner_only.attributes());
-    BOOL present = FALSE, defaulted = FALSE;
-    PACL acl = nullptr;
-    if (!::GetSecurityDescriptorDacl(attributes->lpSecurityDescriptor, &present, &acl, &defaulted)) return false;
+    win32::FileSecurity owner_only(FileAccess{});
+    auto* acl = static_cast<PACL>(owner_only.dacl());
+    if (acl == nullptr) return false;
     std::wstring wide = win32::widen(path);
     return ::SetNamedSecurityInfoW(wide.data(), SE_FILE_OBJECT,
                                    DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr, nullptr,

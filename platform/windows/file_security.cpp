@@ -33,23 +33,40 @@ std::vector<unsigned char> everyone_sid() {
     return sid;
 }
 
+// A group's SID from its id; false (with `error`) for an id never looked up.
+bool group_sid(std::int64_t group, const char* role, std::vector<unsigned char>& sid, std::string& error) {
+    if (sid_of(static_cast<std::uint32_t>(group), sid)) return true;
+    error = std::string("cannot grant access to the ") + role + " group " + std::to_string(group) +
+            ": no account of that id is known (name the group by its account name)";
+    return false;
+}
+
 }  // namespace
 
-FileSecurity::FileSecurity(std::uint32_t mode, std::int64_t group) : native_(std::make_unique<Native>()) {
+FileSecurity::FileSecurity(const FileAccess& access) : native_(std::make_unique<Native>()) {
+    const std::uint32_t mode = access.mode;
     std::vector<std::pair<std::vector<unsigned char>, DWORD>> grants;
-    grants.emplace_back(own_sid(), access_of((mode >> 6) & 7) | READ_CONTROL | WRITE_DAC);
-    std::vector<unsigned char> group_sid;
-    if (group >= 0 && access_of((mode >> 3) & 7) != 0 && sid_of(static_cast<std::uint32_t>(group), group_sid)) {
-        grants.emplace_back(group_sid, access_of((mode >> 3) & 7));
+    // Full control for this process's user: it is the broker's account,
+    // which must always be able to repair, resize and move the file.
+    grants.emplace_back(own_sid(), FILE_ALL_ACCESS);
+    if (access.group >= 0 && access_of((mode >> 3) & 7) != 0) {
+        std::vector<unsigned char> sid;
+        if (!group_sid(access.group, "configured", sid, error_)) return;
+        grants.emplace_back(sid, access_of((mode >> 3) & 7));
+    }
+    if (access.read_only_group >= 0) {
+        std::vector<unsigned char> sid;
+        if (!group_sid(access.read_only_group, "read-only (readers)", sid, error_)) return;
+        grants.emplace_back(sid, FILE_GENERIC_READ);
     }
     if (access_of(mode & 7) != 0) grants.emplace_back(everyone_sid(), access_of(mode & 7));
 
     std::vector<EXPLICIT_ACCESSW> entries;
-    for (auto& [sid, access] : grants) {
-        if (sid.empty() || access == 0) continue;
+    for (auto& [sid, rights] : grants) {
+        if (sid.empty() || rights == 0) continue;
         native_->sids.push_back(sid);
         EXPLICIT_ACCESSW entry{};
-        entry.grfAccessPermissions = access;
+        entry.grfAccessPermissions = rights;
         entry.grfAccessMode = SET_ACCESS;
         entry.grfInheritance = NO_INHERITANCE;
         entry.Trustee.TrusteeForm = TRUSTEE_IS_SID;
@@ -78,6 +95,8 @@ FileSecurity::~FileSecurity() {
 }
 
 void* FileSecurity::attributes() { return error_.empty() ? &native_->attributes : nullptr; }
+
+void* FileSecurity::dacl() { return error_.empty() ? native_->acl : nullptr; }
 
 bool owner_of_handle(void* handle, std::uint32_t& owner) {
     PSID sid = nullptr;

@@ -1,21 +1,24 @@
-// The access a created file gets, from Linux-style mode bits: Windows has no
-// mode bits, so they become a DACL (protected: nothing inherited from the
-// directory). The owner's bits give this process's user access; the group's
-// give the configured group access when its SID is known; the others' give
-// Everyone access. Read and write bits are honoured; execute means nothing
-// for shmq's files.
+// The access a file gets, from a FileAccess: Windows has no mode bits, so
+// they become a DACL (protected: nothing inherited from the directory). This
+// process's user (the service account, or whoever runs the broker) keeps full
+// control; the group's bits give the configured group access, the read-only
+// group gets read access alone, the others' bits give Everyone access. Read
+// and write bits are honoured; execute means nothing for shmq's files.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "platform/file_access.hpp"
+
 namespace shmq::platform::win32 {
 
 class FileSecurity {
 public:
-    // `group`: the 32-bit id of a group (see security_identity.hpp), or -1.
-    FileSecurity(std::uint32_t mode, std::int64_t group);
+    // Groups are 32-bit ids (see security_identity.hpp) this process looked
+    // up by name; one it never met is an error, not a silently missing entry.
+    explicit FileSecurity(const FileAccess& access);
     ~FileSecurity();
     FileSecurity(const FileSecurity&) = delete;
     FileSecurity& operator=(const FileSecurity&) = delete;
@@ -23,6 +26,8 @@ public:
     // For CreateFileW; null when the descriptor could not be built (`error`
     // says why).
     void* attributes();
+    // The DACL alone (a PACL), for SetSecurityInfo; null on error.
+    void* dacl();
     const std::string& error() const { return error_; }
 
 private:

@@ -54,27 +54,32 @@ bool set_length(HANDLE file, std::uint64_t length) {
 
 }  // namespace
 
-MappedFile::MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner)
-    : descriptor_(descriptor), base_(base), size_(size), owner_(owner) {}
+MappedFile::MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner,
+                       bool writable)
+    : descriptor_(descriptor), base_(base), size_(size), owner_(owner), writable_(writable) {}
 
 FileError MappedFile::map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner,
-                                     std::unique_ptr<MappedFile>& mapped, std::string& message) {
+                                     Mapping mapping, std::unique_ptr<MappedFile>& mapped, std::string& message) {
     const HANDLE file = native(descriptor);
+    const bool writable = mapping == Mapping::read_write;
     // The view keeps the section alive; its handle is not needed afterwards.
-    const HANDLE section = ::CreateFileMappingW(file, nullptr, PAGE_READWRITE, 0, 0, nullptr);
+    const HANDLE section =
+        ::CreateFileMappingW(file, nullptr, writable ? PAGE_READWRITE : PAGE_READONLY, 0, 0, nullptr);
     if (section == nullptr) {
         const DWORD code = ::GetLastError();
         ::CloseHandle(file);
         return fail(code, "cannot map it", message);
     }
-    void* base = ::MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, static_cast<SIZE_T>(size));
+    void* base =
+        ::MapViewOfFile(section, writable ? FILE_MAP_READ | FILE_MAP_WRITE : FILE_MAP_READ, 0, 0, static_cast<SIZE_T>(size));
     const DWORD code = ::GetLastError();
     ::CloseHandle(section);
     if (base == nullptr) {
         ::CloseHandle(file);
         return fail(code, "cannot map it", message);
     }
-    mapped.reset(new MappedFile(descriptor, static_cast<std::byte*>(base), static_cast<std::size_t>(size), owner));
+    mapped.reset(
+        new MappedFile(descriptor, static_cast<std::byte*>(base), static_cast<std::size_t>(size), owner, writable));
     return FileError::none;
 }
 
@@ -83,11 +88,13 @@ MappedFile::~MappedFile() {
     ::CloseHandle(native(descriptor_));
 }
 
-FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, std::unique_ptr<MappedFile>& mapped,
-                           std::string& message) {
+FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, Mapping mapping,
+                           std::unique_ptr<MappedFile>& mapped, std::string& message) {
     // FILE_FLAG_OPEN_REPARSE_POINT: a symbolic link or junction is opened as
-    // itself, and refused below, rather than followed.
-    const HANDLE file = ::CreateFileW(win32::widen(path).c_str(), GENERIC_READ | GENERIC_WRITE | READ_CONTROL,
+    // itself, and refused below, rather than followed. Read-only: the
+    // readers group's DACL entry grants nothing more.
+    const DWORD rights = mapping == Mapping::read_write ? GENERIC_READ | GENERIC_WRITE : GENERIC_READ;
+    const HANDLE file = ::CreateFileW(win32::widen(path).c_str(), rights | READ_CONTROL,
                                       share_all, nullptr, OPEN_EXISTING,
                                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
     if (file == INVALID_HANDLE_VALUE) return fail(::GetLastError(), "cannot open it", message);
@@ -117,14 +124,14 @@ FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, 
         ::CloseHandle(file);
         return fail(code, "cannot read its owner", message);
     }
-    return map_descriptor(reinterpret_cast<std::intptr_t>(file), size, owner, mapped, message);
+    return map_descriptor(reinterpret_cast<std::intptr_t>(file), size, owner, mapping, mapped, message);
 }
 
-FileError MappedFile::create(const std::string& path, std::uint64_t size, std::uint32_t mode, std::int64_t group,
+FileError MappedFile::create(const std::string& path, std::uint64_t size, const FileAccess& access,
                              std::unique_ptr<MappedFile>& mapped, std::string& message) {
     // Created with its access list in place (see file_security.hpp), so that
     // nobody else can open it in between.
-    win32::FileSecurity security(mode, group);
+    win32::FileSecurity security(access);
     if (security.attributes() == nullptr) {
         message = security.error();
         return FileError::other;
@@ -144,9 +151,14 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, std::u
     }
     std::uint32_t owner = 0;
     if (!win32::owner_of_handle(file, owner)) owner = effective_user();
-    const FileError mapped_error = map_descriptor(reinterpret_cast<std::intptr_t>(file), size, owner, mapped, message);
+    const FileError mapped_error =
+        map_descriptor(reinterpret_cast<std::intptr_t>(file), size, owner, Mapping::read_write, mapped, message);
     if (mapped_error != FileError::none) ::DeleteFileW(wide.c_str());
     return mapped_error;
+}
+
+bool MappedFile::set_access(const FileAccess& access, std::string& message) const {
+    return apply_file_access(descriptor_, access, message);
 }
 
 bool MappedFile::current_length(std::uint64_t& length) const { return length_of(native(descriptor_), length); }

@@ -7,6 +7,7 @@ namespace shmq::platform {
 
 void report_service_ready(const std::string&) {}
 void report_service_stopping() {}
+void report_service_reloading() {}
 std::chrono::microseconds service_watchdog_interval() { return std::chrono::microseconds{0}; }
 void report_service_alive() {}
 

@@ -45,9 +45,11 @@ void capture_stop_requests() {
     ::SetConsoleCtrlHandler(on_control, TRUE);
 }
 
-std::string wait_for_stop_request() {
+// Every console control event asks for a stop: a console has no
+// counterpart of SIGHUP (`shmq reload` reloads on every platform).
+OperatorRequest wait_for_operator_request() {
     ::WaitForSingleObject(arrived, INFINITE);
-    return name_of(received.load() - 1);
+    return {OperatorRequest::Kind::stop, name_of(received.load() - 1)};
 }
 
 }  // namespace shmq::platform

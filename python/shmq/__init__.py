@@ -9,6 +9,12 @@
 Built on libshmq's C API (shmq/shmq.h) through cffi; see python/README.md.
 """
 
+import pkgutil
+
+# A CMake build puts the compiled module shmq._native_api in its own
+# python/shmq/: with that python/ on sys.path, it is part of this package.
+__path__ = pkgutil.extend_path(__path__, __name__)
+
 from ._client import Client
 from ._errors import (
     BrokerStoppedError,

@@ -1,6 +1,7 @@
 """shmq.Queue: point-to-point messages, each received by one consumer."""
 
 import collections
+import itertools
 import threading
 
 from ._async import wait_in_thread
@@ -8,6 +9,15 @@ from ._errors import ClosedError, Status, TimeoutError, check, error_of
 from ._native import ffi, lib
 from ._stats import take_stats
 from ._waiting import wait_sliced
+
+# Looked up once: the per-message paths below are short enough for these
+# lookups to count.
+_try_send = lib.shmq_queue_try_send
+_try_receive = lib.shmq_queue_try_receive
+_send_packed = lib.shmq_queue_send_packed
+_receive_packed = lib.shmq_queue_receive_packed
+_unpack = ffi.unpack
+_OK, _QUEUE_FULL = int(Status.OK), int(Status.QUEUE_FULL)
 
 
 class Message(bytes):
@@ -47,9 +57,28 @@ class _Scratch(threading.local):
         self.size = ffi.new("size_t *")
         self.delivery = ffi.new("uint64_t *")
         self.sent = ffi.new("size_t *")
-        self.batches = {}
+        self.receiving = (self.buffer, self.size, self.delivery)
+        self.batches = {}  # max_count -> _PackedBatch
 
 
+class _PackedBatch:
+    """The buffers of shmq_queue_receive_packed for batches of up to `count`
+    messages, reused call after call."""
+
+    def __init__(self, count: int, max_message_size: int):
+        self.capacity = count * max(max_message_size, 1)
+        self.buffer = ffi.new("char[]", self.capacity)
+        self.sizes = ffi.new("size_t[]", count)
+        self.deliveries = ffi.new("uint64_t[]", count)
+        self.received = ffi.new("size_t *")
+
+    def messages(self) -> "list[bytes]":
+        """The messages received, cut out of one copy of the buffer: no
+        per-message call into cffi."""
+        sizes = _unpack(self.sizes, self.received[0])
+        ends = list(itertools.accumulate(sizes))
+        data = _unpack(self.buffer, ends[-1] if ends else 0)
+        return list(map(data.__getitem__, map(slice, [0] + ends[:-1], ends)))
 
 
 class Queue:
@@ -94,37 +123,51 @@ class Queue:
     def send(self, data, timeout: "float | None" = None) -> None:
         """Sends a copy of a bytes-like object, waiting for room (per the
         queue's overflow policy) up to `timeout` seconds."""
-        self._core.check_open()
-        buffer = ffi.from_buffer(data)
-        status = wait_sliced(lambda ns: lib.shmq_queue_send(self._handle, buffer, len(buffer), ns), timeout,
-                             self._stop)
-        self._checked(status, "send")
+        if self._core.closed:
+            raise ClosedError("the shmq client is closed")
+        if type(data) is not bytes:  # cffi passes bytes as they are; the rest through their buffer
+            data = ffi.from_buffer(data)
+        # The common case in one call: there is room. Otherwise wait in slices.
+        status = _try_send(self._handle, data, len(data))
+        if status == _QUEUE_FULL and (timeout is None or timeout > 0):
+            status = wait_sliced(lambda ns: lib.shmq_queue_send(self._handle, data, len(data), ns), timeout,
+                                 self._stop)
+        if status != _OK:
+            self._checked(status, "send")
 
     def try_send(self, data) -> bool:
         """Sends without waiting: False when the queue is full."""
-        self._core.check_open()
-        buffer = ffi.from_buffer(data)
-        status = lib.shmq_queue_try_send(self._handle, buffer, len(buffer))
-        if status == Status.QUEUE_FULL:
+        if self._core.closed:
+            raise ClosedError("the shmq client is closed")
+        if type(data) is not bytes:
+            data = ffi.from_buffer(data)
+        status = _try_send(self._handle, data, len(data))
+        if status == _QUEUE_FULL:
             return False
         self._checked(status, "send")
         return True
 
     def send_batch(self, messages, timeout: "float | None" = None) -> int:
         """Sends the bytes-like objects in order, waiting for room as needed;
-        returns how many were sent (fewer when `timeout` passed)."""
+        returns how many were sent (fewer when `timeout` passed). One call
+        into libshmq for the whole batch (more when it waits)."""
         self._core.check_open()
-        buffers = [ffi.from_buffer(message) for message in messages]
-        batch = ffi.new("shmq_outgoing[]", max(len(buffers), 1))
-        for index, buffer in enumerate(buffers):
-            batch[index].data = buffer
-            batch[index].size = len(buffer)
+        messages = messages if isinstance(messages, (list, tuple)) else list(messages)
+        # Back to back in one buffer, as shmq_queue_send_packed takes them.
+        data = b"".join(messages)
+        sizes = list(map(len, messages))
+        if sum(sizes) != len(data):  # e.g. a memoryview of wider items: len() counts items
+            sizes = [memoryview(message).nbytes for message in messages]
+        packed = ffi.from_buffer(data)
+        lengths = ffi.new("size_t[]", sizes or [0])
         sent = self._scratch.sent
         done = 0
+        offset = 0
 
         def attempt(ns):
-            nonlocal done
-            status = lib.shmq_queue_send_batch(self._handle, batch + done, len(buffers) - done, sent, ns)
+            nonlocal done, offset
+            status = _send_packed(self._handle, packed + offset, lengths + done, len(sizes) - done, sent, ns)
+            offset += sum(sizes[done:done + sent[0]])
             done += sent[0]
             return status
 
@@ -156,7 +199,14 @@ class Queue:
     def receive(self, timeout: "float | None" = None) -> bytes:
         """The next message, as bytes (a Message, with its delivery token, on
         an at_least_once queue). TimeoutError when `timeout` passes."""
-        self._core.check_open()
+        if self._core.closed:
+            raise ClosedError("the shmq client is closed")
+        if not self._pending:
+            # The common case in one call: a message is there. Otherwise wait in slices.
+            buffer, size, delivery = self._scratch.receiving  # one thread-local lookup, not three
+            if _try_receive(self._handle, buffer, self.max_message_size, size, delivery) == _OK:
+                data = _unpack(buffer, size[0])
+                return Message(data, delivery[0]) if self.at_least_once else data
         message = self._take(timeout, self._stop)
         if message is None:
             raise TimeoutError(f"queue '{self.name}': no message within {timeout} s")
@@ -191,30 +241,28 @@ class Queue:
     def receive_batch(self, max_count: int = 64, timeout: "float | None" = None) -> "list[bytes]":
         """Waits for at least one message, then takes up to max_count that
         are ready. TimeoutError when `timeout` passes with none (timeout 0:
-        an empty list instead)."""
+        an empty list instead). One call into libshmq per batch."""
         self._core.check_open()
         if max_count < 1:
             raise ValueError("max_count must be at least 1")
-        scratch = self._scratch
-        batch = scratch.batches.get(max_count)
+        if self._pending:
+            return [self._pending.popleft()]
+        batch = self._scratch.batches.get(max_count)
         if batch is None:
-            storage = ffi.new("char[]", max_count * max(self.max_message_size, 1))
-            incoming = ffi.new("shmq_incoming[]", max_count)
-            for index in range(max_count):
-                incoming[index].buffer = storage + index * self.max_message_size
-                incoming[index].capacity = self.max_message_size
-            batch = scratch.batches[max_count] = (storage, incoming)
-        incoming = batch[1]
+            batch = self._scratch.batches[max_count] = _PackedBatch(max_count, self.max_message_size)
         status = wait_sliced(
-            lambda ns: lib.shmq_queue_receive_batch(self._handle, incoming, max_count, scratch.size, ns),
+            lambda ns: _receive_packed(self._handle, batch.buffer, batch.capacity, batch.sizes, batch.deliveries,
+                                       max_count, batch.received, ns),
             timeout, self._stop)
         if status in (Status.TIMEOUT, Status.EMPTY) and not self._core.closed:
             if timeout is not None and timeout <= 0:
                 return []
             raise TimeoutError(f"queue '{self.name}': no message within {timeout} s")
         self._checked(status, "receive_batch")
-        return [self._message(ffi.unpack(ffi.cast("char *", incoming[i].buffer), incoming[i].size), incoming[i].delivery)
-                for i in range(scratch.size[0])]
+        messages = batch.messages()
+        if self.at_least_once:
+            return list(map(Message, messages, _unpack(batch.deliveries, len(messages))))
+        return messages
 
     def acknowledge(self, delivery) -> None:
         """Acknowledges an at_least_once delivery: a Message, a Received or

@@ -14,12 +14,17 @@ _repository = Path(__file__).resolve().parents[2]
 _build = Path(os.environ.get("SHMQ_BUILD_DIR", _repository / "build"))
 SHMQD = os.environ.get("SHMQD", str(_build / "daemon" / "shmqd"))
 SHMQ_CLI = os.environ.get("SHMQ_CLI", str(_build / "cli" / "shmq"))
+# The build's libshmq, for the ABI mode (test_native).
+ABI_LIBRARY = os.environ.get("SHMQ_ABI_LIBRARY", str(_build / "client" / "libshmq.so"))
 # SHMQ_TEST_INSTALLED=1 tests the installed package (pip install ./python)
-# instead of the source tree with the build's libshmq.
+# instead of the source tree with the build's compiled module (or, when the
+# build has none, the build's libshmq through the ABI mode).
 if not os.environ.get("SHMQ_TEST_INSTALLED"):
-    if "SHMQ_LIBRARY" not in os.environ and (_build / "client" / "libshmq.so").exists():
-        os.environ["SHMQ_LIBRARY"] = str(_build / "client" / "libshmq.so")
     sys.path.insert(0, str(_repository / "python"))
+    if list((_build / "python" / "shmq").glob("_native_api*.so")):
+        sys.path.insert(1, str(_build / "python"))
+    elif "SHMQ_LIBRARY" not in os.environ and Path(ABI_LIBRARY).exists():
+        os.environ["SHMQ_LIBRARY"] = ABI_LIBRARY
 
 import shmq  # noqa: E402
 

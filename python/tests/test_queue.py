@@ -1,5 +1,7 @@
 """Queues from Python: round trips, batches, errors, closing."""
 
+import array
+
 import pytest
 
 import shmq
@@ -53,6 +55,37 @@ def test_batches(client):
     assert work.receive_batch(max_count=10, timeout=0) == []
     with pytest.raises(shmq.TimeoutError):
         work.receive_batch(timeout=0.05)
+
+
+def test_batches_of_any_bytes_like_objects_and_sizes(client):
+    work = client.queue("work")
+    wide = memoryview(array.array("i", [1, 2, 3]))  # len() 3, 12 bytes
+    messages = [b"", bytes(4096), wide, bytearray(b"last")]
+    assert work.send_batch(iter(messages)) == 4  # any iterable
+    received = work.receive_batch(max_count=3, timeout=10)
+    assert received == [b"", bytes(4096), wide.tobytes()]
+    assert work.receive_batch(max_count=3, timeout=10) == [b"last"]
+    assert work.send_batch([]) == 0
+
+
+def test_a_batch_larger_than_the_room_left_sends_what_fits_within_the_timeout(client):
+    work = client.queue("work")
+    batch = [b"%d" % i for i in range(work.capacity + 10)]
+    assert work.send_batch(batch, timeout=0.05) == work.capacity
+    taken = []
+    while len(taken) < work.capacity:
+        taken += work.receive_batch(max_count=100, timeout=10)
+    assert taken == batch[:work.capacity]
+
+
+def test_an_at_least_once_batch_carries_a_delivery_per_message(client):
+    jobs = client.queue("jobs")
+    assert jobs.send_batch([b"one", b"two"]) == 2
+    received = jobs.receive_batch(max_count=2, timeout=10)
+    assert received == [b"one", b"two"]
+    assert all(isinstance(message, shmq.Message) for message in received)
+    for message in received:
+        jobs.acknowledge(message)
 
 
 def test_a_full_queue_times_out_a_send(client):

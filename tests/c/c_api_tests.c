@@ -205,6 +205,66 @@ static void test_queue(shmq_client* client) {
     shmq_queue_close(NULL);
 }
 
+static void test_packed_batches(shmq_client* client) {
+    shmq_queue* queue = NULL;
+    REQUIRE_OK(shmq_queue_open(client, "work", &queue));
+    const size_t sizes[3] = {3, 0, 5};
+    size_t sent = 99;
+    CHECK_STATUS(shmq_queue_send_packed(queue, "onethree", sizes, 3, &sent, second), SHMQ_OK);
+    CHECK(sent == 3);
+
+    /* Back to back: "one", an empty message, "three". */
+    char buffer[64];
+    size_t received_sizes[8] = {0};
+    uint64_t deliveries[8];
+    size_t received = 99;
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, received_sizes, deliveries, 8, &received,
+                                           second),
+                 SHMQ_OK);
+    CHECK(received == 3);
+    CHECK(received_sizes[0] == 3 && received_sizes[1] == 0 && received_sizes[2] == 5);
+    CHECK(memcmp(buffer, "onethree", 8) == 0);
+
+    /* What does not fit stays queued: here the second message. */
+    const size_t two[2] = {5, 5};
+    REQUIRE_OK(shmq_queue_send_packed(queue, "firstlater", two, 2, &sent, second));
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, 7, received_sizes, NULL, 8, &received, second), SHMQ_OK);
+    CHECK(received == 1 && received_sizes[0] == 5 && memcmp(buffer, "first", 5) == 0);
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, 4, received_sizes, NULL, 8, &received, SHMQ_NO_WAIT),
+                 SHMQ_BUFFER_TOO_SMALL);
+    CHECK(received == 0);
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, received_sizes, NULL, 1, &received,
+                                           SHMQ_NO_WAIT),
+                 SHMQ_OK);
+    CHECK(received == 1 && memcmp(buffer, "later", 5) == 0);
+
+    /* Nothing there: the wait times out; a try finds it empty. */
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, received_sizes, NULL, 8, &received,
+                                           second / 50),
+                 SHMQ_TIMEOUT);
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, received_sizes, NULL, 8, &received,
+                                           SHMQ_NO_WAIT),
+                 SHMQ_EMPTY);
+    CHECK(received == 0);
+
+    /* As send_batch: a message over max_message_size sends nothing. */
+    char large[70] = {0};
+    const size_t too_large[2] = {1, 65};
+    CHECK_STATUS(shmq_queue_send_packed(queue, large, too_large, 2, &sent, second), SHMQ_MESSAGE_TOO_LARGE);
+    CHECK(sent == 0);
+    CHECK_STATUS(shmq_queue_try_receive(queue, buffer, sizeof buffer, &received, NULL), SHMQ_EMPTY);
+
+    CHECK_STATUS(shmq_queue_send_packed(queue, NULL, sizes, 3, &sent, 0), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_send_packed(queue, "x", sizes, 1, NULL, 0), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, NULL, NULL, 8, &received, 0),
+                 SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, received_sizes, NULL, 0, &received, 0),
+                 SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_receive_packed(NULL, buffer, sizeof buffer, received_sizes, NULL, 8, &received, 0),
+                 SHMQ_INVALID_ARGUMENT);
+    shmq_queue_close(queue);
+}
+
 static void test_acknowledge(shmq_client* client) {
     shmq_queue* jobs = NULL;
     REQUIRE_OK(shmq_queue_open(client, "jobs", &jobs));
@@ -221,6 +281,20 @@ static void test_acknowledge(shmq_client* client) {
     CHECK_STATUS(shmq_queue_acknowledge(jobs, again), SHMQ_OK);
     CHECK_STATUS(shmq_queue_acknowledge(jobs, again), SHMQ_NOT_ACKNOWLEDGEABLE);
     CHECK_STATUS(shmq_queue_try_receive(jobs, buffer, sizeof buffer, &size, &delivery), SHMQ_EMPTY);
+
+    /* A packed batch hands out a token per message. */
+    const size_t sizes[2] = {1, 1};
+    size_t sent = 0;
+    REQUIRE_OK(shmq_queue_send_packed(jobs, "ab", sizes, 2, &sent, second));
+    size_t received_sizes[2];
+    uint64_t deliveries[2] = {0, 0};
+    size_t received = 0;
+    REQUIRE_OK(shmq_queue_receive_packed(jobs, buffer, sizeof buffer, received_sizes, deliveries, 2, &received,
+                                         second));
+    CHECK(received == 2 && memcmp(buffer, "ab", 2) == 0);
+    CHECK(deliveries[0] != 0 && deliveries[1] != 0 && deliveries[0] != deliveries[1]);
+    CHECK_STATUS(shmq_queue_acknowledge(jobs, deliveries[0]), SHMQ_OK);
+    CHECK_STATUS(shmq_queue_acknowledge(jobs, deliveries[1]), SHMQ_OK);
     shmq_queue_close(jobs);
 }
 
@@ -302,7 +376,8 @@ static void test_stats(shmq_client* client) {
         REQUIRE_OK(shmq_stats_queue(stats, i, &queue));
         if (strcmp(queue.name, "work") != 0) continue;
         found_work = 1;
-        CHECK(queue.enqueued == 12 && queue.dequeued == 12 && queue.depth == 0);
+        /* 12 by test_queue, 5 by test_packed_batches. */
+        CHECK(queue.enqueued == 17 && queue.dequeued == 17 && queue.depth == 0);
         CHECK(strcmp(queue.delivery, "at_most_once") == 0);
     }
     CHECK(found_work);
@@ -324,6 +399,7 @@ int main(void) {
     shmq_client* client = attach_when_ready();
     CHECK(strcmp(shmq_client_broker_name(client), broker_name) == 0);
     test_queue(client);
+    test_packed_batches(client);
     test_acknowledge(client);
     test_topic(client);
     test_stats(client);

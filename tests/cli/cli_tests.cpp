@@ -775,6 +775,29 @@ BOOST_AUTO_TEST_CASE(purge_removes_what_waits_and_counts_it) {
     BOOST_TEST(element_where(stats.get_child("queues"), "name", "jobs").get<int>("depth") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(peek_prints_waiting_messages_and_takes_none) {
+    const Run empty = shmq_on_broker({"peek", "orders"});
+    check_success(empty);
+    BOOST_TEST(empty.out == "");
+    check_success(shmq_on_broker({"publish", "orders", "one", "two", "three"}));
+    const Run first_two = shmq_on_broker({"peek", "orders", "--count", "2"});
+    check_success(first_two);
+    BOOST_TEST(first_two.out == "one\ntwo\n");
+    const Run framed = shmq_on_broker({"peek", "orders", "--framing", "json"});
+    check_success(framed);
+    BOOST_TEST(framed.out == "{\"data\":\"b25l\"}\n{\"data\":\"dHdv\"}\n{\"data\":\"dGhyZWU=\"}\n");
+    const auto stats = broker_stats(*this);
+    const auto& orders = element_where(stats.get_child("queues"), "name", "orders");
+    BOOST_TEST(orders.get<int>("depth") == 3);
+    BOOST_TEST(orders.get<int>("dequeued") == 0);
+    BOOST_TEST(orders.get<int>("consumers") == 0);
+    const Run taken = shmq_on_broker({"consume", "orders", "--count", "3"});
+    check_success(taken);
+    BOOST_TEST(taken.out == "one\ntwo\nthree\n");
+    check_error(shmq_on_broker({"peek", "orders", "--count", "0"}), 2, {"count"});
+    check_error(shmq_on_broker({"peek", "nosuch"}), 1, {"nosuch"});
+}
+
 BOOST_AUTO_TEST_CASE(move_takes_messages_in_order_and_never_drops_one_the_destination_refuses) {
     check_success(shmq_on_broker({"publish", "jobs", "j1", "j2"}));
     const Run moved = shmq_on_broker({"move", "jobs", "orders"});
@@ -1025,6 +1048,50 @@ constexpr std::uint32_t ticks_capacity = 4;
 // ticks: a small ring that drops what a slow subscriber cannot keep up with;
 // news: blocks publishers for the slowest subscriber. Both keep 2 messages of
 // history for late subscribers.
+// jobs gives up after one unacknowledged delivery and dead-letters into
+// jobs.dead.
+std::string dead_letter_config(const std::string& name) {
+    return "broker:\n"
+           "  name: " + name + "\n"
+           "  liveness_interval_ms: 20\n"
+           "queues:\n"
+           "  - name: jobs\n"
+           "    capacity: 8\n"
+           "    max_message_size: 64\n"
+           "    delivery: at_least_once\n"
+           "    ack_timeout_ms: 50\n"
+           "    max_deliveries: 1\n"
+           "    dead_letter: jobs.dead\n"
+           "  - name: jobs.dead\n"
+           "    capacity: 8\n"
+           "    max_message_size: 64\n";
+}
+
+class DeadLetterFixture : public BrokerFixture {
+public:
+    DeadLetterFixture() : BrokerFixture(dead_letter_config) {}
+};
+
+BOOST_FIXTURE_TEST_CASE(peek_shows_a_dead_letter_queue_and_leaves_it_for_a_replay, DeadLetterFixture) {
+    check_success(shmq_on_broker({"publish", "jobs", "failed-1", "failed-2"}));
+    // A consumer that never acknowledges: after the ack timeout both go to jobs.dead.
+    auto client = try_attach(name());
+    BOOST_TEST_REQUIRE(static_cast<bool>(client));
+    shmq::Queue jobs;
+    BOOST_TEST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+    std::string message;
+    std::uint64_t delivery = 0;
+    BOOST_TEST_REQUIRE(jobs.receive(message, 5000ms, &delivery) == shmq::Status::ok);
+    BOOST_TEST_REQUIRE(jobs.receive(message, 5000ms, &delivery) == shmq::Status::ok);
+    BOOST_TEST_REQUIRE(eventually([&] { return shmq_on_broker({"peek", "jobs.dead"}).out == "failed-1\nfailed-2\n"; },
+                                  20s));
+    // Looked at twice, still there: the replay moves both.
+    BOOST_TEST(shmq_on_broker({"peek", "jobs.dead", "--count", "1"}).out == "failed-1\n");
+    check_success(shmq_on_broker({"move", "jobs.dead", "jobs"}));
+    BOOST_TEST(shmq_on_broker({"peek", "jobs"}).out == "failed-1\nfailed-2\n");
+    BOOST_TEST(shmq_on_broker({"peek", "jobs.dead"}).out == "");
+}
+
 std::string topic_broker_config(const std::string& name) {
     return "broker:\n"
            "  name: " + name + "\n"

@@ -1422,10 +1422,37 @@ BOOST_AUTO_TEST_CASE(access_groups_load_from_both_formats_and_are_checked) {
     const std::string across = dir.write(
         "d.ini", "[queue.jobs]\ndelivery = at_least_once\ndead_letter = dead\naccess.group = root\n[queue.dead]\n");
     check_reports(load_error(across), across, 3, "dead_letter", "same access");
-    const std::string persistent = dir.write(
+    // A persistent broker keeps each group's segment in a file beside its own.
+    const BrokerConfig persistent = load_file(dir.write(
         "p.ini", "[broker]\npersist_path = " + (dir.path() / "p.segment").string() +
-                     "\n[queue.pay]\naccess.group = root\n");
-    check_reports(load_error(persistent), persistent, 4, "access.group", "persist_path");
+                     "\n[queue.pay]\naccess.group = root\n"));
+    BOOST_TEST(persistent.queues[0].access_group == "root");
+}
+
+// access.readers: a second group with read-only access to the access group's
+// segment, one value per group since the group's queues share one segment.
+BOOST_AUTO_TEST_CASE(access_readers_load_from_both_formats_and_are_checked) {
+    const TempDir dir;
+    const BrokerConfig yaml = load_file(dir.write(
+        "r.yaml", "queues:\n  - name: pay\n    access: { group: root, readers: daemon }\n"
+                  "topics:\n  - name: prices\n    access:\n      group: root\n      readers: daemon\n"));
+    const BrokerConfig ini = load_file(dir.write(
+        "r.ini", "[queue.pay]\naccess.group = root\naccess.readers = daemon\n"
+                 "[topic.prices]\naccess.group = root\naccess.readers = daemon\n"));
+    BOOST_TEST(yaml.queues[0].access_readers == "daemon");
+    BOOST_TEST(yaml.topics[0].access_readers == "daemon");
+    BOOST_TEST(yaml == ini);
+
+    const std::string alone = dir.write("a.yaml", "queues:\n  - name: pay\n    access: { readers: daemon }\n");
+    check_reports(load_error(alone), alone, 3, "access.readers", "need access.group");
+    const std::string missing =
+        dir.write("m.ini", "[queue.pay]\naccess.group = root\naccess.readers = shmq-no-such-group\n");
+    check_reports(load_error(missing), missing, 3, "access.readers", "does not exist");
+    const std::string itself = dir.write("i.ini", "[queue.pay]\naccess.group = root\naccess.readers = root\n");
+    check_reports(load_error(itself), itself, 3, "access.readers", "the access group itself");
+    const std::string differ = dir.write(
+        "d.ini", "[queue.pay]\naccess.group = root\naccess.readers = daemon\n[queue.fee]\naccess.group = root\n");
+    check_reports(load_error(differ), differ, 5, "access.readers", "must name the same readers");
 }
 
 // Where a loaded configuration set each broker key, for messages after loading.

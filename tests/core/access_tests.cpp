@@ -14,8 +14,10 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,15 +37,19 @@ const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
 // Names of this test's own, so that it never touches a real account.
 const char* const group_name = "shmqtpay";
 const char* const everyone_group = "shmqtall";
+const char* const readers_group = "shmqtaudit";
 const char* const member_name = "shmqtmember";
 const char* const outsider_name = "shmqtoutsider";
+const char* const reader_name = "shmqtreader";
 
 int run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
 
 void remove_accounts() {
     run(std::string("userdel ") + member_name);
     run(std::string("userdel ") + outsider_name);
+    run(std::string("userdel ") + reader_name);
     run(std::string("groupdel ") + group_name);
+    run(std::string("groupdel ") + readers_group);
     run(std::string("groupdel ") + everyone_group);
 }
 
@@ -57,8 +63,10 @@ struct Accounts {
         }
         remove_accounts();  // left over from an earlier run killed midway
         ready = run(std::string("groupadd ") + group_name) == 0 && run(std::string("groupadd ") + everyone_group) == 0 &&
+                run(std::string("groupadd ") + readers_group) == 0 &&
                 run(std::string("useradd -M -N -g ") + everyone_group + " -G " + group_name + " " + member_name) == 0 &&
-                run(std::string("useradd -M -N -g ") + everyone_group + " " + outsider_name) == 0;
+                run(std::string("useradd -M -N -g ") + everyone_group + " " + outsider_name) == 0 &&
+                run(std::string("useradd -M -N -g ") + everyone_group + " -G " + readers_group + " " + reader_name) == 0;
         BOOST_TEST_REQUIRE(ready, "could not create the test's users and groups (useradd, groupadd)");
     }
     ~Accounts() {
@@ -120,6 +128,43 @@ std::string read_text(const std::string& path) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// restricted_config, with group shmqtaudit among the readers of shmqtpay's segment.
+config::BrokerConfig config_with_readers(const std::string& tag) {
+    auto config = restricted_config(tag);
+    for (auto& queue : config.queues) {
+        if (!queue.access_group.empty()) queue.access_readers = readers_group;
+    }
+    for (auto& topic : config.topics) topic.access_readers = readers_group;
+    return config;
+}
+
+// How many mappings of the file at `path` this process has.
+std::size_t mappings_of(const std::string& path) {
+    std::size_t count = 0;
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; std::getline(maps, line);) count += contains(line, path) ? 1 : 0;
+    return count;
+}
+
+// What the kernel lets the current user do with the file at `path`: 0 when
+// it may read it but neither open it for writing nor map it writable.
+int read_but_never_write(const std::string& path) {
+    errno = 0;
+    if (::open(path.c_str(), O_RDWR | O_NOFOLLOW) >= 0 || errno != EACCES) return 1;
+    const int descriptor = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW);
+    if (descriptor < 0) return 2;
+    struct stat facts {};
+    if (::fstat(descriptor, &facts) != 0) return 3;
+    const auto length = static_cast<std::size_t>(facts.st_size);
+    void* readable = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, descriptor, 0);
+    if (readable == MAP_FAILED) return 4;
+    ::munmap(readable, length);
+    errno = 0;
+    void* writable = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0);
+    ::close(descriptor);
+    return writable == MAP_FAILED && errno == EACCES ? 0 : 5;
+}
 
 }  // namespace
 
@@ -299,4 +344,156 @@ BOOST_AUTO_TEST_CASE(a_clean_stop_leaves_no_file_and_a_detached_client_no_mappin
     }
     const auto left = files_of_broker();
     BOOST_TEST(left.empty(), (left.empty() ? "" : left.front()));
+}
+
+// Issue 17, roles: a reader of the group (access.readers) maps its segment
+// read-only, sees the queue's and topic's figures, and is refused sending,
+// receiving, publishing and subscribing; the kernel lets it read the file
+// but neither open it for writing nor map it writable. An outsider still
+// cannot even read it.
+BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_but_may_neither_send_nor_receive_nor_write_the_file) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    const auto config = config_with_readers("access-read");
+    test::InProcessBroker broker(config);
+    const std::string path = restricted_path(broker.broker().config());
+    {
+        auto client = test::attach(config.name);
+        auto payments = test::open_queue(*client, "payments");
+        for (const char* message : {"pay 1", "pay 2"}) BOOST_TEST_REQUIRE(payments.send(message, 1s) == Status::ok);
+    }
+    const pid_t reader = test::fork_child([&] {
+        if (!become(reader_name)) return 30;
+        // Forked from the broker's process: its mappings came along.
+        const auto inherited = mappings_of(path);
+        std::unique_ptr<Client> client;
+        if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
+        if (mappings_of(path) != inherited + 1) return 39;
+        bool seen = false;
+        for (const auto& queue : client->stats().queues) {
+            if (queue.name == "payments") seen = queue.accessible && queue.read_only && queue.depth == 2;
+        }
+        if (!seen) return 32;
+        bool topic_seen = false;
+        for (const auto& topic : client->stats().topics) {
+            if (topic.name == "prices") topic_seen = topic.accessible && topic.read_only && topic.capacity == 8;
+        }
+        if (!topic_seen) return 33;
+        Queue payments;
+        if (client->open_queue("payments", payments) != Status::permission_denied) return 34;
+        const std::string why = client->access_error("payments");
+        if (!contains(why, "may only read") || !contains(why, group_name)) return 35;
+        Topic prices;
+        if (client->open_topic("prices", prices) != Status::permission_denied) return 36;
+        Subscription subscription;
+        if (client->subscribe("prices", subscription) != Status::permission_denied) return 37;
+        Queue orders;
+        if (client->open_queue("orders", orders) != Status::ok || orders.send("open to all", 1s) != Status::ok) {
+            return 38;
+        }
+        orders = Queue();
+        client.reset();
+        if (mappings_of(path) != inherited) return 39;  // detached: the read-only mapping is gone too
+        return 40 + read_but_never_write(path);
+    });
+    BOOST_TEST(test::wait_child(reader, 20s) == 40);
+    const pid_t outsider = test::fork_child([&] {
+        if (!become(outsider_name)) return 30;
+        errno = 0;
+        return ::open(path.c_str(), O_RDONLY | O_NOFOLLOW) < 0 && errno == EACCES ? 0 : 31;
+    });
+    BOOST_TEST(test::wait_child(outsider, 20s) == 0);
+    auto client = test::attach(config.name);
+    BOOST_TEST(test::queue_stats(*client, "payments").depth == 2u);  // the reader took nothing
+
+    test::TempDir dir;
+    const std::string output = dir.path() + "/out";
+    BOOST_TEST_REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    BOOST_TEST(cli_as(reader_name, {"--broker", config.name, "list"}, output) == 0);
+    BOOST_TEST(contains(read_text(output), std::string("group:") + group_name + "(read-only)"), read_text(output));
+    BOOST_TEST(cli_as(reader_name, {"--broker", config.name, "consume", "payments"}, output) == 1);
+    BOOST_TEST(contains(read_text(output), "may only read"), read_text(output));
+}
+
+// A broker that adopts a segment gives it the permissions of its own
+// configuration: readers removed from the file lose their access at the
+// restart, rather than keep what an older configuration granted.
+BOOST_AUTO_TEST_CASE(a_restart_without_readers_takes_their_access_away) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    const auto with_readers = config_with_readers("access-revoke");
+    const pid_t first = test::start_broker_process(with_readers);
+    const std::string path = access_segment_path(SegmentMapping::file_system_path(with_readers.name), group_name);
+    const auto reader_can_read = [&] {
+        const pid_t reader = test::fork_child([&] {
+            if (!become(reader_name)) return 30;
+            const int descriptor = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW);
+            return descriptor >= 0 ? 0 : errno == EACCES ? 1 : 31;
+        });
+        return test::wait_child(reader, 20s);
+    };
+    BOOST_TEST(reader_can_read() == 0);
+    {
+        auto client = test::attach(with_readers.name);
+        auto payments = test::open_queue(*client, "payments");
+        BOOST_TEST_REQUIRE(payments.send("kept", 1s) == Status::ok);
+    }
+    ::kill(first, SIGKILL);
+    BOOST_TEST(test::wait_child(first, 10s) == 128 + SIGKILL);
+    auto without_readers = with_readers;
+    for (auto& queue : without_readers.queues) queue.access_readers.clear();
+    for (auto& topic : without_readers.topics) topic.access_readers.clear();
+    test::InProcessBroker second(without_readers);
+    BOOST_TEST(second.broker().adopted());
+    BOOST_TEST(reader_can_read() == 1);
+    auto client = test::attach(with_readers.name);
+    BOOST_TEST(test::queue_stats(*client, "payments").depth == 1u);
+}
+
+// Issue 17: access groups with persist_path. Each group's segment is a file
+// beside the broker's own (PERSIST_PATH.access-GROUP) with the group's mode
+// and its readers' ACL; a clean stop keeps it, closed to outsiders, and the
+// next broker adopts it with its messages.
+BOOST_AUTO_TEST_CASE(a_persistent_broker_keeps_the_restricted_segment_in_a_file_of_the_group) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    test::TempDir dir;
+    BOOST_TEST_REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);  // the test users must reach the files
+    auto config = config_with_readers("access-persist");
+    config.persist_path = dir.path() + "/broker.segment";
+    const std::string path = access_segment_path(config.persist_path, group_name);
+    const auto as_member = [&](const std::function<int(Queue&)>& body) {
+        const pid_t member = test::fork_child([&] {
+            if (!become(member_name)) return 30;
+            std::unique_ptr<Client> client;
+            if (Client::attach(options_for(config.persist_path), client) != Status::ok) return 31;
+            Queue payments;
+            if (client->open_queue("payments", payments) != Status::ok) return 32;
+            return body(payments);
+        });
+        return test::wait_child(member, 20s);
+    };
+    {
+        test::InProcessBroker broker(config);
+        BOOST_TEST(as_member([](Queue& payments) { return payments.send("kept", 1s) == Status::ok ? 0 : 33; }) == 0);
+    }
+    struct stat facts {};
+    BOOST_TEST_REQUIRE(::stat(path.c_str(), &facts) == 0);
+    BOOST_TEST((facts.st_mode & 0777) == 0660u);
+    BOOST_TEST(facts.st_gid == ::getgrnam(group_name)->gr_gid);
+    const pid_t reader = test::fork_child([&] { return become(reader_name) ? read_but_never_write(path) : 30; });
+    BOOST_TEST(test::wait_child(reader, 20s) == 0);
+    const pid_t outsider = test::fork_child([&] {
+        if (!become(outsider_name)) return 30;
+        errno = 0;
+        return ::open(path.c_str(), O_RDONLY | O_NOFOLLOW) < 0 && errno == EACCES ? 0 : 31;
+    });
+    BOOST_TEST(test::wait_child(outsider, 20s) == 0);
+
+    test::InProcessBroker second(config);
+    BOOST_TEST(second.broker().adopted());
+    BOOST_TEST(as_member([](Queue& payments) {
+                   std::string message;
+                   return payments.receive(message, 1s) == Status::ok && message == "kept" ? 0 : 33;
+               }) == 0);
 }

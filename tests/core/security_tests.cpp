@@ -10,11 +10,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <pwd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include "common/segment_mapping.hpp"
 #include "shmq/client.hpp"
@@ -213,4 +215,49 @@ BOOST_AUTO_TEST_CASE(set_aside_segments_are_private_and_few) {
         fs::remove(entry.path());
     }
     BOOST_TEST(kept == 3u);
+}
+
+// Issue 17, item 3: set-aside segments older than a week go at the next
+// start, whether or not that start sets another aside.
+BOOST_AUTO_TEST_CASE(set_aside_segments_older_than_a_week_go_at_start) {
+    auto config = test::make_config("aside-age");
+    test::add_queue(config, "q", 4, 64);
+    const std::string path = SegmentMapping::file_system_path(config.name);
+    const long long now = static_cast<long long>(std::time(nullptr));
+    const std::string old = path + ".stale-" + std::to_string(now - 8 * 24 * 3600) + ".000000";
+    const std::string recent = path + ".stale-" + std::to_string(now - 3600) + ".000000";
+    test::write_file(old, "old");
+    test::write_file(recent, "recent");
+    { test::InProcessBroker broker(config); }
+    BOOST_TEST(!fs::exists(old));
+    BOOST_TEST(fs::exists(recent));
+    fs::remove(recent);
+}
+
+// Root sets aside another user's symbolic link at the segment's name: the
+// link moves, and what it points to keeps its mode and owner (in a directory
+// that is not sticky, where the kernel's protected_symlinks would not step in).
+BOOST_AUTO_TEST_CASE(setting_aside_a_planted_link_leaves_its_target_alone) {
+    if (!running_as_root()) return;
+    const User squatter = user("nobody");
+    test::TempDir dir;
+    const std::string target = dir.path() + "/someone-else's";
+    test::write_file(target, "not the broker's");
+    BOOST_TEST_REQUIRE(::chown(target.c_str(), squatter.uid, squatter.gid) == 0);
+    BOOST_TEST_REQUIRE(::chmod(target.c_str(), 0644) == 0);
+    ::setenv("SHMQ_RUNTIME_DIR", dir.path().c_str(), 1);
+    auto config = test::make_config("link");
+    test::add_queue(config, "q", 4, 64);
+    const std::string path = SegmentMapping::file_system_path(config.name);
+    BOOST_TEST_REQUIRE(::symlink(target.c_str(), path.c_str()) == 0);
+    BOOST_TEST_REQUIRE(::lchown(path.c_str(), squatter.uid, squatter.gid) == 0);
+    {
+        test::InProcessBroker broker(config);
+        BOOST_TEST(fs::is_regular_file(fs::symlink_status(path)));  // its own segment, not the link
+    }
+    ::unsetenv("SHMQ_RUNTIME_DIR");
+    struct stat facts {};
+    BOOST_TEST_REQUIRE(::stat(target.c_str(), &facts) == 0);
+    BOOST_TEST((facts.st_mode & 0777) == 0644u);
+    BOOST_TEST(facts.st_uid == squatter.uid);
 }

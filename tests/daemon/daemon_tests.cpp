@@ -39,6 +39,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 const std::string broker_binary = SHMQ_BINARY_DIR "/daemon/shmqd";
+const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
 
 // Generous: the machine is shared and noisy; only a hang should reach these.
 constexpr auto run_limit = 20s;
@@ -100,23 +101,36 @@ void kill_and_reap(pid_t pid) {
     ::waitpid(pid, nullptr, 0);
 }
 
-// shmqd with `arguments`, its stdout and stderr in files.
-pid_t spawn_shmqd(const std::vector<std::string>& arguments, const fs::path& out, const fs::path& err) {
+// `program` with `arguments`, its stdout and stderr in files, and
+// `extra_environment` (NAME=VALUE) added to this process's environment.
+pid_t spawn_program(const std::string& program, const std::vector<std::string>& arguments, const fs::path& out,
+                    const fs::path& err, const std::vector<std::string>& extra_environment = {}) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> command{broker_binary};
+    std::vector<std::string> command{program};
     command.insert(command.end(), arguments.begin(), arguments.end());
     std::vector<char*> argv;
     for (auto& argument : command) argv.push_back(argument.data());
     argv.push_back(nullptr);
+    std::vector<std::string> variables(extra_environment);
+    std::vector<char*> envp;
+    for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
+    for (auto& variable : variables) envp.push_back(variable.data());
+    envp.push_back(nullptr);
     pid_t pid = -1;
-    const int failed = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    const int failed = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
-    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start shmqd: " << std::strerror(failed));
+    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start " << program << ": " << std::strerror(failed));
     return pid;
+}
+
+// shmqd with `arguments`, its stdout and stderr in files.
+pid_t spawn_shmqd(const std::vector<std::string>& arguments, const fs::path& out, const fs::path& err,
+                  const std::vector<std::string>& extra_environment = {}) {
+    return spawn_program(broker_binary, arguments, out, err, extra_environment);
 }
 
 struct Run {
@@ -148,16 +162,9 @@ public:
     }
 
     // Runs shmqd to its end; the test fails if it does not end in time.
-    Run shmqd(const std::vector<std::string>& arguments) {
-        const std::string stem = "run-" + std::to_string(++runs_);
-        const auto out = directory_ / (stem + ".out");
-        const auto err = directory_ / (stem + ".err");
-        const pid_t pid = spawn_shmqd(arguments, out, err);
-        const auto code = wait_for_exit(pid, run_limit);
-        if (!code) kill_and_reap(pid);
-        BOOST_REQUIRE_MESSAGE(code.has_value(), "shmqd did not finish within " << run_limit.count() << " s");
-        return Run{*code, read_file(out), read_file(err)};
-    }
+    Run shmqd(const std::vector<std::string>& arguments) { return run(broker_binary, arguments); }
+    // Runs the shmq tool to its end, the same way.
+    Run shmq(const std::vector<std::string>& arguments) { return run(cli_binary, arguments); }
 
     Run check_config(const fs::path& config, const std::vector<std::string>& more = {}) {
         std::vector<std::string> arguments{"--check-config", "--config", config.string()};
@@ -166,6 +173,17 @@ public:
     }
 
 private:
+    Run run(const std::string& program, const std::vector<std::string>& arguments) {
+        const std::string stem = "run-" + std::to_string(++runs_);
+        const auto out = directory_ / (stem + ".out");
+        const auto err = directory_ / (stem + ".err");
+        const pid_t pid = spawn_program(program, arguments, out, err);
+        const auto code = wait_for_exit(pid, run_limit);
+        if (!code) kill_and_reap(pid);
+        BOOST_REQUIRE_MESSAGE(code.has_value(), program << " did not finish within " << run_limit.count() << " s");
+        return Run{*code, read_file(out), read_file(err)};
+    }
+
     fs::path directory_;
     int runs_ = 0;
 };
@@ -191,9 +209,11 @@ std::string with_broker_keys(const std::string& name, const std::string& keys) {
 // killed) at the end. Its log (stderr) is in a file of the workspace.
 class BrokerProcess {
 public:
-    BrokerProcess(Workspace& workspace, const fs::path& config, const std::string& log_name = "broker.log")
+    BrokerProcess(Workspace& workspace, const fs::path& config, const std::string& log_name = "broker.log",
+                  const std::vector<std::string>& extra_environment = {})
         : log_(workspace.directory() / log_name) {
-        pid_ = spawn_shmqd({"--config", config.string()}, workspace.directory() / (log_name + ".out"), log_);
+        pid_ = spawn_shmqd({"--config", config.string()}, workspace.directory() / (log_name + ".out"), log_,
+                           extra_environment);
     }
     ~BrokerProcess() {
         if (pid_ > 0) kill_and_reap(pid_);
@@ -231,6 +251,14 @@ public:
         if (!code) kill_and_reap(pid_);
         pid_ = -1;
         return code.value_or(-1);
+    }
+
+    // False once it has ended (it is then reaped).
+    bool running() {
+        if (pid_ <= 0) return false;
+        if (!wait_for_exit(pid_, 0ms)) return true;
+        pid_ = -1;
+        return false;
     }
 
     void kill_hard() {
@@ -399,6 +427,15 @@ BOOST_AUTO_TEST_CASE(world_permissions_need_allow_world_access_and_then_warn) {
     BOOST_TEST(check_config(allowed_ini).exit_code == 0);
 }
 
+// Issue 17: --check-config shows who may use a restricted queue and who may only read it.
+BOOST_AUTO_TEST_CASE(check_config_names_the_access_group_and_its_readers) {
+    const auto config = write("r.yaml", "queues:\n  - name: pay\n    access: { group: root, readers: daemon }\n");
+    const Run run = check_config(config);
+    BOOST_TEST(run.exit_code == 0, run.err);
+    BOOST_TEST(contains(run.out, "queue pay: "), run.out);
+    BOOST_TEST(contains(run.out, ", access group root, readers daemon"), run.out);
+}
+
 BOOST_AUTO_TEST_CASE(a_broker_with_world_permissions_warns_when_it_starts) {
     const std::string name = unique_broker_name();
     SegmentGuard guard(name);
@@ -494,6 +531,210 @@ BOOST_AUTO_TEST_CASE(adoption_applies_changed_delivery_settings) {
     std::string dead;
     BOOST_TEST(failed.receive(dead, 15s) == shmq::Status::ok);
     BOOST_TEST(dead == "job-1");
+    BOOST_TEST(second.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Issue 11: live configuration. SIGHUP, `shmq reload` and `shmqd --reload`
+// re-read the file; one that does not load changes nothing.
+
+namespace {
+
+// A broker with an at_least_once queue `jobs` (its delivery limits given by
+// `jobs_limits`) and a plain queue `failed`, plus `more` YAML for queues.
+std::string reload_config(const std::string& name, const std::string& jobs_limits, const std::string& more = "") {
+    return "broker:\n  name: " + name + "\n  liveness_interval_ms: 20\n"
+           "queues:\n"
+           "  - name: jobs\n    capacity: 8\n    max_message_size: 64\n    delivery: at_least_once\n"
+           "    ack_timeout_ms: 50\n" + jobs_limits +
+           "  - name: failed\n    capacity: 8\n    max_message_size: 64\n" + more;
+}
+
+void send_all(shmq::Queue& queue, const std::vector<std::string>& messages) {
+    for (const auto& message : messages) BOOST_REQUIRE(queue.send(message, 5s) == shmq::Status::ok);
+}
+
+// Every message waiting in `queue`, acknowledged, in order.
+std::vector<std::string> drain(shmq::Queue& queue) {
+    std::vector<std::string> messages;
+    std::string message;
+    std::uint64_t delivery = 0;
+    while (queue.receive(message, shmq::no_wait, &delivery) == shmq::Status::ok) {
+        queue.acknowledge(delivery);
+        messages.push_back(message);
+    }
+    return messages;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(live_reload, Workspace)
+
+BOOST_AUTO_TEST_CASE(sighup_reloads_and_never_ends_the_broker) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("broker.yaml", reload_config(name, ""));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue jobs;
+    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+    send_all(jobs, {"one", "two"});
+    for (int signal = 0; signal < 3; ++signal) BOOST_REQUIRE(::kill(broker.pid(), SIGHUP) == 0);
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "reloaded " + config.string() + ": no changes"); },
+                          broker_limit),
+               "log:\n" << broker.log());
+    BOOST_TEST(contains(broker.log(), "received SIGHUP, reloading the configuration"));
+    BOOST_TEST(broker.running(), "SIGHUP ended the broker; log:\n" << broker.log());
+    BOOST_TEST(drain(jobs) == (std::vector<std::string>{"one", "two"}), boost::test_tools::per_element());
+    BOOST_TEST(broker.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_does_not_load_changes_nothing) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("broker.yaml", reload_config(name, "    max_deliveries: 100\n"));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue jobs;
+    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+    send_all(jobs, {"a", "b", "c"});
+
+    // Line 11 (dead_letter names no queue) and line 16 (capacity 0) are wrong.
+    write("broker.yaml", reload_config(name, "    max_deliveries: 1\n    dead_letter: nowhere\n",
+                                       "  - name: extra\n    capacity: 0\n    max_message_size: 64\n"));
+    const auto refused = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << refused.out << "stderr:\n" << refused.err);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(contains(refused.err, "refused the reload"));
+    BOOST_TEST(contains(refused.err, config.string() + ":16: key 'capacity'"));
+    BOOST_TEST(contains(refused.err, "nowhere"));
+    const auto through_shmqd = shmqd({"--config", config.string(), "--reload"});
+    BOOST_TEST(through_shmqd.exit_code == 1);
+    BOOST_TEST(contains(through_shmqd.err, config.string() + ":16: key 'capacity'"));
+    BOOST_REQUIRE(::kill(broker.pid(), SIGHUP) == 0);
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "received SIGHUP"); }, broker_limit));
+
+    // Nothing changed: no new queue, and the old limits hold: a delivery not
+    // acknowledged comes back (the refused file allowed one delivery and
+    // named a dead-letter queue), and every message is there in order.
+    BOOST_TEST(broker.running(), "log:\n" << broker.log());
+    BOOST_TEST(contains(broker.log(), "was not reloaded, nothing changed"));
+    const auto fresh = attach(name);
+    shmq::Queue extra;
+    BOOST_TEST(fresh->open_queue("extra", extra) == shmq::Status::queue_not_found);
+    std::string first;
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(jobs.receive(first, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(first == "a");
+    // `a` comes back, as its second delivery, whenever its ack times out
+    // (before, between or after b and c: the machine may be slow).
+    std::vector<std::string> others;
+    int redeliveries = 0;
+    std::string message;
+    while (others.size() < 2 || redeliveries == 0) {
+        BOOST_REQUIRE(jobs.receive(message, 15s, &delivery) == shmq::Status::ok);
+        if (message == "a") {
+            ++redeliveries;
+            BOOST_TEST(shmq::delivery_attempt(delivery) == 2);
+        } else {
+            others.push_back(message);
+        }
+        BOOST_TEST(jobs.acknowledge(delivery) == shmq::Status::ok);
+    }
+    BOOST_TEST(redeliveries == 1);
+    BOOST_TEST(others == (std::vector<std::string>{"b", "c"}), boost::test_tools::per_element());
+    BOOST_TEST(broker.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(delivery_limits_change_live_and_the_rest_is_reported_as_needing_a_restart) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("broker.yaml", reload_config(name, "    max_deliveries: 100\n"));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    // Attached before the reload, and used after it without reattaching.
+    const auto client = attach(name);
+    shmq::Queue jobs;
+    shmq::Queue failed;
+    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    send_all(jobs, {"job-1"});
+
+    write("broker.yaml", reload_config(name, "    max_deliveries: 1\n    dead_letter: failed\n",
+                                       "  - name: extra\n    capacity: 4\n    max_message_size: 64\n"));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 3);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': max_deliveries 100 -> 1"));
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': dead_letter (none) -> 'failed'"));
+    BOOST_TEST(contains(reloaded.out, "needs a restart: " + config.string() + ": queue 'extra' added"));
+
+    // Live: the one delivery allowed is not acknowledged, its ack times out
+    // after 50 ms and the broker moves the message to `failed`. Under the old
+    // limits it would have been redelivered a hundred times.
+    std::string message;
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(jobs.receive(message, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "job-1");
+    std::string dead;
+    BOOST_TEST(failed.receive(dead, 15s) == shmq::Status::ok);
+    BOOST_TEST(dead == "job-1");
+
+    // A second reload of the same file has nothing left to apply, and still
+    // says what needs a restart; through shmqd --reload (ExecReload=) too.
+    const auto again = shmqd({"--config", config.string(), "--reload"});
+    BOOST_TEST_INFO("stdout:\n" << again.out << "stderr:\n" << again.err);
+    BOOST_TEST(again.exit_code == 3);
+    BOOST_TEST(!contains(again.out, "applied:"));
+    BOOST_TEST(contains(again.out, "queue 'extra' added"));
+    BOOST_TEST(broker.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_broker_killed_mid_reload_restarts_on_the_file_with_every_message) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("broker.yaml", reload_config(name, "    max_deliveries: 100\n"));
+    {
+        // Killed after the reload reached the segment, before it answered.
+        BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=reload_applied"});
+        doomed.wait_until_ready();
+        const auto client = attach(name);
+        shmq::Queue jobs;
+        BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+        send_all(jobs, {"m1", "m2", "m3"});
+        write("broker.yaml", reload_config(name, "    max_deliveries: 1\n    dead_letter: failed\n"));
+        const auto unanswered = shmq({"--broker", name, "reload"});
+        BOOST_TEST_INFO("stderr:\n" << unanswered.err);
+        BOOST_TEST(unanswered.exit_code == 1);
+        BOOST_TEST(contains(unanswered.err, "broker_stopped"));
+        BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+    }
+    BrokerProcess second(*this, config, "second.log");
+    second.wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << second.log());
+    BOOST_TEST(contains(second.log(), "adopted"));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, ": no changes"));
+    // On the new limits: m1, delivered once and not acknowledged, moves to
+    // `failed`; m2 and m3 wait in order. Nothing lost, nothing twice.
+    const auto client = attach(name);
+    shmq::Queue jobs;
+    shmq::Queue failed;
+    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    std::string message;
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(jobs.receive(message, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "m1");
+    BOOST_TEST(failed.receive(message, 15s) == shmq::Status::ok);
+    BOOST_TEST(message == "m1");
+    BOOST_TEST(drain(jobs) == (std::vector<std::string>{"m2", "m3"}), boost::test_tools::per_element());
+    BOOST_TEST(drain(failed).empty());
     BOOST_TEST(second.stop() == 0);
 }
 

@@ -13,7 +13,7 @@
 
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
-#include "common/status.hpp"
+#include "shmq/status.hpp"
 #include "shmq/client.hpp"
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"

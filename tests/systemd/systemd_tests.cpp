@@ -44,13 +44,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string unit_path = SHMQ_SOURCE_DIR "/systemd/shmqd.service";
+// The unit as this build configured it (systemd/shmqd.service.in).
+const std::string unit_path = SHMQ_BINARY_DIR "/systemd/shmqd.service";
 const std::string sysusers_path = SHMQ_SOURCE_DIR "/systemd/shmqd.sysusers.conf";
 const std::string default_config_path = SHMQ_SOURCE_DIR "/config/shmqd.yaml";
 const std::string shmqd_path = SHMQ_BINARY_DIR "/daemon/shmqd";
-// Where the unit expects things once installed (systemd/README.md).
-const std::string installed_shmqd = "/usr/local/bin/shmqd";
-const std::string installed_config = "/etc/shmq/shmqd.yaml";
+// Where `cmake --install` puts things, as the unit must say.
+const std::string installed_shmqd = SHMQ_INSTALLED_SHMQD;
+const std::string installed_config = SHMQ_INSTALLED_CONFIG;
 
 // How long the broker may take to report readiness or stop.
 constexpr auto notify_patience = 5s;
@@ -556,7 +557,8 @@ BOOST_AUTO_TEST_CASE(declares_what_the_broker_relies_on) {
     BOOST_TEST(value_of(settings, "Service", "Type") == "notify");
     BOOST_TEST(value_of(settings, "Service", "NotifyAccess") == "main");
     BOOST_TEST(value_of(settings, "Service", "ExecStart") == installed_shmqd + " --config " + installed_config);
-    BOOST_TEST(values_of(settings, "Service", "ExecReload").empty(), "shmqd has no reload");
+    BOOST_TEST(value_of(settings, "Service", "ExecReload") ==
+               installed_shmqd + " --config " + installed_config + " --reload");
     // RemoveIPC=yes would delete the segment under attached clients, and the
     // one a crashed broker leaves to be adopted after Restart=.
     BOOST_TEST(value_of(settings, "Service", "RemoveIPC") == "no");
@@ -580,22 +582,24 @@ BOOST_AUTO_TEST_CASE(declares_what_the_broker_relies_on) {
 }
 
 // systemd's own parser finds nothing to say about the unit. verify insists
-// that ExecStart= names an existing executable, so a copy points at the
-// built shmqd; every other line is unchanged.
+// that ExecStart= and ExecReload= name an existing executable, so a copy
+// points them at the built shmqd; every other line is unchanged.
 BOOST_AUTO_TEST_CASE(systemd_analyze_verify_is_silent) {
     TempDir directory;
     std::string copy;
     int rewritten = 0;
-    const std::string installed_start = "ExecStart=" + installed_shmqd + " ";
     for (const auto& line : split_lines(read_text(unit_path))) {
-        if (line.rfind(installed_start, 0) == 0) {
-            copy += "ExecStart=" + shmqd_path + " " + line.substr(installed_start.size()) + "\n";
+        bool done = false;
+        for (const std::string key : {"ExecStart=", "ExecReload="}) {
+            const std::string installed = key + installed_shmqd + " ";
+            if (line.rfind(installed, 0) != 0) continue;
+            copy += key + shmqd_path + " " + line.substr(installed.size()) + "\n";
             ++rewritten;
-        } else {
-            copy += line + "\n";
+            done = true;
         }
+        if (!done) copy += line + "\n";
     }
-    BOOST_REQUIRE_MESSAGE(rewritten == 1, "expected one line starting with " << installed_start);
+    BOOST_REQUIRE_MESSAGE(rewritten == 2, "expected one ExecStart= and one ExecReload= running " << installed_shmqd);
     const auto copy_path = directory.path() / "shmqd.service";
     write_text(copy_path, copy);
 
@@ -656,6 +660,45 @@ BOOST_AUTO_TEST_CASE(ready_and_stopping_on_an_abstract_socket) {
     TempDir directory;
     SegmentGuard segment(unique_name("abstract"));
     check_start_and_stop("@" + segment.name(), directory, segment);
+}
+
+// `systemctl reload` runs the unit's ExecReload= (here with the installed
+// paths pointing at this build and the test's file): it asks the running
+// broker to reload and exits once the broker answered, and the broker tells
+// systemd RELOADING=1 (with the time, as Type=notify-reload requires), then
+// READY=1. A file that does not load fails the reload and changes nothing.
+BOOST_AUTO_TEST_CASE(exec_reload_reports_reloading_then_ready) {
+    TempDir directory;
+    SegmentGuard segment(unique_name("reload"));
+    NotifySocket socket((directory.path() / "notify").string());
+    const auto config = write_config(directory.path(), segment.name());
+    BrokerProcess broker(config, directory.path() / "shmqd.log", notify_to(socket));
+    expect_ready(socket, broker, segment);
+
+    std::vector<std::string> command;
+    std::istringstream words(value_of(parse_unit(read_text(unit_path)), "Service", "ExecReload"));
+    for (std::string word; words >> word;) {
+        command.push_back(word == installed_shmqd ? shmqd_path : word == installed_config ? config.string() : word);
+    }
+    const auto reloaded = run(command);
+    BOOST_TEST(reloaded.exit_code == 0, "ExecReload= said:\n" << reloaded.output);
+    BOOST_TEST(reloaded.output.find(": no changes") != std::string::npos, reloaded.output);
+    std::vector<Datagram> seen;
+    const auto reloading = socket.wait_for("RELOADING=1", notify_patience, seen);
+    BOOST_REQUIRE_MESSAGE(reloading, "no RELOADING=1; received:" << describe(seen));
+    BOOST_TEST(reloading->sender == broker.pid());
+    BOOST_TEST(!reloading->field("MONOTONIC_USEC").empty());
+    seen.clear();
+    const auto ready = socket.wait_for("READY=1", notify_patience, seen);
+    BOOST_REQUIRE_MESSAGE(ready, "no READY=1 after RELOADING=1; received:" << describe(seen));
+    BOOST_TEST(ready->sender == broker.pid());
+
+    write_text(config, "broker:\n  name: " + segment.name() + "\n  max_clients: 0\n");
+    const auto refused = run(command);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(refused.output.find(config.string() + ":3: key 'max_clients'") != std::string::npos, refused.output);
+    BOOST_TEST(broker.running());
+    stop_cleanly(socket, broker, segment);
 }
 
 // WatchdogSec= makes systemd set $WATCHDOG_USEC and $WATCHDOG_PID (the main

@@ -10,7 +10,7 @@
 //     std::string message;
 //     orders.receive(message, std::chrono::seconds(1));
 //
-// Calls never throw; each returns a shmq::Status (common/status.hpp). A Client
+// Calls never throw; each returns a shmq::Status (shmq/status.hpp). A Client
 // and its Queue handles may be used from any number of threads at once.
 #pragma once
 
@@ -22,8 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/queue_ring.hpp"
-#include "common/status.hpp"
+#include "shmq/batch.hpp"
+#include "shmq/export.h"
+#include "shmq/status.hpp"
 
 namespace shmq {
 
@@ -60,6 +61,9 @@ struct QueueStats {
     std::string overflow;
     std::string delivery;
     bool quarantined = false;
+    // Why, when quarantined: damaged_metadata, inconsistent_counters,
+    // damaged_slot, inconsistent_subscriber, or unknown (docs/operations.md).
+    std::string quarantine_reason;
     std::uint64_t depth = 0;      // messages waiting: queued (some perhaps still being written)
                                   // plus at_least_once deliveries awaiting redelivery
     std::uint64_t enqueued = 0;   // slots claimed by producers, ever
@@ -78,6 +82,10 @@ struct QueueStats {
     // False: restricted to a group whose segment this process may not open;
     // only the name and the group are known then, every other field is empty.
     bool accessible = true;
+    // True: this process is among the group's readers (access.readers) and
+    // maps its segment read-only: the figures are known, but sending and
+    // receiving are refused with permission_denied.
+    bool read_only = false;
 };
 
 // One subscription to a topic, as `shmq stats` shows it.
@@ -100,6 +108,7 @@ struct TopicStats {
     std::uint32_t max_subscribers = 0;
     std::string slow_subscriber;
     bool quarantined = false;
+    std::string quarantine_reason;  // as QueueStats::quarantine_reason
     std::uint64_t published = 0;      // messages published, ever (including ones being written)
     std::uint64_t abandoned = 0;      // claims never published: a publisher died, or a loan was cancelled
     std::uint64_t dropped = 0;        // messages subscribers lost under the drop policy, ever
@@ -108,6 +117,7 @@ struct TopicStats {
     std::vector<SubscriberStats> subscribers;
     std::string access_group;  // as QueueStats::access_group
     bool accessible = true;    // as QueueStats::accessible
+    bool read_only = false;    // as QueueStats::read_only
 };
 
 struct ClientInfo {
@@ -135,7 +145,7 @@ struct SubscribeOptions;
 
 // A handle on one queue of an attached Client. Cheap to copy; valid while the
 // Client lives.
-class Queue {
+class SHMQ_API Queue {
 public:
     Queue() = default;
 
@@ -176,16 +186,36 @@ public:
     Status receive_batch(IncomingMessage* messages, std::size_t count, std::size_t& received,
                          Timeout timeout = wait_forever);
 
+    // Appends copies of up to `max_count` waiting messages, oldest first, to
+    // `messages` without taking them: nothing in the queue changes, and
+    // consumers may take messages meanwhile (one taken while it was copied is
+    // left out, never returned torn). Never waits; ok with none is an empty
+    // queue. Deliveries awaiting redelivery are not shown.
+    Status peek(std::size_t max_count, std::vector<std::string>& messages);
+
 private:
     friend class Client;
     Queue(Client* client, std::uint32_t index) : client_(client), index_(index) {}
-    void note_role(std::uint8_t role);
+    SHMQ_LOCAL void note_role(std::uint8_t role);
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;
 };
 
-class Client {
+// The broker's answer to Client::reload_configuration().
+struct ReloadOutcome {
+    enum class Result {
+        applied,        // the file loaded and every change took effect
+        needs_restart,  // the file loaded; the changes that can be made live were, the others wait for a restart
+        refused         // the file did not load or validate: nothing changed
+    };
+    Result result = Result::refused;
+    // The broker's report, one line each: what changed, what needs a
+    // restart, or every error of the file (file:line: key).
+    std::string report;
+};
+
+class SHMQ_API Client {
 public:
     // Attaches to the broker's segment and takes a client record. On failure
     // `error` (if given) says what went wrong and names the segment.
@@ -212,19 +242,27 @@ public:
     BrokerStats stats() const;
     // Why the queue or topic `name`, restricted to an access group, cannot be
     // used by this process (open_queue and the others then return
-    // permission_denied, say): names the group and the segment. Empty when
-    // `name` is not restricted, or this process may use it.
+    // permission_denied, say): names the group and the segment, and says when
+    // this process may only read it. Empty when `name` is not restricted, or
+    // this process may use it.
     std::string access_error(std::string_view name) const;
+    // Asks the broker to re-read its configuration file, as SIGHUP does, and
+    // waits up to `timeout` for its answer in `outcome`. ok once it answered
+    // (whatever the answer); timeout, broker_stopped, or corrupt_segment when
+    // the answer cannot be read.
+    Status reload_configuration(ReloadOutcome& outcome, Timeout timeout);
 
-    struct Impl;
+    // Hidden with all it holds, so that no instance of a template over its
+    // types (std::vector<AccessPart>, say) is exported along with Client.
+    struct SHMQ_LOCAL Impl;
 
 private:
-    Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
-    void add_restricted_stats(BrokerStats& stats) const;
+    SHMQ_LOCAL Client* restricted_part(std::string_view name, bool topic, Status& refused) const;
+    SHMQ_LOCAL void add_restricted_stats(BrokerStats& stats) const;
     friend class Queue;
     friend class Topic;
     friend class Subscription;
-    explicit Client(std::unique_ptr<Impl> impl);
+    SHMQ_LOCAL explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 
@@ -233,16 +271,16 @@ private:
 inline std::uint16_t delivery_attempt(std::uint64_t delivery) { return static_cast<std::uint16_t>(delivery); }
 
 // The broker name a client uses when none is given: $SHMQ_BROKER, else "shmq".
-std::string default_broker_name();
+SHMQ_API std::string default_broker_name();
 
 // Empty when `broker` can name a broker (a name, or the absolute path of a
 // persistent broker's file); otherwise a sentence saying what is wrong, so
 // that a tool can refuse it before attaching.
-std::string broker_name_problem(std::string_view broker);
+SHMQ_API std::string broker_name_problem(std::string_view broker);
 
 // The shared-memory layout version this library speaks; a broker of another
 // one is refused at attach (Status::version_mismatch).
-std::uint32_t segment_layout_version();
+SHMQ_API std::uint32_t segment_layout_version();
 
 }  // namespace shmq
 

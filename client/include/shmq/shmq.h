@@ -34,11 +34,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shmq/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Every outcome of a call; one for one with shmq::Status (common/status.hpp). */
+/* Every outcome of a call; one for one with shmq::Status (shmq/status.hpp). */
 typedef enum shmq_status {
     SHMQ_OK = 0,
     SHMQ_EMPTY,                     /* a try found nothing to take */
@@ -72,13 +74,13 @@ typedef enum shmq_status {
 #define SHMQ_MAX_VIEWS 4
 
 /* The library's version, e.g. "0.1.0". Thread-safe; static string. */
-const char* shmq_version(void);
+SHMQ_API const char* shmq_version(void);
 /* A short stable name, e.g. "queue_full", and one sentence for a user, of
  * an shmq_status value (taken as an int, so that any value an FFI passes is
  * defined behaviour). Thread-safe; static strings; a value that is no
  * shmq_status gives "unknown status". */
-const char* shmq_status_name(int status);
-const char* shmq_status_text(int status);
+SHMQ_API const char* shmq_status_name(int status);
+SHMQ_API const char* shmq_status_text(int status);
 
 /* ---- Attaching ------------------------------------------------------- */
 
@@ -99,7 +101,7 @@ typedef struct shmq_attach_options {
 } shmq_attach_options;
 
 /* Sets the defaults. Thread-safe. */
-void shmq_attach_options_init(shmq_attach_options* options);
+SHMQ_API void shmq_attach_options_init(shmq_attach_options* options);
 
 /* A client attached to a broker. Thread-safe: a client, and the queue and
  * topic handles opened from it, may be used from any number of threads at
@@ -110,13 +112,13 @@ typedef struct shmq_client shmq_client;
  * writes a NUL-terminated explanation naming the segment, cut to
  * error_capacity bytes. The caller owns *client: give it back with
  * shmq_detach. */
-shmq_status shmq_attach(const shmq_attach_options* options, shmq_client** client, char* error,
-                        size_t error_capacity);
+SHMQ_API shmq_status shmq_attach(const shmq_attach_options* options, shmq_client** client, char* error,
+                                 size_t error_capacity);
 /* Detaches and frees the client; NULL does nothing. Every handle made from
  * it must have been given back; no other thread may be using it. */
-void shmq_detach(shmq_client* client);
+SHMQ_API void shmq_detach(shmq_client* client);
 /* The broker's name; valid while the client lives. */
-const char* shmq_client_broker_name(const shmq_client* client);
+SHMQ_API const char* shmq_client_broker_name(const shmq_client* client);
 
 /* ---- Queues ---------------------------------------------------------- */
 
@@ -140,35 +142,53 @@ typedef struct shmq_incoming {
 
 /* Opens queue `name` (SHMQ_QUEUE_NOT_FOUND, SHMQ_QUEUE_QUARANTINED). The
  * caller owns *queue: give it back with shmq_queue_close. */
-shmq_status shmq_queue_open(shmq_client* client, const char* name, shmq_queue** queue);
+SHMQ_API shmq_status shmq_queue_open(shmq_client* client, const char* name, shmq_queue** queue);
 /* Frees the handle; NULL does nothing. */
-void shmq_queue_close(shmq_queue* queue);
+SHMQ_API void shmq_queue_close(shmq_queue* queue);
 /* Valid while the handle lives. */
-const char* shmq_queue_name(const shmq_queue* queue);
-uint32_t shmq_queue_max_message_size(const shmq_queue* queue);
-uint32_t shmq_queue_capacity(const shmq_queue* queue);
+SHMQ_API const char* shmq_queue_name(const shmq_queue* queue);
+SHMQ_API uint32_t shmq_queue_max_message_size(const shmq_queue* queue);
+SHMQ_API uint32_t shmq_queue_capacity(const shmq_queue* queue);
 
 /* Sends a copy of size bytes, waiting for room per the queue's overflow
  * policy up to timeout_ns (SHMQ_NO_WAIT: SHMQ_QUEUE_FULL instead). */
-shmq_status shmq_queue_send(shmq_queue* queue, const void* data, size_t size, int64_t timeout_ns);
-shmq_status shmq_queue_try_send(shmq_queue* queue, const void* data, size_t size);
+SHMQ_API shmq_status shmq_queue_send(shmq_queue* queue, const void* data, size_t size, int64_t timeout_ns);
+SHMQ_API shmq_status shmq_queue_try_send(shmq_queue* queue, const void* data, size_t size);
 /* Copies the next message into buffer; *size is its length. On an
  * at_least_once queue *delivery (when not NULL) is the token to pass to
  * shmq_queue_acknowledge; unacknowledged, the message is redelivered after
  * the queue's ack timeout. SHMQ_BUFFER_TOO_SMALL leaves it queued. */
-shmq_status shmq_queue_receive(shmq_queue* queue, void* buffer, size_t capacity, size_t* size,
-                               uint64_t* delivery, int64_t timeout_ns);
-shmq_status shmq_queue_try_receive(shmq_queue* queue, void* buffer, size_t capacity, size_t* size,
-                                   uint64_t* delivery);
-shmq_status shmq_queue_acknowledge(shmq_queue* queue, uint64_t delivery);
+SHMQ_API shmq_status shmq_queue_receive(shmq_queue* queue, void* buffer, size_t capacity, size_t* size,
+                                        uint64_t* delivery, int64_t timeout_ns);
+SHMQ_API shmq_status shmq_queue_try_receive(shmq_queue* queue, void* buffer, size_t capacity, size_t* size,
+                                            uint64_t* delivery);
+SHMQ_API shmq_status shmq_queue_acknowledge(shmq_queue* queue, uint64_t delivery);
 /* Sends all count messages in order; *sent (always written) says how many
  * went before a timeout, SHMQ_QUEUE_FULL or SHMQ_BROKER_STOPPED. */
-shmq_status shmq_queue_send_batch(shmq_queue* queue, const shmq_outgoing* messages, size_t count, size_t* sent,
-                                  int64_t timeout_ns);
+SHMQ_API shmq_status shmq_queue_send_batch(shmq_queue* queue, const shmq_outgoing* messages, size_t count, size_t* sent,
+                                           int64_t timeout_ns);
 /* Waits for at least one message, then takes up to count that are ready;
  * *received (always written) says how many of messages[] were filled. */
-shmq_status shmq_queue_receive_batch(shmq_queue* queue, shmq_incoming* messages, size_t count,
+SHMQ_API shmq_status shmq_queue_receive_batch(shmq_queue* queue, shmq_incoming* messages, size_t count,
                                      size_t* received, int64_t timeout_ns);
+/* Packed batches, for bindings where each call and each struct field
+ * costs more than the copy (e.g. Python): a batch's messages lie back to
+ * back in one buffer, their lengths in an array.
+ *
+ * shmq_queue_send_packed sends count messages in order, message i being the
+ * sizes[i] bytes that follow message i-1 in data; otherwise as
+ * shmq_queue_send_batch (*sent, always written, says how many went). */
+SHMQ_API shmq_status shmq_queue_send_packed(shmq_queue* queue, const void* data, const size_t* sizes, size_t count,
+                                   size_t* sent, int64_t timeout_ns);
+/* Waits up to timeout_ns for at least one message, then takes up to count
+ * that are ready and fit in the rest of buffer, back to back: message i has
+ * sizes[i] bytes, and deliveries[i] (deliveries may be NULL) is its
+ * at_least_once token. *received (always written) says how many. A message
+ * that does not fit stays queued: SHMQ_BUFFER_TOO_SMALL when it is the
+ * first, else SHMQ_OK with those before it (capacity >=
+ * shmq_queue_max_message_size() always takes at least one). */
+SHMQ_API shmq_status shmq_queue_receive_packed(shmq_queue* queue, void* buffer, size_t capacity, size_t* sizes,
+                                      uint64_t* deliveries, size_t count, size_t* received, int64_t timeout_ns);
 
 /* ---- Topics: publishing ---------------------------------------------- */
 
@@ -180,35 +200,35 @@ typedef struct shmq_loan shmq_loan;
 
 /* Opens topic `name` for publishing (SHMQ_TOPIC_NOT_FOUND,
  * SHMQ_QUEUE_QUARANTINED). Give it back with shmq_topic_close. */
-shmq_status shmq_topic_open(shmq_client* client, const char* name, shmq_topic** topic);
+SHMQ_API shmq_status shmq_topic_open(shmq_client* client, const char* name, shmq_topic** topic);
 /* Frees the handle; NULL does nothing. Loans made from it must be gone. */
-void shmq_topic_close(shmq_topic* topic);
-const char* shmq_topic_name(const shmq_topic* topic);
-uint32_t shmq_topic_max_message_size(const shmq_topic* topic);
-uint32_t shmq_topic_capacity(const shmq_topic* topic);
-uint32_t shmq_topic_history(const shmq_topic* topic);
+SHMQ_API void shmq_topic_close(shmq_topic* topic);
+SHMQ_API const char* shmq_topic_name(const shmq_topic* topic);
+SHMQ_API uint32_t shmq_topic_max_message_size(const shmq_topic* topic);
+SHMQ_API uint32_t shmq_topic_capacity(const shmq_topic* topic);
+SHMQ_API uint32_t shmq_topic_history(const shmq_topic* topic);
 
 /* Publishes a copy, waiting while the slot to reuse is still needed up to
  * timeout_ns (SHMQ_NO_WAIT: SHMQ_QUEUE_FULL instead). */
-shmq_status shmq_topic_publish(shmq_topic* topic, const void* data, size_t size, int64_t timeout_ns);
+SHMQ_API shmq_status shmq_topic_publish(shmq_topic* topic, const void* data, size_t size, int64_t timeout_ns);
 /* Claims the next slot for *loan, waiting as shmq_topic_publish does; size
  * is how many bytes publishing sends. The caller owns *loan: give it back
  * with shmq_topic_publish_loan or shmq_loan_cancel. */
-shmq_status shmq_topic_loan(shmq_topic* topic, size_t size, shmq_loan** loan, int64_t timeout_ns);
+SHMQ_API shmq_status shmq_topic_loan(shmq_topic* topic, size_t size, shmq_loan** loan, int64_t timeout_ns);
 /* The buffer to fill: shmq_loan_capacity() bytes are writable. Valid until
  * the loan is published or cancelled. */
-void* shmq_loan_data(shmq_loan* loan);
-size_t shmq_loan_size(const shmq_loan* loan);
-size_t shmq_loan_capacity(const shmq_loan* loan);
+SHMQ_API void* shmq_loan_data(shmq_loan* loan);
+SHMQ_API size_t shmq_loan_size(const shmq_loan* loan);
+SHMQ_API size_t shmq_loan_capacity(const shmq_loan* loan);
 /* Changes how many bytes publishing sends (SHMQ_MESSAGE_TOO_LARGE above
  * the capacity). */
-shmq_status shmq_loan_resize(shmq_loan* loan, size_t size);
+SHMQ_API shmq_status shmq_loan_resize(shmq_loan* loan, size_t size);
 /* Publishes the loan's bytes and frees the loan, whatever the outcome.
  * Never waits. The loan must come from this topic's client. */
-shmq_status shmq_topic_publish_loan(shmq_topic* topic, shmq_loan* loan);
+SHMQ_API shmq_status shmq_topic_publish_loan(shmq_topic* topic, shmq_loan* loan);
 /* Gives the slot up unpublished (subscribers skip it) and frees the loan;
  * NULL does nothing. */
-void shmq_loan_cancel(shmq_loan* loan);
+SHMQ_API void shmq_loan_cancel(shmq_loan* loan);
 
 /* ---- Topics: subscribing --------------------------------------------- */
 
@@ -222,32 +242,32 @@ typedef struct shmq_view shmq_view;
  * the latest from_history ones (at most the topic's history). timeout_ns
  * bounds the wait for the topic's publisher lock. Give it back with
  * shmq_unsubscribe. */
-shmq_status shmq_subscribe(shmq_client* client, const char* name, uint32_t from_history, int64_t timeout_ns,
-                           shmq_subscription** subscription);
+SHMQ_API shmq_status shmq_subscribe(shmq_client* client, const char* name, uint32_t from_history, int64_t timeout_ns,
+                                    shmq_subscription** subscription);
 /* Ends the subscription and frees it; NULL does nothing. Its views must
  * have been released first. */
-void shmq_unsubscribe(shmq_subscription* subscription);
+SHMQ_API void shmq_unsubscribe(shmq_subscription* subscription);
 /* Copies the next message into buffer, waiting up to timeout_ns
  * (SHMQ_NO_WAIT: SHMQ_EMPTY). SHMQ_BUFFER_TOO_SMALL leaves it to be read
  * again: a buffer of shmq_subscription_max_message_size() bytes always fits. */
-shmq_status shmq_subscription_receive(shmq_subscription* subscription, void* buffer, size_t capacity,
-                                      size_t* size, int64_t timeout_ns);
+SHMQ_API shmq_status shmq_subscription_receive(shmq_subscription* subscription, void* buffer, size_t capacity,
+                                               size_t* size, int64_t timeout_ns);
 /* Hands out the next message in place as *view, waiting as receive does;
  * at most SHMQ_MAX_VIEWS at once (SHMQ_TOO_MANY_VIEWS). Give the view back
  * with shmq_view_release. */
-shmq_status shmq_subscription_read(shmq_subscription* subscription, shmq_view** view, int64_t timeout_ns);
+SHMQ_API shmq_status shmq_subscription_read(shmq_subscription* subscription, shmq_view** view, int64_t timeout_ns);
 /* The topic's name and max_message_size; the name is valid while the
  * subscription lives. */
-const char* shmq_subscription_topic(const shmq_subscription* subscription);
-uint32_t shmq_subscription_max_message_size(const shmq_subscription* subscription);
+SHMQ_API const char* shmq_subscription_topic(const shmq_subscription* subscription);
+SHMQ_API uint32_t shmq_subscription_max_message_size(const shmq_subscription* subscription);
 /* Messages delivered so far, and messages lost under the drop policy. */
-uint64_t shmq_subscription_received(const shmq_subscription* subscription);
-uint64_t shmq_subscription_lost(const shmq_subscription* subscription);
+SHMQ_API uint64_t shmq_subscription_received(const shmq_subscription* subscription);
+SHMQ_API uint64_t shmq_subscription_lost(const shmq_subscription* subscription);
 /* The message, read-only: shmq_view_size() bytes, valid until released. */
-const void* shmq_view_data(const shmq_view* view);
-size_t shmq_view_size(const shmq_view* view);
+SHMQ_API const void* shmq_view_data(const shmq_view* view);
+SHMQ_API size_t shmq_view_size(const shmq_view* view);
 /* Unpins the message and frees the view; NULL does nothing. Any thread. */
-void shmq_view_release(shmq_view* view);
+SHMQ_API void shmq_view_release(shmq_view* view);
 
 /* ---- Statistics ------------------------------------------------------ */
 
@@ -303,14 +323,14 @@ typedef struct shmq_client_info {
 } shmq_client_info;
 
 /* Takes a snapshot; give it back with shmq_stats_free. */
-shmq_status shmq_stats_take(shmq_client* client, shmq_stats** stats);
-void shmq_stats_free(shmq_stats* stats);
-shmq_status shmq_stats_broker(const shmq_stats* stats, shmq_broker_stats* out);
+SHMQ_API shmq_status shmq_stats_take(shmq_client* client, shmq_stats** stats);
+SHMQ_API void shmq_stats_free(shmq_stats* stats);
+SHMQ_API shmq_status shmq_stats_broker(const shmq_stats* stats, shmq_broker_stats* out);
 /* SHMQ_INVALID_ARGUMENT for an index out of range. */
-shmq_status shmq_stats_queue(const shmq_stats* stats, size_t index, shmq_queue_stats* out);
-shmq_status shmq_stats_topic(const shmq_stats* stats, size_t index, shmq_topic_stats* out);
-shmq_status shmq_stats_subscriber(const shmq_stats* stats, size_t topic, size_t index, shmq_subscriber_stats* out);
-shmq_status shmq_stats_client(const shmq_stats* stats, size_t index, shmq_client_info* out);
+SHMQ_API shmq_status shmq_stats_queue(const shmq_stats* stats, size_t index, shmq_queue_stats* out);
+SHMQ_API shmq_status shmq_stats_topic(const shmq_stats* stats, size_t index, shmq_topic_stats* out);
+SHMQ_API shmq_status shmq_stats_subscriber(const shmq_stats* stats, size_t topic, size_t index, shmq_subscriber_stats* out);
+SHMQ_API shmq_status shmq_stats_client(const shmq_stats* stats, size_t index, shmq_client_info* out);
 
 #ifdef __cplusplus
 }

@@ -32,9 +32,11 @@
 #include <string_view>
 #include <utility>
 
-#include "common/topic_ring.hpp"
-
 namespace shmq {
+
+// The ring of a topic inside the segment: opaque to users, who hold it only
+// through a Loan or a View.
+class TopicRing;
 
 struct SubscribeOptions {
     // How many of the latest messages to receive before the live ones: at
@@ -51,7 +53,7 @@ struct SubscribeOptions {
 // gives the slot up; subscribers skip it. Until it is published or given up,
 // subscribers wait at its position (messages are delivered in ring order), so
 // fill it promptly. Move-only; must not outlive its Client.
-class Loan {
+class SHMQ_API Loan {
 public:
     Loan() = default;
     ~Loan() { cancel(); }
@@ -77,8 +79,11 @@ public:
 
 private:
     friend class Topic;
+    // Which client claimed the slot (its record and generation), so that
+    // cancel() gives up only this loan's claim.
     TopicRing* ring_ = nullptr;
-    OwnerStamp owner_;
+    std::uint16_t owner_record_ = 0;
+    std::uint32_t owner_generation_ = 0;
     std::uint64_t position_ = 0;
     std::byte* data_ = nullptr;
     std::size_t size_ = 0;
@@ -87,7 +92,7 @@ private:
 
 // A handle for publishing to one topic of an attached Client. Cheap to copy;
 // valid while the Client lives; usable from any number of threads at once.
-class Topic {
+class SHMQ_API Topic {
 public:
     Topic() = default;
 
@@ -119,7 +124,7 @@ public:
 private:
     friend class Client;
     Topic(Client* client, std::uint32_t index) : client_(client), index_(index) {}
-    void note_publisher();
+    SHMQ_LOCAL void note_publisher();
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;
@@ -131,7 +136,7 @@ private:
 // Move-only. Release views before their Subscription ends: ending it releases
 // them, after which data() must not be used. A View may be released from any
 // thread.
-class View {
+class SHMQ_API View {
 public:
     View() = default;
     ~View() { release(); }
@@ -142,25 +147,29 @@ public:
 
     bool is_valid() const { return ring_ != nullptr; }
     // The message, read-only: size() bytes.
-    const void* data() const { return message_.data; }
-    std::size_t size() const { return message_.size; }
-    std::string_view text() const {
-        return std::string_view(reinterpret_cast<const char*>(message_.data), message_.size);
-    }
+    const void* data() const { return data_; }
+    std::size_t size() const { return size_; }
+    std::string_view text() const { return std::string_view(reinterpret_cast<const char*>(data_), size_); }
     // Unpins the message; does nothing when the view holds none.
     void release();
 
 private:
     friend class Subscription;
+    // The subscriber record (and its word, which tells this subscription
+    // from a later one in the same record) and the pin that release() drops.
     TopicRing* ring_ = nullptr;
-    SubscriberHandle handle_;
-    PinnedMessage message_;
+    std::uint32_t subscriber_ = 0;
+    std::uint64_t subscriber_word_ = 0;
+    const std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::uint64_t position_ = 0;
+    std::uint32_t pin_entry_ = 0;
 };
 
 // One subscription to a topic, from Client::subscribe() until destruction
 // or unsubscribe(). Move-only; must not outlive its Client. Use it from one
 // thread at a time.
-class Subscription {
+class SHMQ_API Subscription {
 public:
     Subscription() = default;
     ~Subscription() { unsubscribe(); }
@@ -199,7 +208,8 @@ private:
     friend class Client;
     Client* client_ = nullptr;
     std::uint32_t topic_ = 0;
-    SubscriberHandle handle_;
+    std::uint32_t subscriber_ = 0;       // as View's
+    std::uint64_t subscriber_word_ = 0;  // 0: no subscription
 };
 
 }  // namespace shmq

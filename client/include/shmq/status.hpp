@@ -1,6 +1,10 @@
 // Every outcome of a shmq operation. Data-path calls never throw: they return
 // one of these, so a caller can tell back-pressure from failure at a glance.
+// Public, and the lowest layer of the vocabulary: the library's internals
+// (common/) use this same enum rather than a copy of it.
 #pragma once
+
+#include "shmq/export.h"
 
 namespace shmq {
 
@@ -33,8 +37,8 @@ enum class Status {
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".
-const char* to_string(Status status);
+SHMQ_API const char* to_string(Status status);
 // One sentence saying what the status means to a user.
-const char* describe(Status status);
+SHMQ_API const char* describe(Status status);
 
 }  // namespace shmq
