@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "platform/child_process.hpp"
 #include "platform/environment.hpp"
 #include "platform/process.hpp"
@@ -54,7 +56,10 @@ std::string read_file(const fs::path& path) {
 // and the children's output.
 class Scene {
 public:
-    explicit Scene(const std::string& tag)
+    // `broker_settings`: more lines of the broker section; `more_queues`:
+    // more entries of its queues list (YAML, as the file's own lines).
+    explicit Scene(const std::string& tag, const std::string& broker_settings = {},
+                   const std::string& more_queues = {})
         : name_("win-" + tag + "-" + std::to_string(shmq::platform::current_process_id())),
           directory_(fs::temp_directory_path() / name_) {
         fs::remove_all(directory_);
@@ -63,9 +68,11 @@ public:
         BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", name_));
         std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
                                                  << "\n  liveness_interval_ms: 20\n"
-                                                    "queues:\n  - name: jobs\n    capacity: 64\n"
+                                                 << broker_settings
+                                                 << "queues:\n  - name: jobs\n    capacity: 64\n"
                                                     "    max_message_size: 1KiB\n"
-                                                    "topics:\n  - name: news\n    capacity: 64\n"
+                                                 << more_queues
+                                                 << "topics:\n  - name: news\n    capacity: 64\n"
                                                     "    max_message_size: 1KiB\n";
     }
     ~Scene() {
@@ -76,11 +83,16 @@ public:
 
     // Starts shmqd.exe and returns once a client can attach.
     void start_broker() {
+        launch_broker();
+        const bool ready = eventually([&] { return attach() != nullptr; }, 120s);
+        BOOST_REQUIRE_MESSAGE(ready, "shmqd.exe did not accept clients; its log:\n" + broker_log());
+    }
+    // Starts shmqd.exe without waiting for it.
+    shmq::platform::ChildProcess& launch_broker() {
         broker_ = std::make_unique<shmq::platform::ChildProcess>(
             binary_dir + "/shmqd.exe", std::vector<std::string>{"--config", (directory_ / "shmqd.yaml").string()},
             (directory_ / ("shmqd-" + std::to_string(++brokers_started_) + ".log")).string());
-        const bool ready = eventually([&] { return attach() != nullptr; }, 120s);
-        BOOST_REQUIRE_MESSAGE(ready, "shmqd.exe did not accept clients; its log:\n" + broker_log());
+        return *broker_;
     }
     void kill_broker() {
         int status = 0;
@@ -108,6 +120,8 @@ public:
         const fs::path output = directory_ / ("shmq-" + std::to_string(++cli_runs_) + ".out");
         return std::make_unique<shmq::platform::ChildProcess>(binary_dir + "/shmq.exe", arguments, output.string());
     }
+
+    const fs::path& directory() const { return directory_; }
 
     std::string broker_log() const {
         return read_file(directory_ / ("shmqd-" + std::to_string(brokers_started_) + ".log"));
@@ -239,4 +253,65 @@ BOOST_AUTO_TEST_CASE(a_terminated_brokers_segment_is_adopted_with_every_message)
                                                                                        << scene.broker_log());
         BOOST_TEST(message == "kept " + std::to_string(i));
     }
+}
+
+BOOST_AUTO_TEST_CASE(cli_subscribes_lists_and_reports_stats_as_json) {
+    Scene scene("cli-topic");
+    scene.start_broker();
+    auto subscriber = scene.start_cli({"subscribe", "news", "--count", "2", "--timeout", "120000"});
+    auto observer = scene.attach();
+    BOOST_REQUIRE(observer);
+    const auto subscribed = [&] {
+        for (const auto& topic : observer->stats().topics) {
+            if (topic.name == "news" && !topic.subscribers.empty()) return true;
+        }
+        return false;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(subscribed, 120s), "shmq.exe subscribe never subscribed");
+    scene.run_cli({"publish", "--topic", "news", "one", "two"});
+    int status = -1;
+    BOOST_REQUIRE_MESSAGE(subscriber->wait(120s, status), "shmq.exe subscribe did not end");
+    BOOST_TEST(status == 0);
+    BOOST_TEST(read_file(scene.directory() / "shmq-1.out") == "one\ntwo\n");
+
+    scene.run_cli({"publish", "jobs", "a", "b", "c"});
+    const std::string listing = scene.run_cli({"list"});
+    BOOST_TEST(listing.find("jobs") != std::string::npos, listing);
+    BOOST_TEST(listing.find("news") != std::string::npos, listing);
+    const auto stats = nlohmann::json::parse(scene.run_cli({"stats", "--json"}));
+    bool found = false;
+    for (const auto& queue : stats.at("queues")) {
+        if (queue.at("name") == "jobs") {
+            found = true;
+            BOOST_TEST(queue.at("depth").get<std::uint64_t>() == 3u);
+        }
+    }
+    BOOST_TEST(found, "stats --json lists no queue jobs: " << stats.dump());
+}
+
+// The segment's DACL names the configured group and, for an access group's
+// segment, its readers: BUILTIN\Users and BUILTIN\Administrators, the groups
+// every Windows (and Wine) has.
+BOOST_AUTO_TEST_CASE(segments_with_configured_groups_are_created_and_used) {
+    Scene scene("groups", "  group: Users\n",
+                "  - name: audited\n    capacity: 8\n    max_message_size: 1KiB\n"
+                "    access: { group: Users, readers: Administrators }\n");
+    scene.start_broker();
+    bool group_segment = false;
+    for (const auto& entry : fs::directory_iterator(scene.directory())) {
+        if (entry.path().filename().string().find(".access-Users") != std::string::npos) group_segment = true;
+    }
+    BOOST_TEST(group_segment, "no access group segment in " << scene.directory());
+    scene.run_cli({"publish", "audited", "for the group"});
+    BOOST_TEST(scene.run_cli({"consume", "audited", "--count", "1", "--timeout", "60000"}) == "for the group\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_group_is_refused_by_name) {
+    Scene scene("no-group", "  group: no-such-group-anywhere\n");
+    auto& broker = scene.launch_broker();
+    int status = 0;
+    BOOST_REQUIRE_MESSAGE(broker.wait(120s, status), "shmqd.exe ran with a group that does not exist");
+    BOOST_TEST(status != 0);
+    const std::string log = scene.broker_log();
+    BOOST_TEST(log.find("no-such-group-anywhere") != std::string::npos, log);
 }
