@@ -10,6 +10,8 @@
 #include "cli/commands.hpp"
 #include "cli/diagnostics.hpp"
 #include "cli/subcommand_parser.hpp"
+#include "platform/environment.hpp"
+#include "platform/standard_output.hpp"
 #include "shmq/client.hpp"
 
 namespace po = boost::program_options;
@@ -103,6 +105,7 @@ int checked_output(int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    platform::use_binary_standard_output();
     po::options_description options("Global options");
     options.add_options()
         ("help,h", "print this help and exit")
@@ -153,6 +156,8 @@ int main(int argc, char** argv) {
     const Arguments arguments = variables.count("arguments") ? variables["arguments"].as<Arguments>() : Arguments{};
     // The library reads the trusted owner from the environment when no
     // AttachOptions names one: one place, for every subcommand.
-    if (variables.count("broker-owner")) ::setenv("SHMQ_BROKER_OWNER", variables["broker-owner"].as<std::string>().c_str(), 1);
+    if (variables.count("broker-owner")) {
+        platform::set_environment("SHMQ_BROKER_OWNER", variables["broker-owner"].as<std::string>());
+    }
     return checked_output(subcommand->run(arguments, variables["broker"].as<std::string>()));
 }

@@ -32,6 +32,7 @@ configure_file(systemd/shmq-bridge.service.in ${PROJECT_BINARY_DIR}/systemd/shmq
 
 # The client library and its development files.
 install(TARGETS shmq EXPORT shmqTargets
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT library  # Windows: shmq.dll
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT library NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 install(DIRECTORY client/include/shmq DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)

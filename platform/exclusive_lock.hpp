@@ -5,6 +5,7 @@
 // the same time whether to create, adopt or set aside the same segment.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,8 +26,9 @@ public:
     ExclusiveLock& operator=(const ExclusiveLock&) = delete;
 
 private:
-    ExclusiveLock(int descriptor, std::string path) : descriptor_(descriptor), path_(std::move(path)) {}
-    int descriptor_;
+    // `descriptor`: the lock file, a descriptor on Linux, a HANDLE on Windows.
+    ExclusiveLock(std::intptr_t descriptor, std::string path) : descriptor_(descriptor), path_(std::move(path)) {}
+    std::intptr_t descriptor_;
     std::string path_;
 };
 

@@ -18,8 +18,10 @@ struct FileAccess {
     std::int64_t read_only_group = -1;
 };
 
-// Applies `access` to the open file `descriptor`. False with `message` when
-// the kernel refuses (a file system without POSIX ACLs says so by name).
-bool apply_file_access(int descriptor, const FileAccess& access, std::string& message);
+// Applies `access` to the open file `descriptor` (a descriptor on Linux, a
+// HANDLE on Windows, where the mode bits and groups become a DACL). False
+// with `message` when the system refuses (a file system without POSIX ACLs
+// says so by name).
+bool apply_file_access(std::intptr_t descriptor, const FileAccess& access, std::string& message);
 
 }  // namespace shmq::platform

@@ -75,13 +75,14 @@ public:
     bool flush(bool wait, std::string& message) const;
 
 private:
-    MappedFile(int descriptor, std::byte* base, std::size_t size, std::uint32_t owner, bool writable);
+    // `descriptor`: the open file, a descriptor on Linux, a HANDLE on Windows.
+    MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner, bool writable);
     // Maps all `size` bytes of `descriptor` shared, as `mapping` says; takes
     // the descriptor over (closed on failure).
-    static FileError map_descriptor(int descriptor, std::uint64_t size, std::uint32_t owner, Mapping mapping,
+    static FileError map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner, Mapping mapping,
                                     std::unique_ptr<MappedFile>& mapped, std::string& message);
 
-    int descriptor_;
+    std::intptr_t descriptor_;
     std::byte* base_;
     std::size_t size_;
     std::uint32_t owner_;

@@ -77,7 +77,7 @@ ExclusiveLock::Outcome ExclusiveLock::try_acquire(const std::string& path, unsig
 // stays named (see still_named).
 ExclusiveLock::~ExclusiveLock() {
     ::unlink(path_.c_str());
-    ::close(descriptor_);
+    ::close(static_cast<int>(descriptor_));
 }
 
 }  // namespace shmq::platform

@@ -50,7 +50,8 @@ bool set_read_only_group(int descriptor, std::uint32_t mode, std::uint32_t group
 
 }  // namespace
 
-bool apply_file_access(int descriptor, const FileAccess& access, std::string& message) {
+bool apply_file_access(std::intptr_t handle, const FileAccess& access, std::string& message) {
+    const int descriptor = static_cast<int>(handle);
     if (access.group >= 0 && ::fchown(descriptor, static_cast<uid_t>(-1), static_cast<gid_t>(access.group)) != 0) {
         message = "cannot give it to group " + std::to_string(access.group) + ": " + std::strerror(errno);
         return false;

@@ -39,19 +39,21 @@ FileError fail(int code, const std::string& what, std::string& message) {
 
 }  // namespace
 
-MappedFile::MappedFile(int descriptor, std::byte* base, std::size_t size, std::uint32_t owner, bool writable)
+MappedFile::MappedFile(std::intptr_t descriptor, std::byte* base, std::size_t size, std::uint32_t owner,
+                       bool writable)
     : descriptor_(descriptor), base_(base), size_(size), owner_(owner), writable_(writable) {
-    guard_mapping(base_, size_, descriptor_);
+    guard_mapping(base_, size_, static_cast<int>(descriptor_));
 }
 
-FileError MappedFile::map_descriptor(int descriptor, std::uint64_t size, std::uint32_t owner, Mapping mapping,
-                                     std::unique_ptr<MappedFile>& mapped, std::string& message) {
+FileError MappedFile::map_descriptor(std::intptr_t descriptor, std::uint64_t size, std::uint32_t owner,
+                                     Mapping mapping, std::unique_ptr<MappedFile>& mapped, std::string& message) {
+    const int fd = static_cast<int>(descriptor);
     const bool writable = mapping == Mapping::read_write;
     void* base = ::mmap(nullptr, static_cast<std::size_t>(size), writable ? PROT_READ | PROT_WRITE : PROT_READ,
-                        MAP_SHARED, descriptor, 0);
+                        MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         const int code = errno;
-        ::close(descriptor);
+        ::close(fd);
         return fail(code, "cannot map it", message);
     }
     mapped.reset(
@@ -62,7 +64,7 @@ FileError MappedFile::map_descriptor(int descriptor, std::uint64_t size, std::ui
 MappedFile::~MappedFile() {
     unguard_mapping(base_);
     ::munmap(base_, size_);
-    ::close(descriptor_);
+    ::close(static_cast<int>(descriptor_));
 }
 
 FileError MappedFile::open(const std::string& path, std::uint64_t minimum_size, Mapping mapping,
@@ -127,7 +129,7 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, const 
 
 bool MappedFile::current_length(std::uint64_t& length) const {
     struct stat facts {};
-    if (::fstat(descriptor_, &facts) != 0) return false;
+    if (::fstat(static_cast<int>(descriptor_), &facts) != 0) return false;
     length = static_cast<std::uint64_t>(facts.st_size);
     return true;
 }
@@ -136,7 +138,9 @@ bool MappedFile::set_access(const FileAccess& access, std::string& message) cons
     return apply_file_access(descriptor_, access, message);
 }
 
-bool MappedFile::restore_length() const { return ::ftruncate(descriptor_, static_cast<off_t>(size_)) == 0; }
+bool MappedFile::restore_length() const {
+    return ::ftruncate(static_cast<int>(descriptor_), static_cast<off_t>(size_)) == 0;
+}
 
 bool MappedFile::flush(bool wait, std::string& message) const {
     if (::msync(base_, size_, wait ? MS_SYNC : MS_ASYNC) == 0) return true;

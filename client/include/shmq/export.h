@@ -7,7 +7,13 @@
 
 /* SHMQ_LOCAL keeps a private member function of an exported class out of
  * the ABI. */
-#if defined(__GNUC__)
+#if defined(_WIN32)
+/* Windows (MinGW-w64): the DLL exports all of its functions, as the linker
+ * does when none is marked dllexport; GCC's visibility attribute does not
+ * apply to PE files (docs/platform.md, "Windows"). */
+#define SHMQ_API
+#define SHMQ_LOCAL
+#elif defined(__GNUC__)
 #define SHMQ_API __attribute__((visibility("default")))
 #define SHMQ_LOCAL __attribute__((visibility("hidden")))
 #else

@@ -1,0 +1,317 @@
+// The core behaviours on Windows, through real processes: a shmqd.exe started
+// by the test, clients in the test process and in shmq.exe children, and
+// TerminateProcess, the Windows kill -9, for the crash cases. Every wait is a
+// wait for a condition with a generous bound: Wine on a loaded machine is slow.
+#define BOOST_TEST_MODULE windows_tests
+#include <boost/test/included/unit_test.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/child_process.hpp"
+#include "platform/environment.hpp"
+#include "platform/process.hpp"
+#include "shmq/client.hpp"
+
+namespace shmq {
+// So Boost.Test can print a Status in a failed assertion.
+inline std::ostream& operator<<(std::ostream& out, Status status) { return out << to_string(status); }
+}  // namespace shmq
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string binary_dir = SHMQ_BINARY_DIR;
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+// A directory of its own for each test: the broker's configuration, its
+// segment (SHMQ_RUNTIME_DIR points here, for the broker and every child)
+// and the children's output.
+class Scene {
+public:
+    // `broker_settings`: more lines of the broker section; `more_queues`:
+    // more entries of its queues list (YAML, as the file's own lines).
+    explicit Scene(const std::string& tag, const std::string& broker_settings = {},
+                   const std::string& more_queues = {})
+        : name_("win-" + tag + "-" + std::to_string(shmq::platform::current_process_id())),
+          directory_(fs::temp_directory_path() / name_) {
+        fs::remove_all(directory_);
+        fs::create_directories(directory_);
+        BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_RUNTIME_DIR", directory_.string()));
+        BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", name_));
+        std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
+                                                 << "\n  liveness_interval_ms: 20\n"
+                                                 << broker_settings
+                                                 << "queues:\n  - name: jobs\n    capacity: 64\n"
+                                                    "    max_message_size: 1KiB\n"
+                                                 << more_queues
+                                                 << "topics:\n  - name: news\n    capacity: 64\n"
+                                                    "    max_message_size: 1KiB\n";
+    }
+    ~Scene() {
+        broker_.reset();
+        std::error_code ignored;
+        fs::remove_all(directory_, ignored);
+    }
+
+    // Starts shmqd.exe and returns once a client can attach.
+    void start_broker() {
+        launch_broker();
+        const bool ready = eventually([&] { return attach() != nullptr; }, 120s);
+        BOOST_REQUIRE_MESSAGE(ready, "shmqd.exe did not accept clients; its log:\n" + broker_log());
+    }
+    // Starts shmqd.exe without waiting for it.
+    shmq::platform::ChildProcess& launch_broker() {
+        broker_ = std::make_unique<shmq::platform::ChildProcess>(
+            binary_dir + "/shmqd.exe", std::vector<std::string>{"--config", (directory_ / "shmqd.yaml").string()},
+            (directory_ / ("shmqd-" + std::to_string(++brokers_started_) + ".log")).string());
+        return *broker_;
+    }
+    void kill_broker() {
+        int status = 0;
+        broker_->kill();
+        BOOST_REQUIRE(broker_->wait(60s, status));
+    }
+
+    std::unique_ptr<shmq::Client> attach() const {
+        std::unique_ptr<shmq::Client> client;
+        shmq::AttachOptions options;
+        options.broker = name_;
+        return shmq::Client::attach(options, client) == shmq::Status::ok ? std::move(client) : nullptr;
+    }
+
+    // Runs shmq.exe with `arguments` to its end; returns its standard output.
+    std::string run_cli(const std::vector<std::string>& arguments, int expected_status = 0) {
+        const fs::path output = directory_ / ("shmq-" + std::to_string(++cli_runs_) + ".out");
+        shmq::platform::ChildProcess cli(binary_dir + "/shmq.exe", arguments, output.string());
+        int status = -1;
+        BOOST_REQUIRE_MESSAGE(cli.wait(120s, status), "shmq.exe did not finish");
+        BOOST_TEST(status == expected_status, "shmq.exe exited with " << status << ": " << read_file(output));
+        return read_file(output);
+    }
+    std::unique_ptr<shmq::platform::ChildProcess> start_cli(const std::vector<std::string>& arguments) {
+        const fs::path output = directory_ / ("shmq-" + std::to_string(++cli_runs_) + ".out");
+        return std::make_unique<shmq::platform::ChildProcess>(binary_dir + "/shmq.exe", arguments, output.string());
+    }
+
+    const fs::path& directory() const { return directory_; }
+
+    std::string broker_log() const {
+        return read_file(directory_ / ("shmqd-" + std::to_string(brokers_started_) + ".log"));
+    }
+
+private:
+    std::string name_;
+    fs::path directory_;
+    std::unique_ptr<shmq::platform::ChildProcess> broker_;
+    int brokers_started_ = 0;
+    int cli_runs_ = 0;
+};
+
+shmq::Queue open_jobs(shmq::Client& client) {
+    shmq::Queue queue;
+    BOOST_REQUIRE(client.open_queue("jobs", queue) == shmq::Status::ok);
+    return queue;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(queue_messages_pass_through_a_real_broker_in_order) {
+    Scene scene("queue");
+    scene.start_broker();
+    auto producer = scene.attach();
+    auto consumer = scene.attach();
+    BOOST_REQUIRE(producer && consumer);
+    auto out = open_jobs(*producer);
+    auto in = open_jobs(*consumer);
+    // Fewer than the queue's capacity (64): the sends never wait for room.
+    for (int i = 0; i < 50; ++i) BOOST_REQUIRE(out.send("message " + std::to_string(i), 10s) == shmq::Status::ok);
+    for (int i = 0; i < 50; ++i) {
+        std::string message;
+        BOOST_REQUIRE(in.receive(message, 10s) == shmq::Status::ok);
+        BOOST_TEST(message == "message " + std::to_string(i));
+    }
+    std::string none;
+    BOOST_TEST(in.receive(none, shmq::no_wait) != shmq::Status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(a_blocked_receiver_wakes_for_a_message_sent_later) {
+    Scene scene("wake");
+    scene.start_broker();
+    auto consumer = scene.attach();
+    BOOST_REQUIRE(consumer);
+    auto in = open_jobs(*consumer);
+    std::thread sender([&] {
+        std::this_thread::sleep_for(200ms);
+        auto producer = scene.attach();
+        auto out = open_jobs(*producer);
+        out.send("late", 10s);
+    });
+    std::string message;
+    const shmq::Status status = in.receive(message, 60s);
+    sender.join();
+    BOOST_TEST(status == shmq::Status::ok);
+    BOOST_TEST(message == "late");
+}
+
+BOOST_AUTO_TEST_CASE(topic_subscribers_each_get_every_message) {
+    Scene scene("topic");
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Subscription first, second;
+    BOOST_REQUIRE(client->subscribe("news", first) == shmq::Status::ok);
+    BOOST_REQUIRE(client->subscribe("news", second) == shmq::Status::ok);
+    shmq::Topic topic;
+    BOOST_REQUIRE(client->open_topic("news", topic) == shmq::Status::ok);
+    for (int i = 0; i < 10; ++i) BOOST_REQUIRE(topic.publish("news " + std::to_string(i), 10s) == shmq::Status::ok);
+    for (auto* subscription : {&first, &second}) {
+        for (int i = 0; i < 10; ++i) {
+            std::string message;
+            BOOST_REQUIRE(subscription->receive(message, 10s) == shmq::Status::ok);
+            BOOST_TEST(message == "news " + std::to_string(i));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cli_publishes_and_consumes_through_the_broker) {
+    Scene scene("cli");
+    scene.start_broker();
+    scene.run_cli({"publish", "jobs", "first", "second"});
+    const std::string output = scene.run_cli({"consume", "jobs", "--count", "2", "--timeout", "60000"});
+    BOOST_TEST(output == "first\nsecond\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_terminated_client_wedges_nothing) {
+    Scene scene("killed-client");
+    scene.start_broker();
+    // A consumer blocked in receive, ended by TerminateProcess mid-wait.
+    auto waiting = scene.start_cli({"consume", "jobs", "--count", "1"});
+    auto observer = scene.attach();
+    BOOST_REQUIRE(observer);
+    const auto attached = [&] {
+        for (const auto& client : observer->stats().clients) {
+            if (client.pid == waiting->id()) return true;
+        }
+        return false;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(attached, 120s), "the consumer never attached");
+    waiting->kill();
+    int status = 0;
+    BOOST_REQUIRE(waiting->wait(60s, status));
+    // The broker notices the dead client and gives its record back.
+    BOOST_TEST(eventually([&] { return !attached(); }, 120s));
+    // The queue still works for everyone else.
+    auto out = open_jobs(*observer);
+    BOOST_REQUIRE(out.send("after the crash", 10s) == shmq::Status::ok);
+    BOOST_TEST(scene.run_cli({"consume", "jobs", "--count", "1", "--timeout", "60000"}) == "after the crash\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_terminated_brokers_segment_is_adopted_with_every_message) {
+    Scene scene("adoption");
+    scene.start_broker();
+    {
+        auto producer = scene.attach();
+        BOOST_REQUIRE(producer);
+        auto out = open_jobs(*producer);
+        for (int i = 0; i < 20; ++i) BOOST_REQUIRE(out.send("kept " + std::to_string(i), 10s) == shmq::Status::ok);
+    }
+    scene.kill_broker();
+    scene.start_broker();
+    auto consumer = scene.attach();
+    auto in = open_jobs(*consumer);
+    for (int i = 0; i < 20; ++i) {
+        std::string message;
+        BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok, "message " << i << " lost; broker log:\n"
+                                                                                       << scene.broker_log());
+        BOOST_TEST(message == "kept " + std::to_string(i));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cli_subscribes_lists_and_reports_stats_as_json) {
+    Scene scene("cli-topic");
+    scene.start_broker();
+    auto subscriber = scene.start_cli({"subscribe", "news", "--count", "2", "--timeout", "120000"});
+    auto observer = scene.attach();
+    BOOST_REQUIRE(observer);
+    const auto subscribed = [&] {
+        for (const auto& topic : observer->stats().topics) {
+            if (topic.name == "news" && !topic.subscribers.empty()) return true;
+        }
+        return false;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(subscribed, 120s), "shmq.exe subscribe never subscribed");
+    scene.run_cli({"publish", "--topic", "news", "one", "two"});
+    int status = -1;
+    BOOST_REQUIRE_MESSAGE(subscriber->wait(120s, status), "shmq.exe subscribe did not end");
+    BOOST_TEST(status == 0);
+    BOOST_TEST(read_file(scene.directory() / "shmq-1.out") == "one\ntwo\n");
+
+    scene.run_cli({"publish", "jobs", "a", "b", "c"});
+    const std::string listing = scene.run_cli({"list"});
+    BOOST_TEST(listing.find("jobs") != std::string::npos, listing);
+    BOOST_TEST(listing.find("news") != std::string::npos, listing);
+    const auto stats = nlohmann::json::parse(scene.run_cli({"stats", "--json"}));
+    bool found = false;
+    for (const auto& queue : stats.at("queues")) {
+        if (queue.at("name") == "jobs") {
+            found = true;
+            BOOST_TEST(queue.at("depth").get<std::uint64_t>() == 3u);
+        }
+    }
+    BOOST_TEST(found, "stats --json lists no queue jobs: " << stats.dump());
+}
+
+// The segment's DACL names the configured group and, for an access group's
+// segment, its readers: BUILTIN\Users and BUILTIN\Administrators, the groups
+// every Windows (and Wine) has.
+BOOST_AUTO_TEST_CASE(segments_with_configured_groups_are_created_and_used) {
+    Scene scene("groups", "  group: Users\n",
+                "  - name: audited\n    capacity: 8\n    max_message_size: 1KiB\n"
+                "    access: { group: Users, readers: Administrators }\n");
+    scene.start_broker();
+    bool group_segment = false;
+    for (const auto& entry : fs::directory_iterator(scene.directory())) {
+        if (entry.path().filename().string().find(".access-Users") != std::string::npos) group_segment = true;
+    }
+    BOOST_TEST(group_segment, "no access group segment in " << scene.directory());
+    scene.run_cli({"publish", "audited", "for the group"});
+    BOOST_TEST(scene.run_cli({"consume", "audited", "--count", "1", "--timeout", "60000"}) == "for the group\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_group_is_refused_by_name) {
+    Scene scene("no-group", "  group: no-such-group-anywhere\n");
+    auto& broker = scene.launch_broker();
+    int status = 0;
+    BOOST_REQUIRE_MESSAGE(broker.wait(120s, status), "shmqd.exe ran with a group that does not exist");
+    BOOST_TEST(status != 0);
+    const std::string log = scene.broker_log();
+    BOOST_TEST(log.find("no-such-group-anywhere") != std::string::npos, log);
+}
