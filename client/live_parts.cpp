@@ -64,8 +64,12 @@ std::vector<Client*> Client::live_parts() const {
         part.client.reset(new Client(std::move(joined)));
         live.push_back(std::move(part));
     }
-    std::vector<Client*> parts;
-    for (const auto& part : impl_->live) parts.push_back(part.client.get());
+    // Filled in place, not by push_back(Client*&&): that instantiates
+    // vector::emplace_back<Client*>, whose name begins "shmq::Client*&" and
+    // so is exported by libshmq.map's shmq::* in an unoptimised build.
+    std::vector<Client*> parts(live.size());
+    std::transform(live.begin(), live.end(), parts.begin(),
+                   [](const Impl::LivePart& part) { return part.client.get(); });
     return parts;
 }
 
