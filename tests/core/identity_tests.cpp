@@ -130,6 +130,7 @@ namespace {
 
 // Shared between the test and a producer child stopped inside its copy.
 struct Stuck {
+    std::atomic<int> broker_up{0};  // the test's broker accepts clients
     std::atomic<int> in_copy{0};  // the child's send claimed its slot and is copying
     std::atomic<int> go{0};       // the test lets the copy finish
     std::atomic<int> status{-1};  // what the child's send returned
@@ -194,15 +195,21 @@ struct KillOnExit {
 BOOST_AUTO_TEST_CASE(a_producer_reaped_while_alive_cannot_remark_its_freed_slot) {
     auto config = test::make_config("falsereap");
     test::add_queue(config, "q", 2, 64);
-    test::InProcessBroker broker(config);
-    auto client = test::attach(broker.name());
-    auto queue = test::open_queue(*client, "q");
     void* memory = ::mmap(nullptr, sizeof(Stuck), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     BOOST_TEST_REQUIRE(memory != MAP_FAILED);
     auto* stuck = new (memory) Stuck();
-    const auto name = broker.name();
-    const pid_t producer = test::fork_child([&] { return send_stopped_in_copy(name, stuck); });
+    const auto name = config.name;
+    // Forked before the broker's threads exist: a child forked while one of
+    // them held a lock (its logger's, say) could wait for it forever.
+    const pid_t producer = test::fork_child([&] {
+        if (!test::eventually([&] { return stuck->broker_up.load() == 1; }, 30s)) return 6;
+        return send_stopped_in_copy(name, stuck);
+    });
     KillOnExit reap_if_failed{producer};
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    stuck->broker_up.store(1);
     BOOST_TEST_REQUIRE(test::eventually([&] { return stuck->in_copy.load() == 1; }, 10s));
     {
         test::RawSegment raw(name);
