@@ -110,7 +110,7 @@ int cli_as(const char* who, const std::vector<std::string>& arguments, const std
     const pid_t child = test::fork_child([&] {
         if (!become(who)) return 30;
         if (std::freopen(output.c_str(), "w", stdout) == nullptr) return 31;
-        std::freopen(output.c_str(), "a", stderr);
+        if (std::freopen(output.c_str(), "a", stderr) == nullptr) return 31;
         std::vector<std::string> all{"shmq"};
         all.insert(all.end(), arguments.begin(), arguments.end());
         std::vector<char*> argv;

@@ -105,8 +105,9 @@ BOOST_AUTO_TEST_CASE(a_producer_refuses_an_impostors_segment_and_says_whose_it_i
     // The command-line tool says the same, and trusts it once told to.
     const auto cli = [&](const std::vector<std::string>& extra) {
         const pid_t child = test::fork_child([&] {
-            std::freopen("/dev/null", "w", stdout);
-            std::freopen("/dev/null", "w", stderr);
+            if (std::freopen("/dev/null", "w", stdout) == nullptr || std::freopen("/dev/null", "w", stderr) == nullptr) {
+                return 126;
+            }
             std::vector<std::string> arguments{"shmq"};
             arguments.insert(arguments.end(), extra.begin(), extra.end());
             std::vector<char*> argv;

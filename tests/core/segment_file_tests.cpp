@@ -63,7 +63,7 @@ public:
     void start() {
         const std::string config = config_, log = log_;
         pid_ = test::fork_child([config, log] {
-            std::freopen(log.c_str(), "a", stderr);
+            if (std::freopen(log.c_str(), "a", stderr) == nullptr) return 126;
             ::execl(shmqd_binary.c_str(), "shmqd", "--config", config.c_str(), static_cast<char*>(nullptr));
             return 127;
         });
@@ -120,8 +120,9 @@ private:
 // Runs `shmq ARGS` and returns its exit status (-1 when it hung).
 int run_cli(const std::vector<std::string>& arguments, std::chrono::milliseconds limit = 10s) {
     const pid_t child = test::fork_child([&] {
-        std::freopen("/dev/null", "w", stdout);
-        std::freopen("/dev/null", "w", stderr);
+        if (std::freopen("/dev/null", "w", stdout) == nullptr || std::freopen("/dev/null", "w", stderr) == nullptr) {
+            return 126;
+        }
         std::vector<char*> argv{const_cast<char*>("shmq")};
         for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
         argv.push_back(nullptr);
