@@ -5,6 +5,8 @@ other process and no waiting. Explains the ratios; not a target."""
 
 import time
 
+from transports import BATCH
+
 
 def call_floor_ns(libshmq, calls=1_000_000):
     """Nanoseconds per call of a Python method that does nothing and of a C
@@ -38,9 +40,10 @@ def call_floor_ns(libshmq, calls=1_000_000):
 
 
 def per_message_ns(broker, queue_name, rounds=50):
-    """Nanoseconds per message of Queue.send and Queue.receive, and of the
-    bare C calls they make (try_send; try_receive + the copy into bytes):
-    the best of `rounds` rounds of filling the queue and draining it."""
+    """Nanoseconds per message of Queue.send and Queue.receive, of the bare
+    C calls they make (try_send; try_receive + the copy into bytes), and of
+    send_batch and receive_batch: the best of `rounds` rounds of filling the
+    queue and draining it."""
     import shmq
     from shmq._native import ffi, lib
 
@@ -66,9 +69,20 @@ def per_message_ns(broker, queue_name, rounds=50):
         for _ in range(capacity):
             queue.receive()
 
+    batch = [message] * BATCH
+
+    def py_send_batch():
+        for _ in range(capacity // BATCH):
+            queue.send_batch(batch)
+
+    def py_receive_batch():
+        for _ in range(capacity // BATCH):
+            queue.receive_batch(BATCH)
+
     best = {}
     for _ in range(rounds):
-        for name, fill, drain in (("C call", c_send, c_receive), ("shmq.Queue", py_send, py_receive)):
+        for name, fill, drain in (("C call", c_send, c_receive), ("shmq.Queue", py_send, py_receive),
+                                  (f"shmq.Queue, batches of {BATCH},", py_send_batch, py_receive_batch)):
             for side, run in (("send", fill), ("receive", drain)):
                 began = time.perf_counter()
                 run()
