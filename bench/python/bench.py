@@ -14,6 +14,7 @@ compiled module (as tests/python/CMakeLists.txt sets them up).
 import argparse
 import importlib.util
 import os
+import platform
 import signal
 import statistics
 import subprocess
@@ -21,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import cffi
 
 import call_costs
 import measure
@@ -168,7 +171,12 @@ def section(configs, runs, ratios, small, large, floors, per_message, count, rep
     """results.md's Python section."""
     import shmq
     mode = "its compiled module, cffi's API mode" if shmq._native.compiled else "cffi's ABI mode"
+    versions = f"Python {platform.python_version()}, cffi {cffi.__version__}"
+    if importlib.util.find_spec("zmq"):
+        import zmq
+        versions += f", pyzmq {zmq.pyzmq_version()} (libzmq {zmq.zmq_version()})"
     lines = [report.SECTION, "",
+             f"Run {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}: {versions}.", "",
              f"`bench/python/bench.py`: {count} messages from one Python process (pinned to CPU 0) to another "
              f"(CPU 1), {repeats} repeat(s) of each, interleaved. The consumer compares every message in full "
              "with the one due next (each of 256 distinct payloads starts with its index): nothing lost, "
