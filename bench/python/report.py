@@ -27,7 +27,8 @@ def number(value):
 
 
 def ratio_text(value):
-    return f"{value:.2g}x" if value < 1 else f"{value:.1f}x"
+    """2 significant digits below 1 ("0.16x"), one decimal from there ("1.0x", "6.3x")."""
+    return f"{value:.2g}x" if value < 0.995 else f"{value:.1f}x"
 
 
 def figure_text(figure):
@@ -49,7 +50,30 @@ def merge_json(path, records, targets, failed, skipped, settings):
         document[key] = [entry for entry in document[key]
                          if not entry.get("scenario", "").startswith("python_")] + mine
     document["settings"]["python"] = settings
-    path.write_text(json.dumps(document, indent=1) + "\n")
+    path.write_text(json_text(document))
+
+
+def json_text(document):
+    """The layout the C++ driver writes: a line per record, target or
+    problem, numbers to 6 significant digits, so that a run's changes read
+    as a diff."""
+    items = []
+    for key, value in document.items():
+        text = value_text(value)
+        if isinstance(value, list):
+            text = "[\n" + ",\n".join(f"    {value_text(entry)}" for entry in value) + "\n  ]" if value else "[\n  ]"
+        items.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(items) + "\n}\n"
+
+
+def value_text(value):
+    if isinstance(value, float):
+        return format(value, ".6g")  # as a C++ stream writes a double
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(key)}: {value_text(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(value_text, value)) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def target_rows(targets):
