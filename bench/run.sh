@@ -30,10 +30,16 @@ done
 status=0
 "$driver" --output-dir "$output" "$@" || status=$?
 # Plot even when a configuration failed: the others still have figures.
+# A plot that cannot be drawn (e.g. from --quick's few samples) fails the run
+# but does not stop it: the Python comparison below still runs.
 if [ "$status" -le 1 ]; then
-  gnuplot -e "dir='$output'" "$repo/bench/plot.gp"
   { echo; echo "lscpu:"; lscpu; } >>"$output/machine.txt"
-  echo "Plots: $output/round_trip_latency.png, $output/throughput.png, $output/zero_copy_round_trip.png"
+  if gnuplot -e "dir='$output'" "$repo/bench/plot.gp"; then
+    echo "Plots: $output/round_trip_latency.png, $output/throughput.png, $output/zero_copy_round_trip.png"
+  else
+    echo "run.sh: gnuplot could not draw the plots (above)" >&2
+    status=1
+  fi
 fi
 # The Python comparison (bench/python/bench.py): shmq's Python package against
 # multiprocessing and pyzmq, one process to another; it adds its figures and
