@@ -6,7 +6,7 @@
 #
 # Usage: bench/run.sh [shmq_bench options]     e.g. --quick, --only shmq,spsc_ring
 # Environment: JOBS     parallel build jobs (default: nproc)
-#              PYTHON_BENCH=0  skip the Python comparison (bench/python_bench.py)
+#              PYTHON_BENCH=0  skip the Python comparison (bench/python/bench.py)
 #              OUTPUT_DIR  where the results go (default: bench/results)
 # Needs cmake, a C++17 compiler, Boost, yaml-cpp, libzmq3-dev, iceoryx, gnuplot,
 # python3-cffi, python3-dev and python3-zmq:
@@ -30,19 +30,31 @@ done
 status=0
 "$driver" --output-dir "$output" "$@" || status=$?
 # Plot even when a configuration failed: the others still have figures.
+# A plot that cannot be drawn (e.g. from --quick's few samples) fails the run
+# but does not stop it: the Python comparison below still runs.
 if [ "$status" -le 1 ]; then
-  gnuplot -e "dir='$output'" "$repo/bench/plot.gp"
   { echo; echo "lscpu:"; lscpu; } >>"$output/machine.txt"
-  echo "Plots: $output/round_trip_latency.png, $output/throughput.png, $output/zero_copy_round_trip.png"
+  if gnuplot -e "dir='$output'" "$repo/bench/plot.gp"; then
+    echo "Plots: $output/round_trip_latency.png, $output/throughput.png, $output/zero_copy_round_trip.png"
+  else
+    echo "run.sh: gnuplot could not draw the plots (above)" >&2
+    status=1
+  fi
 fi
-# The Python comparison (bench/python_bench.py): shmq's Python package against
-# multiprocessing and pyzmq, process to process. PYTHON_BENCH=0 skips it.
-if [ "${PYTHON_BENCH:-1}" != 0 ]; then
-  python_messages=200000
-  for argument in "$@"; do
-    case $argument in --quick) python_messages=20000 ;; esac
-  done
-  /usr/bin/python3 "$repo/bench/python_bench.py" --build "$build" --messages "$python_messages" \
-    --output "$output/python.md" || status=$?
+# The Python comparison (bench/python/bench.py): shmq's Python package against
+# multiprocessing and pyzmq, one process to another; it adds its figures and
+# targets to results.md and results.json. PYTHON_BENCH=0 skips it, and so
+# does a selection of the C++ runs (--only, --scenario, --payload).
+python_arguments=()
+python_bench=${PYTHON_BENCH:-1}
+for argument in "$@"; do
+  case $argument in
+    --quick) python_arguments+=(--quick) ;;
+    --only|--only=*|--scenario|--scenario=*|--payload|--payload=*) python_bench=0 ;;
+  esac
+done
+if [ "$python_bench" != 0 ] && [ "$status" -le 1 ]; then
+  /usr/bin/python3 "$repo/bench/python/bench.py" --build "$build" --output-dir "$output" \
+    "${python_arguments[@]}" || status=1
 fi
 exit "$status"

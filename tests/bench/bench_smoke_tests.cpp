@@ -24,19 +24,24 @@ namespace {
 const std::string driver = SHMQ_BINARY_DIR "/bench/shmq_bench";
 const std::vector<std::string> transports = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
 
-// Runs the driver with `arguments`, its output going to `log`; returns its exit code.
-int run_driver(const std::vector<std::string>& arguments, const std::string& log, std::chrono::minutes timeout) {
+// Runs `program` with `arguments`, its output going to `log`; returns its exit code.
+int run_program(const std::string& program, const std::vector<std::string>& arguments, const std::string& log,
+                std::chrono::minutes timeout) {
     const pid_t pid = test::fork_child([&] {
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         ::dup2(fd, STDOUT_FILENO);
         ::dup2(fd, STDERR_FILENO);
-        std::vector<char*> argv{const_cast<char*>(driver.c_str())};
+        std::vector<char*> argv{const_cast<char*>(program.c_str())};
         for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
         argv.push_back(nullptr);
-        ::execv(driver.c_str(), argv.data());
+        ::execv(program.c_str(), argv.data());
         return 127;
     });
     return test::wait_child(pid, timeout);
+}
+
+int run_driver(const std::vector<std::string>& arguments, const std::string& log, std::chrono::minutes timeout) {
+    return run_program(driver, arguments, log, timeout);
 }
 
 std::string read_file(const std::string& path) {
@@ -135,3 +140,72 @@ BOOST_AUTO_TEST_CASE(a_selection_runs_only_what_it_names) {
         BOOST_TEST(record.get<int>("payload_bytes") == 64);
     }
 }
+
+#ifdef SHMQ_PYTHON
+// The Python comparison, quick: every transport delivers every message and
+// its consumer checks each one; the figures and targets join results.json
+// and results.md. It adds to what the C++ driver wrote, so it runs after a
+// selection of it, as bench/run.sh runs it.
+BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_transport) {
+    test::TempDir output;
+    const std::string results = output.path() + "/results";
+    BOOST_REQUIRE_EQUAL(run_driver({"--quick", "--only", "shmq:spin_then_block", "--scenario", "throughput",
+                                    "--payload", "64", "--output-dir", results},
+                                   output.path() + "/driver.log", std::chrono::minutes(1)),
+                        0);
+    const std::string log = output.path() + "/python.log";
+    const int code = run_program(SHMQ_PYTHON,
+                                 {SHMQ_SOURCE_DIR "/bench/python/bench.py", "--quick", "--build", SHMQ_BINARY_DIR,
+                                  "--output-dir", results},
+                                 log, std::chrono::minutes(2));
+    BOOST_TEST_INFO("python bench output:\n" << read_file(log));
+    BOOST_REQUIRE_EQUAL(code, 0);
+
+    pt::ptree json;
+    pt::read_json(results + "/results.json", json);
+    BOOST_TEST(json.get_child("failed").empty());
+    std::map<std::string, std::set<int>> delivered;  // "transport mode" -> payload sizes
+    std::set<int> zero_copy_sizes;
+    bool kept_driver_records = false;
+    for (const auto& [unused, record] : json.get_child("records")) {
+        const auto scenario = record.get<std::string>("scenario");
+        kept_driver_records = kept_driver_records || scenario == "throughput";
+        if (scenario.rfind("python_", 0) != 0) continue;
+        const auto name = record.get<std::string>("transport") + " " + record.get<std::string>("mode");
+        BOOST_TEST_INFO(name << " " << scenario << " " << record.get<std::string>("metric"));
+        BOOST_TEST(record.get<bool>("verified"));
+        BOOST_TEST(record.get<double>("median") > 0);
+        if (scenario == "python_zero_copy_read") zero_copy_sizes.insert(record.get<int>("payload_bytes"));
+        if (scenario == "python_throughput" && record.get<std::string>("metric") == "msg_per_s") {
+            delivered[name].insert(record.get<int>("payload_bytes"));
+        }
+    }
+    BOOST_TEST(kept_driver_records);
+    std::vector<std::string> transports = {"shmq spin_then_block", "shmq spin_then_block+batch",
+                                           "multiprocessing.Queue blocking", "multiprocessing.Pipe blocking"};
+    if (SHMQ_PYZMQ) transports.push_back("pyzmq ipc push/pull");
+    for (const auto& name : transports) {
+        BOOST_TEST_INFO(name);
+        BOOST_TEST((delivered[name] == std::set<int>{64, 4096}));
+    }
+    BOOST_TEST((zero_copy_sizes == std::set<int>{64, 4 << 20}));
+    std::size_t python_targets = 0;
+    for (const auto& [unused, target] : json.get_child("targets")) {
+        if (target.get<std::string>("target").rfind("Python", 0) == 0) {
+            ++python_targets;
+            BOOST_TEST(target.get<bool>("available"));
+        }
+    }
+    BOOST_TEST(python_targets == 3u);
+    // The targets' rows in the driver's Targets table, the section after it.
+    const std::string markdown = read_file(results + "/results.md");
+    const auto table = markdown.find("## Targets");
+    const auto row = markdown.find("| Python 64 B msg/s");
+    const auto section = markdown.find("## Python: one process to another");
+    BOOST_REQUIRE(table != std::string::npos);
+    BOOST_REQUIRE(row != std::string::npos);
+    BOOST_REQUIRE(section != std::string::npos);
+    BOOST_TEST(table < row);
+    BOOST_TEST(row < section);
+}
+#endif
