@@ -2,35 +2,30 @@
 // child process with its own configuration, and each test runs the real shmq
 // binary against it, checking stdout, stderr and the exit code the way a user
 // or a shell script sees them.
-#define BOOST_TEST_DYN_LINK
 #define BOOST_TEST_MODULE cli_tests
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <optional>
-#include <spawn.h>
 #include <sstream>
 #include <string>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include "shmq/client.hpp"
-
-extern char** environ;
+#include "tests/support/files.hpp"
+#include "tests/support/processes.hpp"
+#include "tests/support/programs.hpp"
+#include "tests/support/shmqd.hpp"
 
 namespace shmq {
 // So that a failed check shows the status by name.
@@ -54,25 +49,17 @@ constexpr auto broker_limit = 5s;
 // ---------------------------------------------------------------------------
 // Files and child processes
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
-
-void write_file(const fs::path& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
+using shmq::test::Child;
+using shmq::test::contains;
+using shmq::test::EnvironmentChanges;
+using shmq::test::eventually;
+using shmq::test::kill_and_reap;
+using shmq::test::lines_of;
+using shmq::test::read_file;
+using shmq::test::Redirections;
+using shmq::test::Run;
+using shmq::test::wait_for_exit;
+using shmq::test::write_file;
 
 std::vector<std::string> words_of(const std::string& line) {
     std::vector<std::string> words;
@@ -81,126 +68,15 @@ std::vector<std::string> words_of(const std::string& line) {
     return words;
 }
 
-// A fresh directory, removed with its contents.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "shmq-cli-test-XXXXXX").string();
-        BOOST_REQUIRE_MESSAGE(::mkdtemp(pattern.data()) != nullptr, "mkdtemp: " << std::strerror(errno));
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-// Variables to change in a child's environment: a value sets one, an empty
-// optional removes it.
-using EnvironmentChanges = std::map<std::string, std::optional<std::string>>;
-
-std::vector<std::string> child_environment(const EnvironmentChanges& changes) {
-    std::vector<std::string> environment;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-        const std::string variable = *entry;
-        if (!changes.count(variable.substr(0, variable.find('=')))) environment.push_back(variable);
-    }
-    for (const auto& [name, value] : changes) {
-        if (value) environment.push_back(name + "=" + *value);
-    }
-    return environment;
-}
-
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-    std::vector<char*> pointers;
-    for (auto& text : strings) pointers.push_back(text.data());
-    pointers.push_back(nullptr);
-    return pointers;
-}
-
-// Where a child's standard streams go.
-struct Redirections {
-    fs::path input;
-    fs::path output;
-    fs::path errors;
-};
-
-pid_t spawn(std::vector<std::string> command, const EnvironmentChanges& changes, const Redirections& files) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, files.input.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, files.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, files.errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    auto environment = child_environment(changes);
-    auto argv = c_strings(command);
-    auto envp = c_strings(environment);
-    pid_t pid = -1;
-    const int failed = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start " << command[0] << ": " << std::strerror(failed));
-    return pid;
-}
-
-// The exit code of `pid`, or 128 + the signal that ended it; nullopt if it
-// is still running after `limit` (it keeps running).
-std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) {
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        if (std::chrono::steady_clock::now() >= end) return std::nullopt;
-        std::this_thread::sleep_for(5ms);
-    }
-}
-
-void kill_and_reap(pid_t pid) {
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() >= end) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
-}
-
 // ---------------------------------------------------------------------------
 // Running the CLI
-
-// What a finished run of the CLI left.
-struct Run {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-// A run of the CLI still going on in the background.
-struct Child {
-    pid_t pid;
-    Redirections files;
-};
 
 // Runs the shmq binary with its input and output in files of a private
 // directory. SHMQ_BROKER is removed from its environment unless a test sets
 // it, so that the caller's environment cannot change what a test means.
 class Workspace {
 public:
-    const fs::path& directory() const { return directory_.path(); }
+    const fs::path& directory() const { return directory_; }
 
     Child start_shmq(const std::vector<std::string>& arguments, const std::string& input = "",
                      EnvironmentChanges environment = {}) {
@@ -211,15 +87,10 @@ public:
         environment.emplace("SHMQ_BROKER", std::nullopt);
         std::vector<std::string> command{cli_binary};
         command.insert(command.end(), arguments.begin(), arguments.end());
-        return Child{spawn(command, environment, files), files};
+        return shmq::test::start_program(command, files, environment);
     }
 
-    Run finish(const Child& child) const {
-        const auto code = wait_for_exit(child.pid, run_limit);
-        if (!code) kill_and_reap(child.pid);
-        BOOST_REQUIRE_MESSAGE(code.has_value(), "shmq did not finish within " << run_limit.count() << " s");
-        return Run{*code, read_file(child.files.output), read_file(child.files.errors)};
-    }
+    Run finish(const Child& child) const { return shmq::test::finish(child, run_limit); }
 
     Run shmq(const std::vector<std::string>& arguments, const std::string& input = "",
              EnvironmentChanges environment = {}) {
@@ -227,7 +98,8 @@ public:
     }
 
 private:
-    TempDir directory_;
+    shmq::test::TempDir temporary_;
+    fs::path directory_ = temporary_.path();
     int runs_ = 0;
 };
 
@@ -252,10 +124,7 @@ void check_success(const Run& run) {
 // ---------------------------------------------------------------------------
 // The broker
 
-std::string unique_broker_name() {
-    static std::atomic<int> counter{0};
-    return "clitest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
+std::string unique_broker_name() { return shmq::test::unique_broker_name("cli"); }
 
 constexpr std::uint32_t orders_capacity = 256;
 constexpr std::uint32_t max_message_size = 64;
@@ -309,14 +178,13 @@ public:
     explicit BrokerFixture(std::string (*config_of)(const std::string& name)) : name_(unique_broker_name()) {
         const auto config = directory() / "shmqd.yaml";
         write_file(config, config_of(name_));
-        write_file(directory() / "broker.in", "");
-        const Redirections files{directory() / "broker.in", directory() / "broker.out", directory() / "broker.log"};
-        pid_ = spawn({broker_binary, "--config", config.string()}, {}, files);
+        process_ = std::make_unique<shmq::test::ShmqdProcess>(
+            config, Redirections{"/dev/null", directory() / "broker.out", directory() / "broker.log"});
         wait_until_ready();
     }
 
     ~BrokerFixture() {
-        if (pid_ > 0) stop();
+        if (process_->running()) stop();
         if (crashed_) {
             ::shm_unlink(name_.c_str());
             std::error_code ignored;
@@ -325,7 +193,7 @@ public:
     }
 
     const std::string& name() const { return name_; }
-    pid_t pid() const { return pid_; }
+    pid_t pid() const { return process_->pid(); }
 
     // `shmq ARGUMENTS --broker NAME`.
     Run shmq_on_broker(const std::vector<std::string>& arguments, const std::string& input = "") {
@@ -337,46 +205,37 @@ public:
     // Stops the broker with SIGTERM and returns its exit code (-1 if it had
     // to be killed). Never throws: it also runs in the destructor.
     int stop() {
-        ::kill(pid_, SIGTERM);
-        auto code = wait_for_exit(pid_, broker_limit);
+        const auto code = process_->stop(broker_limit);
         if (!code) kill_hard();
-        pid_ = -1;
         return code.value_or(-1);
     }
 
     // Kills the broker with SIGKILL: its segment stays behind, as after a
     // crash, and is removed by the fixture's destructor.
     void crash() {
-        kill_and_reap(pid_);
-        pid_ = -1;
+        process_->kill();
         crashed_ = true;
     }
 
 private:
     // The destructor does not run when the constructor fails: whatever
-    // fails here must not leave the broker running.
+    // fails here must not leave the broker or its segment behind.
     void wait_until_ready() {
-        bool exited = false;
-        const bool ready = eventually(
-            [&] {
-                exited = wait_for_exit(pid_, 0ms).has_value();
-                return exited || try_attach(name_) != nullptr;
-            },
-            broker_limit);
-        if (ready && !exited) return;
-        if (!exited) kill_hard();
-        BOOST_FAIL("shmqd " << (exited ? "exited early" : "was not ready in time") << "; its log:\n" << log());
+        try {
+            process_->wait_until_attachable(name_, broker_limit);
+        } catch (...) {
+            kill_hard();
+            throw;
+        }
     }
 
     void kill_hard() {
-        kill_and_reap(pid_);
+        process_->kill();
         ::shm_unlink(name_.c_str());  // what the broker would have removed
     }
 
-    std::string log() const { return read_file(directory() / "broker.log"); }
-
     std::string name_;
-    pid_t pid_ = -1;
+    std::unique_ptr<shmq::test::ShmqdProcess> process_;
     bool crashed_ = false;
 };
 
@@ -752,14 +611,11 @@ BOOST_AUTO_TEST_CASE(stats_prometheus_passes_promtool_and_counts) {
                std::string::npos);
     BOOST_TEST(run.out.find("# TYPE shmq_queue_enqueued_total counter\n") != std::string::npos);
     // Prometheus' own linter, on the exact text.
-    write_file(directory() / "metrics.prom", run.out);
-    const Child promtool{spawn({"/usr/bin/promtool", "check", "metrics"}, {},
-                               {directory() / "metrics.prom", directory() / "promtool.out", directory() / "promtool.err"}),
-                         {}};
-    const auto code = wait_for_exit(promtool.pid, run_limit);
-    BOOST_TEST_REQUIRE(code.has_value());
-    BOOST_TEST(*code == 0, "promtool check metrics: " << read_file(directory() / "promtool.out")
-                                                      << read_file(directory() / "promtool.err"));
+    shmq::test::RunOptions promtool_input;
+    promtool_input.input = run.out;
+    promtool_input.limit = run_limit;
+    const Run promtool = shmq::test::run_program({"/usr/bin/promtool", "check", "metrics"}, promtool_input);
+    BOOST_TEST(promtool.exit_code == 0, "promtool check metrics: " << promtool.out << promtool.err);
 }
 
 BOOST_AUTO_TEST_CASE(purge_removes_what_waits_and_counts_it) {
@@ -822,19 +678,15 @@ BOOST_AUTO_TEST_CASE(move_takes_messages_in_order_and_never_drops_one_the_destin
 // and what tmux shows in that pane.
 BOOST_AUTO_TEST_CASE(top_shows_live_rates_and_depths_in_a_terminal) {
     const std::string server = "shmq-top-" + name();
-    int calls = 0;
     const auto tmux = [&](std::vector<std::string> arguments) {
         arguments.insert(arguments.begin(), {"/usr/bin/tmux", "-L", server});
-        const std::string stem = "tmux-" + std::to_string(++calls);
-        const Redirections files{directory() / (stem + ".in"), directory() / (stem + ".out"),
-                                 directory() / (stem + ".err")};
-        write_file(files.input, "");
+        shmq::test::RunOptions options;
         // A terminal type tmux knows, whatever the test runs under (CI has none).
-        const pid_t child = spawn(arguments, {{"TERM", "xterm-256color"}}, files);
-        const auto code = wait_for_exit(child, run_limit);
-        if (!code) kill_and_reap(child);
-        BOOST_REQUIRE_MESSAGE(code == 0, "tmux failed: " << read_file(files.errors));
-        return read_file(files.output);
+        options.environment = {{"TERM", "xterm-256color"}};
+        options.limit = run_limit;
+        const Run run = shmq::test::run_program(arguments, options);
+        BOOST_REQUIRE_MESSAGE(run.exit_code == 0, "tmux failed: " << run.err);
+        return run.out;
     };
     tmux({"new-session", "-d", "-x", "160", "-y", "40", cli_binary, "top", "--broker", name(), "--interval", "0.2"});
     struct KillServer {

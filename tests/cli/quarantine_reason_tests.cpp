@@ -5,14 +5,9 @@
 #define BOOST_TEST_MODULE quarantine_reason_tests
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
 #include <nlohmann/json.hpp>
-#include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,56 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// Runs `program ARGUMENTS` with stdout and stderr into `output`; its exit code.
-int run(const std::vector<std::string>& command, const std::string& output) {
-    const pid_t pid = test::fork_child([&] {
-        const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) return 126;
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-        std::vector<std::string> arguments = command;
-        std::vector<char*> argv;
-        for (auto& argument : arguments) argv.push_back(argument.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        return 127;
-    });
-    return test::wait_child(pid, 60s);
-}
-
-// The real shmqd, its log in a file; stopped with SIGTERM at the end.
-class Shmqd {
-public:
-    Shmqd(const std::string& config, std::string log) : log_(std::move(log)) {
-        pid_ = test::fork_child([&] {
-            const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (fd < 0) return 126;
-            ::dup2(fd, STDOUT_FILENO);
-            ::dup2(fd, STDERR_FILENO);
-            std::string program = SHMQ_BINARY_DIR "/daemon/shmqd", option = "--config", path = config;
-            char* argv[] = {program.data(), option.data(), path.data(), nullptr};
-            ::execv(argv[0], argv);
-            return 127;
-        });
-    }
-    ~Shmqd() {
-        ::kill(pid_, SIGTERM);
-        test::wait_child(pid_, 20s);
-    }
-    std::string log() const { return read_all(log_); }
-
-private:
-    std::string log_;
-    pid_t pid_ = -1;
-};
-
 struct Fixture {
     Fixture() : name(test::unique_broker_name("qreason")) {
         const auto config = dir.write("shmqd.yaml", "broker:\n  name: " + name +
@@ -82,7 +27,9 @@ struct Fixture {
                                                        "  - name: counted\n    capacity: 4\n    max_message_size: 32\n"
                                                        "  - name: scrawled\n    capacity: 4\n    max_message_size: 32\n"
                                                        "  - name: healthy\n    capacity: 4\n    max_message_size: 32\n");
-        broker = std::make_unique<Shmqd>(config, dir.path() + "/shmqd.log");
+        // Its log (stdout and stderr) in a file.
+        const auto log = dir.path() + "/shmqd.log";
+        broker = std::make_unique<test::ShmqdProcess>(config, test::Redirections{"/dev/null", log, log, true});
         BOOST_TEST_REQUIRE(test::eventually(
             [&] {
                 AttachOptions options;
@@ -92,15 +39,23 @@ struct Fixture {
             30s));
     }
 
-    // `shmq ARGUMENTS --broker NAME`: its output; the test fails unless it exits 0.
+    // Stopped with SIGTERM at the end, the client detached first.
+    ~Fixture() {
+        client.reset();
+        broker->stop(20s);
+    }
+
+    // `shmq ARGUMENTS --broker NAME`: its output (stdout and stderr); the
+    // test fails unless it exits 0.
     std::string shmq(std::vector<std::string> arguments) {
         arguments.insert(arguments.begin(), SHMQ_BINARY_DIR "/cli/shmq");
         arguments.insert(arguments.end(), {"--broker", name});
-        const auto output = dir.path() + "/shmq.out";
-        const int code = run(arguments, output);
-        const auto text = read_all(output);
-        BOOST_TEST(code == 0, "shmq exited " << code << ": " << text);
-        return text;
+        test::RunOptions options;
+        options.errors_into_output = true;
+        options.limit = 60s;
+        const auto run = test::run_program(arguments, options);
+        BOOST_TEST(run.exit_code == 0, "shmq exited " << run.exit_code << ": " << run.out);
+        return run.out;
     }
 
     bool log_says(const std::string& text) const {
@@ -109,7 +64,7 @@ struct Fixture {
 
     test::TempDir dir;
     std::string name;
-    std::unique_ptr<Shmqd> broker;
+    std::unique_ptr<test::ShmqdProcess> broker;
     std::unique_ptr<Client> client;
 };
 

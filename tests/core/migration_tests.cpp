@@ -12,13 +12,8 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -31,78 +26,30 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The real shmqd on a configuration file, its log in a file, optionally with
-// the test-only crash point SHMQ_TEST_CRASH_AT set.
-class Shmqd {
+// The real shmqd on a configuration file, its log (stdout and stderr) added
+// to a file, optionally with the test-only crash point SHMQ_TEST_CRASH_AT set.
+class Shmqd : public test::ShmqdProcess {
 public:
-    Shmqd(const std::string& config, const std::string& log, const std::string& crash_at = "") : log_(log) {
-        std::vector<std::string> environment;
-        for (char** entry = environ; *entry != nullptr; ++entry) {
-            if (std::strncmp(*entry, "SHMQ_TEST_CRASH_AT=", 19) != 0) environment.emplace_back(*entry);
-        }
-        if (!crash_at.empty()) environment.push_back("SHMQ_TEST_CRASH_AT=" + crash_at);
-        std::vector<char*> envp;
-        for (auto& variable : environment) envp.push_back(variable.data());
-        envp.push_back(nullptr);
-        std::string program = SHMQ_BINARY_DIR "/daemon/shmqd", option = "--config", path = config;
-        char* argv[] = {program.data(), option.data(), path.data(), nullptr};
-        const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        BOOST_TEST_REQUIRE(log_fd >= 0);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(log_fd, STDOUT_FILENO);
-            ::dup2(log_fd, STDERR_FILENO);
-            ::execve(argv[0], argv, envp.data());
-            ::_exit(127);
-        }
-        ::close(log_fd);
-        BOOST_TEST_REQUIRE(pid_ > 0);
-    }
-    ~Shmqd() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    Shmqd(const Shmqd&) = delete;
-    Shmqd& operator=(const Shmqd&) = delete;
+    Shmqd(const std::string& config, const std::string& log, const std::string& crash_at = "")
+        : ShmqdProcess(config, {"/dev/null", log, log, true}, {{}, test::crash_at(crash_at), ""}) {}
 
+    // Its exit code, or -1 if it still ran after `timeout` (it is killed then).
     int wait_exit(std::chrono::milliseconds timeout) {
-        const int code = test::wait_child(pid_, timeout);
-        pid_ = -1;
-        return code;
+        const auto code = ShmqdProcess::wait_exit(timeout);
+        if (!code) kill();
+        return code.value_or(-1);
     }
     void stop() {
-        ::kill(pid_, SIGTERM);
+        signal(SIGTERM);
         BOOST_TEST(wait_exit(20s) == 0);
     }
     void kill9() {
-        ::kill(pid_, SIGKILL);
+        signal(SIGKILL);
         BOOST_TEST(wait_exit(20s) == 128 + SIGKILL);
     }
-    std::string log() const {
-        std::ifstream in(log_);
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str();
-    }
-
-private:
-    std::string log_;
-    pid_t pid_ = -1;
 };
 
-std::unique_ptr<Client> attach_when_served(const std::string& address) {
-    AttachOptions options;
-    options.broker = address;
-    std::unique_ptr<Client> client;
-    const bool served = test::eventually([&] {
-        client.reset();
-        return Client::attach(options, client) == Status::ok && client->stats().broker_alive;
-    }, 30s);
-    BOOST_TEST_REQUIRE(served, "no broker came to serve " << address);
-    return client;
-}
+using test::attach_when_served;
 
 std::string broker_section(const std::string& name, const std::string& persist_path) {
     std::string text = "broker:\n  name: " + name + "\n  permissions: 0600\n  liveness_interval_ms: 50\n  max_clients: 8\n";
@@ -198,32 +145,15 @@ void remove_leftovers(const std::string& path) {
 
 enum class Ending { clean_stop, kill_9, reboot };
 
-// Starts the real `shmq` with `arguments`, its output in `output`.
-pid_t start_shmq(const std::vector<std::string>& arguments, const std::string& output) {
-    std::vector<std::string> words{SHMQ_BINARY_DIR "/cli/shmq"};
-    words.insert(words.end(), arguments.begin(), arguments.end());
-    std::vector<char*> argv;
-    for (auto& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    BOOST_TEST_REQUIRE(fd >= 0);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(fd);
-    BOOST_TEST_REQUIRE(pid > 0);
-    return pid;
+// The real `shmq` with `arguments`, its stdout and stderr in `output`.
+test::Child start_shmq(std::vector<std::string> arguments, const std::string& output) {
+    arguments.insert(arguments.begin(), SHMQ_BINARY_DIR "/cli/shmq");
+    return test::start_program(arguments, {"/dev/null", output, output});
 }
 
-std::string file_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+// Runs it to its end.
+test::Run run_shmq(const std::vector<std::string>& arguments, const std::string& output) {
+    return test::finish(start_shmq(arguments, output), 30s);
 }
 
 }  // namespace
@@ -348,14 +278,15 @@ BOOST_AUTO_TEST_CASE(a_segment_that_cannot_be_migrated_is_set_aside_and_replayed
 
         // keep holds 2: the replay waits for this consumer.
         const auto output = dir.path() + "/replay.out";
-        const pid_t replay = start_shmq({"replay", set_aside, "--remove", "--broker", name}, output);
+        const auto replay = start_shmq({"replay", set_aside, "--remove", "--broker", name}, output);
         auto keep = test::open_queue(*client, "keep");
         std::vector<std::string> received;
         std::string out;
         while (received.size() < 4 && keep.receive(out, 30s) == Status::ok) received.push_back(out);
         BOOST_TEST(received == (std::vector<std::string>{"k1", "k2", "k3", "k4"}), boost::test_tools::per_element());
-        BOOST_TEST(test::wait_child(replay, 30s) == 1);
-        const auto report = file_text(output);
+        const auto replayed = test::finish(replay, 30s);
+        BOOST_TEST(replayed.exit_code == 1);
+        const auto& report = replayed.out;
         BOOST_TEST(report.find("queue 'keep': 4 replayed\n") != std::string::npos, report);
         BOOST_TEST(report.find("queue 'grow': 4 replayed\n") != std::string::npos, report);
         BOOST_TEST(report.find("queue 'gone': 0 replayed, 3 skipped: broker '" + name + "' has no queue 'gone'") !=
@@ -372,16 +303,17 @@ BOOST_AUTO_TEST_CASE(a_segment_that_cannot_be_migrated_is_set_aside_and_replayed
     Shmqd third(with_gone, log);
     auto client = attach_when_served(name);
     const auto output = dir.path() + "/replay-gone.out";
-    BOOST_TEST(test::wait_child(start_shmq({"replay", set_aside, "--queue", "gone", "--broker", name}, output), 30s) ==
-               0);
-    BOOST_TEST(file_text(output) == "queue 'gone': 3 replayed\n");
+    const auto gone = run_shmq({"replay", set_aside, "--queue", "gone", "--broker", name}, output);
+    BOOST_TEST(gone.exit_code == 0);
+    BOOST_TEST(gone.out == "queue 'gone': 3 replayed\n");
     BOOST_TEST(drain(*client, "gone") == (std::vector<std::string>{"x0", "x1", "x2"}), boost::test_tools::per_element());
     BOOST_TEST(drain(*client, "keep").empty());
     // Not a segment at all: a clear error, nothing sent.
     const auto junk = dir.write("junk.segment", std::string(8192, 'x'));
     const auto junk_output = dir.path() + "/replay-junk.out";
-    BOOST_TEST(test::wait_child(start_shmq({"replay", junk, "--broker", name}, junk_output), 30s) == 1);
-    BOOST_TEST(file_text(junk_output).find("cannot replay " + junk) != std::string::npos, file_text(junk_output));
+    const auto refused = run_shmq({"replay", junk, "--broker", name}, junk_output);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(refused.out.find("cannot replay " + junk) != std::string::npos, refused.out);
     client.reset();
     third.stop();
     remove_leftovers(path);

@@ -10,13 +10,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -52,78 +48,28 @@ config::QueueConfig& add_reliable_queue(config::BrokerConfig& config, const std:
     return queue;
 }
 
-// The real shmqd as a child process, its log in a file, optionally with the
-// test-only crash point SHMQ_TEST_CRASH_AT set (common/test_crash_point.hpp).
-class BrokerProcess {
+// The real shmqd as a child process, its log (stdout and stderr) added to a
+// file, optionally with the test-only crash point SHMQ_TEST_CRASH_AT set
+// (common/test_crash_point.hpp).
+class BrokerProcess : public test::ShmqdProcess {
 public:
-    BrokerProcess(const std::string& config, const std::string& log, const std::string& crash_at = "") : log_(log) {
-        // Everything the child needs is built before fork.
-        std::vector<std::string> environment;
-        for (char** entry = environ; *entry != nullptr; ++entry) {
-            if (std::strncmp(*entry, "SHMQ_TEST_CRASH_AT=", 19) != 0) environment.emplace_back(*entry);
-        }
-        if (!crash_at.empty()) environment.push_back("SHMQ_TEST_CRASH_AT=" + crash_at);
-        std::vector<char*> envp;
-        for (auto& variable : environment) envp.push_back(variable.data());
-        envp.push_back(nullptr);
-        std::string program = SHMQ_BINARY_DIR "/daemon/shmqd", config_option = "--config", config_path = config;
-        char* argv[] = {program.data(), config_option.data(), config_path.data(), nullptr};
-        const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        BOOST_TEST_REQUIRE(log_fd >= 0);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(log_fd, STDOUT_FILENO);
-            ::dup2(log_fd, STDERR_FILENO);
-            ::execve(argv[0], argv, envp.data());
-            ::_exit(127);
-        }
-        ::close(log_fd);
-        BOOST_TEST_REQUIRE(pid_ > 0);
-    }
-    ~BrokerProcess() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    BrokerProcess(const BrokerProcess&) = delete;
-    BrokerProcess& operator=(const BrokerProcess&) = delete;
+    BrokerProcess(const std::string& config, const std::string& log, const std::string& crash_at = "")
+        : ShmqdProcess(config, {"/dev/null", log, log, true}, {{}, test::crash_at(crash_at), ""}) {}
 
-    // The exit code, 128+signal if it was killed, or -1 after `timeout`.
+    // The exit code, 128+signal if it was killed, or -1 after `timeout` (it
+    // is killed then).
     int wait_exit(std::chrono::milliseconds timeout) {
-        const int code = test::wait_child(pid_, timeout);
-        pid_ = -1;
-        return code;
+        const auto code = ShmqdProcess::wait_exit(timeout);
+        if (!code) kill();
+        return code.value_or(-1);
     }
-    pid_t pid() const { return pid_; }
     void stop() {
-        ::kill(pid_, SIGTERM);
+        signal(SIGTERM);
         BOOST_TEST(wait_exit(10s) == 0);
     }
-    std::string log() const {
-        std::ifstream in(log_);
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str();
-    }
-
-private:
-    std::string log_;
-    pid_t pid_ = -1;
 };
 
-// Attaches once a broker serves `name` (the segment may not exist yet).
-std::unique_ptr<Client> attach_when_served(const std::string& name) {
-    AttachOptions options;
-    options.broker = name;
-    std::unique_ptr<Client> client;
-    const bool served = test::eventually([&] {
-        client.reset();
-        return Client::attach(options, client) == Status::ok && client->stats().broker_alive;
-    }, 30s);
-    BOOST_TEST_REQUIRE(served);
-    return client;
-}
+using test::attach_when_served;
 
 }  // namespace
 
@@ -485,10 +431,7 @@ BOOST_AUTO_TEST_CASE(arbitrary_values_in_every_queue_word_neither_crash_nor_hang
     std::vector<pid_t> workers;
     for (unsigned i = 0; i < 3; ++i) workers.push_back(test::fork_child([&, i] { return busy_client(name, seed + i); }));
     test::RawSegment raw(name);
-    const auto broker_alive = [&] {
-        int status = 0;
-        return ::waitpid(broker.pid(), &status, WNOHANG) == 0;
-    };
+    const auto broker_alive = [&] { return broker.running(); };
     const auto deadline = std::chrono::steady_clock::now() + 4s;
     while (std::chrono::steady_clock::now() < deadline) {
         for (int i = 0; i < 20; ++i) {

@@ -10,12 +10,9 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/layout.hpp"
@@ -29,7 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string shmqd_binary = SHMQ_BINARY_DIR "/daemon/shmqd";
 const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
 
 AttachOptions options_for(const std::string& broker) {
@@ -38,12 +34,7 @@ AttachOptions options_for(const std::string& broker) {
     return options;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using test::read_file;
 
 // A real shmqd process on a configuration file of its own, its log in a file.
 class DaemonProcess {
@@ -57,16 +48,12 @@ public:
         config_ = dir.write("shmqd-" + tag + ".yaml", yaml);
     }
     ~DaemonProcess() {
-        if (pid_ > 0) stop();
+        if (running()) stop();
     }
 
     void start() {
-        const std::string config = config_, log = log_;
-        pid_ = test::fork_child([config, log] {
-            if (std::freopen(log.c_str(), "a", stderr) == nullptr) return 126;
-            ::execl(shmqd_binary.c_str(), "shmqd", "--config", config.c_str(), static_cast<char*>(nullptr));
-            return 127;
-        });
+        // Its stderr (the log) added to the log file; stdout stays the test's.
+        process_ = std::make_unique<test::ShmqdProcess>(config_, test::Redirections{"/dev/null", "", log_, true});
     }
     // True once a client can attach.
     bool ready() const {
@@ -77,59 +64,35 @@ public:
             },
             10s);
     }
-    // Exit status after SIGTERM (-1 if it did not stop in time).
+    // Exit status after SIGTERM (-1 if it did not stop in time: it is killed then).
     int stop() {
-        ::kill(pid_, SIGTERM);
-        const int status = test::wait_child(pid_, 10s);
-        pid_ = -1;
-        return status;
+        const auto status = process_->stop(10s);
+        if (!status) process_->kill();
+        return status.value_or(-1);
     }
-    int kill_hard() {
-        ::kill(pid_, SIGKILL);
-        const int status = test::wait_child(pid_, 10s);
-        pid_ = -1;
-        return status;
-    }
-    // Exit status once it ends on its own (-1 if it is still running then).
+    int kill_hard() { return process_->kill(); }
+    // Exit status once it ends on its own (-1 if it is still running then: it is killed).
     int wait_exit(std::chrono::milliseconds timeout) {
-        if (pid_ < 0) return exit_status_;
-        const int status = test::wait_child(pid_, timeout);
-        pid_ = -1;
-        return status;
+        const auto status = process_->wait_exit(timeout);
+        if (!status) process_->kill();
+        return status.value_or(-1);
     }
     // False once it has exited (its exit status is then kept for wait_exit).
-    bool running() {
-        if (pid_ < 0) return false;
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
-        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        pid_ = -1;
-        return false;
-    }
-    pid_t pid() const { return pid_; }
+    bool running() { return process_ && process_->running(); }
     std::string log() const { return read_file(log_); }
 
 private:
     std::string address_;  // what clients attach to
     std::string log_;
     std::string config_;
-    pid_t pid_ = -1;
-    int exit_status_ = -1;
+    std::unique_ptr<test::ShmqdProcess> process_;
 };
 
-// Runs `shmq ARGS` and returns its exit status (-1 when it hung).
+// Runs `shmq ARGS`, its output discarded, and returns its exit status (-1 when it hung).
 int run_cli(const std::vector<std::string>& arguments, std::chrono::milliseconds limit = 10s) {
-    const pid_t child = test::fork_child([&] {
-        if (std::freopen("/dev/null", "w", stdout) == nullptr || std::freopen("/dev/null", "w", stderr) == nullptr) {
-            return 126;
-        }
-        std::vector<char*> argv{const_cast<char*>("shmq")};
-        for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-        argv.push_back(nullptr);
-        ::execv(cli_binary.c_str(), argv.data());
-        return 127;
-    });
-    return test::wait_child(child, limit);
+    std::vector<std::string> command{cli_binary};
+    command.insert(command.end(), arguments.begin(), arguments.end());
+    return test::wait_child(test::spawn_program(command, {"/dev/null", "/dev/null", "/dev/null"}), limit);
 }
 
 void truncate_file(const std::string& path, off_t length) { BOOST_TEST_REQUIRE(::truncate(path.c_str(), length) == 0); }

@@ -12,14 +12,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
-#include <fstream>
+#include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -28,8 +24,6 @@
 #include "common/segment_view.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
-
-extern char** environ;
 
 using namespace shmq;
 using namespace std::chrono_literals;
@@ -40,43 +34,12 @@ namespace {
 // Generous: the reaper runs every 50 ms (test::make_config); the machine is shared.
 constexpr auto within_liveness = 5s;
 
-// Runs `program` with `arguments`, and SHMQ_TEST_CRASH_AT=`crash_at` in its
-// environment (none when empty), its output appended to `log` (discarded when
-// empty). Returns its pid.
-pid_t spawn(const std::string& program, const std::vector<std::string>& arguments, const std::string& crash_at,
-            const std::string& log = "") {
-    // Everything the child needs is built before fork.
-    std::vector<std::string> environment;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-        if (std::strncmp(*entry, "SHMQ_TEST_CRASH_AT=", 19) != 0) environment.emplace_back(*entry);
-    }
-    if (!crash_at.empty()) environment.push_back("SHMQ_TEST_CRASH_AT=" + crash_at);
-    std::vector<char*> envp;
-    for (auto& variable : environment) envp.push_back(variable.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> words{program};
-    words.insert(words.end(), arguments.begin(), arguments.end());
-    std::vector<char*> argv;
-    for (auto& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    const int out = log.empty() ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
-                                : ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    BOOST_TEST_REQUIRE(out >= 0);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(out, STDOUT_FILENO);
-        if (!log.empty()) ::dup2(out, STDERR_FILENO);
-        ::execve(argv[0], argv.data(), envp.data());
-        ::_exit(127);
-    }
-    ::close(out);
-    BOOST_TEST_REQUIRE(pid > 0);
-    return pid;
-}
-
-// The `shmq` tool, killed at `crash_at`: returns its exit code.
-int shmq_killed_at(const std::string& crash_at, const std::vector<std::string>& arguments) {
-    return test::wait_child(spawn(SHMQ_BINARY_DIR "/cli/shmq", arguments, crash_at), 30s);
+// The `shmq` tool, killed at `crash_at`: returns its exit code. Its stdout
+// goes nowhere.
+int shmq_killed_at(const std::string& crash_at, std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), SHMQ_BINARY_DIR "/cli/shmq");
+    return test::wait_child(test::spawn_program(arguments, {"/dev/null", "/dev/null", ""}, test::crash_at(crash_at)),
+                            30s);
 }
 
 // Whether every subscriber record of topic 0 is free but `except` (a
@@ -285,13 +248,11 @@ int busy_client(const std::string& broker, const Scribbled* scribbled, bool publ
     return 0;
 }
 
-bool alive(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == 0; }
+using test::read_file;
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+// The real shmqd on `config`, its stdout and stderr added to `log`.
+std::unique_ptr<test::ShmqdProcess> start_shmqd(const std::string& config, const std::string& log) {
+    return std::make_unique<test::ShmqdProcess>(config, test::Redirections{"/dev/null", log, log, true});
 }
 
 // Attaches and gets the broker's stats: the broker answers (its heartbeat
@@ -324,9 +285,8 @@ BOOST_AUTO_TEST_CASE(scribbling_over_every_word_of_a_topic_never_crashes_or_hang
                                                      "topics:\n  - name: victim\n    capacity: 8\n"
                                                      "    max_message_size: 32\n    history: 2\n"
                                                      "    max_subscribers: 4\n");
-    const std::string shmqd = SHMQ_BINARY_DIR "/daemon/shmqd";
     const auto first_log = dir.path() + "/first.log";
-    pid_t broker = spawn(shmqd, {"--config", config}, "", first_log);
+    auto broker = start_shmqd(config, first_log);
     BOOST_TEST_REQUIRE(broker_answers(name, 30s), read_file(first_log));
 
     void* memory = ::mmap(nullptr, sizeof(Scribbled), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -354,14 +314,14 @@ BOOST_AUTO_TEST_CASE(scribbling_over_every_word_of_a_topic_never_crashes_or_hang
         ::kill(victim.first, SIGKILL);
         test::wait_child(victim.first, 10s);
         victim.first = start_client(victim.second);
-        BOOST_TEST_REQUIRE(alive(broker), read_file(first_log));
+        BOOST_TEST_REQUIRE(broker->running(), read_file(first_log));
     }
     scribbled->stop.store(1);
     BOOST_TEST(test::wait_child(scribbler, 10s) == 0);
     for (const auto& client : clients) BOOST_TEST(test::wait_child(client.first, 30s) == 0);
 
     // The broker is up, answers, and has logged the quarantine it decided.
-    BOOST_TEST_REQUIRE(alive(broker), read_file(first_log));
+    BOOST_TEST_REQUIRE(broker->running(), read_file(first_log));
     BOOST_TEST(broker_answers(name, 10s), read_file(first_log));
     BOOST_TEST(test::eventually([&] { return read_file(first_log).find("('victim') failed validation and is quarantined") !=
                                              std::string::npos; }, 10s),
@@ -373,16 +333,14 @@ BOOST_AUTO_TEST_CASE(scribbling_over_every_word_of_a_topic_never_crashes_or_hang
     }
     // A second broker adopts the scribbled segment: it verifies the topic
     // (no lock to wait for, every word read once) and serves.
-    ::kill(broker, SIGKILL);
-    BOOST_TEST(test::wait_child(broker, 10s) == 128 + SIGKILL);
+    BOOST_TEST(broker->kill() == 128 + SIGKILL);
     const auto second_log = dir.path() + "/second.log";
-    broker = spawn(shmqd, {"--config", config}, "", second_log);
+    broker = start_shmqd(config, second_log);
     BOOST_TEST_REQUIRE(broker_answers(name, 30s), read_file(second_log));
     // It says what it found (failed verification, or quarantined at its first
     // tick; the log may lag behind).
     BOOST_TEST(test::eventually([&] { return read_file(second_log).find("victim'") != std::string::npos; }, 10s),
                read_file(second_log));
-    ::kill(broker, SIGTERM);
-    BOOST_TEST(test::wait_child(broker, 10s) == 0, read_file(second_log));
+    BOOST_TEST(broker->stop(10s).value_or(-1) == 0, read_file(second_log));
     ::munmap(memory, sizeof(Scribbled));
 }

@@ -1,33 +1,26 @@
 // End-to-end tests of shmqd as an operator meets it: real configuration
 // files, the real shmqd binary run as a child process (--check-config, a
 // start, a kill -9 and a restart), and what it prints and logs.
-#define BOOST_TEST_DYN_LINK
 #define BOOST_TEST_MODULE daemon_tests
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <optional>
-#include <spawn.h>
-#include <sstream>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include "shmq/client.hpp"
-
-extern char** environ;
+#include "tests/support/files.hpp"
+#include "tests/support/processes.hpp"
+#include "tests/support/programs.hpp"
+#include "tests/support/shmqd.hpp"
 
 namespace shmq {
 // So that a failed check shows the status by name.
@@ -38,6 +31,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using shmq::test::contains;
+using shmq::test::eventually;
+using shmq::test::kill_and_reap;
+using shmq::test::lines_of;
+using shmq::test::read_file;
+using shmq::test::Run;
+using shmq::test::wait_for_exit;
+using shmq::test::write_file;
 
 const std::string broker_binary = SHMQ_BINARY_DIR "/daemon/shmqd";
 const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
@@ -46,115 +47,30 @@ const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
 constexpr auto run_limit = 20s;
 constexpr auto broker_limit = 10s;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+std::string unique_broker_name() { return shmq::test::unique_broker_name("daemon"); }
 
-void write_file(const fs::path& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() >= end) return false;
-        std::this_thread::sleep_for(10ms);
+// NAME=VALUE assignments as changes to a child's environment.
+shmq::test::EnvironmentChanges environment_changes(const std::vector<std::string>& assignments) {
+    shmq::test::EnvironmentChanges changes;
+    for (const auto& assignment : assignments) {
+        const auto equals = assignment.find('=');
+        changes[assignment.substr(0, equals)] = assignment.substr(equals + 1);
     }
-    return true;
+    return changes;
 }
 
-std::string unique_broker_name() {
-    static int counter = 0;
-    return "daemontest-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-}
-
-// The exit code of `pid`, or 128 + the signal that ended it; nothing if it
-// still runs after `limit`.
-std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
-    std::optional<int> code;
-    eventually(
-        [&] {
-            int status = 0;
-            if (::waitpid(pid, &status, WNOHANG) != pid) return false;
-            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            return true;
-        },
-        limit);
-    return code;
-}
-
-void kill_and_reap(pid_t pid) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-}
-
-// `program` with `arguments`, its stdout and stderr in files, and
+// shmqd with `arguments`, its stdout and stderr in files, and
 // `extra_environment` (NAME=VALUE) added to this process's environment.
-pid_t spawn_program(const std::string& program, const std::vector<std::string>& arguments, const fs::path& out,
-                    const fs::path& err, const std::vector<std::string>& extra_environment = {}) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> command{program};
-    command.insert(command.end(), arguments.begin(), arguments.end());
-    std::vector<char*> argv;
-    for (auto& argument : command) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> variables(extra_environment);
-    std::vector<char*> envp;
-    for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
-    for (auto& variable : variables) envp.push_back(variable.data());
-    envp.push_back(nullptr);
-    pid_t pid = -1;
-    const int failed = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start " << program << ": " << std::strerror(failed));
-    return pid;
-}
-
-// shmqd with `arguments`, its stdout and stderr in files.
 pid_t spawn_shmqd(const std::vector<std::string>& arguments, const fs::path& out, const fs::path& err,
                   const std::vector<std::string>& extra_environment = {}) {
-    return spawn_program(broker_binary, arguments, out, err, extra_environment);
+    std::vector<std::string> command{broker_binary};
+    command.insert(command.end(), arguments.begin(), arguments.end());
+    return shmq::test::spawn_program(command, {"/dev/null", out, err}, environment_changes(extra_environment));
 }
-
-struct Run {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
 
 // A private directory for the files of one test, and shmqd runs in it.
 class Workspace {
 public:
-    Workspace() {
-        std::string pattern = (fs::temp_directory_path() / "shmq-daemon-test-XXXXXX").string();
-        BOOST_REQUIRE_MESSAGE(::mkdtemp(pattern.data()) != nullptr, "mkdtemp: " << std::strerror(errno));
-        directory_ = pattern;
-    }
-    ~Workspace() {
-        std::error_code ignored;
-        fs::remove_all(directory_, ignored);
-    }
-    Workspace(const Workspace&) = delete;
-    Workspace& operator=(const Workspace&) = delete;
-
     const fs::path& directory() const { return directory_; }
 
     fs::path write(const std::string& name, const std::string& content) const {
@@ -174,19 +90,16 @@ public:
     }
 
 private:
-    Run run(const std::string& program, const std::vector<std::string>& arguments) {
-        const std::string stem = "run-" + std::to_string(++runs_);
-        const auto out = directory_ / (stem + ".out");
-        const auto err = directory_ / (stem + ".err");
-        const pid_t pid = spawn_program(program, arguments, out, err);
-        const auto code = wait_for_exit(pid, run_limit);
-        if (!code) kill_and_reap(pid);
-        BOOST_REQUIRE_MESSAGE(code.has_value(), program << " did not finish within " << run_limit.count() << " s");
-        return Run{*code, read_file(out), read_file(err)};
+    static Run run(const std::string& program, const std::vector<std::string>& arguments) {
+        std::vector<std::string> command{program};
+        command.insert(command.end(), arguments.begin(), arguments.end());
+        shmq::test::RunOptions options;
+        options.limit = run_limit;
+        return shmq::test::run_program(command, options);
     }
 
-    fs::path directory_;
-    int runs_ = 0;
+    shmq::test::TempDir temporary_;
+    fs::path directory_ = temporary_.path();
 };
 
 // --check-config refused the file: exit 1, and a line of its report names
@@ -208,70 +121,36 @@ std::string with_broker_keys(const std::string& name, const std::string& keys) {
 
 // A real shmqd started on a configuration file, stopped with SIGTERM (or
 // killed) at the end. Its log (stderr) is in a file of the workspace.
-class BrokerProcess {
+class BrokerProcess : public shmq::test::ShmqdProcess {
 public:
     BrokerProcess(Workspace& workspace, const fs::path& config, const std::string& log_name = "broker.log",
                   const std::vector<std::string>& extra_environment = {},
                   const std::vector<std::string>& extra_arguments = {})
-        : log_(workspace.directory() / log_name) {
-        std::vector<std::string> arguments{"--config", config.string()};
-        arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
-        pid_ = spawn_shmqd(arguments, workspace.directory() / (log_name + ".out"), log_, extra_environment);
-    }
-    ~BrokerProcess() {
-        if (pid_ > 0) kill_and_reap(pid_);
-    }
-    BrokerProcess(const BrokerProcess&) = delete;
-    BrokerProcess& operator=(const BrokerProcess&) = delete;
-
-    pid_t pid() const { return pid_; }
-    std::string log() const { return read_file(log_); }
+        : ShmqdProcess(spawn_shmqd(shmqd_arguments(config, extra_arguments), workspace.directory() / (log_name + ".out"),
+                                   workspace.directory() / log_name, extra_environment),
+                       workspace.directory() / log_name) {}
 
     // Waits until the log says it is ready; the test stops if it is not.
-    void wait_until_ready() {
-        bool exited = false;
-        const bool ready = eventually(
-            [&] {
-                if (contains(log(), "ready:")) return true;
-                exited = wait_for_exit(pid_, 0ms).has_value();
-                if (exited) pid_ = -1;
-                return exited;
-            },
-            broker_limit);
-        BOOST_REQUIRE_MESSAGE(ready && !exited, "shmqd did not become ready; its log:\n" << log());
-    }
+    void wait_until_ready() { wait_until_logged("ready:", broker_limit); }
 
     // Its exit code once it ends by itself, or nothing.
-    std::optional<int> wait_exit() {
-        const auto code = wait_for_exit(pid_, broker_limit);
-        if (code) pid_ = -1;
-        return code;
-    }
+    std::optional<int> wait_exit() { return ShmqdProcess::wait_exit(broker_limit); }
 
+    // SIGTERM; its exit code, or -1 when it had to be killed.
     int stop() {
-        ::kill(pid_, SIGTERM);
-        const auto code = wait_for_exit(pid_, broker_limit);
-        if (!code) kill_and_reap(pid_);
-        pid_ = -1;
+        const auto code = ShmqdProcess::stop(broker_limit);
+        if (!code) kill();
         return code.value_or(-1);
     }
 
-    // False once it has ended (it is then reaped).
-    bool running() {
-        if (pid_ <= 0) return false;
-        if (!wait_for_exit(pid_, 0ms)) return true;
-        pid_ = -1;
-        return false;
-    }
-
-    void kill_hard() {
-        kill_and_reap(pid_);
-        pid_ = -1;
-    }
+    void kill_hard() { kill(); }
 
 private:
-    fs::path log_;
-    pid_t pid_ = -1;
+    static std::vector<std::string> shmqd_arguments(const fs::path& config, const std::vector<std::string>& more) {
+        std::vector<std::string> arguments{"--config", config.string()};
+        arguments.insert(arguments.end(), more.begin(), more.end());
+        return arguments;
+    }
 };
 
 // Removes a broker's segment however the test ends.

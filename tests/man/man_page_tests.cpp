@@ -6,15 +6,15 @@
 #define BOOST_TEST_MODULE man_pages
 #include <boost/test/unit_test.hpp>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "tests/support/files.hpp"
+#include "tests/support/programs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -23,23 +23,10 @@ namespace {
 const fs::path source_dir = SHMQ_SOURCE_DIR;
 const fs::path binary_dir = SHMQ_BINARY_DIR;
 
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    BOOST_TEST_REQUIRE(in.good(), "cannot read " << path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using shmq::test::read_existing_file;
 
 // What `command` prints on standard output.
-std::string output_of(const std::string& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    BOOST_TEST_REQUIRE(pipe.get() != nullptr, "cannot run " << command);
-    std::string text;
-    std::array<char, 4096> buffer{};
-    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0;) text.append(buffer.data(), n);
-    return text;
-}
+std::string output_of(const std::vector<std::string>& command) { return shmq::test::run_program(command).out; }
 
 std::set<std::string> long_options_in(const std::string& help) {
     std::set<std::string> options;
@@ -51,7 +38,7 @@ std::set<std::string> long_options_in(const std::string& help) {
 }
 
 // The page's scdoc source: options appear there as *--name*.
-std::string page_source(const std::string& page) { return read_text(source_dir / "docs/man" / (page + ".scd")); }
+std::string page_source(const std::string& page) { return read_existing_file(source_dir / "docs/man" / (page + ".scd")); }
 
 void check_documented(const std::string& help, const std::string& page, const std::string& what) {
     const auto source = page_source(page);
@@ -65,23 +52,23 @@ void check_documented(const std::string& help, const std::string& page, const st
 
 BOOST_AUTO_TEST_CASE(the_pages_were_generated) {
     for (const char* page : {"shmqd.8", "shmq.1", "shmqd.conf.5", "shmq-bridge.8"}) {
-        const auto text = read_text(binary_dir / "man" / page);
+        const auto text = read_existing_file(binary_dir / "man" / page);
         BOOST_TEST(text.find(".TH") != std::string::npos, page << " is not a man page");
     }
 }
 
 BOOST_AUTO_TEST_CASE(every_shmqd_option_is_in_shmqd_8) {
-    check_documented(output_of(binary_dir.string() + "/daemon/shmqd --help"), "shmqd.8", "shmqd --help");
+    check_documented(output_of({(binary_dir / "daemon/shmqd").string(), "--help"}), "shmqd.8", "shmqd --help");
 }
 
 #ifdef SHMQ_HAVE_BRIDGE
 BOOST_AUTO_TEST_CASE(every_shmq_bridge_option_is_in_shmq_bridge_8) {
-    check_documented(output_of(binary_dir.string() + "/bridge/shmq-bridge --help"), "shmq-bridge.8",
+    check_documented(output_of({(binary_dir / "bridge/shmq-bridge").string(), "--help"}), "shmq-bridge.8",
                      "shmq-bridge --help");
 }
 
 BOOST_AUTO_TEST_CASE(every_key_of_the_example_bridge_configuration_is_in_shmq_bridge_8) {
-    const auto example = read_text(source_dir / "examples/shmq-bridge.yaml");
+    const auto example = read_existing_file(source_dir / "examples/shmq-bridge.yaml");
     const auto source = page_source("shmq-bridge.8");
     // "  key: value" and "  # key: value" (keys shown commented out), and "- name:".
     const std::regex key(R"((?:^|\n)[ \t-]*#?[ \t]*([a-z_]+):[ \t\n])");
@@ -98,7 +85,7 @@ BOOST_AUTO_TEST_CASE(every_key_of_the_example_bridge_configuration_is_in_shmq_br
 
 BOOST_AUTO_TEST_CASE(every_shmq_command_and_option_is_in_shmq_1) {
     const std::string shmq = binary_dir.string() + "/cli/shmq";
-    const auto help = output_of(shmq + " --help");
+    const auto help = output_of({shmq, "--help"});
     check_documented(help, "shmq.1", "shmq --help");
     // The commands are the first word of the lines under "Commands:".
     const auto commands_at = help.find("Commands:\n");
@@ -112,13 +99,13 @@ BOOST_AUTO_TEST_CASE(every_shmq_command_and_option_is_in_shmq_1) {
         words >> command;
         ++commands;
         BOOST_TEST(source.find("*" + command + "*") != std::string::npos, "command " << command << " is not in shmq.1");
-        check_documented(output_of(shmq + " " + command + " --help"), "shmq.1", "shmq " + command + " --help");
+        check_documented(output_of({shmq, command, "--help"}), "shmq.1", "shmq " + command + " --help");
     }
     BOOST_TEST(commands >= 9);
 }
 
 BOOST_AUTO_TEST_CASE(every_configuration_key_is_in_shmqd_conf_5) {
-    const auto example = read_text(source_dir / "examples/shmqd.yaml");
+    const auto example = read_existing_file(source_dir / "examples/shmqd.yaml");
     const auto source = page_source("shmqd.conf.5");
     // "  key: value" and "  # key: value" (keys shown commented out), and "- name:".
     const std::regex key(R"((?:^|\n)[ \t-]*#?[ \t]*([a-z_]+):[ \t])");

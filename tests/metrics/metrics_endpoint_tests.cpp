@@ -4,7 +4,6 @@
 // Prometheus server scraping it and answering a query about a queue's depth.
 // Every wait is a wait for a condition with a generous limit: the machine is
 // shared and noisy.
-#define BOOST_TEST_DYN_LINK
 #define BOOST_TEST_MODULE metrics_endpoint_tests
 #include <boost/test/unit_test.hpp>
 
@@ -15,27 +14,25 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <cctype>
 #include <csignal>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <spawn.h>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include "shmq/client.hpp"
-
-extern char** environ;
+#include "tests/support/files.hpp"
+#include "tests/support/processes.hpp"
+#include "tests/support/programs.hpp"
+#include "tests/support/shmqd.hpp"
 
 namespace {
 
@@ -49,33 +46,13 @@ using namespace std::chrono_literals;
 const std::string broker_binary = SHMQ_BINARY_DIR "/daemon/shmqd";
 constexpr auto broker_limit = 20s;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using shmq::test::contains;
+using shmq::test::read_file;
+using shmq::test::write_file;
 
-void write_file(const fs::path& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
+// Scraping and reading logs are heavier than a flag: poll them less often.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() >= end) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
-std::string unique_name(const std::string& tag) {
-    static int counter = 0;
-    return "metricstest-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    return shmq::test::eventually(condition, limit, 50ms);
 }
 
 // A TCP port of `host` nobody listens on now (the kernel's choice).
@@ -83,52 +60,6 @@ std::uint16_t free_port(const std::string& host = "127.0.0.1") {
     asio::io_context io;
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(host), 0));
     return acceptor.local_endpoint().port();
-}
-
-// A child process, killed and reaped when the test leaves it, even by a
-// failed requirement.
-struct Child {
-    pid_t pid = -1;
-    Child() = default;
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    ~Child() { stop(SIGKILL); }
-    // The exit code, or 128 + the signal; nothing if it still runs after `limit`.
-    std::optional<int> wait(std::chrono::milliseconds limit) {
-        std::optional<int> code;
-        eventually(
-            [&] {
-                int status = 0;
-                if (pid < 0 || ::waitpid(pid, &status, WNOHANG) != pid) return false;
-                code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                pid = -1;
-                return true;
-            },
-            limit);
-        return code;
-    }
-    void stop(int signal) {
-        if (pid < 0) return;
-        ::kill(pid, signal);
-        ::waitpid(pid, nullptr, 0);
-        pid = -1;
-    }
-};
-
-void spawn(Child& child, const std::vector<std::string>& command, const fs::path& out, const fs::path& err,
-           const fs::path& in = "/dev/null") {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> words(command);
-    std::vector<char*> argv;
-    for (auto& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    const int failed = ::posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    BOOST_REQUIRE_MESSAGE(failed == 0, "cannot start " << command[0] << ": " << std::strerror(failed));
 }
 
 struct Answer {
@@ -160,34 +91,19 @@ Answer request(const std::string& host, std::uint16_t port, http::verb verb, con
 class Broker {
 public:
     explicit Broker(const std::string& listen, std::uint16_t port)
-        : name_(unique_name("broker")), port_(port), directory_(fs::temp_directory_path() / name_) {
-        fs::create_directories(directory_);
-        write_file(directory_ / "shmqd.yaml", "broker:\n  name: " + name_ + "\n  metrics_listen: \"" + listen +
-                                                  "\"\nqueues:\n  - name: jobs\n    capacity: 64\n"
-                                                  "    max_message_size: 128\n");
-        spawn(process_, {broker_binary, "--config", (directory_ / "shmqd.yaml").string()}, directory_ / "out",
-              directory_ / "err");
-        const bool up = eventually([&] { return contains(log(), "serving metrics on") || !running(); }, broker_limit);
-        BOOST_REQUIRE_MESSAGE(up && running(), "shmqd did not start serving metrics: " << log());
-    }
-    ~Broker() {
-        process_.stop(SIGKILL);
-        std::error_code ignored;
-        fs::remove_all(directory_, ignored);
+        : name_(shmq::test::unique_broker_name("metrics")),
+          port_(port),
+          process_(write_config(directory_, name_, listen),
+                   {"/dev/null", directory_ / "out", directory_ / "err"}) {
+        process_.wait_until_logged("serving metrics on", broker_limit);
     }
     const std::string& name() const { return name_; }
     std::uint16_t port() const { return port_; }
     const fs::path& directory() const { return directory_; }
-    std::string log() const { return read_file(directory_ / "err"); }
-    bool running() {
-        int status = 0;
-        return process_.pid > 0 && ::waitpid(process_.pid, &status, WNOHANG) == 0;
-    }
+    std::string log() const { return process_.log(); }
+    bool running() { return process_.running(); }
     // The exit code after SIGTERM; -1 when it did not stop.
-    int stop() {
-        ::kill(process_.pid, SIGTERM);
-        return process_.wait(broker_limit).value_or(-1);
-    }
+    int stop() { return process_.stop(broker_limit).value_or(-1); }
 
     void publish(int count) {
         std::unique_ptr<shmq::Client> client;
@@ -200,10 +116,18 @@ public:
     }
 
 private:
+    static fs::path write_config(const fs::path& directory, const std::string& name, const std::string& listen) {
+        const auto config = directory / "shmqd.yaml";
+        write_file(config, "broker:\n  name: " + name + "\n  metrics_listen: \"" + listen +
+                               "\"\nqueues:\n  - name: jobs\n    capacity: 64\n    max_message_size: 128\n");
+        return config;
+    }
+
+    shmq::test::TempDir temporary_;
+    fs::path directory_ = temporary_.path();
     std::string name_;
     std::uint16_t port_;
-    fs::path directory_;
-    Child process_;
+    shmq::test::ShmqdProcess process_;
 };
 
 std::string depth_sample(const Broker& broker, int depth) {
@@ -226,14 +150,11 @@ BOOST_AUTO_TEST_CASE(get_metrics_serves_prometheus_text_that_promtool_accepts) {
         BOOST_TEST(contains(answer.body, std::string("# TYPE ") + family + " "), family);
     }
     // Prometheus' own linter, on the exact body served.
-    write_file(broker.directory() / "metrics.prom", answer.body);
-    Child promtool;
-    spawn(promtool, {"/usr/bin/promtool", "check", "metrics"}, broker.directory() / "promtool.out",
-          broker.directory() / "promtool.err", broker.directory() / "metrics.prom");
-    const auto code = promtool.wait(broker_limit);
-    BOOST_TEST_REQUIRE(code.has_value());
-    BOOST_TEST(*code == 0, "promtool check metrics: " << read_file(broker.directory() / "promtool.out")
-                                                      << read_file(broker.directory() / "promtool.err"));
+    shmq::test::RunOptions promtool_input;
+    promtool_input.input = answer.body;
+    promtool_input.limit = broker_limit;
+    const auto promtool = shmq::test::run_program({"/usr/bin/promtool", "check", "metrics"}, promtool_input);
+    BOOST_TEST(promtool.exit_code == 0, "promtool check metrics: " << promtool.out << promtool.err);
     BOOST_TEST(broker.stop() == 0, broker.log());
 }
 
@@ -258,8 +179,7 @@ BOOST_AUTO_TEST_CASE(reclaimed_clients_and_uptime_are_counted) {
     }
     const bool attached =
         eventually([&] { return contains(scrape(), sample("shmq_clients_attached") + "1\n"); }, broker_limit);
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
+    shmq::test::kill_and_reap(child);
     BOOST_TEST_REQUIRE(attached, scrape());
     BOOST_TEST(eventually([&] { return contains(scrape(), sample("shmq_clients_reclaimed_total") + "1\n"); },
                           broker_limit),
@@ -340,20 +260,17 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_stops_the_start_and_names_the_key) {
     asio::io_context io;
     tcp::acceptor taken(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     const auto port = taken.local_endpoint().port();
-    const auto directory = fs::temp_directory_path() / unique_name("inuse");
-    fs::create_directories(directory);
-    const std::string name = unique_name("inuse");
+    const shmq::test::TempDir temporary;
+    const fs::path directory = temporary.path();
+    const std::string name = shmq::test::unique_broker_name("inuse");
     write_file(directory / "shmqd.yaml", "broker:\n  name: " + name + "\n  metrics_listen: 127.0.0.1:" +
                                              std::to_string(port) + "\nqueues:\n  - name: jobs\n");
-    Child shmqd;
-    spawn(shmqd, {broker_binary, "--config", (directory / "shmqd.yaml").string()}, directory / "out", directory / "err");
-    BOOST_TEST(shmqd.wait(broker_limit).value_or(-1) == 1);
+    shmq::test::ShmqdProcess shmqd(directory / "shmqd.yaml", {"/dev/null", directory / "out", directory / "err"});
+    BOOST_TEST(shmqd.wait_exit(broker_limit).value_or(-1) == 1);
     const auto log = read_file(directory / "err");
     BOOST_TEST(contains(log, "shmqd.yaml:3: key 'metrics_listen': cannot serve metrics on 127.0.0.1:" +
                                  std::to_string(port) + ": bind: Address already in use"),
                log);
-    std::error_code ignored;
-    fs::remove_all(directory, ignored);
 }
 
 namespace {
@@ -409,12 +326,11 @@ BOOST_AUTO_TEST_CASE(a_prometheus_server_scrapes_the_queue_depth) {
                                              "scrape_configs:\n  - job_name: shmq\n    static_configs:\n"
                                              "      - targets: ['127.0.0.1:" + std::to_string(port) + "']\n");
     fs::create_directories(directory / "data");
-    Child prometheus;
-    spawn(prometheus,
-          {prometheus_binary.string(), "--config.file=" + (directory / "prometheus.yml").string(),
-           "--storage.tsdb.path=" + (directory / "data").string(),
-           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
-          directory / "prometheus.out", directory / "prometheus.err");
+    shmq::test::BackgroundProgram prometheus(
+        {prometheus_binary.string(), "--config.file=" + (directory / "prometheus.yml").string(),
+         "--storage.tsdb.path=" + (directory / "data").string(),
+         "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+        {"/dev/null", directory / "prometheus.out", directory / "prometheus.err"});
     const std::string query = "shmq_queue_depth{broker=\"" + broker.name() + "\",queue=\"jobs\"}";
     std::optional<std::string> depth;
     const bool scraped = eventually(
@@ -428,6 +344,6 @@ BOOST_AUTO_TEST_CASE(a_prometheus_server_scrapes_the_queue_depth) {
     // The scrape itself succeeded, as Prometheus judges it.
     const auto up = single_value(prometheus_query(prometheus_port, "up{job=\"shmq\"}"));
     BOOST_TEST(up.value_or("none") == "1");
-    prometheus.stop(SIGTERM);
+    prometheus.stop(broker_limit);
     BOOST_TEST(broker.stop() == 0, broker.log());
 }

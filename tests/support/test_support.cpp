@@ -4,15 +4,11 @@
 
 #include <atomic>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <stdexcept>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/client_registry.hpp"
@@ -20,11 +16,6 @@
 #include "common/segment_mapping.hpp"
 
 namespace shmq::test {
-
-std::string unique_broker_name(const std::string& tag) {
-    static std::atomic<int> counter{0};
-    return "shmqtest-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
 
 config::BrokerConfig make_config(const std::string& tag) {
     config::BrokerConfig config;
@@ -102,59 +93,6 @@ pid_t start_broker_process(const config::BrokerConfig& config) {
     return pid;
 }
 
-pid_t fork_child(const std::function<int()>& body) {
-    std::fflush(nullptr);  // or the child would print the parent's buffered output again
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        int code = 99;
-        try {
-            code = body();
-        } catch (...) {
-            code = 98;
-        }
-        std::fflush(nullptr);
-        ::_exit(code);
-    }
-    return pid;
-}
-
-int wait_child(pid_t pid, std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        int status = 0;
-        const pid_t done = ::waitpid(pid, &status, WNOHANG);
-        if (done == pid) {
-            if (WIFEXITED(status)) return WEXITSTATUS(status);
-            if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-            return -2;
-        }
-        if (std::chrono::steady_clock::now() >= end) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return -1;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-}
-
-TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "shmq-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-}
-
-TempDir::~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
-
-std::string TempDir::write(const std::string& name, const std::string& content) const {
-    const std::string file = path_ + "/" + name;
-    write_file(file, content);
-    return file;
-}
-
 std::atomic<int>& shared_counter() {
     void* memory = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     BOOST_TEST_REQUIRE(memory != MAP_FAILED);
@@ -205,12 +143,6 @@ pid_t start_in_place(const std::string& broker, const std::function<bool(Client&
     return child;
 }
 
-void write_file(const std::string& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    BOOST_TEST_REQUIRE(static_cast<bool>(out), "cannot write " + path);
-}
-
 bool segment_exists(const std::string& broker_name) {
     return std::filesystem::exists(SegmentMapping::file_system_path(broker_name));
 }
@@ -221,6 +153,20 @@ std::unique_ptr<Client> attach(const std::string& broker) {
     options.broker = broker;
     std::string error;
     BOOST_TEST_REQUIRE(Client::attach(options, client, &error) == Status::ok, error);
+    return client;
+}
+
+std::unique_ptr<Client> attach_when_served(const std::string& address) {
+    AttachOptions options;
+    options.broker = address;
+    std::unique_ptr<Client> client;
+    const bool served = eventually(
+        [&] {
+            client.reset();
+            return Client::attach(options, client) == Status::ok && client->stats().broker_alive;
+        },
+        std::chrono::seconds(30));
+    BOOST_TEST_REQUIRE(served, "no broker came to serve " << address);
     return client;
 }
 
@@ -282,15 +228,6 @@ void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t qu
         free, SlotWord::make(SlotState::writing, old_boot, SlotWord::lap_tag(lap))));
     slot.position.store(tail);
     std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return condition();
 }
 
 }  // namespace shmq::test

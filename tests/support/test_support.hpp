@@ -1,5 +1,6 @@
-// Helpers shared by the test suites: unique broker names, a broker running
-// inside the test process, child processes, and temporary files.
+// Helpers for the suites that run the broker (in this process or forked) and
+// reach its segment directly; the files, processes and real programs of a
+// test are in files.hpp, processes.hpp, programs.hpp and shmqd.hpp.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,9 @@
 #include "shmq/client.hpp"
 #include "config/broker_config.hpp"
 #include "daemon/broker.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/processes.hpp"
+#include "tests/support/shmqd.hpp"
 
 namespace shmq {
 // So Boost.Test can print a Status in a failed assertion.
@@ -24,9 +28,6 @@ inline std::ostream& operator<<(std::ostream& out, Status status) { return out <
 }  // namespace shmq
 
 namespace shmq::test {
-
-// A broker name no other test (or concurrent test run) uses.
-std::string unique_broker_name(const std::string& tag);
 
 // A configuration with one queue per call to add_queue and one topic per call
 // to add_topic, ready to run.
@@ -58,34 +59,11 @@ private:
 // test can kill -9 it: returns once the broker's segment accepts clients.
 pid_t start_broker_process(const config::BrokerConfig& config);
 
-// Forks; the child runs `body` and exits with its return value (never
-// returning into the test framework). Returns the child's pid.
-pid_t fork_child(const std::function<int()>& body);
-
-// Waits for `pid` up to `timeout`; returns its exit code, 128+signal if it was
-// killed, or -1 on timeout (the child is then killed).
-int wait_child(pid_t pid, std::chrono::milliseconds timeout);
-
-// A temporary directory removed with its contents at destruction.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    const std::string& path() const { return path_; }
-    std::string write(const std::string& name, const std::string& content) const;
-
-private:
-    std::string path_;
-};
-
 bool segment_exists(const std::string& broker_name);
 
 // A counter in memory shared with forked children, zero at first. Never
 // freed: a test makes a handful.
 std::atomic<int>& shared_counter();
-
-// Writes `content` to `path`, replacing what was there; the test fails if it cannot.
-void write_file(const std::string& path, const std::string& content);
 
 // A broker's segment mapped directly, below the client library, and validated
 // into `view`, so that a test can reach any word of it. Throws
@@ -107,6 +85,9 @@ pid_t start_in_place(const std::string& broker, const std::function<bool(Client&
 
 // Attaches to `broker`; the test fails (and stops) if it cannot.
 std::unique_ptr<Client> attach(const std::string& broker);
+// Attaches once a broker serves `address` (its segment may not exist yet,
+// or be a dead broker's); the test fails and stops if none does within 30 s.
+std::unique_ptr<Client> attach_when_served(const std::string& address);
 // For forked children, outside the test framework: exits with 40 on failure.
 std::unique_ptr<Client> attach_or_exit(const std::string& broker);
 // Opens queue `name`; the test fails (and stops) if it cannot.
@@ -123,8 +104,5 @@ void simulate_reboot(const std::string& persist_path);
 // record of the old boot, as a producer the power cut stopped mid-claim
 // leaves it.
 void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t queue);
-
-// Polls `condition` every millisecond until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 }  // namespace shmq::test

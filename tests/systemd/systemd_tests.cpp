@@ -1,11 +1,14 @@
 // Tests for running shmqd under systemd: the unit file as systemd itself
 // reads it, the system user it names, and the sd_notify conversation of the
 // real shmqd binary with a notification socket the test owns.
-#define BOOST_TEST_DYN_LINK
 #define BOOST_TEST_MODULE systemd_tests
 #include <boost/test/unit_test.hpp>
 
 #include <shmq/client.hpp>
+
+#include "tests/support/files.hpp"
+#include "tests/support/programs.hpp"
+#include "tests/support/shmqd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,25 +16,19 @@
 #include <csignal>
 #include <cstddef>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <poll.h>
-#include <spawn.h>
 #include <sstream>
 #include <string>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
-
-extern char** environ;
 
 // So that a failed comparison of statuses shows their names.
 namespace shmq {
@@ -56,26 +53,11 @@ const std::string installed_config = SHMQ_INSTALLED_CONFIG;
 // How long the broker may take to report readiness or stop.
 constexpr auto notify_patience = 5s;
 
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
+using shmq::test::lines_of;
+using shmq::test::read_existing_file;
+using shmq::test::Run;
+using shmq::test::TempDir;
+using shmq::test::write_file;
 
 std::string trim(const std::string& text) {
     const auto first = text.find_first_not_of(" \t");
@@ -83,69 +65,14 @@ std::string trim(const std::string& text) {
     return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "shmq-systemd-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-        }
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-struct CommandResult {
-    int exit_code = -1;  // 128 + N when killed by signal N
-    std::string output;  // stdout and stderr, interleaved as written
-};
-
-// Runs a program found on $PATH and captures everything it prints. A program
-// that cannot be started is a test failure, never a skip: CI installs it.
-CommandResult run(const std::vector<std::string>& arguments) {
-    int pipe_fds[2];
-    BOOST_REQUIRE_MESSAGE(::pipe2(pipe_fds, O_CLOEXEC) == 0, "pipe2: " << std::strerror(errno));
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawn_error = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
-    if (spawn_error != 0) ::close(pipe_fds[0]);
-    BOOST_REQUIRE_MESSAGE(spawn_error == 0, "cannot run " << arguments[0] << ": " << std::strerror(spawn_error));
-
-    CommandResult result;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
-        if (n > 0) {
-            result.output.append(buffer, static_cast<std::size_t>(n));
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    ::close(pipe_fds[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result;
+// Runs a program found on $PATH; Run::out has everything it printed, stdout
+// and stderr interleaved as written. A program that cannot be started is a
+// test failure, never a skip: CI installs it.
+Run run(const std::vector<std::string>& arguments) {
+    shmq::test::RunOptions options;
+    options.errors_into_output = true;
+    options.limit = 90s;
+    return shmq::test::run_program(arguments, options);
 }
 
 // ----- The unit file, read the way systemd reads it (for these settings) -----
@@ -159,7 +86,7 @@ struct Setting {
 std::vector<Setting> parse_unit(const std::string& text) {
     std::vector<Setting> settings;
     std::string section;
-    for (const auto& raw : split_lines(text)) {
+    for (const auto& raw : lines_of(text)) {
         const auto line = trim(raw);
         if (line.empty() || line[0] == '#' || line[0] == ';') continue;
         // This reader knows no continuation lines; the unit must not need any.
@@ -202,7 +129,7 @@ bool is_true(const std::string& value) {
 // The ':'-separated fields of the line for `name` in a passwd or group file;
 // empty if there is none.
 std::vector<std::string> database_entry(const fs::path& file, const std::string& name) {
-    for (const auto& line : split_lines(read_text(file))) {
+    for (const auto& line : lines_of(read_existing_file(file))) {
         std::vector<std::string> fields;
         std::istringstream in(line);
         for (std::string field; std::getline(in, field, ':');) fields.push_back(field);
@@ -299,7 +226,7 @@ private:
         BOOST_REQUIRE_MESSAGE(n >= 0, "recvmsg: " << std::strerror(errno));
         BOOST_REQUIRE_MESSAGE((message.msg_flags & MSG_TRUNC) == 0, "notification longer than " << sizeof text);
         Datagram datagram;
-        datagram.lines = split_lines(std::string(text, static_cast<std::size_t>(n)));
+        datagram.lines = lines_of(std::string(text, static_cast<std::size_t>(n)));
         for (auto* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
             if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_CREDENTIALS) {
                 ucred credentials;
@@ -314,10 +241,7 @@ private:
     int fd_ = -1;
 };
 
-std::string unique_name(const std::string& what) {
-    static int counter = 0;
-    return "shmq-systemd-test-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-}
+std::string unique_name(const std::string& what) { return shmq::test::unique_broker_name("systemd-" + what); }
 
 // Removes the broker's segment if a failed test left it behind.
 class SegmentGuard {
@@ -338,7 +262,7 @@ private:
 // watchdog pings come quickly.
 fs::path write_config(const fs::path& directory, const std::string& broker) {
     const auto path = directory / (broker + ".yaml");
-    write_text(path, "broker:\n"
+    write_file(path, "broker:\n"
                      "  name: " + broker + "\n"
                      "  liveness_interval_ms: 50\n"
                      "queues:\n"
@@ -350,7 +274,7 @@ fs::path write_config(const fs::path& directory, const std::string& broker) {
 
 // The real shmqd as a child process, started the way systemd starts it: the
 // notification variables in its environment, its log in a file.
-class BrokerProcess {
+class BrokerProcess : public shmq::test::ShmqdProcess {
 public:
     struct Options {
         std::string notify_socket;            // $NOTIFY_SOCKET
@@ -360,98 +284,37 @@ public:
         bool log_is_journal = false;          // $JOURNAL_STREAM names the log file, as journald's would
     };
 
-    BrokerProcess(const fs::path& config, const fs::path& log, const Options& options) : log_(log) {
-        // Everything the child needs is built before fork: between fork and
-        // exec it only formats its pid and calls async-signal-safe functions.
-        std::vector<std::string> environment;
-        for (char** entry = environ; *entry != nullptr; ++entry) {
-            const std::string variable = *entry;
-            const bool ours = variable.rfind("NOTIFY_SOCKET=", 0) == 0 || variable.rfind("WATCHDOG_USEC=", 0) == 0 ||
-                              variable.rfind("WATCHDOG_PID=", 0) == 0 || variable.rfind("JOURNAL_STREAM=", 0) == 0;
-            if (!ours) environment.push_back(variable);
-        }
-        environment.push_back("NOTIFY_SOCKET=" + options.notify_socket);
-        if (!options.watchdog_usec.empty()) environment.push_back("WATCHDOG_USEC=" + options.watchdog_usec);
-        if (!options.watchdog_pid.empty()) environment.push_back("WATCHDOG_PID=" + options.watchdog_pid);
-        char own_pid[32] = "WATCHDOG_PID=";
-        std::vector<char*> envp;
-        for (auto& variable : environment) envp.push_back(variable.data());
-        if (options.watchdog_pid_is_broker) envp.push_back(own_pid);
-        envp.push_back(nullptr);
+    BrokerProcess(const fs::path& config, const fs::path& log, const Options& options)
+        : ShmqdProcess(config, {"/dev/null", log, log}, systemd_environment(log, options)) {}
 
-        std::string program = shmqd_path, config_option = "--config", config_path = config.string();
-        char* argv[] = {program.data(), config_option.data(), config_path.data(), nullptr};
-        const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        BOOST_REQUIRE_MESSAGE(log_fd >= 0, "open " << log << ": " << std::strerror(errno));
-        std::string journal_stream;
-        if (options.log_is_journal) {
-            struct stat status {};
-            BOOST_REQUIRE(::fstat(log_fd, &status) == 0);
-            journal_stream = "JOURNAL_STREAM=" + std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino);
-            envp.insert(envp.end() - 1, journal_stream.data());
-        }
-
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            if (options.watchdog_pid_is_broker) append_number(own_pid, ::getpid());
-            ::dup2(log_fd, STDOUT_FILENO);
-            ::dup2(log_fd, STDERR_FILENO);
-            ::execve(argv[0], argv, envp.data());
-            ::_exit(127);
-        }
-        ::close(log_fd);
-        BOOST_REQUIRE_MESSAGE(pid_ > 0, "fork: " << std::strerror(errno));
-    }
-
-    ~BrokerProcess() {
-        if (running()) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    BrokerProcess(const BrokerProcess&) = delete;
-    BrokerProcess& operator=(const BrokerProcess&) = delete;
-
-    pid_t pid() const { return pid_; }
-    bool running() const { return pid_ > 0 && !status_; }
-    void signal(int number) const { BOOST_REQUIRE(::kill(pid_, number) == 0); }
-    std::string log() const { return read_text(log_); }
-
-    // The wait status once the broker has exited, or nothing after `timeout`.
+    // Its exit code (128 + N when signal N ended it) once it has exited, or
+    // nothing after `timeout`.
     std::optional<int> wait_exit(Clock::duration timeout) {
-        const auto deadline = Clock::now() + timeout;
-        while (!status_) {
-            int status = 0;
-            const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-            BOOST_REQUIRE_MESSAGE(done >= 0 || errno == EINTR, "waitpid: " << std::strerror(errno));
-            if (done == pid_) {
-                status_ = status;
-            } else if (Clock::now() >= deadline) {
-                break;
-            } else {
-                std::this_thread::sleep_for(10ms);
-            }
-        }
-        return status_;
+        return ShmqdProcess::wait_exit(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
     }
 
 private:
-    // Appends the decimal `number` to the C string `text` (which has room).
-    static void append_number(char* text, long number) {
-        char digits[24];
-        int count = 0;
-        do {
-            digits[count++] = static_cast<char>('0' + number % 10);
-            number /= 10;
-        } while (number > 0);
-        char* end = text + std::strlen(text);
-        while (count > 0) *end++ = digits[--count];
-        *end = '\0';
+    static shmq::test::ShmqdOptions systemd_environment(const fs::path& log, const Options& options) {
+        const auto unless_empty = [](const std::string& value) {
+            return value.empty() ? std::nullopt : std::optional<std::string>(value);
+        };
+        shmq::test::ShmqdOptions result;
+        result.environment["NOTIFY_SOCKET"] = options.notify_socket;
+        result.environment["WATCHDOG_USEC"] = unless_empty(options.watchdog_usec);
+        result.environment["WATCHDOG_PID"] = unless_empty(options.watchdog_pid);
+        if (options.watchdog_pid_is_broker) result.own_pid_variable = "WATCHDOG_PID";
+        result.environment["JOURNAL_STREAM"] = options.log_is_journal ? unless_empty(journal_stream(log)) : std::nullopt;
+        return result;
     }
 
-    fs::path log_;
-    pid_t pid_ = -1;
-    std::optional<int> status_;
+    // DEVICE:INODE of the log file, created empty now: the broker's stderr
+    // opens this very file (truncating it keeps its inode).
+    static std::string journal_stream(const fs::path& log) {
+        write_file(log, "");
+        struct stat status {};
+        BOOST_REQUIRE_MESSAGE(::stat(log.c_str(), &status) == 0, "stat " << log << ": " << std::strerror(errno));
+        return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino);
+    }
 };
 
 // What systemd passes to a unit without WatchdogSec=.
@@ -493,8 +356,7 @@ std::vector<Datagram> stop_cleanly(NotifySocket& socket, BrokerProcess& broker, 
     if (stopping) BOOST_TEST(stopping->sender == broker.pid());
     const auto status = broker.wait_exit(notify_patience);
     BOOST_REQUIRE_MESSAGE(status, "broker still running " << notify_patience.count() << " s after SIGTERM");
-    BOOST_TEST((WIFEXITED(*status) && WEXITSTATUS(*status) == 0),
-               "broker did not exit with status 0 (wait status " << *status << "); log:\n" << broker.log());
+    BOOST_TEST(*status == 0, "broker did not exit with status 0 (exit code " << *status << "); log:\n" << broker.log());
     BOOST_TEST(!fs::exists(segment.path()), segment.path() << " left behind after a clean stop");
     return seen;
 }
@@ -504,7 +366,7 @@ std::vector<Datagram> stop_cleanly(NotifySocket& socket, BrokerProcess& broker, 
 void check_start_and_stop(const std::string& socket_name, const TempDir& directory, const SegmentGuard& segment) {
     NotifySocket socket(socket_name);
     const auto config = write_config(directory.path(), segment.name());
-    BrokerProcess broker(config, directory.path() / "shmqd.log", notify_to(socket));
+    BrokerProcess broker(config, fs::path(directory.path()) / "shmqd.log", notify_to(socket));
     expect_ready(socket, broker, segment);
 
     // READY=1 means usable: a client attaches and moves a message at once.
@@ -553,7 +415,7 @@ BOOST_AUTO_TEST_SUITE(unit_file)
 
 // The settings the broker's design depends on, whatever else changes.
 BOOST_AUTO_TEST_CASE(declares_what_the_broker_relies_on) {
-    const auto settings = parse_unit(read_text(unit_path));
+    const auto settings = parse_unit(read_existing_file(unit_path));
     BOOST_TEST(value_of(settings, "Service", "Type") == "notify");
     BOOST_TEST(value_of(settings, "Service", "NotifyAccess") == "main");
     BOOST_TEST(value_of(settings, "Service", "ExecStart") == installed_shmqd + " --config " + installed_config);
@@ -588,7 +450,7 @@ BOOST_AUTO_TEST_CASE(systemd_analyze_verify_is_silent) {
     TempDir directory;
     std::string copy;
     int rewritten = 0;
-    for (const auto& line : split_lines(read_text(unit_path))) {
+    for (const auto& line : lines_of(read_existing_file(unit_path))) {
         bool done = false;
         for (const std::string key : {"ExecStart=", "ExecReload="}) {
             const std::string installed = key + installed_shmqd + " ";
@@ -600,32 +462,32 @@ BOOST_AUTO_TEST_CASE(systemd_analyze_verify_is_silent) {
         if (!done) copy += line + "\n";
     }
     BOOST_REQUIRE_MESSAGE(rewritten == 2, "expected one ExecStart= and one ExecReload= running " << installed_shmqd);
-    const auto copy_path = directory.path() / "shmqd.service";
-    write_text(copy_path, copy);
+    const auto copy_path = fs::path(directory.path()) / "shmqd.service";
+    write_file(copy_path, copy);
 
     const auto result = run({"systemd-analyze", "verify", copy_path.string()});
     BOOST_TEST(result.exit_code == 0);
     // Warnings exit 0 too: any output at all is a failure.
-    BOOST_TEST(result.output.empty(), "systemd-analyze verify said:\n" << result.output);
+    BOOST_TEST(result.out.empty(), "systemd-analyze verify said:\n" << result.out);
 }
 
 // The metrics drop-in (systemd/shmqd-metrics.conf) opens loopback TCP and
 // nothing else, and systemd accepts the unit with it in place.
 BOOST_AUTO_TEST_CASE(metrics_drop_in_allows_loopback_only) {
-    const auto drop_in = read_text(SHMQ_SOURCE_DIR "/systemd/shmqd-metrics.conf");
+    const auto drop_in = read_existing_file(SHMQ_SOURCE_DIR "/systemd/shmqd-metrics.conf");
     const auto settings = parse_unit(drop_in);
     BOOST_TEST(value_of(settings, "Service", "PrivateNetwork") == "no");
     BOOST_TEST(value_of(settings, "Service", "RestrictAddressFamilies") == "AF_INET AF_INET6");
     BOOST_TEST(value_of(settings, "Service", "IPAddressDeny") == "any");
     BOOST_TEST(value_of(settings, "Service", "IPAddressAllow") == "localhost");
     // The unit itself stays off the network.
-    const auto unit = parse_unit(read_text(unit_path));
+    const auto unit = parse_unit(read_existing_file(unit_path));
     BOOST_TEST(value_of(unit, "Service", "PrivateNetwork") == "yes");
     BOOST_TEST(value_of(unit, "Service", "RestrictAddressFamilies") == "AF_UNIX");
 
     TempDir directory;
     std::string copy;
-    for (const auto& line : split_lines(read_text(unit_path))) {
+    for (const auto& line : lines_of(read_existing_file(unit_path))) {
         bool done = false;
         for (const std::string key : {"ExecStart=", "ExecReload="}) {
             const std::string installed = key + installed_shmqd + " ";
@@ -635,48 +497,48 @@ BOOST_AUTO_TEST_CASE(metrics_drop_in_allows_loopback_only) {
         }
         if (!done) copy += line + "\n";
     }
-    write_text(directory.path() / "shmqd.service", copy);
-    std::filesystem::create_directories(directory.path() / "shmqd.service.d");
-    write_text(directory.path() / "shmqd.service.d" / "metrics.conf", drop_in);
-    const auto result = run({"systemd-analyze", "verify", (directory.path() / "shmqd.service").string()});
+    write_file(fs::path(directory.path()) / "shmqd.service", copy);
+    std::filesystem::create_directories(fs::path(directory.path()) / "shmqd.service.d");
+    write_file(fs::path(directory.path()) / "shmqd.service.d" / "metrics.conf", drop_in);
+    const auto result = run({"systemd-analyze", "verify", (fs::path(directory.path()) / "shmqd.service").string()});
     BOOST_TEST(result.exit_code == 0);
-    BOOST_TEST(result.output.empty(), "systemd-analyze verify said:\n" << result.output);
+    BOOST_TEST(result.out.empty(), "systemd-analyze verify said:\n" << result.out);
 }
 
 // The sysusers line creates, in an empty root, the system user and group the
 // unit runs as, with no login shell.
 BOOST_AUTO_TEST_CASE(sysusers_creates_the_units_user_and_group) {
-    const auto settings = parse_unit(read_text(unit_path));
+    const auto settings = parse_unit(read_existing_file(unit_path));
     const auto user = value_of(settings, "Service", "User");
     const auto group = value_of(settings, "Service", "Group");
     BOOST_REQUIRE(!user.empty());
     BOOST_REQUIRE(!group.empty());
 
     TempDir root;
-    fs::create_directory(root.path() / "etc");
-    const auto result = run({"systemd-sysusers", "--root=" + root.path().string(), sysusers_path});
-    BOOST_REQUIRE_MESSAGE(result.exit_code == 0, "systemd-sysusers failed:\n" << result.output);
+    fs::create_directory(fs::path(root.path()) / "etc");
+    const auto result = run({"systemd-sysusers", "--root=" + root.path(), sysusers_path});
+    BOOST_REQUIRE_MESSAGE(result.exit_code == 0, "systemd-sysusers failed:\n" << result.out);
 
     // passwd: name:password:uid:gid:gecos:home:shell
-    const auto passwd = root.path() / "etc/passwd";
+    const auto passwd = fs::path(root.path()) / "etc/passwd";
     const auto account = database_entry(passwd, user);
-    BOOST_REQUIRE_MESSAGE(account.size() == 7, "no user '" << user << "' in\n" << read_text(passwd));
+    BOOST_REQUIRE_MESSAGE(account.size() == 7, "no user '" << user << "' in\n" << read_existing_file(passwd));
     // Below 1000 is the system range on Debian and Fedora alike (login.defs
     // SYS_UID_MAX 999); logind's RemoveIPC= spares such users.
     BOOST_TEST(std::stoul(account[2]) < 1000u);
     BOOST_TEST(account[6] == "/usr/sbin/nologin");
 
     // group: name:password:gid:members
-    const auto group_file = root.path() / "etc/group";
+    const auto group_file = fs::path(root.path()) / "etc/group";
     const auto group_entry = database_entry(group_file, group);
-    BOOST_REQUIRE_MESSAGE(group_entry.size() >= 3, "no group '" << group << "' in\n" << read_text(group_file));
+    BOOST_REQUIRE_MESSAGE(group_entry.size() >= 3, "no group '" << group << "' in\n" << read_existing_file(group_file));
     BOOST_TEST(group_entry[2] == account[3], "the user's primary group is not '" << group << "'");
 }
 
 // The configuration installed as /etc/shmq/shmqd.yaml is one shmqd accepts.
 BOOST_AUTO_TEST_CASE(default_config_is_valid) {
     const auto result = run({shmqd_path, "--check-config", "--config", default_config_path});
-    BOOST_TEST(result.exit_code == 0, "shmqd --check-config said:\n" << result.output);
+    BOOST_TEST(result.exit_code == 0, "shmqd --check-config said:\n" << result.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -686,7 +548,7 @@ BOOST_AUTO_TEST_SUITE(sd_notify)
 BOOST_AUTO_TEST_CASE(ready_and_stopping_on_a_path_socket) {
     TempDir directory;
     SegmentGuard segment(unique_name("path"));
-    check_start_and_stop((directory.path() / "notify").string(), directory, segment);
+    check_start_and_stop((fs::path(directory.path()) / "notify").string(), directory, segment);
 }
 
 // systemd may name an abstract socket: "@name" in $NOTIFY_SOCKET.
@@ -704,19 +566,19 @@ BOOST_AUTO_TEST_CASE(ready_and_stopping_on_an_abstract_socket) {
 BOOST_AUTO_TEST_CASE(exec_reload_reports_reloading_then_ready) {
     TempDir directory;
     SegmentGuard segment(unique_name("reload"));
-    NotifySocket socket((directory.path() / "notify").string());
+    NotifySocket socket((fs::path(directory.path()) / "notify").string());
     const auto config = write_config(directory.path(), segment.name());
-    BrokerProcess broker(config, directory.path() / "shmqd.log", notify_to(socket));
+    BrokerProcess broker(config, fs::path(directory.path()) / "shmqd.log", notify_to(socket));
     expect_ready(socket, broker, segment);
 
     std::vector<std::string> command;
-    std::istringstream words(value_of(parse_unit(read_text(unit_path)), "Service", "ExecReload"));
+    std::istringstream words(value_of(parse_unit(read_existing_file(unit_path)), "Service", "ExecReload"));
     for (std::string word; words >> word;) {
         command.push_back(word == installed_shmqd ? shmqd_path : word == installed_config ? config.string() : word);
     }
     const auto reloaded = run(command);
-    BOOST_TEST(reloaded.exit_code == 0, "ExecReload= said:\n" << reloaded.output);
-    BOOST_TEST(reloaded.output.find(": no changes") != std::string::npos, reloaded.output);
+    BOOST_TEST(reloaded.exit_code == 0, "ExecReload= said:\n" << reloaded.out);
+    BOOST_TEST(reloaded.out.find(": no changes") != std::string::npos, reloaded.out);
     std::vector<Datagram> seen;
     const auto reloading = socket.wait_for("RELOADING=1", notify_patience, seen);
     BOOST_REQUIRE_MESSAGE(reloading, "no RELOADING=1; received:" << describe(seen));
@@ -727,10 +589,10 @@ BOOST_AUTO_TEST_CASE(exec_reload_reports_reloading_then_ready) {
     BOOST_REQUIRE_MESSAGE(ready, "no READY=1 after RELOADING=1; received:" << describe(seen));
     BOOST_TEST(ready->sender == broker.pid());
 
-    write_text(config, "broker:\n  name: " + segment.name() + "\n  max_clients: 0\n");
+    write_file(config, "broker:\n  name: " + segment.name() + "\n  max_clients: 0\n");
     const auto refused = run(command);
     BOOST_TEST(refused.exit_code == 1);
-    BOOST_TEST(refused.output.find(config.string() + ":3: key 'max_clients'") != std::string::npos, refused.output);
+    BOOST_TEST(refused.out.find(config.string() + ":3: key 'max_clients'") != std::string::npos, refused.out);
     BOOST_TEST(broker.running());
     stop_cleanly(socket, broker, segment);
 }
@@ -740,11 +602,11 @@ BOOST_AUTO_TEST_CASE(exec_reload_reports_reloading_then_ready) {
 BOOST_AUTO_TEST_CASE(watchdog_pings_when_watchdog_pid_is_the_broker) {
     TempDir directory;
     SegmentGuard segment(unique_name("watchdog"));
-    NotifySocket socket((directory.path() / "notify").string());
+    NotifySocket socket((fs::path(directory.path()) / "notify").string());
     auto options = notify_to(socket);
     options.watchdog_usec = "200000";
     options.watchdog_pid_is_broker = true;
-    BrokerProcess broker(write_config(directory.path(), segment.name()), directory.path() / "shmqd.log", options);
+    BrokerProcess broker(write_config(directory.path(), segment.name()), fs::path(directory.path()) / "shmqd.log", options);
     expect_ready(socket, broker, segment);
     // Pings keep coming, tick after tick, however slowly the machine runs.
     const int pings = count_watchdog_pings(socket, broker, 60s, 3);
@@ -757,11 +619,11 @@ BOOST_AUTO_TEST_CASE(watchdog_pings_when_watchdog_pid_is_the_broker) {
 BOOST_AUTO_TEST_CASE(no_watchdog_pings_for_another_pid) {
     TempDir directory;
     SegmentGuard segment(unique_name("other-pid"));
-    NotifySocket socket((directory.path() / "notify").string());
+    NotifySocket socket((fs::path(directory.path()) / "notify").string());
     auto options = notify_to(socket);
     options.watchdog_usec = "200000";
     options.watchdog_pid = std::to_string(::getpid());
-    BrokerProcess broker(write_config(directory.path(), segment.name()), directory.path() / "shmqd.log", options);
+    BrokerProcess broker(write_config(directory.path(), segment.name()), fs::path(directory.path()) / "shmqd.log", options);
     expect_ready(socket, broker, segment);
     BOOST_TEST(count_watchdog_pings(socket, broker, 300ms) == 0);
     stop_cleanly(socket, broker, segment);
@@ -774,10 +636,10 @@ BOOST_AUTO_TEST_CASE(no_watchdog_pings_for_another_pid) {
 BOOST_AUTO_TEST_CASE(log_lines_carry_their_priority_for_the_journal) {
     TempDir directory;
     SegmentGuard segment(unique_name("journal"));
-    NotifySocket socket((directory.path() / "notify").string());
+    NotifySocket socket((fs::path(directory.path()) / "notify").string());
     auto options = notify_to(socket);
     options.log_is_journal = true;
-    BrokerProcess broker(write_config(directory.path(), segment.name()), directory.path() / "shmqd.log", options);
+    BrokerProcess broker(write_config(directory.path(), segment.name()), fs::path(directory.path()) / "shmqd.log", options);
     expect_ready(socket, broker, segment);
     stop_cleanly(socket, broker, segment);
     const auto log = broker.log();
@@ -795,8 +657,8 @@ BOOST_AUTO_TEST_CASE(log_lines_carry_their_priority_for_the_journal) {
 BOOST_AUTO_TEST_CASE(log_lines_are_time_stamped_outside_the_journal) {
     TempDir directory;
     SegmentGuard segment(unique_name("stamped"));
-    NotifySocket socket((directory.path() / "notify").string());
-    BrokerProcess broker(write_config(directory.path(), segment.name()), directory.path() / "shmqd.log",
+    NotifySocket socket((fs::path(directory.path()) / "notify").string());
+    BrokerProcess broker(write_config(directory.path(), segment.name()), fs::path(directory.path()) / "shmqd.log",
                          notify_to(socket));
     expect_ready(socket, broker, segment);
     stop_cleanly(socket, broker, segment);
@@ -812,12 +674,12 @@ BOOST_AUTO_TEST_CASE(log_lines_are_time_stamped_outside_the_journal) {
 BOOST_AUTO_TEST_CASE(restarted_broker_adopts_the_segment_with_its_messages) {
     TempDir directory;
     SegmentGuard segment(unique_name("restart"));
-    NotifySocket socket((directory.path() / "notify").string());
+    NotifySocket socket((fs::path(directory.path()) / "notify").string());
     const auto config = write_config(directory.path(), segment.name());
     shmq::AttachOptions attach;
     attach.broker = segment.name();
     {
-        BrokerProcess crashing(config, directory.path() / "first.log", notify_to(socket));
+        BrokerProcess crashing(config, fs::path(directory.path()) / "first.log", notify_to(socket));
         expect_ready(socket, crashing, segment);
         std::unique_ptr<shmq::Client> client;
         std::string error;
@@ -831,7 +693,7 @@ BOOST_AUTO_TEST_CASE(restarted_broker_adopts_the_segment_with_its_messages) {
     }
     BOOST_REQUIRE_MESSAGE(fs::exists(segment.path()), "a killed broker's segment must stay for its successor");
 
-    BrokerProcess restarted(config, directory.path() / "second.log", notify_to(socket));
+    BrokerProcess restarted(config, fs::path(directory.path()) / "second.log", notify_to(socket));
     expect_ready(socket, restarted, segment);
     std::unique_ptr<shmq::Client> client;
     std::string error;

@@ -13,7 +13,6 @@
 #include <iostream>
 #include <random>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -117,13 +116,7 @@ int run_consumer(const std::string& broker, Ledger* ledger) {
 }
 
 pid_t start_broker(const Options& options, const std::string& config) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::execl(options.shmqd.c_str(), options.shmqd.c_str(), "--config", config.c_str(), "--log-level", "error",
-                static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    return pid;
+    return test::spawn_program({options.shmqd, "--config", config, "--log-level", "error"});
 }
 
 bool wait_for_broker(const std::string& broker) {
@@ -170,8 +163,7 @@ int torture(const Options& options) {
         const bool kill_broker = broker_kills < options.broker_kills &&
                                  (kill + 1) % std::max(1, total_kills / std::max(1, options.broker_kills)) == 0;
         if (kill_broker || client_kills >= options.client_kills) {
-            ::kill(broker_pid, SIGKILL);
-            ::waitpid(broker_pid, nullptr, 0);
+            test::kill_and_reap(broker_pid);
             broker_pid = start_broker(options, config);
             ++broker_kills;
             continue;
@@ -264,5 +256,10 @@ int main(int argc, char** argv) {
         std::cerr << "shmq_torture: duration, producers and consumers must be at least 1, kills at least 0\n";
         return 2;
     }
-    return torture(options);
+    try {
+        return torture(options);
+    } catch (const std::exception& failure) {
+        std::cerr << "shmq_torture: " << failure.what() << "\n";
+        return 1;
+    }
 }

@@ -1,0 +1,33 @@
+// Child processes of a test and waiting: forking a child that runs a
+// function, waiting for a child's end with a time limit, killing it, and
+// waiting for a condition. A limit only catches a hang: the machine is shared
+// and noisy, so every limit is generous and every wait polls a condition.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <sys/types.h>
+
+namespace shmq::test {
+
+// Forks; the child runs `body` and exits with its return value (never
+// returning into the test framework). Returns the child's pid.
+pid_t fork_child(const std::function<int()>& body);
+
+// The exit code of child `pid`, or 128 + the signal that ended it; nothing if
+// it still runs after `limit` (it is left running).
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit);
+
+// The same, but a child still running after `timeout` is killed, and the
+// answer is then -1.
+int wait_child(pid_t pid, std::chrono::milliseconds timeout);
+
+// Kills child `pid` with SIGKILL and reaps it.
+void kill_and_reap(pid_t pid);
+
+// Polls `condition` every `period` until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds period = std::chrono::milliseconds(1));
+
+}  // namespace shmq::test
