@@ -61,20 +61,25 @@ public:
     explicit Scene(const std::string& tag, const std::string& broker_settings = {},
                    const std::string& more_queues = {})
         : name_("win-" + tag + "-" + std::to_string(shmq::platform::current_process_id())),
+          address_(name_),
           directory_(fs::temp_directory_path() / name_) {
         fs::remove_all(directory_);
         fs::create_directories(directory_);
         BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_RUNTIME_DIR", directory_.string()));
-        BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", name_));
-        std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
-                                                 << "\n  liveness_interval_ms: 20\n"
-                                                 << broker_settings
-                                                 << "queues:\n  - name: jobs\n    capacity: 64\n"
-                                                    "    max_message_size: 1KiB\n"
-                                                 << more_queues
-                                                 << "topics:\n  - name: news\n    capacity: 64\n"
-                                                    "    max_message_size: 1KiB\n";
+        BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", address_));
+        broker_settings_ = broker_settings;
+        write_configuration(broker_settings, more_queues);
     }
+    // Makes the broker a persistent one, its segment the file
+    // DIRECTORY\\segment (a path with a drive letter and backslashes), which
+    // clients are given as the broker's address.
+    void persist() {
+        address_ = (directory_ / "segment").string();
+        BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", address_));
+        broker_settings_ = "  persist_path: '" + address_ + "'\n  flush_interval_ms: 50\n";
+        write_configuration(broker_settings_, {});
+    }
+    const std::string& address() const { return address_; }
     ~Scene() {
         broker_.reset();
         std::error_code ignored;
@@ -99,21 +104,26 @@ public:
         broker_->kill();
         BOOST_REQUIRE(broker_->wait(60s, status));
     }
-
     std::unique_ptr<shmq::Client> attach() const {
         std::unique_ptr<shmq::Client> client;
         shmq::AttachOptions options;
-        options.broker = name_;
+        options.broker = address_;
         return shmq::Client::attach(options, client) == shmq::Status::ok ? std::move(client) : nullptr;
     }
 
     // Runs shmq.exe with `arguments` to its end; returns its standard output.
     std::string run_cli(const std::vector<std::string>& arguments, int expected_status = 0) {
+        return run_program(binary_dir + "/shmq.exe", arguments, expected_status);
+    }
+    // Runs `program` (a path, or a program of the system's path such as
+    // sc.exe) to its end; returns its standard output and error.
+    std::string run_program(const std::string& program, const std::vector<std::string>& arguments,
+                            int expected_status = 0) {
         const fs::path output = directory_ / ("shmq-" + std::to_string(++cli_runs_) + ".out");
-        shmq::platform::ChildProcess cli(binary_dir + "/shmq.exe", arguments, output.string());
+        shmq::platform::ChildProcess child(program, arguments, output.string());
         int status = -1;
-        BOOST_REQUIRE_MESSAGE(cli.wait(120s, status), "shmq.exe did not finish");
-        BOOST_TEST(status == expected_status, "shmq.exe exited with " << status << ": " << read_file(output));
+        BOOST_REQUIRE_MESSAGE(child.wait(120s, status), program << " did not finish");
+        BOOST_TEST(status == expected_status, program << " exited with " << status << ": " << read_file(output));
         return read_file(output);
     }
     std::unique_ptr<shmq::platform::ChildProcess> start_cli(const std::vector<std::string>& arguments) {
@@ -128,7 +138,20 @@ public:
     }
 
 private:
+    void write_configuration(const std::string& broker_settings, const std::string& more_queues) {
+        std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
+                                                 << "\n  liveness_interval_ms: 20\n"
+                                                 << broker_settings
+                                                 << "queues:\n  - name: jobs\n    capacity: 64\n"
+                                                    "    max_message_size: 1KiB\n"
+                                                 << more_queues
+                                                 << "topics:\n  - name: news\n    capacity: 64\n"
+                                                    "    max_message_size: 1KiB\n";
+    }
+
     std::string name_;
+    std::string address_;  // what clients are given: the name, or a persistent broker's file
+    std::string broker_settings_;
     fs::path directory_;
     std::unique_ptr<shmq::platform::ChildProcess> broker_;
     int brokers_started_ = 0;
@@ -252,6 +275,44 @@ BOOST_AUTO_TEST_CASE(a_terminated_brokers_segment_is_adopted_with_every_message)
         BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok, "message " << i << " lost; broker log:\n"
                                                                                        << scene.broker_log());
         BOOST_TEST(message == "kept " + std::to_string(i));
+    }
+}
+
+// Persistence with a Windows path (C:\\...\\segment): the messages survive
+// brokers ended by TerminateProcess, adopted from the file each time. (Its
+// clean stop, which keeps the file and its messages too, is the service's:
+// the_service_runs_under_the_service_control_manager. A console's Ctrl-Break
+// sent by GenerateConsoleCtrlEvent does not reach a child under Wine, which
+// runs the tests with no console.)
+BOOST_AUTO_TEST_CASE(a_persistent_segment_keeps_its_messages_across_broker_crashes) {
+    Scene scene("persist");
+    scene.persist();
+    const fs::path segment = scene.address();
+    BOOST_TEST_REQUIRE(segment.has_root_name(), segment.string() << " has no drive: not a Windows path");
+    scene.start_broker();
+    const auto send = [&](const std::string& what) {
+        auto producer = scene.attach();
+        BOOST_REQUIRE(producer);
+        auto out = open_jobs(*producer);
+        for (int i = 0; i < 10; ++i) BOOST_REQUIRE(out.send(what + std::to_string(i), 10s) == shmq::Status::ok);
+    };
+    send("before the first crash ");
+    scene.kill_broker();
+    BOOST_TEST_REQUIRE(fs::exists(segment), segment.string() << " is gone after the crash");
+    scene.start_broker();
+    send("before the second crash ");
+    scene.kill_broker();
+    scene.start_broker();
+    auto consumer = scene.attach();
+    BOOST_REQUIRE(consumer);
+    auto in = open_jobs(*consumer);
+    for (const std::string what : {"before the first crash ", "before the second crash "}) {
+        for (int i = 0; i < 10; ++i) {
+            std::string message;
+            BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok,
+                                  "'" << what << i << "' lost; broker log:\n" << scene.broker_log());
+            BOOST_TEST(message == what + std::to_string(i));
+        }
     }
 }
 
