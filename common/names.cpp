@@ -1,6 +1,7 @@
 #include "common/names.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace shmq {
 
@@ -33,11 +34,21 @@ std::string name_problem(std::string_view name) {
     return {};
 }
 
+bool names_a_file(std::string_view broker) {
+    // std::filesystem knows the platform's separators: '/' alone on POSIX,
+    // '\\' and '/' on Windows.
+    const char* separators = std::filesystem::path::preferred_separator == '\\' ? "/\\" : "/";
+    return broker.find_first_of(separators) != std::string_view::npos;
+}
+
 // Absolute, so that the broker's and the clients' working directories cannot
-// disagree about which file it is.
+// disagree about which file it is: the platform's notion of it (/var/lib/...
+// on Linux, C:\ProgramData\... on Windows, where a path without a drive is
+// relative to the current drive).
 std::string path_problem(std::string_view path) {
-    if (path.empty() || path.front() != '/') return "is not an absolute path";
-    if (path.back() == '/') return "does not name a file";
+    const std::filesystem::path file(path);
+    if (path.empty() || !file.is_absolute()) return "is not an absolute path";
+    if (!file.has_filename()) return "does not name a file";
     if (path.size() > max_path_length) {
         return "is longer than " + std::to_string(max_path_length) + " characters";
     }
@@ -46,7 +57,10 @@ std::string path_problem(std::string_view path) {
 
 std::string broker_problem(std::string_view broker) {
     if (broker.empty()) return "the broker name is empty";
-    if (broker.front() == '/') {
+    // A path is meant when it is rooted (or has a drive: C:\...); a relative
+    // one is taken for a name, and told what a name may hold.
+    const std::filesystem::path meant(broker);
+    if (meant.has_root_directory() || meant.has_root_name()) {
         const std::string problem = path_problem(broker);
         return problem.empty() ? problem : "broker file '" + shown(broker) + "' " + problem;
     }

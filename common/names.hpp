@@ -21,6 +21,10 @@ std::string name_problem(std::string_view name);
 // directory, not too long); otherwise what is wrong with it.
 std::string path_problem(std::string_view path);
 
+// Whether `broker` is meant as a file's path rather than a name: it holds a
+// directory separator of the platform, which no name may hold.
+bool names_a_file(std::string_view broker);
+
 // What a client may be given as a broker: a name, or the absolute path of a
 // persistent broker's file. Empty when valid; otherwise a whole sentence
 // naming the broker, e.g. "the broker name is empty".

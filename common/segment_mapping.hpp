@@ -14,13 +14,14 @@
 #include <string>
 
 #include "common/layout.hpp"
+#include "common/names.hpp"
 #include "platform/mapped_file.hpp"
 
 namespace shmq {
 
 class SegmentMapping {
 public:
-    static bool is_file(const std::string& address) { return address.find('/') != std::string::npos; }
+    static bool is_file(const std::string& address) { return names_a_file(address); }
     // Where a broker started now puts the segment of `address`.
     static std::string file_system_path(const std::string& address);
 

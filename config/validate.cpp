@@ -241,7 +241,7 @@ std::optional<std::string> to_file_path(const RawEntry& entry, Diagnostics& diag
         diagnostics.error(entry.line, entry.key, "'" + path + "' " + problem);
         return std::nullopt;
     }
-    const std::string directory = path.substr(0, std::max<std::size_t>(path.find_last_of('/'), 1));
+    const std::string directory = std::filesystem::path(path).parent_path().string();
     std::error_code error;
     const auto directory_type = std::filesystem::status(directory, error).type();
     std::string why;

@@ -11,34 +11,14 @@ namespace shmq::platform {
 
 namespace {
 
-// The quoting rules of CommandLineToArgvW and the C runtime: backslashes are
-// literal except before a quote, where they must be doubled.
-std::wstring quoted(const std::wstring& argument) {
-    if (!argument.empty() && argument.find_first_of(L" \t\n\v\"") == std::wstring::npos) return argument;
-    std::wstring text = L"\"";
-    std::size_t backslashes = 0;
-    for (const wchar_t c : argument) {
-        if (c == L'\\') {
-            ++backslashes;
-            continue;
-        }
-        text.append(c == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
-        backslashes = 0;
-        text.push_back(c);
-    }
-    text.append(backslashes * 2, L'\\');
-    text.push_back(L'"');
-    return text;
-}
-
 HANDLE native(std::intptr_t handle) { return reinterpret_cast<HANDLE>(handle); }
 
 }  // namespace
 
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& arguments,
                            const std::string& output_path) {
-    std::wstring command_line = quoted(win32::widen(program));
-    for (const auto& argument : arguments) command_line += L" " + quoted(win32::widen(argument));
+    std::wstring command_line = win32::quoted_argument(win32::widen(program));
+    for (const auto& argument : arguments) command_line += L" " + win32::quoted_argument(win32::widen(argument));
     STARTUPINFOW startup{};
     startup.cb = sizeof startup;
     HANDLE output = INVALID_HANDLE_VALUE;

@@ -1,18 +1,25 @@
 // Console control events stand for SIGINT and SIGTERM: Ctrl-C, Ctrl-Break,
 // closing the console window, logoff and shutdown. Windows runs the handler
-// in a thread of its own; it only records the event and wakes the waiting
-// thread, which then stops the broker the same way as on Linux.
+// in a thread of its own; it only queues the request, and the waiting thread
+// then stops the broker the same way as on Linux. Under the Service Control
+// Manager, its controls are queued here too (operator_requests.hpp): STOP
+// and SHUTDOWN as stops, PARAMCHANGE as a reload.
 #include "platform/stop_requests.hpp"
 
-#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <windows.h>
+
+#include "platform/windows/operator_requests.hpp"
 
 namespace shmq::platform {
 
 namespace {
 
-std::atomic<DWORD> received{0};
-HANDLE arrived = nullptr;
+std::mutex guard;
+std::condition_variable arrived;
+std::deque<OperatorRequest> pending;
 
 const char* name_of(DWORD event) {
     switch (event) {
@@ -25,10 +32,10 @@ const char* name_of(DWORD event) {
     }
 }
 
+// Every console control event asks for a stop: a console has no
+// counterpart of SIGHUP (`shmq reload` reloads on every platform).
 BOOL WINAPI on_control(DWORD event) {
-    DWORD none = 0;
-    received.compare_exchange_strong(none, event + 1);
-    ::SetEvent(arrived);
+    win32::post_operator_request({OperatorRequest::Kind::stop, name_of(event)});
     if (event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT) {
         // Windows ends the process as soon as this handler returns from these
         // events: hold it here (up to the system's grace period) so that the
@@ -40,16 +47,22 @@ BOOL WINAPI on_control(DWORD event) {
 
 }  // namespace
 
-void capture_stop_requests() {
-    arrived = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
-    ::SetConsoleCtrlHandler(on_control, TRUE);
+void win32::post_operator_request(const OperatorRequest& request) {
+    {
+        std::lock_guard<std::mutex> lock(guard);
+        pending.push_back(request);
+    }
+    arrived.notify_one();
 }
 
-// Every console control event asks for a stop: a console has no
-// counterpart of SIGHUP (`shmq reload` reloads on every platform).
+void capture_stop_requests() { ::SetConsoleCtrlHandler(on_control, TRUE); }
+
 OperatorRequest wait_for_operator_request() {
-    ::WaitForSingleObject(arrived, INFINITE);
-    return {OperatorRequest::Kind::stop, name_of(received.load() - 1)};
+    std::unique_lock<std::mutex> lock(guard);
+    arrived.wait(lock, [] { return !pending.empty(); });
+    const OperatorRequest request = pending.front();
+    pending.pop_front();
+    return request;
 }
 
 }  // namespace shmq::platform

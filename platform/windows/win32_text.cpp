@@ -41,4 +41,23 @@ std::string error_text(unsigned long code) {
 
 std::string last_error_text() { return error_text(::GetLastError()); }
 
+// Backslashes are literal except before a quote, where they must be doubled.
+std::wstring quoted_argument(const std::wstring& argument) {
+    if (!argument.empty() && argument.find_first_of(L" \t\n\v\"") == std::wstring::npos) return argument;
+    std::wstring text = L"\"";
+    std::size_t backslashes = 0;
+    for (const wchar_t c : argument) {
+        if (c == L'\\') {
+            ++backslashes;
+            continue;
+        }
+        text.append(c == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
+        backslashes = 0;
+        text.push_back(c);
+    }
+    text.append(backslashes * 2, L'\\');
+    text.push_back(L'"');
+    return text;
+}
+
 }  // namespace shmq::platform::win32
