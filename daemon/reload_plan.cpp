@@ -136,7 +136,9 @@ private:
         // Live only into a queue the running broker has, in the same segment:
         // the broker moves dead letters between rings of one segment.
         const auto* target = find_named(running_.queues, after.dead_letter);
-        if (after.dead_letter.empty() || (target != nullptr && target->access_group == before.access_group)) {
+        // Never into a retired queue, which takes no more messages.
+        const bool in_service = target != nullptr && !listed(retired_.queues, target->name);
+        if (after.dead_letter.empty() || (in_service && target->access_group == before.access_group)) {
             plan_.applied.push_back(what + "dead_letter " + quoted(before.dead_letter) + " -> " +
                                     quoted(after.dead_letter));
             next.dead_letter = after.dead_letter;
