@@ -10,6 +10,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 import shmq
 from conftest import SHMQ_CLI
 
