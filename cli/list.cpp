@@ -38,6 +38,8 @@ void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
                                        {"OVERFLOW", Align::left},
                                        {"DELIVERY", Align::left},
                                        {"QUARANTINED", Align::left}};
+    const bool show_removed = any_removed(queues);
+    if (show_removed) columns.push_back({"REMOVED", Align::left});
     if (show_access) columns.push_back({"ACCESS", Align::left});
     Table table(columns);
     for (const auto& queue : queues) {
@@ -45,6 +47,7 @@ void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
                                      std::to_string(queue.max_message_size), queue.overflow, queue.delivery,
                                      quarantine_cell(queue.quarantined, queue.quarantine_reason)};
         if (!queue.accessible) row = {queue.name, "-", "-", "-", "-", "-", "-"};
+        if (show_removed) row.push_back(queue.accessible ? removed_cell(queue.removed) : "-");
         if (show_access) row.push_back(access_of(queue));
         table.add_row(row);
     }
@@ -61,6 +64,8 @@ void print_topics(const std::vector<TopicStats>& topics, bool show_access) {
                                        {"SUBSCRIBERS", Align::right},
                                        {"MAX_SUBSCRIBERS", Align::right},
                                        {"QUARANTINED", Align::left}};
+    const bool show_removed = any_removed(topics);
+    if (show_removed) columns.push_back({"REMOVED", Align::left});
     if (show_access) columns.push_back({"ACCESS", Align::left});
     Table table(columns);
     for (const auto& topic : topics) {
@@ -73,6 +78,7 @@ void print_topics(const std::vector<TopicStats>& topics, bool show_access) {
                                      std::to_string(topic.max_subscribers),
                                      quarantine_cell(topic.quarantined, topic.quarantine_reason)};
         if (!topic.accessible) row = {topic.name, "-", "-", "-", "-", "-", "-", "-"};
+        if (show_removed) row.push_back(topic.accessible ? removed_cell(topic.removed) : "-");
         if (show_access) row.push_back(access_of(topic));
         table.add_row(row);
     }
@@ -91,7 +97,8 @@ int run_list(const Arguments& arguments, const std::string& broker) {
                             "slow-subscriber policy, subscribers now and at most, quarantined. A broker of\n"
                             "topics only prints just the topic table. When some queues or topics are\n"
                             "restricted to a group, an ACCESS column says which (\"group:G(denied)\" when\n"
-                            "you are not in G).",
+                            "you are not in G). Once a reload removed a queue or topic, a REMOVED column says\n"
+                            "which (\"yes\": it takes no more messages; what is left is still received).",
                             broker);
     parser.add_options()("json", "print one JSON object (with a timestamp; schema in docs/operations.md) instead "
                                  "of tables");

@@ -21,7 +21,9 @@ int run_reload(const Arguments& arguments, const std::string& broker) {
                             "its answer and prints it: what changed, what needs a restart, or every error of\n"
                             "a file that does not load or validate (which changes nothing). The delivery\n"
                             "limits of at_least_once queues (max_deliveries, ack_timeout_ms, dead_letter)\n"
-                            "change at once; any other change needs a restart.",
+                            "change at once; open queues and topics added become usable at once, and those\n"
+                            "removed take no more messages (queue_removed) and are drained by their\n"
+                            "consumers; any other change needs a restart.",
                             broker);
     parser.add_options()
         ("timeout", integer_at_least("timeout", 1)->default_value(default_timeout_ms)->value_name("MS"),

@@ -20,7 +20,7 @@ namespace {
 
 void print_queue_table(const std::vector<QueueStats>& queues) {
     using Align = Table::Align;
-    Table table({{"QUEUE", Align::left},
+    std::vector<Table::Column> columns{{"QUEUE", Align::left},
                  {"DEPTH", Align::right},
                  {"ENQUEUED", Align::right},
                  {"DEQUEUED", Align::right},
@@ -32,41 +32,49 @@ void print_queue_table(const std::vector<QueueStats>& queues) {
                  {"DEAD_LETTERED", Align::right},
                  {"PRODUCERS", Align::right},
                  {"CONSUMERS", Align::right},
-                 {"QUARANTINED", Align::left}});
+                 {"QUARANTINED", Align::left}};
+    const bool show_removed = any_removed(queues);
+    if (show_removed) columns.push_back({"REMOVED", Align::left});
+    Table table(columns);
     for (const auto& queue : queues) {
-        if (!queue.accessible) {
-            table.add_row({queue.name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
-            continue;
+        std::vector<std::string> row{queue.name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"};
+        if (queue.accessible) {
+            row = {queue.name, std::to_string(queue.depth), std::to_string(queue.enqueued),
+                   std::to_string(queue.dequeued), std::to_string(queue.rejected), std::to_string(queue.dropped),
+                   std::to_string(queue.abandoned), std::to_string(queue.lost_in_read),
+                   std::to_string(queue.redelivered), std::to_string(queue.dead_lettered),
+                   std::to_string(queue.producers), std::to_string(queue.consumers),
+                   quarantine_cell(queue.quarantined, queue.quarantine_reason)};
         }
-        table.add_row({queue.name, std::to_string(queue.depth), std::to_string(queue.enqueued),
-                       std::to_string(queue.dequeued), std::to_string(queue.rejected), std::to_string(queue.dropped),
-                       std::to_string(queue.abandoned), std::to_string(queue.lost_in_read),
-                       std::to_string(queue.redelivered), std::to_string(queue.dead_lettered),
-                       std::to_string(queue.producers), std::to_string(queue.consumers),
-                       quarantine_cell(queue.quarantined, queue.quarantine_reason)});
+        if (show_removed) row.push_back(queue.accessible ? removed_cell(queue.removed) : "-");
+        table.add_row(row);
     }
     table.print(std::cout);
 }
 
 void print_topic_table(const std::vector<TopicStats>& topics) {
     using Align = Table::Align;
-    Table table({{"TOPIC", Align::left},
+    std::vector<Table::Column> columns{{"TOPIC", Align::left},
                  {"PUBLISHED", Align::right},
                  {"ABANDONED", Align::right},
                  {"DROPPED", Align::right},
                  {"PUBLISHERS", Align::right},
                  {"SUBSCRIBERS", Align::right},
                  {"SUBSCRIPTIONS", Align::right},
-                 {"QUARANTINED", Align::left}});
+                 {"QUARANTINED", Align::left}};
+    const bool show_removed = any_removed(topics);
+    if (show_removed) columns.push_back({"REMOVED", Align::left});
+    Table table(columns);
     for (const auto& topic : topics) {
-        if (!topic.accessible) {
-            table.add_row({topic.name, "-", "-", "-", "-", "-", "-", "-"});
-            continue;
+        std::vector<std::string> row{topic.name, "-", "-", "-", "-", "-", "-", "-"};
+        if (topic.accessible) {
+            row = {topic.name, std::to_string(topic.published), std::to_string(topic.abandoned),
+                   std::to_string(topic.dropped), std::to_string(topic.publishers),
+                   std::to_string(topic.subscribers.size()), std::to_string(topic.subscriptions),
+                   quarantine_cell(topic.quarantined, topic.quarantine_reason)};
         }
-        table.add_row({topic.name, std::to_string(topic.published), std::to_string(topic.abandoned),
-                       std::to_string(topic.dropped), std::to_string(topic.publishers),
-                       std::to_string(topic.subscribers.size()), std::to_string(topic.subscriptions),
-                       quarantine_cell(topic.quarantined, topic.quarantine_reason)});
+        if (show_removed) row.push_back(topic.accessible ? removed_cell(topic.removed) : "-");
+        table.add_row(row);
     }
     table.print(std::cout);
 }
@@ -151,7 +159,8 @@ int run_stats(const Arguments& arguments, const std::string& broker) {
                             "subscribers, subscriptions ever, quarantined) and each of its subscribers (its\n"
                             "process, lag: messages published it has not read yet, received, lost under\n"
                             "slow_subscriber drop, views held); the attached clients (this command is one of\n"
-                            "them while it runs); and the broker's pid, liveness, epoch and segment size.",
+                            "them while it runs); and the broker's pid, liveness, epoch and segment size.\n"
+                            "Once a reload removed a queue or topic, a REMOVED column says which.",
                             broker);
     parser.add_options()
         ("json", "print one JSON object (with a timestamp; schema in docs/operations.md) instead of tables; "

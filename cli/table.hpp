@@ -36,4 +36,16 @@ inline std::string quarantine_cell(bool quarantined, const std::string& reason) 
     return quarantined ? "yes (" + reason + ")" : "no";
 }
 
+// The REMOVED column appears only once a reload removed a queue or topic,
+// so that the tables of a broker that never had one stay as they were.
+template <typename Stats>
+bool any_removed(const std::vector<Stats>& all) {
+    for (const auto& one : all) {
+        if (one.removed) return true;
+    }
+    return false;
+}
+
+inline std::string removed_cell(bool removed) { return removed ? "yes" : "no"; }
+
 }  // namespace shmq::cli

@@ -73,12 +73,13 @@ shmq_status to_c(Status status) {
         SHMQ_SAME(foreign_pid_namespace, SHMQ_FOREIGN_PID_NAMESPACE);
         SHMQ_SAME(segment_from_earlier_boot, SHMQ_SEGMENT_FROM_EARLIER_BOOT);
         SHMQ_SAME(client_reclaimed, SHMQ_CLIENT_RECLAIMED);
+        SHMQ_SAME(queue_removed, SHMQ_QUEUE_REMOVED);
     }
     return SHMQ_SYSTEM_ERROR;  // unreachable for a valid Status
 }
 #undef SHMQ_SAME
 
-bool known(int status) { return status >= SHMQ_OK && status <= SHMQ_CLIENT_RECLAIMED; }
+bool known(int status) { return status >= SHMQ_OK && status <= SHMQ_QUEUE_REMOVED; }
 
 static_assert(static_cast<int>(shmq::WaitStrategy::block) == SHMQ_WAIT_BLOCK &&
                   static_cast<int>(shmq::WaitStrategy::spin_then_block) == SHMQ_WAIT_SPIN_THEN_BLOCK &&
@@ -415,7 +416,8 @@ shmq_status shmq_stats_queue(const shmq_stats* stats, std::size_t index, shmq_qu
                             q.delivery.c_str(), q.quarantined ? 1 : 0, q.depth, q.enqueued,
                             q.dequeued,      q.rejected,     q.dropped,          q.abandoned,
                             q.lost_in_read,  q.redelivered,  q.dead_lettered,    q.producers,
-                            q.consumers,     q.quarantine_reason.c_str(), q.read_only ? 1 : 0};
+                            q.consumers,     q.quarantine_reason.c_str(), q.read_only ? 1 : 0,
+                            q.removed ? 1 : 0};
     return SHMQ_OK;
 }
 
@@ -426,7 +428,7 @@ shmq_status shmq_stats_topic(const shmq_stats* stats, std::size_t index, shmq_to
                             t.max_subscribers, t.slow_subscriber.c_str(), t.quarantined ? 1 : 0,
                             t.published,     t.abandoned, t.dropped,               t.subscriptions,
                             t.publishers,    t.subscribers.size(), t.quarantine_reason.c_str(),
-                            t.read_only ? 1 : 0};
+                            t.read_only ? 1 : 0, t.removed ? 1 : 0};
     return SHMQ_OK;
 }
 

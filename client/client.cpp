@@ -250,6 +250,7 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
         impl_->view.ring(index).control().quarantined.load(std::memory_order_acquire) != 0) {
         return Status::queue_quarantined;
     }
+    if (impl_->view.ring(index).is_retired()) return Status::queue_removed;
     queue = Queue(this, index);
     return Status::ok;
 }
@@ -263,6 +264,7 @@ Status Client::open_topic(std::string_view name, Topic& topic) {
         return part != nullptr ? part->open_topic(name, topic) : refused;
     }
     if (!impl_->view.topic_usable(index) || impl_->view.topic(index).quarantined()) return Status::queue_quarantined;
+    if (impl_->view.topic(index).retired()) return Status::queue_removed;
     topic = Topic(this, index);
     return Status::ok;
 }
@@ -283,6 +285,7 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
         return part != nullptr ? part->subscribe(name, subscription, options) : refused;
     }
     if (!view.topic_usable(index)) return Status::queue_quarantined;
+    if (view.topic(index).retired()) return Status::queue_removed;
     // The role first: should the client detach with the subscription still
     // active, its destructor looks for it by this mark.
     mark_role(view.topic_role(impl_->stamp.client_index, index), layout::role_consumer);

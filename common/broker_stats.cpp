@@ -34,6 +34,7 @@ QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
     stats.quarantined = quarantine != 0;
     if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
+    stats.removed = control.retired.load(std::memory_order_relaxed) != 0;
     const auto head = control.head.load(std::memory_order_acquire);
     const auto tail = control.tail.load(std::memory_order_acquire);
     stats.depth = (tail > head ? tail - head : 0) + control.redeliver_pending.load(std::memory_order_relaxed);
@@ -74,6 +75,7 @@ TopicStats stats_of_topic(const SegmentView& view, std::uint32_t index) {
     const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
     stats.quarantined = quarantine != 0;
     if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);
+    stats.removed = control.retired.load(std::memory_order_relaxed) != 0;
     stats.abandoned = control.abandoned.load(std::memory_order_relaxed);
     const auto tail = control.tail.load(std::memory_order_acquire);
     stats.published = tail > stats.abandoned ? tail - stats.abandoned : 0;

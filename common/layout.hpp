@@ -61,7 +61,9 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // through which clients announce every attach and detach, so that the broker
 // logs those shorter than its tick too (issue 14); broker_started_ns and
 // reclaimed_clients at the end of the root, so that `shmq stats` and the
-// metrics endpoint give the broker's uptime and reclaimed clients (issue 14).
+// metrics endpoint give the broker's uptime and reclaimed clients (issue 14);
+// QueueControl::retired and TopicControl::retired, which a reload that
+// removes the queue or topic sets (issue 11, live removal).
 inline constexpr std::uint32_t version = 9;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
@@ -171,6 +173,12 @@ struct LiveTable {
     std::uint32_t reserved;
     std::atomic<std::uint32_t> generations[max_live_segments];
 };
+
+// The value the broker writes into QueueControl::retired and
+// TopicControl::retired when a reload removes the queue or topic
+// (docs/crash-safety.md, "Live removal"). A reader treats every non-zero
+// value alike, so a scribble can only retire, never crash or revive.
+inline constexpr std::uint32_t retired_by_reload = 1;
 
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
@@ -318,6 +326,10 @@ struct alignas(cache_line) QueueControl {
     std::uint32_t dead_letter_index;  // no_queue when unset
 
     std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
+    // Non-zero once a reload removed the queue (layout::retired_by_reload).
+    // Written by the broker only, read once per operation by clients, which
+    // take any non-zero value as retired: sends are refused, receives drain.
+    std::atomic<std::uint32_t> retired;
 
     // Each on a cache line of its own: producers write one, consumers the other.
     alignas(cache_line) std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever
@@ -331,7 +343,7 @@ struct alignas(cache_line) QueueControl {
     // totals are derived from tail and head rather than counted twice.
     alignas(cache_line) std::atomic<std::uint64_t> rejected;   // sends refused: full under reject
     std::atomic<std::uint64_t> dropped;      // messages discarded by drop_oldest
-    std::atomic<std::uint64_t> abandoned;    // slots whose producer died mid-write
+    std::atomic<std::uint64_t> abandoned;    // slots whose producer died mid-write, or whose claim a retirement refused
     std::atomic<std::uint64_t> lost_in_read; // at_most_once messages whose consumer died mid-copy
     std::atomic<std::uint64_t> redelivered;  // at_least_once deliveries handed out again
     std::atomic<std::uint64_t> dead_lettered;
@@ -466,6 +478,8 @@ struct alignas(cache_line) TopicControl {
     std::uint8_t reserved[7];
 
     std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
+    // Non-zero once a reload removed the topic: as QueueControl::retired.
+    std::atomic<std::uint32_t> retired;
 
     // No lock: publishers claim a position with compare-and-swaps on its
     // slot's word and position, then move tail (anyone may move it past a

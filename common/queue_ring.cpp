@@ -119,8 +119,49 @@ Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
         help_tail_past(tail);
         crash_point("queue_tail_moved");
         position = tail;
-        return Status::ok;
+        return refuse_claim_if_retired(tail, me);
     }
+}
+
+// The claim is in tail before retired is read (a fence between): a consumer
+// that read retired, then found head == tail, read tail before this claim
+// moved it, so this read sees retired and the claim is given up. Either the
+// consumer sees the claim (and waits for its slot) or the producer sees the
+// retirement: a message sent ok is never stranded behind a queue_removed.
+Status QueueRing::refuse_claim_if_retired(std::uint64_t position, OwnerStamp me) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!is_retired()) return Status::ok;
+    auto& slot = slot_at(position);
+    const auto lap = lap_of(position);
+    auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+    // Abandoned, as a dead producer's claim is: consumers skip it, and
+    // `abandoned` counts it, so that enqueued and dequeued stay exact.
+    if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
+                                          std::memory_order_release, std::memory_order_relaxed)) {
+        control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+    }
+    control_->not_empty.notify_all();
+    return Status::queue_removed;
+}
+
+bool QueueRing::drained_after_retirement() const {
+    if (!is_retired()) return false;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const auto head = control_->head.load(std::memory_order_seq_cst);
+    const auto tail = control_->tail.load(std::memory_order_seq_cst);
+    if (head != tail || control_->redeliver_pending.load(std::memory_order_seq_cst) != 0) return false;
+    return geometry_.delivery != layout::delivery_at_least_once || !holds_unacknowledged();
+}
+
+// at_least_once: a delivery not acknowledged yet may come back (its consumer
+// dies, or its ack times out), so a retired queue is not drained while one
+// is out. Only retired queues pay for this look at every slot.
+bool QueueRing::holds_unacknowledged() const {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto state = SlotWord::state(slot_at(index).word.load(std::memory_order_acquire));
+        if (state == SlotState::in_flight || state == SlotState::redeliver) return true;
+    }
+    return false;
 }
 
 // What a producer does with a slot at `tail` that is not free for tail's lap.
@@ -193,6 +234,7 @@ bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t positi
 // than the work itself for one small message.
 Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
     if (is_quarantined()) return Status::queue_quarantined;
+    if (is_retired()) return Status::queue_removed;
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
     std::uint64_t position = 0;
@@ -212,6 +254,10 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
                                       Status& status) {
     if (is_quarantined()) {
         status = Status::queue_quarantined;
+        return 0;
+    }
+    if (is_retired()) {
+        status = Status::queue_removed;
         return 0;
     }
     for (std::size_t i = 0; i < count; ++i) {
@@ -444,6 +490,7 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     Taken taken;
     std::uint64_t ack_deadline_ns = 0;
     const Status took = take(me, capacity, taken, ack_deadline_ns);
+    if (took == Status::empty && drained_after_retirement()) return Status::queue_removed;
     if (took != Status::ok) return took;
     deliver(taken, buffer, delivery, me);
     size = taken.length;
@@ -461,6 +508,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
         }
         Status chunk = Status::ok;
         const std::size_t taken = receive_chunk(messages + received, count - received, me, chunk);
+        if (received == 0 && chunk == Status::empty && drained_after_retirement()) chunk = Status::queue_removed;
         // A later chunk that finds the queue empty leaves the batch a success.
         if (received == 0 || chunk != Status::empty) status = chunk;
         received += taken;
@@ -534,6 +582,7 @@ Status QueueRing::delivery_position(std::uint64_t delivery, OwnerStamp me, std::
 }
 
 bool QueueRing::may_have_room() const {
+    if (is_retired()) return true;  // the next attempt says so
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     const auto word = slot_at(tail).word.load(std::memory_order_acquire);
     const auto lap = lap_of(tail);
@@ -576,7 +625,7 @@ void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) 
 
 bool QueueRing::may_have_message() const {
     if (control_->redeliver_pending.load(std::memory_order_relaxed) != 0 ||
-        control_->quarantined.load(std::memory_order_relaxed) != 0) {
+        control_->quarantined.load(std::memory_order_relaxed) != 0 || drained_after_retirement()) {
         return true;
     }
     const auto head = control_->head.load(std::memory_order_relaxed);

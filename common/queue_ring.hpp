@@ -92,6 +92,11 @@ public:
     // among them.
     void peek(std::size_t max_count, std::vector<std::string>& messages) const;
 
+    // Whether a reload removed the queue (QueueControl::retired, read once:
+    // any non-zero value is retired). Sends then return queue_removed;
+    // receives drain what is queued first.
+    bool is_retired() const { return control_->retired.load(std::memory_order_seq_cst) != 0; }
+
     // Lock-free peeks used to decide whether to sleep. They may be stale; the
     // caller re-checks with a real operation.
     bool may_have_room() const;
@@ -163,6 +168,15 @@ private:
     // receive side's bookkeeping takes.
     static constexpr std::size_t batch_chunk = 64;
     bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+    // A claim made after the queue was retired: abandoned at once, since a
+    // consumer may already have found the queue drained (docs/crash-safety.md,
+    // "Live removal").
+    Status refuse_claim_if_retired(std::uint64_t position, OwnerStamp me);
+    // Retired, and nothing is queued, awaiting redelivery or (at_least_once)
+    // delivered and unacknowledged: what a receive that found nothing
+    // returns queue_removed on.
+    bool drained_after_retirement() const;
+    bool holds_unacknowledged() const;
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Status& status);

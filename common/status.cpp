@@ -28,6 +28,7 @@ const char* to_string(Status status) {
     case Status::foreign_pid_namespace: return "foreign_pid_namespace";
     case Status::segment_from_earlier_boot: return "segment_from_earlier_boot";
     case Status::client_reclaimed: return "client_reclaimed";
+    case Status::queue_removed: return "queue_removed";
     }
     return "unknown_status";
 }
@@ -67,6 +68,9 @@ const char* describe(Status status) {
     case Status::client_reclaimed:
         return "the broker took this client for dead and reclaimed what it held; the operation did not happen; "
                "reattach";
+    case Status::queue_removed:
+        return "the queue or topic was removed from the broker's configuration by a reload: it takes no more "
+               "messages, and what it held has been received";
     }
     return "unknown status";
 }

@@ -119,6 +119,7 @@ Status TopicRing::check_reusable(layout::TopicSlotHeader& slot, std::uint64_t ta
 // so a publisher preempted or killed after its step 1 stops nobody.
 Status TopicRing::claim(OwnerStamp me, std::uint64_t& position) {
     if (quarantined()) return Status::queue_quarantined;
+    if (retired()) return Status::queue_removed;
     for (;;) {
         auto tail = control_->tail.load(std::memory_order_seq_cst);
         auto& slot = slot_at(tail);
@@ -168,6 +169,14 @@ Status TopicRing::claim(OwnerStamp me, std::uint64_t& position) {
         position = tail;  // the compare-and-swap below overwrites `tail` when it fails
         control_->tail.compare_exchange_strong(tail, position + 1, std::memory_order_seq_cst);
         crash_point("topic_claim_tail");
+        // Tail moved before retired is read: a subscriber that read retired
+        // and then found its cursor at tail read tail before this claim, so
+        // this read sees retired and the claim is given up; otherwise the
+        // subscriber sees the claim and waits for it (as for queues).
+        if (retired()) {
+            abandon(position, me);
+            return Status::queue_removed;
+        }
         return Status::ok;
     }
 }
@@ -251,6 +260,7 @@ void TopicRing::settle_cursor(layout::SubscriberRecord& record) {
 // active(me). docs/crash-safety.md says why each step is where it is.
 Status TopicRing::subscribe(OwnerStamp me, std::uint32_t history, SubscriberHandle& handle) {
     if (quarantined()) return Status::queue_quarantined;
+    if (retired()) return Status::queue_removed;
     const auto serial = static_cast<std::uint16_t>(control_->subscriber_serial.fetch_add(1, std::memory_order_relaxed) + 1);
     auto stamped = [&](layout::SubscriberState state) {
         return layout::SubscriberWord::make(state, me.client_index, me.generation, serial);
@@ -346,6 +356,12 @@ TopicRing::Found TopicRing::look_at_cursor(const SubscriberHandle& handle, std::
     }
 }
 
+bool TopicRing::drained_after_retirement(const SubscriberHandle& handle) const {
+    if (!retired()) return false;
+    const auto cursor = record_at(handle.index).cursor.load(std::memory_order_seq_cst);
+    return cursor >= control_->tail.load(std::memory_order_seq_cst);
+}
+
 bool TopicRing::advance(layout::SubscriberRecord& record, std::uint64_t cursor) {
     // seq_cst: pairs with a waiting publisher's prepare_wait, as notify does.
     if (!record.cursor.compare_exchange_strong(cursor, cursor + 1, std::memory_order_seq_cst,
@@ -371,7 +387,7 @@ Status TopicRing::try_receive(const SubscriberHandle& handle, void* buffer, std:
         std::uint64_t cursor = 0;
         std::uint32_t length = 0;
         switch (look_at_cursor(handle, cursor, length)) {
-        case Found::nothing: return Status::empty;
+        case Found::nothing: return drained_after_retirement(handle) ? Status::queue_removed : Status::empty;
         case Found::corrupt: return Status::queue_quarantined;
         case Found::abandoned:
             if (advance(record, cursor)) {
@@ -414,7 +430,7 @@ Status TopicRing::try_read(const SubscriberHandle& handle, PinnedMessage& messag
         std::uint64_t cursor = 0;
         std::uint32_t length = 0;
         switch (look_at_cursor(handle, cursor, length)) {
-        case Found::nothing: return Status::empty;
+        case Found::nothing: return drained_after_retirement(handle) ? Status::queue_removed : Status::empty;
         case Found::corrupt: return Status::queue_quarantined;
         case Found::abandoned:
             if (advance(record, cursor)) {
@@ -482,7 +498,7 @@ OwnerStamp TopicRing::subscriber_owner(std::uint32_t index) const {
 }
 
 bool TopicRing::may_have_room() const {
-    if (quarantined()) return true;
+    if (quarantined() || retired()) return true;
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     auto& slot = slot_at(tail);
     const auto word = slot.word.load(std::memory_order_acquire);
@@ -501,6 +517,7 @@ bool TopicRing::may_have_room() const {
 
 bool TopicRing::may_have_message(const SubscriberHandle& handle) const {
     if (quarantined() || !owns(handle)) return true;  // the next attempt says why
+    if (drained_after_retirement(handle)) return true;
     const auto cursor = record_at(handle.index).cursor.load(std::memory_order_acquire);
     auto& slot = slot_at(cursor);
     const auto position = slot.position.load(std::memory_order_acquire);

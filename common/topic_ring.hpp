@@ -74,6 +74,10 @@ public:
     const TopicGeometry& geometry() const { return geometry_; }
     layout::TopicControl& control() const { return *control_; }
     bool quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+    // Whether a reload removed the topic (TopicControl::retired, read once:
+    // any non-zero value is retired). Claims, loans and subscriptions then
+    // return queue_removed; subscribers read what was published first.
+    bool retired() const { return control_->retired.load(std::memory_order_seq_cst) != 0; }
 
     // Publisher side. claim() takes the next position for `me` (queue_full
     // when its slot cannot be reused yet); the caller then fills payload()
@@ -158,6 +162,9 @@ private:
     // then quarantined). `cursor` is the cursor it was found at.
     enum class Found { message, abandoned, nothing, corrupt };
     Found look_at_cursor(const SubscriberHandle& handle, std::uint64_t& cursor, std::uint32_t& length);
+    // Retired, and the subscriber's cursor has reached tail: nothing more
+    // can come, so a read that found nothing returns queue_removed.
+    bool drained_after_retirement(const SubscriberHandle& handle) const;
     // Moves the cursor from `cursor` to the next position; false when a
     // publisher pushed it meanwhile (drop).
     bool advance(layout::SubscriberRecord& record, std::uint64_t cursor);

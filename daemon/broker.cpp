@@ -51,6 +51,24 @@ std::uint64_t queued_messages(const SegmentView& view) {
     return total;
 }
 
+// Whether the segment file at `path` is sound and holds no queued message
+// (nor a delivery awaiting redelivery); false when it cannot be read.
+bool holds_no_message(const std::string& path, bool file_backed) {
+    std::unique_ptr<SegmentMapping> mapping;
+    std::string why;
+    SegmentView view;
+    if (SegmentMapping::open_path(path, file_backed, mapping, why) != platform::FileError::none ||
+        SegmentView::validate(mapping->base(), mapping->size(), view, why, /*writable=*/false) != Status::ok) {
+        return false;
+    }
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) return false;
+        const auto contents = read_queue_contents(view.ring(index));
+        if (!contents.damage.empty() || !contents.messages.empty()) return false;
+    }
+    return true;
+}
+
 // Every client of `view` gets broker_stopped from its next call on, and one
 // blocked anywhere wakes to see it.
 void wake_for_stop(SegmentView& view) {
@@ -260,6 +278,19 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
     crash_point("live_segment_listed");
 }
 
+// The open segments (main and live) hold every queue and topic a reload
+// may remove; restricted ones are never removed live (reload_plan.cpp).
+void Broker::retire_removed(const RemovedNames& removed) {
+    retire_here(removed);
+    for (auto& part : live_brokers_) part->retire_here(removed);
+    removed_.queues.insert(removed_.queues.end(), removed.queues.begin(), removed.queues.end());
+    removed_.topics.insert(removed_.topics.end(), removed.topics.begin(), removed.topics.end());
+}
+
+void Broker::retire_here(const RemovedNames& removed) {
+    for (const auto& line : retire(view_, removed, retired_)) SHMQ_LOG(info) << "reload: " << line;
+}
+
 void Broker::stop_live_segments() {
     for (auto& part : live_brokers_) part->shut_down();
     live_brokers_.clear();
@@ -269,13 +300,20 @@ void Broker::stop_live_segments() {
 // A main segment that cannot be adopted as it is (set aside, or migrated to
 // a new layout) takes the live segments it lists with it: their queues
 // belong to its layout, and a new main segment lists none of them. Their
-// messages are kept in the set-aside files, for `shmq replay`.
+// messages are kept in the set-aside files, for `shmq replay`; one that
+// holds no message (say, its queues were removed by a reload and drained)
+// is removed instead.
 void Broker::set_aside_live_segments() {
     const auto main_path = SegmentMapping::file_system_path(address_);
     for (const auto generation : read_live_generations(view_.root().live)) {
         const auto path = live_segment_path(main_path, generation);
         std::uint32_t owner = 0;
         if (!platform::file_owner(path, owner)) continue;
+        if (holds_no_message(path, SegmentMapping::is_file(address_))) {
+            std::remove(path.c_str());
+            SHMQ_LOG(info) << "live segment " << generation << " removed with its main segment: it held no message";
+            continue;
+        }
         const auto to = set_aside(path, path, "the main segment it was added to is not adopted as it is");
         SHMQ_LOG(error) << "once the broker runs, send the queued messages of live segment " << generation
                         << " into it with: shmq replay " << to << " --remove";
@@ -432,6 +470,7 @@ bool Broker::try_adopt_existing() {
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
+    reinstate_all(view_);
     if (!same_boot) {
         reset_after_reboot();
         root->pid_namespace = platform::own_pid_namespace();
@@ -499,6 +538,13 @@ bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const st
     const auto plan = plan_migration(view_, config_);
     view_ = SegmentView{};
     existing.reset();
+    if (!plan.left_behind.empty()) {
+        std::string names;
+        for (const auto& queue : plan.left_behind) names += (names.empty() ? "'" : ", '") + queue + "'";
+        SHMQ_LOG(warning) << "segment '" << address_ << "': queues the configuration no longer has (removed from "
+                          << "the file, by a reload or while the broker was down) are dropped: " << names << "; the "
+                          << plan.left_behind_messages << " messages still queued in them are set aside, not lost";
+    }
     if (!plan.impossible.empty()) {
         set_aside_existing(difference + "; its messages cannot be carried over: " + plan.impossible);
         return false;
@@ -881,7 +927,8 @@ ReloadAnswer Broker::reload() {
                                        " queues; the last reload was refused");
         return answer;
     }
-    auto plan = plan_reload(whole_config_, reloaded, live_generations_.size() < layout::max_live_segments);
+    auto plan =
+        plan_reload(whole_config_, reloaded, live_generations_.size() < layout::max_live_segments, removed_);
     SHMQ_LOG(debug) << "reload: the file loaded and validated; " << plan.applied.size() << " changes to apply live, "
                     << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
@@ -889,6 +936,13 @@ ReloadAnswer Broker::reload() {
         apply_open_part(parts.main, plan);
         for (std::size_t index = 0; index < access_brokers_.size() && index < parts.restricted.size(); ++index) {
             access_brokers_[index]->apply_live_settings(parts.restricted[index]);
+        }
+        if (!plan.removed.empty()) {
+            retire_removed(plan.removed);
+            // Retired, not answered yet: the next broker adopts on a file
+            // that still has the names (and reinstates them) or migrates on
+            // one that does not (and sets their messages aside).
+            crash_point("reload_retired");
         }
         whole_config_ = std::move(plan.next);
         SHMQ_LOG(debug) << "reload: the live changes are in the segment" << (access_brokers_.empty() ? "" : "s");
@@ -966,6 +1020,10 @@ void Broker::tick() {
     remember_client_table();
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
+    if (const auto restored = keep_retired(view_, retired_)) {
+        SHMQ_LOG(warning) << "segment '" << address_ << "': another process cleared the retired mark of " << restored
+                          << " removed queues or topics; written again";
+    }
     report_quarantines();
     report_topic_quarantines();
     for (auto& part : access_brokers_) part->tick();

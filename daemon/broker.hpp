@@ -24,6 +24,7 @@
 #include "config/broker_config.hpp"
 #include "daemon/live_segments.hpp"
 #include "daemon/reload_plan.hpp"
+#include "daemon/retirement.hpp"
 #include "daemon/metrics_server.hpp"
 #include "daemon/segment_integrity.hpp"
 #include "platform/exclusive_lock.hpp"
@@ -94,6 +95,8 @@ private:
     void set_aside_live_segments();
     std::vector<SegmentContents> held_contents() const;
     void apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan);
+    void retire_removed(const RemovedNames& removed);
+    void retire_here(const RemovedNames& removed);
     bool try_adopt_existing();
     void apply_configured_access(const SegmentMapping& segment) const;
     void build_fresh();
@@ -137,6 +140,10 @@ private:
     // The live segments the main segment lists, in order, and their brokers.
     std::vector<std::uint32_t> live_generations_;
     std::vector<std::unique_ptr<Broker>> live_brokers_;
+    // What reloads removed: by name (main broker: every segment's), and by
+    // index in this segment, whose retired words the broker keeps written.
+    RemovedNames removed_;
+    RetiredIndexes retired_;
     std::string address_;  // the segment's name, or its file for a persistent broker
     std::unique_ptr<platform::ExclusiveLock> lock_;  // on SEGMENT.lock, for the broker's whole life
     std::unique_ptr<SegmentMapping> segment_;

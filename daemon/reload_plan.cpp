@@ -27,8 +27,9 @@ std::string quoted(const std::string& text) { return text.empty() ? "(none)" : "
 
 class Planner {
 public:
-    Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded, bool can_add_live)
-        : running_(running), reloaded_(reloaded), can_add_live_(can_add_live) {
+    Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded, bool can_add_live,
+            const RemovedNames& retired)
+        : running_(running), reloaded_(reloaded), can_add_live_(can_add_live), retired_(retired) {
         plan_.next = running;
     }
 
@@ -69,11 +70,39 @@ private:
 
     std::string in_file(const std::string& what) const { return reloaded_.origin.source + ": " + what; }
 
+    static bool listed(const std::vector<std::string>& names, const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    }
+
+    // An open queue or topic is retired live. A restricted one lives in its
+    // group's segment, which a reload does not change.
+    template <typename Item>
+    void remove(const Item& item, const std::string& what, std::vector<std::string>& removed) {
+        if (!item.access_group.empty()) {
+            restart(in_file(what + " (restricted to group '" + item.access_group + "')"));
+            return;
+        }
+        plan_.applied.push_back(what + ": it takes no more messages and is drained by its consumers");
+        removed.push_back(item.name);
+    }
+
+    // A name an earlier reload removed is still held, retired, by its
+    // segment until a restart, which is what can give the name a new queue.
+    void readded(const std::string& what) {
+        restart(in_file(what + " again, but an earlier reload removed it and its segment keeps it retired until "
+                               "a restart"));
+    }
+
     void compare_queues() {
         for (const auto& queue : running_.queues) {
-            if (!find_named(reloaded_.queues, queue.name)) restart(in_file("queue '" + queue.name + "' removed"));
+            if (listed(retired_.queues, queue.name) || find_named(reloaded_.queues, queue.name)) continue;
+            remove(queue, "queue '" + queue.name + "' removed", plan_.removed.queues);
         }
         for (const auto& queue : reloaded_.queues) {
+            if (listed(retired_.queues, queue.name)) {
+                readded("queue '" + queue.name + "' added");
+                continue;
+            }
             const auto* before = find_named(running_.queues, queue.name);
             if (before == nullptr) {
                 add(queue, "queue '" + queue.name + "' added");
@@ -107,7 +136,9 @@ private:
         // Live only into a queue the running broker has, in the same segment:
         // the broker moves dead letters between rings of one segment.
         const auto* target = find_named(running_.queues, after.dead_letter);
-        if (after.dead_letter.empty() || (target != nullptr && target->access_group == before.access_group)) {
+        // Never into a retired queue, which takes no more messages.
+        const bool in_service = target != nullptr && !listed(retired_.queues, target->name);
+        if (after.dead_letter.empty() || (in_service && target->access_group == before.access_group)) {
             plan_.applied.push_back(what + "dead_letter " + quoted(before.dead_letter) + " -> " +
                                     quoted(after.dead_letter));
             next.dead_letter = after.dead_letter;
@@ -154,9 +185,14 @@ private:
 
     void compare_topics() {
         for (const auto& topic : running_.topics) {
-            if (!find_named(reloaded_.topics, topic.name)) restart(in_file("topic '" + topic.name + "' removed"));
+            if (listed(retired_.topics, topic.name) || find_named(reloaded_.topics, topic.name)) continue;
+            remove(topic, "topic '" + topic.name + "' removed", plan_.removed.topics);
         }
         for (const auto& topic : reloaded_.topics) {
+            if (listed(retired_.topics, topic.name)) {
+                readded("topic '" + topic.name + "' added");
+                continue;
+            }
             const auto* before = find_named(running_.topics, topic.name);
             if (before == nullptr) {
                 add(topic, "topic '" + topic.name + "' added");
@@ -183,14 +219,15 @@ private:
     const config::BrokerConfig& running_;
     const config::BrokerConfig& reloaded_;
     const bool can_add_live_;
+    const RemovedNames& retired_;
     ReloadPlan plan_;
 };
 
 }  // namespace
 
 ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
-                       bool can_add_live) {
-    return Planner(running, reloaded, can_add_live).plan();
+                       bool can_add_live, const RemovedNames& retired) {
+    return Planner(running, reloaded, can_add_live, retired).plan();
 }
 
 void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const std::string& why) {

@@ -2,10 +2,12 @@
 // into what the broker applies at once and what needs a restart. Live: the
 // delivery limits of an at_least_once queue (max_deliveries, ack_timeout_ms,
 // dead_letter), which move no message, and open queues and topics added
-// (the broker builds a live segment for them, daemon/live_segments.hpp).
-// Every other difference (a broker setting, a restricted queue added, a
-// queue or topic removed or resized) is reported as needing a restart,
-// never silently ignored.
+// (the broker builds a live segment for them, daemon/live_segments.hpp), and
+// open queues and topics removed (the broker retires them: they take no
+// more messages and are drained, docs/configuration.md). Every other
+// difference (a broker setting, a restricted queue added or removed, a
+// queue or topic resized, a removed name added back) is reported as needing
+// a restart, never silently ignored.
 #pragma once
 
 #include <string>
@@ -15,18 +17,30 @@
 
 namespace shmq::daemon {
 
+// Queues and topics by name: those a reload removes, or removed already.
+struct RemovedNames {
+    std::vector<std::string> queues;
+    std::vector<std::string> topics;
+    bool empty() const { return queues.empty() && topics.empty(); }
+};
+
 struct ReloadPlan {
     // The running configuration with every live change made: what the broker
-    // runs on once the plan is applied, and what the next reload compares with.
+    // runs on once the plan is applied, and what the next reload compares
+    // with. Queues and topics removed stay in it: their segments still hold
+    // them, retired, until a restart.
     config::BrokerConfig next;
+    RemovedNames removed;                   // to retire now
     std::vector<std::string> applied;       // e.g. "queue 'jobs': max_deliveries 5 -> 3"
     std::vector<std::string> need_restart;  // e.g. "FILE: queue 'audit' added"
 };
 
 // `can_add_live`: false when the broker can list no more live segments
 // (layout::max_live_segments); queues and topics added then need a restart.
+// `retired`: what earlier reloads removed (still in `running`): neither
+// removed again nor compared, and needing a restart to be added back.
 ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
-                       bool can_add_live = true);
+                       bool can_add_live = true, const RemovedNames& retired = {});
 
 // The broker could not add `added`'s queues and topics after all (their live
 // segment could not be built, `why`): they leave `plan.next`, and are

@@ -122,6 +122,9 @@ std::string prometheus_text(const BrokerStats& stats) {
                        labels.emplace_back("reason", reason_label(queue.quarantined, queue.quarantine_reason));
                        return queue.quarantined ? 1 : 0;
                    });
+    queue_metric("shmq_queue_removed", "gauge",
+                 "Whether a reload removed the queue: it takes no more messages and is being drained.",
+                 [](const Q& q) { return q.removed ? 1 : 0; });
     queue_metric("shmq_queue_enqueued_total", "counter", "Messages sent to the queue.", [](const Q& q) { return q.enqueued; });
     queue_metric("shmq_queue_dequeued_total", "counter", "Messages taken from the queue.", [](const Q& q) { return q.dequeued; });
     queue_metric("shmq_queue_rejected_total", "counter", "Sends refused because the queue was full (overflow reject).",
@@ -162,6 +165,8 @@ std::string prometheus_text(const BrokerStats& stats) {
                  [](const T& t) { return t.subscriptions; });
     topic_metric("shmq_topic_publishers", "gauge", "Attached clients that published to the topic.",
                  [](const T& t) { return t.publishers; });
+    topic_metric("shmq_topic_removed", "gauge", "Whether a reload removed the topic: it takes no more messages.",
+                 [](const T& t) { return t.removed ? 1 : 0; });
     topic_metric("shmq_topic_subscribers", "gauge", "Active subscriptions to the topic.",
                  [](const T& t) { return t.subscribers.size(); });
     metrics.family("shmq_topic_quarantined", "gauge",

@@ -26,6 +26,7 @@ from ._errors import (
     NotAcknowledgeableError,
     NotFoundError,
     QueueFullError,
+    QueueRemovedError,
     Status,
     TimeoutError,
 )
@@ -40,5 +41,5 @@ __version__ = _ffi.string(_lib.shmq_version()).decode()
 __all__ = [
     "BrokerStoppedError", "BufferTooSmallError", "Client", "ClosedError", "EmptyError", "Error", "Loan",
     "Message", "MessageTooLargeError", "NotAcknowledgeableError", "NotFoundError", "Queue", "QueueFullError",
-    "Received", "Status", "Subscription", "TimeoutError", "Topic", "View",
+    "QueueRemovedError", "Received", "Status", "Subscription", "TimeoutError", "Topic", "View",
 ]

@@ -31,6 +31,7 @@ class _QueueStats(TypedDict):
     producers: int
     consumers: int
     read_only: bool  # this process is among the access group's readers
+    removed: bool  # a reload removed it: it takes no more messages
 
 class _SubscriberStats(TypedDict):
     record: int
@@ -57,6 +58,7 @@ class _TopicStats(TypedDict):
     subscriptions: int
     publishers: int
     read_only: bool
+    removed: bool
     subscribers: list[_SubscriberStats]
 
 class _ClientInfo(TypedDict):
@@ -100,6 +102,7 @@ class Status(enum.IntEnum):
     FOREIGN_PID_NAMESPACE = 21
     SEGMENT_FROM_EARLIER_BOOT = 22
     CLIENT_RECLAIMED = 23
+    QUEUE_REMOVED = 24
     @property
     def text(self) -> str: ...
 
@@ -115,6 +118,7 @@ class BufferTooSmallError(Error): ...
 class NotFoundError(Error): ...
 class BrokerStoppedError(Error): ...
 class NotAcknowledgeableError(Error): ...
+class QueueRemovedError(Error): ...
 class ClosedError(Error): ...
 
 class Message(bytes):

@@ -32,6 +32,7 @@ class Status(enum.IntEnum):
     FOREIGN_PID_NAMESPACE = 21
     SEGMENT_FROM_EARLIER_BOOT = 22
     CLIENT_RECLAIMED = 23
+    QUEUE_REMOVED = 24
 
     @property
     def text(self) -> str:
@@ -82,6 +83,13 @@ class NotAcknowledgeableError(Error):
     status = Status.NOT_ACKNOWLEDGEABLE
 
 
+class QueueRemovedError(Error):
+    """A reload removed the queue or topic: it takes nothing more, and a
+    receive raises this once what it held was received."""
+
+    status = Status.QUEUE_REMOVED
+
+
 class ClosedError(Error):
     """The handle (or its client) was closed, or the view or loan released."""
 
@@ -99,6 +107,7 @@ _by_status = {
     Status.BROKER_NOT_FOUND: NotFoundError,
     Status.BROKER_STOPPED: BrokerStoppedError,
     Status.NOT_ACKNOWLEDGEABLE: NotAcknowledgeableError,
+    Status.QUEUE_REMOVED: QueueRemovedError,
 }
 
 

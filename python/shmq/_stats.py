@@ -16,14 +16,14 @@ def _fields(struct, names):
 
 _QUEUE = ("name capacity max_message_size overflow delivery quarantined depth enqueued dequeued rejected "
           "dropped abandoned lost_in_read redelivered dead_lettered producers consumers quarantine_reason "
-          "read_only").split()
+          "read_only removed").split()
 _TOPIC = ("name capacity max_message_size history max_subscribers slow_subscriber quarantined published "
-          "abandoned dropped subscriptions publishers quarantine_reason read_only").split()
+          "abandoned dropped subscriptions publishers quarantine_reason read_only removed").split()
 
 
 def _flags(entry):
     """C's int flags as Python booleans."""
-    for name in ("quarantined", "read_only"):
+    for name in ("quarantined", "read_only", "removed"):
         entry[name] = bool(entry[name])
     return entry
 

@@ -10,6 +10,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 import shmq
 from conftest import SHMQ_CLI
 
@@ -133,3 +135,27 @@ def test_ctrl_c_interrupts_a_blocking_receive(broker):
         child.kill()
     assert child.returncode == 0, errors
     assert output == b"interrupted\n"
+
+
+def test_a_queue_removed_by_a_reload_raises_queue_removed_once_drained(client, broker, tmp_path):
+    work = client.queue("work")
+    work.send(b"left")
+    config = tmp_path / "shmqd.yaml"
+    text = config.read_text()
+    start = text.index("  - name: work\n")
+    end = text.index("  - name: jobs\n")
+    config.write_text(text[:start] + text[end:])
+    reloaded = cli(broker, "reload")
+    assert reloaded.returncode == 0, reloaded.stdout + reloaded.stderr
+    assert b"applied: queue 'work' removed" in reloaded.stdout
+
+    with pytest.raises(shmq.QueueRemovedError):
+        work.send(b"late")
+    assert work.receive(timeout=LIMIT) == b"left"
+    with pytest.raises(shmq.QueueRemovedError) as removed:
+        work.receive(timeout=LIMIT)
+    assert removed.value.status == shmq.Status.QUEUE_REMOVED
+    assert "removed" in str(removed.value)
+    with pytest.raises(shmq.QueueRemovedError):
+        client.queue("work")
+    assert next(queue for queue in client.stats()["queues"] if queue["name"] == "work")["removed"] is True

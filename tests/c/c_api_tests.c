@@ -66,12 +66,8 @@ static void stop_broker(void) {
     rmdir(directory);
 }
 
-static void start_broker(void) {
-    if (mkdtemp(directory) == NULL) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    snprintf(broker_name, sizeof broker_name, "c-api-test-%ld", (long)getpid());
+/* The broker's configuration; with_work 0: queue "work" removed (for a reload). */
+static void write_config(int with_work) {
     char config[256];
     snprintf(config, sizeof config, "%s/shmqd.yaml", directory);
     FILE* file = fopen(config, "w");
@@ -82,13 +78,24 @@ static void start_broker(void) {
     fprintf(file,
             "broker:\n  name: %s\n"
             "queues:\n"
-            "  - name: work\n    capacity: 8\n    max_message_size: 64\n"
+            "%s"
             "  - name: jobs\n    capacity: 8\n    max_message_size: 64\n    delivery: at_least_once\n"
             "    ack_timeout_ms: 100\n"
             "topics:\n"
             "  - name: prices\n    capacity: 16\n    max_message_size: 128\n    history: 2\n",
-            broker_name);
+            broker_name, with_work ? "  - name: work\n    capacity: 8\n    max_message_size: 64\n" : "");
     fclose(file);
+}
+
+static void start_broker(void) {
+    if (mkdtemp(directory) == NULL) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    snprintf(broker_name, sizeof broker_name, "c-api-test-%ld", (long)getpid());
+    write_config(1);
+    char config[256];
+    snprintf(config, sizeof config, "%s/shmqd.yaml", directory);
     char log[256];
     snprintf(log, sizeof log, "%s/shmqd.log", directory);
     posix_spawn_file_actions_t actions;
@@ -133,6 +140,8 @@ static void test_version_and_statuses(void) {
     CHECK(strcmp(shmq_version(), SHMQ_VERSION_EXPECTED) == 0);
     CHECK(strcmp(shmq_status_name(SHMQ_QUEUE_FULL), "queue_full") == 0);
     CHECK(strcmp(shmq_status_name(SHMQ_CLIENT_RECLAIMED), "client_reclaimed") == 0);
+    CHECK(strcmp(shmq_status_name(SHMQ_QUEUE_REMOVED), "queue_removed") == 0);
+    CHECK(strstr(shmq_status_text(SHMQ_QUEUE_REMOVED), "removed") != NULL);
     CHECK(strlen(shmq_status_text(SHMQ_BROKER_NOT_FOUND)) > 10);
     CHECK(strcmp(shmq_status_text(999), "unknown status") == 0);
     CHECK(strcmp(shmq_status_name(-1), "unknown status") == 0);
@@ -395,6 +404,37 @@ static void test_stats(shmq_client* client) {
     shmq_stats_free(stats);
 }
 
+/* A reload (SIGHUP) that removes queue "work": a handle opened before gets
+ * SHMQ_QUEUE_REMOVED from a send, receives what was left, then
+ * SHMQ_QUEUE_REMOVED; opening the name again says so too. */
+static void test_removal(shmq_client* client) {
+    shmq_queue* queue = NULL;
+    REQUIRE_OK(shmq_queue_open(client, "work", &queue));
+    char buffer[64];
+    size_t size = 0;
+    while (shmq_queue_try_receive(queue, buffer, sizeof buffer, &size, NULL) == SHMQ_OK) {
+    }
+    REQUIRE_OK(shmq_queue_send(queue, "left", 4, SHMQ_WAIT_FOREVER));
+    write_config(0);
+    kill(broker, SIGHUP);
+    /* The reload is in once the name opens as removed. */
+    shmq_status opened = SHMQ_OK;
+    for (int attempt = 0; attempt < 600 && opened != SHMQ_QUEUE_REMOVED; ++attempt) {
+        const struct timespec pause = {0, 50000000L};
+        nanosleep(&pause, NULL);
+        shmq_queue* probe = NULL;
+        opened = shmq_queue_open(client, "work", &probe);
+        if (opened == SHMQ_OK) shmq_queue_close(probe);
+    }
+    CHECK_STATUS(opened, SHMQ_QUEUE_REMOVED);
+    CHECK_STATUS(shmq_queue_send(queue, "late", 4, SHMQ_WAIT_FOREVER), SHMQ_QUEUE_REMOVED);
+    CHECK_STATUS(shmq_queue_receive(queue, buffer, sizeof buffer, &size, NULL, SHMQ_WAIT_FOREVER), SHMQ_OK);
+    CHECK(size == 4 && memcmp(buffer, "left", 4) == 0);
+    CHECK_STATUS(shmq_queue_receive(queue, buffer, sizeof buffer, &size, NULL, SHMQ_WAIT_FOREVER), SHMQ_QUEUE_REMOVED);
+    shmq_queue_close(queue);
+    CHECK_STATUS(shmq_queue_open(client, "work", &queue), SHMQ_QUEUE_REMOVED);
+}
+
 int main(void) {
     test_version_and_statuses();
     test_attach_errors();
@@ -406,6 +446,7 @@ int main(void) {
     test_acknowledge(client);
     test_topic(client);
     test_stats(client);
+    test_removal(client);
     shmq_detach(client);
     shmq_detach(NULL);
     stop_broker();

@@ -5,9 +5,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <new>
 #include <optional>
 #include <string>
 #include <sys/mman.h>
@@ -1001,6 +1006,433 @@ BOOST_AUTO_TEST_CASE(signals_sent_by_habit_never_end_the_broker_uncleanly) {
         BOOST_TEST(contains(stopped.log(), "stopped; segment removed"));
         BOOST_TEST(!fs::exists("/dev/shm/" + name));
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Issue 11: live removal. A queue or topic removed from the file is retired
+// at once: it takes no more messages (queue_removed), its consumers drain
+// what it held and then get queue_removed too, and a restart drops it.
+
+namespace {
+
+// A queue `work` (and, unless `with_work` is false, nothing else changes)
+// beside the queues of reload_config; `more` as there.
+std::string removal_config(const std::string& name, bool with_work, const std::string& more = "") {
+    return reload_config(name, "",
+                         (with_work ? "  - name: work\n    capacity: 64\n    max_message_size: 64\n" : "") + more);
+}
+
+// Counters in memory shared with forked children.
+struct SharedCounters {
+    std::atomic<int> sent{0};      // sends the producer saw succeed
+    std::atomic<int> received{0};  // messages the consumer received
+    std::atomic<int> ready{0};     // children in place
+};
+
+SharedCounters& shared_counters() {
+    void* memory = ::mmap(nullptr, sizeof(SharedCounters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_REQUIRE(memory != MAP_FAILED);
+    return *new (memory) SharedCounters;
+}
+
+// Forks a child that runs `body` and exits with what it returns, never
+// returning into the test framework.
+pid_t fork_running(const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int code = 90;
+        try {
+            code = body();
+        } catch (...) {
+            code = 91;
+        }
+        ::_exit(code);
+    }
+    return pid;
+}
+
+// Exit codes of the children: 0 when they saw what they must.
+constexpr int child_ok = 0;
+constexpr int child_failed = 1;
+
+std::unique_ptr<shmq::Client> attach_in_child(const std::string& broker) {
+    shmq::AttachOptions options;
+    options.broker = broker;
+    std::unique_ptr<shmq::Client> client;
+    if (shmq::Client::attach(options, client) != shmq::Status::ok) ::_exit(child_failed);
+    return client;
+}
+
+// Set-aside segments of broker `name` in /dev/shm.
+std::vector<fs::path> set_aside_of(const std::string& name) {
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::directory_iterator("/dev/shm")) {
+        if (entry.path().filename().string().rfind(name + ".stale-", 0) == 0) found.push_back(entry.path());
+    }
+    return found;
+}
+
+// Removes them however the test ends.
+class SetAsideGuard {
+public:
+    explicit SetAsideGuard(std::string name) : name_(std::move(name)) {}
+    ~SetAsideGuard() {
+        for (const auto& path : set_aside_of(name_)) {
+            std::error_code ignored;
+            fs::remove(path, ignored);
+        }
+    }
+    SetAsideGuard(const SetAsideGuard&) = delete;
+    SetAsideGuard& operator=(const SetAsideGuard&) = delete;
+
+private:
+    std::string name_;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(live_removal, Workspace)
+
+// A producer sends numbered messages as fast as the queue takes them and a
+// slow consumer receives them, so that the queue is full when it is removed:
+// the producer gets queue_removed, the consumer receives every message that
+// was sent ok, in order, and then queue_removed. A receiver blocked on an
+// empty queue removed with it wakes with queue_removed.
+BOOST_AUTO_TEST_CASE(a_removed_queue_refuses_sends_and_is_drained_by_its_consumers) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const std::string idle = "  - name: idle\n    capacity: 4\n    max_message_size: 64\n";
+    const auto config = write("broker.yaml", removal_config(name, true, idle));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    auto& counters = shared_counters();
+
+    const pid_t producer = fork_running([&] {
+        auto client = attach_in_child(name);
+        shmq::Queue work;
+        if (client->open_queue("work", work) != shmq::Status::ok) return child_failed;
+        for (int number = 0;; ++number) {
+            const auto status = work.send("m" + std::to_string(number), 20s);
+            if (status == shmq::Status::queue_removed) return child_ok;
+            if (status != shmq::Status::ok) return child_failed;
+            counters.sent.fetch_add(1);
+        }
+    });
+    const pid_t consumer = fork_running([&] {
+        auto client = attach_in_child(name);
+        shmq::Queue work;
+        if (client->open_queue("work", work) != shmq::Status::ok) return child_failed;
+        for (int expected = 0;; ++expected) {
+            std::string message;
+            const auto status = work.receive(message, 20s);
+            if (status == shmq::Status::queue_removed) return child_ok;
+            if (status != shmq::Status::ok || message != "m" + std::to_string(expected)) return child_failed;
+            counters.received.fetch_add(1);
+            std::this_thread::sleep_for(1ms);  // slower than the producer: the queue fills
+        }
+    });
+    const pid_t blocked = fork_running([&] {
+        auto client = attach_in_child(name);
+        shmq::Queue queue;
+        if (client->open_queue("idle", queue) != shmq::Status::ok) return child_failed;
+        counters.ready.fetch_add(1);
+        std::string message;
+        return queue.receive(message, shmq::wait_forever) == shmq::Status::queue_removed ? child_ok : child_failed;
+    });
+    BOOST_REQUIRE(eventually([&] { return counters.sent.load() >= 100 && counters.ready.load() == 1; }, 20s));
+
+    write("broker.yaml", removal_config(name, false));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'work' removed"));
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'idle' removed"));
+
+    BOOST_TEST(wait_for_exit(producer, 30s).value_or(-1) == child_ok);
+    BOOST_TEST(wait_for_exit(consumer, 30s).value_or(-1) == child_ok);
+    BOOST_TEST(wait_for_exit(blocked, 30s).value_or(-1) == child_ok);
+    BOOST_TEST(counters.received.load() == counters.sent.load());
+    BOOST_TEST(contains(broker.log(), "queue 'work' retired"), broker.log());
+
+    // The name stays, retired: opening it says so, and list and stats show it.
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_TEST(client->open_queue("work", work) == shmq::Status::queue_removed);
+    const auto listed = shmq({"--broker", name, "list"});
+    BOOST_TEST(contains(listed.out, "REMOVED"), listed.out);
+    for (const auto& line : lines_of(listed.out)) {
+        if (line.rfind("work ", 0) == 0 || line.rfind("jobs ", 0) == 0) {
+            BOOST_TEST(contains(line, line.rfind("work", 0) == 0 ? " yes" : " no"), line);
+        }
+    }
+    const auto stats = shmq({"--broker", name, "stats", "--json"});
+    BOOST_TEST(contains(stats.out, "\"name\": \"work\""), stats.out);
+    BOOST_TEST(contains(stats.out, "\"removed\": true"), stats.out);
+    const auto metrics = shmq({"--broker", name, "stats", "--prometheus"});
+    BOOST_TEST(contains(metrics.out, "shmq_queue_removed{broker=\"" + name + "\",queue=\"work\"} 1"), metrics.out);
+
+    // Adding the name back needs a restart, and says why.
+    write("broker.yaml", removal_config(name, true));
+    const auto readded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(readded.exit_code == 3);
+    BOOST_TEST(contains(readded.out, "queue 'work' added again, but an earlier reload removed it"), readded.out);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A subscriber reads what was published before the removal and then gets
+// queue_removed, woken from its wait; publish, loan, open and subscribe are
+// refused with queue_removed.
+BOOST_AUTO_TEST_CASE(a_removed_topic_ends_its_subscriptions_after_what_was_published) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const std::string news = "topics:\n  - name: news\n    capacity: 8\n    max_message_size: 64\n";
+    const auto config = write("broker.yaml", removal_config(name, false, news));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    auto& counters = shared_counters();
+    const pid_t subscriber = fork_running([&] {
+        auto client = attach_in_child(name);
+        shmq::Subscription subscription;
+        if (client->subscribe("news", subscription) != shmq::Status::ok) return child_failed;
+        counters.ready.fetch_add(1);
+        for (int expected = 0;; ++expected) {
+            std::string message;
+            const auto status = subscription.receive(message, shmq::wait_forever);
+            if (status == shmq::Status::queue_removed) return child_ok;
+            if (status != shmq::Status::ok || message != "n" + std::to_string(expected)) return child_failed;
+            counters.received.fetch_add(1);
+        }
+    });
+    BOOST_REQUIRE(eventually([&] { return counters.ready.load() == 1; }, 20s));
+    const auto client = attach(name);
+    shmq::Topic topic;
+    BOOST_REQUIRE(client->open_topic("news", topic) == shmq::Status::ok);
+    // Read by the subscriber, which then waits for more.
+    for (int number = 0; number < 3; ++number) {
+        BOOST_REQUIRE(topic.publish("n" + std::to_string(number), 5s) == shmq::Status::ok);
+    }
+    BOOST_REQUIRE(eventually([&] { return counters.received.load() == 3; }, 20s));
+    // Not read yet by this one, subscribed from now on.
+    shmq::Subscription late;
+    BOOST_REQUIRE(client->subscribe("news", late) == shmq::Status::ok);
+    BOOST_REQUIRE(topic.publish("n3", 5s) == shmq::Status::ok);
+
+    write("broker.yaml", removal_config(name, false));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'news' removed"), reloaded.out);
+    BOOST_TEST(wait_for_exit(subscriber, 30s).value_or(-1) == child_ok);
+    BOOST_TEST(counters.received.load() == 4);
+
+    std::string message;
+    BOOST_TEST(late.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "n3");
+    BOOST_TEST(late.receive(message, 5s) == shmq::Status::queue_removed);
+    BOOST_TEST(topic.publish("n4", 5s) == shmq::Status::queue_removed);
+    shmq::Loan loan;
+    BOOST_TEST(topic.loan(8, loan, 5s) == shmq::Status::queue_removed);
+    shmq::Subscription again;
+    BOOST_TEST(client->subscribe("news", again) == shmq::Status::queue_removed);
+    BOOST_TEST(client->open_topic("news", topic) == shmq::Status::queue_removed);
+    const auto listed = shmq({"--broker", name, "list", "--json"});
+    BOOST_TEST(contains(listed.out, "\"removed\": true"), listed.out);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// at_least_once: a delivery held when the queue is removed can still be
+// acknowledged, and one whose consumer dies is delivered again to the
+// consumer that is left; only then does it get queue_removed.
+BOOST_AUTO_TEST_CASE(deliveries_of_a_removed_queue_are_acknowledged_or_delivered_again) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto with_tasks = [&](bool tasks) {
+        return "broker:\n  name: " + name + "\n  liveness_interval_ms: 20\nqueues:\n"
+               "  - name: kept\n    capacity: 4\n    max_message_size: 64\n" +
+               std::string(tasks ? "  - name: tasks\n    capacity: 8\n    max_message_size: 64\n"
+                                   "    delivery: at_least_once\n    ack_timeout_ms: 600000\n"
+                                 : "");
+    };
+    const auto config = write("broker.yaml", with_tasks(true));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue tasks;
+    BOOST_REQUIRE(client->open_queue("tasks", tasks) == shmq::Status::ok);
+    send_all(tasks, {"t1", "t2", "t3"});
+    auto& counters = shared_counters();
+    // Takes t1 and dies holding it.
+    const pid_t doomed = fork_running([&] {
+        auto child = attach_in_child(name);
+        shmq::Queue queue;
+        std::string message;
+        if (child->open_queue("tasks", queue) != shmq::Status::ok) return child_failed;
+        if (queue.receive(message, 5s) != shmq::Status::ok || message != "t1") return child_failed;
+        counters.ready.fetch_add(1);
+        for (;;) ::pause();
+    });
+    BOOST_REQUIRE(eventually([&] { return counters.ready.load() == 1; }, 20s));
+    std::string message;
+    std::uint64_t held = 0;
+    BOOST_REQUIRE(tasks.receive(message, 5s, &held) == shmq::Status::ok);
+    BOOST_TEST(message == "t2");
+
+    write("broker.yaml", with_tasks(false));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+    BOOST_TEST(tasks.send("t4", 5s) == shmq::Status::queue_removed);
+    BOOST_TEST(tasks.acknowledge(held) == shmq::Status::ok);
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(tasks.receive(message, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "t3");
+    BOOST_TEST(tasks.acknowledge(delivery) == shmq::Status::ok);
+    // t1 is still out: not drained yet.
+    BOOST_TEST(tasks.receive(message, 100ms, &delivery) == shmq::Status::timeout);
+    ::kill(doomed, SIGKILL);
+    BOOST_TEST(wait_for_exit(doomed, 10s).value_or(-1) == 128 + SIGKILL);
+    // The broker reclaims the dead consumer at its next tick: t1 comes again.
+    BOOST_REQUIRE(tasks.receive(message, 20s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "t1");
+    BOOST_TEST(tasks.acknowledge(delivery) == shmq::Status::ok);
+    BOOST_TEST(tasks.receive(message, 5s, &delivery) == shmq::Status::queue_removed);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A queue a reload added (in live segment 1) is removed by a later reload.
+BOOST_AUTO_TEST_CASE(a_queue_of_a_live_segment_is_removed_live) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    SegmentGuard live(name + ".live-1");
+    SetAsideGuard set_aside(name);
+    const auto config = write("broker.yaml", removal_config(name, false));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    write("broker.yaml", removal_config(name, true));
+    const auto added = shmq({"--broker", name, "reload"});
+    BOOST_REQUIRE_MESSAGE(contains(added.out, "applied: queue 'work' added"), added.out << added.err);
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    send_all(work, {"w1", "w2"});
+
+    write("broker.yaml", removal_config(name, false));
+    const auto removed = shmq({"--broker", name, "reload"});
+    BOOST_TEST(removed.exit_code == 0, removed.out << removed.err);
+    BOOST_TEST(contains(removed.out, "applied: queue 'work' removed"), removed.out);
+    BOOST_TEST(work.send("w3", 5s) == shmq::Status::queue_removed);
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2"}), boost::test_tools::per_element());
+    std::string message;
+    BOOST_TEST(work.receive(message, 5s) == shmq::Status::queue_removed);
+    // Another client, attached after: the name is found, retired.
+    const auto later = attach(name);
+    BOOST_TEST(later->open_queue("work", work) == shmq::Status::queue_removed);
+
+    // A restart drops the drained live segment: removed, not set aside.
+    broker.kill_hard();
+    BrokerProcess second(*this, config, "second.log");
+    second.wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << second.log());
+    BOOST_TEST(contains(second.log(), "live segment 1 removed with its main segment: it held no message"));
+    BOOST_TEST(set_aside_of(name).empty());
+    BOOST_TEST(!fs::exists("/dev/shm/" + name + ".live-1"));
+    const auto after = attach(name);
+    BOOST_TEST(after->open_queue("work", work) == shmq::Status::queue_not_found);
+    BOOST_TEST(second.stop() == 0);
+}
+
+// The broker killed right after it retired a queue, before it answered. A
+// broker started on the new file drops the queue and sets its messages
+// aside (and says so); one started on a file that has the queue again
+// adopts the segment and serves the queue with its messages.
+BOOST_AUTO_TEST_CASE(a_broker_killed_after_retiring_a_queue_recovers) {
+    for (const bool restart_with_work : {false, true}) {
+        BOOST_TEST_CONTEXT("restarted on a file " << (restart_with_work ? "with" : "without") << " the queue") {
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            SetAsideGuard set_aside(name);
+            const auto config = write("broker.yaml", removal_config(name, true));
+            {
+                BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=reload_retired"});
+                doomed.wait_until_ready();
+                const auto client = attach(name);
+                shmq::Queue work;
+                shmq::Queue failed;
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+                send_all(work, {"w1", "w2", "w3"});
+                send_all(failed, {"f1"});
+                write("broker.yaml", removal_config(name, false));
+                const auto unanswered = shmq({"--broker", name, "reload"});
+                BOOST_TEST(unanswered.exit_code == 1);
+                BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+                // Retired before the death: the client saw it.
+                BOOST_TEST(work.send("w4", 1s) == shmq::Status::queue_removed);
+            }
+            if (restart_with_work) write("broker.yaml", removal_config(name, true));
+            BrokerProcess second(*this, config, "second.log");
+            second.wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << second.log());
+            const auto client = attach(name);
+            shmq::Queue failed;
+            BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+            BOOST_TEST(drain(failed) == (std::vector<std::string>{"f1"}), boost::test_tools::per_element());
+            shmq::Queue work;
+            if (restart_with_work) {
+                BOOST_TEST(contains(second.log(), "adopted"));
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2", "w3"}), boost::test_tools::per_element());
+                BOOST_TEST(work.send("w5", 5s) == shmq::Status::ok);
+            } else {
+                BOOST_TEST(contains(second.log(), "are dropped: 'work'"));
+                BOOST_TEST(contains(second.log(), "3 messages still queued in them are set aside"));
+                BOOST_TEST(contains(second.log(), "shmq replay"));
+                BOOST_TEST(set_aside_of(name).size() == 1u);
+                BOOST_TEST(client->open_queue("work", work) == shmq::Status::queue_not_found);
+            }
+            BOOST_TEST(second.stop() == 0);
+        }
+    }
+}
+
+// A restart (here after a kill -9) after a completed removal drops the
+// retired queue; what its consumers had not drained is set aside, and
+// `shmq replay` sends it into a queue of that name once one is configured.
+BOOST_AUTO_TEST_CASE(a_restart_after_a_removal_sets_leftover_messages_aside) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    SegmentGuard live(name + ".live-1");
+    SetAsideGuard set_aside(name);
+    const auto config = write("broker.yaml", removal_config(name, true));
+    std::optional<BrokerProcess> broker(std::in_place, *this, config);
+    broker->wait_until_ready();
+    {
+        const auto client = attach(name);
+        shmq::Queue work;
+        BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+        send_all(work, {"w1", "w2"});
+    }
+    write("broker.yaml", removal_config(name, false));
+    BOOST_REQUIRE(shmq({"--broker", name, "reload"}).exit_code == 0);
+    broker->kill_hard();
+    broker.emplace(*this, config, "second.log");
+    broker->wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+    BOOST_TEST(contains(broker->log(), "are dropped: 'work'"));
+    const auto files = set_aside_of(name);
+    BOOST_REQUIRE(files.size() == 1u);
+    // Since the restart the name is free: a reload adds it back, live.
+    write("broker.yaml", removal_config(name, true));
+    const auto readded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(contains(readded.out, "applied: queue 'work' added"), readded.out << readded.err);
+    const auto replayed = shmq({"--broker", name, "replay", files.front().string(), "--queue", "work"});
+    BOOST_TEST(replayed.exit_code == 0, replayed.out << replayed.err);
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2"}), boost::test_tools::per_element());
+    BOOST_TEST(broker->stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,7 +65,8 @@ typedef enum shmq_status {
     SHMQ_UNTRUSTED_SEGMENT,         /* the segment belongs to a user not trusted as the broker */
     SHMQ_FOREIGN_PID_NAMESPACE,     /* this process is in another PID namespace than the broker */
     SHMQ_SEGMENT_FROM_EARLIER_BOOT, /* no broker has adopted the segment since the reboot */
-    SHMQ_CLIENT_RECLAIMED           /* the broker took this client for dead: attach again */
+    SHMQ_CLIENT_RECLAIMED,          /* the broker took this client for dead: attach again */
+    SHMQ_QUEUE_REMOVED              /* a reload removed the queue or topic; receives drain it first */
 } shmq_status;
 
 #define SHMQ_WAIT_FOREVER ((int64_t)-1)
@@ -302,6 +303,9 @@ typedef struct shmq_queue_stats {
      * its figures are known, but sending and receiving are refused with
      * SHMQ_PERMISSION_DENIED. */
     int read_only;
+    /* 1: a reload removed it: it takes no more messages (SHMQ_QUEUE_REMOVED)
+     * and its consumers drain what is left. */
+    int removed;
 } shmq_queue_stats;
 
 typedef struct shmq_topic_stats {
@@ -314,6 +318,7 @@ typedef struct shmq_topic_stats {
     size_t subscribers; /* how many shmq_stats_subscriber() indexes */
     const char* quarantine_reason; /* as shmq_queue_stats.quarantine_reason */
     int read_only;                 /* as shmq_queue_stats.read_only */
+    int removed;                   /* as shmq_queue_stats.removed */
 } shmq_topic_stats;
 
 typedef struct shmq_subscriber_stats {

@@ -20,6 +20,10 @@ struct QueueStats {
     // Why, when quarantined: damaged_metadata, inconsistent_counters,
     // damaged_slot, inconsistent_subscriber, or unknown (docs/operations.md).
     std::string quarantine_reason;
+    // A reload removed it from the configuration: it takes no more messages,
+    // and its consumers drain what is left (depth). The segment keeps it
+    // until the broker restarts.
+    bool removed = false;
     std::uint64_t depth = 0;      // messages waiting: queued (some perhaps still being written)
                                   // plus at_least_once deliveries awaiting redelivery
     std::uint64_t enqueued = 0;   // slots claimed by producers, ever
@@ -65,6 +69,7 @@ struct TopicStats {
     std::string slow_subscriber;
     bool quarantined = false;
     std::string quarantine_reason;  // as QueueStats::quarantine_reason
+    bool removed = false;           // as QueueStats::removed: its subscribers read what is left
     std::uint64_t published = 0;      // messages published, ever (including ones being written)
     std::uint64_t abandoned = 0;      // claims never published: a publisher died, or a loan was cancelled
     std::uint64_t dropped = 0;        // messages subscribers lost under the drop policy, ever

@@ -33,7 +33,9 @@ enum class Status {
     untrusted_segment,   // the segment's file belongs to a user this client does not trust as its broker
     foreign_pid_namespace,      // this process is in another PID namespace than the broker (a container?)
     segment_from_earlier_boot,  // no broker has adopted the segment since the machine rebooted
-    client_reclaimed            // the broker took this client for dead and reclaimed it: reattach
+    client_reclaimed,           // the broker took this client for dead and reclaimed it: reattach
+    queue_removed               // a reload removed the queue or topic: nothing more can be sent to it, and a
+                                // receive returns this once what was queued is drained
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".

@@ -1,0 +1,73 @@
+#include "daemon/retirement.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+namespace shmq::daemon {
+
+namespace {
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// seq_cst: pairs with the fence between a producer's claim and its read of
+// the word, and a consumer's read of it before it looks for what is left.
+void set_retired(std::atomic<std::uint32_t>& word) { word.store(layout::retired_by_reload, std::memory_order_seq_cst); }
+
+}  // namespace
+
+std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired) {
+    std::vector<std::string> lines;
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!listed(names.queues, view.queue_name(index))) continue;
+        retired.queues.push_back(index);
+        if (!view.queue_usable(index)) continue;
+        auto& control = view.ring(index).control();
+        set_retired(control.retired);
+        control.not_empty.notify_all();
+        control.not_full.notify_all();
+        const auto queued = control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
+        lines.push_back("queue '" + view.queue_name(index) + "' retired: it takes no more messages; " +
+                        std::to_string(queued) + " queued messages are left for its consumers to drain");
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (!listed(names.topics, view.topic_name(index))) continue;
+        retired.topics.push_back(index);
+        if (!view.topic_usable(index)) continue;
+        auto& control = view.topic(index).control();
+        set_retired(control.retired);
+        control.published.notify_all();
+        control.room.notify_all();
+        lines.push_back("topic '" + view.topic_name(index) +
+                        "' retired: it takes no more messages; its subscribers read what was published, then end");
+    }
+    return lines;
+}
+
+std::uint32_t keep_retired(SegmentView& view, const RetiredIndexes& retired) {
+    std::uint32_t restored = 0;
+    const auto keep = [&](std::atomic<std::uint32_t>& word) {
+        if (word.load(std::memory_order_relaxed) == layout::retired_by_reload) return;
+        set_retired(word);
+        ++restored;
+    };
+    for (const auto index : retired.queues) {
+        if (view.queue_usable(index)) keep(view.ring(index).control().retired);
+    }
+    for (const auto index : retired.topics) {
+        if (view.topic_usable(index)) keep(view.topic(index).control().retired);
+    }
+    return restored;
+}
+
+void reinstate_all(SegmentView& view) {
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (view.queue_usable(index)) view.ring(index).control().retired.store(0, std::memory_order_seq_cst);
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (view.topic_usable(index)) view.topic(index).control().retired.store(0, std::memory_order_seq_cst);
+    }
+}
+
+}  // namespace shmq::daemon

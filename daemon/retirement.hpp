@@ -1,0 +1,41 @@
+// Live removal (issue 11): a reload that removes an open queue or topic
+// retires it in the segment that holds it, by one word in its control block
+// (QueueControl::retired, TopicControl::retired). From then on sends,
+// publishes, loans, opens and subscriptions return queue_removed, while
+// receives drain what was queued and then return queue_removed too; every
+// waiter is woken to see it. The segment keeps the queue until a restart,
+// whose migration drops it and sets aside what it still held
+// (docs/crash-safety.md, "Live removal").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/segment_view.hpp"
+#include "daemon/reload_plan.hpp"
+
+namespace shmq::daemon {
+
+// The indexes of a segment's retired queues and topics: the broker's own
+// record, which the shared words are put back to should a client write them.
+struct RetiredIndexes {
+    std::vector<std::uint32_t> queues;
+    std::vector<std::uint32_t> topics;
+};
+
+// Retires those of `names` that `view` holds, and wakes everything blocked on
+// them. Adds their indexes to `retired`; returns one log line for each.
+std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired);
+
+// Writes the retired word of each of `retired` again: the broker's record
+// wins over whatever another process wrote there. Returns how many had lost it.
+std::uint32_t keep_retired(SegmentView& view, const RetiredIndexes& retired);
+
+// A broker adopting a segment runs on its configuration file, which holds
+// every queue and topic the segment does (else the segment is migrated): a
+// retirement left by the previous broker (killed mid-reload, or restarted
+// on a file that has the name again) is undone.
+void reinstate_all(SegmentView& view);
+
+}  // namespace shmq::daemon
