@@ -1,16 +1,26 @@
 #include "bridge/bridge_config.hpp"
 
+#include <cctype>
 #include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "bridge/ini_config.hpp"
 #include "platform/small_file.hpp"
 
 namespace shmq::bridge {
 namespace {
 
 constexpr std::size_t max_config_bytes = 1 << 20;
+
+bool is_ini(const std::string& path) {
+    const auto dot = path.find_last_of("./");
+    if (dot == std::string::npos || path[dot] != '.') return false;
+    std::string extension = path.substr(dot + 1);
+    for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return extension == "ini";
+}
 
 // Collects problems as "file:line: key: what", so that every one of a file's
 // mistakes is reported at once rather than one per attempt.
@@ -115,8 +125,10 @@ void read_stream(const YAML::Node& node, const std::string& prefix, StreamSettin
     }
 }
 
-void read_route(const YAML::Node& node, std::size_t index, RouteSettings& route, Problems& problems) {
-    const auto prefix = "routes[" + std::to_string(index) + "].";
+// `prefix` names the route in messages: routes[N]. in YAML, route.NAME. (its
+// section) in INI.
+void read_route(const YAML::Node& node, const std::string& prefix, std::size_t index, RouteSettings& route,
+                Problems& problems) {
     check_keys(node, prefix,
                {"name", "direction", "queue", "topic", "subject", "stream", "window", "publish_ack_timeout_ms", "ordered",
                 "consumer", "batch", "ack_wait_s"},
@@ -180,11 +192,16 @@ bool load_bridge_config(const std::string& path, BridgeConfig& config, std::stri
     case platform::SmallFileError::too_large: errors = path + ": larger than 1 MiB\n"; return false;
     }
     YAML::Node root;
-    try {
-        root = YAML::Load(content);
-    } catch (const YAML::ParserException& error) {
-        errors = path + ":" + std::to_string(error.mark.line + 1) + ": not valid YAML: " + error.msg + "\n";
-        return false;
+    const bool ini = is_ini(path);
+    if (ini) {
+        if (!ini_to_tree(content, path, root, errors)) return false;
+    } else {
+        try {
+            root = YAML::Load(content);
+        } catch (const YAML::ParserException& error) {
+            errors = path + ":" + std::to_string(error.mark.line + 1) + ": not valid YAML: " + error.msg + "\n";
+            return false;
+        }
     }
     config = BridgeConfig{};
     config.file = path;
@@ -203,15 +220,17 @@ bool load_bridge_config(const std::string& path, BridgeConfig& config, std::stri
         }
         const auto routes = root["routes"];
         if (!routes || !routes.IsSequence() || routes.size() == 0) {
-            problems.add(routes, "routes", "a list of at least one route is required");
+            problems.add(routes, "routes",
+                         ini ? "at least one [route.NAME] section is required" : "a list of at least one route is required");
         } else {
             std::set<std::string> names;
             for (std::size_t i = 0; i < routes.size(); ++i) {
                 RouteSettings route;
-                read_route(routes[i], i, route, problems);
+                const auto prefix = ini ? "route." + routes[i]["name"].as<std::string>() + "."
+                                        : "routes[" + std::to_string(i) + "].";
+                read_route(routes[i], prefix, i, route, problems);
                 if (!names.insert(route.name).second) {
-                    problems.add(routes[i], "routes[" + std::to_string(i) + "].name",
-                                 "'" + route.name + "' names two routes");
+                    problems.add(routes[i], prefix + "name", "'" + route.name + "' names two routes");
                 }
                 config.routes.push_back(std::move(route));
             }

@@ -70,7 +70,8 @@ struct BridgeConfig {
     std::uint32_t stats_interval_ms = 1000;
 };
 
-// Reads and checks `path` (YAML). Returns false with every problem found,
+// Reads and checks `path`: INI when it ends in .ini (bridge/ini_config.hpp),
+// YAML otherwise. Returns false with every problem found,
 // one per line and each naming its key, in `errors`.
 bool load_bridge_config(const std::string& path, BridgeConfig& config, std::string& errors);
 

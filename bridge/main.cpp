@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     options.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and exit")
-        ("config,c", po::value<std::string>()->value_name("FILE"), "the bridge's configuration (YAML)")
+        ("config,c", po::value<std::string>()->value_name("FILE"), "the bridge's configuration (INI when FILE ends in .ini, else YAML)")
         ("check-config", "validate the configuration, print its routes, and exit (0 when valid, 1 with the errors "
                          "otherwise)")
         ("stats", "print the statistics the running bridge of this configuration last wrote to its stats_file "

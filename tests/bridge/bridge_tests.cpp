@@ -64,6 +64,41 @@ BOOST_AUTO_TEST_CASE(check_config_names_every_problem_with_its_line) {
     BOOST_TEST(output.find("route orders-out: out: queue orders -> subject orders.host-a") != std::string::npos, output);
 }
 
+BOOST_AUTO_TEST_CASE(an_ini_file_configures_the_same_routes_and_its_mistakes_are_named) {
+    // The INI example says what the YAML one says: the same routes, line for
+    // line after the "FILE: valid" line.
+    std::string output, yaml_output;
+    const std::string examples = std::string(SHMQ_SOURCE_DIR) + "/examples/shmq-bridge.";
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + examples + "ini", output) == 0, output);
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + examples + "yaml", yaml_output) == 0);
+    const auto routes_of = [](const std::string& text) { return text.substr(text.find('\n') + 1); };
+    BOOST_TEST(routes_of(output) == routes_of(yaml_output));
+    BOOST_TEST(output.find("route orders-in: in: stream ORDERS consumer host-a-orders (orders.>) -> queue orders-in")
+                   != std::string::npos, output);
+    test::TempDir dir;
+    const auto bad = dir.write("bad.ini",
+                               "[nats]\nurls = nats://a:4222, http://b\n"
+                               "[route.x]\ndirection = sideways\nqueue = q\nstream.replicas = many\nwindw = 3\n"
+                               "[routes]\nqueue = q\n");
+    output.clear();
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + bad, output) == 1);
+    BOOST_TEST(output.find("[routes]: unknown section") != std::string::npos, output);
+    const auto fixed = dir.write("fixed.ini",
+                                 "[nats]\nurls = nats://a:4222, http://b\n"
+                                 "[route.x]\ndirection = sideways\nqueue = q\nstream.replicas = many\nwindw = 3\n");
+    output.clear();
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + fixed, output) == 1);
+    for (const char* expected : {"nats.urls: 'http://b' is not a nats:// or tls:// URL", "route.x.direction: must be out",
+                                 "route.x.stream.replicas: not a valid value", "route.x.windw: unknown key",
+                                 "route.x.stream: the JetStream stream's name is required"}) {
+        BOOST_TEST(output.find(expected) != std::string::npos, "missing '" << expected << "' in:\n" << output);
+    }
+    const auto twice = dir.write("twice.ini", "[nats]\nurls = nats://a:4222\n[route.x]\nqueue = q\n[route.x]\n");
+    output.clear();
+    BOOST_TEST(run(test::bridge_binary() + " --check-config --config " + twice, output) == 1);
+    BOOST_TEST(output.find("twice.ini:5: not valid INI: duplicate section name") != std::string::npos, output);
+}
+
 BOOST_AUTO_TEST_CASE(a_wrong_url_is_reported_and_a_stop_request_still_ends_the_bridge) {
     test::TempDir dir;
     const auto url = "nats://127.0.0.1:" + std::to_string(test::free_port());
