@@ -278,10 +278,11 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
     crash_point("live_segment_listed");
 }
 
-// The open segments (main and live) hold every queue and topic a reload
-// may remove; restricted ones are never removed live (reload_plan.cpp).
+// Each segment retires those of the names it holds: the main and live
+// segments the open queues and topics, each access group's its restricted ones.
 void Broker::retire_removed(const RemovedNames& removed) {
     retire_here(removed);
+    for (auto& part : access_brokers_) part->retire_here(removed);
     for (auto& part : live_brokers_) part->retire_here(removed);
     removed_.queues.insert(removed_.queues.end(), removed.queues.begin(), removed.queues.end());
     removed_.topics.insert(removed_.topics.end(), removed.topics.begin(), removed.topics.end());

@@ -1338,6 +1338,73 @@ BOOST_AUTO_TEST_CASE(a_queue_of_a_live_segment_is_removed_live) {
     BOOST_TEST(second.stop() == 0);
 }
 
+// A queue and a topic restricted to an access group are retired live in the
+// group's segment (NAME.access-GROUP), as open ones are in theirs, while the
+// group's other queue serves on. A restart drops them and sets what was not
+// drained aside, with the command that replays it.
+BOOST_AUTO_TEST_CASE(a_restricted_queue_and_topic_are_removed_live) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    SegmentGuard group_segment(name + ".access-root");
+    SetAsideGuard set_aside(name);
+    SetAsideGuard group_set_aside(name + ".access-root");
+    const std::string ledger = "  - name: ledger\n    capacity: 8\n    max_message_size: 64\n"
+                               "    access: { group: root }\n";
+    const std::string pay = "  - name: pay\n    capacity: 8\n    max_message_size: 64\n    access: { group: root }\n";
+    const std::string alerts = "topics:\n  - name: alerts\n    capacity: 8\n    max_message_size: 64\n"
+                               "    access: { group: root }\n";
+    const auto config = write("broker.yaml", removal_config(name, false, ledger + pay + alerts));
+    std::optional<BrokerProcess> broker(std::in_place, *this, config);
+    broker->wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue pay_queue;
+    shmq::Queue ledger_queue;
+    shmq::Topic topic;
+    shmq::Subscription subscription;
+    BOOST_REQUIRE(client->open_queue("pay", pay_queue) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("ledger", ledger_queue) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_topic("alerts", topic) == shmq::Status::ok);
+    BOOST_REQUIRE(client->subscribe("alerts", subscription) == shmq::Status::ok);
+    send_all(pay_queue, {"p1", "p2"});
+    BOOST_REQUIRE(topic.publish("a1", 5s) == shmq::Status::ok);
+
+    write("broker.yaml", removal_config(name, false, ledger));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'pay' removed"));
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'alerts' removed"));
+    BOOST_TEST(contains(broker->log(), "queue 'pay' retired"), broker->log());
+
+    BOOST_TEST(pay_queue.send("p3", 5s) == shmq::Status::queue_removed);
+    std::string message;
+    BOOST_TEST(pay_queue.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "p1");
+    BOOST_TEST(topic.publish("a2", 5s) == shmq::Status::queue_removed);
+    BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "a1");
+    BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::queue_removed);
+    const auto later = attach(name);
+    shmq::Queue reopened;
+    BOOST_TEST(later->open_queue("pay", reopened) == shmq::Status::queue_removed);
+    send_all(ledger_queue, {"l1"});
+    const auto listed = shmq({"--broker", name, "list", "--json"});
+    BOOST_TEST(contains(listed.out, "\"removed\": true"), listed.out);
+
+    // p2 was not drained: the restart sets it aside.
+    broker->kill_hard();
+    broker.emplace(*this, config, "second.log");
+    broker->wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+    BOOST_TEST(contains(broker->log(), "are dropped: 'pay'"));
+    BOOST_TEST(contains(broker->log(), "shmq replay"));
+    const auto after = attach(name);
+    BOOST_TEST(after->open_queue("pay", reopened) == shmq::Status::queue_not_found);
+    BOOST_REQUIRE(after->open_queue("ledger", ledger_queue) == shmq::Status::ok);
+    BOOST_TEST(drain(ledger_queue) == (std::vector<std::string>{"l1"}), boost::test_tools::per_element());
+    BOOST_TEST(broker->stop() == 0);
+}
+
 // The broker killed right after it retired a queue, before it answered. A
 // broker started on the new file drops the queue and sets its messages
 // aside (and says so); one started on a file that has the queue again
