@@ -278,10 +278,11 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
     crash_point("live_segment_listed");
 }
 
-// The open segments (main and live) hold every queue and topic a reload
-// may remove; restricted ones are never removed live (reload_plan.cpp).
+// Each segment retires those of the names it holds: the main and live
+// segments the open queues and topics, each access group's its restricted ones.
 void Broker::retire_removed(const RemovedNames& removed) {
     retire_here(removed);
+    for (auto& part : access_brokers_) part->retire_here(removed);
     for (auto& part : live_brokers_) part->retire_here(removed);
     removed_.queues.insert(removed_.queues.end(), removed.queues.begin(), removed.queues.end());
     removed_.topics.insert(removed_.topics.end(), removed.topics.begin(), removed.topics.end());
@@ -289,6 +290,21 @@ void Broker::retire_removed(const RemovedNames& removed) {
 
 void Broker::retire_here(const RemovedNames& removed) {
     for (const auto& line : retire(view_, removed, retired_)) SHMQ_LOG(info) << "reload: " << line;
+}
+
+// Once for each queue or topic: a client that keeps writing the word must
+// not flood the log, and the broker puts it back at every tick anyway.
+void Broker::report_retired_scribbles(const std::vector<RetiredScribble>& scribbles) {
+    for (const auto& scribble : scribbles) {
+        if (!reported_retired_scribbles_.insert(scribble.what).second) continue;
+        const auto meaning = [](std::uint32_t word) {
+            return word == 0 ? std::string("in service") : "retired (" + std::to_string(word) + ")";
+        };
+        SHMQ_LOG(warning) << "segment '" << address_ << "': " << scribble.what
+                          << ": another process wrote its retired word (scribble): it read "
+                          << meaning(scribble.found) << ", the broker's record is " << meaning(scribble.restored)
+                          << "; written back (reported once, put back at every tick)";
+    }
 }
 
 void Broker::stop_live_segments() {
@@ -1020,10 +1036,7 @@ void Broker::tick() {
     remember_client_table();
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
-    if (const auto restored = keep_retired(view_, retired_)) {
-        SHMQ_LOG(warning) << "segment '" << address_ << "': another process cleared the retired mark of " << restored
-                          << " removed queues or topics; written again";
-    }
+    report_retired_scribbles(keep_retired(view_, retired_));
     report_quarantines();
     report_topic_quarantines();
     for (auto& part : access_brokers_) part->tick();

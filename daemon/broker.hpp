@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <stdexcept>
 #include <string>
@@ -97,6 +98,7 @@ private:
     void apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan);
     void retire_removed(const RemovedNames& removed);
     void retire_here(const RemovedNames& removed);
+    void report_retired_scribbles(const std::vector<RetiredScribble>& scribbles);
     bool try_adopt_existing();
     void apply_configured_access(const SegmentMapping& segment) const;
     void build_fresh();
@@ -144,6 +146,7 @@ private:
     // index in this segment, whose retired words the broker keeps written.
     RemovedNames removed_;
     RetiredIndexes retired_;
+    std::set<std::string> reported_retired_scribbles_;  // "queue 'NAME'": logged once each
     std::string address_;  // the segment's name, or its file for a persistent broker
     std::unique_ptr<platform::ExclusiveLock> lock_;  // on SEGMENT.lock, for the broker's whole life
     std::unique_ptr<SegmentMapping> segment_;

@@ -74,14 +74,10 @@ private:
         return std::find(names.begin(), names.end(), name) != names.end();
     }
 
-    // An open queue or topic is retired live. A restricted one lives in its
-    // group's segment, which a reload does not change.
+    // Retired live in the segment that holds it, open or restricted: one
+    // word in its control block, nothing laid out again.
     template <typename Item>
     void remove(const Item& item, const std::string& what, std::vector<std::string>& removed) {
-        if (!item.access_group.empty()) {
-            restart(in_file(what + " (restricted to group '" + item.access_group + "')"));
-            return;
-        }
         plan_.applied.push_back(what + ": it takes no more messages and is drained by its consumers");
         removed.push_back(item.name);
     }

@@ -3,9 +3,10 @@
 // delivery limits of an at_least_once queue (max_deliveries, ack_timeout_ms,
 // dead_letter), which move no message, and open queues and topics added
 // (the broker builds a live segment for them, daemon/live_segments.hpp), and
-// open queues and topics removed (the broker retires them: they take no
-// more messages and are drained, docs/configuration.md). Every other
-// difference (a broker setting, a restricted queue added or removed, a
+// queues and topics removed, open or restricted (the broker retires them in
+// their segment: they take no more messages and are drained,
+// docs/operations.md). Every other
+// difference (a broker setting, a restricted queue added, a
 // queue or topic resized, a removed name added back) is reported as needing
 // a restart, never silently ignored.
 #pragma once

@@ -7,8 +7,9 @@ namespace shmq::daemon {
 
 namespace {
 
-bool listed(const std::vector<std::string>& names, const std::string& name) {
-    return std::find(names.begin(), names.end(), name) != names.end();
+template <typename Item>
+bool listed(const std::vector<Item>& items, const Item& item) {
+    return std::find(items.begin(), items.end(), item) != items.end();
 }
 
 // seq_cst: pairs with the fence between a producer's claim and its read of
@@ -45,20 +46,26 @@ std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, Re
     return lines;
 }
 
-std::uint32_t keep_retired(SegmentView& view, const RetiredIndexes& retired) {
-    std::uint32_t restored = 0;
-    const auto keep = [&](std::atomic<std::uint32_t>& word) {
-        if (word.load(std::memory_order_relaxed) == layout::retired_by_reload) return;
-        set_retired(word);
-        ++restored;
+std::vector<RetiredScribble> keep_retired(SegmentView& view, const RetiredIndexes& retired) {
+    std::vector<RetiredScribble> scribbles;
+    // Read once: the value logged is the value judged.
+    const auto keep = [&](std::atomic<std::uint32_t>& word, bool is_retired, const char* kind,
+                          const std::string& name) {
+        const std::uint32_t record = is_retired ? layout::retired_by_reload : 0;
+        const auto found = word.load(std::memory_order_relaxed);
+        if (found == record) return;
+        word.store(record, std::memory_order_seq_cst);
+        scribbles.push_back({std::string(kind) + " '" + name + "'", found, record});
     };
-    for (const auto index : retired.queues) {
-        if (view.queue_usable(index)) keep(view.ring(index).control().retired);
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        keep(view.ring(index).control().retired, listed(retired.queues, index), "queue", view.queue_name(index));
     }
-    for (const auto index : retired.topics) {
-        if (view.topic_usable(index)) keep(view.topic(index).control().retired);
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (!view.topic_usable(index)) continue;
+        keep(view.topic(index).control().retired, listed(retired.topics, index), "topic", view.topic_name(index));
     }
-    return restored;
+    return scribbles;
 }
 
 void reinstate_all(SegmentView& view) {

@@ -28,9 +28,20 @@ struct RetiredIndexes {
 // them. Adds their indexes to `retired`; returns one log line for each.
 std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired);
 
-// Writes the retired word of each of `retired` again: the broker's record
-// wins over whatever another process wrote there. Returns how many had lost it.
-std::uint32_t keep_retired(SegmentView& view, const RetiredIndexes& retired);
+// A retired word that did not hold the broker's record: another process
+// wrote it (any client can write the segment).
+struct RetiredScribble {
+    std::string what;  // "queue 'NAME'" or "topic 'NAME'"
+    std::uint32_t found;
+    std::uint32_t restored;  // layout::retired_by_reload, or 0: in service
+};
+
+// Writes the broker's record back into the retired word of every queue and
+// topic of `view`: retired_by_reload for those of `retired`, 0 for the rest.
+// Both ways matter: a cleared mark would take sends into a removed queue, and
+// a mark the broker did not set would retire a queue for every client (a
+// denial of service by one write). Returns each word that was wrong.
+std::vector<RetiredScribble> keep_retired(SegmentView& view, const RetiredIndexes& retired);
 
 // A broker adopting a segment runs on its configuration file, which holds
 // every queue and topic the segment does (else the segment is migrated): a

@@ -26,11 +26,7 @@
 #include "tests/support/processes.hpp"
 #include "tests/support/programs.hpp"
 #include "tests/support/shmqd.hpp"
-
-namespace shmq {
-// So that a failed check shows the status by name.
-std::ostream& operator<<(std::ostream& out, Status status) { return out << to_string(status); }
-}  // namespace shmq
+#include "tests/support/test_support.hpp"
 
 namespace {
 
@@ -1342,6 +1338,75 @@ BOOST_AUTO_TEST_CASE(a_queue_of_a_live_segment_is_removed_live) {
     BOOST_TEST(second.stop() == 0);
 }
 
+// A queue and a topic restricted to an access group are retired live in the
+// group's segment (NAME.access-GROUP), as open ones are in theirs, while the
+// group's other queue serves on. A restart drops them and sets what was not
+// drained aside, with the command that replays it.
+BOOST_AUTO_TEST_CASE(a_restricted_queue_and_topic_are_removed_live) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    SegmentGuard group_segment(name + ".access-root");
+    SetAsideGuard set_aside(name);
+    SetAsideGuard group_set_aside(name + ".access-root");
+    const std::string ledger = "  - name: ledger\n    capacity: 8\n    max_message_size: 64\n"
+                               "    access: { group: root }\n";
+    const std::string pay = "  - name: pay\n    capacity: 8\n    max_message_size: 64\n    access: { group: root }\n";
+    const std::string alerts = "topics:\n  - name: alerts\n    capacity: 8\n    max_message_size: 64\n"
+                               "    access: { group: root }\n";
+    const auto config = write("broker.yaml", removal_config(name, false, ledger + pay + alerts));
+    // The group's segment is ready (and logs "ready:") before the main one.
+    const std::string main_ready = "broker '" + name + "' ready:";
+    std::optional<BrokerProcess> broker(std::in_place, *this, config);
+    broker->wait_until_logged(main_ready, broker_limit);
+    const auto client = attach(name);
+    shmq::Queue pay_queue;
+    shmq::Queue ledger_queue;
+    shmq::Topic topic;
+    shmq::Subscription subscription;
+    BOOST_REQUIRE(client->open_queue("pay", pay_queue) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("ledger", ledger_queue) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_topic("alerts", topic) == shmq::Status::ok);
+    BOOST_REQUIRE(client->subscribe("alerts", subscription) == shmq::Status::ok);
+    send_all(pay_queue, {"p1", "p2"});
+    BOOST_REQUIRE(topic.publish("a1", 5s) == shmq::Status::ok);
+
+    write("broker.yaml", removal_config(name, false, ledger));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'pay' removed"));
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'alerts' removed"));
+    BOOST_TEST(contains(broker->log(), "queue 'pay' retired"), broker->log());
+
+    BOOST_TEST(pay_queue.send("p3", 5s) == shmq::Status::queue_removed);
+    std::string message;
+    BOOST_TEST(pay_queue.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "p1");
+    BOOST_TEST(topic.publish("a2", 5s) == shmq::Status::queue_removed);
+    BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "a1");
+    BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::queue_removed);
+    const auto later = attach(name);
+    shmq::Queue reopened;
+    BOOST_TEST(later->open_queue("pay", reopened) == shmq::Status::queue_removed);
+    send_all(ledger_queue, {"l1"});
+    const auto listed = shmq({"--broker", name, "list", "--json"});
+    BOOST_TEST(contains(listed.out, "\"removed\": true"), listed.out);
+
+    // p2 was not drained: the restart sets it aside.
+    broker->kill_hard();
+    broker.emplace(*this, config, "second.log");
+    broker->wait_until_logged(main_ready, broker_limit);
+    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+    BOOST_TEST(contains(broker->log(), "are dropped: 'pay'"));
+    BOOST_TEST(contains(broker->log(), "shmq replay"));
+    const auto after = attach(name);
+    BOOST_TEST(after->open_queue("pay", reopened) == shmq::Status::queue_not_found);
+    BOOST_REQUIRE(after->open_queue("ledger", ledger_queue) == shmq::Status::ok);
+    BOOST_TEST(drain(ledger_queue) == (std::vector<std::string>{"l1"}), boost::test_tools::per_element());
+    BOOST_TEST(broker->stop() == 0);
+}
+
 // The broker killed right after it retired a queue, before it answered. A
 // broker started on the new file drops the queue and sets its messages
 // aside (and says so); one started on a file that has the queue again
@@ -1394,6 +1459,97 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_after_retiring_a_queue_recovers) {
             BOOST_TEST(second.stop() == 0);
         }
     }
+}
+
+// Dead letters are never moved into a removed queue. A reload that removes
+// a queue and points a dead_letter at it is refused whole, naming the file,
+// line and key: nothing changes, the queue keeps taking messages. Pointing
+// one at a queue an earlier reload removed (the file has it again) is not
+// applied live either: it needs a restart, and says so.
+BOOST_AUTO_TEST_CASE(a_dead_letter_at_a_removed_queue_is_refused) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const auto config = write("broker.yaml", removal_config(name, true));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    send_all(work, {"w1"});
+
+    // Line 11: jobs' dead_letter, naming the queue the file no longer has.
+    write("broker.yaml", reload_config(name, "    max_deliveries: 1\n    dead_letter: work\n"));
+    const auto refused = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << refused.out << "stderr:\n" << refused.err);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(contains(refused.err, "refused the reload"));
+    BOOST_TEST(contains(refused.err, config.string() + ":11: key 'dead_letter'"));
+    BOOST_TEST(contains(refused.err, "no queue named 'work' is configured"));
+    BOOST_TEST(!contains(broker.log(), "queue 'work' retired"), broker.log());
+    send_all(work, {"w2"});
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2"}), boost::test_tools::per_element());
+
+    write("broker.yaml", removal_config(name, false));
+    BOOST_REQUIRE(shmq({"--broker", name, "reload"}).exit_code == 0);
+    BOOST_REQUIRE(work.send("w3", 5s) == shmq::Status::queue_removed);
+    // The file has `work` again, and jobs' dead_letter names it.
+    write("broker.yaml", removal_config(name, true, "").insert(reload_config(name, "").find("  - name: failed"),
+                                                                  "    dead_letter: work\n"));
+    const auto again = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << again.out << "stderr:\n" << again.err);
+    BOOST_TEST(again.exit_code == 3);
+    BOOST_TEST(!contains(again.out, "applied:"));
+    BOOST_TEST(contains(again.out, "needs a restart: " + config.string() +
+                                       ": queue 'jobs': dead_letter (none) -> 'work'"));
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// Any client can write a queue's retired word (shared memory). The broker
+// puts back its own record at its next tick, both ways: a queue it never
+// retired takes sends again (one write must not retire it for everybody),
+// one a reload removed stays removed. It logs each scribble once.
+BOOST_AUTO_TEST_CASE(a_retired_word_written_by_a_client_is_put_back_by_the_broker) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    const std::string idle = "  - name: idle\n    capacity: 4\n    max_message_size: 64\n";
+    const auto config = write("broker.yaml", removal_config(name, true, idle));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    write("broker.yaml", removal_config(name, true));
+    BOOST_REQUIRE(shmq({"--broker", name, "reload"}).exit_code == 0);
+    const auto client = attach(name);
+    shmq::Queue work;
+    shmq::Queue idle_queue;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    const auto scribble = [&](const std::string& queue, std::uint32_t value) {
+        shmq::test::RawSegment raw(name);
+        raw.view.ring(raw.view.find_queue(queue)).control().retired.store(value);
+    };
+    const std::string line = "queue 'work': another process wrote its retired word (scribble): it read retired (7), "
+                             "the broker's record is in service; written back";
+
+    scribble("work", 7);
+    // Refused (queue_removed) until the broker's tick puts the word back,
+    // then taken: one send ok. No timing is assumed: the tick may come first.
+    BOOST_TEST(eventually([&] { return work.send("w1", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(eventually([&] { return contains(broker.log(), line); }, 20s), broker.log());
+    scribble("work", 7);
+    BOOST_TEST(eventually([&] { return work.send("w2", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2"}), boost::test_tools::per_element());
+    const auto log = broker.log();
+    std::size_t reported = 0;
+    for (auto at = log.find(line); at != std::string::npos; at = log.find(line, at + 1)) ++reported;
+    BOOST_TEST(reported == 1u, log);
+
+    // The removed queue: a cleared mark is set again, and opening it says so.
+    scribble("idle", 0);
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "queue 'idle': another process wrote its retired word "
+                                                              "(scribble): it read in service, the broker's record "
+                                                              "is retired (1)"); },
+                          20s),
+               broker.log());
+    BOOST_TEST(client->open_queue("idle", idle_queue) == shmq::Status::queue_removed);
+    BOOST_TEST(broker.stop() == 0);
 }
 
 // A restart (here after a kill -9) after a completed removal drops the
