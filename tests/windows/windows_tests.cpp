@@ -6,6 +6,7 @@
 #include <boost/test/included/unit_test.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -73,11 +74,12 @@ public:
     }
     // Makes the broker a persistent one, its segment the file
     // DIRECTORY\\segment (a path with a drive letter and backslashes), which
-    // clients are given as the broker's address.
-    void persist() {
+    // clients are given as the broker's address. `more_settings`: more
+    // lines of the broker section.
+    void persist(const std::string& more_settings = {}) {
         address_ = (directory_ / "segment").string();
         BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", address_));
-        broker_settings_ = "  persist_path: '" + address_ + "'\n  flush_interval_ms: 50\n";
+        broker_settings_ = "  persist_path: '" + address_ + "'\n  flush_interval_ms: 50\n" + more_settings;
         write_configuration(broker_settings_, {});
     }
     // Rewrites the configuration with `more_queues` (what a reload then adds).
@@ -405,15 +407,39 @@ private:
 
 }  // namespace
 
+// What Wine's advapi32 traced of the events reported through ReportEventW
+// (WINEDEBUG=+eventlog), in the Wine debug output of the session the service
+// runs in: scripts/run-windows-tests sends it to the file
+// SHMQ_WINE_DEBUG_OUTPUT names. Empty when that variable is not set.
+std::string wine_event_trace() {
+    const char* path = std::getenv("SHMQ_WINE_DEBUG_OUTPUT");
+    return path == nullptr ? std::string() : read_file(path);
+}
+
+// Whether Wine traced an event of `type` ("trace" for information, "warn",
+// "err") whose text holds `text`.
+bool event_reported(const std::string& type, const std::string& text) {
+    std::istringstream trace(wine_event_trace());
+    for (std::string line; std::getline(trace, line);) {
+        if (line.find(":" + type + ":eventlog:ReportEventW L\"") != std::string::npos &&
+            line.find(text) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
 // shmqd.exe as a Windows service, through Wine's Service Control Manager:
-// installed by --install-service, started and stopped with sc.exe, serving
-// shmq.exe's publish and consume, reloading on the paramchange control,
-// removed by --uninstall-service. The service does not see this test's
-// environment (the SCM starts it), so its broker is a persistent one, which
-// clients find by its file.
+// installed by --install-service (with its Event Log source), started and
+// stopped with sc.exe, serving shmq.exe's publish and consume, logging to
+// the Event Log, reloading on the paramchange control, removed by
+// --uninstall-service. The service does not see this test's environment
+// (the SCM starts it), so its broker is a persistent one, which clients find
+// by its file.
 BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     Scene scene("service");
-    scene.persist();
+    // Segment access for everyone: a warning at every start, for the Event Log.
+    scene.persist("  permissions: 0666\n  allow_world_access: true\n");
     InstalledService service("shmq-test-" + std::to_string(shmq::platform::current_process_id()));
     const fs::path log = scene.directory() / "service.log";
     const std::string shmqd = binary_dir + "/shmqd.exe";
@@ -436,6 +462,12 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
         BOOST_TEST_MESSAGE("recovery actions not checked, this SCM (Wine's) has none: " << facts.recovery_unknown_why);
     }
 
+    // Its Event Log source, with shmqd.exe's message table.
+    const std::string event_source =
+        "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\" + service.name();
+    const std::string source = scene.run_program("reg.exe", {"query", event_source, "/v", "EventMessageFile"});
+    BOOST_TEST(source.find("shmqd.exe") != std::string::npos, source);
+
     scene.run_program("sc.exe", {"start", service.name()});
     const auto state_is = [&](const std::string& state) {
         return [&scene, &service, state] {
@@ -448,6 +480,24 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     BOOST_TEST(static_cast<bool>(scene.attach()), "RUNNING before the segment was ready");
     scene.run_cli({"publish", "jobs", "through", "the service"});
     BOOST_TEST(scene.run_cli({"consume", "jobs", "--count", "2", "--timeout", "60000"}) == "through\nthe service\n");
+
+    // Its log lines are events: information, warning and (a reload of a
+    // file that does not load) error. Wine keeps no event a program could
+    // read back (ReadEventLogW is a stub), but traces each ReportEventW call
+    // on its eventlog debug channel, with the event's type as the trace's.
+    std::ofstream(scene.directory() / "shmqd.yaml") << "broker: [not, a, broker, section\n";
+    BOOST_REQUIRE_MESSAGE(shmq::platform::send_service_paramchange(service.name(), error), error);
+    if (std::getenv("SHMQ_WINE_DEBUG_OUTPUT") != nullptr) {
+        const std::string ready =
+            "broker 'win-service-" + std::to_string(shmq::platform::current_process_id()) + "' ready";
+        BOOST_TEST(eventually([&] { return event_reported("trace", ready); }, 120s), wine_event_trace());
+        BOOST_TEST(event_reported("warn", "lets every account on this machine read and write"), wine_event_trace());
+        BOOST_TEST(eventually([&] { return event_reported("err", "was not reloaded, nothing changed"); }, 120s),
+                   wine_event_trace());
+    } else {
+        BOOST_TEST_MESSAGE("Event Log events not checked: SHMQ_WINE_DEBUG_OUTPUT names no Wine debug output "
+                           "(scripts/run-windows-tests sets it)");
+    }
 
     // PARAMCHANGE reloads the configuration: the queue it adds appears.
     scene.rewrite_configuration("  - name: added\n    capacity: 8\n    max_message_size: 1KiB\n");
@@ -472,6 +522,7 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     scene.run_program(shmqd, {"--uninstall-service", "--service-name", service.name()});
     service.removed();
     BOOST_TEST(!shmq::platform::read_service_facts(service.name(), facts, error), "the service is still registered");
+    scene.run_program("reg.exe", {"query", event_source}, 1);  // its event source is gone too
 
     // The message published before the stop is still there for a broker run
     // in a console.
