@@ -17,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "platform/child_process.hpp"
@@ -32,6 +36,7 @@ inline std::ostream& operator<<(std::ostream& out, Status status) { return out <
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using tcp = boost::asio::ip::tcp;
 
 namespace {
 
@@ -84,6 +89,12 @@ public:
     }
     // Rewrites the configuration with `more_queues` (what a reload then adds).
     void rewrite_configuration(const std::string& more_queues) { write_configuration(broker_settings_, more_queues); }
+    // Rewrites the configuration with queue jobs of another capacity (what
+    // a restart migrates the segment to).
+    void resize_jobs(int capacity) {
+        jobs_capacity_ = capacity;
+        write_configuration(broker_settings_, {});
+    }
     const std::string& address() const { return address_; }
     ~Scene() {
         broker_.reset();
@@ -147,8 +158,8 @@ private:
         std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
                                                  << "\n  liveness_interval_ms: 20\n"
                                                  << broker_settings
-                                                 << "queues:\n  - name: jobs\n    capacity: 64\n"
-                                                    "    max_message_size: 1KiB\n"
+                                                 << "queues:\n  - name: jobs\n    capacity: " << jobs_capacity_
+                                                 << "\n    max_message_size: 1KiB\n"
                                                  << more_queues
                                                  << "topics:\n  - name: news\n    capacity: 64\n"
                                                     "    max_message_size: 1KiB\n";
@@ -157,6 +168,7 @@ private:
     std::string name_;
     std::string address_;  // what clients are given: the name, or a persistent broker's file
     std::string broker_settings_;
+    int jobs_capacity_ = 64;
     fs::path directory_;
     std::unique_ptr<shmq::platform::ChildProcess> broker_;
     int brokers_started_ = 0;
@@ -380,6 +392,151 @@ BOOST_AUTO_TEST_CASE(an_unknown_group_is_refused_by_name) {
     BOOST_TEST(status != 0);
     const std::string log = scene.broker_log();
     BOOST_TEST(log.find("no-such-group-anywhere") != std::string::npos, log);
+}
+
+// A reload (shmq.exe reload) adds a queue in a live segment
+// (NAME.live-1): a client attached before the reload opens and uses it. A
+// second reload removes it live: that client's next send is refused with
+// queue_removed, as is a new open.
+BOOST_AUTO_TEST_CASE(a_reload_adds_and_removes_a_queue_live_for_a_client_attached_before) {
+    Scene scene("live");
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Queue added;
+    BOOST_REQUIRE(client->open_queue("added", added) != shmq::Status::ok);
+
+    scene.rewrite_configuration("  - name: added\n    capacity: 8\n    max_message_size: 1KiB\n");
+    const std::string reloaded = scene.run_cli({"reload"});
+    BOOST_TEST(reloaded.find("queue 'added' added") != std::string::npos, reloaded);
+    bool live_segment = false;
+    for (const auto& entry : fs::directory_iterator(scene.directory())) {
+        if (entry.path().filename().string().find(".live-1") != std::string::npos) live_segment = true;
+    }
+    BOOST_TEST(live_segment, "no live segment in " << scene.directory());
+    BOOST_REQUIRE_MESSAGE(client->open_queue("added", added) == shmq::Status::ok,
+                          "the client attached before the reload cannot open 'added'; broker log:\n"
+                              << scene.broker_log());
+    BOOST_REQUIRE(added.send("live", 10s) == shmq::Status::ok);
+    std::string message;
+    BOOST_REQUIRE(added.receive(message, 10s) == shmq::Status::ok);
+    BOOST_TEST(message == "live");
+
+    scene.rewrite_configuration({});
+    const std::string removed = scene.run_cli({"reload"});
+    BOOST_TEST(removed.find("applied: queue 'added' removed") != std::string::npos, removed);
+    BOOST_TEST(added.send("too late", 10s) == shmq::Status::queue_removed);
+    shmq::Queue reopened;
+    BOOST_TEST(client->open_queue("added", reopened) == shmq::Status::queue_removed);
+    // The queues of the main segment go on.
+    auto jobs = open_jobs(*client);
+    BOOST_TEST(jobs.send("still here", 10s) == shmq::Status::ok);
+}
+
+// A broker restarted on a configuration that lays the segment out otherwise
+// (queue jobs twice as large) migrates the segment its predecessor left and
+// keeps every message.
+BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_configuration_keeps_the_messages) {
+    Scene scene("migrate");
+    scene.start_broker();
+    {
+        auto producer = scene.attach();
+        BOOST_REQUIRE(producer);
+        auto out = open_jobs(*producer);
+        for (int i = 0; i < 20; ++i) BOOST_REQUIRE(out.send("kept " + std::to_string(i), 10s) == shmq::Status::ok);
+    }
+    scene.kill_broker();
+    scene.resize_jobs(128);
+    // Not start_broker(): a client attaches to the dead broker's segment
+    // before its successor has migrated it.
+    scene.launch_broker();
+    const auto migrated = [&] {
+        return scene.broker_log().find("migrated to the configured layout") != std::string::npos &&
+               scene.broker_log().find("' ready") != std::string::npos;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(migrated, 120s), "no migration; broker log:\n" << scene.broker_log());
+    auto consumer = scene.attach();
+    BOOST_REQUIRE(consumer);
+    auto in = open_jobs(*consumer);
+    BOOST_TEST(in.capacity() == 128u);
+    for (int i = 0; i < 20; ++i) {
+        std::string message;
+        BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok,
+                              "message " << i << " lost; broker log:\n" << scene.broker_log());
+        BOOST_TEST(message == "kept " + std::to_string(i));
+    }
+}
+
+namespace {
+
+// A loopback port nobody listens on now (Winsock's choice).
+std::uint16_t free_port() {
+    boost::asio::io_context io;
+    tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    return acceptor.local_endpoint().port();
+}
+
+// GET `target` from 127.0.0.1:`port`, over Winsock; throws when nobody
+// answers.
+std::pair<unsigned, std::string> http_get(std::uint16_t port, const std::string& target) {
+    namespace http = boost::beast::http;
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::connection, "close");
+    http::write(socket, request);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response);
+    return {response.result_int(), response.body()};
+}
+
+}  // namespace
+
+// metrics_listen on 127.0.0.1: the broker serves Prometheus text over HTTP.
+BOOST_AUTO_TEST_CASE(the_metrics_endpoint_answers_an_http_get_on_loopback) {
+    const std::uint16_t port = free_port();
+    Scene scene("metrics", "  metrics_listen: \"127.0.0.1:" + std::to_string(port) + "\"\n");
+    scene.start_broker();
+    scene.run_cli({"publish", "jobs", "one", "two", "three"});
+    std::pair<unsigned, std::string> answer;
+    const auto scraped = [&] {
+        try {
+            answer = http_get(port, "/metrics");
+            return true;
+        } catch (const std::exception&) {
+            return false;  // not listening yet
+        }
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(scraped, 120s), "nothing answers on port " << port << "; broker log:\n"
+                                                                                << scene.broker_log());
+    BOOST_TEST(answer.first == 200u);
+    const std::string sample = "shmq_queue_depth{broker=\"win-metrics-" +
+                               std::to_string(shmq::platform::current_process_id()) + "\",queue=\"jobs\"} 3\n";
+    BOOST_TEST(answer.second.find(sample) != std::string::npos, answer.second);
+    BOOST_TEST(http_get(port, "/elsewhere").first == 404u);
+}
+
+// The broker logs each client's attach and detach, with its process id.
+BOOST_AUTO_TEST_CASE(client_attach_and_detach_are_logged) {
+    Scene scene("attach-log");
+    scene.start_broker();
+    auto publisher = scene.start_cli({"publish", "jobs", "logged"});
+    int status = -1;
+    BOOST_REQUIRE(publisher->wait(120s, status));
+    BOOST_TEST(status == 0);
+    const std::string pid = "client pid " + std::to_string(publisher->id()) + " (";
+    const auto logged = [&](const std::string& what) {
+        return [&scene, pid, what] {
+            const std::string log = scene.broker_log();
+            const auto line = log.find(pid);
+            return line != std::string::npos && log.find(what, line) != std::string::npos;
+        };
+    };
+    BOOST_TEST(eventually(logged(") attached as record"), 120s), scene.broker_log());
+    BOOST_TEST(eventually(logged(") detached from record"), 120s), scene.broker_log());
 }
 
 namespace {
