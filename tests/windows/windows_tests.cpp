@@ -298,9 +298,10 @@ BOOST_AUTO_TEST_CASE(a_terminated_brokers_segment_is_adopted_with_every_message)
 // Persistence with a Windows path (C:\\...\\segment): the messages survive
 // brokers ended by TerminateProcess, adopted from the file each time. (Its
 // clean stop, which keeps the file and its messages too, is the service's:
-// the_service_runs_under_the_service_control_manager. A console's Ctrl-Break
-// sent by GenerateConsoleCtrlEvent does not reach a child under Wine, which
-// runs the tests with no console.)
+// the_service_runs_under_the_service_control_manager. A console broker's
+// Ctrl-C or Ctrl-Break cannot be sent under Wine 8.0: its
+// GenerateConsoleCtrlEvent fails with or without a console, an allocated
+// one or a pseudo-terminal's; docs/guarantees.md, "Windows", says how.)
 BOOST_AUTO_TEST_CASE(a_persistent_segment_keeps_its_messages_across_broker_crashes) {
     Scene scene("persist");
     scene.persist();
