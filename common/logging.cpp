@@ -21,6 +21,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "platform/journal.hpp"
 
@@ -111,6 +112,19 @@ void add_stream(boost::shared_ptr<std::ostream> stream, Level level, Style style
     set_format(*sink, style);
     logging::core::get()->add_sink(sink);
 }
+
+// A Boost.Log backend handing each record to an add_destination() function.
+class DestinationBackend : public sinks::basic_sink_backend<sinks::synchronized_feeding> {
+public:
+    explicit DestinationBackend(Destination destination) : destination_(std::move(destination)) {}
+    void consume(const logging::record_view& record) {
+        destination_(logging::extract_or_default<Level>("Severity", record, Level::info),
+                     logging::extract_or_default<std::string>("Message", record, std::string()));
+    }
+
+private:
+    Destination destination_;
+};
 
 using FileSink = sinks::synchronous_sink<sinks::text_file_backend>;
 
@@ -214,6 +228,13 @@ void init(Level level, const std::string& file) {
     FileOptions options;
     options.path = file;
     init(level, options);
+}
+
+void add_destination(Level level, Destination destination) {
+    auto sink = boost::make_shared<sinks::synchronous_sink<DestinationBackend>>(
+        boost::make_shared<DestinationBackend>(std::move(destination)));
+    sink->set_filter(severity_keyword >= level);
+    logging::core::get()->add_sink(sink);
 }
 
 // The new sink goes in before the old one goes out, so that no line is lost

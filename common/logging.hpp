@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -31,6 +32,13 @@ struct FileOptions {
 // Throws std::runtime_error when the file cannot be opened.
 void init(Level level, const FileOptions& file);
 void init(Level level, const std::string& file);
+
+// One more destination for every record at `level` or above, besides
+// stderr and the file (the Windows service's Event Log): `destination` is
+// given each record's level and its message (as write() shows it), one
+// record at a time. Until the next init(), which removes it.
+using Destination = std::function<void(Level level, const std::string& message)>;
+void add_destination(Level level, Destination destination);
 
 // Closes the log file and opens it again by its name: after an outside tool
 // (logrotate) renamed it, the next lines go to a new file of that name.

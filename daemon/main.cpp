@@ -134,9 +134,10 @@ void add_service_options(po::options_description& options) {
         ("install-service", "register shmqd as a Windows service (started at boot, restarted by the Service Control "
                             "Manager when it fails) serving the broker --config FILE configures (default "
                             "%ProgramData%\\shmq\\shmqd.yaml), logging to --log-file (default "
-                            "%ProgramData%\\shmq\\shmqd.log) at --log-level; the file must load; needs an "
-                            "administrator, and exits")
-        ("uninstall-service", "stop the Windows service --service-name names if it runs, remove it, and exit")
+                            "%ProgramData%\\shmq\\shmqd.log) and to the Event Log (Application log, source "
+                            "--service-name) at --log-level; the file must load; needs an administrator, and exits")
+        ("uninstall-service", "stop the Windows service --service-name names if it runs, remove it and its Event Log "
+                              "source, and exit")
         ("service-name", po::value<std::string>()->default_value(default_service_name)->value_name("NAME"),
          "the Windows service's name, for --install-service, --uninstall-service and --run-service")
         ("run-service", "run as the Windows service --service-name names: what the Service Control Manager starts "
@@ -211,7 +212,8 @@ int install_service(const po::variables_map& arguments) {
                                       service_arguments);
         if (!warning.empty()) std::cerr << "shmqd: warning: " << warning << "\n";
         std::cout << "installed service '" << name << "': the broker " << configuration << " configures, logging to "
-                  << log_file << "; start it with: sc start " << name << "\n";
+                  << log_file << " and to the Event Log (source '" << name << "'); start it with: sc start " << name
+                  << "\n";
         return 0;
     } catch (const config::ConfigError& failure) {
         std::cerr << "shmqd: not installed, invalid configuration:\n" << failure.what() << "\n";
@@ -309,11 +311,33 @@ int serve(const po::variables_map& arguments, config::BrokerConfig config) {
     return 0;
 }
 
+platform::EventSeverity event_severity(log::Level level) {
+    switch (level) {
+    case log::Level::trace:
+    case log::Level::debug:
+    case log::Level::info: return platform::EventSeverity::information;
+    case log::Level::warning: return platform::EventSeverity::warning;
+    case log::Level::error:
+    case log::Level::fatal: return platform::EventSeverity::error;
+    }
+    return platform::EventSeverity::information;
+}
+
 // --run-service: nobody reads standard error, so everything, a
-// configuration that does not load included, goes to the log file.
+// configuration that does not load included, goes to the log file and to
+// the system's log of services (the Event Log), each line an event.
 int serve_as_service(const po::variables_map& arguments, log::Level level) {
     std::string error;
     if (const int status = start_logging(arguments, level, error); status != 0) return status;
+    const std::string event_log_problem =
+        platform::open_service_event_log(arguments["service-name"].as<std::string>());
+    if (event_log_problem.empty()) {
+        log::add_destination(level, [](log::Level severity, const std::string& message) {
+            platform::report_service_event(event_severity(severity), message);
+        });
+    } else {
+        SHMQ_LOG(warning) << event_log_problem << "; logging to the log file alone";
+    }
     const std::string file = arguments["config"].as<std::string>();
     try {
         return serve(arguments, config::load_file(file, parse_format(arguments["format"].as<std::string>())));

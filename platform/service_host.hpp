@@ -18,7 +18,8 @@ bool service_hosting_supported();
 std::string service_directory();
 
 // Registers the service `name` to start at boot and to be restarted when it
-// fails, running this program with `arguments`. Throws std::runtime_error
+// fails, running this program with `arguments`, and an event source of the
+// same name for report_service_event(). Throws std::runtime_error
 // saying why it could not (not an administrator, the name taken, ...).
 // Returns a warning for the operator when the service is installed but
 // without something the service manager cannot do (Wine's keeps no recovery
@@ -27,7 +28,7 @@ std::string install_service(const std::string& name, const std::string& display_
                             const std::string& description, const std::vector<std::string>& arguments);
 
 // Stops the service `name` if it runs (waiting up to `stop_timeout_ms` for
-// it) and removes it. Throws std::runtime_error saying why it could not.
+// it) and removes it and its event source. Throws std::runtime_error saying why it could not.
 void uninstall_service(const std::string& name, unsigned stop_timeout_ms);
 
 // Runs `daemon` as the service `name` the service manager has just started:
@@ -38,5 +39,18 @@ void uninstall_service(const std::string& name, unsigned stop_timeout_ms);
 // returned here. Throws std::runtime_error when this process was not
 // started by the service manager.
 int run_as_service(const std::string& name, const std::function<int()>& daemon);
+
+// How an event of the service's log is marked for the operator.
+enum class EventSeverity { information, warning, error };
+
+// Opens the system's log of services (the Windows Event Log) for the
+// service `name` (its event source, which install_service registered), for
+// the rest of this process's life. Returns "" when open, else why not (the
+// service then logs to its file alone).
+std::string open_service_event_log(const std::string& name);
+
+// Writes `text` to the log open_service_event_log() opened; does nothing
+// before. Safe from any thread.
+void report_service_event(EventSeverity severity, const std::string& text);
 
 }  // namespace shmq::platform

@@ -23,5 +23,7 @@ std::string install_service(const std::string&, const std::string&, const std::s
 }
 void uninstall_service(const std::string&, unsigned) { not_here(); }
 int run_as_service(const std::string&, const std::function<int()>&) { not_here(); }
+std::string open_service_event_log(const std::string&) { not_here(); }
+void report_service_event(EventSeverity, const std::string&) { not_here(); }
 
 }  // namespace shmq::platform

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "platform/windows/event_log.hpp"
 #include "platform/windows/operator_requests.hpp"
 #include "platform/windows/service_status.hpp"
 #include "platform/windows/win32_text.hpp"
@@ -154,7 +155,10 @@ std::string install_service(const std::string& name, const std::string& display_
         if (!::ChangeServiceConfig2W(service.get(), SERVICE_CONFIG_DESCRIPTION, &about)) {
             throw std::runtime_error("cannot describe service '" + name + "': " + win32::last_error_text());
         }
-        return configure_recovery(service.get(), name);
+        const std::string warning = configure_recovery(service.get(), name);
+        // Last: nothing after it can fail and leave the source behind.
+        win32::register_event_source(name, program_path());
+        return warning;
     } catch (...) {
         ::DeleteService(service.get());  // not half installed
         throw;
@@ -182,6 +186,7 @@ void uninstall_service(const std::string& name, unsigned stop_timeout_ms) {
     if (!::DeleteService(service.get())) {
         throw std::runtime_error("cannot remove service '" + name + "': " + win32::last_error_text());
     }
+    win32::remove_event_source(name);
 }
 
 int run_as_service(const std::string& name, const std::function<int()>& daemon) {

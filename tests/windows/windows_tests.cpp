@@ -6,6 +6,7 @@
 #include <boost/test/included/unit_test.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "platform/child_process.hpp"
@@ -31,6 +36,7 @@ inline std::ostream& operator<<(std::ostream& out, Status status) { return out <
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using tcp = boost::asio::ip::tcp;
 
 namespace {
 
@@ -73,15 +79,22 @@ public:
     }
     // Makes the broker a persistent one, its segment the file
     // DIRECTORY\\segment (a path with a drive letter and backslashes), which
-    // clients are given as the broker's address.
-    void persist() {
+    // clients are given as the broker's address. `more_settings`: more
+    // lines of the broker section.
+    void persist(const std::string& more_settings = {}) {
         address_ = (directory_ / "segment").string();
         BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", address_));
-        broker_settings_ = "  persist_path: '" + address_ + "'\n  flush_interval_ms: 50\n";
+        broker_settings_ = "  persist_path: '" + address_ + "'\n  flush_interval_ms: 50\n" + more_settings;
         write_configuration(broker_settings_, {});
     }
     // Rewrites the configuration with `more_queues` (what a reload then adds).
     void rewrite_configuration(const std::string& more_queues) { write_configuration(broker_settings_, more_queues); }
+    // Rewrites the configuration with queue jobs of another capacity (what
+    // a restart migrates the segment to).
+    void resize_jobs(int capacity) {
+        jobs_capacity_ = capacity;
+        write_configuration(broker_settings_, {});
+    }
     const std::string& address() const { return address_; }
     ~Scene() {
         broker_.reset();
@@ -145,8 +158,8 @@ private:
         std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
                                                  << "\n  liveness_interval_ms: 20\n"
                                                  << broker_settings
-                                                 << "queues:\n  - name: jobs\n    capacity: 64\n"
-                                                    "    max_message_size: 1KiB\n"
+                                                 << "queues:\n  - name: jobs\n    capacity: " << jobs_capacity_
+                                                 << "\n    max_message_size: 1KiB\n"
                                                  << more_queues
                                                  << "topics:\n  - name: news\n    capacity: 64\n"
                                                     "    max_message_size: 1KiB\n";
@@ -155,6 +168,7 @@ private:
     std::string name_;
     std::string address_;  // what clients are given: the name, or a persistent broker's file
     std::string broker_settings_;
+    int jobs_capacity_ = 64;
     fs::path directory_;
     std::unique_ptr<shmq::platform::ChildProcess> broker_;
     int brokers_started_ = 0;
@@ -284,9 +298,10 @@ BOOST_AUTO_TEST_CASE(a_terminated_brokers_segment_is_adopted_with_every_message)
 // Persistence with a Windows path (C:\\...\\segment): the messages survive
 // brokers ended by TerminateProcess, adopted from the file each time. (Its
 // clean stop, which keeps the file and its messages too, is the service's:
-// the_service_runs_under_the_service_control_manager. A console's Ctrl-Break
-// sent by GenerateConsoleCtrlEvent does not reach a child under Wine, which
-// runs the tests with no console.)
+// the_service_runs_under_the_service_control_manager. A console broker's
+// Ctrl-C or Ctrl-Break cannot be sent under Wine 8.0: its
+// GenerateConsoleCtrlEvent fails with or without a console, an allocated
+// one or a pseudo-terminal's; docs/guarantees.md, "Windows", says how.)
 BOOST_AUTO_TEST_CASE(a_persistent_segment_keeps_its_messages_across_broker_crashes) {
     Scene scene("persist");
     scene.persist();
@@ -380,6 +395,151 @@ BOOST_AUTO_TEST_CASE(an_unknown_group_is_refused_by_name) {
     BOOST_TEST(log.find("no-such-group-anywhere") != std::string::npos, log);
 }
 
+// A reload (shmq.exe reload) adds a queue in a live segment
+// (NAME.live-1): a client attached before the reload opens and uses it. A
+// second reload removes it live: that client's next send is refused with
+// queue_removed, as is a new open.
+BOOST_AUTO_TEST_CASE(a_reload_adds_and_removes_a_queue_live_for_a_client_attached_before) {
+    Scene scene("live");
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Queue added;
+    BOOST_REQUIRE(client->open_queue("added", added) != shmq::Status::ok);
+
+    scene.rewrite_configuration("  - name: added\n    capacity: 8\n    max_message_size: 1KiB\n");
+    const std::string reloaded = scene.run_cli({"reload"});
+    BOOST_TEST(reloaded.find("queue 'added' added") != std::string::npos, reloaded);
+    bool live_segment = false;
+    for (const auto& entry : fs::directory_iterator(scene.directory())) {
+        if (entry.path().filename().string().find(".live-1") != std::string::npos) live_segment = true;
+    }
+    BOOST_TEST(live_segment, "no live segment in " << scene.directory());
+    BOOST_REQUIRE_MESSAGE(client->open_queue("added", added) == shmq::Status::ok,
+                          "the client attached before the reload cannot open 'added'; broker log:\n"
+                              << scene.broker_log());
+    BOOST_REQUIRE(added.send("live", 10s) == shmq::Status::ok);
+    std::string message;
+    BOOST_REQUIRE(added.receive(message, 10s) == shmq::Status::ok);
+    BOOST_TEST(message == "live");
+
+    scene.rewrite_configuration({});
+    const std::string removed = scene.run_cli({"reload"});
+    BOOST_TEST(removed.find("applied: queue 'added' removed") != std::string::npos, removed);
+    BOOST_TEST(added.send("too late", 10s) == shmq::Status::queue_removed);
+    shmq::Queue reopened;
+    BOOST_TEST(client->open_queue("added", reopened) == shmq::Status::queue_removed);
+    // The queues of the main segment go on.
+    auto jobs = open_jobs(*client);
+    BOOST_TEST(jobs.send("still here", 10s) == shmq::Status::ok);
+}
+
+// A broker restarted on a configuration that lays the segment out otherwise
+// (queue jobs twice as large) migrates the segment its predecessor left and
+// keeps every message.
+BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_configuration_keeps_the_messages) {
+    Scene scene("migrate");
+    scene.start_broker();
+    {
+        auto producer = scene.attach();
+        BOOST_REQUIRE(producer);
+        auto out = open_jobs(*producer);
+        for (int i = 0; i < 20; ++i) BOOST_REQUIRE(out.send("kept " + std::to_string(i), 10s) == shmq::Status::ok);
+    }
+    scene.kill_broker();
+    scene.resize_jobs(128);
+    // Not start_broker(): a client attaches to the dead broker's segment
+    // before its successor has migrated it.
+    scene.launch_broker();
+    const auto migrated = [&] {
+        return scene.broker_log().find("migrated to the configured layout") != std::string::npos &&
+               scene.broker_log().find("' ready") != std::string::npos;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(migrated, 120s), "no migration; broker log:\n" << scene.broker_log());
+    auto consumer = scene.attach();
+    BOOST_REQUIRE(consumer);
+    auto in = open_jobs(*consumer);
+    BOOST_TEST(in.capacity() == 128u);
+    for (int i = 0; i < 20; ++i) {
+        std::string message;
+        BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok,
+                              "message " << i << " lost; broker log:\n" << scene.broker_log());
+        BOOST_TEST(message == "kept " + std::to_string(i));
+    }
+}
+
+namespace {
+
+// A loopback port nobody listens on now (Winsock's choice).
+std::uint16_t free_port() {
+    boost::asio::io_context io;
+    tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    return acceptor.local_endpoint().port();
+}
+
+// GET `target` from 127.0.0.1:`port`, over Winsock; throws when nobody
+// answers.
+std::pair<unsigned, std::string> http_get(std::uint16_t port, const std::string& target) {
+    namespace http = boost::beast::http;
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::connection, "close");
+    http::write(socket, request);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response);
+    return {response.result_int(), response.body()};
+}
+
+}  // namespace
+
+// metrics_listen on 127.0.0.1: the broker serves Prometheus text over HTTP.
+BOOST_AUTO_TEST_CASE(the_metrics_endpoint_answers_an_http_get_on_loopback) {
+    const std::uint16_t port = free_port();
+    Scene scene("metrics", "  metrics_listen: \"127.0.0.1:" + std::to_string(port) + "\"\n");
+    scene.start_broker();
+    scene.run_cli({"publish", "jobs", "one", "two", "three"});
+    std::pair<unsigned, std::string> answer;
+    const auto scraped = [&] {
+        try {
+            answer = http_get(port, "/metrics");
+            return true;
+        } catch (const std::exception&) {
+            return false;  // not listening yet
+        }
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(scraped, 120s), "nothing answers on port " << port << "; broker log:\n"
+                                                                                << scene.broker_log());
+    BOOST_TEST(answer.first == 200u);
+    const std::string sample = "shmq_queue_depth{broker=\"win-metrics-" +
+                               std::to_string(shmq::platform::current_process_id()) + "\",queue=\"jobs\"} 3\n";
+    BOOST_TEST(answer.second.find(sample) != std::string::npos, answer.second);
+    BOOST_TEST(http_get(port, "/elsewhere").first == 404u);
+}
+
+// The broker logs each client's attach and detach, with its process id.
+BOOST_AUTO_TEST_CASE(client_attach_and_detach_are_logged) {
+    Scene scene("attach-log");
+    scene.start_broker();
+    auto publisher = scene.start_cli({"publish", "jobs", "logged"});
+    int status = -1;
+    BOOST_REQUIRE(publisher->wait(120s, status));
+    BOOST_TEST(status == 0);
+    const std::string pid = "client pid " + std::to_string(publisher->id()) + " (";
+    const auto logged = [&](const std::string& what) {
+        return [&scene, pid, what] {
+            const std::string log = scene.broker_log();
+            const auto line = log.find(pid);
+            return line != std::string::npos && log.find(what, line) != std::string::npos;
+        };
+    };
+    BOOST_TEST(eventually(logged(") attached as record"), 120s), scene.broker_log());
+    BOOST_TEST(eventually(logged(") detached from record"), 120s), scene.broker_log());
+}
+
 namespace {
 
 // The service of a test, removed when the test ends however it ends, so that
@@ -405,15 +565,39 @@ private:
 
 }  // namespace
 
+// What Wine's advapi32 traced of the events reported through ReportEventW
+// (WINEDEBUG=+eventlog), in the Wine debug output of the session the service
+// runs in: scripts/run-windows-tests sends it to the file
+// SHMQ_WINE_DEBUG_OUTPUT names. Empty when that variable is not set.
+std::string wine_event_trace() {
+    const char* path = std::getenv("SHMQ_WINE_DEBUG_OUTPUT");
+    return path == nullptr ? std::string() : read_file(path);
+}
+
+// Whether Wine traced an event of `type` ("trace" for information, "warn",
+// "err") whose text holds `text`.
+bool event_reported(const std::string& type, const std::string& text) {
+    std::istringstream trace(wine_event_trace());
+    for (std::string line; std::getline(trace, line);) {
+        if (line.find(":" + type + ":eventlog:ReportEventW L\"") != std::string::npos &&
+            line.find(text) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
 // shmqd.exe as a Windows service, through Wine's Service Control Manager:
-// installed by --install-service, started and stopped with sc.exe, serving
-// shmq.exe's publish and consume, reloading on the paramchange control,
-// removed by --uninstall-service. The service does not see this test's
-// environment (the SCM starts it), so its broker is a persistent one, which
-// clients find by its file.
+// installed by --install-service (with its Event Log source), started and
+// stopped with sc.exe, serving shmq.exe's publish and consume, logging to
+// the Event Log, reloading on the paramchange control, removed by
+// --uninstall-service. The service does not see this test's environment
+// (the SCM starts it), so its broker is a persistent one, which clients find
+// by its file.
 BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     Scene scene("service");
-    scene.persist();
+    // Segment access for everyone: a warning at every start, for the Event Log.
+    scene.persist("  permissions: 0666\n  allow_world_access: true\n");
     InstalledService service("shmq-test-" + std::to_string(shmq::platform::current_process_id()));
     const fs::path log = scene.directory() / "service.log";
     const std::string shmqd = binary_dir + "/shmqd.exe";
@@ -436,6 +620,12 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
         BOOST_TEST_MESSAGE("recovery actions not checked, this SCM (Wine's) has none: " << facts.recovery_unknown_why);
     }
 
+    // Its Event Log source, with shmqd.exe's message table.
+    const std::string event_source =
+        "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\" + service.name();
+    const std::string source = scene.run_program("reg.exe", {"query", event_source, "/v", "EventMessageFile"});
+    BOOST_TEST(source.find("shmqd.exe") != std::string::npos, source);
+
     scene.run_program("sc.exe", {"start", service.name()});
     const auto state_is = [&](const std::string& state) {
         return [&scene, &service, state] {
@@ -448,6 +638,24 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     BOOST_TEST(static_cast<bool>(scene.attach()), "RUNNING before the segment was ready");
     scene.run_cli({"publish", "jobs", "through", "the service"});
     BOOST_TEST(scene.run_cli({"consume", "jobs", "--count", "2", "--timeout", "60000"}) == "through\nthe service\n");
+
+    // Its log lines are events: information, warning and (a reload of a
+    // file that does not load) error. Wine keeps no event a program could
+    // read back (ReadEventLogW is a stub), but traces each ReportEventW call
+    // on its eventlog debug channel, with the event's type as the trace's.
+    std::ofstream(scene.directory() / "shmqd.yaml") << "broker: [not, a, broker, section\n";
+    BOOST_REQUIRE_MESSAGE(shmq::platform::send_service_paramchange(service.name(), error), error);
+    if (std::getenv("SHMQ_WINE_DEBUG_OUTPUT") != nullptr) {
+        const std::string ready =
+            "broker 'win-service-" + std::to_string(shmq::platform::current_process_id()) + "' ready";
+        BOOST_TEST(eventually([&] { return event_reported("trace", ready); }, 120s), wine_event_trace());
+        BOOST_TEST(event_reported("warn", "lets every account on this machine read and write"), wine_event_trace());
+        BOOST_TEST(eventually([&] { return event_reported("err", "was not reloaded, nothing changed"); }, 120s),
+                   wine_event_trace());
+    } else {
+        BOOST_TEST_MESSAGE("Event Log events not checked: SHMQ_WINE_DEBUG_OUTPUT names no Wine debug output "
+                           "(scripts/run-windows-tests sets it)");
+    }
 
     // PARAMCHANGE reloads the configuration: the queue it adds appears.
     scene.rewrite_configuration("  - name: added\n    capacity: 8\n    max_message_size: 1KiB\n");
@@ -472,6 +680,7 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     scene.run_program(shmqd, {"--uninstall-service", "--service-name", service.name()});
     service.removed();
     BOOST_TEST(!shmq::platform::read_service_facts(service.name(), facts, error), "the service is still registered");
+    scene.run_program("reg.exe", {"query", event_source}, 1);  // its event source is gone too
 
     // The message published before the stop is still there for a broker run
     // in a console.
