@@ -65,9 +65,7 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
                     spinning = now < spin_until;
                     yielding = now >= yield_from;
                 }
-                // Then a real attempt, whatever ready() said: ready() is a
-                // hint read from words any client can scribble on, and must
-                // never alone keep a waiter from trying.
+                continue;
             }
         } else {
             if (client.view.broker_stopping()) return Status::broker_stopped;
