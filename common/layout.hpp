@@ -289,8 +289,15 @@ struct SlotHeader {
     // recovers the queue after a power loss. (at_least_once delivery
     // numbers live in the word's tag.)
     std::uint32_t checksum;
-    std::atomic<std::uint64_t> ack_deadline_ns;  // at_least_once: monotonic time the ack is due
+    // at_least_once: the monotonic time the ack is due, or ack_clock_not_started
+    // while the consumer taking the slot still copies the message out (the
+    // broker expires only a delivery whose deadline passed, so never one
+    // whose slot is still being read; docs/crash-safety.md, "Copy out").
+    // The sentinel is a value, not a new field: layout 9 is unchanged.
+    std::atomic<std::uint64_t> ack_deadline_ns;
 };
+// SlotHeader::ack_deadline_ns of a delivery whose copy is not finished.
+inline constexpr std::uint64_t ack_clock_not_started = ~std::uint64_t{0};
 inline constexpr std::size_t slot_header_size = sizeof(SlotHeader);
 static_assert(slot_header_size == 32);
 

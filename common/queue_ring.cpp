@@ -321,10 +321,10 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
 // at_least_once: hand out a delivery that failed before (its consumer died or
 // its ack timed out), oldest slot index first. Exhausted ones (max_deliveries
 // reached) are left for the broker to dead-letter.
-Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken,
-                                  std::uint64_t& ack_deadline_ns) {
+Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken) {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
+        auto deadline = slot.ack_deadline_ns.load(std::memory_order_acquire);  // before the word: see stop_ack_clock
         auto word = slot.word.load(std::memory_order_acquire);
         // The delivery number lives in the word's tag, so it changes with the
         // state in one atomic step: nobody can see one without the other.
@@ -333,7 +333,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
         const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) return quarantine(layout::QuarantineReason::damaged_slot);
         if (length > capacity) return Status::buffer_too_small;
-        slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
+        if (!stop_ack_clock(slot, deadline)) continue;  // another consumer is taking it
         const auto delivery = static_cast<std::uint16_t>(deliveries + 1);
         if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::in_flight, me, delivery),
                                                std::memory_order_acq_rel)) {
@@ -357,15 +357,17 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
     return Status::empty;
 }
 
-Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns) {
+Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken) {
     const bool at_least_once = geometry_.delivery == layout::delivery_at_least_once;
     if (at_least_once && control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
-        const Status redelivery = take_redelivery(me, capacity, taken, ack_deadline_ns);
+        const Status redelivery = take_redelivery(me, capacity, taken);
         if (redelivery != Status::empty) return redelivery;
     }
     for (;;) {
         const auto head = control_->head.load(std::memory_order_acquire);
         auto& slot = slot_at(head);
+        // at_least_once: read before the word (see stop_ack_clock).
+        const auto deadline = at_least_once ? slot.ack_deadline_ns.load(std::memory_order_acquire) : 0;
         auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(head);
         if (word != SlotWord::at_lap(SlotState::ready, lap)) {
@@ -392,8 +394,8 @@ Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken, std::u
         std::uint16_t delivery = 0;
         std::uint64_t taking = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
         if (at_least_once) {
+            if (!stop_ack_clock(slot, deadline)) continue;  // another consumer is taking it
             delivery = 1;
-            slot.ack_deadline_ns.store(ack_deadline(ack_deadline_ns), std::memory_order_relaxed);
             taking = SlotWord::make(SlotState::in_flight, me, delivery);
         }
         if (!slot.word.compare_exchange_strong(word, taking, std::memory_order_acq_rel, std::memory_order_relaxed)) {
@@ -469,6 +471,32 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
                                status);
 }
 
+// at_least_once. A delivery's ack deadline runs from the end of its copy,
+// not from its take: were it to expire while its consumer still copied, it
+// could be redelivered, acknowledged by another consumer and its slot
+// refilled under that copy, which would then return a torn message. So a
+// take first swaps the deadline it read (before the word) for
+// ack_clock_not_started, which the broker never expires, and only then takes
+// the word. A compare-and-swap, not a store: a consumer that read the slot
+// ready and then stalled must not overwrite the deadline of the delivery
+// another consumer took and started meanwhile. That deadline was stored
+// (release) after the taker's compare-and-swap of the word, so a consumer
+// that read it reads the word as taken and does not get here; one that read
+// an earlier value fails here. False when the value changed since `read`.
+bool QueueRing::stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read) {
+    return slot.ack_deadline_ns.compare_exchange_strong(read, layout::ack_clock_not_started,
+                                                        std::memory_order_acq_rel, std::memory_order_relaxed);
+}
+
+// at_least_once, once the messages are copied out: their ack deadlines start.
+void QueueRing::start_ack_clock(const Taken* taken, std::size_t count) {
+    const auto deadline = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
+    for (std::size_t i = 0; i < count; ++i) {
+        slot_at(taken[i].position).ack_deadline_ns.store(deadline, std::memory_order_release);
+    }
+    crash_point("queue_ack_clock_started");
+}
+
 void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
     auto& slot = slot_at(taken.position);
     if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
@@ -488,13 +516,16 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     size = 0;
     if (is_quarantined()) return Status::queue_quarantined;
     Taken taken;
-    std::uint64_t ack_deadline_ns = 0;
-    const Status took = take(me, capacity, taken, ack_deadline_ns);
+    const Status took = take(me, capacity, taken);
     if (took == Status::empty && drained_after_retirement()) return Status::queue_removed;
     if (took != Status::ok) return took;
     deliver(taken, buffer, delivery, me);
     size = taken.length;
-    if (geometry_.delivery != layout::delivery_at_least_once) control_->not_full.notify(1);
+    if (geometry_.delivery == layout::delivery_at_least_once) {
+        start_ack_clock(&taken, 1);
+    } else {
+        control_->not_full.notify(1);
+    }
     return Status::ok;
 }
 
@@ -521,9 +552,8 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
     std::size_t taken = 0;
     status = Status::ok;
     const std::size_t want = count < batch_chunk ? count : batch_chunk;
-    std::uint64_t ack_deadline_ns = 0;
     while (taken < want) {
-        const Status took = take(me, messages[taken].capacity, takes[taken], ack_deadline_ns);
+        const Status took = take(me, messages[taken].capacity, takes[taken]);
         if (took != Status::ok) {
             status = took;
             break;
@@ -535,7 +565,11 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
         messages[i].size = takes[i].length;
     }
     if (taken > 0) {
-        if (geometry_.delivery != layout::delivery_at_least_once) control_->not_full.notify(static_cast<int>(taken));
+        if (geometry_.delivery == layout::delivery_at_least_once) {
+            start_ack_clock(takes, taken);
+        } else {
+            control_->not_full.notify(static_cast<int>(taken));
+        }
         // A batch that found messages is a success even if it ran dry.
         if (status == Status::empty) status = Status::ok;
     }

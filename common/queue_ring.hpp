@@ -202,16 +202,15 @@ private:
     bool retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word, QueueRing* dead_letter,
                 OwnerStamp broker);
     // Takes the next deliverable slot: a redelivery first, else the one at
-    // head. `ack_deadline_ns` (at_least_once): 0 until the first take of a
-    // call reads the clock; every delivery a call takes shares it.
-    Status take(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
+    // head.
+    Status take(OwnerStamp me, std::size_t capacity, Taken& taken);
     // take() found `word` at `head` rather than a ready message.
     Next look_at_head(std::uint64_t head, std::uint64_t word, Status& status);
-    Status take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken, std::uint64_t& ack_deadline_ns);
-    std::uint64_t ack_deadline(std::uint64_t& ack_deadline_ns) const {
-        if (ack_deadline_ns == 0) ack_deadline_ns = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
-        return ack_deadline_ns;
-    }
+    Status take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken);
+    // at_least_once: a take holds its slot's ack deadline at
+    // layout::ack_clock_not_started until the message is copied out.
+    static bool stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read);
+    void start_ack_clock(const Taken* taken, std::size_t count);
     // Copies what was taken out, makes its token, and frees the slot (at_most_once).
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
     // Copies the message in and marks the slot ready; false when the slot is

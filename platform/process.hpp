@@ -28,4 +28,9 @@ std::uint64_t own_pid_namespace();
 // nothing unwound, no exit handler run.
 [[noreturn]] void die_abruptly();
 
+// Stops the calling process where it stands until another process lets it
+// go on (SIGSTOP and SIGCONT on Linux; on Windows the calling thread is
+// suspended until resumed), as a preempted process would be.
+void stop_until_continued();
+
 }  // namespace shmq::platform

@@ -84,4 +84,6 @@ void die_abruptly() {
     std::_Exit(137);
 }
 
+void stop_until_continued() { ::raise(SIGSTOP); }
+
 }  // namespace shmq::platform

@@ -101,4 +101,6 @@ void die_abruptly() {
     std::_Exit(137);
 }
 
+void stop_until_continued() { ::SuspendThread(::GetCurrentThread()); }
+
 }  // namespace shmq::platform

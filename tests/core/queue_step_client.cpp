@@ -5,8 +5,10 @@
 //
 // Usage: queue_step_client BROKER QUEUE send MESSAGE
 //        queue_step_client BROKER QUEUE receive        (prints the message)
-//        queue_step_client BROKER QUEUE receive_ack    (at_least_once: receive, then acknowledge)
-// Exit status: 0 done, 1 attach failed, 2 the operation failed.
+//        queue_step_client BROKER QUEUE receive_ack [EXPECTED]
+//                          (at_least_once: receive, then acknowledge; exit 3 when
+//                          the message is not EXPECTED)
+// Exit status: 0 done, 1 attach failed, 2 the operation failed, 3 wrong message.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
     }
     if (operation == "receive_ack") {
         if (queue.receive(message, 5s, &delivery) != Status::ok) return 2;
-        return queue.acknowledge(delivery) == Status::ok ? 0 : 2;
+        if (queue.acknowledge(delivery) != Status::ok) return 2;
+        return argc == 5 && message != argv[4] ? 3 : 0;
     }
     return 64;
 }

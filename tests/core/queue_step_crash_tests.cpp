@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/monotonic_clock.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -26,18 +27,19 @@ namespace {
 
 constexpr int killed = 128 + SIGKILL;
 
-// Runs queue_step_client BROKER QUEUE `arguments` with SHMQ_TEST_CRASH_AT set
-// to `step`; returns its exit code, 128+signal if it was killed.
-int run_step_client(const std::string& broker, const std::string& queue, const std::vector<std::string>& arguments,
-                    const std::string& step) {
+// Starts queue_step_client BROKER QUEUE `arguments` with the test-only
+// variable `variable` (SHMQ_TEST_CRASH_AT or SHMQ_TEST_PAUSE_AT) set to
+// `step`; returns its pid.
+pid_t start_step_client(const std::string& broker, const std::string& queue, const std::vector<std::string>& arguments,
+                        const std::string& variable, const std::string& step) {
     // Everything the child needs is built before fork.
     std::vector<std::string> environment;
     for (char** entry = environ; *entry != nullptr; ++entry) {
-        if (std::strncmp(*entry, "SHMQ_TEST_CRASH_AT=", 19) != 0) environment.emplace_back(*entry);
+        if (std::strncmp(*entry, "SHMQ_TEST_", 10) != 0) environment.emplace_back(*entry);
     }
-    environment.push_back("SHMQ_TEST_CRASH_AT=" + step);
+    environment.push_back(variable + "=" + step);
     std::vector<char*> envp;
-    for (auto& variable : environment) envp.push_back(variable.data());
+    for (auto& entry : environment) envp.push_back(entry.data());
     envp.push_back(nullptr);
     std::vector<std::string> words = {SHMQ_BINARY_DIR "/tests/core/queue_step_client", broker, queue};
     words.insert(words.end(), arguments.begin(), arguments.end());
@@ -50,7 +52,14 @@ int run_step_client(const std::string& broker, const std::string& queue, const s
         ::_exit(127);
     }
     BOOST_TEST_REQUIRE(pid > 0);
-    return test::wait_child(pid, 60s);
+    return pid;
+}
+
+// Runs queue_step_client killed at `step`: returns its exit code, 128+signal
+// if it was killed.
+int run_step_client(const std::string& broker, const std::string& queue, const std::vector<std::string>& arguments,
+                    const std::string& step) {
+    return test::wait_child(start_step_client(broker, queue, arguments, "SHMQ_TEST_CRASH_AT", step), 60s);
 }
 
 config::QueueConfig& add_reliable_queue(config::BrokerConfig& config, const std::string& name,
@@ -130,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
 }
 
 BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has_its_message_redelivered) {
-    for (const std::string step : {"queue_taken", "queue_head_moved"}) {
+    for (const std::string step : {"queue_taken", "queue_head_moved", "queue_ack_clock_started"}) {
         BOOST_TEST_CONTEXT("killed at " << step) {
             auto config = test::make_config("stepalo");
             add_reliable_queue(config, "q", 60'000);  // only the reaper can hand it back
@@ -151,6 +160,57 @@ BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has
             BOOST_TEST((received == std::multiset<std::string>{"m0", "m1"}));
             BOOST_TEST(test::queue_stats(*client, "q").redelivered == 1u);
             std::string out;
+            BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
+            expect_laps(queue, true);
+        }
+    }
+}
+
+// A consumer preempted between its take and its copy for longer than the ack
+// timeout keeps its delivery: the ack clock starts when the copy is done.
+// (When it started at the take, the delivery expired under the stalled copy;
+// redelivered, acknowledged and its slot refilled meanwhile, the copy came
+// out torn.)
+BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_stalled_before_its_copy_keeps_its_delivery) {
+    for (const std::string step : {"queue_head_moved", "queue_redelivery_taken"}) {
+        BOOST_TEST_CONTEXT("stopped at " << step) {
+            auto config = test::make_config("stepstall");
+            add_reliable_queue(config, "q", 100);
+            test::InProcessBroker broker(config);
+            test::RawSegment raw(broker.name());
+            auto client = test::attach(broker.name());
+            auto queue = test::open_queue(*client, "q");
+            BOOST_TEST_REQUIRE(queue.send("m0", 1s) == Status::ok);
+            BOOST_TEST_REQUIRE(queue.send("m1", 1s) == Status::ok);
+            if (step == "queue_redelivery_taken") {
+                // m0 delivered once and never acknowledged: the stalled
+                // consumer takes its redelivery.
+                std::string out;
+                std::uint64_t expired = 0;
+                BOOST_TEST_REQUIRE(queue.receive(out, 1s, &expired) == Status::ok);
+                BOOST_TEST_REQUIRE(out == "m0");
+                // Expired: awaiting redelivery, it counts in the depth again.
+                BOOST_TEST_REQUIRE(test::eventually([&] { return test::queue_stats(*client, "q").depth == 2u; }, 10s));
+            }
+            const pid_t stalled =
+                start_step_client(broker.name(), "q", {"receive_ack", "m0"}, "SHMQ_TEST_PAUSE_AT", step);
+            int status = 0;
+            BOOST_TEST_REQUIRE(::waitpid(stalled, &status, WUNTRACED) == stalled);
+            BOOST_TEST_REQUIRE(WIFSTOPPED(status));
+            // Two broker ticks after the deadline a take-time clock would have set.
+            const auto would_have_expired = monotonic_now_ns() + 100'000'000ull;
+            test::wait_for_a_broker_tick_after(raw.view.root(), would_have_expired);
+            test::wait_for_a_broker_tick_after(raw.view.root(), would_have_expired);
+            // Nothing was handed out again: the next consumer gets m1.
+            std::string out;
+            std::uint64_t delivery = 0;
+            BOOST_TEST(queue.receive(out, no_wait, &delivery) == Status::ok);
+            BOOST_TEST(out == "m1");
+            BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
+            BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
+            // Let go, it copies m0 whole and acknowledges it.
+            ::kill(stalled, SIGCONT);
+            BOOST_TEST(test::wait_child(stalled, 60s) == 0);
             BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
             expect_laps(queue, true);
         }

@@ -29,16 +29,6 @@ using namespace std::chrono_literals;
 namespace {
 
 
-// Waits until the broker has run a whole tick that started at or after the
-// monotonic instant `after_ns`: its heartbeat is stamped first in each tick,
-// so a later heartbeat than the first one past `after_ns` means that tick
-// finished.
-void wait_for_a_broker_tick_after(const layout::SegmentRoot& root, std::uint64_t after_ns) {
-    while (root.broker_heartbeat_ns.load() < after_ns) std::this_thread::sleep_for(1ms);
-    const auto stamped = root.broker_heartbeat_ns.load();
-    while (root.broker_heartbeat_ns.load() == stamped) std::this_thread::sleep_for(1ms);
-}
-
 config::QueueConfig& add_reliable_queue(config::BrokerConfig& config, const std::string& name, std::uint32_t capacity,
                                         config::OverflowPolicy overflow, std::uint32_t ack_timeout_ms) {
     auto& queue = test::add_queue(config, name, capacity, 32, overflow);
@@ -161,8 +151,8 @@ BOOST_AUTO_TEST_CASE(an_ack_timeout_during_a_take_cut_short_does_not_wedge_the_q
         slot.ack_deadline_ns.store(deadline);
         slot.word.store(SlotWord::make(SlotState::in_flight, me, 1));
         // Stalled past the ack deadline while the broker services the queue.
-        wait_for_a_broker_tick_after(raw.view.root(), deadline);
-        wait_for_a_broker_tick_after(raw.view.root(), deadline);
+        test::wait_for_a_broker_tick_after(raw.view.root(), deadline);
+        test::wait_for_a_broker_tick_after(raw.view.root(), deadline);
     });
     for (int i = 0; i < 2; ++i) {
         std::string out;

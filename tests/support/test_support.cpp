@@ -129,6 +129,12 @@ void die_in_place(const std::string& broker, const std::function<void(RawSegment
     BOOST_TEST_REQUIRE(wait_child(child, std::chrono::seconds(5)) == 128 + SIGKILL);
 }
 
+void wait_for_a_broker_tick_after(const layout::SegmentRoot& root, std::uint64_t after_ns) {
+    while (root.broker_heartbeat_ns.load() < after_ns) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto stamped = root.broker_heartbeat_ns.load();
+    while (root.broker_heartbeat_ns.load() == stamped) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
 pid_t start_in_place(const std::string& broker, const std::function<bool(Client&)>& stage) {
     auto& in_place = shared_counter();
     const pid_t child = fork_child([&] {

@@ -75,6 +75,12 @@ struct RawSegment {
     SegmentView view;
 };
 
+// Waits until the broker has run a whole tick that started at or after the
+// monotonic instant `after_ns`: its heartbeat is stamped first in each tick,
+// so a later heartbeat than the first one past `after_ns` means that tick
+// finished.
+void wait_for_a_broker_tick_after(const layout::SegmentRoot& root, std::uint64_t after_ns);
+
 // kill -9 at an exact step of the protocol: a child maps `broker`'s segment
 // below the client library, runs `stage` on it, says it is in place and
 // waits; the test then kills it with SIGKILL.
