@@ -65,7 +65,9 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
                     spinning = now < spin_until;
                     yielding = now >= yield_from;
                 }
-                continue;
+                // Then a real attempt, whatever ready() said: ready() is a
+                // hint read from words any client can scribble on, and must
+                // never alone keep a waiter from trying.
             }
         } else {
             if (client.view.broker_stopping()) return Status::broker_stopped;

@@ -105,9 +105,8 @@ Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
         // The slot is free for this lap, so position tail - capacity is
         // finished; head may not have passed it yet (its finisher was
         // preempted). Passing it first keeps tail - head <= capacity.
-        // (A load first: the compare-and-swap is needed only in that window.)
-        if (tail >= geometry_.capacity &&
-            control_->head.load(std::memory_order_acquire) == tail - geometry_.capacity) {
+        // (A look first: the compare-and-swap is needed only in that window.)
+        if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
             help_head_past(tail - geometry_.capacity);
         }
         if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
@@ -121,6 +120,16 @@ Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
         position = tail;
         return refuse_claim_if_retired(tail, me);
     }
+}
+
+// Head only grows, so a floor above `position` (and not above tail, which a
+// scribbled head could be) settles it without touching head's cache line.
+bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const {
+    const auto floor = head_floor_.get();
+    if (floor > position && floor <= tail) return false;
+    const auto head = control_->head.load(std::memory_order_acquire);
+    head_floor_.remember(head);
+    return head == position;
 }
 
 // The claim is in tail before retired is read (a fence between): a consumer
@@ -662,12 +671,20 @@ bool QueueRing::may_have_message() const {
         control_->quarantined.load(std::memory_order_relaxed) != 0 || drained_after_retirement()) {
         return true;
     }
+    // The slot at head alone tells, without reading tail: a position is
+    // claimed in its slot before tail moves past it, so a slot still free
+    // for head's lap means nothing was claimed at head. (Reading tail here
+    // would pull the producers' cache line at every poll, and make their
+    // next claim miss on it.) Anything but that or a claim still being
+    // written lets a try make progress (take, skip, or move a lagging head).
     const auto head = control_->head.load(std::memory_order_relaxed);
-    if (control_->tail.load(std::memory_order_acquire) <= head) return false;
-    // Anything but a claim still being written lets a try make progress
-    // (take, skip, or move a lagging head).
     const auto word = slot_at(head).word.load(std::memory_order_acquire);
-    return !(SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap_of(head)));
+    const auto lap = lap_of(head);
+    switch (SlotWord::state(word)) {
+    case SlotState::free: return SlotWord::lap(word) != lap;
+    case SlotState::writing: return SlotWord::tag(word) != SlotWord::lap_tag(lap);
+    default: return true;
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/counter_floor.hpp"
 #include "common/layout.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/ring_position.hpp"
@@ -225,9 +226,17 @@ private:
     // Power-loss recovery: whether the message in `slot` is whole.
     bool intact(const layout::SlotHeader& slot) const;
 
+    // Whether head may still be at `position` (claim() must then move it
+    // past): asks head_floor_ first, and reads head only when it cannot tell.
+    bool head_may_be_at(std::uint64_t position, std::uint64_t tail) const;
+
     layout::QueueControl* control_ = nullptr;
     std::byte* slots_ = nullptr;
     RingGeometry geometry_{};
+    // The head this process last read. Producers read head once a lap rather
+    // than at every claim: head is the consumers' cache line, and reading it
+    // at each message moved that line between CPUs at each message.
+    mutable CounterFloor head_floor_;
 };
 
 }  // namespace shmq

@@ -284,6 +284,42 @@ BOOST_AUTO_TEST_CASE(a_garbage_slot_word_at_head_quarantines_the_queue_and_the_l
     }
 }
 
+// A waiting consumer polls only the slot at head, which says "nothing claimed
+// here" while it is free for head's lap. A scribbler can make that lie: tail
+// moved past head with the slot at head left free. The poll is only a hint,
+// so a waiter still tries for real every so often, finds the contradiction
+// and quarantines the queue, rather than spinning until its timeout, in each
+// wait strategy.
+BOOST_AUTO_TEST_CASE(a_waiting_consumer_is_not_kept_waiting_by_a_slot_word_that_contradicts_tail) {
+    for (const auto strategy : {WaitStrategy::busy_poll, WaitStrategy::spin_then_block}) {
+        BOOST_TEST_CONTEXT("wait strategy " << static_cast<int>(strategy)) {
+            test::TempDir dir;
+            const auto name = test::unique_broker_name("liarhead");
+            BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
+            attach_when_served(name);
+            AttachOptions options;
+            options.broker = name;
+            options.wait = strategy;
+            options.spin = std::chrono::microseconds(60'000'000);  // spins for the whole wait
+            std::unique_ptr<Client> client;
+            BOOST_TEST_REQUIRE(Client::attach(options, client) == Status::ok);
+            auto victim = test::open_queue(*client, "victim");
+            std::string out;
+            Status received = Status::ok;
+            std::thread consumer([&] { received = victim.receive(out, 30s); });
+            std::this_thread::sleep_for(200ms);  // most likely waiting by now; either way it must see the damage
+            test::die_in_place(name, [](test::RawSegment& raw) {
+                auto& control = raw.view.ring(0).control();
+                control.tail.store(control.head.load() + 1);
+            });
+            consumer.join();
+            BOOST_TEST(received == Status::queue_quarantined);
+            client.reset();
+            broker.stop();
+        }
+    }
+}
+
 // Issue 16, item 10: a queue lock whose bytes were overwritten made every
 // call return system_error forever, and a restarted broker blamed "a live
 // client" holding it. Queues have no lock since issue 9; their control words
