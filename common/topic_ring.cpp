@@ -379,13 +379,9 @@ bool TopicRing::advance(layout::SubscriberRecord& record, std::uint64_t cursor) 
     return true;
 }
 
-Status TopicRing::try_receive(const SubscriberHandle& handle, void* buffer, std::size_t capacity, std::size_t& size) {
-    if (quarantined()) return Status::queue_quarantined;
-    if (!owns(handle)) return Status::invalid_argument;
+Status TopicRing::next_message(const SubscriberHandle& handle, std::uint64_t& cursor, std::uint32_t& length) {
     auto& record = record_at(handle.index);
     for (;;) {
-        std::uint64_t cursor = 0;
-        std::uint32_t length = 0;
         switch (look_at_cursor(handle, cursor, length)) {
         case Found::nothing: return drained_after_retirement(handle) ? Status::queue_removed : Status::empty;
         case Found::corrupt: return Status::queue_quarantined;
@@ -394,8 +390,20 @@ Status TopicRing::try_receive(const SubscriberHandle& handle, void* buffer, std:
                 record.skipped.store(record.skipped.load(std::memory_order_relaxed) + 1, std::memory_order_release);
             }
             continue;
-        case Found::message: break;
+        case Found::message: return Status::ok;
         }
+    }
+}
+
+Status TopicRing::try_receive(const SubscriberHandle& handle, void* buffer, std::size_t capacity, std::size_t& size) {
+    if (quarantined()) return Status::queue_quarantined;
+    if (!owns(handle)) return Status::invalid_argument;
+    auto& record = record_at(handle.index);
+    for (;;) {
+        std::uint64_t cursor = 0;
+        std::uint32_t length = 0;
+        const Status found = next_message(handle, cursor, length);
+        if (found != Status::ok) return found;
         if (length > capacity) {
             // Only if the message is still ours: a drop may have taken it.
             std::atomic_thread_fence(std::memory_order_acquire);
@@ -429,16 +437,8 @@ Status TopicRing::try_read(const SubscriberHandle& handle, PinnedMessage& messag
     for (;;) {
         std::uint64_t cursor = 0;
         std::uint32_t length = 0;
-        switch (look_at_cursor(handle, cursor, length)) {
-        case Found::nothing: return drained_after_retirement(handle) ? Status::queue_removed : Status::empty;
-        case Found::corrupt: return Status::queue_quarantined;
-        case Found::abandoned:
-            if (advance(record, cursor)) {
-                record.skipped.store(record.skipped.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-            }
-            continue;
-        case Found::message: break;
-        }
+        const Status found = next_message(handle, cursor, length);
+        if (found != Status::ok) return found;
         auto& slot = slot_at(cursor);
         auto& pins = pins_of(slot)[word];
         // Entry, pin, then cursor. The entry first, so that the broker can

@@ -162,6 +162,10 @@ private:
     // then quarantined). `cursor` is the cursor it was found at.
     enum class Found { message, abandoned, nothing, corrupt };
     Found look_at_cursor(const SubscriberHandle& handle, std::uint64_t& cursor, std::uint32_t& length);
+    // The message at the subscriber's cursor, passing (and counting) those
+    // whose publisher died mid-write: ok with its cursor and length, else
+    // what a receive or read returns (empty, queue_removed, queue_quarantined).
+    Status next_message(const SubscriberHandle& handle, std::uint64_t& cursor, std::uint32_t& length);
     // Retired, and the subscriber's cursor has reached tail: nothing more
     // can come, so a read that found nothing returns queue_removed.
     bool drained_after_retirement(const SubscriberHandle& handle) const;
