@@ -132,7 +132,7 @@ public:
                        workspace.directory() / log_name) {}
 
     // Waits until the log says it is ready; the test stops if it is not.
-    void wait_until_ready() { wait_until_logged("ready:", broker_limit); }
+    void wait_until_ready() { ShmqdProcess::wait_until_ready(broker_limit); }
 
     // Its exit code once it ends by itself, or nothing.
     std::optional<int> wait_exit() { return ShmqdProcess::wait_exit(broker_limit); }
@@ -1354,10 +1354,8 @@ BOOST_AUTO_TEST_CASE(a_restricted_queue_and_topic_are_removed_live) {
     const std::string alerts = "topics:\n  - name: alerts\n    capacity: 8\n    max_message_size: 64\n"
                                "    access: { group: root }\n";
     const auto config = write("broker.yaml", removal_config(name, false, ledger + pay + alerts));
-    // The group's segment is ready (and logs "ready:") before the main one.
-    const std::string main_ready = "broker '" + name + "' ready:";
     std::optional<BrokerProcess> broker(std::in_place, *this, config);
-    broker->wait_until_logged(main_ready, broker_limit);
+    broker->wait_until_ready();
     const auto client = attach(name);
     shmq::Queue pay_queue;
     shmq::Queue ledger_queue;
@@ -1396,7 +1394,7 @@ BOOST_AUTO_TEST_CASE(a_restricted_queue_and_topic_are_removed_live) {
     // p2 was not drained: the restart sets it aside.
     broker->kill_hard();
     broker.emplace(*this, config, "second.log");
-    broker->wait_until_logged(main_ready, broker_limit);
+    broker->wait_until_ready();
     BOOST_TEST_INFO("second broker's log:\n" << broker->log());
     BOOST_TEST(contains(broker->log(), "are dropped: 'pay'"));
     BOOST_TEST(contains(broker->log(), "shmq replay"));

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <regex>
 #include <unistd.h>
 
 #include "shmq/client.hpp"
@@ -63,6 +64,20 @@ void ShmqdProcess::wait_until_attachable(const std::string& address, std::chrono
 
 void ShmqdProcess::wait_until_logged(const std::string& text, std::chrono::milliseconds limit) {
     wait_until([&] { return contains(log(), text); }, "log '" + text + "'", limit);
+}
+
+void ShmqdProcess::wait_until_ready(std::chrono::milliseconds limit) {
+    static const std::regex main_ready(R"(broker '[^']*' ready:)");
+    static const std::regex part_ready(R"(broker '[^']*\.(access|live)-[^']*' ready:)");
+    wait_until(
+        [&] {
+            const auto text = log();
+            for (std::sregex_iterator line(text.begin(), text.end(), main_ready), end; line != end; ++line) {
+                if (!std::regex_match(line->str(), part_ready)) return true;
+            }
+            return false;
+        },
+        "log that its main segment is ready", limit);
 }
 
 void ShmqdProcess::wait_until(const std::function<bool()>& ready, const std::string& what,

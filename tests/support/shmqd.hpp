@@ -45,6 +45,10 @@ public:
     void wait_until_attachable(const std::string& address, std::chrono::milliseconds limit);
     // Waits until its log says `text`, the same way.
     void wait_until_logged(const std::string& text, std::chrono::milliseconds limit);
+    // Waits until the main segment's broker logs that it is ready, the same
+    // way. The brokers of its access-group and live segments log the same
+    // line under their own names (NAME.access-GROUP, NAME.live-N), earlier.
+    void wait_until_ready(std::chrono::milliseconds limit);
 
 private:
     void wait_until(const std::function<bool()>& ready, const std::string& what, std::chrono::milliseconds limit);
