@@ -79,6 +79,7 @@ def configurations(broker, directory, have_zmq):
     found = [
         ("shmq", WAIT, True, lambda: transports.shmq_queue(broker, "bench", WAIT)),
         ("shmq", f"{WAIT}+batch", True, lambda: transports.shmq_queue_batched(broker, "bench", WAIT)),
+        ("shmq", f"{WAIT}+packed", True, lambda: transports.shmq_queue_packed(broker, "bench", WAIT)),
         ("multiprocessing.Queue", "blocking", False, transports.mp_queue),
         ("multiprocessing.Pipe", "blocking", False, transports.mp_pipe),
     ]
@@ -134,7 +135,8 @@ def throughput_targets(configs, runs):
                 ratios[mode, size] = within[len(within) // 2]  # the median repeat's ratio
     targets = []
     peer_names = ", ".join(f"{transport}" + (f" {mode}" if transport == "pyzmq" else "") for transport, mode in peers)
-    for mode, label in ((WAIT, "one message per call"), (f"{WAIT}+batch", f"batches of {transports.BATCH}")):
+    for mode, label in ((WAIT, "one message per call"), (f"{WAIT}+batch", f"batches of {transports.BATCH}"),
+                        (f"{WAIT}+packed", f"packed batches of {transports.BATCH}, no object per message")):
         name = (f"Python 64 B msg/s, shmq queue {WAIT} ({label}) >= {TARGET_RATIO:.0f}x the best of {peer_names}")
         if (mode, 64) not in ratios:
             targets.append({"target": name, "measured": "not measured", "available": False, "met": False})
@@ -184,7 +186,9 @@ def section(configs, runs, ratios, small, large, floors, per_message, count, rep
              f"({measure.warmup(count)} messages) to its last; CPU µs/msg is the CPU time of both processes, every thread, per "
              f"message. Depth {transports.DEPTH} messages where there is one (a pipe holds what its 64 KiB "
              f"buffer holds). shmq: queues through the Python package ({mode}), wait strategy {WAIT}, one "
-             f"`send`/`receive` per message or `send_batch`/`receive_batch` of up to {transports.BATCH}; pyzmq: "
+             f"`send`/`receive` per message, `send_batch`/`receive_batch` of up to {transports.BATCH} (a bytes "
+             f"object per message), or `send_packed`/`receive_packed` of up to {transports.BATCH} (one bytes "
+             "object and a list of sizes per batch); pyzmq: "
              "PUSH/PULL over ipc://, the producer closing only once its consumer had every message. "
              "Medians (min–max); \"x best\" is shmq's rate over the best peer's in the same repeat (median "
              "over the repeats).", "",

@@ -41,9 +41,9 @@ def call_floor_ns(libshmq, calls=1_000_000):
 
 def per_message_ns(broker, queue_name, rounds=50):
     """Nanoseconds per message of Queue.send and Queue.receive, of the bare
-    C calls they make (try_send; try_receive + the copy into bytes), and of
-    send_batch and receive_batch: the best of `rounds` rounds of filling the
-    queue and draining it."""
+    C calls they make (try_send; try_receive + the copy into bytes), of
+    send_batch and receive_batch, and of send_packed and receive_packed: the
+    best of `rounds` rounds of filling the queue and draining it."""
     import shmq
     from shmq._native import ffi, lib
 
@@ -79,10 +79,21 @@ def per_message_ns(broker, queue_name, rounds=50):
         for _ in range(capacity // BATCH):
             queue.receive_batch(BATCH)
 
+    packed, sizes = message * BATCH, [len(message)] * BATCH
+
+    def py_send_packed():
+        for _ in range(capacity // BATCH):
+            queue.send_packed(packed, sizes)
+
+    def py_receive_packed():
+        for _ in range(capacity // BATCH):
+            queue.receive_packed(BATCH)
+
     best = {}
     for _ in range(rounds):
         for name, fill, drain in (("C call", c_send, c_receive), ("shmq.Queue", py_send, py_receive),
-                                  (f"shmq.Queue, batches of {BATCH},", py_send_batch, py_receive_batch)):
+                                  (f"shmq.Queue, batches of {BATCH},", py_send_batch, py_receive_batch),
+                                  (f"shmq.Queue, packed batches of {BATCH},", py_send_packed, py_receive_packed)):
             for side, run in (("send", fill), ("receive", drain)):
                 began = time.perf_counter()
                 run()

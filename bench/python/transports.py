@@ -136,6 +136,57 @@ def shmq_queue_batched(broker, queue, wait):
     return producer, consumer
 
 
+def shmq_queue_packed(broker, queue, wait):
+    """send_packed and receive_packed of up to BATCH messages: the messages
+    of a batch back to back in one bytes object with their sizes, and no
+    Python object per message on either side. The consumer checks each
+    message's size, and the batch's bytes against the stream sent."""
+
+    def producer(done):
+        import shmq
+        client = shmq.Client(broker, wait=wait)
+        handle = client.queue(queue)
+
+        def run(count, payloads, warmup):
+            batches = [(b"".join(payloads[start:start + BATCH]), list(map(len, payloads[start:start + BATCH])))
+                       for start in range(0, len(payloads), BATCH)]
+            mask = len(batches) - 1
+            for index in range(count // BATCH):
+                data, sizes = batches[index & mask]
+                handle.send_packed(data, sizes)
+            done.wait(DONE_TIMEOUT)
+            client.close()
+        return run
+
+    def consumer(done):
+        import shmq
+        client = shmq.Client(broker, wait=wait)
+        handle = client.queue(queue)
+
+        def run(count, payloads, warmup):
+            size, mask = len(payloads[0]), len(payloads) - 1
+            stream = b"".join(payloads) * 2  # any batch fits from any start
+            received = 0
+            began = None
+            while received < count:
+                if began is None and received >= warmup:
+                    began, untimed = time.perf_counter(), received
+                data, sizes, _ = handle.receive_packed(BATCH)
+                start = (received & mask) * size
+                if sizes.count(size) != len(sizes) or data != stream[start:start + len(data)]:
+                    raise Mismatch(f"messages {received}-{received + len(sizes) - 1} are not the ones sent")
+                received += len(sizes)
+            if received != count:
+                raise Mismatch(f"{received} messages received, {count} sent")
+            timed = time.perf_counter() - began, count - untimed
+            done.set()
+            client.close()
+            return timed
+        return run
+
+    return producer, consumer
+
+
 def mp_queue():
     channel = context.Queue(maxsize=DEPTH)
     return one_by_one(lambda: (channel.put, channel.close), lambda: (channel.get, channel.close))

@@ -32,7 +32,7 @@ from ._errors import (
 )
 from ._native import ffi as _ffi
 from ._native import lib as _lib
-from ._queue import Message, Queue, Received
+from ._queue import Message, Packed, Queue, Received
 from ._subscription import Subscription, View
 from ._topic import Loan, Topic
 
@@ -40,6 +40,6 @@ __version__ = _ffi.string(_lib.shmq_version()).decode()
 
 __all__ = [
     "BrokerStoppedError", "BufferTooSmallError", "Client", "ClosedError", "EmptyError", "Error", "Loan",
-    "Message", "MessageTooLargeError", "NotAcknowledgeableError", "NotFoundError", "Queue", "QueueFullError",
+    "Message", "MessageTooLargeError", "NotAcknowledgeableError", "NotFoundError", "Packed", "Queue", "QueueFullError",
     "QueueRemovedError", "Received", "Status", "Subscription", "TimeoutError", "Topic", "View",
 ]

@@ -3,6 +3,7 @@
 import collections
 import itertools
 import threading
+import typing
 
 from ._async import wait_in_thread
 from ._errors import ClosedError, Status, TimeoutError, check, error_of
@@ -49,6 +50,17 @@ class Received(int):
         return (Received, (int(self), self.delivery))
 
 
+class Packed(typing.NamedTuple):
+    """Messages laid back to back in one bytes object, as Queue.receive_packed()
+    returns them: message i is data[sum(sizes[:i]):sum(sizes[:i + 1])].
+    `deliveries` holds their delivery tokens on an at_least_once queue
+    (empty otherwise)."""
+
+    data: bytes
+    sizes: "list[int]"
+    deliveries: "list[int]"
+
+
 class _Scratch(threading.local):
     """Per-thread out-parameters and receive buffer, reused call after call."""
 
@@ -72,13 +84,13 @@ class _PackedBatch:
         self.deliveries = ffi.new("uint64_t[]", count)
         self.received = ffi.new("size_t *")
 
-    def messages(self) -> "list[bytes]":
-        """The messages received, cut out of one copy of the buffer: no
-        per-message call into cffi."""
-        sizes = _unpack(self.sizes, self.received[0])
-        ends = list(itertools.accumulate(sizes))
-        data = _unpack(self.buffer, ends[-1] if ends else 0)
-        return list(map(data.__getitem__, map(slice, [0] + ends[:-1], ends)))
+    def packed(self, at_least_once: bool) -> Packed:
+        """The messages received, in one copy of the buffer: no per-message
+        call into cffi, no per-message object."""
+        count = self.received[0]
+        sizes = _unpack(self.sizes, count)
+        data = _unpack(self.buffer, sum(sizes))
+        return Packed(data, sizes, _unpack(self.deliveries, count) if at_least_once else [])
 
 
 class Queue:
@@ -153,20 +165,35 @@ class Queue:
         into libshmq for the whole batch (more when it waits)."""
         self._core.check_open()
         messages = messages if isinstance(messages, (list, tuple)) else list(messages)
-        # Back to back in one buffer, as shmq_queue_send_packed takes them.
         data = b"".join(messages)
         sizes = list(map(len, messages))
         if sum(sizes) != len(data):  # e.g. a memoryview of wider items: len() counts items
             sizes = [memoryview(message).nbytes for message in messages]
+        return self.send_packed(data, sizes, timeout)
+
+    def send_packed(self, data, sizes, timeout: "float | None" = None) -> int:
+        """Sends the messages laid back to back in the bytes-like `data`,
+        `sizes` their lengths in order (they must add up to its length), as
+        send_batch() does but with no object per message; returns how many
+        were sent (fewer when `timeout` passed)."""
+        self._core.check_open()
         packed = ffi.from_buffer(data)
+        sizes = sizes if isinstance(sizes, (list, tuple)) else list(sizes)
+        total, count = sum(sizes), len(sizes)
+        if total != len(packed):
+            raise ValueError(f"the sizes add up to {total} bytes, the data holds {len(packed)}")
         lengths = ffi.new("size_t[]", sizes or [0])
         sent = self._scratch.sent
-        done = 0
-        offset = 0
+        # The common case in one call: there is room for all. Otherwise wait in slices.
+        status = _send_packed(self._handle, packed, lengths, count, sent, 0)
+        done = sent[0]
+        if status == _OK and done == count:
+            return count
+        offset = sum(sizes[:done])
 
         def attempt(ns):
             nonlocal done, offset
-            status = _send_packed(self._handle, packed + offset, lengths + done, len(sizes) - done, sent, ns)
+            status = _send_packed(self._handle, packed + offset, lengths + done, count - done, sent, ns)
             offset += sum(sizes[done:done + sent[0]])
             done += sent[0]
             return status
@@ -174,7 +201,7 @@ class Queue:
         status = wait_sliced(attempt, timeout, self._stop)
         if status in (Status.TIMEOUT, Status.QUEUE_FULL):
             return done
-        self._checked(status, "send_batch")
+        self._checked(status, "send_packed")
         return done
 
     # ---- receiving
@@ -242,11 +269,25 @@ class Queue:
         """Waits for at least one message, then takes up to max_count that
         are ready. TimeoutError when `timeout` passes with none (timeout 0:
         an empty list instead). One call into libshmq per batch."""
+        data, sizes, deliveries = self.receive_packed(max_count, timeout)
+        ends = list(itertools.accumulate(sizes))
+        messages = list(map(data.__getitem__, map(slice, [0] + ends[:-1], ends)))
+        if self.at_least_once:
+            return list(map(Message, messages, deliveries))
+        return messages
+
+    def receive_packed(self, max_count: int = 64, timeout: "float | None" = None) -> Packed:
+        """As receive_batch(), but the messages come back to back in one
+        bytes object with a list of their sizes (a Packed): no object per
+        message, for consumers that parse the bytes themselves. TimeoutError
+        when `timeout` passes with none (timeout 0: an empty Packed instead).
+        A message a cancelled receive_async handed back comes first, alone."""
         self._core.check_open()
         if max_count < 1:
             raise ValueError("max_count must be at least 1")
         if self._pending:
-            return [self._pending.popleft()]
+            message = self._pending.popleft()
+            return Packed(bytes(message), [len(message)], [message.delivery] if self.at_least_once else [])
         batch = self._scratch.batches.get(max_count)
         if batch is None:
             batch = self._scratch.batches[max_count] = _PackedBatch(max_count, self.max_message_size)
@@ -256,13 +297,10 @@ class Queue:
             timeout, self._stop)
         if status in (Status.TIMEOUT, Status.EMPTY) and not self._core.closed:
             if timeout is not None and timeout <= 0:
-                return []
+                return Packed(b"", [], [])
             raise TimeoutError(f"queue '{self.name}': no message within {timeout} s")
-        self._checked(status, "receive_batch")
-        messages = batch.messages()
-        if self.at_least_once:
-            return list(map(Message, messages, _unpack(batch.deliveries, len(messages))))
-        return messages
+        self._checked(status, "receive_packed")
+        return batch.packed(self.at_least_once)
 
     def acknowledge(self, delivery) -> None:
         """Acknowledges an at_least_once delivery: a Message, a Received or

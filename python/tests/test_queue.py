@@ -88,6 +88,32 @@ def test_an_at_least_once_batch_carries_a_delivery_per_message(client):
         jobs.acknowledge(message)
 
 
+def test_packed_batches_carry_messages_back_to_back_with_their_sizes(client):
+    work = client.queue("work")
+    assert work.send_packed(b"aBBccc", [1, 2, 3], timeout=10) == 3
+    assert work.send_packed(memoryview(b"xx"), iter([0, 2])) == 2  # any bytes-like object, any iterable
+    packed = work.receive_packed(max_count=4, timeout=10)
+    assert packed == shmq.Packed(b"aBBccc", [1, 2, 3, 0], [])
+    assert work.receive_packed(max_count=4, timeout=10) == (b"xx", [2], [])
+    assert work.receive_packed(timeout=0) == (b"", [], [])
+    with pytest.raises(shmq.TimeoutError):
+        work.receive_packed(timeout=0.05)
+    with pytest.raises(ValueError, match="add up to 4 bytes, the data holds 3"):
+        work.send_packed(b"abc", [2, 2])
+    assert work.receive_packed(timeout=0) == (b"", [], [])  # nothing was sent
+
+
+def test_a_packed_at_least_once_batch_carries_a_delivery_per_message(client):
+    jobs = client.queue("jobs")
+    assert jobs.send_packed(b"onetwo", [3, 3]) == 2
+    data, sizes, deliveries = jobs.receive_packed(max_count=2, timeout=10)
+    assert (data, sizes, len(deliveries)) == (b"onetwo", [3, 3], 2)
+    for delivery in deliveries:
+        jobs.acknowledge(delivery)
+    with pytest.raises(shmq.NotAcknowledgeableError):
+        jobs.acknowledge(deliveries[0])
+
+
 def test_a_full_queue_times_out_a_send(client):
     work = client.queue("work")
     for _ in range(work.capacity):
