@@ -609,16 +609,22 @@ std::string wine_event_trace() {
 }
 
 // Whether Wine traced an event of `type` ("trace" for information, "warn",
-// "err") whose text holds `text`.
-bool event_reported(const std::string& type, const std::string& text) {
+// "err") whose text holds each of `texts`. (The trace escapes a
+// backslash: a text holds none.)
+bool event_reported(const std::string& type, const std::vector<std::string>& texts) {
     std::istringstream trace(wine_event_trace());
     for (std::string line; std::getline(trace, line);) {
-        if (line.find(":" + type + ":eventlog:ReportEventW L\"") != std::string::npos &&
-            line.find(text) != std::string::npos) {
-            return true;
-        }
+        if (line.find(":" + type + ":eventlog:ReportEventW L\"") == std::string::npos) continue;
+        bool holds_all = true;
+        for (const auto& text : texts) holds_all = holds_all && line.find(text) != std::string::npos;
+        if (holds_all) return true;
     }
     return false;
+}
+
+// Whether sc.exe query shows service `name` in `state` (RUNNING, STOPPED).
+bool service_in_state(Scene& scene, const std::string& name, const std::string& state) {
+    return scene.run_program("sc.exe", {"query", name}).find(state) != std::string::npos;
 }
 
 // shmqd.exe as a Windows service, through Wine's Service Control Manager:
@@ -662,9 +668,7 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
 
     scene.run_program("sc.exe", {"start", service.name()});
     const auto state_is = [&](const std::string& state) {
-        return [&scene, &service, state] {
-            return scene.run_program("sc.exe", {"query", service.name()}).find(state) != std::string::npos;
-        };
+        return [&scene, &service, state] { return service_in_state(scene, service.name(), state); };
     };
     BOOST_REQUIRE_MESSAGE(eventually(state_is("RUNNING"), 120s),
                           "the service never ran; its log:\n" << read_file(log));
@@ -682,9 +686,9 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     if (std::getenv("SHMQ_WINE_DEBUG_OUTPUT") != nullptr) {
         const std::string ready =
             "broker 'win-service-" + std::to_string(shmq::platform::current_process_id()) + "' ready";
-        BOOST_TEST(eventually([&] { return event_reported("trace", ready); }, 120s), wine_event_trace());
-        BOOST_TEST(event_reported("warn", "lets every account on this machine read and write"), wine_event_trace());
-        BOOST_TEST(eventually([&] { return event_reported("err", "was not reloaded, nothing changed"); }, 120s),
+        BOOST_TEST(eventually([&] { return event_reported("trace", {ready}); }, 120s), wine_event_trace());
+        BOOST_TEST(event_reported("warn", {"lets every account on this machine read and write"}), wine_event_trace());
+        BOOST_TEST(eventually([&] { return event_reported("err", {"was not reloaded, nothing changed"}); }, 120s),
                    wine_event_trace());
     } else {
         BOOST_TEST_MESSAGE("Event Log events not checked: SHMQ_WINE_DEBUG_OUTPUT names no Wine debug output "
@@ -720,4 +724,39 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     // in a console.
     scene.start_broker();
     BOOST_TEST(scene.run_cli({"consume", "jobs", "--count", "1", "--timeout", "60000"}) == "kept\n");
+}
+
+// A log file the service cannot open (its folder does not exist) does not
+// stop it: the reason reaches the Event Log as an error event and the broker
+// serves on, logging to the Event Log alone (daemon/main.cpp,
+// serve_as_service, says why it goes on rather than stop).
+BOOST_AUTO_TEST_CASE(a_service_whose_log_file_cannot_be_opened_says_why_in_the_event_log) {
+    Scene scene("service-log");
+    scene.persist();
+    InstalledService service("shmq-test-log-" + std::to_string(shmq::platform::current_process_id()));
+    const fs::path log = scene.directory() / "no-such-folder" / "service.log";
+    scene.run_program(binary_dir + "/shmqd.exe", {"--install-service", "--service-name", service.name(), "--config",
+                                                  scene.configuration().string(), "--log-file", log.string()});
+    scene.run_program("sc.exe", {"start", service.name()});
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return service_in_state(scene, service.name(), "RUNNING"); }, 120s),
+                          "the service never ran; the Event Log trace:\n" << wine_event_trace());
+    BOOST_TEST(static_cast<bool>(scene.attach()), "the service runs but serves no client");
+    if (std::getenv("SHMQ_WINE_DEBUG_OUTPUT") != nullptr) {
+        const auto reported = [] {
+            return event_reported("err", {"cannot open log file '", "no-such-folder",
+                                          "' does not exist; logging to the Event Log alone"});
+        };
+        BOOST_TEST(eventually(reported, 120s), wine_event_trace());
+    } else {
+        BOOST_TEST_MESSAGE("Event Log events not checked: SHMQ_WINE_DEBUG_OUTPUT names no Wine debug output "
+                           "(scripts/run-windows-tests sets it)");
+    }
+    scene.run_program("sc.exe", {"stop", service.name()});
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return service_in_state(scene, service.name(), "STOPPED"); }, 120s),
+                          "the service never stopped");
+    const std::string stopped = scene.run_program("sc.exe", {"query", service.name()});
+    BOOST_TEST(stopped.find("WIN32_EXIT_CODE    : 0") != std::string::npos, "not a clean stop:\n" << stopped);
+    BOOST_TEST(!fs::exists(log.parent_path()), "the service made the log file's folder");
+    scene.run_program(binary_dir + "/shmqd.exe", {"--uninstall-service", "--service-name", service.name()});
+    service.removed();
 }
