@@ -343,7 +343,11 @@ BOOST_AUTO_TEST_CASE(a_persistent_segment_keeps_its_messages_across_broker_crash
 // not tested: Wine has no way to deliver them (docs/guarantees.md,
 // "Windows").
 BOOST_AUTO_TEST_CASE(ctrl_c_stops_a_console_broker_cleanly) {
-    Scene scene("ctrl-c");
+    // The broker's process is found by its configuration's path among every
+    // process of the machine, those of other Wine prefixes too (other runs of
+    // this suite), which number their processes alike: the path holds the
+    // time as well as this process's id.
+    Scene scene("ctrl-c-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count()));
     auto& broker = scene.start_broker();
     BOOST_TEST_REQUIRE(fs::exists(scene.segment()), scene.segment().string() << " is not the broker's segment");
     // The blocked receiver is a shmq.exe of its own: its process outlives
