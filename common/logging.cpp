@@ -141,6 +141,17 @@ FileLog& file_log() {
     return instance;
 }
 
+// What is wrong with a log file path that could not be opened, when the
+// file system tells: ": it is a folder", ": its folder ... does not exist".
+std::string why_not_writable(const std::filesystem::path& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) return ": it is a folder";
+    if (!std::filesystem::is_directory(path.parent_path(), error)) {
+        return ": its folder '" + path.parent_path().string() + "' does not exist";
+    }
+    return {};
+}
+
 // Opens the file at once, so that a path that cannot be written fails the
 // start rather than the first line.
 boost::shared_ptr<FileSink> make_file_sink(const FileOptions& options, Level level) {
@@ -148,7 +159,7 @@ boost::shared_ptr<FileSink> make_file_sink(const FileOptions& options, Level lev
     const auto path = std::filesystem::absolute(options.path);
     {
         std::ofstream probe(path, std::ios::app);
-        if (!probe) throw std::runtime_error("cannot open log file '" + options.path + "'");
+        if (!probe) throw std::runtime_error("cannot open log file '" + options.path + "'" + why_not_writable(path));
     }
     const auto rotated = path.parent_path() / (path.filename().string() + ".%Y%m%d-%H%M%S.%N");
     auto backend = boost::make_shared<sinks::text_file_backend>(

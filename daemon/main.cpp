@@ -323,21 +323,45 @@ platform::EventSeverity event_severity(log::Level level) {
     return platform::EventSeverity::information;
 }
 
-// --run-service: nobody reads standard error, so everything, a
-// configuration that does not load included, goes to the log file and to
-// the system's log of services (the Event Log), each line an event.
-int serve_as_service(const po::variables_map& arguments, log::Level level) {
-    std::string error;
-    if (const int status = start_logging(arguments, level, error); status != 0) return status;
+// The service's logging: the log file and the system's log of services
+// (the Event Log), each line an event. Returns 0 when the service can go
+// on, else its exit status.
+//
+// A log file that cannot be opened does not stop the service: the Event Log
+// is where a Windows administrator looks first and it gets every line, so
+// the broker goes on, saying so in an error event at every start, rather
+// than leave its clients without a broker over a copy of its log (and a
+// missing folder is not mended by the SCM's restarts). With neither the
+// file nor the Event Log there is nowhere to say why: the service stops
+// with exit status 1, which the SCM records as its service-specific error.
+int start_service_logging(const po::variables_map& arguments, log::Level level) {
+    std::string file_problem;
+    const int file_status = start_logging(arguments, level, file_problem);
+    if (file_status != 0) log::init(level, log::FileOptions{});  // standard error alone, until the Event Log
     const std::string event_log_problem =
         platform::open_service_event_log(arguments["service-name"].as<std::string>());
     if (event_log_problem.empty()) {
         log::add_destination(level, [](log::Level severity, const std::string& message) {
             platform::report_service_event(event_severity(severity), message);
         });
-    } else {
+    } else if (file_status == 0) {
         SHMQ_LOG(warning) << event_log_problem << "; logging to the log file alone";
     }
+    if (file_status == 0) return 0;
+    if (!event_log_problem.empty()) return file_status;
+    if (file_status == 2) {
+        // The service's own command line is wrong (edited since --install-service wrote it).
+        SHMQ_LOG(fatal) << "invalid service command line: " << file_problem;
+        return file_status;
+    }
+    SHMQ_LOG(error) << file_problem << "; logging to the Event Log alone";
+    return 0;
+}
+
+// --run-service: nobody reads standard error, so everything, a
+// configuration that does not load included, goes to the service's logs.
+int serve_as_service(const po::variables_map& arguments, log::Level level) {
+    if (const int status = start_service_logging(arguments, level); status != 0) return status;
     const std::string file = arguments["config"].as<std::string>();
     try {
         return serve(arguments, config::load_file(file, parse_format(arguments["format"].as<std::string>())));

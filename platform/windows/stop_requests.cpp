@@ -32,8 +32,12 @@ const char* name_of(DWORD event) {
     }
 }
 
-// Every console control event asks for a stop: a console has no
-// counterpart of SIGHUP (`shmq reload` reloads on every platform).
+// Every console control event asks for the same stop, SIGINT's and
+// SIGTERM's on Linux: Ctrl-C, Ctrl-Break and the console's closing differ
+// only in their name in the log (and in the wait below). A console has no
+// counterpart of SIGHUP (`shmq reload` reloads on every platform). Under
+// Wine only Ctrl-C can be delivered, so only it is tested
+// (docs/guarantees.md, "Windows").
 BOOL WINAPI on_control(DWORD event) {
     win32::post_operator_request({OperatorRequest::Kind::stop, name_of(event)});
     if (event == CTRL_CLOSE_EVENT || event == CTRL_LOGOFF_EVENT || event == CTRL_SHUTDOWN_EVENT) {

@@ -941,6 +941,20 @@ BOOST_AUTO_TEST_CASE(rotation_options_are_checked) {
     }
 }
 
+// A log file that cannot be opened stops a console broker's start (exit 1),
+// the message saying what is wrong with the path.
+BOOST_AUTO_TEST_CASE(an_unopenable_log_file_is_refused_saying_why) {
+    const auto config = write("b.yaml", with_broker_keys("unused", ""));
+    const auto missing = directory() / "missing";
+    const auto in_missing = shmqd({"--config", config.string(), "--log-file", (missing / "shmqd.log").string()});
+    BOOST_TEST(in_missing.exit_code == 1);
+    BOOST_TEST(contains(in_missing.err, "its folder '" + missing.string() + "' does not exist"), in_missing.err);
+    const auto a_folder = shmqd({"--config", config.string(), "--log-file", directory().string()});
+    BOOST_TEST(a_folder.exit_code == 1);
+    BOOST_TEST(contains(a_folder.err, "cannot open log file '" + directory().string() + "': it is a folder"),
+               a_folder.err);
+}
+
 // What logrotate does: rename the file, then SIGUSR1 (postrotate).
 BOOST_AUTO_TEST_CASE(sigusr1_after_a_rename_starts_a_new_log_file) {
     const std::string name = unique_broker_name();

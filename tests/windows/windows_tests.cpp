@@ -27,6 +27,7 @@
 #include "platform/environment.hpp"
 #include "platform/process.hpp"
 #include "platform/service_control.hpp"
+#include "platform/wine_console.hpp"
 #include "shmq/client.hpp"
 
 namespace shmq {
@@ -103,15 +104,16 @@ public:
     }
 
     // Starts shmqd.exe and returns once a client can attach.
-    void start_broker() {
+    shmq::platform::ChildProcess& start_broker() {
         launch_broker();
         const bool ready = eventually([&] { return attach() != nullptr; }, 120s);
         BOOST_REQUIRE_MESSAGE(ready, "shmqd.exe did not accept clients; its log:\n" + broker_log());
+        return *broker_;
     }
     // Starts shmqd.exe without waiting for it.
     shmq::platform::ChildProcess& launch_broker() {
         broker_ = std::make_unique<shmq::platform::ChildProcess>(
-            binary_dir + "/shmqd.exe", std::vector<std::string>{"--config", (directory_ / "shmqd.yaml").string()},
+            binary_dir + "/shmqd.exe", std::vector<std::string>{"--config", configuration().string()},
             (directory_ / ("shmqd-" + std::to_string(++brokers_started_) + ".log")).string());
         return *broker_;
     }
@@ -148,6 +150,10 @@ public:
     }
 
     const fs::path& directory() const { return directory_; }
+    // Unique to this test: the directory's name holds the test's process id.
+    fs::path configuration() const { return directory_ / "shmqd.yaml"; }
+    // Where a broker that is not persistent keeps its segment.
+    fs::path segment() const { return directory_ / name_; }
 
     std::string broker_log() const {
         return read_file(directory_ / ("shmqd-" + std::to_string(brokers_started_) + ".log"));
@@ -155,14 +161,12 @@ public:
 
 private:
     void write_configuration(const std::string& broker_settings, const std::string& more_queues) {
-        std::ofstream(directory_ / "shmqd.yaml") << "broker:\n  name: " << name_
-                                                 << "\n  liveness_interval_ms: 20\n"
-                                                 << broker_settings
-                                                 << "queues:\n  - name: jobs\n    capacity: " << jobs_capacity_
-                                                 << "\n    max_message_size: 1KiB\n"
-                                                 << more_queues
-                                                 << "topics:\n  - name: news\n    capacity: 64\n"
-                                                    "    max_message_size: 1KiB\n";
+        std::ofstream(configuration()) << "broker:\n  name: " << name_ << "\n  liveness_interval_ms: 20\n"
+                                       << broker_settings << "queues:\n  - name: jobs\n    capacity: " << jobs_capacity_
+                                       << "\n    max_message_size: 1KiB\n"
+                                       << more_queues
+                                       << "topics:\n  - name: news\n    capacity: 64\n"
+                                          "    max_message_size: 1KiB\n";
     }
 
     std::string name_;
@@ -179,6 +183,26 @@ shmq::Queue open_jobs(shmq::Client& client) {
     shmq::Queue queue;
     BOOST_REQUIRE(client.open_queue("jobs", queue) == shmq::Status::ok);
     return queue;
+}
+
+// Sends `prefix`0 to `prefix`N-1 to queue jobs, through a client of its own
+// that detaches after.
+void send_numbered(const Scene& scene, const std::string& prefix, int count) {
+    auto producer = scene.attach();
+    BOOST_REQUIRE(producer);
+    auto out = open_jobs(*producer);
+    for (int i = 0; i < count; ++i) BOOST_REQUIRE(out.send(prefix + std::to_string(i), 10s) == shmq::Status::ok);
+}
+
+// Receives what send_numbered() sent, in order; a message missing fails the
+// test with the broker's log.
+void receive_numbered(const Scene& scene, shmq::Queue& in, const std::string& prefix, int count) {
+    for (int i = 0; i < count; ++i) {
+        std::string message;
+        BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok,
+                              "'" << prefix << i << "' lost; broker log:\n" << scene.broker_log());
+        BOOST_TEST(message == prefix + std::to_string(i));
+    }
 }
 
 }  // namespace
@@ -277,61 +301,85 @@ BOOST_AUTO_TEST_CASE(a_terminated_client_wedges_nothing) {
 BOOST_AUTO_TEST_CASE(a_terminated_brokers_segment_is_adopted_with_every_message) {
     Scene scene("adoption");
     scene.start_broker();
-    {
-        auto producer = scene.attach();
-        BOOST_REQUIRE(producer);
-        auto out = open_jobs(*producer);
-        for (int i = 0; i < 20; ++i) BOOST_REQUIRE(out.send("kept " + std::to_string(i), 10s) == shmq::Status::ok);
-    }
+    send_numbered(scene, "kept ", 20);
     scene.kill_broker();
     scene.start_broker();
     auto consumer = scene.attach();
+    BOOST_REQUIRE(consumer);
     auto in = open_jobs(*consumer);
-    for (int i = 0; i < 20; ++i) {
-        std::string message;
-        BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok, "message " << i << " lost; broker log:\n"
-                                                                                       << scene.broker_log());
-        BOOST_TEST(message == "kept " + std::to_string(i));
-    }
+    receive_numbered(scene, in, "kept ", 20);
 }
 
 // Persistence with a Windows path (C:\\...\\segment): the messages survive
 // brokers ended by TerminateProcess, adopted from the file each time. (Its
 // clean stop, which keeps the file and its messages too, is the service's:
-// the_service_runs_under_the_service_control_manager. A console broker's
-// Ctrl-C or Ctrl-Break cannot be sent under Wine 8.0: its
-// GenerateConsoleCtrlEvent fails with or without a console, an allocated
-// one or a pseudo-terminal's; docs/guarantees.md, "Windows", says how.)
+// the_service_runs_under_the_service_control_manager.)
 BOOST_AUTO_TEST_CASE(a_persistent_segment_keeps_its_messages_across_broker_crashes) {
     Scene scene("persist");
     scene.persist();
     const fs::path segment = scene.address();
     BOOST_TEST_REQUIRE(segment.has_root_name(), segment.string() << " has no drive: not a Windows path");
     scene.start_broker();
-    const auto send = [&](const std::string& what) {
-        auto producer = scene.attach();
-        BOOST_REQUIRE(producer);
-        auto out = open_jobs(*producer);
-        for (int i = 0; i < 10; ++i) BOOST_REQUIRE(out.send(what + std::to_string(i), 10s) == shmq::Status::ok);
-    };
-    send("before the first crash ");
+    send_numbered(scene, "before the first crash ", 10);
     scene.kill_broker();
     BOOST_TEST_REQUIRE(fs::exists(segment), segment.string() << " is gone after the crash");
     scene.start_broker();
-    send("before the second crash ");
+    send_numbered(scene, "before the second crash ", 10);
     scene.kill_broker();
     scene.start_broker();
     auto consumer = scene.attach();
     BOOST_REQUIRE(consumer);
     auto in = open_jobs(*consumer);
-    for (const std::string what : {"before the first crash ", "before the second crash "}) {
-        for (int i = 0; i < 10; ++i) {
-            std::string message;
-            BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok,
-                                  "'" << what << i << "' lost; broker log:\n" << scene.broker_log());
-            BOOST_TEST(message == what + std::to_string(i));
+    receive_numbered(scene, in, "before the first crash ", 10);
+    receive_numbered(scene, in, "before the second crash ", 10);
+}
+
+// Ctrl-C in a console broker's console stops it as SIGINT does on Linux: a
+// receiver blocked in another process wakes with broker_stopped, the
+// segment is removed, the broker exits 0. Wine 8.0 cannot send a console
+// control event between Windows processes; its Ctrl-C is a Unix SIGINT to the
+// broker's Wine process (platform/wine_console.hpp), what a user's Ctrl-C in
+// the terminal Wine runs in does. Ctrl-Break and the console's closing are
+// not tested: Wine has no way to deliver them (docs/guarantees.md,
+// "Windows").
+BOOST_AUTO_TEST_CASE(ctrl_c_stops_a_console_broker_cleanly) {
+    // The broker's process is found by its configuration's path among every
+    // process of the machine, those of other Wine prefixes too (other runs of
+    // this suite), which number their processes alike: the path holds the
+    // time as well as this process's id.
+    Scene scene("ctrl-c-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count()));
+    auto& broker = scene.start_broker();
+    BOOST_TEST_REQUIRE(fs::exists(scene.segment()), scene.segment().string() << " is not the broker's segment");
+    // The blocked receiver is a shmq.exe of its own: its process outlives
+    // nothing of this test's.
+    auto waiting = scene.start_cli({"consume", "jobs", "--count", "1"});
+    auto observer = scene.attach();
+    BOOST_REQUIRE(observer);
+    const auto attached = [&] {
+        for (const auto& client : observer->stats().clients) {
+            if (client.pid == waiting->id()) return true;
         }
-    }
+        return false;
+    };
+    BOOST_REQUIRE_MESSAGE(eventually(attached, 120s), "the consumer never attached");
+    observer.reset();
+
+    const std::string error = shmq::platform::send_ctrl_c_under_wine(scene.configuration().string());
+    BOOST_REQUIRE_MESSAGE(error.empty(), error);
+    int status = -1;
+    BOOST_REQUIRE_MESSAGE(broker.wait(120s, status), "shmqd.exe did not stop on Ctrl-C; its log:\n"
+                                                         << scene.broker_log());
+    BOOST_TEST(status == 0, "shmqd.exe exited with " << status << "; its log:\n" << scene.broker_log());
+    const std::string log = scene.broker_log();
+    BOOST_TEST(log.find("received Ctrl-C, stopping") != std::string::npos, log);
+    BOOST_TEST(log.find("' stopped; segment removed") != std::string::npos, log);
+    BOOST_TEST(!fs::exists(scene.segment()), scene.segment().string() << " is still there after a clean stop");
+
+    int consumer_status = -1;
+    BOOST_REQUIRE_MESSAGE(waiting->wait(120s, consumer_status), "the blocked consumer never woke");
+    BOOST_TEST(consumer_status == 1);
+    const std::string said = read_file(scene.directory() / "shmq-1.out");
+    BOOST_TEST(said.find("broker_stopped") != std::string::npos, said);
 }
 
 BOOST_AUTO_TEST_CASE(cli_subscribes_lists_and_reports_stats_as_json) {
@@ -440,12 +488,7 @@ BOOST_AUTO_TEST_CASE(a_reload_adds_and_removes_a_queue_live_for_a_client_attache
 BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_configuration_keeps_the_messages) {
     Scene scene("migrate");
     scene.start_broker();
-    {
-        auto producer = scene.attach();
-        BOOST_REQUIRE(producer);
-        auto out = open_jobs(*producer);
-        for (int i = 0; i < 20; ++i) BOOST_REQUIRE(out.send("kept " + std::to_string(i), 10s) == shmq::Status::ok);
-    }
+    send_numbered(scene, "kept ", 20);
     scene.kill_broker();
     scene.resize_jobs(128);
     // Not start_broker(): a client attaches to the dead broker's segment
@@ -460,12 +503,7 @@ BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_configuration_keeps_the_messages) 
     BOOST_REQUIRE(consumer);
     auto in = open_jobs(*consumer);
     BOOST_TEST(in.capacity() == 128u);
-    for (int i = 0; i < 20; ++i) {
-        std::string message;
-        BOOST_REQUIRE_MESSAGE(in.receive(message, 10s) == shmq::Status::ok,
-                              "message " << i << " lost; broker log:\n" << scene.broker_log());
-        BOOST_TEST(message == "kept " + std::to_string(i));
-    }
+    receive_numbered(scene, in, "kept ", 20);
 }
 
 namespace {
@@ -575,16 +613,22 @@ std::string wine_event_trace() {
 }
 
 // Whether Wine traced an event of `type` ("trace" for information, "warn",
-// "err") whose text holds `text`.
-bool event_reported(const std::string& type, const std::string& text) {
+// "err") whose text holds each of `texts`. (The trace escapes a
+// backslash: a text holds none.)
+bool event_reported(const std::string& type, const std::vector<std::string>& texts) {
     std::istringstream trace(wine_event_trace());
     for (std::string line; std::getline(trace, line);) {
-        if (line.find(":" + type + ":eventlog:ReportEventW L\"") != std::string::npos &&
-            line.find(text) != std::string::npos) {
-            return true;
-        }
+        if (line.find(":" + type + ":eventlog:ReportEventW L\"") == std::string::npos) continue;
+        bool holds_all = true;
+        for (const auto& text : texts) holds_all = holds_all && line.find(text) != std::string::npos;
+        if (holds_all) return true;
     }
     return false;
+}
+
+// Whether sc.exe query shows service `name` in `state` (RUNNING, STOPPED).
+bool service_in_state(Scene& scene, const std::string& name, const std::string& state) {
+    return scene.run_program("sc.exe", {"query", name}).find(state) != std::string::npos;
 }
 
 // shmqd.exe as a Windows service, through Wine's Service Control Manager:
@@ -603,7 +647,7 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     const std::string shmqd = binary_dir + "/shmqd.exe";
     const std::string installed =
         scene.run_program(shmqd, {"--install-service", "--service-name", service.name(), "--config",
-                                  (scene.directory() / "shmqd.yaml").string(), "--log-file", log.string()});
+                                  scene.configuration().string(), "--log-file", log.string()});
 
     shmq::platform::ServiceFacts facts;
     std::string error;
@@ -628,9 +672,7 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
 
     scene.run_program("sc.exe", {"start", service.name()});
     const auto state_is = [&](const std::string& state) {
-        return [&scene, &service, state] {
-            return scene.run_program("sc.exe", {"query", service.name()}).find(state) != std::string::npos;
-        };
+        return [&scene, &service, state] { return service_in_state(scene, service.name(), state); };
     };
     BOOST_REQUIRE_MESSAGE(eventually(state_is("RUNNING"), 120s),
                           "the service never ran; its log:\n" << read_file(log));
@@ -643,14 +685,14 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     // file that does not load) error. Wine keeps no event a program could
     // read back (ReadEventLogW is a stub), but traces each ReportEventW call
     // on its eventlog debug channel, with the event's type as the trace's.
-    std::ofstream(scene.directory() / "shmqd.yaml") << "broker: [not, a, broker, section\n";
+    std::ofstream(scene.configuration()) << "broker: [not, a, broker, section\n";
     BOOST_REQUIRE_MESSAGE(shmq::platform::send_service_paramchange(service.name(), error), error);
     if (std::getenv("SHMQ_WINE_DEBUG_OUTPUT") != nullptr) {
         const std::string ready =
             "broker 'win-service-" + std::to_string(shmq::platform::current_process_id()) + "' ready";
-        BOOST_TEST(eventually([&] { return event_reported("trace", ready); }, 120s), wine_event_trace());
-        BOOST_TEST(event_reported("warn", "lets every account on this machine read and write"), wine_event_trace());
-        BOOST_TEST(eventually([&] { return event_reported("err", "was not reloaded, nothing changed"); }, 120s),
+        BOOST_TEST(eventually([&] { return event_reported("trace", {ready}); }, 120s), wine_event_trace());
+        BOOST_TEST(event_reported("warn", {"lets every account on this machine read and write"}), wine_event_trace());
+        BOOST_TEST(eventually([&] { return event_reported("err", {"was not reloaded, nothing changed"}); }, 120s),
                    wine_event_trace());
     } else {
         BOOST_TEST_MESSAGE("Event Log events not checked: SHMQ_WINE_DEBUG_OUTPUT names no Wine debug output "
@@ -686,4 +728,39 @@ BOOST_AUTO_TEST_CASE(the_service_runs_under_the_service_control_manager) {
     // in a console.
     scene.start_broker();
     BOOST_TEST(scene.run_cli({"consume", "jobs", "--count", "1", "--timeout", "60000"}) == "kept\n");
+}
+
+// A log file the service cannot open (its folder does not exist) does not
+// stop it: the reason reaches the Event Log as an error event and the broker
+// serves on, logging to the Event Log alone (daemon/main.cpp,
+// serve_as_service, says why it goes on rather than stop).
+BOOST_AUTO_TEST_CASE(a_service_whose_log_file_cannot_be_opened_says_why_in_the_event_log) {
+    Scene scene("service-log");
+    scene.persist();
+    InstalledService service("shmq-test-log-" + std::to_string(shmq::platform::current_process_id()));
+    const fs::path log = scene.directory() / "no-such-folder" / "service.log";
+    scene.run_program(binary_dir + "/shmqd.exe", {"--install-service", "--service-name", service.name(), "--config",
+                                                  scene.configuration().string(), "--log-file", log.string()});
+    scene.run_program("sc.exe", {"start", service.name()});
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return service_in_state(scene, service.name(), "RUNNING"); }, 120s),
+                          "the service never ran; the Event Log trace:\n" << wine_event_trace());
+    BOOST_TEST(static_cast<bool>(scene.attach()), "the service runs but serves no client");
+    if (std::getenv("SHMQ_WINE_DEBUG_OUTPUT") != nullptr) {
+        const auto reported = [] {
+            return event_reported("err", {"cannot open log file '", "no-such-folder",
+                                          "' does not exist; logging to the Event Log alone"});
+        };
+        BOOST_TEST(eventually(reported, 120s), wine_event_trace());
+    } else {
+        BOOST_TEST_MESSAGE("Event Log events not checked: SHMQ_WINE_DEBUG_OUTPUT names no Wine debug output "
+                           "(scripts/run-windows-tests sets it)");
+    }
+    scene.run_program("sc.exe", {"stop", service.name()});
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return service_in_state(scene, service.name(), "STOPPED"); }, 120s),
+                          "the service never stopped");
+    const std::string stopped = scene.run_program("sc.exe", {"query", service.name()});
+    BOOST_TEST(stopped.find("WIN32_EXIT_CODE    : 0") != std::string::npos, "not a clean stop:\n" << stopped);
+    BOOST_TEST(!fs::exists(log.parent_path()), "the service made the log file's folder");
+    scene.run_program(binary_dir + "/shmqd.exe", {"--uninstall-service", "--service-name", service.name()});
+    service.removed();
 }
