@@ -118,7 +118,7 @@ private:
     static constexpr std::chrono::seconds writer_grace{2};
     void finish_interrupted_migration();
     void dispose_of_migrated(const std::string& old);
-    void dispose_of_carried(const std::string& file, const std::string& named_after);
+    bool dispose_of_carried(const std::string& file, const std::string& named_after);
     void set_aside_existing(const std::string& reason);
     std::string set_aside(const std::string& from, const std::string& named_after, const std::string& reason);
     void prune_set_aside(const std::string& segment_path);

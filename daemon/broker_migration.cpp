@@ -265,18 +265,20 @@ void Broker::dispose_of_migrated(const std::string& old) {
         view = SegmentView{};
         mapping.reset();
         for (const auto& companion : companions) {
-            if (exists(companion.path)) dispose_of_carried(companion.path, companion.path);
+            if (exists(companion.path) && dispose_of_carried(companion.path, companion.path)) {
+                SHMQ_LOG(info) << companion.what << " removed: every message it held was carried over";
+            }
         }
         crash_point("migration_companions_disposed");
     }
     dispose_of_carried(old, path);
 }
 
-// One segment whose messages were carried over: removed, unless it holds
-// messages of queues the configuration no longer has (or cannot be read
-// again), which are set aside (as NAMED_AFTER.stale-TIME) for `shmq replay`,
-// never discarded.
-void Broker::dispose_of_carried(const std::string& file, const std::string& named_after) {
+// One segment whose messages were carried over: removed (true), unless it
+// holds messages of queues the configuration no longer has (or cannot be
+// read again), which are set aside (as NAMED_AFTER.stale-TIME) for
+// `shmq replay`, never discarded.
+bool Broker::dispose_of_carried(const std::string& file, const std::string& named_after) {
     std::unique_ptr<SegmentMapping> mapping;
     std::string why;
     SegmentView view;
@@ -290,7 +292,7 @@ void Broker::dispose_of_carried(const std::string& file, const std::string& name
     mapping.reset();
     if (why.empty() && plan.left_behind.empty()) {
         std::remove(file.c_str());
-        return;
+        return true;
     }
     std::string queues;
     for (const auto& name : plan.left_behind) queues += " --queue " + name;
@@ -299,6 +301,7 @@ void Broker::dispose_of_carried(const std::string& file, const std::string& name
                                 " messages of queues the configuration no longer has; add them back and replay "
                                 "only them with: shmq replay FILE" + queues
                           : "it cannot be read again after its migration: " + why);
+    return false;
 }
 
 }  // namespace shmq::daemon
