@@ -10,13 +10,6 @@ namespace shmq::daemon {
 
 namespace {
 
-const config::QueueConfig* find_configured(const config::BrokerConfig& config, const std::string& name) {
-    for (const auto& queue : config.queues) {
-        if (queue.name == name) return &queue;
-    }
-    return nullptr;
-}
-
 // Why `contents` cannot go into `queue`, or empty.
 std::string does_not_fit(const QueueContents& contents, const config::QueueConfig& queue) {
     const std::string what = "queue '" + queue.name + "'";
@@ -47,7 +40,7 @@ void read_for_migration(const SegmentView& old_view, const config::BrokerConfig&
             plan.impossible = "queue '" + name + "' is damaged: " + contents.damage;
             return;
         }
-        if (find_configured(config, name) == nullptr) {
+        if (config::find_named(config.queues, name) == nullptr) {
             if (!contents.messages.empty()) {
                 plan.left_behind.push_back(name);
                 plan.left_behind_messages += contents.messages.size();
@@ -76,7 +69,7 @@ MigrationPlan plan_migration(const std::vector<const SegmentView*>& old_views, c
         if (!plan.impossible.empty()) return plan;
     }
     for (const auto& carried : plan.carried) {
-        plan.impossible = does_not_fit(carried.contents, *find_configured(config, carried.name));
+        plan.impossible = does_not_fit(carried.contents, *config::find_named(config.queues, carried.name));
         if (!plan.impossible.empty()) break;
     }
     return plan;
