@@ -114,6 +114,20 @@ struct BrokerConfig {
 // "FILE: key 'KEY' (not set, so its default)" when the file leaves it out.
 std::string where(const BrokerConfig& config, const std::string& key);
 
+// The queue or topic named `name` among `items` (a configuration's queues or
+// topics, where names are unique); nullptr when none is.
+template <typename Item>
+const Item* find_named(const std::vector<Item>& items, const std::string& name) {
+    for (const auto& item : items) {
+        if (item.name == name) return &item;
+    }
+    return nullptr;
+}
+template <typename Item>
+Item* find_named(std::vector<Item>& items, const std::string& name) {
+    return const_cast<Item*>(find_named(static_cast<const std::vector<Item>&>(items), name));
+}
+
 // Field-by-field equality: both file formats must yield equal configurations,
 // and a reload can tell whether anything changed.
 bool operator==(const QueueConfig& a, const QueueConfig& b);

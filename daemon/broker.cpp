@@ -22,9 +22,7 @@
 #include "common/test_crash_point.hpp"
 #include "daemon/client_reaper.hpp"
 #include "daemon/reload_plan.hpp"
-#include "common/queue_contents.hpp"
 #include "daemon/segment_builder.hpp"
-#include "daemon/segment_migration.hpp"
 #include "daemon/segment_plan.hpp"
 #include "platform/file_owner.hpp"
 #include "platform/service_manager.hpp"
@@ -49,41 +47,6 @@ std::uint64_t queued_messages(const SegmentView& view) {
         total += control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
     }
     return total;
-}
-
-// Whether the segment file at `path` is sound and holds no queued message
-// (nor a delivery awaiting redelivery); false when it cannot be read.
-bool holds_no_message(const std::string& path, bool file_backed) {
-    std::unique_ptr<SegmentMapping> mapping;
-    std::string why;
-    SegmentView view;
-    if (SegmentMapping::open_path(path, file_backed, mapping, why) != platform::FileError::none ||
-        SegmentView::validate(mapping->base(), mapping->size(), view, why, /*writable=*/false) != Status::ok) {
-        return false;
-    }
-    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
-        if (!view.queue_usable(index)) return false;
-        const auto contents = read_queue_contents(view.ring(index));
-        if (!contents.damage.empty() || !contents.messages.empty()) return false;
-    }
-    return true;
-}
-
-// Every client of `view` gets broker_stopped from its next call on, and one
-// blocked anywhere wakes to see it.
-void wake_for_stop(SegmentView& view) {
-    view.root().state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);
-    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
-        if (!view.queue_usable(index)) continue;
-        view.ring(index).control().not_empty.notify_all();
-        view.ring(index).control().not_full.notify_all();
-    }
-    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
-        if (!view.topic_usable(index)) continue;
-        view.topic(index).control().published.notify_all();
-        view.topic(index).control().room.notify_all();
-    }
-    view.root().broker_event.notify_all();
 }
 
 // Milliseconds since 1970 as UTC, ISO 8601; read from the segment, so any value.
@@ -313,29 +276,6 @@ void Broker::stop_live_segments() {
     live_generations_.clear();
 }
 
-// A main segment that cannot be adopted as it is (set aside, or migrated to
-// a new layout) takes the live segments it lists with it: their queues
-// belong to its layout, and a new main segment lists none of them. Their
-// messages are kept in the set-aside files, for `shmq replay`; one that
-// holds no message (say, its queues were removed by a reload and drained)
-// is removed instead.
-void Broker::set_aside_live_segments() {
-    const auto main_path = SegmentMapping::file_system_path(address_);
-    for (const auto generation : read_live_generations(view_.root().live)) {
-        const auto path = live_segment_path(main_path, generation);
-        std::uint32_t owner = 0;
-        if (!platform::file_owner(path, owner)) continue;
-        if (holds_no_message(path, SegmentMapping::is_file(address_))) {
-            std::remove(path.c_str());
-            SHMQ_LOG(info) << "live segment " << generation << " removed with its main segment: it held no message";
-            continue;
-        }
-        const auto to = set_aside(path, path, "the main segment it was added to is not adopted as it is");
-        SHMQ_LOG(error) << "once the broker runs, send the queued messages of live segment " << generation
-                        << " into it with: shmq replay " << to << " --remove";
-    }
-}
-
 // What each running segment holds: the main one first, then the live ones.
 std::vector<SegmentContents> Broker::held_contents() const {
     std::vector<SegmentContents> held{contents_of(view_)};
@@ -460,7 +400,6 @@ bool Broker::try_adopt_existing() {
     SHMQ_LOG(debug) << "segment '" << path << "': "
                     << (usable ? "valid and laid out as configured" : "cannot be adopted: " + difference);
     if (!usable && validated) {
-        if (main_) set_aside_live_segments();
         return migrate_existing(std::move(existing), difference);
     }
     if (!usable) {
@@ -488,7 +427,7 @@ bool Broker::try_adopt_existing() {
     adopted_ = true;
     reinstate_all(view_);
     if (!same_boot) {
-        reset_after_reboot();
+        reset_after_reboot(view_, address_);
         root->pid_namespace = platform::own_pid_namespace();
         // Last: clients are refused until the segment says this boot.
         std::memcpy(root->boot_id, boot_id, sizeof boot_id);
@@ -496,7 +435,7 @@ bool Broker::try_adopt_existing() {
     // Dead clients first: what they held when they died (a view entry ahead
     // of its cursor, a claim half made) is theirs to give back, not corruption.
     const auto reaped = reap_dead_clients(view_);
-    verify_queues();
+    verify_queues(view_);
     verify_topics();
     const std::string kept = std::to_string(queued_messages(view_)) + " queued messages kept, " +
                              std::to_string(reaped.reclaimed_clients) + " dead clients reclaimed";
@@ -530,150 +469,6 @@ bool Broker::ensure_previous_broker_gone(const layout::SegmentRoot& root, const 
     return same_boot;
 }
 
-// The existing segment is sound but laid out for another configuration: its
-// queued messages are carried into a new segment, which then takes the name
-// (docs/crash-safety.md, "Migration at start-up"). One that cannot hold them
-// leaves the old segment set aside, whole, for `shmq replay`.
-bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const std::string& difference) {
-    auto* root = existing->root();
-    char boot_id[sizeof root->boot_id];
-    platform::read_boot_id(boot_id);
-    const bool same_boot = ensure_previous_broker_gone(*root, boot_id);
-    SHMQ_LOG(warning) << "segment '" << address_ << "' is laid out for another configuration (" << difference
-                      << "); carrying its queued messages into a new segment";
-    // Clients still attached get broker_stopped from now on; a send already
-    // past that check finishes its claimed slot within the grace below.
-    wake_for_stop(view_);
-    if (same_boot) {
-        reap_dead_clients(view_);
-    } else {
-        reset_after_reboot();
-    }
-    let_writers_finish();
-    verify_queues();
-    const auto plan = plan_migration(view_, config_);
-    view_ = SegmentView{};
-    existing.reset();
-    if (!plan.left_behind.empty()) {
-        std::string names;
-        for (const auto& queue : plan.left_behind) names += (names.empty() ? "'" : ", '") + queue + "'";
-        SHMQ_LOG(warning) << "segment '" << address_ << "': queues the configuration no longer has (removed from "
-                          << "the file, by a reload or while the broker was down) are dropped: " << names << "; the "
-                          << plan.left_behind_messages << " messages still queued in them are set aside, not lost";
-    }
-    if (!plan.impossible.empty()) {
-        set_aside_existing(difference + "; its messages cannot be carried over: " + plan.impossible);
-        return false;
-    }
-    const std::string path = SegmentMapping::file_system_path(address_);
-    const std::string building = path + ".building";
-    const std::string old = path + ".migrating";
-    build_under(building);
-    try {
-        carry_messages(view_, plan);
-    } catch (const std::exception& failure) {
-        view_ = SegmentView{};
-        segment_.reset();
-        std::remove(building.c_str());
-        throw StartError("segment '" + path + "': " + failure.what() + "; the old segment is left as it was");
-    }
-    if (segment_->file_backed()) flush_reporting_failure();
-    crash_point("migration_built");
-    if (std::rename(path.c_str(), old.c_str()) != 0) {
-        const int code = errno;
-        view_ = SegmentView{};
-        segment_.reset();
-        std::remove(building.c_str());
-        throw StartError("cannot move segment '" + path + "' to '" + old + "' to migrate it: " + std::strerror(code));
-    }
-    crash_point("migration_old_moved");
-    if (std::rename(building.c_str(), path.c_str()) != 0) {
-        const int code = errno;
-        view_ = SegmentView{};
-        segment_.reset();
-        std::rename(old.c_str(), path.c_str());
-        throw StartError("cannot name the migrated segment '" + path + "': " + std::strerror(code));
-    }
-    crash_point("migration_new_in_place");
-    dispose_of_migrated(old);
-    migrated_ = true;
-    SHMQ_LOG(warning) << "segment '" << address_ << "' migrated to the configured layout: "
-                      << carried_messages(plan) << " queued messages carried over ("
-                      << carried_redeliveries(plan) << " unacknowledged deliveries of them to be delivered again)";
-    return true;
-}
-
-// A send that passed the client's stop check before the segment was marked
-// stopping is not acknowledged until its slot is ready: such writers get a
-// bounded moment to finish, so that no send that returns ok is left behind.
-void Broker::let_writers_finish() const {
-    const auto deadline = std::chrono::steady_clock::now() + writer_grace;
-    for (;;) {
-        std::uint64_t writing = 0;
-        for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
-            if (view_.queue_usable(index)) writing += count_writes_in_progress(view_.ring(index));
-        }
-        if (writing == 0) return;
-        if (std::chrono::steady_clock::now() >= deadline) {
-            SHMQ_LOG(warning) << "segment '" << address_ << "': " << writing
-                              << " sends still unfinished after the grace; they were not acknowledged and are not "
-                                 "carried over";
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-}
-
-// A broker killed during a migration left the old segment at NAME.migrating:
-// if the new one had taken the name, the migration is finished; else the
-// old segment, which still holds every message, takes its name back and is
-// migrated again.
-void Broker::finish_interrupted_migration() {
-    const std::string path = SegmentMapping::file_system_path(address_);
-    const std::string old = path + ".migrating";
-    std::uint32_t owner = 0;
-    if (!platform::file_owner(old, owner)) return;
-    if (platform::file_owner(path, owner)) {
-        SHMQ_LOG(warning) << "a migration of segment '" << path
-                          << "' was interrupted after the new segment took the name: finishing it";
-        dispose_of_migrated(old);
-        return;
-    }
-    SHMQ_LOG(warning) << "a migration of segment '" << path
-                      << "' was interrupted before the new segment took the name: the old segment takes it back";
-    if (std::rename(old.c_str(), path.c_str()) != 0) {
-        throw StartError("cannot move the interrupted migration's segment '" + old + "' back to '" + path +
-                         "': " + std::strerror(errno) + "; move it by hand");
-    }
-}
-
-// The old segment once its messages were carried over: removed, unless it
-// holds messages of queues the configuration no longer has (or cannot be
-// read again), which are set aside for `shmq replay`, never discarded.
-void Broker::dispose_of_migrated(const std::string& old) {
-    std::unique_ptr<SegmentMapping> mapping;
-    std::string why;
-    SegmentView view;
-    MigrationPlan plan;
-    if (SegmentMapping::open_path(old, SegmentMapping::is_file(address_), mapping, why) == platform::FileError::none &&
-        SegmentView::validate(mapping->base(), mapping->size(), view, why, /*writable=*/false) == Status::ok) {
-        plan = plan_migration(view, config_);
-        why = plan.impossible;
-    }
-    view = SegmentView{};
-    mapping.reset();
-    if (why.empty() && plan.left_behind.empty()) {
-        std::remove(old.c_str());
-        return;
-    }
-    std::string queues;
-    for (const auto& name : plan.left_behind) queues += " --queue " + name;
-    set_aside(old, SegmentMapping::file_system_path(address_), why.empty() ? "it holds " + std::to_string(plan.left_behind_messages) +
-                                     " messages of queues the configuration no longer has; add them back and replay "
-                                     "only them with: shmq replay FILE" + queues
-                               : "it cannot be read again after its migration: " + why);
-}
-
 // An adopted file keeps the permissions it was made with; the configuration
 // may have changed them since (another group, readers added or removed), and
 // an old permission must not outlive the configuration that granted it.
@@ -696,32 +491,32 @@ void Broker::apply_configured_access(const SegmentMapping& segment) const {
 // may now belong to another process. So: fresh wait events, every client of
 // the old boot reclaimed (which finishes their cut-short steps), and the
 // queues rebuilt from their slots.
-void Broker::reset_after_reboot() {
-    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
-        if (view_.queue_usable(index)) view_.ring(index).reset_synchronisation();
+void Broker::reset_after_reboot(SegmentView& view, const std::string& what) {
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (view.queue_usable(index)) view.ring(index).reset_synchronisation();
     }
-    for (std::uint32_t index = 0; index < view_.topic_count(); ++index) {
-        if (view_.topic_usable(index)) view_.topic(index).reset_synchronisation();
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (view.topic_usable(index)) view.topic(index).reset_synchronisation();
     }
-    new (&view_.root().broker_event) WaitEvent();
-    const auto reclaimed = reap_dead_clients(view_, /*everyone_is_dead=*/true);
-    SHMQ_LOG(warning) << "segment '" << address_ << "' comes from an earlier boot: wait events reset, "
+    new (&view.root().broker_event) WaitEvent();
+    const auto reclaimed = reap_dead_clients(view, /*everyone_is_dead=*/true);
+    SHMQ_LOG(warning) << "segment '" << what << "' comes from an earlier boot: wait events reset, "
                       << reclaimed.reclaimed_clients << " clients of the old boot reclaimed";
-    recover_queues_after_power_loss();
+    recover_queues_after_power_loss(view);
 }
 
 // An earlier boot may have ended in a power loss, which leaves the file's
 // pages of different ages (msync is not atomic): each queue is rebuilt from
 // its slots rather than quarantined, and what was lost is said.
-void Broker::recover_queues_after_power_loss() {
-    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
-        if (!view_.queue_usable(index)) continue;
-        const auto found = view_.ring(index).recover_after_power_loss();
+void Broker::recover_queues_after_power_loss(SegmentView& view) {
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) continue;
+        const auto found = view.ring(index).recover_after_power_loss();
         const bool lost = found.torn + found.missing > 0;
         const bool moved = found.head != found.head_hint || found.tail != found.tail_hint;
         if (!lost && !moved && found.discarded == 0) continue;
         std::ostringstream text;
-        text << "queue '" << view_.queue_name(index) << "' recovered from its slots after a reboot: head "
+        text << "queue '" << view.queue_name(index) << "' recovered from its slots after a reboot: head "
              << found.head_hint << " -> " << found.head << ", tail " << found.tail_hint << " -> " << found.tail
              << (found.hint_used ? "" : " (the control page was inconsistent and ignored)") << "; " << found.kept
              << " messages kept, " << found.redeliverable << " unacknowledged deliveries to redeliver, "
@@ -739,14 +534,14 @@ void Broker::recover_queues_after_power_loss() {
 // quarantined before (by a client, a tick or an earlier broker) that now
 // verifies goes back into service: the flag is a verdict on the structure,
 // and this restart is how an operator asks for it again.
-void Broker::verify_queues() {
-    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
-        if (!view_.queue_usable(index)) continue;
+void Broker::verify_queues(SegmentView& view) {
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!view.queue_usable(index)) continue;
         std::string problem;
-        auto& ring = view_.ring(index);
+        auto& ring = view.ring(index);
         const bool was_quarantined = ring.control().quarantined.load(std::memory_order_acquire) != 0;
         ring.verify(problem);
-        const std::string what = "queue '" + view_.queue_name(index) + "'";
+        const std::string what = "queue '" + view.queue_name(index) + "'";
         if (!problem.empty()) {
             SHMQ_LOG(error) << what << " failed verification (" << problem << "); quarantined, reason "
                             << quarantine_reason_name(ring.control().quarantined.load(std::memory_order_acquire));
@@ -1062,7 +857,7 @@ void Broker::check_segment_integrity() {
     // a quarantine newly needed is reported again).
     reported_quarantine_.assign(view_.queue_count(), false);
     reported_topic_quarantine_.assign(view_.topic_count(), false);
-    verify_queues();
+    verify_queues(view_);
     verify_topics();
 }
 

@@ -23,6 +23,7 @@
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "config/broker_config.hpp"
+#include "daemon/companion_segments.hpp"
 #include "daemon/live_segments.hpp"
 #include "daemon/reload_plan.hpp"
 #include "daemon/retirement.hpp"
@@ -93,7 +94,6 @@ private:
     void start_live_segments(const std::vector<AdoptedLiveSegment>& adopted, const config::BrokerConfig& extra);
     void add_live_segment(const config::BrokerConfig& added);
     void stop_live_segments();
-    void set_aside_live_segments();
     std::vector<SegmentContents> held_contents() const;
     void apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan);
     void retire_removed(const RemovedNames& removed);
@@ -104,18 +104,28 @@ private:
     void build_fresh();
     void build_under(const std::string& building);
     bool ensure_previous_broker_gone(const layout::SegmentRoot& root, const char (&boot_id)[40]) const;
+    // Migration at start-up (daemon/broker_migration.cpp).
+    struct OpenCompanion {
+        CompanionSegment segment;
+        std::unique_ptr<SegmentMapping> mapping;
+        SegmentView view;
+    };
     bool migrate_existing(std::unique_ptr<SegmentMapping> existing, const std::string& difference);
-    void let_writers_finish() const;
+    std::vector<OpenCompanion> open_companions(const std::vector<CompanionSegment>& companions);
+    void prepare_to_carry(SegmentView& view, const std::string& what, bool same_boot);
+    void set_aside_companions(const std::vector<CompanionSegment>& companions);
+    static void let_writers_finish(const SegmentView& view, const std::string& what);
     static constexpr std::chrono::seconds writer_grace{2};
     void finish_interrupted_migration();
     void dispose_of_migrated(const std::string& old);
+    bool dispose_of_carried(const std::string& file, const std::string& named_after);
     void set_aside_existing(const std::string& reason);
     std::string set_aside(const std::string& from, const std::string& named_after, const std::string& reason);
     void prune_set_aside(const std::string& segment_path);
-    void verify_queues();
+    static void verify_queues(SegmentView& view);
     void verify_topics();
-    void reset_after_reboot();
-    void recover_queues_after_power_loss();
+    static void reset_after_reboot(SegmentView& view, const std::string& what);
+    static void recover_queues_after_power_loss(SegmentView& view);
     void flush_loop();
     void flush_reporting_failure();
     void tick();

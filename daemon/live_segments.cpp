@@ -10,14 +10,6 @@ namespace shmq::daemon {
 
 namespace {
 
-template <typename Item>
-const Item* find_named(const std::vector<Item>& items, const std::string& name) {
-    for (const auto& item : items) {
-        if (item.name == name) return &item;
-    }
-    return nullptr;
-}
-
 bool held_by_any(const std::vector<SegmentContents>& held, const std::string& name, bool topic) {
     return std::any_of(held.begin(), held.end(), [&](const SegmentContents& contents) {
         const auto& names = topic ? contents.topics : contents.queues;
@@ -40,7 +32,7 @@ bool part_holding(const config::BrokerConfig& open, const SegmentContents& conte
     part.queues.clear();
     part.topics.clear();
     for (const auto& name : contents.queues) {
-        const auto* queue = find_named(open.queues, name);
+        const auto* queue = config::find_named(open.queues, name);
         if (queue == nullptr) {
             missing = "it holds queue '" + name + "', which the configuration does not have";
             return false;
@@ -48,7 +40,7 @@ bool part_holding(const config::BrokerConfig& open, const SegmentContents& conte
         part.queues.push_back(*queue);
     }
     for (const auto& name : contents.topics) {
-        const auto* topic = find_named(open.topics, name);
+        const auto* topic = config::find_named(open.topics, name);
         if (topic == nullptr) {
             missing = "it holds topic '" + name + "', which the configuration does not have";
             return false;

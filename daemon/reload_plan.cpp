@@ -9,14 +9,6 @@ namespace shmq::daemon {
 
 namespace {
 
-template <typename Item>
-const Item* find_named(const std::vector<Item>& items, const std::string& name) {
-    for (const auto& item : items) {
-        if (item.name == name) return &item;
-    }
-    return nullptr;
-}
-
 std::string octal(std::uint32_t mode) {
     std::ostringstream text;
     text << "0" << std::oct << mode;
@@ -91,7 +83,7 @@ private:
 
     void compare_queues() {
         for (const auto& queue : running_.queues) {
-            if (listed(retired_.queues, queue.name) || find_named(reloaded_.queues, queue.name)) continue;
+            if (listed(retired_.queues, queue.name) || config::find_named(reloaded_.queues, queue.name)) continue;
             remove(queue, "queue '" + queue.name + "' removed", plan_.removed.queues);
         }
         for (const auto& queue : reloaded_.queues) {
@@ -99,7 +91,7 @@ private:
                 readded("queue '" + queue.name + "' added");
                 continue;
             }
-            const auto* before = find_named(running_.queues, queue.name);
+            const auto* before = config::find_named(running_.queues, queue.name);
             if (before == nullptr) {
                 add(queue, "queue '" + queue.name + "' added");
                 continue;
@@ -120,7 +112,7 @@ private:
         setting("access.group", quoted(before.access_group), quoted(after.access_group));
         setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
         if (before.delivery != config::DeliveryMode::at_least_once || after.delivery != before.delivery) return;
-        auto& next = *find_named_mutable(after.name);
+        auto& next = *config::find_named(plan_.next.queues, after.name);
         const auto live = [&](const char* key, std::uint32_t& field, std::uint32_t value) {
             if (field == value) return;
             plan_.applied.push_back(what + key + " " + std::to_string(field) + " -> " + std::to_string(value));
@@ -131,7 +123,7 @@ private:
         if (before.dead_letter == after.dead_letter) return;
         // Live only into a queue the running broker has, in the same segment:
         // the broker moves dead letters between rings of one segment.
-        const auto* target = find_named(running_.queues, after.dead_letter);
+        const auto* target = config::find_named(running_.queues, after.dead_letter);
         // Never into a retired queue, which takes no more messages.
         const bool in_service = target != nullptr && !listed(retired_.queues, target->name);
         if (after.dead_letter.empty() || (in_service && target->access_group == before.access_group)) {
@@ -165,23 +157,16 @@ private:
     bool dead_letter_added_with(const config::TopicConfig&) const { return true; }
     bool dead_letter_added_with(const config::QueueConfig& queue) const {
         if (queue.dead_letter.empty()) return true;
-        const auto* target = find_named(reloaded_.queues, queue.dead_letter);
-        return target != nullptr && target->access_group.empty() && !find_named(running_.queues, queue.dead_letter);
+        const auto* target = config::find_named(reloaded_.queues, queue.dead_letter);
+        return target != nullptr && target->access_group.empty() && !config::find_named(running_.queues, queue.dead_letter);
     }
 
     void added_to_next(const config::QueueConfig& queue) { plan_.next.queues.push_back(queue); }
     void added_to_next(const config::TopicConfig& topic) { plan_.next.topics.push_back(topic); }
 
-    config::QueueConfig* find_named_mutable(const std::string& name) {
-        for (auto& queue : plan_.next.queues) {
-            if (queue.name == name) return &queue;
-        }
-        return nullptr;
-    }
-
     void compare_topics() {
         for (const auto& topic : running_.topics) {
-            if (listed(retired_.topics, topic.name) || find_named(reloaded_.topics, topic.name)) continue;
+            if (listed(retired_.topics, topic.name) || config::find_named(reloaded_.topics, topic.name)) continue;
             remove(topic, "topic '" + topic.name + "' removed", plan_.removed.topics);
         }
         for (const auto& topic : reloaded_.topics) {
@@ -189,7 +174,7 @@ private:
                 readded("topic '" + topic.name + "' added");
                 continue;
             }
-            const auto* before = find_named(running_.topics, topic.name);
+            const auto* before = config::find_named(running_.topics, topic.name);
             if (before == nullptr) {
                 add(topic, "topic '" + topic.name + "' added");
             } else {

@@ -1,5 +1,7 @@
 #include "daemon/segment_migration.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 #include "common/client_registry.hpp"
@@ -7,13 +9,6 @@
 namespace shmq::daemon {
 
 namespace {
-
-const config::QueueConfig* find_configured(const config::BrokerConfig& config, const std::string& name) {
-    for (const auto& queue : config.queues) {
-        if (queue.name == name) return &queue;
-    }
-    return nullptr;
-}
 
 // Why `contents` cannot go into `queue`, or empty.
 std::string does_not_fit(const QueueContents& contents, const config::QueueConfig& queue) {
@@ -31,31 +26,51 @@ std::string does_not_fit(const QueueContents& contents, const config::QueueConfi
     return {};
 }
 
-}  // namespace
-
-MigrationPlan plan_migration(const SegmentView& old_view, const config::BrokerConfig& config) {
-    MigrationPlan plan;
-    for (std::uint32_t index = 0; index < old_view.queue_count() && plan.impossible.empty(); ++index) {
+// Adds every queue of `old_view` to `plan`: carried when `config` has it
+// (after what an earlier segment held of the same name), else left behind.
+void read_for_migration(const SegmentView& old_view, const config::BrokerConfig& config, MigrationPlan& plan) {
+    for (std::uint32_t index = 0; index < old_view.queue_count(); ++index) {
         const auto& name = old_view.queue_name(index);
         if (!old_view.queue_usable(index)) {
             plan.impossible = "queue #" + std::to_string(index) + " ('" + name + "') has damaged metadata";
-            break;
+            return;
         }
         auto contents = read_queue_contents(old_view.ring(index));
         if (!contents.damage.empty()) {
             plan.impossible = "queue '" + name + "' is damaged: " + contents.damage;
-            break;
+            return;
         }
-        const auto* queue = find_configured(config, name);
-        if (queue == nullptr) {
+        if (config::find_named(config.queues, name) == nullptr) {
             if (!contents.messages.empty()) {
                 plan.left_behind.push_back(name);
                 plan.left_behind_messages += contents.messages.size();
             }
             continue;
         }
-        plan.impossible = does_not_fit(contents, *queue);
-        plan.carried.push_back({name, std::move(contents)});
+        const auto earlier = std::find_if(plan.carried.begin(), plan.carried.end(),
+                                          [&](const MigrationPlan::Carried& carried) { return carried.name == name; });
+        if (earlier == plan.carried.end()) {
+            plan.carried.push_back({name, std::move(contents)});
+            continue;
+        }
+        auto& messages = earlier->contents.messages;
+        messages.insert(messages.end(), std::make_move_iterator(contents.messages.begin()),
+                        std::make_move_iterator(contents.messages.end()));
+        earlier->contents.redeliveries += contents.redeliveries;
+    }
+}
+
+}  // namespace
+
+MigrationPlan plan_migration(const std::vector<const SegmentView*>& old_views, const config::BrokerConfig& config) {
+    MigrationPlan plan;
+    for (const auto* old_view : old_views) {
+        read_for_migration(*old_view, config, plan);
+        if (!plan.impossible.empty()) return plan;
+    }
+    for (const auto& carried : plan.carried) {
+        plan.impossible = does_not_fit(carried.contents, *config::find_named(config.queues, carried.name));
+        if (!plan.impossible.empty()) break;
     }
     return plan;
 }

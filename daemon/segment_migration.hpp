@@ -33,9 +33,11 @@ struct MigrationPlan {
     std::string impossible;
 };
 
-// Reads every queue of the validated `old_view` and checks that what the
-// configuration keeps of it fits `config`'s queues.
-MigrationPlan plan_migration(const SegmentView& old_view, const config::BrokerConfig& config);
+// Reads every queue of the validated `old_views` (a main segment first,
+// then the segments carried with it, daemon/companion_segments.hpp) and
+// checks that what the configuration keeps of them fits `config`'s queues.
+// A name found in several of them is carried in the order of the views.
+MigrationPlan plan_migration(const std::vector<const SegmentView*>& old_views, const config::BrokerConfig& config);
 
 // Sends the carried messages, in order, into the queues of the same name of
 // `view` (a segment built for `config` that no client can open yet), under
