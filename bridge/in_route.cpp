@@ -139,7 +139,9 @@ void InRoute::take(natsMsg* message, const std::atomic<bool>& stop) {
 void InRoute::release(const std::atomic<bool>& stop) {
     if (held_.empty()) return;
     if (order_unsure_) {
-        if (!nothing_older_elsewhere()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!holding_since_) holding_since_ = now;
+        if (!nothing_older_elsewhere() && !held_too_long(now - *holding_since_)) {
             // Held unacked meanwhile, they bound what JetStream hands out
             // (MaxAckPending), and kept in progress they stay with us.
             held_.keep_alive(hold_keep_alive);
@@ -147,6 +149,7 @@ void InRoute::release(const std::atomic<bool>& stop) {
         }
         if (holding_reported_) BRIDGE_LOG(info) << "route " << settings_.name << ": sending in stream order again";
         holding_reported_ = false;
+        holding_since_.reset();
         order_unsure_ = false;
     }
     std::uint64_t sequence = 0;
@@ -174,6 +177,19 @@ bool InRoute::nothing_older_elsewhere() {
     }
     holding_reported_ = true;
     return false;
+}
+
+bool InRoute::held_too_long(std::chrono::steady_clock::duration held) const {
+    // Older messages come back within one ack wait (and the server's check
+    // of it). Still out long after, they are with another live client of
+    // the consumer, which keeps them: waiting longer would wedge the route.
+    const auto limit = std::chrono::seconds(3 * settings_.ack_wait_s + 2);
+    if (held < limit) return false;
+    BRIDGE_LOG(warning) << "route " << settings_.name << ": older messages of consumer " << settings_.consumer
+                        << " are still unacknowledged after " << limit.count()
+                        << " s: another client holds them (does a second bridge read this consumer?); sending "
+                        << held_.size() << " held message(s) out of stream order";
+    return true;
 }
 
 std::optional<std::uint64_t> InRoute::unacked_messages() {

@@ -44,6 +44,7 @@ private:
     void take(natsMsg* message, const std::atomic<bool>& stop);
     void release(const std::atomic<bool>& stop);
     bool nothing_older_elsewhere();
+    bool held_too_long(std::chrono::steady_clock::duration held) const;
     // The consumer's delivered and unacked messages (also updates the lag).
     std::optional<std::uint64_t> unacked_messages();
     Outcome deliver(natsMsg* message, std::uint64_t stream_sequence, const std::atomic<bool>& stop);
@@ -72,6 +73,7 @@ private:
     std::optional<std::uint64_t> last_delivery_;
     bool order_unsure_ = true;
     bool holding_reported_ = false;
+    std::optional<std::chrono::steady_clock::time_point> holding_since_;
     bool consumer_info_failing_ = false;
     std::chrono::steady_clock::time_point lag_checked_;
 };
