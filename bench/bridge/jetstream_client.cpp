@@ -25,6 +25,8 @@ JetStreamClient::JetStreamClient(const std::string& url, int window) {
     jsOptions_Init(&js_options);
     js_options.Wait = 10000;
     js_options.PublishAsync.MaxPending = window;
+    // A full window waits for acks (200 ms by default: too short on a loaded machine).
+    js_options.PublishAsync.StallWait = 30000;
     js_options.PublishAsync.ErrHandler = &JetStreamClient::on_publish_error;
     js_options.PublishAsync.ErrHandlerClosure = this;
     check(natsConnection_JetStream(&js_, connection_, &js_options), "JetStream context");
@@ -70,6 +72,17 @@ std::uint64_t JetStreamClient::stream_messages(const std::string& name) {
 
 void JetStreamClient::publish_async(const std::string& subject, const void* data, std::size_t size) {
     check(js_PublishAsync(js_, subject.c_str(), data, static_cast<int>(size), nullptr), "publishing to " + subject);
+}
+
+void JetStreamClient::publish_async_with_id(const std::string& subject, const void* data, std::size_t size,
+                                            const std::string& id) {
+    natsMsg* message = nullptr;
+    check(natsMsg_Create(&message, subject.c_str(), nullptr, static_cast<const char*>(data), static_cast<int>(size)),
+          "a message");
+    natsStatus status = natsMsgHeader_Set(message, "Nats-Msg-Id", id.c_str());
+    if (status == NATS_OK) status = js_PublishMsgAsync(js_, &message, nullptr);
+    natsMsg_Destroy(message);  // null once the library took it
+    check(status, "publishing to " + subject);
 }
 
 void JetStreamClient::wait_for_publish_acks() {

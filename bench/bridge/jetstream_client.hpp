@@ -25,6 +25,9 @@ public:
 
     // Up to the window's publishes await their acks at once.
     void publish_async(const std::string& subject, const void* data, std::size_t size);
+    // The same with a Nats-Msg-Id header, as the bridge sends each message:
+    // JetStream then also checks and records the id in its duplicate window.
+    void publish_async_with_id(const std::string& subject, const void* data, std::size_t size, const std::string& id);
     // Until every asynchronous publish is acked; the failed ones counted.
     void wait_for_publish_acks();
     std::uint64_t failed_publishes() const { return failed_; }

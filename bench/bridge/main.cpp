@@ -45,7 +45,9 @@ struct Plan {
 // One repeat's figures at one size.
 struct Repeat {
     double direct_rate = 0;
+    double direct_id_rate = 0;  // with a Nats-Msg-Id each, as the bridge publishes
     double bridged_rate = 0;
+    double bridge_cpu_us = 0;   // shmq-bridge's CPU time per message
     double round_trip_p50 = 0;
     double direct_p50 = 0;
     double bridged_p50 = 0;
@@ -185,6 +187,7 @@ int run(const Plan& plan, const std::string& output_dir, const std::string& nats
         pid_t pid;
         ~Stop() { terminate_and_reap(pid, std::chrono::seconds(10)); }
     } stop_bridge{bridge};
+    route.bridge = bridge;
     // The route is ready once a message went through.
     bridged_one_way(nats, route, 64, 1);
 
@@ -195,13 +198,16 @@ int run(const Plan& plan, const std::string& output_dir, const std::string& nats
         std::vector<Repeat> repeats(plan.repeats);
         for (auto& repeat : repeats) {
             repeat.direct_rate = direct_throughput(nats, route, size, plan.messages(size));
-            repeat.bridged_rate = bridged_throughput(nats, route, size, plan.messages(size));
+            repeat.direct_id_rate = direct_throughput(nats, route, size, plan.messages(size), true);
+            repeat.bridged_rate = bridged_throughput(nats, route, size, plan.messages(size), repeat.bridge_cpu_us);
             repeat.round_trip_p50 = p50(publish_ack_round_trips(nats, route, size, plan.samples));
             repeat.direct_p50 = p50(direct_one_way(nats, route, size, plan.samples));
             repeat.bridged_p50 = p50(bridged_one_way(nats, route, size, plan.samples));
         }
         const auto direct = column(repeats, [](const Repeat& r) { return r.direct_rate; });
+        const auto direct_ids = column(repeats, [](const Repeat& r) { return r.direct_id_rate; });
         const auto bridged = column(repeats, [](const Repeat& r) { return r.bridged_rate; });
+        const auto bridge_cpu = column(repeats, [](const Repeat& r) { return r.bridge_cpu_us; });
         const auto round_trip = column(repeats, [](const Repeat& r) { return r.round_trip_p50; });
         const auto direct_p50 = column(repeats, [](const Repeat& r) { return r.direct_p50; });
         const auto bridged_p50 = column(repeats, [](const Repeat& r) { return r.bridged_p50; });
@@ -209,12 +215,17 @@ int run(const Plan& plan, const std::string& output_dir, const std::string& nats
         const std::string direct_mode = "js_PublishAsync, window " + std::to_string(window);
         const std::string bridged_mode = "queue at_least_once -> out route, window " + std::to_string(window);
         records.push_back(record_json("bridge_throughput", "nats.c", direct_mode, size, "msg_per_s", "msg/s", direct));
+        records.push_back(record_json("bridge_throughput", "nats.c", direct_mode + ", Nats-Msg-Id", size, "msg_per_s",
+                                      "msg/s", direct_ids));
         records.push_back(record_json("bridge_throughput", "shmq-bridge", bridged_mode, size, "msg_per_s", "msg/s", bridged));
+        records.push_back(record_json("bridge_throughput", "shmq-bridge", bridged_mode, size, "cpu_us_per_msg", "us",
+                                      bridge_cpu));
         records.push_back(record_json("bridge_latency", "nats.c", "js_Publish (waits for the ack)", size,
                                       "publish_ack_p50_us", "us", round_trip));
         records.push_back(record_json("bridge_latency", "nats.c", direct_mode, size, "one_way_p50_us", "us", direct_p50));
         records.push_back(record_json("bridge_latency", "shmq-bridge", bridged_mode, size, "one_way_p50_us", "us", bridged_p50));
-        rows.push_back("| " + size_name(size) + " | " + figure_text(direct) + " | " + figure_text(bridged) + " | " +
+        rows.push_back("| " + size_name(size) + " | " + figure_text(direct) + " | " + figure_text(direct_ids) + " | " +
+                       figure_text(bridged) + " | " + figure_text(bridge_cpu) + " | " +
                        figure_text(round_trip) + " | " + figure_text(direct_p50) + " | " + figure_text(bridged_p50) +
                        " | " + figure_text(added) + " |");
         for (auto& target : targets_for(size, repeats)) targets.push_back(std::move(target));
@@ -227,17 +238,20 @@ int run(const Plan& plan, const std::string& output_dir, const std::string& nats
             std::to_string(plan.repeats) + " repeat(s). Throughput: " + std::to_string(plan.messages(64)) +
             " messages of 64 B, " + std::to_string(plan.messages(4096)) +
             " of 4 KiB, published by nats.c (`js_PublishAsync`, " + std::to_string(window) +
-            " awaiting their acks, timed to the last ack) or sent to an at_least_once shmq queue that shmq-bridge's "
+            " awaiting their acks, timed to the last ack; again with a Nats-Msg-Id header each, as the bridge "
+            "sends them, which JetStream checks and records for deduplication) or sent to an at_least_once shmq queue that shmq-bridge's "
             "out route (window " + std::to_string(window) +
             ") publishes, timed from the first send until the stream holds them all; every run checks that the "
-            "stream holds exactly the messages sent. Latency: " + std::to_string(plan.samples) +
+            "stream holds exactly the messages sent; bridge CPU is shmq-bridge's user and system time per message "
+            "during its runs. Latency: " + std::to_string(plan.samples) +
             " messages one at a time per repeat, p50 of: a `js_Publish` waiting for its ack (round trip); from an "
             "asynchronous publish, or from the shmq send, until a core NATS subscriber on the subject has the "
             "message (one way, checked unaltered). Added = bridged one way - direct one way. The benchmark, "
             "nats-server, shmqd and the bridge share the machine's CPUs. Medians (min–max) over the repeats.",
         "",
-        "| payload | direct msg/s | bridged msg/s | publish-ack round trip µs | direct one way µs | bridged one way µs | added µs |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| payload | direct msg/s | direct with Msg-Id msg/s | bridged msg/s | bridge CPU µs/msg | publish-ack round trip µs | "
+        "direct one way µs | bridged one way µs | added µs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     };
     section.insert(section.end(), rows.begin(), rows.end());
 

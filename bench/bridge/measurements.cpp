@@ -2,9 +2,13 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 namespace shmq::bench {
 namespace {
@@ -49,6 +53,20 @@ Clock::time_point stream_filled(JetStreamClient& nats, const std::string& stream
     }
 }
 
+// User and system CPU time of process `pid` so far (/proc/PID/stat).
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name (which may hold spaces), from field 3.
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int number = 3; number <= 15 && fields >> field; ++number) {
+        if (number == 14 || number == 15) ticks += std::stod(field);  // utime, stime
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // One at a time: `send` message i, then wait for it at the subscriber and
 // check it arrived unaltered.
 std::vector<double> one_way(JetStreamClient& nats, const std::string& subject, std::size_t size, std::size_t samples,
@@ -78,12 +96,21 @@ std::vector<double> one_way(JetStreamClient& nats, const std::string& subject, s
 
 }  // namespace
 
-double direct_throughput(JetStreamClient& nats, const BridgeRoute& route, std::size_t size, std::size_t count) {
+double direct_throughput(JetStreamClient& nats, const BridgeRoute& route, std::size_t size, std::size_t count,
+                         bool with_ids) {
     nats.purge_stream(route.stream);
     const auto failed_before = nats.failed_publishes();
     const auto text = payload(0, size);
+    // Unique across runs, as the stream's duplicate window outlives a purge.
+    const auto id_prefix = "bench/" + std::to_string(Clock::now().time_since_epoch().count()) + "/";
     const auto start = Clock::now();
-    for (std::size_t i = 0; i < count; ++i) nats.publish_async(route.direct_subject, text.data(), text.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        if (with_ids) {
+            nats.publish_async_with_id(route.direct_subject, text.data(), text.size(), id_prefix + std::to_string(i));
+        } else {
+            nats.publish_async(route.direct_subject, text.data(), text.size());
+        }
+    }
     nats.wait_for_publish_acks();
     const auto end = Clock::now();
     if (nats.failed_publishes() != failed_before) {
@@ -94,8 +121,10 @@ double direct_throughput(JetStreamClient& nats, const BridgeRoute& route, std::s
     return rate(count, start, end);
 }
 
-double bridged_throughput(JetStreamClient& nats, const BridgeRoute& route, std::size_t size, std::size_t count) {
+double bridged_throughput(JetStreamClient& nats, const BridgeRoute& route, std::size_t size, std::size_t count,
+                          double& cpu_us) {
     nats.purge_stream(route.stream);
+    const double cpu_before = cpu_seconds(route.bridge);
     const auto text = payload(0, size);
     std::vector<OutgoingMessage> batch(send_batch_size, OutgoingMessage{text.data(), text.size()});
     const auto start = Clock::now();
@@ -122,6 +151,7 @@ double bridged_throughput(JetStreamClient& nats, const BridgeRoute& route, std::
     }
     producer.join();
     if (!failure.empty()) throw std::runtime_error(failure);
+    cpu_us = (cpu_seconds(route.bridge) - cpu_before) * 1e6 / static_cast<double>(count);
     return rate(count, start, end);
 }
 
