@@ -35,6 +35,7 @@ constexpr double latency_target = 2.0;  // added p50 over one publish-ack round 
 const std::vector<std::size_t> sizes = {64, 4096};
 
 struct Plan {
+    bool quick;
     std::size_t repeats;
     std::size_t samples;  // latency samples per repeat
     std::size_t messages(std::size_t size) const { return size <= 64 ? small_count : large_count; }
@@ -265,7 +266,10 @@ int run(const Plan& plan, const std::string& output_dir, const std::string& nats
              << ", \"available\": true, \"met\": " << (targets[i].met ? "true" : "false") << "}"
              << (i + 1 < targets.size() ? ",\n" : "\n");
     }
-    json << "  ],\n  \"section\": [\n";
+    json << "  ],\n  \"settings\": {\"quick\": " << (plan.quick ? "true" : "false")
+         << ", \"repeats\": " << plan.repeats << ", \"messages_64\": " << plan.messages(64)
+         << ", \"messages_4096\": " << plan.messages(4096) << ", \"latency_samples\": " << plan.samples
+         << ", \"window\": " << window << ", \"stream\": \"R1 file, single node\"},\n  \"section\": [\n";
     for (std::size_t i = 0; i < section.size(); ++i) json << "    " << json_string(section[i]) << (i + 1 < section.size() ? ",\n" : "\n");
     json << "  ]\n}\n";
 
@@ -304,7 +308,7 @@ int main(int argc, char** argv) {
         std::cout << description << "\n";
         return 0;
     }
-    const Plan plan = options.count("quick") != 0 ? Plan{1, 20, 2000, 500} : Plan{3, 1000, 200000, 50000};
+    const Plan plan = options.count("quick") != 0 ? Plan{true, 1, 20, 2000, 500} : Plan{false, 3, 1000, 200000, 50000};
     try {
         return run(plan, output_dir, nats_server);
     } catch (const std::exception& error) {

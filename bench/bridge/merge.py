@@ -18,7 +18,7 @@ def main():
                         help="the directory of results.json, results.md and bridge.json")
     options = parser.parse_args()
     bridge = json.loads((options.output_dir / "bridge.json").read_text())
-    report.merge_json(options.output_dir / "results.json", bridge["records"], bridge["targets"], [], [], {},
+    report.merge_json(options.output_dir / "results.json", bridge["records"], bridge["targets"], [], [], bridge["settings"],
                       scenario_prefix="bridge_", target_prefix="Bridge", settings_key="bridge")
     report.merge_markdown(options.output_dir / "results.md", bridge["targets"], bridge["section"],
                           title=bridge["section"][0], target_prefix="Bridge")
