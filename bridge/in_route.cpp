@@ -10,6 +10,8 @@ namespace {
 constexpr auto send_wait = std::chrono::milliseconds(500);
 constexpr std::int64_t fetch_wait_ms = 500;
 constexpr auto lag_interval = std::chrono::seconds(1);
+// Well within any ack wait (at least 1 s).
+constexpr auto hold_keep_alive = std::chrono::milliseconds(300);
 // Far more than the consumer's MaxAckPending: a redelivery is always of a
 // message among the last ones sent.
 constexpr std::size_t remembered_sequences = 1 << 20;
@@ -38,8 +40,8 @@ bool InRoute::prepare(std::string& error) {
     options.Config.AckPolicy = js_AckExplicit;
     options.Config.DeliverPolicy = js_DeliverAll;
     options.Config.AckWait = static_cast<std::int64_t>(settings_.ack_wait_s) * 1'000'000'000;
-    // One fetch's worth: after a bridge died holding a batch, its successor
-    // gets nothing new until that batch is redelivered, so order holds.
+    // One fetch's worth: it bounds what is held while older messages are
+    // out (a lost fetch, a dead predecessor's), waiting for their redelivery.
     options.Config.MaxAckPending = static_cast<std::int64_t>(settings_.batch);
     if (!settings_.subject.empty()) options.Config.FilterSubject = settings_.subject.c_str();
     jsErrCode code = static_cast<jsErrCode>(0);
@@ -66,27 +68,7 @@ bool InRoute::open_destination(Client& client) {
     return false;
 }
 
-void InRoute::wait_for_predecessors_batch(const std::atomic<bool>& stop) {
-    jsConsumerInfo* info = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    if (natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code) != NATS_OK) return;
-    const auto unacked = info->NumAckPending;
-    jsConsumerInfo_Destroy(info);
-    if (unacked == 0) return;
-    // Messages a dead bridge fetched and never acked are redelivered only
-    // once their ack wait ends; newer ones would be handed out before them.
-    // Past the ack wait (and the server's check of it), they come first.
-    BRIDGE_LOG(info) << "route " << settings_.name << ": " << unacked
-                     << " message(s) of a previous run are unacknowledged; waiting " << settings_.ack_wait_s + 1
-                     << " s for their redelivery, to keep their order";
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.ack_wait_s + 1);
-    while (!stop.load() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-}
-
 void InRoute::run(const std::atomic<bool>& stop) {
-    wait_for_predecessors_batch(stop);
     bool fetch_failing = false;
     while (!stop.load()) {
         Client* client = broker_.attach(stop);
@@ -101,43 +83,140 @@ void InRoute::run(const std::atomic<bool>& stop) {
         jsErrCode code = static_cast<jsErrCode>(0);
         const natsStatus status =
             natsSubscription_Fetch(&list, subscription_, static_cast<int>(settings_.batch), fetch_wait_ms, &code);
-        if (status != NATS_OK) {
-            if (status != NATS_TIMEOUT) {
-                counters_.errors.fetch_add(1, std::memory_order_relaxed);
-                if (!fetch_failing) {
-                    BRIDGE_LOG(warning) << "route " << settings_.name << ": fetching from consumer " << settings_.consumer
-                                        << " failed: " << nats_error(status)
-                                        << (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : "")
-                                        << "; retrying";
-                }
-                fetch_failing = true;
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (status == NATS_OK) {
+            if (fetch_failing) BRIDGE_LOG(info) << "route " << settings_.name << ": fetching again";
+            fetch_failing = false;
+            for (int i = 0; i < list.Count; ++i) {
+                take(list.Msgs[i], stop);
+                list.Msgs[i] = nullptr;  // now owned by take()
             }
-            continue;
+            natsMsgList_Destroy(&list);
+        } else if (status != NATS_TIMEOUT) {
+            counters_.errors.fetch_add(1, std::memory_order_relaxed);
+            if (!fetch_failing) {
+                BRIDGE_LOG(warning) << "route " << settings_.name << ": fetching from consumer " << settings_.consumer
+                                    << " failed: " << nats_error(status)
+                                    << (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : "")
+                                    << "; retrying";
+            }
+            fetch_failing = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
-        if (fetch_failing) BRIDGE_LOG(info) << "route " << settings_.name << ": fetching again";
-        fetch_failing = false;
-        for (int i = 0; i < list.Count; ++i) {
-            natsMsg* message = list.Msgs[i];
-            if (deliver(message, stop) == Outcome::stopped) break;  // the rest is redelivered to the next run
-        }
-        natsMsgList_Destroy(&list);
+        // Also after a fetch that brought nothing: held messages wait for
+        // older ones, which may be due to be redelivered by now.
+        release(stop);
     }
 }
 
-InRoute::Outcome InRoute::deliver(natsMsg* message, const std::atomic<bool>& stop) {
+void InRoute::take(natsMsg* message, const std::atomic<bool>& stop) {
     counters_.received.fetch_add(1, std::memory_order_relaxed);
     jsMsgMetaData* meta = nullptr;
-    std::uint64_t sequence = 0;
-    if (natsMsg_GetMetaData(&meta, message) == NATS_OK) {
-        sequence = meta->Sequence.Stream;
-        jsMsgMetaData_Destroy(meta);
+    if (natsMsg_GetMetaData(&meta, message) != NATS_OK) {
+        // Not from a JetStream consumer (it has no place in the stream):
+        // nothing to order it by.
+        counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        deliver(message, 0, stop);
+        natsMsg_Destroy(message);
+        return;
     }
-    if (sequence != 0 && already_sent(sequence)) {
+    const std::uint64_t sequence = meta->Sequence.Stream;
+    const std::uint64_t delivery = meta->Sequence.Consumer;
+    jsMsgMetaData_Destroy(meta);
+    // JetStream numbers every delivery of the consumer, redeliveries too: a
+    // gap means deliveries went to someone else (a fetch lost in transit, a
+    // predecessor), whose messages come back only after their ack wait.
+    if (!last_delivery_ || delivery != *last_delivery_ + 1) order_unsure_ = true;
+    last_delivery_ = delivery;
+    if (already_sent(sequence)) {
         counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
         natsMsg_Ack(message, nullptr);
-        return Outcome::sent;
+        natsMsg_Destroy(message);
+        return;
     }
+    held_.add(sequence, message);
+}
+
+void InRoute::release(const std::atomic<bool>& stop) {
+    if (held_.empty()) return;
+    if (order_unsure_) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!holding_since_) holding_since_ = now;
+        if (!nothing_older_elsewhere() && !held_too_long(now - *holding_since_)) {
+            // Held unacked meanwhile, they bound what JetStream hands out
+            // (MaxAckPending), and kept in progress they stay with us.
+            held_.keep_alive(hold_keep_alive);
+            return;
+        }
+        if (holding_reported_) BRIDGE_LOG(info) << "route " << settings_.name << ": sending in stream order again";
+        holding_reported_ = false;
+        holding_since_.reset();
+        order_unsure_ = false;
+    }
+    std::uint64_t sequence = 0;
+    while (natsMsg* message = held_.take_oldest(sequence)) {
+        const Outcome outcome = deliver(message, sequence, stop);
+        natsMsg_Destroy(message);
+        if (outcome == Outcome::stopped) return;  // the rest is redelivered to the next run
+    }
+}
+
+bool InRoute::nothing_older_elsewhere() {
+    const auto unacked = unacked_messages();
+    if (!unacked) return false;
+    // Every message JetStream counts as delivered and unacked is one we
+    // hold (our acks not yet counted only make this wait a little longer).
+    // New messages are handed out in stream order, so nothing older than
+    // ours is left to come.
+    if (*unacked <= held_.size()) return true;
+    if (!holding_reported_) {
+        BRIDGE_LOG(info) << "route " << settings_.name << ": " << *unacked - held_.size()
+                         << " older message(s) of consumer " << settings_.consumer
+                         << " are out unacknowledged (a lost fetch or an earlier run); holding " << held_.size()
+                         << " newer one(s) until they are redelivered (up to ack_wait_s = " << settings_.ack_wait_s
+                         << " s), to keep stream order";
+    }
+    holding_reported_ = true;
+    return false;
+}
+
+bool InRoute::held_too_long(std::chrono::steady_clock::duration held) const {
+    // Older messages come back within one ack wait (and the server's check
+    // of it). Still out long after, they are with another live client of
+    // the consumer, which keeps them: waiting longer would wedge the route.
+    const auto limit = std::chrono::seconds(3 * settings_.ack_wait_s + 2);
+    if (held < limit) return false;
+    BRIDGE_LOG(warning) << "route " << settings_.name << ": older messages of consumer " << settings_.consumer
+                        << " are still unacknowledged after " << limit.count()
+                        << " s: another client holds them (does a second bridge read this consumer?); sending "
+                        << held_.size() << " held message(s) out of stream order";
+    return true;
+}
+
+std::optional<std::uint64_t> InRoute::unacked_messages() {
+    // By name: the subscription's own consumer lookup fails once the
+    // subscription bound an existing durable consumer ("Invalid Subscription").
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const natsStatus status =
+        js_GetConsumerInfo(&info, js_, settings_.stream.name.c_str(), settings_.consumer.c_str(), nullptr, &code);
+    if (status != NATS_OK) {
+        if (!consumer_info_failing_) {
+            BRIDGE_LOG(warning) << "route " << settings_.name << ": cannot read the state of consumer "
+                                << settings_.consumer << ": " << nats_error(status)
+                                << (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : "")
+                                << "; retrying";
+        }
+        consumer_info_failing_ = true;
+        return std::nullopt;
+    }
+    consumer_info_failing_ = false;
+    const auto unacked = static_cast<std::uint64_t>(info->NumAckPending);
+    counters_.lag.store(info->NumPending + unacked, std::memory_order_relaxed);
+    jsConsumerInfo_Destroy(info);
+    return unacked;
+}
+
+InRoute::Outcome InRoute::deliver(natsMsg* message, std::uint64_t sequence, const std::atomic<bool>& stop) {
     const auto* data = natsMsg_GetData(message);
     const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(message));
     // While the queue is full: since when the pause was last counted.
@@ -219,12 +298,7 @@ void InRoute::refresh_lag() {
     const auto now = std::chrono::steady_clock::now();
     if (now - lag_checked_ < lag_interval) return;
     lag_checked_ = now;
-    jsConsumerInfo* info = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    if (natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code) == NATS_OK) {
-        counters_.lag.store(info->NumPending + info->NumAckPending, std::memory_order_relaxed);
-        jsConsumerInfo_Destroy(info);
-    }
+    unacked_messages();
 }
 
 }  // namespace shmq::bridge

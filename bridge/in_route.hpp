@@ -4,12 +4,15 @@
 // message is in progress), so back-pressure reaches the stream and nothing
 // is dropped. Redeliveries of messages this bridge run already sent to shmq
 // (an ack lost with a NATS node) are recognised by their stream sequence and
-// skipped.
+// skipped. Messages go to shmq in stream order, also when older ones were
+// out with a lost fetch or a killed predecessor: newer ones are held until
+// those came back (docs/bridge.md, "Order").
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -17,6 +20,7 @@
 
 #include "bridge/bridge_config.hpp"
 #include "bridge/broker_link.hpp"
+#include "bridge/held_messages.hpp"
 #include "bridge/nats_link.hpp"
 #include "bridge/route_counters.hpp"
 #include "shmq/client.hpp"
@@ -37,8 +41,13 @@ public:
 private:
     enum class Outcome { sent, rejected, stopped };
     bool open_destination(Client& client);
-    void wait_for_predecessors_batch(const std::atomic<bool>& stop);
-    Outcome deliver(natsMsg* message, const std::atomic<bool>& stop);
+    void take(natsMsg* message, const std::atomic<bool>& stop);
+    void release(const std::atomic<bool>& stop);
+    bool nothing_older_elsewhere();
+    bool held_too_long(std::chrono::steady_clock::duration held) const;
+    // The consumer's delivered and unacked messages (also updates the lag).
+    std::optional<std::uint64_t> unacked_messages();
+    Outcome deliver(natsMsg* message, std::uint64_t stream_sequence, const std::atomic<bool>& stop);
     Status send_once(const char* data, std::size_t size);
     bool already_sent(std::uint64_t stream_sequence) const;
     void remember(std::uint64_t stream_sequence);
@@ -56,6 +65,16 @@ private:
     // redeliveries; bounded, as JetStream redelivers only what is unacked.
     std::unordered_set<std::uint64_t> sent_;
     std::deque<std::uint64_t> sent_order_;
+    // Fetched, not yet sent to shmq: released in stream order.
+    HeldMessages held_;
+    // The consumer's number of the last delivery this run received, and
+    // whether a delivery may have gone elsewhere since (or before the
+    // first): then older messages may be out, and held_ waits for them.
+    std::optional<std::uint64_t> last_delivery_;
+    bool order_unsure_ = true;
+    bool holding_reported_ = false;
+    std::optional<std::chrono::steady_clock::time_point> holding_since_;
+    bool consumer_info_failing_ = false;
     std::chrono::steady_clock::time_point lag_checked_;
 };
 

@@ -36,20 +36,22 @@ def figure_text(figure):
     return text + (" **noisy**" if figure["noisy"] else "")
 
 
-def merge_json(path, records, targets, failed, skipped, settings):
+def merge_json(path, records, targets, failed, skipped, settings,
+               scenario_prefix="python_", target_prefix="Python", settings_key="python"):
     """Adds this run's records, targets, failures and skipped runs to
-    results.json (made if missing), in place of those of an earlier Python run."""
+    results.json (made if missing), in place of those of an earlier run of
+    the same comparison (its scenarios and targets start with the prefixes)."""
     document = {"machine": {}, "settings": {}, "records": [], "targets": [], "skipped": [], "failed": []}
     if path.exists():
         document = json.loads(path.read_text())
     document["records"] = [record for record in document["records"]
-                           if not record["scenario"].startswith("python_")] + records
+                           if not record["scenario"].startswith(scenario_prefix)] + records
     document["targets"] = [target for target in document["targets"]
-                           if not target["target"].startswith("Python")] + targets
+                           if not target["target"].startswith(target_prefix)] + targets
     for key, mine in (("failed", failed), ("skipped", skipped)):
         document[key] = [entry for entry in document[key]
-                         if not entry.get("scenario", "").startswith("python_")] + mine
-    document["settings"]["python"] = settings
+                         if not entry.get("scenario", "").startswith(scenario_prefix)] + mine
+    document["settings"][settings_key] = settings
     path.write_text(json_text(document))
 
 
@@ -81,17 +83,19 @@ def target_rows(targets):
             for target in targets]
 
 
-def merge_markdown(path, targets, section):
+def merge_markdown(path, targets, section, title=SECTION, target_prefix="Python"):
     """Puts the targets' rows at the end of results.md's Targets table and
-    the section at the end of the file (made if missing), in place of those
-    of an earlier Python run."""
+    the section (its first line `title`) at the end of the file (made if
+    missing), in place of those of an earlier run of the same comparison."""
     lines = path.read_text().splitlines() if path.exists() else [
         "# shmq benchmark results", "", "## Targets", "", "| target | this run | verdict |", "|---|---|---|"]
-    if SECTION in lines:  # the section is the file's last, as this function puts it
-        del lines[lines.index(SECTION):]
+    if title in lines:  # an earlier run's section: up to the next section
+        start = lines.index(title)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        del lines[start:end]
         while lines and not lines[-1]:
             lines.pop()
-    lines = [line for line in lines if not line.startswith("| Python ")]
+    lines = [line for line in lines if not line.startswith(f"| {target_prefix} ")]
     table = lines.index("## Targets") + 3
     while table + 1 < len(lines) and lines[table + 1].startswith("|"):
         table += 1

@@ -209,3 +209,45 @@ BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_trans
     BOOST_TEST(row < section);
 }
 #endif
+
+#ifdef SHMQ_BRIDGE_BENCH
+// The bridge's benchmark, quick: a real nats-server, shmqd and shmq-bridge;
+// both paths deliver every message (the stream holds exactly the messages
+// sent, the latency samples arrive unaltered, or the program fails), and
+// the figures and targets join results.json and results.md through
+// bench/bridge/merge.py, as bench/run.sh runs them. Speed is not asserted.
+BOOST_AUTO_TEST_CASE(bridge_quick_run_delivers_every_message_both_ways) {
+    test::TempDir output;
+    const std::string results = output.path() + "/results";
+    const std::string log = output.path() + "/bridge-bench.log";
+    const int code = run_program(SHMQ_BRIDGE_BENCH, {"--quick", "--output-dir", results}, log, std::chrono::minutes(2));
+    BOOST_TEST_INFO("bridge bench output:\n" << read_file(log));
+    BOOST_REQUIRE_EQUAL(code, 0);
+    const std::string merge_log = output.path() + "/merge.log";
+    const int merged = run_program(SHMQ_BRIDGE_PYTHON, {SHMQ_SOURCE_DIR "/bench/bridge/merge.py", "--output-dir", results},
+                                   merge_log, std::chrono::minutes(1));
+    BOOST_TEST_INFO("merge output:\n" << read_file(merge_log));
+    BOOST_REQUIRE_EQUAL(merged, 0);
+
+    pt::ptree json;
+    pt::read_json(results + "/results.json", json);
+    std::set<std::string> measured;  // "scenario transport metric size"
+    for (const auto& [unused, record] : json.get_child("records")) {
+        BOOST_TEST(record.get<bool>("verified"));
+        measured.insert(record.get<std::string>("scenario") + " " + record.get<std::string>("transport") + " " +
+                        record.get<std::string>("metric") + " " + record.get<std::string>("payload_bytes"));
+    }
+    for (const std::string size : {"64", "4096"}) {
+        for (const auto& expected :
+             {"bridge_throughput nats.c msg_per_s ", "bridge_throughput shmq-bridge msg_per_s ",
+              "bridge_latency nats.c publish_ack_p50_us ", "bridge_latency nats.c one_way_p50_us ",
+              "bridge_throughput shmq-bridge cpu_us_per_msg ", "bridge_latency shmq-bridge one_way_p50_us "}) {
+            BOOST_TEST(measured.count(expected + size) == 1u, expected + size);
+        }
+    }
+    BOOST_TEST(json.get_child("targets").size() == 4u);
+    const auto markdown = read_file(results + "/results.md");
+    BOOST_TEST(markdown.find("## Bridge: shmq-bridge against direct JetStream publishes") != std::string::npos);
+    BOOST_TEST(markdown.find("| Bridge 64 B throughput") != std::string::npos);
+}
+#endif
