@@ -1057,3 +1057,32 @@ BOOST_AUTO_TEST_CASE(a_slow_subscriber_under_the_drop_policy_counts_what_it_lost
     BOOST_REQUIRE(subscribers.size() == 1u);
     BOOST_TEST(subscribers.front().lost == slow.lost());
 }
+
+// The CLI's other queue commands and its health check: peek shows without
+// taking, move hands messages to another queue, purge empties a queue,
+// stats --prometheus shows the depths, health says healthy while the broker
+// runs and fails once TerminateProcess has ended it.
+BOOST_AUTO_TEST_CASE(cli_peeks_moves_purges_and_checks_health) {
+    Scene scene("cli-tools", {}, "  - name: elsewhere\n    capacity: 8\n    max_message_size: 1KiB\n");
+    scene.start_broker();
+    scene.run_cli({"publish", "jobs", "one", "two", "three", "four"});
+    BOOST_TEST(scene.run_cli({"peek", "jobs", "--count", "2"}) == "one\ntwo\n");
+    auto observer = scene.attach();
+    BOOST_REQUIRE(observer);
+    BOOST_TEST(queue_stats(*observer, "jobs").depth == 4u);
+
+    scene.run_cli({"move", "jobs", "elsewhere", "--count", "2"});
+    BOOST_TEST(scene.run_cli({"consume", "elsewhere", "--count", "2", "--timeout", "60000"}) == "one\ntwo\n");
+    scene.run_cli({"purge", "jobs"});
+    BOOST_TEST(queue_stats(*observer, "jobs").depth == 0u);
+    BOOST_TEST(queue_stats(*observer, "elsewhere").depth == 0u);
+
+    const std::string metrics = scene.run_cli({"stats", "--prometheus"});
+    BOOST_TEST(metrics.find("queue=\"jobs\"} 0\n") != std::string::npos, metrics);
+    const std::string healthy = scene.run_cli({"health"});
+    BOOST_TEST(healthy.find("is healthy") != std::string::npos, healthy);
+    observer.reset();
+    scene.kill_broker();
+    const std::string unhealthy = scene.run_cli({"health"}, 1);
+    BOOST_TEST(unhealthy.find("not running") != std::string::npos, unhealthy);
+}
