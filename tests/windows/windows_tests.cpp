@@ -5,11 +5,13 @@
 #define BOOST_TEST_MODULE windows_tests
 #include <boost/test/included/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -64,10 +66,11 @@ std::string read_file(const fs::path& path) {
 // and the children's output.
 class Scene {
 public:
-    // `broker_settings`: more lines of the broker section; `more_queues`:
-    // more entries of its queues list (YAML, as the file's own lines).
+    // `broker_settings`: more lines of the broker section; `more_queues`,
+    // `more_topics`: more entries of its queues and topics lists (YAML, as
+    // the file's own lines).
     explicit Scene(const std::string& tag, const std::string& broker_settings = {},
-                   const std::string& more_queues = {})
+                   const std::string& more_queues = {}, const std::string& more_topics = {})
         : name_("win-" + tag + "-" + std::to_string(shmq::platform::current_process_id())),
           address_(name_),
           directory_(fs::temp_directory_path() / name_) {
@@ -76,6 +79,7 @@ public:
         BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_RUNTIME_DIR", directory_.string()));
         BOOST_REQUIRE(shmq::platform::set_environment("SHMQ_BROKER", address_));
         broker_settings_ = broker_settings;
+        more_topics_ = more_topics;
         write_configuration(broker_settings, more_queues);
     }
     // Makes the broker a persistent one, its segment the file
@@ -166,12 +170,14 @@ private:
                                        << "\n    max_message_size: 1KiB\n"
                                        << more_queues
                                        << "topics:\n  - name: news\n    capacity: 64\n"
-                                          "    max_message_size: 1KiB\n";
+                                          "    max_message_size: 1KiB\n"
+                                       << more_topics_;
     }
 
     std::string name_;
     std::string address_;  // what clients are given: the name, or a persistent broker's file
     std::string broker_settings_;
+    std::string more_topics_;
     int jobs_capacity_ = 64;
     fs::path directory_;
     std::unique_ptr<shmq::platform::ChildProcess> broker_;
@@ -431,6 +437,30 @@ BOOST_AUTO_TEST_CASE(segments_with_configured_groups_are_created_and_used) {
     BOOST_TEST(group_segment, "no access group segment in " << scene.directory());
     scene.run_cli({"publish", "audited", "for the group"});
     BOOST_TEST(scene.run_cli({"consume", "audited", "--count", "1", "--timeout", "60000"}) == "for the group\n");
+    // A client of the library maps the group's segment (its part of the
+    // broker) beside the main one, and uses its queue in both directions
+    // with a shmq.exe.
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Queue audited;
+    BOOST_REQUIRE_MESSAGE(client->open_queue("audited", audited) == shmq::Status::ok,
+                          client->access_error("audited"));
+    BOOST_REQUIRE(audited.send("from the library", 10s) == shmq::Status::ok);
+    BOOST_TEST(scene.run_cli({"consume", "audited", "--count", "1", "--timeout", "60000"}) == "from the library\n");
+    scene.run_cli({"publish", "audited", "from shmq.exe"});
+    std::string message;
+    BOOST_REQUIRE(audited.receive(message, 10s) == shmq::Status::ok);
+    BOOST_TEST(message == "from shmq.exe");
+    bool listed = false;
+    for (const auto& queue : client->stats().queues) {
+        if (queue.name != "audited") continue;
+        listed = true;
+        BOOST_TEST(queue.access_group == "Users");
+        BOOST_TEST(queue.accessible);
+        BOOST_TEST(!queue.read_only);
+        BOOST_TEST(queue.enqueued == 3u);
+    }
+    BOOST_TEST(listed, "the broker's stats list no queue audited");
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_group_is_refused_by_name) {
@@ -763,4 +793,296 @@ BOOST_AUTO_TEST_CASE(a_service_whose_log_file_cannot_be_opened_says_why_in_the_e
     BOOST_TEST(!fs::exists(log.parent_path()), "the service made the log file's folder");
     scene.run_program(binary_dir + "/shmqd.exe", {"--uninstall-service", "--service-name", service.name()});
     service.removed();
+}
+
+namespace {
+
+// Queue `name` as the broker's stats show it to `client`.
+shmq::QueueStats queue_stats(const shmq::Client& client, const std::string& name) {
+    for (const auto& queue : client.stats().queues) {
+        if (queue.name == name) return queue;
+    }
+    BOOST_FAIL("the broker's stats list no queue " << name);
+    return {};
+}
+
+// Topic `name`'s subscribers as the broker's stats show them to `client`.
+std::vector<shmq::SubscriberStats> subscribers_of(const shmq::Client& client, const std::string& name) {
+    for (const auto& topic : client.stats().topics) {
+        if (topic.name == name) return topic.subscribers;
+    }
+    BOOST_FAIL("the broker's stats list no topic " << name);
+    return {};
+}
+
+// Whether the broker lists a client of process `pid` as attached.
+bool is_attached(const shmq::Client& observer, std::int32_t pid) {
+    for (const auto& client : observer.stats().clients) {
+        if (client.pid == pid) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+// The three overflow policies of a full queue (capacity 2): reject refuses
+// at once with queue_full and counts it; drop_oldest makes room by dropping
+// the oldest message and counts it; block holds a sender (a shmq.exe of its
+// own) until a consumer in another process makes room.
+BOOST_AUTO_TEST_CASE(a_full_queue_rejects_drops_its_oldest_or_blocks_as_configured) {
+    Scene scene("overflow", {},
+                "  - name: refusing\n    capacity: 2\n    max_message_size: 1KiB\n    overflow: reject\n"
+                "  - name: newest\n    capacity: 2\n    max_message_size: 1KiB\n    overflow: drop_oldest\n"
+                "  - name: waiting\n    capacity: 2\n    max_message_size: 1KiB\n    overflow: block\n");
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Queue refusing, newest, waiting;
+    BOOST_REQUIRE(client->open_queue("refusing", refusing) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("newest", newest) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("waiting", waiting) == shmq::Status::ok);
+
+    // reject: a timeout is no reason to wait, the refusal is immediate.
+    for (const char* message : {"a", "b"}) BOOST_REQUIRE(refusing.send(message, 10s) == shmq::Status::ok);
+    BOOST_TEST(refusing.send("c", 60s) == shmq::Status::queue_full);
+    BOOST_TEST(queue_stats(*client, "refusing").rejected == 1u);
+    std::string message;
+    for (const char* kept : {"a", "b"}) {
+        BOOST_REQUIRE(refusing.receive(message, 10s) == shmq::Status::ok);
+        BOOST_TEST(message == kept);
+    }
+
+    // drop_oldest: every send succeeds; the newest two are what is left.
+    for (const char* sent : {"old", "middle", "new"}) BOOST_REQUIRE(newest.send(sent, 10s) == shmq::Status::ok);
+    BOOST_TEST(queue_stats(*client, "newest").dropped == 1u);
+    for (const char* kept : {"middle", "new"}) {
+        BOOST_REQUIRE(newest.receive(message, 10s) == shmq::Status::ok);
+        BOOST_TEST(message == kept);
+    }
+    BOOST_TEST(newest.receive(message, shmq::no_wait) == shmq::Status::empty);
+
+    // block: the sender's process waits while the queue is full.
+    for (const char* sent : {"first", "second"}) BOOST_REQUIRE(waiting.send(sent, 10s) == shmq::Status::ok);
+    auto sender = scene.start_cli({"publish", "waiting", "third", "--timeout", "120000"});
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return is_attached(*client, sender->id()); }, 120s),
+                          "shmq.exe publish never attached");
+    int status = -1;
+    // Still waiting for room (however slow the machine: nothing makes room yet).
+    BOOST_TEST(!sender->wait(200ms, status), "the sender ended with " << status << " on a full queue");
+    BOOST_TEST(queue_stats(*client, "waiting").rejected == 0u);
+    BOOST_REQUIRE(waiting.receive(message, 10s) == shmq::Status::ok);
+    BOOST_TEST(message == "first");
+    BOOST_REQUIRE_MESSAGE(sender->wait(120s, status), "the blocked sender never woke");
+    BOOST_TEST(status == 0);
+    for (const char* kept : {"second", "third"}) {
+        BOOST_REQUIRE(waiting.receive(message, 10s) == shmq::Status::ok);
+        BOOST_TEST(message == kept);
+    }
+}
+
+namespace {
+
+// The at_least_once queues of the delivery tests: `tasks`, whose ack timeout
+// (ten minutes) no test waits out, and `retried`, whose deliveries time out
+// at once and move to `retried.dead` after two.
+const std::string at_least_once_queues =
+    "  - name: tasks\n    capacity: 8\n    max_message_size: 1KiB\n    delivery: at_least_once\n"
+    "    ack_timeout_ms: 600000\n"
+    "  - name: retried\n    capacity: 8\n    max_message_size: 1KiB\n    delivery: at_least_once\n"
+    "    ack_timeout_ms: 100\n    max_deliveries: 2\n    dead_letter: retried.dead\n"
+    "  - name: retried.dead\n    capacity: 8\n    max_message_size: 1KiB\n";
+
+}  // namespace
+
+// Not a test of its own (disabled; run by name): the consumer process of
+// an_unacknowledged_delivery_of_a_terminated_consumer_is_redelivered. It
+// takes one message of queue tasks, says so on its standard output, and
+// holds the delivery unacknowledged until it is ended.
+BOOST_AUTO_TEST_CASE(consumer_holding_a_delivery, *boost::unit_test::disabled()) {
+    shmq::AttachOptions options;
+    options.broker = std::getenv("SHMQ_BROKER");
+    std::unique_ptr<shmq::Client> client;
+    BOOST_REQUIRE(shmq::Client::attach(options, client) == shmq::Status::ok);
+    shmq::Queue tasks;
+    BOOST_REQUIRE(client->open_queue("tasks", tasks) == shmq::Status::ok);
+    std::string message;
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(tasks.receive(message, 120s, &delivery) == shmq::Status::ok);
+    std::cout << "holding '" << message << "'" << std::endl;
+    // The test ends this process long before; a bound all the same, so that
+    // no stray process outlives a failed test for long.
+    std::this_thread::sleep_for(300s);
+}
+
+// receive + acknowledge: an acknowledged delivery is gone, a second
+// acknowledgement of it is refused; an ack timeout redelivers the message
+// (the same one, a new delivery); once max_deliveries are used up it moves
+// to its dead_letter queue.
+BOOST_AUTO_TEST_CASE(at_least_once_deliveries_are_acknowledged_redelivered_and_dead_lettered) {
+    Scene scene("ack", {}, at_least_once_queues);
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Queue tasks, retried, dead;
+    BOOST_REQUIRE(client->open_queue("tasks", tasks) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("retried", retried) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("retried.dead", dead) == shmq::Status::ok);
+
+    BOOST_REQUIRE(tasks.send("done once", 10s) == shmq::Status::ok);
+    std::string message;
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(tasks.receive(message, 10s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "done once");
+    BOOST_TEST(tasks.acknowledge(delivery) == shmq::Status::ok);
+    BOOST_TEST(tasks.acknowledge(delivery) == shmq::Status::not_acknowledgeable);
+    BOOST_TEST(tasks.receive(message, shmq::no_wait) == shmq::Status::empty);
+    BOOST_TEST(queue_stats(*client, "tasks").depth == 0u);
+
+    BOOST_REQUIRE(retried.send("never acknowledged", 10s) == shmq::Status::ok);
+    std::uint64_t first = 0, second = 0;
+    BOOST_REQUIRE(retried.receive(message, 10s, &first) == shmq::Status::ok);
+    // Unacknowledged, it comes back once its ack timeout has passed.
+    BOOST_REQUIRE_MESSAGE(retried.receive(message, 120s, &second) == shmq::Status::ok,
+                          "no redelivery; broker log:\n" << scene.broker_log());
+    BOOST_TEST(message == "never acknowledged");
+    BOOST_TEST(second != first);
+    BOOST_TEST(retried.acknowledge(first) == shmq::Status::not_acknowledgeable);
+    BOOST_TEST(queue_stats(*client, "retried").redelivered == 1u);
+    // Its second and last delivery times out too: the broker moves it.
+    BOOST_REQUIRE_MESSAGE(dead.receive(message, 120s) == shmq::Status::ok,
+                          "nothing dead-lettered; broker log:\n" << scene.broker_log());
+    BOOST_TEST(message == "never acknowledged");
+    BOOST_TEST(queue_stats(*client, "retried").dead_lettered == 1u);
+    BOOST_TEST(retried.receive(message, shmq::no_wait) == shmq::Status::empty);
+}
+
+// A consumer process ended by TerminateProcess while it holds an
+// unacknowledged delivery: the broker reclaims its record and hands the
+// message to another consumer, long before the ack timeout (ten minutes).
+BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_of_a_terminated_consumer_is_redelivered) {
+    Scene scene("ack-kill", {}, at_least_once_queues);
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Queue tasks;
+    BOOST_REQUIRE(client->open_queue("tasks", tasks) == shmq::Status::ok);
+    BOOST_REQUIRE(tasks.send("survives its consumer", 10s) == shmq::Status::ok);
+
+    const fs::path said = scene.directory() / "consumer.out";
+    shmq::platform::ChildProcess consumer(binary_dir + "/windows_tests.exe",
+                                          {"--run_test=consumer_holding_a_delivery"}, said.string());
+    const auto holding = [&] { return read_file(said).find("holding 'survives its consumer'") != std::string::npos; };
+    BOOST_REQUIRE_MESSAGE(eventually(holding, 120s), "the consumer never took the message:\n" << read_file(said));
+    std::string message;
+    BOOST_TEST(tasks.receive(message, shmq::no_wait) == shmq::Status::empty, "the held delivery was handed out");
+    consumer.kill();
+    int status = 0;
+    BOOST_REQUIRE(consumer.wait(60s, status));
+
+    BOOST_REQUIRE_MESSAGE(tasks.receive(message, 120s) == shmq::Status::ok,
+                          "the dead consumer's delivery was never redelivered; broker log:\n" << scene.broker_log());
+    BOOST_TEST(message == "survives its consumer");
+    BOOST_TEST(queue_stats(*client, "tasks").redelivered == 1u);
+    BOOST_TEST(client->stats().reclaimed_clients == 1u);
+}
+
+// Zero copy across processes: a message written in place through a loan and
+// published reaches a shmq.exe subscriber and an in-process one, which reads
+// it in place through a view that pins it until released.
+BOOST_AUTO_TEST_CASE(a_loaned_message_is_published_and_read_in_place_through_a_view) {
+    Scene scene("loan");
+    scene.start_broker();
+    auto subscriber = scene.start_cli({"subscribe", "news", "--count", "1", "--timeout", "120000"});
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return !subscribers_of(*client, "news").empty(); }, 120s),
+                          "shmq.exe subscribe never subscribed");
+    shmq::Subscription subscription;
+    BOOST_REQUIRE(client->subscribe("news", subscription) == shmq::Status::ok);
+
+    shmq::Topic news;
+    BOOST_REQUIRE(client->open_topic("news", news) == shmq::Status::ok);
+    const std::string text = "written in place";
+    shmq::Loan loan;
+    BOOST_REQUIRE(news.loan(text.size(), loan, 10s) == shmq::Status::ok);
+    BOOST_REQUIRE(loan.capacity() >= text.size());
+    std::copy(text.begin(), text.end(), static_cast<char*>(loan.data()));
+    BOOST_REQUIRE(news.publish(loan) == shmq::Status::ok);
+    BOOST_TEST(!loan.is_active());
+
+    shmq::View view;
+    BOOST_REQUIRE(subscription.read(view, 10s) == shmq::Status::ok);
+    BOOST_TEST(view.text() == text);
+    const auto views_held = [&](std::uint32_t count) {
+        for (const auto& entry : subscribers_of(*client, "news")) {
+            if (entry.pid == shmq::platform::current_process_id()) return entry.views == count;
+        }
+        return false;
+    };
+    BOOST_TEST(views_held(1));
+    view.release();
+    BOOST_TEST(views_held(0));
+
+    int status = -1;
+    BOOST_REQUIRE_MESSAGE(subscriber->wait(120s, status), "shmq.exe subscribe did not end");
+    BOOST_TEST(status == 0);
+    BOOST_TEST(read_file(scene.directory() / "shmq-1.out") == text + "\n");
+}
+
+// A subscriber a whole ring behind a topic whose slow_subscriber policy is
+// drop: publishers never wait, it loses its oldest unread messages, and
+// counts them (lost(), and the broker's stats).
+BOOST_AUTO_TEST_CASE(a_slow_subscriber_under_the_drop_policy_counts_what_it_lost) {
+    Scene scene("drop", {}, {}, "  - name: ticks\n    capacity: 4\n    max_message_size: 1KiB\n"
+                                "    slow_subscriber: drop\n");
+    scene.start_broker();
+    auto client = scene.attach();
+    BOOST_REQUIRE(client);
+    shmq::Subscription slow;
+    BOOST_REQUIRE(client->subscribe("ticks", slow) == shmq::Status::ok);
+    shmq::Topic ticks;
+    BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+    // Ten messages into a ring of four: a publish never waits under drop.
+    for (int i = 0; i < 10; ++i) {
+        BOOST_REQUIRE(ticks.publish("tick " + std::to_string(i), shmq::no_wait) == shmq::Status::ok);
+    }
+    std::vector<std::string> read;
+    std::string message;
+    while (slow.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+    BOOST_TEST(read.size() + slow.lost() == 10u);
+    BOOST_TEST(slow.lost() >= 6u);
+    BOOST_REQUIRE(!read.empty());
+    BOOST_TEST(read.back() == "tick 9");
+    const auto subscribers = subscribers_of(*client, "ticks");
+    BOOST_REQUIRE(subscribers.size() == 1u);
+    BOOST_TEST(subscribers.front().lost == slow.lost());
+}
+
+// The CLI's other queue commands and its health check: peek shows without
+// taking, move hands messages to another queue, purge empties a queue,
+// stats --prometheus shows the depths, health says healthy while the broker
+// runs and fails once TerminateProcess has ended it.
+BOOST_AUTO_TEST_CASE(cli_peeks_moves_purges_and_checks_health) {
+    Scene scene("cli-tools", {}, "  - name: elsewhere\n    capacity: 8\n    max_message_size: 1KiB\n");
+    scene.start_broker();
+    scene.run_cli({"publish", "jobs", "one", "two", "three", "four"});
+    BOOST_TEST(scene.run_cli({"peek", "jobs", "--count", "2"}) == "one\ntwo\n");
+    auto observer = scene.attach();
+    BOOST_REQUIRE(observer);
+    BOOST_TEST(queue_stats(*observer, "jobs").depth == 4u);
+
+    scene.run_cli({"move", "jobs", "elsewhere", "--count", "2"});
+    BOOST_TEST(scene.run_cli({"consume", "elsewhere", "--count", "2", "--timeout", "60000"}) == "one\ntwo\n");
+    scene.run_cli({"purge", "jobs"});
+    BOOST_TEST(queue_stats(*observer, "jobs").depth == 0u);
+    BOOST_TEST(queue_stats(*observer, "elsewhere").depth == 0u);
+
+    const std::string metrics = scene.run_cli({"stats", "--prometheus"});
+    BOOST_TEST(metrics.find("queue=\"jobs\"} 0\n") != std::string::npos, metrics);
+    const std::string healthy = scene.run_cli({"health"});
+    BOOST_TEST(healthy.find("is healthy") != std::string::npos, healthy);
+    observer.reset();
+    scene.kill_broker();
+    const std::string unhealthy = scene.run_cli({"health"}, 1);
+    BOOST_TEST(unhealthy.find("not running") != std::string::npos, unhealthy);
 }
