@@ -6,13 +6,13 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/client_registry.hpp"
 #include "common/logging.hpp"
+#include "common/monotonic_clock.hpp"
 #include "common/segment_mapping.hpp"
 
 namespace shmq::test {
@@ -56,14 +56,16 @@ InProcessBroker::InProcessBroker(config::BrokerConfig config)
     static const bool logging_ready = (log::init(log::Level::warning, ""), true);
     (void)logging_ready;
     broker_->start();
-    // Returns with the runner running: tests fork right after, and a thread
-    // still starting up can hold its allocator's locks across the fork.
-    std::promise<void> running;
-    runner_ = std::thread([this, &running] {
-        running.set_value();
-        broker_->run();
-    });
-    running.get_future().wait();
+    // Returns only once run() has started the thread of its own (the client
+    // event logger) and finished a whole tick: tests fork right after, and a
+    // thread still being created can hold its allocator's or the thread
+    // registry's locks across the fork, which leaves the child locked for
+    // good (GCC 12's AddressSanitizer takes no lock around fork: seen as a
+    // child of access_tests hanging in CI).
+    runner_ = std::thread([this] { broker_->run(); });
+    const auto& configured = broker_->config();
+    const RawSegment raw(configured.persist_path.empty() ? configured.name : configured.persist_path);
+    wait_for_a_broker_tick_after(raw.view.root(), monotonic_now_ns());
 }
 
 InProcessBroker::~InProcessBroker() { stop(); }
