@@ -87,10 +87,11 @@ def shmq_queue(broker, queue, wait):
     return one_by_one(producer, consumer)
 
 
-def shmq_queue_batched(broker, queue, wait):
-    """send_batch and receive_batch of up to BATCH messages. The consumer
-    checks a batch at once: each message's size, and the batch's bytes
-    against the stream sent."""
+def shmq_queue_in_batches(broker, queue, wait, pack, send, receive):
+    """Batches of up to BATCH messages: pack(messages) makes what send(handle,
+    batch) sends, receive(handle) returns a batch as (bytes back to back,
+    sizes). The consumer checks a batch at once: each message's size, and the
+    batch's bytes against the stream sent."""
 
     def producer(done):
         import shmq
@@ -98,10 +99,10 @@ def shmq_queue_batched(broker, queue, wait):
         handle = client.queue(queue)
 
         def run(count, payloads, warmup):
-            batches = [payloads[start:start + BATCH] for start in range(0, len(payloads), BATCH)]
+            batches = [pack(payloads[start:start + BATCH]) for start in range(0, len(payloads), BATCH)]
             mask = len(batches) - 1
             for index in range(count // BATCH):
-                handle.send_batch(batches[index & mask])
+                send(handle, batches[index & mask])
             done.wait(DONE_TIMEOUT)
             client.close()
         return run
@@ -119,59 +120,7 @@ def shmq_queue_batched(broker, queue, wait):
             while received < count:
                 if began is None and received >= warmup:
                     began, untimed = time.perf_counter(), received
-                batch = handle.receive_batch(BATCH)
-                start = (received & mask) * size
-                data = b"".join(batch)
-                if min(map(len, batch)) != size or data != stream[start:start + len(data)]:
-                    raise Mismatch(f"messages {received}-{received + len(batch) - 1} are not the ones sent")
-                received += len(batch)
-            if received != count:
-                raise Mismatch(f"{received} messages received, {count} sent")
-            timed = time.perf_counter() - began, count - untimed
-            done.set()
-            client.close()
-            return timed
-        return run
-
-    return producer, consumer
-
-
-def shmq_queue_packed(broker, queue, wait):
-    """send_packed and receive_packed of up to BATCH messages: the messages
-    of a batch back to back in one bytes object with their sizes, and no
-    Python object per message on either side. The consumer checks each
-    message's size, and the batch's bytes against the stream sent."""
-
-    def producer(done):
-        import shmq
-        client = shmq.Client(broker, wait=wait)
-        handle = client.queue(queue)
-
-        def run(count, payloads, warmup):
-            batches = [(b"".join(payloads[start:start + BATCH]), list(map(len, payloads[start:start + BATCH])))
-                       for start in range(0, len(payloads), BATCH)]
-            mask = len(batches) - 1
-            for index in range(count // BATCH):
-                data, sizes = batches[index & mask]
-                handle.send_packed(data, sizes)
-            done.wait(DONE_TIMEOUT)
-            client.close()
-        return run
-
-    def consumer(done):
-        import shmq
-        client = shmq.Client(broker, wait=wait)
-        handle = client.queue(queue)
-
-        def run(count, payloads, warmup):
-            size, mask = len(payloads[0]), len(payloads) - 1
-            stream = b"".join(payloads) * 2  # any batch fits from any start
-            received = 0
-            began = None
-            while received < count:
-                if began is None and received >= warmup:
-                    began, untimed = time.perf_counter(), received
-                data, sizes, _ = handle.receive_packed(BATCH)
+                data, sizes = receive(handle)
                 start = (received & mask) * size
                 if sizes.count(size) != len(sizes) or data != stream[start:start + len(data)]:
                     raise Mismatch(f"messages {received}-{received + len(sizes) - 1} are not the ones sent")
@@ -185,6 +134,25 @@ def shmq_queue_packed(broker, queue, wait):
         return run
 
     return producer, consumer
+
+
+def shmq_queue_batched(broker, queue, wait):
+    """send_batch and receive_batch: a bytes object per message."""
+
+    def receive(handle):
+        batch = handle.receive_batch(BATCH)
+        return b"".join(batch), list(map(len, batch))
+
+    return shmq_queue_in_batches(broker, queue, wait, list, lambda handle, batch: handle.send_batch(batch), receive)
+
+
+def shmq_queue_packed(broker, queue, wait):
+    """send_packed and receive_packed: the messages of a batch back to back
+    in one bytes object with their sizes, no Python object per message on
+    either side."""
+    return shmq_queue_in_batches(broker, queue, wait, lambda messages: (b"".join(messages), list(map(len, messages))),
+                                 lambda handle, batch: handle.send_packed(*batch),
+                                 lambda handle: handle.receive_packed(BATCH)[:2])
 
 
 def mp_queue():
