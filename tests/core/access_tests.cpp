@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/mman.h>
@@ -34,23 +35,49 @@ namespace {
 
 const std::string cli_binary = SHMQ_BINARY_DIR "/cli/shmq";
 
-// Names of this test's own, so that it never touches a real account.
-const char* const group_name = "shmqtpay";
-const char* const everyone_group = "shmqtall";
-const char* const readers_group = "shmqtaudit";
-const char* const member_name = "shmqtmember";
-const char* const outsider_name = "shmqtoutsider";
-const char* const reader_name = "shmqtreader";
+// Names of this test's own, so that it never touches a real account. Each
+// run suffixes them with its process id, so that two runs on one machine
+// (two build trees, two engineers) never create or delete each other's.
+const std::vector<std::string> user_bases{"shmqtmember", "shmqtoutsider", "shmqtreader"};
+const std::vector<std::string> group_bases{"shmqtpay", "shmqtall", "shmqtaudit"};
+const std::string run_suffix = std::to_string(::getpid());
+const std::string group_name = "shmqtpay" + run_suffix;
+const std::string everyone_group = "shmqtall" + run_suffix;
+const std::string readers_group = "shmqtaudit" + run_suffix;
+const std::string member_name = "shmqtmember" + run_suffix;
+const std::string outsider_name = "shmqtoutsider" + run_suffix;
+const std::string reader_name = "shmqtreader" + run_suffix;
 
 int run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
 
-void remove_accounts() {
-    run(std::string("userdel ") + member_name);
-    run(std::string("userdel ") + outsider_name);
-    run(std::string("userdel ") + reader_name);
-    run(std::string("groupdel ") + group_name);
-    run(std::string("groupdel ") + readers_group);
-    run(std::string("groupdel ") + everyone_group);
+void remove_accounts(const std::string& suffix) {
+    for (const auto& user : user_bases) run("userdel " + user + suffix);
+    for (const auto& group : group_bases) run("groupdel " + group + suffix);
+}
+
+// The process id a leftover group name of this test ends in, or 0.
+pid_t run_of(const std::string& name) {
+    for (const auto& base : group_bases) {
+        if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+        const auto digits = name.substr(base.size());
+        if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+        return static_cast<pid_t>(std::stol(digits));
+    }
+    return 0;
+}
+
+// Accounts left by runs killed midway, whose process is gone (a live one is
+// another run's: never touched). Users are created after every group and
+// deleted before any, so a leftover user always has its groups beside it.
+void remove_dead_runs_accounts() {
+    std::set<pid_t> dead;
+    ::setgrent();
+    while (const group* entry = ::getgrent()) {
+        const pid_t pid = run_of(entry->gr_name);
+        if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) dead.insert(pid);
+    }
+    ::endgrent();
+    for (const pid_t pid : dead) remove_accounts(std::to_string(pid));
 }
 
 // Creates the group and users, or says why not (no root, no useradd).
@@ -61,30 +88,31 @@ struct Accounts {
             BOOST_TEST_MESSAGE("not root: cannot create users; nothing checked");
             return;
         }
-        remove_accounts();  // left over from an earlier run killed midway
-        ready = run(std::string("groupadd ") + group_name) == 0 && run(std::string("groupadd ") + everyone_group) == 0 &&
-                run(std::string("groupadd ") + readers_group) == 0 &&
-                run(std::string("useradd -M -N -g ") + everyone_group + " -G " + group_name + " " + member_name) == 0 &&
-                run(std::string("useradd -M -N -g ") + everyone_group + " " + outsider_name) == 0 &&
-                run(std::string("useradd -M -N -g ") + everyone_group + " -G " + readers_group + " " + reader_name) == 0;
+        remove_dead_runs_accounts();
+        remove_accounts(run_suffix);  // a dead run that had this process id
+        ready = run("groupadd " + group_name) == 0 && run("groupadd " + everyone_group) == 0 &&
+                run("groupadd " + readers_group) == 0 &&
+                run("useradd -M -N -g " + everyone_group + " -G " + group_name + " " + member_name) == 0 &&
+                run("useradd -M -N -g " + everyone_group + " " + outsider_name) == 0 &&
+                run("useradd -M -N -g " + everyone_group + " -G " + readers_group + " " + reader_name) == 0;
         BOOST_TEST_REQUIRE(ready, "could not create the test's users and groups (useradd, groupadd)");
     }
     ~Accounts() {
-        if (ready) remove_accounts();
+        if (ready) remove_accounts(run_suffix);
     }
 };
 
 // Becomes user `name` with its groups, as a login would.
-bool become(const char* name) {
-    const passwd* entry = ::getpwnam(name);
+bool become(const std::string& name) {
+    const passwd* entry = ::getpwnam(name.c_str());
     if (entry == nullptr) return false;
     const uid_t uid = entry->pw_uid;
     const gid_t gid = entry->pw_gid;
-    return ::initgroups(name, gid) == 0 && ::setgid(gid) == 0 && ::setuid(uid) == 0;
+    return ::initgroups(name.c_str(), gid) == 0 && ::setgid(gid) == 0 && ::setuid(uid) == 0;
 }
 
-// The main segment lets every test user in (group shmqtall); "payments" and
-// "prices" only the members of shmqtpay.
+// The main segment lets every test user in (group everyone_group);
+// "payments" and "prices" only the members of group_name.
 config::BrokerConfig restricted_config(const std::string& tag) {
     auto config = test::make_config(tag);
     config.group = everyone_group;
@@ -106,7 +134,7 @@ AttachOptions options_for(const std::string& broker) {
 }
 
 // Runs `shmq ARGS...` as user `who`; its output goes to `output`.
-int cli_as(const char* who, const std::vector<std::string>& arguments, const std::string& output) {
+int cli_as(const std::string& who, const std::vector<std::string>& arguments, const std::string& output) {
     const pid_t child = test::fork_child([&] {
         if (!become(who)) return 30;
         if (std::freopen(output.c_str(), "w", stdout) == nullptr) return 31;
@@ -129,7 +157,7 @@ std::string read_text(const std::string& path) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// restricted_config, with group shmqtaudit among the readers of shmqtpay's segment.
+// restricted_config, with readers_group among the readers of group_name's segment.
 config::BrokerConfig config_with_readers(const std::string& tag) {
     auto config = restricted_config(tag);
     for (auto& queue : config.queues) {
@@ -175,7 +203,7 @@ BOOST_AUTO_TEST_CASE(the_restricted_segment_belongs_to_the_group_alone) {
     struct stat facts {};
     BOOST_TEST_REQUIRE(::stat(restricted_path(broker.broker().config()).c_str(), &facts) == 0);
     BOOST_TEST((facts.st_mode & 0777) == 0660u);
-    BOOST_TEST(facts.st_gid == ::getgrnam(group_name)->gr_gid);
+    BOOST_TEST(facts.st_gid == ::getgrnam(group_name.c_str())->gr_gid);
     BOOST_TEST(facts.st_uid == ::getuid());
 }
 
@@ -518,7 +546,7 @@ BOOST_AUTO_TEST_CASE(a_persistent_broker_keeps_the_restricted_segment_in_a_file_
     struct stat facts {};
     BOOST_TEST_REQUIRE(::stat(path.c_str(), &facts) == 0);
     BOOST_TEST((facts.st_mode & 0777) == 0660u);
-    BOOST_TEST(facts.st_gid == ::getgrnam(group_name)->gr_gid);
+    BOOST_TEST(facts.st_gid == ::getgrnam(group_name.c_str())->gr_gid);
     const pid_t reader = test::fork_child([&] { return become(reader_name) ? read_but_never_write(path) : 30; });
     BOOST_TEST(test::wait_child(reader, 20s) == 0);
     const pid_t outsider = test::fork_child([&] {
