@@ -185,6 +185,14 @@ private:
     int cli_runs_ = 0;
 };
 
+// Whether the broker lists a client of process `pid` as attached.
+bool is_attached(const shmq::Client& observer, std::int32_t pid) {
+    for (const auto& client : observer.stats().clients) {
+        if (client.pid == pid) return true;
+    }
+    return false;
+}
+
 shmq::Queue open_jobs(shmq::Client& client) {
     shmq::Queue queue;
     BOOST_REQUIRE(client.open_queue("jobs", queue) == shmq::Status::ok);
@@ -286,12 +294,7 @@ BOOST_AUTO_TEST_CASE(a_terminated_client_wedges_nothing) {
     auto waiting = scene.start_cli({"consume", "jobs", "--count", "1"});
     auto observer = scene.attach();
     BOOST_REQUIRE(observer);
-    const auto attached = [&] {
-        for (const auto& client : observer->stats().clients) {
-            if (client.pid == waiting->id()) return true;
-        }
-        return false;
-    };
+    const auto attached = [&] { return is_attached(*observer, waiting->id()); };
     BOOST_REQUIRE_MESSAGE(eventually(attached, 120s), "the consumer never attached");
     waiting->kill();
     int status = 0;
@@ -361,12 +364,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_stops_a_console_broker_cleanly) {
     auto waiting = scene.start_cli({"consume", "jobs", "--count", "1"});
     auto observer = scene.attach();
     BOOST_REQUIRE(observer);
-    const auto attached = [&] {
-        for (const auto& client : observer->stats().clients) {
-            if (client.pid == waiting->id()) return true;
-        }
-        return false;
-    };
+    const auto attached = [&] { return is_attached(*observer, waiting->id()); };
     BOOST_REQUIRE_MESSAGE(eventually(attached, 120s), "the consumer never attached");
     observer.reset();
 
@@ -813,14 +811,6 @@ std::vector<shmq::SubscriberStats> subscribers_of(const shmq::Client& client, co
     }
     BOOST_FAIL("the broker's stats list no topic " << name);
     return {};
-}
-
-// Whether the broker lists a client of process `pid` as attached.
-bool is_attached(const shmq::Client& observer, std::int32_t pid) {
-    for (const auto& client : observer.stats().clients) {
-        if (client.pid == pid) return true;
-    }
-    return false;
 }
 
 }  // namespace
