@@ -1933,6 +1933,52 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_queue_recovers) {
     }
 }
 
+// The mark names where to look, never what to trust: a client-written mark
+// naming a generation nobody listed, or one that does not hold the queue,
+// only refuses sends until the broker's tick puts its record back; a
+// superseded queue's mark cleared by a client is set again.
+BOOST_AUTO_TEST_CASE(a_superseded_mark_written_by_a_client_is_put_back_by_the_broker) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", settings_config(name, small_work));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    shmq::Queue failed;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    const auto scribble = [&](const std::string& queue, std::uint32_t value) {
+        shmq::test::RawSegment raw(name);
+        raw.view.ring(raw.view.find_queue(queue)).control().retired.store(value);
+    };
+
+    scribble("failed", shmq::layout::superseded_by(5));  // no live segment 5
+    BOOST_TEST(eventually([&] { return failed.send("f1", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "queue 'failed': another process wrote its retired word "
+                                                              "(scribble): it read superseded by live segment 5"); },
+                          20s),
+               broker.log());
+
+    write("broker.yaml", settings_config(name, large_work));
+    BOOST_REQUIRE(shmq({"--broker", name, "reload"}).exit_code == 0);
+    // Live segment 1 exists now, but holds no queue 'failed'.
+    scribble("failed", shmq::layout::superseded_by(1));
+    BOOST_TEST(eventually([&] { return failed.send("f2", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(drain(failed) == (std::vector<std::string>{"f1", "f2"}), boost::test_tools::per_element());
+    // The superseded queue's mark cleared: sends land in the old ring for at
+    // most a tick, and consumers still take them, in order, before the successor's.
+    scribble("work", 0);
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "the broker's record is superseded by live segment 1"); },
+                          20s),
+               broker.log());
+    send_all(work, {"w1", "w2"});
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2"}), boost::test_tools::per_element());
+    BOOST_TEST(work.capacity() == 16u);
+    BOOST_TEST(broker.stop() == 0);
+}
+
 // Issue 11 item 6: 4 producer and 4 consumer processes on `work` while one
 // reload adds `fresh`, removes `gone` and doubles `work`'s capacity: nothing
 // lost or duplicated, each producer's numbers rise at every consumer,
