@@ -250,8 +250,16 @@ Status Client::open_queue(std::string_view name, Queue& queue) {
         impl_->view.ring(index).control().quarantined.load(std::memory_order_acquire) != 0) {
         return Status::queue_quarantined;
     }
-    if (impl_->view.ring(index).is_retired()) return Status::queue_removed;
-    queue = Queue(this, index);
+    const Queue found(this, index);
+    if (!impl_->view.ring(index).is_retired()) {
+        queue = found;
+        return Status::ok;
+    }
+    // Superseded (a reload changed its settings): a handle on it drains it
+    // first, or, once nothing is left to drain, on its successor at once.
+    const Queue next = found.successor();
+    if (!next.is_open()) return Status::queue_removed;
+    queue = impl_->view.ring(index).drained_after_retirement() ? next : found;
     return Status::ok;
 }
 

@@ -50,6 +50,11 @@ struct Client::Impl {
     };
     std::mutex live_mutex;
     std::vector<LivePart> live;
+    // In a live part: the Client that lists it, and its generation; a
+    // superseded queue's successor is only looked for in a later generation
+    // (client/queue.cpp). Null and 0 in the main segment's and access parts.
+    const Client* main = nullptr;
+    std::uint32_t live_generation = 0;
 };
 
 // Waits for the broker to mark the segment of `impl` ready, validates it,

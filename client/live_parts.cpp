@@ -48,6 +48,13 @@ Client* Client::live_part(std::string_view name, bool topic) const {
     return nullptr;
 }
 
+Client* Client::live_segment(std::uint32_t generation) const {
+    for (auto* part : live_parts()) {
+        if (part->impl_->live_generation == generation) return part;
+    }
+    return nullptr;
+}
+
 // Joins, first, every segment the main segment lists that this process has
 // not joined yet.
 std::vector<Client*> Client::live_parts() const {
@@ -59,6 +66,8 @@ std::vector<Client*> Client::live_parts() const {
         if (known) continue;
         auto joined = open_live_segment(*impl_, generation);
         if (!joined) continue;
+        joined->main = this;
+        joined->live_generation = generation;
         Impl::LivePart part;
         part.generation = generation;
         part.client.reset(new Client(std::move(joined)));

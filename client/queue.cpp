@@ -1,5 +1,10 @@
 // The data path: copy a message in or out of a queue's ring, and wait (spin,
-// then sleep on a futex) when there is no room or nothing to take.
+// then sleep on a futex) when there is no room or nothing to take. A queue a
+// reload changed the settings of is superseded by a successor of the same
+// name: sends that it refuses go to the successor, receives drain it first
+// and then go there too (docs/crash-safety.md, "Live settings change").
+#include <algorithm>
+
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
 #include "shmq/client.hpp"
@@ -9,11 +14,36 @@ namespace shmq {
 
 const std::string& Queue::name() const { return client_->impl_->view.queue_name(index_); }
 
+// The longest a receive on this handle may return: its successors' too.
 std::uint32_t Queue::max_message_size() const {
-    return client_->impl_->view.ring(index_).geometry().max_message_size;
+    const auto own = client_->impl_->view.ring(index_).geometry().max_message_size;
+    const Queue next = successor();
+    return next.is_open() ? std::max(own, next.max_message_size()) : own;
 }
 
-std::uint32_t Queue::capacity() const { return client_->impl_->view.ring(index_).geometry().capacity; }
+// The newest ring's, where sends go.
+std::uint32_t Queue::capacity() const {
+    const Queue next = successor();
+    return next.is_open() ? next.capacity() : client_->impl_->view.ring(index_).geometry().capacity;
+}
+
+// The mark is read once and trusted for nothing but which live segment to
+// look in: one this process validates as any live segment, of a generation
+// above the one holding this queue (so that a scribbled mark cannot make a
+// loop), and holding a queue of this name.
+Queue Queue::successor() const {
+    const auto& impl = *client_->impl_;
+    const auto generation =
+        layout::successor_generation(impl.view.ring(index_).control().retired.load(std::memory_order_seq_cst));
+    if (generation <= impl.live_generation) return {};
+    const Client* main = impl.main != nullptr ? impl.main : client_;
+    Client* part = main->live_segment(generation);
+    if (part == nullptr) return {};
+    const auto& view = part->impl_->view;
+    const auto index = view.find_queue(name());
+    if (index == layout::no_queue || !view.queue_usable(index)) return {};
+    return Queue(part, index);
+}
 
 void Queue::note_role(std::uint8_t role) {
     mark_role(client_->impl_->view.role(client_->impl_->stamp.client_index, index_), role);
@@ -37,6 +67,13 @@ Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt att
                                    [&] { return ring.may_have_message(); });
 }
 
+// What is left of `timeout` for the successor, `began_ns` being when the call began.
+Timeout remaining(Timeout timeout, std::uint64_t began_ns) {
+    if (timeout == wait_forever || timeout == no_wait) return timeout;
+    const Timeout spent(monotonic_now_ns() - began_ns);
+    return spent >= timeout ? no_wait : timeout - spent;
+}
+
 }  // namespace
 
 Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
@@ -46,8 +83,12 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
-    return produce(impl, ring, timeout,
-                   [&](const Deadline&) { return ring.try_send(data, size, stamp); });
+    const auto began = monotonic_now_ns();
+    const Status status =
+        produce(impl, ring, timeout, [&](const Deadline&) { return ring.try_send(data, size, stamp); });
+    if (status != Status::queue_removed) return status;
+    Queue next = successor();
+    return next.is_open() ? next.send(data, size, remaining(timeout, began)) : status;
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
@@ -58,11 +99,19 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
-    return produce(impl, ring, timeout, [&](const Deadline&) {
+    const auto began = monotonic_now_ns();
+    const Status status = produce(impl, ring, timeout, [&](const Deadline&) {
         Status status = Status::ok;
         sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
         return status;
     });
+    if (status != Status::queue_removed) return status;
+    Queue next = successor();
+    if (!next.is_open()) return status;
+    std::size_t more = 0;
+    const Status rest = next.send_batch(messages + sent, count - sent, more, remaining(timeout, began));
+    sent += more;
+    return rest;
 }
 
 Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout, std::uint64_t* delivery) {
@@ -74,11 +123,16 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
     std::uint64_t token = 0;
+    const auto began = monotonic_now_ns();
     const Status status = consume(impl, ring, timeout, [&](const Deadline&) {
         return ring.try_receive(buffer, capacity, size, token, stamp);
     });
     if (delivery != nullptr) *delivery = token;
-    return status;
+    if (status != Status::queue_removed) return status;
+    // Drained: nothing of it can be delivered again, so the successor's
+    // messages come after every one of its own.
+    Queue next = successor();
+    return next.is_open() ? next.receive(buffer, capacity, size, remaining(timeout, began), delivery) : status;
 }
 
 Status Queue::receive(std::string& message, Timeout timeout, std::uint64_t* delivery) {
@@ -97,11 +151,15 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
-    return consume(impl, ring, timeout, [&](const Deadline&) {
+    const auto began = monotonic_now_ns();
+    const Status status = consume(impl, ring, timeout, [&](const Deadline&) {
         Status status = Status::ok;
         received = ring.try_receive_batch(messages, count, stamp, status);
         return status;
     });
+    if (status != Status::queue_removed || received != 0) return status;
+    Queue next = successor();
+    return next.is_open() ? next.receive_batch(messages, count, received, remaining(timeout, began)) : status;
 }
 
 Status Queue::peek(std::size_t max_count, std::vector<std::string>& messages) {
@@ -111,20 +169,31 @@ Status Queue::peek(std::size_t max_count, std::vector<std::string>& messages) {
     const auto& ring = impl.view.ring(index_);
     if (ring.control().quarantined.load(std::memory_order_relaxed) != 0) return Status::queue_quarantined;
     // No role is noted: a look is not consuming, and changes nothing.
+    const auto before = messages.size();
     ring.peek(max_count, messages);
-    return Status::ok;
+    const auto seen = messages.size() - before;
+    Queue next = successor();
+    return next.is_open() && seen < max_count ? next.peek(max_count - seen, messages) : Status::ok;
 }
 
 Status Queue::acknowledge(std::uint64_t delivery) {
     if (client_ == nullptr) return Status::invalid_argument;
     auto& impl = *client_->impl_;
-    return impl.view.ring(index_).acknowledge(delivery, impl.stamp);
+    // A delivery of the successor's is only made once this ring was drained,
+    // when it holds no unacknowledged delivery that the token could match.
+    const Status status = impl.view.ring(index_).acknowledge(delivery, impl.stamp);
+    if (status != Status::not_acknowledgeable) return status;
+    Queue next = successor();
+    return next.is_open() ? next.acknowledge(delivery) : status;
 }
 
 Status Queue::delivery_position(std::uint64_t delivery, std::uint64_t& position) const {
     if (client_ == nullptr) return Status::invalid_argument;
     auto& impl = *client_->impl_;
-    return impl.view.ring(index_).delivery_position(delivery, impl.stamp, position);
+    const Status status = impl.view.ring(index_).delivery_position(delivery, impl.stamp, position);
+    if (status != Status::not_acknowledgeable) return status;
+    const Queue next = successor();
+    return next.is_open() ? next.delivery_position(delivery, position) : status;
 }
 
 }  // namespace shmq

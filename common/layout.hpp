@@ -63,8 +63,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // reclaimed_clients at the end of the root, so that `shmq stats` and the
 // metrics endpoint give the broker's uptime and reclaimed clients (issue 14);
 // QueueControl::retired and TopicControl::retired, which a reload that
-// removes the queue or topic sets (issue 11, live removal).
-inline constexpr std::uint32_t version = 9;
+// removes the queue or topic sets (issue 11, live removal). 10: a
+// QueueControl::retired of superseded_mark | G: a reload changed the queue's
+// settings and live segment G holds its successor (issue 11, live settings).
+inline constexpr std::uint32_t version = 10;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -179,6 +181,21 @@ struct LiveTable {
 // (docs/crash-safety.md, "Live removal"). A reader treats every non-zero
 // value alike, so a scribble can only retire, never crash or revive.
 inline constexpr std::uint32_t retired_by_reload = 1;
+
+// The value of QueueControl::retired when a reload changed the queue's
+// settings: superseded_mark | G, where live segment G (listed in the
+// LiveTable) holds the queue's successor of the same name. To the ring it is
+// retired like any non-zero value (sends refused, receives drain); a client
+// then follows it to G, which it validates as any live segment, and only to
+// a generation above the one holding this queue (docs/crash-safety.md, "Live
+// settings change"). A scribbled G only sends a client looking for a
+// segment and a name, never into memory it did not validate.
+inline constexpr std::uint32_t superseded_mark = 0x8000'0000u;
+inline constexpr std::uint32_t superseded_by(std::uint32_t generation) { return superseded_mark | generation; }
+// The successor's generation a retired word names; 0 when it names none.
+inline constexpr std::uint32_t successor_generation(std::uint32_t retired) {
+    return (retired & superseded_mark) != 0 ? retired & ~superseded_mark : 0;
+}
 
 enum class BrokerState : std::uint32_t {
     initializing = 0,  // the broker is still building the segment
@@ -333,8 +350,8 @@ struct alignas(cache_line) QueueControl {
     std::uint32_t dead_letter_index;  // no_queue when unset
 
     std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
-    // Non-zero once a reload removed the queue (layout::retired_by_reload).
-    // Written by the broker only, read once per operation by clients, which
+    // Non-zero once a reload removed the queue (layout::retired_by_reload)
+    // or changed its settings (superseded_by(G)). Written by the broker only, read once per operation by clients, which
     // take any non-zero value as retired: sends are refused, receives drain.
     std::atomic<std::uint32_t> retired;
 

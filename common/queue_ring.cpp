@@ -173,6 +173,19 @@ bool QueueRing::holds_unacknowledged() const {
     return false;
 }
 
+QueueRing::Held QueueRing::held() const {
+    Held held;
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto& slot = slot_at(index);
+        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+        if (state != SlotState::ready && state != SlotState::in_flight && state != SlotState::redeliver) continue;
+        ++held.messages;
+        held.longest = std::max(held.longest,
+                                std::min(slot.length.load(std::memory_order_relaxed), geometry_.max_message_size));
+    }
+    return held;
+}
+
 // What a producer does with a slot at `tail` that is not free for tail's lap.
 QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, Status& status) {
     auto& slot = slot_at(tail);

@@ -97,6 +97,21 @@ public:
     // any non-zero value is retired). Sends then return queue_removed;
     // receives drain what is queued first.
     bool is_retired() const { return control_->retired.load(std::memory_order_seq_cst) != 0; }
+    // Whether it is retired and nothing in it can still be delivered: no
+    // message in [head, tail), none awaiting redelivery, and (at_least_once)
+    // no delivery unacknowledged: what a receive that found nothing returns
+    // queue_removed on. From then on it delivers nothing again.
+    bool drained_after_retirement() const;
+
+    // What the ring holds that a restart would carry: messages queued or
+    // delivered and not acknowledged, and the longest of them (lengths
+    // clamped to the geometry). A look at every slot while clients run: of
+    // the moment, for a reload's check that a new layout can hold them.
+    struct Held {
+        std::uint64_t messages = 0;
+        std::uint32_t longest = 0;
+    };
+    Held held() const;
 
     // Lock-free peeks used to decide whether to sleep. They may be stale; the
     // caller re-checks with a real operation.
@@ -173,10 +188,6 @@ private:
     // consumer may already have found the queue drained (docs/crash-safety.md,
     // "Live removal").
     Status refuse_claim_if_retired(std::uint64_t position, OwnerStamp me);
-    // Retired, and nothing is queued, awaiting redelivery or (at_least_once)
-    // delivered and unacknowledged: what a receive that found nothing
-    // returns queue_removed on.
-    bool drained_after_retirement() const;
     bool holds_unacknowledged() const;
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;

@@ -87,6 +87,19 @@ std::string where(const BrokerConfig& config, const std::string& key) {
     return prefix + "key '" + key + "' (not set, so its default)";
 }
 
+std::string where_queue(const BrokerConfig& config, const std::string& queue, const std::string& key) {
+    const std::string& file = config.origin.source;
+    const std::string what = "queue '" + queue + "' key '" + key + "'";
+    const auto keys = config.origin.queue_keys.find(queue);
+    if (keys != config.origin.queue_keys.end()) {
+        const auto set = keys->second.find(key);
+        if (set != keys->second.end()) {
+            return (file.empty() ? "line " : file + ":") + std::to_string(set->second) + ": " + what;
+        }
+    }
+    return (file.empty() ? "" : file + ": ") + what + " (not set, so its default)";
+}
+
 namespace {
 
 // Only a regular file of bounded size is read (platform/small_file.hpp says why).

@@ -76,6 +76,8 @@ struct TopicConfig {
 struct ConfigOrigin {
     std::string source;                      // the file; empty for a configuration built in code
     std::map<std::string, int> broker_keys;  // each broker key the file set, and its line
+    // Each queue's keys the file set, and their lines: queue name -> key -> line.
+    std::map<std::string, std::map<std::string, int>> queue_keys;
 };
 
 struct BrokerConfig {
@@ -113,6 +115,8 @@ struct BrokerConfig {
 // Where the broker key `key` is set, for messages: "FILE:LINE: key 'KEY'", or
 // "FILE: key 'KEY' (not set, so its default)" when the file leaves it out.
 std::string where(const BrokerConfig& config, const std::string& key);
+// The same for key `key` of queue `queue`: "FILE:LINE: queue 'QUEUE' key 'KEY'".
+std::string where_queue(const BrokerConfig& config, const std::string& queue, const std::string& key);
 
 // The queue or topic named `name` among `items` (a configuration's queues or
 // topics, where names are unique); nullptr when none is.

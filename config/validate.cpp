@@ -770,6 +770,10 @@ BrokerConfig build_config(const RawConfig& raw, Diagnostics& diagnostics) {
     for (const RawEntry& entry : raw.broker.entries) {
         config.origin.broker_keys.emplace(entry.key, entry.line);
     }
+    for (std::size_t index = 0; index < raw.queues.size() && index < config.queues.size(); ++index) {
+        auto& keys = config.origin.queue_keys[config.queues[index].name];
+        for (const RawEntry& entry : raw.queues[index].entries) keys.emplace(entry.key, entry.line);
+    }
     return config;
 }
 

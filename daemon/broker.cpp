@@ -261,7 +261,11 @@ void Broker::report_retired_scribbles(const std::vector<RetiredScribble>& scribb
     for (const auto& scribble : scribbles) {
         if (!reported_retired_scribbles_.insert(scribble.what).second) continue;
         const auto meaning = [](std::uint32_t word) {
-            return word == 0 ? std::string("in service") : "retired (" + std::to_string(word) + ")";
+            if (word == 0) return std::string("in service");
+            if (layout::successor_generation(word) != 0) {
+                return "superseded by live segment " + std::to_string(layout::successor_generation(word));
+            }
+            return "retired (" + std::to_string(word) + ")";
         };
         SHMQ_LOG(warning) << "segment '" << address_ << "': " << scribble.what
                           << ": another process wrote its retired word (scribble): it read "
@@ -284,27 +288,91 @@ std::vector<SegmentContents> Broker::held_contents() const {
 }
 
 // The open part of a reloaded configuration: the queues and topics that no
-// segment holds go into a new live segment; every segment takes the live
-// settings of what it holds. Should the new segment fail, nothing of it was
-// listed: its queues and topics are reported as not added.
-void Broker::apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan) {
-    const auto added = not_held(open, held_contents());
+// segment holds, and the successors of the queues replaced, go into a new
+// live segment; once it is listed the replaced queues are superseded by it
+// (docs/crash-safety.md, "Live settings change"); then every segment takes
+// the live settings of what it holds. Should the new segment fail, nothing
+// of it was listed and nothing superseded: its queues and topics are
+// reported as not added, the replaced ones as not changed.
+void Broker::apply_open_part(ReloadPlan& plan) {
+    auto added = not_held(plan_segments(plan.next).main, held_contents());
+    for (const auto& name : plan.replaced) added.queues.push_back(*config::find_named(plan.next.queues, name));
     if (!added.queues.empty() || !added.topics.empty()) {
         try {
             add_live_segment(added);
         } catch (const std::exception& failure) {
             SHMQ_LOG(error) << "reload: the live segment for the queues and topics added could not be made: "
                             << failure.what();
-            withdraw_added(plan, added, failure.what());
+            withdraw_added(plan, added, whole_config_, failure.what());
         }
     }
-    const auto held = held_contents();
+    if (!plan.replaced.empty()) {
+        supersede_replaced(plan.replaced, live_generations_.back());
+        // Superseded, not answered yet: the next broker finds each replaced
+        // queue in two segments and migrates, the old ring's messages first.
+        crash_point("reload_superseded");
+    }
+    const auto open = plan_segments(plan.next).main;
+    apply_open_settings(open);
+    for (auto& part : live_brokers_) part->apply_open_settings(open);
+}
+
+// Every segment but the newest (which holds the successors) supersedes the
+// queue of each name it still has in service.
+void Broker::supersede_replaced(const std::vector<std::string>& names, std::uint32_t generation) {
+    for (const auto& line : supersede(view_, names, generation, retired_)) SHMQ_LOG(info) << "reload: " << line;
+    for (std::size_t index = 0; index + 1 < live_brokers_.size(); ++index) {
+        auto& part = *live_brokers_[index];
+        for (const auto& line : supersede(part.view_, names, generation, part.retired_)) {
+            SHMQ_LOG(info) << "reload: " << line;
+        }
+    }
+}
+
+// This segment's part of `open`. A superseded queue keeps the settings its
+// ring was built with: the file's new ones are its successor's.
+void Broker::apply_open_settings(const config::BrokerConfig& open) {
     config::BrokerConfig part;
     std::string missing;
-    if (part_holding(open, held.front(), part, missing)) apply_live_settings(part);
-    for (std::size_t index = 0; index < live_brokers_.size(); ++index) {
-        if (part_holding(open, held[index + 1], part, missing)) live_brokers_[index]->apply_live_settings(part);
+    if (!part_holding(open, contents_of(view_), part, missing)) return;
+    for (const auto& queue : retired_.superseded) {
+        if (queue.index < part.queues.size() && queue.index < config_.queues.size()) {
+            part.queues[queue.index] = config_.queues[queue.index];
+        }
     }
+    apply_live_settings(part);
+}
+
+// A replaced queue's successor must be able to hold what every segment
+// holds of that name, at a restart, which carries them all into one ring:
+// else the reload is refused before anything changes. Empty when all fit.
+std::string Broker::unfit_replacements(const ReloadPlan& plan, const config::BrokerConfig& reloaded) const {
+    std::vector<const SegmentView*> views{&view_};
+    for (const auto& part : live_brokers_) views.push_back(&part->view_);
+    std::string unfit;
+    for (const auto& name : plan.replaced) {
+        QueueRing::Held held;
+        for (const auto* view : views) {
+            const auto index = view->find_queue(name);
+            if (index == layout::no_queue || !view->queue_usable(index)) continue;
+            const auto here = view->ring(index).held();
+            held.messages += here.messages;
+            held.longest = std::max(held.longest, here.longest);
+        }
+        const auto& queue = *config::find_named(plan.next.queues, name);
+        const auto line = [&](const std::string& text) { unfit += (unfit.empty() ? "" : "\n") + text; };
+        if (held.messages > queue.capacity) {
+            line(config::where_queue(reloaded, name, "capacity") + ": " + std::to_string(queue.capacity) +
+                 " cannot hold the " + std::to_string(held.messages) +
+                 " messages the queue holds now; raise it, or reload once they are consumed");
+        }
+        if (held.longest > queue.max_message_size) {
+            line(config::where_queue(reloaded, name, "max_message_size") + ": " +
+                 std::to_string(queue.max_message_size) + " is shorter than a message of " +
+                 std::to_string(held.longest) + " bytes the queue holds now; raise it, or reload once it is consumed");
+        }
+    }
+    return unfit;
 }
 
 // Builds the segment under a temporary name and only then gives it its real
@@ -740,11 +808,20 @@ ReloadAnswer Broker::reload() {
     }
     auto plan =
         plan_reload(whole_config_, reloaded, live_generations_.size() < layout::max_live_segments, removed_);
+    const auto unfit = unfit_replacements(plan, reloaded);
+    if (!unfit.empty()) {
+        answer.outcome = layout::reload_refused;
+        answer.report = "the configuration file " + config_path_ + " was not reloaded, nothing changed:\n" + unfit;
+        log_lines(log::Level::error, answer.report);
+        platform::report_service_ready("serving " + std::to_string(config_.queues.size()) +
+                                       " queues; the last reload was refused");
+        return answer;
+    }
     SHMQ_LOG(debug) << "reload: the file loaded and validated; " << plan.applied.size() << " changes to apply live, "
                     << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
+        apply_open_part(plan);
         const auto parts = plan_segments(plan.next);
-        apply_open_part(parts.main, plan);
         for (std::size_t index = 0; index < access_brokers_.size() && index < parts.restricted.size(); ++index) {
             access_brokers_[index]->apply_live_settings(parts.restricted[index]);
         }

@@ -95,7 +95,10 @@ private:
     void add_live_segment(const config::BrokerConfig& added);
     void stop_live_segments();
     std::vector<SegmentContents> held_contents() const;
-    void apply_open_part(const config::BrokerConfig& open, ReloadPlan& plan);
+    void apply_open_part(ReloadPlan& plan);
+    void supersede_replaced(const std::vector<std::string>& names, std::uint32_t generation);
+    void apply_open_settings(const config::BrokerConfig& open);
+    std::string unfit_replacements(const ReloadPlan& plan, const config::BrokerConfig& reloaded) const;
     void retire_removed(const RemovedNames& removed);
     void retire_here(const RemovedNames& removed);
     void report_retired_scribbles(const std::vector<RetiredScribble>& scribbles);

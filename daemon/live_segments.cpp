@@ -89,7 +89,16 @@ bool split_adopted(const SegmentView& main_view, const std::string& main_path, b
             difference = "its live segment " + path + " cannot be read: " + why;
             return false;
         }
-        held.push_back(contents_of(view));
+        const auto contents = contents_of(view);
+        for (const auto& name : contents.queues) {
+            if (!held_by_any(held, name, false)) continue;
+            // A reload changed its settings: the old ring and its successor
+            // become one queue of the new layout, the old messages first.
+            difference = "queue '" + name + "' is held by an earlier segment and by live segment " +
+                         std::to_string(generation) + " (a reload changed its settings)";
+            return false;
+        }
+        held.push_back(contents);
         AdoptedLiveSegment segment;
         segment.generation = generation;
         config::BrokerConfig holding;

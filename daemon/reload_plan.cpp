@@ -105,12 +105,21 @@ private:
         const auto setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
             if (old_value != new_value) restart(in_file(what + key + " " + old_value + " -> " + new_value));
         };
-        setting("capacity", std::to_string(before.capacity), std::to_string(after.capacity));
-        setting("max_message_size", std::to_string(before.max_message_size), std::to_string(after.max_message_size));
-        setting("overflow", config::to_string(before.overflow), config::to_string(after.overflow));
-        setting("delivery", config::to_string(before.delivery), config::to_string(after.delivery));
         setting("access.group", quoted(before.access_group), quoted(after.access_group));
         setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
+        std::vector<std::string> ring_changes;
+        const auto ring_setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
+            if (old_value != new_value) ring_changes.push_back(std::string(key) + " " + old_value + " -> " + new_value);
+        };
+        ring_setting("capacity", std::to_string(before.capacity), std::to_string(after.capacity));
+        ring_setting("max_message_size", std::to_string(before.max_message_size),
+                     std::to_string(after.max_message_size));
+        ring_setting("overflow", config::to_string(before.overflow), config::to_string(after.overflow));
+        ring_setting("delivery", config::to_string(before.delivery), config::to_string(after.delivery));
+        if (!ring_changes.empty()) {
+            replace(before, after, what, ring_changes);
+            return;
+        }
         if (before.delivery != config::DeliveryMode::at_least_once || after.delivery != before.delivery) return;
         auto& next = *config::find_named(plan_.next.queues, after.name);
         const auto live = [&](const char* key, std::uint32_t& field, std::uint32_t value) {
@@ -133,6 +142,44 @@ private:
         } else {
             restart(in_file(what + "dead_letter " + quoted(before.dead_letter) + " -> " + quoted(after.dead_letter)));
         }
+    }
+
+    // A new ring for an open queue: its successor, in the reload's live
+    // segment, with every new setting (delivery limits included).
+    void replace(const config::QueueConfig& before, const config::QueueConfig& after, const std::string& what,
+                 const std::vector<std::string>& changes) {
+        std::string listing;
+        for (const auto& change : changes) listing += (listing.empty() ? "" : ", ") + change;
+        const auto why_not = why_not_replaced(before, after);
+        if (!why_not.empty()) {
+            restart(in_file(what + listing + " (" + why_not + ")"));
+            return;
+        }
+        plan_.applied.push_back(what + listing + ": new messages go to a successor queue, the queued ones are "
+                                "delivered first");
+        plan_.replaced.push_back(after.name);
+        *config::find_named(plan_.next.queues, after.name) = after;
+    }
+
+    // Dead letters move between the rings of one segment, and the
+    // successor is in a segment of its own: a queue with a dead-letter queue,
+    // or one that is another's, keeps its ring until a restart.
+    std::string why_not_replaced(const config::QueueConfig& before, const config::QueueConfig& after) const {
+        if (!before.access_group.empty() || !after.access_group.empty()) {
+            return "restricted to group '" + (before.access_group.empty() ? after.access_group : before.access_group) +
+                   "': its group's segment would need rebuilding";
+        }
+        if (!can_add_live_) {
+            return "the broker has added " + std::to_string(layout::max_live_segments) + " live segments already";
+        }
+        if (!before.dead_letter.empty() || !after.dead_letter.empty()) return "it has a dead_letter queue";
+        for (const auto& queue : reloaded_.queues) {
+            if (queue.dead_letter == after.name) return "it is the dead_letter queue of queue '" + queue.name + "'";
+        }
+        for (const auto& queue : running_.queues) {
+            if (queue.dead_letter == after.name) return "it is the dead_letter queue of queue '" + queue.name + "'";
+        }
+        return {};
     }
 
     // An open queue or topic is added live, in a segment of its own; a
@@ -211,7 +258,21 @@ ReloadPlan plan_reload(const config::BrokerConfig& running, const config::Broker
     return Planner(running, reloaded, can_add_live, retired).plan();
 }
 
-void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const std::string& why) {
+void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
+                    const std::string& why) {
+    for (const auto& name : plan.replaced) {
+        *config::find_named(plan.next.queues, name) = *config::find_named(running.queues, name);
+        const auto prefix = "queue '" + name + "': ";
+        for (auto line = plan.applied.begin(); line != plan.applied.end();) {
+            if (line->compare(0, prefix.size(), prefix) != 0) {
+                ++line;
+                continue;
+            }
+            plan.need_restart.push_back(*line + ", but the live segment for its successor could not be made: " + why);
+            line = plan.applied.erase(line);
+        }
+    }
+    plan.replaced.clear();
     const auto withdraw = [&](auto& items, const auto& withdrawn, const std::string& kind) {
         for (const auto& item : withdrawn) {
             const std::string line = kind + " '" + item.name + "' added";
@@ -221,7 +282,12 @@ void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const s
             plan.need_restart.push_back(line + ", but its live segment could not be made: " + why);
         }
     };
-    withdraw(plan.next.queues, added.queues, "queue");
+    config::BrokerConfig new_names = added;
+    new_names.queues.clear();
+    for (const auto& queue : added.queues) {
+        if (config::find_named(running.queues, queue.name) == nullptr) new_names.queues.push_back(queue);
+    }
+    withdraw(plan.next.queues, new_names.queues, "queue");
     withdraw(plan.next.topics, added.topics, "topic");
 }
 

@@ -1,13 +1,16 @@
 // What a reloaded configuration file changes in the running broker, sorted
 // into what the broker applies at once and what needs a restart. Live: the
 // delivery limits of an at_least_once queue (max_deliveries, ack_timeout_ms,
-// dead_letter), which move no message, and open queues and topics added
-// (the broker builds a live segment for them, daemon/live_segments.hpp), and
+// dead_letter), which move no message, open queues and topics added
+// (the broker builds a live segment for them, daemon/live_segments.hpp), the
+// ring settings of an open queue (capacity, max_message_size, overflow,
+// delivery: the broker builds a successor queue in a live segment and
+// supersedes the old one, docs/crash-safety.md "Live settings change"), and
 // queues and topics removed, open or restricted (the broker retires them in
 // their segment: they take no more messages and are drained,
 // docs/operations.md). Every other
-// difference (a broker setting, a restricted queue added, a
-// queue or topic resized, a removed name added back) is reported as needing
+// difference (a broker setting, a restricted queue added or changed, a
+// topic's settings, a removed name added back) is reported as needing
 // a restart, never silently ignored.
 #pragma once
 
@@ -32,6 +35,10 @@ struct ReloadPlan {
     // them, retired, until a restart.
     config::BrokerConfig next;
     RemovedNames removed;                   // to retire now
+    // Open queues whose ring settings change: each gets a successor with
+    // `next`'s settings in the reload's live segment, and the old queue is
+    // superseded. The broker first checks that each can hold what is queued.
+    std::vector<std::string> replaced;
     std::vector<std::string> applied;       // e.g. "queue 'jobs': max_deliveries 5 -> 3"
     std::vector<std::string> need_restart;  // e.g. "FILE: queue 'audit' added"
 };
@@ -46,6 +53,8 @@ ReloadPlan plan_reload(const config::BrokerConfig& running, const config::Broker
 // The broker could not add `added`'s queues and topics after all (their live
 // segment could not be built, `why`): they leave `plan.next`, and are
 // reported as needing a restart instead of as applied.
-void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const std::string& why);
+// The replaced queues go back to their `running` settings in `plan.next`.
+void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
+                    const std::string& why);
 
 }  // namespace shmq::daemon

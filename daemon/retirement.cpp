@@ -18,10 +18,15 @@ void set_retired(std::atomic<std::uint32_t>& word) { word.store(layout::retired_
 
 }  // namespace
 
+bool RetiredIndexes::holds_queue(std::uint32_t index) const {
+    return listed(queues, index) || std::any_of(superseded.begin(), superseded.end(),
+                                                [&](const Superseded& queue) { return queue.index == index; });
+}
+
 std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired) {
     std::vector<std::string> lines;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
-        if (!listed(names.queues, view.queue_name(index))) continue;
+        if (!listed(names.queues, view.queue_name(index)) || retired.holds_queue(index)) continue;
         retired.queues.push_back(index);
         if (!view.queue_usable(index)) continue;
         auto& control = view.ring(index).control();
@@ -46,12 +51,31 @@ std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, Re
     return lines;
 }
 
+std::vector<std::string> supersede(SegmentView& view, const std::vector<std::string>& names,
+                                   std::uint32_t generation, RetiredIndexes& retired) {
+    std::vector<std::string> lines;
+    for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
+        if (!listed(names, view.queue_name(index)) || retired.holds_queue(index)) continue;
+        retired.superseded.push_back({index, generation});
+        if (!view.queue_usable(index)) continue;
+        auto& control = view.ring(index).control();
+        // seq_cst, as a retirement: the same fences pair with it.
+        control.retired.store(layout::superseded_by(generation), std::memory_order_seq_cst);
+        control.not_empty.notify_all();
+        control.not_full.notify_all();
+        const auto queued = control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
+        lines.push_back("queue '" + view.queue_name(index) + "' superseded by its successor in live segment " +
+                        std::to_string(generation) + ": new messages go there; " + std::to_string(queued) +
+                        " queued messages are delivered first");
+    }
+    return lines;
+}
+
 std::vector<RetiredScribble> keep_retired(SegmentView& view, const RetiredIndexes& retired) {
     std::vector<RetiredScribble> scribbles;
     // Read once: the value logged is the value judged.
-    const auto keep = [&](std::atomic<std::uint32_t>& word, bool is_retired, const char* kind,
+    const auto keep = [&](std::atomic<std::uint32_t>& word, std::uint32_t record, const char* kind,
                           const std::string& name) {
-        const std::uint32_t record = is_retired ? layout::retired_by_reload : 0;
         const auto found = word.load(std::memory_order_relaxed);
         if (found == record) return;
         word.store(record, std::memory_order_seq_cst);
@@ -59,11 +83,16 @@ std::vector<RetiredScribble> keep_retired(SegmentView& view, const RetiredIndexe
     };
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!view.queue_usable(index)) continue;
-        keep(view.ring(index).control().retired, listed(retired.queues, index), "queue", view.queue_name(index));
+        std::uint32_t record = listed(retired.queues, index) ? layout::retired_by_reload : 0;
+        for (const auto& queue : retired.superseded) {
+            if (queue.index == index) record = layout::superseded_by(queue.generation);
+        }
+        keep(view.ring(index).control().retired, record, "queue", view.queue_name(index));
     }
     for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
         if (!view.topic_usable(index)) continue;
-        keep(view.topic(index).control().retired, listed(retired.topics, index), "topic", view.topic_name(index));
+        keep(view.topic(index).control().retired, listed(retired.topics, index) ? layout::retired_by_reload : 0,
+             "topic", view.topic_name(index));
     }
     return scribbles;
 }

@@ -22,22 +22,39 @@ namespace shmq::daemon {
 struct RetiredIndexes {
     std::vector<std::uint32_t> queues;
     std::vector<std::uint32_t> topics;
+    // Queues a reload changed the settings of: index, and the generation of
+    // the live segment holding the successor (layout::superseded_by).
+    struct Superseded {
+        std::uint32_t index;
+        std::uint32_t generation;
+    };
+    std::vector<Superseded> superseded;
+    bool holds_queue(std::uint32_t index) const;
 };
 
 // Retires those of `names` that `view` holds, and wakes everything blocked on
 // them. Adds their indexes to `retired`; returns one log line for each.
 std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired);
 
+// Live settings change: marks each queue of `names` that `view` holds and
+// that is still in service as superseded by live segment `generation` (which
+// holds its successor, listed already), and wakes everything blocked on it:
+// producers go to the successor, consumers drain it first. Adds them to
+// `retired`; returns one log line for each.
+std::vector<std::string> supersede(SegmentView& view, const std::vector<std::string>& names,
+                                   std::uint32_t generation, RetiredIndexes& retired);
+
 // A retired word that did not hold the broker's record: another process
 // wrote it (any client can write the segment).
 struct RetiredScribble {
     std::string what;  // "queue 'NAME'" or "topic 'NAME'"
     std::uint32_t found;
-    std::uint32_t restored;  // layout::retired_by_reload, or 0: in service
+    std::uint32_t restored;  // layout::retired_by_reload, superseded_by(G), or 0: in service
 };
 
 // Writes the broker's record back into the retired word of every queue and
-// topic of `view`: retired_by_reload for those of `retired`, 0 for the rest.
+// topic of `view`: retired_by_reload or superseded_by(G) for those of
+// `retired`, 0 for the rest.
 // Both ways matter: a cleared mark would take sends into a removed queue, and
 // a mark the broker did not set would retire a queue for every client (a
 // denial of service by one write). Returns each word that was wrong.

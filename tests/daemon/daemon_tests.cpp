@@ -1615,3 +1615,428 @@ BOOST_AUTO_TEST_CASE(a_restart_after_a_removal_sets_leftover_messages_aside) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// Issue 11: live settings change. A reload that changes an open queue's
+// ring settings builds a successor of the same name in a live segment and
+// supersedes the old queue: producers go to the successor, consumers drain
+// the old ring first, nobody reattaches, and a restart carries both, the
+// old ring's messages first.
+
+namespace {
+
+// Queue `work` (`work_keys` after its name), beside `jobs` and `failed`.
+std::string settings_config(const std::string& name, const std::string& work_keys, const std::string& more = "") {
+    return reload_config(name, "", "  - name: work\n" + work_keys + more);
+}
+
+const std::string small_work = "    capacity: 8\n    max_message_size: 64\n";
+const std::string large_work = "    capacity: 16\n    max_message_size: 128\n";
+
+// Removes the live segments of broker `name` however the test ends.
+struct LiveSegmentGuards {
+    explicit LiveSegmentGuards(const std::string& name)
+        : first(name + ".live-1"), second(name + ".live-2"), third(name + ".live-3") {}
+    SegmentGuard first;
+    SegmentGuard second;
+    SegmentGuard third;
+};
+
+// Per-producer bookkeeping in memory shared with forked children: which
+// numbers were received (a duplicate is seen), and how many went each way.
+struct StreamCounters {
+    static constexpr int producers = 4;
+    static constexpr int max_messages = 60'000;  // per producer
+    std::atomic<int> sent{0};
+    std::atomic<int> received{0};
+    std::atomic<int> producers_done{0};
+    std::atomic<int> reloaded{0};
+    std::atomic<int> duplicates{0};
+    std::atomic<std::uint8_t> seen[producers][max_messages];
+};
+
+StreamCounters& stream_counters() {
+    void* memory = ::mmap(nullptr, sizeof(StreamCounters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_REQUIRE(memory != MAP_FAILED);
+    return *new (memory) StreamCounters;
+}
+
+// Sends "P-N" for N = 0, 1, ... until it has sent `after_reload` messages
+// since it saw the reload done, then counts itself done.
+int produce_stream(const std::string& broker, StreamCounters& counters, int producer, int after_reload) {
+    auto client = attach_in_child(broker);
+    shmq::Queue queue;
+    if (client->open_queue("work", queue) != shmq::Status::ok) return child_failed;
+    int since_reload = 0;
+    for (int number = 0; since_reload < after_reload; ++number) {
+        if (number >= StreamCounters::max_messages) return child_failed;
+        if (counters.reloaded.load() != 0) ++since_reload;
+        if (queue.send(std::to_string(producer) + "-" + std::to_string(number), 30s) != shmq::Status::ok) {
+            return child_failed;
+        }
+        counters.sent.fetch_add(1);
+    }
+    counters.producers_done.fetch_add(1);
+    return child_ok;
+}
+
+// Receives (and acknowledges) until every producer is done and everything
+// sent was received; each producer's numbers must rise strictly here.
+int consume_stream(const std::string& broker, StreamCounters& counters) {
+    auto client = attach_in_child(broker);
+    shmq::Queue queue;
+    if (client->open_queue("work", queue) != shmq::Status::ok) return child_failed;
+    std::vector<int> last(StreamCounters::producers, -1);
+    const auto give_up = std::chrono::steady_clock::now() + 120s;
+    while (std::chrono::steady_clock::now() < give_up) {
+        std::string message;
+        std::uint64_t delivery = 0;
+        const auto status = queue.receive(message, 200ms, &delivery);
+        if (status == shmq::Status::timeout) {
+            if (counters.producers_done.load() == StreamCounters::producers &&
+                counters.received.load() == counters.sent.load()) {
+                return child_ok;
+            }
+            continue;
+        }
+        if (status != shmq::Status::ok) return child_failed;
+        // at_most_once deliveries are numbered 0: nothing to acknowledge.
+        const bool reliable = shmq::delivery_attempt(delivery) != 0;
+        if (reliable && queue.acknowledge(delivery) != shmq::Status::ok) return child_failed;
+        const auto dash = message.find('-');
+        const int producer = std::stoi(message.substr(0, dash));
+        const int number = std::stoi(message.substr(dash + 1));
+        if (producer < 0 || producer >= StreamCounters::producers || number <= last[producer]) return child_failed;
+        last[producer] = number;
+        if (counters.seen[producer][number].exchange(1) != 0) counters.duplicates.fetch_add(1);
+        counters.received.fetch_add(1);
+    }
+    return child_failed;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(live_settings, Workspace)
+
+// A producer and a consumer attached before two reloads: the first doubles
+// `work`'s capacity and max_message_size, the second (while the first old
+// ring may still hold messages: a chain) makes it at_least_once. Every
+// message arrives once, in order, and the handles opened before serve the
+// new settings without a reattach.
+BOOST_AUTO_TEST_CASE(a_queue_changed_live_keeps_every_message_in_order) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", settings_config(name, small_work));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    auto& counters = stream_counters();
+    std::vector<pid_t> children;
+    children.push_back(fork_running([&] { return produce_stream(name, counters, 0, 300); }));
+    for (int producer = 1; producer < StreamCounters::producers; ++producer) {
+        counters.producers_done.fetch_add(1);  // only one producer here
+    }
+    children.push_back(fork_running([&] { return consume_stream(name, counters); }));
+    BOOST_REQUIRE(eventually([&] { return counters.received.load() >= 50; }, 30s));
+
+    write("broker.yaml", settings_config(name, large_work));
+    const auto first = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << first.out << "stderr:\n" << first.err << "log:\n" << broker.log());
+    BOOST_TEST(first.exit_code == 0);
+    BOOST_TEST(contains(first.out, "applied: queue 'work': capacity 8 -> 16, max_message_size 64 -> 128"));
+    write("broker.yaml", settings_config(name, large_work + "    delivery: at_least_once\n    ack_timeout_ms: 60000\n"));
+    const auto second = shmq({"--broker", name, "reload"});
+    BOOST_TEST(second.exit_code == 0, second.out << second.err);
+    BOOST_TEST(contains(second.out, "applied: queue 'work': delivery at_most_once -> at_least_once"), second.out);
+    counters.reloaded.store(1);
+
+    for (const auto child : children) BOOST_TEST(wait_for_exit(child, 150s).value_or(-1) == child_ok);
+    BOOST_TEST(counters.received.load() == counters.sent.load());
+    BOOST_TEST(counters.duplicates.load() == 0);
+    BOOST_TEST(contains(broker.log(), "queue 'work' superseded by its successor in live segment 2"), broker.log());
+
+    // A handle opened before the reloads: the newest ring's settings, and a
+    // message longer than the old limit goes through.
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    BOOST_TEST(work.capacity() == 16u);
+    BOOST_TEST(work.max_message_size() == 128u);
+    const std::string long_message(100, 'x');
+    BOOST_TEST(work.send(long_message, 5s) == shmq::Status::ok);
+    std::string message;
+    std::uint64_t delivery = 0;
+    BOOST_TEST(work.receive(message, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == long_message);
+    BOOST_TEST(shmq::delivery_attempt(delivery) == 1u);  // at_least_once now
+    BOOST_TEST(work.acknowledge(delivery) == shmq::Status::ok);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// Consumers take from the old ring until it is drained, acknowledgements of
+// its deliveries included; a delivery of the old ring is acknowledged after
+// the change, and only then does the successor deliver.
+BOOST_AUTO_TEST_CASE(deliveries_of_a_superseded_queue_are_acknowledged_before_the_successor_delivers) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const std::string reliable = "    delivery: at_least_once\n    ack_timeout_ms: 60000\n";
+    const auto config = write("broker.yaml", settings_config(name, small_work + reliable));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    send_all(work, {"o1", "o2"});
+    std::string message;
+    std::uint64_t held = 0;
+    BOOST_REQUIRE(work.receive(message, 5s, &held) == shmq::Status::ok);
+    BOOST_TEST(message == "o1");
+
+    write("broker.yaml", settings_config(name, large_work + reliable));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+    send_all(work, {"n1"});
+    std::uint64_t delivery = 0;
+    BOOST_REQUIRE(work.receive(message, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "o2");
+    BOOST_TEST(work.acknowledge(delivery) == shmq::Status::ok);
+    // o1 is still out: the old ring is not drained, the successor waits.
+    BOOST_TEST(work.receive(message, 300ms, &delivery) == shmq::Status::timeout);
+    BOOST_TEST(work.acknowledge(held) == shmq::Status::ok);
+    BOOST_REQUIRE(work.receive(message, 5s, &delivery) == shmq::Status::ok);
+    BOOST_TEST(message == "n1");
+    BOOST_TEST(work.acknowledge(delivery) == shmq::Status::ok);
+    BOOST_TEST(work.acknowledge(delivery) == shmq::Status::not_acknowledgeable);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A new capacity below what the queue holds, or a max_message_size below
+// a message it holds, refuses the whole reload, naming file, line and key:
+// nothing changes.
+BOOST_AUTO_TEST_CASE(a_change_that_cannot_hold_what_is_queued_is_refused) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", settings_config(name, small_work));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    send_all(work, {"1", "2", "3", "4", "5", std::string(40, 'x')});
+
+    write("broker.yaml", settings_config(name, "    capacity: 4\n    max_message_size: 32\n",
+                                         "  - name: extra\n    capacity: 4\n    max_message_size: 64\n"));
+    const auto refused = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << refused.out << "stderr:\n" << refused.err);
+    BOOST_TEST(refused.exit_code == 1);
+    const auto all = refused.out + refused.err;
+    // reload_config's lines 1-12, then work's name, capacity, max_message_size.
+    BOOST_TEST(contains(all, config.string() + ":14: queue 'work' key 'capacity': 4 cannot hold the 6 messages"));
+    BOOST_TEST(contains(all, config.string() + ":15: queue 'work' key 'max_message_size': 32 is shorter than a "
+                                                "message of 40 bytes"));
+    BOOST_TEST(work.capacity() == 8u);
+    shmq::Queue extra;
+    BOOST_TEST(client->open_queue("extra", extra) == shmq::Status::queue_not_found);
+    BOOST_TEST(work.send("7", 5s) == shmq::Status::ok);
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"1", "2", "3", "4", "5", std::string(40, 'x'), "7"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A restart after a change (clean stop, or kill -9) finds the queue in two
+// segments and migrates: the old ring's messages first, then the successor's.
+BOOST_AUTO_TEST_CASE(a_restart_after_a_change_keeps_every_message_in_order) {
+    for (const bool killed : {false, true}) {
+        BOOST_TEST_CONTEXT((killed ? "kill -9" : "clean stop")) {
+            // A clean stop of a memory-backed broker removes its segments:
+            // a persistent one keeps them, with their messages.
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            LiveSegmentGuards live(name);
+            const std::string file = (directory() / "segment").string();
+            const auto persistent = [&](std::string text) {
+                return killed ? text : text.replace(text.find("\n") + 1, 0, "  persist_path: " + file + "\n");
+            };
+            const std::string address = killed ? name : file;
+            const auto config = write("broker.yaml", persistent(settings_config(name, small_work)));
+            std::optional<BrokerProcess> broker;
+            broker.emplace(*this, config);
+            broker->wait_until_ready();
+            {
+                const auto client = attach(address);
+                shmq::Queue work;
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                send_all(work, {"o1", "o2", "o3"});
+                write("broker.yaml", persistent(settings_config(name, large_work)));
+                const auto reloaded = shmq({"--broker", address, "reload"});
+                BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+                send_all(work, {"n1", "n2"});
+            }
+            if (killed) {
+                broker->kill_hard();
+            } else {
+                BOOST_TEST(broker->stop() == 0);
+            }
+            broker.emplace(*this, config, "second.log");
+            broker->wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+            BOOST_TEST(contains(broker->log(), "a reload changed its settings"));
+            BOOST_TEST(contains(broker->log(), "5 queued messages carried over"));
+            const auto client = attach(address);
+            shmq::Queue work;
+            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+            BOOST_TEST(work.capacity() == 16u);
+            BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "o3", "n1", "n2"}),
+                       boost::test_tools::per_element());
+            BOOST_TEST(broker->stop() == 0);
+        }
+    }
+}
+
+// The broker killed at each step of a change: built, listed, superseded,
+// applied. The next broker, started on the new file, carries every message
+// (those sent to the old ring, and to the successor once superseded) in
+// order, once.
+BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_queue_recovers) {
+    for (const std::string step : {"live_segment_built", "live_segment_listed", "reload_superseded", "reload_applied"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            LiveSegmentGuards live(name);
+            const auto config = write("broker.yaml", settings_config(name, small_work));
+            {
+                BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+                doomed.wait_until_ready();
+                const auto client = attach(name);
+                shmq::Queue work;
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                send_all(work, {"o1", "o2"});
+                write("broker.yaml", settings_config(name, large_work));
+                const auto unanswered = shmq({"--broker", name, "reload"});
+                BOOST_TEST(unanswered.exit_code == 1);
+                BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+                // To the old ring, or once superseded to the successor.
+                send_all(work, {"n1"});
+            }
+            BrokerProcess second(*this, config, "second.log");
+            second.wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << second.log());
+            const auto client = attach(name);
+            shmq::Queue work;
+            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+            BOOST_TEST(work.capacity() == 16u);
+            BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "n1"}), boost::test_tools::per_element());
+            BOOST_TEST(second.stop() == 0);
+        }
+    }
+}
+
+// The mark names where to look, never what to trust: a client-written mark
+// naming a generation nobody listed, or one that does not hold the queue,
+// only refuses sends until the broker's tick puts its record back; a
+// superseded queue's mark cleared by a client is set again.
+BOOST_AUTO_TEST_CASE(a_superseded_mark_written_by_a_client_is_put_back_by_the_broker) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", settings_config(name, small_work));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    shmq::Queue failed;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    const auto scribble = [&](const std::string& queue, std::uint32_t value) {
+        shmq::test::RawSegment raw(name);
+        raw.view.ring(raw.view.find_queue(queue)).control().retired.store(value);
+    };
+
+    scribble("failed", shmq::layout::superseded_by(5));  // no live segment 5
+    BOOST_TEST(eventually([&] { return failed.send("f1", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "queue 'failed': another process wrote its retired word "
+                                                              "(scribble): it read superseded by live segment 5"); },
+                          20s),
+               broker.log());
+
+    write("broker.yaml", settings_config(name, large_work));
+    BOOST_REQUIRE(shmq({"--broker", name, "reload"}).exit_code == 0);
+    // Live segment 1 exists now, but holds no queue 'failed'.
+    scribble("failed", shmq::layout::superseded_by(1));
+    BOOST_TEST(eventually([&] { return failed.send("f2", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(drain(failed) == (std::vector<std::string>{"f1", "f2"}), boost::test_tools::per_element());
+    // The superseded queue's mark cleared: sends land in the old ring for at
+    // most a tick, and consumers still take them, in order, before the successor's.
+    scribble("work", 0);
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "the broker's record is superseded by live segment 1"); },
+                          20s),
+               broker.log());
+    send_all(work, {"w1", "w2"});
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"w1", "w2"}), boost::test_tools::per_element());
+    BOOST_TEST(work.capacity() == 16u);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// Issue 11 item 6: 4 producer and 4 consumer processes on `work` while one
+// reload adds `fresh`, removes `gone` and doubles `work`'s capacity: nothing
+// lost or duplicated, each producer's numbers rise at every consumer,
+// `fresh` serves clients attached before, `gone` is drained and then
+// refuses sends. In both delivery modes.
+BOOST_AUTO_TEST_CASE(four_producers_and_four_consumers_through_an_add_a_removal_and_a_resize) {
+    for (const std::string delivery : {"at_most_once", "at_least_once"}) {
+        BOOST_TEST_CONTEXT("delivery " << delivery) {
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            LiveSegmentGuards live(name);
+            const std::string mode = "    delivery: " + delivery + "\n    ack_timeout_ms: 60000\n";
+            const std::string gone = "  - name: gone\n    capacity: 8\n    max_message_size: 64\n";
+            const std::string fresh = "  - name: fresh\n    capacity: 8\n    max_message_size: 64\n";
+            const auto config = write("broker.yaml", settings_config(name, small_work + mode, gone));
+            BrokerProcess broker(*this, config);
+            broker.wait_until_ready();
+            const auto client = attach(name);
+            shmq::Queue gone_queue;
+            BOOST_REQUIRE(client->open_queue("gone", gone_queue) == shmq::Status::ok);
+            send_all(gone_queue, {"g1", "g2"});
+
+            auto& counters = stream_counters();
+            std::vector<pid_t> children;
+            for (int producer = 0; producer < StreamCounters::producers; ++producer) {
+                children.push_back(fork_running([&, producer] { return produce_stream(name, counters, producer, 200); }));
+            }
+            for (int consumer = 0; consumer < 4; ++consumer) {
+                children.push_back(fork_running([&] { return consume_stream(name, counters); }));
+            }
+            BOOST_REQUIRE(eventually([&] { return counters.received.load() >= 200; }, 60s));
+
+            write("broker.yaml", settings_config(name, "    capacity: 16\n    max_message_size: 64\n" + mode, fresh));
+            const auto reloaded = shmq({"--broker", name, "reload"});
+            BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+            BOOST_TEST(reloaded.exit_code == 0);
+            BOOST_TEST(contains(reloaded.out, "applied: queue 'work': capacity 8 -> 16"));
+            BOOST_TEST(contains(reloaded.out, "applied: queue 'fresh' added"));
+            BOOST_TEST(contains(reloaded.out, "applied: queue 'gone' removed"));
+            counters.reloaded.store(1);
+
+            // Attached before the reload: `fresh` at once, `gone` drained then refused.
+            shmq::Queue fresh_queue;
+            BOOST_REQUIRE(client->open_queue("fresh", fresh_queue) == shmq::Status::ok);
+            send_all(fresh_queue, {"f1"});
+            BOOST_TEST(drain(fresh_queue) == (std::vector<std::string>{"f1"}), boost::test_tools::per_element());
+            BOOST_TEST(gone_queue.send("g3", 1s) == shmq::Status::queue_removed);
+            BOOST_TEST(drain(gone_queue) == (std::vector<std::string>{"g1", "g2"}), boost::test_tools::per_element());
+            std::string message;
+            BOOST_TEST(gone_queue.receive(message, 1s) == shmq::Status::queue_removed);
+
+            for (const auto child : children) BOOST_TEST(wait_for_exit(child, 150s).value_or(-1) == child_ok);
+            BOOST_TEST(counters.received.load() == counters.sent.load());
+            BOOST_TEST(counters.duplicates.load() == 0);
+            BOOST_TEST(counters.producers_done.load() == StreamCounters::producers);
+            BOOST_TEST(broker.stop() == 0);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -121,6 +121,9 @@ private:
     friend class Client;
     Queue(Client* client, std::uint32_t index) : client_(client), index_(index) {}
     SHMQ_LOCAL void note_role(std::uint8_t role);
+    // The queue of the same name that took this one's place when a reload
+    // changed its settings (client/queue.cpp); not open when there is none.
+    SHMQ_LOCAL Queue successor() const;
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;
@@ -186,6 +189,7 @@ private:
     // The segments reloads added (client/live_parts.cpp).
     SHMQ_LOCAL Client* live_part(std::string_view name, bool topic) const;
     SHMQ_LOCAL std::vector<Client*> live_parts() const;
+    SHMQ_LOCAL Client* live_segment(std::uint32_t generation) const;
     friend class Queue;
     friend class Topic;
     friend class Subscription;
