@@ -54,24 +54,25 @@ namespace {
 // Runs a producer's attempt under the queue's overflow policy: under reject a
 // full queue is an answer, not a reason to wait; the others wait for room.
 template <typename Attempt>
-Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt) {
-    if (ring.geometry().overflow == layout::overflow_reject) {
-        return attempt(timeout == wait_forever ? Deadline::never() : Deadline::after(timeout));
-    }
-    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, [&] { return ring.may_have_room(); });
+Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt) {
+    if (ring.geometry().overflow == layout::overflow_reject) return attempt(deadline);
+    return detail::wait_until_done(impl, ring.control().not_full, timeout, deadline, attempt,
+                                   [&] { return ring.may_have_room(); });
 }
 
 template <typename Attempt>
-Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt) {
-    return detail::wait_until_done(impl, ring.control().not_empty, timeout, attempt,
+Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt) {
+    return detail::wait_until_done(impl, ring.control().not_empty, timeout, deadline, attempt,
                                    [&] { return ring.may_have_message(); });
 }
 
-// What is left of `timeout` for the successor, `began_ns` being when the call began.
-Timeout remaining(Timeout timeout, std::uint64_t began_ns) {
-    if (timeout == wait_forever || timeout == no_wait) return timeout;
-    const Timeout spent(monotonic_now_ns() - began_ns);
-    return spent >= timeout ? no_wait : timeout - spent;
+// What is left of the call's `deadline` for the successor. The deadline
+// reads the clock only once consulted (a call that never waited has its
+// whole timeout left), so the common call, which neither waits nor meets a
+// successor, reads no clock.
+Timeout remaining(Timeout timeout, const Deadline& deadline) {
+    if (timeout == wait_forever || timeout == no_wait || deadline.is_never()) return timeout;
+    return Timeout(static_cast<Timeout::rep>(deadline.remaining_ns(static_cast<std::uint64_t>(timeout.count()))));
 }
 
 }  // namespace
@@ -83,12 +84,12 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
-    const auto began = monotonic_now_ns();
+    const auto deadline = detail::deadline_after(timeout);
     const Status status =
-        produce(impl, ring, timeout, [&](const Deadline&) { return ring.try_send(data, size, stamp); });
+        produce(impl, ring, timeout, deadline, [&](const Deadline&) { return ring.try_send(data, size, stamp); });
     if (status != Status::queue_removed) return status;
     Queue next = successor();
-    return next.is_open() ? next.send(data, size, remaining(timeout, began)) : status;
+    return next.is_open() ? next.send(data, size, remaining(timeout, deadline)) : status;
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
@@ -99,8 +100,8 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
-    const auto began = monotonic_now_ns();
-    const Status status = produce(impl, ring, timeout, [&](const Deadline&) {
+    const auto deadline = detail::deadline_after(timeout);
+    const Status status = produce(impl, ring, timeout, deadline, [&](const Deadline&) {
         Status status = Status::ok;
         sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
         return status;
@@ -109,7 +110,7 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     Queue next = successor();
     if (!next.is_open()) return status;
     std::size_t more = 0;
-    const Status rest = next.send_batch(messages + sent, count - sent, more, remaining(timeout, began));
+    const Status rest = next.send_batch(messages + sent, count - sent, more, remaining(timeout, deadline));
     sent += more;
     return rest;
 }
@@ -123,8 +124,8 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
     std::uint64_t token = 0;
-    const auto began = monotonic_now_ns();
-    const Status status = consume(impl, ring, timeout, [&](const Deadline&) {
+    const auto deadline = detail::deadline_after(timeout);
+    const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
         return ring.try_receive(buffer, capacity, size, token, stamp);
     });
     if (delivery != nullptr) *delivery = token;
@@ -132,7 +133,7 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
     // Drained: nothing of it can be delivered again, so the successor's
     // messages come after every one of its own.
     Queue next = successor();
-    return next.is_open() ? next.receive(buffer, capacity, size, remaining(timeout, began), delivery) : status;
+    return next.is_open() ? next.receive(buffer, capacity, size, remaining(timeout, deadline), delivery) : status;
 }
 
 Status Queue::receive(std::string& message, Timeout timeout, std::uint64_t* delivery) {
@@ -151,15 +152,15 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     auto& ring = impl.view.ring(index_);
     note_role(layout::role_consumer);
     const auto stamp = impl.stamp;
-    const auto began = monotonic_now_ns();
-    const Status status = consume(impl, ring, timeout, [&](const Deadline&) {
+    const auto deadline = detail::deadline_after(timeout);
+    const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
         Status status = Status::ok;
         received = ring.try_receive_batch(messages, count, stamp, status);
         return status;
     });
     if (status != Status::queue_removed || received != 0) return status;
     Queue next = successor();
-    return next.is_open() ? next.receive_batch(messages, count, received, remaining(timeout, began)) : status;
+    return next.is_open() ? next.receive_batch(messages, count, received, remaining(timeout, deadline)) : status;
 }
 
 Status Queue::peek(std::size_t max_count, std::vector<std::string>& messages) {

@@ -26,14 +26,23 @@ inline constexpr std::uint64_t sleep_slice_ns = 100'000'000;
 // nothing else wants the CPU, so the rest still polls every ~0.3 µs.
 inline constexpr std::uint64_t tight_spin_ns = 5'000;
 
+// A deadline `timeout` after it is first consulted: an operation that
+// completes at once (the common case) never reads the clock.
+inline Deadline deadline_after(Timeout timeout) {
+    return timeout == wait_forever ? Deadline::never() : Deadline::after(timeout);
+}
+
 inline bool is_wait_condition(Status status) { return status == Status::queue_full || status == Status::empty; }
 
 // Runs `attempt(deadline)` until it returns neither queue_full nor empty,
 // sleeping on `event` between tries once the spin budget is spent. `ready` is
 // a lock-free peek that says whether another attempt might succeed.
+// `deadline` is the call's, `timeout` from the first time it is consulted
+// (deadline_after), so that a caller going on elsewhere (a superseded queue's
+// successor) knows what is left of it.
 template <typename Attempt, typename Ready>
-Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, Attempt attempt, Ready ready) {
-    const auto deadline = timeout == wait_forever ? Deadline::never() : Deadline::after(timeout);
+Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, const Deadline& deadline,
+                       Attempt attempt, Ready ready) {
     Status status = attempt(deadline);
     if (!is_wait_condition(status) || timeout == no_wait) return status;
     const auto& options = client.options;
@@ -84,6 +93,11 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
         if (client.view.broker_stopping()) return Status::broker_stopped;
         if (deadline.expired()) return Status::timeout;
     }
+}
+
+template <typename Attempt, typename Ready>
+Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, Attempt attempt, Ready ready) {
+    return wait_until_done(client, event, timeout, deadline_after(timeout), attempt, ready);
 }
 
 }  // namespace shmq::detail
