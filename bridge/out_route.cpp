@@ -84,7 +84,7 @@ void OutRoute::confirm(const Pending& pending) {
     }
 }
 
-bool OutRoute::open_source(Client& client) {
+bool OutRoute::open_source(Client& client, const std::atomic<bool>& stop) {
     Status status;
     if (!settings_.queue.empty()) {
         status = client.open_queue(settings_.queue, queue_);
@@ -100,12 +100,8 @@ bool OutRoute::open_source(Client& client) {
             }
         }
         message_capacity_ = queue_.max_message_size();
-    } else {
-        Topic topic;
-        status = client.open_topic(settings_.topic, topic);
-        if (status == Status::ok) status = client.subscribe(settings_.topic, subscription_);
-        message_capacity_ = topic.is_open() ? topic.max_message_size() : 0;
-        identified_ = false;
+    } else if (!open_topic(client, stop, status)) {
+        return false;
     }
     if (status != Status::ok) {
         BRIDGE_LOG(error) << "route " << settings_.name << ": cannot open "
@@ -113,6 +109,45 @@ bool OutRoute::open_source(Client& client) {
                           << " of broker " << client.broker_name() << ": " << to_string(status) << " ("
                           << describe(status) << ")";
         return false;
+    }
+    return true;
+}
+
+bool OutRoute::open_topic(Client& client, const std::atomic<bool>& stop, Status& status) {
+    identified_ = false;
+    Topic topic;
+    status = client.open_topic(settings_.topic, topic);
+    if (status != Status::ok) return true;
+    message_capacity_ = topic.max_message_size();
+    // Asked before subscribing: while JetStream cannot answer, the bridge
+    // could not publish anyway, and an idle subscription would only hold up
+    // the topic's publishers (block) or lose messages (drop). What is
+    // published meanwhile is in the history read below.
+    topic_prefix_ = topic_message_prefix(origin_, settings_.topic, broker_.broker_run());
+    bool reported = false;
+    std::string error;
+    while (!find_resume_point(js_, settings_.stream.name, settings_.subject, topic_prefix_, resume_, error)) {
+        if (!reported) {
+            BRIDGE_LOG(warning) << "route " << settings_.name << ": " << error << "; retrying";
+            reported = true;
+        }
+        if (stop.load()) return false;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    SubscribeOptions options;
+    options.from_history = topic.history();
+    status = client.subscribe(settings_.topic, subscription_, options);
+    resuming_ = true;
+    skipped_ = 0;
+    lost_by_drop_ = 0;
+    if (resume_.known) {
+        BRIDGE_LOG(info) << "route " << settings_.name << ": stream " << settings_.stream.name << " holds topic "
+                         << settings_.topic << " up to position " << resume_.last_position
+                         << "; forwarding what follows from the topic's history of " << topic.history();
+    } else {
+        BRIDGE_LOG(info) << "route " << settings_.name << ": " << settings_.subject
+                         << " has no message of this broker run yet; forwarding the topic's history of "
+                         << topic.history() << " (JetStream drops what it already holds by Msg-Id)";
     }
     return true;
 }
@@ -125,7 +160,7 @@ void OutRoute::run(const std::atomic<bool>& stop) {
             std::lock_guard<std::mutex> lock(mutex_);
             ++attachment_;
         }
-        if (!open_source(*client)) {
+        if (!open_source(*client, stop)) {
             broker_.detach();
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;
@@ -148,10 +183,12 @@ void OutRoute::run(const std::atomic<bool>& stop) {
 void OutRoute::pump(const std::atomic<bool>& stop) {
     // A batch of up to 256 messages, but at most 16 MiB of buffers however
     // large the queue's messages may be.
+    // (A topic's messages are published from a view, without buffers.)
     const std::size_t capacity = std::max<std::size_t>(message_capacity_, 1);
     const std::size_t count = std::max<std::size_t>(
         1, std::min<std::size_t>({settings_.window, 256, (std::size_t{16} << 20) / capacity}));
-    std::vector<std::vector<char>> buffers(count, std::vector<char>(capacity));
+    const bool from_queue = !settings_.queue.empty();
+    std::vector<std::vector<char>> buffers(from_queue ? count : 0, std::vector<char>(capacity));
     std::vector<IncomingMessage> messages(buffers.size());
     while (!stop.load()) {
         bool failures = false;
@@ -174,7 +211,9 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
         }
         std::size_t taken = 0;
         Status status = Status::ok;
-        if (!take(messages, std::min(room, messages.size()), taken, status)) {
+        const bool received = from_queue ? take(messages, std::min(room, messages.size()), taken, status)
+                                         : forward_topic(std::min(room, count), taken, status);
+        if (!received) {
             if (needs_reattach(status)) {
                 BRIDGE_LOG(warning) << "route " << settings_.name << ": the broker went away (" << to_string(status)
                                     << "); reattaching";
@@ -185,7 +224,7 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
             std::this_thread::sleep_for(std::chrono::seconds(1));
             return;
         }
-        publish_in_order(messages, taken);
+        if (from_queue) publish_in_order(messages, taken);
     }
 }
 
@@ -213,22 +252,67 @@ void OutRoute::wait_for_predecessor(const std::atomic<bool>& stop) {
 
 bool OutRoute::take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status) {
     taken = 0;
-    if (!settings_.queue.empty()) {
-        status = queue_.receive_batch(messages.data(), wanted, taken, poll_interval);
-    } else {
-        // Topics have no batch receive: the first message waits, the rest of
-        // the batch is what is already there.
-        status = subscription_.receive(messages[0].buffer, messages[0].capacity, messages[0].size, poll_interval);
-        if (status == Status::ok) {
-            taken = 1;
-            while (taken < wanted && subscription_.receive(messages[taken].buffer, messages[taken].capacity,
-                                                           messages[taken].size, no_wait) == Status::ok) {
-                ++taken;
-            }
+    status = queue_.receive_batch(messages.data(), wanted, taken, poll_interval);
+    counters_.received.fetch_add(taken, std::memory_order_relaxed);
+    return status == Status::ok || status == Status::timeout || status == Status::empty;
+}
+
+bool OutRoute::forward_topic(std::size_t wanted, std::size_t& taken, Status& status) {
+    // Topics have no batch receive: the first message waits, the rest of the
+    // batch is what is already there. Each is published from its view (nats.c
+    // copies it) and released at once, so the route pins one slot at most.
+    taken = 0;
+    View view;
+    status = subscription_.read(view, poll_interval);
+    while (status == Status::ok) {
+        if (admit(view.position())) {
+            publish(view.data(), view.size(), 0, topic_prefix_ + std::to_string(view.position()));
+            ++taken;
         }
+        view.release();
+        if (taken >= wanted) break;
+        status = subscription_.read(view, no_wait);
     }
     counters_.received.fetch_add(taken, std::memory_order_relaxed);
     return status == Status::ok || status == Status::timeout || status == Status::empty;
+}
+
+bool OutRoute::admit(std::uint64_t position) {
+    if (!resuming_) return true;
+    // Unordered, a failed publish may have gone again after up to `window`
+    // newer ones: the stream's last message says the route got that far, not
+    // that it holds everything before. Those `window` go again, and the
+    // duplicate window drops what JetStream has.
+    const std::uint64_t overlap = settings_.ordered ? 0 : settings_.window;
+    if (resume_.known && position + overlap <= resume_.last_position) {
+        ++skipped_;
+        return false;
+    }
+    resuming_ = false;
+    if (resume_.known && position > resume_.last_position + 1) {
+        const std::uint64_t lost = position - resume_.last_position - 1;
+        counters_.lost.fetch_add(lost, std::memory_order_relaxed);
+        BRIDGE_LOG(error) << "route " << settings_.name << ": up to " << lost << " message(s) of topic "
+                          << settings_.topic << " (positions " << resume_.last_position + 1 << " to " << position - 1
+                          << ") were published while no bridge read it and are no longer in its history: lost "
+                             "(raise the topic's history to cover the bridge's restarts)";
+    }
+    BRIDGE_LOG(info) << "route " << settings_.name << ": forwarding topic " << settings_.topic << " from position "
+                     << position << " (" << skipped_ << " message(s) of its history already in the stream)";
+    return true;
+}
+
+void OutRoute::count_lost_by_drop() {
+    // Under the topic's `drop` policy, a route a whole ring behind (JetStream
+    // slow or unreachable) loses its oldest unread messages: counted and
+    // said, as they are gone for good.
+    const std::uint64_t lost = subscription_.lost();
+    if (lost <= lost_by_drop_) return;
+    counters_.lost.fetch_add(lost - lost_by_drop_, std::memory_order_relaxed);
+    BRIDGE_LOG(error) << "route " << settings_.name << ": " << lost - lost_by_drop_ << " message(s) of topic "
+                      << settings_.topic << " were overwritten before the bridge could forward them "
+                      << "(slow_subscriber: drop, and the bridge was a whole ring behind): lost";
+    lost_by_drop_ = lost;
 }
 
 void OutRoute::publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken) {
@@ -242,7 +326,9 @@ void OutRoute::publish_in_order(std::vector<IncomingMessage>& messages, std::siz
         order[i] = {position, i};
     }
     if (identified_) std::sort(order.begin(), order.end());
-    for (const auto& [position, i] : order) publish(messages[i].buffer, messages[i].size, messages[i].delivery);
+    for (const auto& [position, i] : order) {
+        publish(messages[i].buffer, messages[i].size, messages[i].delivery, message_id(messages[i].delivery));
+    }
 }
 
 std::string OutRoute::message_id(std::uint64_t delivery) {
@@ -253,20 +339,23 @@ std::string OutRoute::message_id(std::uint64_t delivery) {
         // between its publish and the shmq ack.
         return origin_ + "/" + settings_.queue + "/" + broker_.broker_run() + "/" + std::to_string(position);
     }
-    // Unique to this bridge run: deduplicates the bridge's own republishing.
+    // An at_most_once queue's: unique to this bridge run, which deduplicates
+    // the bridge's own republishing.
     return origin_ + "/" + settings_.name + "/run-" + run_nonce_ + "/" + std::to_string(next_sequence_);
 }
 
-void OutRoute::publish(const void* data, std::size_t size, std::uint64_t delivery) {
+void OutRoute::publish(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id) {
     natsMsg* message = nullptr;
     natsStatus status = natsMsg_Create(&message, settings_.subject.c_str(), nullptr, static_cast<const char*>(data),
                                        static_cast<int>(size));
-    const std::string id = message_id(delivery);
     if (status == NATS_OK) status = natsMsgHeader_Set(message, msg_id_header, id.c_str());
     if (status != NATS_OK) {
-        // Out of memory, in effect: left unacknowledged, shmq redelivers it.
+        // Out of memory, in effect: left unacknowledged, shmq redelivers it
+        // (a topic's message goes again only from the history when the
+        // bridge restarts: counted as lost).
         BRIDGE_LOG(error) << "route " << settings_.name << ": cannot build a NATS message: " << nats_error(status);
         counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        if (settings_.queue.empty()) counters_.lost.fetch_add(1, std::memory_order_relaxed);
         natsMsg_Destroy(message);
         return;
     }
@@ -361,8 +450,12 @@ void OutRoute::republish_failed(const std::atomic<bool>& stop) {
 
 void OutRoute::refresh_lag() {
     const auto now = std::chrono::steady_clock::now();
-    if (settings_.queue.empty() || now - lag_checked_ < lag_interval || broker_.client() == nullptr) return;
+    if (now - lag_checked_ < lag_interval || broker_.client() == nullptr) return;
     lag_checked_ = now;
+    if (settings_.queue.empty()) {
+        count_lost_by_drop();
+        return;
+    }
     for (const auto& stats : broker_.client()->stats().queues) {
         if (stats.name == settings_.queue) counters_.lag.store(stats.depth, std::memory_order_relaxed);
     }
