@@ -1,6 +1,7 @@
 #include "bridge/out_route.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <thread>
 
 #include "bridge/logging.hpp"
@@ -22,7 +23,12 @@ OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, Na
       nats_(nats),
       counters_(counters),
       broker_(config.broker, config.broker_owner, settings.name),
-      run_nonce_(std::to_string(std::chrono::system_clock::now().time_since_epoch().count())) {}
+      run_prefix_(origin_ + "/" + settings.name + "/run-" +
+                  std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "/") {
+    // No allocation per message for its bookkeeping (64 B messages are
+    // cheap enough for it to show).
+    pending_.reserve(settings.window * std::size_t{2});
+}
 
 OutRoute::~OutRoute() {
     // Destroying the context discards acks still due, so no callback runs
@@ -46,10 +52,8 @@ void OutRoute::on_ack(jsCtx*, natsMsg* message, jsPubAck* ack, jsPubAckErr* fail
 }
 
 void OutRoute::acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure) {
-    const char* id = nullptr;
-    natsMsgHeader_Get(message, msg_id_header, &id);
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto found = id != nullptr ? pending_.find(id) : pending_.end();
+    const auto found = pending_.find(message);
     if (found == pending_.end()) {  // not ours: cannot happen, but must not leak
         natsMsg_Destroy(message);
         return;
@@ -89,6 +93,7 @@ bool OutRoute::open_source(Client& client, const std::atomic<bool>& stop) {
     if (!settings_.queue.empty()) {
         status = client.open_queue(settings_.queue, queue_);
         if (status == Status::ok) {
+            queue_prefix_ = origin_ + "/" + settings_.queue + "/" + broker_.broker_run() + "/";
             identified_ = false;
             for (const auto& stats : client.stats().queues) {
                 if (stats.name == settings_.queue) identified_ = stats.delivery == "at_least_once";
@@ -266,7 +271,7 @@ bool OutRoute::forward_topic(std::size_t wanted, std::size_t& taken, Status& sta
     status = subscription_.read(view, poll_interval);
     while (status == Status::ok) {
         if (admit(view.position())) {
-            publish(view.data(), view.size(), 0, topic_prefix_ + std::to_string(view.position()));
+            publish(view.data(), view.size(), 0, message_id(topic_prefix_, view.position()));
             ++taken;
         }
         view.release();
@@ -319,29 +324,33 @@ void OutRoute::publish_in_order(std::vector<IncomingMessage>& messages, std::siz
     // Redeliveries (of a bridge that died, say) come first but in slot order,
     // which wraps around the ring: sorted by ring position they are in the
     // order they were sent, and before the newer messages of the batch.
-    std::vector<std::pair<std::uint64_t, std::size_t>> order(taken);
+    order_.resize(taken);
     for (std::size_t i = 0; i < taken; ++i) {
         std::uint64_t position = i;
-        if (identified_ && queue_.delivery_position(messages[i].delivery, position) != Status::ok) position = i;
-        order[i] = {position, i};
+        const bool known = identified_ && queue_.delivery_position(messages[i].delivery, position) == Status::ok;
+        order_[i] = {known ? position : i, known, i};
     }
-    if (identified_) std::sort(order.begin(), order.end());
-    for (const auto& [position, i] : order) {
-        publish(messages[i].buffer, messages[i].size, messages[i].delivery, message_id(messages[i].delivery));
+    if (identified_) {
+        std::sort(order_.begin(), order_.end(),
+                  [](const Placed& a, const Placed& b) { return a.position < b.position; });
+    }
+    for (const auto& [position, known, i] : order_) {
+        // A known position is the same for every delivery of this message
+        // by this broker run: what JetStream's duplicate window recognises
+        // after the bridge died between its publish and the shmq ack. An
+        // at_most_once queue's id is unique to this bridge run, which
+        // deduplicates the bridge's own republishing.
+        const std::string& id = known ? message_id(queue_prefix_, position) : message_id(run_prefix_, next_sequence_);
+        publish(messages[i].buffer, messages[i].size, messages[i].delivery, id);
     }
 }
 
-std::string OutRoute::message_id(std::uint64_t delivery) {
-    std::uint64_t position = 0;
-    if (identified_ && queue_.delivery_position(delivery, position) == Status::ok) {
-        // The same for every delivery of this message by this broker run:
-        // what JetStream's duplicate window recognises after the bridge died
-        // between its publish and the shmq ack.
-        return origin_ + "/" + settings_.queue + "/" + broker_.broker_run() + "/" + std::to_string(position);
-    }
-    // An at_most_once queue's: unique to this bridge run, which deduplicates
-    // the bridge's own republishing.
-    return origin_ + "/" + settings_.name + "/run-" + run_nonce_ + "/" + std::to_string(next_sequence_);
+const std::string& OutRoute::message_id(const std::string& prefix, std::uint64_t number) {
+    // Built in one buffer kept for the purpose: nats.c copies the header.
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+    id_.assign(prefix).append(digits, end);
+    return id_;
 }
 
 void OutRoute::publish(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id) {
@@ -362,7 +371,7 @@ void OutRoute::publish(const void* data, std::size_t size, std::uint64_t deliver
     const Pending pending{next_sequence_++, delivery, attachment_};
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        pending_[id] = pending;
+        pending_[message] = pending;
         counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
     }
     jsPubOptions options;
@@ -377,7 +386,7 @@ void OutRoute::publish(const void* data, std::size_t size, std::uint64_t deliver
     // republished in order with the failures its ack handler reports.
     if (status != NATS_OK && message != nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
-        pending_.erase(id);
+        pending_.erase(message);
         counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
         counters_.errors.fetch_add(1, std::memory_order_relaxed);
         last_failure_ = nats_error(status);

@@ -46,11 +46,18 @@ public:
     void run(const std::atomic<bool>& stop);
 
 private:
-    // A publish awaiting its ack, by Msg-Id.
+    // A publish awaiting its ack, by its message (nats.c hands the same
+    // natsMsg back to the ack handler).
     struct Pending {
         std::uint64_t sequence = 0;  // bridge-local, to republish failures in their order
         std::uint64_t delivery = 0;  // the shmq delivery to acknowledge (0: none)
         std::uint64_t attachment = 0;
+    };
+    // A message of a batch taken from the queue, in the order to publish.
+    struct Placed {
+        std::uint64_t position = 0;
+        bool known = false;  // the ring position (otherwise: the batch index)
+        std::size_t index = 0;
     };
     struct Failed {
         natsMsg* message;
@@ -69,7 +76,7 @@ private:
     void count_lost_by_drop();
     void publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
     void publish(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id);
-    std::string message_id(std::uint64_t delivery);
+    const std::string& message_id(const std::string& prefix, std::uint64_t number);
     void confirm(const Pending& pending);  // under mutex_
     void republish_failed(const std::atomic<bool>& stop);
     void wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit);
@@ -86,7 +93,10 @@ private:
     Subscription subscription_;
     std::size_t message_capacity_ = 0;
     bool identified_ = false;      // at_least_once queue: Msg-Id from the ring position
-    std::string run_nonce_;        // otherwise: from this bridge run and a counter
+    std::string queue_prefix_;     // its Msg-Id without the position
+    std::string run_prefix_;       // otherwise: from this bridge run and a counter
+    std::string id_;               // the Msg-Id being built
+    std::vector<Placed> order_;      // reused batch after batch
     std::uint64_t next_sequence_ = 1;
     // topic: where this subscription's history starts to be new to JetStream.
     std::string topic_prefix_;
@@ -99,7 +109,7 @@ private:
 
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::unordered_map<std::string, Pending> pending_;
+    std::unordered_map<natsMsg*, Pending> pending_;
     std::map<std::uint64_t, Failed> failed_;
     std::string last_failure_;
     std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked
