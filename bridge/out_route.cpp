@@ -25,8 +25,7 @@ OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, Na
       broker_(config.broker, config.broker_owner, settings.name),
       run_prefix_(origin_ + "/" + settings.name + "/run-" +
                   std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "/") {
-    // No allocation per message for its bookkeeping (64 B messages are
-    // cheap enough for it to show).
+    // Never rehashed while running: at 64 B the bookkeeping's cost shows.
     pending_.reserve(settings.window * std::size_t{2});
 }
 
