@@ -1,6 +1,7 @@
 #include "bridge/out_route.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <thread>
 
 #include "bridge/logging.hpp"
@@ -22,7 +23,11 @@ OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, Na
       nats_(nats),
       counters_(counters),
       broker_(config.broker, config.broker_owner, settings.name),
-      run_nonce_(std::to_string(std::chrono::system_clock::now().time_since_epoch().count())) {}
+      run_prefix_(origin_ + "/" + settings.name + "/run-" +
+                  std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "/") {
+    // Never rehashed while running: at 64 B the bookkeeping's cost shows.
+    pending_.reserve(settings.window * std::size_t{2});
+}
 
 OutRoute::~OutRoute() {
     // Destroying the context discards acks still due, so no callback runs
@@ -46,10 +51,8 @@ void OutRoute::on_ack(jsCtx*, natsMsg* message, jsPubAck* ack, jsPubAckErr* fail
 }
 
 void OutRoute::acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure) {
-    const char* id = nullptr;
-    natsMsgHeader_Get(message, msg_id_header, &id);
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto found = id != nullptr ? pending_.find(id) : pending_.end();
+    const auto found = pending_.find(message);
     if (found == pending_.end()) {  // not ours: cannot happen, but must not leak
         natsMsg_Destroy(message);
         return;
@@ -84,11 +87,12 @@ void OutRoute::confirm(const Pending& pending) {
     }
 }
 
-bool OutRoute::open_source(Client& client) {
+bool OutRoute::open_source(Client& client, const std::atomic<bool>& stop) {
     Status status;
     if (!settings_.queue.empty()) {
         status = client.open_queue(settings_.queue, queue_);
         if (status == Status::ok) {
+            queue_prefix_ = origin_ + "/" + settings_.queue + "/" + broker_.broker_run() + "/";
             identified_ = false;
             for (const auto& stats : client.stats().queues) {
                 if (stats.name == settings_.queue) identified_ = stats.delivery == "at_least_once";
@@ -100,12 +104,8 @@ bool OutRoute::open_source(Client& client) {
             }
         }
         message_capacity_ = queue_.max_message_size();
-    } else {
-        Topic topic;
-        status = client.open_topic(settings_.topic, topic);
-        if (status == Status::ok) status = client.subscribe(settings_.topic, subscription_);
-        message_capacity_ = topic.is_open() ? topic.max_message_size() : 0;
-        identified_ = false;
+    } else if (!open_topic(client, stop, status)) {
+        return false;
     }
     if (status != Status::ok) {
         BRIDGE_LOG(error) << "route " << settings_.name << ": cannot open "
@@ -113,6 +113,45 @@ bool OutRoute::open_source(Client& client) {
                           << " of broker " << client.broker_name() << ": " << to_string(status) << " ("
                           << describe(status) << ")";
         return false;
+    }
+    return true;
+}
+
+bool OutRoute::open_topic(Client& client, const std::atomic<bool>& stop, Status& status) {
+    identified_ = false;
+    Topic topic;
+    status = client.open_topic(settings_.topic, topic);
+    if (status != Status::ok) return true;
+    message_capacity_ = topic.max_message_size();
+    // Asked before subscribing: while JetStream cannot answer, the bridge
+    // could not publish anyway, and an idle subscription would only hold up
+    // the topic's publishers (block) or lose messages (drop). What is
+    // published meanwhile is in the history read below.
+    topic_prefix_ = topic_message_prefix(origin_, settings_.topic, broker_.broker_run());
+    bool reported = false;
+    std::string error;
+    while (!find_resume_point(js_, settings_.stream.name, settings_.subject, topic_prefix_, resume_, error)) {
+        if (!reported) {
+            BRIDGE_LOG(warning) << "route " << settings_.name << ": " << error << "; retrying";
+            reported = true;
+        }
+        if (stop.load()) return false;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    SubscribeOptions options;
+    options.from_history = topic.history();
+    status = client.subscribe(settings_.topic, subscription_, options);
+    resuming_ = true;
+    skipped_ = 0;
+    lost_by_drop_ = 0;
+    if (resume_.known) {
+        BRIDGE_LOG(info) << "route " << settings_.name << ": stream " << settings_.stream.name << " holds topic "
+                         << settings_.topic << " up to position " << resume_.last_position
+                         << "; forwarding what follows from the topic's history of " << topic.history();
+    } else {
+        BRIDGE_LOG(info) << "route " << settings_.name << ": " << settings_.subject
+                         << " has no message of this broker run yet; forwarding the topic's history of "
+                         << topic.history() << " (JetStream drops what it already holds by Msg-Id)";
     }
     return true;
 }
@@ -125,7 +164,7 @@ void OutRoute::run(const std::atomic<bool>& stop) {
             std::lock_guard<std::mutex> lock(mutex_);
             ++attachment_;
         }
-        if (!open_source(*client)) {
+        if (!open_source(*client, stop)) {
             broker_.detach();
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;
@@ -148,10 +187,12 @@ void OutRoute::run(const std::atomic<bool>& stop) {
 void OutRoute::pump(const std::atomic<bool>& stop) {
     // A batch of up to 256 messages, but at most 16 MiB of buffers however
     // large the queue's messages may be.
+    // (A topic's messages are published from a view, without buffers.)
     const std::size_t capacity = std::max<std::size_t>(message_capacity_, 1);
     const std::size_t count = std::max<std::size_t>(
         1, std::min<std::size_t>({settings_.window, 256, (std::size_t{16} << 20) / capacity}));
-    std::vector<std::vector<char>> buffers(count, std::vector<char>(capacity));
+    const bool from_queue = !settings_.queue.empty();
+    std::vector<std::vector<char>> buffers(from_queue ? count : 0, std::vector<char>(capacity));
     std::vector<IncomingMessage> messages(buffers.size());
     while (!stop.load()) {
         bool failures = false;
@@ -174,7 +215,9 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
         }
         std::size_t taken = 0;
         Status status = Status::ok;
-        if (!take(messages, std::min(room, messages.size()), taken, status)) {
+        const bool received = from_queue ? take(messages, std::min(room, messages.size()), taken, status)
+                                         : forward_topic(std::min(room, count), taken, status);
+        if (!received) {
             if (needs_reattach(status)) {
                 BRIDGE_LOG(warning) << "route " << settings_.name << ": the broker went away (" << to_string(status)
                                     << "); reattaching";
@@ -185,7 +228,7 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
             std::this_thread::sleep_for(std::chrono::seconds(1));
             return;
         }
-        publish_in_order(messages, taken);
+        if (from_queue) publish_in_order(messages, taken);
     }
 }
 
@@ -213,67 +256,121 @@ void OutRoute::wait_for_predecessor(const std::atomic<bool>& stop) {
 
 bool OutRoute::take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status) {
     taken = 0;
-    if (!settings_.queue.empty()) {
-        status = queue_.receive_batch(messages.data(), wanted, taken, poll_interval);
-    } else {
-        // Topics have no batch receive: the first message waits, the rest of
-        // the batch is what is already there.
-        status = subscription_.receive(messages[0].buffer, messages[0].capacity, messages[0].size, poll_interval);
-        if (status == Status::ok) {
-            taken = 1;
-            while (taken < wanted && subscription_.receive(messages[taken].buffer, messages[taken].capacity,
-                                                           messages[taken].size, no_wait) == Status::ok) {
-                ++taken;
-            }
+    status = queue_.receive_batch(messages.data(), wanted, taken, poll_interval);
+    counters_.received.fetch_add(taken, std::memory_order_relaxed);
+    return status == Status::ok || status == Status::timeout || status == Status::empty;
+}
+
+bool OutRoute::forward_topic(std::size_t wanted, std::size_t& taken, Status& status) {
+    // Topics have no batch receive: the first message waits, the rest of the
+    // batch is what is already there. Each is published from its view (nats.c
+    // copies it) and released at once, so the route pins one slot at most.
+    taken = 0;
+    View view;
+    status = subscription_.read(view, poll_interval);
+    while (status == Status::ok) {
+        if (admit(view.position())) {
+            publish(view.data(), view.size(), 0, message_id(topic_prefix_, view.position()));
+            ++taken;
         }
+        view.release();
+        if (taken >= wanted) break;
+        status = subscription_.read(view, no_wait);
     }
     counters_.received.fetch_add(taken, std::memory_order_relaxed);
     return status == Status::ok || status == Status::timeout || status == Status::empty;
+}
+
+bool OutRoute::admit(std::uint64_t position) {
+    if (!resuming_) return true;
+    // Unordered, a failed publish may have gone again after up to `window`
+    // newer ones: the stream's last message says the route got that far, not
+    // that it holds everything before. Those `window` go again, and the
+    // duplicate window drops what JetStream has.
+    const std::uint64_t overlap = settings_.ordered ? 0 : settings_.window;
+    if (resume_.known && position + overlap <= resume_.last_position) {
+        ++skipped_;
+        return false;
+    }
+    resuming_ = false;
+    if (resume_.known && position > resume_.last_position + 1) {
+        const std::uint64_t lost = position - resume_.last_position - 1;
+        counters_.lost.fetch_add(lost, std::memory_order_relaxed);
+        BRIDGE_LOG(error) << "route " << settings_.name << ": up to " << lost << " message(s) of topic "
+                          << settings_.topic << " (positions " << resume_.last_position + 1 << " to " << position - 1
+                          << ") were published while no bridge read it and are no longer in its history: lost "
+                             "(raise the topic's history to cover the bridge's restarts)";
+    }
+    BRIDGE_LOG(info) << "route " << settings_.name << ": forwarding topic " << settings_.topic << " from position "
+                     << position << " (" << skipped_ << " message(s) of its history already in the stream)";
+    return true;
+}
+
+void OutRoute::count_lost_by_drop() {
+    // Under the topic's `drop` policy, a route a whole ring behind (JetStream
+    // slow or unreachable) loses its oldest unread messages: counted and
+    // said, as they are gone for good.
+    const std::uint64_t lost = subscription_.lost();
+    if (lost <= lost_by_drop_) return;
+    counters_.lost.fetch_add(lost - lost_by_drop_, std::memory_order_relaxed);
+    BRIDGE_LOG(error) << "route " << settings_.name << ": " << lost - lost_by_drop_ << " message(s) of topic "
+                      << settings_.topic << " were overwritten before the bridge could forward them "
+                      << "(slow_subscriber: drop, and the bridge was a whole ring behind): lost";
+    lost_by_drop_ = lost;
 }
 
 void OutRoute::publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken) {
     // Redeliveries (of a bridge that died, say) come first but in slot order,
     // which wraps around the ring: sorted by ring position they are in the
     // order they were sent, and before the newer messages of the batch.
-    std::vector<std::pair<std::uint64_t, std::size_t>> order(taken);
+    order_.resize(taken);
     for (std::size_t i = 0; i < taken; ++i) {
         std::uint64_t position = i;
-        if (identified_ && queue_.delivery_position(messages[i].delivery, position) != Status::ok) position = i;
-        order[i] = {position, i};
+        const bool known = identified_ && queue_.delivery_position(messages[i].delivery, position) == Status::ok;
+        order_[i] = {known ? position : i, known, i};
     }
-    if (identified_) std::sort(order.begin(), order.end());
-    for (const auto& [position, i] : order) publish(messages[i].buffer, messages[i].size, messages[i].delivery);
+    if (identified_) {
+        std::sort(order_.begin(), order_.end(),
+                  [](const Placed& a, const Placed& b) { return a.position < b.position; });
+    }
+    for (const auto& [position, known, i] : order_) {
+        // A known position is the same for every delivery of this message
+        // by this broker run: what JetStream's duplicate window recognises
+        // after the bridge died between its publish and the shmq ack. An
+        // at_most_once queue's id is unique to this bridge run, which
+        // deduplicates the bridge's own republishing.
+        const std::string& id = known ? message_id(queue_prefix_, position) : message_id(run_prefix_, next_sequence_);
+        publish(messages[i].buffer, messages[i].size, messages[i].delivery, id);
+    }
 }
 
-std::string OutRoute::message_id(std::uint64_t delivery) {
-    std::uint64_t position = 0;
-    if (identified_ && queue_.delivery_position(delivery, position) == Status::ok) {
-        // The same for every delivery of this message by this broker run:
-        // what JetStream's duplicate window recognises after the bridge died
-        // between its publish and the shmq ack.
-        return origin_ + "/" + settings_.queue + "/" + broker_.broker_run() + "/" + std::to_string(position);
-    }
-    // Unique to this bridge run: deduplicates the bridge's own republishing.
-    return origin_ + "/" + settings_.name + "/run-" + run_nonce_ + "/" + std::to_string(next_sequence_);
+const std::string& OutRoute::message_id(const std::string& prefix, std::uint64_t number) {
+    // Built in one buffer kept for the purpose: nats.c copies the header.
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+    id_.assign(prefix).append(digits, end);
+    return id_;
 }
 
-void OutRoute::publish(const void* data, std::size_t size, std::uint64_t delivery) {
+void OutRoute::publish(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id) {
     natsMsg* message = nullptr;
     natsStatus status = natsMsg_Create(&message, settings_.subject.c_str(), nullptr, static_cast<const char*>(data),
                                        static_cast<int>(size));
-    const std::string id = message_id(delivery);
     if (status == NATS_OK) status = natsMsgHeader_Set(message, msg_id_header, id.c_str());
     if (status != NATS_OK) {
-        // Out of memory, in effect: left unacknowledged, shmq redelivers it.
+        // Out of memory, in effect: left unacknowledged, shmq redelivers it
+        // (a topic's message goes again only from the history when the
+        // bridge restarts: counted as lost).
         BRIDGE_LOG(error) << "route " << settings_.name << ": cannot build a NATS message: " << nats_error(status);
         counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        if (settings_.queue.empty()) counters_.lost.fetch_add(1, std::memory_order_relaxed);
         natsMsg_Destroy(message);
         return;
     }
     const Pending pending{next_sequence_++, delivery, attachment_};
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        pending_[id] = pending;
+        pending_[message] = pending;
         counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
     }
     jsPubOptions options;
@@ -288,7 +385,7 @@ void OutRoute::publish(const void* data, std::size_t size, std::uint64_t deliver
     // republished in order with the failures its ack handler reports.
     if (status != NATS_OK && message != nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
-        pending_.erase(id);
+        pending_.erase(message);
         counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
         counters_.errors.fetch_add(1, std::memory_order_relaxed);
         last_failure_ = nats_error(status);
@@ -361,8 +458,12 @@ void OutRoute::republish_failed(const std::atomic<bool>& stop) {
 
 void OutRoute::refresh_lag() {
     const auto now = std::chrono::steady_clock::now();
-    if (settings_.queue.empty() || now - lag_checked_ < lag_interval || broker_.client() == nullptr) return;
+    if (now - lag_checked_ < lag_interval || broker_.client() == nullptr) return;
     lag_checked_ = now;
+    if (settings_.queue.empty()) {
+        count_lost_by_drop();
+        return;
+    }
     for (const auto& stats : broker_.client()->stats().queues) {
         if (stats.name == settings_.queue) counters_.lag.store(stats.depth, std::memory_order_relaxed);
     }

@@ -5,6 +5,12 @@
 // instant leaves every unconfirmed message to be redelivered by shmq; each
 // carries a Nats-Msg-Id made from its origin (broker run and ring position),
 // so JetStream's duplicate window drops what had been stored already.
+//
+// A topic has no redelivery: a route reads it from its message's position
+// (shmq::View::position, in the Msg-Id) and, when it starts, subscribes with
+// the topic's whole history and skips what the stream's last message says
+// JetStream already has (bridge/topic_resume.hpp). What the bridge missed
+// beyond that history is counted as lost.
 #pragma once
 
 #include <atomic>
@@ -22,6 +28,7 @@
 #include "bridge/broker_link.hpp"
 #include "bridge/nats_link.hpp"
 #include "bridge/route_counters.hpp"
+#include "bridge/topic_resume.hpp"
 #include "shmq/client.hpp"
 
 namespace shmq::bridge {
@@ -39,11 +46,18 @@ public:
     void run(const std::atomic<bool>& stop);
 
 private:
-    // A publish awaiting its ack, by Msg-Id.
+    // A publish awaiting its ack, by its message (nats.c hands the same
+    // natsMsg back to the ack handler).
     struct Pending {
         std::uint64_t sequence = 0;  // bridge-local, to republish failures in their order
         std::uint64_t delivery = 0;  // the shmq delivery to acknowledge (0: none)
         std::uint64_t attachment = 0;
+    };
+    // A message of a batch taken from the queue, in the order to publish.
+    struct Placed {
+        std::uint64_t position = 0;
+        bool known = false;  // the ring position (otherwise: the batch index)
+        std::size_t index = 0;
     };
     struct Failed {
         natsMsg* message;
@@ -52,13 +66,17 @@ private:
 
     static void on_ack(jsCtx* js, natsMsg* message, jsPubAck* ack, jsPubAckErr* failure, void* self);
     void acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure);
-    bool open_source(Client& client);
+    bool open_source(Client& client, const std::atomic<bool>& stop);
+    bool open_topic(Client& client, const std::atomic<bool>& stop, Status& status);
     void wait_for_predecessor(const std::atomic<bool>& stop);
     void pump(const std::atomic<bool>& stop);
     bool take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status);
+    bool forward_topic(std::size_t wanted, std::size_t& taken, Status& status);
+    bool admit(std::uint64_t position);
+    void count_lost_by_drop();
     void publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
-    void publish(const void* data, std::size_t size, std::uint64_t delivery);
-    std::string message_id(std::uint64_t delivery);
+    void publish(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id);
+    const std::string& message_id(const std::string& prefix, std::uint64_t number);
     void confirm(const Pending& pending);  // under mutex_
     void republish_failed(const std::atomic<bool>& stop);
     void wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit);
@@ -75,14 +93,23 @@ private:
     Subscription subscription_;
     std::size_t message_capacity_ = 0;
     bool identified_ = false;      // at_least_once queue: Msg-Id from the ring position
-    std::string run_nonce_;        // otherwise: from this bridge run and a counter
+    std::string queue_prefix_;     // its Msg-Id without the position
+    std::string run_prefix_;       // otherwise: from this bridge run and a counter
+    std::string id_;               // the Msg-Id being built
+    std::vector<Placed> order_;      // reused batch after batch
     std::uint64_t next_sequence_ = 1;
+    // topic: where this subscription's history starts to be new to JetStream.
+    std::string topic_prefix_;
+    ResumePoint resume_;
+    bool resuming_ = false;      // until the first message not skipped
+    std::uint64_t skipped_ = 0;  // history already in the stream
+    std::uint64_t lost_by_drop_ = 0;  // the subscription's lost() counted so far
     std::string last_id_;  // ordered: the Msg-Id the next publish expects last in the stream
     std::chrono::steady_clock::time_point lag_checked_;
 
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::unordered_map<std::string, Pending> pending_;
+    std::unordered_map<natsMsg*, Pending> pending_;
     std::map<std::uint64_t, Failed> failed_;
     std::string last_failure_;
     std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked

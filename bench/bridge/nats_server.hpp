@@ -1,27 +1,28 @@
 // A single-node nats-server with JetStream on loopback for the bridge
-// benchmark: its own store in a scratch directory, on a port the server
-// picks (read back from its ports file), stopped with the object.
+// benchmark (started as the bridge's tests start theirs: see
+// testing/nats_cluster.hpp), its store in a scratch directory, stopped with
+// the object.
 #pragma once
 
 #include <string>
-#include <sys/types.h>
+
+#include "testing/nats_cluster.hpp"
 
 namespace shmq::bench {
 
 class NatsServer {
 public:
-    // Starts `program` and returns once it wrote its ports file. Throws
-    // std::runtime_error if it exits or stays silent.
+    // Starts `program` and returns once it accepts connections. Throws
+    // std::runtime_error (with its log) if it does not.
     NatsServer(const std::string& program, const std::string& directory);
     ~NatsServer();
     NatsServer(const NatsServer&) = delete;
     NatsServer& operator=(const NatsServer&) = delete;
 
-    const std::string& url() const { return url_; }
+    std::string url() const { return node_.url(); }
 
 private:
-    pid_t pid_ = -1;
-    std::string url_;
+    nats_testing::NatsNode node_;
 };
 
 }  // namespace shmq::bench

@@ -5,7 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <set>
 #include <sys/wait.h>
 #include <thread>
 
@@ -174,6 +176,152 @@ BOOST_AUTO_TEST_CASE(a_full_queue_pauses_the_in_route_and_nothing_is_dropped) {
     std::string extra;
     BOOST_TEST(destination.receive(extra, 500ms) == Status::timeout);
     BOOST_TEST(test::metric_of(stats, "shmq_bridge_lag", "up") >= 0);
+}
+
+namespace {
+
+// A topic out route into stream TOPICS and, through a second bridge that is
+// never killed, back into queue `dst` of the same broker, where the test
+// reads what the stream received. The out bridge is the one killed.
+struct TopicLoop {
+    test::TempDir dir;
+    std::unique_ptr<test::InProcessBroker> broker;
+    std::vector<test::NatsNode> nodes;
+    std::string out_config, out_log, out_stats, in_log;
+    pid_t out_bridge = -1, in_bridge = -1;
+    // The publisher, a process of its own, publishes "t<i>" for every i
+    // below `allowed` (raised by the test) and counts them in `published`.
+    std::atomic<int>& allowed = test::shared_counter();
+    std::atomic<int>& published = test::shared_counter();
+    pid_t publisher = -1;
+
+    TopicLoop(const std::string& tag, std::uint32_t capacity, std::uint32_t history, int total) {
+        auto config = test::make_config(tag);
+        test::add_topic(config, "t", capacity, 64, config::SlowSubscriberPolicy::drop, history);
+        test::add_queue(config, "dst", 8192, 64);
+        broker = std::make_unique<test::InProcessBroker>(config);
+        nodes = test::start_nats_cluster(dir.path(), 1);
+        out_stats = dir.path() + "/out.prom";
+        out_log = dir.path() + "/out.log";
+        in_log = dir.path() + "/in.log";
+        const auto head = "broker: " + broker->name() + "\nnats:\n  urls: [" + nodes[0].url() + "]\n";
+        out_config = dir.write("out.yaml", head + "stats_file: " + out_stats +
+                                               "\nstats_interval_ms: 100\nroutes:\n"
+                                               "  - {name: up, direction: out, topic: t, subject: topics.t,"
+                                               " stream: {name: TOPICS, create: true}}\n");
+        const auto in_config =
+            dir.write("in.yaml", head + "routes:\n  - {name: down, direction: in, queue: dst, subject: topics.t,"
+                                        " stream: TOPICS, consumer: down}\n");
+        out_bridge = test::spawn({test::bridge_binary(), "--config", out_config}, out_log);
+        in_bridge = test::spawn({test::bridge_binary(), "--config", in_config}, in_log);
+        // Subscribed before anything is published: the first run owes the
+        // stream every message of the test.
+        BOOST_TEST_REQUIRE(log_says(out_log, "route up: topics.t has no message of this broker run yet"),
+                           test::tail_of(out_log));
+        const std::string name = broker->name();
+        publisher = test::fork_child([this, name, total] {
+            auto client = test::attach_or_exit(name);
+            Topic topic;
+            if (client->open_topic("t", topic) != Status::ok) return 80;
+            for (int i = 0; i < total; ++i) {
+                while (i >= allowed.load()) std::this_thread::sleep_for(1ms);
+                if (topic.publish("t" + std::to_string(i), 10s) != Status::ok) return 81;
+                published.store(i + 1);
+            }
+            return 0;
+        });
+    }
+    ~TopicLoop() {
+        allowed.store(1 << 30);
+        test::wait_child(publisher, 30s);
+        test::stop_process(out_bridge);
+        test::stop_process(in_bridge);
+        for (const auto& node : nodes) test::stop_process(node.pid);
+    }
+    void publish_up_to(int count) {
+        allowed.store(count);
+        BOOST_TEST_REQUIRE(test::eventually([&] { return published.load() == count; }, 60s));
+    }
+    bool out_delivered(long long count) {
+        return test::eventually(
+            [&] {
+                std::this_thread::sleep_for(50ms);
+                return test::metric_of(out_stats, "shmq_bridge_delivered_total", "up") >= count;
+            },
+            60s);
+    }
+    void kill_and_restart_out_bridge_after(const std::function<void()>& while_down) {
+        test::kill_process(out_bridge);
+        while_down();
+        ::unlink(out_stats.c_str());  // the new run's counters, not the old run's last ones
+        out_bridge = test::spawn({test::bridge_binary(), "--config", out_config}, out_log);
+    }
+    // What reached `dst` through the stream: the number of each message, in
+    // order of arrival, until `wanted` distinct ones arrived (or 30 s of
+    // silence).
+    std::vector<int> arrivals(std::size_t wanted) {
+        auto client = test::attach(broker->name());
+        auto queue = test::open_queue(*client, "dst");
+        std::vector<int> numbers;
+        std::set<int> distinct;
+        std::string message;
+        while (distinct.size() < wanted && queue.receive(message, 30s) == Status::ok) {
+            numbers.push_back(std::stoi(message.substr(1)));
+            distinct.insert(numbers.back());
+        }
+        return numbers;
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_topic_out_route_killed_and_restarted_forwards_what_was_published_meanwhile) {
+    // The out bridge dies with publishes in flight while the publisher goes
+    // on; its successor learns from the stream where it stopped and forwards
+    // the rest from the topic's history: every message arrives, in order.
+    constexpr int total = 3000;
+    TopicLoop loop("bridge-topic-restart", 4096, 2048, total);
+    loop.publish_up_to(1000);
+    BOOST_TEST_REQUIRE(loop.out_delivered(300), test::tail_of(loop.out_log));
+    loop.kill_and_restart_out_bridge_after([&] { loop.publish_up_to(2000); });
+    // The rest once the new route subscribed: published before, it would
+    // push the oldest unforwarded messages out of the history of 2048.
+    BOOST_TEST_REQUIRE(log_says(loop.out_log, "route up: stream TOPICS holds topic t up to position"),
+                       test::tail_of(loop.out_log));
+    loop.publish_up_to(total);
+
+    const auto numbers = loop.arrivals(total);
+    std::set<int> distinct(numbers.begin(), numbers.end());
+    BOOST_TEST(distinct.size() == std::size_t(total), test::tail_of(loop.out_log) << test::tail_of(loop.in_log));
+    int next = 0;
+    for (int number : numbers) {
+        if (number == next) ++next;
+        BOOST_TEST_REQUIRE(number < next, "message " << number << " arrived before " << next);
+    }
+    BOOST_TEST(test::metric_of(loop.out_stats, "shmq_bridge_lost_total", "up") == 0);
+    BOOST_TEST_MESSAGE(numbers.size() - distinct.size() << " duplicate(s) reached the stream");
+}
+
+BOOST_AUTO_TEST_CASE(a_topic_out_route_counts_what_its_restart_came_too_late_for) {
+    // 100 more messages than the topic's history were published while no
+    // bridge read it: the restarted route forwards the history and reports
+    // exactly those 100 as lost.
+    constexpr int before = 200, history = 256, beyond = 100;
+    TopicLoop loop("bridge-topic-lapped", 512, history, before + history + beyond);
+    loop.publish_up_to(before);
+    BOOST_TEST_REQUIRE(loop.out_delivered(before), test::tail_of(loop.out_log));
+    loop.kill_and_restart_out_bridge_after([&] { loop.publish_up_to(before + history + beyond); });
+    BOOST_TEST(log_says(loop.out_log, "route up: up to 100 message(s) of topic t"), test::tail_of(loop.out_log));
+    BOOST_TEST(test::eventually(
+        [&] {
+            std::this_thread::sleep_for(50ms);
+            return test::metric_of(loop.out_stats, "shmq_bridge_lost_total", "up") == beyond;
+        },
+        60s));
+    const auto numbers = loop.arrivals(before + history);
+    std::set<int> distinct(numbers.begin(), numbers.end());
+    BOOST_TEST(distinct.size() == std::size_t(before + history));
+    for (int i = before; i < before + beyond; ++i) BOOST_TEST_REQUIRE(distinct.count(i) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_systemd_unit_verifies_cleanly) {

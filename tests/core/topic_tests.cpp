@@ -377,6 +377,41 @@ BOOST_AUTO_TEST_CASE(a_late_subscriber_gets_the_history_it_asks_for_then_live_me
     BOOST_TEST(message == "old 7");  // the last 5: old 7 to old 9, new 0 and new 1
 }
 
+BOOST_AUTO_TEST_CASE(a_view_tells_the_position_a_later_subscription_sees_again_in_the_history) {
+    // What a subscriber that stopped needs to resume: the position of the
+    // last message it read, the same when a new subscription reads that
+    // message again from the history, and a given-up loan as a gap.
+    auto config = test::make_config("positions");
+    test::add_topic(config, "news", 16, 64, SlowSubscriberPolicy::drop, 8);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto topic = open(*client, "news");
+    Subscription first;
+    BOOST_TEST_REQUIRE(client->subscribe("news", first) == Status::ok);
+    BOOST_TEST_REQUIRE(topic.publish("a", 1s) == Status::ok);
+    Loan given_up;
+    BOOST_TEST_REQUIRE(topic.loan(1, given_up, 1s) == Status::ok);
+    given_up.cancel();
+    BOOST_TEST_REQUIRE(topic.publish("b", 1s) == Status::ok);
+    View a;
+    BOOST_TEST_REQUIRE(first.read(a, 1s) == Status::ok);
+    View b;
+    BOOST_TEST_REQUIRE(first.read(b, 1s) == Status::ok);
+    BOOST_TEST(b.text() == "b");
+    BOOST_TEST(b.position() == a.position() + 2);
+
+    Subscription later;
+    SubscribeOptions options;
+    options.from_history = 8;
+    BOOST_TEST_REQUIRE(client->subscribe("news", later, options) == Status::ok);
+    View again;
+    BOOST_TEST_REQUIRE(later.read(again, 1s) == Status::ok);
+    BOOST_TEST(again.text() == "a");
+    BOOST_TEST(again.position() == a.position());
+    BOOST_TEST_REQUIRE(later.read(again, 1s) == Status::ok);
+    BOOST_TEST(again.position() == b.position());
+}
+
 BOOST_AUTO_TEST_CASE(a_loan_is_published_without_a_copy_and_read_in_place) {
     auto config = test::make_config("loan");
     test::add_topic(config, "frames", 4, 1024, SlowSubscriberPolicy::block);

@@ -150,6 +150,13 @@ public:
     const void* data() const { return data_; }
     std::size_t size() const { return size_; }
     std::string_view text() const { return std::string_view(reinterpret_cast<const char*>(data_), size_); }
+    // The message's position in the topic's ring: one more for each message
+    // published to the topic (a loan given up also takes one), the same for
+    // every subscriber. It is the message's place in the topic's order for as
+    // long as the broker runs on this segment, so a subscriber that stopped
+    // may tell, from the position it last read, which messages of the history
+    // it has already seen and whether some are gone.
+    std::uint64_t position() const { return position_; }
     // Unpins the message; does nothing when the view holds none.
     void release();
 
