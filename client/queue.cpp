@@ -1,5 +1,7 @@
 // The data path: copy a message in or out of a queue's ring, and wait (spin,
 // then sleep on a futex) when there is no room or nothing to take.
+#include <algorithm>
+
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
 #include "shmq/client.hpp"
@@ -23,12 +25,27 @@ namespace {
 
 // Runs a producer's attempt under the queue's overflow policy: under reject a
 // full queue is an answer, not a reason to wait; the others wait for room.
-template <typename Attempt>
-Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt) {
+template <typename Attempt, typename Ready>
+Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt, Ready ready) {
     if (ring.geometry().overflow == layout::overflow_reject) {
         return attempt(timeout == wait_forever ? Deadline::never() : Deadline::after(timeout));
     }
-    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, [&] { return ring.may_have_room(); });
+    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, ready);
+}
+
+// A batch that finds the queue full waits, while it spins, for room for a
+// run of its messages rather than for one slot. Claiming each slot the moment
+// a consumer frees it keeps both ends on the same few slots, and every
+// message then moves their cache lines between the two CPUs twice (measured
+// between two Python processes, 64 B: the consumer took 0.48 µs a message,
+// against 0.07 µs draining the same queue alone). At most half the ring, so
+// that both ends keep working. The wait still tries now and then whatever
+// this says, and a sleeping producer is woken at each freed slot, so room
+// for fewer messages is still used.
+constexpr std::uint64_t batch_room = 64;
+
+std::uint64_t room_worth_waiting_for(std::size_t left, std::uint32_t capacity) {
+    return std::max<std::uint64_t>(1, std::min<std::uint64_t>({left, batch_room, capacity / 2}));
 }
 
 template <typename Attempt>
@@ -47,7 +64,8 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
     note_role(layout::role_producer);
     const auto stamp = impl.stamp;
     return produce(impl, ring, timeout,
-                   [&](const Deadline&) { return ring.try_send(data, size, stamp); });
+                   [&](const Deadline&) { return ring.try_send(data, size, stamp); },
+                   [&] { return ring.may_have_room(); });
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
@@ -62,7 +80,7 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
         Status status = Status::ok;
         sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
         return status;
-    });
+    }, [&] { return ring.may_have_room_for(room_worth_waiting_for(count - sent, ring.geometry().capacity)); });
 }
 
 Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout, std::uint64_t* delivery) {
