@@ -25,12 +25,13 @@ namespace {
 
 // Runs a producer's attempt under the queue's overflow policy: under reject a
 // full queue is an answer, not a reason to wait; the others wait for room.
-template <typename Attempt, typename Ready>
-Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt, Ready ready) {
+template <typename Attempt, typename WorthTrying>
+Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt attempt, WorthTrying worth_trying) {
     if (ring.geometry().overflow == layout::overflow_reject) {
         return attempt(timeout == wait_forever ? Deadline::never() : Deadline::after(timeout));
     }
-    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, ready);
+    return detail::wait_until_done(impl, ring.control().not_full, timeout, attempt, worth_trying,
+                                   [&] { return ring.may_have_room(); });
 }
 
 // A batch that finds the queue full waits, while it spins, for room for a
@@ -40,8 +41,9 @@ Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, Attempt att
 // between two Python processes, 64 B: the consumer took 0.48 µs a message,
 // against 0.07 µs draining the same queue alone). At most half the ring, so
 // that both ends keep working. The wait still tries now and then whatever
-// this says, and a sleeping producer is woken at each freed slot, so room
-// for fewer messages is still used.
+// this says, and decides whether to sleep on any room at all (a sleeping
+// producer is woken at each freed slot), so room for fewer messages is
+// still used.
 constexpr std::uint64_t batch_room = 64;
 
 std::uint64_t room_worth_waiting_for(std::size_t left, std::uint32_t capacity) {

@@ -30,9 +30,13 @@ inline bool is_wait_condition(Status status) { return status == Status::queue_fu
 
 // Runs `attempt(deadline)` until it returns neither queue_full nor empty,
 // sleeping on `event` between tries once the spin budget is spent. `ready` is
-// a lock-free peek that says whether another attempt might succeed.
-template <typename Attempt, typename Ready>
-Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, Attempt attempt, Ready ready) {
+// a lock-free peek that says whether another attempt might succeed; while
+// spinning, `worth_trying` (which may ask for more, e.g. room for a run)
+// decides when to try before the periodic tries, but never whether to sleep:
+// a waiter that slept on it could miss the only wake-up it gets.
+template <typename Attempt, typename WorthTrying, typename Ready>
+Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, Attempt attempt,
+                       WorthTrying worth_trying, Ready ready) {
     const auto deadline = timeout == wait_forever ? Deadline::never() : Deadline::after(timeout);
     Status status = attempt(deadline);
     if (!is_wait_condition(status) || timeout == no_wait) return status;
@@ -49,7 +53,7 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
     bool yielding = false;
     for (std::uint32_t round = 0;; ++round) {
         if (spinning) {
-            if (!ready()) {
+            if (!worth_trying()) {
                 if (yielding) {
                     std::this_thread::yield();
                 } else {
@@ -84,6 +88,11 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
         if (client.view.broker_stopping()) return Status::broker_stopped;
         if (deadline.expired()) return Status::timeout;
     }
+}
+
+template <typename Attempt, typename Ready>
+Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, Attempt attempt, Ready ready) {
+    return wait_until_done(client, event, timeout, attempt, ready, ready);
 }
 
 }  // namespace shmq::detail
