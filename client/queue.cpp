@@ -53,17 +53,35 @@ namespace {
 
 // Runs a producer's attempt under the queue's overflow policy: under reject a
 // full queue is an answer, not a reason to wait; the others wait for room.
-template <typename Attempt>
-Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt) {
+template <typename Attempt, typename WorthTrying>
+Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt,
+               WorthTrying worth_trying) {
     if (ring.geometry().overflow == layout::overflow_reject) return attempt(deadline);
-    return detail::wait_until_done(impl, ring.control().not_full, timeout, deadline, attempt,
+    return detail::wait_until_done(impl, ring.control().not_full, timeout, deadline, attempt, worth_trying,
                                    [&] { return ring.may_have_room(); });
+}
+
+// A batch that finds the queue full waits, while it spins, for room for a
+// run of its messages rather than for one slot. Claiming each slot the moment
+// a consumer frees it keeps both ends on the same few slots, and every
+// message then moves their cache lines between the two CPUs twice (measured
+// between two Python processes, 64 B: the consumer took 0.48 µs a message,
+// against 0.07 µs draining the same queue alone). At most half the ring, so
+// that both ends keep working. The wait still tries now and then whatever
+// this says, and decides whether to sleep on any room at all (a sleeping
+// producer is woken at each freed slot), so room for fewer messages is
+// still used.
+constexpr std::uint64_t batch_room = 64;
+
+std::uint64_t room_worth_waiting_for(std::size_t left, std::uint32_t capacity) {
+    return std::max<std::uint64_t>(1, std::min<std::uint64_t>({left, batch_room, capacity / 2}));
 }
 
 template <typename Attempt>
 Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt) {
-    return detail::wait_until_done(impl, ring.control().not_empty, timeout, deadline, attempt,
-                                   [&] { return ring.may_have_message(); });
+    const auto may_have_message = [&] { return ring.may_have_message(); };
+    return detail::wait_until_done(impl, ring.control().not_empty, timeout, deadline, attempt, may_have_message,
+                                   may_have_message);
 }
 
 // What is left of the call's `deadline` for the successor. The deadline
@@ -86,7 +104,8 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
     const auto stamp = impl.stamp;
     const auto deadline = detail::deadline_after(timeout);
     const Status status =
-        produce(impl, ring, timeout, deadline, [&](const Deadline&) { return ring.try_send(data, size, stamp); });
+        produce(impl, ring, timeout, deadline, [&](const Deadline&) { return ring.try_send(data, size, stamp); },
+                [&] { return ring.may_have_room(); });
     if (status != Status::queue_removed) return status;
     Queue next = successor();
     return next.is_open() ? next.send(data, size, remaining(timeout, deadline)) : status;
@@ -105,7 +124,7 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
         Status status = Status::ok;
         sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
         return status;
-    });
+    }, [&] { return ring.may_have_room_for(room_worth_waiting_for(count - sent, ring.geometry().capacity)); });
     if (status != Status::queue_removed) return status;
     Queue next = successor();
     if (!next.is_open()) return status;

@@ -36,13 +36,16 @@ inline bool is_wait_condition(Status status) { return status == Status::queue_fu
 
 // Runs `attempt(deadline)` until it returns neither queue_full nor empty,
 // sleeping on `event` between tries once the spin budget is spent. `ready` is
-// a lock-free peek that says whether another attempt might succeed.
+// a lock-free peek that says whether another attempt might succeed; while
+// spinning, `worth_trying` (which may ask for more, e.g. room for a run)
+// decides when to try before the periodic tries, but never whether to sleep:
+// a waiter that slept on it could miss the only wake-up it gets.
 // `deadline` is the call's, `timeout` from the first time it is consulted
 // (deadline_after), so that a caller going on elsewhere (a superseded queue's
 // successor) knows what is left of it.
-template <typename Attempt, typename Ready>
+template <typename Attempt, typename WorthTrying, typename Ready>
 Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, const Deadline& deadline,
-                       Attempt attempt, Ready ready) {
+                       Attempt attempt, WorthTrying worth_trying, Ready ready) {
     Status status = attempt(deadline);
     if (!is_wait_condition(status) || timeout == no_wait) return status;
     const auto& options = client.options;
@@ -58,7 +61,7 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
     bool yielding = false;
     for (std::uint32_t round = 0;; ++round) {
         if (spinning) {
-            if (!ready()) {
+            if (!worth_trying()) {
                 if (yielding) {
                     std::this_thread::yield();
                 } else {
@@ -97,7 +100,7 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
 
 template <typename Attempt, typename Ready>
 Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, Attempt attempt, Ready ready) {
-    return wait_until_done(client, event, timeout, deadline_after(timeout), attempt, ready);
+    return wait_until_done(client, event, timeout, deadline_after(timeout), attempt, ready, ready);
 }
 
 }  // namespace shmq::detail

@@ -679,6 +679,14 @@ void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) 
     }
 }
 
+bool QueueRing::may_have_room_for(std::uint64_t count) const {
+    if (is_retired() || is_quarantined()) return true;  // the next attempt says so
+    const auto tail = control_->tail.load(std::memory_order_relaxed);
+    const auto head = control_->head.load(std::memory_order_relaxed);
+    if (head > tail || tail - head > geometry_.capacity) return true;
+    return geometry_.capacity - (tail - head) >= count;
+}
+
 bool QueueRing::may_have_message() const {
     if (control_->redeliver_pending.load(std::memory_order_relaxed) != 0 ||
         control_->quarantined.load(std::memory_order_relaxed) != 0 || drained_after_retirement()) {

@@ -117,6 +117,10 @@ public:
     // caller re-checks with a real operation.
     bool may_have_room() const;
     bool may_have_message() const;
+    // Whether head and tail say `count` slots are free: a look at the two
+    // counters' cache lines only, none at a slot's (which a consumer may be
+    // working on). True when they contradict each other: a try judges.
+    bool may_have_room_for(std::uint64_t count) const;
 
     // Broker side: release every slot the (dead) owner holds, by its stamp,
     // while the other clients carry on.

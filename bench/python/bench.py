@@ -38,14 +38,20 @@ WAIT = "spin_then_block"  # shmq's default wait strategy, the one a user gets
 TARGET_RATIO = 5.0  # shmq at least 5x the best peer at 64 B
 TARGET_FLAT = 2.0  # a 4 MiB zero-copy read at most 2x a 64 B one
 DISTURBED_SHARE = 0.05  # as the C++ driver: a run in which others took more of the CPUs is disturbed
+# A queue per payload size, its max_message_size the payload's, as the C++
+# driver sizes its queues (and as a user would size one for such messages): a
+# slot holds max_message_size, so 64 B messages in a 4 KiB queue would each
+# sit on a page of their own (docs/benchmarks.md, "Python").
+QUEUE = """\
+  - name: {name}
+    capacity: {depth}
+    max_message_size: {size}
+"""
 CONFIG = """\
 broker:
   name: {name}
 queues:
-  - name: bench
-    capacity: {depth}
-    max_message_size: 4KiB
-topics:
+{queues}topics:
   - name: small
     capacity: 64
     max_message_size: 64
@@ -55,10 +61,15 @@ topics:
 """
 
 
+def queue_for(size):
+    return f"bench-{size}"
+
+
 def start_broker(build, directory):
     name = f"python-bench-{os.getpid()}"
     config = Path(directory) / "shmqd.yaml"
-    config.write_text(CONFIG.format(name=name, depth=transports.DEPTH))
+    queues = "".join(QUEUE.format(name=queue_for(size), depth=transports.DEPTH, size=size) for size in SIZES)
+    config.write_text(CONFIG.format(name=name, queues=queues))
     broker = subprocess.Popen([str(build / "daemon" / "shmqd"), "--config", str(config)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import shmq
@@ -75,16 +86,16 @@ def start_broker(build, directory):
 
 
 def configurations(broker, directory, have_zmq):
-    """(transport, mode, is shmq, factory of the transport's two ends)."""
+    """(transport, mode, is shmq, factory of the transport's two ends for a payload size)."""
     found = [
-        ("shmq", WAIT, True, lambda: transports.shmq_queue(broker, "bench", WAIT)),
-        ("shmq", f"{WAIT}+batch", True, lambda: transports.shmq_queue_batched(broker, "bench", WAIT)),
-        ("shmq", f"{WAIT}+packed", True, lambda: transports.shmq_queue_packed(broker, "bench", WAIT)),
-        ("multiprocessing.Queue", "blocking", False, transports.mp_queue),
-        ("multiprocessing.Pipe", "blocking", False, transports.mp_pipe),
+        ("shmq", WAIT, True, lambda size: transports.shmq_queue(broker, queue_for(size), WAIT)),
+        ("shmq", f"{WAIT}+batch", True, lambda size: transports.shmq_queue_batched(broker, queue_for(size), WAIT)),
+        ("shmq", f"{WAIT}+packed", True, lambda size: transports.shmq_queue_packed(broker, queue_for(size), WAIT)),
+        ("multiprocessing.Queue", "blocking", False, lambda size: transports.mp_queue()),
+        ("multiprocessing.Pipe", "blocking", False, lambda size: transports.mp_pipe()),
     ]
     if have_zmq:
-        found.append(("pyzmq", "ipc push/pull", False, lambda: transports.zmq_push_pull(directory)))
+        found.append(("pyzmq", "ipc push/pull", False, lambda size: transports.zmq_push_pull(directory)))
     return found
 
 
@@ -108,7 +119,7 @@ def measure_throughput(configs, count, repeats):
         for size in SIZES:
             for transport, mode, _, make in configs:
                 try:
-                    runs.setdefault((transport, mode, size), []).append(measure.run_pair(make(), count, size))
+                    runs.setdefault((transport, mode, size), []).append(measure.run_pair(make(size), count, size))
                 except measure.RunFailed as error:
                     print(f"python bench: {transport} {mode} at {size} B: {error}", file=sys.stderr)
                     failed.append({"scenario": "python_throughput", "transport": transport, "mode": mode,
@@ -185,7 +196,7 @@ def section(configs, runs, ratios, small, large, floors, per_message, count, rep
              f"duplicated, reordered or altered. msg/s counts from the end of the consumer's warm-up "
              f"({measure.warmup(count)} messages) to its last; CPU µs/msg is the CPU time of both processes, every thread, per "
              f"message. Depth {transports.DEPTH} messages where there is one (a pipe holds what its 64 KiB "
-             f"buffer holds). shmq: queues through the Python package ({mode}), wait strategy {WAIT}, one "
+             f"buffer holds). shmq: a queue per payload size, its max_message_size the payload's; queues through the Python package ({mode}), wait strategy {WAIT}, one "
              f"`send`/`receive` per message, `send_batch`/`receive_batch` of up to {transports.BATCH} (a bytes "
              f"object per message), or `send_packed`/`receive_packed` of up to {transports.BATCH} (one bytes "
              "object and a list of sizes per batch); pyzmq: "
@@ -258,7 +269,7 @@ def main():
             floors, per_message = {}, {}
             if not options.quick:
                 floors = call_costs.call_floor_ns(options.build / "client" / "libshmq.so")
-                per_message = call_costs.per_message_ns(broker, "bench")
+                per_message = call_costs.per_message_ns(broker, queue_for(64))
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(30)

@@ -234,6 +234,17 @@ static void test_packed_batches(shmq_client* client) {
     CHECK(received_sizes[0] == 3 && received_sizes[1] == 0 && received_sizes[2] == 5);
     CHECK(memcmp(buffer, "onethree", 8) == 0);
 
+    /* A buffer with room for 8 messages of max_message_size (64): the batch
+     * is taken in one go, then packed back to back the same way. */
+    char roomy[8 * 64];
+    REQUIRE_OK(shmq_queue_send_packed(queue, "onethree", sizes, 3, &sent, second));
+    CHECK_STATUS(shmq_queue_receive_packed(queue, roomy, sizeof roomy, received_sizes, deliveries, 8, &received,
+                                           second),
+                 SHMQ_OK);
+    CHECK(received == 3);
+    CHECK(received_sizes[0] == 3 && received_sizes[1] == 0 && received_sizes[2] == 5);
+    CHECK(memcmp(roomy, "onethree", 8) == 0);
+
     /* What does not fit stays queued: here the second message. */
     const size_t two[2] = {5, 5};
     REQUIRE_OK(shmq_queue_send_packed(queue, "firstlater", two, 2, &sent, second));
@@ -298,9 +309,10 @@ static void test_acknowledge(shmq_client* client) {
     size_t received_sizes[2];
     uint64_t deliveries[2] = {0, 0};
     size_t received = 0;
-    REQUIRE_OK(shmq_queue_receive_packed(jobs, buffer, sizeof buffer, received_sizes, deliveries, 2, &received,
+    char roomy[2 * 64]; /* room for both at max_message_size: taken in one go */
+    REQUIRE_OK(shmq_queue_receive_packed(jobs, roomy, sizeof roomy, received_sizes, deliveries, 2, &received,
                                          second));
-    CHECK(received == 2 && memcmp(buffer, "ab", 2) == 0);
+    CHECK(received == 2 && memcmp(roomy, "ab", 2) == 0);
     CHECK(deliveries[0] != 0 && deliveries[1] != 0 && deliveries[0] != deliveries[1]);
     CHECK_STATUS(shmq_queue_acknowledge(jobs, deliveries[0]), SHMQ_OK);
     CHECK_STATUS(shmq_queue_acknowledge(jobs, deliveries[1]), SHMQ_OK);
@@ -385,8 +397,8 @@ static void test_stats(shmq_client* client) {
         REQUIRE_OK(shmq_stats_queue(stats, i, &queue));
         if (strcmp(queue.name, "work") != 0) continue;
         found_work = 1;
-        /* 12 by test_queue, 5 by test_packed_batches. */
-        CHECK(queue.enqueued == 17 && queue.dequeued == 17 && queue.depth == 0);
+        /* 12 by test_queue, 8 by test_packed_batches. */
+        CHECK(queue.enqueued == 20 && queue.dequeued == 20 && queue.depth == 0);
         CHECK(strcmp(queue.delivery, "at_most_once") == 0);
         /* In service, and open to this process for reading and writing. */
         CHECK(!queue.quarantined && strcmp(queue.quarantine_reason, "") == 0 && !queue.read_only);

@@ -187,7 +187,9 @@ SHMQ_API shmq_status shmq_queue_send_packed(shmq_queue* queue, const void* data,
  * at_least_once token. *received (always written) says how many. A message
  * that does not fit stays queued: SHMQ_BUFFER_TOO_SMALL when it is the
  * first, else SHMQ_OK with those before it (capacity >=
- * shmq_queue_max_message_size() always takes at least one). */
+ * shmq_queue_max_message_size() always takes at least one). Fastest with
+ * capacity >= count * shmq_queue_max_message_size(): every message then
+ * fits, and the batch is taken in one go rather than one message at a time. */
 SHMQ_API shmq_status shmq_queue_receive_packed(shmq_queue* queue, void* buffer, size_t capacity, size_t* sizes,
                                       uint64_t* deliveries, size_t count, size_t* received, int64_t timeout_ns);
 

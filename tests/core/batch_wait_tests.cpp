@@ -1,0 +1,109 @@
+// A batch producer that finds its queue full waits for room for a run of its
+// messages while it spins (client/queue.cpp, room_worth_waiting_for). These
+// prove, with a forked producer process and each wait strategy, that this is
+// only a hint: room a consumer frees a slot at a time, or fewer slots than
+// the run, is still used, in order, and nothing is lost or wedged.
+#define BOOST_TEST_MODULE batch_wait_tests
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+BOOST_TEST_DONT_PRINT_LOG_VALUE(shmq::WaitStrategy)
+
+namespace {
+
+constexpr std::uint32_t capacity = 8;
+
+std::string message(std::uint32_t index) { return "message " + std::to_string(index); }
+
+// In a forked child: sends messages [first, first + count) in one send_batch
+// with `wait`. Exits with 0 when all of them were sent, how many were sent
+// when the call timed out, 100 + status otherwise.
+int send_in_one_batch(const std::string& broker, WaitStrategy wait, std::uint32_t first, std::uint32_t count,
+                      Timeout timeout) {
+    std::unique_ptr<Client> client;
+    AttachOptions options;
+    options.broker = broker;
+    options.wait = wait;
+    if (Client::attach(options, client) != Status::ok) return 40;
+    Queue queue;
+    if (client->open_queue("q", queue) != Status::ok) return 41;
+    std::vector<std::string> payloads;
+    std::vector<OutgoingMessage> batch;
+    for (std::uint32_t i = 0; i < count; ++i) payloads.push_back(message(first + i));
+    for (const auto& payload : payloads) batch.push_back({payload.data(), payload.size()});
+    std::size_t sent = 0;
+    const Status status = queue.send_batch(batch.data(), batch.size(), sent, timeout);
+    if (status == Status::ok) return sent == count ? 0 : 99;
+    if (status == Status::timeout) return static_cast<int>(sent);
+    return 100 + static_cast<int>(status);
+}
+
+std::string receive_one(Queue& queue) {
+    std::string received;
+    BOOST_TEST_REQUIRE(queue.receive(received, 10s) == Status::ok);
+    return received;
+}
+
+const WaitStrategy strategies[] = {WaitStrategy::spin_then_block, WaitStrategy::busy_poll, WaitStrategy::block};
+
+}  // namespace
+
+BOOST_DATA_TEST_CASE(a_batch_on_a_full_queue_drained_one_slot_at_a_time_sends_everything_in_order,
+                     boost::unit_test::data::make(strategies), wait) {
+    auto config = test::make_config("batchwait");
+    test::add_queue(config, "q", capacity, 32);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    constexpr std::uint32_t count = 100;
+    const pid_t producer = test::fork_child([&] { return send_in_one_batch(broker.name(), wait, 0, count, 60s); });
+    // Slowly, so that the producer finds the queue full at nearly every step
+    // and each time only one slot is free.
+    for (std::uint32_t i = 0; i < count; ++i) {
+        BOOST_TEST_REQUIRE(receive_one(queue) == message(i));
+        std::this_thread::sleep_for(1ms);
+    }
+    BOOST_TEST(test::wait_child(producer, 60s) == 0);
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
+}
+
+BOOST_DATA_TEST_CASE(a_batch_waiting_for_room_uses_fewer_free_slots_than_its_run,
+                     boost::unit_test::data::make(strategies), wait) {
+    auto config = test::make_config("batchfew");
+    test::add_queue(config, "q", capacity, 32);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    for (std::uint32_t i = 0; i < capacity; ++i) {
+        BOOST_TEST_REQUIRE(queue.send(message(i).data(), message(i).size(), no_wait) == Status::ok);
+    }
+    // A run of 16 waits for room for 4 (half the ring) while it spins; only 3
+    // slots are ever freed, and they must still be filled.
+    const pid_t producer =
+        test::fork_child([&] { return send_in_one_batch(broker.name(), wait, capacity, 16, 60s); });
+    // Most likely the producer is waiting by now; should it start later, its
+    // first try takes the 3 slots at once and the outcome is the same.
+    std::this_thread::sleep_for(200ms);
+    for (std::uint32_t i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(receive_one(queue) == message(i));
+    // Published, not just claimed (peek shows only ready messages): a kill
+    // between a claim and its copy would abandon the slot.
+    BOOST_TEST_REQUIRE(test::eventually([&] {
+        std::vector<std::string> ready;
+        return queue.peek(capacity, ready) == Status::ok && ready.size() == capacity;
+    }, 30s));
+    // Still waiting for room for the rest of its run: it holds no slot.
+    test::kill_and_reap(producer);
+    for (std::uint32_t i = 3; i < capacity + 3; ++i) BOOST_TEST(receive_one(queue) == message(i));
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
+}
