@@ -5,16 +5,15 @@
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 #include <boost/test/unit_test.hpp>
-#include <fcntl.h>
+#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
-#include <unistd.h>
+#include <string>
 #include <vector>
 
-#include "tests/support/test_support.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/programs.hpp"
 
 using namespace shmq;
 namespace pt = boost::property_tree;
@@ -24,41 +23,28 @@ namespace {
 const std::string driver = SHMQ_BINARY_DIR "/bench/shmq_bench";
 const std::vector<std::string> transports = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
 
-// Runs `program` with `arguments`, its output going to `log`; returns its exit code.
-int run_program(const std::string& program, const std::vector<std::string>& arguments, const std::string& log,
-                std::chrono::minutes timeout) {
-    const pid_t pid = test::fork_child([&] {
-        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-        std::vector<char*> argv{const_cast<char*>(program.c_str())};
-        for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-        argv.push_back(nullptr);
-        ::execv(program.c_str(), argv.data());
-        return 127;
-    });
-    return test::wait_child(pid, timeout);
+// Runs `command` to its end, as a shell script would; a test fails and
+// stops when it still runs after `limit`. Its output and errors, interleaved,
+// are in the returned Run's `out`.
+test::Run run(const std::vector<std::string>& command, std::chrono::minutes limit) {
+    test::RunOptions options;
+    options.limit = limit;
+    options.errors_into_output = true;
+    return test::run_program(command, options);
 }
 
-int run_driver(const std::vector<std::string>& arguments, const std::string& log, std::chrono::minutes timeout) {
-    return run_program(driver, arguments, log, timeout);
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+test::Run run_driver(std::vector<std::string> arguments, std::chrono::minutes limit) {
+    arguments.insert(arguments.begin(), driver);
+    return run(arguments, limit);
 }
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(quick_run_moves_and_verifies_messages_on_every_transport) {
     test::TempDir output;
-    const std::string log = output.path() + "/driver.log";
-    const int code = run_driver({"--quick", "--output-dir", output.path() + "/results"}, log, std::chrono::minutes(4));
-    BOOST_TEST_INFO("driver output:\n" << read_file(log));
-    BOOST_REQUIRE_EQUAL(code, 0);
+    const auto driver_run = run_driver({"--quick", "--output-dir", output.path() + "/results"}, std::chrono::minutes(4));
+    BOOST_TEST_INFO("driver output:\n" << driver_run.out);
+    BOOST_REQUIRE_EQUAL(driver_run.exit_code, 0);
 
     pt::ptree json;
     pt::read_json(output.path() + "/results/results.json", json);
@@ -97,16 +83,15 @@ BOOST_AUTO_TEST_CASE(quick_run_moves_and_verifies_messages_on_every_transport) {
     }
     BOOST_TEST(scenarios["shmq"].count("idle_broker") == 1u);
     BOOST_TEST(json.get_child("targets").size() > 0u);
-    BOOST_TEST(read_file(output.path() + "/results/results.md").find("## Targets") != std::string::npos);
+    BOOST_TEST(test::read_file(output.path() + "/results/results.md").find("## Targets") != std::string::npos);
     BOOST_TEST(std::filesystem::exists(output.path() + "/results/throughput.dat"));
     BOOST_TEST(std::filesystem::exists(output.path() + "/results/zero_copy.dat"));
 }
 
 BOOST_AUTO_TEST_CASE(help_lists_every_option) {
-    test::TempDir output;
-    const std::string log = output.path() + "/help.log";
-    BOOST_REQUIRE_EQUAL(run_driver({"--help"}, log, std::chrono::minutes(1)), 0);
-    const std::string help = read_file(log);
+    const auto help_run = run_driver({"--help"}, std::chrono::minutes(1));
+    BOOST_REQUIRE_EQUAL(help_run.exit_code, 0);
+    const std::string& help = help_run.out;
     for (const char* option : {"--quick", "--repeats", "--messages", "--seconds", "--idle-seconds", "--output-dir",
                                "--patience", "--only", "--scenario", "--payload", "--shmqd", "--roudi"}) {
         BOOST_TEST_INFO(option);
@@ -115,12 +100,10 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_transport_mode_scenario_or_payload_is_a_usage_error) {
-    test::TempDir output;
-    const std::string log = output.path() + "/log";
-    BOOST_TEST(run_driver({"--only", "carrier_pigeon"}, log, std::chrono::minutes(1)) == 2);
-    BOOST_TEST(run_driver({"--only", "shmq:teleport"}, log, std::chrono::minutes(1)) == 2);
-    BOOST_TEST(run_driver({"--scenario", "bandwidth"}, log, std::chrono::minutes(1)) == 2);
-    BOOST_TEST(run_driver({"--payload", "100"}, log, std::chrono::minutes(1)) == 2);
+    BOOST_TEST(run_driver({"--only", "carrier_pigeon"}, std::chrono::minutes(1)).exit_code == 2);
+    BOOST_TEST(run_driver({"--only", "shmq:teleport"}, std::chrono::minutes(1)).exit_code == 2);
+    BOOST_TEST(run_driver({"--scenario", "bandwidth"}, std::chrono::minutes(1)).exit_code == 2);
+    BOOST_TEST(run_driver({"--payload", "100"}, std::chrono::minutes(1)).exit_code == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_selection_runs_only_what_it_names) {
@@ -128,7 +111,8 @@ BOOST_AUTO_TEST_CASE(a_selection_runs_only_what_it_names) {
     const std::string results = output.path() + "/results";
     BOOST_REQUIRE_EQUAL(run_driver({"--quick", "--only", "shmq:busy_poll+batch", "--scenario", "throughput",
                                     "--payload", "64", "--output-dir", results},
-                                   output.path() + "/log", std::chrono::minutes(1)),
+                                   std::chrono::minutes(1))
+                            .exit_code,
                         0);
     pt::ptree json;
     pt::read_json(results + "/results.json", json);
@@ -151,15 +135,14 @@ BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_trans
     const std::string results = output.path() + "/results";
     BOOST_REQUIRE_EQUAL(run_driver({"--quick", "--only", "shmq:spin_then_block", "--scenario", "throughput",
                                     "--payload", "64", "--output-dir", results},
-                                   output.path() + "/driver.log", std::chrono::minutes(1)),
+                                   std::chrono::minutes(1))
+                            .exit_code,
                         0);
-    const std::string log = output.path() + "/python.log";
-    const int code = run_program(SHMQ_PYTHON,
-                                 {SHMQ_SOURCE_DIR "/bench/python/bench.py", "--quick", "--build", SHMQ_BINARY_DIR,
-                                  "--output-dir", results},
-                                 log, std::chrono::minutes(2));
-    BOOST_TEST_INFO("python bench output:\n" << read_file(log));
-    BOOST_REQUIRE_EQUAL(code, 0);
+    const auto python_run = run({SHMQ_PYTHON, SHMQ_SOURCE_DIR "/bench/python/bench.py", "--quick", "--build",
+                                 SHMQ_BINARY_DIR, "--output-dir", results},
+                                std::chrono::minutes(2));
+    BOOST_TEST_INFO("python bench output:\n" << python_run.out);
+    BOOST_REQUIRE_EQUAL(python_run.exit_code, 0);
 
     pt::ptree json;
     pt::read_json(results + "/results.json", json);
@@ -199,7 +182,7 @@ BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_trans
     }
     BOOST_TEST(python_targets == 4u);  // three 64 B throughputs (single, batch, packed) and zero copy
     // The targets' rows in the driver's Targets table, the section after it.
-    const std::string markdown = read_file(results + "/results.md");
+    const std::string markdown = test::read_file(results + "/results.md");
     const auto table = markdown.find("## Targets");
     const auto row = markdown.find("| Python 64 B msg/s");
     const auto section = markdown.find("## Python: one process to another");
@@ -220,15 +203,14 @@ BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_trans
 BOOST_AUTO_TEST_CASE(bridge_quick_run_delivers_every_message_both_ways) {
     test::TempDir output;
     const std::string results = output.path() + "/results";
-    const std::string log = output.path() + "/bridge-bench.log";
-    const int code = run_program(SHMQ_BRIDGE_BENCH, {"--quick", "--output-dir", results}, log, std::chrono::minutes(2));
-    BOOST_TEST_INFO("bridge bench output:\n" << read_file(log));
-    BOOST_REQUIRE_EQUAL(code, 0);
-    const std::string merge_log = output.path() + "/merge.log";
-    const int merged = run_program(SHMQ_BRIDGE_PYTHON, {SHMQ_SOURCE_DIR "/bench/bridge/merge.py", "--output-dir", results},
-                                   merge_log, std::chrono::minutes(1));
-    BOOST_TEST_INFO("merge output:\n" << read_file(merge_log));
-    BOOST_REQUIRE_EQUAL(merged, 0);
+    const auto bench_run = run({SHMQ_BRIDGE_BENCH, "--quick", "--output-dir", results}, std::chrono::minutes(2));
+    BOOST_TEST_INFO("bridge bench output:\n" << bench_run.out);
+    BOOST_REQUIRE_EQUAL(bench_run.exit_code, 0);
+    const auto merge_run =
+        run({SHMQ_BRIDGE_PYTHON, SHMQ_SOURCE_DIR "/bench/bridge/merge.py", "--output-dir", results},
+            std::chrono::minutes(1));
+    BOOST_TEST_INFO("merge output:\n" << merge_run.out);
+    BOOST_REQUIRE_EQUAL(merge_run.exit_code, 0);
 
     pt::ptree json;
     pt::read_json(results + "/results.json", json);
@@ -247,7 +229,7 @@ BOOST_AUTO_TEST_CASE(bridge_quick_run_delivers_every_message_both_ways) {
         }
     }
     BOOST_TEST(json.get_child("targets").size() == 4u);
-    const auto markdown = read_file(results + "/results.md");
+    const auto markdown = test::read_file(results + "/results.md");
     BOOST_TEST(markdown.find("## Bridge: shmq-bridge against direct JetStream publishes") != std::string::npos);
     BOOST_TEST(markdown.find("| Bridge 64 B throughput") != std::string::npos);
     // The verdict compares with direct publishes carrying a Nats-Msg-Id, as
