@@ -92,6 +92,12 @@ void QueueRing::help_tail_past(std::uint64_t position) {
 // Producers
 
 Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
+    const Status claimed = claim_at_tail(me, position);
+    if (claimed != Status::ok) return claimed;
+    return refuse_claims_if_retired(position, 1, me);
+}
+
+Status QueueRing::claim_at_tail(OwnerStamp me, std::uint64_t& position) {
     for (;;) {
         const auto tail = control_->tail.load(std::memory_order_acquire);
         auto& slot = slot_at(tail);
@@ -118,7 +124,55 @@ Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
         help_tail_past(tail);
         crash_point("queue_tail_moved");
         position = tail;
-        return refuse_claim_if_retired(tail, me);
+        return Status::ok;
+    }
+}
+
+// A batch claims a run: the position at tail as claim() does, then the ones
+// after it while their slots are free for their laps, and moves tail past
+// them all at once. Per message that saves the move of tail and the fence
+// of the retirement check, two of the producer's three locked instructions
+// (docs/crash-safety.md, "Claiming a run").
+Status QueueRing::claim_run(OwnerStamp me, std::size_t want, std::uint64_t& first, std::size_t& count) {
+    count = 0;
+    const Status claimed = claim_at_tail(me, first);
+    if (claimed != Status::ok) return claimed;
+    count = 1;
+    while (count < want && claim_past_tail(me, first + count)) ++count;
+    if (count > 1) {
+        crash_point("queue_run_claimed");
+        move_tail_past_run(first, first + count);
+    }
+    return refuse_claims_if_retired(first, count, me);
+}
+
+// Claims `position`, beyond tail, only if its slot is free for its lap: that
+// word proves no producer claimed it yet and that position - capacity is
+// finished (as at tail). Anything else ends the run, and the next claim
+// goes through claim_at_tail, which judges it.
+bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
+    auto& slot = slot_at(position);
+    const auto lap = lap_of(position);
+    auto word = slot.word.load(std::memory_order_acquire);
+    if (word != SlotWord::at_lap(SlotState::free, lap)) return false;
+    if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
+        help_head_past(position - geometry_.capacity);
+    }
+    if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        return false;
+    }
+    slot.position.store(position, std::memory_order_relaxed);
+    return true;
+}
+
+// Tail lies in (first, end] once claim_at_tail has moved it past `first`,
+// and other producers may have helped it along the run's claimed slots.
+// Outside that window it was scribbled: it is left for the broker's check.
+void QueueRing::move_tail_past_run(std::uint64_t first, std::uint64_t end) {
+    auto tail = control_->tail.load(std::memory_order_acquire);
+    while (tail > first && tail < end &&
+           !control_->tail.compare_exchange_weak(tail, end, std::memory_order_acq_rel, std::memory_order_acquire)) {
     }
 }
 
@@ -132,22 +186,24 @@ bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const
     return head == position;
 }
 
-// The claim is in tail before retired is read (a fence between): a consumer
+// The claims are in tail before retired is read (a fence between): a consumer
 // that read retired, then found head == tail, read tail before this claim
 // moved it, so this read sees retired and the claim is given up. Either the
 // consumer sees the claim (and waits for its slot) or the producer sees the
 // retirement: a message sent ok is never stranded behind a queue_removed.
-Status QueueRing::refuse_claim_if_retired(std::uint64_t position, OwnerStamp me) {
+Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t count, OwnerStamp me) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!is_retired()) return Status::ok;
-    auto& slot = slot_at(position);
-    const auto lap = lap_of(position);
-    auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
-    // Abandoned, as a dead producer's claim is: consumers skip it, and
-    // `abandoned` counts it, so that enqueued and dequeued stay exact.
-    if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
-                                          std::memory_order_release, std::memory_order_relaxed)) {
-        control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+    for (auto position = first; position < first + count; ++position) {
+        auto& slot = slot_at(position);
+        const auto lap = lap_of(position);
+        auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+        // Abandoned, as a dead producer's claim is: consumers skip it, and
+        // `abandoned` counts it, so that enqueued and dequeued stay exact.
+        if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
+                                              std::memory_order_release, std::memory_order_relaxed)) {
+            control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+        }
     }
     control_->not_empty.notify_all();
     return Status::queue_removed;
@@ -313,12 +369,15 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
     status = Status::ok;
     const std::size_t want = count < batch_chunk ? count : batch_chunk;
     while (claimed < want) {
-        const Status claim_status = claim(me, positions[claimed]);
+        std::uint64_t first = 0;
+        std::size_t run = 0;
+        const Status claim_status = claim_run(me, want - claimed, first, run);
         if (claim_status != Status::ok) {
             status = claim_status;
             break;
         }
-        ++claimed;
+        for (std::size_t i = 0; i < run; ++i) positions[claimed + i] = first + i;
+        claimed += run;
     }
     for (std::size_t i = 0; i < claimed; ++i) {
         if (!publish(messages[i].data, messages[i].size, positions[i], me)) {
@@ -569,18 +628,74 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
     }
 }
 
+// A batch takes a run at_most_once: the message at head as take() does, then
+// the ready ones after it, and moves head past them all at once. Per message
+// that saves the move of head, one of the consumer's three locked
+// instructions (docs/crash-safety.md, "Taking a run"). at_least_once takes
+// one by one: each take stops its slot's ack clock first.
+std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Taken* takes,
+                                Status& status) {
+    status = take(me, messages[0].capacity, takes[0]);
+    if (status != Status::ok) return 0;
+    std::size_t count = 1;
+    if (geometry_.delivery == layout::delivery_at_least_once) return count;
+    const auto first = takes[0].position;
+    // Read once: a slot ready for its lap below tail was published there, so
+    // the run never takes a word scribbled beyond tail.
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    while (count < want && first + count < tail &&
+           take_past_head(me, first + count, messages[count].capacity, takes[count])) {
+        ++count;
+    }
+    if (count > 1) {
+        crash_point("queue_run_taken");
+        move_head_past_run(first, first + count);
+    }
+    return count;
+}
+
+// Takes `position`, beyond head, only if it holds a ready message for its lap
+// that fits; anything else ends the run, and the next take goes through
+// take(), which judges it at head.
+bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, std::size_t capacity, Taken& taken) {
+    auto& slot = slot_at(position);
+    const auto lap = lap_of(position);
+    auto word = slot.word.load(std::memory_order_acquire);
+    if (word != SlotWord::at_lap(SlotState::ready, lap)) return false;
+    // Read before the slot is ours, and valid only if the word is unchanged
+    // by the compare-and-swap (as in take()).
+    const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
+    if (length > geometry_.max_message_size || length > capacity) return false;
+    if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap)),
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        return false;
+    }
+    taken = Taken{position, length, 0};
+    return true;
+}
+
+// Head lies in (first, end] once take() has moved it past `first`, and
+// other consumers may have helped it along the run's taken slots. Outside
+// that window it was scribbled: it is left for the broker's check.
+void QueueRing::move_head_past_run(std::uint64_t first, std::uint64_t end) {
+    auto head = control_->head.load(std::memory_order_acquire);
+    while (head > first && head < end &&
+           !control_->head.compare_exchange_weak(head, end, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    }
+}
+
 std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status) {
     Taken takes[batch_chunk];
     std::size_t taken = 0;
     status = Status::ok;
     const std::size_t want = count < batch_chunk ? count : batch_chunk;
     while (taken < want) {
-        const Status took = take(me, messages[taken].capacity, takes[taken]);
+        Status took = Status::ok;
+        taken += take_run(me, messages + taken, want - taken, takes + taken, took);
         if (took != Status::ok) {
             status = took;
             break;
         }
-        ++taken;
     }
     for (std::size_t i = 0; i < taken; ++i) {
         deliver(takes[i], messages[i].buffer, messages[i].delivery, me);
@@ -927,6 +1042,7 @@ void QueueRing::verify(std::string& problem) {
                 problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
             }
         }
+        bool from_head = true;  // every position so far, from head, was passing
         for (auto position = head; problem.empty() && position < tail; ++position) {
             const auto word = slot_at(position).word.load(std::memory_order_acquire);
             const auto state = SlotWord::state(word);
@@ -934,9 +1050,11 @@ void QueueRing::verify(std::string& problem) {
             const bool queued = (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ||
                                 ((state == SlotState::ready || state == SlotState::abandoned) &&
                                  SlotWord::lap(word) == lap);
-            // At head only: taken or finished, head not moved yet.
-            const bool passing = position == head && (has_owner(state) || state == SlotState::redeliver ||
-                                                      (state == SlotState::free && SlotWord::lap(word) == lap + 1));
+            // From head only: taken or finished, head not moved past yet (a
+            // take, or a run of them: "Taking a run").
+            const bool passing = from_head && (has_owner(state) || state == SlotState::redeliver ||
+                                               (state == SlotState::free && SlotWord::lap(word) == lap + 1));
+            from_head = passing && !queued;
             if (!queued && !passing) {
                 problem = "the slot queued at position " + std::to_string(position) + " is in an impossible state";
             }

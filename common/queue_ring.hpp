@@ -188,10 +188,10 @@ private:
     // receive side's bookkeeping takes.
     static constexpr std::size_t batch_chunk = 64;
     bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
-    // A claim made after the queue was retired: abandoned at once, since a
-    // consumer may already have found the queue drained (docs/crash-safety.md,
-    // "Live removal").
-    Status refuse_claim_if_retired(std::uint64_t position, OwnerStamp me);
+    // Claims made after the queue was retired (positions [first, first +
+    // count)): abandoned at once, since a consumer may already have found the
+    // queue drained (docs/crash-safety.md, "Live removal").
+    Status refuse_claims_if_retired(std::uint64_t first, std::size_t count, OwnerStamp me);
     bool holds_unacknowledged() const;
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
@@ -208,8 +208,15 @@ private:
     void help_tail_past(std::uint64_t position);
 
     // Claims the slot at tail for `me` (writing), under drop_oldest dropping
-    // the message in it first when that makes room.
+    // the message in it first when that makes room; refused on a retired queue.
     Status claim(OwnerStamp me, std::uint64_t& position);
+    // claim() before its retirement check.
+    Status claim_at_tail(OwnerStamp me, std::uint64_t& position);
+    // Claims up to `want` consecutive positions from tail, [first, first +
+    // count), and moves tail past them; refused on a retired queue.
+    Status claim_run(OwnerStamp me, std::size_t want, std::uint64_t& first, std::size_t& count);
+    bool claim_past_tail(OwnerStamp me, std::uint64_t position);
+    void move_tail_past_run(std::uint64_t first, std::uint64_t end);
     // claim() found `word` at `tail` rather than the free word it wanted.
     Next look_at_tail(std::uint64_t tail, std::uint64_t word, Status& status);
     // Moves one exhausted redelivery (`word` as read) to `dead_letter`, or
@@ -220,6 +227,12 @@ private:
     // Takes the next deliverable slot: a redelivery first, else the one at
     // head.
     Status take(OwnerStamp me, std::size_t capacity, Taken& taken);
+    // Takes up to `want` messages (at_least_once: one), consecutive from
+    // head, into `takes`, and moves head past them; how many.
+    std::size_t take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Taken* takes,
+                         Status& status);
+    bool take_past_head(OwnerStamp me, std::uint64_t position, std::size_t capacity, Taken& taken);
+    void move_head_past_run(std::uint64_t first, std::uint64_t end);
     // take() found `word` at `head` rather than a ready message.
     Next look_at_head(std::uint64_t head, std::uint64_t word, Status& status);
     Status take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken);

@@ -114,6 +114,33 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_at_each_step_of_a_send_stops_nobody_and_l
     }
 }
 
+// A batch claims a run of slots and moves tail past them once: a producer
+// killed before that move leaves tail behind slots it claimed.
+BOOST_AUTO_TEST_CASE(a_producer_killed_while_claiming_a_run_stops_nobody_and_loses_nothing_queued) {
+    auto config = test::make_config("steprun");
+    test::add_queue(config, "q", 8, 32);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
+    BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"send_batch", "d1", "d2", "d3"}, "queue_run_claimed") ==
+                       killed);
+    // Other producers move tail past the dead run and claim after it at once.
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_TEST(queue.send("after", 1s) == Status::ok);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
+    std::string out;
+    BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+    BOOST_TEST(out == "before");
+    // The three dead claims are abandoned by the reaper and skipped.
+    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
+    BOOST_TEST(out == "after");
+    BOOST_TEST(test::queue_stats(*client, "q").abandoned == 3u);
+    expect_laps(queue);
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
+
 BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
     for (const std::string step : {"queue_taken", "queue_head_moved", "queue_read"}) {
         BOOST_TEST_CONTEXT("killed at " << step) {
@@ -136,6 +163,38 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
             BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
         }
     }
+}
+
+// A batch takes a run of messages and moves head past them once: a consumer
+// stopped before that move leaves head behind slots it holds, which the
+// broker's check of the ring (run when it adopts a segment) must accept,
+// and killed there, stops nobody.
+BOOST_AUTO_TEST_CASE(a_consumer_stopped_or_killed_while_taking_a_run_stops_nobody) {
+    auto config = test::make_config("steprunrecv");
+    test::add_queue(config, "q", 8, 32);
+    test::InProcessBroker broker(config);
+    test::RawSegment raw(broker.name());
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    for (const char* message : {"m0", "m1", "m2", "m3"}) BOOST_TEST_REQUIRE(queue.send(message, 1s) == Status::ok);
+    // Killed however the test ends: a stopped child would outlive it.
+    test::BackgroundProgram stalled(
+        start_step_client(broker.name(), "q", {"receive_batch", "3"}, "SHMQ_TEST_PAUSE_AT", "queue_run_taken"));
+    int status = 0;
+    BOOST_TEST_REQUIRE(::waitpid(stalled.pid(), &status, WUNTRACED) == stalled.pid());
+    BOOST_TEST_REQUIRE(WIFSTOPPED(status));
+    std::string problem;
+    raw.view.ring(0).verify(problem);
+    BOOST_TEST(problem.empty(), problem);
+    // The next consumer moves head past the stalled run and takes m3 at once.
+    std::string out;
+    BOOST_TEST_REQUIRE(queue.receive(out, no_wait) == Status::ok);
+    BOOST_TEST(out == "m3");
+    BOOST_TEST(stalled.kill() == killed);
+    // at_most_once: the three it took are gone, their slots freed by the reaper.
+    BOOST_TEST(test::eventually([&] { return test::queue_stats(*client, "q").lost_in_read == 3u; }, 5s));
+    expect_laps(queue);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
 BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has_its_message_redelivered) {
