@@ -255,6 +255,22 @@ shmq_status shmq_queue_send_packed(shmq_queue* queue, const void* data, const st
     });
 }
 
+shmq_status shmq_queue_send_packed_checked(shmq_queue* queue, const void* data, std::size_t data_size,
+                                           const std::size_t* sizes, std::size_t count, std::size_t* sent,
+                                           std::int64_t timeout_ns) {
+    if (sent != nullptr) *sent = 0;
+    if (count != 0 && sizes == nullptr) return SHMQ_INVALID_ARGUMENT;
+    // Added up with a check at each step: sizes that wrap around to
+    // data_size would have the send read past the end of data.
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (sizes[i] > data_size - total) return SHMQ_INVALID_ARGUMENT;
+        total += sizes[i];
+    }
+    if (total != data_size) return SHMQ_INVALID_ARGUMENT;
+    return shmq_queue_send_packed(queue, data, sizes, count, sent, timeout_ns);
+}
+
 namespace {
 
 // shmq_queue_receive_packed when the buffer holds `count` messages of the
@@ -314,6 +330,22 @@ shmq_status shmq_queue_receive_packed(shmq_queue* queue, void* buffer, std::size
         }
         return Status::ok;
     });
+}
+
+shmq_status shmq_queue_receive_packed_total(shmq_queue* queue, void* buffer, std::size_t capacity,
+                                            std::size_t* sizes, std::uint64_t* deliveries, std::size_t count,
+                                            std::size_t* received, std::size_t* total, std::int64_t timeout_ns) {
+    if (total != nullptr) *total = 0;
+    if (total == nullptr) {
+        if (received != nullptr) *received = 0;
+        return SHMQ_INVALID_ARGUMENT;
+    }
+    const auto status =
+        shmq_queue_receive_packed(queue, buffer, capacity, sizes, deliveries, count, received, timeout_ns);
+    if (received != nullptr) {
+        for (std::size_t i = 0; i < *received; ++i) *total += sizes[i];
+    }
+    return status;
 }
 
 shmq_status shmq_topic_open(shmq_client* client, const char* name, shmq_topic** topic) {

@@ -42,7 +42,8 @@ def call_floor_ns(libshmq, calls=1_000_000):
 def per_message_ns(broker, queue_name, rounds=50):
     """Nanoseconds per message of Queue.send and Queue.receive, of the bare
     C calls they make (try_send; try_receive + the copy into bytes), of
-    send_batch and receive_batch, and of send_packed and receive_packed: the
+    send_batch and receive_batch, of send_packed and receive_packed and of
+    the bare C calls these two make (what is left is the binding's share): the
     best of `rounds` rounds of filling the queue and draining it."""
     import shmq
     from shmq._native import ffi, lib
@@ -80,6 +81,18 @@ def per_message_ns(broker, queue_name, rounds=50):
             queue.receive_batch(BATCH)
 
     packed, sizes = message * BATCH, [len(message)] * BATCH
+    lengths, sent = ffi.new("size_t[]", sizes), ffi.new("size_t *")
+    received_sizes, received, total = ffi.new("size_t[]", BATCH), ffi.new("size_t *"), ffi.new("size_t *")
+    batch_buffer = ffi.new("char[]", BATCH * queue.max_message_size)
+
+    def c_send_packed():
+        for _ in range(capacity // BATCH):
+            lib.shmq_queue_send_packed_checked(handle, packed, len(packed), lengths, BATCH, sent, 0)
+
+    def c_receive_packed():
+        for _ in range(capacity // BATCH):
+            lib.shmq_queue_receive_packed_total(handle, batch_buffer, len(batch_buffer), received_sizes, ffi.NULL,
+                                                BATCH, received, total, 0)
 
     def py_send_packed():
         for _ in range(capacity // BATCH):
@@ -93,6 +106,7 @@ def per_message_ns(broker, queue_name, rounds=50):
     for _ in range(rounds):
         for name, fill, drain in (("C call", c_send, c_receive), ("shmq.Queue", py_send, py_receive),
                                   (f"shmq.Queue, batches of {BATCH},", py_send_batch, py_receive_batch),
+                                  (f"C call, packed batches of {BATCH},", c_send_packed, c_receive_packed),
                                   (f"shmq.Queue, packed batches of {BATCH},", py_send_packed, py_receive_packed)):
             for side, run in (("send", fill), ("receive", drain)):
                 began = time.perf_counter()

@@ -1,5 +1,6 @@
 """shmq.Queue: point-to-point messages, each received by one consumer."""
 
+import array
 import collections
 import itertools
 import threading
@@ -16,9 +17,16 @@ from ._waiting import wait_sliced
 _try_send = lib.shmq_queue_try_send
 _try_receive = lib.shmq_queue_try_receive
 _send_packed = lib.shmq_queue_send_packed
-_receive_packed = lib.shmq_queue_receive_packed
+_send_packed_checked = lib.shmq_queue_send_packed_checked
+_receive_packed_total = lib.shmq_queue_receive_packed_total
 _unpack = ffi.unpack
-_OK, _QUEUE_FULL = int(Status.OK), int(Status.QUEUE_FULL)
+_from_buffer = ffi.from_buffer
+_new_tuple = tuple.__new__
+_OK, _QUEUE_FULL, _EMPTY = int(Status.OK), int(Status.QUEUE_FULL), int(Status.EMPTY)
+_INVALID_ARGUMENT = int(Status.INVALID_ARGUMENT)
+# The array type code of a C size_t: a list of sizes becomes a size_t[] in
+# one C loop (array.array), ~3x faster than cffi's conversion item by item.
+_SIZE_T = next(code for code in "QLI" if array.array(code).itemsize == ffi.sizeof("size_t"))
 
 
 class Message(bytes):
@@ -74,7 +82,7 @@ class _Scratch(threading.local):
 
 
 class _PackedBatch:
-    """The buffers of shmq_queue_receive_packed for batches of up to `count`
+    """The buffers of shmq_queue_receive_packed_total for batches of up to `count`
     messages, reused call after call."""
 
     def __init__(self, count: int, max_message_size: int):
@@ -83,14 +91,21 @@ class _PackedBatch:
         self.sizes = ffi.new("size_t[]", count)
         self.deliveries = ffi.new("uint64_t[]", count)
         self.received = ffi.new("size_t *")
+        self.total = ffi.new("size_t *")
+        self.count = count
+        # The sizes as Python sees them: memoryview.tolist() makes the list
+        # in one C loop, ~2x faster than ffi.unpack.
+        self.sizes_view = memoryview(ffi.buffer(self.sizes)).cast("B").cast(_SIZE_T)
+        self.arguments = (self.buffer, self.capacity, self.sizes, self.deliveries, count, self.received, self.total)
 
     def packed(self, at_least_once: bool) -> Packed:
         """The messages received, in one copy of the buffer: no per-message
         call into cffi, no per-message object."""
         count = self.received[0]
-        sizes = _unpack(self.sizes, count)
-        data = _unpack(self.buffer, sum(sizes))
-        return Packed(data, sizes, _unpack(self.deliveries, count) if at_least_once else [])
+        sizes = self.sizes_view.tolist() if count == self.count else self.sizes_view[:count].tolist()
+        deliveries = _unpack(self.deliveries, count) if at_least_once else []
+        # tuple.__new__ rather than Packed(): skips the NamedTuple's __new__ written in Python.
+        return _new_tuple(Packed, (_unpack(self.buffer, self.total[0]), sizes, deliveries))
 
 
 class Queue:
@@ -176,19 +191,24 @@ class Queue:
         `sizes` their lengths in order (they must add up to its length), as
         send_batch() does but with no object per message; returns how many
         were sent (fewer when `timeout` passed)."""
-        self._core.check_open()
-        packed = ffi.from_buffer(data)
-        sizes = sizes if isinstance(sizes, (list, tuple)) else list(sizes)
-        total, count = sum(sizes), len(sizes)
-        if total != len(packed):
-            raise ValueError(f"the sizes add up to {total} bytes, the data holds {len(packed)}")
-        lengths = ffi.new("size_t[]", sizes or [0])
+        if self._core.closed:
+            raise ClosedError("the shmq client is closed")
+        packed = _from_buffer(data)
+        try:
+            sizes = array.array(_SIZE_T, sizes)
+        except OverflowError:
+            raise ValueError("a message size is negative or too large") from None
+        count = len(sizes)
+        lengths = _from_buffer("size_t[]", sizes)
         sent = self._scratch.sent
-        # The common case in one call: there is room for all. Otherwise wait in slices.
-        status = _send_packed(self._handle, packed, lengths, count, sent, 0)
+        # The common case in one call: there is room for all. Otherwise wait
+        # in slices. libshmq checks that the sizes add up to the data's length.
+        status = _send_packed_checked(self._handle, packed, len(packed), lengths, count, sent, 0)
         done = sent[0]
         if status == _OK and done == count:
             return count
+        if status == _INVALID_ARGUMENT and sum(sizes) != len(packed):
+            raise ValueError(f"the sizes add up to {sum(sizes)} bytes, the data holds {len(packed)}")
         offset = sum(sizes[:done])
 
         def attempt(ns):
@@ -282,7 +302,8 @@ class Queue:
         message, for consumers that parse the bytes themselves. TimeoutError
         when `timeout` passes with none (timeout 0: an empty Packed instead).
         A message a cancelled receive_async handed back comes first, alone."""
-        self._core.check_open()
+        if self._core.closed:
+            raise ClosedError("the shmq client is closed")
         if max_count < 1:
             raise ValueError("max_count must be at least 1")
         if self._pending:
@@ -291,10 +312,13 @@ class Queue:
         batch = self._scratch.batches.get(max_count)
         if batch is None:
             batch = self._scratch.batches[max_count] = _PackedBatch(max_count, self.max_message_size)
-        status = wait_sliced(
-            lambda ns: _receive_packed(self._handle, batch.buffer, batch.capacity, batch.sizes, batch.deliveries,
-                                       max_count, batch.received, ns),
-            timeout, self._stop)
+        handle, arguments = self._handle, batch.arguments
+        # The common case in one call: messages are there. Otherwise wait in slices.
+        status = _receive_packed_total(handle, *arguments, 0)
+        if status == _OK:
+            return batch.packed(self.at_least_once)
+        if status == _EMPTY and (timeout is None or timeout > 0):
+            status = wait_sliced(lambda ns: _receive_packed_total(handle, *arguments, ns), timeout, self._stop)
         if status in (Status.TIMEOUT, Status.EMPTY) and not self._core.closed:
             if timeout is not None and timeout <= 0:
                 return Packed(b"", [], [])

@@ -1,10 +1,14 @@
 """Queues from Python: round trips, batches, errors, closing."""
 
 import array
+import threading
+import time
 
 import pytest
 
 import shmq
+
+LIMIT = 60.0  # seconds: generous, the machine may be busy
 
 
 def test_send_and_receive_round_trip(client):
@@ -100,6 +104,13 @@ def test_packed_batches_carry_messages_back_to_back_with_their_sizes(client):
         work.receive_packed(timeout=0.05)
     with pytest.raises(ValueError, match="add up to 4 bytes, the data holds 3"):
         work.send_packed(b"abc", [2, 2])
+    with pytest.raises(ValueError, match="add up to 2 bytes, the data holds 3"):
+        work.send_packed(b"abc", [2])
+    # Sizes that a C size_t would wrap around to the data's length.
+    with pytest.raises(ValueError, match="add up to 18446744073709551619 bytes, the data holds 3"):
+        work.send_packed(b"abc", [2**64 - 1, 4])
+    with pytest.raises(ValueError, match="a message size is negative or too large"):
+        work.send_packed(b"abc", [4, -1])
     assert work.receive_packed(timeout=0) == (b"", [], [])  # nothing was sent
 
 
@@ -121,6 +132,41 @@ def test_a_full_queue_times_out_a_send(client):
     assert not work.try_send(b"x")
     with pytest.raises(shmq.TimeoutError):
         work.send(b"x", timeout=0.05)
+    # A packed batch sends what fits (nothing here) and returns when the timeout passed.
+    began = time.monotonic()
+    assert work.send_packed(b"ab", [1, 1], timeout=0.2) == 0
+    assert time.monotonic() - began >= 0.2
+    assert work.send_packed(b"ab", [1, 1], timeout=0) == 0
+
+
+def test_a_packed_receive_waits_for_messages_and_its_timeout(client):
+    work = client.queue("work")
+    began = time.monotonic()
+    with pytest.raises(shmq.TimeoutError):
+        work.receive_packed(timeout=0.2)
+    assert time.monotonic() - began >= 0.2
+    # Nothing there at the first try: the wait that follows gets the batch.
+    threading.Timer(0.2, lambda: work.send_packed(b"late", [4])).start()
+    assert work.receive_packed(timeout=LIMIT) == (b"late", [4], [])
+
+
+def test_closing_the_client_ends_a_blocked_packed_receive(broker):
+    client = shmq.Client(broker)
+    work = client.queue("work")
+    raised = []
+
+    def receive():
+        try:
+            work.receive_packed()
+        except shmq.ClosedError as error:
+            raised.append(error)
+
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    time.sleep(0.2)  # let it enter the wait (if not yet, it finds the client closed at once)
+    client.close()
+    receiver.join(LIMIT)
+    assert not receiver.is_alive() and len(raised) == 1
 
 
 def test_acknowledge_and_redelivery(client):

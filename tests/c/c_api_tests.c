@@ -274,6 +274,32 @@ static void test_packed_batches(shmq_client* client) {
     CHECK(sent == 0);
     CHECK_STATUS(shmq_queue_try_receive(queue, buffer, sizeof buffer, &received, NULL), SHMQ_EMPTY);
 
+    /* The checked send refuses sizes that do not add up to the data's
+     * length, or that wrap around to it, and sends nothing. */
+    CHECK_STATUS(shmq_queue_send_packed_checked(queue, "onethree", 7, sizes, 3, &sent, second), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_send_packed_checked(queue, "onethree", 9, sizes, 3, &sent, second), SHMQ_INVALID_ARGUMENT);
+    const size_t wrapping[2] = {SIZE_MAX, 9};
+    CHECK_STATUS(shmq_queue_send_packed_checked(queue, "onethree", 8, wrapping, 2, &sent, second),
+                 SHMQ_INVALID_ARGUMENT);
+    CHECK(sent == 0);
+    CHECK_STATUS(shmq_queue_try_receive(queue, buffer, sizeof buffer, &received, NULL), SHMQ_EMPTY);
+    /* Sizes that add up: sent, and received with their total. */
+    CHECK_STATUS(shmq_queue_send_packed_checked(queue, "onethree", 8, sizes, 3, &sent, second), SHMQ_OK);
+    CHECK(sent == 3);
+    size_t total = 99;
+    CHECK_STATUS(shmq_queue_receive_packed_total(queue, roomy, sizeof roomy, received_sizes, NULL, 8, &received,
+                                                 &total, second),
+                 SHMQ_OK);
+    CHECK(received == 3 && total == 8 && memcmp(roomy, "onethree", 8) == 0);
+    CHECK_STATUS(shmq_queue_receive_packed_total(queue, roomy, sizeof roomy, received_sizes, NULL, 8, &received,
+                                                 &total, SHMQ_NO_WAIT),
+                 SHMQ_EMPTY);
+    CHECK(received == 0 && total == 0);
+    CHECK_STATUS(shmq_queue_receive_packed_total(queue, roomy, sizeof roomy, received_sizes, NULL, 8, &received,
+                                                 NULL, SHMQ_NO_WAIT),
+                 SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_send_packed_checked(queue, "x", 1, NULL, 1, &sent, 0), SHMQ_INVALID_ARGUMENT);
+
     CHECK_STATUS(shmq_queue_send_packed(queue, NULL, sizes, 3, &sent, 0), SHMQ_INVALID_ARGUMENT);
     CHECK_STATUS(shmq_queue_send_packed(queue, "x", sizes, 1, NULL, 0), SHMQ_INVALID_ARGUMENT);
     CHECK_STATUS(shmq_queue_receive_packed(queue, buffer, sizeof buffer, NULL, NULL, 8, &received, 0),
@@ -397,8 +423,8 @@ static void test_stats(shmq_client* client) {
         REQUIRE_OK(shmq_stats_queue(stats, i, &queue));
         if (strcmp(queue.name, "work") != 0) continue;
         found_work = 1;
-        /* 12 by test_queue, 8 by test_packed_batches. */
-        CHECK(queue.enqueued == 20 && queue.dequeued == 20 && queue.depth == 0);
+        /* 12 by test_queue, 11 by test_packed_batches. */
+        CHECK(queue.enqueued == 23 && queue.dequeued == 23 && queue.depth == 0);
         CHECK(strcmp(queue.delivery, "at_most_once") == 0);
         /* In service, and open to this process for reading and writing. */
         CHECK(!queue.quarantined && strcmp(queue.quarantine_reason, "") == 0 && !queue.read_only);

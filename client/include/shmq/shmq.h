@@ -192,6 +192,17 @@ SHMQ_API shmq_status shmq_queue_send_packed(shmq_queue* queue, const void* data,
  * fits, and the batch is taken in one go rather than one message at a time. */
 SHMQ_API shmq_status shmq_queue_receive_packed(shmq_queue* queue, void* buffer, size_t capacity, size_t* sizes,
                                       uint64_t* deliveries, size_t count, size_t* received, int64_t timeout_ns);
+/* As shmq_queue_send_packed, but data holds data_size bytes, which the
+ * sizes must add up to: SHMQ_INVALID_ARGUMENT, nothing sent, otherwise. For
+ * bindings in which adding the sizes up costs more than here (Python). */
+SHMQ_API shmq_status shmq_queue_send_packed_checked(shmq_queue* queue, const void* data, size_t data_size,
+                                                    const size_t* sizes, size_t count, size_t* sent,
+                                                    int64_t timeout_ns);
+/* As shmq_queue_receive_packed, and *total (always written) is the number of
+ * bytes received: the sum of sizes[0..*received). */
+SHMQ_API shmq_status shmq_queue_receive_packed_total(shmq_queue* queue, void* buffer, size_t capacity, size_t* sizes,
+                                                     uint64_t* deliveries, size_t count, size_t* received,
+                                                     size_t* total, int64_t timeout_ns);
 
 /* ---- Topics: publishing ---------------------------------------------- */
 
