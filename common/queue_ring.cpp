@@ -303,8 +303,10 @@ bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t positi
     // and may be free or claimed again by now), and must not mark it ready.
     const auto lap = lap_of(position);
     auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+    // seq_cst, not just release: the wake-up that follows leaves its fence
+    // out (WaitEvent::notify_after_seq_cst).
     return slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::ready, lap),
-                                             std::memory_order_release, std::memory_order_relaxed);
+                                             std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
 // The single-message path is written out rather than routed through the
@@ -324,7 +326,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
         return claimed;
     }
     if (!publish(data, size, position, me)) return Status::client_reclaimed;
-    control_->not_empty.notify(1);
+    control_->not_empty.notify_after_seq_cst(1);
     return Status::ok;
 }
 
@@ -387,9 +389,9 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
         }
         // Wake a sleeping consumer as soon as the first message is in, so it
         // starts while the rest of the batch is copied instead of after.
-        if (i == 0) control_->not_empty.notify(1);
+        if (i == 0) control_->not_empty.notify_after_seq_cst(1);
     }
-    if (claimed > 1) control_->not_empty.notify(static_cast<int>(claimed - 1));
+    if (claimed > 1) control_->not_empty.notify_after_seq_cst(static_cast<int>(claimed - 1));
     if (status == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
         control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
     }
@@ -588,8 +590,9 @@ void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& deliver
     auto expected = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
     // A compare-and-swap rather than a store: should the broker ever have
     // reclaimed this slot, it is no longer ours to free.
+    // seq_cst for the wake-up that follows (WaitEvent::notify_after_seq_cst).
     slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::free, lap + 1),
-                                      std::memory_order_release, std::memory_order_relaxed);
+                                      std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
 Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
@@ -605,7 +608,7 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     if (geometry_.delivery == layout::delivery_at_least_once) {
         start_ack_clock(&taken, 1);
     } else {
-        control_->not_full.notify(1);
+        control_->not_full.notify_after_seq_cst(1);  // deliver() freed the slot with a seq_cst swap
     }
     return Status::ok;
 }
@@ -705,7 +708,7 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
         if (geometry_.delivery == layout::delivery_at_least_once) {
             start_ack_clock(takes, taken);
         } else {
-            control_->not_full.notify(static_cast<int>(taken));
+            control_->not_full.notify_after_seq_cst(static_cast<int>(taken));  // deliver() freed them with seq_cst swaps
         }
         // A batch that found messages is a success even if it ran dry.
         if (status == Status::empty) status = Status::ok;
@@ -727,10 +730,10 @@ Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
     }
     auto expected = SlotWord::make(SlotState::in_flight, me, DeliveryToken::delivery(delivery));
     if (!slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::free, lap_of(position) + 1),
-                                           std::memory_order_release, std::memory_order_relaxed)) {
+                                           std::memory_order_seq_cst, std::memory_order_relaxed)) {
         return Status::not_acknowledgeable;
     }
-    control_->not_full.notify(1);
+    control_->not_full.notify_after_seq_cst(1);
     return Status::ok;
 }
 
