@@ -82,10 +82,12 @@ void QueueRing::help_head_past(std::uint64_t position) {
                                            std::memory_order_relaxed);
 }
 
+// seq_cst, failing or not, as every move and read of tail in a claim: the
+// retirement check after it needs no fence (refuse_claims_if_retired).
 void QueueRing::help_tail_past(std::uint64_t position) {
     auto expected = position;
-    control_->tail.compare_exchange_strong(expected, position + 1, std::memory_order_acq_rel,
-                                           std::memory_order_relaxed);
+    control_->tail.compare_exchange_strong(expected, position + 1, std::memory_order_seq_cst,
+                                           std::memory_order_seq_cst);
 }
 
 // ---------------------------------------------------------------------------
@@ -170,9 +172,9 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
 // and other producers may have helped it along the run's claimed slots.
 // Outside that window it was scribbled: it is left for the broker's check.
 void QueueRing::move_tail_past_run(std::uint64_t first, std::uint64_t end) {
-    auto tail = control_->tail.load(std::memory_order_acquire);
+    auto tail = control_->tail.load(std::memory_order_seq_cst);
     while (tail > first && tail < end &&
-           !control_->tail.compare_exchange_weak(tail, end, std::memory_order_acq_rel, std::memory_order_acquire)) {
+           !control_->tail.compare_exchange_weak(tail, end, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
     }
 }
 
@@ -186,13 +188,17 @@ bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const
     return head == position;
 }
 
-// The claims are in tail before retired is read (a fence between): a consumer
-// that read retired, then found head == tail, read tail before this claim
-// moved it, so this read sees retired and the claim is given up. Either the
-// consumer sees the claim (and waits for its slot) or the producer sees the
+// The claims are in tail before retired is read: a consumer that read
+// retired, then found head == tail, read tail before this claim moved it,
+// so this read sees retired and the claim is given up. Either the consumer
+// sees the claim (and waits for its slot) or the producer sees the
 // retirement: a message sent ok is never stranded behind a queue_removed.
+// No fence is needed for that: the retirement mark is stored seq_cst, the
+// consumer reads it and then tail seq_cst, and the claim moved tail past
+// its positions (or read it moved past them) with seq_cst operations before
+// this seq_cst read of the mark, so all of them fall in the one order of
+// seq_cst operations.
 Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t count, OwnerStamp me) {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!is_retired()) return Status::ok;
     for (auto position = first; position < first + count; ++position) {
         auto& slot = slot_at(position);
