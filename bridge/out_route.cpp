@@ -33,7 +33,6 @@ OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, Na
       refill_(std::max<std::size_t>(1, settings.window / 4)) {
     // Never rehashed while running: at 64 B the bookkeeping's cost shows.
     pending_.reserve(settings.window * std::size_t{2});
-    confirmed_.reserve(settings.window);
 }
 
 OutRoute::~OutRoute() {
@@ -72,9 +71,6 @@ void OutRoute::acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failur
         if (ack->Duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
         counters_.delivered.fetch_add(1, std::memory_order_relaxed);
         confirm(pending);
-        // A run's worth, or everything once nothing more is due (the pump
-        // acknowledges what is left whenever it comes round).
-        if (confirmed_.size() >= refill_ || pending_.empty()) acknowledge_confirmed();
         natsMsg_Destroy(message);
     } else {
         // Kept (with its delivery unacknowledged) for the route's thread to
@@ -91,21 +87,13 @@ void OutRoute::acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failur
 }
 
 void OutRoute::confirm(const Pending& pending) {
-    // A delivery of an earlier attachment is not this queue's to acknowledge.
     if (pending.delivery == 0 || pending.attachment != attachment_ || !queue_.is_open()) return;
-    confirmed_.push_back(pending.delivery);
-}
-
-void OutRoute::acknowledge_confirmed() {
-    for (const std::uint64_t delivery : confirmed_) {
-        // not_acknowledgeable: shmq already gave the message out again (its
-        // ack timeout passed); that delivery is published again, and
-        // JetStream recognises its Msg-Id.
-        if (queue_.acknowledge(delivery) != Status::ok) {
-            BRIDGE_LOG(debug) << "route " << settings_.name << ": a delivery expired before JetStream's ack";
-        }
+    // not_acknowledgeable: shmq already gave the message out again (its ack
+    // timeout passed); that delivery is published again, and JetStream
+    // recognises its Msg-Id.
+    if (queue_.acknowledge(pending.delivery) != Status::ok) {
+        BRIDGE_LOG(debug) << "route " << settings_.name << ": a delivery expired before JetStream's ack";
     }
-    confirmed_.clear();
 }
 
 bool OutRoute::open_source(Client& client, const std::atomic<bool>& stop) {
@@ -197,7 +185,6 @@ void OutRoute::run(const std::atomic<bool>& stop) {
         republish_failed(stop);
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            acknowledge_confirmed();
             subscription_.unsubscribe();
             queue_ = Queue();
         }
@@ -223,7 +210,6 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
             std::unique_lock<std::mutex> lock(mutex_);
             changed_.wait_for(lock, poll_interval,
                               [&] { return !failed_.empty() || pending_.size() + refill_ <= settings_.window; });
-            acknowledge_confirmed();
             failures = !failed_.empty();
             room = settings_.window > pending_.size() ? settings_.window - pending_.size() : 0;
         }
@@ -475,7 +461,6 @@ void OutRoute::republish_failed(const std::atomic<bool>& stop) {
                 jsPubAck_Destroy(ack);
                 std::lock_guard<std::mutex> lock(mutex_);
                 confirm(entry.pending);
-                acknowledge_confirmed();
                 break;
             }
             counters_.errors.fetch_add(1, std::memory_order_relaxed);

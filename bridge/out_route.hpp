@@ -81,7 +81,6 @@ private:
     void publish_prepared();
     const std::string& message_id(const std::string& prefix, std::uint64_t number);
     void confirm(const Pending& pending);  // under mutex_
-    void acknowledge_confirmed();          // under mutex_
     void republish_failed(const std::atomic<bool>& stop);
     void wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit);
     void refresh_lag();
@@ -119,10 +118,6 @@ private:
     std::condition_variable changed_;
     std::unordered_map<natsMsg*, Pending> pending_;
     std::map<std::uint64_t, Built> failed_;
-    // Deliveries JetStream stored, acknowledged to shmq together: a
-    // producer waiting on the full queue then wakes once for a run of free
-    // slots instead of once per slot.
-    std::vector<std::uint64_t> confirmed_;
     std::string last_failure_;
     std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked
 };
