@@ -59,7 +59,9 @@ private:
         bool known = false;  // the ring position (otherwise: the batch index)
         std::size_t index = 0;
     };
-    struct Failed {
+    // A built message with its bookkeeping: awaiting its publish (batch_)
+    // or its second chance (failed_).
+    struct Built {
         natsMsg* message;
         Pending pending;
     };
@@ -74,8 +76,9 @@ private:
     bool forward_topic(std::size_t wanted, std::size_t& taken, Status& status);
     bool admit(std::uint64_t position);
     void count_lost_by_drop();
-    void publish_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
-    void publish(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id);
+    void prepare_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
+    void prepare(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id);
+    void publish_prepared();
     const std::string& message_id(const std::string& prefix, std::uint64_t number);
     void confirm(const Pending& pending);  // under mutex_
     void republish_failed(const std::atomic<bool>& stop);
@@ -97,6 +100,10 @@ private:
     std::string run_prefix_;       // otherwise: from this bridge run and a counter
     std::string id_;               // the Msg-Id being built
     std::vector<Placed> order_;      // reused batch after batch
+    std::vector<Built> batch_;      // built, not yet published; reused
+    // The pump waits for this much room in the window before it takes more:
+    // a batch per wake-up rather than a message per ack.
+    std::size_t refill_ = 1;
     std::uint64_t next_sequence_ = 1;
     // topic: where this subscription's history starts to be new to JetStream.
     std::string topic_prefix_;
@@ -110,7 +117,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::unordered_map<natsMsg*, Pending> pending_;
-    std::map<std::uint64_t, Failed> failed_;
+    std::map<std::uint64_t, Built> failed_;
     std::string last_failure_;
     std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked
 };
