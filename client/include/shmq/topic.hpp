@@ -217,10 +217,9 @@ public:
     // Messages delivered by receive() and read() so far.
     std::uint64_t received() const;
     // Messages this subscription lost under the `drop` policy: published
-    // after it subscribed, but overwritten before it read them. (After a
-    // reload changed the topic's settings, also those the successor
-    // published and overwrote before this subscription first called
-    // receive() or read() after the change.)
+    // after it subscribed, but overwritten before it read them (after a
+    // reload changed the topic's settings, in the old ring and its
+    // successor together).
     std::uint64_t lost() const;
     // Ends the subscription now, releasing its views; publishers no longer
     // wait for it. Does nothing when not subscribed.
