@@ -272,8 +272,16 @@ Status Client::open_topic(std::string_view name, Topic& topic) {
         return part != nullptr ? part->open_topic(name, topic) : refused;
     }
     if (!impl_->view.topic_usable(index) || impl_->view.topic(index).quarantined()) return Status::queue_quarantined;
-    if (impl_->view.topic(index).retired()) return Status::queue_removed;
-    topic = Topic(this, index);
+    const Topic found(this, index);
+    if (!impl_->view.topic(index).retired()) {
+        topic = found;
+        return Status::ok;
+    }
+    // Superseded (a reload changed its settings): publishers have nothing to
+    // drain, so the handle is on its successor.
+    const Topic next = found.successor();
+    if (!next.is_open()) return Status::queue_removed;
+    topic = next;
     return Status::ok;
 }
 
@@ -293,12 +301,20 @@ Status Client::subscribe(std::string_view name, Subscription& subscription, cons
         return part != nullptr ? part->subscribe(name, subscription, options) : refused;
     }
     if (!view.topic_usable(index)) return Status::queue_quarantined;
-    if (view.topic(index).retired()) return Status::queue_removed;
+    // Superseded (a reload changed its settings): what the old ring holds
+    // came before the subscription, so it subscribes to the successor, whose
+    // history is all it may ask for.
+    const auto on_successor = [&] {
+        const Topic next = Topic(this, index).successor();
+        return next.is_open() ? next.client_->subscribe(name, subscription, options) : Status::queue_removed;
+    };
+    if (view.topic(index).retired()) return on_successor();
     // The role first: should the client detach with the subscription still
     // active, its destructor looks for it by this mark.
     mark_role(view.topic_role(impl_->stamp.client_index, index), layout::role_consumer);
     SubscriberHandle handle;
     const Status status = view.topic(index).subscribe(impl_->stamp, options.from_history, handle);
+    if (status == Status::queue_removed) return on_successor();
     if (status != Status::ok) return status;
     subscription.client_ = this;
     subscription.topic_ = index;

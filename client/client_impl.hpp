@@ -4,15 +4,18 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/access_listing.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "common/slot_word.hpp"
+#include "common/topic_ring.hpp"
 #include "shmq/client.hpp"
 
 namespace shmq {
@@ -55,6 +58,22 @@ struct Client::Impl {
     // (client/queue.cpp). Null and 0 in the main segment's and access parts.
     const Client* main = nullptr;
     std::uint32_t live_generation = 0;
+
+    // The subscriptions to this part's topics that a reload's change of a
+    // topic's settings concerns (client/subscription.cpp), by topic index,
+    // record index and record word: the successor subscription joined while
+    // the old ring is still being read, and the counts of the rings read
+    // before this one. Under `follow_mutex`: any thread may subscribe.
+    struct Following {
+        Client* part = nullptr;  // the successor's segment; null: none joined
+        std::uint32_t topic = 0;
+        SubscriberHandle handle;
+        std::uint64_t received_before = 0;
+        std::uint64_t lost_before = 0;
+    };
+    using FollowingKey = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>;
+    std::mutex follow_mutex;
+    std::map<FollowingKey, Following> following;
 };
 
 // Waits for the broker to mark the segment of `impl` ready, validates it,

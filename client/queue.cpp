@@ -84,15 +84,6 @@ Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadl
                                    may_have_message);
 }
 
-// What is left of the call's `deadline` for the successor. The deadline
-// reads the clock only once consulted (a call that never waited has its
-// whole timeout left), so the common call, which neither waits nor meets a
-// successor, reads no clock.
-Timeout remaining(Timeout timeout, const Deadline& deadline) {
-    if (timeout == wait_forever || timeout == no_wait || deadline.is_never()) return timeout;
-    return Timeout(static_cast<Timeout::rep>(deadline.remaining_ns(static_cast<std::uint64_t>(timeout.count()))));
-}
-
 }  // namespace
 
 Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
@@ -108,7 +99,7 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
                 [&] { return ring.may_have_room(); });
     if (status != Status::queue_removed) return status;
     Queue next = successor();
-    return next.is_open() ? next.send(data, size, remaining(timeout, deadline)) : status;
+    return next.is_open() ? next.send(data, size, detail::remaining(timeout, deadline)) : status;
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
@@ -129,7 +120,7 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     Queue next = successor();
     if (!next.is_open()) return status;
     std::size_t more = 0;
-    const Status rest = next.send_batch(messages + sent, count - sent, more, remaining(timeout, deadline));
+    const Status rest = next.send_batch(messages + sent, count - sent, more, detail::remaining(timeout, deadline));
     sent += more;
     return rest;
 }
@@ -152,7 +143,7 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
     // Drained: nothing of it can be delivered again, so the successor's
     // messages come after every one of its own.
     Queue next = successor();
-    return next.is_open() ? next.receive(buffer, capacity, size, remaining(timeout, deadline), delivery) : status;
+    return next.is_open() ? next.receive(buffer, capacity, size, detail::remaining(timeout, deadline), delivery) : status;
 }
 
 Status Queue::receive(std::string& message, Timeout timeout, std::uint64_t* delivery) {
@@ -179,7 +170,7 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     });
     if (status != Status::queue_removed || received != 0) return status;
     Queue next = successor();
-    return next.is_open() ? next.receive_batch(messages, count, received, remaining(timeout, deadline)) : status;
+    return next.is_open() ? next.receive_batch(messages, count, received, detail::remaining(timeout, deadline)) : status;
 }
 
 Status Queue::peek(std::size_t max_count, std::vector<std::string>& messages) {

@@ -1,6 +1,8 @@
 // Publishing: copy a message into a topic's ring, or lend a slot of it to the
 // caller (a Loan) and publish that, waiting when the slot to reuse is still
-// needed.
+// needed. A topic a reload changed the settings of is superseded by a
+// successor of the same name: publishes it refuses go there
+// (docs/crash-safety.md, "Live settings change").
 #include <utility>
 
 #include "client_impl.hpp"
@@ -42,12 +44,36 @@ void Loan::cancel() {
 const std::string& Topic::name() const { return client_->impl_->view.topic_name(index_); }
 
 std::uint32_t Topic::max_message_size() const {
-    return client_->impl_->view.topic(index_).geometry().max_message_size;
+    const Topic next = successor();
+    return next.is_open() ? next.max_message_size() : client_->impl_->view.topic(index_).geometry().max_message_size;
 }
 
-std::uint32_t Topic::capacity() const { return client_->impl_->view.topic(index_).geometry().capacity; }
+std::uint32_t Topic::capacity() const {
+    const Topic next = successor();
+    return next.is_open() ? next.capacity() : client_->impl_->view.topic(index_).geometry().capacity;
+}
 
-std::uint32_t Topic::history() const { return client_->impl_->view.topic(index_).geometry().history; }
+std::uint32_t Topic::history() const {
+    const Topic next = successor();
+    return next.is_open() ? next.history() : client_->impl_->view.topic(index_).geometry().history;
+}
+
+// As Queue::successor: the mark is read once and trusted for nothing but
+// which live segment to look in, one this process validates, of a generation
+// above the one holding this topic (no loop), holding a topic of this name.
+Topic Topic::successor() const {
+    const auto& impl = *client_->impl_;
+    const auto generation =
+        layout::successor_generation(impl.view.topic(index_).control().retired.load(std::memory_order_seq_cst));
+    if (generation <= impl.live_generation) return {};
+    const Client* main = impl.main != nullptr ? impl.main : client_;
+    Client* part = main->live_segment(generation);
+    if (part == nullptr) return {};
+    const auto& view = part->impl_->view;
+    const auto index = view.find_topic(name());
+    if (index == layout::no_queue || !view.topic_usable(index)) return {};
+    return Topic(part, index);
+}
 
 void Topic::note_publisher() {
     mark_role(client_->impl_->view.topic_role(client_->impl_->stamp.client_index, index_), layout::role_producer);
@@ -60,8 +86,17 @@ Status Topic::publish(const void* data, std::size_t size, Timeout timeout) {
     auto& ring = impl.view.topic(index_);
     note_publisher();
     const auto stamp = impl.stamp;
-    auto attempt = [&](const Deadline&) { return ring.try_publish(data, size, stamp); };
-    return detail::wait_until_done(impl, ring.control().room, timeout, attempt, [&] { return ring.may_have_room(); });
+    // The size is checked against the newest ring's limit, where it goes.
+    auto attempt = [&](const Deadline&) {
+        return size > ring.geometry().max_message_size && ring.retired() ? Status::queue_removed
+                                                                          : ring.try_publish(data, size, stamp);
+    };
+    const auto deadline = detail::deadline_after(timeout);
+    const auto ready = [&] { return ring.may_have_room(); };
+    const Status status = detail::wait_until_done(impl, ring.control().room, timeout, deadline, attempt, ready, ready);
+    if (status != Status::queue_removed) return status;
+    Topic next = successor();
+    return next.is_open() ? next.publish(data, size, detail::remaining(timeout, deadline)) : status;
 }
 
 Status Topic::loan(std::size_t size, Loan& loan, Timeout timeout) {
@@ -70,13 +105,21 @@ Status Topic::loan(std::size_t size, Loan& loan, Timeout timeout) {
     auto& impl = *client_->impl_;
     if (impl.view.broker_stopping()) return Status::broker_stopped;
     auto& ring = impl.view.topic(index_);
-    if (size > ring.geometry().max_message_size) return Status::message_too_large;
+    const auto deadline = detail::deadline_after(timeout);
+    const auto on_successor = [&] {
+        Topic next = successor();
+        return next.is_open() ? next.loan(size, loan, detail::remaining(timeout, deadline)) : Status::queue_removed;
+    };
+    if (size > ring.geometry().max_message_size) {
+        return ring.retired() ? on_successor() : Status::message_too_large;
+    }
     note_publisher();
     const auto stamp = impl.stamp;
     std::uint64_t position = 0;
     auto attempt = [&](const Deadline&) { return ring.claim(stamp, position); };
-    const Status status =
-        detail::wait_until_done(impl, ring.control().room, timeout, attempt, [&] { return ring.may_have_room(); });
+    const auto ready = [&] { return ring.may_have_room(); };
+    const Status status = detail::wait_until_done(impl, ring.control().room, timeout, deadline, attempt, ready, ready);
+    if (status == Status::queue_removed) return on_successor();
     if (status != Status::ok) return status;
     loan.ring_ = &ring;
     loan.owner_record_ = stamp.client_index;

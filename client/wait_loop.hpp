@@ -32,6 +32,15 @@ inline Deadline deadline_after(Timeout timeout) {
     return timeout == wait_forever ? Deadline::never() : Deadline::after(timeout);
 }
 
+// What is left of the call's `deadline` for a superseded queue's or topic's
+// successor. The deadline reads the clock only once consulted (a call that
+// never waited has its whole timeout left), so the common call, which
+// neither waits nor meets a successor, reads no clock.
+inline Timeout remaining(Timeout timeout, const Deadline& deadline) {
+    if (timeout == wait_forever || timeout == no_wait || deadline.is_never()) return timeout;
+    return Timeout(static_cast<Timeout::rep>(deadline.remaining_ns(static_cast<std::uint64_t>(timeout.count()))));
+}
+
 inline bool is_wait_condition(Status status) { return status == Status::queue_full || status == Status::empty; }
 
 // Runs `attempt(deadline)` until it returns neither queue_full nor empty,

@@ -66,7 +66,9 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // removes the queue or topic sets (issue 11, live removal). 10: a
 // QueueControl::retired of superseded_mark | G: a reload changed the queue's
 // settings and live segment G holds its successor (issue 11, live settings).
-inline constexpr std::uint32_t version = 10;
+// 11: a TopicControl::retired of superseded_mark | G too: a reload changed the
+// topic's settings and live segment G holds its successor (issue 11).
+inline constexpr std::uint32_t version = 11;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -182,10 +184,11 @@ struct LiveTable {
 // value alike, so a scribble can only retire, never crash or revive.
 inline constexpr std::uint32_t retired_by_reload = 1;
 
-// The value of QueueControl::retired when a reload changed the queue's
-// settings: superseded_mark | G, where live segment G (listed in the
-// LiveTable) holds the queue's successor of the same name. To the ring it is
-// retired like any non-zero value (sends refused, receives drain); a client
+// The value of QueueControl::retired (TopicControl::retired) when a reload
+// changed the queue's (topic's) settings: superseded_mark | G, where live
+// segment G (listed in the LiveTable) holds the successor of the same name.
+// To the ring it is retired like any non-zero value (sends and publishes
+// refused, receives drain); a client
 // then follows it to G, which it validates as any live segment, and only to
 // a generation above the one holding this queue (docs/crash-safety.md, "Live
 // settings change"). A scribbled G only sends a client looking for a
@@ -502,7 +505,8 @@ struct alignas(cache_line) TopicControl {
     std::uint8_t reserved[7];
 
     std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
-    // Non-zero once a reload removed the topic: as QueueControl::retired.
+    // Non-zero once a reload removed the topic or changed its settings: as
+    // QueueControl::retired.
     std::atomic<std::uint32_t> retired;
 
     // No lock: publishers claim a position with compare-and-swaps on its

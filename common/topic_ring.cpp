@@ -255,10 +255,33 @@ void TopicRing::settle_cursor(layout::SubscriberRecord& record) {
     }
 }
 
+Status TopicRing::subscribe(OwnerStamp me, std::uint32_t history, SubscriberHandle& handle) {
+    return join(me, history, false, handle);
+}
+
+Status TopicRing::subscribe_from_start(OwnerStamp me, SubscriberHandle& handle) { return join(me, 0, true, handle); }
+
+// The settle of a subscription from the start passes at least the oldest
+// position the ring holds, which may be a claim given up (the broker gives
+// up a successor's position 0, daemon/broker.cpp): skipped, not lost. Only
+// the last lap before the cursor can still say so.
+void TopicRing::count_abandoned_passed(layout::SubscriberRecord& record) {
+    const auto cursor = record.cursor.load(std::memory_order_seq_cst);
+    std::uint64_t abandoned = 0;
+    for (auto position = cursor > geometry_.capacity ? cursor - geometry_.capacity : 0; position < cursor; ++position) {
+        auto& slot = slot_at(position);
+        if (slot.position.load(std::memory_order_acquire) == position &&
+            SlotWord::state(slot.word.load(std::memory_order_acquire)) == SlotState::abandoned) {
+            ++abandoned;
+        }
+    }
+    record.skipped.store(abandoned, std::memory_order_relaxed);
+}
+
 // Subscribe: record word free -> claimed(me) (compare-and-swap); fields;
 // word -> joining(me); settle the cursor against tail; joined_at; word ->
 // active(me). docs/crash-safety.md says why each step is where it is.
-Status TopicRing::subscribe(OwnerStamp me, std::uint32_t history, SubscriberHandle& handle) {
+Status TopicRing::join(OwnerStamp me, std::uint32_t history, bool from_start, SubscriberHandle& handle) {
     if (quarantined()) return Status::queue_quarantined;
     if (retired()) return Status::queue_removed;
     const auto serial = static_cast<std::uint16_t>(control_->subscriber_serial.fetch_add(1, std::memory_order_relaxed) + 1);
@@ -279,15 +302,20 @@ Status TopicRing::subscribe(OwnerStamp me, std::uint32_t history, SubscriberHand
         for (auto& view : record.views) view.store(0, std::memory_order_relaxed);
         const auto tail = control_->tail.load(std::memory_order_seq_cst);
         const auto wanted = history < geometry_.history ? history : geometry_.history;
-        const auto start = tail - available_history(tail, wanted);
+        const auto start = from_start ? 0 : tail - available_history(tail, wanted);
         record.cursor.store(start, std::memory_order_relaxed);
         record.joined_at.store(start, std::memory_order_relaxed);
         record.word.store(stamped(layout::SubscriberState::joining), std::memory_order_seq_cst);
         crash_point("topic_subscribe_joining");
         settle_cursor(record);
         // What the cursor passed before subscribe returns was never this
-        // subscription's to lose: history it could not have.
-        record.joined_at.store(record.cursor.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+        // subscription's to lose: history it could not have. From the start,
+        // every message was: the settle's pass counts as lost.
+        if (!from_start) {
+            record.joined_at.store(record.cursor.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+        } else {
+            count_abandoned_passed(record);
+        }
         crash_point("topic_subscribe_settled");
         const auto active = stamped(layout::SubscriberState::active);
         record.word.store(active, std::memory_order_seq_cst);

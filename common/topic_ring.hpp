@@ -92,6 +92,11 @@ public:
     // `history` messages back (at most the configured history and what the
     // ring still holds); too_many_subscribers when every record is taken.
     Status subscribe(OwnerStamp me, std::uint32_t history, SubscriberHandle& handle);
+    // The same with the cursor at position 0, the ring's first message
+    // whatever the history: a superseded topic's subscriber goes on in its
+    // successor. What the ring no longer holds (the settle moves the cursor
+    // past it) counts as lost.
+    Status subscribe_from_start(OwnerStamp me, SubscriberHandle& handle);
     // Releases the subscription's views and frees its record.
     void unsubscribe(const SubscriberHandle& handle);
     // Copies the message at the cursor out: empty when there is none yet.
@@ -153,6 +158,8 @@ private:
     Status check_reusable(layout::TopicSlotHeader& slot, std::uint64_t tail);
     // Makes every joining or active cursor pass `old` (block: or says it cannot).
     bool make_room(std::uint64_t old);
+    Status join(OwnerStamp me, std::uint32_t history, bool from_start, SubscriberHandle& handle);
+    void count_abandoned_passed(layout::SubscriberRecord& record);
     std::uint64_t available_history(std::uint64_t tail, std::uint32_t wanted) const;
     // Moves the cursor of a joining record to at least the oldest position a
     // claim that did not see the record yet may overwrite, plus one.

@@ -243,7 +243,7 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
 
 // Each segment retires those of the names it holds: the main and live
 // segments the open queues and topics, each access group's its restricted ones.
-void Broker::retire_removed(const RemovedNames& removed) {
+void Broker::retire_removed(const ItemNames& removed) {
     retire_here(removed);
     for (auto& part : access_brokers_) part->retire_here(removed);
     for (auto& part : live_brokers_) part->retire_here(removed);
@@ -251,7 +251,7 @@ void Broker::retire_removed(const RemovedNames& removed) {
     removed_.topics.insert(removed_.topics.end(), removed.topics.begin(), removed.topics.end());
 }
 
-void Broker::retire_here(const RemovedNames& removed) {
+void Broker::retire_here(const ItemNames& removed) {
     for (const auto& line : retire(view_, removed, retired_)) SHMQ_LOG(info) << "reload: " << line;
 }
 
@@ -288,15 +288,16 @@ std::vector<SegmentContents> Broker::held_contents() const {
 }
 
 // The open part of a reloaded configuration: the queues and topics that no
-// segment holds, and the successors of the queues replaced, go into a new
-// live segment; once it is listed the replaced queues are superseded by it
+// segment holds, and the successors of the queues and topics replaced, go
+// into a new live segment; once it is listed the replaced ones are superseded by it
 // (docs/crash-safety.md, "Live settings change"); then every segment takes
 // the live settings of what it holds. Should the new segment fail, nothing
 // of it was listed and nothing superseded: its queues and topics are
 // reported as not added, the replaced ones as not changed.
 void Broker::apply_open_part(ReloadPlan& plan) {
     auto added = not_held(plan_segments(plan.next).main, held_contents());
-    for (const auto& name : plan.replaced) added.queues.push_back(*config::find_named(plan.next.queues, name));
+    for (const auto& name : plan.replaced.queues) added.queues.push_back(*config::find_named(plan.next.queues, name));
+    for (const auto& name : plan.replaced.topics) added.topics.push_back(*config::find_named(plan.next.topics, name));
     if (!added.queues.empty() || !added.topics.empty()) {
         try {
             add_live_segment(added);
@@ -307,9 +308,11 @@ void Broker::apply_open_part(ReloadPlan& plan) {
         }
     }
     if (!plan.replaced.empty()) {
+        hold_successor_topics(plan.replaced.topics);
         supersede_replaced(plan.replaced, live_generations_.back());
         // Superseded, not answered yet: the next broker finds each replaced
-        // queue in two segments and migrates, the old ring's messages first.
+        // name in two segments and migrates, a queue's old ring's messages
+        // first (a topic carries nothing over a restart).
         crash_point("reload_superseded");
     }
     const auto open = plan_segments(plan.next).main;
@@ -318,8 +321,8 @@ void Broker::apply_open_part(ReloadPlan& plan) {
 }
 
 // Every segment but the newest (which holds the successors) supersedes the
-// queue of each name it still has in service.
-void Broker::supersede_replaced(const std::vector<std::string>& names, std::uint32_t generation) {
+// queue or topic of each name it still has in service.
+void Broker::supersede_replaced(const ItemNames& names, std::uint32_t generation) {
     for (const auto& line : supersede(view_, names, generation, retired_)) SHMQ_LOG(info) << "reload: " << line;
     for (std::size_t index = 0; index + 1 < live_brokers_.size(); ++index) {
         auto& part = *live_brokers_[index];
@@ -329,13 +332,75 @@ void Broker::supersede_replaced(const std::vector<std::string>& names, std::uint
     }
 }
 
+// A replaced topic's successor, before anyone can publish into it, gets a
+// subscription of the broker's own at its first position, which under
+// `block` keeps publishers from overwriting it until every subscriber of the
+// old topic has moved over (each joins from the first position too,
+// client/subscription.cpp) or gone: the broker's tick then ends it
+// (release_successor_holds). Under `drop` publishers push it along like any
+// subscriber, and it holds nothing up. The broker gives the first position
+// up (an abandoned claim, which subscribers skip): a subscriber that joins
+// once publishers have filled the ring up to the hold is settled one past
+// the oldest position (the join's rule, TopicRing::subscribe), and so passes
+// no message.
+void Broker::hold_successor_topics(const std::vector<std::string>& names) {
+    auto& successor = *live_brokers_.back();
+    std::vector<Broker*> older{this};
+    for (std::size_t index = 0; index + 1 < live_brokers_.size(); ++index) older.push_back(live_brokers_[index].get());
+    for (const auto& name : names) {
+        const auto index = successor.view_.find_topic(name);
+        if (index == layout::no_queue || !successor.view_.topic_usable(index)) continue;
+        SuccessorHold hold;
+        hold.successor = &successor;
+        hold.topic = index;
+        if (successor.view_.topic(index).subscribe_from_start(successor.own_stamp_, hold.handle) != Status::ok) {
+            SHMQ_LOG(warning) << "reload: topic '" << name << "': its successor has no free subscriber record to "
+                              << "hold its first messages for the old topic's subscribers";
+            continue;
+        }
+        auto& ring = successor.view_.topic(index);
+        std::uint64_t first = 0;
+        if (ring.claim(successor.own_stamp_, first) == Status::ok) ring.abandon(first, successor.own_stamp_);
+        // Every older ring of the name: a subscriber of an older one in a
+        // chain goes on through the one in service to this successor.
+        for (Broker* part : older) {
+            const auto old = part->view_.find_topic(name);
+            if (old != layout::no_queue && part->view_.topic_usable(old)) hold.predecessors.push_back({part, old});
+        }
+        successor_holds_.push_back(hold);
+    }
+}
+
+// Ends each hold whose old topics have no subscription left: every record
+// free (the reaper frees those of dead clients).
+void Broker::release_successor_holds() {
+    for (auto hold = successor_holds_.begin(); hold != successor_holds_.end();) {
+        const bool waiting = std::any_of(hold->predecessors.begin(), hold->predecessors.end(), [](const auto& old) {
+            const auto& ring = old.part->view_.topic(old.topic);
+            for (std::uint32_t record = 0; record < ring.geometry().max_subscribers; ++record) {
+                if (ring.subscriber_owner(record).generation != 0) return true;
+            }
+            return false;
+        });
+        if (waiting) {
+            ++hold;
+            continue;
+        }
+        hold->successor->view_.topic(hold->topic).unsubscribe(hold->handle);
+        SHMQ_LOG(debug) << "topic '" << hold->successor->view_.topic_name(hold->topic)
+                        << "': every subscriber of the superseded topic moved to its successor or left";
+        hold = successor_holds_.erase(hold);
+    }
+}
+
 // This segment's part of `open`. A superseded queue keeps the settings its
-// ring was built with: the file's new ones are its successor's.
+// ring was built with: the file's new ones are its successor's. (Only the
+// queues' settings are live ones: a topic's are all in its ring's layout.)
 void Broker::apply_open_settings(const config::BrokerConfig& open) {
     config::BrokerConfig part;
     std::string missing;
     if (!part_holding(open, contents_of(view_), part, missing)) return;
-    for (const auto& queue : retired_.superseded) {
+    for (const auto& queue : retired_.superseded_queues) {
         if (queue.index < part.queues.size() && queue.index < config_.queues.size()) {
             part.queues[queue.index] = config_.queues[queue.index];
         }
@@ -346,11 +411,13 @@ void Broker::apply_open_settings(const config::BrokerConfig& open) {
 // A replaced queue's successor must be able to hold what every segment
 // holds of that name, at a restart, which carries them all into one ring:
 // else the reload is refused before anything changes. Empty when all fit.
+// A replaced topic needs no check: its subscribers read the old ring where
+// it is, and a restart carries no topic's messages.
 std::string Broker::unfit_replacements(const ReloadPlan& plan, const config::BrokerConfig& reloaded) const {
     std::vector<const SegmentView*> views{&view_};
     for (const auto& part : live_brokers_) views.push_back(&part->view_);
     std::string unfit;
-    for (const auto& name : plan.replaced) {
+    for (const auto& name : plan.replaced.queues) {
         QueueRing::Held held;
         for (const auto* view : views) {
             const auto index = view->find_queue(name);
@@ -909,6 +976,7 @@ void Broker::tick() {
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
     service_deliveries();
     report_retired_scribbles(keep_retired(view_, retired_));
+    release_successor_holds();
     report_quarantines();
     report_topic_quarantines();
     for (auto& part : access_brokers_) part->tick();

@@ -96,11 +96,13 @@ private:
     void stop_live_segments();
     std::vector<SegmentContents> held_contents() const;
     void apply_open_part(ReloadPlan& plan);
-    void supersede_replaced(const std::vector<std::string>& names, std::uint32_t generation);
+    void supersede_replaced(const ItemNames& names, std::uint32_t generation);
+    void hold_successor_topics(const std::vector<std::string>& names);
+    void release_successor_holds();
     void apply_open_settings(const config::BrokerConfig& open);
     std::string unfit_replacements(const ReloadPlan& plan, const config::BrokerConfig& reloaded) const;
-    void retire_removed(const RemovedNames& removed);
-    void retire_here(const RemovedNames& removed);
+    void retire_removed(const ItemNames& removed);
+    void retire_here(const ItemNames& removed);
     void report_retired_scribbles(const std::vector<RetiredScribble>& scribbles);
     bool try_adopt_existing();
     void apply_configured_access(const SegmentMapping& segment) const;
@@ -155,9 +157,23 @@ private:
     // The live segments the main segment lists, in order, and their brokers.
     std::vector<std::uint32_t> live_generations_;
     std::vector<std::unique_ptr<Broker>> live_brokers_;
+    // The broker's own subscription at the first message of a replaced
+    // topic's successor, kept while the superseded topic (in this or an
+    // earlier live segment) has subscriptions (hold_successor_topics).
+    struct SuccessorHold {
+        struct Predecessor {
+            Broker* part;
+            std::uint32_t topic;
+        };
+        std::vector<Predecessor> predecessors;
+        Broker* successor = nullptr;
+        std::uint32_t topic = 0;
+        SubscriberHandle handle;
+    };
+    std::vector<SuccessorHold> successor_holds_;
     // What reloads removed: by name (main broker: every segment's), and by
     // index in this segment, whose retired words the broker keeps written.
-    RemovedNames removed_;
+    ItemNames removed_;
     RetiredIndexes retired_;
     std::set<std::string> reported_retired_scribbles_;  // "queue 'NAME'": logged once each
     std::string address_;  // the segment's name, or its file for a persistent broker

@@ -90,13 +90,17 @@ bool split_adopted(const SegmentView& main_view, const std::string& main_path, b
             return false;
         }
         const auto contents = contents_of(view);
-        for (const auto& name : contents.queues) {
-            if (!held_by_any(held, name, false)) continue;
-            // A reload changed its settings: the old ring and its successor
-            // become one queue of the new layout, the old messages first.
-            difference = "queue '" + name + "' is held by an earlier segment and by live segment " +
-                         std::to_string(generation) + " (a reload changed its settings)";
-            return false;
+        for (const bool topic : {false, true}) {
+            for (const auto& name : topic ? contents.topics : contents.queues) {
+                if (!held_by_any(held, name, topic)) continue;
+                // A reload changed its settings: the old ring and its
+                // successor become one of the new layout (a queue's old
+                // messages first; a topic's start empty, as at any restart).
+                difference = std::string(topic ? "topic '" : "queue '") + name +
+                             "' is held by an earlier segment and by live segment " + std::to_string(generation) +
+                             " (a reload changed its settings)";
+                return false;
+            }
         }
         held.push_back(contents);
         AdoptedLiveSegment segment;

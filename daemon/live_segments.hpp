@@ -54,8 +54,8 @@ struct AdoptedLiveSegment {
 // `open` into what the main segment holds (`main_part`), what each live
 // segment holds (`live`) and what none holds (`extra`, for a new live
 // segment). False with `difference` when a live segment cannot be read or
-// holds a queue or topic the configuration no longer has, or a queue an
-// earlier segment holds too (a reload changed its settings: its successor):
+// holds a queue or topic the configuration no longer has, or a queue or
+// topic an earlier segment holds too (a reload changed its settings: its successor):
 // then the main segment cannot be adopted as it is, and is migrated.
 bool split_adopted(const SegmentView& main_view, const std::string& main_path, bool file_backed,
                    const config::BrokerConfig& open, config::BrokerConfig& main_part,

@@ -20,7 +20,7 @@ std::string quoted(const std::string& text) { return text.empty() ? "(none)" : "
 class Planner {
 public:
     Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded, bool can_add_live,
-            const RemovedNames& retired)
+            const ItemNames& retired)
         : running_(running), reloaded_(reloaded), can_add_live_(can_add_live), retired_(retired) {
         plan_.next = running;
     }
@@ -144,9 +144,11 @@ private:
         }
     }
 
-    // A new ring for an open queue: its successor, in the reload's live
-    // segment, with every new setting (delivery limits included).
-    void replace(const config::QueueConfig& before, const config::QueueConfig& after, const std::string& what,
+    // A new ring for an open queue or topic: its successor, in the reload's
+    // live segment, with every new setting (a queue's delivery limits
+    // included).
+    template <typename Item>
+    void replace(const Item& before, const Item& after, const std::string& what,
                  const std::vector<std::string>& changes) {
         std::string listing;
         for (const auto& change : changes) listing += (listing.empty() ? "" : ", ") + change;
@@ -155,16 +157,30 @@ private:
             restart(in_file(what + listing + " (" + why_not + ")"));
             return;
         }
-        plan_.applied.push_back(what + listing + ": new messages go to a successor queue, the queued ones are "
-                                "delivered first");
-        plan_.replaced.push_back(after.name);
-        *config::find_named(plan_.next.queues, after.name) = after;
+        plan_.applied.push_back(what + listing + successor_note(after));
+        replaced_names(after).push_back(after.name);
+        next_of(after) = after;
     }
 
-    // Dead letters move between the rings of one segment, and the
-    // successor is in a segment of its own: a queue with a dead-letter queue,
-    // or one that is another's, keeps its ring until a restart.
-    std::string why_not_replaced(const config::QueueConfig& before, const config::QueueConfig& after) const {
+    static const char* successor_note(const config::QueueConfig&) {
+        return ": new messages go to a successor queue, the queued ones are delivered first";
+    }
+    static const char* successor_note(const config::TopicConfig&) {
+        return ": new messages go to a successor topic, subscribers read the old one to its end first";
+    }
+    std::vector<std::string>& replaced_names(const config::QueueConfig&) { return plan_.replaced.queues; }
+    std::vector<std::string>& replaced_names(const config::TopicConfig&) { return plan_.replaced.topics; }
+    config::QueueConfig& next_of(const config::QueueConfig& queue) {
+        return *config::find_named(plan_.next.queues, queue.name);
+    }
+    config::TopicConfig& next_of(const config::TopicConfig& topic) {
+        return *config::find_named(plan_.next.topics, topic.name);
+    }
+
+    // What every successor needs: an open one (a restricted one's group
+    // segment would need rebuilding) and room for a live segment.
+    template <typename Item>
+    std::string why_not_in_live_segment(const Item& before, const Item& after) const {
         if (!before.access_group.empty() || !after.access_group.empty()) {
             return "restricted to group '" + (before.access_group.empty() ? after.access_group : before.access_group) +
                    "': its group's segment would need rebuilding";
@@ -172,6 +188,19 @@ private:
         if (!can_add_live_) {
             return "the broker has added " + std::to_string(layout::max_live_segments) + " live segments already";
         }
+        return {};
+    }
+
+    std::string why_not_replaced(const config::TopicConfig& before, const config::TopicConfig& after) const {
+        return why_not_in_live_segment(before, after);
+    }
+
+    // Dead letters move between the rings of one segment, and the
+    // successor is in a segment of its own: a queue with a dead-letter queue,
+    // or one that is another's, keeps its ring until a restart.
+    std::string why_not_replaced(const config::QueueConfig& before, const config::QueueConfig& after) const {
+        const auto why_not = why_not_in_live_segment(before, after);
+        if (!why_not.empty()) return why_not;
         if (!before.dead_letter.empty() || !after.dead_letter.empty()) return "it has a dead_letter queue";
         for (const auto& queue : reloaded_.queues) {
             if (queue.dead_letter == after.name) return "it is the dead_letter queue of queue '" + queue.name + "'";
@@ -230,49 +259,65 @@ private:
         }
     }
 
+    // Every key but the access ones lays the ring out: a change of any of
+    // them gives the topic a successor.
     void compare_topic(const config::TopicConfig& before, const config::TopicConfig& after) {
         const std::string what = "topic '" + after.name + "': ";
         const auto setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
             if (old_value != new_value) restart(in_file(what + key + " " + old_value + " -> " + new_value));
         };
-        setting("capacity", std::to_string(before.capacity), std::to_string(after.capacity));
-        setting("max_message_size", std::to_string(before.max_message_size), std::to_string(after.max_message_size));
-        setting("history", std::to_string(before.history), std::to_string(after.history));
-        setting("max_subscribers", std::to_string(before.max_subscribers), std::to_string(after.max_subscribers));
-        setting("slow_subscriber", config::to_string(before.slow_subscriber), config::to_string(after.slow_subscriber));
         setting("access.group", quoted(before.access_group), quoted(after.access_group));
         setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
+        std::vector<std::string> ring_changes;
+        const auto ring_setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
+            if (old_value != new_value) ring_changes.push_back(std::string(key) + " " + old_value + " -> " + new_value);
+        };
+        ring_setting("capacity", std::to_string(before.capacity), std::to_string(after.capacity));
+        ring_setting("max_message_size", std::to_string(before.max_message_size),
+                     std::to_string(after.max_message_size));
+        ring_setting("history", std::to_string(before.history), std::to_string(after.history));
+        ring_setting("max_subscribers", std::to_string(before.max_subscribers),
+                     std::to_string(after.max_subscribers));
+        ring_setting("slow_subscriber", config::to_string(before.slow_subscriber),
+                     config::to_string(after.slow_subscriber));
+        if (!ring_changes.empty()) replace(before, after, what, ring_changes);
     }
 
     const config::BrokerConfig& running_;
     const config::BrokerConfig& reloaded_;
     const bool can_add_live_;
-    const RemovedNames& retired_;
+    const ItemNames& retired_;
     ReloadPlan plan_;
 };
 
 }  // namespace
 
 ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
-                       bool can_add_live, const RemovedNames& retired) {
+                       bool can_add_live, const ItemNames& retired) {
     return Planner(running, reloaded, can_add_live, retired).plan();
 }
 
 void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
                     const std::string& why) {
-    for (const auto& name : plan.replaced) {
-        *config::find_named(plan.next.queues, name) = *config::find_named(running.queues, name);
-        const auto prefix = "queue '" + name + "': ";
-        for (auto line = plan.applied.begin(); line != plan.applied.end();) {
-            if (line->compare(0, prefix.size(), prefix) != 0) {
-                ++line;
-                continue;
+    const auto restore = [&](auto& items, const auto& running_items, const std::vector<std::string>& names,
+                             const std::string& kind) {
+        for (const auto& name : names) {
+            *config::find_named(items, name) = *config::find_named(running_items, name);
+            const auto prefix = kind + " '" + name + "': ";
+            for (auto line = plan.applied.begin(); line != plan.applied.end();) {
+                if (line->compare(0, prefix.size(), prefix) != 0) {
+                    ++line;
+                    continue;
+                }
+                plan.need_restart.push_back(*line + ", but the live segment for its successor could not be made: " +
+                                            why);
+                line = plan.applied.erase(line);
             }
-            plan.need_restart.push_back(*line + ", but the live segment for its successor could not be made: " + why);
-            line = plan.applied.erase(line);
         }
-    }
-    plan.replaced.clear();
+    };
+    restore(plan.next.queues, running.queues, plan.replaced.queues, "queue");
+    restore(plan.next.topics, running.topics, plan.replaced.topics, "topic");
+    plan.replaced = {};
     const auto withdraw = [&](auto& items, const auto& withdrawn, const std::string& kind) {
         for (const auto& item : withdrawn) {
             const std::string line = kind + " '" + item.name + "' added";
@@ -282,13 +327,17 @@ void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const c
             plan.need_restart.push_back(line + ", but its live segment could not be made: " + why);
         }
     };
-    config::BrokerConfig new_names = added;
-    new_names.queues.clear();
+    // The successors were restored above: only the names new to the broker
+    // leave `plan.next`.
+    config::BrokerConfig new_names;
     for (const auto& queue : added.queues) {
         if (config::find_named(running.queues, queue.name) == nullptr) new_names.queues.push_back(queue);
     }
+    for (const auto& topic : added.topics) {
+        if (config::find_named(running.topics, topic.name) == nullptr) new_names.topics.push_back(topic);
+    }
     withdraw(plan.next.queues, new_names.queues, "queue");
-    withdraw(plan.next.topics, added.topics, "topic");
+    withdraw(plan.next.topics, new_names.topics, "topic");
 }
 
 }  // namespace shmq::daemon

@@ -4,13 +4,14 @@
 // dead_letter), which move no message, open queues and topics added
 // (the broker builds a live segment for them, daemon/live_segments.hpp), the
 // ring settings of an open queue (capacity, max_message_size, overflow,
-// delivery: the broker builds a successor queue in a live segment and
-// supersedes the old one, docs/crash-safety.md "Live settings change"), and
+// delivery) or topic (every key but its access: the broker builds a
+// successor of the same name in a live segment and supersedes the old one,
+// docs/crash-safety.md "Live settings change"), and
 // queues and topics removed, open or restricted (the broker retires them in
 // their segment: they take no more messages and are drained,
 // docs/operations.md). Every other
-// difference (a broker setting, a restricted queue added or changed, a
-// topic's settings, a removed name added back) is reported as needing
+// difference (a broker setting, a restricted queue or topic added or
+// changed, a removed name added back) is reported as needing
 // a restart, never silently ignored.
 #pragma once
 
@@ -21,8 +22,9 @@
 
 namespace shmq::daemon {
 
-// Queues and topics by name: those a reload removes, or removed already.
-struct RemovedNames {
+// Queues and topics by name: those a reload removes (or removed already), or
+// those it replaces.
+struct ItemNames {
     std::vector<std::string> queues;
     std::vector<std::string> topics;
     bool empty() const { return queues.empty() && topics.empty(); }
@@ -34,11 +36,12 @@ struct ReloadPlan {
     // with. Queues and topics removed stay in it: their segments still hold
     // them, retired, until a restart.
     config::BrokerConfig next;
-    RemovedNames removed;                   // to retire now
-    // Open queues whose ring settings change: each gets a successor with
-    // `next`'s settings in the reload's live segment, and the old queue is
-    // superseded. The broker first checks that each can hold what is queued.
-    std::vector<std::string> replaced;
+    ItemNames removed;                   // to retire now
+    // Open queues and topics whose ring settings change: each gets a
+    // successor with `next`'s settings in the reload's live segment, and the
+    // old one is superseded. The broker first checks that each replaced
+    // queue can hold what is queued (a topic carries nothing over).
+    ItemNames replaced;
     std::vector<std::string> applied;       // e.g. "queue 'jobs': max_deliveries 5 -> 3"
     std::vector<std::string> need_restart;  // e.g. "FILE: queue 'audit' added"
 };
@@ -48,12 +51,13 @@ struct ReloadPlan {
 // `retired`: what earlier reloads removed (still in `running`): neither
 // removed again nor compared, and needing a restart to be added back.
 ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
-                       bool can_add_live = true, const RemovedNames& retired = {});
+                       bool can_add_live = true, const ItemNames& retired = {});
 
 // The broker could not add `added`'s queues and topics after all (their live
 // segment could not be built, `why`): they leave `plan.next`, and are
 // reported as needing a restart instead of as applied.
-// The replaced queues go back to their `running` settings in `plan.next`.
+// The replaced queues and topics go back to their `running` settings in
+// `plan.next`.
 void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
                     const std::string& why);
 

@@ -18,12 +18,34 @@ void set_retired(std::atomic<std::uint32_t>& word) { word.store(layout::retired_
 
 }  // namespace
 
-bool RetiredIndexes::holds_queue(std::uint32_t index) const {
-    return listed(queues, index) || std::any_of(superseded.begin(), superseded.end(),
-                                                [&](const Superseded& queue) { return queue.index == index; });
+namespace {
+
+bool superseded_at(const std::vector<RetiredIndexes::Superseded>& items, std::uint32_t index) {
+    return std::any_of(items.begin(), items.end(),
+                       [&](const RetiredIndexes::Superseded& item) { return item.index == index; });
 }
 
-std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired) {
+// What the broker keeps in the retired word of item `index`: the mark of
+// its successor, retired_by_reload, or 0 (in service).
+std::uint32_t record_of(const std::vector<std::uint32_t>& removed,
+                        const std::vector<RetiredIndexes::Superseded>& superseded, std::uint32_t index) {
+    for (const auto& item : superseded) {
+        if (item.index == index) return layout::superseded_by(item.generation);
+    }
+    return listed(removed, index) ? layout::retired_by_reload : 0;
+}
+
+}  // namespace
+
+bool RetiredIndexes::holds_queue(std::uint32_t index) const {
+    return listed(queues, index) || superseded_at(superseded_queues, index);
+}
+
+bool RetiredIndexes::holds_topic(std::uint32_t index) const {
+    return listed(topics, index) || superseded_at(superseded_topics, index);
+}
+
+std::vector<std::string> retire(SegmentView& view, const ItemNames& names, RetiredIndexes& retired) {
     std::vector<std::string> lines;
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!listed(names.queues, view.queue_name(index)) || retired.holds_queue(index)) continue;
@@ -38,7 +60,7 @@ std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, Re
                         std::to_string(queued) + " queued messages are left for its consumers to drain");
     }
     for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
-        if (!listed(names.topics, view.topic_name(index))) continue;
+        if (!listed(names.topics, view.topic_name(index)) || retired.holds_topic(index)) continue;
         retired.topics.push_back(index);
         if (!view.topic_usable(index)) continue;
         auto& control = view.topic(index).control();
@@ -51,12 +73,13 @@ std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, Re
     return lines;
 }
 
-std::vector<std::string> supersede(SegmentView& view, const std::vector<std::string>& names,
-                                   std::uint32_t generation, RetiredIndexes& retired) {
+std::vector<std::string> supersede(SegmentView& view, const ItemNames& names, std::uint32_t generation,
+                                   RetiredIndexes& retired) {
     std::vector<std::string> lines;
+    const auto where = " superseded by its successor in live segment " + std::to_string(generation);
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
-        if (!listed(names, view.queue_name(index)) || retired.holds_queue(index)) continue;
-        retired.superseded.push_back({index, generation});
+        if (!listed(names.queues, view.queue_name(index)) || retired.holds_queue(index)) continue;
+        retired.superseded_queues.push_back({index, generation});
         if (!view.queue_usable(index)) continue;
         auto& control = view.ring(index).control();
         // seq_cst, as a retirement: the same fences pair with it.
@@ -64,9 +87,19 @@ std::vector<std::string> supersede(SegmentView& view, const std::vector<std::str
         control.not_empty.notify_all();
         control.not_full.notify_all();
         const auto queued = control.tail.load(std::memory_order_acquire) - control.head.load(std::memory_order_acquire);
-        lines.push_back("queue '" + view.queue_name(index) + "' superseded by its successor in live segment " +
-                        std::to_string(generation) + ": new messages go there; " + std::to_string(queued) +
-                        " queued messages are delivered first");
+        lines.push_back("queue '" + view.queue_name(index) + "'" + where + ": new messages go there; " +
+                        std::to_string(queued) + " queued messages are delivered first");
+    }
+    for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
+        if (!listed(names.topics, view.topic_name(index)) || retired.holds_topic(index)) continue;
+        retired.superseded_topics.push_back({index, generation});
+        if (!view.topic_usable(index)) continue;
+        auto& control = view.topic(index).control();
+        control.retired.store(layout::superseded_by(generation), std::memory_order_seq_cst);
+        control.published.notify_all();
+        control.room.notify_all();
+        lines.push_back("topic '" + view.topic_name(index) + "'" + where +
+                        ": new messages go there; its subscribers read what was published here first");
     }
     return lines;
 }
@@ -83,16 +116,13 @@ std::vector<RetiredScribble> keep_retired(SegmentView& view, const RetiredIndexe
     };
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!view.queue_usable(index)) continue;
-        std::uint32_t record = listed(retired.queues, index) ? layout::retired_by_reload : 0;
-        for (const auto& queue : retired.superseded) {
-            if (queue.index == index) record = layout::superseded_by(queue.generation);
-        }
-        keep(view.ring(index).control().retired, record, "queue", view.queue_name(index));
+        keep(view.ring(index).control().retired, record_of(retired.queues, retired.superseded_queues, index), "queue",
+             view.queue_name(index));
     }
     for (std::uint32_t index = 0; index < view.topic_count(); ++index) {
         if (!view.topic_usable(index)) continue;
-        keep(view.topic(index).control().retired, listed(retired.topics, index) ? layout::retired_by_reload : 0,
-             "topic", view.topic_name(index));
+        keep(view.topic(index).control().retired, record_of(retired.topics, retired.superseded_topics, index), "topic",
+             view.topic_name(index));
     }
     return scribbles;
 }

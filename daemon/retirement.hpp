@@ -22,27 +22,31 @@ namespace shmq::daemon {
 struct RetiredIndexes {
     std::vector<std::uint32_t> queues;
     std::vector<std::uint32_t> topics;
-    // Queues a reload changed the settings of: index, and the generation of
-    // the live segment holding the successor (layout::superseded_by).
+    // Queues and topics a reload changed the settings of: index, and the
+    // generation of the live segment holding the successor
+    // (layout::superseded_by).
     struct Superseded {
         std::uint32_t index;
         std::uint32_t generation;
     };
-    std::vector<Superseded> superseded;
+    std::vector<Superseded> superseded_queues;
+    std::vector<Superseded> superseded_topics;
     bool holds_queue(std::uint32_t index) const;
+    bool holds_topic(std::uint32_t index) const;
 };
 
 // Retires those of `names` that `view` holds, and wakes everything blocked on
 // them. Adds their indexes to `retired`; returns one log line for each.
-std::vector<std::string> retire(SegmentView& view, const RemovedNames& names, RetiredIndexes& retired);
+std::vector<std::string> retire(SegmentView& view, const ItemNames& names, RetiredIndexes& retired);
 
-// Live settings change: marks each queue of `names` that `view` holds and
-// that is still in service as superseded by live segment `generation` (which
-// holds its successor, listed already), and wakes everything blocked on it:
-// producers go to the successor, consumers drain it first. Adds them to
-// `retired`; returns one log line for each.
-std::vector<std::string> supersede(SegmentView& view, const std::vector<std::string>& names,
-                                   std::uint32_t generation, RetiredIndexes& retired);
+// Live settings change: marks each queue and topic of `names` that `view`
+// holds and that is still in service as superseded by live segment
+// `generation` (which holds its successor, listed already), and wakes
+// everything blocked on it: producers and publishers go to the successor,
+// consumers drain a queue first, subscribers read a topic to its end first.
+// Adds them to `retired`; returns one log line for each.
+std::vector<std::string> supersede(SegmentView& view, const ItemNames& names, std::uint32_t generation,
+                                   RetiredIndexes& retired);
 
 // A retired word that did not hold the broker's record: another process
 // wrote it (any client can write the segment).

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -2037,6 +2038,307 @@ BOOST_AUTO_TEST_CASE(four_producers_and_four_consumers_through_an_add_a_removal_
             BOOST_TEST(broker.stop() == 0);
         }
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------
+// A topic's settings changed live: the same successor as a queue's. Publishers
+// go to the successor at once; a subscription reads the old ring to its end,
+// then the successor from its first message.
+
+namespace {
+
+// Broker `name` as settings_config with `work` unchanged, plus topic `ticks`
+// (`ticks_keys` after its name).
+std::string topic_settings_config(const std::string& name, const std::string& ticks_keys) {
+    return settings_config(name, small_work) + "topics:\n  - name: ticks\n" + ticks_keys;
+}
+
+const std::string small_ticks = "    capacity: 8\n    max_message_size: 64\n    history: 4\n";
+const std::string large_ticks = "    capacity: 16\n    max_message_size: 128\n    history: 8\n";
+
+// Per-publisher bookkeeping in memory shared with forked children.
+struct TopicCounters {
+    static constexpr int publishers = 2;
+    static constexpr int subscribers = 2;
+    std::atomic<int> subscribed{0};
+    std::atomic<int> sent{0};
+    std::atomic<int> publishers_done{0};
+    std::atomic<int> reloaded{0};
+    std::atomic<int> received[subscribers];
+};
+
+TopicCounters& topic_counters() {
+    void* memory = ::mmap(nullptr, sizeof(TopicCounters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BOOST_REQUIRE(memory != MAP_FAILED);
+    return *new (memory) TopicCounters;
+}
+
+// Publishes "P-N" for N = 0, 1, ... once every subscriber is in, until it has
+// published `after_reload` messages since it saw the reload done.
+int publish_stream(const std::string& broker, TopicCounters& counters, int publisher, int after_reload) {
+    auto client = attach_in_child(broker);
+    shmq::Topic topic;
+    if (client->open_topic("ticks", topic) != shmq::Status::ok) return child_failed;
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (counters.subscribed.load() < TopicCounters::subscribers) {
+        if (std::chrono::steady_clock::now() > give_up) return child_failed;
+        std::this_thread::sleep_for(1ms);
+    }
+    int since_reload = 0;
+    for (int number = 0; since_reload < after_reload; ++number) {
+        if (counters.reloaded.load() != 0) ++since_reload;
+        if (topic.publish(std::to_string(publisher) + "-" + std::to_string(number), 30s) != shmq::Status::ok) {
+            return child_failed;
+        }
+        counters.sent.fetch_add(1);
+    }
+    counters.publishers_done.fetch_add(1);
+    return child_ok;
+}
+
+// Subscribed before anything is published: under block it must receive every
+// publisher's numbers 0, 1, 2, ... with none missing, duplicated or out of
+// order, across the change, until every publisher is done and it has all.
+int subscribe_stream(const std::string& broker, TopicCounters& counters, int subscriber) {
+    auto client = attach_in_child(broker);
+    shmq::Subscription subscription;
+    if (client->subscribe("ticks", subscription) != shmq::Status::ok) return child_failed;
+    counters.subscribed.fetch_add(1);
+    std::vector<int> last(TopicCounters::publishers, -1);
+    const auto give_up = std::chrono::steady_clock::now() + 120s;
+    while (std::chrono::steady_clock::now() < give_up) {
+        std::string message;
+        const auto status = subscription.receive(message, 200ms);
+        if (status == shmq::Status::timeout) {
+            if (counters.publishers_done.load() == TopicCounters::publishers &&
+                counters.received[subscriber].load() == counters.sent.load()) {
+                return subscription.lost() == 0 ? child_ok : child_failed;
+            }
+            continue;
+        }
+        if (status != shmq::Status::ok) return child_failed;
+        const auto dash = message.find('-');
+        const int publisher = std::stoi(message.substr(0, dash));
+        const int number = std::stoi(message.substr(dash + 1));
+        if (publisher < 0 || publisher >= TopicCounters::publishers || number != last[publisher] + 1) {
+            return child_failed;
+        }
+        last[publisher] = number;
+        counters.received[subscriber].fetch_add(1);
+    }
+    return child_failed;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(live_topic_settings, Workspace)
+
+// Issue 11, item 2: 2 publisher and 2 subscriber processes on `ticks` while a
+// reload doubles its capacity and max_message_size: every subscriber gets
+// every publisher's numbers in order, none missing (block), without a
+// reattach; `shmq list` shows the new settings.
+BOOST_AUTO_TEST_CASE(a_topic_changed_under_load_keeps_every_message_in_order) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", topic_settings_config(name, small_ticks));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    auto& counters = topic_counters();
+    std::vector<pid_t> children;
+    for (int subscriber = 0; subscriber < TopicCounters::subscribers; ++subscriber) {
+        children.push_back(fork_running([&, subscriber] { return subscribe_stream(name, counters, subscriber); }));
+    }
+    for (int publisher = 0; publisher < TopicCounters::publishers; ++publisher) {
+        children.push_back(fork_running([&, publisher] { return publish_stream(name, counters, publisher, 300); }));
+    }
+    BOOST_REQUIRE(eventually([&] { return counters.received[0].load() >= 100; }, 60s));
+
+    write("broker.yaml", topic_settings_config(name, large_ticks));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err << "log:\n" << broker.log());
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'ticks': capacity 8 -> 16, max_message_size 64 -> 128, "
+                                      "history 4 -> 8"));
+    counters.reloaded.store(1);
+
+    for (const auto child : children) BOOST_TEST(wait_for_exit(child, 150s).value_or(-1) == child_ok);
+    for (int subscriber = 0; subscriber < TopicCounters::subscribers; ++subscriber) {
+        BOOST_TEST(counters.received[subscriber].load() == counters.sent.load());
+    }
+    BOOST_TEST(counters.publishers_done.load() == TopicCounters::publishers);
+    BOOST_TEST(contains(broker.log(), "topic 'ticks' superseded by its successor in live segment 1"), broker.log());
+    const auto listed = shmq({"--broker", name, "list"});
+    BOOST_TEST_INFO("shmq list:\n" << listed.out << listed.err);
+    BOOST_TEST(listed.exit_code == 0);
+    BOOST_TEST(contains(listed.out, "ticks"));
+    const auto stats = shmq({"--broker", name, "stats", "--json"});
+    BOOST_TEST(stats.exit_code == 0, stats.err);
+    BOOST_TEST(contains(stats.out, "\"ticks\""), stats.out);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// One process: a subscription from before the change reads the old ring to
+// its end, then the successor (a message longer than the old limit too); a
+// view of the old ring stays readable; a subscription made after the change
+// gets history from the successor only; handles show the new settings.
+BOOST_AUTO_TEST_CASE(a_subscription_reads_the_old_ring_then_the_successor) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", topic_settings_config(name, small_ticks));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Topic ticks;
+    BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+    shmq::Subscription before;
+    BOOST_REQUIRE(client->subscribe("ticks", before) == shmq::Status::ok);
+    for (const std::string message : {"o1", "o2", "o3"}) BOOST_REQUIRE(ticks.publish(message, 5s) == shmq::Status::ok);
+    shmq::View held;
+    BOOST_REQUIRE(before.read(held, 5s) == shmq::Status::ok);
+    BOOST_TEST(held.text() == "o1");
+
+    write("broker.yaml", topic_settings_config(name, large_ticks));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+    const std::string long_message(100, 'n');
+    BOOST_TEST(ticks.capacity() == 16u);
+    BOOST_TEST(ticks.max_message_size() == 128u);
+    BOOST_TEST(ticks.history() == 8u);
+    BOOST_REQUIRE(ticks.publish("n1", 5s) == shmq::Status::ok);
+    BOOST_REQUIRE(ticks.publish(long_message, 5s) == shmq::Status::ok);
+    shmq::Loan loan;
+    BOOST_REQUIRE(ticks.loan(2, loan, 5s) == shmq::Status::ok);
+    BOOST_TEST(loan.capacity() == 128u);
+    std::memcpy(loan.data(), "n3", 2);
+    BOOST_REQUIRE(ticks.publish(loan) == shmq::Status::ok);
+
+    std::vector<std::string> read;
+    std::string message;
+    while (before.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+    BOOST_TEST(read == (std::vector<std::string>{"o2", "o3", "n1", long_message, "n3"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(held.text() == "o1");  // the old ring's view, still readable
+    held.release();
+    BOOST_TEST(before.received() == 6u);
+    BOOST_TEST(before.lost() == 0u);
+
+    shmq::Subscription after;
+    shmq::SubscribeOptions options;
+    options.from_history = 8;
+    BOOST_REQUIRE(client->subscribe("ticks", after, options) == shmq::Status::ok);
+    read.clear();
+    while (after.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+    BOOST_TEST(read == (std::vector<std::string>{"n1", long_message, "n3"}), boost::test_tools::per_element());
+    shmq::Topic reopened;
+    BOOST_REQUIRE(client->open_topic("ticks", reopened) == shmq::Status::ok);
+    BOOST_TEST(reopened.capacity() == 16u);
+    before.unsubscribe();
+    after.unsubscribe();
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// The broker killed at each step of a topic's change. The next broker,
+// started on the new file, serves the topic with its new settings (a topic
+// carries no message over a restart) to publishers and subscribers.
+BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_topic_recovers) {
+    for (const std::string step : {"live_segment_built", "live_segment_listed", "reload_superseded", "reload_applied"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            LiveSegmentGuards live(name);
+            const auto config = write("broker.yaml", topic_settings_config(name, small_ticks));
+            {
+                BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+                doomed.wait_until_ready();
+                const auto client = attach(name);
+                shmq::Topic ticks;
+                BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+                BOOST_REQUIRE(ticks.publish("o1", 5s) == shmq::Status::ok);
+                write("broker.yaml", topic_settings_config(name, large_ticks));
+                const auto unanswered = shmq({"--broker", name, "reload"});
+                BOOST_TEST(unanswered.exit_code == 1);
+                BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+            }
+            BrokerProcess second(*this, config, "second.log");
+            second.wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << second.log());
+            const auto client = attach(name);
+            shmq::Topic ticks;
+            BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+            BOOST_TEST(ticks.capacity() == 16u);
+            shmq::Subscription subscription;
+            BOOST_REQUIRE(client->subscribe("ticks", subscription) == shmq::Status::ok);
+            BOOST_REQUIRE(ticks.publish(std::string(100, 'x'), 5s) == shmq::Status::ok);
+            std::string message;
+            BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::ok);
+            BOOST_TEST(message == std::string(100, 'x'));
+            subscription.unsubscribe();
+            BOOST_TEST(second.stop() == 0);
+        }
+    }
+}
+
+// The mark names where to look, never what to trust: a client-written mark
+// on a topic naming a generation nobody listed, or one without the topic,
+// only refuses publishes until the broker's tick puts its record back; a
+// superseded topic's mark cleared by a client is set again, and what was
+// published into the old ring meanwhile still reaches its subscribers first.
+BOOST_AUTO_TEST_CASE(a_topic_superseded_mark_written_by_a_client_is_put_back_by_the_broker) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config =
+        write("broker.yaml", topic_settings_config(name, small_ticks) +
+                                 "  - name: other\n    capacity: 8\n    max_message_size: 64\n");
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Topic ticks;
+    shmq::Topic other;
+    BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_topic("other", other) == shmq::Status::ok);
+    shmq::Subscription reader;
+    BOOST_REQUIRE(client->subscribe("ticks", reader) == shmq::Status::ok);
+    const auto scribble = [&](const std::string& topic, std::uint32_t value) {
+        shmq::test::RawSegment raw(name);
+        raw.view.topic(raw.view.find_topic(topic)).control().retired.store(value);
+    };
+
+    scribble("other", shmq::layout::superseded_by(5));  // no live segment 5
+    BOOST_TEST(eventually([&] { return other.publish("x1", 1s) == shmq::Status::ok; }, 20s));
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "topic 'other': another process wrote its retired word "
+                                                              "(scribble): it read superseded by live segment 5"); },
+                          20s),
+               broker.log());
+
+    write("broker.yaml", topic_settings_config(name, large_ticks) +
+                             "  - name: other\n    capacity: 8\n    max_message_size: 64\n");
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_REQUIRE(reloaded.exit_code == 0);
+    // Live segment 1 exists now, but holds no topic 'other'.
+    scribble("other", shmq::layout::superseded_by(1));
+    BOOST_TEST(eventually([&] { return other.publish("x2", 1s) == shmq::Status::ok; }, 20s));
+    // The old ring's mark cleared: a publish lands there for at most a tick,
+    // and the subscriber reads it before the successor's.
+    BOOST_REQUIRE(ticks.publish("n1", 5s) == shmq::Status::ok);
+    scribble("ticks", 0);
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "topic 'ticks': another process wrote its retired word "
+                                                              "(scribble): it read in service, the broker's record "
+                                                              "is superseded by live segment 1"); },
+                          20s),
+               broker.log());
+    BOOST_REQUIRE(ticks.publish("n2", 5s) == shmq::Status::ok);
+    std::vector<std::string> read;
+    std::string message;
+    while (reader.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+    BOOST_TEST(read == (std::vector<std::string>{"n1", "n2"}), boost::test_tools::per_element());
+    BOOST_TEST(ticks.capacity() == 16u);
+    reader.unsubscribe();
+    BOOST_TEST(broker.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

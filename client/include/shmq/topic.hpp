@@ -20,6 +20,12 @@
 // subscriber lose its oldest unread message, counted in lost(). A view pins its
 // slot under both policies, so a view held for long holds publishers up.
 //
+// A reload that changes a topic's settings gives it a successor of the same
+// name: handles opened before follow it without a reattach. Publishes go to
+// the successor at once; a subscription reads the old ring to its end, then
+// the successor from its first message (docs/crash-safety.md, "Live settings
+// change"). Views of the old ring stay readable until released.
+//
 // Calls never throw; each returns a shmq::Status. This header is included by
 // shmq/client.hpp; it may also be included on its own.
 #pragma once
@@ -98,6 +104,8 @@ public:
 
     bool is_open() const { return client_ != nullptr; }
     const std::string& name() const;
+    // The settings of the ring publishes go to: after a reload changed the
+    // topic's settings, its successor's.
     std::uint32_t max_message_size() const;
     std::uint32_t capacity() const;
     std::uint32_t history() const;  // most history a subscriber may ask for
@@ -123,8 +131,12 @@ public:
 
 private:
     friend class Client;
+    friend class Subscription;
     Topic(Client* client, std::uint32_t index) : client_(client), index_(index) {}
     SHMQ_LOCAL void note_publisher();
+    // The topic of the same name that took this one's place when a reload
+    // changed its settings (client/topic.cpp); not open when there is none.
+    SHMQ_LOCAL Topic successor() const;
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;
@@ -205,7 +217,9 @@ public:
     // Messages delivered by receive() and read() so far.
     std::uint64_t received() const;
     // Messages this subscription lost under the `drop` policy: published
-    // after it subscribed, but overwritten before it read them.
+    // after it subscribed, but overwritten before it read them (after a
+    // reload changed the topic's settings, in the old ring and its
+    // successor together).
     std::uint64_t lost() const;
     // Ends the subscription now, releasing its views; publishers no longer
     // wait for it. Does nothing when not subscribed.
@@ -213,6 +227,11 @@ public:
 
 private:
     friend class Client;
+    // After a reload changed the topic's settings (client/subscription.cpp):
+    // join its successor from its first message, as soon as the change is
+    // seen; and once this ring is read to its end, go on there.
+    SHMQ_LOCAL void join_successor();
+    SHMQ_LOCAL bool move_to_successor();
     Client* client_ = nullptr;
     std::uint32_t topic_ = 0;
     std::uint32_t subscriber_ = 0;       // as View's
