@@ -68,7 +68,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // settings and live segment G holds its successor (issue 11, live settings).
 // 11: a TopicControl::retired of superseded_mark | G too: a reload changed the
 // topic's settings and live segment G holds its successor (issue 11).
-inline constexpr std::uint32_t version = 11;
+// 12: QueueControl::dead_letter_index gone: the broker routes dead letters
+// by name, to the newest ring of that name in any of its segments, which a
+// segment-local index could not name (issue 11, live settings).
+inline constexpr std::uint32_t version = 12;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -350,7 +353,6 @@ struct alignas(cache_line) QueueControl {
     std::uint8_t reserved;
     std::uint32_t max_deliveries;
     std::uint32_t ack_timeout_ms;
-    std::uint32_t dead_letter_index;  // no_queue when unset
 
     std::atomic<std::uint32_t> quarantined;  // QuarantineReason; non-zero: found corrupt, out of service
     // Non-zero once a reload removed the queue (layout::retired_by_reload)

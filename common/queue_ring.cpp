@@ -919,7 +919,8 @@ std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
     return expired;
 }
 
-std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp broker, std::uint64_t& redeliverable) {
+std::uint64_t QueueRing::retire_exhausted(const DeadLetterTarget& dead_letter, OwnerStamp broker,
+                                          std::uint64_t& redeliverable) {
     std::uint64_t retired = 0;
     redeliverable = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
@@ -945,8 +946,8 @@ std::uint64_t QueueRing::retire_exhausted(QueueRing* dead_letter, OwnerStamp bro
 // publishing the copy and freeing the slot leaves it in both (a duplicate in
 // the dead-letter queue, documented in guarantees.md). (`reading(broker)`
 // here lost it: reclaim frees a dead reader's slot, as at_most_once.)
-bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word, QueueRing* dead_letter,
-                       OwnerStamp broker) {
+bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word,
+                       const DeadLetterTarget& dead_letter, OwnerStamp broker) {
     const auto deliveries = SlotWord::tag(word);
     const auto moving = SlotWord::make(SlotState::in_flight, broker, deliveries);
     if (!slot.word.compare_exchange_strong(word, moving, std::memory_order_acq_rel)) return false;
@@ -959,14 +960,14 @@ bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t index, std::uint6
     };
     const std::uint32_t raw_length = slot.length.load(std::memory_order_relaxed);
     const std::size_t length = raw_length <= geometry_.max_message_size ? raw_length : 0;
-    if (dead_letter != nullptr) {
+    if (auto* target = dead_letter.ring; target != nullptr) {
         std::uint64_t position = 0;
         // The dead-letter queue is full: keep the message and retry next tick.
-        if (dead_letter->is_quarantined() || dead_letter->claim(broker, position) != Status::ok) return keep();
+        if (target->is_quarantined() || target->claim(dead_letter.broker, position) != Status::ok) return keep();
         crash_point("dead_letter_claimed");
         // The copy's slot is no longer the broker's: keep the original.
-        if (!dead_letter->publish(payload_of(slot), length, position, broker)) return keep();
-        dead_letter->control_->not_empty.notify(1);
+        if (!target->publish(payload_of(slot), length, position, dead_letter.broker)) return keep();
+        target->control_->not_empty.notify(1);
         crash_point("dead_letter_published");
     }
     std::uint64_t position = 0;

@@ -129,10 +129,18 @@ public:
     // redeliverable. Returns how many.
     std::uint64_t expire_deliveries(std::uint64_t now_ns);
 
+    // Where exhausted deliveries go: a ring in this segment or another, and
+    // the broker's own client record in that ring's segment, which stamps
+    // the copy's claim there (a stamp names a record of one segment's table).
+    struct DeadLetterTarget {
+        QueueRing* ring = nullptr;
+        OwnerStamp broker;
+    };
     // Broker side, at_least_once: deliveries that failed max_deliveries times
-    // move to `dead_letter` (or are discarded when it is null). Returns how
-    // many moved; `redeliverable` gets how many wait for another delivery.
-    std::uint64_t retire_exhausted(QueueRing* dead_letter, OwnerStamp broker, std::uint64_t& redeliverable);
+    // move to `dead_letter` (or are discarded when its ring is null). Returns
+    // how many moved; `redeliverable` gets how many wait for another delivery.
+    std::uint64_t retire_exhausted(const DeadLetterTarget& dead_letter, OwnerStamp broker,
+                                   std::uint64_t& redeliverable);
 
     // A lock-free check of invariant 1 (head <= tail <= head + capacity),
     // cheap enough for every broker tick; quarantines the queue and returns
@@ -222,7 +230,7 @@ private:
     // Moves one exhausted redelivery (`word` as read) to `dead_letter`, or
     // discards it when that is null; false when it stays (dead-letter queue
     // full, or the word changed).
-    bool retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word, QueueRing* dead_letter,
+    bool retire(layout::SlotHeader& slot, std::uint64_t index, std::uint64_t word, const DeadLetterTarget& dead_letter,
                 OwnerStamp broker);
     // Takes the next deliverable slot: a redelivery first, else the one at
     // head.

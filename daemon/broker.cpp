@@ -204,6 +204,7 @@ void Broker::stop_access_segments() {
 void Broker::start_live_segments(const std::vector<AdoptedLiveSegment>& adopted, const config::BrokerConfig& extra) {
     for (const auto& segment : adopted) {
         std::unique_ptr<Broker> broker(new Broker(segment.part, AccessListing{}, /*main=*/false));
+        broker->lister_ = this;
         broker->start();
         live_generations_.push_back(segment.generation);
         live_brokers_.push_back(std::move(broker));
@@ -231,6 +232,7 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
     const std::uint32_t generation = live_generations_.empty() ? 1 : live_generations_.back() + 1;
     std::unique_ptr<Broker> broker(new Broker(live_segment_config(config_, generation, added), AccessListing{},
                                               /*main=*/false));
+    broker->lister_ = this;
     broker->start();
     crash_point("live_segment_built");
     live_generations_.push_back(generation);
@@ -1085,21 +1087,41 @@ void Broker::service_deliveries() {
         if (ring.geometry().delivery != static_cast<std::uint8_t>(config::DeliveryMode::at_least_once)) continue;
         ring.expire_deliveries(now);
         const auto& queue = config_.queues[index];
-        QueueRing* dead_letter = nullptr;
-        if (!queue.dead_letter.empty()) {
-            const auto target = view_.find_queue(queue.dead_letter);
-            if (target != layout::no_queue && view_.queue_usable(target)) dead_letter = &view_.ring(target);
-        }
+        auto& lister = lister_ != nullptr ? *lister_ : *this;
+        const auto dead_letter =
+            queue.dead_letter.empty() ? QueueRing::DeadLetterTarget{} : lister.newest_queue(queue.dead_letter);
         std::uint64_t redeliverable = 0;
         const auto retired = ring.retire_exhausted(dead_letter, own_stamp_, redeliverable);
         if (retired > 0) {
             SHMQ_LOG(warning) << "queue '" << queue.name << "': " << retired << " messages failed "
                               << queue.max_deliveries << " deliveries and "
-                              << (dead_letter ? "moved to '" + queue.dead_letter + "'" : std::string("were discarded"));
+                              << (dead_letter.ring ? "moved to '" + queue.dead_letter + "'"
+                                                   : std::string("were discarded"));
         }
         ring.control().redeliver_pending.store(redeliverable, std::memory_order_relaxed);
         if (redeliverable > 0) ring.control().not_empty.notify_all();
     }
+}
+
+// The ring a queue's name stands for now, in this broker's segments and the
+// live ones it lists: the newest that holds the name, since a successor is
+// always in a later live segment than the ring it supersedes (which refuses
+// the move's claim: the message waits). A dead letter may so cross segments:
+// a reload that changes a queue's settings, or adds one, puts it in a
+// segment of its own.
+QueueRing::DeadLetterTarget Broker::newest_queue(const std::string& name) {
+    for (auto part = live_brokers_.rbegin(); part != live_brokers_.rend(); ++part) {
+        const auto target = (*part)->queue_here(name);
+        if (target.ring != nullptr) return target;
+    }
+    return queue_here(name);
+}
+
+// Null when this segment does not hold the name, or its queue failed validation.
+QueueRing::DeadLetterTarget Broker::queue_here(const std::string& name) {
+    const auto index = view_.find_queue(name);
+    if (index == layout::no_queue || !view_.queue_usable(index)) return {};
+    return {&view_.ring(index), own_stamp_};
 }
 
 void Broker::report_quarantines() {

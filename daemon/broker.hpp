@@ -139,6 +139,8 @@ private:
     void report_quarantines();
     void report_topic_quarantines();
     void service_deliveries();
+    QueueRing::DeadLetterTarget newest_queue(const std::string& name);
+    QueueRing::DeadLetterTarget queue_here(const std::string& name);
     void remember_client_table();
     void report_client_events(const layout::ClientEventRing& ring, std::uint32_t client_capacity);
     void log_client_events(layout::ClientEventRing* ring, std::uint32_t client_capacity);
@@ -157,6 +159,9 @@ private:
     // The live segments the main segment lists, in order, and their brokers.
     std::vector<std::uint32_t> live_generations_;
     std::vector<std::unique_ptr<Broker>> live_brokers_;
+    // A live segment's broker: the broker that lists it, in whose segments
+    // its queues' dead letters are looked for. Null: this one lists them.
+    Broker* lister_ = nullptr;
     // The broker's own subscription at the first message of a replaced
     // topic's successor, kept while the superseded topic (in this or an
     // earlier live segment) has subscriptions (hold_successor_topics).

@@ -3,8 +3,9 @@
 // segment (NAME.live-GENERATION, listed in the main segment's LiveTable) the
 // ones one reload added. A configuration part for each is cut out of the
 // open part of the configuration by the names the segment holds, in its
-// order: the broker of a segment runs on its part (delivery settings, dead
-// letters, by index). The reload adds live segments; the start adopts them
+// order: the broker of a segment runs on its part (its queues' delivery
+// settings; their dead letters go by name to whichever segment holds the
+// target, Broker::newest_queue). The reload adds live segments; the start adopts them
 // (split_adopted), and builds one for configured queues that no segment
 // holds, the same way a reload does. docs/crash-safety.md, "Live segments".
 #pragma once

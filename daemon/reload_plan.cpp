@@ -130,17 +130,13 @@ private:
         live("max_deliveries", next.max_deliveries, after.max_deliveries);
         live("ack_timeout_ms", next.ack_timeout_ms, after.ack_timeout_ms);
         if (before.dead_letter == after.dead_letter) return;
-        // Live only into a queue the running broker has, in the same segment:
-        // the broker moves dead letters between rings of one segment.
-        const auto* target = config::find_named(running_.queues, after.dead_letter);
-        // Never into a retired queue, which takes no more messages.
-        const bool in_service = target != nullptr && !listed(retired_.queues, target->name);
-        if (after.dead_letter.empty() || (in_service && target->access_group == before.access_group)) {
-            plan_.applied.push_back(what + "dead_letter " + quoted(before.dead_letter) + " -> " +
-                                    quoted(after.dead_letter));
+        const auto change = "dead_letter " + quoted(before.dead_letter) + " -> " + quoted(after.dead_letter);
+        const auto why_not = why_dead_letter_unreachable(after);
+        if (why_not.empty()) {
+            plan_.applied.push_back(what + change);
             next.dead_letter = after.dead_letter;
         } else {
-            restart(in_file(what + "dead_letter " + quoted(before.dead_letter) + " -> " + quoted(after.dead_letter)));
+            restart(in_file(what + change + " (" + why_not + ")"));
         }
     }
 
@@ -195,26 +191,15 @@ private:
         return why_not_in_live_segment(before, after);
     }
 
-    // Dead letters move between the rings of one segment, and the
-    // successor is in a segment of its own: a queue with a dead-letter queue,
-    // or one that is another's, keeps its ring until a restart.
+    // The broker moves a dead letter to the newest ring of its queue's name
+    // in any segment (Broker::newest_queue): a successor's or another's.
     std::string why_not_replaced(const config::QueueConfig& before, const config::QueueConfig& after) const {
         const auto why_not = why_not_in_live_segment(before, after);
-        if (!why_not.empty()) return why_not;
-        if (!before.dead_letter.empty() || !after.dead_letter.empty()) return "it has a dead_letter queue";
-        for (const auto& queue : reloaded_.queues) {
-            if (queue.dead_letter == after.name) return "it is the dead_letter queue of queue '" + queue.name + "'";
-        }
-        for (const auto& queue : running_.queues) {
-            if (queue.dead_letter == after.name) return "it is the dead_letter queue of queue '" + queue.name + "'";
-        }
-        return {};
+        return why_not.empty() ? why_dead_letter_unreachable(after) : why_not;
     }
 
     // An open queue or topic is added live, in a segment of its own; a
-    // restricted one would need its group's segment rebuilt. A dead-letter
-    // queue must be in the same segment (the broker moves dead letters
-    // within one): so one added with it.
+    // restricted one would need its group's segment rebuilt.
     template <typename Item>
     void add(const Item& item, const std::string& what) {
         if (!item.access_group.empty()) {
@@ -222,19 +207,28 @@ private:
         } else if (!can_add_live_) {
             restart(in_file(what + " (the broker has added " + std::to_string(layout::max_live_segments) +
                             " live segments already)"));
-        } else if (!dead_letter_added_with(item)) {
-            restart(in_file(what + " with a dead_letter queue that was not added with it"));
+        } else if (const auto why = why_dead_letter_unreachable(item); !why.empty()) {
+            restart(in_file(what + " (" + why + ")"));
         } else {
             plan_.applied.push_back(what);
             added_to_next(item);
         }
     }
 
-    bool dead_letter_added_with(const config::TopicConfig&) const { return true; }
-    bool dead_letter_added_with(const config::QueueConfig& queue) const {
-        if (queue.dead_letter.empty()) return true;
-        const auto* target = config::find_named(reloaded_.queues, queue.dead_letter);
-        return target != nullptr && target->access_group.empty() && !config::find_named(running_.queues, queue.dead_letter);
+    // Why the reloaded queue's dead_letter would not take its dead letters
+    // once this reload is applied; empty when it would: a queue the broker
+    // runs, or one this reload adds live. The file was validated: the target
+    // exists, with the same access.
+    std::string why_dead_letter_unreachable(const config::TopicConfig&) const { return {}; }
+    std::string why_dead_letter_unreachable(const config::QueueConfig& queue) const {
+        const auto& target = queue.dead_letter;
+        if (target.empty()) return {};
+        // A retired queue takes no more messages, and keeps its name until a restart.
+        if (listed(retired_.queues, target)) return "dead_letter '" + target + "' was removed by an earlier reload";
+        if (config::find_named(running_.queues, target) != nullptr) return {};
+        const auto* added = config::find_named(reloaded_.queues, target);
+        if (added != nullptr && added->access_group.empty() && can_add_live_) return {};
+        return "dead_letter '" + target + "' is not added live";
     }
 
     void added_to_next(const config::QueueConfig& queue) { plan_.next.queues.push_back(queue); }
@@ -338,6 +332,18 @@ void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const c
     }
     withdraw(plan.next.queues, new_names.queues, "queue");
     withdraw(plan.next.topics, new_names.topics, "topic");
+    // A running queue whose dead_letter this reload set to a queue it was
+    // to add keeps the one it had: dead letters never go to a missing queue.
+    for (auto& queue : plan.next.queues) {
+        if (config::find_named(new_names.queues, queue.dead_letter) == nullptr) continue;
+        const auto* before = config::find_named(running.queues, queue.name);
+        if (before == nullptr) continue;
+        const auto line = "queue '" + queue.name + "': dead_letter " + quoted(before->dead_letter) + " -> " +
+                          quoted(queue.dead_letter);
+        queue.dead_letter = before->dead_letter;
+        plan.applied.erase(std::remove(plan.applied.begin(), plan.applied.end(), line), plan.applied.end());
+        plan.need_restart.push_back(line + ", but the queue it names could not be added: " + why);
+    }
 }
 
 }  // namespace shmq::daemon

@@ -48,13 +48,6 @@ private:
     std::uint64_t used_ = 0;
 };
 
-std::uint32_t index_of_queue(const config::BrokerConfig& config, const std::string& name) {
-    for (std::uint32_t index = 0; index < config.queues.size(); ++index) {
-        if (config.queues[index].name == name) return index;
-    }
-    return layout::no_queue;
-}
-
 void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32_t index,
                  layout::QueueControl& control) {
     const auto& queue = config.queues[index];
@@ -77,7 +70,6 @@ void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32
     control.max_deliveries = queue.max_deliveries;
     control.ack_timeout_ms = queue.ack_timeout_ms;
     control.checksummed = config.persist_path.empty() ? 0 : 1;
-    control.dead_letter_index = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
     SHMQ_LOG(trace) << "queue '" << queue.name << "': " << queue.capacity << " slots of " << stride
                     << " bytes at offset " << control.slots_offset;
 }
@@ -297,12 +289,6 @@ std::vector<std::string> apply_delivery_settings(SegmentView& view, const config
                std::to_string(read_once(control.max_deliveries)), std::to_string(queue.max_deliveries));
         change("ack_timeout_ms", control.ack_timeout_ms, queue.ack_timeout_ms,
                std::to_string(read_once(control.ack_timeout_ms)), std::to_string(queue.ack_timeout_ms));
-        const auto dead_letter = queue.dead_letter.empty() ? layout::no_queue : index_of_queue(config, queue.dead_letter);
-        const auto previous = read_once(control.dead_letter_index);
-        const auto name_of = [&](std::uint32_t target) {
-            return target < view.queue_count() ? "'" + view.queue_name(target) + "'" : std::string("none");
-        };
-        change("dead_letter", control.dead_letter_index, dead_letter, name_of(previous), name_of(dead_letter));
     }
     return changes;
 }

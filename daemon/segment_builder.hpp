@@ -59,8 +59,8 @@ std::unique_ptr<SegmentMapping> build_segment(const config::BrokerConfig& config
 bool segment_matches_config(const SegmentView& view, const config::BrokerConfig& config, const AccessListing& access,
                             std::string& difference);
 
-// Writes the configured max_deliveries, ack_timeout_ms and dead_letter into
-// an adopted segment whose queues match the configuration: they move no
+// Writes the configured max_deliveries and ack_timeout_ms into an adopted
+// segment whose queues match the configuration: they move no
 // message, so a restart may change them. Clients copy them when they attach:
 // the view must be validated again to see them, and clients attached before
 // the restart keep the old ones until they attach again. Returns what

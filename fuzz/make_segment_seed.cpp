@@ -130,7 +130,6 @@ void build_queue(std::byte* base, const QueueSpec& queue, std::uint64_t slots_of
     control.delivery = queue.delivery;
     control.max_deliveries = 5;
     control.ack_timeout_ms = 30000;
-    control.dead_letter_index = layout::no_queue;
     for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) {
         auto* header = new (base + slots_offset + slot * control.slot_stride) layout::SlotHeader{};
         header->position.store(UINT64_MAX, std::memory_order_relaxed);  // as the broker leaves a fresh slot
