@@ -396,15 +396,20 @@ void Broker::release_successor_holds() {
 }
 
 // This segment's part of `open`. A superseded queue keeps the settings its
-// ring was built with: the file's new ones are its successor's. (Only the
-// queues' settings are live ones: a topic's are all in its ring's layout.)
+// ring was built with: the file's new ones are its successor's. Its dead
+// letters, though, go where the file now says the name's go (a dead_letter
+// set with the change takes the old ring's too), or, the file naming none,
+// where they went. (Only the queues' settings are live ones: a topic's are
+// all in its ring's layout.)
 void Broker::apply_open_settings(const config::BrokerConfig& open) {
     config::BrokerConfig part;
     std::string missing;
     if (!part_holding(open, contents_of(view_), part, missing)) return;
     for (const auto& queue : retired_.superseded_queues) {
         if (queue.index < part.queues.size() && queue.index < config_.queues.size()) {
-            part.queues[queue.index] = config_.queues[queue.index];
+            auto kept = config_.queues[queue.index];
+            if (!part.queues[queue.index].dead_letter.empty()) kept.dead_letter = part.queues[queue.index].dead_letter;
+            part.queues[queue.index] = kept;
         }
     }
     apply_live_settings(part);

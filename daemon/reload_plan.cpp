@@ -117,6 +117,10 @@ private:
         ring_setting("overflow", config::to_string(before.overflow), config::to_string(after.overflow));
         ring_setting("delivery", config::to_string(before.delivery), config::to_string(after.delivery));
         if (!ring_changes.empty()) {
+            // The successor takes the delivery limits too: said with the rest.
+            ring_setting("max_deliveries", std::to_string(before.max_deliveries), std::to_string(after.max_deliveries));
+            ring_setting("ack_timeout_ms", std::to_string(before.ack_timeout_ms), std::to_string(after.ack_timeout_ms));
+            ring_setting("dead_letter", quoted(before.dead_letter), quoted(after.dead_letter));
             replace(before, after, what, ring_changes);
             return;
         }

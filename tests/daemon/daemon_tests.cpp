@@ -452,14 +452,15 @@ std::vector<std::string> drain(shmq::Queue& queue) {
     return messages;
 }
 
-// `jobs` (one delivery each, dead letters to `failed`) and `failed`, each of
-// the capacity given.
-std::string dead_letter_config(const std::string& name, int jobs_capacity, int failed_capacity) {
+// `jobs` (one delivery each, dead letters to `dead_letter`) and `failed`,
+// each of the capacity given.
+std::string dead_letter_config(const std::string& name, int jobs_capacity, int failed_capacity,
+                               const std::string& dead_letter = "failed") {
     return "broker:\n  name: " + name + "\n  liveness_interval_ms: 20\n"
            "queues:\n"
            "  - name: jobs\n    capacity: " + std::to_string(jobs_capacity) + "\n    max_message_size: 64\n"
-           "    delivery: at_least_once\n    ack_timeout_ms: 60000\n    max_deliveries: 1\n"
-           "    dead_letter: failed\n"
+           "    delivery: at_least_once\n    ack_timeout_ms: 60000\n    max_deliveries: 1\n" +
+           (dead_letter.empty() ? "" : "    dead_letter: " + dead_letter + "\n") +
            "  - name: failed\n    capacity: " + std::to_string(failed_capacity) + "\n    max_message_size: 64\n";
 }
 
@@ -1899,6 +1900,33 @@ BOOST_AUTO_TEST_CASE(dead_letters_follow_queues_changed_live) {
     BOOST_TEST(failed.capacity() == 16u);
     BOOST_TEST(jobs.receive(message, 300ms) == shmq::Status::timeout);
     BOOST_TEST(contains(broker.log(), "queue 'jobs': 1 messages failed 1 deliveries and moved to 'failed'"));
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A reload that changes a queue's capacity and gives it a dead_letter: the
+// old ring's failed deliveries go there too, not only the successor's.
+BOOST_AUTO_TEST_CASE(a_dead_letter_set_with_a_change_takes_the_old_rings_too) {
+    const std::string name = unique_broker_name();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    const auto config = write("broker.yaml", dead_letter_config(name, 8, 8, ""));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue jobs;
+    shmq::Queue failed;
+    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    send_all(jobs, {"old-job"});
+    write("broker.yaml", dead_letter_config(name, 16, 8));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': capacity 8 -> 16, dead_letter (none) -> 'failed'"),
+               reloaded.out);
+    fail_one_delivery(name, "jobs", "old-job");  // of the old ring
+    std::string message;
+    BOOST_TEST(failed.receive(message, 15s) == shmq::Status::ok, broker.log());
+    BOOST_TEST(message == "old-job");
     BOOST_TEST(broker.stop() == 0);
 }
 
