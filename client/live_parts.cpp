@@ -1,6 +1,9 @@
-// The segments reloads added to a running broker (NAME.live-GENERATION, listed
-// in the main segment's LiveTable): a client attached before a reload finds
-// the new queues and topics there without attaching again.
+// The segments reloads added to a running broker (SEGMENT.live-GENERATION,
+// listed in the LiveTable of the segment they were added beside: the main
+// one, or an access group's): a client attached before a reload finds the
+// new queues and topics, and the successors of those changed, there without
+// attaching again. A group's part looks in its own table (its Queue and
+// Topic handles point at it).
 #include <algorithm>
 
 #include "client_impl.hpp"
@@ -13,26 +16,31 @@ namespace shmq {
 
 namespace {
 
-// Maps and joins live segment `generation`. Its file is checked as the main
-// one is and must belong to the main segment's owner: the table only says
-// which name to try, never whom to trust. Null when it cannot be joined now
-// (the next look tries again).
-std::unique_ptr<Client::Impl> open_live_segment(const Client::Impl& main, std::uint32_t generation) {
+// Maps and joins live segment `generation` of the segment `lister` maps. Its
+// file is checked as that one is and must belong to its owner (itself the
+// main segment's): the table only says which name to try, never whom to
+// trust. A part this process may only read (a group's readers) maps the live
+// segment read-only too, and takes no client record in it: figures only.
+// Null when it cannot be joined now (the next look tries again).
+std::unique_ptr<Client::Impl> open_live_segment(const Client::Impl& lister, std::uint32_t generation) {
     auto impl = std::make_unique<Client::Impl>();
-    impl->options = main.options;
-    impl->broker_name = main.broker_name;
-    const std::string path = live_segment_path(main.segment->path(), generation);
+    impl->options = lister.options;
+    impl->broker_name = lister.broker_name;
+    impl->read_only = lister.read_only;
+    const std::string path = live_segment_path(lister.segment->path(), generation);
     std::string why;
-    if (SegmentMapping::open_path(path, main.segment->file_backed(), impl->segment, why) != platform::FileError::none ||
-        impl->segment->owner() != main.segment->owner()) {
+    const auto how = impl->read_only ? platform::Mapping::read_only : platform::Mapping::read_write;
+    if (SegmentMapping::open_path(path, lister.segment->file_backed(), impl->segment, why, how) !=
+            platform::FileError::none ||
+        impl->segment->owner() != lister.segment->owner()) {
         return nullptr;
     }
     const std::string program =
-        main.options.program.empty() ? platform::current_program_name() : main.options.program;
+        lister.options.program.empty() ? platform::current_program_name() : lister.options.program;
     if (join_segment(*impl, program, why) != Status::ok) return nullptr;
     if (!impl->access.empty()) {
         // Restricted queues are never added live: such a segment is not the broker's.
-        release_client_record(impl->view, impl->stamp);
+        if (!impl->read_only) release_client_record(impl->view, impl->stamp);
         return nullptr;
     }
     return impl;
@@ -55,8 +63,8 @@ Client* Client::live_segment(std::uint32_t generation) const {
     return nullptr;
 }
 
-// Joins, first, every segment the main segment lists that this process has
-// not joined yet.
+// Joins, first, every live segment this part's segment (the main one, or a
+// group's) lists that this process has not joined yet.
 std::vector<Client*> Client::live_parts() const {
     std::lock_guard<std::mutex> lock(impl_->live_mutex);
     auto& live = impl_->live;

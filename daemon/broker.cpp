@@ -80,8 +80,8 @@ Broker::Broker(config::BrokerConfig config) : whole_config_(config) {
     address_ = segment_address(config_);
 }
 
-Broker::Broker(config::BrokerConfig part, AccessListing listing, bool main)
-    : config_(std::move(part)), listing_(std::move(listing)), main_(main), address_(segment_address(config_)) {}
+Broker::Broker(config::BrokerConfig part, AccessListing listing, Kind kind)
+    : config_(std::move(part)), listing_(std::move(listing)), kind_(kind), address_(segment_address(config_)) {}
 
 Broker::~Broker() {
     if (flusher_.joinable()) {
@@ -170,7 +170,7 @@ void Broker::start() {
         });
         running.get_future().wait();
     }
-    if (!main_) return;
+    if (kind_ != Kind::main) return;
     platform::report_service_ready("serving " + std::to_string(config_.queues.size()) + " queues");
 }
 
@@ -178,7 +178,7 @@ void Broker::start() {
 // the main one is, under a lock of its own.
 void Broker::start_access_segments() {
     for (auto& part : access_configs_) {
-        std::unique_ptr<Broker> broker(new Broker(part, AccessListing{}, /*main=*/false));
+        std::unique_ptr<Broker> broker(new Broker(part, AccessListing{}, Kind::access_group));
         try {
             broker->start();
         } catch (...) {
@@ -203,7 +203,7 @@ void Broker::stop_access_segments() {
 // a live segment of their own, as a reload would have made them.
 void Broker::start_live_segments(const std::vector<AdoptedLiveSegment>& adopted, const config::BrokerConfig& extra) {
     for (const auto& segment : adopted) {
-        std::unique_ptr<Broker> broker(new Broker(segment.part, AccessListing{}, /*main=*/false));
+        std::unique_ptr<Broker> broker(new Broker(segment.part, AccessListing{}, Kind::live));
         broker->lister_ = this;
         broker->start();
         live_generations_.push_back(segment.generation);
@@ -231,15 +231,15 @@ void Broker::start_live_segments(const std::vector<AdoptedLiveSegment>& adopted,
 void Broker::add_live_segment(const config::BrokerConfig& added) {
     const std::uint32_t generation = live_generations_.empty() ? 1 : live_generations_.back() + 1;
     std::unique_ptr<Broker> broker(new Broker(live_segment_config(config_, generation, added), AccessListing{},
-                                              /*main=*/false));
+                                              Kind::live));
     broker->lister_ = this;
     broker->start();
     crash_point("live_segment_built");
     live_generations_.push_back(generation);
     live_brokers_.push_back(std::move(broker));
     write_live_generations(view_.root().live, live_generations_);
-    SHMQ_LOG(info) << "live segment " << generation << " listed: " << added.queues.size() << " queues and "
-                   << added.topics.size() << " topics added";
+    SHMQ_LOG(info) << log_prefix() << "live segment " << generation << " listed: " << added.queues.size()
+                   << " queues and " << added.topics.size() << " topics added";
     crash_point("live_segment_listed");
 }
 
@@ -289,37 +289,48 @@ std::vector<SegmentContents> Broker::held_contents() const {
     return held;
 }
 
-// The open part of a reloaded configuration: the queues and topics that no
-// segment holds, and the successors of the queues and topics replaced, go
-// into a new live segment; once it is listed the replaced ones are superseded by it
-// (docs/crash-safety.md, "Live settings change"); then every segment takes
-// the live settings of what it holds. Should the new segment fail, nothing
-// of it was listed and nothing superseded: its queues and topics are
-// reported as not added, the replaced ones as not changed.
-void Broker::apply_open_part(ReloadPlan& plan) {
-    auto added = not_held(plan_segments(plan.next).main, held_contents());
-    for (const auto& name : plan.replaced.queues) added.queues.push_back(*config::find_named(plan.next.queues, name));
-    for (const auto& name : plan.replaced.topics) added.topics.push_back(*config::find_named(plan.next.topics, name));
-    if (!added.queues.empty() || !added.topics.empty()) {
-        try {
-            add_live_segment(added);
-        } catch (const std::exception& failure) {
-            SHMQ_LOG(error) << "reload: the live segment for the queues and topics added could not be made: "
-                            << failure.what();
-            withdraw_added(plan, added, whole_config_, failure.what());
+// This segment's part of a reloaded configuration (`part`, cut out of
+// `plan.next`: the open part for the main segment, a group's for an access
+// group's): the queues and topics that none of its segments holds, and the
+// successors of those of its queues and topics replaced, go into a new live
+// segment of its own; once it is listed the replaced ones are superseded by
+// it (docs/crash-safety.md, "Live settings change"). Should the new segment
+// fail, nothing of it was listed and nothing superseded: its queues and
+// topics are reported as not added, the replaced ones as not changed
+// (`running`: the settings they keep).
+void Broker::add_successors(ReloadPlan& plan, const config::BrokerConfig& part, const config::BrokerConfig& running) {
+    auto added = not_held(part, held_contents());
+    ItemNames replaced;
+    for (const auto& queue : part.queues) {
+        if (std::find(plan.replaced.queues.begin(), plan.replaced.queues.end(), queue.name) == plan.replaced.queues.end()) {
+            continue;
         }
+        replaced.queues.push_back(queue.name);
+        added.queues.push_back(queue);
     }
-    if (!plan.replaced.empty()) {
-        hold_successor_topics(plan.replaced.topics);
-        supersede_replaced(plan.replaced, live_generations_.back());
-        // Superseded, not answered yet: the next broker finds each replaced
-        // name in two segments and migrates, a queue's old ring's messages
-        // first (a topic carries nothing over a restart).
-        crash_point("reload_superseded");
+    for (const auto& topic : part.topics) {
+        if (std::find(plan.replaced.topics.begin(), plan.replaced.topics.end(), topic.name) == plan.replaced.topics.end()) {
+            continue;
+        }
+        replaced.topics.push_back(topic.name);
+        added.topics.push_back(topic);
     }
-    const auto open = plan_segments(plan.next).main;
-    apply_open_settings(open);
-    for (auto& part : live_brokers_) part->apply_open_settings(open);
+    if (added.queues.empty() && added.topics.empty()) return;
+    try {
+        add_live_segment(added);
+    } catch (const std::exception& failure) {
+        SHMQ_LOG(error) << "reload: " << log_prefix()
+                        << "the live segment for the queues and topics added could not be made: " << failure.what();
+        withdraw_added(plan, added, running, failure.what());
+        return;
+    }
+    if (replaced.empty()) return;
+    hold_successor_topics(replaced.topics);
+    supersede_replaced(replaced, live_generations_.back());
+    // Superseded, not answered yet: the next broker finds each replaced
+    // name in two segments and migrates, a queue's old ring's messages
+    // first (a topic carries nothing over a restart).
+    crash_point("reload_superseded");
 }
 
 // Every segment but the newest (which holds the successors) supersedes the
@@ -395,24 +406,45 @@ void Broker::release_successor_holds() {
     }
 }
 
-// This segment's part of `open`. A superseded queue keeps the settings its
-// ring was built with: the file's new ones are its successor's. Its dead
-// letters, though, go where the file now says the name's go (a dead_letter
-// set with the change takes the old ring's too), or, the file naming none,
-// where they went. (Only the queues' settings are live ones: a topic's are
-// all in its ring's layout.)
-void Broker::apply_open_settings(const config::BrokerConfig& open) {
-    config::BrokerConfig part;
+// The live settings of what this segment and its live segments hold, out
+// of `part` (theirs in the reloaded configuration). A superseded queue keeps
+// the settings its ring was built with: the file's new ones are its
+// successor's. Its dead letters, though, go where the file now says the
+// name's go (a dead_letter set with the change takes the old ring's too),
+// or, the file naming none, where they went. (Only the queues' settings are
+// live ones: a topic's are all in its ring's layout.)
+void Broker::apply_held_settings(const config::BrokerConfig& part) {
+    config::BrokerConfig held;
     std::string missing;
-    if (!part_holding(open, contents_of(view_), part, missing)) return;
+    if (!part_holding(part, contents_of(view_), held, missing)) return;
     for (const auto& queue : retired_.superseded_queues) {
-        if (queue.index < part.queues.size() && queue.index < config_.queues.size()) {
+        if (queue.index < held.queues.size() && queue.index < config_.queues.size()) {
             auto kept = config_.queues[queue.index];
-            if (!part.queues[queue.index].dead_letter.empty()) kept.dead_letter = part.queues[queue.index].dead_letter;
-            part.queues[queue.index] = kept;
+            if (!held.queues[queue.index].dead_letter.empty()) kept.dead_letter = held.queues[queue.index].dead_letter;
+            held.queues[queue.index] = kept;
         }
     }
-    apply_live_settings(part);
+    apply_live_settings(held);
+    for (auto& live : live_brokers_) live->apply_held_settings(part);
+}
+
+// Every segment this broker runs: its own, its live ones, and its access
+// groups' (with theirs).
+void Broker::collect_views(std::vector<const SegmentView*>& views) const {
+    views.push_back(&view_);
+    for (const auto& part : live_brokers_) part->collect_views(views);
+    for (const auto& part : access_brokers_) part->collect_views(views);
+}
+
+// The segments that can list no more live segments (plan_reload's `full`):
+// "" for the main one, a group's name for its segment.
+std::vector<std::string> Broker::full_segments() const {
+    std::vector<std::string> full;
+    if (live_generations_.size() >= layout::max_live_segments) full.push_back({});
+    for (const auto& part : access_brokers_) {
+        if (part->live_generations_.size() >= layout::max_live_segments) full.push_back(part->config_.group);
+    }
+    return full;
 }
 
 // A replaced queue's successor must be able to hold what every segment
@@ -421,8 +453,8 @@ void Broker::apply_open_settings(const config::BrokerConfig& open) {
 // A replaced topic needs no check: its subscribers read the old ring where
 // it is, and a restart carries no topic's messages.
 std::string Broker::unfit_replacements(const ReloadPlan& plan, const config::BrokerConfig& reloaded) const {
-    std::vector<const SegmentView*> views{&view_};
-    for (const auto& part : live_brokers_) views.push_back(&part->view_);
+    std::vector<const SegmentView*> views;
+    collect_views(views);
     std::string unfit;
     for (const auto& name : plan.replaced.queues) {
         QueueRing::Held held;
@@ -527,7 +559,7 @@ bool Broker::try_adopt_existing() {
     config::BrokerConfig held = config_;
     std::vector<AdoptedLiveSegment> live;
     config::BrokerConfig extra;
-    if (usable && main_) {
+    if (usable && lists_live_segments()) {
         usable = split_adopted(view_, path, SegmentMapping::is_file(address_), config_, held, live, extra, difference);
     }
     usable = usable && segment_matches_config(view_, held, listing_, difference);
@@ -880,8 +912,7 @@ ReloadAnswer Broker::reload() {
                                        " queues; the last reload was refused");
         return answer;
     }
-    auto plan =
-        plan_reload(whole_config_, reloaded, live_generations_.size() < layout::max_live_segments, removed_);
+    auto plan = plan_reload(whole_config_, reloaded, full_segments(), removed_);
     const auto unfit = unfit_replacements(plan, reloaded);
     if (!unfit.empty()) {
         answer.outcome = layout::reload_refused;
@@ -894,10 +925,18 @@ ReloadAnswer Broker::reload() {
     SHMQ_LOG(debug) << "reload: the file loaded and validated; " << plan.applied.size() << " changes to apply live, "
                     << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
-        apply_open_part(plan);
+        // Each segment adds its successors first; then, with those that
+        // could not be made taken back out of `plan.next`, every segment
+        // takes the live settings of what it holds.
         const auto parts = plan_segments(plan.next);
+        add_successors(plan, parts.main, whole_config_);
         for (std::size_t index = 0; index < access_brokers_.size() && index < parts.restricted.size(); ++index) {
-            access_brokers_[index]->apply_live_settings(parts.restricted[index]);
+            access_brokers_[index]->add_successors(plan, parts.restricted[index], whole_config_);
+        }
+        const auto settled = plan_segments(plan.next);
+        apply_held_settings(settled.main);
+        for (std::size_t index = 0; index < access_brokers_.size() && index < settled.restricted.size(); ++index) {
+            access_brokers_[index]->apply_held_settings(settled.restricted[index]);
         }
         if (!plan.removed.empty()) {
             retire_removed(plan.removed);
@@ -989,10 +1028,10 @@ void Broker::tick() {
     for (auto& part : access_brokers_) part->tick();
     for (auto& part : live_brokers_) part->tick();
     // Any process may write the list of live segments: the broker's own copy wins.
-    if (main_ && read_live_generations(view_.root().live) != live_generations_) {
+    if (lists_live_segments() && read_live_generations(view_.root().live) != live_generations_) {
         write_live_generations(view_.root().live, live_generations_);
     }
-    if (main_ && platform::service_watchdog_interval().count() != 0) platform::report_service_alive();
+    if (kind_ == Kind::main && platform::service_watchdog_interval().count() != 0) platform::report_service_alive();
 }
 
 // The truncation guard kept every process alive through a truncated file;
@@ -1079,7 +1118,7 @@ void Broker::report_client_events(const layout::ClientEventRing& ring, std::uint
 }
 
 // The main segment's lines name no segment; an access group's do.
-std::string Broker::log_prefix() const { return main_ ? std::string() : "segment '" + address_ + "': "; }
+std::string Broker::log_prefix() const { return kind_ == Kind::main ? std::string() : "segment '" + address_ + "': "; }
 
 // at_least_once queues: deliveries whose ack is overdue go back for
 // redelivery, and those that failed max_deliveries times move to the
@@ -1163,7 +1202,7 @@ void Broker::report_topic_quarantines() {
 
 void Broker::shut_down() {
     metrics_.reset();  // it reads the segment
-    if (main_) platform::report_service_stopping();
+    if (kind_ == Kind::main) platform::report_service_stopping();
     auto& root = view_.root();
     root.state.store(static_cast<std::uint32_t>(layout::BrokerState::stopping), std::memory_order_release);
     for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {

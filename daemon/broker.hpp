@@ -86,20 +86,29 @@ public:
     bool migrated() const { return migrated_; }
 
 private:
-    // The broker of one access group's segment: `listing` empty, no word to systemd.
-    Broker(config::BrokerConfig part, AccessListing listing, bool main);
+    // Which segment a broker runs. The main segment's and each access
+    // group's list live segments of their own (daemon/live_segments.hpp);
+    // a live segment lists none.
+    enum class Kind { main, access_group, live };
+    // The broker of one access group's segment or of a live segment:
+    // `listing` empty, no word to systemd.
+    Broker(config::BrokerConfig part, AccessListing listing, Kind kind);
+    bool lists_live_segments() const { return kind_ != Kind::live; }
     void start_access_segments();
     void stop_access_segments();
-    // Live segments (daemon/live_segments.hpp): the main broker's only.
+    // Live segments (daemon/live_segments.hpp): those of the segment this
+    // broker owns, main or access group.
     void start_live_segments(const std::vector<AdoptedLiveSegment>& adopted, const config::BrokerConfig& extra);
     void add_live_segment(const config::BrokerConfig& added);
     void stop_live_segments();
     std::vector<SegmentContents> held_contents() const;
-    void apply_open_part(ReloadPlan& plan);
+    void add_successors(ReloadPlan& plan, const config::BrokerConfig& part, const config::BrokerConfig& running);
     void supersede_replaced(const ItemNames& names, std::uint32_t generation);
     void hold_successor_topics(const std::vector<std::string>& names);
     void release_successor_holds();
-    void apply_open_settings(const config::BrokerConfig& open);
+    void apply_held_settings(const config::BrokerConfig& part);
+    void collect_views(std::vector<const SegmentView*>& views) const;
+    std::vector<std::string> full_segments() const;
     std::string unfit_replacements(const ReloadPlan& plan, const config::BrokerConfig& reloaded) const;
     void retire_removed(const ItemNames& removed);
     void retire_here(const ItemNames& removed);
@@ -116,6 +125,7 @@ private:
         SegmentView view;
     };
     bool migrate_existing(std::unique_ptr<SegmentMapping> existing, const std::string& difference);
+    std::vector<CompanionSegment> companions(const SegmentView& old, const std::string& path) const;
     std::vector<OpenCompanion> open_companions(const std::vector<CompanionSegment>& companions);
     void prepare_to_carry(SegmentView& view, const std::string& what, bool same_boot);
     void set_aside_companions(const std::vector<CompanionSegment>& companions);
@@ -153,10 +163,10 @@ private:
 
     config::BrokerConfig config_;
     AccessListing listing_;  // the restricted queues and topics the main segment lists
-    bool main_ = true;       // the main segment's broker: it alone speaks to systemd
+    Kind kind_ = Kind::main;  // the main segment's broker alone speaks to systemd
     std::vector<config::BrokerConfig> access_configs_;
     std::vector<std::unique_ptr<Broker>> access_brokers_;  // one per access group, started with this one
-    // The live segments the main segment lists, in order, and their brokers.
+    // The live segments this broker's segment lists, in order, and their brokers.
     std::vector<std::uint32_t> live_generations_;
     std::vector<std::unique_ptr<Broker>> live_brokers_;
     // A live segment's broker: the broker that lists it, in whose segments

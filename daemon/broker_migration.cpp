@@ -75,10 +75,10 @@ bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const st
     const bool same_boot = ensure_previous_broker_gone(*existing->root(), boot_id);
     SHMQ_LOG(warning) << "segment '" << address_ << "' is laid out for another configuration (" << difference
                       << "); carrying its queued messages into a new segment";
-    // The new main segment lists no live segment, nor a group the
+    // The new segment lists no live segment, nor (the main one) a group the
     // configuration lacks: what those hold is carried now or never read again.
-    const auto companions = main_ ? companions_of(view_, path, listing_) : std::vector<CompanionSegment>{};
-    auto opened = open_companions(companions);
+    const auto listed = companions(view_, path);
+    auto opened = open_companions(listed);
     prepare_to_carry(view_, address_, same_boot);
     std::vector<const SegmentView*> views{&view_};
     for (auto& companion : opened) {
@@ -99,7 +99,7 @@ bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const st
     if (!plan.impossible.empty()) {
         // The companions first: the old segment, which lists them, is the
         // last to go, so that a broker killed in between finds them again.
-        set_aside_companions(companions);
+        set_aside_companions(listed);
         view_ = SegmentView{};
         existing.reset();
         set_aside_existing(difference + "; its messages cannot be carried over: " + plan.impossible);
@@ -143,6 +143,14 @@ bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const st
                       << carried_redeliveries(plan) << " unacknowledged deliveries of them to be delivered again)"
                       << (carried_from == 0 ? "" : ", from it and " + std::to_string(carried_from) + " companion segments");
     return true;
+}
+
+// The companions the old segment `old` lists: its live segments, and, the
+// main one's, the segments of the groups the configuration no longer has.
+// A live segment lists none: any process may write its table.
+std::vector<CompanionSegment> Broker::companions(const SegmentView& old, const std::string& path) const {
+    if (!lists_live_segments()) return {};
+    return companions_of(old, path, kind_ == Kind::main ? &listing_ : nullptr);
 }
 
 // Each companion that exists, mapped and validated; one that cannot be read
@@ -252,19 +260,19 @@ void Broker::finish_interrupted_migration() {
 // anything could adopt it again (a reload's next live segment has its name).
 void Broker::dispose_of_migrated(const std::string& old) {
     const std::string path = SegmentMapping::file_system_path(address_);
-    if (main_) {
+    if (lists_live_segments()) {
         std::unique_ptr<SegmentMapping> mapping;
         std::string why;
         SegmentView view;
-        std::vector<CompanionSegment> companions;
+        std::vector<CompanionSegment> listed;
         if (SegmentMapping::open_path(old, SegmentMapping::is_file(address_), mapping, why) ==
                 platform::FileError::none &&
             SegmentView::validate(mapping->base(), mapping->size(), view, why, /*writable=*/false) == Status::ok) {
-            companions = companions_of(view, path, listing_);
+            listed = companions(view, path);
         }
         view = SegmentView{};
         mapping.reset();
-        for (const auto& companion : companions) {
+        for (const auto& companion : listed) {
             if (exists(companion.path) && dispose_of_carried(companion.path, companion.path)) {
                 SHMQ_LOG(info) << companion.what << " removed: every message it held was carried over";
             }

@@ -1,6 +1,7 @@
-// The segments whose queues a main segment's migration carries with its own
+// The segments whose queues a segment's migration carries with its own
 // (docs/crash-safety.md, "Migration at start-up"): the live segments it
-// lists (queues and topics reloads added), and the segments of the access
+// lists (queues and topics reloads added or changed, in the main segment or
+// an access group's), and, the main segment's, the segments of the access
 // groups it lists that the configuration no longer has. The new main
 // segment lists neither, so nothing else would ever read them again; an
 // access group the configuration still has is its own broker's to migrate.
@@ -19,10 +20,12 @@ struct CompanionSegment {
     std::string what;  // for the log: "live segment 2", "the segment of access group 'ops', ..."
 };
 
-// The companions the validated main segment `old_main` lists (its file's
-// place being `main_path`), given the access groups the configuration has
-// (`configured`). Whether each file exists is not checked.
+// The companions the validated segment `old_main` lists (its file's place
+// being `main_path`), given the access groups the configuration has
+// (`configured`; null for an access group's segment, which lists live
+// segments only: its own access table is never read, its group's members
+// may write it). Whether each file exists is not checked.
 std::vector<CompanionSegment> companions_of(const SegmentView& old_main, const std::string& main_path,
-                                            const AccessListing& configured);
+                                            const AccessListing* configured);
 
 }  // namespace shmq::daemon

@@ -19,9 +19,9 @@ std::string quoted(const std::string& text) { return text.empty() ? "(none)" : "
 
 class Planner {
 public:
-    Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded, bool can_add_live,
-            const ItemNames& retired)
-        : running_(running), reloaded_(reloaded), can_add_live_(can_add_live), retired_(retired) {
+    Planner(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
+            const std::vector<std::string>& full, const ItemNames& retired)
+        : running_(running), reloaded_(reloaded), full_(full), retired_(retired) {
         plan_.next = running;
     }
 
@@ -144,9 +144,9 @@ private:
         }
     }
 
-    // A new ring for an open queue or topic: its successor, in the reload's
-    // live segment, with every new setting (a queue's delivery limits
-    // included).
+    // A new ring for a queue or topic: its successor, in the reload's live
+    // segment of the segment holding it, with every new setting (a queue's
+    // delivery limits included).
     template <typename Item>
     void replace(const Item& before, const Item& after, const std::string& what,
                  const std::vector<std::string>& changes) {
@@ -177,18 +177,24 @@ private:
         return *config::find_named(plan_.next.topics, topic.name);
     }
 
-    // What every successor needs: an open one (a restricted one's group
-    // segment would need rebuilding) and room for a live segment.
+    // The segment a queue or topic's successor goes beside: the one that
+    // holds it (the main one, or its access group's), which must have room
+    // for a live segment.
+    std::string why_not_live_beside(const std::string& group) const {
+        if (!listed(full_, group)) return {};
+        return "the broker has added " + std::to_string(layout::max_live_segments) + " live segments " +
+               (group.empty() ? std::string("already") : "to group '" + group + "''s segment already");
+    }
+
+    // What every successor needs: the same access as the ring it follows (a
+    // change of access moves it to another segment, whose clients are
+    // other processes) and room for a live segment beside it.
     template <typename Item>
     std::string why_not_in_live_segment(const Item& before, const Item& after) const {
-        if (!before.access_group.empty() || !after.access_group.empty()) {
-            return "restricted to group '" + (before.access_group.empty() ? after.access_group : before.access_group) +
-                   "': its group's segment would need rebuilding";
+        if (before.access_group != after.access_group || before.access_readers != after.access_readers) {
+            return "its access changes too, which moves it to another segment";
         }
-        if (!can_add_live_) {
-            return "the broker has added " + std::to_string(layout::max_live_segments) + " live segments already";
-        }
-        return {};
+        return why_not_live_beside(before.access_group);
     }
 
     std::string why_not_replaced(const config::TopicConfig& before, const config::TopicConfig& after) const {
@@ -203,14 +209,15 @@ private:
     }
 
     // An open queue or topic is added live, in a segment of its own; a
-    // restricted one would need its group's segment rebuilt.
+    // restricted one would need the main segment's list of restricted names
+    // changed, which clients read once, at attach.
     template <typename Item>
     void add(const Item& item, const std::string& what) {
         if (!item.access_group.empty()) {
-            restart(in_file(what + " (restricted to group '" + item.access_group + "')"));
-        } else if (!can_add_live_) {
-            restart(in_file(what + " (the broker has added " + std::to_string(layout::max_live_segments) +
-                            " live segments already)"));
+            restart(in_file(what + " (restricted to group '" + item.access_group +
+                            "': clients learn the restricted names when they attach)"));
+        } else if (const auto why_not = why_not_live_beside({}); !why_not.empty()) {
+            restart(in_file(what + " (" + why_not + ")"));
         } else if (const auto why = why_dead_letter_unreachable(item); !why.empty()) {
             restart(in_file(what + " (" + why + ")"));
         } else {
@@ -231,7 +238,7 @@ private:
         if (listed(retired_.queues, target)) return "dead_letter '" + target + "' was removed by an earlier reload";
         if (config::find_named(running_.queues, target) != nullptr) return {};
         const auto* added = config::find_named(reloaded_.queues, target);
-        if (added != nullptr && added->access_group.empty() && can_add_live_) return {};
+        if (added != nullptr && added->access_group.empty() && why_not_live_beside({}).empty()) return {};
         return "dead_letter '" + target + "' is not added live";
     }
 
@@ -283,7 +290,7 @@ private:
 
     const config::BrokerConfig& running_;
     const config::BrokerConfig& reloaded_;
-    const bool can_add_live_;
+    const std::vector<std::string>& full_;
     const ItemNames& retired_;
     ReloadPlan plan_;
 };
@@ -291,17 +298,23 @@ private:
 }  // namespace
 
 ReloadPlan plan_reload(const config::BrokerConfig& running, const config::BrokerConfig& reloaded,
-                       bool can_add_live, const ItemNames& retired) {
-    return Planner(running, reloaded, can_add_live, retired).plan();
+                       const std::vector<std::string>& full, const ItemNames& retired) {
+    return Planner(running, reloaded, full, retired).plan();
 }
 
 void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
                     const std::string& why) {
-    const auto restore = [&](auto& items, const auto& running_items, const std::vector<std::string>& names,
-                             const std::string& kind) {
-        for (const auto& name : names) {
-            *config::find_named(items, name) = *config::find_named(running_items, name);
-            const auto prefix = kind + " '" + name + "': ";
+    // Only those of the replaced among `added`: another segment's successors
+    // may be made.
+    const auto restore = [&](auto& items, const auto& running_items, std::vector<std::string>& names,
+                             const auto& withdrawn, const std::string& kind) {
+        for (auto name = names.begin(); name != names.end();) {
+            if (config::find_named(withdrawn, *name) == nullptr) {
+                ++name;
+                continue;
+            }
+            *config::find_named(items, *name) = *config::find_named(running_items, *name);
+            const auto prefix = kind + " '" + *name + "': ";
             for (auto line = plan.applied.begin(); line != plan.applied.end();) {
                 if (line->compare(0, prefix.size(), prefix) != 0) {
                     ++line;
@@ -311,11 +324,11 @@ void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const c
                                             why);
                 line = plan.applied.erase(line);
             }
+            name = names.erase(name);
         }
     };
-    restore(plan.next.queues, running.queues, plan.replaced.queues, "queue");
-    restore(plan.next.topics, running.topics, plan.replaced.topics, "topic");
-    plan.replaced = {};
+    restore(plan.next.queues, running.queues, plan.replaced.queues, added.queues, "queue");
+    restore(plan.next.topics, running.topics, plan.replaced.topics, added.topics, "topic");
     const auto withdraw = [&](auto& items, const auto& withdrawn, const std::string& kind) {
         for (const auto& item : withdrawn) {
             const std::string line = kind + " '" + item.name + "' added";

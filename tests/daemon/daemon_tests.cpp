@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <grp.h>
 #include <new>
 #include <optional>
 #include <string>
@@ -1692,6 +1693,27 @@ struct LiveSegmentGuards {
     SegmentGuard third;
 };
 
+// The test user's primary group, by name: an access group it belongs to.
+std::string primary_group() {
+    const auto* entry = ::getgrgid(::getgid());
+    BOOST_REQUIRE(entry != nullptr);
+    return entry->gr_name;
+}
+
+std::string restricted_to(const std::string& group) { return "    access: { group: " + group + " }\n"; }
+
+// Removes the segments of broker `name`'s access group `group` (its own,
+// its live ones, those set aside) however the test ends.
+struct GroupSegmentGuards {
+    GroupSegmentGuards(const std::string& name, const std::string& group)
+        : segment_name(name + ".access-" + group), segment(segment_name), live(segment_name), set_aside(segment_name) {}
+    const std::string& name() const { return segment_name; }
+    const std::string segment_name;
+    SegmentGuard segment;
+    LiveSegmentGuards live;
+    SetAsideGuard set_aside;
+};
+
 // Per-producer bookkeeping in memory shared with forked children: which
 // numbers were received (a duplicate is seen), and how many went each way.
 struct StreamCounters {
@@ -2097,6 +2119,174 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_queue_recovers) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Issue 11, item 2, restricted: a queue or topic restricted to an access
+// group changes its settings live as an open one does, its successor in a
+// live segment of the group's segment (SEGMENT.access-GROUP.live-G).
+
+// A producer and a consumer process on `work`, restricted to the test
+// user's group, while a reload raises its capacity and max_message_size:
+// every message arrives once, in order; the successor is in the group's
+// first live segment; a handle opened before serves the new settings.
+BOOST_AUTO_TEST_CASE(a_restricted_queue_changed_live_keeps_every_message_in_order) {
+    const std::string name = unique_broker_name();
+    const std::string group = primary_group();
+    SegmentGuard guard(name);
+    LiveSegmentGuards live(name);
+    GroupSegmentGuards group_segments(name, group);
+    const auto config = write("broker.yaml", settings_config(name, small_work + restricted_to(group)));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    auto& counters = stream_counters();
+    std::vector<pid_t> children;
+    children.push_back(fork_running([&] { return produce_stream(name, counters, 0, 300); }));
+    for (int producer = 1; producer < StreamCounters::producers; ++producer) counters.producers_done.fetch_add(1);
+    children.push_back(fork_running([&] { return consume_stream(name, counters); }));
+    BOOST_REQUIRE(eventually([&] { return counters.received.load() >= 50; }, 30s));
+
+    write("broker.yaml", settings_config(name, large_work + restricted_to(group)));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err << "log:\n" << broker.log());
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'work': capacity 8 -> 16, max_message_size 64 -> 128"));
+    BOOST_TEST(!contains(reloaded.out, "needs a restart"));
+    counters.reloaded.store(1);
+
+    for (const auto child : children) BOOST_TEST(wait_for_exit(child, 150s).value_or(-1) == child_ok);
+    BOOST_TEST(counters.received.load() == counters.sent.load());
+    BOOST_TEST(counters.duplicates.load() == 0);
+    BOOST_TEST(contains(broker.log(), "queue 'work' superseded by its successor in live segment 1"), broker.log());
+    BOOST_TEST(fs::exists("/dev/shm/" + group_segments.name() + ".live-1"));
+    BOOST_TEST(!fs::exists("/dev/shm/" + name + ".live-1"));  // the main segment lists none
+
+    BOOST_TEST(work.capacity() == 16u);
+    BOOST_TEST(work.max_message_size() == 128u);
+    const std::string long_message(100, 'x');
+    BOOST_TEST(work.send(long_message, 5s) == shmq::Status::ok);
+    BOOST_TEST(drain(work) == (std::vector<std::string>{long_message}), boost::test_tools::per_element());
+    const auto later = attach(name);
+    shmq::Queue reopened;
+    BOOST_REQUIRE(later->open_queue("work", reopened) == shmq::Status::ok);
+    BOOST_TEST(reopened.capacity() == 16u);
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A restricted queue's successor must hold what it holds, as an open one's.
+BOOST_AUTO_TEST_CASE(a_restricted_change_that_cannot_hold_what_is_queued_is_refused) {
+    const std::string name = unique_broker_name();
+    const std::string group = primary_group();
+    SegmentGuard guard(name);
+    GroupSegmentGuards group_segments(name, group);
+    const auto config = write("broker.yaml", settings_config(name, small_work + restricted_to(group)));
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Queue work;
+    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+    send_all(work, {"1", "2", "3", "4", "5"});
+    write("broker.yaml", settings_config(name, "    capacity: 4\n    max_message_size: 64\n" + restricted_to(group)));
+    const auto refused = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << refused.out << "stderr:\n" << refused.err);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(contains(refused.out + refused.err, "queue 'work' key 'capacity': 4 cannot hold the 5 messages"));
+    BOOST_TEST(!fs::exists("/dev/shm/" + group_segments.name() + ".live-1"));
+    BOOST_TEST(work.capacity() == 8u);
+    BOOST_TEST(drain(work) == (std::vector<std::string>{"1", "2", "3", "4", "5"}), boost::test_tools::per_element());
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A restart after a restricted queue's change (kill -9, or a clean stop of
+// a persistent broker) finds the queue in the group's segment and its live
+// segment and migrates the group's segment: every message, the old ring's
+// first.
+BOOST_AUTO_TEST_CASE(a_restart_after_a_restricted_change_keeps_every_message_in_order) {
+    for (const bool killed : {false, true}) {
+        BOOST_TEST_CONTEXT((killed ? "kill -9" : "clean stop")) {
+            const std::string name = unique_broker_name();
+            const std::string group = primary_group();
+            SegmentGuard guard(name);
+            GroupSegmentGuards group_segments(name, group);
+            const std::string file = (directory() / "segment").string();
+            const auto persistent = [&](std::string text) {
+                return killed ? text : text.replace(text.find("\n") + 1, 0, "  persist_path: " + file + "\n");
+            };
+            const std::string address = killed ? name : file;
+            const auto config =
+                write("broker.yaml", persistent(settings_config(name, small_work + restricted_to(group))));
+            std::optional<BrokerProcess> broker;
+            broker.emplace(*this, config);
+            broker->wait_until_ready();
+            {
+                const auto client = attach(address);
+                shmq::Queue work;
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                send_all(work, {"o1", "o2", "o3"});
+                write("broker.yaml", persistent(settings_config(name, large_work + restricted_to(group))));
+                const auto reloaded = shmq({"--broker", address, "reload"});
+                BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+                send_all(work, {"n1", "n2"});
+            }
+            if (killed) {
+                broker->kill_hard();
+            } else {
+                BOOST_TEST(broker->stop() == 0);
+                BOOST_TEST(fs::exists(file + ".access-" + group + ".live-1"));
+            }
+            broker.emplace(*this, config, "second.log");
+            broker->wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+            BOOST_TEST(contains(broker->log(), "a reload changed its settings"));
+            BOOST_TEST(contains(broker->log(), "5 queued messages carried over"));
+            const auto client = attach(address);
+            shmq::Queue work;
+            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+            BOOST_TEST(work.capacity() == 16u);
+            BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "o3", "n1", "n2"}),
+                       boost::test_tools::per_element());
+            BOOST_TEST(broker->stop() == 0);
+        }
+    }
+}
+
+// The broker killed at each step of a restricted queue's change; the next
+// broker, started on the new file, carries every message in order, once.
+BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_restricted_queue_recovers) {
+    for (const std::string step : {"live_segment_built", "live_segment_listed", "reload_superseded", "reload_applied"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            const std::string name = unique_broker_name();
+            const std::string group = primary_group();
+            SegmentGuard guard(name);
+            GroupSegmentGuards group_segments(name, group);
+            const auto config = write("broker.yaml", settings_config(name, small_work + restricted_to(group)));
+            {
+                BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+                doomed.wait_until_ready();
+                const auto client = attach(name);
+                shmq::Queue work;
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                send_all(work, {"o1", "o2"});
+                write("broker.yaml", settings_config(name, large_work + restricted_to(group)));
+                const auto unanswered = shmq({"--broker", name, "reload"});
+                BOOST_TEST(unanswered.exit_code == 1);
+                BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+                send_all(work, {"n1"});
+            }
+            BrokerProcess second(*this, config, "second.log");
+            second.wait_until_ready();
+            BOOST_TEST_INFO("second broker's log:\n" << second.log());
+            const auto client = attach(name);
+            shmq::Queue work;
+            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+            BOOST_TEST(work.capacity() == 16u);
+            BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "n1"}), boost::test_tools::per_element());
+            BOOST_TEST(second.stop() == 0);
+        }
+    }
+}
+
 // The mark names where to look, never what to trust: a client-written mark
 // naming a generation nobody listed, or one that does not hold the queue,
 // only refuses sends until the broker's tick puts its record back; a
@@ -2401,6 +2591,56 @@ BOOST_AUTO_TEST_CASE(a_subscription_reads_the_old_ring_then_the_successor) {
     BOOST_TEST(reopened.capacity() == 16u);
     before.unsubscribe();
     after.unsubscribe();
+    BOOST_TEST(broker.stop() == 0);
+}
+
+// A topic restricted to the test user's group changed live: a subscription
+// from before reads the old ring to its end, then the successor in the
+// group's live segment, losing nothing; a handle opened before publishes
+// a message longer than the old limit.
+BOOST_AUTO_TEST_CASE(a_restricted_topic_changed_live_is_read_to_its_end_then_its_successor) {
+    const std::string name = unique_broker_name();
+    const std::string group = primary_group();
+    SegmentGuard guard(name);
+    GroupSegmentGuards group_segments(name, group);
+    const auto config = write("broker.yaml", topic_settings_config(name, small_ticks + restricted_to(group)));
+    BrokerProcess broker(*this, config, "broker.log", {}, {"--log-level", "debug"});
+    broker.wait_until_ready();
+    const auto client = attach(name);
+    shmq::Topic ticks;
+    BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+    shmq::Subscription before;
+    BOOST_REQUIRE(client->subscribe("ticks", before) == shmq::Status::ok);
+    for (const std::string message : {"o1", "o2", "o3"}) BOOST_REQUIRE(ticks.publish(message, 5s) == shmq::Status::ok);
+
+    write("broker.yaml", topic_settings_config(name, large_ticks + restricted_to(group)));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err << "log:\n" << broker.log());
+    BOOST_TEST(reloaded.exit_code == 0);
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'ticks': capacity 8 -> 16, max_message_size 64 -> 128, "
+                                      "history 4 -> 8"));
+    BOOST_TEST(contains(broker.log(), "topic 'ticks' superseded by its successor in live segment 1"));
+    BOOST_TEST(fs::exists("/dev/shm/" + group_segments.name() + ".live-1"));
+    const std::string long_message(100, 'n');
+    BOOST_TEST(ticks.capacity() == 16u);
+    BOOST_TEST(ticks.max_message_size() == 128u);
+    BOOST_REQUIRE(ticks.publish("n1", 5s) == shmq::Status::ok);
+    BOOST_REQUIRE(ticks.publish(long_message, 5s) == shmq::Status::ok);
+
+    std::vector<std::string> read;
+    std::string message;
+    while (before.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+    BOOST_TEST(read == (std::vector<std::string>{"o1", "o2", "o3", "n1", long_message}),
+               boost::test_tools::per_element());
+    BOOST_TEST(before.received() == 5u);
+    BOOST_TEST(before.lost() == 0u);
+    // The broker's hold on the successor ends once no subscriber of the old
+    // ring is left: publishers then fill the successor's whole ring.
+    before.unsubscribe();
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "topic 'ticks': every subscriber of the superseded "
+                                                              "topic moved to its successor or left"); },
+                          20s),
+               broker.log());
     BOOST_TEST(broker.stop() == 0);
 }
 
