@@ -148,9 +148,28 @@ bool Broker::migrate_existing(std::unique_ptr<SegmentMapping> existing, const st
 // The companions the old segment `old` lists: its live segments, and, the
 // main one's, the segments of the groups the configuration no longer has.
 // A live segment lists none: any process may write its table.
+// A group's segment is followed by the live segments it lists: its old
+// rings' messages are carried before their successors'.
 std::vector<CompanionSegment> Broker::companions(const SegmentView& old, const std::string& path) const {
     if (!lists_live_segments()) return {};
-    return companions_of(old, path, kind_ == Kind::main ? &listing_ : nullptr);
+    std::vector<CompanionSegment> all;
+    for (auto& companion : companions_of(old, path, kind_ == Kind::main ? &listing_ : nullptr)) {
+        all.push_back(companion);
+        std::unique_ptr<SegmentMapping> mapping;
+        std::string why;
+        SegmentView view;
+        if (!companion.lists_live ||
+            SegmentMapping::open_path(companion.path, SegmentMapping::is_file(address_), mapping, why) !=
+                platform::FileError::none ||
+            SegmentView::validate(mapping->base(), mapping->size(), view, why, /*writable=*/false) != Status::ok) {
+            continue;  // one that cannot be read is set aside when opened to be carried
+        }
+        for (auto& live : companions_of(view, companion.path, nullptr)) {
+            live.what += " of " + companion.what;
+            all.push_back(std::move(live));
+        }
+    }
+    return all;
 }
 
 // Each companion that exists, mapped and validated; one that cannot be read
@@ -254,10 +273,12 @@ void Broker::finish_interrupted_migration() {
     }
 }
 
-// The old segment once its messages were carried over, companions first:
-// the old segment lists them, so it goes last, and a broker killed in
-// between finds the rest through it. A companion carried is removed before
-// anything could adopt it again (a reload's next live segment has its name).
+// The old segment once its messages were carried over, companions first,
+// each after what it lists (a group's live segments before the group's
+// segment): the old segment lists them, so it goes last, and a broker killed
+// in between finds the rest through it. A companion carried is removed
+// before anything could adopt it again (a reload's next live segment has
+// its name).
 void Broker::dispose_of_migrated(const std::string& old) {
     const std::string path = SegmentMapping::file_system_path(address_);
     if (lists_live_segments()) {
@@ -272,9 +293,9 @@ void Broker::dispose_of_migrated(const std::string& old) {
         }
         view = SegmentView{};
         mapping.reset();
-        for (const auto& companion : listed) {
-            if (exists(companion.path) && dispose_of_carried(companion.path, companion.path)) {
-                SHMQ_LOG(info) << companion.what << " removed: every message it held was carried over";
+        for (auto companion = listed.rbegin(); companion != listed.rend(); ++companion) {
+            if (exists(companion->path) && dispose_of_carried(companion->path, companion->path)) {
+                SHMQ_LOG(info) << companion->what << " removed: every message it held was carried over";
             }
         }
         crash_point("migration_companions_disposed");

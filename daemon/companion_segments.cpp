@@ -21,8 +21,9 @@ std::vector<CompanionSegment> companions_of(const SegmentView& old_main, const s
         if (std::find(configured->groups.begin(), configured->groups.end(), group) != configured->groups.end()) {
             continue;
         }
-        companions.push_back({access_segment_path(main_path, group), "the segment of access group '" + group +
-                                                                         "', which the configuration no longer has"});
+        companions.push_back({access_segment_path(main_path, group),
+                              "the segment of access group '" + group + "', which the configuration no longer has",
+                              /*lists_live=*/true});
     }
     return companions;
 }

@@ -18,6 +18,9 @@ namespace shmq::daemon {
 struct CompanionSegment {
     std::string path;  // the file, beside the main segment's
     std::string what;  // for the log: "live segment 2", "the segment of access group 'ops', ..."
+    // An access group's segment, which may list live segments of its own
+    // (the successors of its queues and topics whose settings changed).
+    bool lists_live = false;
 };
 
 // The companions the validated segment `old_main` lists (its file's place

@@ -1,11 +1,13 @@
-// Which segment runs which open queue and topic once reloads have added
-// some: the main segment holds those it was built with, and each live
-// segment (NAME.live-GENERATION, listed in the main segment's LiveTable) the
-// ones one reload added. A configuration part for each is cut out of the
-// open part of the configuration by the names the segment holds, in its
-// order: the broker of a segment runs on its part (its queues' delivery
-// settings; their dead letters go by name to whichever segment holds the
-// target, Broker::newest_queue). The reload adds live segments; the start adopts them
+// Which segment runs which queue and topic once reloads have added some or
+// changed their settings: a segment (the main one for the open queues and
+// topics, an access group's for its restricted ones) holds those it was
+// built with, and each of its live segments (SEGMENT.live-GENERATION,
+// listed in that segment's LiveTable) the ones one reload added, or the
+// successors of those it changed. A configuration part for each is cut out
+// of the segment's part of the configuration by the names the segment
+// holds, in its order: the broker of a segment runs on its part (its
+// queues' delivery settings; their dead letters go by name to whichever
+// segment holds the target, Broker::newest_queue). The reload adds live segments; the start adopts them
 // (split_adopted), and builds one for configured queues that no segment
 // holds, the same way a reload does. docs/crash-safety.md, "Live segments".
 #pragma once
@@ -38,9 +40,10 @@ bool part_holding(const config::BrokerConfig& open, const SegmentContents& conte
 // (or a start) adds in a new live segment.
 config::BrokerConfig not_held(const config::BrokerConfig& open, const std::vector<SegmentContents>& held);
 
-// The configuration of live segment `generation`, holding `added`: named
+// The configuration of live segment `generation` of the segment `main`
+// configures (the main one, or an access group's), holding `added`: named
 // MAIN.live-GENERATION (and, persistent, PERSIST_PATH.live-GENERATION), with
-// the main segment's permissions, group and client table size.
+// that segment's permissions, group, readers and client table size.
 config::BrokerConfig live_segment_config(const config::BrokerConfig& main, std::uint32_t generation,
                                          const config::BrokerConfig& added);
 

@@ -20,7 +20,9 @@
 #include <pwd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "common/access_listing.hpp"
 #include "common/segment_mapping.hpp"
@@ -479,6 +481,69 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_but_may_neither_send_nor_receive_
     BOOST_TEST(contains(read_text(output), std::string("group:") + group_name + "(read-only)"), read_text(output));
     BOOST_TEST(cli_as(reader_name, {"--broker", config.name, "consume", "payments"}, output) == 1);
     BOOST_TEST(contains(read_text(output), "may only read"), read_text(output));
+}
+
+// Issue 11, item 2: a reload changes a restricted queue's capacity live, its
+// successor in a live segment of the group's segment (with the segment's
+// group, mode and readers). A reader of the group maps that live segment
+// read-only too and takes no client record in it (a write would fault): it
+// sees the successor's figures, and may neither send nor write the file.
+BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_of_a_restricted_queue_changed_live) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    const auto config = config_with_readers("access-live");
+    test::InProcessBroker broker(config);
+    const std::string live_path = restricted_path(broker.broker().config()) + ".live-1";
+    test::TempDir dir;
+    const std::string file = dir.path() + "/broker.yaml";
+    {
+        const std::string access = "    access: { group: " + group_name + ", readers: " + readers_group + " }\n";
+        std::ofstream out(file);
+        out << "broker:\n  name: " << config.name << "\n  group: " << everyone_group
+            << "\n  permissions: 0660\n  max_clients: 64\n  liveness_interval_ms: 50\n"
+            << "queues:\n  - name: orders\n    capacity: 8\n    max_message_size: 64\n"
+            << "  - name: payments\n    capacity: 16\n    max_message_size: 64\n" << access
+            << "topics:\n  - name: prices\n    capacity: 8\n    max_message_size: 64\n" << access;
+    }
+    auto client = test::attach(config.name);
+    auto payments = test::open_queue(*client, "payments");
+    for (const char* message : {"pay 1", "pay 2"}) BOOST_TEST_REQUIRE(payments.send(message, 1s) == Status::ok);
+    broker.broker().set_configuration_file(file, config::Format::automatic);
+    broker.broker().request_reload();
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (payments.capacity() != 16u && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(10ms);
+    }
+    BOOST_TEST_REQUIRE(payments.capacity() == 16u);
+    BOOST_TEST_REQUIRE(payments.send("pay 3", 1s) == Status::ok);  // into the successor
+    struct stat facts {};
+    BOOST_TEST_REQUIRE(::stat(live_path.c_str(), &facts) == 0);
+    BOOST_TEST((facts.st_mode & 0777) == 0660u);
+
+    const pid_t reader = test::fork_child([&] {
+        if (!become(reader_name)) return 30;
+        // Forked from the broker's process: its mappings came along.
+        const auto inherited = mappings_of(live_path);
+        std::unique_ptr<Client> client;
+        if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
+        bool seen = false;
+        for (const auto& queue : client->stats().queues) {
+            if (queue.name == "payments") seen = queue.accessible && queue.read_only && queue.capacity == 16;
+        }
+        if (!seen) return 32;
+        // Mapped read-only: this user may not map it writable.
+        if (mappings_of(live_path) != inherited + 1) return 33;
+        Queue refused;
+        if (client->open_queue("payments", refused) != Status::permission_denied) return 34;
+        client.reset();
+        if (mappings_of(live_path) != inherited) return 35;
+        return 40 + read_but_never_write(live_path);
+    });
+    BOOST_TEST(test::wait_child(reader, 20s) == 40);
+    std::vector<std::string> received;
+    std::string message;
+    while (payments.receive(message, no_wait) == Status::ok) received.push_back(message);
+    BOOST_TEST(received == (std::vector<std::string>{"pay 1", "pay 2", "pay 3"}), boost::test_tools::per_element());
 }
 
 // A broker that adopts a segment gives it the permissions of its own
