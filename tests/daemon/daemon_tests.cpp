@@ -1668,9 +1668,10 @@ BOOST_AUTO_TEST_CASE(a_restart_after_a_removal_sets_leftover_messages_aside) {
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------------------
-// Issue 11: live settings change. A reload that changes an open queue's
-// ring settings builds a successor of the same name in a live segment and
-// supersedes the old queue: producers go to the successor, consumers drain
+// Issue 11: live settings change. A reload that changes a queue's ring
+// settings builds a successor of the same name in a live segment (of the
+// main segment for an open queue, of its group's for a restricted one:
+// each test runs both) and supersedes the old queue: producers go to the successor, consumers drain
 // the old ring first, nobody reattaches, and a restart carries both, the
 // old ring's messages first.
 
@@ -1724,6 +1725,34 @@ struct GroupSegmentGuards {
     LiveSegmentGuards live;
     SetAsideGuard set_aside;
 };
+
+// Runs `test(name, access)` for a queue or topic open and restricted
+// (open_and_restricted), each with a broker of a name of its own, whose
+// segments are removed however the test ends.
+template <typename Test>
+void for_open_and_restricted(const Test& test) {
+    for (const auto& access : open_and_restricted()) {
+        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
+            const std::string name = unique_broker_name();
+            SegmentGuard guard(name);
+            LiveSegmentGuards live(name);
+            GroupSegmentGuards group_segments(name, primary_group());
+            test(name, access);
+        }
+    }
+}
+
+// As for_open_and_restricted, for `test(name, access, step)` with a broker
+// killed at `step`, each step of a change (docs/crash-safety.md, "Live
+// settings change").
+template <typename Test>
+void at_every_step_of_a_change(const Test& test) {
+    for (const std::string step : {"live_segment_built", "live_segment_listed", "reload_superseded", "reload_applied"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            for_open_and_restricted([&](const std::string& name, const std::string& access) { test(name, access, step); });
+        }
+    }
+}
 
 // Per-producer bookkeeping in memory shared with forked children: which
 // numbers were received (a duplicate is seen), and how many went each way.
@@ -1807,61 +1836,55 @@ BOOST_FIXTURE_TEST_SUITE(live_settings, Workspace)
 // message arrives once, in order, and the handles opened before serve the
 // new settings without a reattach.
 BOOST_AUTO_TEST_CASE(a_queue_changed_live_keeps_every_message_in_order) {
-    for (const auto& access : open_and_restricted()) {
-        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
-            const std::string name = unique_broker_name();
-            SegmentGuard guard(name);
-            LiveSegmentGuards live(name);
-            GroupSegmentGuards group_segments(name, primary_group());
-            const auto config = write("broker.yaml", settings_config(name, small_work + access));
-            BrokerProcess broker(*this, config);
-            broker.wait_until_ready();
-            auto& counters = stream_counters();
-            std::vector<pid_t> children;
-            children.push_back(fork_running([&] { return produce_stream(name, counters, 0, 300); }));
-            for (int producer = 1; producer < StreamCounters::producers; ++producer) {
-                counters.producers_done.fetch_add(1);  // only one producer here
-            }
-            children.push_back(fork_running([&] { return consume_stream(name, counters); }));
-            BOOST_REQUIRE(eventually([&] { return counters.received.load() >= 50; }, 30s));
-
-            write("broker.yaml", settings_config(name, large_work + access));
-            const auto first = shmq({"--broker", name, "reload"});
-            BOOST_TEST_INFO("stdout:\n" << first.out << "stderr:\n" << first.err << "log:\n" << broker.log());
-            BOOST_TEST(first.exit_code == 0);
-            BOOST_TEST(contains(first.out, "applied: queue 'work': capacity 8 -> 16, max_message_size 64 -> 128"));
-            write("broker.yaml", settings_config(name, large_work + "    delivery: at_least_once\n    ack_timeout_ms: 60000\n" + access));
-            const auto second = shmq({"--broker", name, "reload"});
-            BOOST_TEST(second.exit_code == 0, second.out << second.err);
-            BOOST_TEST(contains(second.out, "applied: queue 'work': delivery at_most_once -> at_least_once"), second.out);
-            counters.reloaded.store(1);
-
-            for (const auto child : children) BOOST_TEST(wait_for_exit(child, 150s).value_or(-1) == child_ok);
-            BOOST_TEST(counters.received.load() == counters.sent.load());
-            BOOST_TEST(counters.duplicates.load() == 0);
-            BOOST_TEST(contains(broker.log(), "queue 'work' superseded by its successor in live segment 2"), broker.log());
-            // Beside the segment that holds the queue: the main one, or its group's.
-            BOOST_TEST(fs::exists("/dev/shm/" + holder_of(name, access) + ".live-2"));
-            BOOST_TEST(fs::exists("/dev/shm/" + name + ".live-1") == access.empty());
-
-            // A handle opened before the reloads: the newest ring's settings, and a
-            // message longer than the old limit goes through.
-            const auto client = attach(name);
-            shmq::Queue work;
-            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-            BOOST_TEST(work.capacity() == 16u);
-            BOOST_TEST(work.max_message_size() == 128u);
-            const std::string long_message(100, 'x');
-            BOOST_TEST(work.send(long_message, 5s) == shmq::Status::ok);
-            std::string message;
-            std::uint64_t delivery = 0;
-            BOOST_TEST(work.receive(message, 5s, &delivery) == shmq::Status::ok);
-            BOOST_TEST(message == long_message);
-            BOOST_TEST(shmq::delivery_attempt(delivery) == 1u);  // at_least_once now
-            BOOST_TEST(work.acknowledge(delivery) == shmq::Status::ok);
-            BOOST_TEST(broker.stop() == 0);
+    for_open_and_restricted([&](const std::string& name, const std::string& access) {
+        const auto config = write("broker.yaml", settings_config(name, small_work + access));
+        BrokerProcess broker(*this, config);
+        broker.wait_until_ready();
+        auto& counters = stream_counters();
+        std::vector<pid_t> children;
+        children.push_back(fork_running([&] { return produce_stream(name, counters, 0, 300); }));
+        for (int producer = 1; producer < StreamCounters::producers; ++producer) {
+            counters.producers_done.fetch_add(1);  // only one producer here
         }
-    }
+        children.push_back(fork_running([&] { return consume_stream(name, counters); }));
+        BOOST_REQUIRE(eventually([&] { return counters.received.load() >= 50; }, 30s));
+
+        write("broker.yaml", settings_config(name, large_work + access));
+        const auto first = shmq({"--broker", name, "reload"});
+        BOOST_TEST_INFO("stdout:\n" << first.out << "stderr:\n" << first.err << "log:\n" << broker.log());
+        BOOST_TEST(first.exit_code == 0);
+        BOOST_TEST(contains(first.out, "applied: queue 'work': capacity 8 -> 16, max_message_size 64 -> 128"));
+        write("broker.yaml", settings_config(name, large_work + "    delivery: at_least_once\n    ack_timeout_ms: 60000\n" + access));
+        const auto second = shmq({"--broker", name, "reload"});
+        BOOST_TEST(second.exit_code == 0, second.out << second.err);
+        BOOST_TEST(contains(second.out, "applied: queue 'work': delivery at_most_once -> at_least_once"), second.out);
+        counters.reloaded.store(1);
+
+        for (const auto child : children) BOOST_TEST(wait_for_exit(child, 150s).value_or(-1) == child_ok);
+        BOOST_TEST(counters.received.load() == counters.sent.load());
+        BOOST_TEST(counters.duplicates.load() == 0);
+        BOOST_TEST(contains(broker.log(), "queue 'work' superseded by its successor in live segment 2"), broker.log());
+        // Beside the segment that holds the queue: the main one, or its group's.
+        BOOST_TEST(fs::exists("/dev/shm/" + holder_of(name, access) + ".live-2"));
+        BOOST_TEST(fs::exists("/dev/shm/" + name + ".live-1") == access.empty());
+
+        // A handle opened before the reloads: the newest ring's settings, and a
+        // message longer than the old limit goes through.
+        const auto client = attach(name);
+        shmq::Queue work;
+        BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+        BOOST_TEST(work.capacity() == 16u);
+        BOOST_TEST(work.max_message_size() == 128u);
+        const std::string long_message(100, 'x');
+        BOOST_TEST(work.send(long_message, 5s) == shmq::Status::ok);
+        std::string message;
+        std::uint64_t delivery = 0;
+        BOOST_TEST(work.receive(message, 5s, &delivery) == shmq::Status::ok);
+        BOOST_TEST(message == long_message);
+        BOOST_TEST(shmq::delivery_attempt(delivery) == 1u);  // at_least_once now
+        BOOST_TEST(work.acknowledge(delivery) == shmq::Status::ok);
+        BOOST_TEST(broker.stop() == 0);
+    });
 }
 
 // Consumers take from the old ring until it is drained, acknowledgements of
@@ -2020,92 +2043,80 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_moving_a_dead_letter_across_segments_loses_
 // a message it holds, refuses the whole reload, naming file, line and key:
 // nothing changes.
 BOOST_AUTO_TEST_CASE(a_change_that_cannot_hold_what_is_queued_is_refused) {
-    for (const auto& access : open_and_restricted()) {
-        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
-            const std::string name = unique_broker_name();
-            SegmentGuard guard(name);
-            LiveSegmentGuards live(name);
-            GroupSegmentGuards group_segments(name, primary_group());
-            const auto config = write("broker.yaml", settings_config(name, small_work + access));
-            BrokerProcess broker(*this, config);
-            broker.wait_until_ready();
-            const auto client = attach(name);
-            shmq::Queue work;
-            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-            send_all(work, {"1", "2", "3", "4", "5", std::string(40, 'x')});
+    for_open_and_restricted([&](const std::string& name, const std::string& access) {
+        const auto config = write("broker.yaml", settings_config(name, small_work + access));
+        BrokerProcess broker(*this, config);
+        broker.wait_until_ready();
+        const auto client = attach(name);
+        shmq::Queue work;
+        BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+        send_all(work, {"1", "2", "3", "4", "5", std::string(40, 'x')});
 
-            write("broker.yaml", settings_config(name, "    capacity: 4\n    max_message_size: 32\n" + access,
-                                                 "  - name: extra\n    capacity: 4\n    max_message_size: 64\n"));
-            const auto refused = shmq({"--broker", name, "reload"});
-            BOOST_TEST_INFO("stdout:\n" << refused.out << "stderr:\n" << refused.err);
-            BOOST_TEST(refused.exit_code == 1);
-            const auto all = refused.out + refused.err;
-            // reload_config's lines 1-12, then work's name, capacity, max_message_size.
-            BOOST_TEST(contains(all, config.string() + ":14: queue 'work' key 'capacity': 4 cannot hold the 6 messages"));
-            BOOST_TEST(contains(all, config.string() + ":15: queue 'work' key 'max_message_size': 32 is shorter than a "
-                                                        "message of 40 bytes"));
-            BOOST_TEST(work.capacity() == 8u);
-            shmq::Queue extra;
-            BOOST_TEST(client->open_queue("extra", extra) == shmq::Status::queue_not_found);
-            BOOST_TEST(work.send("7", 5s) == shmq::Status::ok);
-            BOOST_TEST(drain(work) == (std::vector<std::string>{"1", "2", "3", "4", "5", std::string(40, 'x'), "7"}),
-                       boost::test_tools::per_element());
-            BOOST_TEST(broker.stop() == 0);
-        }
-    }
+        write("broker.yaml", settings_config(name, "    capacity: 4\n    max_message_size: 32\n" + access,
+                                             "  - name: extra\n    capacity: 4\n    max_message_size: 64\n"));
+        const auto refused = shmq({"--broker", name, "reload"});
+        BOOST_TEST_INFO("stdout:\n" << refused.out << "stderr:\n" << refused.err);
+        BOOST_TEST(refused.exit_code == 1);
+        const auto all = refused.out + refused.err;
+        // reload_config's lines 1-12, then work's name, capacity, max_message_size.
+        BOOST_TEST(contains(all, config.string() + ":14: queue 'work' key 'capacity': 4 cannot hold the 6 messages"));
+        BOOST_TEST(contains(all, config.string() + ":15: queue 'work' key 'max_message_size': 32 is shorter than a "
+                                                    "message of 40 bytes"));
+        BOOST_TEST(work.capacity() == 8u);
+        shmq::Queue extra;
+        BOOST_TEST(client->open_queue("extra", extra) == shmq::Status::queue_not_found);
+        BOOST_TEST(work.send("7", 5s) == shmq::Status::ok);
+        BOOST_TEST(drain(work) == (std::vector<std::string>{"1", "2", "3", "4", "5", std::string(40, 'x'), "7"}),
+                   boost::test_tools::per_element());
+        BOOST_TEST(broker.stop() == 0);
+    });
 }
 
 // A restart after a change (clean stop, or kill -9) finds the queue in two
 // segments and migrates: the old ring's messages first, then the successor's.
 BOOST_AUTO_TEST_CASE(a_restart_after_a_change_keeps_every_message_in_order) {
-    for (const auto& access : open_and_restricted()) {
-        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
-            for (const bool killed : {false, true}) {
-                BOOST_TEST_CONTEXT((killed ? "kill -9" : "clean stop")) {
-                    // A clean stop of a memory-backed broker removes its segments:
-                    // a persistent one keeps them, with their messages.
-                    const std::string name = unique_broker_name();
-                    SegmentGuard guard(name);
-                    LiveSegmentGuards live(name);
-                    GroupSegmentGuards group_segments(name, primary_group());
-                    const std::string file = (directory() / "segment").string();
-                    const auto persistent = [&](std::string text) {
-                        return killed ? text : text.replace(text.find("\n") + 1, 0, "  persist_path: " + file + "\n");
-                    };
-                    const std::string address = killed ? name : file;
-                    const auto config = write("broker.yaml", persistent(settings_config(name, small_work + access)));
-                    std::optional<BrokerProcess> broker;
-                    broker.emplace(*this, config);
-                    broker->wait_until_ready();
-                    {
-                        const auto client = attach(address);
-                        shmq::Queue work;
-                        BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-                        send_all(work, {"o1", "o2", "o3"});
-                        write("broker.yaml", persistent(settings_config(name, large_work + access)));
-                        const auto reloaded = shmq({"--broker", address, "reload"});
-                        BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
-                        send_all(work, {"n1", "n2"});
-                    }
-                    if (killed) {
-                        broker->kill_hard();
-                    } else {
-                        BOOST_TEST(broker->stop() == 0);
-                    }
-                    broker.emplace(*this, config, "second.log");
-                    broker->wait_until_ready();
-                    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
-                    BOOST_TEST(contains(broker->log(), "a reload changed its settings"));
-                    BOOST_TEST(contains(broker->log(), "5 queued messages carried over"));
+    for (const bool killed : {false, true}) {
+        BOOST_TEST_CONTEXT((killed ? "kill -9" : "clean stop")) {
+            // A clean stop of a memory-backed broker removes its segments:
+            // a persistent one keeps them, with their messages.
+            for_open_and_restricted([&](const std::string& name, const std::string& access) {
+                const std::string file = (directory() / "segment").string();
+                const auto persistent = [&](std::string text) {
+                    return killed ? text : text.replace(text.find("\n") + 1, 0, "  persist_path: " + file + "\n");
+                };
+                const std::string address = killed ? name : file;
+                const auto config = write("broker.yaml", persistent(settings_config(name, small_work + access)));
+                std::optional<BrokerProcess> broker;
+                broker.emplace(*this, config);
+                broker->wait_until_ready();
+                {
                     const auto client = attach(address);
                     shmq::Queue work;
                     BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-                    BOOST_TEST(work.capacity() == 16u);
-                    BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "o3", "n1", "n2"}),
-                               boost::test_tools::per_element());
+                    send_all(work, {"o1", "o2", "o3"});
+                    write("broker.yaml", persistent(settings_config(name, large_work + access)));
+                    const auto reloaded = shmq({"--broker", address, "reload"});
+                    BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+                    send_all(work, {"n1", "n2"});
+                }
+                if (killed) {
+                    broker->kill_hard();
+                } else {
                     BOOST_TEST(broker->stop() == 0);
                 }
-            }
+                broker.emplace(*this, config, "second.log");
+                broker->wait_until_ready();
+                BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+                BOOST_TEST(contains(broker->log(), "a reload changed its settings"));
+                BOOST_TEST(contains(broker->log(), "5 queued messages carried over"));
+                const auto client = attach(address);
+                shmq::Queue work;
+                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+                BOOST_TEST(work.capacity() == 16u);
+                BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "o3", "n1", "n2"}),
+                           boost::test_tools::per_element());
+                BOOST_TEST(broker->stop() == 0);
+            });
         }
     }
 }
@@ -2115,42 +2126,32 @@ BOOST_AUTO_TEST_CASE(a_restart_after_a_change_keeps_every_message_in_order) {
 // (those sent to the old ring, and to the successor once superseded) in
 // order, once.
 BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_queue_recovers) {
-    for (const auto& access : open_and_restricted()) {
-        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
-            for (const std::string step : {"live_segment_built", "live_segment_listed", "reload_superseded", "reload_applied"}) {
-                BOOST_TEST_CONTEXT("killed at " << step) {
-                    const std::string name = unique_broker_name();
-                    SegmentGuard guard(name);
-                    LiveSegmentGuards live(name);
-                    GroupSegmentGuards group_segments(name, primary_group());
-                    const auto config = write("broker.yaml", settings_config(name, small_work + access));
-                    {
-                        BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
-                        doomed.wait_until_ready();
-                        const auto client = attach(name);
-                        shmq::Queue work;
-                        BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-                        send_all(work, {"o1", "o2"});
-                        write("broker.yaml", settings_config(name, large_work + access));
-                        const auto unanswered = shmq({"--broker", name, "reload"});
-                        BOOST_TEST(unanswered.exit_code == 1);
-                        BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
-                        // To the old ring, or once superseded to the successor.
-                        send_all(work, {"n1"});
-                    }
-                    BrokerProcess second(*this, config, "second.log");
-                    second.wait_until_ready();
-                    BOOST_TEST_INFO("second broker's log:\n" << second.log());
-                    const auto client = attach(name);
-                    shmq::Queue work;
-                    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-                    BOOST_TEST(work.capacity() == 16u);
-                    BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "n1"}), boost::test_tools::per_element());
-                    BOOST_TEST(second.stop() == 0);
-                }
-            }
+    at_every_step_of_a_change([&](const std::string& name, const std::string& access, const std::string& step) {
+        const auto config = write("broker.yaml", settings_config(name, small_work + access));
+        {
+            BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+            doomed.wait_until_ready();
+            const auto client = attach(name);
+            shmq::Queue work;
+            BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+            send_all(work, {"o1", "o2"});
+            write("broker.yaml", settings_config(name, large_work + access));
+            const auto unanswered = shmq({"--broker", name, "reload"});
+            BOOST_TEST(unanswered.exit_code == 1);
+            BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+            // To the old ring, or once superseded to the successor.
+            send_all(work, {"n1"});
         }
-    }
+        BrokerProcess second(*this, config, "second.log");
+        second.wait_until_ready();
+        BOOST_TEST_INFO("second broker's log:\n" << second.log());
+        const auto client = attach(name);
+        shmq::Queue work;
+        BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
+        BOOST_TEST(work.capacity() == 16u);
+        BOOST_TEST(drain(work) == (std::vector<std::string>{"o1", "o2", "n1"}), boost::test_tools::per_element());
+        BOOST_TEST(second.stop() == 0);
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -2448,118 +2449,102 @@ BOOST_AUTO_TEST_CASE(a_topic_changed_under_load_keeps_every_message_in_order) {
 // view of the old ring stays readable; a subscription made after the change
 // gets history from the successor only; handles show the new settings.
 BOOST_AUTO_TEST_CASE(a_subscription_reads_the_old_ring_then_the_successor) {
-    for (const auto& access : open_and_restricted()) {
-        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
-            const std::string name = unique_broker_name();
-            SegmentGuard guard(name);
-            LiveSegmentGuards live(name);
-            GroupSegmentGuards group_segments(name, primary_group());
-            const auto config = write("broker.yaml", topic_settings_config(name, small_ticks + access));
-            BrokerProcess broker(*this, config, "broker.log", {}, {"--log-level", "debug"});
-            broker.wait_until_ready();
-            const auto client = attach(name);
-            shmq::Topic ticks;
-            BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
-            shmq::Subscription before;
-            BOOST_REQUIRE(client->subscribe("ticks", before) == shmq::Status::ok);
-            for (const std::string message : {"o1", "o2", "o3"}) BOOST_REQUIRE(ticks.publish(message, 5s) == shmq::Status::ok);
-            shmq::View held;
-            BOOST_REQUIRE(before.read(held, 5s) == shmq::Status::ok);
-            BOOST_TEST(held.text() == "o1");
+    for_open_and_restricted([&](const std::string& name, const std::string& access) {
+        const auto config = write("broker.yaml", topic_settings_config(name, small_ticks + access));
+        BrokerProcess broker(*this, config, "broker.log", {}, {"--log-level", "debug"});
+        broker.wait_until_ready();
+        const auto client = attach(name);
+        shmq::Topic ticks;
+        BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+        shmq::Subscription before;
+        BOOST_REQUIRE(client->subscribe("ticks", before) == shmq::Status::ok);
+        for (const std::string message : {"o1", "o2", "o3"}) BOOST_REQUIRE(ticks.publish(message, 5s) == shmq::Status::ok);
+        shmq::View held;
+        BOOST_REQUIRE(before.read(held, 5s) == shmq::Status::ok);
+        BOOST_TEST(held.text() == "o1");
 
-            write("broker.yaml", topic_settings_config(name, large_ticks + access));
-            const auto reloaded = shmq({"--broker", name, "reload"});
-            BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
-            const std::string long_message(100, 'n');
-            BOOST_TEST(ticks.capacity() == 16u);
-            BOOST_TEST(ticks.max_message_size() == 128u);
-            BOOST_TEST(ticks.history() == 8u);
-            BOOST_REQUIRE(ticks.publish("n1", 5s) == shmq::Status::ok);
-            BOOST_REQUIRE(ticks.publish(long_message, 5s) == shmq::Status::ok);
-            shmq::Loan loan;
-            BOOST_REQUIRE(ticks.loan(2, loan, 5s) == shmq::Status::ok);
-            BOOST_TEST(loan.capacity() == 128u);
-            std::memcpy(loan.data(), "n3", 2);
-            BOOST_REQUIRE(ticks.publish(loan) == shmq::Status::ok);
+        write("broker.yaml", topic_settings_config(name, large_ticks + access));
+        const auto reloaded = shmq({"--broker", name, "reload"});
+        BOOST_TEST(reloaded.exit_code == 0, reloaded.out << reloaded.err);
+        const std::string long_message(100, 'n');
+        BOOST_TEST(ticks.capacity() == 16u);
+        BOOST_TEST(ticks.max_message_size() == 128u);
+        BOOST_TEST(ticks.history() == 8u);
+        BOOST_REQUIRE(ticks.publish("n1", 5s) == shmq::Status::ok);
+        BOOST_REQUIRE(ticks.publish(long_message, 5s) == shmq::Status::ok);
+        shmq::Loan loan;
+        BOOST_REQUIRE(ticks.loan(2, loan, 5s) == shmq::Status::ok);
+        BOOST_TEST(loan.capacity() == 128u);
+        std::memcpy(loan.data(), "n3", 2);
+        BOOST_REQUIRE(ticks.publish(loan) == shmq::Status::ok);
 
-            std::vector<std::string> read;
-            std::string message;
-            while (before.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
-            BOOST_TEST(read == (std::vector<std::string>{"o2", "o3", "n1", long_message, "n3"}),
-                       boost::test_tools::per_element());
-            BOOST_TEST(held.text() == "o1");  // the old ring's view, still readable
-            held.release();
-            BOOST_TEST(before.received() == 6u);
-            BOOST_TEST(before.lost() == 0u);
+        std::vector<std::string> read;
+        std::string message;
+        while (before.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+        BOOST_TEST(read == (std::vector<std::string>{"o2", "o3", "n1", long_message, "n3"}),
+                   boost::test_tools::per_element());
+        BOOST_TEST(held.text() == "o1");  // the old ring's view, still readable
+        held.release();
+        BOOST_TEST(before.received() == 6u);
+        BOOST_TEST(before.lost() == 0u);
 
-            shmq::Subscription after;
-            shmq::SubscribeOptions options;
-            options.from_history = 8;
-            BOOST_REQUIRE(client->subscribe("ticks", after, options) == shmq::Status::ok);
-            read.clear();
-            while (after.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
-            BOOST_TEST(read == (std::vector<std::string>{"n1", long_message, "n3"}), boost::test_tools::per_element());
-            shmq::Topic reopened;
-            BOOST_REQUIRE(client->open_topic("ticks", reopened) == shmq::Status::ok);
-            BOOST_TEST(reopened.capacity() == 16u);
-            before.unsubscribe();
-            after.unsubscribe();
-            // The broker's hold on the successor ends once no subscriber of the old
-            // ring is left.
-            BOOST_TEST(eventually([&] { return contains(broker.log(), "topic 'ticks': every subscriber of the superseded "
-                                                                      "topic moved to its successor or left"); },
-                                  20s),
-                       broker.log());
-            BOOST_TEST(fs::exists("/dev/shm/" + holder_of(name, access) + ".live-1"));
-            BOOST_TEST(broker.stop() == 0);
-        }
-    }
+        shmq::Subscription after;
+        shmq::SubscribeOptions options;
+        options.from_history = 8;
+        BOOST_REQUIRE(client->subscribe("ticks", after, options) == shmq::Status::ok);
+        read.clear();
+        while (after.receive(message, shmq::no_wait) == shmq::Status::ok) read.push_back(message);
+        BOOST_TEST(read == (std::vector<std::string>{"n1", long_message, "n3"}), boost::test_tools::per_element());
+        shmq::Topic reopened;
+        BOOST_REQUIRE(client->open_topic("ticks", reopened) == shmq::Status::ok);
+        BOOST_TEST(reopened.capacity() == 16u);
+        before.unsubscribe();
+        after.unsubscribe();
+        // The broker's hold on the successor ends once no subscriber of the old
+        // ring is left.
+        BOOST_TEST(eventually([&] { return contains(broker.log(), "topic 'ticks': every subscriber of the superseded "
+                                                                  "topic moved to its successor or left"); },
+                              20s),
+                   broker.log());
+        BOOST_TEST(fs::exists("/dev/shm/" + holder_of(name, access) + ".live-1"));
+        BOOST_TEST(broker.stop() == 0);
+    });
 }
 
 // The broker killed at each step of a topic's change. The next broker,
 // started on the new file, serves the topic with its new settings (a topic
 // carries no message over a restart) to publishers and subscribers.
 BOOST_AUTO_TEST_CASE(a_broker_killed_while_changing_a_topic_recovers) {
-    for (const auto& access : open_and_restricted()) {
-        BOOST_TEST_CONTEXT((access.empty() ? "open" : "restricted")) {
-            for (const std::string step : {"live_segment_built", "live_segment_listed", "reload_superseded", "reload_applied"}) {
-                BOOST_TEST_CONTEXT("killed at " << step) {
-                    const std::string name = unique_broker_name();
-                    SegmentGuard guard(name);
-                    LiveSegmentGuards live(name);
-                    GroupSegmentGuards group_segments(name, primary_group());
-                    const auto config = write("broker.yaml", topic_settings_config(name, small_ticks + access));
-                    {
-                        BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
-                        doomed.wait_until_ready();
-                        const auto client = attach(name);
-                        shmq::Topic ticks;
-                        BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
-                        BOOST_REQUIRE(ticks.publish("o1", 5s) == shmq::Status::ok);
-                        write("broker.yaml", topic_settings_config(name, large_ticks + access));
-                        const auto unanswered = shmq({"--broker", name, "reload"});
-                        BOOST_TEST(unanswered.exit_code == 1);
-                        BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
-                    }
-                    BrokerProcess second(*this, config, "second.log");
-                    second.wait_until_ready();
-                    BOOST_TEST_INFO("second broker's log:\n" << second.log());
-                    const auto client = attach(name);
-                    shmq::Topic ticks;
-                    BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
-                    BOOST_TEST(ticks.capacity() == 16u);
-                    shmq::Subscription subscription;
-                    BOOST_REQUIRE(client->subscribe("ticks", subscription) == shmq::Status::ok);
-                    BOOST_REQUIRE(ticks.publish(std::string(100, 'x'), 5s) == shmq::Status::ok);
-                    std::string message;
-                    BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::ok);
-                    BOOST_TEST(message == std::string(100, 'x'));
-                    subscription.unsubscribe();
-                    BOOST_TEST(second.stop() == 0);
-                }
-            }
+    at_every_step_of_a_change([&](const std::string& name, const std::string& access, const std::string& step) {
+        const auto config = write("broker.yaml", topic_settings_config(name, small_ticks + access));
+        {
+            BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+            doomed.wait_until_ready();
+            const auto client = attach(name);
+            shmq::Topic ticks;
+            BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+            BOOST_REQUIRE(ticks.publish("o1", 5s) == shmq::Status::ok);
+            write("broker.yaml", topic_settings_config(name, large_ticks + access));
+            const auto unanswered = shmq({"--broker", name, "reload"});
+            BOOST_TEST(unanswered.exit_code == 1);
+            BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
         }
-    }
+        BrokerProcess second(*this, config, "second.log");
+        second.wait_until_ready();
+        BOOST_TEST_INFO("second broker's log:\n" << second.log());
+        const auto client = attach(name);
+        shmq::Topic ticks;
+        BOOST_REQUIRE(client->open_topic("ticks", ticks) == shmq::Status::ok);
+        BOOST_TEST(ticks.capacity() == 16u);
+        shmq::Subscription subscription;
+        BOOST_REQUIRE(client->subscribe("ticks", subscription) == shmq::Status::ok);
+        BOOST_REQUIRE(ticks.publish(std::string(100, 'x'), 5s) == shmq::Status::ok);
+        std::string message;
+        BOOST_TEST(subscription.receive(message, 5s) == shmq::Status::ok);
+        BOOST_TEST(message == std::string(100, 'x'));
+        subscription.unsubscribe();
+        BOOST_TEST(second.stop() == 0);
+    });
 }
 
 // The mark names where to look, never what to trust: a client-written mark
