@@ -43,8 +43,10 @@ struct Client::Impl {
     AccessListing access;  // as the main segment listed it at attach, checked
     std::vector<AccessPart> parts;  // in the order of access.groups
 
-    // A segment a reload added (NAME.live-GENERATION), joined the first time
-    // this process looks for a name its other segments do not hold. Parts
+    // A segment a reload added beside this part's (SEGMENT.live-GENERATION,
+    // listed in this part's LiveTable: the main segment's, or an access
+    // group's), joined the first time this process looks for a name its
+    // other segments do not hold, or for a successor there. Parts
     // are only ever appended, under `live_mutex` (any thread may open a
     // queue), and live as long as this Impl: handles point at their Client.
     struct LivePart {

@@ -301,20 +301,17 @@ std::vector<SegmentContents> Broker::held_contents() const {
 void Broker::add_successors(ReloadPlan& plan, const config::BrokerConfig& part, const config::BrokerConfig& running) {
     auto added = not_held(part, held_contents());
     ItemNames replaced;
-    for (const auto& queue : part.queues) {
-        if (std::find(plan.replaced.queues.begin(), plan.replaced.queues.end(), queue.name) == plan.replaced.queues.end()) {
-            continue;
+    // Those of `part`'s items the plan replaces: their names, and their successors' settings.
+    const auto successors = [](const auto& items, const std::vector<std::string>& names,
+                               std::vector<std::string>& here, auto& settings) {
+        for (const auto& item : items) {
+            if (std::find(names.begin(), names.end(), item.name) == names.end()) continue;
+            here.push_back(item.name);
+            settings.push_back(item);
         }
-        replaced.queues.push_back(queue.name);
-        added.queues.push_back(queue);
-    }
-    for (const auto& topic : part.topics) {
-        if (std::find(plan.replaced.topics.begin(), plan.replaced.topics.end(), topic.name) == plan.replaced.topics.end()) {
-            continue;
-        }
-        replaced.topics.push_back(topic.name);
-        added.topics.push_back(topic);
-    }
+    };
+    successors(part.queues, plan.replaced.queues, replaced.queues, added.queues);
+    successors(part.topics, plan.replaced.topics, replaced.topics, added.topics);
     if (added.queues.empty() && added.topics.empty()) return;
     try {
         add_live_segment(added);
