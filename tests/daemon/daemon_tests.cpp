@@ -454,15 +454,17 @@ std::vector<std::string> drain(shmq::Queue& queue) {
 }
 
 // `jobs` (one delivery each, dead letters to `dead_letter`) and `failed`,
-// each of the capacity given.
+// each of the capacity given; `access`: the keys after each queue's, the
+// same for both (a dead-letter queue has its queue's access).
 std::string dead_letter_config(const std::string& name, int jobs_capacity, int failed_capacity,
-                               const std::string& dead_letter = "failed") {
+                               const std::string& dead_letter = "failed", const std::string& access = "") {
     return "broker:\n  name: " + name + "\n  liveness_interval_ms: 20\n"
            "queues:\n"
            "  - name: jobs\n    capacity: " + std::to_string(jobs_capacity) + "\n    max_message_size: 64\n"
            "    delivery: at_least_once\n    ack_timeout_ms: 60000\n    max_deliveries: 1\n" +
-           (dead_letter.empty() ? "" : "    dead_letter: " + dead_letter + "\n") +
-           "  - name: failed\n    capacity: " + std::to_string(failed_capacity) + "\n    max_message_size: 64\n";
+           (dead_letter.empty() ? "" : "    dead_letter: " + dead_letter + "\n") + access +
+           "  - name: failed\n    capacity: " + std::to_string(failed_capacity) + "\n    max_message_size: 64\n" +
+           access;
 }
 
 // Takes the next message of `queue` in a client of its own, which then
@@ -1930,41 +1932,41 @@ BOOST_AUTO_TEST_CASE(deliveries_of_a_superseded_queue_are_acknowledged_before_th
 // ring of `failed`, so a delivery of the old `jobs` ring that fails after
 // the reload crosses from the main segment to the live one, and one of the
 // successor stays within it; both come after what the old `failed` held.
+// Restricted to a group, the same within the group's segments.
 BOOST_AUTO_TEST_CASE(dead_letters_follow_queues_changed_live) {
-    const std::string name = unique_broker_name();
-    SegmentGuard guard(name);
-    LiveSegmentGuards live(name);
-    const auto config = write("broker.yaml", dead_letter_config(name, 8, 8));
-    BrokerProcess broker(*this, config);
-    broker.wait_until_ready();
-    const auto client = attach(name);
-    shmq::Queue jobs;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
-    send_all(failed, {"failed-before"});
-    send_all(jobs, {"old-job"});
+    for_open_and_restricted([&](const std::string& name, const std::string& access) {
+        const auto config = write("broker.yaml", dead_letter_config(name, 8, 8, "failed", access));
+        BrokerProcess broker(*this, config);
+        broker.wait_until_ready();
+        const auto client = attach(name);
+        shmq::Queue jobs;
+        shmq::Queue failed;
+        BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
+        BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+        send_all(failed, {"failed-before"});
+        send_all(jobs, {"old-job"});
 
-    write("broker.yaml", dead_letter_config(name, 16, 16));
-    const auto reloaded = shmq({"--broker", name, "reload"});
-    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err << "log:\n" << broker.log());
-    BOOST_TEST(reloaded.exit_code == 0);
-    BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': capacity 8 -> 16"));
-    BOOST_TEST(contains(reloaded.out, "applied: queue 'failed': capacity 8 -> 16"));
-    BOOST_TEST(!contains(reloaded.out, "needs a restart"));
+        write("broker.yaml", dead_letter_config(name, 16, 16, "failed", access));
+        const auto reloaded = shmq({"--broker", name, "reload"});
+        BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err << "log:\n" << broker.log());
+        BOOST_TEST(reloaded.exit_code == 0);
+        BOOST_TEST(contains(reloaded.out, "applied: queue 'jobs': capacity 8 -> 16"));
+        BOOST_TEST(contains(reloaded.out, "applied: queue 'failed': capacity 8 -> 16"));
+        BOOST_TEST(!contains(reloaded.out, "needs a restart"));
 
-    fail_one_delivery(name, "jobs", "old-job");  // in the old ring, in the main segment
-    send_all(jobs, {"new-job"});                 // in the successor, in live segment 1
-    fail_one_delivery(name, "jobs", "new-job");
-    std::vector<std::string> dead;
-    std::string message;
-    while (dead.size() < 3 && failed.receive(message, 15s) == shmq::Status::ok) dead.push_back(message);
-    BOOST_TEST(dead == (std::vector<std::string>{"failed-before", "old-job", "new-job"}),
-               boost::test_tools::per_element());
-    BOOST_TEST(failed.capacity() == 16u);
-    BOOST_TEST(jobs.receive(message, 300ms) == shmq::Status::timeout);
-    BOOST_TEST(contains(broker.log(), "queue 'jobs': 1 messages failed 1 deliveries and moved to 'failed'"));
-    BOOST_TEST(broker.stop() == 0);
+        fail_one_delivery(name, "jobs", "old-job");  // in the old ring, in the main segment
+        send_all(jobs, {"new-job"});                 // in the successor, in live segment 1
+        fail_one_delivery(name, "jobs", "new-job");
+        std::vector<std::string> dead;
+        std::string message;
+        while (dead.size() < 3 && failed.receive(message, 15s) == shmq::Status::ok) dead.push_back(message);
+        BOOST_TEST(dead == (std::vector<std::string>{"failed-before", "old-job", "new-job"}),
+                   boost::test_tools::per_element());
+        BOOST_TEST(failed.capacity() == 16u);
+        BOOST_TEST(jobs.receive(message, 300ms) == shmq::Status::timeout);
+        BOOST_TEST(contains(broker.log(), "queue 'jobs': 1 messages failed 1 deliveries and moved to 'failed'"));
+        BOOST_TEST(broker.stop() == 0);
+    });
 }
 
 // A reload that changes a queue's capacity and gives it a dead_letter: the
