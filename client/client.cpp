@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 
 #include "client/broker_trust.hpp"
 #include "client_impl.hpp"
@@ -375,29 +376,29 @@ BrokerStats Client::stats() const {
 void Client::add_restricted_stats(BrokerStats& stats) const {
     std::vector<BrokerStats> parts;
     for (const auto& part : impl_->parts) parts.push_back(part.client ? part.client->stats() : BrokerStats{});
+    // Every ring of the name the group's segments hold (one a reload
+    // superseded, beside its successor, as for an open queue), or the name
+    // alone where this process may not open the group's segment.
+    const auto add = [](const auto& candidates, auto& into, const Impl::AccessPart& part, const std::string& name) {
+        std::decay_t<decltype(into)> rings;
+        for (const auto& candidate : candidates) {
+            if (candidate.name == name) rings.push_back(candidate);
+        }
+        if (rings.empty()) rings.resize(1);
+        for (auto& ring : rings) {
+            ring.name = name;
+            ring.access_group = part.group;
+            ring.accessible = part.client != nullptr;
+            ring.read_only = part.client && part.client->impl_->read_only;
+            into.push_back(std::move(ring));
+        }
+    };
     for (const auto& entry : impl_->access.entries) {
         const auto& part = impl_->parts[entry.group];
-        const auto& found = parts[entry.group];
         if (entry.topic) {
-            TopicStats topic;
-            for (const auto& candidate : found.topics) {
-                if (candidate.name == entry.name) topic = candidate;
-            }
-            topic.name = entry.name;
-            topic.access_group = part.group;
-            topic.accessible = part.client != nullptr;
-            topic.read_only = part.client && part.client->impl_->read_only;
-            stats.topics.push_back(std::move(topic));
+            add(parts[entry.group].topics, stats.topics, part, entry.name);
         } else {
-            QueueStats queue;
-            for (const auto& candidate : found.queues) {
-                if (candidate.name == entry.name) queue = candidate;
-            }
-            queue.name = entry.name;
-            queue.access_group = part.group;
-            queue.accessible = part.client != nullptr;
-            queue.read_only = part.client && part.client->impl_->read_only;
-            stats.queues.push_back(std::move(queue));
+            add(parts[entry.group].queues, stats.queues, part, entry.name);
         }
     }
 }

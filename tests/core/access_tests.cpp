@@ -526,11 +526,14 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_of_a_restricted_queue_changed_liv
         const auto inherited = mappings_of(live_path);
         std::unique_ptr<Client> client;
         if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
-        bool seen = false;
+        // The old ring (superseded, still holding two) beside its successor.
+        int rings = 0;
         for (const auto& queue : client->stats().queues) {
-            if (queue.name == "payments") seen = queue.accessible && queue.read_only && queue.capacity == 16;
+            if (queue.name != "payments" || !queue.accessible || !queue.read_only) continue;
+            if (queue.removed && queue.capacity == 8 && queue.depth == 2) rings |= 1;
+            if (!queue.removed && queue.capacity == 16 && queue.depth == 1) rings |= 2;
         }
-        if (!seen) return 32;
+        if (rings != 3) return 32;
         // Mapped read-only: this user may not map it writable.
         if (mappings_of(live_path) != inherited + 1) return 33;
         Queue refused;
