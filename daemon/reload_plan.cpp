@@ -183,7 +183,7 @@ private:
     std::string why_not_live_beside(const std::string& group) const {
         if (!listed(full_, group)) return {};
         return "the broker has added " + std::to_string(layout::max_live_segments) + " live segments " +
-               (group.empty() ? std::string("already") : "to group '" + group + "''s segment already");
+               (group.empty() ? std::string("already") : "to the segment of group '" + group + "' already");
     }
 
     // What every successor needs: the same access as the ring it follows (a
