@@ -209,17 +209,48 @@ Client::~Client() {
 
 const std::string& Client::broker_name() const { return impl_->broker_name; }
 
+namespace {
+
+// The restricted names this process knows, copied under the lock: those the
+// main segment listed at attach and, with `reread`, those a reload appended
+// to its table since. The table is read again as at attach (a checked copy:
+// no count, index or name is trusted) and kept only if it extends what was
+// known, with the same groups: the parts joined at attach follow them, and
+// a new group needs a restart of the broker.
+AccessListing known_access(Client::Impl& impl, bool reread) {
+    const std::lock_guard<std::mutex> lock(impl.access_mutex);
+    AccessListing now;
+    AccessListing grown;
+    std::string why;
+    if (reread && read_access_listing(impl.view.access_table(), now, why) && extend_listing(impl.access, now, grown)) {
+        impl.access = std::move(grown);
+    }
+    return impl.access;
+}
+
+}  // namespace
+
 // A restricted queue or topic is opened in its group's segment, or refused
 // with the reason that segment could not be joined (permission_denied for a
-// process outside the group).
-// A name neither the main segment nor the access groups hold may be in a
-// segment a reload added since this process attached.
+// process outside the group). A name neither the main segment nor the
+// access groups hold may be in a segment a reload added since this process
+// attached: an open one in a live segment of the main one, a restricted one
+// in its group's (the main segment's table lists it then, and the group's
+// part finds it in its own live segments).
 Client* Client::restricted_part(std::string_view name, bool topic, Status& refused) const {
-    const auto* entry = impl_->access.find(name, topic);
+    auto listing = known_access(*impl_, false);
+    auto entry = listing.find(name, topic);
     if (entry == nullptr) {
-        Client* live = live_part(name, topic);
-        refused = live != nullptr ? Status::ok : topic ? Status::topic_not_found : Status::queue_not_found;
-        return live;
+        if (Client* live = live_part(name, topic)) {
+            refused = Status::ok;
+            return live;
+        }
+        listing = known_access(*impl_, true);
+        entry = listing.find(name, topic);
+    }
+    if (entry == nullptr) {
+        refused = topic ? Status::topic_not_found : Status::queue_not_found;
+        return nullptr;
     }
     const auto& part = impl_->parts[entry->group];
     refused = part.status;
@@ -227,8 +258,9 @@ Client* Client::restricted_part(std::string_view name, bool topic, Status& refus
 }
 
 std::string Client::access_error(std::string_view name) const {
+    const auto listing = known_access(*impl_, true);
     for (const bool topic : {false, true}) {
-        const auto* entry = impl_->access.find(name, topic);
+        const auto* entry = listing.find(name, topic);
         if (entry == nullptr) continue;
         const auto& part = impl_->parts[entry->group];
         if (part.client && !part.client->impl_->read_only) return {};
@@ -393,7 +425,7 @@ void Client::add_restricted_stats(BrokerStats& stats) const {
             into.push_back(std::move(ring));
         }
     };
-    for (const auto& entry : impl_->access.entries) {
+    for (const auto& entry : known_access(*impl_, true).entries) {
         const auto& part = impl_->parts[entry.group];
         if (entry.topic) {
             add(parts[entry.group].topics, stats.topics, part, entry.name);

@@ -40,8 +40,13 @@ struct Client::Impl {
         Status status = Status::ok;
         std::string why;
     };
-    AccessListing access;  // as the main segment listed it at attach, checked
-    std::vector<AccessPart> parts;  // in the order of access.groups
+    // As the main segment listed it at attach, checked, and extended by
+    // the names reloads appended to its table since (known_access() in
+    // client/client.cpp), under `access_mutex`: any thread may open a
+    // queue. Only a name the main segment does not hold is looked up here.
+    std::mutex access_mutex;
+    AccessListing access;
+    std::vector<AccessPart> parts;  // in the order of access.groups, fixed at attach
 
     // A segment a reload added beside this part's (SEGMENT.live-GENERATION,
     // listed in this part's LiveTable: the main segment's, or an access

@@ -39,7 +39,8 @@ std::unique_ptr<Client::Impl> open_live_segment(const Client::Impl& lister, std:
         lister.options.program.empty() ? platform::current_program_name() : lister.options.program;
     if (join_segment(*impl, program, why) != Status::ok) return nullptr;
     if (!impl->access.empty()) {
-        // Restricted queues are never added live: such a segment is not the broker's.
+        // A live segment lists no restricted names (a reload adds those to a
+        // live segment of their group's): such a segment is not the broker's.
         if (!impl->read_only) release_client_record(impl->view, impl->stamp);
         return nullptr;
     }

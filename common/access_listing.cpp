@@ -1,5 +1,6 @@
 #include "common/access_listing.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/names.hpp"
@@ -25,6 +26,26 @@ const AccessListing::Entry* AccessListing::find(std::string_view name, bool topi
     return nullptr;
 }
 
+bool extend_listing(const AccessListing& stored, const AccessListing& configured, AccessListing& extended) {
+    const auto group_in = [](const std::vector<std::string>& groups, const std::string& group) {
+        return static_cast<std::uint32_t>(std::find(groups.begin(), groups.end(), group) - groups.begin());
+    };
+    if (stored.groups.size() != configured.groups.size()) return false;
+    for (const auto& group : configured.groups) {
+        if (group_in(stored.groups, group) == stored.groups.size()) return false;
+    }
+    for (const auto& entry : stored.entries) {
+        const auto* wanted = configured.find(entry.name, entry.topic);
+        if (wanted == nullptr || configured.groups[wanted->group] != stored.groups[entry.group]) return false;
+    }
+    extended = stored;
+    for (const auto& entry : configured.entries) {
+        if (stored.find(entry.name, entry.topic) != nullptr) continue;
+        extended.entries.push_back({entry.name, entry.topic, group_in(stored.groups, configured.groups[entry.group])});
+    }
+    return true;
+}
+
 std::string access_group_problem(std::string_view group) {
     if (group.empty()) return "is empty";
     if (group.size() > 32) return "is longer than 32 characters";
@@ -42,10 +63,14 @@ std::string access_segment_path(const std::string& main_path, const std::string&
 }
 
 bool read_access_listing(const layout::AccessTable& shared, AccessListing& listing, std::string& why) {
+    // The count first, with acquire: the broker appends entries after
+    // `ready` and publishes them by the count, so the entries below the
+    // count read are whole in the copy taken after it.
+    const std::uint32_t entry_count = shared.entry_count.load(std::memory_order_acquire);
     layout::AccessTable table;
-    std::memcpy(&table, &shared, sizeof table);
+    std::memcpy(static_cast<void*>(&table), &shared, sizeof table);
     listing = AccessListing{};
-    if (table.group_count > layout::max_access_segments || table.entry_count > layout::max_restricted) {
+    if (table.group_count > layout::max_access_segments || entry_count > layout::max_restricted) {
         why = "its list of restricted queues is out of range";
         return false;
     }
@@ -57,7 +82,7 @@ bool read_access_listing(const layout::AccessTable& shared, AccessListing& listi
         }
         listing.groups.push_back(std::move(group));
     }
-    for (std::uint32_t index = 0; index < table.entry_count; ++index) {
+    for (std::uint32_t index = 0; index < entry_count; ++index) {
         const auto& entry = table.entries[index];
         AccessListing::Entry checked;
         if (!string_in(entry.name, sizeof entry.name, checked.name) || !name_problem(checked.name).empty() ||
@@ -73,18 +98,24 @@ bool read_access_listing(const layout::AccessTable& shared, AccessListing& listi
 }
 
 void write_access_listing(const AccessListing& listing, layout::AccessTable& table) {
-    std::memset(&table, 0, sizeof table);
+    std::memset(static_cast<void*>(&table), 0, sizeof table);
     table.group_count = static_cast<std::uint32_t>(listing.groups.size());
-    table.entry_count = static_cast<std::uint32_t>(listing.entries.size());
     for (std::size_t index = 0; index < listing.groups.size(); ++index) {
         std::memcpy(table.groups[index], listing.groups[index].data(), listing.groups[index].size());
     }
+    publish_access_listing(listing, table);
+}
+
+void publish_access_listing(const AccessListing& listing, layout::AccessTable& table) {
     for (std::size_t index = 0; index < listing.entries.size(); ++index) {
         const auto& entry = listing.entries[index];
-        std::memcpy(table.entries[index].name, entry.name.data(), entry.name.size());
-        table.entries[index].is_topic = entry.topic ? 1 : 0;
-        table.entries[index].segment = static_cast<std::uint8_t>(entry.group);
+        auto& shared = table.entries[index];
+        std::memset(shared.name, 0, sizeof shared.name);
+        std::memcpy(shared.name, entry.name.data(), entry.name.size());
+        shared.is_topic = entry.topic ? 1 : 0;
+        shared.segment = static_cast<std::uint8_t>(entry.group);
     }
+    table.entry_count.store(static_cast<std::uint32_t>(listing.entries.size()), std::memory_order_release);
 }
 
 }  // namespace shmq

@@ -1,6 +1,7 @@
 // The restricted queues and topics a main segment lists (layout::AccessTable),
 // in this process's memory: written by the broker when it builds the main
-// segment, read and checked by every client that attaches to it. A restricted
+// segment and appended to by reloads, read and checked by every client that
+// attaches to it (and again when it looks for a name it does not know). A restricted
 // queue lives in the segment of its access group, a file beside the main one
 // whose mode only lets that group in (docs/security.md).
 #pragma once
@@ -40,6 +41,14 @@ std::string access_group_problem(std::string_view group);
 // The file of group `group`'s segment, beside the main segment's file `main_path`.
 std::string access_segment_path(const std::string& main_path, const std::string& group);
 
+// `stored` with the entries of `configured` it lacks appended, each under
+// its group's index in `stored`: what a table listing `stored` becomes when
+// appended to. False when the two disagree on what `stored` lists: another
+// set of groups (a table's groups never change), or an entry `configured`
+// does not have under the same group (a name removed or moved needs a new
+// table). Groups are matched by name, not by index.
+bool extend_listing(const AccessListing& stored, const AccessListing& configured, AccessListing& extended);
+
 // Copies the table once out of shared memory and checks every count, group
 // name, queue name and index in the copy. False with `why` when anything is
 // out of place: a client never builds a file name from an unchecked one.
@@ -48,5 +57,11 @@ bool read_access_listing(const layout::AccessTable& table, AccessListing& listin
 // Fills a table of a segment being built; the listing must respect the
 // table's bounds (configuration validation sees to it).
 void write_access_listing(const AccessListing& listing, layout::AccessTable& table);
+
+// Writes the listing's entries into a live table, then its count with
+// release: a reload's additions appear whole or not at all to a reader. The
+// entries already published are written with the values they have, so this
+// also repairs a table another process damaged; the groups stay as built.
+void publish_access_listing(const AccessListing& listing, layout::AccessTable& table);
 
 }  // namespace shmq

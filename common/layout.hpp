@@ -71,7 +71,11 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // 12: QueueControl::dead_letter_index gone: the broker routes dead letters
 // by name, to the newest ring of that name in any of its segments, which a
 // segment-local index could not name (issue 11, live settings).
-inline constexpr std::uint32_t version = 12;
+// 13: AccessTable::entry_count atomic and the table append-only after
+// `ready`: a reload that adds a restricted queue or topic to an existing
+// access group writes its entry past the count, then publishes the count
+// (issue 11, live restricted adds).
+inline constexpr std::uint32_t version = 13;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -112,10 +116,13 @@ struct RestrictedEntry {
     std::uint8_t reserved[6];
 };
 
-// Written by the broker before the segment is ready; read-only after.
+// Written by the broker before the segment is ready; append-only after: a
+// reload's restricted additions are written past entry_count, then the
+// count is stored with release. Groups and the entries below the count
+// never change (docs/crash-safety.md, "Live segments").
 struct AccessTable {
     std::uint32_t group_count;
-    std::uint32_t entry_count;
+    std::atomic<std::uint32_t> entry_count;
     char groups[max_access_segments][access_group_capacity];
     RestrictedEntry entries[max_restricted];
 };

@@ -243,6 +243,39 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
     crash_point("live_segment_listed");
 }
 
+// The broker of access group `group`'s segment; null for a group it has
+// none of (a reload cannot add one). By name: a reloaded file may meet its
+// groups in another order than the one the broker started with.
+Broker* Broker::access_broker(const std::string& group) const {
+    for (const auto& part : access_brokers_) {
+        if (part->config_.group == group) return part.get();
+    }
+    return nullptr;
+}
+
+// Appends to the main segment's AccessTable the entries of `configured`
+// (the listing of the configuration the broker now runs) that it does not
+// list yet, each under its group's index in the table: entries below the
+// count never change, and clients that find a name nowhere read the table
+// again (docs/crash-safety.md, "Live segments"). Called once the groups'
+// live segments holding them are listed; a group the table does not list
+// has no segment and is left out (the reload planner said restart).
+void Broker::list_restricted(const AccessListing& configured) {
+    AccessListing grown;
+    if (!extend_listing(listing_, configured, grown) || grown.entries.size() == listing_.entries.size()) return;
+    publish_access_listing(grown, view_.access_table());
+    integrity_.take_access_table(view_.access_table());
+    for (auto entry = grown.entries.begin() + static_cast<std::ptrdiff_t>(listing_.entries.size());
+         entry != grown.entries.end(); ++entry) {
+        SHMQ_LOG(info) << log_prefix() << (entry->topic ? "topic '" : "queue '") << entry->name
+                       << "' listed as restricted to group '" << grown.groups[entry->group] << "'";
+    }
+    listing_ = std::move(grown);
+    // Listed (a reload not answered yet): the next broker adopts the table
+    // as is, the file's listing.
+    crash_point("access_entry_listed");
+}
+
 // Each segment retires those of the names it holds: the main and live
 // segments the open queues and topics, each access group's its restricted ones.
 void Broker::retire_removed(const ItemNames& removed) {
@@ -559,7 +592,21 @@ bool Broker::try_adopt_existing() {
     if (usable && lists_live_segments()) {
         usable = split_adopted(view_, path, SegmentMapping::is_file(address_), config_, held, live, extra, difference);
     }
-    usable = usable && segment_matches_config(view_, held, listing_, difference);
+    // A main segment may list fewer restricted names than the file: a
+    // reload died before it appended them, or they were added to the file
+    // while the broker was down. Their groups' brokers, started first, hold
+    // them in live segments now, so the table is adopted and appended to as
+    // a reload would (list_restricted, below).
+    AccessListing expected = listing_;
+    if (usable && kind_ == Kind::main) {
+        AccessListing stored;
+        AccessListing grown;
+        std::string unread;
+        if (read_access_listing(view_.access_table(), stored, unread) && extend_listing(stored, listing_, grown)) {
+            expected = std::move(stored);
+        }
+    }
+    usable = usable && segment_matches_config(view_, held, expected, difference);
     if (usable) {
         const auto changes = apply_delivery_settings(view_, held);
         for (const auto& change : changes) SHMQ_LOG(warning) << "adopted segment '" << address_ << "': " << change;
@@ -596,6 +643,11 @@ bool Broker::try_adopt_existing() {
     root->broker = ProcessIdentity::self();
     segment_ = std::move(existing);
     adopted_ = true;
+    if (kind_ == Kind::main) {
+        const auto configured = std::move(listing_);
+        listing_ = std::move(expected);
+        list_restricted(configured);
+    }
     reinstate_all(view_);
     if (!same_boot) {
         reset_after_reboot(view_, address_);
@@ -923,17 +975,20 @@ ReloadAnswer Broker::reload() {
                     << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
         // Each segment adds its successors first; then, with those that
-        // could not be made taken back out of `plan.next`, every segment
-        // takes the live settings of what it holds.
+        // could not be made taken back out of `plan.next`, the main
+        // segment's AccessTable lists the restricted names added (their
+        // groups' live segments are listed by now), and every segment takes
+        // the live settings of what it holds.
         const auto parts = plan_segments(plan.next);
         add_successors(plan, parts.main, whole_config_);
-        for (std::size_t index = 0; index < access_brokers_.size() && index < parts.restricted.size(); ++index) {
-            access_brokers_[index]->add_successors(plan, parts.restricted[index], whole_config_);
+        for (const auto& part : parts.restricted) {
+            if (auto* group = access_broker(part.group)) group->add_successors(plan, part, whole_config_);
         }
         const auto settled = plan_segments(plan.next);
+        list_restricted(settled.listing);
         apply_held_settings(settled.main);
-        for (std::size_t index = 0; index < access_brokers_.size() && index < settled.restricted.size(); ++index) {
-            access_brokers_[index]->apply_held_settings(settled.restricted[index]);
+        for (const auto& part : settled.restricted) {
+            if (auto* group = access_broker(part.group)) group->apply_held_settings(part);
         }
         if (!plan.removed.empty()) {
             retire_removed(plan.removed);

@@ -103,6 +103,8 @@ private:
     void stop_live_segments();
     std::vector<SegmentContents> held_contents() const;
     void add_successors(ReloadPlan& plan, const config::BrokerConfig& part, const config::BrokerConfig& running);
+    Broker* access_broker(const std::string& group) const;
+    void list_restricted(const AccessListing& configured);
     void supersede_replaced(const ItemNames& names, std::uint32_t generation);
     void hold_successor_topics(const std::vector<std::string>& names);
     void release_successor_holds();

@@ -26,9 +26,9 @@ BrokerStats Broker::stats() const {
             stats.topics.push_back(std::move(topic));
         }
     };
-    for (std::size_t group = 0; group < access_brokers_.size() && group < listing_.groups.size(); ++group) {
-        add(*access_brokers_[group], listing_.groups[group]);
-        for (const auto& live : access_brokers_[group]->live_brokers_) add(*live, listing_.groups[group]);
+    for (const auto& part : access_brokers_) {
+        add(*part, part->config_.group);
+        for (const auto& live : part->live_brokers_) add(*live, part->config_.group);
     }
     for (const auto& part : live_brokers_) add(*part, {});
     return stats;

@@ -208,22 +208,63 @@ private:
         return why_not.empty() ? why_dead_letter_unreachable(after) : why_not;
     }
 
-    // An open queue or topic is added live, in a segment of its own; a
-    // restricted one would need the main segment's list of restricted names
-    // changed, which clients read once, at attach.
+    // A queue or topic is added live, in a segment of its own beside the one
+    // that holds its kind: the main one for an open one, its access group's
+    // for a restricted one, whose name the main segment's AccessTable then
+    // lists too (clients look there again for a name they do not know).
     template <typename Item>
     void add(const Item& item, const std::string& what) {
-        if (!item.access_group.empty()) {
-            restart(in_file(what + " (restricted to group '" + item.access_group +
-                            "': clients learn the restricted names when they attach)"));
-        } else if (const auto why_not = why_not_live_beside({}); !why_not.empty()) {
+        auto why_not = why_not_listed(item);
+        if (why_not.empty()) why_not = why_not_live_beside(item.access_group);
+        if (why_not.empty()) why_not = why_dead_letter_unreachable(item);
+        if (!why_not.empty()) {
             restart(in_file(what + " (" + why_not + ")"));
-        } else if (const auto why = why_dead_letter_unreachable(item); !why.empty()) {
-            restart(in_file(what + " (" + why + ")"));
-        } else {
-            plan_.applied.push_back(what);
-            added_to_next(item);
+            return;
         }
+        plan_.applied.push_back(what);
+        added_to_next(item);
+    }
+
+    // The readers of access group `group`'s segment as the running
+    // configuration made it; false when the broker has no such segment.
+    bool running_readers(const std::string& group, std::string& readers) const {
+        const auto of_group = [&](const auto& items) {
+            for (const auto& item : items) {
+                if (item.access_group != group) continue;
+                readers = item.access_readers;
+                return true;
+            }
+            return false;
+        };
+        return of_group(running_.queues) || of_group(running_.topics);
+    }
+
+    // Why a restricted queue or topic cannot be listed live: its group has
+    // no segment yet (made, with its permissions, at start), the group's
+    // readers differ from its segment's, or the AccessTable is full. Empty
+    // for an open one. Removed names stay in `running_` and in the table.
+    template <typename Item>
+    std::string why_not_listed(const Item& item) const {
+        const auto& group = item.access_group;
+        if (group.empty()) return {};
+        std::string readers;
+        if (!running_readers(group, readers)) {
+            return "restricted to group '" + group + "', which has no segment yet: a new access group's segment "
+                   "is made when the broker starts";
+        }
+        if (readers != item.access_readers) {
+            return "its access.readers " + quoted(item.access_readers) + " differ from group '" + group +
+                   "''s segment's " + quoted(readers);
+        }
+        const auto restricted = [](const auto& items) {
+            return std::count_if(items.begin(), items.end(), [](const auto& next) { return !next.access_group.empty(); });
+        };
+        const auto listed = static_cast<std::size_t>(restricted(plan_.next.queues) + restricted(plan_.next.topics));
+        if (listed >= layout::max_restricted) {
+            return "the main segment lists " + std::to_string(layout::max_restricted) +
+                   " restricted queues and topics already";
+        }
+        return {};
     }
 
     // Why the reloaded queue's dead_letter would not take its dead letters
@@ -238,7 +279,9 @@ private:
         if (listed(retired_.queues, target)) return "dead_letter '" + target + "' was removed by an earlier reload";
         if (config::find_named(running_.queues, target) != nullptr) return {};
         const auto* added = config::find_named(reloaded_.queues, target);
-        if (added != nullptr && added->access_group.empty() && why_not_live_beside({}).empty()) return {};
+        if (added != nullptr && why_not_listed(*added).empty() && why_not_live_beside(added->access_group).empty()) {
+            return {};
+        }
         return "dead_letter '" + target + "' is not added live";
     }
 

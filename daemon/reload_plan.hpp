@@ -1,8 +1,10 @@
 // What a reloaded configuration file changes in the running broker, sorted
 // into what the broker applies at once and what needs a restart. Live: the
 // delivery limits of an at_least_once queue (max_deliveries, ack_timeout_ms,
-// dead_letter), which move no message, open queues and topics added
-// (the broker builds a live segment for them, daemon/live_segments.hpp), the
+// dead_letter), which move no message, queues and topics added, open or
+// restricted to an access group the broker runs (the broker builds a live
+// segment for them beside the segment of their kind, daemon/live_segments.hpp,
+// and lists a restricted one in the main segment's AccessTable), the
 // ring settings of a queue (capacity, max_message_size, overflow,
 // delivery) or topic (every key but its access), open or restricted: the
 // broker builds a successor of the same name in a live segment of the
@@ -11,8 +13,8 @@
 // queues and topics removed, open or restricted (the broker retires them in
 // their segment: they take no more messages and are drained,
 // docs/operations.md). Every other
-// difference (a broker setting, a restricted queue or topic added, a
-// change of access, a removed name added back) is reported as needing
+// difference (a broker setting, a queue or topic restricted to a new
+// access group, a change of access, a removed name added back) is reported as needing
 // a restart, never silently ignored.
 #pragma once
 

@@ -40,7 +40,7 @@ bool restore_fixed(Control& control, const std::vector<std::byte>& bytes) {
 }  // namespace
 
 SegmentIntegrity::SegmentIntegrity(const SegmentView& view) : copy_(capture(view.root())) {
-    std::memcpy(&access_, &view.access_table(), sizeof access_);
+    take_access_table(view.access_table());
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         queue_metadata_.push_back(view.queue_usable(index) ? copy_fixed(view.ring(index).control())
                                                            : std::vector<std::byte>{});
@@ -140,8 +140,9 @@ std::string SegmentIntegrity::check_and_repair(const SegmentMapping& segment, co
     for (std::uint32_t index = 0; index < topic_metadata_.size(); ++index) {
         if (restore_fixed(view.topic(index).control(), topic_metadata_[index])) ++rewritten;
     }
-    if (std::memcmp(&view.access_table(), &access_, sizeof access_) != 0) {
-        std::memcpy(&view.access_table(), &access_, sizeof access_);
+    if (std::memcmp(static_cast<const void*>(&view.access_table()), access_.data(),
+                    sizeof access_) != 0) {
+        std::memcpy(static_cast<void*>(&view.access_table()), access_.data(), sizeof access_);
         damage += std::string(damage.empty() ? "" : "; ") + "its list of restricted queues and topics was overwritten";
     }
     if (rewritten > 0) {
@@ -149,6 +150,10 @@ std::string SegmentIntegrity::check_and_repair(const SegmentMapping& segment, co
                   " queues and topics was overwritten";
     }
     return damage;
+}
+
+void SegmentIntegrity::take_access_table(const layout::AccessTable& written) {
+    std::memcpy(access_.data(), static_cast<const void*>(&written), sizeof access_);
 }
 
 }  // namespace shmq::daemon

@@ -5,6 +5,8 @@
 // that, with the lost pages read as zeros); the broker checks both every tick.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +29,10 @@ public:
     // queues' and topics' metadata rewritten. The messages lost with the
     // pages cannot be restored: the caller re-verifies.
     std::string check_and_repair(const SegmentMapping& segment, const SegmentView& view) const;
+
+    // The broker appended to the segment's AccessTable (a reload added
+    // restricted queues or topics): the table as it wrote it is its own now.
+    void take_access_table(const layout::AccessTable& written);
 
 private:
     // The root's fields that never change while a broker runs on it.
@@ -56,7 +62,9 @@ private:
     static void restore(const Identity& identity, layout::SegmentRoot& root);
 
     Identity copy_;
-    layout::AccessTable access_{};  // the restricted queues and topics the segment lists
+    // The restricted queues and topics the segment lists: the table's bytes
+    // (its count is atomic, so the table itself is not assignable).
+    std::array<std::byte, sizeof(layout::AccessTable)> access_{};
     // The bytes of each QueueControl and TopicControl before its first
     // changing field, as the broker laid them out.
     std::vector<std::vector<std::byte>> queue_metadata_;
