@@ -328,8 +328,10 @@ BOOST_AUTO_TEST_CASE(a_restarted_broker_adopts_the_restricted_segment_with_its_m
 }
 
 // Issue 11, item 3: restarted with a changed file (the restricted queue
-// resized, another restricted queue added), the group's segment is migrated
-// like the main one, its messages carried in order.
+// resized, another restricted queue added), the group's segment is migrated,
+// its messages carried in order. The main segment, which differs only by the
+// restricted name added, is adopted and its AccessTable appended to (issue
+// 11, item 2: the table is append-only).
 BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_file_carries_the_restricted_segments_messages) {
     auto config = restricted_config("access-migrate");
     config.group.clear();  // no test users needed: root uses both segments
@@ -352,7 +354,7 @@ BOOST_AUTO_TEST_CASE(a_restart_with_a_changed_file_carries_the_restricted_segmen
     }
     test::add_queue(changed, "refunds", 4, 64).access_group = "root";
     test::InProcessBroker second(changed);
-    BOOST_TEST(second.broker().migrated());
+    BOOST_TEST(second.broker().adopted());
     auto client = test::attach(config.name);
     auto payments = test::open_queue(*client, "payments");
     BOOST_TEST(payments.capacity() == 16u);
@@ -547,6 +549,73 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_of_a_restricted_queue_changed_liv
     std::string message;
     while (payments.receive(message, no_wait) == Status::ok) received.push_back(message);
     BOOST_TEST(received == (std::vector<std::string>{"pay 1", "pay 2", "pay 3"}), boost::test_tools::per_element());
+}
+
+// Issue 11, item 2: a reload adds a restricted queue to a group the broker
+// runs. A member and an outsider attached before it: the member opens it,
+// sends and receives at once; the outsider gets permission_denied, and
+// access_error names the queue and the group, as for a name known at attach.
+BOOST_AUTO_TEST_CASE(a_restricted_queue_added_live_admits_members_and_refuses_outsiders) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    const auto config = restricted_config("access-add");
+    test::InProcessBroker broker(config);
+    test::TempDir dir;
+    const std::string file = dir.path() + "/broker.yaml";
+    {
+        const std::string access = "    access: { group: " + group_name + " }\n";
+        std::ofstream out(file);
+        out << "broker:\n  name: " << config.name << "\n  group: " << everyone_group
+            << "\n  permissions: 0660\n  max_clients: 64\n  liveness_interval_ms: 50\n"
+            << "queues:\n  - name: orders\n    capacity: 8\n    max_message_size: 64\n"
+            << "  - name: payments\n    capacity: 8\n    max_message_size: 64\n" << access
+            << "  - name: invoices\n    capacity: 8\n    max_message_size: 64\n" << access
+            << "topics:\n  - name: prices\n    capacity: 8\n    max_message_size: 64\n" << access;
+    }
+    // Each child attaches, says so through its pipe, then waits (up to 20 s)
+    // for the reload to make `invoices` known.
+    const auto attached_then = [&](const std::string& who, const std::function<int(Client&, Status)>& check) {
+        int ready[2];
+        BOOST_REQUIRE(::pipe(ready) == 0);
+        const pid_t child = test::fork_child([&] {
+            ::close(ready[0]);
+            if (!become(who)) return 30;
+            std::unique_ptr<Client> client;
+            if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
+            Queue invoices;
+            if (client->open_queue("invoices", invoices) != Status::queue_not_found) return 32;
+            const char byte = 1;
+            if (::write(ready[1], &byte, 1) != 1) return 33;
+            const auto give_up = std::chrono::steady_clock::now() + 20s;
+            Status status = Status::queue_not_found;
+            while (status == Status::queue_not_found && std::chrono::steady_clock::now() < give_up) {
+                std::this_thread::sleep_for(10ms);
+                status = client->open_queue("invoices", invoices);
+            }
+            return check(*client, status);
+        });
+        ::close(ready[1]);
+        char byte = 0;
+        BOOST_REQUIRE(::read(ready[0], &byte, 1) == 1);
+        ::close(ready[0]);
+        return child;
+    };
+    const pid_t member = attached_then(member_name, [](Client& client, Status status) {
+        Queue invoices;
+        if (status != Status::ok || client.open_queue("invoices", invoices) != Status::ok) return 34;
+        std::string message;
+        if (invoices.send("inv 1", 1s) != Status::ok || invoices.receive(message, 1s) != Status::ok) return 35;
+        return message == "inv 1" ? 40 : 36;
+    });
+    const pid_t outsider = attached_then(outsider_name, [](Client& client, Status status) {
+        if (status != Status::permission_denied) return 34;
+        const std::string why = client.access_error("invoices");
+        return contains(why, group_name) && contains(why, "invoices") ? 40 : 35;
+    });
+    broker.broker().set_configuration_file(file, config::Format::automatic);
+    broker.broker().request_reload();
+    BOOST_TEST(test::wait_child(member, 30s) == 40);
+    BOOST_TEST(test::wait_child(outsider, 30s) == 40);
 }
 
 // A broker that adopts a segment gives it the permissions of its own

@@ -480,6 +480,44 @@ void fail_one_delivery(const std::string& broker, const std::string& queue, cons
     BOOST_TEST(message == expected);
 }
 
+// Broker `name`, started on `config`, takes messages m1 and m2 into its
+// queue `kept`, then is killed at crash point `step` of the reload of
+// `reloaded` (which adds queue `added`). The next broker on that file must
+// adopt the segments, keep both messages in `kept`, serve `added`, and find
+// no changes when reloaded again. Returns the next broker's log.
+std::string killed_while_adding(Workspace& workspace, const std::string& name, const fs::path& config,
+                                const std::string& step, const std::string& kept, const std::string& reloaded,
+                                const std::string& added) {
+    {
+        BrokerProcess doomed(workspace, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
+        doomed.wait_until_ready();
+        const auto client = attach(name);
+        shmq::Queue queue;
+        BOOST_REQUIRE(client->open_queue(kept, queue) == shmq::Status::ok);
+        send_all(queue, {"m1", "m2"});
+        workspace.write(config.filename().string(), reloaded);
+        const auto unanswered = workspace.shmq({"--broker", name, "reload"});
+        BOOST_TEST(unanswered.exit_code == 1);
+        BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
+    }
+    BrokerProcess second(workspace, config, "second.log");
+    second.wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << second.log());
+    BOOST_TEST(contains(second.log(), "adopted"));
+    const auto client = attach(name);
+    shmq::Queue queue;
+    shmq::Queue added_queue;
+    BOOST_REQUIRE(client->open_queue(kept, queue) == shmq::Status::ok);
+    BOOST_REQUIRE(client->open_queue(added, added_queue) == shmq::Status::ok);
+    BOOST_TEST(drain(queue) == (std::vector<std::string>{"m1", "m2"}), boost::test_tools::per_element());
+    send_all(added_queue, {"new"});
+    BOOST_TEST(drain(added_queue) == (std::vector<std::string>{"new"}), boost::test_tools::per_element());
+    const auto unchanged = workspace.shmq({"--broker", name, "reload"});
+    BOOST_TEST(contains(unchanged.out, ": no changes"), unchanged.out << unchanged.err);
+    BOOST_TEST(second.stop() == 0);
+    return second.log();
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(live_reload, Workspace)
@@ -788,35 +826,11 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_while_adding_a_live_segment_recovers) {
             SegmentGuard guard(name);
             SegmentGuard live(name + ".live-1");
             const auto config = write("broker.yaml", reload_config(name, ""));
-            {
-                BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=" + step});
-                doomed.wait_until_ready();
-                const auto client = attach(name);
-                shmq::Queue jobs;
-                BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-                send_all(jobs, {"m1", "m2"});
-                write("broker.yaml", reload_config(name, "", "  - name: added\n    capacity: 4\n    max_message_size: 64\n"));
-                const auto unanswered = shmq({"--broker", name, "reload"});
-                BOOST_TEST(unanswered.exit_code == 1);
-                BOOST_TEST(doomed.wait_exit().value_or(-1) == 128 + SIGKILL);
-            }
-            BrokerProcess second(*this, config, "second.log");
-            second.wait_until_ready();
-            BOOST_TEST_INFO("second broker's log:\n" << second.log());
-            BOOST_TEST(contains(second.log(), "adopted"));
+            const auto log = killed_while_adding(
+                *this, name, config, step, "jobs",
+                reload_config(name, "", "  - name: added\n    capacity: 4\n    max_message_size: 64\n"), "added");
             // The live segment, listed or not, runs (adopted or built anew).
-            BOOST_TEST(contains(second.log(), name + ".live-1' ready"));
-            const auto client = attach(name);
-            shmq::Queue jobs;
-            shmq::Queue added;
-            BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-            BOOST_REQUIRE(client->open_queue("added", added) == shmq::Status::ok);
-            BOOST_TEST(drain(jobs) == (std::vector<std::string>{"m1", "m2"}), boost::test_tools::per_element());
-            send_all(added, {"new"});
-            BOOST_TEST(drain(added) == (std::vector<std::string>{"new"}), boost::test_tools::per_element());
-            const auto unchanged = shmq({"--broker", name, "reload"});
-            BOOST_TEST(contains(unchanged.out, ": no changes"), unchanged.out << unchanged.err);
-            BOOST_TEST(second.stop() == 0);
+            BOOST_TEST(contains(log, name + ".live-1' ready"), log);
         }
     }
 }
@@ -2304,6 +2318,146 @@ BOOST_AUTO_TEST_CASE(four_producers_and_four_consumers_through_an_add_a_removal_
             BOOST_TEST(broker.stop() == 0);
         }
     }
+}
+
+// A broker of a name of its own whose queue `work` is restricted to the
+// test user's group (the group the restricted-add tests add to), written to
+// broker.yaml; its segments are removed however the test ends.
+struct RestrictedWork {
+    explicit RestrictedWork(const Workspace& workspace)
+        : name(unique_broker_name()), guard(name), live(name), group_segments(name, primary_group()),
+          access(restricted_to(primary_group())),
+          config(workspace.write("broker.yaml", settings_config(name, small_work + access))) {}
+    const std::string name;
+    SegmentGuard guard;
+    LiveSegmentGuards live;
+    GroupSegmentGuards group_segments;
+    const std::string access;
+    const fs::path config;
+};
+
+// Issue 11, item 2: a restricted queue and topic added by a reload to an
+// access group the broker runs are usable at once by a member attached
+// before the reload: the group's broker holds them in a live segment of its
+// segment, and the main segment's AccessTable lists them once that is
+// listed. A brand-new access group still needs a restart, and says why. A
+// broker killed afterwards adopts everything with its messages.
+BOOST_AUTO_TEST_CASE(a_restricted_queue_and_topic_added_live_are_usable_at_once_and_survive_a_crash) {
+    const RestrictedWork restricted(*this);
+    const auto& name = restricted.name;
+    const auto& access = restricted.access;
+    const auto& config = restricted.config;
+    std::optional<BrokerProcess> broker(std::in_place, *this, config);
+    broker->wait_until_ready();
+    const auto before = attach(name);
+    shmq::Queue secret;
+    BOOST_TEST(before->open_queue("secret", secret) == shmq::Status::queue_not_found);
+
+    const std::string added = "  - name: secret\n" + small_work + access + "topics:\n  - name: alerts\n" + small_work +
+                              access;
+    const std::string new_group = "  - name: elsewhere\n" + small_work + restricted_to("daemon");
+    write("broker.yaml", settings_config(name, small_work + access, new_group + added));
+    const auto reloaded = shmq({"--broker", name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err << "log:\n" << broker->log());
+    BOOST_TEST(reloaded.exit_code == 3);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'secret' added"));
+    BOOST_TEST(contains(reloaded.out, "applied: topic 'alerts' added"));
+    BOOST_TEST(contains(reloaded.out, "queue 'elsewhere' added (restricted to group 'daemon', which has no segment "
+                                      "yet: a new access group's segment is made when the broker starts)"));
+
+    // Attached before the reload: opened, sent to, received from, subscribed.
+    BOOST_REQUIRE(before->open_queue("secret", secret) == shmq::Status::ok);
+    send_all(secret, {"s1", "s2"});
+    std::string message;
+    BOOST_TEST(secret.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "s1");
+    shmq::Subscription alerts;
+    BOOST_REQUIRE(before->subscribe("alerts", alerts) == shmq::Status::ok);
+    const auto published = shmq({"--broker", name, "publish", "--topic", "alerts", "fire"});
+    BOOST_TEST(published.exit_code == 0, published.err);
+    BOOST_TEST(alerts.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "fire");
+    const auto listed = shmq({"--broker", name, "list"});
+    bool secret_listed = false;
+    for (const auto& line : lines_of(listed.out)) {
+        secret_listed = secret_listed || (contains(line, "secret") && contains(line, "group:" + primary_group()));
+    }
+    BOOST_TEST(secret_listed, listed.out);
+    bool in_stats = false;
+    for (const auto& queue : before->stats().queues) {
+        in_stats = in_stats || (queue.name == "secret" && queue.access_group == primary_group() && queue.depth == 1);
+    }
+    BOOST_TEST(in_stats);
+
+    // Killed, and started again on the file the reload applied.
+    write("broker.yaml", settings_config(name, small_work + access, added));
+    broker->kill_hard();
+    broker.emplace(*this, config, "second.log");
+    broker->wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+    const auto after = attach(name);
+    BOOST_REQUIRE(after->open_queue("secret", secret) == shmq::Status::ok);
+    BOOST_TEST(drain(secret) == (std::vector<std::string>{"s2"}), boost::test_tools::per_element());
+    BOOST_TEST(broker->stop() == 0);
+}
+
+// The broker killed at each step of adding a restricted queue: its group's
+// live segment built, listed in the group's segment, the name appended to
+// the main segment's AccessTable, the reload applied. The next broker on
+// the same file keeps every message and serves the new queue: a main table
+// a step short of the file is adopted and appended to.
+BOOST_AUTO_TEST_CASE(a_broker_killed_while_adding_a_restricted_queue_recovers) {
+    for (const std::string step : {"live_segment_built", "live_segment_listed", "access_entry_listed", "reload_applied"}) {
+        BOOST_TEST_CONTEXT("killed at " << step) {
+            const RestrictedWork restricted(*this);
+            const auto& access = restricted.access;
+            const auto log = killed_while_adding(
+                *this, restricted.name, restricted.config, step, "work",
+                settings_config(restricted.name, small_work + access, "  - name: secret\n" + small_work + access),
+                "secret");
+            BOOST_TEST(!contains(log, "migrat"), log);
+            BOOST_TEST(contains(log, restricted.group_segments.name() + ".live-1' ready"), log);
+        }
+    }
+}
+
+// Any process may write the main segment's AccessTable. A client that
+// looks for a name it does not know reads a checked copy of it, so a count
+// beyond the table or an entry naming no group only makes the name not
+// found; the broker writes its own count and entries back at its next tick,
+// and the name it listed is found again.
+BOOST_AUTO_TEST_CASE(a_scribbled_access_table_is_put_back_and_never_followed) {
+    const RestrictedWork restricted(*this);
+    const auto& name = restricted.name;
+    const auto& access = restricted.access;
+    const auto& config = restricted.config;
+    BrokerProcess broker(*this, config);
+    broker.wait_until_ready();
+    const auto before = attach(name);
+    write("broker.yaml", settings_config(name, small_work + access, "  - name: secret\n" + small_work + access));
+    BOOST_REQUIRE(shmq({"--broker", name, "reload"}).exit_code == 0);
+
+    shmq::test::RawSegment raw(name);
+    auto& table = raw.view.access_table();
+    const auto count = table.entry_count.load();
+    BOOST_REQUIRE(count == 2u);
+    // Stopped, the broker cannot put the table back before the client reads
+    // it: an entry past the table's groups, then a count past the table.
+    BOOST_REQUIRE(::kill(broker.pid(), SIGSTOP) == 0);
+    table.entries[1].segment = 200;
+    shmq::Queue secret;
+    BOOST_TEST(before->open_queue("secret", secret) == shmq::Status::queue_not_found);
+    table.entry_count.store(0xFFFF'FFFF);
+    BOOST_TEST(before->open_queue("secret", secret) == shmq::Status::queue_not_found);
+    BOOST_REQUIRE(::kill(broker.pid(), SIGCONT) == 0);
+    BOOST_TEST(eventually([&] { return table.entry_count.load() == count && table.entries[1].segment == 0; }, 20s));
+    BOOST_TEST(eventually([&] { return contains(broker.log(), "its list of restricted queues and topics was overwritten"); },
+                          20s),
+               broker.log());
+    BOOST_TEST(eventually([&] { return before->open_queue("secret", secret) == shmq::Status::ok; }, 20s));
+    send_all(secret, {"s1"});
+    BOOST_TEST(drain(secret) == (std::vector<std::string>{"s1"}), boost::test_tools::per_element());
+    BOOST_TEST(broker.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
