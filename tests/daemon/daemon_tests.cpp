@@ -2421,6 +2421,30 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_while_adding_a_restricted_queue_recovers) {
     }
 }
 
+// The AccessTable holds layout::max_restricted names, and a removed one
+// keeps its entry until a restart: a full table makes an add need a
+// restart, with the reason, while the removal beside it applies.
+BOOST_AUTO_TEST_CASE(a_restricted_add_to_a_full_access_table_needs_a_restart) {
+    const RestrictedWork restricted(*this);
+    const auto& access = restricted.access;
+    const auto queue = [&](int number) { return "  - name: r" + std::to_string(number) + "\n" + small_work + access; };
+    std::string others;
+    for (int number = 1; number < static_cast<int>(shmq::layout::max_restricted); ++number) others += queue(number);
+    write("broker.yaml", settings_config(restricted.name, small_work + access, others));
+    BrokerProcess broker(*this, restricted.config);
+    broker.wait_until_ready();
+    const auto last = std::to_string(shmq::layout::max_restricted - 1);
+    others.erase(others.find("  - name: r" + last + "\n"));
+    write("broker.yaml", settings_config(restricted.name, small_work + access, others + queue(100)));
+    const auto reloaded = shmq({"--broker", restricted.name, "reload"});
+    BOOST_TEST_INFO("stdout:\n" << reloaded.out << "stderr:\n" << reloaded.err);
+    BOOST_TEST(reloaded.exit_code == 3);
+    BOOST_TEST(contains(reloaded.out, "applied: queue 'r" + last + "' removed"));
+    BOOST_TEST(contains(reloaded.out, "queue 'r100' added (the main segment lists 64 restricted queues and topics "
+                                      "already)"));
+    BOOST_TEST(broker.stop() == 0);
+}
+
 // Any process may write the main segment's AccessTable. A client that
 // looks for a name it does not know reads a checked copy of it, so a count
 // beyond the table or an entry naming no group only makes the name not
