@@ -144,6 +144,17 @@ std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, cons
 
 }  // namespace
 
+// A group this process is not in costs it only the queues of that group.
+void Client::Impl::join_access_parts(const std::string& program) {
+    for (auto index = joined_parts(); index < access.groups.size(); ++index) {
+        auto& part = parts[index];
+        part.group = access.groups[index];
+        auto joined = open_access_segment(*this, part.group, program, part);
+        if (joined) part.client.reset(new Client(std::move(joined)));
+        part_count.store(index + 1, std::memory_order_release);
+    }
+}
+
 Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& client, std::string* error) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
@@ -164,14 +175,7 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     const std::string program = options.program.empty() ? platform::current_program_name() : options.program;
     const Status joined = join_segment(*impl, program, why);
     if (joined != Status::ok) return fail(error, joined, segment_label + ": " + why);
-    // A group this process is not in costs it only the queues of that group.
-    for (const auto& group : impl->access.groups) {
-        Impl::AccessPart part;
-        part.group = group;
-        auto joined_part = open_access_segment(*impl, group, program, part);
-        if (joined_part) part.client.reset(new Client(std::move(joined_part)));
-        impl->parts.push_back(std::move(part));
-    }
+    impl->join_access_parts(program);
     client.reset(new Client(std::move(impl)));
     return Status::ok;
 }
@@ -215,8 +219,8 @@ namespace {
 // main segment listed at attach and, with `reread`, those a reload appended
 // to its table since. The table is read again as at attach (a checked copy:
 // no count, index or name is trusted) and kept only if it extends what was
-// known, with the same groups: the parts joined at attach follow them, and
-// a new group needs a restart of the broker.
+// known: the groups known keep their index, and so their part, and the
+// segment of each group appended is joined before any name of it is known.
 AccessListing known_access(Client::Impl& impl, bool reread) {
     const std::lock_guard<std::mutex> lock(impl.access_mutex);
     AccessListing now;
@@ -224,6 +228,7 @@ AccessListing known_access(Client::Impl& impl, bool reread) {
     std::string why;
     if (reread && read_access_listing(impl.view.access_table(), now, why) && extend_listing(impl.access, now, grown)) {
         impl.access = std::move(grown);
+        impl.join_access_parts(impl.options.program.empty() ? platform::current_program_name() : impl.options.program);
     }
     return impl.access;
 }
@@ -361,7 +366,8 @@ std::vector<std::string> Client::topic_names() const {
     for (std::uint32_t index = 0; index < impl_->view.topic_count(); ++index) {
         if (impl_->view.topic_usable(index)) names.push_back(impl_->view.topic_name(index));
     }
-    for (const auto& part : impl_->parts) {
+    for (std::uint32_t index = 0; index < impl_->joined_parts(); ++index) {
+        const auto& part = impl_->parts[index];
         if (!part.client) continue;
         const auto more = part.client->topic_names();
         names.insert(names.end(), more.begin(), more.end());
@@ -378,7 +384,8 @@ std::vector<std::string> Client::queue_names() const {
     for (std::uint32_t index = 0; index < impl_->view.queue_count(); ++index) {
         if (impl_->view.queue_usable(index)) names.push_back(impl_->view.queue_name(index));
     }
-    for (const auto& part : impl_->parts) {
+    for (std::uint32_t index = 0; index < impl_->joined_parts(); ++index) {
+        const auto& part = impl_->parts[index];
         if (!part.client) continue;
         const auto more = part.client->queue_names();
         names.insert(names.end(), more.begin(), more.end());
@@ -406,8 +413,13 @@ BrokerStats Client::stats() const {
 // all; a group's segment adds only its queues and topics. Those of a group
 // this process may not open are listed as such, with nothing else known.
 void Client::add_restricted_stats(BrokerStats& stats) const {
+    // The listing first: it joins the parts of the groups it names.
+    const auto listing = known_access(*impl_, true);
     std::vector<BrokerStats> parts;
-    for (const auto& part : impl_->parts) parts.push_back(part.client ? part.client->stats() : BrokerStats{});
+    for (std::uint32_t index = 0; index < impl_->joined_parts(); ++index) {
+        const auto& part = impl_->parts[index];
+        parts.push_back(part.client ? part.client->stats() : BrokerStats{});
+    }
     // Every ring of the name the group's segments hold (one a reload
     // superseded, beside its successor, as for an open queue), or the name
     // alone where this process may not open the group's segment.
@@ -425,7 +437,7 @@ void Client::add_restricted_stats(BrokerStats& stats) const {
             into.push_back(std::move(ring));
         }
     };
-    for (const auto& entry : known_access(*impl_, true).entries) {
+    for (const auto& entry : listing.entries) {
         const auto& part = impl_->parts[entry.group];
         if (entry.topic) {
             add(parts[entry.group].topics, stats.topics, part, entry.name);

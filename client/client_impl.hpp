@@ -2,6 +2,7 @@
 // the client record it took. Private to libshmq.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -41,12 +42,22 @@ struct Client::Impl {
         std::string why;
     };
     // As the main segment listed it at attach, checked, and extended by
-    // the names reloads appended to its table since (known_access() in
-    // client/client.cpp), under `access_mutex`: any thread may open a
-    // queue. Only a name the main segment does not hold is looked up here.
+    // the groups and names reloads appended to its table since
+    // (known_access() in client/client.cpp), under `access_mutex`: any
+    // thread may open a queue. Only a name the main segment does not hold is
+    // looked up here.
     std::mutex access_mutex;
     AccessListing access;
-    std::vector<AccessPart> parts;  // in the order of access.groups, fixed at attach
+    // One per group of `access`, in its order. Any thread reads them without
+    // the lock, so they never move: a part is filled, under `access_mutex`,
+    // before `part_count` publishes it with release, and never changes again.
+    std::array<AccessPart, layout::max_access_segments> parts;
+    std::atomic<std::uint32_t> part_count{0};
+    std::uint32_t joined_parts() const { return part_count.load(std::memory_order_acquire); }
+    // Joins the segment of each group of `access` that has no part yet: at
+    // attach every group, later those a reload appended. Under
+    // `access_mutex`, or before another thread can see this Impl.
+    void join_access_parts(const std::string& program);
 
     // A segment a reload added beside this part's (SEGMENT.live-GENERATION,
     // listed in this part's LiveTable: the main segment's, or an access

@@ -30,18 +30,20 @@ bool extend_listing(const AccessListing& stored, const AccessListing& configured
     const auto group_in = [](const std::vector<std::string>& groups, const std::string& group) {
         return static_cast<std::uint32_t>(std::find(groups.begin(), groups.end(), group) - groups.begin());
     };
-    if (stored.groups.size() != configured.groups.size()) return false;
-    for (const auto& group : configured.groups) {
-        if (group_in(stored.groups, group) == stored.groups.size()) return false;
+    for (const auto& group : stored.groups) {
+        if (group_in(configured.groups, group) == configured.groups.size()) return false;
     }
     for (const auto& entry : stored.entries) {
         const auto* wanted = configured.find(entry.name, entry.topic);
         if (wanted == nullptr || configured.groups[wanted->group] != stored.groups[entry.group]) return false;
     }
     extended = stored;
+    for (const auto& group : configured.groups) {
+        if (group_in(extended.groups, group) == extended.groups.size()) extended.groups.push_back(group);
+    }
     for (const auto& entry : configured.entries) {
         if (stored.find(entry.name, entry.topic) != nullptr) continue;
-        extended.entries.push_back({entry.name, entry.topic, group_in(stored.groups, configured.groups[entry.group])});
+        extended.entries.push_back({entry.name, entry.topic, group_in(extended.groups, configured.groups[entry.group])});
     }
     return true;
 }
@@ -63,18 +65,21 @@ std::string access_segment_path(const std::string& main_path, const std::string&
 }
 
 bool read_access_listing(const layout::AccessTable& shared, AccessListing& listing, std::string& why) {
-    // The count first, with acquire: the broker appends entries after
-    // `ready` and publishes them by the count, so the entries below the
-    // count read are whole in the copy taken after it.
+    // The counts first, with acquire, the entries' before the groups': the
+    // broker appends groups, then entries, after `ready`, and publishes each
+    // by its count, so what lies below the counts read is whole in the copy
+    // taken after them, and every group an entry below the count names is
+    // below the group count.
     const std::uint32_t entry_count = shared.entry_count.load(std::memory_order_acquire);
+    const std::uint32_t group_count = shared.group_count.load(std::memory_order_acquire);
     layout::AccessTable table;
-    std::memcpy(static_cast<void*>(&table), &shared, sizeof table);
+    std::memcpy(static_cast<void*>(&table), static_cast<const void*>(&shared), sizeof table);
     listing = AccessListing{};
-    if (table.group_count > layout::max_access_segments || entry_count > layout::max_restricted) {
+    if (group_count > layout::max_access_segments || entry_count > layout::max_restricted) {
         why = "its list of restricted queues is out of range";
         return false;
     }
-    for (std::uint32_t index = 0; index < table.group_count; ++index) {
+    for (std::uint32_t index = 0; index < group_count; ++index) {
         std::string group;
         if (!string_in(table.groups[index], sizeof table.groups[index], group) || !access_group_problem(group).empty()) {
             why = "its list of restricted queues names access group #" + std::to_string(index) + " wrongly";
@@ -86,7 +91,7 @@ bool read_access_listing(const layout::AccessTable& shared, AccessListing& listi
         const auto& entry = table.entries[index];
         AccessListing::Entry checked;
         if (!string_in(entry.name, sizeof entry.name, checked.name) || !name_problem(checked.name).empty() ||
-            entry.segment >= table.group_count || entry.is_topic > 1) {
+            entry.segment >= group_count || entry.is_topic > 1) {
             why = "its list of restricted queues has a wrong entry #" + std::to_string(index);
             return false;
         }
@@ -99,14 +104,16 @@ bool read_access_listing(const layout::AccessTable& shared, AccessListing& listi
 
 void write_access_listing(const AccessListing& listing, layout::AccessTable& table) {
     std::memset(static_cast<void*>(&table), 0, sizeof table);
-    table.group_count = static_cast<std::uint32_t>(listing.groups.size());
-    for (std::size_t index = 0; index < listing.groups.size(); ++index) {
-        std::memcpy(table.groups[index], listing.groups[index].data(), listing.groups[index].size());
-    }
     publish_access_listing(listing, table);
 }
 
 void publish_access_listing(const AccessListing& listing, layout::AccessTable& table) {
+    for (std::size_t index = 0; index < listing.groups.size(); ++index) {
+        auto& shared = table.groups[index];
+        std::memset(shared, 0, sizeof shared);
+        std::memcpy(shared, listing.groups[index].data(), listing.groups[index].size());
+    }
+    table.group_count.store(static_cast<std::uint32_t>(listing.groups.size()), std::memory_order_release);
     for (std::size_t index = 0; index < listing.entries.size(); ++index) {
         const auto& entry = listing.entries[index];
         auto& shared = table.entries[index];

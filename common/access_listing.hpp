@@ -41,11 +41,11 @@ std::string access_group_problem(std::string_view group);
 // The file of group `group`'s segment, beside the main segment's file `main_path`.
 std::string access_segment_path(const std::string& main_path, const std::string& group);
 
-// `stored` with the entries of `configured` it lacks appended, each under
-// its group's index in `stored`: what a table listing `stored` becomes when
-// appended to. False when the two disagree on what `stored` lists: another
-// set of groups (a table's groups never change), or an entry `configured`
-// does not have under the same group (a name removed or moved needs a new
+// `stored` with the groups and entries of `configured` it lacks appended,
+// each entry under its group's index in the result: what a table listing
+// `stored` becomes when appended to. False when the two disagree on what
+// `stored` lists: a group `configured` does not have, or an entry it does
+// not have under the same group (a name removed or moved needs a new
 // table). Groups are matched by name, not by index.
 bool extend_listing(const AccessListing& stored, const AccessListing& configured, AccessListing& extended);
 
@@ -58,10 +58,11 @@ bool read_access_listing(const layout::AccessTable& table, AccessListing& listin
 // table's bounds (configuration validation sees to it).
 void write_access_listing(const AccessListing& listing, layout::AccessTable& table);
 
-// Writes the listing's entries into a live table, then its count with
-// release: a reload's additions appear whole or not at all to a reader. The
-// entries already published are written with the values they have, so this
-// also repairs a table another process damaged; the groups stay as built.
+// Writes the listing's groups into a live table, then their count with
+// release, then its entries, then their count with release: a reload's
+// additions appear whole or not at all to a reader, and an entry never
+// before its group. What was published already is written with the values
+// it has, so this also repairs a table another process damaged.
 void publish_access_listing(const AccessListing& listing, layout::AccessTable& table);
 
 }  // namespace shmq

@@ -75,7 +75,11 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // `ready`: a reload that adds a restricted queue or topic to an existing
 // access group writes its entry past the count, then publishes the count
 // (issue 11, live restricted adds).
-inline constexpr std::uint32_t version = 13;
+// 14: AccessTable::group_count atomic, and groups append-only too: a reload
+// that adds a queue or topic restricted to a new access group builds that
+// group's segment, writes the group's name past the count, publishes the
+// group count, then the entries (issue 11, live restricted adds).
+inline constexpr std::uint32_t version = 14;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -117,11 +121,14 @@ struct RestrictedEntry {
 };
 
 // Written by the broker before the segment is ready; append-only after: a
-// reload's restricted additions are written past entry_count, then the
-// count is stored with release. Groups and the entries below the count
-// never change (docs/crash-safety.md, "Live segments").
+// reload's new groups are written past group_count, then that count is
+// stored with release; its restricted additions are written past
+// entry_count, then that count is stored with release. Groups and entries
+// below their counts never change (docs/crash-safety.md, "Live segments").
+// A reader loads entry_count first: every group an entry it then sees names
+// was published before it.
 struct AccessTable {
-    std::uint32_t group_count;
+    std::atomic<std::uint32_t> group_count;
     std::atomic<std::uint32_t> entry_count;
     char groups[max_access_segments][access_group_capacity];
     RestrictedEntry entries[max_restricted];

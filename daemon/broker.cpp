@@ -189,6 +189,28 @@ void Broker::start_access_segments() {
     }
 }
 
+// A reload's queues and topics restricted to a group the broker has no
+// segment for get the group's segment, made as at start (whole and ready,
+// with the group's permissions) before the main segment's AccessTable lists
+// the group (list_restricted): no client can find it half built. A broker
+// killed before the listing leaves a segment nothing lists, which holds no
+// message (no client could find it): the next start on the same file
+// adopts it and lists the group then. Should it fail, its queues and
+// topics are reported as not added.
+void Broker::add_access_segment(ReloadPlan& plan, const config::BrokerConfig& part) {
+    std::unique_ptr<Broker> broker(new Broker(part, AccessListing{}, Kind::access_group));
+    try {
+        broker->start();
+    } catch (const std::exception& failure) {
+        SHMQ_LOG(error) << "reload: the segment of access group '" << part.group
+                        << "' could not be made: " << failure.what();
+        withdraw_added(plan, part, whole_config_, failure.what(), "the segment of its access group");
+        return;
+    }
+    access_brokers_.push_back(std::move(broker));
+    crash_point("access_segment_built");
+}
+
 // A start that failed after some access segments were made removes them again.
 void Broker::stop_access_segments() {
     for (auto& part : access_brokers_) part->shut_down();
@@ -244,7 +266,7 @@ void Broker::add_live_segment(const config::BrokerConfig& added) {
 }
 
 // The broker of access group `group`'s segment; null for a group it has
-// none of (a reload cannot add one). By name: a reloaded file may meet its
+// none of yet (add_access_segment makes one). By name: a reloaded file may meet its
 // groups in another order than the one the broker started with.
 Broker* Broker::access_broker(const std::string& group) const {
     for (const auto& part : access_brokers_) {
@@ -253,18 +275,23 @@ Broker* Broker::access_broker(const std::string& group) const {
     return nullptr;
 }
 
-// Appends to the main segment's AccessTable the entries of `configured`
-// (the listing of the configuration the broker now runs) that it does not
-// list yet, each under its group's index in the table: entries below the
-// count never change, and clients that find a name nowhere read the table
-// again (docs/crash-safety.md, "Live segments"). Called once the groups'
-// live segments holding them are listed; a group the table does not list
-// has no segment and is left out (the reload planner said restart).
+// Appends to the main segment's AccessTable the groups and entries of
+// `configured` (the listing of the configuration the broker now runs) that
+// it does not list yet, each entry under its group's index in the table:
+// what is below the counts never changes, and clients that find a name
+// nowhere read the table again (docs/crash-safety.md, "Live segments").
+// Called once the segments holding them are ready and listed: a group's
+// own, or the live segments of its segment.
 void Broker::list_restricted(const AccessListing& configured) {
     AccessListing grown;
     if (!extend_listing(listing_, configured, grown) || grown.entries.size() == listing_.entries.size()) return;
     publish_access_listing(grown, view_.access_table());
     integrity_.take_access_table(view_.access_table());
+    for (auto group = grown.groups.begin() + static_cast<std::ptrdiff_t>(listing_.groups.size());
+         group != grown.groups.end(); ++group) {
+        SHMQ_LOG(info) << log_prefix() << "access group '" << *group << "' listed, with the segment "
+                       << access_segment_path(segment_->path(), *group);
+    }
     for (auto entry = grown.entries.begin() + static_cast<std::ptrdiff_t>(listing_.entries.size());
          entry != grown.entries.end(); ++entry) {
         SHMQ_LOG(info) << log_prefix() << (entry->topic ? "topic '" : "queue '") << entry->name
@@ -974,7 +1001,8 @@ ReloadAnswer Broker::reload() {
     SHMQ_LOG(debug) << "reload: the file loaded and validated; " << plan.applied.size() << " changes to apply live, "
                     << plan.need_restart.size() << " that need a restart";
     if (!plan.applied.empty()) {
-        // Each segment adds its successors first; then, with those that
+        // Each segment adds its successors first, and each new access group
+        // gets its segment; then, with those that
         // could not be made taken back out of `plan.next`, the main
         // segment's AccessTable lists the restricted names added (their
         // groups' live segments are listed by now), and every segment takes
@@ -982,7 +1010,11 @@ ReloadAnswer Broker::reload() {
         const auto parts = plan_segments(plan.next);
         add_successors(plan, parts.main, whole_config_);
         for (const auto& part : parts.restricted) {
-            if (auto* group = access_broker(part.group)) group->add_successors(plan, part, whole_config_);
+            if (auto* group = access_broker(part.group)) {
+                group->add_successors(plan, part, whole_config_);
+            } else {
+                add_access_segment(plan, part);
+            }
         }
         const auto settled = plan_segments(plan.next);
         list_restricted(settled.listing);

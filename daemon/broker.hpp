@@ -95,6 +95,7 @@ private:
     Broker(config::BrokerConfig part, AccessListing listing, Kind kind);
     bool lists_live_segments() const { return kind_ != Kind::live; }
     void start_access_segments();
+    void add_access_segment(ReloadPlan& plan, const config::BrokerConfig& part);
     void stop_access_segments();
     // Live segments (daemon/live_segments.hpp): those of the segment this
     // broker owns, main or access group.
@@ -167,7 +168,9 @@ private:
     AccessListing listing_;  // the restricted queues and topics the main segment lists
     Kind kind_ = Kind::main;  // the main segment's broker alone speaks to systemd
     std::vector<config::BrokerConfig> access_configs_;
-    std::vector<std::unique_ptr<Broker>> access_brokers_;  // one per access group, started with this one
+    // One per access group: started with this one, or by the reload that
+    // added the group's first queues or topics.
+    std::vector<std::unique_ptr<Broker>> access_brokers_;
     // The live segments this broker's segment lists, in order, and their brokers.
     std::vector<std::uint32_t> live_generations_;
     std::vector<std::unique_ptr<Broker>> live_brokers_;

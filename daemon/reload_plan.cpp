@@ -239,32 +239,49 @@ private:
         return of_group(running_.queues) || of_group(running_.topics);
     }
 
-    // Why a restricted queue or topic cannot be listed live: its group has
-    // no segment yet (made, with its permissions, at start), the group's
+    // Why a restricted queue or topic cannot be listed live: its group is
+    // new and the AccessTable has no room for another group, the group's
     // readers differ from its segment's, or the AccessTable is full. Empty
-    // for an open one. Removed names stay in `running_` and in the table.
+    // for an open one. Removed names stay in `running_` and in the table,
+    // and so do their groups. A new group gets its segment, with its
+    // permissions, from the reload (Broker::add_access_segment).
     template <typename Item>
     std::string why_not_listed(const Item& item) const {
         const auto& group = item.access_group;
         if (group.empty()) return {};
         std::string readers;
         if (!running_readers(group, readers)) {
-            return "restricted to group '" + group + "', which has no segment yet: a new access group's segment "
-                   "is made when the broker starts";
-        }
-        if (readers != item.access_readers) {
-            return "its access.readers " + quoted(item.access_readers) + " differ from group '" + group +
-                   "''s segment's " + quoted(readers);
+            if (!listed(next_groups(), group) && next_groups().size() >= layout::max_access_segments) {
+                return "restricted to group '" + group + "', a new access group, but the main segment lists " +
+                       std::to_string(layout::max_access_segments) + " access groups already";
+            }
+        } else if (readers != item.access_readers) {
+            return "its access.readers " + quoted(item.access_readers) + " differ from those of the segment of group '" +
+                   group + "', " + quoted(readers);
         }
         const auto restricted = [](const auto& items) {
             return std::count_if(items.begin(), items.end(), [](const auto& next) { return !next.access_group.empty(); });
         };
-        const auto listed = static_cast<std::size_t>(restricted(plan_.next.queues) + restricted(plan_.next.topics));
-        if (listed >= layout::max_restricted) {
+        const auto entries = static_cast<std::size_t>(restricted(plan_.next.queues) + restricted(plan_.next.topics));
+        if (entries >= layout::max_restricted) {
             return "the main segment lists " + std::to_string(layout::max_restricted) +
                    " restricted queues and topics already";
         }
         return {};
+    }
+
+    // The access groups of the configuration the broker will run, removed
+    // names' included: each has its segment and its place in the AccessTable.
+    std::vector<std::string> next_groups() const {
+        std::vector<std::string> groups;
+        const auto collect = [&](const auto& items) {
+            for (const auto& item : items) {
+                if (!item.access_group.empty() && !listed(groups, item.access_group)) groups.push_back(item.access_group);
+            }
+        };
+        collect(plan_.next.queues);
+        collect(plan_.next.topics);
+        return groups;
     }
 
     // Why the reloaded queue's dead_letter would not take its dead letters
@@ -346,7 +363,7 @@ ReloadPlan plan_reload(const config::BrokerConfig& running, const config::Broker
 }
 
 void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
-                    const std::string& why) {
+                    const std::string& why, const std::string& segment) {
     // Only those of the replaced among `added`: another segment's successors
     // may be made.
     const auto restore = [&](auto& items, const auto& running_items, std::vector<std::string>& names,
@@ -378,7 +395,7 @@ void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const c
             items.erase(std::remove_if(items.begin(), items.end(), [&](const auto& kept) { return kept.name == item.name; }),
                         items.end());
             plan.applied.erase(std::remove(plan.applied.begin(), plan.applied.end(), line), plan.applied.end());
-            plan.need_restart.push_back(line + ", but its live segment could not be made: " + why);
+            plan.need_restart.push_back(line + ", but " + segment + " could not be made: " + why);
         }
     };
     // The successors were restored above: only the names new to the broker

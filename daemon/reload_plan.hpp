@@ -2,9 +2,10 @@
 // into what the broker applies at once and what needs a restart. Live: the
 // delivery limits of an at_least_once queue (max_deliveries, ack_timeout_ms,
 // dead_letter), which move no message, queues and topics added, open or
-// restricted to an access group the broker runs (the broker builds a live
-// segment for them beside the segment of their kind, daemon/live_segments.hpp,
-// and lists a restricted one in the main segment's AccessTable), the
+// restricted to an access group (the broker builds a live segment for them
+// beside the segment of their kind, daemon/live_segments.hpp, or the segment
+// of a new access group, and lists a restricted one in the main segment's
+// AccessTable), the
 // ring settings of a queue (capacity, max_message_size, overflow,
 // delivery) or topic (every key but its access), open or restricted: the
 // broker builds a successor of the same name in a live segment of the
@@ -12,10 +13,9 @@
 // supersedes the old one, docs/crash-safety.md "Live settings change"), and
 // queues and topics removed, open or restricted (the broker retires them in
 // their segment: they take no more messages and are drained,
-// docs/operations.md). Every other
-// difference (a broker setting, a queue or topic restricted to a new
-// access group, a change of access, a removed name added back) is reported as needing
-// a restart, never silently ignored.
+// docs/operations.md). Every other difference (a broker setting, a change
+// of access, a removed name added back) is reported as needing a restart,
+// never silently ignored.
 #pragma once
 
 #include <string>
@@ -63,7 +63,9 @@ ReloadPlan plan_reload(const config::BrokerConfig& running, const config::Broker
 // reported as needing a restart instead of as applied.
 // The replaced queues and topics among them go back to their `running`
 // settings in `plan.next` and leave `plan.replaced`.
+// `segment` names the segment that failed, for the report ("its live
+// segment", "the segment of its access group").
 void withdraw_added(ReloadPlan& plan, const config::BrokerConfig& added, const config::BrokerConfig& running,
-                    const std::string& why);
+                    const std::string& why, const std::string& segment = "its live segment");
 
 }  // namespace shmq::daemon

@@ -551,14 +551,17 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_of_a_restricted_queue_changed_liv
     BOOST_TEST(received == (std::vector<std::string>{"pay 1", "pay 2", "pay 3"}), boost::test_tools::per_element());
 }
 
-// Issue 11, item 2: a reload adds a restricted queue to a group the broker
-// runs. A member and an outsider attached before it: the member opens it,
-// sends and receives at once; the outsider gets permission_denied, and
-// access_error names the queue and the group, as for a name known at attach.
-BOOST_AUTO_TEST_CASE(a_restricted_queue_added_live_admits_members_and_refuses_outsiders) {
-    Accounts accounts;
-    if (!accounts.ready) return;
-    const auto config = restricted_config("access-add");
+namespace {
+
+// A broker whose only restricted names are those of restricted_config (or
+// none, for `new_group`) is reloaded with a file that adds `invoices` to
+// group_name.
+void added_live_admits_members_and_refuses_outsiders(bool new_group) {
+    auto config = restricted_config(new_group ? "access-add-group" : "access-add");
+    if (new_group) {
+        config.queues.resize(1);  // orders
+        config.topics.clear();
+    }
     test::InProcessBroker broker(config);
     test::TempDir dir;
     const std::string file = dir.path() + "/broker.yaml";
@@ -567,10 +570,10 @@ BOOST_AUTO_TEST_CASE(a_restricted_queue_added_live_admits_members_and_refuses_ou
         std::ofstream out(file);
         out << "broker:\n  name: " << config.name << "\n  group: " << everyone_group
             << "\n  permissions: 0660\n  max_clients: 64\n  liveness_interval_ms: 50\n"
-            << "queues:\n  - name: orders\n    capacity: 8\n    max_message_size: 64\n"
-            << "  - name: payments\n    capacity: 8\n    max_message_size: 64\n" << access
-            << "  - name: invoices\n    capacity: 8\n    max_message_size: 64\n" << access
-            << "topics:\n  - name: prices\n    capacity: 8\n    max_message_size: 64\n" << access;
+            << "queues:\n  - name: orders\n    capacity: 8\n    max_message_size: 64\n";
+        if (!new_group) out << "  - name: payments\n    capacity: 8\n    max_message_size: 64\n" << access;
+        out << "  - name: invoices\n    capacity: 8\n    max_message_size: 64\n" << access;
+        if (!new_group) out << "topics:\n  - name: prices\n    capacity: 8\n    max_message_size: 64\n" << access;
     }
     // Each child attaches, says so through its pipe, then waits (up to 20 s)
     // for the reload to make `invoices` known.
@@ -616,8 +619,28 @@ BOOST_AUTO_TEST_CASE(a_restricted_queue_added_live_admits_members_and_refuses_ou
     broker.broker().request_reload();
     BOOST_TEST(test::wait_child(member, 30s) == 40);
     BOOST_TEST(test::wait_child(outsider, 30s) == 40);
+    struct stat facts {};
+    BOOST_TEST_REQUIRE(::stat(restricted_path(config).c_str(), &facts) == 0);
+    BOOST_TEST((facts.st_mode & 0777) == 0660u);
+    BOOST_TEST(facts.st_gid == ::getgrnam(group_name.c_str())->gr_gid);
 }
 
+}  // namespace
+
+// Issue 11, item 2: a reload adds a restricted queue, to a group the broker
+// runs or to a new one (whose segment the reload makes, with the group's
+// mode). A member and an outsider attached before it: the member opens it,
+// sends and receives at once; the outsider gets permission_denied, and
+// access_error names the queue and the group, as for a name known at attach.
+BOOST_AUTO_TEST_CASE(a_restricted_queue_added_live_admits_members_and_refuses_outsiders) {
+    Accounts accounts;
+    if (!accounts.ready) return;
+    for (const bool new_group : {false, true}) {
+        BOOST_TEST_CONTEXT((new_group ? "a new group" : "a group the broker runs")) {
+            added_live_admits_members_and_refuses_outsiders(new_group);
+        }
+    }
+}
 // A broker that adopts a segment gives it the permissions of its own
 // configuration: readers removed from the file lose their access at the
 // restart, rather than keep what an older configuration granted.
