@@ -3,7 +3,8 @@
 // own, one message or a batch at a time, and through an at_least_once queue.
 // Every message must arrive exactly once (acknowledged exactly once), intact,
 // and each consumer must see every producer's messages in the order they were
-// sent. scripts/run-tsan runs this suite under ThreadSanitizer.
+// sent. And threads that find the queues a reload adds while others list
+// them. scripts/run-tsan runs this suite under ThreadSanitizer.
 //
 // Boost.Test's assertions are not thread-safe: worker threads only record what
 // they saw, and the main thread checks it after joining them.
@@ -16,13 +17,16 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <grp.h>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "shmq/client.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace shmq;
@@ -354,4 +358,64 @@ BOOST_AUTO_TEST_CASE(at_least_once_deliveries_taken_by_threads_are_acknowledged_
     }
     // Every withheld delivery came back; a late ack means one more came back.
     BOOST_TEST(redeliveries >= total_messages / unacknowledged_every + late_acks);
+}
+
+// Issue 11: threads sharing one Client look for the queues a reload adds
+// (one open, in a live segment; one restricted to a new access group, in
+// that group's new segment) while they list names and figures. The client
+// joins each new segment once, under a lock, and publishes it whole to the
+// threads that read its parts without one: under ThreadSanitizer this is
+// the race check of those joins.
+BOOST_AUTO_TEST_CASE(threads_sharing_one_client_find_the_queues_a_reload_adds) {
+    auto config = test::make_config("threads-reload");
+    test::add_queue(config, "work", 8, max_message_size);
+    test::InProcessBroker broker(config);
+    const group* own_group = ::getgrgid(::getgid());
+    BOOST_TEST_REQUIRE(own_group != nullptr);
+    test::TempDir dir;
+    const std::string file = dir.path() + "/broker.yaml";
+    {
+        std::ofstream out(file);
+        out << "broker:\n  name: " << config.name << "\n  permissions: 0600\n  max_clients: 64\n"
+            << "  liveness_interval_ms: 50\nqueues:\n  - name: work\n    capacity: 8\n    max_message_size: 64\n"
+            << "  - name: late\n    capacity: 8\n    max_message_size: 64\n"
+            << "  - name: secret\n    capacity: 8\n    max_message_size: 64\n    access: { group: "
+            << own_group->gr_name << " }\n";
+    }
+    const auto client = test::attach(config.name);
+    const std::array<std::string, 2> added{"late", "secret"};
+    constexpr std::size_t thread_count = 4;
+    std::atomic<std::size_t> started{0};
+    // What each thread's send into each added queue returned; each writes its own.
+    std::vector<Status> sent(thread_count * added.size(), Status::invalid_argument);
+    std::vector<std::thread> threads;
+    for (std::size_t thread = 0; thread < thread_count; ++thread) {
+        threads.emplace_back([&, thread] {
+            started.fetch_add(1);
+            const auto give_up = std::chrono::steady_clock::now() + run_limit;
+            for (std::size_t which = 0; which < added.size(); ++which) {
+                Queue queue;
+                Status status = Status::queue_not_found;
+                while (status == Status::queue_not_found && std::chrono::steady_clock::now() < give_up) {
+                    status = client->open_queue(added[which], queue);
+                    // The parts are read without the lock while others join them.
+                    if (client->queue_names().empty() || client->stats().queues.empty()) status = Status::corrupt_segment;
+                }
+                sent[thread * added.size() + which] = status == Status::ok ? queue.send("from a thread", send_timeout)
+                                                                           : status;
+            }
+        });
+    }
+    while (started.load() < thread_count) std::this_thread::yield();
+    broker.broker().set_configuration_file(file, config::Format::automatic);
+    broker.broker().request_reload();
+    for (auto& thread : threads) thread.join();
+    for (const auto status : sent) BOOST_TEST(status == Status::ok);
+    for (const auto& name : added) {
+        auto queue = test::open_queue(*client, name);
+        std::size_t received = 0;
+        std::string message;
+        while (queue.receive(message, no_wait) == Status::ok) ++received;
+        BOOST_TEST(received == thread_count, name);
+    }
 }
