@@ -32,12 +32,8 @@ std::uint32_t Queue::capacity() const {
 // above the one holding this queue (so that a scribbled mark cannot make a
 // loop), and holding a queue of this name.
 Queue Queue::successor() const {
-    const auto& impl = *client_->impl_;
-    const auto generation =
-        layout::successor_generation(impl.view.ring(index_).control().retired.load(std::memory_order_seq_cst));
-    if (generation <= impl.live_generation) return {};
-    const Client* main = impl.main != nullptr ? impl.main : client_;
-    Client* part = main->live_segment(generation);
+    const auto retired = client_->impl_->view.ring(index_).control().retired.load(std::memory_order_seq_cst);
+    Client* part = client_->live_segment(layout::successor_generation(retired));
     if (part == nullptr) return {};
     const auto& view = part->impl_->view;
     const auto index = view.find_queue(name());
