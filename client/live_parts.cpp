@@ -57,8 +57,14 @@ Client* Client::live_part(std::string_view name, bool topic) const {
     return nullptr;
 }
 
+// Where a superseded queue's or topic's successor is (Queue::successor,
+// Topic::successor): only a generation above this part's, so that a
+// scribbled mark cannot make a loop, and among the live segments of the
+// segment that lists this part, if it is a live one itself.
 Client* Client::live_segment(std::uint32_t generation) const {
-    for (auto* part : live_parts()) {
+    if (generation <= impl_->live_generation) return nullptr;
+    const Client* lister = impl_->main != nullptr ? impl_->main : this;
+    for (auto* part : lister->live_parts()) {
         if (part->impl_->live_generation == generation) return part;
     }
     return nullptr;

@@ -32,12 +32,8 @@ std::uint32_t Queue::capacity() const {
 // above the one holding this queue (so that a scribbled mark cannot make a
 // loop), and holding a queue of this name.
 Queue Queue::successor() const {
-    const auto& impl = *client_->impl_;
-    const auto generation =
-        layout::successor_generation(impl.view.ring(index_).control().retired.load(std::memory_order_seq_cst));
-    if (generation <= impl.live_generation) return {};
-    const Client* main = impl.main != nullptr ? impl.main : client_;
-    Client* part = main->live_segment(generation);
+    const auto retired = client_->impl_->view.ring(index_).control().retired.load(std::memory_order_seq_cst);
+    Client* part = client_->live_segment(layout::successor_generation(retired));
     if (part == nullptr) return {};
     const auto& view = part->impl_->view;
     const auto index = view.find_queue(name());
@@ -86,64 +82,73 @@ Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadl
 
 }  // namespace
 
-Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
-    if (client_ == nullptr) return Status::invalid_argument;
+// What send, send_batch, receive and receive_batch share: the broker's state
+// first, then the role (what the reaper and the detach look at), and
+// `on_ring(impl, ring, stamp, deadline)`, which copies in or out. A ring
+// that a reload superseded answers queue_removed: the call goes on with
+// `on_successor(next, left)` in the successor, with what is left of the
+// timeout.
+template <typename OnRing, typename OnSuccessor>
+Status Queue::transfer(std::uint8_t role, Timeout timeout, OnRing on_ring, OnSuccessor on_successor) {
     auto& impl = *client_->impl_;
     if (impl.view.broker_stopping()) return Status::broker_stopped;
     auto& ring = impl.view.ring(index_);
-    note_role(layout::role_producer);
-    const auto stamp = impl.stamp;
+    note_role(role);
     const auto deadline = detail::deadline_after(timeout);
-    const Status status =
-        produce(impl, ring, timeout, deadline, [&](const Deadline&) { return ring.try_send(data, size, stamp); },
-                [&] { return ring.may_have_room(); });
+    const Status status = on_ring(impl, ring, impl.stamp, deadline);
     if (status != Status::queue_removed) return status;
     Queue next = successor();
-    return next.is_open() ? next.send(data, size, detail::remaining(timeout, deadline)) : status;
+    return next.is_open() ? on_successor(next, detail::remaining(timeout, deadline)) : status;
+}
+
+Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
+    if (client_ == nullptr) return Status::invalid_argument;
+    return transfer(
+        layout::role_producer, timeout,
+        [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
+            return produce(impl, ring, timeout, deadline,
+                           [&](const Deadline&) { return ring.try_send(data, size, stamp); },
+                           [&] { return ring.may_have_room(); });
+        },
+        [&](Queue& next, Timeout left) { return next.send(data, size, left); });
 }
 
 Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std::size_t& sent, Timeout timeout) {
     sent = 0;
     if (client_ == nullptr) return Status::invalid_argument;
-    auto& impl = *client_->impl_;
-    if (impl.view.broker_stopping()) return Status::broker_stopped;
-    auto& ring = impl.view.ring(index_);
-    note_role(layout::role_producer);
-    const auto stamp = impl.stamp;
-    const auto deadline = detail::deadline_after(timeout);
-    const Status status = produce(impl, ring, timeout, deadline, [&](const Deadline&) {
-        Status status = Status::ok;
-        sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
-        return status;
-    }, [&] { return ring.may_have_room_for(room_worth_waiting_for(count - sent, ring.geometry().capacity)); });
-    if (status != Status::queue_removed) return status;
-    Queue next = successor();
-    if (!next.is_open()) return status;
-    std::size_t more = 0;
-    const Status rest = next.send_batch(messages + sent, count - sent, more, detail::remaining(timeout, deadline));
-    sent += more;
-    return rest;
+    return transfer(
+        layout::role_producer, timeout,
+        [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
+            return produce(impl, ring, timeout, deadline, [&](const Deadline&) {
+                Status status = Status::ok;
+                sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
+                return status;
+            }, [&] { return ring.may_have_room_for(room_worth_waiting_for(count - sent, ring.geometry().capacity)); });
+        },
+        [&](Queue& next, Timeout left) {
+            std::size_t more = 0;
+            const Status rest = next.send_batch(messages + sent, count - sent, more, left);
+            sent += more;
+            return rest;
+        });
 }
 
 Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout, std::uint64_t* delivery) {
     size = 0;
     if (client_ == nullptr) return Status::invalid_argument;
-    auto& impl = *client_->impl_;
-    if (impl.view.broker_stopping()) return Status::broker_stopped;
-    auto& ring = impl.view.ring(index_);
-    note_role(layout::role_consumer);
-    const auto stamp = impl.stamp;
-    std::uint64_t token = 0;
-    const auto deadline = detail::deadline_after(timeout);
-    const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
-        return ring.try_receive(buffer, capacity, size, token, stamp);
-    });
-    if (delivery != nullptr) *delivery = token;
-    if (status != Status::queue_removed) return status;
-    // Drained: nothing of it can be delivered again, so the successor's
-    // messages come after every one of its own.
-    Queue next = successor();
-    return next.is_open() ? next.receive(buffer, capacity, size, detail::remaining(timeout, deadline), delivery) : status;
+    return transfer(
+        layout::role_consumer, timeout,
+        [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
+            std::uint64_t token = 0;
+            const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
+                return ring.try_receive(buffer, capacity, size, token, stamp);
+            });
+            if (delivery != nullptr) *delivery = token;
+            return status;
+        },
+        // Drained: nothing of it can be delivered again, so the successor's
+        // messages come after every one of its own.
+        [&](Queue& next, Timeout left) { return next.receive(buffer, capacity, size, left, delivery); });
 }
 
 Status Queue::receive(std::string& message, Timeout timeout, std::uint64_t* delivery) {
@@ -157,20 +162,19 @@ Status Queue::receive(std::string& message, Timeout timeout, std::uint64_t* deli
 Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::size_t& received, Timeout timeout) {
     received = 0;
     if (client_ == nullptr || count == 0) return Status::invalid_argument;
-    auto& impl = *client_->impl_;
-    if (impl.view.broker_stopping()) return Status::broker_stopped;
-    auto& ring = impl.view.ring(index_);
-    note_role(layout::role_consumer);
-    const auto stamp = impl.stamp;
-    const auto deadline = detail::deadline_after(timeout);
-    const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
-        Status status = Status::ok;
-        received = ring.try_receive_batch(messages, count, stamp, status);
-        return status;
-    });
-    if (status != Status::queue_removed || received != 0) return status;
-    Queue next = successor();
-    return next.is_open() ? next.receive_batch(messages, count, received, detail::remaining(timeout, deadline)) : status;
+    return transfer(
+        layout::role_consumer, timeout,
+        [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
+            return consume(impl, ring, timeout, deadline, [&](const Deadline&) {
+                Status status = Status::ok;
+                received = ring.try_receive_batch(messages, count, stamp, status);
+                return status;
+            });
+        },
+        // What this ring gave is returned before anything of the successor's.
+        [&](Queue& next, Timeout left) {
+            return received != 0 ? Status::queue_removed : next.receive_batch(messages, count, received, left);
+        });
 }
 
 Status Queue::peek(std::size_t max_count, std::vector<std::string>& messages) {

@@ -144,9 +144,11 @@ bool Subscription::move_to_successor() {
     return true;
 }
 
-Status Subscription::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout) {
-    size = 0;
-    if (client_ == nullptr) return Status::invalid_argument;
+// The wait receive() and read() share: `attempt(ring, handle)` on the ring
+// the subscription reads now, and once a superseded ring is read to its end
+// (queue_removed), again in the successor, with the same deadline.
+template <typename Attempt>
+Status Subscription::wait_following(Timeout timeout, Attempt attempt) {
     const auto deadline = detail::deadline_after(timeout);
     for (;;) {
         auto& impl = *client_->impl_;
@@ -154,12 +156,20 @@ Status Subscription::receive(void* buffer, std::size_t capacity, std::size_t& si
         auto& ring = impl.view.topic(topic_);
         if (ring.retired()) join_successor();
         const auto handle = subscriber_of(subscriber_, subscriber_word_);
-        auto attempt = [&](const Deadline&) { return ring.try_receive(handle, buffer, capacity, size); };
+        const auto once = [&](const Deadline&) { return attempt(ring, handle); };
         const auto ready = [&] { return ring.may_have_message(handle); };
         const Status status =
-            detail::wait_until_done(impl, ring.control().published, timeout, deadline, attempt, ready, ready);
+            detail::wait_until_done(impl, ring.control().published, timeout, deadline, once, ready, ready);
         if (status != Status::queue_removed || !move_to_successor()) return status;
     }
+}
+
+Status Subscription::receive(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout) {
+    size = 0;
+    if (client_ == nullptr) return Status::invalid_argument;
+    return wait_following(timeout, [&](TopicRing& ring, const SubscriberHandle& handle) {
+        return ring.try_receive(handle, buffer, capacity, size);
+    });
 }
 
 Status Subscription::receive(std::string& message, Timeout timeout) {
@@ -183,29 +193,21 @@ Status Subscription::receive(std::string& message, Timeout timeout) {
 Status Subscription::read(View& view, Timeout timeout) {
     view.release();
     if (client_ == nullptr) return Status::invalid_argument;
-    const auto deadline = detail::deadline_after(timeout);
-    for (;;) {
-        auto& impl = *client_->impl_;
-        if (impl.view.broker_stopping()) return Status::broker_stopped;
-        auto& ring = impl.view.topic(topic_);
-        if (ring.retired()) join_successor();
-        const auto handle = subscriber_of(subscriber_, subscriber_word_);
-        PinnedMessage message;
-        auto attempt = [&](const Deadline&) { return ring.try_read(handle, message); };
-        const auto ready = [&] { return ring.may_have_message(handle); };
-        const Status status =
-            detail::wait_until_done(impl, ring.control().published, timeout, deadline, attempt, ready, ready);
-        if (status == Status::queue_removed && move_to_successor()) continue;
-        if (status != Status::ok) return status;
-        view.ring_ = &ring;
-        view.subscriber_ = subscriber_;
-        view.subscriber_word_ = subscriber_word_;
-        view.data_ = message.data;
-        view.size_ = message.size;
-        view.position_ = message.position;
-        view.pin_entry_ = message.entry;
-        return Status::ok;
-    }
+    TopicRing* read_from = nullptr;
+    PinnedMessage message;
+    const Status status = wait_following(timeout, [&](TopicRing& ring, const SubscriberHandle& handle) {
+        read_from = &ring;
+        return ring.try_read(handle, message);
+    });
+    if (status != Status::ok) return status;
+    view.ring_ = read_from;
+    view.subscriber_ = subscriber_;
+    view.subscriber_word_ = subscriber_word_;
+    view.data_ = message.data;
+    view.size_ = message.size;
+    view.position_ = message.position;
+    view.pin_entry_ = message.entry;
+    return Status::ok;
 }
 
 std::uint64_t Subscription::received() const {

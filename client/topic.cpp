@@ -62,12 +62,8 @@ std::uint32_t Topic::history() const {
 // which live segment to look in, one this process validates, of a generation
 // above the one holding this topic (no loop), holding a topic of this name.
 Topic Topic::successor() const {
-    const auto& impl = *client_->impl_;
-    const auto generation =
-        layout::successor_generation(impl.view.topic(index_).control().retired.load(std::memory_order_seq_cst));
-    if (generation <= impl.live_generation) return {};
-    const Client* main = impl.main != nullptr ? impl.main : client_;
-    Client* part = main->live_segment(generation);
+    const auto retired = client_->impl_->view.topic(index_).control().retired.load(std::memory_order_seq_cst);
+    Client* part = client_->live_segment(layout::successor_generation(retired));
     if (part == nullptr) return {};
     const auto& view = part->impl_->view;
     const auto index = view.find_topic(name());

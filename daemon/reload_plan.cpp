@@ -100,28 +100,56 @@ private:
         }
     }
 
+    // A key of a queue's or topic's settings, with its value before and
+    // after the reload as the report writes it.
+    struct Setting {
+        const char* key;
+        std::string before;
+        std::string after;
+    };
+
+    // "key before -> after" for each of `settings` that changed, appended to
+    // `changes`.
+    static void add_changes(const std::vector<Setting>& settings, std::vector<std::string>& changes) {
+        for (const auto& setting : settings) {
+            if (setting.before != setting.after) {
+                changes.push_back(std::string(setting.key) + " " + setting.before + " -> " + setting.after);
+            }
+        }
+    }
+
+    // What a queue and a topic compare alike: a change of access needs a
+    // restart, each key its line; the changes of the keys that lay the ring
+    // out (`ring`) are returned, for a successor.
+    template <typename Item>
+    std::vector<std::string> ring_changes(const Item& before, const Item& after, const std::string& what,
+                                          const std::vector<Setting>& ring) {
+        std::vector<std::string> access;
+        add_changes({{"access.group", quoted(before.access_group), quoted(after.access_group)},
+                     {"access.readers", quoted(before.access_readers), quoted(after.access_readers)}},
+                    access);
+        for (const auto& change : access) restart(in_file(what + change));
+        std::vector<std::string> changes;
+        add_changes(ring, changes);
+        return changes;
+    }
+
     void compare_queue(const config::QueueConfig& before, const config::QueueConfig& after) {
         const std::string what = "queue '" + after.name + "': ";
-        const auto setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
-            if (old_value != new_value) restart(in_file(what + key + " " + old_value + " -> " + new_value));
-        };
-        setting("access.group", quoted(before.access_group), quoted(after.access_group));
-        setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
-        std::vector<std::string> ring_changes;
-        const auto ring_setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
-            if (old_value != new_value) ring_changes.push_back(std::string(key) + " " + old_value + " -> " + new_value);
-        };
-        ring_setting("capacity", std::to_string(before.capacity), std::to_string(after.capacity));
-        ring_setting("max_message_size", std::to_string(before.max_message_size),
-                     std::to_string(after.max_message_size));
-        ring_setting("overflow", config::to_string(before.overflow), config::to_string(after.overflow));
-        ring_setting("delivery", config::to_string(before.delivery), config::to_string(after.delivery));
-        if (!ring_changes.empty()) {
+        auto changes = ring_changes(
+            before, after, what,
+            {{"capacity", std::to_string(before.capacity), std::to_string(after.capacity)},
+             {"max_message_size", std::to_string(before.max_message_size), std::to_string(after.max_message_size)},
+             {"overflow", config::to_string(before.overflow), config::to_string(after.overflow)},
+             {"delivery", config::to_string(before.delivery), config::to_string(after.delivery)}});
+        if (!changes.empty()) {
             // The successor takes the delivery limits too: said with the rest.
-            ring_setting("max_deliveries", std::to_string(before.max_deliveries), std::to_string(after.max_deliveries));
-            ring_setting("ack_timeout_ms", std::to_string(before.ack_timeout_ms), std::to_string(after.ack_timeout_ms));
-            ring_setting("dead_letter", quoted(before.dead_letter), quoted(after.dead_letter));
-            replace(before, after, what, ring_changes);
+            add_changes(
+                {{"max_deliveries", std::to_string(before.max_deliveries), std::to_string(after.max_deliveries)},
+                 {"ack_timeout_ms", std::to_string(before.ack_timeout_ms), std::to_string(after.ack_timeout_ms)},
+                 {"dead_letter", quoted(before.dead_letter), quoted(after.dead_letter)}},
+                changes);
+            replace(before, after, what, changes);
             return;
         }
         if (before.delivery != config::DeliveryMode::at_least_once || after.delivery != before.delivery) return;
@@ -328,24 +356,14 @@ private:
     // them gives the topic a successor.
     void compare_topic(const config::TopicConfig& before, const config::TopicConfig& after) {
         const std::string what = "topic '" + after.name + "': ";
-        const auto setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
-            if (old_value != new_value) restart(in_file(what + key + " " + old_value + " -> " + new_value));
-        };
-        setting("access.group", quoted(before.access_group), quoted(after.access_group));
-        setting("access.readers", quoted(before.access_readers), quoted(after.access_readers));
-        std::vector<std::string> ring_changes;
-        const auto ring_setting = [&](const char* key, const std::string& old_value, const std::string& new_value) {
-            if (old_value != new_value) ring_changes.push_back(std::string(key) + " " + old_value + " -> " + new_value);
-        };
-        ring_setting("capacity", std::to_string(before.capacity), std::to_string(after.capacity));
-        ring_setting("max_message_size", std::to_string(before.max_message_size),
-                     std::to_string(after.max_message_size));
-        ring_setting("history", std::to_string(before.history), std::to_string(after.history));
-        ring_setting("max_subscribers", std::to_string(before.max_subscribers),
-                     std::to_string(after.max_subscribers));
-        ring_setting("slow_subscriber", config::to_string(before.slow_subscriber),
-                     config::to_string(after.slow_subscriber));
-        if (!ring_changes.empty()) replace(before, after, what, ring_changes);
+        const auto changes = ring_changes(
+            before, after, what,
+            {{"capacity", std::to_string(before.capacity), std::to_string(after.capacity)},
+             {"max_message_size", std::to_string(before.max_message_size), std::to_string(after.max_message_size)},
+             {"history", std::to_string(before.history), std::to_string(after.history)},
+             {"max_subscribers", std::to_string(before.max_subscribers), std::to_string(after.max_subscribers)},
+             {"slow_subscriber", config::to_string(before.slow_subscriber), config::to_string(after.slow_subscriber)}});
+        if (!changes.empty()) replace(before, after, what, changes);
     }
 
     const config::BrokerConfig& running_;

@@ -124,6 +124,10 @@ private:
     // The queue of the same name that took this one's place when a reload
     // changed its settings (client/queue.cpp); not open when there is none.
     SHMQ_LOCAL Queue successor() const;
+    // What send, send_batch, receive and receive_batch share
+    // (client/queue.cpp).
+    template <typename OnRing, typename OnSuccessor>
+    SHMQ_LOCAL Status transfer(std::uint8_t role, Timeout timeout, OnRing on_ring, OnSuccessor on_successor);
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;

@@ -232,6 +232,10 @@ private:
     // seen; and once this ring is read to its end, go on there.
     SHMQ_LOCAL void join_successor();
     SHMQ_LOCAL bool move_to_successor();
+    // What receive() and read() share: the wait, and going on in the
+    // successor (client/subscription.cpp).
+    template <typename Attempt>
+    SHMQ_LOCAL Status wait_following(Timeout timeout, Attempt attempt);
     Client* client_ = nullptr;
     std::uint32_t topic_ = 0;
     std::uint32_t subscriber_ = 0;       // as View's
