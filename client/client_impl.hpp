@@ -73,7 +73,8 @@ struct Client::Impl {
     std::vector<LivePart> live;
     // In a live part: the Client that lists it, and its generation; a
     // superseded queue's successor is only looked for in a later generation
-    // (client/queue.cpp). Null and 0 in the main segment's and access parts.
+    // (Client::live_segment, client/live_parts.cpp). Null and 0 in the main
+    // segment's and access parts.
     const Client* main = nullptr;
     std::uint32_t live_generation = 0;
 
