@@ -2346,6 +2346,56 @@ struct RestrictedWork {
     const fs::path config;
 };
 
+namespace {
+
+// The restricted queue `secret` and topic `alerts` a reload added to group
+// `group`, used by `client`, attached before the reload: two messages sent
+// and one received, one published and received; `shmq list` and the
+// figures show the queue with its group and one message in it.
+void use_restricted_adds(Workspace& workspace, shmq::Client& client, const std::string& name,
+                         const std::string& group) {
+    shmq::Queue secret;
+    BOOST_REQUIRE(client.open_queue("secret", secret) == shmq::Status::ok);
+    send_all(secret, {"s1", "s2"});
+    std::string message;
+    BOOST_TEST(secret.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "s1");
+    shmq::Subscription alerts;
+    BOOST_REQUIRE(client.subscribe("alerts", alerts) == shmq::Status::ok);
+    const auto published = workspace.shmq({"--broker", name, "publish", "--topic", "alerts", "fire"});
+    BOOST_TEST(published.exit_code == 0, published.err);
+    BOOST_TEST(alerts.receive(message, 5s) == shmq::Status::ok);
+    BOOST_TEST(message == "fire");
+    const auto listed = workspace.shmq({"--broker", name, "list"});
+    bool secret_listed = false;
+    for (const auto& line : lines_of(listed.out)) {
+        secret_listed = secret_listed || (contains(line, "secret") && contains(line, "group:" + group));
+    }
+    BOOST_TEST(secret_listed, listed.out);
+    bool in_stats = false;
+    for (const auto& queue : client.stats().queues) {
+        in_stats = in_stats || (queue.name == "secret" && queue.access_group == group && queue.depth == 1);
+    }
+    BOOST_TEST(in_stats);
+}
+
+// `broker` killed, and started again on `config`: every segment adopted,
+// none migrated, and `secret` holds the message use_restricted_adds left.
+void restart_keeps_restricted_adds(Workspace& workspace, std::optional<BrokerProcess>& broker,
+                                   const fs::path& config, const std::string& name) {
+    broker->kill_hard();
+    broker.emplace(workspace, config, "second.log");
+    broker->wait_until_ready();
+    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
+    BOOST_TEST(!contains(broker->log(), "migrat"));
+    const auto after = attach(name);
+    shmq::Queue secret;
+    BOOST_REQUIRE(after->open_queue("secret", secret) == shmq::Status::ok);
+    BOOST_TEST(drain(secret) == (std::vector<std::string>{"s2"}), boost::test_tools::per_element());
+}
+
+}  // namespace
+
 // Issue 11, item 2: a restricted queue and topic added by a reload to an
 // access group the broker runs are usable at once by a member attached
 // before the reload: the group's broker holds them in a live segment of its
@@ -2371,38 +2421,9 @@ BOOST_AUTO_TEST_CASE(a_restricted_queue_and_topic_added_live_are_usable_at_once_
     BOOST_TEST(contains(reloaded.out, "applied: queue 'secret' added"));
     BOOST_TEST(contains(reloaded.out, "applied: topic 'alerts' added"));
 
-    // Attached before the reload: opened, sent to, received from, subscribed.
-    BOOST_REQUIRE(before->open_queue("secret", secret) == shmq::Status::ok);
-    send_all(secret, {"s1", "s2"});
-    std::string message;
-    BOOST_TEST(secret.receive(message, 5s) == shmq::Status::ok);
-    BOOST_TEST(message == "s1");
-    shmq::Subscription alerts;
-    BOOST_REQUIRE(before->subscribe("alerts", alerts) == shmq::Status::ok);
-    const auto published = shmq({"--broker", name, "publish", "--topic", "alerts", "fire"});
-    BOOST_TEST(published.exit_code == 0, published.err);
-    BOOST_TEST(alerts.receive(message, 5s) == shmq::Status::ok);
-    BOOST_TEST(message == "fire");
-    const auto listed = shmq({"--broker", name, "list"});
-    bool secret_listed = false;
-    for (const auto& line : lines_of(listed.out)) {
-        secret_listed = secret_listed || (contains(line, "secret") && contains(line, "group:" + primary_group()));
-    }
-    BOOST_TEST(secret_listed, listed.out);
-    bool in_stats = false;
-    for (const auto& queue : before->stats().queues) {
-        in_stats = in_stats || (queue.name == "secret" && queue.access_group == primary_group() && queue.depth == 1);
-    }
-    BOOST_TEST(in_stats);
-
+    use_restricted_adds(*this, *before, name, primary_group());
     // Killed, and started again on the file the reload applied.
-    broker->kill_hard();
-    broker.emplace(*this, config, "second.log");
-    broker->wait_until_ready();
-    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
-    const auto after = attach(name);
-    BOOST_REQUIRE(after->open_queue("secret", secret) == shmq::Status::ok);
-    BOOST_TEST(drain(secret) == (std::vector<std::string>{"s2"}), boost::test_tools::per_element());
+    restart_keeps_restricted_adds(*this, broker, config, name);
     BOOST_TEST(broker->stop() == 0);
 }
 
@@ -2490,37 +2511,12 @@ BOOST_AUTO_TEST_CASE(a_queue_and_topic_in_a_new_access_group_are_usable_at_once_
     BOOST_TEST((made.st_mode & 0777) == 0660u);
     BOOST_TEST(made.st_gid == ::getgid());
 
-    // Attached before the reload: opened, sent to, received from, subscribed.
-    BOOST_REQUIRE(before->open_queue("secret", secret) == shmq::Status::ok);
-    send_all(secret, {"s1", "s2"});
-    std::string message;
-    BOOST_TEST(secret.receive(message, 5s) == shmq::Status::ok);
-    BOOST_TEST(message == "s1");
-    shmq::Subscription alerts;
-    BOOST_REQUIRE(before->subscribe("alerts", alerts) == shmq::Status::ok);
-    const auto published = shmq({"--broker", name, "publish", "--topic", "alerts", "fire"});
-    BOOST_TEST(published.exit_code == 0, published.err);
-    BOOST_TEST(alerts.receive(message, 5s) == shmq::Status::ok);
-    BOOST_TEST(message == "fire");
+    use_restricted_adds(*this, *before, name, group);
     shmq::Queue nowhere_queue;
     BOOST_TEST(before->open_queue("nowhere", nowhere_queue) == shmq::Status::queue_not_found);
-    bool in_stats = false;
-    for (const auto& queue : before->stats().queues) {
-        in_stats = in_stats || (queue.name == "secret" && queue.access_group == group && queue.depth == 1);
-    }
-    BOOST_TEST(in_stats);
-
-    // Killed, and started again on the file the reload applied: every
-    // segment adopted, none migrated.
+    // Killed, and started again on the file the reload applied.
     write("broker.yaml", settings_config(name, small_work, added));
-    broker->kill_hard();
-    broker.emplace(*this, config, "second.log");
-    broker->wait_until_ready();
-    BOOST_TEST_INFO("second broker's log:\n" << broker->log());
-    BOOST_TEST(!contains(broker->log(), "migrat"));
-    const auto after = attach(name);
-    BOOST_REQUIRE(after->open_queue("secret", secret) == shmq::Status::ok);
-    BOOST_TEST(drain(secret) == (std::vector<std::string>{"s2"}), boost::test_tools::per_element());
+    restart_keeps_restricted_adds(*this, broker, config, name);
     BOOST_TEST(broker->stop() == 0);
 }
 
