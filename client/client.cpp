@@ -144,6 +144,10 @@ std::unique_ptr<Client::Impl> open_access_segment(const Client::Impl& main, cons
 
 }  // namespace
 
+std::string Client::Impl::program() const {
+    return options.program.empty() ? platform::current_program_name() : options.program;
+}
+
 // A group this process is not in costs it only the queues of that group.
 void Client::Impl::join_access_parts(const std::string& program) {
     for (auto index = joined_parts(); index < access.groups.size(); ++index) {
@@ -172,7 +176,7 @@ Status Client::attach(const AttachOptions& options, std::unique_ptr<Client>& cli
     const std::string segment_label = "broker segment '" + impl->segment->path() + "'";
     const Status trusted = check_broker_owner(options.broker_owner, impl->segment->owner(), why);
     if (trusted != Status::ok) return fail(error, trusted, segment_label + ": " + why);
-    const std::string program = options.program.empty() ? platform::current_program_name() : options.program;
+    const std::string program = impl->program();
     const Status joined = join_segment(*impl, program, why);
     if (joined != Status::ok) return fail(error, joined, segment_label + ": " + why);
     impl->join_access_parts(program);
@@ -228,7 +232,7 @@ AccessListing known_access(Client::Impl& impl, bool reread) {
     std::string why;
     if (reread && read_access_listing(impl.view.access_table(), now, why) && extend_listing(impl.access, now, grown)) {
         impl.access = std::move(grown);
-        impl.join_access_parts(impl.options.program.empty() ? platform::current_program_name() : impl.options.program);
+        impl.join_access_parts(impl.program());
     }
     return impl.access;
 }

@@ -24,6 +24,8 @@ namespace shmq {
 struct Client::Impl {
     std::string broker_name;
     AttachOptions options;
+    // The name this process gives in the client records it takes.
+    std::string program() const;
     std::unique_ptr<SegmentMapping> segment;
     SegmentView view;
     OwnerStamp stamp;

@@ -9,7 +9,6 @@
 #include "client_impl.hpp"
 #include "common/client_registry.hpp"
 #include "common/live_table.hpp"
-#include "platform/process.hpp"
 #include "shmq/client.hpp"
 
 namespace shmq {
@@ -35,9 +34,7 @@ std::unique_ptr<Client::Impl> open_live_segment(const Client::Impl& lister, std:
         impl->segment->owner() != lister.segment->owner()) {
         return nullptr;
     }
-    const std::string program =
-        lister.options.program.empty() ? platform::current_program_name() : lister.options.program;
-    if (join_segment(*impl, program, why) != Status::ok) return nullptr;
+    if (join_segment(*impl, lister.program(), why) != Status::ok) return nullptr;
     if (!impl->access.empty()) {
         // A live segment lists no restricted names (a reload adds those to a
         // live segment of their group's): such a segment is not the broker's.
