@@ -40,6 +40,7 @@ using shmq::test::contains;
 using shmq::test::eventually;
 using shmq::test::kill_and_reap;
 using shmq::test::lines_of;
+using shmq::test::open_queue;
 using shmq::test::read_file;
 using shmq::test::Run;
 using shmq::test::wait_for_exit;
@@ -404,10 +405,8 @@ BOOST_AUTO_TEST_CASE(adoption_applies_changed_delivery_settings) {
     BOOST_TEST(contains(second.log(), "ack_timeout_ms 600000 -> 50"));
 
     const auto client = attach(name);
-    shmq::Queue jobs;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    auto jobs = open_queue(*client, "jobs");
+    auto failed = open_queue(*client, "failed");
     std::string message;
     std::uint64_t delivery = 0;
     BOOST_REQUIRE(jobs.receive(message, 5s, &delivery) == shmq::Status::ok);
@@ -610,10 +609,8 @@ BOOST_AUTO_TEST_CASE(delivery_limits_change_live_and_the_rest_is_reported_as_nee
     broker.wait_until_ready();
     // Attached before the reload, and used after it without reattaching.
     const auto client = attach(name);
-    shmq::Queue jobs;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    auto jobs = open_queue(*client, "jobs");
+    auto failed = open_queue(*client, "failed");
     send_all(jobs, {"job-1"});
 
     // A broker setting cannot change live.
@@ -677,10 +674,8 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_mid_reload_restarts_on_the_file_with_every_
     // On the new limits: m1, delivered once and not acknowledged, moves to
     // `failed`; m2 and m3 wait in order. Nothing lost, nothing twice.
     const auto client = attach(name);
-    shmq::Queue jobs;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    auto jobs = open_queue(*client, "jobs");
+    auto failed = open_queue(*client, "failed");
     std::string message;
     std::uint64_t delivery = 0;
     BOOST_REQUIRE(jobs.receive(message, 5s, &delivery) == shmq::Status::ok);
@@ -792,10 +787,8 @@ BOOST_AUTO_TEST_CASE(a_queue_added_live_dead_letters_into_a_queue_the_broker_run
     BOOST_TEST(contains(added.out, "applied: queue 'retries' added"));
     BOOST_TEST(contains(added.out, "applied: queue 'fresh' added"));
     const auto client = attach(name);
-    shmq::Queue queue;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("retries", queue) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    auto queue = open_queue(*client, "retries");
+    auto failed = open_queue(*client, "failed");
     send_all(queue, {"r1"});
     fail_one_delivery(name, "retries", "r1");
     std::string message;
@@ -1517,10 +1510,8 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_after_retiring_a_queue_recovers) {
                 BrokerProcess doomed(*this, config, "doomed.log", {"SHMQ_TEST_CRASH_AT=reload_retired"});
                 doomed.wait_until_ready();
                 const auto client = attach(name);
-                shmq::Queue work;
-                shmq::Queue failed;
-                BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-                BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+                auto work = open_queue(*client, "work");
+                auto failed = open_queue(*client, "failed");
                 send_all(work, {"w1", "w2", "w3"});
                 send_all(failed, {"f1"});
                 write("broker.yaml", removal_config(name, false));
@@ -1963,10 +1954,8 @@ BOOST_AUTO_TEST_CASE(dead_letters_follow_queues_changed_live) {
         BrokerProcess broker(*this, config);
         broker.wait_until_ready();
         const auto client = attach(name);
-        shmq::Queue jobs;
-        shmq::Queue failed;
-        BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-        BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+        auto jobs = open_queue(*client, "jobs");
+        auto failed = open_queue(*client, "failed");
         send_all(failed, {"failed-before"});
         send_all(jobs, {"old-job"});
 
@@ -2003,10 +1992,8 @@ BOOST_AUTO_TEST_CASE(a_dead_letter_set_with_a_change_takes_the_old_rings_too) {
     BrokerProcess broker(*this, config);
     broker.wait_until_ready();
     const auto client = attach(name);
-    shmq::Queue jobs;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    auto jobs = open_queue(*client, "jobs");
+    auto failed = open_queue(*client, "failed");
     send_all(jobs, {"old-job"});
     write("broker.yaml", dead_letter_config(name, 16, 8));
     const auto reloaded = shmq({"--broker", name, "reload"});
@@ -2050,10 +2037,8 @@ BOOST_AUTO_TEST_CASE(a_broker_killed_moving_a_dead_letter_across_segments_loses_
             second.wait_until_ready();
             BOOST_TEST_INFO("second broker's log:\n" << second.log());
             const auto client = attach(name);
-            shmq::Queue jobs;
-            shmq::Queue failed;
-            BOOST_REQUIRE(client->open_queue("jobs", jobs) == shmq::Status::ok);
-            BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+            auto jobs = open_queue(*client, "jobs");
+            auto failed = open_queue(*client, "failed");
             auto found = drain(jobs);
             const auto dead = drain(failed);
             found.insert(found.end(), dead.begin(), dead.end());
@@ -2236,10 +2221,8 @@ BOOST_AUTO_TEST_CASE(a_superseded_mark_written_by_a_client_is_put_back_by_the_br
     BrokerProcess broker(*this, config);
     broker.wait_until_ready();
     const auto client = attach(name);
-    shmq::Queue work;
-    shmq::Queue failed;
-    BOOST_REQUIRE(client->open_queue("work", work) == shmq::Status::ok);
-    BOOST_REQUIRE(client->open_queue("failed", failed) == shmq::Status::ok);
+    auto work = open_queue(*client, "work");
+    auto failed = open_queue(*client, "failed");
     const auto scribble = [&](const std::string& queue, std::uint32_t value) {
         shmq::test::RawSegment raw(name);
         raw.view.ring(raw.view.find_queue(queue)).control().retired.store(value);
