@@ -9,6 +9,7 @@
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
 #include "common/quarantine_reason.hpp"
+#include "common/shared_copy.hpp"
 #include "common/test_crash_point.hpp"
 
 // The protocol is lock-free (docs/crash-safety.md, "Queues", lists its steps
@@ -294,9 +295,27 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     return quarantine_if_still(control_->tail, tail, slot, word, layout::QuarantineReason::damaged_slot, status);
 }
 
+// Copies a message out of a slot that is not this process's (before a take,
+// or a look): a copy whose slot changed meanwhile is thrown away, but it may
+// have been read while a producer rewrote it, which the short messages that
+// are copied so allow (common/shared_copy.hpp).
+void QueueRing::copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const {
+    const auto* payload = reinterpret_cast<const std::byte*>(&slot) + layout::slot_header_size;
+    if (length <= copy_first_limit) {
+        copy_from_shared(to, payload, length);
+    } else if (length > 0) {
+        std::memcpy(to, payload, length);
+    }
+}
+
 bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
     auto& slot = slot_at(position);
-    if (size > 0) std::memcpy(payload_of(slot), data, size);
+    // Word by word when a consumer may copy it out before taking it.
+    if (size <= copy_first_limit) {
+        copy_to_shared(payload_of(slot), data, size);
+    } else {
+        std::memcpy(payload_of(slot), data, size);
+    }
     const auto length = static_cast<std::uint32_t>(size);
     slot.length.store(length, std::memory_order_relaxed);
     // Only persistent segments survive a power loss, so only they pay for it.
@@ -446,7 +465,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
     return Status::empty;
 }
 
-Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken) {
+Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Taken& taken) {
     const bool at_least_once = geometry_.delivery == layout::delivery_at_least_once;
     if (at_least_once && control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
         const Status redelivery = take_redelivery(me, capacity, taken);
@@ -479,6 +498,22 @@ Status QueueRing::take(OwnerStamp me, std::size_t capacity, Taken& taken) {
         if (length > capacity) {
             if (slot.word.load(std::memory_order_acquire) == word) return Status::buffer_too_small;
             continue;
+        }
+        if (!at_least_once && length <= copy_first_limit) {
+            // Copy, then take: the copy counts only if the word is still
+            // ready(lap) when the compare-and-swap frees the slot.
+            copy_out(slot, buffer, length);
+            crash_point("queue_copied_out");
+            // seq_cst for the wake-up that follows (WaitEvent::notify_after_seq_cst).
+            if (!slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
+                                                   std::memory_order_seq_cst, std::memory_order_relaxed)) {
+                continue;  // another consumer took it, or drop_oldest dropped it
+            }
+            crash_point("queue_taken");
+            help_head_past(head);
+            crash_point("queue_head_moved");
+            taken = Taken{head, length, 0, true};
+            return Status::ok;
         }
         std::uint16_t delivery = 0;
         std::uint64_t taking = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
@@ -588,8 +623,9 @@ void QueueRing::start_ack_clock(const Taken* taken, std::size_t count) {
 
 void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
     auto& slot = slot_at(taken.position);
-    if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
     delivery = DeliveryToken::make(index_of(taken.position), taken.position, taken.delivery);
+    if (taken.copied) return;  // copied before the take, which freed the slot
+    if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
     if (geometry_.delivery == layout::delivery_at_least_once) return;  // freed by acknowledge()
     crash_point("queue_read");
     const auto lap = lap_of(taken.position);
@@ -606,7 +642,7 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     size = 0;
     if (is_quarantined()) return Status::queue_quarantined;
     Taken taken;
-    const Status took = take(me, capacity, taken);
+    const Status took = take(me, buffer, capacity, taken);
     if (took == Status::empty && drained_after_retirement()) return Status::queue_removed;
     if (took != Status::ok) return took;
     deliver(taken, buffer, delivery, me);
@@ -644,7 +680,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
 // one by one: each take stops its slot's ack clock first.
 std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Taken* takes,
                                 Status& status) {
-    status = take(me, messages[0].capacity, takes[0]);
+    status = take(me, messages[0].buffer, messages[0].capacity, takes[0]);
     if (status != Status::ok) return 0;
     std::size_t count = 1;
     if (geometry_.delivery == layout::delivery_at_least_once) return count;
@@ -653,7 +689,7 @@ std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, 
     // the run never takes a word scribbled beyond tail.
     const auto tail = control_->tail.load(std::memory_order_acquire);
     while (count < want && first + count < tail &&
-           take_past_head(me, first + count, messages[count].capacity, takes[count])) {
+           take_past_head(me, first + count, messages[count].buffer, messages[count].capacity, takes[count])) {
         ++count;
     }
     if (count > 1) {
@@ -666,7 +702,8 @@ std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, 
 // Takes `position`, beyond head, only if it holds a ready message for its lap
 // that fits; anything else ends the run, and the next take goes through
 // take(), which judges it at head.
-bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, std::size_t capacity, Taken& taken) {
+bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buffer, std::size_t capacity,
+                               Taken& taken) {
     auto& slot = slot_at(position);
     const auto lap = lap_of(position);
     auto word = slot.word.load(std::memory_order_acquire);
@@ -675,6 +712,15 @@ bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, std::size_
     // by the compare-and-swap (as in take()).
     const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
     if (length > geometry_.max_message_size || length > capacity) return false;
+    if (length <= copy_first_limit) {
+        copy_out(slot, buffer, length);
+        if (!slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
+                                               std::memory_order_seq_cst, std::memory_order_relaxed)) {
+            return false;
+        }
+        taken = Taken{position, length, 0, true};
+        return true;
+    }
     if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap)),
                                            std::memory_order_acq_rel, std::memory_order_relaxed)) {
         return false;
@@ -793,7 +839,8 @@ void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) 
         if (slot.word.load(std::memory_order_acquire) != ready) continue;  // being written, taken, or abandoned
         const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) continue;
-        std::string copy(reinterpret_cast<const char*>(payload_of(slot)), length);
+        std::string copy(length, '\0');
+        copy_out(slot, copy.data(), length);
         // Whoever takes the slot changes its word before the payload can be
         // overwritten: an unchanged word after the copy means a whole copy.
         std::atomic_thread_fence(std::memory_order_acquire);

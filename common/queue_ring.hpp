@@ -187,7 +187,14 @@ private:
         std::uint64_t position = 0;
         std::uint32_t length = 0;
         std::uint16_t delivery = 0;  // the tag stored in the slot's word (0: at_most_once)
+        bool copied = false;  // copied out before the take, which freed the slot
     };
+    // at_most_once messages up to this long are copied out before they are
+    // taken (docs/crash-safety.md, "Copy, then take"): one write of the
+    // slot's word per receive instead of two. Longer ones are taken first:
+    // consumers racing for one message would each copy all of it, and a copy
+    // word by word (common/shared_copy.hpp) is slower than memcpy.
+    static constexpr std::uint32_t copy_first_limit = 512;
     // What claim() and take() do after a look at a slot that was not the one
     // they hoped for.
     enum class Next { retry, stop };
@@ -234,12 +241,12 @@ private:
                 OwnerStamp broker);
     // Takes the next deliverable slot: a redelivery first, else the one at
     // head.
-    Status take(OwnerStamp me, std::size_t capacity, Taken& taken);
+    Status take(OwnerStamp me, void* buffer, std::size_t capacity, Taken& taken);
     // Takes up to `want` messages (at_least_once: one), consecutive from
     // head, into `takes`, and moves head past them; how many.
     std::size_t take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Taken* takes,
                          Status& status);
-    bool take_past_head(OwnerStamp me, std::uint64_t position, std::size_t capacity, Taken& taken);
+    bool take_past_head(OwnerStamp me, std::uint64_t position, void* buffer, std::size_t capacity, Taken& taken);
     void move_head_past_run(std::uint64_t first, std::uint64_t end);
     // take() found `word` at `head` rather than a ready message.
     Next look_at_head(std::uint64_t head, std::uint64_t word, Status& status);
@@ -250,6 +257,8 @@ private:
     void start_ack_clock(const Taken* taken, std::size_t count);
     // Copies what was taken out, makes its token, and frees the slot (at_most_once).
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
+    // Copies `length` bytes of the message in `slot` out, to `to`.
+    void copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const;
     // Copies the message in and marks the slot ready; false when the slot is
     // no longer `me`'s (the broker reclaimed this client), sending nothing.
     bool publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);

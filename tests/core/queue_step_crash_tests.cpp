@@ -141,60 +141,94 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_while_claiming_a_run_stops_nobody_and_los
     BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
+// at_most_once messages up to QueueRing::copy_first_limit are copied out
+// before they are taken ("Copy, then take"): a consumer killed before its
+// take loses nothing, and one killed after it took the message whole. Longer
+// ones are taken first (`reading`), and a consumer killed before it freed
+// the slot loses the message, which the reaper counts.
 BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
-    for (const std::string step : {"queue_taken", "queue_head_moved", "queue_read"}) {
-        BOOST_TEST_CONTEXT("killed at " << step) {
+    struct Case {
+        std::size_t size;
+        std::string step;
+        bool message_kept;  // the dead consumer's message goes to the next one
+        std::uint64_t lost_in_read;
+    };
+    const Case cases[] = {{32, "queue_copied_out", true, 0},  {32, "queue_taken", false, 0},
+                          {32, "queue_head_moved", false, 0}, {1500, "queue_taken", false, 1},
+                          {1500, "queue_head_moved", false, 1}, {1500, "queue_read", false, 1}};
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT("a message of " << c.size << " bytes, killed at " << c.step) {
             auto config = test::make_config("steprecv");
-            test::add_queue(config, "q", 4, 32);
+            test::add_queue(config, "q", 4, 1500);
             test::InProcessBroker broker(config);
             auto client = test::attach(broker.name());
             auto queue = test::open_queue(*client, "q");
-            BOOST_TEST_REQUIRE(queue.send("m0", 1s) == Status::ok);
-            BOOST_TEST_REQUIRE(queue.send("m1", 1s) == Status::ok);
-            BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"receive"}, step) == killed);
+            const std::string m0 = "m0" + std::string(c.size - 2, '0');
+            const std::string m1 = "m1" + std::string(c.size - 2, '1');
+            BOOST_TEST_REQUIRE(queue.send(m0, 1s) == Status::ok);
+            BOOST_TEST_REQUIRE(queue.send(m1, 1s) == Status::ok);
+            BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"receive"}, c.step) == killed);
             // The next consumer takes the next message at once.
             std::string out;
             BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
-            BOOST_TEST(out == "m1");
-            // at_most_once: the message the dead consumer took is gone, and
-            // its slot is freed by the reaper.
-            BOOST_TEST(test::eventually([&] { return test::queue_stats(*client, "q").lost_in_read == 1u; }, 5s));
+            BOOST_TEST((out == (c.message_kept ? m0 : m1)));
+            if (c.message_kept) {
+                BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+                BOOST_TEST((out == m1));
+            }
+            // at_most_once: a message taken first is lost with its consumer,
+            // its slot freed by the reaper.
+            BOOST_TEST(test::eventually(
+                [&] { return test::queue_stats(*client, "q").lost_in_read == c.lost_in_read; }, 5s));
             expect_laps(queue);
+            BOOST_TEST(test::queue_stats(*client, "q").lost_in_read == c.lost_in_read);
             BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
         }
     }
 }
 
 // A batch takes a run of messages and moves head past them once: a consumer
-// stopped before that move leaves head behind slots it holds, which the
+// stopped before that move leaves head behind slots it took, which the
 // broker's check of the ring (run when it adopts a segment) must accept,
-// and killed there, stops nobody.
+// and killed there, stops nobody. Short messages were copied out and their
+// slots freed as they were taken; long ones are held `reading` until the
+// reaper frees them.
 BOOST_AUTO_TEST_CASE(a_consumer_stopped_or_killed_while_taking_a_run_stops_nobody) {
-    auto config = test::make_config("steprunrecv");
-    test::add_queue(config, "q", 8, 32);
-    test::InProcessBroker broker(config);
-    test::RawSegment raw(broker.name());
-    auto client = test::attach(broker.name());
-    auto queue = test::open_queue(*client, "q");
-    for (const char* message : {"m0", "m1", "m2", "m3"}) BOOST_TEST_REQUIRE(queue.send(message, 1s) == Status::ok);
-    // Killed however the test ends: a stopped child would outlive it.
-    test::BackgroundProgram stalled(
-        start_step_client(broker.name(), "q", {"receive_batch", "3"}, "SHMQ_TEST_PAUSE_AT", "queue_run_taken"));
-    int status = 0;
-    BOOST_TEST_REQUIRE(::waitpid(stalled.pid(), &status, WUNTRACED) == stalled.pid());
-    BOOST_TEST_REQUIRE(WIFSTOPPED(status));
-    std::string problem;
-    raw.view.ring(0).verify(problem);
-    BOOST_TEST(problem.empty(), problem);
-    // The next consumer moves head past the stalled run and takes m3 at once.
-    std::string out;
-    BOOST_TEST_REQUIRE(queue.receive(out, no_wait) == Status::ok);
-    BOOST_TEST(out == "m3");
-    BOOST_TEST(stalled.kill() == killed);
-    // at_most_once: the three it took are gone, their slots freed by the reaper.
-    BOOST_TEST(test::eventually([&] { return test::queue_stats(*client, "q").lost_in_read == 3u; }, 5s));
-    expect_laps(queue);
-    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+    for (const std::size_t size : {std::size_t{32}, std::size_t{1500}}) {
+        BOOST_TEST_CONTEXT("messages of " << size << " bytes") {
+            auto config = test::make_config("steprunrecv");
+            test::add_queue(config, "q", 8, 1500);
+            test::InProcessBroker broker(config);
+            test::RawSegment raw(broker.name());
+            auto client = test::attach(broker.name());
+            auto queue = test::open_queue(*client, "q");
+            std::vector<std::string> sent;
+            for (const char* name : {"m0", "m1", "m2", "m3"}) {
+                sent.push_back(name + std::string(size - 2, name[1]));
+                BOOST_TEST_REQUIRE(queue.send(sent.back(), 1s) == Status::ok);
+            }
+            // Killed however the test ends: a stopped child would outlive it.
+            test::BackgroundProgram stalled(start_step_client(broker.name(), "q", {"receive_batch", "3"},
+                                                              "SHMQ_TEST_PAUSE_AT", "queue_run_taken"));
+            int status = 0;
+            BOOST_TEST_REQUIRE(::waitpid(stalled.pid(), &status, WUNTRACED) == stalled.pid());
+            BOOST_TEST_REQUIRE(WIFSTOPPED(status));
+            std::string problem;
+            raw.view.ring(0).verify(problem);
+            BOOST_TEST(problem.empty(), problem);
+            // The next consumer moves head past the stalled run and takes m3 at once.
+            std::string out;
+            BOOST_TEST_REQUIRE(queue.receive(out, no_wait) == Status::ok);
+            BOOST_TEST((out == sent[3]));
+            BOOST_TEST(stalled.kill() == killed);
+            // at_most_once: the three it took are gone.
+            const std::uint64_t lost = size <= 512 ? 0 : 3;  // QueueRing::copy_first_limit
+            BOOST_TEST(test::eventually([&] { return test::queue_stats(*client, "q").lost_in_read == lost; }, 5s));
+            expect_laps(queue);
+            BOOST_TEST(test::queue_stats(*client, "q").lost_in_read == lost);
+            BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has_its_message_redelivered) {

@@ -1,0 +1,52 @@
+// Copies of small payloads into and out of a slot that another process may be
+// rewriting at the same moment. A consumer copies a small at_most_once
+// message out *before* its take (docs/crash-safety.md, "Copy, then take"),
+// and keeps the copy only if the take then finds the slot's word unchanged;
+// meanwhile another consumer may have taken that message and a producer
+// refilled the slot. Such a copy is thrown away, but the bytes were read
+// while being written: both sides therefore move these payloads as relaxed
+// atomic 8-byte words, which the memory model (and ThreadSanitizer) allows,
+// where memcpy against memcpy would be a data race.
+//
+// `shared` is 8-byte aligned, and the slot has room for `size` rounded up to
+// 8 bytes (layout::slot_stride_for rounds to a cache line), so the last word
+// is read and written whole; the private side gets exactly `size` bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace shmq {
+
+inline void copy_from_shared(void* to, const std::byte* shared, std::size_t size) {
+    auto* out = static_cast<std::byte*>(to);
+    const auto* words = reinterpret_cast<const std::uint64_t*>(shared);
+    std::size_t done = 0;
+    for (; done + 8 <= size; done += 8) {
+        const std::uint64_t word = __atomic_load_n(words + done / 8, __ATOMIC_RELAXED);
+        std::memcpy(out + done, &word, 8);
+    }
+    if (done < size) {
+        const std::uint64_t word = __atomic_load_n(words + done / 8, __ATOMIC_RELAXED);
+        std::memcpy(out + done, &word, size - done);
+    }
+}
+
+inline void copy_to_shared(std::byte* shared, const void* from, std::size_t size) {
+    const auto* in = static_cast<const std::byte*>(from);
+    auto* words = reinterpret_cast<std::uint64_t*>(shared);
+    std::size_t done = 0;
+    for (; done + 8 <= size; done += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, in + done, 8);
+        __atomic_store_n(words + done / 8, word, __ATOMIC_RELAXED);
+    }
+    if (done < size) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, in + done, size - done);
+        __atomic_store_n(words + done / 8, word, __ATOMIC_RELAXED);
+    }
+}
+
+}  // namespace shmq
