@@ -4,6 +4,7 @@
 // name: sends that it refuses go to the successor, receives drain it first
 // and then go there too (docs/crash-safety.md, "Live settings change").
 #include <algorithm>
+#include <utility>
 
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
@@ -140,8 +141,10 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
         layout::role_consumer, timeout,
         [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
             std::uint64_t token = 0;
+            auto look = QueueRing::Look::quick;  // the first try's; the wait's check
             const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
-                return ring.try_receive(buffer, capacity, size, token, stamp);
+                return ring.try_receive(buffer, capacity, size, token, stamp,
+                                        std::exchange(look, QueueRing::Look::checking));
             });
             if (delivery != nullptr) *delivery = token;
             return status;
@@ -165,9 +168,11 @@ Status Queue::receive_batch(IncomingMessage* messages, std::size_t count, std::s
     return transfer(
         layout::role_consumer, timeout,
         [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
+            auto look = QueueRing::Look::quick;  // the first try's; the wait's check
             return consume(impl, ring, timeout, deadline, [&](const Deadline&) {
                 Status status = Status::ok;
-                received = ring.try_receive_batch(messages, count, stamp, status);
+                received = ring.try_receive_batch(messages, count, stamp, std::exchange(look, QueueRing::Look::checking),
+                                                  status);
                 return status;
             });
         },

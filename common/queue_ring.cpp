@@ -465,7 +465,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
     return Status::empty;
 }
 
-Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Taken& taken) {
+Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Look look, Taken& taken) {
     const bool at_least_once = geometry_.delivery == layout::delivery_at_least_once;
     if (at_least_once && control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
         const Status redelivery = take_redelivery(me, capacity, taken);
@@ -479,6 +479,10 @@ Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Taken&
         auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(head);
         if (word != SlotWord::at_lap(SlotState::ready, lap)) {
+            // Still free for head's lap: empty, at a quick look (Look).
+            if (look == Look::quick && word == SlotWord::at_lap(SlotState::free, lap) && !empty_check_.due()) {
+                return Status::empty;
+            }
             Status status = Status::ok;
             if (look_at_head(head, word, status) == Next::stop) return status;
             continue;
@@ -638,11 +642,11 @@ void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& deliver
 }
 
 Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
-                              OwnerStamp me) {
+                              OwnerStamp me, Look look) {
     size = 0;
     if (is_quarantined()) return Status::queue_quarantined;
     Taken taken;
-    const Status took = take(me, buffer, capacity, taken);
+    const Status took = take(me, buffer, capacity, look, taken);
     if (took == Status::empty && drained_after_retirement()) return Status::queue_removed;
     if (took != Status::ok) return took;
     deliver(taken, buffer, delivery, me);
@@ -655,7 +659,7 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     return Status::ok;
 }
 
-std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me,
+std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
                                          Status& status) {
     std::size_t received = 0;
     for (;;) {
@@ -664,7 +668,7 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
             return received;
         }
         Status chunk = Status::ok;
-        const std::size_t taken = receive_chunk(messages + received, count - received, me, chunk);
+        const std::size_t taken = receive_chunk(messages + received, count - received, me, look, chunk);
         if (received == 0 && chunk == Status::empty && drained_after_retirement()) chunk = Status::queue_removed;
         // A later chunk that finds the queue empty leaves the batch a success.
         if (received == 0 || chunk != Status::empty) status = chunk;
@@ -678,9 +682,9 @@ std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t 
 // that saves the move of head, one of the consumer's three locked
 // instructions (docs/crash-safety.md, "Taking a run"). at_least_once takes
 // one by one: each take stops its slot's ack clock first.
-std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Taken* takes,
-                                Status& status) {
-    status = take(me, messages[0].buffer, messages[0].capacity, takes[0]);
+std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Look look,
+                                Taken* takes, Status& status) {
+    status = take(me, messages[0].buffer, messages[0].capacity, look, takes[0]);
     if (status != Status::ok) return 0;
     std::size_t count = 1;
     if (geometry_.delivery == layout::delivery_at_least_once) return count;
@@ -739,14 +743,15 @@ void QueueRing::move_head_past_run(std::uint64_t first, std::uint64_t end) {
     }
 }
 
-std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status) {
+std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
+                                     Status& status) {
     Taken takes[batch_chunk];
     std::size_t taken = 0;
     status = Status::ok;
     const std::size_t want = count < batch_chunk ? count : batch_chunk;
     while (taken < want) {
         Status took = Status::ok;
-        taken += take_run(me, messages + taken, want - taken, takes + taken, took);
+        taken += take_run(me, messages + taken, want - taken, look, takes + taken, took);
         if (took != Status::ok) {
             status = took;
             break;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/counter_floor.hpp"
+#include "common/sampled_check.hpp"
 #include "common/layout.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/ring_position.hpp"
@@ -75,11 +76,23 @@ public:
     // it stopped.
     std::size_t try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
 
+    // How a receive judges a slot at head that is still free for head's lap.
+    // `quick`, for the first try of a call: nothing was claimed there (a
+    // claim writes the slot before tail moves past it), so the queue is
+    // empty, without a read of tail, the producers' cache line, which a
+    // consumer that keeps up would otherwise pull at every message (and the
+    // producer's next claim pull back). One quick look in 64 checks all the
+    // same. `checking`, for the tries of a wait: tail is read, so that a word
+    // scribbled back to free over a claim is found (and the queue
+    // quarantined) rather than waited on.
+    enum class Look : std::uint8_t { quick, checking };
+
     // Consumer side: empty when there is nothing to take. For at_least_once
     // queues `delivery` receives the token acknowledge() takes.
     Status try_receive(void* buffer, std::size_t capacity, std::size_t& size, std::uint64_t& delivery,
-                       OwnerStamp me);
-    std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
+                       OwnerStamp me, Look look);
+    std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
+                                  Status& status);
     Status acknowledge(std::uint64_t delivery, OwnerStamp me);
     // The full ring position of an at_least_once delivery `me` still holds
     // (the token keeps only its low 24 bits): not_acknowledgeable otherwise.
@@ -211,7 +224,8 @@ private:
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
-    std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Status& status);
+    std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
+                              Status& status);
 
     std::uint64_t lap_of(std::uint64_t position) const { return ring_lap(position, geometry_.capacity); }
     // The position below `tail` (in [tail - capacity, tail)) that slot
@@ -241,10 +255,10 @@ private:
                 OwnerStamp broker);
     // Takes the next deliverable slot: a redelivery first, else the one at
     // head.
-    Status take(OwnerStamp me, void* buffer, std::size_t capacity, Taken& taken);
+    Status take(OwnerStamp me, void* buffer, std::size_t capacity, Look look, Taken& taken);
     // Takes up to `want` messages (at_least_once: one), consecutive from
     // head, into `takes`, and moves head past them; how many.
-    std::size_t take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Taken* takes,
+    std::size_t take_run(OwnerStamp me, const IncomingMessage* messages, std::size_t want, Look look, Taken* takes,
                          Status& status);
     bool take_past_head(OwnerStamp me, std::uint64_t position, void* buffer, std::size_t capacity, Taken& taken);
     void move_head_past_run(std::uint64_t first, std::uint64_t end);
@@ -282,6 +296,10 @@ private:
     // than at every claim: head is the consumers' cache line, and reading it
     // at each message moved that line between CPUs at each message.
     mutable CounterFloor head_floor_;
+    // Which quick look at a free slot at head checks it against tail all
+    // the same (Look): a scribbled word is found within 64 calls that never
+    // wait.
+    SampledCheck<64> empty_check_;
 };
 
 }  // namespace shmq

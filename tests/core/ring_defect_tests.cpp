@@ -320,6 +320,37 @@ BOOST_AUTO_TEST_CASE(a_waiting_consumer_is_not_kept_waiting_by_a_slot_word_that_
     }
 }
 
+// The first try of a receive trusts a slot at head that is free for head's
+// lap to mean "empty", without reading tail (QueueRing::Look). A consumer
+// that only ever polls with no_wait makes nothing but first tries; one in 64
+// of them checks the word against tail all the same, so the same lie is
+// found within 64 polls, not never.
+BOOST_AUTO_TEST_CASE(a_consumer_polling_without_waiting_finds_a_slot_word_that_contradicts_tail) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("liarpoll");
+    BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
+    auto client = attach_when_served(name);
+    auto victim = test::open_queue(*client, "victim");
+    std::string out;
+    BOOST_TEST_REQUIRE(victim.receive(out, no_wait) == Status::empty);
+    test::die_in_place(name, [](test::RawSegment& raw) {
+        auto& control = raw.view.ring(0).control();
+        control.tail.store(control.head.load() + 1);
+    });
+    int polls = 0;
+    Status received = Status::empty;
+    while (received == Status::empty && polls < 1000) {
+        received = victim.receive(out, no_wait);
+        ++polls;
+    }
+    BOOST_TEST(received == Status::queue_quarantined);
+    BOOST_TEST(polls > 1);  // the quick looks trusted the word until a check was due
+    BOOST_TEST(polls <= 64);
+    expect_bystander_works(*client);
+    client.reset();
+    broker.stop();
+}
+
 // Issue 16, item 10: a queue lock whose bytes were overwritten made every
 // call return system_error forever, and a restarted broker blamed "a live
 // client" holding it. Queues have no lock since issue 9; their control words
