@@ -90,13 +90,10 @@ struct Route {
         return config;
     }
     void start_bridge() {
-        const auto file = dir.write(
-            "bridge.yaml",
-            "broker: " + broker.name() + "\nstats_file: " + stats + "\nstats_interval_ms: 100\nnats:\n  urls: [" +
-                nodes[0].url() +
-                "]\nroutes:\n"
-                "  - {name: up, direction: out, queue: src, subject: fake.s, publish_ack_timeout_ms: 1000,"
-                " stream: {name: REAL, create: true, subjects: [real.s]}}\n");
+        const auto file = test::write_bridge_config(dir, broker.name(), stats, nodes[0],
+                                                    "  - {name: up, direction: out, queue: src, subject: fake.s,"
+                                                    " publish_ack_timeout_ms: 1000,"
+                                                    " stream: {name: REAL, create: true, subjects: [real.s]}}\n");
         bridge = test::spawn({test::bridge_binary(), "--config", file}, log);
     }
     long long metric(const std::string& name) { return test::metric_of(stats, name, "up"); }
