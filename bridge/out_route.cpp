@@ -95,9 +95,11 @@ void OutRoute::on_acks_closed(void* self) {
 }
 
 void OutRoute::acknowledged(natsMsg* reply) {
-    // The reply subject ends in the publish's sequence.
-    const char* subject = natsMsg_GetSubject(reply);
-    const std::string_view token = std::string_view(subject).substr(inbox_.size());
+    // The reply subject ends in the publish's sequence (the subscription
+    // is to inbox_ and one more token, so the prefix is there).
+    const std::string_view subject = natsMsg_GetSubject(reply);
+    if (subject.size() <= inbox_.size()) return;
+    const std::string_view token = subject.substr(inbox_.size());
     std::uint64_t sequence = 0;
     if (std::from_chars(token.data(), token.data() + token.size(), sequence).ptr != token.data() + token.size()) return;
     // Parsed outside the lock, which the route's thread takes to publish.

@@ -55,7 +55,9 @@ public:
 private:
     // A publish's bookkeeping, kept with its message until its ack.
     struct Pending {
-        std::uint64_t sequence = 0;  // bridge-local, to republish failures in their order
+        // Bridge-local: its reply subject's last token, and the order
+        // failures are republished in.
+        std::uint64_t sequence = 0;
         std::uint64_t delivery = 0;  // the shmq delivery to acknowledge (0: none)
         std::uint64_t attachment = 0;
     };
