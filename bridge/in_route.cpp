@@ -28,7 +28,7 @@ InRoute::~InRoute() {
 
 bool InRoute::prepare(std::string& error) {
     if (js_ == nullptr) {
-        js_ = nats_.jetstream(nullptr, nullptr, 0, error);
+        js_ = nats_.jetstream(error);
         if (js_ == nullptr) return false;
     }
     if (!ensure_stream(js_, settings_, error)) return false;

@@ -88,13 +88,10 @@ bool NatsLink::connect(std::string& error) {
     return false;
 }
 
-jsCtx* NatsLink::jetstream(jsPubAckHandler handler, void* closure, std::int64_t max_pending, std::string& error) const {
+jsCtx* NatsLink::jetstream(std::string& error) const {
     jsOptions options;
     jsOptions_Init(&options);
     options.Wait = settings_.request_timeout_ms;
-    options.PublishAsync.MaxPending = max_pending;
-    options.PublishAsync.AckHandler = handler;
-    options.PublishAsync.AckHandlerClosure = closure;
     jsCtx* js = nullptr;
     const natsStatus status = natsConnection_JetStream(&js, connection_, &options);
     if (status != NATS_OK) {

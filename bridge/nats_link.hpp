@@ -24,9 +24,9 @@ public:
     // reconnects by itself forever.
     bool connect(std::string& error);
     natsConnection* connection() const { return connection_; }
-    // A JetStream context whose async publish acks go to `handler`
-    // (nullptr: none); nullptr with `error` when it cannot be made.
-    jsCtx* jetstream(jsPubAckHandler handler, void* closure, std::int64_t max_pending, std::string& error) const;
+    // A JetStream context (for its API calls and synchronous publishes);
+    // nullptr with `error` when it cannot be made.
+    jsCtx* jetstream(std::string& error) const;
     std::uint32_t request_timeout_ms() const { return settings_.request_timeout_ms; }
 
 private:

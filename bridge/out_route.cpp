@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string_view>
 #include <thread>
 
 #include "bridge/logging.hpp"
+#include "bridge/pub_ack.hpp"
 
 namespace shmq::bridge {
 namespace {
@@ -36,54 +38,120 @@ OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, Na
 }
 
 OutRoute::~OutRoute() {
-    // Destroying the context discards acks still due, so no callback runs
-    // into this object afterwards.
+    if (acks_ != nullptr) {
+        // The ack handler may be running on nats.c's delivery thread: it
+        // must have returned for good before this object goes.
+        if (natsSubscription_Unsubscribe(acks_) == NATS_OK) {
+            std::unique_lock<std::mutex> lock(mutex_);
+            changed_.wait(lock, [&] { return acks_closed_; });
+        }
+        natsSubscription_Destroy(acks_);
+    }
     if (js_ != nullptr) jsCtx_Destroy(js_);
+    for (auto& [sequence, pending] : pending_) natsMsg_Destroy(pending.message);
     for (auto& [sequence, failed] : failed_) natsMsg_Destroy(failed.message);
     for (auto& built : batch_) natsMsg_Destroy(built.message);
 }
 
 bool OutRoute::prepare(std::string& error) {
     if (js_ == nullptr) {
-        // The library's own bound stays above the route's window, which the
-        // route keeps itself so that it never blocks inside nats.c.
-        js_ = nats_.jetstream(on_ack, this, static_cast<std::int64_t>(settings_.window) * 2, error);
+        js_ = nats_.jetstream(error);
         if (js_ == nullptr) return false;
     }
+    if (acks_ == nullptr && !subscribe_acks(error)) return false;
     return ensure_stream(js_, settings_, error);
 }
 
-void OutRoute::on_ack(jsCtx*, natsMsg* message, jsPubAck* ack, jsPubAckErr* failure, void* self) {
-    static_cast<OutRoute*>(self)->acknowledged(message, ack, failure);
+bool OutRoute::subscribe_acks(std::string& error) {
+    natsInbox* inbox = nullptr;
+    natsStatus status = natsInbox_Create(&inbox);
+    if (status == NATS_OK) {
+        inbox_ = std::string(inbox) + ".";
+        natsInbox_Destroy(inbox);
+        status = natsConnection_Subscribe(&acks_, nats_.connection(), (inbox_ + "*").c_str(), on_reply, this);
+    }
+    // Set before anything can close the subscription (see the destructor).
+    if (status == NATS_OK) status = natsSubscription_SetOnCompleteCB(acks_, on_acks_closed, this);
+    // The route's window bounds the acks due; late ones of failed publishes
+    // may add to them, never near these limits.
+    if (status == NATS_OK) status = natsSubscription_SetPendingLimits(acks_, -1, -1);
+    if (status == NATS_OK) return true;
+    error = "route " + settings_.name + ": cannot subscribe to its PubAcks: " + nats_error(status);
+    natsSubscription_Destroy(acks_);
+    acks_ = nullptr;
+    return false;
 }
 
-void OutRoute::acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure) {
+void OutRoute::on_reply(natsConnection*, natsSubscription*, natsMsg* reply, void* self) {
+    static_cast<OutRoute*>(self)->acknowledged(reply);
+    natsMsg_Destroy(reply);
+}
+
+void OutRoute::on_acks_closed(void* self) {
+    auto* route = static_cast<OutRoute*>(self);
+    std::lock_guard<std::mutex> lock(route->mutex_);
+    route->acks_closed_ = true;
+    route->changed_.notify_all();
+}
+
+void OutRoute::acknowledged(natsMsg* reply) {
+    // The reply subject ends in the publish's sequence (the subscription
+    // is to inbox_ and one more token, so the prefix is there).
+    const std::string_view subject = natsMsg_GetSubject(reply);
+    if (subject.size() <= inbox_.size()) return;
+    const std::string_view token = subject.substr(inbox_.size());
+    std::uint64_t sequence = 0;
+    if (std::from_chars(token.data(), token.data() + token.size(), sequence).ptr != token.data() + token.size()) return;
+    // Parsed outside the lock, which the route's thread takes to publish.
+    const bool no_responders = natsMsg_IsNoResponders(reply);
+    const PubAck ack = no_responders ? PubAck{}
+                                     : parse_pub_ack(std::string_view(
+                                           natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply))));
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto found = pending_.find(message);
-    if (found == pending_.end()) {  // not ours: cannot happen, but must not leak
-        natsMsg_Destroy(message);
-        return;
-    }
-    const Pending pending = found->second;
+    // Not pending: the late ack of a publish already failed by its
+    // deadline, which goes again (JetStream recognises its Msg-Id).
+    const auto found = pending_.find(sequence);
+    if (found == pending_.end()) return;
+    const Built built = found->second;
     pending_.erase(found);
     counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
-    if (ack != nullptr) {
-        if (ack->Duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+    if (ack.positive()) {
+        if (ack.kind == PubAck::Kind::duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
         counters_.delivered.fetch_add(1, std::memory_order_relaxed);
-        confirm(pending);
-        natsMsg_Destroy(message);
+        confirm(built.pending);
+        natsMsg_Destroy(built.message);
     } else {
-        // Kept (with its delivery unacknowledged) for the route's thread to
-        // republish in order.
-        counters_.errors.fetch_add(1, std::memory_order_relaxed);
-        last_failure_ = failure != nullptr ? std::string(natsStatus_GetText(failure->Err)) +
-                                                 (failure->ErrText != nullptr ? std::string(": ") + failure->ErrText : "")
-                                           : "no ack";
-        failed_.emplace(pending.sequence, Built{message, pending});
+        fail(sequence, built,
+             no_responders ? "no responders (does a stream hold " + settings_.subject + "?)" : failure_text(ack));
     }
     // Only what the pump or wait_for_acks wait for; past that point a
     // notification costs nothing when nobody waits.
     if (!failed_.empty() || pending_.size() + refill_ <= settings_.window) changed_.notify_all();
+}
+
+void OutRoute::fail(std::uint64_t sequence, Built built, std::string reason) {
+    // Kept (with its delivery unacknowledged) for the route's thread to
+    // republish in order.
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    last_failure_ = std::move(reason);
+    failed_.emplace(sequence, built);
+}
+
+void OutRoute::expire_overdue() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!deadlines_.empty()) {
+        const auto [sequence, deadline] = deadlines_.front();
+        const auto found = pending_.find(sequence);
+        if (found != pending_.end()) {
+            if (deadline > now) return;
+            const Built built = found->second;
+            pending_.erase(found);
+            counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
+            fail(sequence, built,
+                 "no PubAck within publish_ack_timeout_ms (" + std::to_string(settings_.publish_ack_timeout_ms) + " ms)");
+        }
+        deadlines_.pop_front();
+    }
 }
 
 void OutRoute::confirm(const Pending& pending) {
@@ -210,6 +278,7 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
             std::unique_lock<std::mutex> lock(mutex_);
             changed_.wait_for(lock, poll_interval,
                               [&] { return !failed_.empty() || pending_.size() + refill_ <= settings_.window; });
+            expire_overdue();
             failures = !failed_.empty();
             room = settings_.window > pending_.size() ? settings_.window - pending_.size() : 0;
         }
@@ -365,9 +434,11 @@ const std::string& OutRoute::message_id(const std::string& prefix, std::uint64_t
 }
 
 void OutRoute::prepare(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id) {
+    char digits[24];
+    reply_.assign(inbox_).append(digits, std::to_chars(digits, digits + sizeof digits, next_sequence_).ptr);
     natsMsg* message = nullptr;
-    natsStatus status = natsMsg_Create(&message, settings_.subject.c_str(), nullptr, static_cast<const char*>(data),
-                                       static_cast<int>(size));
+    natsStatus status = natsMsg_Create(&message, settings_.subject.c_str(), reply_.c_str(),
+                                       static_cast<const char*>(data), static_cast<int>(size));
     if (status == NATS_OK) status = natsMsgHeader_Set(message, msg_id_header, id.c_str());
     // The header jsPubOptions.ExpectLastMsgId would set, set here because
     // the publish comes later, with the rest of the batch.
@@ -392,26 +463,27 @@ void OutRoute::publish_prepared() {
     if (batch_.empty()) return;
     {
         // Registered all at once, before any can be acked: one lock a batch.
+        // Without a deadline, an ack lost with a dying NATS node would hold
+        // its message (and the window) forever.
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.publish_ack_timeout_ms);
         std::lock_guard<std::mutex> lock(mutex_);
-        for (const auto& built : batch_) pending_[built.message] = built.pending;
+        for (const auto& built : batch_) {
+            pending_.emplace(built.pending.sequence, built);
+            deadlines_.emplace_back(built.pending.sequence, deadline);
+        }
         counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
     }
-    jsPubOptions options;
-    jsPubOptions_Init(&options);
-    // Without a bound, an ack lost with a dying NATS node would hold its
-    // message (and the window) forever.
-    options.MaxWait = settings_.publish_ack_timeout_ms;
-    for (auto& [message, pending] : batch_) {
-        const natsStatus status = js_PublishMsgAsync(js_, &message, &options);
-        // Refused at once (the library keeps the message only on success):
-        // republished in order with the failures its ack handler reports.
-        if (status != NATS_OK && message != nullptr) {
+    for (const auto& built : batch_) {
+        // The message stays the route's: kept until its ack for a second
+        // chance. Refused at once (a closed connection): republished in
+        // order with the failures its ack handler reports.
+        const natsStatus status = natsConnection_PublishMsg(nats_.connection(), built.message);
+        if (status != NATS_OK) {
             std::lock_guard<std::mutex> lock(mutex_);
-            pending_.erase(message);
+            pending_.erase(built.pending.sequence);
             counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
-            counters_.errors.fetch_add(1, std::memory_order_relaxed);
-            last_failure_ = nats_error(status);
-            failed_.emplace(pending.sequence, Built{message, pending});
+            fail(built.pending.sequence, built, nats_error(status));
         }
     }
     batch_.clear();
@@ -422,6 +494,7 @@ void OutRoute::wait_for_acks(const std::atomic<bool>& stop, std::chrono::millise
     std::unique_lock<std::mutex> lock(mutex_);
     while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {
         changed_.wait_for(lock, poll_interval);
+        expire_overdue();
         // A stop request cuts the wait short only once nothing is owed to
         // JetStream for long: a clean stop still confirms what it can.
         if (stop.load() && std::chrono::steady_clock::now() + limit / 2 > deadline) break;

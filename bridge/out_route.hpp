@@ -6,6 +6,11 @@
 // carries a Nats-Msg-Id made from its origin (broker run and ring position),
 // so JetStream's duplicate window drops what had been stored already.
 //
+// Publishes go out with core NATS, each with a reply subject of the route's
+// own inbox that ends in its sequence; the route reads the PubAcks itself
+// (bridge/pub_ack.hpp) and fails a publish whose ack is not back within
+// publish_ack_timeout_ms, like jsPubOptions.MaxWait would.
+//
 // A topic has no redelivery: a route reads it from its message's position
 // (shmq::View::position, in the Msg-Id) and, when it starts, subscribes with
 // the topic's whole history and skips what the stream's last message says
@@ -14,8 +19,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -46,10 +53,11 @@ public:
     void run(const std::atomic<bool>& stop);
 
 private:
-    // A publish awaiting its ack, by its message (nats.c hands the same
-    // natsMsg back to the ack handler).
+    // A publish's bookkeeping, kept with its message until its ack.
     struct Pending {
-        std::uint64_t sequence = 0;  // bridge-local, to republish failures in their order
+        // Bridge-local: its reply subject's last token, and the order
+        // failures are republished in.
+        std::uint64_t sequence = 0;
         std::uint64_t delivery = 0;  // the shmq delivery to acknowledge (0: none)
         std::uint64_t attachment = 0;
     };
@@ -59,15 +67,19 @@ private:
         bool known = false;  // the ring position (otherwise: the batch index)
         std::size_t index = 0;
     };
-    // A built message with its bookkeeping: awaiting its publish (batch_)
-    // or its second chance (failed_).
+    // A built message with its bookkeeping: awaiting its publish (batch_),
+    // its ack (pending_) or its second chance (failed_).
     struct Built {
         natsMsg* message;
         Pending pending;
     };
 
-    static void on_ack(jsCtx* js, natsMsg* message, jsPubAck* ack, jsPubAckErr* failure, void* self);
-    void acknowledged(natsMsg* message, jsPubAck* ack, jsPubAckErr* failure);
+    bool subscribe_acks(std::string& error);
+    static void on_reply(natsConnection* connection, natsSubscription* subscription, natsMsg* reply, void* self);
+    static void on_acks_closed(void* self);
+    void acknowledged(natsMsg* reply);
+    void fail(std::uint64_t sequence, Built built, std::string reason);  // under mutex_
+    void expire_overdue();  // under mutex_
     bool open_source(Client& client, const std::atomic<bool>& stop);
     bool open_topic(Client& client, const std::atomic<bool>& stop, Status& status);
     void wait_for_predecessor(const std::atomic<bool>& stop);
@@ -90,7 +102,10 @@ private:
     NatsLink& nats_;
     RouteCounters& counters_;
     BrokerLink broker_;
-    jsCtx* js_ = nullptr;
+    jsCtx* js_ = nullptr;  // the stream's set-up, topic resumption and republishing
+    natsSubscription* acks_ = nullptr;
+    std::string inbox_;  // "_INBOX.<nuid>.": a publish's reply subject is this and its sequence
+    std::string reply_;  // the reply subject being built
 
     Queue queue_;
     Subscription subscription_;
@@ -116,8 +131,12 @@ private:
 
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::unordered_map<natsMsg*, Pending> pending_;
+    std::unordered_map<std::uint64_t, Built> pending_;  // by sequence
+    // The sequences published, oldest first, with the time their acks are
+    // due; an entry acked meanwhile is dropped when it reaches the front.
+    std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> deadlines_;
     std::map<std::uint64_t, Built> failed_;
+    bool acks_closed_ = false;  // the ack handler has returned for the last time
     std::string last_failure_;
     std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked
 };

@@ -48,4 +48,11 @@ long long metric_of(const std::string& stats_file, const std::string& name, cons
 
 std::string bridge_binary() { return std::string(SHMQ_BINARY_DIR) + "/bridge/shmq-bridge"; }
 
+std::string write_bridge_config(const TempDir& dir, const std::string& broker, const std::string& stats_file,
+                                const NatsNode& node, const std::string& routes) {
+    return dir.write("bridge.yaml", "broker: " + broker + "\nstats_file: " + stats_file +
+                                        "\nstats_interval_ms: 100\nnats:\n  urls: [" + node.url() + "]\nroutes:\n" +
+                                        routes);
+}
+
 }  // namespace shmq::test

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "testing/nats_cluster.hpp"
+#include "tests/support/files.hpp"
 
 namespace shmq::test {
 
@@ -34,5 +35,9 @@ std::string tail_of(const std::string& path, std::size_t lines = 30);
 long long metric_of(const std::string& stats_file, const std::string& name, const std::string& route);
 
 std::string bridge_binary();
+// Writes bridge.yaml into `dir` and returns its path: `broker`, stats every
+// 100 ms into `stats_file`, one NATS node and `routes` (YAML list items).
+std::string write_bridge_config(const TempDir& dir, const std::string& broker, const std::string& stats_file,
+                                const NatsNode& node, const std::string& routes);
 
 }  // namespace shmq::test

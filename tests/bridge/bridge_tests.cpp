@@ -142,13 +142,10 @@ BOOST_AUTO_TEST_CASE(a_full_queue_pauses_the_in_route_and_nothing_is_dropped) {
     auto nodes = test::start_nats_cluster(dir.path(), 1);
     Stopped nats{nodes[0].pid};
     const auto stats = dir.path() + "/stats.prom";
-    const auto file = dir.write(
-        "bridge.yaml",
-        "broker: " + broker.name() + "\nstats_file: " + stats + "\nstats_interval_ms: 100\nnats:\n  urls: [" +
-            nodes[0].url() +
-            "]\nroutes:\n"
-            "  - {name: up, direction: out, queue: src, subject: loop.a, stream: {name: LOOP, create: true}}\n"
-            "  - {name: down, direction: in, queue: dst, subject: loop.a, stream: LOOP, consumer: down, batch: 16}\n");
+    const auto file = test::write_bridge_config(
+        dir, broker.name(), stats, nodes[0],
+        "  - {name: up, direction: out, queue: src, subject: loop.a, stream: {name: LOOP, create: true}}\n"
+        "  - {name: down, direction: in, queue: dst, subject: loop.a, stream: LOOP, consumer: down, batch: 16}\n");
     const auto log = dir.path() + "/bridge.log";
     Stopped bridge{test::spawn({test::bridge_binary(), "--config", file}, log)};
 
