@@ -321,6 +321,12 @@ bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t positi
     // Only persistent segments survive a power loss, so only they pay for it.
     // The length this producer wrote, not a re-read of the shared field.
     if (geometry_.checksummed) slot.checksum = payload_checksum(length, data);
+    // at_least_once: the new message's ack clock has not started, so the
+    // take need not stop it (stop_ack_clock). The slot is this producer's:
+    // no delivery of it is out.
+    if (geometry_.delivery == layout::delivery_at_least_once) {
+        slot.ack_deadline_ns.store(layout::ack_clock_not_started, std::memory_order_relaxed);
+    }
     crash_point("queue_copied");
     // Release makes the payload visible to whoever acquires `ready`. A
     // compare-and-swap from the exact word the claim wrote: a producer the
@@ -611,7 +617,12 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
 // (release) after the taker's compare-and-swap of the word, so a consumer
 // that read it reads the word as taken and does not get here; one that read
 // an earlier value fails here. False when the value changed since `read`.
+// A publish leaves the clock stopped, so a first delivery usually reads it
+// so and has nothing to swap (one locked instruction fewer a take): no other
+// consumer can have started it, since only the one whose compare-and-swap
+// takes the word starts it, and the word cannot be ready for this lap again.
 bool QueueRing::stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read) {
+    if (read == layout::ack_clock_not_started) return true;
     return slot.ack_deadline_ns.compare_exchange_strong(read, layout::ack_clock_not_started,
                                                         std::memory_order_acq_rel, std::memory_order_relaxed);
 }
