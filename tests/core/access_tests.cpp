@@ -425,17 +425,10 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_but_may_neither_send_nor_receive_
     Accounts accounts;
     if (!accounts.ready) return;
     const auto config = config_with_readers("access-read");
-    test::InProcessBroker broker(config);
-    const std::string path = restricted_path(broker.broker().config());
-    {
-        auto client = test::attach(config.name);
-        auto payments = test::open_queue(*client, "payments");
-        for (const char* message : {"pay 1", "pay 2"}) BOOST_TEST_REQUIRE(payments.send(message, 1s) == Status::ok);
-    }
-    const pid_t reader = test::fork_child([&] {
+    const std::string path = restricted_path(config);
+    test::HeldChild reader([&] {
         if (!become(reader_name)) return 30;
-        // Forked from the broker's process: its mappings came along.
-        const auto inherited = mappings_of(path);
+        const auto inherited = mappings_of(path);  // none: forked before the broker started
         std::unique_ptr<Client> client;
         if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
         if (mappings_of(path) != inherited + 1) return 39;
@@ -466,7 +459,13 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_but_may_neither_send_nor_receive_
         if (mappings_of(path) != inherited) return 39;  // detached: the read-only mapping is gone too
         return 40 + read_but_never_write(path);
     });
-    BOOST_TEST(test::wait_child(reader, 20s) == 40);
+    test::InProcessBroker broker(config);
+    {
+        auto client = test::attach(config.name);
+        auto payments = test::open_queue(*client, "payments");
+        for (const char* message : {"pay 1", "pay 2"}) BOOST_TEST_REQUIRE(payments.send(message, 1s) == Status::ok);
+    }
+    BOOST_TEST(reader.release_and_wait(20s) == 40);
     const pid_t outsider = test::fork_child([&] {
         if (!become(outsider_name)) return 30;
         errno = 0;
@@ -494,8 +493,29 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_of_a_restricted_queue_changed_liv
     Accounts accounts;
     if (!accounts.ready) return;
     const auto config = config_with_readers("access-live");
+    const std::string live_path = restricted_path(config) + ".live-1";
+    test::HeldChild reader([&] {
+        if (!become(reader_name)) return 30;
+        const auto inherited = mappings_of(live_path);  // none: forked before the broker started
+        std::unique_ptr<Client> client;
+        if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
+        // The old ring (superseded, still holding two) beside its successor.
+        int rings = 0;
+        for (const auto& queue : client->stats().queues) {
+            if (queue.name != "payments" || !queue.accessible || !queue.read_only) continue;
+            if (queue.removed && queue.capacity == 8 && queue.depth == 2) rings |= 1;
+            if (!queue.removed && queue.capacity == 16 && queue.depth == 1) rings |= 2;
+        }
+        if (rings != 3) return 32;
+        // Mapped read-only: this user may not map it writable.
+        if (mappings_of(live_path) != inherited + 1) return 33;
+        Queue refused;
+        if (client->open_queue("payments", refused) != Status::permission_denied) return 34;
+        client.reset();
+        if (mappings_of(live_path) != inherited) return 35;
+        return 40 + read_but_never_write(live_path);
+    });
     test::InProcessBroker broker(config);
-    const std::string live_path = restricted_path(broker.broker().config()) + ".live-1";
     test::TempDir dir;
     const std::string file = dir.path() + "/broker.yaml";
     {
@@ -522,29 +542,7 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_the_figures_of_a_restricted_queue_changed_liv
     BOOST_TEST_REQUIRE(::stat(live_path.c_str(), &facts) == 0);
     BOOST_TEST((facts.st_mode & 0777) == 0660u);
 
-    const pid_t reader = test::fork_child([&] {
-        if (!become(reader_name)) return 30;
-        // Forked from the broker's process: its mappings came along.
-        const auto inherited = mappings_of(live_path);
-        std::unique_ptr<Client> client;
-        if (Client::attach(options_for(config.name), client) != Status::ok) return 31;
-        // The old ring (superseded, still holding two) beside its successor.
-        int rings = 0;
-        for (const auto& queue : client->stats().queues) {
-            if (queue.name != "payments" || !queue.accessible || !queue.read_only) continue;
-            if (queue.removed && queue.capacity == 8 && queue.depth == 2) rings |= 1;
-            if (!queue.removed && queue.capacity == 16 && queue.depth == 1) rings |= 2;
-        }
-        if (rings != 3) return 32;
-        // Mapped read-only: this user may not map it writable.
-        if (mappings_of(live_path) != inherited + 1) return 33;
-        Queue refused;
-        if (client->open_queue("payments", refused) != Status::permission_denied) return 34;
-        client.reset();
-        if (mappings_of(live_path) != inherited) return 35;
-        return 40 + read_but_never_write(live_path);
-    });
-    BOOST_TEST(test::wait_child(reader, 20s) == 40);
+    BOOST_TEST(reader.release_and_wait(20s) == 40);
     std::vector<std::string> received;
     std::string message;
     while (payments.receive(message, no_wait) == Status::ok) received.push_back(message);

@@ -26,6 +26,34 @@ pid_t fork_child(const std::function<int()>& body) {
     return pid;
 }
 
+HeldChild::HeldChild(const std::function<int()>& body) {
+    int ends[2];
+    if (::pipe(ends) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork_child([&] {
+        ::close(ends[1]);
+        char go = 0;
+        if (::read(ends[0], &go, 1) != 1) return 97;  // the test ended without releasing it
+        return body();
+    });
+    ::close(ends[0]);
+    release_ = ends[1];
+}
+
+HeldChild::~HeldChild() {
+    if (release_ >= 0) ::close(release_);
+    if (pid_ > 0) kill_and_reap(pid_);
+}
+
+int HeldChild::release_and_wait(std::chrono::milliseconds timeout) {
+    const char go = 1;
+    const bool released = ::write(release_, &go, 1) == 1;
+    ::close(release_);
+    release_ = -1;
+    const int code = released ? wait_child(pid_, timeout) : (kill_and_reap(pid_), -1);
+    pid_ = -1;
+    return code;
+}
+
 std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
     std::optional<int> code;
     eventually(

@@ -23,6 +23,27 @@ std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit);
 // answer is then -1.
 int wait_child(pid_t pid, std::chrono::milliseconds timeout);
 
+// A child forked while the test still runs no thread, which waits for
+// release() before it runs `body`. A child forked from a process whose
+// threads (an in-process broker, a client) hold a lock at that instant (the
+// logger's, the allocator's) keeps that lock held forever, and hangs as soon
+// as it logs or allocates. Fork this before starting them; `body` sees the
+// process as it was at the fork. A child never released is killed.
+class HeldChild {
+public:
+    explicit HeldChild(const std::function<int()>& body);
+    ~HeldChild();
+    HeldChild(const HeldChild&) = delete;
+    HeldChild& operator=(const HeldChild&) = delete;
+
+    // Lets the child run `body`; its exit code as wait_child gives it.
+    int release_and_wait(std::chrono::milliseconds timeout);
+
+private:
+    pid_t pid_ = -1;
+    int release_ = -1;  // the write end of a pipe the child reads one byte from
+};
+
 // Kills child `pid` with SIGKILL and reaps it.
 void kill_and_reap(pid_t pid);
 
