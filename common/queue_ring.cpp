@@ -308,6 +308,17 @@ void QueueRing::copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t
     }
 }
 
+// Copy, then take: the copy counts only if the word is still `word`
+// (ready(lap)) when the compare-and-swap frees the slot.
+bool QueueRing::copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
+                               std::uint32_t length) {
+    copy_out(slot, buffer, length);
+    crash_point("queue_copied_out");
+    // seq_cst for the wake-up that follows (WaitEvent::notify_after_seq_cst).
+    return slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
+                                             std::memory_order_seq_cst, std::memory_order_relaxed);
+}
+
 bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
     auto& slot = slot_at(position);
     // Word by word when a consumer may copy it out before taking it.
@@ -510,15 +521,8 @@ Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Look l
             continue;
         }
         if (!at_least_once && length <= copy_first_limit) {
-            // Copy, then take: the copy counts only if the word is still
-            // ready(lap) when the compare-and-swap frees the slot.
-            copy_out(slot, buffer, length);
-            crash_point("queue_copied_out");
-            // seq_cst for the wake-up that follows (WaitEvent::notify_after_seq_cst).
-            if (!slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
-                                                   std::memory_order_seq_cst, std::memory_order_relaxed)) {
-                continue;  // another consumer took it, or drop_oldest dropped it
-            }
+            // False: another consumer took it, or drop_oldest dropped it.
+            if (!copy_then_take(slot, word, lap, buffer, length)) continue;
             crash_point("queue_taken");
             help_head_past(head);
             crash_point("queue_head_moved");
@@ -728,11 +732,7 @@ bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buff
     const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
     if (length > geometry_.max_message_size || length > capacity) return false;
     if (length <= copy_first_limit) {
-        copy_out(slot, buffer, length);
-        if (!slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
-                                               std::memory_order_seq_cst, std::memory_order_relaxed)) {
-            return false;
-        }
+        if (!copy_then_take(slot, word, lap, buffer, length)) return false;
         taken = Taken{position, length, 0, true};
         return true;
     }

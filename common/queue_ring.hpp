@@ -273,6 +273,11 @@ private:
     void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
     // Copies `length` bytes of the message in `slot` out, to `to`.
     void copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const;
+    // at_most_once, short messages: copies the message out of `slot`, then
+    // frees the slot if its word is still `word`, ready(lap); false when it
+    // is not (the copy is then worthless).
+    bool copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
+                        std::uint32_t length);
     // Copies the message in and marks the slot ready; false when the slot is
     // no longer `me`'s (the broker reclaimed this client), sending nothing.
     bool publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
