@@ -640,10 +640,8 @@ void QueueRing::start_ack_clock(const Taken* taken, std::size_t count) {
     crash_point("queue_ack_clock_started");
 }
 
-void QueueRing::deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me) {
+void QueueRing::copy_out_taken(const Taken& taken, void* buffer, OwnerStamp me) {
     auto& slot = slot_at(taken.position);
-    delivery = DeliveryToken::make(index_of(taken.position), taken.position, taken.delivery);
-    if (taken.copied) return;  // copied before the take, which freed the slot
     if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
     if (geometry_.delivery == layout::delivery_at_least_once) return;  // freed by acknowledge()
     crash_point("queue_read");
@@ -664,12 +662,13 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     const Status took = take(me, buffer, capacity, look, taken);
     if (took == Status::empty && drained_after_retirement()) return Status::queue_removed;
     if (took != Status::ok) return took;
-    deliver(taken, buffer, delivery, me);
+    delivery = token_of(taken);
+    if (!taken.copied) copy_out_taken(taken, buffer, me);
     size = taken.length;
     if (geometry_.delivery == layout::delivery_at_least_once) {
         start_ack_clock(&taken, 1);
     } else {
-        control_->not_full.notify_after_seq_cst(1);  // deliver() freed the slot with a seq_cst swap
+        control_->not_full.notify_after_seq_cst(1);  // the take or copy_out_taken() freed the slot with a seq_cst swap
     }
     return Status::ok;
 }
@@ -769,14 +768,15 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
         }
     }
     for (std::size_t i = 0; i < taken; ++i) {
-        deliver(takes[i], messages[i].buffer, messages[i].delivery, me);
+        messages[i].delivery = token_of(takes[i]);
+        if (!takes[i].copied) copy_out_taken(takes[i], messages[i].buffer, me);
         messages[i].size = takes[i].length;
     }
     if (taken > 0) {
         if (geometry_.delivery == layout::delivery_at_least_once) {
             start_ack_clock(takes, taken);
         } else {
-            control_->not_full.notify_after_seq_cst(static_cast<int>(taken));  // deliver() freed them with seq_cst swaps
+            control_->not_full.notify_after_seq_cst(static_cast<int>(taken));  // freed with seq_cst swaps
         }
         // A batch that found messages is a success even if it ran dry.
         if (status == Status::empty) status = Status::ok;

@@ -269,8 +269,13 @@ private:
     // layout::ack_clock_not_started until the message is copied out.
     static bool stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read);
     void start_ack_clock(const Taken* taken, std::size_t count);
-    // Copies what was taken out, makes its token, and frees the slot (at_most_once).
-    void deliver(const Taken& taken, void* buffer, std::uint64_t& delivery, OwnerStamp me);
+    // The token acknowledge() takes for what was taken.
+    std::uint64_t token_of(const Taken& taken) const {
+        return DeliveryToken::make(index_of(taken.position), taken.position, taken.delivery);
+    }
+    // Copies out a message taken before its copy (not Taken::copied), and
+    // frees its slot (at_most_once; at_least_once: acknowledge() does).
+    void copy_out_taken(const Taken& taken, void* buffer, OwnerStamp me);
     // Copies `length` bytes of the message in `slot` out, to `to`.
     void copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const;
     // at_most_once, short messages: copies the message out of `slot`, then
