@@ -34,6 +34,20 @@ config::BrokerConfig reliable_config(const std::string& tag, std::uint32_t ack_t
     return config;
 }
 
+// Fills the 8 slots of `jobs` and takes every message without acknowledging
+// it: the queue is full of deliveries in flight, whose tokens are returned.
+std::vector<std::uint64_t> fill_and_hold(Queue& jobs) {
+    std::vector<std::uint64_t> deliveries;
+    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
+    for (int i = 0; i < 8; ++i) {
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
+        deliveries.push_back(delivery);
+    }
+    return deliveries;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(an_acknowledged_delivery_is_gone_for_good) {
@@ -152,14 +166,7 @@ BOOST_AUTO_TEST_CASE(unacknowledged_deliveries_hold_their_slots_so_nothing_is_ov
     test::InProcessBroker broker(reliable_config("holdslots", 60'000, 5, false));
     auto client = test::attach(broker.name());
     auto jobs = test::open_queue(*client, "jobs");
-    std::vector<std::uint64_t> deliveries;
-    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
-    for (int i = 0; i < 8; ++i) {
-        std::string out;
-        std::uint64_t delivery = 0;
-        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
-        deliveries.push_back(delivery);
-    }
+    const auto deliveries = fill_and_hold(jobs);
     BOOST_TEST(jobs.send("no room yet", 100ms) == Status::timeout);
     BOOST_TEST(jobs.acknowledge(deliveries[0]) == Status::ok);
     BOOST_TEST(jobs.send("room now", 1s) == Status::ok);
@@ -169,15 +176,7 @@ BOOST_AUTO_TEST_CASE(a_batch_acknowledgement_frees_the_slots_it_names_and_counts
     test::InProcessBroker broker(reliable_config("ackbatch", 60'000, 5, false));
     auto client = test::attach(broker.name());
     auto jobs = test::open_queue(*client, "jobs");
-    std::vector<std::uint64_t> deliveries;
-    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
-    for (int i = 0; i < 8; ++i) {
-        std::string out;
-        std::uint64_t delivery = 0;
-        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
-        deliveries.push_back(delivery);
-    }
-    BOOST_TEST(jobs.send("no room yet", 100ms) == Status::timeout);
+    const auto deliveries = fill_and_hold(jobs);
     // Five held, one twice, and a token that names nothing.
     std::vector<std::uint64_t> batch(deliveries.begin(), deliveries.begin() + 5);
     batch.push_back(deliveries[0]);
@@ -198,14 +197,7 @@ BOOST_AUTO_TEST_CASE(a_producer_waiting_for_room_gets_every_slot_a_batch_acknowl
     test::InProcessBroker broker(reliable_config("ackbatchwake", 60'000, 5, false));
     auto client = test::attach(broker.name());
     auto jobs = test::open_queue(*client, "jobs");
-    std::vector<std::uint64_t> deliveries;
-    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
-    for (int i = 0; i < 8; ++i) {
-        std::string out;
-        std::uint64_t delivery = 0;
-        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
-        deliveries.push_back(delivery);
-    }
+    const auto deliveries = fill_and_hold(jobs);
     // The producer waits for room (whether it is asleep or still spinning
     // when the batch comes does not matter: it must get all eight slots).
     std::atomic<int> sent{0};
