@@ -12,6 +12,10 @@ namespace shmq::bridge {
 namespace {
 
 constexpr auto poll_interval = std::chrono::milliseconds(100);
+// How long the route waits for new shmq messages while publishes await
+// their acks: the acks wait in nats.c meanwhile, holding their shmq
+// deliveries and their room in the window at most this much longer.
+constexpr auto ack_check_interval = std::chrono::milliseconds(1);
 constexpr auto lag_interval = std::chrono::seconds(1);
 // Longer than the broker takes to reclaim a dead client (a few liveness ticks).
 constexpr auto predecessor_wait = std::chrono::seconds(10);
@@ -29,25 +33,21 @@ OutRoute::OutRoute(const RouteSettings& settings, const BridgeConfig& config, Na
       run_prefix_(origin_ + "/" + settings.name + "/run-" +
                   std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "/"),
       // A quarter of the window: three quarters stay in flight meanwhile,
-      // which keeps JetStream as busy, and the route wakes once per quarter
-      // window of acks instead of once per ack (two context switches a
-      // message when the window is full, its usual state under load).
+      // which keeps JetStream as busy, and the route takes from shmq and
+      // publishes once per quarter window of acks instead of once per ack.
       refill_(std::max<std::size_t>(1, settings.window / 4)) {
     // Never rehashed while running: at 64 B the bookkeeping's cost shows.
     pending_.reserve(settings.window * std::size_t{2});
+    spent_.reserve(settings.window * std::size_t{3});
+    confirmed_.reserve(settings.window * std::size_t{2});
 }
 
 OutRoute::~OutRoute() {
-    if (acks_ != nullptr) {
-        // The ack handler may be running on nats.c's delivery thread: it
-        // must have returned for good before this object goes.
-        if (natsSubscription_Unsubscribe(acks_) == NATS_OK) {
-            std::unique_lock<std::mutex> lock(mutex_);
-            changed_.wait(lock, [&] { return acks_closed_; });
-        }
-        natsSubscription_Destroy(acks_);
-    }
+    // Synchronous: no nats.c thread calls into the route, so nothing is
+    // left to wait for.
+    natsSubscription_Destroy(acks_);
     if (js_ != nullptr) jsCtx_Destroy(js_);
+    release_spent();
     for (auto& [sequence, pending] : pending_) natsMsg_Destroy(pending.message);
     for (auto& [sequence, failed] : failed_) natsMsg_Destroy(failed.message);
     for (auto& built : batch_) natsMsg_Destroy(built.message);
@@ -68,10 +68,8 @@ bool OutRoute::subscribe_acks(std::string& error) {
     if (status == NATS_OK) {
         inbox_ = std::string(inbox) + ".";
         natsInbox_Destroy(inbox);
-        status = natsConnection_Subscribe(&acks_, nats_.connection(), (inbox_ + "*").c_str(), on_reply, this);
+        status = natsConnection_SubscribeSync(&acks_, nats_.connection(), (inbox_ + "*").c_str());
     }
-    // Set before anything can close the subscription (see the destructor).
-    if (status == NATS_OK) status = natsSubscription_SetOnCompleteCB(acks_, on_acks_closed, this);
     // The route's window bounds the acks due; late ones of failed publishes
     // may add to them, never near these limits.
     if (status == NATS_OK) status = natsSubscription_SetPendingLimits(acks_, -1, -1);
@@ -82,16 +80,34 @@ bool OutRoute::subscribe_acks(std::string& error) {
     return false;
 }
 
-void OutRoute::on_reply(natsConnection*, natsSubscription*, natsMsg* reply, void* self) {
-    static_cast<OutRoute*>(self)->acknowledged(reply);
-    natsMsg_Destroy(reply);
+void OutRoute::release_spent() {
+    for (natsMsg* message : spent_) natsMsg_Destroy(message);
+    spent_.clear();
 }
 
-void OutRoute::on_acks_closed(void* self) {
-    auto* route = static_cast<OutRoute*>(self);
-    std::lock_guard<std::mutex> lock(route->mutex_);
-    route->acks_closed_ = true;
-    route->changed_.notify_all();
+void OutRoute::collect_acks(std::chrono::milliseconds wait) {
+    bool any = false;
+    natsMsg* reply = nullptr;
+    // The first read may wait; the rest take what is already there, so that
+    // a run of acks is handled in one go.
+    natsStatus status = natsSubscription_NextMsg(&reply, acks_, wait.count());
+    while (status == NATS_OK) {
+        acknowledged(reply);
+        spent_.push_back(reply);
+        any = true;
+        status = natsSubscription_NextMsg(&reply, acks_, 0);
+    }
+    acknowledge_confirmed();
+    // nats.c frees every message on its garbage collector's thread, which
+    // each natsMsg_Destroy wakes when that thread's list was empty (and
+    // contends for the list's lock with while it takes it): freed a window's
+    // worth at a time, they wake it once per window rather than once per run
+    // of acks. Once nothing is in flight, at once.
+    if (spent_.size() >= settings_.window || pending_.empty()) release_spent();
+    // NATS_TIMEOUT: none (left). Anything else (the connection closed at the
+    // bridge's stop) returns at once: the wait is kept so that callers do
+    // not spin.
+    if (!any && status != NATS_TIMEOUT && wait.count() > 0) std::this_thread::sleep_for(wait);
 }
 
 void OutRoute::acknowledged(natsMsg* reply) {
@@ -102,12 +118,10 @@ void OutRoute::acknowledged(natsMsg* reply) {
     const std::string_view token = subject.substr(inbox_.size());
     std::uint64_t sequence = 0;
     if (std::from_chars(token.data(), token.data() + token.size(), sequence).ptr != token.data() + token.size()) return;
-    // Parsed outside the lock, which the route's thread takes to publish.
     const bool no_responders = natsMsg_IsNoResponders(reply);
     const PubAck ack = no_responders ? PubAck{}
                                      : parse_pub_ack(std::string_view(
                                            natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply))));
-    std::lock_guard<std::mutex> lock(mutex_);
     // Not pending: the late ack of a publish already failed by its
     // deadline, which goes again (JetStream recognises its Msg-Id).
     const auto found = pending_.find(sequence);
@@ -119,14 +133,11 @@ void OutRoute::acknowledged(natsMsg* reply) {
         if (ack.kind == PubAck::Kind::duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
         counters_.delivered.fetch_add(1, std::memory_order_relaxed);
         confirm(built.pending);
-        natsMsg_Destroy(built.message);
+        spent_.push_back(built.message);
     } else {
         fail(sequence, built,
              no_responders ? "no responders (does a stream hold " + settings_.subject + "?)" : failure_text(ack));
     }
-    // Only what the pump or wait_for_acks wait for; past that point a
-    // notification costs nothing when nobody waits.
-    if (!failed_.empty() || pending_.size() + refill_ <= settings_.window) changed_.notify_all();
 }
 
 void OutRoute::fail(std::uint64_t sequence, Built built, std::string reason) {
@@ -156,12 +167,21 @@ void OutRoute::expire_overdue() {
 
 void OutRoute::confirm(const Pending& pending) {
     if (pending.delivery == 0 || pending.attachment != attachment_ || !queue_.is_open()) return;
-    // not_acknowledgeable: shmq already gave the message out again (its ack
-    // timeout passed); that delivery is published again, and JetStream
-    // recognises its Msg-Id.
-    if (queue_.acknowledge(pending.delivery) != Status::ok) {
-        BRIDGE_LOG(debug) << "route " << settings_.name << ": a delivery expired before JetStream's ack";
+    confirmed_.push_back(pending.delivery);
+}
+
+void OutRoute::acknowledge_confirmed() {
+    if (confirmed_.empty()) return;
+    // Together: a producer asleep on the full queue wakes once for the run
+    // of slots they free, not once per slot. not_acknowledgeable: shmq
+    // already gave a message out again (its ack timeout passed); that
+    // delivery is published again, and JetStream recognises its Msg-Id.
+    std::size_t acknowledged = 0;
+    if (queue_.acknowledge_batch(confirmed_.data(), confirmed_.size(), acknowledged) != Status::ok) {
+        BRIDGE_LOG(debug) << "route " << settings_.name << ": " << confirmed_.size() - acknowledged
+                          << " delivery(ies) expired before JetStream's ack";
     }
+    confirmed_.clear();
 }
 
 bool OutRoute::open_source(Client& client, const std::atomic<bool>& stop) {
@@ -237,10 +257,7 @@ void OutRoute::run(const std::atomic<bool>& stop) {
     while (!stop.load()) {
         Client* client = broker_.attach(stop);
         if (client == nullptr) break;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++attachment_;
-        }
+        ++attachment_;
         if (!open_source(*client, stop)) {
             broker_.detach();
             std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -251,11 +268,8 @@ void OutRoute::run(const std::atomic<bool>& stop) {
         // Settle what is in flight while its deliveries can still be acked.
         wait_for_acks(stop, std::chrono::milliseconds(settings_.publish_ack_timeout_ms) * 2);
         republish_failed(stop);
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            subscription_.unsubscribe();
-            queue_ = Queue();
-        }
+        subscription_.unsubscribe();
+        queue_ = Queue();
         if (!stop.load()) counters_.reconnects.fetch_add(1, std::memory_order_relaxed);
         broker_.detach();
     }
@@ -272,29 +286,31 @@ void OutRoute::pump(const std::atomic<bool>& stop) {
     std::vector<std::vector<char>> buffers(from_queue ? count : 0, std::vector<char>(capacity));
     std::vector<IncomingMessage> messages(buffers.size());
     while (!stop.load()) {
-        bool failures = false;
-        std::size_t room = 0;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            changed_.wait_for(lock, poll_interval,
-                              [&] { return !failed_.empty() || pending_.size() + refill_ <= settings_.window; });
+        collect_acks(std::chrono::milliseconds(0));
+        // A full window: the route waits for acks alone, until a quarter of
+        // it is free (or the oldest ack is overdue).
+        while (!stop.load() && failed_.empty() && pending_.size() + refill_ > settings_.window) {
+            collect_acks(poll_interval);
             expire_overdue();
-            failures = !failed_.empty();
-            room = settings_.window > pending_.size() ? settings_.window - pending_.size() : 0;
         }
-        if (failures) {
+        expire_overdue();
+        if (!failed_.empty()) {
             republish_failed(stop);
             continue;
         }
         refresh_lag();
+        const std::size_t room = settings_.window > pending_.size() ? settings_.window - pending_.size() : 0;
         if (room == 0) continue;
         for (std::size_t i = 0; i < messages.size(); ++i) {
             messages[i] = IncomingMessage{buffers[i].data(), buffers[i].size(), 0, 0};
         }
+        // With publishes in flight, their acks are due soon: the route waits
+        // for new messages only briefly before it reads them.
+        const Timeout wait = pending_.empty() ? Timeout(poll_interval) : Timeout(ack_check_interval);
         std::size_t taken = 0;
         Status status = Status::ok;
-        const bool received = from_queue ? take(messages, std::min(room, messages.size()), taken, status)
-                                         : forward_topic(std::min(room, count), taken, status);
+        const bool received = from_queue ? take(messages, std::min(room, messages.size()), wait, taken, status)
+                                         : forward_topic(std::min(room, count), wait, taken, status);
         // What was taken goes out even when the receive then failed (a
         // topic's messages are already released).
         if (received && from_queue) prepare_in_order(messages, taken);
@@ -335,20 +351,21 @@ void OutRoute::wait_for_predecessor(const std::atomic<bool>& stop) {
     }
 }
 
-bool OutRoute::take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status) {
+bool OutRoute::take(std::vector<IncomingMessage>& messages, std::size_t wanted, Timeout wait, std::size_t& taken,
+                    Status& status) {
     taken = 0;
-    status = queue_.receive_batch(messages.data(), wanted, taken, poll_interval);
+    status = queue_.receive_batch(messages.data(), wanted, taken, wait);
     counters_.received.fetch_add(taken, std::memory_order_relaxed);
     return status == Status::ok || status == Status::timeout || status == Status::empty;
 }
 
-bool OutRoute::forward_topic(std::size_t wanted, std::size_t& taken, Status& status) {
+bool OutRoute::forward_topic(std::size_t wanted, Timeout wait, std::size_t& taken, Status& status) {
     // Topics have no batch receive: the first message waits, the rest of the
     // batch is what is already there. Each is built from its view (nats.c
     // copies it) and released at once, so the route pins one slot at most.
     taken = 0;
     View view;
-    status = subscription_.read(view, poll_interval);
+    status = subscription_.read(view, wait);
     while (status == Status::ok) {
         if (admit(view.position())) {
             prepare(view.data(), view.size(), 0, message_id(topic_prefix_, view.position()));
@@ -461,26 +478,21 @@ void OutRoute::prepare(const void* data, std::size_t size, std::uint64_t deliver
 
 void OutRoute::publish_prepared() {
     if (batch_.empty()) return;
-    {
-        // Registered all at once, before any can be acked: one lock a batch.
-        // Without a deadline, an ack lost with a dying NATS node would hold
-        // its message (and the window) forever.
-        const auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.publish_ack_timeout_ms);
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (const auto& built : batch_) {
-            pending_.emplace(built.pending.sequence, built);
-            deadlines_.emplace_back(built.pending.sequence, deadline);
-        }
-        counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
+    // Without a deadline, an ack lost with a dying NATS node would hold its
+    // message (and the window) forever.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.publish_ack_timeout_ms);
+    for (const auto& built : batch_) {
+        pending_.emplace(built.pending.sequence, built);
+        deadlines_.emplace_back(built.pending.sequence, deadline);
     }
+    counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
     for (const auto& built : batch_) {
         // The message stays the route's: kept until its ack for a second
         // chance. Refused at once (a closed connection): republished in
-        // order with the failures its ack handler reports.
+        // order with the failures their acks report.
         const natsStatus status = natsConnection_PublishMsg(nats_.connection(), built.message);
         if (status != NATS_OK) {
-            std::lock_guard<std::mutex> lock(mutex_);
             pending_.erase(built.pending.sequence);
             counters_.in_flight.store(pending_.size(), std::memory_order_relaxed);
             fail(built.pending.sequence, built, nats_error(status));
@@ -491,9 +503,8 @@ void OutRoute::publish_prepared() {
 
 void OutRoute::wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    std::unique_lock<std::mutex> lock(mutex_);
     while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {
-        changed_.wait_for(lock, poll_interval);
+        collect_acks(poll_interval);
         expire_overdue();
         // A stop request cuts the wait short only once nothing is owed to
         // JetStream for long: a clean stop still confirms what it can.
@@ -506,12 +517,8 @@ void OutRoute::republish_failed(const std::atomic<bool>& stop) {
     // MaxWait), so that the failures go out again in the order they came.
     wait_for_acks(stop, std::chrono::milliseconds(settings_.publish_ack_timeout_ms) * 2);
     std::map<std::uint64_t, Built> failed;
-    std::string reason;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        failed.swap(failed_);
-        reason = last_failure_;
-    }
+    failed.swap(failed_);
+    const std::string reason = last_failure_;
     if (failed.empty()) return;
     BRIDGE_LOG(warning) << "route " << settings_.name << ": " << failed.size() << " publish(es) to "
                         << settings_.subject << " failed (" << reason << "); publishing them again in order";
@@ -532,8 +539,8 @@ void OutRoute::republish_failed(const std::atomic<bool>& stop) {
                 if (ack->Duplicate) counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
                 counters_.delivered.fetch_add(1, std::memory_order_relaxed);
                 jsPubAck_Destroy(ack);
-                std::lock_guard<std::mutex> lock(mutex_);
                 confirm(entry.pending);
+                acknowledge_confirmed();
                 break;
             }
             counters_.errors.fetch_add(1, std::memory_order_relaxed);

@@ -9,7 +9,10 @@
 // Publishes go out with core NATS, each with a reply subject of the route's
 // own inbox that ends in its sequence; the route reads the PubAcks itself
 // (bridge/pub_ack.hpp) and fails a publish whose ack is not back within
-// publish_ack_timeout_ms, like jsPubOptions.MaxWait would.
+// publish_ack_timeout_ms, like jsPubOptions.MaxWait would. The acks come
+// through a synchronous subscription that the route's own thread reads
+// between publishes: an ack crosses one thread boundary (nats.c's reader to
+// the route), and the route's state has no other thread to share it with.
 //
 // A topic has no redelivery: a route reads it from its message's position
 // (shmq::View::position, in the Msg-Id) and, when it starts, subscribes with
@@ -20,11 +23,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -75,24 +76,30 @@ private:
     };
 
     bool subscribe_acks(std::string& error);
-    static void on_reply(natsConnection* connection, natsSubscription* subscription, natsMsg* reply, void* self);
-    static void on_acks_closed(void* self);
+    // Handles the acks nats.c holds, waiting up to `wait` for the first one
+    // when none is there yet.
+    void collect_acks(std::chrono::milliseconds wait);
     void acknowledged(natsMsg* reply);
-    void fail(std::uint64_t sequence, Built built, std::string reason);  // under mutex_
-    void expire_overdue();  // under mutex_
+    void release_spent();
+    void fail(std::uint64_t sequence, Built built, std::string reason);
+    void expire_overdue();
     bool open_source(Client& client, const std::atomic<bool>& stop);
     bool open_topic(Client& client, const std::atomic<bool>& stop, Status& status);
     void wait_for_predecessor(const std::atomic<bool>& stop);
     void pump(const std::atomic<bool>& stop);
-    bool take(std::vector<IncomingMessage>& messages, std::size_t wanted, std::size_t& taken, Status& status);
-    bool forward_topic(std::size_t wanted, std::size_t& taken, Status& status);
+    bool take(std::vector<IncomingMessage>& messages, std::size_t wanted, Timeout wait, std::size_t& taken,
+              Status& status);
+    bool forward_topic(std::size_t wanted, Timeout wait, std::size_t& taken, Status& status);
     bool admit(std::uint64_t position);
     void count_lost_by_drop();
     void prepare_in_order(std::vector<IncomingMessage>& messages, std::size_t taken);
     void prepare(const void* data, std::size_t size, std::uint64_t delivery, const std::string& id);
     void publish_prepared();
     const std::string& message_id(const std::string& prefix, std::uint64_t number);
-    void confirm(const Pending& pending);  // under mutex_
+    // A delivery JetStream stored, to acknowledge to shmq with the rest of
+    // its run (acknowledge_confirmed).
+    void confirm(const Pending& pending);
+    void acknowledge_confirmed();
     void republish_failed(const std::atomic<bool>& stop);
     void wait_for_acks(const std::atomic<bool>& stop, std::chrono::milliseconds limit);
     void refresh_lag();
@@ -103,7 +110,7 @@ private:
     RouteCounters& counters_;
     BrokerLink broker_;
     jsCtx* js_ = nullptr;  // the stream's set-up, topic resumption and republishing
-    natsSubscription* acks_ = nullptr;
+    natsSubscription* acks_ = nullptr;  // synchronous: read by the route's thread alone
     std::string inbox_;  // "_INBOX.<nuid>.": a publish's reply subject is this and its sequence
     std::string reply_;  // the reply subject being built
 
@@ -117,7 +124,7 @@ private:
     std::vector<Placed> order_;      // reused batch after batch
     std::vector<Built> batch_;      // built, not yet published; reused
     // The pump waits for this much room in the window before it takes more:
-    // a batch per wake-up rather than a message per ack.
+    // a batch per publishing round rather than a message per ack.
     std::size_t refill_ = 1;
     std::uint64_t next_sequence_ = 1;
     // topic: where this subscription's history starts to be new to JetStream.
@@ -129,14 +136,14 @@ private:
     std::string last_id_;  // ordered: the Msg-Id the next publish expects last in the stream
     std::chrono::steady_clock::time_point lag_checked_;
 
-    std::mutex mutex_;
-    std::condition_variable changed_;
     std::unordered_map<std::uint64_t, Built> pending_;  // by sequence
     // The sequences published, oldest first, with the time their acks are
     // due; an entry acked meanwhile is dropped when it reaches the front.
     std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> deadlines_;
     std::map<std::uint64_t, Built> failed_;
-    bool acks_closed_ = false;  // the ack handler has returned for the last time
+    // Acks read and messages acknowledged, destroyed together (collect_acks).
+    std::vector<natsMsg*> spent_;
+    std::vector<std::uint64_t> confirmed_;  // deliveries of that run to acknowledge to shmq
     std::string last_failure_;
     std::uint64_t attachment_ = 0;  // bumped on every (re)attachment: older deliveries are not acked
 };

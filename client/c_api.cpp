@@ -211,6 +211,15 @@ shmq_status shmq_queue_acknowledge(shmq_queue* queue, std::uint64_t delivery) {
     return guarded([&] { return queue->queue.acknowledge(delivery); });
 }
 
+shmq_status shmq_queue_acknowledge_batch(shmq_queue* queue, const std::uint64_t* deliveries, std::size_t count,
+                                         std::size_t* acknowledged) {
+    if (acknowledged != nullptr) *acknowledged = 0;
+    if (queue == nullptr || acknowledged == nullptr || (deliveries == nullptr && count != 0)) {
+        return SHMQ_INVALID_ARGUMENT;
+    }
+    return guarded([&] { return queue->queue.acknowledge_batch(deliveries, count, *acknowledged); });
+}
+
 shmq_status shmq_queue_send_batch(shmq_queue* queue, const shmq_outgoing* messages, std::size_t count,
                                   std::size_t* sent, std::int64_t timeout_ns) {
     if (sent != nullptr) *sent = 0;

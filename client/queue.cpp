@@ -233,9 +233,39 @@ Status Queue::acknowledge(std::uint64_t delivery) {
     // A delivery of the successor's is only made once this ring was drained,
     // when it holds no unacknowledged delivery that the token could match.
     const Status status = impl.view.ring(index_).acknowledge(delivery, impl.stamp);
-    if (status != Status::not_acknowledgeable) return status;
+    return status == Status::not_acknowledgeable ? successor_acknowledge(delivery) : status;
+}
+
+Status Queue::acknowledge_batch(const std::uint64_t* deliveries, std::size_t count, std::size_t& acknowledged) {
+    acknowledged = 0;
+    if (client_ == nullptr || (deliveries == nullptr && count > 0)) return Status::invalid_argument;
+    auto& impl = *client_->impl_;
+    Status status = Status::ok;
+    // In chunks, so that the results need no allocation.
+    constexpr std::size_t chunk = 64;
+    Status results[chunk];
+    for (std::size_t done = 0; done < count;) {
+        const std::size_t size = std::min(chunk, count - done);
+        acknowledged += impl.view.ring(index_).acknowledge_batch(deliveries + done, size, impl.stamp, results);
+        for (std::size_t i = 0; i < size; ++i) {
+            if (results[i] == Status::ok) continue;
+            // As acknowledge(): a delivery of the successor's, made once this
+            // ring was drained (rare: a reload changed the queue).
+            const Status again = successor_acknowledge(deliveries[done + i]);
+            if (again == Status::ok) {
+                ++acknowledged;
+            } else {
+                status = again;
+            }
+        }
+        done += size;
+    }
+    return status;
+}
+
+Status Queue::successor_acknowledge(std::uint64_t delivery) {
     Queue next = successor();
-    return next.is_open() ? next.acknowledge(delivery) : status;
+    return next.is_open() ? next.acknowledge(delivery) : Status::not_acknowledgeable;
 }
 
 Status Queue::delivery_position(std::uint64_t delivery, std::uint64_t& position) const {

@@ -1,6 +1,8 @@
 #include "common/queue_ring.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -785,6 +787,26 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
 }
 
 Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
+    const Status status = free_acknowledged(delivery, me);
+    if (status == Status::ok) control_->not_full.notify_after_seq_cst(1);
+    return status;
+}
+
+std::size_t QueueRing::acknowledge_batch(const std::uint64_t* deliveries, std::size_t count, OwnerStamp me,
+                                         Status* results) {
+    std::size_t freed = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        results[i] = free_acknowledged(deliveries[i], me);
+        if (results[i] == Status::ok) ++freed;
+    }
+    // Each slot was freed by a seq_cst compare-and-swap, as acknowledge()'s.
+    // A producer woken by the first of them would otherwise run while the
+    // rest are freed one wake-up each.
+    if (freed > 0) control_->not_full.notify_after_seq_cst(static_cast<int>(std::min<std::size_t>(freed, INT_MAX)));
+    return freed;
+}
+
+Status QueueRing::free_acknowledged(std::uint64_t delivery, OwnerStamp me) {
     const auto index = DeliveryToken::index(delivery);
     if (index >= geometry_.capacity) return Status::not_acknowledgeable;
     auto& slot = slot_at(index);
@@ -801,7 +823,6 @@ Status QueueRing::acknowledge(std::uint64_t delivery, OwnerStamp me) {
                                            std::memory_order_seq_cst, std::memory_order_relaxed)) {
         return Status::not_acknowledgeable;
     }
-    control_->not_full.notify_after_seq_cst(1);
     return Status::ok;
 }
 

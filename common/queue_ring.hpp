@@ -94,6 +94,10 @@ public:
     std::size_t try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
                                   Status& status);
     Status acknowledge(std::uint64_t delivery, OwnerStamp me);
+    // acknowledge() of each of `count` deliveries, with one wake-up of the
+    // producers waiting for room for all the slots freed. `results[i]` says
+    // what acknowledge(deliveries[i]) would have; returns how many were ok.
+    std::size_t acknowledge_batch(const std::uint64_t* deliveries, std::size_t count, OwnerStamp me, Status* results);
     // The full ring position of an at_least_once delivery `me` still holds
     // (the token keeps only its low 24 bits): not_acknowledgeable otherwise.
     Status delivery_position(std::uint64_t delivery, OwnerStamp me, std::uint64_t& position) const;
@@ -193,6 +197,8 @@ public:
     }
 
 private:
+    // acknowledge() without the wake-up: the slot's compare-and-swap alone.
+    Status free_acknowledged(std::uint64_t delivery, OwnerStamp me);
     // What a consumer took: all that its copy and its delivery token need,
     // read once from the slot and checked there (the slot's length is a
     // plain field another process could rewrite).

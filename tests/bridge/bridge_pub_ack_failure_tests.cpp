@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE bridge_pub_ack_failure_tests
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -161,4 +162,30 @@ BOOST_AUTO_TEST_CASE(an_ack_not_back_in_time_is_a_failure_and_the_message_goes_a
     // And the route goes on with the next ones.
     for (int i = 1; i <= 10; ++i) BOOST_TEST_REQUIRE(source.send("m" + std::to_string(i), 5s) == Status::ok);
     BOOST_TEST(route.delivered(11), test::tail_of(route.log));
+}
+
+BOOST_AUTO_TEST_CASE(a_producer_on_the_full_queue_gets_its_room_from_runs_of_acks_and_a_stop_ends_at_once) {
+    Route route;
+    FakeJetStream fake(route.nodes[0].url(), "fake.s", {}, stored);
+    route.start_bridge();
+    auto client = test::attach(route.broker.name());
+    auto source = test::open_queue(*client, "src");
+    // Ten times the queue's 64 slots: the producer keeps finding it full and
+    // gets its room only from the route's acknowledgements, which come in
+    // runs of acks (Queue::acknowledge_batch).
+    constexpr int count = 640;
+    for (int i = 0; i < count; ++i) BOOST_TEST_REQUIRE(source.send("m" + std::to_string(i), 30s) == Status::ok);
+    BOOST_TEST_REQUIRE(route.delivered(count), test::tail_of(route.log));
+    BOOST_TEST(fake.requests() >= static_cast<std::size_t>(count));
+    std::string message;
+    BOOST_TEST(source.receive(message, 500ms) == Status::timeout);  // every delivery acknowledged
+    BOOST_TEST(test::queue_stats(*client, "src").depth == 0u);
+
+    // The acks are read on the route's own thread: a stop has no nats.c
+    // handler to wait for, and the bridge ends by itself, cleanly.
+    ::kill(route.bridge, SIGTERM);
+    const auto code = test::wait_for_exit(route.bridge, 20s);
+    BOOST_TEST_REQUIRE(code.has_value(), test::tail_of(route.log));
+    route.bridge = -1;
+    BOOST_TEST(*code == 0, test::tail_of(route.log));
 }

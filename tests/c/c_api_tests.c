@@ -342,6 +342,19 @@ static void test_acknowledge(shmq_client* client) {
     CHECK(deliveries[0] != 0 && deliveries[1] != 0 && deliveries[0] != deliveries[1]);
     CHECK_STATUS(shmq_queue_acknowledge(jobs, deliveries[0]), SHMQ_OK);
     CHECK_STATUS(shmq_queue_acknowledge(jobs, deliveries[1]), SHMQ_OK);
+
+    /* A batch acknowledgement: each delivery as shmq_queue_acknowledge would. */
+    REQUIRE_OK(shmq_queue_send_packed(jobs, "cd", sizes, 2, &sent, second));
+    REQUIRE_OK(shmq_queue_receive_packed(jobs, roomy, sizeof roomy, received_sizes, deliveries, 2, &received,
+                                         second));
+    CHECK(received == 2);
+    size_t acknowledged = 99;
+    CHECK_STATUS(shmq_queue_acknowledge_batch(jobs, deliveries, 2, &acknowledged), SHMQ_OK);
+    CHECK(acknowledged == 2);
+    CHECK_STATUS(shmq_queue_acknowledge_batch(jobs, deliveries, 2, &acknowledged), SHMQ_NOT_ACKNOWLEDGEABLE);
+    CHECK(acknowledged == 0);
+    CHECK_STATUS(shmq_queue_acknowledge_batch(jobs, NULL, 1, &acknowledged), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_queue_try_receive(jobs, buffer, sizeof buffer, &size, &delivery), SHMQ_EMPTY);
     shmq_queue_close(jobs);
 }
 

@@ -7,6 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <thread>
+#include <vector>
+
 #include <sys/mman.h>
 
 #include "shmq/client.hpp"
@@ -29,6 +32,20 @@ config::BrokerConfig reliable_config(const std::string& tag, std::uint32_t ack_t
         test::add_queue(config, "jobs.dead", 8, 64);
     }
     return config;
+}
+
+// Fills the 8 slots of `jobs` and takes every message without acknowledging
+// it: the queue is full of deliveries in flight, whose tokens are returned.
+std::vector<std::uint64_t> fill_and_hold(Queue& jobs) {
+    std::vector<std::uint64_t> deliveries;
+    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
+    for (int i = 0; i < 8; ++i) {
+        std::string out;
+        std::uint64_t delivery = 0;
+        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
+        deliveries.push_back(delivery);
+    }
+    return deliveries;
 }
 
 }  // namespace
@@ -149,17 +166,53 @@ BOOST_AUTO_TEST_CASE(unacknowledged_deliveries_hold_their_slots_so_nothing_is_ov
     test::InProcessBroker broker(reliable_config("holdslots", 60'000, 5, false));
     auto client = test::attach(broker.name());
     auto jobs = test::open_queue(*client, "jobs");
-    std::vector<std::uint64_t> deliveries;
-    for (int i = 0; i < 8; ++i) BOOST_TEST(jobs.send("m" + std::to_string(i), 1s) == Status::ok);
-    for (int i = 0; i < 8; ++i) {
-        std::string out;
-        std::uint64_t delivery = 0;
-        BOOST_TEST(jobs.receive(out, 1s, &delivery) == Status::ok);
-        deliveries.push_back(delivery);
-    }
+    const auto deliveries = fill_and_hold(jobs);
     BOOST_TEST(jobs.send("no room yet", 100ms) == Status::timeout);
     BOOST_TEST(jobs.acknowledge(deliveries[0]) == Status::ok);
     BOOST_TEST(jobs.send("room now", 1s) == Status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_acknowledgement_frees_the_slots_it_names_and_counts_the_ones_not_held) {
+    test::InProcessBroker broker(reliable_config("ackbatch", 60'000, 5, false));
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
+    const auto deliveries = fill_and_hold(jobs);
+    // Five held, one twice, and a token that names nothing.
+    std::vector<std::uint64_t> batch(deliveries.begin(), deliveries.begin() + 5);
+    batch.push_back(deliveries[0]);
+    batch.push_back(0);
+    std::size_t acknowledged = 99;
+    BOOST_TEST(jobs.acknowledge_batch(batch.data(), batch.size(), acknowledged) == Status::not_acknowledgeable);
+    BOOST_TEST(acknowledged == 5u);
+    for (int i = 0; i < 5; ++i) BOOST_TEST(jobs.send("room " + std::to_string(i), 1s) == Status::ok);
+    BOOST_TEST(jobs.send("no more room", 100ms) == Status::timeout);  // the other three stay held
+    BOOST_TEST(jobs.acknowledge_batch(deliveries.data() + 5, 3, acknowledged) == Status::ok);
+    BOOST_TEST(acknowledged == 3u);
+    BOOST_TEST(jobs.acknowledge_batch(nullptr, 0, acknowledged) == Status::ok);
+    BOOST_TEST(acknowledged == 0u);
+    BOOST_TEST(test::queue_stats(*client, "jobs").redelivered == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_producer_waiting_for_room_gets_every_slot_a_batch_acknowledgement_frees) {
+    test::InProcessBroker broker(reliable_config("ackbatchwake", 60'000, 5, false));
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
+    const auto deliveries = fill_and_hold(jobs);
+    // The producer waits for room (whether it is asleep or still spinning
+    // when the batch comes does not matter: it must get all eight slots).
+    std::atomic<int> sent{0};
+    std::thread producer([&] {
+        auto own = test::attach(broker.name());
+        auto queue = test::open_queue(*own, "jobs");
+        for (int i = 0; i < 8; ++i) {
+            if (queue.send("again " + std::to_string(i), 30s) == Status::ok) ++sent;
+        }
+    });
+    std::size_t acknowledged = 0;
+    BOOST_TEST(jobs.acknowledge_batch(deliveries.data(), deliveries.size(), acknowledged) == Status::ok);
+    BOOST_TEST(acknowledged == 8u);
+    producer.join();
+    BOOST_TEST(sent.load() == 8);
 }
 
 BOOST_AUTO_TEST_CASE(a_consumer_that_detaches_hands_back_its_unacknowledged_deliveries_at_once) {

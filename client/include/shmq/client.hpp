@@ -91,6 +91,11 @@ public:
     // Convenience: receives into `message`, sized to fit.
     Status receive(std::string& message, Timeout timeout = wait_forever, std::uint64_t* delivery = nullptr);
     Status acknowledge(std::uint64_t delivery);
+    // acknowledge() of each of `count` deliveries, in order; a producer
+    // waiting for room is woken once for the slots they free rather than once
+    // per slot. `acknowledged` counts those that were ok; not_acknowledgeable
+    // when any was not (the others are acknowledged all the same).
+    Status acknowledge_batch(const std::uint64_t* deliveries, std::size_t count, std::size_t& acknowledged);
     // Where in the queue an at_least_once delivery this client still holds
     // was queued: the ring position, counted from the segment's creation, the
     // same for every redelivery of the message (and across a broker restart
@@ -124,6 +129,8 @@ private:
     // The queue of the same name that took this one's place when a reload
     // changed its settings (client/queue.cpp); not open when there is none.
     SHMQ_LOCAL Queue successor() const;
+    // The successor's acknowledge(): not_acknowledgeable without one.
+    SHMQ_LOCAL Status successor_acknowledge(std::uint64_t delivery);
     // What send, send_batch, receive and receive_batch share
     // (client/queue.cpp).
     template <typename OnRing, typename OnSuccessor>

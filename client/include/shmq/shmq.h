@@ -164,6 +164,13 @@ SHMQ_API shmq_status shmq_queue_receive(shmq_queue* queue, void* buffer, size_t 
 SHMQ_API shmq_status shmq_queue_try_receive(shmq_queue* queue, void* buffer, size_t capacity, size_t* size,
                                             uint64_t* delivery);
 SHMQ_API shmq_status shmq_queue_acknowledge(shmq_queue* queue, uint64_t delivery);
+/* shmq_queue_acknowledge of each of count deliveries, in order, waking a
+ * producer waiting for room once for all the slots they free; *acknowledged
+ * (always written) counts those that were acknowledged.
+ * SHMQ_NOT_ACKNOWLEDGEABLE when any was not held (the others are
+ * acknowledged all the same). */
+SHMQ_API shmq_status shmq_queue_acknowledge_batch(shmq_queue* queue, const uint64_t* deliveries, size_t count,
+                                                  size_t* acknowledged);
 /* Sends all count messages in order; *sent (always written) says how many
  * went before a timeout, SHMQ_QUEUE_FULL or SHMQ_BROKER_STOPPED. */
 SHMQ_API shmq_status shmq_queue_send_batch(shmq_queue* queue, const shmq_outgoing* messages, size_t count, size_t* sent,
