@@ -119,15 +119,20 @@ Status Queue::send(const void* data, std::size_t size, Timeout timeout) {
     const bool may_wait = first == Status::queue_full && timeout != no_wait &&
                           ring.geometry().overflow != layout::overflow_reject;
     if (!may_wait && first != Status::queue_removed) return first;
-    return send_waiting(data, size, timeout);
+    return send_waiting(data, size, timeout, first);
 }
 
-Status Queue::send_waiting(const void* data, std::size_t size, Timeout timeout) {
+// The wait's first try would repeat send()'s at once, moving the slot's
+// cache line for nothing: it answers what that one did.
+Status Queue::send_waiting(const void* data, std::size_t size, Timeout timeout, Status first) {
+    bool tried = true;
     return transfer(
         layout::role_producer, timeout,
         [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
             return produce(impl, ring, timeout, deadline,
-                           [&](const Deadline&) { return ring.try_send(data, size, stamp); },
+                           [&](const Deadline&) {
+                               return std::exchange(tried, false) ? first : ring.try_send(data, size, stamp);
+                           },
                            [&] { return ring.may_have_room(); });
         },
         [&](Queue& next, Timeout left) { return next.send(data, size, left); });
@@ -164,17 +169,21 @@ Status Queue::receive(void* buffer, std::size_t capacity, std::size_t& size, Tim
         impl.view.ring(index_).try_receive(buffer, capacity, size, token, impl.stamp, QueueRing::Look::quick);
     if (delivery != nullptr) *delivery = token;
     if ((first != Status::empty || timeout == no_wait) && first != Status::queue_removed) return first;
-    return receive_waiting(buffer, capacity, size, timeout, delivery);
+    return receive_waiting(buffer, capacity, size, timeout, delivery, first);
 }
 
+// As send_waiting: the wait's first try answers what receive()'s quick one
+// did (a second try at once would read tail, the producers' cache line);
+// the tries after it check the slot against tail.
 Status Queue::receive_waiting(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout,
-                              std::uint64_t* delivery) {
+                              std::uint64_t* delivery, Status first) {
+    bool tried = true;
     return transfer(
         layout::role_consumer, timeout,
         [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
             std::uint64_t token = 0;
-            // receive() made the quick first try: the wait's tries check.
             const Status status = consume(impl, ring, timeout, deadline, [&](const Deadline&) {
+                if (std::exchange(tried, false)) return first;
                 return ring.try_receive(buffer, capacity, size, token, stamp, QueueRing::Look::checking);
             });
             if (delivery != nullptr) *delivery = token;

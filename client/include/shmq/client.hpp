@@ -135,11 +135,11 @@ private:
     // (client/queue.cpp).
     template <typename OnRing, typename OnSuccessor>
     SHMQ_LOCAL Status transfer(std::uint8_t role, Timeout timeout, OnRing on_ring, OnSuccessor on_successor);
-    // send and receive the whole way, for a call whose first try must wait
-    // or met a retired queue (client/queue.cpp).
-    SHMQ_LOCAL Status send_waiting(const void* data, std::size_t size, Timeout timeout);
+    // send and receive the whole way, for a call whose first try, which
+    // answered `first`, must wait or met a retired queue (client/queue.cpp).
+    SHMQ_LOCAL Status send_waiting(const void* data, std::size_t size, Timeout timeout, Status first);
     SHMQ_LOCAL Status receive_waiting(void* buffer, std::size_t capacity, std::size_t& size, Timeout timeout,
-                                      std::uint64_t* delivery);
+                                      std::uint64_t* delivery, Status first);
 
     Client* client_ = nullptr;
     std::uint32_t index_ = 0;
