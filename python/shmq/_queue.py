@@ -334,6 +334,25 @@ class Queue:
         token = getattr(delivery, "delivery", delivery)
         self._checked(lib.shmq_queue_acknowledge(self._handle, int(token)), "acknowledge")
 
+    def acknowledge_batch(self, deliveries) -> int:
+        """acknowledge() of each of `deliveries` (Messages, Receiveds or
+        tokens, e.g. receive_packed()'s list), with one wake-up of a producer
+        waiting for room for all the slots they free. Returns how many were
+        acknowledged; NotAcknowledgeableError, after the others were
+        acknowledged all the same, when any was not held."""
+        self._core.check_open()
+        try:
+            tokens = array.array("Q", (int(getattr(delivery, "delivery", delivery)) for delivery in deliveries))
+        except OverflowError:
+            raise ValueError("a delivery token is negative or too large") from None
+        if not tokens:
+            return 0
+        acknowledged = ffi.new("size_t *")
+        status = lib.shmq_queue_acknowledge_batch(self._handle, _from_buffer("uint64_t[]", tokens), len(tokens),
+                                                  acknowledged)
+        self._checked(status, f"acknowledge_batch: {len(tokens) - acknowledged[0]} of {len(tokens)} not held")
+        return acknowledged[0]
+
     async def receive_async(self, timeout: "float | None" = None) -> bytes:
         """receive() for asyncio: waits in a worker thread, never blocking the
         event loop and never polling. Cancelling the await loses no message."""

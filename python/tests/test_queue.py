@@ -125,6 +125,24 @@ def test_a_packed_at_least_once_batch_carries_a_delivery_per_message(client):
         jobs.acknowledge(deliveries[0])
 
 
+def test_a_batch_of_acknowledgements_frees_every_slot_and_names_those_not_held(client):
+    jobs = client.queue("jobs")
+    assert jobs.send_packed(b"abc", [1, 1, 1]) == 3
+    _, sizes, deliveries = jobs.receive_packed(max_count=3, timeout=10)
+    assert sizes == [1, 1, 1]
+    assert jobs.acknowledge_batch(deliveries[:2]) == 2
+    assert jobs.acknowledge_batch([]) == 0
+    # One already acknowledged beside one held: the held one is acknowledged all the same.
+    with pytest.raises(shmq.NotAcknowledgeableError, match="1 of 2 not held"):
+        jobs.acknowledge_batch([deliveries[0], deliveries[2]])
+    with pytest.raises(shmq.NotAcknowledgeableError):
+        jobs.acknowledge(deliveries[2])
+    # Every slot is free again: the whole capacity takes a send at once.
+    assert all(jobs.try_send(b"x") for _ in range(jobs.capacity))
+    with pytest.raises(ValueError, match="negative or too large"):
+        jobs.acknowledge_batch([-1])
+
+
 def test_a_full_queue_times_out_a_send(client):
     work = client.queue("work")
     for _ in range(work.capacity):
