@@ -810,12 +810,18 @@ Status QueueRing::free_acknowledged(std::uint64_t delivery, OwnerStamp me) {
     const auto index = DeliveryToken::index(delivery);
     if (index >= geometry_.capacity) return Status::not_acknowledgeable;
     auto& slot = slot_at(index);
-    // While the slot is in_flight(me) tail lies in (position, position +
-    // capacity], so tail names the position; should the word be another, the
-    // compare-and-swap below fails whatever position this finds.
-    std::uint64_t position = 0;
-    if (!position_below(index, control_->tail.load(std::memory_order_acquire), position) ||
-        (position & 0xFF'FFFF) != DeliveryToken::position_bits(delivery)) {
+    // The position the slot records (its claim wrote it before the publish
+    // this consumer's take acquired), not one worked out from tail: tail is
+    // the producers' cache line, and reading it at every acknowledgement
+    // moved it between the CPUs twice a message (here, and back at the next
+    // claim). Read once, and used only when it is this slot's and matches
+    // the token's bits; should the word not be in_flight(me) for this
+    // delivery, the compare-and-swap below fails whatever this says. A
+    // scribbled position of the right slot and low bits can only make it
+    // free the slot for a wrong lap, which the next claim there finds and
+    // quarantines: no worse than scribbling the word itself.
+    const auto position = slot.position.load(std::memory_order_relaxed);
+    if (index_of(position) != index || (position & 0xFF'FFFF) != DeliveryToken::position_bits(delivery)) {
         return Status::not_acknowledgeable;
     }
     auto expected = SlotWord::make(SlotState::in_flight, me, DeliveryToken::delivery(delivery));

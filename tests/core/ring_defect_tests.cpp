@@ -351,6 +351,38 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_without_waiting_finds_a_slot_word_that_c
     broker.stop();
 }
 
+// An acknowledgement takes its message's position from the slot's own record
+// (SlotHeader::position) rather than from tail, the producers' cache line. A
+// scribbled record can neither free another slot nor crash anything: one
+// naming another slot is refused (the delivery stays held, and comes back
+// after its ack timeout), and one naming this slot with the token's low bits
+// but another lap frees the slot for a lap no claim accepts, which
+// quarantines the queue at the next claim there.
+BOOST_AUTO_TEST_CASE(a_scribbled_slot_position_fails_an_acknowledgement_or_quarantines_never_frees_another_slot) {
+    auto config = test::make_config("ackposition");
+    add_reliable_queue(config, "q", 4, config::OverflowPolicy::reject, 300);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    const auto scribble_position = [&](std::uint64_t position) {
+        test::die_in_place(broker.name(), [position](test::RawSegment& raw) {
+            raw.view.ring(0).slot_at(0).position.store(position);
+        });
+    };
+    BOOST_TEST_REQUIRE(queue.send("m0", 1s) == Status::ok);
+    std::string out;
+    std::uint64_t delivery = 0;
+    BOOST_TEST_REQUIRE(queue.receive(out, 1s, &delivery) == Status::ok);
+    scribble_position(1);  // slot 1's
+    BOOST_TEST(queue.acknowledge(delivery) == Status::not_acknowledgeable);
+    BOOST_TEST_REQUIRE(queue.receive(out, 10s, &delivery) == Status::ok);  // redelivered after 300 ms
+    BOOST_TEST(out == "m0");
+    scribble_position(std::uint64_t{1} << 24);  // slot 0, position bits 0, a lap 2^22 too far
+    BOOST_TEST(queue.acknowledge(delivery) == Status::ok);
+    for (const char* message : {"m1", "m2", "m3"}) BOOST_TEST(queue.send(message, no_wait) == Status::ok);
+    BOOST_TEST(queue.send("m4", no_wait) == Status::queue_quarantined);  // position 4: slot 0, lap 1
+}
+
 // Issue 16, item 10: a queue lock whose bytes were overwritten made every
 // call return system_error forever, and a restarted broker blamed "a live
 // client" holding it. Queues have no lock since issue 9; their control words
