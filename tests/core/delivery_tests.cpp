@@ -194,25 +194,31 @@ BOOST_AUTO_TEST_CASE(a_batch_acknowledgement_frees_the_slots_it_names_and_counts
 }
 
 BOOST_AUTO_TEST_CASE(a_producer_waiting_for_room_gets_every_slot_a_batch_acknowledgement_frees) {
-    test::InProcessBroker broker(reliable_config("ackbatchwake", 60'000, 5, false));
+    const auto config = reliable_config("ackbatchwake", 60'000, 5, false);
+    // The producer is a process of its own, forked before the broker's
+    // threads start (test::HeldChild); it waits for room (asleep or still
+    // spinning when the batch comes, it must get all eight slots) and exits
+    // with how many it sent.
+    test::HeldChild producer([&] {
+        std::unique_ptr<Client> own;
+        AttachOptions options;
+        options.broker = config.name;
+        if (Client::attach(options, own) != Status::ok) return 100;
+        Queue queue;
+        if (own->open_queue("jobs", queue) != Status::ok) return 101;
+        int sent = 0;
+        for (int i = 0; i < 8; ++i) sent += queue.send("again " + std::to_string(i), 30s) == Status::ok ? 1 : 0;
+        return sent;
+    });
+    test::InProcessBroker broker(config);
     auto client = test::attach(broker.name());
     auto jobs = test::open_queue(*client, "jobs");
     const auto deliveries = fill_and_hold(jobs);
-    // The producer waits for room (whether it is asleep or still spinning
-    // when the batch comes does not matter: it must get all eight slots).
-    std::atomic<int> sent{0};
-    std::thread producer([&] {
-        auto own = test::attach(broker.name());
-        auto queue = test::open_queue(*own, "jobs");
-        for (int i = 0; i < 8; ++i) {
-            if (queue.send("again " + std::to_string(i), 30s) == Status::ok) ++sent;
-        }
-    });
+    producer.release();
     std::size_t acknowledged = 0;
     BOOST_TEST(jobs.acknowledge_batch(deliveries.data(), deliveries.size(), acknowledged) == Status::ok);
     BOOST_TEST(acknowledged == 8u);
-    producer.join();
-    BOOST_TEST(sent.load() == 8);
+    BOOST_TEST(producer.wait(40s) == 8);
 }
 
 BOOST_AUTO_TEST_CASE(a_consumer_that_detaches_hands_back_its_unacknowledged_deliveries_at_once) {

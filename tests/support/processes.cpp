@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 namespace shmq::test {
 
@@ -44,14 +45,16 @@ HeldChild::~HeldChild() {
     if (pid_ > 0) kill_and_reap(pid_);
 }
 
-int HeldChild::release_and_wait(std::chrono::milliseconds timeout) {
+void HeldChild::release() {
     const char go = 1;
-    const bool released = ::write(release_, &go, 1) == 1;
-    ::close(release_);
+    if (release_ >= 0 && ::write(release_, &go, 1) != 1) kill_and_reap(std::exchange(pid_, -1));
+    if (release_ >= 0) ::close(release_);
     release_ = -1;
-    const int code = released ? wait_child(pid_, timeout) : (kill_and_reap(pid_), -1);
-    pid_ = -1;
-    return code;
+}
+
+int HeldChild::wait(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return -1;
+    return wait_child(std::exchange(pid_, -1), timeout);
 }
 
 std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {

@@ -36,8 +36,14 @@ public:
     HeldChild(const HeldChild&) = delete;
     HeldChild& operator=(const HeldChild&) = delete;
 
-    // Lets the child run `body`; its exit code as wait_child gives it.
-    int release_and_wait(std::chrono::milliseconds timeout);
+    // Lets the child run `body`.
+    void release();
+    // Its exit code as wait_child gives it.
+    int wait(std::chrono::milliseconds timeout);
+    int release_and_wait(std::chrono::milliseconds timeout) {
+        release();
+        return wait(timeout);
+    }
 
 private:
     pid_t pid_ = -1;
