@@ -96,8 +96,10 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
             const auto ticket = event.prepare_wait();
             if (ready() || client.view.broker_stopping()) {
                 event.cancel_wait();
-            } else {
-                event.wait(ticket, deadline.remaining_ns(sleep_slice_ns));
+            } else if (event.wait(ticket, deadline.remaining_ns(sleep_slice_ns)) && ready()) {
+                // Others still sleep, and what this waiter was woken for may
+                // be more than it takes: hand a wake-up on (WaitEvent).
+                event.notify(1);
             }
         }
         status = attempt(deadline);

@@ -79,7 +79,11 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // that adds a queue or topic restricted to a new access group builds that
 // group's segment, writes the group's name past the count, publishes the
 // group count, then the entries (issue 11, live restricted adds).
-inline constexpr std::uint32_t version = 14;
+// 15: WaitEvent's word carries an "armed" bit that waiters set and the
+// notify that wakes them clears: a notify makes its wake-up call only when
+// it finds the bit set, where it made one whenever the waiter count was not
+// zero.
+inline constexpr std::uint32_t version = 15;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;

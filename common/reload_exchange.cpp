@@ -63,7 +63,8 @@ Status request_reload(const SegmentView& view, std::uint64_t timeout_ns, ReloadA
         } else if (view.broker_stopping() || !is_alive(view.root().broker)) {
             status = Status::broker_stopped;
         } else if (!deadline.expired()) {
-            exchange.answer_event.wait(ticket, deadline.remaining_ns(check_interval_ns));
+            // The answer is notified to every waiter at once: nothing to hand on.
+            static_cast<void>(exchange.answer_event.wait(ticket, deadline.remaining_ns(check_interval_ns)));
             continue;
         }
         exchange.answer_event.cancel_wait();

@@ -6,38 +6,66 @@
 
 namespace shmq {
 
+namespace {
+constexpr std::uint32_t armed_bit = 1;
+}
+
 std::uint32_t WaitEvent::prepare_wait() {
-    const auto ticket = sequence_.load(std::memory_order_acquire);
+    waiters_.fetch_add(1, std::memory_order_relaxed);
     // Either the waiter's re-check of its condition (any load after the
-    // fence) sees the notifier's change, or the notifier's load of waiters_
-    // sees this waiter: the increment and the fence here pair with the fence
-    // in notify(), or with the seq_cst change and seq_cst load of
+    // fence) sees the notifier's change, or the notifier's load of the word
+    // sees it armed: the arming and the fence here pair with the fence in
+    // notify(), or with the seq_cst change and seq_cst load of
     // notify_after_seq_cst(), in the one order of seq_cst operations.
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    const auto ticket = sequence_.fetch_or(armed_bit, std::memory_order_seq_cst) | armed_bit;
     std::atomic_thread_fence(std::memory_order_seq_cst);
     return ticket;
 }
 
+// The word stays armed: the next notify makes one wake-up call for nobody.
 void WaitEvent::cancel_wait() { waiters_.fetch_sub(1, std::memory_order_relaxed); }
 
-void WaitEvent::wait(std::uint32_t ticket, std::uint64_t max_ns) {
+bool WaitEvent::wait(std::uint32_t ticket, std::uint64_t max_ns) {
     if (max_ns > 0) platform::wait_on_word(sequence_, ticket, max_ns);
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    // A scribbled count may wrap: taken as "others wait", which costs at most
+    // a wake-up call.
+    const auto others = waiters_.fetch_sub(1, std::memory_order_relaxed) - 1;
+    if (others == 0) return false;
+    // The notify that woke this waiter disarmed the word; whoever still
+    // sleeps needs it armed again, and the caller's re-check after this
+    // fence covers what was notified while it was not.
+    sequence_.fetch_or(armed_bit, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return true;
 }
 
 void WaitEvent::notify(int count) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (waiters_.load(std::memory_order_relaxed) == 0) return;
-    sequence_.fetch_add(1, std::memory_order_release);
-    platform::wake_word(sequence_, count);
+    const auto word = sequence_.load(std::memory_order_relaxed);
+    if ((word & armed_bit) != 0) wake(word, count);
 }
 
 void WaitEvent::notify_after_seq_cst(int count) {
-    if (waiters_.load(std::memory_order_seq_cst) == 0) return;
-    sequence_.fetch_add(1, std::memory_order_release);
-    platform::wake_word(sequence_, count);
+    const auto word = sequence_.load(std::memory_order_seq_cst);
+    if ((word & armed_bit) != 0) wake(word, count);
 }
 
 void WaitEvent::notify_all() { notify(INT_MAX); }
+
+bool WaitEvent::armed() const { return (sequence_.load(std::memory_order_relaxed) & armed_bit) != 0; }
+
+void WaitEvent::wake(std::uint32_t armed_word, int count) {
+    // Disarmed and bumped in one step: a waiter about to sleep on the armed
+    // value returns at once, and only one of several notifiers racing here
+    // makes the call. The one that loses leaves its wake-up to the waiter the
+    // winner wakes, which re-arms and re-checks (wait()); so does a waiter
+    // whose word was scribbled meanwhile, at the latest after its sleep slice.
+    auto expected = armed_word;
+    if (!sequence_.compare_exchange_strong(expected, armed_word + 1, std::memory_order_release,
+                                           std::memory_order_relaxed)) {
+        return;
+    }
+    platform::wake_word(sequence_, count);
+}
 
 }  // namespace shmq

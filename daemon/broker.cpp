@@ -928,7 +928,7 @@ void Broker::log_client_events(layout::ClientEventRing* ring, std::uint32_t clie
         if (client_events_.has_news(*ring) || event_logger_stop_.load()) {
             appended.cancel_wait();
         } else {
-            appended.wait(ticket, longest_wait_ns);
+            static_cast<void>(appended.wait(ticket, longest_wait_ns));  // the broker is its only waiter
         }
         report_client_events(*ring, client_capacity);
     }
