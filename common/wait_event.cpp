@@ -22,15 +22,19 @@ std::uint32_t WaitEvent::prepare_wait() {
     return ticket;
 }
 
-// The word stays armed: the next notify makes one wake-up call for nobody.
-void WaitEvent::cancel_wait() { waiters_.fetch_sub(1, std::memory_order_relaxed); }
+void WaitEvent::cancel_wait() {
+    if (waiters_.fetch_sub(1, std::memory_order_relaxed) == 1) disarm_if_alone();
+}
 
 bool WaitEvent::wait(std::uint32_t ticket, std::uint64_t max_ns) {
     if (max_ns > 0) platform::wait_on_word(sequence_, ticket, max_ns);
     // A scribbled count may wrap: taken as "others wait", which costs at most
     // a wake-up call.
     const auto others = waiters_.fetch_sub(1, std::memory_order_relaxed) - 1;
-    if (others == 0) return false;
+    if (others == 0) {
+        disarm_if_alone();
+        return false;
+    }
     // The notify that woke this waiter disarmed the word; whoever still
     // sleeps needs it armed again, and the caller's re-check after this
     // fence covers what was notified while it was not.
@@ -53,6 +57,22 @@ void WaitEvent::notify_after_seq_cst(int count) {
 void WaitEvent::notify_all() { notify(INT_MAX); }
 
 bool WaitEvent::armed() const { return (sequence_.load(std::memory_order_relaxed) & armed_bit) != 0; }
+
+// For the last waiter leaving without having been woken (its condition held
+// after all, or its time ran out): a word left armed would cost the next
+// notify a wake-up call for nobody, and in a stream that is most notifies
+// (measured: ten times the wake-up calls of a batch stream under `block`).
+void WaitEvent::disarm_if_alone() {
+    auto word = sequence_.load(std::memory_order_relaxed);
+    if ((word & armed_bit) == 0) return;
+    if (!sequence_.compare_exchange_strong(word, word + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+        return;
+    }
+    // A waiter that armed the word before this swap, but counted itself
+    // after this one's decrement, may already sleep on the armed value: the
+    // swap read its arming, so this load sees its count, and wakes it.
+    if (waiters_.load(std::memory_order_seq_cst) != 0) platform::wake_word(sequence_, INT_MAX);
+}
 
 void WaitEvent::wake(std::uint32_t armed_word, int count) {
     // Disarmed and bumped in one step: a waiter about to sleep on the armed

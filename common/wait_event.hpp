@@ -52,14 +52,15 @@ public:
 
 private:
     void wake(std::uint32_t armed_word, int count);
+    void disarm_if_alone();
 
     // A counter in the upper 31 bits, bumped by each notify that wakes, and
     // the armed bit. Any value is harmless: a waiter sleeps only while the
     // word holds its ticket, and at most one sleep slice.
     std::atomic<std::uint32_t> sequence_{0};
     // Waiters between prepare_wait() and the end of their wait(). A waiter
-    // killed while counted here leaves it one too high, which only makes woken
-    // waiters re-arm the word: one wake-up system call more per sleep.
+    // killed while counted here leaves it one too high, which only makes
+    // waiters leave the word armed: one wake-up system call more per sleep.
     std::atomic<std::uint32_t> waiters_{0};
 };
 

@@ -58,12 +58,23 @@ BOOST_AUTO_TEST_CASE(a_notify_finds_the_word_armed_only_after_a_waiter_armed_it)
     BOOST_TEST(!event.wait(ticket, 0));  // the only waiter: nobody to hand on to
     BOOST_TEST(!event.armed());
 
-    // A cancelled wait leaves the word armed: one wake-up call for nobody.
+    // The last waiter to leave unwoken disarms the word: the next notify
+    // would otherwise make a wake-up call for nobody.
+    static_cast<void>(event.prepare_wait());
+    event.cancel_wait();
+    BOOST_TEST(!event.armed());
+    const auto timed_out = event.prepare_wait();
+    BOOST_TEST(!event.wait(timed_out, 1'000));
+    BOOST_TEST(!event.armed());
+
+    // One that leaves others waiting does not.
+    const auto staying = event.prepare_wait();
     static_cast<void>(event.prepare_wait());
     event.cancel_wait();
     BOOST_TEST(event.armed());
     event.notify_all();
     BOOST_TEST(!event.armed());
+    BOOST_TEST(!event.wait(staying, 0));
 }
 
 BOOST_AUTO_TEST_CASE(a_woken_waiter_that_leaves_others_waiting_rearms_the_word_and_says_so) {
