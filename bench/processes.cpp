@@ -43,6 +43,22 @@ void pin_to(int cpu) {
     }
 }
 
+// Under a real-time policy (`chrt -f`), one step below the driver. Tasks of
+// one FIFO priority never preempt each other, so two busy-polling children,
+// which never block, kept the driver from the CPU it needed to stop their
+// run: a 1 MiB busy_poll run under `chrt -f 10` never ended.
+void rank_below_driver() {
+    const int policy = ::sched_getscheduler(0);
+    if (policy != SCHED_FIFO && policy != SCHED_RR) return;
+    sched_param param{};
+    if (::sched_getparam(0, &param) != 0) throw std::system_error(errno, std::generic_category(), "sched_getparam");
+    if (param.sched_priority <= ::sched_get_priority_min(policy)) return;
+    --param.sched_priority;
+    if (::sched_setscheduler(0, policy, &param) != 0) {
+        throw std::system_error(errno, std::generic_category(), "sched_setscheduler");
+    }
+}
+
 }  // namespace
 
 void block_child_signals() {
@@ -84,6 +100,7 @@ std::size_t ProcessGroup::spawn(int cpu_slot, const std::function<void(ChildRepo
             const sigset_t set = child_signal_set();
             ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
             if (cpu_slot >= 0 && !cpus_.empty()) pin_to(cpus_[static_cast<std::size_t>(cpu_slot) % cpus_.size()]);
+            rank_below_driver();
             body(report);
         } catch (const std::exception& failure) {
             std::snprintf(report.error, sizeof report.error, "%s", failure.what());
