@@ -2,7 +2,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
 #include <stdexcept>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -10,7 +16,59 @@
 
 namespace shmq::test {
 
+namespace {
+
+// Whether thread `tid` of this process sleeps in a system call that waits
+// for something (a lock, a condition, a timer, input), as opposed to running
+// or doing work in the kernel (a thread writing a log line holds the
+// logger's lock meanwhile).
+bool sleeps_waiting(const std::string& tid) {
+    std::ifstream file("/proc/self/task/" + tid + "/syscall");
+    std::string first;
+    if (!(file >> first)) return true;  // it ended meanwhile
+    if (first == "running") return false;
+    long number = -1;
+    try {
+        number = std::stol(first);
+    } catch (const std::exception&) {
+        return false;
+    }
+    static const std::set<long> waits = {
+        SYS_futex, SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait, SYS_rt_sigtimedwait,
+        SYS_wait4,
+#ifdef SYS_poll
+        SYS_poll, SYS_select, SYS_epoll_wait, SYS_pause,
+#endif
+    };
+    return waits.count(number) != 0;
+}
+
+// fork() copies the memory of a process whose other threads keep running: a
+// lock one of them holds at that instant (the allocator's: GCC 12's
+// AddressSanitizer takes none around fork; the logger's) stays held forever
+// in the child, which then hangs at its first allocation or log line. A test
+// that runs a broker on threads of its own forks its children only while
+// every other thread sleeps waiting, which the broker's do between ticks.
+// After `limit` it forks anyway: a test thread may spin for good.
+void wait_for_a_quiet_instant(std::chrono::milliseconds limit) {
+    const auto self = std::to_string(::gettid());
+    const bool quiet = eventually(
+        [&] {
+            for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+                const auto tid = entry.path().filename().string();
+                if (tid != self && !sleeps_waiting(tid)) return false;
+            }
+            return true;
+        },
+        limit);
+    // Said, because a child that then hangs is explained by it.
+    if (!quiet) std::fprintf(stderr, "forking while another thread of the test still works\n");
+}
+
+}  // namespace
+
 pid_t fork_child(const std::function<int()>& body) {
+    wait_for_a_quiet_instant(std::chrono::seconds(1));
     std::fflush(nullptr);  // or the child would print the parent's buffered output again
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");

@@ -12,7 +12,10 @@
 namespace shmq::test {
 
 // Forks; the child runs `body` and exits with its return value (never
-// returning into the test framework). Returns the child's pid.
+// returning into the test framework). Returns the child's pid. Waits first
+// (up to 1 s) for an instant when every other thread of this process sleeps
+// waiting, so that the child inherits no lock held mid-work (see
+// processes.cpp).
 pid_t fork_child(const std::function<int()>& body);
 
 // The exit code of child `pid`, or 128 + the signal that ended it; nothing if

@@ -6,7 +6,9 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -111,9 +113,23 @@ namespace {
     for (;;) ::pause();
 }
 
-void wait_in_place(std::atomic<int>& in_place) {
-    BOOST_TEST_REQUIRE(eventually([&] { return in_place.load() == 1; }, std::chrono::seconds(30)),
-                       "the child never got in place");
+// A child that cannot get in place (its stage failed, or it hangs) is killed
+// before the test fails: left alive, it would hold the test's output pipe open
+// and turn a quick failure into a ctest timeout.
+void wait_in_place(std::atomic<int>& in_place, pid_t child) {
+    std::optional<int> ended;
+    const bool placed = eventually(
+        [&] {
+            if (in_place.load() == 1) return true;
+            ended = wait_for_exit(child, std::chrono::milliseconds(0));
+            return ended.has_value();
+        },
+        std::chrono::seconds(30));
+    if (placed && in_place.load() == 1) return;
+    if (!ended) kill_and_reap(child);
+    BOOST_TEST_REQUIRE(false, "the child never got in place ("
+                                  << (ended ? "it ended with code " + std::to_string(*ended) : "killed after 30 s")
+                                  << ")");
 }
 
 }  // namespace
@@ -126,7 +142,7 @@ void die_in_place(const std::string& broker, const std::function<void(RawSegment
         stay_in_place(in_place);
         return 0;
     });
-    wait_in_place(in_place);
+    wait_in_place(in_place, child);
     ::kill(child, SIGKILL);
     BOOST_TEST_REQUIRE(wait_child(child, std::chrono::seconds(5)) == 128 + SIGKILL);
 }
@@ -147,7 +163,7 @@ pid_t start_in_place(const std::string& broker, const std::function<bool(Client&
         stay_in_place(in_place);
         return 0;
     });
-    wait_in_place(in_place);
+    wait_in_place(in_place, child);
     return child;
 }
 
