@@ -70,15 +70,21 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
     bool yielding = false;
     for (std::uint32_t round = 0;; ++round) {
         if (spinning) {
-            if (!worth_trying()) {
+            const bool hinted = worth_trying();
+            if (!hinted) {
                 if (yielding) {
                     std::this_thread::yield();
                 } else {
                     _mm_pause();
-                    // The clock and the broker's state are read only every so
-                    // often: while spinning, a clock read costs more than a poll.
-                    if ((round & 63) != 0) continue;
                 }
+            }
+            // The clock and the broker's state are read only every so often
+            // while spinning tightly (a clock read costs more than a poll),
+            // but whatever the hint says: it is read from words any client can
+            // write, and may say "try" while the tries keep failing (a slot a
+            // consumer took and has not acknowledged yet), which must not keep
+            // a waiter spinning past its budget.
+            if (yielding || (round & 63) == 0) {
                 if (client.view.broker_stopping()) return Status::broker_stopped;
                 if (deadline.expired()) return Status::timeout;
                 if (!polling) {
@@ -86,10 +92,11 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
                     spinning = now < spin_until;
                     yielding = now >= yield_from;
                 }
-                // Then a real attempt, whatever ready() said: ready() is a
-                // hint read from words any client can scribble on, and must
-                // never alone keep a waiter from trying.
+            } else if (!hinted) {
+                continue;
             }
+            // Then a real attempt, whatever ready() said: ready() is a hint,
+            // and must never alone keep a waiter from trying.
         } else {
             if (client.view.broker_stopping()) return Status::broker_stopped;
             if (deadline.expired()) return Status::timeout;

@@ -898,7 +898,11 @@ bool QueueRing::may_have_room_for(std::uint64_t count) const {
     const auto tail = control_->tail.load(std::memory_order_relaxed);
     const auto head = control_->head.load(std::memory_order_relaxed);
     if (head > tail || tail - head > geometry_.capacity) return true;
-    return geometry_.capacity - (tail - head) >= count;
+    if (geometry_.capacity - (tail - head) < count) return false;
+    // An at_least_once consumer moves head when it takes a message, but the
+    // slot stays its own until acknowledged: the counters alone would say
+    // "room" for as long as the slot at tail waits for its ack.
+    return geometry_.delivery != layout::delivery_at_least_once || may_have_room();
 }
 
 bool QueueRing::may_have_message() const {

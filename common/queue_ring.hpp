@@ -136,7 +136,9 @@ public:
     bool may_have_message() const;
     // Whether head and tail say `count` slots are free: a look at the two
     // counters' cache lines only, none at a slot's (which a consumer may be
-    // working on). True when they contradict each other: a try judges.
+    // working on), except under at_least_once, where a taken slot stays held
+    // until acknowledged: there the slot at tail must not be held either.
+    // True when the counters contradict each other: a try judges.
     bool may_have_room_for(std::uint64_t count) const;
 
     // Broker side: release every slot the (dead) owner holds, by its stamp,

@@ -107,3 +107,40 @@ BOOST_DATA_TEST_CASE(a_batch_waiting_for_room_uses_fewer_free_slots_than_its_run
     for (std::uint32_t i = 3; i < capacity + 3; ++i) BOOST_TEST(receive_one(queue) == message(i));
     BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
 }
+
+// Under at_least_once a consumer moves head when it takes a message, and the
+// slot stays its own until it acknowledges. A spin_then_block producer
+// waiting on such slots must spin only for its budget and then sleep: it
+// arms the queue's not_full event then, which a producer that spins (the hint
+// said "room" while every try failed) never does. Then the acknowledgements
+// wake it, and everything arrives in order.
+BOOST_AUTO_TEST_CASE(a_producer_waiting_on_taken_unacknowledged_slots_sleeps_after_its_spin) {
+    auto config = test::make_config("batchack");
+    test::add_queue(config, "q", capacity, 32).delivery = config::DeliveryMode::at_least_once;
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    std::vector<std::uint64_t> deliveries(capacity);
+    for (std::uint32_t i = 0; i < capacity; ++i) {
+        BOOST_TEST_REQUIRE(queue.send(message(i).data(), message(i).size(), no_wait) == Status::ok);
+    }
+    for (std::uint32_t i = 0; i < capacity; ++i) {
+        std::string received;
+        BOOST_TEST_REQUIRE(queue.receive(received, no_wait, &deliveries[i]) == Status::ok);
+        BOOST_TEST_REQUIRE(received == message(i));
+    }
+    const pid_t producer = test::fork_child(
+        [&] { return send_in_one_batch(broker.name(), WaitStrategy::spin_then_block, capacity, capacity, 60s); });
+    test::RawSegment raw(broker.name());
+    const bool slept = test::eventually([&] { return raw.view.ring(0).control().not_full.armed(); }, 30s);
+    BOOST_TEST(slept, "the producer never went to sleep on the full queue");
+    for (const auto delivery : deliveries) BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
+    for (std::uint32_t i = capacity; i < 2 * capacity; ++i) {
+        std::uint64_t delivery = 0;
+        std::string received;
+        BOOST_TEST_REQUIRE(queue.receive(received, 10s, &delivery) == Status::ok);
+        BOOST_TEST(received == message(i));
+        BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
+    }
+    BOOST_TEST(test::wait_child(producer, 60s) == 0);
+}
