@@ -502,6 +502,16 @@ Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Look l
             if (look == Look::quick && word == SlotWord::at_lap(SlotState::free, lap) && !empty_check_.due()) {
                 return Status::empty;
             }
+            // Claimed for head's lap, its producer still copying in: empty,
+            // at any look, for whatever tail says look_at_head would answer
+            // the same. A consumer that keeps up meets this at most messages,
+            // and reading tail here would pull the producers' cache line away
+            // from the claim under way and the next one. One in 64 still goes
+            // the whole way, which checks the counters.
+            if (SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap) &&
+                !empty_check_.due()) {
+                return Status::empty;
+            }
             Status status = Status::ok;
             if (look_at_head(head, word, status) == Next::stop) return status;
             continue;

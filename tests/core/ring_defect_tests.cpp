@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/client_registry.hpp"
+#include "common/ring_position.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "shmq/client.hpp"
@@ -345,6 +346,44 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_without_waiting_finds_a_slot_word_that_c
     }
     BOOST_TEST(received == Status::queue_quarantined);
     BOOST_TEST(polls > 1);  // the quick looks trusted the word until a check was due
+    BOOST_TEST(polls <= 64);
+    expect_bystander_works(*client);
+    client.reset();
+    broker.stop();
+}
+
+// A slot at head claimed for head's lap, its producer still copying in, is
+// "empty" to a consumer without a read of tail (QueueRing::take), at any
+// look. One look in 64 still goes the whole way and checks the counters, so
+// a consumer alone finds a tail scribbled more than the ring's capacity past
+// head. The broker, which would find it too, is stopped meanwhile.
+BOOST_AUTO_TEST_CASE(a_consumer_polling_a_slot_being_written_finds_scribbled_counters_within_64_polls) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("liarwrite");
+    BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
+    auto client = attach_when_served(name);
+    auto victim = test::open_queue(*client, "victim");
+    std::string out;
+    BOOST_TEST_REQUIRE(victim.receive(out, no_wait) == Status::empty);
+    broker.signal(SIGSTOP);
+    test::die_in_place(name, [](test::RawSegment& raw) {
+        OwnerStamp me;
+        claim_client_record(raw.view, "stalled-producer", me);
+        auto& ring = raw.view.ring(0);
+        auto& control = ring.control();
+        const auto head = control.head.load();
+        ring.slot_at(head).word.store(SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
+        control.tail.store(head + 1000);
+    });
+    int polls = 0;
+    Status received = Status::empty;
+    while (received == Status::empty && polls < 1000) {
+        received = victim.receive(out, no_wait);
+        ++polls;
+    }
+    broker.signal(SIGCONT);
+    BOOST_TEST(received == Status::queue_quarantined);
+    BOOST_TEST(polls > 1);  // the slot being written said "empty" until a check was due
     BOOST_TEST(polls <= 64);
     expect_bystander_works(*client);
     client.reset();
