@@ -862,9 +862,14 @@ Status QueueRing::delivery_position(std::uint64_t delivery, OwnerStamp me, std::
 
 bool QueueRing::may_have_room() const {
     if (is_retired()) return true;  // the next attempt says so
-    const auto tail = control_->tail.load(std::memory_order_relaxed);
-    const auto word = slot_at(tail).word.load(std::memory_order_acquire);
-    const auto lap = lap_of(tail);
+    return may_claim(control_->tail.load(std::memory_order_relaxed));
+}
+
+// Whether a claim at `position` (tail, or a little past it) would find its
+// slot no longer held for the lap before: a look at that slot's word alone.
+bool QueueRing::may_claim(std::uint64_t position) const {
+    const auto word = slot_at(position).word.load(std::memory_order_acquire);
+    const auto lap = lap_of(position);
     switch (SlotWord::state(word)) {
     case SlotState::writing: return SlotWord::tag(word) == SlotWord::lap_tag(lap);  // a claim whose tail lags
     case SlotState::ready:
@@ -905,14 +910,13 @@ void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) 
 
 bool QueueRing::may_have_room_for(std::uint64_t count) const {
     if (is_retired() || is_quarantined()) return true;  // the next attempt says so
-    const auto tail = control_->tail.load(std::memory_order_relaxed);
-    const auto head = control_->head.load(std::memory_order_relaxed);
-    if (head > tail || tail - head > geometry_.capacity) return true;
-    if (geometry_.capacity - (tail - head) < count) return false;
-    // An at_least_once consumer moves head when it takes a message, but the
-    // slot stays its own until acknowledged: the counters alone would say
-    // "room" for as long as the slot at tail waits for its ack.
-    return geometry_.delivery != layout::delivery_at_least_once || may_have_room();
+    // The last slot of the run alone. Consumers free slots in head's order
+    // (and acknowledge them mostly so), so that slot no longer held means
+    // the run most likely is free. Not head: the consumers write it at every
+    // message, and a producer polling it would take its cache line from them
+    // at each poll; they touch the run's last slot once a lap.
+    const auto run = std::clamp<std::uint64_t>(count, 1, geometry_.capacity);
+    return may_claim(control_->tail.load(std::memory_order_relaxed) + run - 1);
 }
 
 bool QueueRing::may_have_message() const {

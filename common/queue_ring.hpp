@@ -134,11 +134,8 @@ public:
     // caller re-checks with a real operation.
     bool may_have_room() const;
     bool may_have_message() const;
-    // Whether head and tail say `count` slots are free: a look at the two
-    // counters' cache lines only, none at a slot's (which a consumer may be
-    // working on), except under at_least_once, where a taken slot stays held
-    // until acknowledged: there the slot at tail must not be held either.
-    // True when the counters contradict each other: a try judges.
+    // Whether a run of `count` claims from tail would most likely find room:
+    // a look at the run's last slot only (see queue_ring.cpp).
     bool may_have_room_for(std::uint64_t count) const;
 
     // Broker side: release every slot the (dead) owner holds, by its stamp,
@@ -236,6 +233,7 @@ private:
                               Status& status);
 
     std::uint64_t lap_of(std::uint64_t position) const { return ring_lap(position, geometry_.capacity); }
+    bool may_claim(std::uint64_t position) const;
     // The position below `tail` (in [tail - capacity, tail)) that slot
     // `index` serves; false when tail is below it (a word that cannot be).
     bool position_below(std::uint64_t index, std::uint64_t tail, std::uint64_t& position) const;
