@@ -49,6 +49,13 @@ int send_in_one_batch(const std::string& broker, WaitStrategy wait, std::uint32_
     return 100 + static_cast<int>(status);
 }
 
+// Sends messages [0, capacity): the queue is then full.
+void fill(Queue& queue) {
+    for (std::uint32_t i = 0; i < capacity; ++i) {
+        BOOST_TEST_REQUIRE(queue.send(message(i).data(), message(i).size(), no_wait) == Status::ok);
+    }
+}
+
 std::string receive_one(Queue& queue) {
     std::string received;
     BOOST_TEST_REQUIRE(queue.receive(received, 10s) == Status::ok);
@@ -85,9 +92,7 @@ BOOST_DATA_TEST_CASE(a_batch_waiting_for_room_uses_fewer_free_slots_than_its_run
     test::InProcessBroker broker(config);
     auto client = test::attach(broker.name());
     auto queue = test::open_queue(*client, "q");
-    for (std::uint32_t i = 0; i < capacity; ++i) {
-        BOOST_TEST_REQUIRE(queue.send(message(i).data(), message(i).size(), no_wait) == Status::ok);
-    }
+    fill(queue);
     // A run of 16 waits for room for 4 (half the ring) while it spins; only 3
     // slots are ever freed, and they must still be filled.
     const pid_t producer =
@@ -118,9 +123,7 @@ BOOST_DATA_TEST_CASE(a_single_send_on_a_full_queue_takes_the_one_slot_freed,
     test::InProcessBroker broker(config);
     auto client = test::attach(broker.name());
     auto queue = test::open_queue(*client, "q");
-    for (std::uint32_t i = 0; i < capacity; ++i) {
-        BOOST_TEST_REQUIRE(queue.send(message(i).data(), message(i).size(), no_wait) == Status::ok);
-    }
+    fill(queue);
     // One message, with send() (send_in_one_batch would go through send_batch).
     const pid_t producer = test::fork_child([&] {
         std::unique_ptr<Client> child;
@@ -151,9 +154,7 @@ BOOST_AUTO_TEST_CASE(a_producer_waiting_on_taken_unacknowledged_slots_sleeps_aft
     auto client = test::attach(broker.name());
     auto queue = test::open_queue(*client, "q");
     std::vector<std::uint64_t> deliveries(capacity);
-    for (std::uint32_t i = 0; i < capacity; ++i) {
-        BOOST_TEST_REQUIRE(queue.send(message(i).data(), message(i).size(), no_wait) == Status::ok);
-    }
+    fill(queue);
     for (std::uint32_t i = 0; i < capacity; ++i) {
         std::string received;
         BOOST_TEST_REQUIRE(queue.receive(received, no_wait, &deliveries[i]) == Status::ok);

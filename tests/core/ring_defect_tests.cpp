@@ -239,6 +239,19 @@ std::string two_queue_config(const test::TempDir& dir, const std::string& name) 
                                         "  - name: bystander\n    capacity: 4\n    max_message_size: 32\n");
 }
 
+// Receives with no_wait until the answer is not "empty" (at most 1000
+// times): how many polls that took, and the answer in `received`.
+int polls_until_answered(Queue& victim, Status& received) {
+    std::string out;
+    int polls = 0;
+    received = Status::empty;
+    while (received == Status::empty && polls < 1000) {
+        received = victim.receive(out, no_wait);
+        ++polls;
+    }
+    return polls;
+}
+
 void expect_bystander_works(Client& client) {
     auto bystander = test::open_queue(client, "bystander");
     for (int i = 0; i < 6; ++i) {
@@ -338,12 +351,8 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_without_waiting_finds_a_slot_word_that_c
         auto& control = raw.view.ring(0).control();
         control.tail.store(control.head.load() + 1);
     });
-    int polls = 0;
     Status received = Status::empty;
-    while (received == Status::empty && polls < 1000) {
-        received = victim.receive(out, no_wait);
-        ++polls;
-    }
+    const int polls = polls_until_answered(victim, received);
     BOOST_TEST(received == Status::queue_quarantined);
     BOOST_TEST(polls > 1);  // the quick looks trusted the word until a check was due
     BOOST_TEST(polls <= 64);
@@ -375,12 +384,8 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_a_slot_being_written_finds_scribbled_cou
         ring.slot_at(head).word.store(SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
         control.tail.store(head + 1000);
     });
-    int polls = 0;
     Status received = Status::empty;
-    while (received == Status::empty && polls < 1000) {
-        received = victim.receive(out, no_wait);
-        ++polls;
-    }
+    const int polls = polls_until_answered(victim, received);
     broker.signal(SIGCONT);
     BOOST_TEST(received == Status::queue_quarantined);
     BOOST_TEST(polls > 1);  // the slot being written said "empty" until a check was due
