@@ -81,9 +81,9 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
             // The clock and the broker's state are read only every so often
             // while spinning tightly (a clock read costs more than a poll),
             // but whatever the hint says: it is read from words any client can
-            // write, and may say "try" while the tries keep failing (a slot a
-            // consumer took and has not acknowledged yet), which must not keep
-            // a waiter spinning past its budget.
+            // write, and may say "try" while the tries keep failing (a run's
+            // last slot freed before the ones ahead of it, a scribbled word),
+            // which must not keep a waiter spinning past its budget.
             if (yielding || (round & 63) == 0) {
                 if (client.view.broker_stopping()) return Status::broker_stopped;
                 if (deadline.expired()) return Status::timeout;
