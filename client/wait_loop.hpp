@@ -63,12 +63,13 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
                                       ? UINT64_MAX
                                       : static_cast<std::uint64_t>(options.spin.count()) * 1000;
     const bool polling = spin_ns == UINT64_MAX;  // busy_poll: never yields either
-    const auto began = polling || spin_ns == 0 ? 0 : monotonic_now_ns();
-    const auto spin_until = polling ? UINT64_MAX : began + spin_ns;
-    const auto yield_from = polling ? UINT64_MAX : began + tight_spin_ns;
+    // Set at the spin's first look at the clock, its 64th round: a message
+    // that comes sooner (a reply in a round trip) costs no clock read.
+    std::uint64_t spin_until = polling ? UINT64_MAX : 0;
+    std::uint64_t yield_from = UINT64_MAX;
     bool spinning = spin_ns > 0;
     bool yielding = false;
-    for (std::uint32_t round = 0;; ++round) {
+    for (std::uint32_t round = 1;; ++round) {
         if (spinning) {
             const bool hinted = worth_trying();
             if (!hinted) {
@@ -83,12 +84,18 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
             // but whatever the hint says: it is read from words any client can
             // write, and may say "try" while the tries keep failing (a run's
             // last slot freed before the ones ahead of it, a scribbled word),
-            // which must not keep a waiter spinning past its budget.
+            // which must not keep a waiter spinning past its budget. Not at
+            // the first round: its try (a full one) would come right after
+            // the call's own, reading the other side's counters for nothing.
             if (yielding || (round & 63) == 0) {
                 if (client.view.broker_stopping()) return Status::broker_stopped;
                 if (deadline.expired()) return Status::timeout;
                 if (!polling) {
                     const auto now = monotonic_now_ns();
+                    if (spin_until == 0) {
+                        spin_until = now + spin_ns;
+                        yield_from = now + tight_spin_ns;
+                    }
                     spinning = now < spin_until;
                     yielding = now >= yield_from;
                 }
