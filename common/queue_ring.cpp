@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "common/cache_hint.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
 #include "common/quarantine_reason.hpp"
@@ -516,6 +517,10 @@ Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Look l
             if (look_at_head(head, word, status) == Next::stop) return status;
             continue;
         }
+        // The take's compare-and-swap needs the word's line owned, which the
+        // load above fetched only shared: asked for now, the fetch overlaps
+        // the copy's read of the message's next line instead of following it.
+        prefetch_for_write(&slot.word);
         // Read before the slot is ours: its value counts only if the
         // compare-and-swap below finds the word unchanged (no ABA: a later
         // length is written only after the word left ready(lap) for good).
@@ -738,6 +743,7 @@ bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buff
     const auto lap = lap_of(position);
     auto word = slot.word.load(std::memory_order_acquire);
     if (word != SlotWord::at_lap(SlotState::ready, lap)) return false;
+    prefetch_for_write(&slot.word);  // as in take()
     // Read before the slot is ours, and valid only if the word is unchanged
     // by the compare-and-swap (as in take()).
     const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
