@@ -15,6 +15,12 @@
 #include "common/shared_copy.hpp"
 #include "common/test_crash_point.hpp"
 
+// The steps of one send and one receive are written as small functions and
+// compiled as one: [[gnu::always_inline]] on each, since the compiler left
+// them as calls (its size limits), and their prologues, epilogues and
+// re-derived ring positions were an eighth of the instructions a message
+// cost (callgrind, shmq_data_path --mode single; docs/benchmarks.md).
+//
 // The protocol is lock-free (docs/crash-safety.md, "Queues", lists its steps
 // and invariants). A producer claims position t by one compare-and-swap of
 // the slot's word from "free for t's lap" to writing(me), then moves tail on;
@@ -80,7 +86,7 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
     return true;
 }
 
-void QueueRing::help_head_past(std::uint64_t position) {
+[[gnu::always_inline]] inline void QueueRing::help_head_past(std::uint64_t position) {
     auto expected = position;
     control_->head.compare_exchange_strong(expected, position + 1, std::memory_order_acq_rel,
                                            std::memory_order_relaxed);
@@ -88,7 +94,7 @@ void QueueRing::help_head_past(std::uint64_t position) {
 
 // seq_cst, failing or not, as every move and read of tail in a claim: the
 // retirement check after it needs no fence (refuse_claims_if_retired).
-void QueueRing::help_tail_past(std::uint64_t position) {
+[[gnu::always_inline]] inline void QueueRing::help_tail_past(std::uint64_t position) {
     auto expected = position;
     control_->tail.compare_exchange_strong(expected, position + 1, std::memory_order_seq_cst,
                                            std::memory_order_seq_cst);
@@ -97,13 +103,13 @@ void QueueRing::help_tail_past(std::uint64_t position) {
 // ---------------------------------------------------------------------------
 // Producers
 
-Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
+[[gnu::always_inline]] inline Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
     const Status claimed = claim_at_tail(me, position);
     if (claimed != Status::ok) return claimed;
     return refuse_claims_if_retired(position, 1, me);
 }
 
-Status QueueRing::claim_at_tail(OwnerStamp me, std::uint64_t& position) {
+[[gnu::always_inline]] inline Status QueueRing::claim_at_tail(OwnerStamp me, std::uint64_t& position) {
     for (;;) {
         const auto tail = control_->tail.load(std::memory_order_acquire);
         auto& slot = slot_at(tail);
@@ -184,7 +190,7 @@ void QueueRing::move_tail_past_run(std::uint64_t first, std::uint64_t end) {
 
 // Head only grows, so a floor above `position` (and not above tail, which a
 // scribbled head could be) settles it without touching head's cache line.
-bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const {
+[[gnu::always_inline]] inline bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const {
     const auto floor = head_floor_.get();
     if (floor > position && floor <= tail) return false;
     const auto head = control_->head.load(std::memory_order_acquire);
@@ -302,7 +308,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
 // or a look): a copy whose slot changed meanwhile is thrown away, but it may
 // have been read while a producer rewrote it, which the short messages that
 // are copied so allow (common/shared_copy.hpp).
-void QueueRing::copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const {
+[[gnu::always_inline]] inline void QueueRing::copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const {
     const auto* payload = reinterpret_cast<const std::byte*>(&slot) + layout::slot_header_size;
     if (length <= copy_first_limit) {
         copy_from_shared(to, payload, length);
@@ -313,7 +319,7 @@ void QueueRing::copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t
 
 // Copy, then take: the copy counts only if the word is still `word`
 // (ready(lap)) when the compare-and-swap frees the slot.
-bool QueueRing::copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
+[[gnu::always_inline]] inline bool QueueRing::copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
                                std::uint32_t length) {
     copy_out(slot, buffer, length);
     crash_point("queue_copied_out");
@@ -322,7 +328,7 @@ bool QueueRing::copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std
                                              std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
-bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
+[[gnu::always_inline]] inline bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
     auto& slot = slot_at(position);
     // Word by word when a consumer may copy it out before taking it.
     if (size <= copy_first_limit) {
@@ -485,7 +491,7 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
     return Status::empty;
 }
 
-Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Look look, Taken& taken) {
+[[gnu::always_inline]] inline Status QueueRing::take(OwnerStamp me, void* buffer, std::size_t capacity, Look look, Taken& taken) {
     const bool at_least_once = geometry_.delivery == layout::delivery_at_least_once;
     if (at_least_once && control_->redeliver_pending.load(std::memory_order_relaxed) != 0) {
         const Status redelivery = take_redelivery(me, capacity, taken);
