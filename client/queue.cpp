@@ -151,9 +151,13 @@ Status Queue::send_batch(const OutgoingMessage* messages, std::size_t count, std
     return transfer(
         layout::role_producer, timeout,
         [&](Client::Impl& impl, QueueRing& ring, const OwnerStamp stamp, const Deadline& deadline) {
+            // A producer that spins hands a batch over grouped, for
+            // consumers that most likely spin too; one that blocks, eagerly.
+            const auto handoff = impl.options.wait == WaitStrategy::block ? QueueRing::Handoff::eager
+                                                                          : QueueRing::Handoff::grouped;
             return produce(impl, ring, timeout, deadline, [&](const Deadline&) {
                 Status status = Status::ok;
-                sent += ring.try_send_batch(messages + sent, count - sent, stamp, status);
+                sent += ring.try_send_batch(messages + sent, count - sent, stamp, handoff, status);
                 return status;
             }, [&] { return ring.may_have_room_for(room_worth_waiting_for(count - sent, ring.geometry().capacity)); });
         },

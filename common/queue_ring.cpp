@@ -328,7 +328,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
                                              std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
-[[gnu::always_inline]] inline bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me) {
+[[gnu::always_inline]] inline void QueueRing::copy_in(const void* data, std::size_t size, std::uint64_t position) {
     auto& slot = slot_at(position);
     // Word by word when a consumer may copy it out before taking it.
     if (size <= copy_first_limit) {
@@ -348,16 +348,25 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
         slot.ack_deadline_ns.store(layout::ack_clock_not_started, std::memory_order_relaxed);
     }
     crash_point("queue_copied");
-    // Release makes the payload visible to whoever acquires `ready`. A
-    // compare-and-swap from the exact word the claim wrote: a producer the
-    // broker reaped while alive no longer owns the slot (it was abandoned,
-    // and may be free or claimed again by now), and must not mark it ready.
+}
+
+// Release makes the payload visible to whoever acquires `ready`. A
+// compare-and-swap from the exact word the claim wrote: a producer the
+// broker reaped while alive no longer owns the slot (it was abandoned, and
+// may be free or claimed again by now), and must not mark it ready.
+[[gnu::always_inline]] inline bool QueueRing::mark_ready(std::uint64_t position, OwnerStamp me) {
     const auto lap = lap_of(position);
     auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
     // seq_cst, not just release: the wake-up that follows leaves its fence
     // out (WaitEvent::notify_after_seq_cst).
-    return slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::ready, lap),
-                                             std::memory_order_seq_cst, std::memory_order_relaxed);
+    return slot_at(position).word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::ready, lap),
+                                                          std::memory_order_seq_cst, std::memory_order_relaxed);
+}
+
+[[gnu::always_inline]] inline bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position,
+                                                      OwnerStamp me) {
+    copy_in(data, size, position);
+    return mark_ready(position, me);
 }
 
 // The single-message path is written out rather than routed through the
@@ -382,7 +391,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
 }
 
 std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
-                                      Status& status) {
+                                      Handoff handoff, Status& status) {
     if (is_quarantined()) {
         status = Status::queue_quarantined;
         return 0;
@@ -404,7 +413,7 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
     }
     std::size_t sent = 0;
     for (;;) {
-        sent += send_chunk(messages + sent, count - sent, me, status);
+        sent += send_chunk(messages + sent, count - sent, me, handoff, status);
         if (status != Status::ok || sent >= count) return sent;
         if (is_quarantined()) {
             status = Status::queue_quarantined;
@@ -414,7 +423,7 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
 }
 
 std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me,
-                                  Status& status) {
+                                  Handoff handoff, Status& status) {
     // Claims first, copies after: consecutive claims of one producer usually
     // land on consecutive positions, so a consumer takes them in one run.
     std::uint64_t positions[batch_chunk];
@@ -432,17 +441,29 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
         for (std::size_t i = 0; i < run; ++i) positions[claimed + i] = first + i;
         claimed += run;
     }
-    for (std::size_t i = 0; i < claimed; ++i) {
-        if (!publish(messages[i].data, messages[i].size, positions[i], me)) {
+    // Each message is copied in, then marked ready, in groups (Handoff).
+    std::size_t published = 0, woken_for = 0;
+    while (published < claimed) {
+        std::size_t end = published, bytes = 0;
+        do {
+            copy_in(messages[end].data, messages[end].size, positions[end]);
+            bytes += messages[end].size;
+            ++end;
+        } while (end < claimed && handoff == Handoff::grouped && bytes < publish_group_bytes);
+        crash_point("queue_group_copied");
+        while (published < end && mark_ready(positions[published], me)) ++published;
+        if (published < end) {
             status = Status::client_reclaimed;
-            claimed = i;
-            break;
+            claimed = published;
         }
-        // Wake a sleeping consumer as soon as the first message is in, so it
+        // Wake a sleeping consumer as soon as the first group is in, so it
         // starts while the rest of the batch is copied instead of after.
-        if (i == 0) control_->not_empty.notify_after_seq_cst(1);
+        if (woken_for == 0 && published > 0) {
+            control_->not_empty.notify_after_seq_cst(static_cast<int>(published));
+            woken_for = published;
+        }
     }
-    if (claimed > 1) control_->not_empty.notify_after_seq_cst(static_cast<int>(claimed - 1));
+    if (published > woken_for) control_->not_empty.notify_after_seq_cst(static_cast<int>(published - woken_for));
     if (status == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
         control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
     }

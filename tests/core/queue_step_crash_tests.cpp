@@ -141,6 +141,34 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_while_claiming_a_run_stops_nobody_and_los
     BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
+// A spinning producer copies a batch's messages in before it marks any of
+// them ready (docs/crash-safety.md, "Handing a batch over"): one killed in
+// between leaves a run of copied slots that nobody may deliver.
+BOOST_AUTO_TEST_CASE(a_producer_killed_between_copying_a_batch_and_marking_it_ready_stops_nobody) {
+    auto config = test::make_config("stepgroup");
+    test::add_queue(config, "q", 8, 32);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
+    BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"send_batch", "d1", "d2", "d3"}, "queue_group_copied") ==
+                       killed);
+    const auto start = std::chrono::steady_clock::now();
+    BOOST_TEST(queue.send("after", 1s) == Status::ok);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
+    std::string out;
+    BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+    BOOST_TEST(out == "before");
+    // None of the three copied messages is delivered: the reaper abandons
+    // them, and the consumer skips them.
+    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
+    BOOST_TEST(out == "after");
+    BOOST_TEST(test::queue_stats(*client, "q").abandoned == 3u);
+    expect_laps(queue);
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
+
 // at_most_once messages up to QueueRing::copy_first_limit are copied out
 // before they are taken ("Copy, then take"): a consumer killed before its
 // take loses nothing, and one killed after it took the message whole. Longer
