@@ -441,33 +441,51 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
         for (std::size_t i = 0; i < run; ++i) positions[claimed + i] = first + i;
         claimed += run;
     }
-    // Each message is copied in, then marked ready, in groups (Handoff).
-    std::size_t published = 0, woken_for = 0;
-    while (published < claimed) {
+    const std::size_t published = handoff == Handoff::grouped ? publish_grouped(messages, positions, claimed, me)
+                                                              : publish_eagerly(messages, positions, claimed, me);
+    if (published < claimed) {
+        status = Status::client_reclaimed;
+        claimed = published;
+    }
+    if (status == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
+        control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
+    }
+    return claimed;
+}
+
+// Handoff::eager: each message marked ready right after its copy. Wakes a
+// sleeping consumer as soon as the first is in, so that it starts while the
+// rest of the batch is copied instead of after. Returns how many were
+// published (fewer than `count`: this client was reclaimed).
+std::size_t QueueRing::publish_eagerly(const OutgoingMessage* messages, const std::uint64_t* positions,
+                                       std::size_t count, OwnerStamp me) {
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!publish(messages[i].data, messages[i].size, positions[i], me)) return i;
+        if (i == 0) control_->not_empty.notify_after_seq_cst(1);
+    }
+    if (count > 1) control_->not_empty.notify_after_seq_cst(static_cast<int>(count - 1));
+    return count;
+}
+
+// Handoff::grouped: up to publish_group_bytes of payload copied in, then
+// marked ready in position order [queue_group_copied between the two].
+std::size_t QueueRing::publish_grouped(const OutgoingMessage* messages, const std::uint64_t* positions,
+                                       std::size_t count, OwnerStamp me) {
+    std::size_t published = 0;
+    while (published < count) {
+        const std::size_t group = published;
         std::size_t end = published, bytes = 0;
         do {
             copy_in(messages[end].data, messages[end].size, positions[end]);
             bytes += messages[end].size;
             ++end;
-        } while (end < claimed && handoff == Handoff::grouped && bytes < publish_group_bytes);
+        } while (end < count && bytes < publish_group_bytes);
         crash_point("queue_group_copied");
         while (published < end && mark_ready(positions[published], me)) ++published;
-        if (published < end) {
-            status = Status::client_reclaimed;
-            claimed = published;
-        }
-        // Wake a sleeping consumer as soon as the first group is in, so it
-        // starts while the rest of the batch is copied instead of after.
-        if (woken_for == 0 && published > 0) {
-            control_->not_empty.notify_after_seq_cst(static_cast<int>(published));
-            woken_for = published;
-        }
+        if (published > group) control_->not_empty.notify_after_seq_cst(static_cast<int>(published - group));
+        if (published < end) break;
     }
-    if (published > woken_for) control_->not_empty.notify_after_seq_cst(static_cast<int>(published - woken_for));
-    if (status == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
-        control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
-    }
-    return claimed;
+    return published;
 }
 
 // ---------------------------------------------------------------------------

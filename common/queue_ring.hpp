@@ -246,6 +246,12 @@ private:
     bool has_overdue_delivery(std::uint64_t now_ns) const;
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Handoff handoff,
                            Status& status);
+    // send_chunk's hand-over of the `count` messages it claimed at
+    // `positions` (Handoff); how many it published.
+    std::size_t publish_eagerly(const OutgoingMessage* messages, const std::uint64_t* positions, std::size_t count,
+                                OwnerStamp me);
+    std::size_t publish_grouped(const OutgoingMessage* messages, const std::uint64_t* positions, std::size_t count,
+                                OwnerStamp me);
     std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
                               Status& status);
 
