@@ -86,87 +86,49 @@ void expect_laps(Queue& queue, bool acknowledge = false) {
 
 }  // namespace
 
+// A send killed at each of its steps. A batch claims a run of slots and
+// moves tail past them once: one killed before that move
+// (queue_run_claimed) leaves tail behind slots it claimed. A spinning
+// producer then copies the batch in before it marks any of it ready
+// (docs/crash-safety.md, "Handing a batch over"): one killed in between
+// (queue_group_copied) leaves a run of copied slots that nobody may deliver.
 BOOST_AUTO_TEST_CASE(a_producer_killed_at_each_step_of_a_send_stops_nobody_and_loses_nothing_queued) {
-    for (const std::string step : {"queue_claimed", "queue_tail_moved", "queue_copied"}) {
-        BOOST_TEST_CONTEXT("killed at " << step) {
+    struct Case {
+        std::vector<std::string> operation;
+        const char* step;
+        std::uint64_t claims;
+    };
+    const std::vector<std::string> send = {"send", "doomed"}, batch = {"send_batch", "d1", "d2", "d3"};
+    const Case cases[] = {{send, "queue_claimed", 1},         {send, "queue_tail_moved", 1},
+                          {send, "queue_copied", 1},          {batch, "queue_run_claimed", 3},
+                          {batch, "queue_group_copied", 3}};
+    for (const auto& [operation, step, claims] : cases) {
+        BOOST_TEST_CONTEXT(operation[0] << " killed at " << step) {
             auto config = test::make_config("stepsend");
-            test::add_queue(config, "q", 4, 32);
+            test::add_queue(config, "q", 8, 32);
             test::InProcessBroker broker(config);
             auto client = test::attach(broker.name());
             auto queue = test::open_queue(*client, "q");
             BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
-            BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"send", "doomed"}, step) == killed);
-            // Other producers claim the following slots at once.
+            BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", operation, step) == killed);
+            // Other producers move tail past the dead claims (if need be)
+            // and claim the following slots at once.
             const auto start = std::chrono::steady_clock::now();
             BOOST_TEST(queue.send("after", 1s) == Status::ok);
             BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
             std::string out;
             BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
             BOOST_TEST(out == "before");
-            // The dead write is abandoned by the reaper and skipped.
+            // The dead claims are abandoned by the reaper and skipped:
+            // nothing of them is delivered.
             BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
             BOOST_TEST(out == "after");
-            BOOST_TEST(test::queue_stats(*client, "q").abandoned == 1u);
+            BOOST_TEST(test::queue_stats(*client, "q").abandoned == claims);
             expect_laps(queue);
             BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
             BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
         }
     }
-}
-
-// A batch claims a run of slots and moves tail past them once: a producer
-// killed before that move leaves tail behind slots it claimed.
-BOOST_AUTO_TEST_CASE(a_producer_killed_while_claiming_a_run_stops_nobody_and_loses_nothing_queued) {
-    auto config = test::make_config("steprun");
-    test::add_queue(config, "q", 8, 32);
-    test::InProcessBroker broker(config);
-    auto client = test::attach(broker.name());
-    auto queue = test::open_queue(*client, "q");
-    BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
-    BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"send_batch", "d1", "d2", "d3"}, "queue_run_claimed") ==
-                       killed);
-    // Other producers move tail past the dead run and claim after it at once.
-    const auto start = std::chrono::steady_clock::now();
-    BOOST_TEST(queue.send("after", 1s) == Status::ok);
-    BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
-    std::string out;
-    BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
-    BOOST_TEST(out == "before");
-    // The three dead claims are abandoned by the reaper and skipped.
-    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
-    BOOST_TEST(out == "after");
-    BOOST_TEST(test::queue_stats(*client, "q").abandoned == 3u);
-    expect_laps(queue);
-    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
-    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
-}
-
-// A spinning producer copies a batch's messages in before it marks any of
-// them ready (docs/crash-safety.md, "Handing a batch over"): one killed in
-// between leaves a run of copied slots that nobody may deliver.
-BOOST_AUTO_TEST_CASE(a_producer_killed_between_copying_a_batch_and_marking_it_ready_stops_nobody) {
-    auto config = test::make_config("stepgroup");
-    test::add_queue(config, "q", 8, 32);
-    test::InProcessBroker broker(config);
-    auto client = test::attach(broker.name());
-    auto queue = test::open_queue(*client, "q");
-    BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
-    BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"send_batch", "d1", "d2", "d3"}, "queue_group_copied") ==
-                       killed);
-    const auto start = std::chrono::steady_clock::now();
-    BOOST_TEST(queue.send("after", 1s) == Status::ok);
-    BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
-    std::string out;
-    BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
-    BOOST_TEST(out == "before");
-    // None of the three copied messages is delivered: the reaper abandons
-    // them, and the consumer skips them.
-    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
-    BOOST_TEST(out == "after");
-    BOOST_TEST(test::queue_stats(*client, "q").abandoned == 3u);
-    expect_laps(queue);
-    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
-    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
 // at_most_once messages up to QueueRing::copy_first_limit are copied out
