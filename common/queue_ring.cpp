@@ -473,7 +473,7 @@ std::size_t QueueRing::publish_grouped(const OutgoingMessage* messages, const st
                                        std::size_t count, OwnerStamp me) {
     std::size_t published = 0;
     while (published < count) {
-        const std::size_t group = published;
+        const std::size_t first = published;
         std::size_t end = published, bytes = 0;
         do {
             copy_in(messages[end].data, messages[end].size, positions[end]);
@@ -482,7 +482,7 @@ std::size_t QueueRing::publish_grouped(const OutgoingMessage* messages, const st
         } while (end < count && bytes < publish_group_bytes);
         crash_point("queue_group_copied");
         while (published < end && mark_ready(positions[published], me)) ++published;
-        if (published > group) control_->not_empty.notify_after_seq_cst(static_cast<int>(published - group));
+        if (published > first) control_->not_empty.notify_after_seq_cst(static_cast<int>(published - first));
         if (published < end) break;
     }
     return published;

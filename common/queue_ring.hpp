@@ -74,12 +74,12 @@ public:
     // How a batch hands its messages over. `eager`: each is marked ready as
     // soon as it is copied in, so that a consumer woken by the first starts
     // on it while the rest are copied: what a blocking pair trades on.
-    // `grouped`: up to publish_group are copied in before any is marked
-    // ready, so that a spinning consumer takes them in one run rather than
-    // one at a time right behind the copy, both ends pulling the same lines
-    // back and forth (measured, 64 B batches between two spinning processes:
-    // 12.6 M msg/s eager, 21-22 M grouped; two blocking ones: 5.6-6.0 M
-    // eager, 4.6-4.8 M grouped; docs/benchmarks.md).
+    // `grouped`: up to publish_group_bytes of them are copied in before any
+    // is marked ready, so that a spinning consumer takes them in one run
+    // rather than one at a time right behind the copy, both ends pulling the
+    // same lines back and forth (measured, 64 B batches between two spinning
+    // processes: 12.6 M msg/s eager, 21-22 M grouped; two blocking ones:
+    // 5.6-6.0 M eager, 4.6-4.8 M grouped; docs/benchmarks.md).
     enum class Handoff : std::uint8_t { eager, grouped };
     // Sends messages[0..count) in order, claiming up to batch_chunk slots
     // before copying into them. Returns how many were sent; `status` says why
