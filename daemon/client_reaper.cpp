@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/logging.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/process_identity.hpp"
 #include "platform/process.hpp"
+#include "platform/store_visibility.hpp"
 
 namespace shmq::daemon {
 
@@ -79,6 +81,12 @@ bool MissingStartTimes::overdue(std::uint32_t index, std::uint64_t word) {
 
 ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingStartTimes* missing) {
     ReapSummary summary;
+    // First every dead client's record is marked reclaiming, then their
+    // slots are released: between the two, one wait until every store made
+    // on the machine is visible (platform/store_visibility.hpp), so that a
+    // client taken for dead while it was alive either finds its record
+    // reclaiming after a publish, or published before the reaper looks.
+    std::vector<std::uint32_t> dead;
     for (std::uint32_t index = 0; index < view.client_capacity(); ++index) {
         auto& record = view.client(index);
         auto word = record.word.load(std::memory_order_acquire);
@@ -94,8 +102,16 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
                                                              layout::ClientWord::generation(word),
                                                              layout::ClientWord::pid(word));
             if (!record.word.compare_exchange_strong(word, reclaiming, std::memory_order_acq_rel)) continue;
-            word = reclaiming;
         }
+        dead.push_back(index);
+    }
+    // No process of an earlier boot runs.
+    if (!dead.empty() && !everyone_is_dead) platform::wait_for_every_cpus_stores();
+    for (const auto index : dead) {
+        auto& record = view.client(index);
+        const auto word = record.word.load(std::memory_order_acquire);
+        // Only this broker moves a record out of reclaiming.
+        if (layout::ClientWord::state(word) != layout::ClientState::reclaiming) continue;
         const OwnerStamp stamp{static_cast<std::uint16_t>(index), layout::ClientWord::generation(word)};
         ReclaimCounts total;
         TopicReclaimCounts topic_total;
