@@ -78,11 +78,27 @@ std::uint64_t room_worth_waiting_for(std::size_t left, std::uint32_t capacity) {
     return std::max<std::uint64_t>(1, std::min<std::uint64_t>({left, batch_room, capacity / 2}));
 }
 
+// A producer marks a message ready with a plain store and then looks for
+// sleepers with no fence between (QueueRing::mark_ready), so a consumer that
+// armed its event just then may be missed. What orders the two sides is the
+// producer's earlier move of tail: a consumer that finds tail past head
+// after arming does not count on a wake-up, and sleeps only briefly, each
+// time twice as long, while that message is still being written. One that
+// finds nothing claimed sleeps until woken: the next claim's producer sees
+// it armed (docs/crash-safety.md, "Wake-ups").
+constexpr std::uint64_t first_brief_sleep_ns = 50'000;
+
 template <typename Attempt>
 Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt) {
     const auto may_have_message = [&] { return ring.may_have_message(); };
+    std::uint64_t brief_sleep_ns = first_brief_sleep_ns;
+    const auto sleep_limit = [&]() -> std::uint64_t {
+        if (may_have_message()) return 0;
+        if (!ring.claim_pending_at_head()) return detail::sleep_slice_ns;
+        return std::exchange(brief_sleep_ns, std::min(brief_sleep_ns * 2, detail::sleep_slice_ns));
+    };
     return detail::wait_until_done(impl, ring.control().not_empty, timeout, deadline, attempt, may_have_message,
-                                   may_have_message);
+                                   may_have_message, sleep_limit);
 }
 
 }  // namespace

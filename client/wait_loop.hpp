@@ -48,13 +48,15 @@ inline bool is_wait_condition(Status status) { return status == Status::queue_fu
 // a lock-free peek that says whether another attempt might succeed; while
 // spinning, `worth_trying` (which may ask for more, e.g. room for a run)
 // decides when to try before the periodic tries, but never whether to sleep:
-// a waiter that slept on it could miss the only wake-up it gets.
-// `deadline` is the call's, `timeout` from the first time it is consulted
-// (deadline_after), so that a caller going on elsewhere (a superseded queue's
-// successor) knows what is left of it.
-template <typename Attempt, typename WorthTrying, typename Ready>
+// a waiter that slept on it could miss the only wake-up it gets. Whether and
+// how long to sleep, once the event is armed, `sleep_limit` says: 0 not at
+// all (try again), else at most that many nanoseconds (a wake-up may come
+// first). `deadline` is the call's, `timeout` from the first time it is
+// consulted (deadline_after), so that a caller going on elsewhere (a
+// superseded queue's successor) knows what is left of it.
+template <typename Attempt, typename WorthTrying, typename Ready, typename SleepLimit>
 Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, const Deadline& deadline,
-                       Attempt attempt, WorthTrying worth_trying, Ready ready) {
+                       Attempt attempt, WorthTrying worth_trying, Ready ready, SleepLimit sleep_limit) {
     Status status = attempt(deadline);
     if (!is_wait_condition(status) || timeout == no_wait) return status;
     const auto& options = client.options;
@@ -108,9 +110,10 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
             if (client.view.broker_stopping()) return Status::broker_stopped;
             if (deadline.expired()) return Status::timeout;
             const auto ticket = event.prepare_wait();
-            if (ready() || client.view.broker_stopping()) {
+            const std::uint64_t limit = client.view.broker_stopping() ? 0 : sleep_limit();
+            if (limit == 0) {
                 event.cancel_wait();
-            } else if (event.wait(ticket, deadline.remaining_ns(sleep_slice_ns)) && ready()) {
+            } else if (event.wait(ticket, deadline.remaining_ns(limit)) && ready()) {
                 // Others still sleep, and what this waiter was woken for may
                 // be more than it takes: hand a wake-up on (WaitEvent).
                 event.notify(1);
@@ -121,6 +124,15 @@ Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout tim
         if (client.view.broker_stopping()) return Status::broker_stopped;
         if (deadline.expired()) return Status::timeout;
     }
+}
+
+// The usual wait: a notify always follows whatever makes `ready` true, so a
+// waiter that found it false may sleep a whole slice.
+template <typename Attempt, typename WorthTrying, typename Ready>
+Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, const Deadline& deadline,
+                       Attempt attempt, WorthTrying worth_trying, Ready ready) {
+    return wait_until_done(client, event, timeout, deadline, attempt, worth_trying, ready,
+                           [&]() -> std::uint64_t { return ready() ? 0 : sleep_slice_ns; });
 }
 
 template <typename Attempt, typename Ready>

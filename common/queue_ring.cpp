@@ -276,6 +276,16 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
         return Next::retry;
     }
     if (control_->tail.load(std::memory_order_acquire) != tail) return Next::retry;  // a stale look
+    // Ready for the previous lap although head is past that position: a
+    // publish that landed after a consumer skipped its abandoned slot, whose
+    // producer died before it could withdraw it (withdraw). Nobody will take
+    // it: it is freed for this lap.
+    if (state == SlotState::ready && lap > 0 && SlotWord::lap(word) == lap - 1 &&
+        control_->head.load(std::memory_order_acquire) > tail - geometry_.capacity) {
+        slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap), std::memory_order_acq_rel,
+                                          std::memory_order_relaxed);
+        return Next::retry;
+    }
     // The slot still serves position tail - capacity: the queue is full,
     // unless drop_oldest may discard the message queued there.
     const bool previous_lap_queued = lap > 0 && (state == SlotState::ready || state == SlotState::abandoned) &&
@@ -350,23 +360,58 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     crash_point("queue_copied");
 }
 
-// Release makes the payload visible to whoever acquires `ready`. A
-// compare-and-swap from the exact word the claim wrote: a producer the
-// broker reaped while alive no longer owns the slot (it was abandoned, and
-// may be free or claimed again by now), and must not mark it ready.
-[[gnu::always_inline]] inline bool QueueRing::mark_ready(std::uint64_t position, OwnerStamp me) {
-    const auto lap = lap_of(position);
-    auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
-    // seq_cst, not just release: the wake-up that follows leaves its fence
-    // out (WaitEvent::notify_after_seq_cst).
-    return slot_at(position).word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::ready, lap),
-                                                          std::memory_order_seq_cst, std::memory_order_relaxed);
+// A plain store, not a compare-and-swap from writing(me): a locked
+// instruction waits until every store of the copy has reached the
+// consumer's CPU, one message at a time, which was 60% of a producer's time
+// and held single 64 B messages at 0.55-0.65x of the limit ring (a store:
+// 0.85-1.0x; docs/benchmarks.md). Release makes the payload visible to
+// whoever acquires `ready`. While this process lives no other step moves
+// the word from writing(me), except the broker's reaper should it take this
+// process for dead: publish_checked() settles that case. The wake-up that
+// follows needs no fence either: the claim's seq_cst move of tail orders
+// it (docs/crash-safety.md, "Wake-ups").
+[[gnu::always_inline]] inline void QueueRing::mark_ready(std::uint64_t position) {
+    slot_at(position).word.store(SlotWord::at_lap(SlotState::ready, lap_of(position)), std::memory_order_release);
 }
 
-[[gnu::always_inline]] inline bool QueueRing::publish(const void* data, std::size_t size, std::uint64_t position,
-                                                      OwnerStamp me) {
+[[gnu::always_inline]] inline void QueueRing::publish(const void* data, std::size_t size, std::uint64_t position) {
     copy_in(data, size, position);
-    return mark_ready(position, me);
+    mark_ready(position);
+}
+
+// The client record is read once, as any shared word; an index outside this
+// process's own count of records names none.
+[[gnu::always_inline]] inline bool QueueRing::holds_record(OwnerStamp me) const {
+    if (me.client_index >= client_count_) return false;
+    const auto word = clients_[me.client_index].word.load(std::memory_order_acquire);
+    return layout::ClientWord::state(word) == layout::ClientState::active &&
+           layout::ClientWord::generation(word) == (me.generation & SlotWord::generation_mask);
+}
+
+// The reaper marks a record reclaiming, then waits until every CPU's stores
+// are visible (platform/store_visibility.hpp), then abandons the slots
+// stamped with it. So a producer whose record read after its publish says
+// active published before the reaper looked at the slot, which it then
+// leaves ready; one that reads it reclaiming may have stored `ready` over a
+// slot the reaper abandoned meanwhile, which consumers would then no longer
+// skip, or over one they already skipped and freed for the next lap, which
+// nobody would take and which the producer coming round would find full.
+// Either way the message is taken back while it is still ready: abandoned
+// again, or free for the next lap once head is past it.
+bool QueueRing::withdraw(std::uint64_t position) {
+    const auto lap = lap_of(position);
+    auto expected = SlotWord::at_lap(SlotState::ready, lap);
+    const bool passed = control_->head.load(std::memory_order_seq_cst) > position;
+    const auto undone = passed ? SlotWord::at_lap(SlotState::free, lap + 1) : SlotWord::at_lap(SlotState::abandoned, lap);
+    return slot_at(position).word.compare_exchange_strong(expected, undone, std::memory_order_acq_rel,
+                                                          std::memory_order_relaxed);
+}
+
+[[gnu::always_inline]] inline bool QueueRing::publish_checked(const void* data, std::size_t size,
+                                                              std::uint64_t position, OwnerStamp me) {
+    publish(data, size, position);
+    crash_point("queue_published");
+    return holds_record(me) || !withdraw(position);
 }
 
 // The single-message path is written out rather than routed through the
@@ -385,7 +430,7 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
         }
         return claimed;
     }
-    if (!publish(data, size, position, me)) return Status::client_reclaimed;
+    if (!publish_checked(data, size, position, me)) return Status::client_reclaimed;
     control_->not_empty.notify_after_seq_cst(1);
     return Status::ok;
 }
@@ -441,36 +486,39 @@ std::size_t QueueRing::send_chunk(const OutgoingMessage* messages, std::size_t c
         for (std::size_t i = 0; i < run; ++i) positions[claimed + i] = first + i;
         claimed += run;
     }
-    const std::size_t published = handoff == Handoff::grouped ? publish_grouped(messages, positions, claimed, me)
-                                                              : publish_eagerly(messages, positions, claimed, me);
-    if (published < claimed) {
-        status = Status::client_reclaimed;
-        claimed = published;
+    if (handoff == Handoff::grouped) {
+        publish_grouped(messages, positions, claimed);
+    } else {
+        publish_eagerly(messages, positions, claimed);
     }
     if (status == Status::queue_full && geometry_.overflow == layout::overflow_reject) {
         control_->rejected.fetch_add(count - claimed, std::memory_order_relaxed);
     }
+    if (claimed > 0) crash_point("queue_published");
+    if (claimed == 0 || holds_record(me)) return claimed;
+    // Reaped meanwhile (withdraw): consumers take in position order, so what
+    // they took already is a prefix; the rest is taken back, last first.
+    status = Status::client_reclaimed;
+    while (claimed > 0 && withdraw(positions[claimed - 1])) --claimed;
     return claimed;
 }
 
 // Handoff::eager: each message marked ready right after its copy. Wakes a
 // sleeping consumer as soon as the first is in, so that it starts while the
-// rest of the batch is copied instead of after. Returns how many were
-// published (fewer than `count`: this client was reclaimed).
-std::size_t QueueRing::publish_eagerly(const OutgoingMessage* messages, const std::uint64_t* positions,
-                                       std::size_t count, OwnerStamp me) {
+// rest of the batch is copied instead of after.
+void QueueRing::publish_eagerly(const OutgoingMessage* messages, const std::uint64_t* positions,
+                                std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
-        if (!publish(messages[i].data, messages[i].size, positions[i], me)) return i;
+        publish(messages[i].data, messages[i].size, positions[i]);
         if (i == 0) control_->not_empty.notify_after_seq_cst(1);
     }
     if (count > 1) control_->not_empty.notify_after_seq_cst(static_cast<int>(count - 1));
-    return count;
 }
 
 // Handoff::grouped: up to publish_group_bytes of payload copied in, then
 // marked ready in position order [queue_group_copied between the two].
-std::size_t QueueRing::publish_grouped(const OutgoingMessage* messages, const std::uint64_t* positions,
-                                       std::size_t count, OwnerStamp me) {
+void QueueRing::publish_grouped(const OutgoingMessage* messages, const std::uint64_t* positions,
+                                std::size_t count) {
     std::size_t published = 0;
     while (published < count) {
         const std::size_t first = published;
@@ -481,11 +529,9 @@ std::size_t QueueRing::publish_grouped(const OutgoingMessage* messages, const st
             ++end;
         } while (end < count && bytes < publish_group_bytes);
         crash_point("queue_group_copied");
-        while (published < end && mark_ready(positions[published], me)) ++published;
-        if (published > first) control_->not_empty.notify_after_seq_cst(static_cast<int>(published - first));
-        if (published < end) break;
+        for (; published < end; ++published) mark_ready(positions[published]);
+        control_->not_empty.notify_after_seq_cst(static_cast<int>(published - first));
     }
-    return published;
 }
 
 // ---------------------------------------------------------------------------
@@ -987,8 +1033,17 @@ bool QueueRing::may_have_message() const {
     switch (SlotWord::state(word)) {
     case SlotState::free: return SlotWord::lap(word) != lap;
     case SlotState::writing: return SlotWord::tag(word) != SlotWord::lap_tag(lap);
+    // Ready for the lap before head's: a publish that landed after a
+    // consumer skipped its abandoned slot (withdraw), nothing to take; the
+    // producer coming round frees it (look_at_tail).
+    case SlotState::ready: return lap == 0 || SlotWord::lap(word) != lap - 1;
     default: return true;
     }
+}
+
+bool QueueRing::claim_pending_at_head() const {
+    const auto tail = control_->tail.load(std::memory_order_seq_cst);
+    return tail > control_->head.load(std::memory_order_relaxed);
 }
 
 // ---------------------------------------------------------------------------
@@ -1124,8 +1179,9 @@ bool QueueRing::retire(layout::SlotHeader& slot, std::uint64_t index, std::uint6
         // The dead-letter queue is full: keep the message and retry next tick.
         if (target->is_quarantined() || target->claim(dead_letter.broker, position) != Status::ok) return keep();
         crash_point("dead_letter_claimed");
-        // The copy's slot is no longer the broker's: keep the original.
-        if (!target->publish(payload_of(slot), length, position, dead_letter.broker)) return keep();
+        // The broker lost its record in the target segment (publish_checked):
+        // the copy is taken back and the original kept.
+        if (!target->publish_checked(payload_of(slot), length, position, dead_letter.broker)) return keep();
         target->control_->not_empty.notify(1);
         crash_point("dead_letter_published");
     }

@@ -62,8 +62,11 @@ struct PowerLossRecovery {
 class QueueRing {
 public:
     QueueRing() = default;
-    QueueRing(layout::QueueControl* control, std::byte* slots, const RingGeometry& geometry)
-        : control_(control), slots_(slots), geometry_(geometry) {}
+    // `clients`: the segment's client records, `client_count` of them by this
+    // process's own count (publish_checked reads the producer's own).
+    QueueRing(layout::QueueControl* control, std::byte* slots, const RingGeometry& geometry,
+              const layout::ClientRecord* clients, std::uint32_t client_count)
+        : control_(control), slots_(slots), geometry_(geometry), clients_(clients), client_count_(client_count) {}
 
     const RingGeometry& geometry() const { return geometry_; }
     layout::QueueControl& control() const { return *control_; }
@@ -145,6 +148,11 @@ public:
     // caller re-checks with a real operation.
     bool may_have_room() const;
     bool may_have_message() const;
+    // Whether the position at head is claimed (tail is past it), its message
+    // not yet seen ready: a consumer about to sleep must then not count on
+    // a wake-up (docs/crash-safety.md, "Wake-ups"). A seq_cst read of tail,
+    // for after the waiter armed its event.
+    bool claim_pending_at_head() const;
     // Whether a run of `count` claims from tail would most likely find room:
     // a look at the run's last slot only (see queue_ring.cpp).
     bool may_have_room_for(std::uint64_t count) const;
@@ -247,11 +255,9 @@ private:
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Handoff handoff,
                            Status& status);
     // send_chunk's hand-over of the `count` messages it claimed at
-    // `positions` (Handoff); how many it published.
-    std::size_t publish_eagerly(const OutgoingMessage* messages, const std::uint64_t* positions, std::size_t count,
-                                OwnerStamp me);
-    std::size_t publish_grouped(const OutgoingMessage* messages, const std::uint64_t* positions, std::size_t count,
-                                OwnerStamp me);
+    // `positions` (Handoff).
+    void publish_eagerly(const OutgoingMessage* messages, const std::uint64_t* positions, std::size_t count);
+    void publish_grouped(const OutgoingMessage* messages, const std::uint64_t* positions, std::size_t count);
     std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
                               Status& status);
 
@@ -312,13 +318,20 @@ private:
     // is not (the copy is then worthless).
     bool copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
                         std::uint32_t length);
-    // Copies the message in and marks the slot ready; false when the slot is
-    // no longer `me`'s (the broker reclaimed this client), sending nothing.
-    bool publish(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
-    // publish() in its two steps: the copy into the claimed slot at
-    // `position`, then the compare-and-swap that makes it ready.
+    // Copies the message into the slot claimed at `position` and marks it
+    // ready, in two steps: copy_in(), then mark_ready()'s store.
+    void publish(const void* data, std::size_t size, std::uint64_t position);
     void copy_in(const void* data, std::size_t size, std::uint64_t position);
-    bool mark_ready(std::uint64_t position, OwnerStamp me);
+    void mark_ready(std::uint64_t position);
+    // publish(), then a check that `me` still holds its client record. When
+    // the broker reclaimed it meanwhile, the message is withdrawn if no
+    // consumer took it yet: false, nothing sent.
+    bool publish_checked(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
+    bool holds_record(OwnerStamp me) const;
+    // Takes back the message this process marked ready at `position` after
+    // the broker reclaimed its record: false when it is no longer ready there
+    // (taken by a consumer).
+    bool withdraw(std::uint64_t position);
     Status quarantine(layout::QuarantineReason why);
     // Quarantines for `why` when neither `head` nor the word of `slot` moved
     // since they were read as `word` (a change means the look was stale).
@@ -335,6 +348,8 @@ private:
     layout::QueueControl* control_ = nullptr;
     std::byte* slots_ = nullptr;
     RingGeometry geometry_{};
+    const layout::ClientRecord* clients_ = nullptr;
+    std::uint32_t client_count_ = 0;
     // The head this process last read. Producers read head once a lap rather
     // than at every claim: head is the consumers' cache line, and reading it
     // at each message moved that line between CPUs at each message.

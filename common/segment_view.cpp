@@ -233,7 +233,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         geometry.max_deliveries = queue.max_deliveries;
         geometry.ack_timeout_ms = queue.ack_timeout_ms;
         geometry.checksummed = queue.checksummed != 0;
-        view.rings_.emplace_back(&control, base + queue.slots_offset, geometry);
+        view.rings_.emplace_back(&control, base + queue.slots_offset, geometry, view.clients_, view.client_capacity_);
     }
     add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + topics_offset), topics, writable,
                view.topics_, view.topic_names_, view.topic_usable_);

@@ -40,10 +40,12 @@ public:
     [[nodiscard]] bool wait(std::uint32_t ticket, std::uint64_t max_ns);
     // Wakes up to `count` waiters. Cheap when nobody waits: a fence and a load.
     void notify(int count);
-    // notify() for a caller whose change that wakes the waiters was a
-    // seq_cst read-modify-write it has just made: that already orders the
-    // load of the word after the change, so the fence is left out (one
-    // locked instruction less per message on the data path).
+    // notify() for a caller whose change that wakes the waiters (as the
+    // waiters check it after prepare_wait) was a seq_cst read-modify-write it
+    // has already made: that orders the load of the word after the change,
+    // so the fence is left out (one locked instruction less per message on
+    // the data path). A queue's producer: its move of tail, which a consumer
+    // checks before it sleeps (QueueRing::claim_pending_at_head).
     void notify_after_seq_cst(int count);
     void notify_all();
     // Whether a notify now would make a wake-up call: some waiter armed the

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "common/layout.hpp"
+#include "common/segment_view.hpp"
+#include "common/slot_word.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -203,6 +205,34 @@ BOOST_AUTO_TEST_CASE(a_producer_reaped_while_alive_cannot_remark_its_freed_slot)
         BOOST_TEST(message == text);
     }
     ::munmap(memory, sizeof(Stuck));
+}
+
+// Such a producer whose publish landed after a consumer had skipped its
+// abandoned slot, and that died before it could withdraw the message,
+// leaves `ready` for a lap head has passed (here written as it would). No
+// consumer takes it or counts it as a message to wait for; the producer
+// coming round to that slot frees it for its own lap.
+BOOST_AUTO_TEST_CASE(a_late_publish_left_below_head_is_freed_by_the_next_producer_to_come_round) {
+    auto config = test::make_config("latepublish");
+    test::add_queue(config, "q", 2, 64);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    std::string message;
+    BOOST_TEST_REQUIRE(queue.send("first", 1s) == Status::ok);
+    BOOST_TEST_REQUIRE(queue.receive(message, 1s) == Status::ok);  // head past position 0
+    test::RawSegment raw(config.name);
+    auto& ring = raw.view.ring(0);
+    ring.slot_at(0).word.store(SlotWord::at_lap(SlotState::ready, 0));
+    BOOST_TEST(!ring.may_have_message());
+    BOOST_TEST(queue.receive(message, no_wait) == Status::empty);
+    for (const auto* text : {"a", "b", "c"}) {  // "b" goes to position 2, the late publish's slot
+        BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(queue.receive(message, 1s) == Status::ok);
+        BOOST_TEST(message == text);
+    }
+    BOOST_TEST(test::queue_stats(*client, "q").depth == 0u);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
 // A broker cannot see the processes of a segment made in another PID

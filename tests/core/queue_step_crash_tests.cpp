@@ -131,6 +131,26 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_at_each_step_of_a_send_stops_nobody_and_l
     }
 }
 
+// A producer killed right after its publish's store, before its look at its
+// own client record (queue_published), has sent the message: it is
+// delivered, and nothing is abandoned.
+BOOST_AUTO_TEST_CASE(a_producer_killed_right_after_its_publish_has_sent_the_message) {
+    auto config = test::make_config("steppublished");
+    test::add_queue(config, "q", 8, 32);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"send", "sent"}, "queue_published") == killed);
+    std::string out;
+    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
+    BOOST_TEST(out == "sent");
+    BOOST_TEST(queue.send("after", 1s) == Status::ok);
+    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
+    BOOST_TEST(out == "after");
+    BOOST_TEST(test::queue_stats(*client, "q").abandoned == 0u);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
+
 // at_most_once messages up to QueueRing::copy_first_limit are copied out
 // before they are taken ("Copy, then take"): a consumer killed before its
 // take loses nothing, and one killed after it took the message whole. Longer
