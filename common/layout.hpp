@@ -83,7 +83,13 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // notify that wakes them clears: a notify makes its wake-up call only when
 // it finds the bit set, where it made one whenever the waiter count was not
 // zero.
-inline constexpr std::uint32_t version = 15;
+// 16: a queue's producer marks a slot ready with a plain store, then reads
+// its own client record, and its wake-up look is ordered by its move of
+// tail, which a consumer reads after arming before it sleeps; the reaper
+// waits for every CPU's stores between marking a record reclaiming and
+// abandoning its slots. No field moved, but a consumer or broker of 15
+// would miss wake-ups or race such a publish.
+inline constexpr std::uint32_t version = 16;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
