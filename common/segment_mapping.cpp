@@ -1,7 +1,5 @@
 #include "common/segment_mapping.hpp"
 
-#include <cstdio>
-
 #include "platform/segment_directory.hpp"
 
 namespace shmq {
@@ -54,7 +52,7 @@ platform::FileError SegmentMapping::create(const std::string& path, bool file_ba
     if (error == platform::FileError::none) mapping.reset(new SegmentMapping(std::move(file), path, file_backed));
     return error;
 }
-void SegmentMapping::remove(const std::string& address) { std::remove(file_system_path(address).c_str()); }
+void SegmentMapping::remove(const std::string& address) { platform::MappedFile::remove(file_system_path(address)); }
 
 bool SegmentMapping::length_intact(std::uint64_t& length) const {
     if (!file_->current_length(length)) return true;  // cannot tell: nothing to repair either

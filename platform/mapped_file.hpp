@@ -48,6 +48,10 @@ public:
     // error now rather than a fault later, and maps it zero-filled, read-write.
     static FileError create(const std::string& path, std::uint64_t size, const FileAccess& access,
                             std::unique_ptr<MappedFile>& mapped, std::string& message);
+    // Removes the name `path` at once, even while other processes still map
+    // the file (they keep their mapping): a broker started right after must
+    // find the name free. Nothing at `path` is not an error.
+    static void remove(const std::string& path);
 
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;

@@ -127,6 +127,8 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, const 
     return mapped_error;
 }
 
+void MappedFile::remove(const std::string& path) { ::unlink(path.c_str()); }
+
 bool MappedFile::current_length(std::uint64_t& length) const {
     struct stat facts {};
     if (::fstat(static_cast<int>(descriptor_), &facts) != 0) return false;

@@ -6,7 +6,10 @@
 // clients map it.
 #include "platform/mapped_file.hpp"
 
+#include <atomic>
+#include <cstring>
 #include <limits>
+#include <vector>
 #include <windows.h>
 
 #include "platform/user_identity.hpp"
@@ -155,6 +158,32 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, const 
         map_descriptor(reinterpret_cast<std::intptr_t>(file), size, owner, Mapping::read_write, mapped, message);
     if (mapped_error != FileError::none) ::DeleteFileW(wide.c_str());
     return mapped_error;
+}
+
+// Windows deletes a file some process still maps only when the last of them
+// lets go; until then the name stays, and creating a file of that name fails.
+// So the file is opened to be deleted when this handle closes (were this
+// process killed next, the closing would still delete it), renamed aside
+// through that same handle, which frees the name at once, then let go: it
+// goes with the last mapping. Renamed through another handle, Wine would
+// forget the deletion.
+void MappedFile::remove(const std::string& path) {
+    const HANDLE file = ::CreateFileW(win32::widen(path).c_str(), DELETE, share_all, nullptr, OPEN_EXISTING,
+                                      FILE_FLAG_DELETE_ON_CLOSE | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    if (file == INVALID_HANDLE_VALUE) return;
+    static std::atomic<unsigned> removed{0};
+    const std::wstring aside = win32::widen(path) + L".removed-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
+                               std::to_wstring(removed.fetch_add(1, std::memory_order_relaxed));
+    const std::size_t name_bytes = aside.size() * sizeof(wchar_t);
+    std::vector<unsigned char> storage(sizeof(FILE_RENAME_INFO) + name_bytes);
+    auto* rename = reinterpret_cast<FILE_RENAME_INFO*>(storage.data());
+    rename->ReplaceIfExists = FALSE;
+    rename->RootDirectory = nullptr;
+    rename->FileNameLength = static_cast<DWORD>(name_bytes);
+    std::memcpy(rename->FileName, aside.data(), name_bytes);
+    // If refused, the name goes with the last mapping.
+    ::SetFileInformationByHandle(file, FileRenameInfo, rename, static_cast<DWORD>(storage.size()));
+    ::CloseHandle(file);
 }
 
 bool MappedFile::set_access(const FileAccess& access, std::string& message) const {

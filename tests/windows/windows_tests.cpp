@@ -366,8 +366,11 @@ BOOST_AUTO_TEST_CASE(ctrl_c_stops_a_console_broker_cleanly) {
     BOOST_REQUIRE(observer);
     const auto attached = [&] { return is_attached(*observer, waiting->id()); };
     BOOST_REQUIRE_MESSAGE(eventually(attached, 120s), "the consumer never attached");
-    observer.reset();
 
+    // The observer stays attached through the stop: the segment's name must
+    // be gone even while a client still maps the file (Windows would keep a
+    // mapped file's name until its last mapping goes; the next broker could
+    // not create it).
     const std::string error = shmq::platform::send_ctrl_c_under_wine(scene.configuration().string());
     BOOST_REQUIRE_MESSAGE(error.empty(), error);
     int status = -1;
@@ -378,12 +381,21 @@ BOOST_AUTO_TEST_CASE(ctrl_c_stops_a_console_broker_cleanly) {
     BOOST_TEST(log.find("received Ctrl-C, stopping") != std::string::npos, log);
     BOOST_TEST(log.find("' stopped; segment removed") != std::string::npos, log);
     BOOST_TEST(!fs::exists(scene.segment()), scene.segment().string() << " is still there after a clean stop");
+    observer.reset();
 
     int consumer_status = -1;
     BOOST_REQUIRE_MESSAGE(waiting->wait(120s, consumer_status), "the blocked consumer never woke");
     BOOST_TEST(consumer_status == 1);
     const std::string said = read_file(scene.directory() / "shmq-1.out");
     BOOST_TEST(said.find("broker_stopped") != std::string::npos, said);
+    // With every mapping gone, the file renamed aside is gone too (the
+    // broker's lock file stays, as it always does on Windows).
+    const std::string lock = scene.segment().filename().string() + ".lock";
+    for (const auto& entry : fs::directory_iterator(scene.segment().parent_path())) {
+        const auto name = entry.path().filename().string();
+        BOOST_TEST((name.rfind(scene.segment().filename().string(), 0) != 0 || name == lock),
+                   name << " is left after every client left");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(cli_subscribes_lists_and_reports_stats_as_json) {
