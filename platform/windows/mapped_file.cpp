@@ -168,11 +168,12 @@ FileError MappedFile::create(const std::string& path, std::uint64_t size, const 
 // goes with the last mapping. Renamed through another handle, Wine would
 // forget the deletion.
 void MappedFile::remove(const std::string& path) {
-    const HANDLE file = ::CreateFileW(win32::widen(path).c_str(), DELETE, share_all, nullptr, OPEN_EXISTING,
+    const std::wstring wide = win32::widen(path);
+    const HANDLE file = ::CreateFileW(wide.c_str(), DELETE, share_all, nullptr, OPEN_EXISTING,
                                       FILE_FLAG_DELETE_ON_CLOSE | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
     if (file == INVALID_HANDLE_VALUE) return;
     static std::atomic<unsigned> removed{0};
-    const std::wstring aside = win32::widen(path) + L".removed-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
+    const std::wstring aside = wide + L".removed-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
                                std::to_wstring(removed.fetch_add(1, std::memory_order_relaxed));
     const std::size_t name_bytes = aside.size() * sizeof(wchar_t);
     std::vector<unsigned char> storage(sizeof(FILE_RENAME_INFO) + name_bytes);
