@@ -13,6 +13,8 @@
 #include <set>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
+#include <time.h>
 #include <unistd.h>
 #include <vector>
 
@@ -53,6 +55,13 @@ pid_t start_step_client(const std::string& broker, const std::string& queue, con
     }
     BOOST_TEST_REQUIRE(pid > 0);
     return pid;
+}
+
+// The CPU time the calling thread has used, in seconds.
+double thread_cpu_seconds() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 // Runs queue_step_client killed at `step`: returns its exit code, 128+signal
@@ -239,6 +248,46 @@ BOOST_AUTO_TEST_CASE(a_consumer_stopped_or_killed_while_taking_a_run_stops_nobod
             BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
         }
     }
+}
+
+// Under WaitStrategy::block, a receive that finds the message at head still
+// being copied in polls for it only briefly (client/queue.cpp,
+// claim_in_flight_poll_ns) and then sleeps. With its producer stopped
+// mid-copy for a third of a second, it uses next to no CPU, and it takes
+// the message once the producer goes on.
+BOOST_AUTO_TEST_CASE(a_blocking_consumer_sleeps_while_its_producer_is_stopped_mid_copy) {
+    auto config = test::make_config("stepmidcopy");
+    test::add_queue(config, "q", 8, 32);
+    test::InProcessBroker broker(config);
+    // Killed however the test ends: a stopped child would outlive it.
+    test::BackgroundProgram stalled(
+        start_step_client(broker.name(), "q", {"send", "m0"}, "SHMQ_TEST_PAUSE_AT", "queue_copied"));
+    int status = 0;
+    BOOST_TEST_REQUIRE(::waitpid(stalled.pid(), &status, WUNTRACED) == stalled.pid());
+    BOOST_TEST_REQUIRE(WIFSTOPPED(status));
+
+    AttachOptions options;
+    options.broker = broker.name();
+    options.wait = WaitStrategy::block;
+    std::unique_ptr<Client> client;
+    BOOST_TEST_REQUIRE(Client::attach(options, client) == Status::ok);
+    auto queue = test::open_queue(*client, "q");
+    std::string out;
+    Status received = Status::timeout;
+    double cpu_seconds = 0;
+    std::thread consumer([&] {
+        const double before = thread_cpu_seconds();
+        received = queue.receive(out, 30s);
+        cpu_seconds = thread_cpu_seconds() - before;
+    });
+    std::this_thread::sleep_for(300ms);
+    ::kill(stalled.pid(), SIGCONT);
+    consumer.join();
+    BOOST_TEST((received == Status::ok));
+    BOOST_TEST(out == "m0");
+    BOOST_TEST((stalled.wait_exit(60s) == 0));
+    // A poll for the whole stall would have taken about 0.3 s of CPU.
+    BOOST_TEST(cpu_seconds < 0.1, cpu_seconds << " s of CPU");
 }
 
 BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has_its_message_redelivered) {

@@ -35,7 +35,9 @@ inline constexpr Timeout no_wait = Timeout::zero();
 
 // How a call that has to wait does so.
 enum class WaitStrategy {
-    block,            // sleep at once (least CPU, ~20 µs wake-up on an idle core)
+    block,            // sleep at once (least CPU, ~20 µs wake-up on an idle core);
+                      // only a receive that finds a message mid-copy polls for
+                      // it first, for at most 2 µs
     spin_then_block,  // poll for `spin` first (past 5 µs yielding the CPU between
                       // polls to other threads that want it), then sleep (the default)
     busy_poll         // never sleep (lowest latency, burns a core)

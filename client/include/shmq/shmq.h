@@ -86,7 +86,8 @@ SHMQ_API const char* shmq_status_text(int status);
 /* ---- Attaching ------------------------------------------------------- */
 
 typedef enum shmq_wait_strategy {
-    SHMQ_WAIT_BLOCK = 0,           /* sleep at once */
+    SHMQ_WAIT_BLOCK = 0,           /* sleep at once (a receive that finds a message
+                                      mid-copy polls for it up to 2 us first) */
     SHMQ_WAIT_SPIN_THEN_BLOCK = 1, /* poll for spin_us, then sleep (the default) */
     SHMQ_WAIT_BUSY_POLL = 2        /* never sleep */
 } shmq_wait_strategy;
