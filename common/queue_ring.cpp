@@ -1063,12 +1063,27 @@ void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
         std::uint64_t position = 0;
         std::uint64_t replacement = 0;
         if (state == SlotState::writing) {
-            // Claimed at tail - capacity .. tail (tail not moved yet): the lap says which.
-            if (!position_below(index, tail + 1, position)) continue;
-            if (SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) {
-                if (position < geometry_.capacity) continue;
-                position -= geometry_.capacity;
-                if (SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) continue;  // garbage: left alone
+            // Claimed at tail - capacity .. tail (tail not moved yet), or
+            // beyond tail in a run whose claimer died before it moved tail
+            // past the run (queue_run_claimed): the lap says which.
+            // Abandoned there too, the run's slots are passed like any
+            // abandoned claim once tail reaches them; left `writing`, they
+            // would hold consumers up for good once a producer moved tail
+            // past them.
+            // (In the first lap nothing lies below tail at a run's slot.)
+            const bool below = position_below(index, tail + 1, position);
+            const auto claimed_at = [&](std::uint64_t at) {
+                return SlotWord::lap_tag(lap_of(at)) == SlotWord::tag(word);
+            };
+            if (!below || !claimed_at(position)) {
+                const auto beyond = below ? position + geometry_.capacity : index;
+                if (claimed_at(beyond)) {
+                    position = beyond;
+                } else if (below && position >= geometry_.capacity && claimed_at(position - geometry_.capacity)) {
+                    position -= geometry_.capacity;
+                } else {
+                    continue;  // garbage: left alone
+                }
             }
             replacement = SlotWord::at_lap(SlotState::abandoned, lap_of(position));
         } else if (state == SlotState::reading) {
