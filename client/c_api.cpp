@@ -74,12 +74,13 @@ shmq_status to_c(Status status) {
         SHMQ_SAME(segment_from_earlier_boot, SHMQ_SEGMENT_FROM_EARLIER_BOOT);
         SHMQ_SAME(client_reclaimed, SHMQ_CLIENT_RECLAIMED);
         SHMQ_SAME(queue_removed, SHMQ_QUEUE_REMOVED);
+        SHMQ_SAME(exclusive_held, SHMQ_EXCLUSIVE_HELD);
     }
     return SHMQ_SYSTEM_ERROR;  // unreachable for a valid Status
 }
 #undef SHMQ_SAME
 
-bool known(int status) { return status >= SHMQ_OK && status <= SHMQ_QUEUE_REMOVED; }
+bool known(int status) { return status >= SHMQ_OK && status <= SHMQ_EXCLUSIVE_HELD; }
 
 static_assert(static_cast<int>(shmq::WaitStrategy::block) == SHMQ_WAIT_BLOCK &&
                   static_cast<int>(shmq::WaitStrategy::spin_then_block) == SHMQ_WAIT_SPIN_THEN_BLOCK &&

@@ -194,6 +194,7 @@ Client::~Client() {
     for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
         if (!view.queue_usable(index)) continue;
         auto& ring = view.ring(index);
+        ring.release_leases(impl_->stamp);
         const bool consumed = (view.role(impl_->stamp.client_index, index).load(std::memory_order_relaxed) &
                                layout::role_consumer) != 0;
         if (!consumed || ring.geometry().delivery != layout::delivery_at_least_once) continue;

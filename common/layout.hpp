@@ -89,7 +89,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // waits for every CPU's stores between marking a record reclaiming and
 // abandoning its slots. No field moved, but a consumer or broker of 15
 // would miss wake-ups or race such a publish.
-inline constexpr std::uint32_t version = 16;
+// 17: QueueControl::exclusive (was reserved) marks queues configured with a
+// single producer or a single consumer, whose lease holders claim and take
+// with plain stores; QueueControl gains producer_lease and consumer_lease.
+inline constexpr std::uint32_t version = 17;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -113,6 +116,26 @@ inline constexpr std::uint8_t delivery_at_most_once = 0;
 inline constexpr std::uint8_t delivery_at_least_once = 1;
 inline constexpr std::uint8_t slow_subscriber_block = 0;
 inline constexpr std::uint8_t slow_subscriber_drop = 1;
+// QueueControl::exclusive: which side of the queue admits one client at a
+// time (docs/crash-safety.md, "Single producer, single consumer").
+inline constexpr std::uint8_t exclusive_producer = 1;
+inline constexpr std::uint8_t exclusive_consumer = 2;
+inline constexpr std::uint8_t exclusive_mask = exclusive_producer | exclusive_consumer;
+
+// A lease word: the holder's OwnerStamp, record index in bits 0-15 and
+// generation in bits 16-39, and which of the client's threads holds it
+// (common/thread_token.hpp) in bits 40-63; 0 when nobody holds it (a
+// generation is never 0).
+inline constexpr std::uint64_t lease_client_mask = 0xFF'FFFF'FFFFull;
+inline constexpr std::uint64_t lease_of(std::uint16_t client_index, std::uint32_t generation,
+                                        std::uint32_t thread = 0) {
+    return static_cast<std::uint64_t>(client_index) | (static_cast<std::uint64_t>(generation & 0xFF'FFFF) << 16) |
+           (static_cast<std::uint64_t>(thread & 0xFF'FFFF) << 40);
+}
+inline constexpr std::uint16_t lease_client_index(std::uint64_t lease) { return static_cast<std::uint16_t>(lease); }
+inline constexpr std::uint32_t lease_generation(std::uint64_t lease) {
+    return static_cast<std::uint32_t>((lease >> 16) & 0xFF'FFFF);
+}
 
 // Restricted queues and topics (docs/security.md): each access group's live
 // in a segment of their own, NAME.access-GROUP beside the main one, whose
@@ -374,7 +397,7 @@ struct alignas(cache_line) QueueControl {
     // Non-zero in a persistent segment: producers write SlotHeader::checksum.
     // Memory-backed segments do not survive a power loss, so pay nothing.
     std::uint8_t checksummed;
-    std::uint8_t reserved;
+    std::uint8_t exclusive;  // exclusive_producer | exclusive_consumer
     std::uint32_t max_deliveries;
     std::uint32_t ack_timeout_ms;
 
@@ -383,6 +406,13 @@ struct alignas(cache_line) QueueControl {
     // or changed its settings (superseded_by(G)). Written by the broker only, read once per operation by clients, which
     // take any non-zero value as retired: sends are refused, receives drain.
     std::atomic<std::uint32_t> retired;
+    // The single producer's and the single consumer's leases (lease_of; 0:
+    // free) on a queue whose `exclusive` says so. Taken by a thread's first
+    // send (receive) with a compare-and-swap from 0, read at each one after;
+    // freed by its client's detach, or by the broker once the record named
+    // is no longer that tenant's.
+    std::atomic<std::uint64_t> producer_lease;
+    std::atomic<std::uint64_t> consumer_lease;
 
     // Each on a cache line of its own: producers write one, consumers the other.
     alignas(cache_line) std::atomic<std::uint64_t> tail;  // next position to claim; total claimed ever

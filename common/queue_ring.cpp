@@ -14,6 +14,7 @@
 #include "common/quarantine_reason.hpp"
 #include "common/shared_copy.hpp"
 #include "common/test_crash_point.hpp"
+#include "common/thread_token.hpp"
 
 // The steps of one send and one receive are written as small functions and
 // compiled as one: [[gnu::always_inline]] on each, since the compiler left
@@ -86,9 +87,11 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
     return true;
 }
 
+// seq_cst: a take by store (takes_by_store) counts on it to order its free
+// before the wake-up look that follows (WaitEvent::notify_after_seq_cst).
 [[gnu::always_inline]] inline void QueueRing::help_head_past(std::uint64_t position) {
     auto expected = position;
-    control_->head.compare_exchange_strong(expected, position + 1, std::memory_order_acq_rel,
+    control_->head.compare_exchange_strong(expected, position + 1, std::memory_order_seq_cst,
                                            std::memory_order_relaxed);
 }
 
@@ -127,8 +130,14 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
         if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
             help_head_past(tail - geometry_.capacity);
         }
-        if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
-                                               std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        const auto writing = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+        if (claims_by_store()) {
+            // The lease holder is the only process that moves a slot from
+            // free: no other claim can race this one (claims_by_store).
+            // Relaxed: the seq_cst move of tail below publishes it.
+            slot.word.store(writing, std::memory_order_relaxed);
+        } else if (!slot.word.compare_exchange_strong(word, writing, std::memory_order_acq_rel,
+                                                      std::memory_order_relaxed)) {
             continue;  // another producer claimed it first
         }
         crash_point("queue_claimed");
@@ -170,8 +179,11 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
     if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
         help_head_past(position - geometry_.capacity);
     }
-    if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
-                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    const auto writing = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+    if (claims_by_store()) {
+        slot.word.store(writing, std::memory_order_relaxed);  // as in claim_at_tail()
+    } else if (!slot.word.compare_exchange_strong(word, writing, std::memory_order_acq_rel,
+                                                  std::memory_order_relaxed)) {
         return false;
     }
     slot.position.store(position, std::memory_order_relaxed);
@@ -333,9 +345,20 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
                                std::uint32_t length) {
     copy_out(slot, buffer, length);
     crash_point("queue_copied_out");
+    const auto freed = SlotWord::at_lap(SlotState::free, lap + 1);
+    if (takes_by_store()) {
+        // The lease holder is the only consumer, and no producer drops a
+        // message of this queue: only a producer the broker reclaimed while
+        // it lived withdraws a ready message (withdraw), which the look
+        // below sees unless it lands in the instant before the store.
+        if (slot.word.load(std::memory_order_acquire) != word) return false;
+        // Release: the copy is read before the slot can be claimed again.
+        // The seq_cst move of head that follows orders the wake-up.
+        slot.word.store(freed, std::memory_order_release);
+        return true;
+    }
     // seq_cst for the wake-up that follows (WaitEvent::notify_after_seq_cst).
-    return slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
-                                             std::memory_order_seq_cst, std::memory_order_relaxed);
+    return slot.word.compare_exchange_strong(word, freed, std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
 [[gnu::always_inline]] inline void QueueRing::copy_in(const void* data, std::size_t size, std::uint64_t position) {
@@ -422,6 +445,10 @@ Status QueueRing::try_send(const void* data, std::size_t size, OwnerStamp me) {
     if (is_retired()) return Status::queue_removed;
     if (size > geometry_.max_message_size) return Status::message_too_large;
     if (size > 0 && data == nullptr) return Status::invalid_argument;
+    if (geometry_.single_producer()) {
+        const Status held = hold_lease(control_->producer_lease, me);
+        if (held != Status::ok) return held;
+    }
     std::uint64_t position = 0;
     const Status claimed = claim(me, position);
     if (claimed != Status::ok) {
@@ -455,6 +482,10 @@ std::size_t QueueRing::try_send_batch(const OutgoingMessage* messages, std::size
             status = Status::invalid_argument;
             return 0;
         }
+    }
+    if (geometry_.single_producer()) {
+        status = hold_lease(control_->producer_lease, me);
+        if (status != Status::ok) return 0;
     }
     std::size_t sent = 0;
     for (;;) {
@@ -644,7 +675,10 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
             delivery = 1;
             taking = SlotWord::make(SlotState::in_flight, me, delivery);
         }
-        if (!slot.word.compare_exchange_strong(word, taking, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        if (takes_by_store()) {
+            slot.word.store(taking, std::memory_order_relaxed);  // as in copy_then_take()
+        } else if (!slot.word.compare_exchange_strong(word, taking, std::memory_order_acq_rel,
+                                                      std::memory_order_relaxed)) {
             continue;  // another consumer took it, or drop_oldest dropped it
         }
         crash_point("queue_taken");
@@ -766,6 +800,10 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
                               OwnerStamp me, Look look) {
     size = 0;
     if (is_quarantined()) return Status::queue_quarantined;
+    if (geometry_.single_consumer()) {
+        const Status held = hold_lease(control_->consumer_lease, me);
+        if (held != Status::ok) return held;
+    }
     Taken taken;
     const Status took = take(me, buffer, capacity, look, taken);
     if (took == Status::empty && drained_after_retirement()) return Status::queue_removed;
@@ -783,6 +821,10 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
 
 std::size_t QueueRing::try_receive_batch(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
                                          Status& status) {
+    if (geometry_.single_consumer()) {
+        status = hold_lease(control_->consumer_lease, me);
+        if (status != Status::ok) return 0;
+    }
     std::size_t received = 0;
     for (;;) {
         if (is_quarantined()) {
@@ -844,8 +886,11 @@ bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buff
         taken = Taken{position, length, 0, true};
         return true;
     }
-    if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap)),
-                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    const auto reading = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
+    if (takes_by_store()) {
+        slot.word.store(reading, std::memory_order_relaxed);  // as in copy_then_take()
+    } else if (!slot.word.compare_exchange_strong(word, reading, std::memory_order_acq_rel,
+                                                  std::memory_order_relaxed)) {
         return false;
     }
     taken = Taken{position, length, 0};
@@ -858,7 +903,7 @@ bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buff
 void QueueRing::move_head_past_run(std::uint64_t first, std::uint64_t end) {
     auto head = control_->head.load(std::memory_order_acquire);
     while (head > first && head < end &&
-           !control_->head.compare_exchange_weak(head, end, std::memory_order_acq_rel, std::memory_order_acquire)) {
+           !control_->head.compare_exchange_weak(head, end, std::memory_order_seq_cst, std::memory_order_acquire)) {
     }
 }
 
@@ -1044,6 +1089,51 @@ bool QueueRing::may_have_message() const {
 bool QueueRing::claim_pending_at_head() const {
     const auto tail = control_->tail.load(std::memory_order_seq_cst);
     return tail > control_->head.load(std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------
+// Single producer, single consumer
+
+// The lease names a thread as well as the client, so that two threads of
+// one client are refused as two clients are: their plain stores would race.
+// Relaxed when it is ours, as it is at every call after the first: the
+// compare-and-swap that took it was made by this thread, and a lease taken
+// over from another client was freed (detach, broker) only after the
+// client's last step, which the acquire of the free word orders before ours.
+[[gnu::always_inline]] inline Status QueueRing::hold_lease(std::atomic<std::uint64_t>& lease, OwnerStamp me) {
+    const auto mine = layout::lease_of(me.client_index, me.generation, this_thread_token());
+    auto held = lease.load(std::memory_order_relaxed);
+    if (held == mine) return Status::ok;
+    if (held == 0 && lease.compare_exchange_strong(held, mine, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        crash_point("queue_lease_taken");
+        return Status::ok;
+    }
+    return Status::exclusive_held;
+}
+
+// Whichever of its threads holds it. The caller's threads are done with
+// the queue (a detach).
+void QueueRing::release_leases(OwnerStamp me) {
+    const auto mine = layout::lease_of(me.client_index, me.generation);
+    for (auto* lease : {&control_->producer_lease, &control_->consumer_lease}) {
+        auto held = lease->load(std::memory_order_acquire);
+        if ((held & layout::lease_client_mask) != mine) continue;
+        lease->compare_exchange_strong(held, 0, std::memory_order_acq_rel, std::memory_order_relaxed);
+    }
+}
+
+// Read once; freed by a compare-and-swap from the word as read, so that a
+// lease a client takes in between is left alone.
+std::uint32_t QueueRing::release_stale_leases() {
+    std::uint32_t released = 0;
+    for (auto* lease : {&control_->producer_lease, &control_->consumer_lease}) {
+        auto held = lease->load(std::memory_order_acquire);
+        if (held == 0) continue;
+        const OwnerStamp holder{layout::lease_client_index(held), layout::lease_generation(held)};
+        if (!holder.is_none() && holds_record(holder)) continue;
+        if (lease->compare_exchange_strong(held, 0, std::memory_order_acq_rel, std::memory_order_relaxed)) ++released;
+    }
+    return released;
 }
 
 // ---------------------------------------------------------------------------

@@ -36,6 +36,10 @@ struct RingGeometry {
     std::uint32_t max_deliveries = 0;
     std::uint32_t ack_timeout_ms = 0;
     bool checksummed = false;  // QueueControl::checksummed: a persistent segment
+    std::uint8_t exclusive = 0;  // QueueControl::exclusive: layout::exclusive_*
+
+    bool single_producer() const { return (exclusive & layout::exclusive_producer) != 0; }
+    bool single_consumer() const { return (exclusive & layout::exclusive_consumer) != 0; }
 };
 
 // What the broker released on behalf of a dead client.
@@ -157,6 +161,15 @@ public:
     // a look at the run's last slot only (see queue_ring.cpp).
     bool may_have_room_for(std::uint64_t count) const;
 
+    // Single-producer and single-consumer queues (RingGeometry::exclusive).
+    // Client side, at a detach: gives back the leases `me` holds, so that
+    // another client may take the side at once.
+    void release_leases(OwnerStamp me);
+    // Broker side, at each tick: frees each lease whose word does not name
+    // the current tenant of an active client record (its holder detached,
+    // died or was reclaimed, or the word was scribbled). How many it freed.
+    std::uint32_t release_stale_leases();
+
     // Broker side: release every slot the (dead) owner holds, by its stamp,
     // while the other clients carry on.
     void reclaim(OwnerStamp dead_owner, ReclaimCounts& counts);
@@ -245,6 +258,20 @@ private:
     // overlaps the producer's copy into the next.
     static constexpr std::size_t publish_group_bytes = 64 * 1024;
     bool is_quarantined() const { return control_->quarantined.load(std::memory_order_relaxed) != 0; }
+    // ok when `me` holds `lease` (QueueControl::producer_lease or
+    // consumer_lease), taking it when nobody does; exclusive_held when
+    // another client does. One load of a line that is written only when the
+    // lease changes hands.
+    Status hold_lease(std::atomic<std::uint64_t>& lease, OwnerStamp me);
+    // Whether this process may move a slot from the state it read to the
+    // next with a plain store: it holds the side's lease (hold_lease), so no
+    // other process makes that step (docs/crash-safety.md, "Single producer,
+    // single consumer"). A consumer's take also needs the queue not to drop
+    // its oldest message, which a producer does by freeing a ready slot.
+    bool claims_by_store() const { return geometry_.single_producer(); }
+    bool takes_by_store() const {
+        return geometry_.single_consumer() && geometry_.overflow != layout::overflow_drop_oldest;
+    }
     // Claims made after the queue was retired (positions [first, first +
     // count)): abandoned at once, since a consumer may already have found the
     // queue drained (docs/crash-safety.md, "Live removal").

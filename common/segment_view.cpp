@@ -36,6 +36,7 @@ struct QueueMetadata {
     std::uint32_t max_deliveries;
     std::uint32_t ack_timeout_ms;
     std::uint8_t checksummed;
+    std::uint8_t exclusive;
 
     explicit QueueMetadata(const layout::QueueControl& control)
         : capacity(read_once(control.capacity)),
@@ -46,7 +47,8 @@ struct QueueMetadata {
           delivery(read_once(control.delivery)),
           max_deliveries(read_once(control.max_deliveries)),
           ack_timeout_ms(read_once(control.ack_timeout_ms)),
-          checksummed(read_once(control.checksummed)) {
+          checksummed(read_once(control.checksummed)),
+          exclusive(read_once(control.exclusive)) {
         copy_name(name, control.name);
     }
 };
@@ -86,6 +88,7 @@ const char* check_queue(const QueueMetadata& queue, std::uint64_t segment_size) 
     if (queue.slots_offset < sizeof(layout::SegmentRoot)) return "its slots overlap the segment's header";
     if (!range_fits(queue.slots_offset, queue.capacity, queue.slot_stride, segment_size)) return "its slots lie outside the segment";
     if (queue.overflow > 2 || queue.delivery > 1) return "its policy is unknown";
+    if ((queue.exclusive & ~layout::exclusive_mask) != 0) return "its producers or consumers setting is unknown";
     return "";
 }
 
@@ -233,6 +236,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
         geometry.max_deliveries = queue.max_deliveries;
         geometry.ack_timeout_ms = queue.ack_timeout_ms;
         geometry.checksummed = queue.checksummed != 0;
+        geometry.exclusive = queue.exclusive;
         view.rings_.emplace_back(&control, base + queue.slots_offset, geometry, view.clients_, view.client_capacity_);
     }
     add_topics(base, size, reinterpret_cast<layout::TopicControl*>(base + topics_offset), topics, writable,

@@ -29,6 +29,7 @@ const char* to_string(Status status) {
     case Status::segment_from_earlier_boot: return "segment_from_earlier_boot";
     case Status::client_reclaimed: return "client_reclaimed";
     case Status::queue_removed: return "queue_removed";
+    case Status::exclusive_held: return "exclusive_held";
     }
     return "unknown_status";
 }
@@ -71,6 +72,9 @@ const char* describe(Status status) {
     case Status::queue_removed:
         return "the queue or topic was removed from the broker's configuration by a reload: it takes no more "
                "messages, and what it held has been received";
+    case Status::exclusive_held:
+        return "the queue is configured with a single producer (or consumer) and another client is it; the "
+               "operation did not happen; retry once that client detaches or dies";
     }
     return "unknown status";
 }

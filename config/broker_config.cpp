@@ -35,6 +35,16 @@ const char* to_string(DeliveryMode mode) {
     return "unknown";
 }
 
+const char* to_string(Sharing sharing) {
+    switch (sharing) {
+    case Sharing::many:
+        return "many";
+    case Sharing::single:
+        return "single";
+    }
+    return "unknown";
+}
+
 const char* to_string(SlowSubscriberPolicy policy) {
     switch (policy) {
     case SlowSubscriberPolicy::block:
@@ -47,7 +57,7 @@ const char* to_string(SlowSubscriberPolicy policy) {
 
 bool operator==(const QueueConfig& a, const QueueConfig& b) {
     const auto fields = [](const QueueConfig& q) {
-        return std::tie(q.name, q.capacity, q.max_message_size, q.overflow, q.delivery,
+        return std::tie(q.name, q.capacity, q.max_message_size, q.overflow, q.delivery, q.producers, q.consumers,
                         q.max_deliveries, q.ack_timeout_ms, q.dead_letter, q.access_group, q.access_readers);
     };
     return fields(a) == fields(b);

@@ -26,6 +26,16 @@ enum class DeliveryMode : std::uint8_t {
     at_least_once  // receive hands out a delivery that must be acknowledged
 };
 
+// How many clients may use one side of a queue (its producers, or its
+// consumers) at once. `single` lets the client holding the side's lease
+// claim (take) slots with plain stores instead of compare-and-swaps, for
+// latency (docs/crash-safety.md, "Single producer, single consumer"); any
+// other client is refused with Status::exclusive_held until it lets go.
+enum class Sharing : std::uint8_t {
+    many,   // any number of clients at once
+    single  // one client at a time, one thread of it at a time
+};
+
 // What a topic's publishers meet when the slowest subscriber is a whole ring
 // behind.
 enum class SlowSubscriberPolicy : std::uint8_t {
@@ -36,6 +46,7 @@ enum class SlowSubscriberPolicy : std::uint8_t {
 const char* to_string(OverflowPolicy policy);
 const char* to_string(DeliveryMode mode);
 const char* to_string(SlowSubscriberPolicy policy);
+const char* to_string(Sharing sharing);
 
 struct QueueConfig {
     std::string name;
@@ -43,6 +54,8 @@ struct QueueConfig {
     std::uint32_t max_message_size = 4096;   // bytes
     OverflowPolicy overflow = OverflowPolicy::block;
     DeliveryMode delivery = DeliveryMode::at_most_once;
+    Sharing producers = Sharing::many;
+    Sharing consumers = Sharing::many;
     std::uint32_t max_deliveries = 5;        // at_least_once only
     std::uint32_t ack_timeout_ms = 30000;    // at_least_once only
     std::string dead_letter;                 // queue name; empty: drop after max_deliveries

@@ -297,6 +297,7 @@ constexpr OverflowPolicy overflow_choices[] = {OverflowPolicy::block, OverflowPo
                                                OverflowPolicy::drop_oldest};
 constexpr DeliveryMode delivery_choices[] = {DeliveryMode::at_most_once,
                                              DeliveryMode::at_least_once};
+constexpr Sharing sharing_choices[] = {Sharing::many, Sharing::single};
 constexpr SlowSubscriberPolicy slow_subscriber_choices[] = {SlowSubscriberPolicy::block,
                                                             SlowSubscriberPolicy::drop};
 
@@ -398,6 +399,14 @@ const Field<QueueConfig> queue_fields[] = {
     {"delivery",
      [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
          assign(q.delivery, to_enum(e, delivery_choices, d));
+     }},
+    {"producers",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.producers, to_enum(e, sharing_choices, d));
+     }},
+    {"consumers",
+     [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
+         assign(q.consumers, to_enum(e, sharing_choices, d));
      }},
     {"max_deliveries",
      [](const RawEntry& e, QueueConfig& q, Diagnostics& d) {
@@ -622,6 +631,11 @@ void check_dead_letters(const std::vector<QueueConfig>& queues,
                               "queue '" + target->name + "' has another access group than this queue ('" +
                                   target->access_group + "' against '" + queue.access_group +
                                   "'); a dead-letter queue must have the same access");
+        } else if (target->producers == Sharing::single) {
+            // The broker moves exhausted messages in as a producer of its own.
+            diagnostics.error(line, "dead_letter",
+                              "queue '" + target->name + "' has producers: single, but the broker produces into a "
+                              "dead-letter queue beside its clients; give it producers: many");
         } else if (target->max_message_size < queue.max_message_size) {
             diagnostics.error(line, "dead_letter",
                               "queue '" + target->name + "' takes messages of at most " +

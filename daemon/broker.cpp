@@ -152,7 +152,8 @@ void Broker::start() {
     for (const auto& queue : config_.queues) {
         SHMQ_LOG(info) << "queue '" << queue.name << "': capacity " << queue.capacity << ", max_message_size "
                        << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "
-                       << config::to_string(queue.delivery);
+                       << config::to_string(queue.delivery) << ", producers " << config::to_string(queue.producers)
+                       << ", consumers " << config::to_string(queue.consumers);
     }
     for (const auto& topic : config_.topics) {
         SHMQ_LOG(info) << "topic '" << topic.name << "': capacity " << topic.capacity << ", max_message_size "
@@ -1104,6 +1105,7 @@ void Broker::tick() {
     if (!event_logger_.joinable()) report_client_events(view_.client_events(), view_.client_capacity());
     remember_client_table();
     reap_dead_clients(view_, /*everyone_is_dead=*/false, &missing_start_times_);
+    release_stale_leases();
     service_deliveries();
     report_retired_scribbles(keep_retired(view_, retired_));
     release_successor_holds();
@@ -1250,6 +1252,18 @@ QueueRing::DeadLetterTarget Broker::queue_here(const std::string& name) {
     const auto index = view_.find_queue(name);
     if (index == layout::no_queue || !view_.queue_usable(index)) return {};
     return {&view_.ring(index), own_stamp_};
+}
+
+// After the reaper: the slots of a dead lease holder are released before its
+// side passes to another client.
+void Broker::release_stale_leases() {
+    for (std::uint32_t index = 0; index < view_.queue_count(); ++index) {
+        if (!view_.queue_usable(index)) continue;
+        if (const auto released = view_.ring(index).release_stale_leases(); released > 0) {
+            SHMQ_LOG(info) << "queue '" << view_.queue_name(index) << "': freed " << released
+                           << " single-producer or single-consumer lease(s) of clients that are gone";
+        }
+    }
 }
 
 void Broker::report_quarantines() {

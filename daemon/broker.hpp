@@ -149,6 +149,9 @@ private:
     void tick();
     void check_segment_integrity();
     void restore_client_table();
+    // Frees the single-producer and single-consumer leases of clients that
+    // are gone (QueueRing::release_stale_leases).
+    void release_stale_leases();
     void report_quarantines();
     void report_topic_quarantines();
     void service_deliveries();

@@ -46,7 +46,8 @@ void print_resolved(const config::BrokerConfig& config) {
     for (const auto& queue : config.queues) {
         std::cout << "queue " << queue.name << ": capacity " << queue.capacity << ", max_message_size "
                   << queue.max_message_size << ", overflow " << config::to_string(queue.overflow) << ", delivery "
-                  << config::to_string(queue.delivery);
+                  << config::to_string(queue.delivery) << ", producers " << config::to_string(queue.producers)
+                  << ", consumers " << config::to_string(queue.consumers);
         if (queue.delivery == config::DeliveryMode::at_least_once) {
             std::cout << ", max_deliveries " << queue.max_deliveries << ", ack_timeout_ms " << queue.ack_timeout_ms
                       << (queue.dead_letter.empty() ? "" : ", dead_letter " + queue.dead_letter);

@@ -141,7 +141,9 @@ private:
             {{"capacity", std::to_string(before.capacity), std::to_string(after.capacity)},
              {"max_message_size", std::to_string(before.max_message_size), std::to_string(after.max_message_size)},
              {"overflow", config::to_string(before.overflow), config::to_string(after.overflow)},
-             {"delivery", config::to_string(before.delivery), config::to_string(after.delivery)}});
+             {"delivery", config::to_string(before.delivery), config::to_string(after.delivery)},
+             {"producers", config::to_string(before.producers), config::to_string(after.producers)},
+             {"consumers", config::to_string(before.consumers), config::to_string(after.consumers)}});
         if (!changes.empty()) {
             // The successor takes the delivery limits too: said with the rest.
             add_changes(

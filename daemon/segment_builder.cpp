@@ -70,6 +70,9 @@ void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32
     control.max_deliveries = queue.max_deliveries;
     control.ack_timeout_ms = queue.ack_timeout_ms;
     control.checksummed = config.persist_path.empty() ? 0 : 1;
+    control.exclusive = static_cast<std::uint8_t>(
+        (queue.producers == config::Sharing::single ? layout::exclusive_producer : 0) |
+        (queue.consumers == config::Sharing::single ? layout::exclusive_consumer : 0));
     SHMQ_LOG(trace) << "queue '" << queue.name << "': " << queue.capacity << " slots of " << stride
                     << " bytes at offset " << control.slots_offset;
 }
@@ -244,7 +247,9 @@ bool segment_matches_config(const SegmentView& view, const config::BrokerConfig&
         if (view.queue_name(index) != queue.name || geometry.capacity != queue.capacity ||
             geometry.max_message_size != queue.max_message_size ||
             geometry.overflow != static_cast<std::uint8_t>(queue.overflow) ||
-            geometry.delivery != static_cast<std::uint8_t>(queue.delivery)) {
+            geometry.delivery != static_cast<std::uint8_t>(queue.delivery) ||
+            geometry.single_producer() != (queue.producers == config::Sharing::single) ||
+            geometry.single_consumer() != (queue.consumers == config::Sharing::single)) {
             difference = "queue '" + queue.name + "' is configured differently";
             return false;
         }

@@ -97,6 +97,7 @@ void carry_messages(SegmentView& view, const MigrationPlan& plan) {
                                          describe(sent));
             }
         }
+        ring.release_leases(stamp);  // a single-producer queue's lease is its clients'
     }
     release_client_record(view, stamp);
 }

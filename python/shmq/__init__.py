@@ -22,6 +22,7 @@ from ._errors import (
     ClosedError,
     EmptyError,
     Error,
+    ExclusiveHeldError,
     MessageTooLargeError,
     NotAcknowledgeableError,
     NotFoundError,
@@ -39,7 +40,7 @@ from ._topic import Loan, Topic
 __version__ = _ffi.string(_lib.shmq_version()).decode()
 
 __all__ = [
-    "BrokerStoppedError", "BufferTooSmallError", "Client", "ClosedError", "EmptyError", "Error", "Loan",
+    "BrokerStoppedError", "BufferTooSmallError", "Client", "ClosedError", "EmptyError", "Error", "ExclusiveHeldError", "Loan",
     "Message", "MessageTooLargeError", "NotAcknowledgeableError", "NotFoundError", "Packed", "Queue", "QueueFullError",
     "QueueRemovedError", "Received", "Status", "Subscription", "TimeoutError", "Topic", "View",
 ]

@@ -11,11 +11,12 @@ import asyncio
 import threading
 
 
-async def wait_in_thread(blocking, rescue):
-    """Runs blocking(should_stop) in a worker thread and returns its result."""
+async def wait_in_thread(blocking, rescue, executor=None):
+    """Runs blocking(should_stop) in a worker thread of `executor` (None:
+    the loop's default) and returns its result."""
     loop = asyncio.get_running_loop()
     stop = threading.Event()
-    future = loop.run_in_executor(None, blocking, stop.is_set)
+    future = loop.run_in_executor(executor, blocking, stop.is_set)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

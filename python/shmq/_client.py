@@ -31,7 +31,11 @@ class Client:
     """A process's attachment to a shmq broker (shmqd).
 
     Thread-safe: one Client and its Queue and Topic handles may be used from
-    any number of threads. close() (or leaving a ``with`` block) makes every
+    any number of threads, except that a queue configured `producers: single`
+    (`consumers: single`) is leased to the first thread that sends (receives)
+    on it, until the client record is given back: other threads get
+    ExclusiveHeldError. (A Queue's receive_async waits on one worker thread
+    of its own, so its awaits keep the lease.) close() (or leaving a ``with`` block) makes every
     handle of the client unusable (ClosedError); the broker's client record
     is given back as soon as no handle and no memoryview of it is left.
     """

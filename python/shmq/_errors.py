@@ -33,6 +33,7 @@ class Status(enum.IntEnum):
     SEGMENT_FROM_EARLIER_BOOT = 22
     CLIENT_RECLAIMED = 23
     QUEUE_REMOVED = 24
+    EXCLUSIVE_HELD = 25
 
     @property
     def text(self) -> str:
@@ -90,6 +91,13 @@ class QueueRemovedError(Error):
     status = Status.QUEUE_REMOVED
 
 
+class ExclusiveHeldError(Error):
+    """The queue admits a single producer (or consumer), and another
+    client is it: retry once that client detaches or dies."""
+
+    status = Status.EXCLUSIVE_HELD
+
+
 class ClosedError(Error):
     """The handle (or its client) was closed, or the view or loan released."""
 
@@ -108,6 +116,7 @@ _by_status = {
     Status.BROKER_STOPPED: BrokerStoppedError,
     Status.NOT_ACKNOWLEDGEABLE: NotAcknowledgeableError,
     Status.QUEUE_REMOVED: QueueRemovedError,
+    Status.EXCLUSIVE_HELD: ExclusiveHeldError,
 }
 
 

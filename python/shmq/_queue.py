@@ -2,6 +2,7 @@
 
 import array
 import collections
+import concurrent.futures
 import itertools
 import threading
 import typing
@@ -132,6 +133,10 @@ class Queue:
                                  for queue in stats["queues"])
         # Messages a cancelled receive_async took: handed out first.
         self._pending = collections.deque()
+        # The one thread receive_async waits on. A queue configured with
+        # `consumers: single` is leased to one thread of one client, so the
+        # waits of this handle must not hop between the loop's workers.
+        self._async_worker = None
 
     def _stop(self) -> bool:
         return self._core.closed
@@ -359,8 +364,10 @@ class Queue:
         self._core.check_open()
         if self._pending:
             return self._pending.popleft()
+        if self._async_worker is None:
+            self._async_worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"shmq-{self.name}")
         message = await wait_in_thread(lambda stop: self._take(timeout, lambda: stop() or self._stop()),
-                                       self._pending.append)
+                                       self._pending.append, self._async_worker)
         if message is None:
             raise TimeoutError(f"queue '{self.name}': no message within {timeout} s")
         return message

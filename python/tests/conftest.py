@@ -40,6 +40,11 @@ queues:
     max_message_size: 256
     delivery: at_least_once
     ack_timeout_ms: 300
+  - name: ticks
+    capacity: 16
+    max_message_size: 64
+    producers: single
+    consumers: single
 topics:
   - name: prices
     capacity: 64

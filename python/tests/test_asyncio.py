@@ -75,3 +75,24 @@ def test_an_async_receive_times_out(client):
     work = client.queue("work")
     with pytest.raises(shmq.TimeoutError):
         asyncio.run(work.receive_async(timeout=0.1))
+
+
+def test_awaits_on_a_single_consumer_queue_keep_its_lease(client):
+    """A `consumers: single` queue is leased to one thread: every wait of a
+    handle runs on the same worker, however many the loop's executor has."""
+    ticks = client.queue("ticks")
+
+    async def main():
+        received = []
+        for number in range(6):
+            # Each wait overlaps a blocking call in the default executor,
+            # which would otherwise hand the next wait to another worker.
+            loop = asyncio.get_running_loop()
+            busy = loop.run_in_executor(None, lambda: threading.Event().wait(0.05))
+            # Sent from the loop's thread, which holds the producer's lease.
+            loop.call_later(0.02, ticks.send, b"t%d" % number)
+            received.append(await asyncio.wait_for(ticks.receive_async(), LIMIT))
+            await busy
+        return received
+
+    assert asyncio.run(main()) == [b"t%d" % n for n in range(6)]

@@ -1,6 +1,7 @@
 """Queues from Python: round trips, batches, errors, closing."""
 
 import array
+import gc
 import threading
 import time
 
@@ -223,3 +224,43 @@ def test_a_closed_client_refuses_its_handles(broker):
         work.send(b"late")
     with pytest.raises(shmq.ClosedError):
         client.queue("work")
+
+
+def _hold_ticks_then_let_go(broker):
+    """Takes both sides of `ticks` and checks that others are refused; the
+    client is gone once this returns (nothing refers to it)."""
+    holder = shmq.Client(broker, program="pytest-holder")
+    ticks = holder.queue("ticks")
+    ticks.send(b"t1")
+    assert ticks.receive(timeout=LIMIT) == b"t1"
+    with shmq.Client(broker, program="pytest-other") as other:
+        theirs = other.queue("ticks")
+        with pytest.raises(shmq.ExclusiveHeldError) as raised:
+            theirs.send(b"no")
+        assert raised.value.status == shmq.Status.EXCLUSIVE_HELD
+        with pytest.raises(shmq.ExclusiveHeldError):
+            theirs.receive(timeout=1)
+    refused = []
+
+    def from_another_thread():
+        try:
+            ticks.send(b"no")
+        except shmq.ExclusiveHeldError:
+            refused.append(True)
+
+    thread = threading.Thread(target=from_another_thread)
+    thread.start()
+    thread.join(LIMIT)
+    assert refused == [True]
+    ticks.send(b"t2")
+    holder.close()
+
+
+def test_a_single_producer_and_consumer_queue_is_leased_to_one_thread(broker):
+    _hold_ticks_then_let_go(broker)
+    gc.collect()  # the client detaches once nothing refers to it, giving the sides back
+    with shmq.Client(broker, program="pytest-next") as after:
+        taken_over = after.queue("ticks")
+        taken_over.send(b"t3")
+        assert taken_over.receive(timeout=LIMIT) == b"t2"
+        assert taken_over.receive(timeout=LIMIT) == b"t3"

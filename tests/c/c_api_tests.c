@@ -142,6 +142,7 @@ static void test_version_and_statuses(void) {
     CHECK(strcmp(shmq_status_name(SHMQ_CLIENT_RECLAIMED), "client_reclaimed") == 0);
     CHECK(strcmp(shmq_status_name(SHMQ_QUEUE_REMOVED), "queue_removed") == 0);
     CHECK(strstr(shmq_status_text(SHMQ_QUEUE_REMOVED), "removed") != NULL);
+    CHECK(strcmp(shmq_status_name(SHMQ_EXCLUSIVE_HELD), "exclusive_held") == 0);
     CHECK(strlen(shmq_status_text(SHMQ_BROKER_NOT_FOUND)) > 10);
     CHECK(strcmp(shmq_status_text(999), "unknown status") == 0);
     CHECK(strcmp(shmq_status_name(-1), "unknown status") == 0);

@@ -47,7 +47,8 @@ std::ostream& operator<<(std::ostream& out, const TopicConfig& t) {
 std::ostream& operator<<(std::ostream& out, const QueueConfig& q) {
     return out << "{name=" << q.name << " capacity=" << q.capacity
                << " max_message_size=" << q.max_message_size << " overflow=" << q.overflow
-               << " delivery=" << q.delivery << " max_deliveries=" << q.max_deliveries
+               << " delivery=" << q.delivery << " producers=" << to_string(q.producers)
+               << " consumers=" << to_string(q.consumers) << " max_deliveries=" << q.max_deliveries
                << " ack_timeout_ms=" << q.ack_timeout_ms << " dead_letter=" << q.dead_letter
                << "}";
 }
@@ -1693,3 +1694,24 @@ BOOST_AUTO_TEST_CASE(parse_functions_use_the_given_source_name) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// producers / consumers: many (the default) or single, in both formats. A
+// dead-letter queue cannot have a single producer: the broker produces
+// into it beside the clients.
+BOOST_AUTO_TEST_CASE(producers_and_consumers_load_from_both_formats_and_are_checked) {
+    const TempDir dir;
+    const BrokerConfig yaml = load_file(dir.write(
+        "s.yaml", "queues:\n  - name: ticks\n    producers: single\n    consumers: single\n  - name: jobs\n"));
+    const BrokerConfig ini = load_file(
+        dir.write("s.ini", "[queue.ticks]\nproducers = single\nconsumers = single\n[queue.jobs]\n"));
+    BOOST_TEST((yaml.queues[0].producers == Sharing::single && yaml.queues[0].consumers == Sharing::single));
+    BOOST_TEST((yaml.queues[1].producers == Sharing::many && yaml.queues[1].consumers == Sharing::many));
+    BOOST_TEST(yaml == ini);
+    BOOST_TEST(std::string(to_string(Sharing::single)) == "single");
+
+    const std::string wrong = dir.write("w.yaml", "queues:\n  - name: ticks\n    producers: one\n");
+    check_reports(load_error(wrong), wrong, 3, "producers", "unknown value 'one'; expected many or single");
+    const std::string dead = dir.write(
+        "d.ini", "[queue.jobs]\ndelivery = at_least_once\ndead_letter = dead\n[queue.dead]\nproducers = single\n");
+    check_reports(load_error(dead), dead, 3, "dead_letter", "producers: single");
+}

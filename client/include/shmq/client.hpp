@@ -11,7 +11,10 @@
 //     orders.receive(message, std::chrono::seconds(1));
 //
 // Calls never throw; each returns a shmq::Status (shmq/status.hpp). A Client
-// and its Queue handles may be used from any number of threads at once.
+// and its Queue handles may be used from any number of threads at once, but
+// a queue configured `producers: single` (`consumers: single`) is leased to
+// the first thread that sends (receives) on it, until its Client detaches:
+// any other thread, of this client or another, gets Status::exclusive_held.
 #pragma once
 
 #include <chrono>

@@ -66,7 +66,8 @@ typedef enum shmq_status {
     SHMQ_FOREIGN_PID_NAMESPACE,     /* this process is in another PID namespace than the broker */
     SHMQ_SEGMENT_FROM_EARLIER_BOOT, /* no broker has adopted the segment since the reboot */
     SHMQ_CLIENT_RECLAIMED,          /* the broker took this client for dead: attach again */
-    SHMQ_QUEUE_REMOVED              /* a reload removed the queue or topic; receives drain it first */
+    SHMQ_QUEUE_REMOVED,             /* a reload removed the queue or topic; receives drain it first */
+    SHMQ_EXCLUSIVE_HELD             /* a single-producer (consumer) queue's other side is another client's */
 } shmq_status;
 
 #define SHMQ_WAIT_FOREVER ((int64_t)-1)
@@ -107,7 +108,10 @@ SHMQ_API void shmq_attach_options_init(shmq_attach_options* options);
 
 /* A client attached to a broker. Thread-safe: a client, and the queue and
  * topic handles opened from it, may be used from any number of threads at
- * once. Must outlive every handle made from it. */
+ * once; but a queue configured `producers: single` (`consumers: single`) is
+ * leased to the first thread that sends (receives) on it, until its client
+ * detaches: any other thread, of this client or another, gets
+ * SHMQ_EXCLUSIVE_HELD. Must outlive every handle made from it. */
 typedef struct shmq_client shmq_client;
 
 /* Attaches (options NULL: the defaults). On failure, when error is not NULL,

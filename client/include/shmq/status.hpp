@@ -34,8 +34,9 @@ enum class Status {
     foreign_pid_namespace,      // this process is in another PID namespace than the broker (a container?)
     segment_from_earlier_boot,  // no broker has adopted the segment since the machine rebooted
     client_reclaimed,           // the broker took this client for dead and reclaimed it: reattach
-    queue_removed               // a reload removed the queue or topic: nothing more can be sent to it, and a
+    queue_removed,              // a reload removed the queue or topic: nothing more can be sent to it, and a
                                 // receive returns this once what was queued is drained
+    exclusive_held              // the queue admits a single producer (consumer) and another client is it
 };
 
 // A short, stable, human-readable name, e.g. "queue_full".

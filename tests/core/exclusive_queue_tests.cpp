@@ -1,0 +1,179 @@
+// Queues configured with `producers: single` or `consumers: single`: one
+// thread of one client holds each such side at a time, by a lease in the
+// queue's control block (docs/crash-safety.md, "Single producer, single
+// consumer"). Everyone else is refused with exclusive_held, nothing is ever
+// lost when a holder detaches or is killed, and no value written into a
+// lease word crashes or wedges the broker.
+#define BOOST_TEST_MODULE exclusive_queue_tests
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "common/layout.hpp"
+#include "shmq/client.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+
+namespace {
+
+config::BrokerConfig single_queue_config(const std::string& tag, config::Sharing producers,
+                                         config::Sharing consumers) {
+    auto config = test::make_config(tag);
+    auto& queue = test::add_queue(config, "q", 8, 64);
+    queue.producers = producers;
+    queue.consumers = consumers;
+    return config;
+}
+
+std::string received(Queue& queue) {
+    std::string out;
+    BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
+    return out;
+}
+
+// `operation` retried while it answers exclusive_held (the broker frees a
+// gone holder's lease at its next tick); its first other answer.
+template <typename Operation>
+Status once_the_lease_is_free(Operation operation) {
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    Status status = operation();
+    while (status == Status::exclusive_held && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(10ms);
+        status = operation();
+    }
+    return status;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_single_producer_queue_admits_one_producing_thread_at_a_time) {
+    const auto config = single_queue_config("oneproducer", config::Sharing::single, config::Sharing::many);
+    test::InProcessBroker broker(config);
+    auto first = test::attach(broker.name());
+    auto second = test::attach(broker.name());
+    auto first_queue = test::open_queue(*first, "q");
+    auto second_queue = test::open_queue(*second, "q");
+    BOOST_TEST_REQUIRE(first_queue.send("a1", 1s) == Status::ok);
+    // Another client, by any kind of send, and whatever its timeout: the
+    // answer comes at once, and nothing is sent.
+    BOOST_TEST(second_queue.send("b1", no_wait) == Status::exclusive_held);
+    BOOST_TEST(second_queue.send("b1", wait_forever) == Status::exclusive_held);
+    const OutgoingMessage batch[] = {{"b2", 2}, {"b3", 2}};
+    std::size_t sent = 9;
+    BOOST_TEST(second_queue.send_batch(batch, 2, sent, 1s) == Status::exclusive_held);
+    BOOST_TEST(sent == 0u);
+    // Another thread of the holder: its plain stores would race the first's.
+    Status from_another_thread = Status::ok;
+    std::thread([&] { from_another_thread = first_queue.send("a-other", 1s); }).join();
+    BOOST_TEST(from_another_thread == Status::exclusive_held);
+    // Consumers are many: any client receives.
+    BOOST_TEST(received(second_queue) == "a1");
+    BOOST_TEST(first_queue.send("a2", 1s) == Status::ok);
+    // A detach hands the side over at once, without waiting for the broker.
+    first.reset();
+    BOOST_TEST(second_queue.send("b4", no_wait) == Status::ok);
+    BOOST_TEST(received(second_queue) == "a2");
+    BOOST_TEST(received(second_queue) == "b4");
+    BOOST_TEST(test::queue_stats(*second, "q").depth == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_single_consumer_queue_admits_one_consuming_thread_at_a_time) {
+    const auto config = single_queue_config("oneconsumer", config::Sharing::many, config::Sharing::single);
+    test::InProcessBroker broker(config);
+    auto first = test::attach(broker.name());
+    auto second = test::attach(broker.name());
+    auto first_queue = test::open_queue(*first, "q");
+    auto second_queue = test::open_queue(*second, "q");
+    // Producers are many.
+    for (const char* text : {"m1", "m2", "m3", "m4"}) BOOST_TEST_REQUIRE(second_queue.send(text, 1s) == Status::ok);
+    BOOST_TEST(received(first_queue) == "m1");
+    std::string out;
+    BOOST_TEST(second_queue.receive(out, 1s) == Status::exclusive_held);
+    char buffer[64];
+    IncomingMessage batch[] = {{buffer, sizeof buffer, 0, 0}};
+    std::size_t count = 9;
+    BOOST_TEST(second_queue.receive_batch(batch, 1, count, 1s) == Status::exclusive_held);
+    BOOST_TEST(count == 0u);
+    Status from_another_thread = Status::ok;
+    std::thread([&] {
+        std::string theirs;
+        from_another_thread = first_queue.receive(theirs, 1s);
+    }).join();
+    BOOST_TEST(from_another_thread == Status::exclusive_held);
+    BOOST_TEST(received(first_queue) == "m2");
+    first.reset();
+    BOOST_TEST(received(second_queue) == "m3");
+    BOOST_TEST(received(second_queue) == "m4");
+}
+
+// A holder of both leases killed with SIGKILL: until the broker has reaped
+// it the sides are refused, then the next client takes them over, and
+// every message the dead one sent and did not take is delivered, in order.
+BOOST_AUTO_TEST_CASE(a_killed_lease_holder_hands_its_sides_on_and_loses_nothing) {
+    const auto config = single_queue_config("leasekill", config::Sharing::single, config::Sharing::single);
+    test::InProcessBroker broker(config);
+    const pid_t holder = test::start_in_place(broker.name(), [](Client& child) {
+        Queue queue;
+        if (child.open_queue("q", queue) != Status::ok) return false;
+        for (const char* text : {"d1", "d2", "d3"}) {
+            if (queue.send(text, 1s) != Status::ok) return false;
+        }
+        std::string out;
+        return queue.receive(out, 1s) == Status::ok && out == "d1";
+    });
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    BOOST_TEST(queue.send("late", 1s) == Status::exclusive_held);
+    std::string out;
+    BOOST_TEST(queue.receive(out, 1s) == Status::exclusive_held);
+    ::kill(holder, SIGKILL);
+    BOOST_TEST(test::wait_child(holder, 5s) == 128 + SIGKILL);
+    BOOST_TEST(once_the_lease_is_free([&] { return queue.send("mine", 1s); }) == Status::ok);
+    BOOST_TEST(once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
+    BOOST_TEST(out == "d2");
+    BOOST_TEST(received(queue) == "d3");
+    BOOST_TEST(received(queue) == "mine");
+    const auto stats = test::queue_stats(*client, "q");
+    BOOST_TEST(stats.depth == 0u);
+    BOOST_TEST(stats.abandoned == 0u);
+    BOOST_TEST(!stats.quarantined);
+}
+
+// Any value in a lease word: the broker reads it once, frees it unless it
+// names the current tenant of an active client record, and carries on.
+BOOST_AUTO_TEST_CASE(scribbled_lease_words_are_freed_and_crash_nothing) {
+    const auto config = single_queue_config("leasescribble", config::Sharing::single, config::Sharing::single);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    test::RawSegment raw(broker.name());
+    auto& control = raw.view.ring(0).control();
+    const std::uint64_t scribbles[] = {
+        ~0ull,                                   // every bit
+        layout::lease_of(0xFFFF, 1, 1),          // a record index beyond the table
+        layout::lease_of(3, 77, 5),              // a free record
+        layout::lease_of(0, 0, 9),               // generation 0: nobody
+        0x8000'0000'0000'0000ull,                // only a thread
+    };
+    for (const auto scribble : scribbles) {
+        BOOST_TEST_CONTEXT("lease words scribbled to " << std::hex << scribble) {
+            control.producer_lease.store(scribble);
+            control.consumer_lease.store(scribble);
+            BOOST_TEST(once_the_lease_is_free([&] { return queue.send("m", 1s); }) == Status::ok);
+            std::string out;
+            BOOST_TEST(once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
+            BOOST_TEST(out == "m");
+            // Given back, so that the next scribble lands on free words.
+            client.reset();
+            client = test::attach(broker.name());
+            queue = test::open_queue(*client, "q");
+        }
+    }
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
