@@ -90,8 +90,10 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // abandoning its slots. No field moved, but a consumer or broker of 15
 // would miss wake-ups or race such a publish.
 // 17: QueueControl::exclusive (was reserved) marks queues configured with a
-// single producer or a single consumer, whose lease holders claim and take
-// with plain stores; QueueControl gains producer_lease and consumer_lease.
+// single producer or a single consumer; QueueControl gains producer_lease
+// and consumer_lease. A single producer's claim is its move of tail alone
+// (a slot free for its lap below tail is a claim in flight), and a single
+// consumer takes with plain stores.
 inline constexpr std::uint32_t version = 17;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded

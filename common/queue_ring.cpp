@@ -130,18 +130,18 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
         if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
             help_head_past(tail - geometry_.capacity);
         }
-        const auto writing = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
-        if (claims_by_store()) {
-            // The lease holder is the only process that moves a slot from
-            // free: no other claim can race this one (claims_by_store).
-            // Relaxed: the seq_cst move of tail below publishes it.
-            slot.word.store(writing, std::memory_order_relaxed);
-        } else if (!slot.word.compare_exchange_strong(word, writing, std::memory_order_acq_rel,
-                                                      std::memory_order_relaxed)) {
-            continue;  // another producer claimed it first
+        if (!claims_by_tail()) {
+            if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
+                                                   std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                continue;  // another producer claimed it first
+            }
+            slot.position.store(tail, std::memory_order_relaxed);
         }
+        // The lease holder (claims_by_tail) writes nothing here: it is the
+        // only producer, so the move of tail below is its claim, and the
+        // slot's word, the line the consumers poll, is written once, by the
+        // publish (docs/crash-safety.md, "Single producer, single consumer").
         crash_point("queue_claimed");
-        slot.position.store(tail, std::memory_order_relaxed);
         help_tail_past(tail);
         crash_point("queue_tail_moved");
         position = tail;
@@ -179,11 +179,9 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
     if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
         help_head_past(position - geometry_.capacity);
     }
-    const auto writing = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
-    if (claims_by_store()) {
-        slot.word.store(writing, std::memory_order_relaxed);  // as in claim_at_tail()
-    } else if (!slot.word.compare_exchange_strong(word, writing, std::memory_order_acq_rel,
-                                                  std::memory_order_relaxed)) {
+    if (claims_by_tail()) return true;  // claimed by the move of tail past the run, as in claim_at_tail()
+    if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
         return false;
     }
     slot.position.store(position, std::memory_order_relaxed);
@@ -225,7 +223,8 @@ Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t coun
     for (auto position = first; position < first + count; ++position) {
         auto& slot = slot_at(position);
         const auto lap = lap_of(position);
-        auto expected = SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+        auto expected = claims_by_tail() ? SlotWord::at_lap(SlotState::free, lap)
+                                          : SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
         // Abandoned, as a dead producer's claim is: consumers skip it, and
         // `abandoned` counts it, so that enqueued and dequeued stay exact.
         if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
@@ -371,6 +370,8 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     }
     const auto length = static_cast<std::uint32_t>(size);
     slot.length.store(length, std::memory_order_relaxed);
+    // The claim stored it unless it wrote nothing to the slot (claim_at_tail).
+    if (claims_by_tail()) slot.position.store(position, std::memory_order_relaxed);
     // Only persistent segments survive a power loss, so only they pay for it.
     // The length this producer wrote, not a re-read of the shared field.
     if (geometry_.checksummed) slot.checksum = payload_checksum(length, data);
@@ -744,6 +745,12 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         if (SlotWord::lap(word) == lap + 1) {
             help_head_past(head);
             return Next::retry;
+        }
+        // Claimed by a single producer, which writes the slot only when it
+        // publishes (claim_at_tail): still being copied in.
+        if (claims_by_tail() && SlotWord::lap(word) == lap) {
+            status = Status::empty;
+            return Next::stop;
         }
         break;
     }
@@ -1199,8 +1206,35 @@ void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
             }
         }
     }
+    abandon_unpublished_claims(dead_owner, counts);
     if (counts.abandoned_writes + counts.redeliveries > 0) control_->not_empty.notify_all();
     if (counts.lost_reads > 0) control_->not_full.notify_all();
+}
+
+// A single producer writes nothing to the slots it claims until it
+// publishes them (claim_at_tail): those it died holding are the positions
+// in [head, tail) still free for their lap, which nobody else leaves so.
+// Only while its lease names the dead client: the broker frees a dead
+// holder's lease after this, so no other producer can have claimed since.
+void QueueRing::abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts& counts) {
+    if (!claims_by_tail()) return;
+    const auto lease = control_->producer_lease.load(std::memory_order_acquire);
+    if ((lease & layout::lease_client_mask) != layout::lease_of(dead_owner.client_index, dead_owner.generation)) {
+        return;
+    }
+    const auto tail = control_->tail.load(std::memory_order_acquire);
+    const auto head = control_->head.load(std::memory_order_acquire);
+    // Scribbled counters are the counters' check's to quarantine.
+    if (head > tail || tail - head > geometry_.capacity) return;
+    for (auto position = head; position < tail; ++position) {
+        const auto lap = lap_of(position);
+        auto expected = SlotWord::at_lap(SlotState::free, lap);
+        if (slot_at(position).word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
+                                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            ++counts.abandoned_writes;
+            control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
 }
 
 bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
@@ -1379,7 +1413,9 @@ void QueueRing::verify(std::string& problem) {
             const auto lap = lap_of(position);
             const bool queued = (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ||
                                 ((state == SlotState::ready || state == SlotState::abandoned) &&
-                                 SlotWord::lap(word) == lap);
+                                 SlotWord::lap(word) == lap) ||
+                                // a single producer's claim, written at its publish
+                                (claims_by_tail() && state == SlotState::free && SlotWord::lap(word) == lap);
             // From head only: taken or finished, head not moved past yet (a
             // take, or a run of them: "Taking a run").
             const bool passing = from_head && (has_owner(state) || state == SlotState::redeliver ||

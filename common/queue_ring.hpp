@@ -263,12 +263,13 @@ private:
     // another client does. One load of a line that is written only when the
     // lease changes hands.
     Status hold_lease(std::atomic<std::uint64_t>& lease, OwnerStamp me);
-    // Whether this process may move a slot from the state it read to the
-    // next with a plain store: it holds the side's lease (hold_lease), so no
-    // other process makes that step (docs/crash-safety.md, "Single producer,
-    // single consumer"). A consumer's take also needs the queue not to drop
-    // its oldest message, which a producer does by freeing a ready slot.
-    bool claims_by_store() const { return geometry_.single_producer(); }
+    // With a side's lease (hold_lease) no other process makes that side's
+    // steps (docs/crash-safety.md, "Single producer, single consumer"). A
+    // single producer then claims by its move of tail alone, writing the
+    // slot only when it publishes; a single consumer takes with a plain
+    // store, unless the queue drops its oldest messages, which producers do
+    // by freeing ready slots.
+    bool claims_by_tail() const { return geometry_.single_producer(); }
     bool takes_by_store() const {
         return geometry_.single_consumer() && geometry_.overflow != layout::overflow_drop_oldest;
     }
@@ -277,6 +278,9 @@ private:
     // queue drained (docs/crash-safety.md, "Live removal").
     Status refuse_claims_if_retired(std::uint64_t first, std::size_t count, OwnerStamp me);
     bool holds_unacknowledged() const;
+    // Part of reclaim(): the claims a dead single producer made and never
+    // published (claim_at_tail) are abandoned.
+    void abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts& counts);
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Handoff handoff,

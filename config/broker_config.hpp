@@ -27,10 +27,11 @@ enum class DeliveryMode : std::uint8_t {
 };
 
 // How many clients may use one side of a queue (its producers, or its
-// consumers) at once. `single` lets the client holding the side's lease
-// claim (take) slots with plain stores instead of compare-and-swaps, for
-// latency (docs/crash-safety.md, "Single producer, single consumer"); any
-// other client is refused with Status::exclusive_held until it lets go.
+// consumers) at once. `single` lets the thread holding the side's lease
+// claim slots without writing them before the publish (take them with a
+// plain store instead of a compare-and-swap), for latency
+// (docs/crash-safety.md, "Single producer, single consumer"); any other
+// thread or client is refused with Status::exclusive_held until it lets go.
 enum class Sharing : std::uint8_t {
     many,   // any number of clients at once
     single  // one client at a time, one thread of it at a time
