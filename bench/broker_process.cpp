@@ -36,6 +36,7 @@ std::string config_yaml(const std::string& name, const std::vector<BrokerQueue>&
         yaml << "  - name: " << queue.name << "\n    capacity: " << queue.capacity
              << "\n    max_message_size: " << queue.max_message_size << "\n    overflow: block\n    delivery: "
              << (queue.at_least_once ? "at_least_once" : "at_most_once") << "\n";
+        if (queue.single) yaml << "    producers: single\n    consumers: single\n";
     }
     if (!topics.empty()) yaml << "topics:\n";
     for (const auto& topic : topics) {

@@ -15,6 +15,7 @@ struct BrokerQueue {
     std::size_t capacity = 0;
     std::size_t max_message_size = 0;
     bool at_least_once = false;
+    bool single = false;  // producers: single, consumers: single
 };
 
 // A topic's publishers wait for the slowest subscriber (slow_subscriber:

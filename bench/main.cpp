@@ -99,7 +99,9 @@ std::vector<Entry> catalog(const std::string& shmqd, const std::string& roudi) {
           std::tuple{ShmqMode{W::spin_then_block, true, false}, false, true, false},
           std::tuple{ShmqMode{W::busy_poll, true, false}, false, false, false},
           std::tuple{ShmqMode{W::spin_then_block, false, true}, true, false, false},
-          std::tuple{ShmqMode{W::spin_then_block, true, true}, false, false, false}}) {
+          std::tuple{ShmqMode{W::spin_then_block, true, true}, false, false, false},
+          std::tuple{ShmqMode{W::spin_then_block, false, false, true}, true, false, false},
+          std::tuple{ShmqMode{W::busy_poll, false, false, true}, true, false, false}}) {
         Entry queue = entry(make_shmq(shmqd, mode));
         queue.throughput = true;
         queue.round_trip = round_trip;

@@ -161,6 +161,10 @@ struct ShmqMode {
     ShmqWait wait = ShmqWait::spin_then_block;
     bool batch = false;
     bool at_least_once = false;
+    // Queues configured `producers: single` and `consumers: single`, whose
+    // one producer and one consumer claim and take with plain stores: the
+    // same contract as the limit ring's.
+    bool single = false;
 };
 // `shmqd` is the broker executable each run starts.
 std::unique_ptr<Transport> make_shmq(const std::string& shmqd, const ShmqMode& mode);

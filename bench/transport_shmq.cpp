@@ -98,16 +98,16 @@ public:
     std::string name() const override { return "shmq"; }
     std::string mode() const override {
         return std::string(mode_.at_least_once ? "at_least_once/" : "") + wait_name(mode_.wait) +
-               (mode_.batch ? "+batch" : "");
+               (mode_.batch ? "+batch" : "") + (mode_.single ? "+single" : "");
     }
-    bool multi_producer() const override { return true; }
+    bool multi_producer() const override { return !mode_.single; }
     std::size_t batch_limit() const override { return mode_.batch ? shmq_batch : 1; }
 
     void setup(const ChannelSpec& spec) override {
         depth_ = spec.depth;
         std::vector<BrokerQueue> queues;
         for (std::size_t channel = 0; channel < spec.channels; ++channel) {
-            queues.push_back({queue_name(channel), spec.depth, spec.message_size, mode_.at_least_once});
+            queues.push_back({queue_name(channel), spec.depth, spec.message_size, mode_.at_least_once, mode_.single});
         }
         broker_ = std::make_unique<BrokerProcess>(shmqd_, queues);
     }
