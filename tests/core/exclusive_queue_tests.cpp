@@ -37,28 +37,24 @@ std::string received(Queue& queue) {
     return out;
 }
 
-// `operation` retried while it answers exclusive_held (the broker frees a
-// gone holder's lease at its next tick); its first other answer.
-template <typename Operation>
-Status once_the_lease_is_free(Operation operation) {
-    const auto give_up = std::chrono::steady_clock::now() + 10s;
-    Status status = operation();
-    while (status == Status::exclusive_held && std::chrono::steady_clock::now() < give_up) {
-        std::this_thread::sleep_for(10ms);
-        status = operation();
-    }
-    return status;
-}
+// Two clients of one broker, each with queue "q" open.
+struct TwoClients {
+    explicit TwoClients(const std::string& broker)
+        : first(test::attach(broker)),
+          second(test::attach(broker)),
+          first_queue(test::open_queue(*first, "q")),
+          second_queue(test::open_queue(*second, "q")) {}
+    std::unique_ptr<Client> first, second;
+    Queue first_queue, second_queue;
+};
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_single_producer_queue_admits_one_producing_thread_at_a_time) {
     const auto config = single_queue_config("oneproducer", config::Sharing::single, config::Sharing::many);
     test::InProcessBroker broker(config);
-    auto first = test::attach(broker.name());
-    auto second = test::attach(broker.name());
-    auto first_queue = test::open_queue(*first, "q");
-    auto second_queue = test::open_queue(*second, "q");
+    TwoClients clients(broker.name());
+    auto& [first, second, first_queue, second_queue] = clients;
     BOOST_TEST_REQUIRE(first_queue.send("a1", 1s) == Status::ok);
     // Another client, by any kind of send, and whatever its timeout: the
     // answer comes at once, and nothing is sent.
@@ -86,10 +82,8 @@ BOOST_AUTO_TEST_CASE(a_single_producer_queue_admits_one_producing_thread_at_a_ti
 BOOST_AUTO_TEST_CASE(a_single_consumer_queue_admits_one_consuming_thread_at_a_time) {
     const auto config = single_queue_config("oneconsumer", config::Sharing::many, config::Sharing::single);
     test::InProcessBroker broker(config);
-    auto first = test::attach(broker.name());
-    auto second = test::attach(broker.name());
-    auto first_queue = test::open_queue(*first, "q");
-    auto second_queue = test::open_queue(*second, "q");
+    TwoClients clients(broker.name());
+    auto& [first, second, first_queue, second_queue] = clients;
     // Producers are many.
     for (const char* text : {"m1", "m2", "m3", "m4"}) BOOST_TEST_REQUIRE(second_queue.send(text, 1s) == Status::ok);
     BOOST_TEST(received(first_queue) == "m1");
@@ -134,8 +128,8 @@ BOOST_AUTO_TEST_CASE(a_killed_lease_holder_hands_its_sides_on_and_loses_nothing)
     BOOST_TEST(queue.receive(out, 1s) == Status::exclusive_held);
     ::kill(holder, SIGKILL);
     BOOST_TEST(test::wait_child(holder, 5s) == 128 + SIGKILL);
-    BOOST_TEST(once_the_lease_is_free([&] { return queue.send("mine", 1s); }) == Status::ok);
-    BOOST_TEST(once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
+    BOOST_TEST(test::once_the_lease_is_free([&] { return queue.send("mine", 1s); }) == Status::ok);
+    BOOST_TEST(test::once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
     BOOST_TEST(out == "d2");
     BOOST_TEST(received(queue) == "d3");
     BOOST_TEST(received(queue) == "mine");
@@ -165,9 +159,9 @@ BOOST_AUTO_TEST_CASE(scribbled_lease_words_are_freed_and_crash_nothing) {
         BOOST_TEST_CONTEXT("lease words scribbled to " << std::hex << scribble) {
             control.producer_lease.store(scribble);
             control.consumer_lease.store(scribble);
-            BOOST_TEST(once_the_lease_is_free([&] { return queue.send("m", 1s); }) == Status::ok);
+            BOOST_TEST(test::once_the_lease_is_free([&] { return queue.send("m", 1s); }) == Status::ok);
             std::string out;
-            BOOST_TEST(once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
+            BOOST_TEST(test::once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
             BOOST_TEST(out == "m");
             // Given back, so that the next scribble lands on free words.
             client.reset();

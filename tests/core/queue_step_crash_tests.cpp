@@ -80,21 +80,6 @@ config::QueueConfig& add_reliable_queue(config::BrokerConfig& config, const std:
     return queue;
 }
 
-// On a single-producer (single-consumer) queue a client killed while it
-// held the side's lease holds it until the broker's reaper has released
-// what it held and the tick after frees the lease: `operation` is retried
-// while it answers exclusive_held, and its first other answer returned.
-template <typename Operation>
-Status once_the_lease_is_free(Operation operation) {
-    const auto give_up = std::chrono::steady_clock::now() + 10s;
-    Status status = operation();
-    while (status == Status::exclusive_held && std::chrono::steady_clock::now() < give_up) {
-        std::this_thread::sleep_for(10ms);
-        status = operation();
-    }
-    return status;
-}
-
 constexpr config::Sharing both_sharings[] = {config::Sharing::many, config::Sharing::single};
 
 // Two whole laps of the ring, message by message: every slot works again.
@@ -150,7 +135,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_at_each_step_of_a_send_stops_nobody_and_l
             }
             BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", operation, step) == killed);
             if (producers == config::Sharing::single) {
-                BOOST_TEST(once_the_lease_is_free([&] { return queue.send("after", 1s); }) == Status::ok);
+                BOOST_TEST(test::once_the_lease_is_free([&] { return queue.send("after", 1s); }) == Status::ok);
             } else {
                 // Other producers move tail past the dead claims (if need
                 // be) and claim the following slots at once.
@@ -227,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
             // The next consumer takes the next message at once (a single
             // consumer's, once the dead one's lease is freed).
             std::string out;
-            BOOST_TEST_REQUIRE(once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
+            BOOST_TEST_REQUIRE(test::once_the_lease_is_free([&] { return queue.receive(out, 1s); }) == Status::ok);
             BOOST_TEST((out == (c.message_kept ? m0 : m1)));
             if (c.message_kept) {
                 BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);

@@ -89,6 +89,22 @@ void die_in_place(const std::string& broker, const std::function<void(RawSegment
 // the test), then waits in place to be killed. Returns its pid.
 pid_t start_in_place(const std::string& broker, const std::function<bool(Client&)>& stage);
 
+// On a queue configured `producers: single` (`consumers: single`), a killed
+// client's lease stays until the broker's reaper has released what it held
+// and the tick after frees the lease: `operation` is retried while it
+// answers exclusive_held (up to 10 s), and its first other answer returned.
+template <typename Operation>
+Status once_the_lease_is_free(Operation operation) {
+    using namespace std::chrono_literals;
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    Status status = operation();
+    while (status == Status::exclusive_held && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(10ms);
+        status = operation();
+    }
+    return status;
+}
+
 // Attaches to `broker`; the test fails (and stops) if it cannot.
 std::unique_ptr<Client> attach(const std::string& broker);
 // Attaches once a broker serves `address` (its segment may not exist yet,
