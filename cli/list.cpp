@@ -23,6 +23,27 @@ std::string access_of(const Stats& stats) {
     return "group:" + stats.access_group + (!stats.accessible ? "(denied)" : stats.read_only ? "(read-only)" : "");
 }
 
+bool any_single(const std::vector<QueueStats>& queues) {
+    return std::any_of(queues.begin(), queues.end(), [](const QueueStats& queue) {
+        return queue.producers_sharing == "single" || queue.consumers_sharing == "single";
+    });
+}
+
+// "producer", "consumer" or "producer,consumer": the sides one client at a
+// time may use, each with the pid holding it ("producer(pid 42)"); "-" for none.
+std::string single_cell(const QueueStats& queue) {
+    std::string cell;
+    const auto side = [&](const std::string& sharing, const char* name, std::int32_t pid) {
+        if (sharing != "single") return;
+        if (!cell.empty()) cell += ",";
+        cell += name;
+        if (pid != 0) cell += "(pid " + std::to_string(pid) + ")";
+    };
+    side(queue.producers_sharing, "producer", queue.producer_lease_pid);
+    side(queue.consumers_sharing, "consumer", queue.consumer_lease_pid);
+    return cell.empty() ? "-" : cell;
+}
+
 template <typename Stats>
 bool any_restricted(const std::vector<Stats>& all) {
     return std::any_of(all.begin(), all.end(), [](const Stats& one) { return !one.access_group.empty(); });
@@ -40,6 +61,8 @@ void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
                                        {"QUARANTINED", Align::left}};
     const bool show_removed = any_removed(queues);
     if (show_removed) columns.push_back({"REMOVED", Align::left});
+    const bool show_single = any_single(queues);
+    if (show_single) columns.push_back({"SINGLE", Align::left});
     if (show_access) columns.push_back({"ACCESS", Align::left});
     Table table(columns);
     for (const auto& queue : queues) {
@@ -48,6 +71,7 @@ void print_queues(const std::vector<QueueStats>& queues, bool show_access) {
                                      quarantine_cell(queue.quarantined, queue.quarantine_reason)};
         if (!queue.accessible) row = {queue.name, "-", "-", "-", "-", "-", "-"};
         if (show_removed) row.push_back(queue.accessible ? removed_cell(queue.removed) : "-");
+        if (show_single) row.push_back(queue.accessible ? single_cell(queue) : "-");
         if (show_access) row.push_back(access_of(queue));
         table.add_row(row);
     }
@@ -98,7 +122,10 @@ int run_list(const Arguments& arguments, const std::string& broker) {
                             "topics only prints just the topic table. When some queues or topics are\n"
                             "restricted to a group, an ACCESS column says which (\"group:G(denied)\" when\n"
                             "you are not in G). Once a reload removed a queue or topic, a REMOVED column says\n"
-                            "which (\"yes\": it takes no more messages; what is left is still received).",
+                            "which (\"yes\": it takes no more messages; what is left is still received).\n"
+                            "When a queue admits one producer or one consumer at a time (producers: single,\n"
+                            "consumers: single), a SINGLE column says which, and the pid holding each\n"
+                            "(\"producer(pid 42),consumer\").",
                             broker);
     parser.add_options()("json", "print one JSON object (with a timestamp; schema in docs/operations.md) instead "
                                  "of tables");

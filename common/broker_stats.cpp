@@ -21,6 +21,19 @@ const char* delivery_name(std::uint8_t delivery) {
     return delivery < 2 ? names[delivery] : "unknown";
 }
 
+// The pid of the client a lease word names, read once and trusted only as
+// far as the client table this process validated says: 0 when it names no
+// active tenant.
+std::int32_t lease_holder_pid(const SegmentView& view, std::uint64_t lease) {
+    if (lease == 0 || layout::lease_client_index(lease) >= view.client_capacity()) return 0;
+    const auto word = view.client(layout::lease_client_index(lease)).word.load(std::memory_order_acquire);
+    if (layout::ClientWord::state(word) != layout::ClientState::active ||
+        layout::ClientWord::generation(word) != layout::lease_generation(lease)) {
+        return 0;
+    }
+    return layout::ClientWord::pid(word);
+}
+
 QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     QueueStats stats;
     const auto& ring = view.ring(index);
@@ -31,6 +44,14 @@ QueueStats stats_of_queue(const SegmentView& view, std::uint32_t index) {
     stats.max_message_size = geometry.max_message_size;
     stats.overflow = overflow_name(geometry.overflow);
     stats.delivery = delivery_name(geometry.delivery);
+    if (geometry.single_producer()) {
+        stats.producers_sharing = "single";
+        stats.producer_lease_pid = lease_holder_pid(view, control.producer_lease.load(std::memory_order_acquire));
+    }
+    if (geometry.single_consumer()) {
+        stats.consumers_sharing = "single";
+        stats.consumer_lease_pid = lease_holder_pid(view, control.consumer_lease.load(std::memory_order_acquire));
+    }
     const auto quarantine = control.quarantined.load(std::memory_order_relaxed);
     stats.quarantined = quarantine != 0;
     if (stats.quarantined) stats.quarantine_reason = quarantine_reason_name(quarantine);

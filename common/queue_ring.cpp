@@ -1075,7 +1075,10 @@ bool QueueRing::may_have_message() const {
     }
     // The slot at head alone tells, without reading tail: a position is
     // claimed in its slot before tail moves past it, so a slot still free
-    // for head's lap means nothing was claimed at head. (Reading tail here
+    // for head's lap means nothing was claimed at head (or, on a
+    // single-producer queue, whose claim writes the slot only at the
+    // publish, a claim still being written: nothing to take either way).
+    // (Reading tail here
     // would pull the producers' cache line at every poll, and make their
     // next claim miss on it.) Anything but that or a claim still being
     // written lets a try make progress (take, skip, or move a lagging head).

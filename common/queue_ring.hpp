@@ -96,8 +96,9 @@ public:
 
     // How a receive judges a slot at head that is still free for head's lap.
     // `quick`, for the first try of a call: nothing was claimed there (a
-    // claim writes the slot before tail moves past it), so the queue is
-    // empty, without a read of tail, the producers' cache line, which a
+    // claim writes the slot before tail moves past it; a single producer's
+    // claim is still being written), so the queue is empty, without a read
+    // of tail, the producers' cache line, which a
     // consumer that keeps up would otherwise pull at every message (and the
     // producer's next claim pull back). One quick look in 64 checks all the
     // same. `checking`, for the tries of a wait: tail is read, so that a word

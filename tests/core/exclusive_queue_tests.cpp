@@ -12,9 +12,11 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 #include "common/layout.hpp"
 #include "shmq/client.hpp"
+#include "tests/support/programs.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace shmq;
@@ -77,6 +79,32 @@ BOOST_AUTO_TEST_CASE(a_single_producer_queue_admits_one_producing_thread_at_a_ti
     BOOST_TEST(received(second_queue) == "a2");
     BOOST_TEST(received(second_queue) == "b4");
     BOOST_TEST(test::queue_stats(*second, "q").depth == 0u);
+}
+
+// Who holds a single side is in the stats, `shmq list` and its JSON: the
+// operator's answer to an exclusive_held.
+BOOST_AUTO_TEST_CASE(the_stats_and_shmq_list_name_the_holder_of_a_single_side) {
+    const auto config = single_queue_config("leasestats", config::Sharing::single, config::Sharing::many);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    auto stats = test::queue_stats(*client, "q");
+    BOOST_TEST(stats.producers_sharing == "single");
+    BOOST_TEST(stats.consumers_sharing == "many");
+    BOOST_TEST(stats.producer_lease_pid == 0);
+    BOOST_TEST_REQUIRE(queue.send("m", 1s) == Status::ok);
+    stats = test::queue_stats(*client, "q");
+    BOOST_TEST(stats.producer_lease_pid == ::getpid());
+    BOOST_TEST(stats.consumer_lease_pid == 0);
+    const std::string shmq_cli = SHMQ_BINARY_DIR "/cli/shmq";
+    const auto listed = test::run_program({shmq_cli, "--broker", broker.name(), "list"});
+    BOOST_TEST(listed.exit_code == 0, listed.err);
+    BOOST_TEST(listed.out.find("SINGLE") != std::string::npos, listed.out);
+    BOOST_TEST(listed.out.find("producer(pid " + std::to_string(::getpid()) + ")") != std::string::npos, listed.out);
+    const auto json = test::run_program({shmq_cli, "--broker", broker.name(), "list", "--json"});
+    BOOST_TEST(json.exit_code == 0, json.err);
+    BOOST_TEST(json.out.find("\"producer_lease_pid\": " + std::to_string(::getpid())) != std::string::npos, json.out);
+    BOOST_TEST(json.out.find("\"producers_sharing\": \"single\"") != std::string::npos, json.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_single_consumer_queue_admits_one_consuming_thread_at_a_time) {

@@ -46,6 +46,14 @@ struct QueueStats {
     // maps its segment read-only: the figures are known, but sending and
     // receiving are refused with permission_denied.
     bool read_only = false;
+    // "single" when one thread of one client at a time may send (receive):
+    // the queue's producers: single (consumers: single); else "many".
+    std::string producers_sharing = "many";
+    std::string consumers_sharing = "many";
+    // Of a single side: the pid of the client whose thread holds its lease
+    // (anyone else gets Status::exclusive_held); 0 while nobody does.
+    std::int32_t producer_lease_pid = 0;
+    std::int32_t consumer_lease_pid = 0;
 };
 
 // One subscription to a topic, as `shmq stats` shows it.
