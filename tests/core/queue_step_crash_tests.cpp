@@ -178,6 +178,53 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_right_after_its_publish_has_sent_the_mess
     BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
+// On a queue with a single producer or consumer, a client killed right
+// after its compare-and-swap took the side's lease (queue_lease_taken),
+// before it claimed or took anything: the broker frees the lease, the next
+// client gets the side, and every message is delivered once.
+BOOST_AUTO_TEST_CASE(a_client_killed_right_after_taking_a_lease_stops_nobody_and_loses_nothing) {
+    for (const bool producer_side : {true, false}) {
+        BOOST_TEST_CONTEXT((producer_side ? "producers" : "consumers") << ": single") {
+            auto config = test::make_config("steplease");
+            auto& declared = test::add_queue(config, "q", 8, 32);
+            (producer_side ? declared.producers : declared.consumers) = config::Sharing::single;
+            test::InProcessBroker broker(config);
+            auto client = test::attach(broker.name());
+            auto queue = test::open_queue(*client, "q");
+            {
+                // Sent by a client that detaches, so that the killed one
+                // takes the producer lease afresh.
+                auto early = test::attach(broker.name());
+                BOOST_TEST_REQUIRE(test::open_queue(*early, "q").send("before", 1s) == Status::ok);
+            }
+            const std::vector<std::string> operation =
+                producer_side ? std::vector<std::string>{"send", "doomed"} : std::vector<std::string>{"receive"};
+            BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", operation, "queue_lease_taken") == killed);
+            std::string out;
+            if (producer_side) {
+                BOOST_TEST_REQUIRE(test::once_the_lease_is_free([&] { return queue.send("after", 1s); }) ==
+                                   Status::ok);
+                BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+                BOOST_TEST(out == "before");
+            } else {
+                BOOST_TEST_REQUIRE(test::once_the_lease_is_free([&] { return queue.receive(out, 1s); }) ==
+                                   Status::ok);
+                BOOST_TEST(out == "before");
+                BOOST_TEST_REQUIRE(queue.send("after", 1s) == Status::ok);
+            }
+            BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+            BOOST_TEST(out == "after");
+            BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
+            const auto stats = test::queue_stats(*client, "q");
+            BOOST_TEST(stats.abandoned == 0u);
+            BOOST_TEST(stats.lost_in_read == 0u);
+            BOOST_TEST(stats.depth == 0u);
+            BOOST_TEST(!stats.quarantined);
+            expect_laps(queue);
+        }
+    }
+}
+
 // at_most_once messages up to QueueRing::copy_first_limit are copied out
 // before they are taken ("Copy, then take"): a consumer killed before its
 // take loses nothing, and one killed after it took the message whole. Longer
