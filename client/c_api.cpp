@@ -495,6 +495,14 @@ shmq_status shmq_stats_queue(const shmq_stats* stats, std::size_t index, shmq_qu
     return SHMQ_OK;
 }
 
+shmq_status shmq_stats_queue_sides(const shmq_stats* stats, std::size_t index, shmq_queue_sides* out) {
+    if (stats == nullptr || out == nullptr || index >= stats->stats.queues.size()) return SHMQ_INVALID_ARGUMENT;
+    const auto& q = stats->stats.queues[index];
+    *out = shmq_queue_sides{q.producers_sharing.c_str(), q.consumers_sharing.c_str(), q.producer_lease_pid,
+                            q.consumer_lease_pid};
+    return SHMQ_OK;
+}
+
 shmq_status shmq_stats_topic(const shmq_stats* stats, std::size_t index, shmq_topic_stats* out) {
     if (stats == nullptr || out == nullptr || index >= stats->stats.topics.size()) return SHMQ_INVALID_ARGUMENT;
     const auto& t = stats->stats.topics[index];

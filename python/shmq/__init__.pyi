@@ -30,6 +30,10 @@ class _QueueStats(TypedDict):
     dead_lettered: int
     producers: int
     consumers: int
+    producers_sharing: str  # "many", or "single": one thread of one client at a time may send
+    consumers_sharing: str  # the same for receiving
+    producer_lease_pid: int  # of a single side: the pid of the client holding it; 0 while nobody does
+    consumer_lease_pid: int
     read_only: bool  # this process is among the access group's readers
     removed: bool  # a reload removed it: it takes no more messages
 

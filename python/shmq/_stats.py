@@ -17,6 +17,7 @@ def _fields(struct, names):
 _QUEUE = ("name capacity max_message_size overflow delivery quarantined depth enqueued dequeued rejected "
           "dropped abandoned lost_in_read redelivered dead_lettered producers consumers quarantine_reason "
           "read_only removed").split()
+_SIDES = "producers consumers producer_lease_pid consumer_lease_pid".split()
 _TOPIC = ("name capacity max_message_size history max_subscribers slow_subscriber quarantined published "
           "abandoned dropped subscriptions publishers quarantine_reason read_only removed").split()
 
@@ -41,10 +42,20 @@ def take_stats(client) -> dict:
     result = _fields(broker, ("broker", "broker_pid", "broker_alive", "broker_epoch", "segment_size"))
     result["broker_alive"] = bool(result["broker_alive"])
     queue = ffi.new("shmq_queue_stats *")
+    sides = ffi.new("shmq_queue_sides *")
     result["queues"] = []
     for index in range(broker.queues):
         check(lib.shmq_stats_queue(stats, index, queue))
-        result["queues"].append(_flags(_fields(queue, _QUEUE)))
+        check(lib.shmq_stats_queue_sides(stats, index, sides))
+        entry = _flags(_fields(queue, _QUEUE))
+        # "producers" and "consumers" count the attached ends; their settings
+        # are named as in the JSON of `shmq stats`.
+        shared = _fields(sides, _SIDES)
+        entry["producers_sharing"] = shared["producers"]
+        entry["consumers_sharing"] = shared["consumers"]
+        entry["producer_lease_pid"] = shared["producer_lease_pid"]
+        entry["consumer_lease_pid"] = shared["consumer_lease_pid"]
+        result["queues"].append(entry)
     topic = ffi.new("shmq_topic_stats *")
     subscriber = ffi.new("shmq_subscriber_stats *")
     result["topics"] = []

@@ -2,6 +2,7 @@
 
 import array
 import gc
+import os
 import threading
 import time
 
@@ -212,6 +213,8 @@ def test_stats(client):
     assert work["enqueued"] == 1 and work["depth"] == 1 and work["delivery"] == "at_most_once"
     # In service, and open to this process for reading and writing.
     assert work["quarantined"] is False and work["quarantine_reason"] == "" and work["read_only"] is False
+    assert (work["producers_sharing"], work["consumers_sharing"]) == ("many", "many")
+    assert (work["producer_lease_pid"], work["consumer_lease_pid"]) == (0, 0)
     assert any(entry["program"] == "pytest" for entry in stats["clients"])
 
 
@@ -233,6 +236,9 @@ def _hold_ticks_then_let_go(broker):
     ticks = holder.queue("ticks")
     ticks.send(b"t1")
     assert ticks.receive(timeout=LIMIT) == b"t1"
+    leased = next(queue for queue in holder.stats()["queues"] if queue["name"] == "ticks")
+    assert (leased["producers_sharing"], leased["consumers_sharing"]) == ("single", "single")
+    assert (leased["producer_lease_pid"], leased["consumer_lease_pid"]) == (os.getpid(), os.getpid())
     with shmq.Client(broker, program="pytest-other") as other:
         theirs = other.queue("ticks")
         with pytest.raises(shmq.ExclusiveHeldError) as raised:

@@ -81,6 +81,8 @@ static void write_config(int with_work) {
             "%s"
             "  - name: jobs\n    capacity: 8\n    max_message_size: 64\n    delivery: at_least_once\n"
             "    ack_timeout_ms: 100\n"
+            "  - name: ticks\n    capacity: 4\n    max_message_size: 16\n"
+            "    producers: single\n    consumers: single\n"
             "topics:\n"
             "  - name: prices\n    capacity: 16\n    max_message_size: 128\n    history: 2\n",
             broker_name, with_work ? "  - name: work\n    capacity: 8\n    max_message_size: 64\n" : "");
@@ -430,7 +432,7 @@ static void test_stats(shmq_client* client) {
     REQUIRE_OK(shmq_stats_broker(stats, &broker_stats));
     CHECK(strcmp(broker_stats.broker, broker_name) == 0);
     CHECK(broker_stats.broker_pid == broker && broker_stats.broker_alive);
-    CHECK(broker_stats.queues == 2 && broker_stats.topics == 1 && broker_stats.clients >= 1);
+    CHECK(broker_stats.queues == 3 && broker_stats.topics == 1 && broker_stats.clients >= 1);
     int found_work = 0;
     for (size_t i = 0; i < broker_stats.queues; ++i) {
         shmq_queue_stats queue;
@@ -451,9 +453,86 @@ static void test_stats(shmq_client* client) {
     shmq_client_info info;
     REQUIRE_OK(shmq_stats_client(stats, 0, &info));
     CHECK(info.pid > 0);
-    CHECK_STATUS(shmq_stats_queue(stats, 2, &(shmq_queue_stats){0}), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_stats_queue(stats, 3, &(shmq_queue_stats){0}), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_stats_queue_sides(stats, 3, &(shmq_queue_sides){0}), SHMQ_INVALID_ARGUMENT);
+    CHECK_STATUS(shmq_stats_queue_sides(NULL, 0, &(shmq_queue_sides){0}), SHMQ_INVALID_ARGUMENT);
     CHECK_STATUS(shmq_stats_subscriber(stats, 0, 99, &(shmq_subscriber_stats){0}), SHMQ_INVALID_ARGUMENT);
     shmq_stats_free(stats);
+}
+
+/* The sides of queue "ticks" (producers: single, consumers: single) as
+ * shmq_stats_queue_sides() reports them, by name. */
+static shmq_queue_sides sides_of_ticks(shmq_client* client) {
+    shmq_stats* stats = NULL;
+    shmq_queue_sides sides = {0};
+    REQUIRE_OK(shmq_stats_take(client, &stats));
+    shmq_broker_stats broker_stats;
+    REQUIRE_OK(shmq_stats_broker(stats, &broker_stats));
+    int found = 0;
+    for (size_t i = 0; i < broker_stats.queues && !found; ++i) {
+        shmq_queue_stats queue;
+        REQUIRE_OK(shmq_stats_queue(stats, i, &queue));
+        if (strcmp(queue.name, "ticks") != 0) continue;
+        found = 1;
+        REQUIRE_OK(shmq_stats_queue_sides(stats, i, &sides));
+        /* Copied out: the strings die with the snapshot. */
+        CHECK(strcmp(sides.producers, "single") == 0 && strcmp(sides.consumers, "single") == 0);
+        sides.producers = sides.consumers = "";
+    }
+    CHECK(found);
+    shmq_stats_free(stats);
+    return sides;
+}
+
+/* A queue with one producer and one consumer: the first client to send
+ * (receive) holds that side, another gets SHMQ_EXCLUSIVE_HELD with nothing
+ * sent or taken, the stats name the holder, and its detach hands the side
+ * on. A queue open to many on both sides reports "many" and no holder. */
+static void test_single_sides(shmq_client* client) {
+    shmq_queue_sides sides = sides_of_ticks(client);
+    CHECK(sides.producer_lease_pid == 0 && sides.consumer_lease_pid == 0);
+    shmq_queue* queue = NULL;
+    REQUIRE_OK(shmq_queue_open(client, "ticks", &queue));
+    REQUIRE_OK(shmq_queue_send(queue, "t1", 2, SHMQ_WAIT_FOREVER));
+    sides = sides_of_ticks(client);
+    CHECK(sides.producer_lease_pid == getpid() && sides.consumer_lease_pid == 0);
+
+    shmq_client* other = attach_when_ready();
+    shmq_queue* theirs = NULL;
+    REQUIRE_OK(shmq_queue_open(other, "ticks", &theirs));
+    char buffer[16];
+    size_t size = 0;
+    CHECK_STATUS(shmq_queue_try_send(theirs, "no", 2), SHMQ_EXCLUSIVE_HELD);
+    /* The other client takes the consumer side: now this one is refused it. */
+    CHECK_STATUS(shmq_queue_receive(theirs, buffer, sizeof buffer, &size, NULL, SHMQ_WAIT_FOREVER), SHMQ_OK);
+    CHECK(size == 2 && memcmp(buffer, "t1", 2) == 0);
+    CHECK_STATUS(shmq_queue_try_receive(queue, buffer, sizeof buffer, &size, NULL), SHMQ_EXCLUSIVE_HELD);
+    sides = sides_of_ticks(client);
+    CHECK(sides.producer_lease_pid == getpid() && sides.consumer_lease_pid == getpid());
+    shmq_queue_close(theirs);
+    shmq_detach(other);
+    sides = sides_of_ticks(client);
+    CHECK(sides.producer_lease_pid == getpid() && sides.consumer_lease_pid == 0);
+    CHECK_STATUS(shmq_queue_try_receive(queue, buffer, sizeof buffer, &size, NULL), SHMQ_EMPTY);
+
+    shmq_stats* stats = NULL;
+    REQUIRE_OK(shmq_stats_take(client, &stats));
+    shmq_broker_stats broker_stats;
+    REQUIRE_OK(shmq_stats_broker(stats, &broker_stats));
+    int found_work = 0;
+    for (size_t i = 0; i < broker_stats.queues; ++i) {
+        shmq_queue_stats work;
+        REQUIRE_OK(shmq_stats_queue(stats, i, &work));
+        if (strcmp(work.name, "work") != 0) continue;
+        found_work = 1;
+        shmq_queue_sides shared;
+        REQUIRE_OK(shmq_stats_queue_sides(stats, i, &shared));
+        CHECK(strcmp(shared.producers, "many") == 0 && strcmp(shared.consumers, "many") == 0);
+        CHECK(shared.producer_lease_pid == 0 && shared.consumer_lease_pid == 0);
+    }
+    CHECK(found_work);
+    shmq_stats_free(stats);
+    shmq_queue_close(queue);
 }
 
 /* A reload (SIGHUP) that removes queue "work": a handle opened before gets
@@ -498,6 +577,7 @@ int main(void) {
     test_acknowledge(client);
     test_topic(client);
     test_stats(client);
+    test_single_sides(client);
     test_removal(client);
     shmq_detach(client);
     shmq_detach(NULL);

@@ -333,6 +333,18 @@ typedef struct shmq_queue_stats {
     int removed;
 } shmq_queue_stats;
 
+/* Who may produce into and consume from a queue (its producers and
+ * consumers settings), and for a side declared "single", the pid of the
+ * client one of whose threads holds it (anyone else gets
+ * SHMQ_EXCLUSIVE_HELD); 0 while nobody does. Apart from shmq_queue_stats so
+ * that struct keeps its size and programs built before it keep working. */
+typedef struct shmq_queue_sides {
+    const char* producers; /* "many" or "single" */
+    const char* consumers;
+    int32_t producer_lease_pid;
+    int32_t consumer_lease_pid;
+} shmq_queue_sides;
+
 typedef struct shmq_topic_stats {
     const char* name;
     uint32_t capacity, max_message_size, history, max_subscribers;
@@ -367,6 +379,7 @@ SHMQ_API void shmq_stats_free(shmq_stats* stats);
 SHMQ_API shmq_status shmq_stats_broker(const shmq_stats* stats, shmq_broker_stats* out);
 /* SHMQ_INVALID_ARGUMENT for an index out of range. */
 SHMQ_API shmq_status shmq_stats_queue(const shmq_stats* stats, size_t index, shmq_queue_stats* out);
+SHMQ_API shmq_status shmq_stats_queue_sides(const shmq_stats* stats, size_t index, shmq_queue_sides* out);
 SHMQ_API shmq_status shmq_stats_topic(const shmq_stats* stats, size_t index, shmq_topic_stats* out);
 SHMQ_API shmq_status shmq_stats_subscriber(const shmq_stats* stats, size_t topic, size_t index, shmq_subscriber_stats* out);
 SHMQ_API shmq_status shmq_stats_client(const shmq_stats* stats, size_t index, shmq_client_info* out);
