@@ -47,6 +47,13 @@ QUEUE = """\
     capacity: {depth}
     max_message_size: {size}
 """
+# The same queue declared for one producer and one consumer, as a user whose
+# queue has one process at each end would declare it: the claim then writes
+# the slot once (docs/benchmarks.md, "Single producer, single consumer").
+SINGLE_QUEUE = QUEUE + """\
+    producers: single
+    consumers: single
+"""
 CONFIG = """\
 broker:
   name: {name}
@@ -61,14 +68,15 @@ queues:
 """
 
 
-def queue_for(size):
-    return f"bench-{size}"
+def queue_for(size, single=False):
+    return f"bench-{size}" + ("-single" if single else "")
 
 
 def start_broker(build, directory):
     name = f"python-bench-{os.getpid()}"
     config = Path(directory) / "shmqd.yaml"
-    queues = "".join(QUEUE.format(name=queue_for(size), depth=transports.DEPTH, size=size) for size in SIZES)
+    queues = "".join(template.format(name=queue_for(size, single), depth=transports.DEPTH, size=size)
+                     for size in SIZES for template, single in ((QUEUE, False), (SINGLE_QUEUE, True)))
     config.write_text(CONFIG.format(name=name, queues=queues))
     broker = subprocess.Popen([str(build / "daemon" / "shmqd"), "--config", str(config)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -91,6 +99,9 @@ def configurations(broker, directory, have_zmq):
         ("shmq", WAIT, True, lambda size: transports.shmq_queue(broker, queue_for(size), WAIT)),
         ("shmq", f"{WAIT}+batch", True, lambda size: transports.shmq_queue_batched(broker, queue_for(size), WAIT)),
         ("shmq", f"{WAIT}+packed", True, lambda size: transports.shmq_queue_packed(broker, queue_for(size), WAIT)),
+        ("shmq", f"{WAIT}+single", True, lambda size: transports.shmq_queue(broker, queue_for(size, True), WAIT)),
+        ("shmq", f"{WAIT}+packed+single", True,
+         lambda size: transports.shmq_queue_packed(broker, queue_for(size, True), WAIT)),
         ("multiprocessing.Queue", "blocking", False, lambda size: transports.mp_queue()),
         ("multiprocessing.Pipe", "blocking", False, lambda size: transports.mp_pipe()),
     ]
@@ -147,7 +158,10 @@ def throughput_targets(configs, runs):
     targets = []
     peer_names = ", ".join(f"{transport}" + (f" {mode}" if transport == "pyzmq" else "") for transport, mode in peers)
     for mode, label in ((WAIT, "one message per call"), (f"{WAIT}+batch", f"batches of {transports.BATCH}"),
-                        (f"{WAIT}+packed", f"packed batches of {transports.BATCH}, no object per message")):
+                        (f"{WAIT}+packed", f"packed batches of {transports.BATCH}, no object per message"),
+                        (f"{WAIT}+single", "one message per call, producers: single, consumers: single"),
+                        (f"{WAIT}+packed+single", f"packed batches of {transports.BATCH}, producers: single, "
+                                                  "consumers: single")):
         name = (f"Python 64 B msg/s, shmq queue {WAIT} ({label}) >= {TARGET_RATIO:.0f}x the best of {peer_names}")
         if (mode, 64) not in ratios:
             targets.append({"target": name, "measured": "not measured", "available": False, "met": False})
@@ -199,7 +213,8 @@ def section(configs, runs, ratios, small, large, floors, per_message, count, rep
              f"buffer holds). shmq: a queue per payload size, its max_message_size the payload's; queues through the Python package ({mode}), wait strategy {WAIT}, one "
              f"`send`/`receive` per message, `send_batch`/`receive_batch` of up to {transports.BATCH} (a bytes "
              f"object per message), or `send_packed`/`receive_packed` of up to {transports.BATCH} (one bytes "
-             "object and a list of sizes per batch); pyzmq: "
+             "object and a list of sizes per batch); `+single`: the same on a second queue per size declared "
+             "`producers: single`, `consumers: single`; pyzmq: "
              "PUSH/PULL over ipc://, the producer closing only once its consumer had every message. "
              "Medians (min–max); \"x best\" is shmq's rate over the best peer's in the same repeat (median "
              "over the repeats).", "",

@@ -165,7 +165,8 @@ BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_trans
     }
     BOOST_TEST(kept_driver_records);
     std::vector<std::string> transports = {"shmq spin_then_block", "shmq spin_then_block+batch",
-                                           "shmq spin_then_block+packed", "multiprocessing.Queue blocking",
+                                           "shmq spin_then_block+packed", "shmq spin_then_block+single",
+                                           "shmq spin_then_block+packed+single", "multiprocessing.Queue blocking",
                                            "multiprocessing.Pipe blocking"};
     if (SHMQ_PYZMQ) transports.push_back("pyzmq ipc push/pull");
     for (const auto& name : transports) {
@@ -180,7 +181,9 @@ BOOST_AUTO_TEST_CASE(python_quick_run_moves_and_verifies_messages_on_every_trans
             BOOST_TEST(target.get<bool>("available"));
         }
     }
-    BOOST_TEST(python_targets == 4u);  // three 64 B throughputs (single, batch, packed) and zero copy
+    // Five 64 B throughputs (one message per call, batch, packed, and the
+    // first and last on a single-producer single-consumer queue) and zero copy.
+    BOOST_TEST(python_targets == 6u);
     // The targets' rows in the driver's Targets table, the section after it.
     const std::string markdown = test::read_file(results + "/results.md");
     const auto table = markdown.find("## Targets");
