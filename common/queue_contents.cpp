@@ -85,11 +85,11 @@ void read_ready(const QueueRing& ring, const Window& window, QueueContents& cont
             contents.damage = "slot " + std::to_string(ring.index_of(position)) + " holds an unknown state";
             return;
         }
-        const auto lap = ring_lap(position, capacity);
-        if (SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) {
+        if (ring.claim_in_flight(position, word)) {
             ++contents.writing;
             continue;
         }
+        const auto lap = ring_lap(position, capacity);
         // Anything else but "ready for this lap" is no message to carry:
         // abandoned by a dead producer, or taken while head had not moved.
         if (word != SlotWord::at_lap(SlotState::ready, lap)) continue;
@@ -121,9 +121,7 @@ std::uint64_t count_writes_in_progress(const QueueRing& ring) {
     if (!read_window(ring, window, damage)) return 0;
     std::uint64_t writing = 0;
     for (auto position = window.head; position < window.tail; ++position) {
-        const auto word = ring.slot_at(position).word.load(std::memory_order_acquire);
-        const auto lap = ring_lap(position, ring.geometry().capacity);
-        if (SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ++writing;
+        if (ring.claim_in_flight(position, ring.slot_at(position).word.load(std::memory_order_acquire))) ++writing;
     }
     return writing;
 }

@@ -1354,7 +1354,7 @@ std::string QueueRing::describe_damage() const {
     if (head < tail) {
         const auto state = SlotWord::state(head_word);
         const auto lap = lap_of(head);
-        const bool queued = (state == SlotState::writing && SlotWord::tag(head_word) == SlotWord::lap_tag(lap)) ||
+        const bool queued = claim_in_flight(head, head_word) ||
                             ((state == SlotState::ready || state == SlotState::abandoned) &&
                              SlotWord::lap(head_word) == lap);
         if (!queued && !has_owner(state) && state != SlotState::redeliver &&
@@ -1414,11 +1414,9 @@ void QueueRing::verify(std::string& problem) {
             const auto word = slot_at(position).word.load(std::memory_order_acquire);
             const auto state = SlotWord::state(word);
             const auto lap = lap_of(position);
-            const bool queued = (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ||
+            const bool queued = claim_in_flight(position, word) ||
                                 ((state == SlotState::ready || state == SlotState::abandoned) &&
-                                 SlotWord::lap(word) == lap) ||
-                                // a single producer's claim, written at its publish
-                                (claims_by_tail() && state == SlotState::free && SlotWord::lap(word) == lap);
+                                 SlotWord::lap(word) == lap);
             // From head only: taken or finished, head not moved past yet (a
             // take, or a run of them: "Taking a run").
             const bool passing = from_head && (has_owner(state) || state == SlotState::redeliver ||

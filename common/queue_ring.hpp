@@ -220,6 +220,18 @@ public:
     // is quarantined; left empty when traffic never let a snapshot hold.
     void verify(std::string& problem);
 
+    // Whether `word`, read from the slot of `position` (a position in [head,
+    // tail)), says a producer claimed it and is still copying its message
+    // in: writing for its lap, or, on a queue with a single producer (whose
+    // claim writes nothing to the slot: claims_by_tail), still free for its
+    // lap. Such a send is not acknowledged yet: consumers wait for it, and
+    // a migration lets it finish before it reads the queue.
+    bool claim_in_flight(std::uint64_t position, std::uint64_t word) const {
+        const auto lap = lap_of(position);
+        if (SlotWord::state(word) == SlotState::writing) return SlotWord::tag(word) == SlotWord::lap_tag(lap);
+        return claims_by_tail() && word == SlotWord::at_lap(SlotState::free, lap);
+    }
+
     std::uint64_t index_of(std::uint64_t position) const { return ring_index(position, geometry_.capacity); }
     layout::SlotHeader& slot_at(std::uint64_t position) const {
         return *reinterpret_cast<layout::SlotHeader*>(slots_ + index_of(position) * geometry_.slot_stride);

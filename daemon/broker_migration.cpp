@@ -235,12 +235,16 @@ void Broker::set_aside_companions(const std::vector<CompanionSegment>& companion
 // bounded moment to finish, so that no send that returns ok is left behind.
 void Broker::let_writers_finish(const SegmentView& view, const std::string& what) {
     const auto deadline = std::chrono::steady_clock::now() + writer_grace;
-    for (;;) {
+    for (bool first = true;; first = false) {
         std::uint64_t writing = 0;
         for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
             if (view.queue_usable(index)) writing += count_writes_in_progress(view.ring(index));
         }
         if (writing == 0) return;
+        if (first) {
+            SHMQ_LOG(info) << "segment '" << what << "': waiting up to " << writer_grace.count() << " s for "
+                           << writing << " sends in progress to finish";
+        }
         if (std::chrono::steady_clock::now() >= deadline) {
             SHMQ_LOG(warning) << "segment '" << what << "': " << writing
                               << " sends still unfinished after the grace; they were not acknowledged and are not "
