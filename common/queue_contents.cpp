@@ -115,15 +115,19 @@ QueueContents read_queue_contents(const QueueRing& ring) {
     return contents;
 }
 
-std::uint64_t count_writes_in_progress(const QueueRing& ring) {
+std::vector<OwnerStamp> claims_in_progress(const QueueRing& ring) {
+    std::vector<OwnerStamp> owners;
     Window window;
     std::string damage;
-    if (!read_window(ring, window, damage)) return 0;
-    std::uint64_t writing = 0;
+    if (!read_window(ring, window, damage)) return owners;
+    const auto lease = ring.control().producer_lease.load(std::memory_order_acquire);
+    const OwnerStamp leaseholder{layout::lease_client_index(lease), layout::lease_generation(lease)};
     for (auto position = window.head; position < window.tail; ++position) {
-        if (ring.claim_in_flight(position, ring.slot_at(position).word.load(std::memory_order_acquire))) ++writing;
+        const auto word = ring.slot_at(position).word.load(std::memory_order_acquire);
+        if (!ring.claim_in_flight(position, word)) continue;
+        owners.push_back(SlotWord::state(word) == SlotState::writing ? SlotWord::owner(word) : leaseholder);
     }
-    return writing;
+    return owners;
 }
 
 }  // namespace shmq

@@ -132,7 +132,10 @@ private:
     std::vector<OpenCompanion> open_companions(const std::vector<CompanionSegment>& companions);
     void prepare_to_carry(SegmentView& view, const std::string& what, bool same_boot);
     void set_aside_companions(const std::vector<CompanionSegment>& companions);
-    static void let_writers_finish(const SegmentView& view, const std::string& what);
+    static void let_writers_finish(SegmentView& view, const std::string& what);
+    // Marks the records of `writers` (the owners of claims still written
+    // after the grace) reclaiming, then waits for every CPU's stores.
+    static void withdraw_writers(SegmentView& view, const std::vector<OwnerStamp>& writers);
     static constexpr std::chrono::seconds writer_grace{2};
     void finish_interrupted_migration();
     void dispose_of_migrated(const std::string& old);

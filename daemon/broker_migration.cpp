@@ -13,9 +13,11 @@
 #include "common/queue_contents.hpp"
 #include "common/test_crash_point.hpp"
 #include "daemon/broker.hpp"
+#include "daemon/client_reaper.hpp"
 #include "daemon/segment_migration.hpp"
 #include "platform/file_owner.hpp"
 #include "platform/process.hpp"
+#include "platform/store_visibility.hpp"
 
 namespace shmq::daemon {
 
@@ -233,26 +235,51 @@ void Broker::set_aside_companions(const std::vector<CompanionSegment>& companion
 // A send that passed the client's stop check before the segment was marked
 // stopping is not acknowledged until its slot is ready: such writers get a
 // bounded moment to finish, so that no send that returns ok is left behind.
-void Broker::let_writers_finish(const SegmentView& view, const std::string& what) {
+// Those still writing after it (stopped, or starved of CPU) are withdrawn as
+// the reaper withdraws a client it takes for dead: their records are marked
+// reclaiming, so that the publish they may still make fails its check of
+// the record and is taken back (QueueRing::publish_checked) instead of
+// returning ok for a message the migration did not carry.
+void Broker::let_writers_finish(SegmentView& view, const std::string& what) {
     const auto deadline = std::chrono::steady_clock::now() + writer_grace;
     for (bool first = true;; first = false) {
-        std::uint64_t writing = 0;
+        std::vector<OwnerStamp> writers;
         for (std::uint32_t index = 0; index < view.queue_count(); ++index) {
-            if (view.queue_usable(index)) writing += count_writes_in_progress(view.ring(index));
+            if (!view.queue_usable(index)) continue;
+            const auto owners = claims_in_progress(view.ring(index));
+            writers.insert(writers.end(), owners.begin(), owners.end());
         }
-        if (writing == 0) return;
+        if (writers.empty()) return;
         if (first) {
-            SHMQ_LOG(info) << "segment '" << what << "': waiting up to " << writer_grace.count() << " s for "
-                           << writing << " sends in progress to finish";
+            SHMQ_LOG(info) << "segment '" << what << "': sends in progress: " << writers.size() << "; waiting up to "
+                           << writer_grace.count() << " s for them to finish";
         }
         if (std::chrono::steady_clock::now() >= deadline) {
-            SHMQ_LOG(warning) << "segment '" << what << "': " << writing
-                              << " sends still unfinished after the grace; they were not acknowledged and are not "
-                                 "carried over";
+            withdraw_writers(view, writers);
+            SHMQ_LOG(warning) << "segment '" << what << "': " << writers.size()
+                              << " sends still unfinished after the grace; their clients were withdrawn, so those "
+                                 "sends fail instead of returning ok, and their messages are not carried over";
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+}
+
+void Broker::withdraw_writers(SegmentView& view, const std::vector<OwnerStamp>& writers) {
+    bool marked = false;
+    for (const auto& writer : writers) {
+        // Stamps come from words any client could write: bounded, and only
+        // the tenant they name (its generation) is marked.
+        if (writer.is_none() || writer.client_index >= view.client_capacity()) continue;
+        auto& record = view.client(writer.client_index);
+        const auto word = record.word.load(std::memory_order_acquire);
+        if (layout::ClientWord::state(word) != layout::ClientState::active ||
+            layout::ClientWord::generation(word) != (writer.generation & SlotWord::generation_mask)) {
+            continue;
+        }
+        marked = mark_reclaiming(record, word) || marked;
+    }
+    if (marked) platform::wait_for_every_cpus_stores();
 }
 
 // A broker killed during a migration left the old segment at NAME.migrating:

@@ -79,6 +79,13 @@ bool MissingStartTimes::overdue(std::uint32_t index, std::uint64_t word) {
     return now - sighting.since_ns > static_cast<std::uint64_t>(std::chrono::nanoseconds(grace).count());
 }
 
+bool mark_reclaiming(layout::ClientRecord& record, std::uint64_t word) {
+    const auto reclaiming = layout::ClientWord::make(layout::ClientState::reclaiming,
+                                                     layout::ClientWord::generation(word),
+                                                     layout::ClientWord::pid(word));
+    return record.word.compare_exchange_strong(word, reclaiming, std::memory_order_acq_rel);
+}
+
 ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingStartTimes* missing) {
     ReapSummary summary;
     // First every dead client's record is marked reclaiming, then their
@@ -98,10 +105,7 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
                             << (everyone_is_dead ? " belongs to an earlier boot" : " is gone") << "; reclaiming it";
             // Mark it first: a broker killed during the reclaim resumes it
             // after restart instead of forgetting the client.
-            const auto reclaiming = layout::ClientWord::make(layout::ClientState::reclaiming,
-                                                             layout::ClientWord::generation(word),
-                                                             layout::ClientWord::pid(word));
-            if (!record.word.compare_exchange_strong(word, reclaiming, std::memory_order_acq_rel)) continue;
+            if (!mark_reclaiming(record, word)) continue;
         }
         dead.push_back(index);
     }

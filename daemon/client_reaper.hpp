@@ -39,6 +39,13 @@ private:
     std::vector<Sighting> sightings_;  // by record index
 };
 
+// Marks `record`, read as the active `word`, reclaiming, unless its word
+// changed since: a publish its client makes from then on is withdrawn
+// rather than acknowledged (QueueRing::publish_checked), once the caller
+// has waited for every CPU's stores (platform/store_visibility.hpp). Only
+// the broker moves a record out of reclaiming.
+bool mark_reclaiming(layout::ClientRecord& record, std::uint64_t word);
+
 // One pass over the client table. Logs each client it reclaims.
 // `everyone_is_dead`: after a reboot no recorded process can be alive, whatever
 // its pid now names. `missing`: the broker's memory of records without a
