@@ -143,6 +143,25 @@ std::string prometheus_text(const BrokerStats& stats) {
                  [](const Q& q) { return q.producers; });
     queue_metric("shmq_queue_consumers", "gauge", "Attached clients that received from the queue.",
                  [](const Q& q) { return q.consumers; });
+    // A side declared single is leased to one thread of one client: 0 says
+    // nobody sends (receives) there now, what an alert on a dead worker needs.
+    struct SingleSide {
+        const Q* queue;
+        const char* side;
+        bool held;
+    };
+    std::vector<SingleSide> single_sides;
+    for (const auto& queue : queues) {
+        if (queue.producers_sharing == "single") single_sides.push_back({&queue, "producer", queue.producer_lease_pid != 0});
+        if (queue.consumers_sharing == "single") single_sides.push_back({&queue, "consumer", queue.consumer_lease_pid != 0});
+    }
+    metrics.family("shmq_queue_single_side_held", "gauge",
+                   "Of a queue side declared single (producers: single, consumers: single): whether a client holds it.",
+                   single_sides, [](const SingleSide& single, Labels& labels) {
+                       labels.emplace_back("queue", single.queue->name);
+                       labels.emplace_back("side", single.side);
+                       return single.held ? 1 : 0;
+                   });
 
     std::vector<TopicStats> topics;
     for (const auto& topic : stats.topics) {

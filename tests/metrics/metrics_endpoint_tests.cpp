@@ -119,7 +119,9 @@ private:
     static fs::path write_config(const fs::path& directory, const std::string& name, const std::string& listen) {
         const auto config = directory / "shmqd.yaml";
         write_file(config, "broker:\n  name: " + name + "\n  metrics_listen: \"" + listen +
-                               "\"\nqueues:\n  - name: jobs\n    capacity: 64\n    max_message_size: 128\n");
+                               "\"\nqueues:\n  - name: jobs\n    capacity: 64\n    max_message_size: 128\n"
+                               "  - name: ticks\n    capacity: 4\n    max_message_size: 16\n"
+                               "    producers: single\n    consumers: single\n");
         return config;
     }
 
@@ -140,8 +142,22 @@ BOOST_AUTO_TEST_CASE(get_metrics_serves_prometheus_text_that_promtool_accepts) {
     const auto port = free_port();
     Broker broker("127.0.0.1:" + std::to_string(port), port);
     broker.publish(3);
+    // A client that sent to `ticks` holds its single producer side.
+    std::unique_ptr<shmq::Client> ticker;
+    shmq::AttachOptions options;
+    options.broker = broker.name();
+    BOOST_REQUIRE(shmq::Client::attach(options, ticker) == shmq::Status::ok);
+    shmq::Queue ticks;
+    BOOST_REQUIRE(ticker->open_queue("ticks", ticks) == shmq::Status::ok);
+    BOOST_REQUIRE(ticks.send("tick") == shmq::Status::ok);
     const auto answer = request("127.0.0.1", port, http::verb::get, "/metrics");
     BOOST_TEST(answer.status == 200u);
+    const auto side = [&](const char* which) {
+        return "shmq_queue_single_side_held{broker=\"" + broker.name() + "\",queue=\"ticks\",side=\"" + which + "\"} ";
+    };
+    BOOST_TEST(contains(answer.body, side("producer") + "1\n"), answer.body);
+    BOOST_TEST(contains(answer.body, side("consumer") + "0\n"), answer.body);
+    BOOST_TEST(!contains(answer.body, "queue=\"jobs\",side="));  // shared sides have no lease
     BOOST_TEST(answer.content_type == "text/plain; version=0.0.4; charset=utf-8");
     BOOST_TEST(contains(answer.body, depth_sample(broker, 3)), answer.body);
     BOOST_TEST(contains(answer.body, "shmq_queue_enqueued_total{broker=\"" + broker.name() + "\",queue=\"jobs\"} 3\n"));
@@ -155,6 +171,7 @@ BOOST_AUTO_TEST_CASE(get_metrics_serves_prometheus_text_that_promtool_accepts) {
     promtool_input.limit = broker_limit;
     const auto promtool = shmq::test::run_program({"/usr/bin/promtool", "check", "metrics"}, promtool_input);
     BOOST_TEST(promtool.exit_code == 0, "promtool check metrics: " << promtool.out << promtool.err);
+    ticker.reset();
     BOOST_TEST(broker.stop() == 0, broker.log());
 }
 
