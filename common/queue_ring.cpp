@@ -711,6 +711,12 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
     if (tail - head > geometry_.capacity) {
         return quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::inconsistent_counters, status);
     }
+    // Claimed at head, its producer still copying it in (writing, or a
+    // single producer's claim, which writes the slot only when it publishes).
+    if (claim_in_flight(head, word)) {
+        status = Status::empty;
+        return Next::stop;
+    }
     const auto lap = lap_of(head);
     const auto state = SlotWord::state(word);
     switch (state) {
@@ -718,11 +724,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         if (SlotWord::lap(word) == lap) return Next::retry;
         break;
     case SlotState::writing:
-        if (SlotWord::tag(word) == SlotWord::lap_tag(lap)) {
-            status = Status::empty;  // its producer is still copying it in
-            return Next::stop;
-        }
-        break;
+        break;  // for another lap: no step of the protocol leaves that at head
     case SlotState::abandoned:
         // Its producer died mid-write: skip it, freeing the slot for the next
         // lap, then move head (whoever comes next does, if we die first).
@@ -745,12 +747,6 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         if (SlotWord::lap(word) == lap + 1) {
             help_head_past(head);
             return Next::retry;
-        }
-        // Claimed by a single producer, which writes the slot only when it
-        // publishes (claim_at_tail): still being copied in.
-        if (claims_by_tail() && SlotWord::lap(word) == lap) {
-            status = Status::empty;
-            return Next::stop;
         }
         break;
     }
