@@ -20,7 +20,8 @@
 //     ├─ std::uint8_t roles[client_capacity][queue_count + topic_count]  at roles_offset
 //     ├─ AccessTable                        at access_offset
 //     ├─ per queue: capacity slots of slot_stride bytes     at QueueControl::slots_offset
-//     │     each slot = SlotHeader + up to max_message_size bytes of payload
+//     │     each slot = SlotHeader + up to max_message_size bytes of payload,
+//     │     then capacity claim words (ClaimWord), right after the slots
 //     └─ per topic: SubscriberRecord[max_subscribers]       at TopicControl::subscribers_offset
 //           and capacity slots of slot_stride bytes         at TopicControl::slots_offset
 //           each slot = TopicSlotHeader + pin words + up to max_message_size bytes
@@ -94,7 +95,13 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // and consumer_lease. A single producer's claim is its move of tail alone
 // (a slot free for its lap below tail is a claim in flight), and a single
 // consumer takes with plain stores.
-inline constexpr std::uint32_t version = 17;
+// 18: a queue's producers claim a position by a compare-and-swap of its
+// claim word, in an array after the queue's slots, instead of writing the
+// slot's word (which its consumers poll): the slot's word is written once
+// per message, by the publish, on every queue, and a slot free for its lap
+// below tail is a claim in flight on every queue; no queue slot is ever
+// `writing` any more.
+inline constexpr std::uint32_t version = 18;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -372,6 +379,18 @@ struct SlotHeader {
 inline constexpr std::uint64_t ack_clock_not_started = ~std::uint64_t{0};
 inline constexpr std::size_t slot_header_size = sizeof(SlotHeader);
 static_assert(slot_header_size == 32);
+
+// A queue's claim words: one 64-bit word per slot, right after its slots.
+// The word of slot i names who claimed the last position claimed at i, as a
+// SlotWord `writing` word (owner, and the lap's tag), or is 0 when none was.
+// Only producers write them, so the claim's compare-and-swap does not pull
+// the slot's line from the consumers polling it (docs/crash-safety.md,
+// "Queues"). The slots' size is a whole number of cache lines, so the words
+// start on one.
+inline constexpr std::uint64_t claim_words_bytes(std::uint32_t capacity) {
+    const std::uint64_t raw = std::uint64_t{capacity} * sizeof(std::uint64_t);
+    return (raw + cache_line - 1) / cache_line * cache_line;
+}
 
 inline constexpr std::uint64_t slot_stride_for(std::uint32_t max_message_size) {
     const std::uint64_t raw = slot_header_size + max_message_size;

@@ -120,12 +120,9 @@ std::vector<OwnerStamp> claims_in_progress(const QueueRing& ring) {
     Window window;
     std::string damage;
     if (!read_window(ring, window, damage)) return owners;
-    const auto lease = ring.control().producer_lease.load(std::memory_order_acquire);
-    const OwnerStamp leaseholder{layout::lease_client_index(lease), layout::lease_generation(lease)};
     for (auto position = window.head; position < window.tail; ++position) {
         const auto word = ring.slot_at(position).word.load(std::memory_order_acquire);
-        if (!ring.claim_in_flight(position, word)) continue;
-        owners.push_back(SlotWord::state(word) == SlotState::writing ? SlotWord::owner(word) : leaseholder);
+        if (ring.claim_in_flight(position, word)) owners.push_back(ring.claimer_of(position));
     }
     return owners;
 }

@@ -35,10 +35,9 @@ struct QueueContents {
 QueueContents read_queue_contents(const QueueRing& ring);
 
 // The producers of the claims in [head, tail) still being written (sends
-// that have not returned yet), one entry per claim: the owner its slot's
-// word names, or with a single producer, whose claim writes nothing to the
-// slot, the holder of the producer lease. An owner not known (a lease word
-// already freed) is a stamp that is_none().
+// that have not returned yet), one entry per claim (QueueRing::claimer_of).
+// An owner not known (a lease word already freed, a scribbled claim word)
+// is a stamp that is_none().
 std::vector<OwnerStamp> claims_in_progress(const QueueRing& ring);
 
 }  // namespace shmq

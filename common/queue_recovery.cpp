@@ -20,7 +20,7 @@ namespace {
 
 enum class Holds : std::uint8_t {
     nothing,    // free, malformed, or a position that is not this slot's
-    queued,     // writing, ready or abandoned: a message not yet taken
+    queued,     // ready or abandoned: a message not yet taken
     delivered,  // in_flight or redeliver: taken, not acknowledged
     consumed,   // free (or reading) with a real position: that message was taken
 };
@@ -34,7 +34,7 @@ Holds classify(std::uint64_t word, std::uint64_t position, std::uint64_t index, 
         return Holds::nothing;
     }
     switch (SlotWord::state(word)) {
-    case SlotState::writing:
+    case SlotState::writing: return Holds::nothing;  // no step leaves that in a queue's slot
     case SlotState::ready:
     case SlotState::abandoned: return Holds::queued;
     case SlotState::in_flight:
@@ -145,6 +145,10 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
         if (SlotWord::state(word) != SlotState::free || !SlotWord::well_formed(word)) ++found.discarded;
         slot.word.store(free, std::memory_order_relaxed);
     }
+    // The claims of the old boot were all abandoned above (a claim never
+    // published is a hole or beyond tail); a word left naming one could make
+    // a producer take the rebuilt tail for claimed.
+    for (std::uint64_t index = 0; index < capacity; ++index) claim_words_[index].store(0, std::memory_order_relaxed);
     control_->head.store(head, std::memory_order_relaxed);
     control_->tail.store(tail, std::memory_order_relaxed);
     control_->redeliver_pending.store(pending, std::memory_order_relaxed);

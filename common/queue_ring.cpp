@@ -23,13 +23,14 @@
 // cost (callgrind, shmq_data_path --mode single; docs/benchmarks.md).
 //
 // The protocol is lock-free (docs/crash-safety.md, "Queues", lists its steps
-// and invariants). A producer claims position t by one compare-and-swap of
-// the slot's word from "free for t's lap" to writing(me), then moves tail on;
-// a consumer takes position h by one compare-and-swap from "ready for h's
-// lap" to reading(me) or in_flight(me), then moves head on. Whoever sees a
-// claim or a take whose tail or head was not moved yet moves it, so a process
-// preempted or killed between its two steps stops nobody; a slot it still
-// owns carries its stamp, which the broker releases when it dies.
+// and invariants). A producer claims position t, whose slot is free for t's
+// lap, by one compare-and-swap of t's claim word to writing(me) for t's lap,
+// then moves tail on; its publish turns the slot ready for t's lap. A
+// consumer takes position h by one compare-and-swap from "ready for h's lap"
+// to reading(me) or in_flight(me), then moves head on. Whoever sees a claim
+// or a take whose tail or head was not moved yet moves it, so a process
+// preempted or killed between its two steps stops nobody; a claim or a slot
+// it still holds carries its stamp, which the broker releases when it dies.
 
 namespace shmq {
 
@@ -54,9 +55,8 @@ std::string hex_word(std::uint64_t word) {
     return text;
 }
 
-bool has_owner(SlotState state) {
-    return state == SlotState::writing || state == SlotState::reading || state == SlotState::in_flight;
-}
+// A queue's slots hold an owner while taken; claims are in the claim words.
+bool has_owner(SlotState state) { return state == SlotState::reading || state == SlotState::in_flight; }
 
 }  // namespace
 
@@ -109,12 +109,14 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
 [[gnu::always_inline]] inline Status QueueRing::claim(OwnerStamp me, std::uint64_t& position) {
     const Status claimed = claim_at_tail(me, position);
     if (claimed != Status::ok) return claimed;
-    return refuse_claims_if_retired(position, 1, me);
+    return refuse_claims_if_retired(position, 1);
 }
 
 [[gnu::always_inline]] inline Status QueueRing::claim_at_tail(OwnerStamp me, std::uint64_t& position) {
     for (;;) {
         const auto tail = control_->tail.load(std::memory_order_acquire);
+        // The claim word before the slot's (claim_by_word).
+        const auto seen = claims_by_tail() ? 0 : claim_word_at(tail).load(std::memory_order_acquire);
         auto& slot = slot_at(tail);
         auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(tail);
@@ -130,17 +132,19 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
         if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
             help_head_past(tail - geometry_.capacity);
         }
+        // The slot's word, the line the consumers poll, is left alone until
+        // the publish: a claim written there took that line from them and
+        // then had to take it back for the publish, which cost a round trip
+        // a third of its time (docs/benchmarks.md). The lease holder
+        // (claims_by_tail) is the only producer: the move of tail below is
+        // its claim.
         if (!claims_by_tail()) {
-            if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
-                                                   std::memory_order_acq_rel, std::memory_order_relaxed)) {
-                continue;  // another producer claimed it first
+            if (claims_position(seen, tail)) {
+                help_tail_past(tail);  // claimed by a producer that has not moved tail yet
+                continue;
             }
-            slot.position.store(tail, std::memory_order_relaxed);
+            if (!claim_by_word(me, tail, seen)) continue;  // another producer claimed it first
         }
-        // The lease holder (claims_by_tail) writes nothing here: it is the
-        // only producer, so the move of tail below is its claim, and the
-        // slot's word, the line the consumers poll, is written once, by the
-        // publish (docs/crash-safety.md, "Single producer, single consumer").
         crash_point("queue_claimed");
         help_tail_past(tail);
         crash_point("queue_tail_moved");
@@ -164,7 +168,7 @@ Status QueueRing::claim_run(OwnerStamp me, std::size_t want, std::uint64_t& firs
         crash_point("queue_run_claimed");
         move_tail_past_run(first, first + count);
     }
-    return refuse_claims_if_retired(first, count, me);
+    return refuse_claims_if_retired(first, count);
 }
 
 // Claims `position`, beyond tail, only if its slot is free for its lap: that
@@ -172,20 +176,34 @@ Status QueueRing::claim_run(OwnerStamp me, std::size_t want, std::uint64_t& firs
 // finished (as at tail). Anything else ends the run, and the next claim
 // goes through claim_at_tail, which judges it.
 bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
+    // The claim word before the slot's (claim_by_word).
+    const auto seen = claims_by_tail() ? 0 : claim_word_at(position).load(std::memory_order_acquire);
     auto& slot = slot_at(position);
     const auto lap = lap_of(position);
-    auto word = slot.word.load(std::memory_order_acquire);
+    const auto word = slot.word.load(std::memory_order_acquire);
     if (word != SlotWord::at_lap(SlotState::free, lap)) return false;
     if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
         help_head_past(position - geometry_.capacity);
     }
     if (claims_by_tail()) return true;  // claimed by the move of tail past the run, as in claim_at_tail()
-    if (!slot.word.compare_exchange_strong(word, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
-                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
-        return false;
-    }
-    slot.position.store(position, std::memory_order_relaxed);
-    return true;
+    return !claims_position(seen, position) && claim_by_word(me, position, seen);
+}
+
+// The claim word changes at every claim of its slot, so a compare-and-swap
+// from `seen` succeeds only if nobody claimed the slot since it was read.
+// It was read before the slot's word, which was then still free for
+// position's lap: so position was not published yet (a slot's word only
+// ever moves on to later laps), and `seen`, which did not claim it, was the
+// claim of an earlier position, not of a later one. Read the other way
+// round, a producer preempted between the two reads could take the claim
+// word of position + capacity for its own to replace, and claim a position
+// already used. (A 16-bit lap tag: a preemption of 65536 laps of the ring
+// could fool it, as it could the slot's word.)
+[[gnu::always_inline]] inline bool QueueRing::claim_by_word(OwnerStamp me, std::uint64_t position,
+                                                            std::uint64_t seen) {
+    return claim_word_at(position).compare_exchange_strong(
+        seen, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap_of(position))), std::memory_order_acq_rel,
+        std::memory_order_relaxed);
 }
 
 // Tail lies in (first, end] once claim_at_tail has moved it past `first`,
@@ -218,13 +236,12 @@ void QueueRing::move_tail_past_run(std::uint64_t first, std::uint64_t end) {
 // its positions (or read it moved past them) with seq_cst operations before
 // this seq_cst read of the mark, so all of them fall in the one order of
 // seq_cst operations.
-Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t count, OwnerStamp me) {
+Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t count) {
     if (!is_retired()) return Status::ok;
     for (auto position = first; position < first + count; ++position) {
         auto& slot = slot_at(position);
         const auto lap = lap_of(position);
-        auto expected = claims_by_tail() ? SlotWord::at_lap(SlotState::free, lap)
-                                          : SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap));
+        auto expected = SlotWord::at_lap(SlotState::free, lap);
         // Abandoned, as a dead producer's claim is: consumers skip it, and
         // `abandoned` counts it, so that enqueued and dequeued stay exact.
         if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
@@ -278,10 +295,9 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
         return quarantine_if_still(control_->tail, tail, slot, word, layout::QuarantineReason::damaged_slot,
                                    status);
     }
-    // Claimed (or already published, or abandoned) for tail by a producer
-    // that has not moved tail yet: move it for them and claim the next slot.
-    const bool claimed_here = (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap)) ||
-                              ((state == SlotState::ready || state == SlotState::abandoned) && SlotWord::lap(word) == lap);
+    // Published (or abandoned) for tail by a producer that has not moved
+    // tail yet: move it for them and claim the next slot.
+    const bool claimed_here = (state == SlotState::ready || state == SlotState::abandoned) && SlotWord::lap(word) == lap;
     if (claimed_here) {
         help_tail_past(tail);
         return Next::retry;
@@ -313,9 +329,10 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
         }
         return Next::retry;
     }
-    const bool previous_lap_held =
-        previous_lap_queued || (state == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap - 1)) ||
-        state == SlotState::reading || state == SlotState::in_flight || state == SlotState::redeliver;
+    // Free for the lap before: position tail - capacity is a claim in flight.
+    const bool previous_lap_held = previous_lap_queued || (lap > 0 && word == SlotWord::at_lap(SlotState::free, lap - 1)) ||
+                                   state == SlotState::reading || state == SlotState::in_flight ||
+                                   state == SlotState::redeliver;
     if (previous_lap_held) {
         status = Status::queue_full;
         return Next::stop;
@@ -370,8 +387,8 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     }
     const auto length = static_cast<std::uint32_t>(size);
     slot.length.store(length, std::memory_order_relaxed);
-    // The claim stored it unless it wrote nothing to the slot (claim_at_tail).
-    if (claims_by_tail()) slot.position.store(position, std::memory_order_relaxed);
+    // For the recovery after a power loss, which reads it with the word.
+    slot.position.store(position, std::memory_order_relaxed);
     // Only persistent segments survive a power loss, so only they pay for it.
     // The length this producer wrote, not a re-read of the shared field.
     if (geometry_.checksummed) slot.checksum = payload_checksum(length, data);
@@ -384,14 +401,14 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     crash_point("queue_copied");
 }
 
-// A plain store, not a compare-and-swap from writing(me): a locked
+// A plain store, not a compare-and-swap from free for the lap: a locked
 // instruction waits until every store of the copy has reached the
 // consumer's CPU, one message at a time, which was 60% of a producer's time
 // and held single 64 B messages at 0.55-0.65x of the limit ring (a store:
 // 0.85-1.0x; docs/benchmarks.md). Release makes the payload visible to
 // whoever acquires `ready`. While this process lives no other step moves
-// the word from writing(me), except the broker's reaper should it take this
-// process for dead: publish_checked() settles that case. The wake-up that
+// the word of the position it claimed, except the broker's reaper should it
+// take this process for dead: publish_checked() settles that case. The wake-up that
 // follows needs no fence either: the claim's seq_cst move of tail orders
 // it (docs/crash-safety.md, "Wake-ups").
 [[gnu::always_inline]] inline void QueueRing::mark_ready(std::uint64_t position) {
@@ -626,16 +643,6 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
             if (look == Look::quick && word == SlotWord::at_lap(SlotState::free, lap) && !empty_check_.due()) {
                 return Status::empty;
             }
-            // Claimed for head's lap, its producer still copying in: empty,
-            // at any look, for whatever tail says look_at_head would answer
-            // the same. A consumer that keeps up meets this at most messages,
-            // and reading tail here would pull the producers' cache line away
-            // from the claim under way and the next one. One in 64 still goes
-            // the whole way, which checks the counters.
-            if (SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap) &&
-                !empty_check_.due()) {
-                return Status::empty;
-            }
             Status status = Status::ok;
             if (look_at_head(head, word, status) == Next::stop) return status;
             continue;
@@ -711,8 +718,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
     if (tail - head > geometry_.capacity) {
         return quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::inconsistent_counters, status);
     }
-    // Claimed at head, its producer still copying it in (writing, or a
-    // single producer's claim, which writes the slot only when it publishes).
+    // Claimed at head, its producer still copying it in.
     if (claim_in_flight(head, word)) {
         status = Status::empty;
         return Next::stop;
@@ -724,7 +730,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         if (SlotWord::lap(word) == lap) return Next::retry;
         break;
     case SlotState::writing:
-        break;  // for another lap: no step of the protocol leaves that at head
+        break;  // no step of the protocol leaves that in a queue's slot
     case SlotState::abandoned:
         // Its producer died mid-write: skip it, freeing the slot for the next
         // lap, then move head (whoever comes next does, if we die first).
@@ -1016,13 +1022,14 @@ bool QueueRing::may_claim(std::uint64_t position) const {
     const auto word = slot_at(position).word.load(std::memory_order_acquire);
     const auto lap = lap_of(position);
     switch (SlotWord::state(word)) {
-    case SlotState::writing: return SlotWord::tag(word) == SlotWord::lap_tag(lap);  // a claim whose tail lags
+    // Free for the lap before: position - capacity is a claim in flight.
+    case SlotState::free: return lap == 0 || SlotWord::lap(word) != lap - 1;
     case SlotState::ready:
     case SlotState::abandoned: return SlotWord::lap(word) == lap || geometry_.overflow == layout::overflow_drop_oldest;
     case SlotState::reading:
     case SlotState::in_flight:
     case SlotState::redeliver: return false;  // held for the last lap
-    default: return true;  // free, or a word a try will judge
+    default: return true;  // a word a try will judge
     }
 }
 
@@ -1069,21 +1076,18 @@ bool QueueRing::may_have_message() const {
         control_->quarantined.load(std::memory_order_relaxed) != 0 || drained_after_retirement()) {
         return true;
     }
-    // The slot at head alone tells, without reading tail: a position is
-    // claimed in its slot before tail moves past it, so a slot still free
-    // for head's lap means nothing was claimed at head (or, on a
-    // single-producer queue, whose claim writes the slot only at the
-    // publish, a claim still being written: nothing to take either way).
-    // (Reading tail here
-    // would pull the producers' cache line at every poll, and make their
-    // next claim miss on it.) Anything but that or a claim still being
-    // written lets a try make progress (take, skip, or move a lagging head).
+    // The slot at head alone tells, without reading tail: a slot still free
+    // for head's lap means nothing was claimed at head, or a claim still
+    // being written (a claim writes the slot only at its publish): nothing
+    // to take either way. (Reading tail here would pull the producers'
+    // cache line at every poll, and make their next claim miss on it.)
+    // Anything else lets a try make progress (take, skip, or move a lagging
+    // head).
     const auto head = control_->head.load(std::memory_order_relaxed);
     const auto word = slot_at(head).word.load(std::memory_order_acquire);
     const auto lap = lap_of(head);
     switch (SlotWord::state(word)) {
     case SlotState::free: return SlotWord::lap(word) != lap;
-    case SlotState::writing: return SlotWord::tag(word) != SlotWord::lap_tag(lap);
     // Ready for the lap before head's: a publish that landed after a
     // consumer skipped its abandoned slot (withdraw), nothing to take; the
     // producer coming round frees it (look_at_tail).
@@ -1155,35 +1159,11 @@ void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
         auto word = slot.word.load(std::memory_order_acquire);
         const auto state = SlotWord::state(word);
         if (!SlotWord::well_formed(word) || !has_owner(state) || !(SlotWord::owner(word) == dead_owner)) continue;
-        const auto tail = control_->tail.load(std::memory_order_acquire);
-        std::uint64_t position = 0;
         std::uint64_t replacement = 0;
-        if (state == SlotState::writing) {
-            // Claimed at tail - capacity .. tail (tail not moved yet), or
-            // beyond tail in a run whose claimer died before it moved tail
-            // past the run (queue_run_claimed): the lap says which.
-            // Abandoned there too, the run's slots are passed like any
-            // abandoned claim once tail reaches them; left `writing`, they
-            // would hold consumers up for good once a producer moved tail
-            // past them.
-            // (In the first lap nothing lies below tail at a run's slot.)
-            const bool below = position_below(index, tail + 1, position);
-            const auto claimed_at = [&](std::uint64_t at) {
-                return SlotWord::lap_tag(lap_of(at)) == SlotWord::tag(word);
-            };
-            if (!below || !claimed_at(position)) {
-                const auto beyond = below ? position + geometry_.capacity : index;
-                if (claimed_at(beyond)) {
-                    position = beyond;
-                } else if (below && position >= geometry_.capacity && claimed_at(position - geometry_.capacity)) {
-                    position -= geometry_.capacity;
-                } else {
-                    continue;  // garbage: left alone
-                }
-            }
-            replacement = SlotWord::at_lap(SlotState::abandoned, lap_of(position));
-        } else if (state == SlotState::reading) {
-            if (!position_below(index, tail, position) || SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) {
+        if (state == SlotState::reading) {
+            std::uint64_t position = 0;
+            if (!position_below(index, control_->tail.load(std::memory_order_acquire), position) ||
+                SlotWord::lap_tag(lap_of(position)) != SlotWord::tag(word)) {
                 continue;
             }
             replacement = SlotWord::at_lap(SlotState::free, lap_of(position) + 1);
@@ -1192,10 +1172,7 @@ void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
             replacement = SlotWord::make(SlotState::redeliver, {}, SlotWord::tag(word));
         }
         if (!slot.word.compare_exchange_strong(word, replacement, std::memory_order_acq_rel)) continue;
-        if (state == SlotState::writing) {
-            ++counts.abandoned_writes;
-            control_->abandoned.fetch_add(1, std::memory_order_relaxed);
-        } else if (state == SlotState::reading) {
+        if (state == SlotState::reading) {
             ++counts.lost_reads;
             control_->lost_in_read.fetch_add(1, std::memory_order_relaxed);
         } else {
@@ -1210,13 +1187,20 @@ void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
     if (counts.lost_reads > 0) control_->not_full.notify_all();
 }
 
-// A single producer writes nothing to the slots it claims until it
-// publishes them (claim_at_tail): those it died holding are the positions
-// in [head, tail) still free for their lap, which nobody else leaves so.
-// Only while its lease names the dead client: the broker frees a dead
-// holder's lease after this, so no other producer can have claimed since.
 void QueueRing::abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts& counts) {
-    if (!claims_by_tail()) return;
+    if (claims_by_tail()) {
+        abandon_single_producer_claims(dead_owner, counts);
+    } else {
+        abandon_claims_by_word(dead_owner, counts);
+    }
+}
+
+// A single producer claims by its move of tail alone: the claims it died
+// holding are the positions in [head, tail) still free for their lap, which
+// nobody else leaves so. Only while its lease names the dead client: the
+// broker frees a dead holder's lease after this, so no other producer can
+// have claimed since.
+void QueueRing::abandon_single_producer_claims(OwnerStamp dead_owner, ReclaimCounts& counts) {
     const auto lease = control_->producer_lease.load(std::memory_order_acquire);
     if ((lease & layout::lease_client_mask) != layout::lease_of(dead_owner.client_index, dead_owner.generation)) {
         return;
@@ -1225,15 +1209,64 @@ void QueueRing::abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts&
     const auto head = control_->head.load(std::memory_order_acquire);
     // Scribbled counters are the counters' check's to quarantine.
     if (head > tail || tail - head > geometry_.capacity) return;
-    for (auto position = head; position < tail; ++position) {
-        const auto lap = lap_of(position);
-        auto expected = SlotWord::at_lap(SlotState::free, lap);
-        if (slot_at(position).word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
-                                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
-            ++counts.abandoned_writes;
-            control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+    for (auto position = head; position < tail; ++position) abandon_claim(position, counts);
+}
+
+// Each claim word names the last claim of its slot, and nobody but a new
+// claim of the slot changes it. One naming the dead owner is for one
+// position, which its lap tag picks among those the slot may serve: below
+// tail (a claim whose publish never came, or, at tail - capacity.. tail, one
+// whose tail was not moved yet), or beyond it, in a run whose claimer died
+// before it moved tail past the run (queue_run_claimed). Abandoned there
+// too, the run's slots are passed like any abandoned claim once tail
+// reaches them. A claim long published leaves its slot no longer free for
+// that lap, so abandon_claim() leaves it alone.
+void QueueRing::abandon_claims_by_word(OwnerStamp dead_owner, ReclaimCounts& counts) {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        const auto word = claim_words_[index].load(std::memory_order_acquire);
+        if (SlotWord::state(word) != SlotState::writing || !(SlotWord::owner(word) == dead_owner)) continue;
+        std::uint64_t candidates[3];
+        std::size_t count = 0;
+        std::uint64_t below = 0;
+        if (position_below(index, control_->tail.load(std::memory_order_acquire) + 1, below)) {
+            candidates[count++] = below;
+            candidates[count++] = below + geometry_.capacity;
+            if (below >= geometry_.capacity) candidates[count++] = below - geometry_.capacity;
+        } else {
+            candidates[count++] = index;  // the first lap, beyond tail
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!claims_position(word, candidates[i])) continue;
+            abandon_claim(candidates[i], counts);
+            break;
         }
     }
+}
+
+// Abandoned, consumers skip it; counted, so that enqueued and dequeued stay
+// exact. A publish that lands after this (its producer taken for dead while
+// it lived) withdraws itself (publish_checked).
+void QueueRing::abandon_claim(std::uint64_t position, ReclaimCounts& counts) {
+    const auto lap = lap_of(position);
+    auto expected = SlotWord::at_lap(SlotState::free, lap);
+    if (slot_at(position).word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
+                                                       std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        ++counts.abandoned_writes;
+        control_->abandoned.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+bool QueueRing::claim_in_flight(std::uint64_t position, std::uint64_t word) const {
+    return word == SlotWord::at_lap(SlotState::free, lap_of(position)) && !claimer_of(position).is_none();
+}
+
+OwnerStamp QueueRing::claimer_of(std::uint64_t position) const {
+    if (claims_by_tail()) {
+        const auto lease = control_->producer_lease.load(std::memory_order_acquire);
+        return OwnerStamp{layout::lease_client_index(lease), layout::lease_generation(lease)};
+    }
+    const auto word = claim_word_at(position).load(std::memory_order_acquire);
+    return claims_position(word, position) ? SlotWord::owner(word) : OwnerStamp{};
 }
 
 bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {

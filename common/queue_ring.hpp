@@ -11,6 +11,7 @@
 // business (client/queue.cpp).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -70,7 +71,14 @@ public:
     // process's own count (publish_checked reads the producer's own).
     QueueRing(layout::QueueControl* control, std::byte* slots, const RingGeometry& geometry,
               const layout::ClientRecord* clients, std::uint32_t client_count)
-        : control_(control), slots_(slots), geometry_(geometry), clients_(clients), client_count_(client_count) {}
+        : control_(control),
+          slots_(slots),
+          claim_words_(slots == nullptr ? nullptr
+                                        : reinterpret_cast<std::atomic<std::uint64_t>*>(
+                                              slots + std::uint64_t{geometry.capacity} * geometry.slot_stride)),
+          geometry_(geometry),
+          clients_(clients),
+          client_count_(client_count) {}
 
     const RingGeometry& geometry() const { return geometry_; }
     layout::QueueControl& control() const { return *control_; }
@@ -222,19 +230,25 @@ public:
 
     // Whether `word`, read from the slot of `position` (a position in [head,
     // tail)), says a producer claimed it and is still copying its message
-    // in: writing for its lap, or, on a queue with a single producer (whose
-    // claim writes nothing to the slot: claims_by_tail), still free for its
-    // lap. Such a send is not acknowledged yet: consumers wait for it, and
-    // a migration lets it finish before it reads the queue.
-    bool claim_in_flight(std::uint64_t position, std::uint64_t word) const {
-        const auto lap = lap_of(position);
-        if (SlotWord::state(word) == SlotState::writing) return SlotWord::tag(word) == SlotWord::lap_tag(lap);
-        return claims_by_tail() && word == SlotWord::at_lap(SlotState::free, lap);
-    }
+    // in: a claim writes nothing to the slot, whose word the publish writes,
+    // so the slot is still free for its lap, and someone claimed it
+    // (claimer_of). Such a send is not acknowledged yet: consumers wait for
+    // it, and a migration lets it finish before it reads the queue. (A
+    // caller that acts on "no" re-reads the slot's word first: the claimer
+    // read after it may since have published and left.)
+    bool claim_in_flight(std::uint64_t position, std::uint64_t word) const;
+    // Who claimed `position` (a claim in flight, claim_in_flight): the
+    // single producer's lease holder, or whom its claim word names; none
+    // when the word names another position (scribbled).
+    OwnerStamp claimer_of(std::uint64_t position) const;
 
     std::uint64_t index_of(std::uint64_t position) const { return ring_index(position, geometry_.capacity); }
     layout::SlotHeader& slot_at(std::uint64_t position) const {
         return *reinterpret_cast<layout::SlotHeader*>(slots_ + index_of(position) * geometry_.slot_stride);
+    }
+    // The claim word of the slot of `position` (layout::claim_words_bytes).
+    std::atomic<std::uint64_t>& claim_word_at(std::uint64_t position) const {
+        return claim_words_[index_of(position)];
     }
     std::byte* payload_of(layout::SlotHeader& slot) const {
         return reinterpret_cast<std::byte*>(&slot) + layout::slot_header_size;
@@ -278,22 +292,35 @@ private:
     Status hold_lease(std::atomic<std::uint64_t>& lease, OwnerStamp me);
     // With a side's lease (hold_lease) no other process makes that side's
     // steps (docs/crash-safety.md, "Single producer, single consumer"). A
-    // single producer then claims by its move of tail alone, writing the
-    // slot only when it publishes; a single consumer takes with a plain
-    // store, unless the queue drops its oldest messages, which producers do
-    // by freeing ready slots.
+    // single producer then claims by its move of tail alone, without a
+    // claim word; a single consumer takes with a plain store, unless the
+    // queue drops its oldest messages, which producers do by freeing ready
+    // slots.
     bool claims_by_tail() const { return geometry_.single_producer(); }
+    // Claims `position`, whose slot was read free for its lap, for `me` by a
+    // compare-and-swap of its claim word from `seen`, a claim of an earlier
+    // lap; false when another producer claimed it first.
+    bool claim_by_word(OwnerStamp me, std::uint64_t position, std::uint64_t seen);
+    // Whether claim word `word` claims `position`.
+    bool claims_position(std::uint64_t word, std::uint64_t position) const {
+        return SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap_of(position));
+    }
     bool takes_by_store() const {
         return geometry_.single_consumer() && geometry_.overflow != layout::overflow_drop_oldest;
     }
     // Claims made after the queue was retired (positions [first, first +
     // count)): abandoned at once, since a consumer may already have found the
     // queue drained (docs/crash-safety.md, "Live removal").
-    Status refuse_claims_if_retired(std::uint64_t first, std::size_t count, OwnerStamp me);
+    Status refuse_claims_if_retired(std::uint64_t first, std::size_t count);
     bool holds_unacknowledged() const;
-    // Part of reclaim(): the claims a dead single producer made and never
-    // published (claim_at_tail) are abandoned.
+    // Part of reclaim(): the claims the dead owner made and never published
+    // are abandoned: those its claim words name, or, with a single
+    // producer, whose lease it holds, those in [head, tail).
     void abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts& counts);
+    void abandon_single_producer_claims(OwnerStamp dead_owner, ReclaimCounts& counts);
+    void abandon_claims_by_word(OwnerStamp dead_owner, ReclaimCounts& counts);
+    // Abandons the claim in flight at `position`, if it still is one.
+    void abandon_claim(std::uint64_t position, ReclaimCounts& counts);
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Handoff handoff,
@@ -315,7 +342,7 @@ private:
     void help_head_past(std::uint64_t position);
     void help_tail_past(std::uint64_t position);
 
-    // Claims the slot at tail for `me` (writing), under drop_oldest dropping
+    // Claims the position at tail for `me`, under drop_oldest dropping
     // the message in it first when that makes room; refused on a retired queue.
     Status claim(OwnerStamp me, std::uint64_t& position);
     // claim() before its retirement check.
@@ -391,6 +418,9 @@ private:
 
     layout::QueueControl* control_ = nullptr;
     std::byte* slots_ = nullptr;
+    // layout::claim_words_bytes: right after the slots, by this process's
+    // own geometry.
+    std::atomic<std::uint64_t>* claim_words_ = nullptr;
     RingGeometry geometry_{};
     const layout::ClientRecord* clients_ = nullptr;
     std::uint32_t client_count_ = 0;

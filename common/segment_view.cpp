@@ -87,6 +87,11 @@ const char* check_queue(const QueueMetadata& queue, std::uint64_t segment_size) 
     if (queue.slots_offset % layout::cache_line != 0) return "its slots are misaligned";
     if (queue.slots_offset < sizeof(layout::SegmentRoot)) return "its slots overlap the segment's header";
     if (!range_fits(queue.slots_offset, queue.capacity, queue.slot_stride, segment_size)) return "its slots lie outside the segment";
+    // Within the segment by the check above, so the sum cannot wrap.
+    const std::uint64_t claim_words_offset = queue.slots_offset + std::uint64_t{queue.capacity} * queue.slot_stride;
+    if (!range_fits(claim_words_offset, queue.capacity, sizeof(std::uint64_t), segment_size)) {
+        return "its claim words lie outside the segment";
+    }
     if (queue.overflow > 2 || queue.delivery > 1) return "its policy is unknown";
     if ((queue.exclusive & ~layout::exclusive_mask) != 0) return "its producers or consumers setting is unknown";
     return "";

@@ -59,6 +59,9 @@ void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32
         // Never a real position, so no repair rule mistakes a fresh slot for a cut-short step.
         header->position.store(UINT64_MAX, std::memory_order_relaxed);
     }
+    // Right after the slots, where QueueRing finds them: no claim made yet.
+    auto* claim_words = carver.take<std::atomic<std::uint64_t>>(layout::claim_words_bytes(queue.capacity));
+    for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) new (claim_words + slot) std::atomic<std::uint64_t>(0);
     std::memset(control.name, 0, sizeof control.name);
     std::memcpy(control.name, queue.name.data(), queue.name.size());
     control.capacity = queue.capacity;

@@ -24,9 +24,9 @@ namespace {
 
 }  // namespace
 
-// (The queue locks these tests once held are gone, issue 9: a claim and a
-// take are each a compare-and-swap of the slot's word, then a move of tail
-// or head that anyone may make.)
+// (The queue locks these tests once held are gone, issue 9: a claim is a
+// compare-and-swap of the position's claim word, a take one of the slot's
+// word, each then a move of tail or head that anyone may make.)
 BOOST_AUTO_TEST_CASE(a_producer_killed_between_claiming_and_moving_tail_does_not_block_others) {
     auto config = test::make_config("prodlock");
     test::add_queue(config, "q", 8, 32);
@@ -34,8 +34,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_between_claiming_and_moving_tail_does_not
     test::die_in_place(broker.name(), [](test::RawSegment& raw) {
         OwnerStamp me;
         claim_client_record(raw.view, "doomed-producer", me);
-        auto& ring = raw.view.ring(0);
-        ring.slot_at(0).word.store(SlotWord::make(SlotState::writing, me, 0));
+        raw.view.ring(0).claim_word_at(0).store(SlotWord::make(SlotState::writing, me, 0));
     });
     auto client = test::attach(broker.name());
     Queue queue;
@@ -77,9 +76,7 @@ BOOST_AUTO_TEST_CASE(a_claim_cut_short_before_tail_moved_is_skipped_and_its_slot
         OwnerStamp me;
         claim_client_record(raw.view, "doomed-producer", me);
         auto& ring = raw.view.ring(0);
-        const auto tail = ring.control().tail.load();
-        ring.slot_at(tail).word.store(SlotWord::make(SlotState::writing, me, 0));
-        ring.slot_at(tail).position.store(tail);
+        ring.claim_word_at(ring.control().tail.load()).store(SlotWord::make(SlotState::writing, me, 0));
     });
     auto client = test::attach(broker.name());
     Queue queue;
@@ -104,8 +101,7 @@ BOOST_AUTO_TEST_CASE(a_producer_killed_mid_write_is_skipped_and_the_queue_carrie
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         const auto tail = control.tail.load();
-        ring.slot_at(tail).word.store(SlotWord::make(SlotState::writing, me));
-        ring.slot_at(tail).position.store(tail);
+        ring.claim_word_at(tail).store(SlotWord::make(SlotState::writing, me));
         control.tail.store(tail + 1);
     });
     auto client = test::attach(broker.name());

@@ -57,15 +57,14 @@ BOOST_AUTO_TEST_CASE(a_stopped_claim_does_not_stall_the_broker_tick) {
     BOOST_TEST_REQUIRE(memory != MAP_FAILED);
     auto* holding = new (memory) std::atomic<int>(0);
     // A live process stopped in the middle of a claim on every queue (its
-    // word written, tail not moved yet), as a stopped producer would be.
+    // claim word written, tail not moved yet), as a stopped producer would be.
     const pid_t holder = test::fork_child([&] {
         auto client = test::attach_or_exit(name);
         test::RawSegment raw(name);
         OwnerStamp me;
         if (claim_client_record(raw.view, "stopped-producer", me) != Status::ok) return 41;
         for (std::uint32_t queue = 0; queue < queue_count; ++queue) {
-            auto& slot = raw.view.ring(queue).slot_at(0);
-            slot.word.store(SlotWord::make(SlotState::writing, me, 0));
+            raw.view.ring(queue).claim_word_at(0).store(SlotWord::make(SlotState::writing, me, 0));
         }
         holding->store(1);
         for (;;) ::pause();

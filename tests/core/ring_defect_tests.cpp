@@ -270,9 +270,14 @@ bool log_says(const BrokerProcess& broker, const std::string& text) {
 // Issue 16, item 10: a garbage word in the slot at a queue's head made every
 // consumer wait forever, with nothing quarantined and nothing logged. Both a
 // word no state has and a valid state the head slot cannot be in while tail
-// is past it must quarantine the queue, and the broker must say which slot.
+// is past it must quarantine the queue, and the broker must say which slot:
+// free for a later lap, or `writing`, which a queue's slot never is (a
+// claim is written to its claim word). (Free for head's lap is a claim in
+// flight, which consumers wait for while its claim word names a producer:
+// the next test.)
 BOOST_AUTO_TEST_CASE(a_garbage_slot_word_at_head_quarantines_the_queue_and_the_log_names_the_slot) {
-    const std::uint64_t garbage_words[] = {0x5A5A'5A5A'5A5A'5A5Aull, SlotWord::make(SlotState::free)};
+    const std::uint64_t garbage_words[] = {0x5A5A'5A5A'5A5A'5A5Aull, SlotWord::at_lap(SlotState::free, 2),
+                                           SlotWord::make(SlotState::writing, OwnerStamp{0, 1}, 0)};
     for (const auto garbage : garbage_words) {
         BOOST_TEST_CONTEXT("slot word at head " << std::hex << garbage) {
             test::TempDir dir;
@@ -299,8 +304,9 @@ BOOST_AUTO_TEST_CASE(a_garbage_slot_word_at_head_quarantines_the_queue_and_the_l
 }
 
 // A waiting consumer polls only the slot at head, which says "nothing claimed
-// here" while it is free for head's lap. A scribbler can make that lie: tail
-// moved past head with the slot at head left free. The poll is only a hint,
+// here, or a claim still being written" while it is free for head's lap. A
+// scribbler can make that lie: tail moved past head with the slot at head
+// left free and no claim word naming it. The poll is only a hint,
 // so a waiter still tries for real every so often, finds the contradiction
 // and quarantines the queue, rather than spinning until its timeout, in each
 // wait strategy.
@@ -361,11 +367,12 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_without_waiting_finds_a_slot_word_that_c
     broker.stop();
 }
 
-// A slot at head claimed for head's lap, its producer still copying in, is
-// "empty" to a consumer without a read of tail (QueueRing::take), at any
-// look. One look in 64 still goes the whole way and checks the counters, so
-// a consumer alone finds a tail scribbled more than the ring's capacity past
-// head. The broker, which would find it too, is stopped meanwhile.
+// A position at head claimed for head's lap, its producer still copying in,
+// leaves the slot free for head's lap: "empty" to a consumer's quick look,
+// without a read of tail (QueueRing::take). One look in 64 still goes the
+// whole way and checks the counters, so a consumer alone finds a tail
+// scribbled more than the ring's capacity past head. The broker, which
+// would find it too, is stopped meanwhile.
 BOOST_AUTO_TEST_CASE(a_consumer_polling_a_slot_being_written_finds_scribbled_counters_within_64_polls) {
     test::TempDir dir;
     const auto name = test::unique_broker_name("liarwrite");
@@ -381,7 +388,8 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_a_slot_being_written_finds_scribbled_cou
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         const auto head = control.head.load();
-        ring.slot_at(head).word.store(SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
+        ring.claim_word_at(head).store(
+            SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
         control.tail.store(head + 1000);
     });
     Status received = Status::empty;

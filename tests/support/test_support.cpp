@@ -246,11 +246,8 @@ void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t qu
     auto& ring = raw.view.ring(queue);
     const auto tail = ring.control().tail.load();
     const auto lap = ring_lap(tail, ring.geometry().capacity);
-    auto& slot = ring.slot_at(tail);
-    auto free = SlotWord::at_lap(SlotState::free, lap);
-    BOOST_TEST_REQUIRE(slot.word.compare_exchange_strong(
-        free, SlotWord::make(SlotState::writing, old_boot, SlotWord::lap_tag(lap))));
-    slot.position.store(tail);
+    BOOST_TEST_REQUIRE(ring.slot_at(tail).word.load() == SlotWord::at_lap(SlotState::free, lap));
+    ring.claim_word_at(tail).store(SlotWord::make(SlotState::writing, old_boot, SlotWord::lap_tag(lap)));
     std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
 }
 

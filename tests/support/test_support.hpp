@@ -122,7 +122,7 @@ TopicStats topic_stats(Client& client, const std::string& name);
 // segment whose queues were idle: another boot id.
 void simulate_reboot(const std::string& persist_path);
 // The same for a queue, which has no lock: another boot id, and the slot at
-// queue `queue`'s tail claimed (writing, tail not moved yet) by a client
+// queue `queue`'s tail claimed (its claim word written, tail not moved yet) by a client
 // record of the old boot, as a producer the power cut stopped mid-claim
 // leaves it.
 void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t queue);
