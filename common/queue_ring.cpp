@@ -117,6 +117,7 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
         const auto tail = control_->tail.load(std::memory_order_acquire);
         // The claim word before the slot's (claim_by_word).
         const auto seen = claims_by_tail() ? 0 : claim_word_at(tail).load(std::memory_order_acquire);
+        crash_point("queue_claim_word_read");
         auto& slot = slot_at(tail);
         auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(tail);

@@ -10,6 +10,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <sys/wait.h>
@@ -55,6 +58,14 @@ pid_t start_step_client(const std::string& broker, const std::string& queue, con
     }
     BOOST_TEST_REQUIRE(pid > 0);
     return pid;
+}
+
+// Whether process `pid` is stopped (state T in /proc/PID/stat).
+bool stopped(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto end_of_name = text.rfind(')');
+    return end_of_name != std::string::npos && end_of_name + 2 < text.size() && text[end_of_name + 2] == 'T';
 }
 
 // The CPU time the calling thread has used, in seconds.
@@ -318,6 +329,55 @@ BOOST_AUTO_TEST_CASE(a_consumer_stopped_or_killed_while_taking_a_run_stops_nobod
             BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
         }
     }
+}
+
+// A producer reads the position's claim word, then its slot's word, and
+// claims by a compare-and-swap of the claim word from what it read
+// (QueueRing::claim_by_word). One stopped between the two reads
+// (queue_claim_word_read) while others lap the ring three times, every
+// slot's claim word and slot word changing under it, then let go: it must
+// not claim the position it looked at, long used since. Its look is stale,
+// it claims afresh, and every message arrives exactly once, in order.
+BOOST_AUTO_TEST_CASE(a_producer_stopped_between_its_reads_of_a_claim_does_not_claim_a_used_position) {
+    auto config = test::make_config("stepstale");
+    test::add_queue(config, "q", 4, 32);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    // Killed however the test ends: a stopped child would outlive it.
+    test::BackgroundProgram stalled(
+        start_step_client(broker.name(), "q", {"send", "stale"}, "SHMQ_TEST_PAUSE_AT", "queue_claim_word_read"));
+    int status = 0;
+    BOOST_TEST_REQUIRE(::waitpid(stalled.pid(), &status, WUNTRACED) == stalled.pid());
+    BOOST_TEST_REQUIRE(WIFSTOPPED(status));
+    for (std::uint32_t i = 0; i < 3 * queue.capacity(); ++i) {
+        const auto text = "lap " + std::to_string(i);
+        BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
+        std::string out;
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(out == text);
+    }
+    BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
+    // Let go, it looks again, which stops it at the same step once more
+    // (the pause acts at every pass); let go again until it has sent.
+    std::optional<int> exit_code;
+    for (int pass = 0; pass < 6000 && !exit_code; ++pass) {
+        if (stopped(stalled.pid())) ::kill(stalled.pid(), SIGCONT);
+        exit_code = stalled.wait_exit(10ms);
+    }
+    BOOST_TEST((exit_code == 0));
+    BOOST_TEST_REQUIRE(queue.send("after", 1s) == Status::ok);
+    for (const char* expected : {"before", "stale", "after"}) {
+        std::string out;
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+        BOOST_TEST(out == expected);
+    }
+    std::string out;
+    BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
+    const auto stats = test::queue_stats(*client, "q");
+    BOOST_TEST(stats.abandoned == 0u);
+    BOOST_TEST(!stats.quarantined);
+    expect_laps(queue);
 }
 
 // Under WaitStrategy::block, a receive that finds the message at head still
