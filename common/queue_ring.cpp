@@ -140,11 +140,11 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
         // (claims_by_tail) is the only producer: the move of tail below is
         // its claim.
         if (!claims_by_tail()) {
-            if (claims_position(seen, tail)) {
+            if (claims_lap(seen, lap)) {
                 help_tail_past(tail);  // claimed by a producer that has not moved tail yet
                 continue;
             }
-            if (!claim_by_word(me, tail, seen)) continue;  // another producer claimed it first
+            if (!claim_by_word(me, tail, lap, seen)) continue;  // another producer claimed it first
         }
         crash_point("queue_claimed");
         help_tail_past(tail);
@@ -172,10 +172,10 @@ Status QueueRing::claim_run(OwnerStamp me, std::size_t want, std::uint64_t& firs
     return refuse_claims_if_retired(first, count);
 }
 
-// Claims `position`, beyond tail, only if its slot is free for its lap: that
-// word proves no producer claimed it yet and that position - capacity is
-// finished (as at tail). Anything else ends the run, and the next claim
-// goes through claim_at_tail, which judges it.
+// Claims `position`, beyond tail, only if its claim word names no claim of
+// it (no producer claimed it yet) and its slot is free for its lap
+// (position - capacity is finished), as at tail. Anything else ends the
+// run, and the next claim goes through claim_at_tail, which judges it.
 bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
     // The claim word before the slot's (claim_by_word).
     const auto seen = claims_by_tail() ? 0 : claim_word_at(position).load(std::memory_order_acquire);
@@ -187,7 +187,7 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
         help_head_past(position - geometry_.capacity);
     }
     if (claims_by_tail()) return true;  // claimed by the move of tail past the run, as in claim_at_tail()
-    return !claims_position(seen, position) && claim_by_word(me, position, seen);
+    return !claims_lap(seen, lap) && claim_by_word(me, position, lap, seen);
 }
 
 // The claim word changes at every claim of its slot, so a compare-and-swap
@@ -201,10 +201,9 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
 // already used. (A 16-bit lap tag: a preemption of 65536 laps of the ring
 // could fool it, as it could the slot's word.)
 [[gnu::always_inline]] inline bool QueueRing::claim_by_word(OwnerStamp me, std::uint64_t position,
-                                                            std::uint64_t seen) {
-    return claim_word_at(position).compare_exchange_strong(
-        seen, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap_of(position))), std::memory_order_acq_rel,
-        std::memory_order_relaxed);
+                                                            std::uint64_t lap, std::uint64_t seen) {
+    return claim_word_at(position).compare_exchange_strong(seen, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
+                                                           std::memory_order_acq_rel, std::memory_order_relaxed);
 }
 
 // Tail lies in (first, end] once claim_at_tail has moved it past `first`,
@@ -1237,7 +1236,7 @@ void QueueRing::abandon_claims_by_word(OwnerStamp dead_owner, ReclaimCounts& cou
             candidates[count++] = index;  // the first lap, beyond tail
         }
         for (std::size_t i = 0; i < count; ++i) {
-            if (!claims_position(word, candidates[i])) continue;
+            if (!claims_lap(word, lap_of(candidates[i]))) continue;
             abandon_claim(candidates[i], counts);
             break;
         }
@@ -1267,7 +1266,7 @@ OwnerStamp QueueRing::claimer_of(std::uint64_t position) const {
         return OwnerStamp{layout::lease_client_index(lease), layout::lease_generation(lease)};
     }
     const auto word = claim_word_at(position).load(std::memory_order_acquire);
-    return claims_position(word, position) ? SlotWord::owner(word) : OwnerStamp{};
+    return claims_lap(word, lap_of(position)) ? SlotWord::owner(word) : OwnerStamp{};
 }
 
 bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {

@@ -297,13 +297,13 @@ private:
     // queue drops its oldest messages, which producers do by freeing ready
     // slots.
     bool claims_by_tail() const { return geometry_.single_producer(); }
-    // Claims `position`, whose slot was read free for its lap, for `me` by a
-    // compare-and-swap of its claim word from `seen`, a claim of an earlier
-    // lap; false when another producer claimed it first.
-    bool claim_by_word(OwnerStamp me, std::uint64_t position, std::uint64_t seen);
-    // Whether claim word `word` claims `position`.
-    bool claims_position(std::uint64_t word, std::uint64_t position) const {
-        return SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap_of(position));
+    // Claims `position` (of lap `lap`), whose slot was read free for that
+    // lap, for `me` by a compare-and-swap of its claim word from `seen`, a
+    // claim of an earlier lap; false when another producer claimed it first.
+    bool claim_by_word(OwnerStamp me, std::uint64_t position, std::uint64_t lap, std::uint64_t seen);
+    // Whether claim word `word` claims the position of lap `lap` at its slot.
+    static bool claims_lap(std::uint64_t word, std::uint64_t lap) {
+        return SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap);
     }
     bool takes_by_store() const {
         return geometry_.single_consumer() && geometry_.overflow != layout::overflow_drop_oldest;
