@@ -544,7 +544,7 @@ int busy_client(const std::string& name, unsigned seed) {
 
 // Issue 9, item 1: no word of the segment is a pointer to the broker, and
 // nothing a client writes there can crash or hang it. Random values go into
-// every control word and slot word of three queues (the dead-letter queue
+// every control word, slot word and claim word of three queues (the dead-letter queue
 // among them) while real clients use them and are killed; the real shmqd
 // must keep ticking and serving the untouched queue, log every queue it
 // quarantined, stop cleanly, and a broker adopting the scribbled segment
@@ -578,13 +578,17 @@ BOOST_AUTO_TEST_CASE(arbitrary_values_in_every_queue_word_neither_crash_nor_hang
         for (int i = 0; i < 20; ++i) {
             auto& ring = raw.view.ring(static_cast<std::uint32_t>(random() % scribbled.size()));
             const auto& geometry = ring.geometry();
-            if (random() % 2 == 0) {
+            const auto target = random() % 3;
+            if (target == 0) {
                 const auto offset = (random() % (sizeof(layout::QueueControl) / 8)) * 8;
                 scribble(reinterpret_cast<std::byte*>(&ring.control()) + offset, scribble_value(random));
-            } else {
+            } else if (target == 1) {
                 auto* slot = reinterpret_cast<std::byte*>(&ring.slot_at(random() % geometry.capacity));
                 const auto offset = (random() % (layout::slot_header_size / 8)) * 8;
                 scribble(slot + offset, scribble_value(random));
+            } else {
+                auto& claim_word = ring.claim_word_at(random() % geometry.capacity);
+                scribble(reinterpret_cast<std::byte*>(&claim_word), scribble_value(random));
             }
         }
         // A client dies now and then; another takes its place.
