@@ -108,6 +108,7 @@ Plan plan_segment(const SegmentSpec& spec) {
     for (const auto& queue : spec.queues) {
         plan.queue_slots.push_back(cursor = align_up(cursor, layout::cache_line));
         cursor += layout::slot_stride_for(queue.max_message_size) * queue.capacity;
+        cursor += layout::claim_words_bytes(queue.capacity);  // right after the slots, all 0: no claim yet
     }
     for (const auto& topic : spec.topics) {
         plan.topic_slots.push_back(cursor = align_up(cursor, layout::cache_line));
