@@ -1257,7 +1257,19 @@ void QueueRing::abandon_claim(std::uint64_t position, ReclaimCounts& counts) {
 }
 
 bool QueueRing::claim_in_flight(std::uint64_t position, std::uint64_t word) const {
-    return word == SlotWord::at_lap(SlotState::free, lap_of(position)) && !claimer_of(position).is_none();
+    return word == SlotWord::at_lap(SlotState::free, lap_of(position)) && may_hold_claims(claimer_of(position));
+}
+
+// The reaper abandons a client's claims before it frees its record, and a
+// client detaches once its sends have returned: a claimer whose record is
+// free or reused, or a stamp naming no record (scribbled), holds no claim.
+// Read once; an index outside this process's own count of records names none.
+bool QueueRing::may_hold_claims(OwnerStamp claimer) const {
+    if (claimer.is_none() || claimer.client_index >= client_count_) return false;
+    const auto word = clients_[claimer.client_index].word.load(std::memory_order_acquire);
+    const auto state = layout::ClientWord::state(word);
+    return (state == layout::ClientState::active || state == layout::ClientState::reclaiming) &&
+           layout::ClientWord::generation(word) == (claimer.generation & SlotWord::generation_mask);
 }
 
 OwnerStamp QueueRing::claimer_of(std::uint64_t position) const {

@@ -231,12 +231,15 @@ public:
     // Whether `word`, read from the slot of `position` (a position in [head,
     // tail)), says a producer claimed it and is still copying its message
     // in: a claim writes nothing to the slot, whose word the publish writes,
-    // so the slot is still free for its lap, and someone claimed it
-    // (claimer_of). Such a send is not acknowledged yet: consumers wait for
+    // so the slot is still free for its lap, and a client that may still
+    // hold claims claimed it (claimer_of, may_hold_claims). Such a send is not acknowledged yet: consumers wait for
     // it, and a migration lets it finish before it reads the queue. (A
     // caller that acts on "no" re-reads the slot's word first: the claimer
     // read after it may since have published and left.)
     bool claim_in_flight(std::uint64_t position, std::uint64_t word) const;
+    // Whether `claimer`'s client record may still hold a claim: it names
+    // that client, active or being reclaimed.
+    bool may_hold_claims(OwnerStamp claimer) const;
     // Who claimed `position` (a claim in flight, claim_in_flight): the
     // single producer's lease holder, or whom its claim word names; none
     // when the word names another position (scribbled).

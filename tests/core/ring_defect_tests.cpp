@@ -367,6 +367,35 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_without_waiting_finds_a_slot_word_that_c
     broker.stop();
 }
 
+// A claim in flight is a slot free for its lap below tail whose claim word
+// names a client that may still hold claims (QueueRing::may_hold_claims).
+// One scribbled to name a record no client holds claims nothing: a
+// consumer finds the damage and the queue is quarantined, rather than
+// waiting at that position for a reaper that will never come for it.
+BOOST_AUTO_TEST_CASE(a_claim_word_naming_no_client_keeps_no_consumer_waiting) {
+    test::TempDir dir;
+    const auto name = test::unique_broker_name("liarclaim");
+    BrokerProcess broker(two_queue_config(dir, name), dir.path() + "/shmqd.log");
+    auto client = attach_when_served(name);
+    auto victim = test::open_queue(*client, "victim");
+    test::die_in_place(name, [](test::RawSegment& raw) {
+        auto& ring = raw.view.ring(0);
+        auto& control = ring.control();
+        const auto head = control.head.load();
+        const OwnerStamp nobody{7, 12345};  // no client holds record 7 at that generation
+        ring.claim_word_at(head).store(
+            SlotWord::make(SlotState::writing, nobody, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
+        control.tail.store(head + 1);
+    });
+    std::string out;
+    BOOST_TEST(victim.receive(out, 5s) == Status::queue_quarantined);
+    BOOST_TEST(log_says(broker, "('victim') failed validation and is quarantined (slot 0 (at head, position 0)"),
+               broker.log());
+    expect_bystander_works(*client);
+    client.reset();
+    broker.stop();
+}
+
 // A position at head claimed for head's lap, its producer still copying in,
 // leaves the slot free for head's lap: "empty" to a consumer's quick look,
 // without a read of tail (QueueRing::take). One look in 64 still goes the
