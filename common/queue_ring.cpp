@@ -879,8 +879,8 @@ std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, 
 // Takes `position`, beyond head, only if it holds a ready message for its lap
 // that fits; anything else ends the run, and the next take goes through
 // take(), which judges it at head.
-bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buffer, std::size_t capacity,
-                               Taken& taken) {
+[[gnu::always_inline]] inline bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buffer,
+                                                              std::size_t capacity, Taken& taken) {
     auto& slot = slot_at(position);
     const auto lap = lap_of(position);
     auto word = slot.word.load(std::memory_order_acquire);

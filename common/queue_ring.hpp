@@ -77,6 +77,7 @@ public:
                                         : reinterpret_cast<std::atomic<std::uint64_t>*>(
                                               slots + std::uint64_t{geometry.capacity} * geometry.slot_stride)),
           geometry_(geometry),
+          positions_(geometry.capacity),
           clients_(clients),
           client_count_(client_count) {}
 
@@ -245,7 +246,7 @@ public:
     // when the word names another position (scribbled).
     OwnerStamp claimer_of(std::uint64_t position) const;
 
-    std::uint64_t index_of(std::uint64_t position) const { return ring_index(position, geometry_.capacity); }
+    std::uint64_t index_of(std::uint64_t position) const { return positions_.index(position); }
     layout::SlotHeader& slot_at(std::uint64_t position) const {
         return *reinterpret_cast<layout::SlotHeader*>(slots_ + index_of(position) * geometry_.slot_stride);
     }
@@ -335,7 +336,7 @@ private:
     std::size_t receive_chunk(IncomingMessage* messages, std::size_t count, OwnerStamp me, Look look,
                               Status& status);
 
-    std::uint64_t lap_of(std::uint64_t position) const { return ring_lap(position, geometry_.capacity); }
+    std::uint64_t lap_of(std::uint64_t position) const { return positions_.lap(position); }
     bool may_claim(std::uint64_t position) const;
     // The position below `tail` (in [tail - capacity, tail)) that slot
     // `index` serves; false when tail is below it (a word that cannot be).
@@ -425,6 +426,7 @@ private:
     // own geometry.
     std::atomic<std::uint64_t>* claim_words_ = nullptr;
     RingGeometry geometry_{};
+    RingPositions positions_;  // of geometry_.capacity
     const layout::ClientRecord* clients_ = nullptr;
     std::uint32_t client_count_ = 0;
     // The head this process last read. Producers read head once a lap rather

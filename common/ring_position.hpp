@@ -19,4 +19,31 @@ inline std::uint64_t ring_lap(std::uint64_t position, std::uint64_t capacity) {
     return is_power_of_two(capacity) ? position >> __builtin_ctzll(capacity) : position / capacity;
 }
 
+// The same for one ring, its mask and shift worked out once, when the ring
+// is mapped, rather than at every call: the data path's rings, whose
+// arithmetic was 8% of a send's and receive's instructions (callgrind,
+// docs/benchmarks.md).
+class RingPositions {
+public:
+    RingPositions() = default;
+    explicit RingPositions(std::uint64_t capacity)
+        : capacity_(capacity),
+          power_of_two_(capacity != 0 && is_power_of_two(capacity)),
+          mask_(capacity - 1),
+          shift_(power_of_two_ ? __builtin_ctzll(capacity) : 0) {}
+
+    std::uint64_t index(std::uint64_t position) const {
+        return power_of_two_ ? position & mask_ : position % capacity_;
+    }
+    std::uint64_t lap(std::uint64_t position) const {
+        return power_of_two_ ? position >> shift_ : position / capacity_;
+    }
+
+private:
+    std::uint64_t capacity_ = 1;
+    bool power_of_two_ = true;
+    std::uint64_t mask_ = 0;
+    int shift_ = 0;
+};
+
 }  // namespace shmq

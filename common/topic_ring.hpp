@@ -69,7 +69,7 @@ public:
     TopicRing() = default;
     TopicRing(layout::TopicControl* control, std::byte* slots, layout::SubscriberRecord* subscribers,
               const TopicGeometry& geometry)
-        : control_(control), slots_(slots), subscribers_(subscribers), geometry_(geometry) {}
+        : control_(control), slots_(slots), subscribers_(subscribers), geometry_(geometry), positions_(geometry.capacity) {}
 
     const TopicGeometry& geometry() const { return geometry_; }
     layout::TopicControl& control() const { return *control_; }
@@ -133,7 +133,7 @@ public:
 
 private:
     layout::TopicSlotHeader& slot_at(std::uint64_t position) const {
-        return *reinterpret_cast<layout::TopicSlotHeader*>(slots_ + ring_index(position, geometry_.capacity) *
+        return *reinterpret_cast<layout::TopicSlotHeader*>(slots_ + positions_.index(position) *
                                                                          geometry_.slot_stride);
     }
     std::byte* payload_of(layout::TopicSlotHeader& slot) const {
@@ -146,9 +146,9 @@ private:
     layout::SubscriberRecord& record_at(std::uint32_t index) const { return subscribers_[index]; }
     // The tag of a `writing` word: the low 16 bits of the position's lap.
     std::uint16_t lap_of(std::uint64_t position) const {
-        return static_cast<std::uint16_t>(ring_lap(position, geometry_.capacity));
+        return static_cast<std::uint16_t>(positions_.lap(position));
     }
-    std::uint64_t lap_in_full(std::uint64_t position) const { return ring_lap(position, geometry_.capacity); }
+    std::uint64_t lap_in_full(std::uint64_t position) const { return positions_.lap(position); }
 
     bool pinned(layout::TopicSlotHeader& slot) const;
     bool owns(const SubscriberHandle& handle) const;
@@ -196,6 +196,7 @@ private:
     std::byte* slots_ = nullptr;
     layout::SubscriberRecord* subscribers_ = nullptr;
     TopicGeometry geometry_{};
+    RingPositions positions_;  // of geometry_.capacity
 };
 
 }  // namespace shmq

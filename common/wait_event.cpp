@@ -6,10 +6,6 @@
 
 namespace shmq {
 
-namespace {
-constexpr std::uint32_t armed_bit = 1;
-}
-
 std::uint32_t WaitEvent::prepare_wait() {
     waiters_.fetch_add(1, std::memory_order_relaxed);
     // Either the waiter's re-check of its condition (any load after the
@@ -46,11 +42,6 @@ bool WaitEvent::wait(std::uint32_t ticket, std::uint64_t max_ns) {
 void WaitEvent::notify(int count) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const auto word = sequence_.load(std::memory_order_relaxed);
-    if ((word & armed_bit) != 0) wake(word, count);
-}
-
-void WaitEvent::notify_after_seq_cst(int count) {
-    const auto word = sequence_.load(std::memory_order_seq_cst);
     if ((word & armed_bit) != 0) wake(word, count);
 }
 

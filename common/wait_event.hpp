@@ -45,14 +45,20 @@ public:
     // has already made: that orders the load of the word after the change,
     // so the fence is left out (one locked instruction less per message on
     // the data path). A queue's producer: its move of tail, which a consumer
-    // checks before it sleeps (QueueRing::claim_pending_at_head).
-    void notify_after_seq_cst(int count);
+    // checks before it sleeps (QueueRing::claim_pending_at_head). Inline:
+    // every send and receive makes it, and nobody waits in a busy stream.
+    void notify_after_seq_cst(int count) {
+        const auto word = sequence_.load(std::memory_order_seq_cst);
+        if ((word & armed_bit) != 0) wake(word, count);
+    }
     void notify_all();
     // Whether a notify now would make a wake-up call: some waiter armed the
     // word since the last one that did.
     bool armed() const;
 
 private:
+    static constexpr std::uint32_t armed_bit = 1;
+
     void wake(std::uint32_t armed_word, int count);
     void disarm_if_alone();
 
