@@ -157,10 +157,11 @@ def throughput_targets(configs, runs):
                 ratios[mode, size] = within[len(within) // 2]  # the median repeat's ratio
     targets = []
     peer_names = ", ".join(f"{transport}" + (f" {mode}" if transport == "pyzmq" else "") for transport, mode in peers)
-    for mode, label in ((WAIT, "one message per call"), (f"{WAIT}+batch", f"batches of {transports.BATCH}"),
-                        (f"{WAIT}+packed", f"packed batches of {transports.BATCH}, no object per message"),
+    batch = transports.batch_for(64)
+    for mode, label in ((WAIT, "one message per call"), (f"{WAIT}+batch", f"batches of {batch}"),
+                        (f"{WAIT}+packed", f"packed batches of {batch}, no object per message"),
                         (f"{WAIT}+single", "one message per call, producers: single, consumers: single"),
-                        (f"{WAIT}+packed+single", f"packed batches of {transports.BATCH}, producers: single, "
+                        (f"{WAIT}+packed+single", f"packed batches of {batch}, producers: single, "
                                                   "consumers: single")):
         name = (f"Python 64 B msg/s, shmq queue {WAIT} ({label}) >= {TARGET_RATIO:.0f}x the best of {peer_names}")
         if (mode, 64) not in ratios:
@@ -202,6 +203,7 @@ def section(configs, runs, ratios, small, large, floors, per_message, count, rep
     if importlib.util.find_spec("zmq"):
         import zmq
         versions += f", pyzmq {zmq.pyzmq_version()} (libzmq {zmq.zmq_version()})"
+    batches = ", ".join(f"{transports.batch_for(size)} at {size} B" for size in SIZES)
     lines = [report.SECTION, "",
              f"Run {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}: {versions}.", "",
              f"`bench/python/bench.py`: {count} messages from one Python process (pinned to CPU 0) to another "
@@ -211,9 +213,9 @@ def section(configs, runs, ratios, small, large, floors, per_message, count, rep
              f"({measure.warmup(count)} messages) to its last; CPU µs/msg is the CPU time of both processes, every thread, per "
              f"message. Depth {transports.DEPTH} messages where there is one (a pipe holds what its 64 KiB "
              f"buffer holds). shmq: a queue per payload size, its max_message_size the payload's; queues through the Python package ({mode}), wait strategy {WAIT}, one "
-             f"`send`/`receive` per message, `send_batch`/`receive_batch` of up to {transports.BATCH} (a bytes "
-             f"object per message), or `send_packed`/`receive_packed` of up to {transports.BATCH} (one bytes "
-             "object and a list of sizes per batch); `+single`: the same on a second queue per size declared "
+             f"`send`/`receive` per message, `send_batch`/`receive_batch` (a bytes object per message) or "
+             f"`send_packed`/`receive_packed` (one bytes object and a list of sizes per batch) of up to "
+             f"{batches} messages a call (transports.batch_for); `+single`: the same on a second queue per size declared "
              "`producers: single`, `consumers: single`; pyzmq: "
              "PUSH/PULL over ipc://, the producer closing only once its consumer had every message. "
              "Medians (min–max); \"x best\" is shmq's rate over the best peer's in the same repeat (median "
@@ -259,7 +261,7 @@ def main():
     parser.add_argument("--repeats", type=int, help="repeats of every run (default 3, 1 with --quick)")
     options = parser.parse_args()
     count = options.messages or (2000 if options.quick else 200_000)
-    count = max(count // transports.BATCH, 10) * transports.BATCH
+    count = max(count // transports.BATCH, 10) * transports.BATCH  # every batch_for() divides it
     repeats = options.repeats or (1 if options.quick else 3)
     # Stopped (e.g. by timeout): still stop the broker, in the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("python bench: terminated"))
@@ -303,7 +305,7 @@ def main():
         records.append(record("python_zero_copy_read", "shmq", f"topic/{WAIT}+zero_copy", size, "read_us", "us",
                               values))
     settings = {"messages": count, "repeats": repeats, "quick": options.quick, "wait": WAIT,
-                "batch": transports.BATCH, "depth": transports.DEPTH, "pyzmq": have_zmq}
+                "batch": {str(size): transports.batch_for(size) for size in SIZES}, "depth": transports.DEPTH, "pyzmq": have_zmq}
     skipped = [] if have_zmq else [{"scenario": "python_throughput", "transport": "pyzmq", "mode": "ipc push/pull",
                                     "topology": "1x1", "payload_bytes": size, "reason": "python3-zmq is not installed"}
                                    for size in SIZES]

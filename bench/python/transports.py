@@ -15,7 +15,8 @@ sending (docs/benchmarks.md), and waiting costs the others nothing.
 import multiprocessing
 import time
 
-BATCH = 64  # messages per shmq batch
+BATCH = 256  # most messages in one shmq batch
+BATCH_BYTES = 256 * 1024  # most payload bytes in one shmq batch
 DEPTH = 4096  # messages a queue holds, for every transport that has a depth
 DONE_TIMEOUT = 300  # seconds a producer waits for its consumer
 
@@ -24,6 +25,19 @@ context = multiprocessing.get_context("fork")
 
 class Mismatch(Exception):
     pass
+
+
+def batch_for(size):
+    """Messages per shmq batch for payloads of `size` bytes: the largest
+    power of two up to BATCH whose payloads fit in BATCH_BYTES (256 of 64 B,
+    64 of 4 KiB). A call from Python costs about a microsecond, whatever it
+    carries, so small messages need many a call; big batches of big messages
+    only push the copies out of the caches (256 of 4 KiB ran at 0.6x the rate
+    of 64; docs/benchmarks.md). A power of two divides the message count."""
+    batch = BATCH
+    while batch > 1 and batch * size > BATCH_BYTES:
+        batch //= 2
+    return batch
 
 
 def send_each(send, count, payloads):
@@ -88,10 +102,10 @@ def shmq_queue(broker, queue, wait):
 
 
 def shmq_queue_in_batches(broker, queue, wait, pack, send, receive):
-    """Batches of up to BATCH messages: pack(messages) makes what send(handle,
-    batch) sends, receive(handle) returns a batch as (bytes back to back,
-    sizes). The consumer checks a batch at once: each message's size, and the
-    batch's bytes against the stream sent."""
+    """Batches of up to batch_for(size) messages: pack(messages) makes what
+    send(handle, batch) sends, receive(handle, most) returns up to `most` as
+    (bytes back to back, sizes). The consumer checks a batch at once: each
+    message's size, and the batch's bytes against the stream sent."""
 
     def producer(done):
         import shmq
@@ -99,9 +113,10 @@ def shmq_queue_in_batches(broker, queue, wait, pack, send, receive):
         handle = client.queue(queue)
 
         def run(count, payloads, warmup):
-            batches = [pack(payloads[start:start + BATCH]) for start in range(0, len(payloads), BATCH)]
+            batch = batch_for(len(payloads[0]))
+            batches = [pack(payloads[start:start + batch]) for start in range(0, len(payloads), batch)]
             mask = len(batches) - 1
-            for index in range(count // BATCH):
+            for index in range(count // batch):
                 send(handle, batches[index & mask])
             done.wait(DONE_TIMEOUT)
             client.close()
@@ -114,13 +129,14 @@ def shmq_queue_in_batches(broker, queue, wait, pack, send, receive):
 
         def run(count, payloads, warmup):
             size, mask = len(payloads[0]), len(payloads) - 1
+            most = batch_for(size)
             stream = b"".join(payloads) * 2  # any batch fits from any start
             received = 0
             began = None
             while received < count:
                 if began is None and received >= warmup:
                     began, untimed = time.perf_counter(), received
-                data, sizes = receive(handle)
+                data, sizes = receive(handle, most)
                 start = (received & mask) * size
                 if sizes.count(size) != len(sizes) or data != stream[start:start + len(data)]:
                     raise Mismatch(f"messages {received}-{received + len(sizes) - 1} are not the ones sent")
@@ -139,8 +155,8 @@ def shmq_queue_in_batches(broker, queue, wait, pack, send, receive):
 def shmq_queue_batched(broker, queue, wait):
     """send_batch and receive_batch: a bytes object per message."""
 
-    def receive(handle):
-        batch = handle.receive_batch(BATCH)
+    def receive(handle, most):
+        batch = handle.receive_batch(most)
         return b"".join(batch), list(map(len, batch))
 
     return shmq_queue_in_batches(broker, queue, wait, list, lambda handle, batch: handle.send_batch(batch), receive)
@@ -152,7 +168,7 @@ def shmq_queue_packed(broker, queue, wait):
     either side."""
     return shmq_queue_in_batches(broker, queue, wait, lambda messages: (b"".join(messages), list(map(len, messages))),
                                  lambda handle, batch: handle.send_packed(*batch),
-                                 lambda handle: handle.receive_packed(BATCH)[:2])
+                                 lambda handle, most: handle.receive_packed(most)[:2])
 
 
 def mp_queue():
