@@ -1,5 +1,7 @@
 #include "bench/daemon_process.hpp"
 
+#include "bench/reaping.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -42,16 +44,16 @@ void terminate_and_reap(pid_t pid, std::chrono::milliseconds grace) {
     ::kill(pid, SIGTERM);
     const auto end = std::chrono::steady_clock::now() + grace;
     int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
+    while (reap_process(pid, status, WNOHANG) == 0) {
         if (std::chrono::steady_clock::now() >= end) {
             ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
+            reap_process(pid, status, 0);
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
 
-bool has_exited(pid_t pid, int& status) { return ::waitpid(pid, &status, WNOHANG) == pid; }
+bool has_exited(pid_t pid, int& status) { return reap_process(pid, status, WNOHANG) == pid; }
 
 }  // namespace shmq::bench

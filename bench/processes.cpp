@@ -1,5 +1,7 @@
 #include "bench/processes.hpp"
 
+#include "bench/reaping.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -83,7 +85,7 @@ ProcessGroup::~ProcessGroup() {
     for (auto& child : children_) {
         if (child.exited) continue;
         ::kill(child.pid, SIGKILL);
-        ::waitpid(child.pid, &child.status, 0);
+        reap_process(child.pid, child.status, 0);
     }
     ::munmap(control_, mapped_);
 }
@@ -145,7 +147,7 @@ void ProcessGroup::start() {
 
 void ProcessGroup::reap() {
     for (auto& child : children_) {
-        if (!child.exited && ::waitpid(child.pid, &child.status, WNOHANG) == child.pid) child.exited = true;
+        if (!child.exited && reap_process(child.pid, child.status, WNOHANG) == child.pid) child.exited = true;
     }
 }
 
