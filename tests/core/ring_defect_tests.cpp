@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "common/client_registry.hpp"
-#include "common/ring_position.hpp"
 #include "common/segment_mapping.hpp"
 #include "common/segment_view.hpp"
 #include "shmq/client.hpp"
@@ -383,8 +382,7 @@ BOOST_AUTO_TEST_CASE(a_claim_word_naming_no_client_keeps_no_consumer_waiting) {
         auto& control = ring.control();
         const auto head = control.head.load();
         const OwnerStamp nobody{7, 12345};  // no client holds record 7 at that generation
-        ring.claim_word_at(head).store(
-            SlotWord::make(SlotState::writing, nobody, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
+        test::write_claim(ring, head, nobody);
         control.tail.store(head + 1);
     });
     std::string out;
@@ -417,8 +415,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_polling_a_slot_being_written_finds_scribbled_cou
         auto& ring = raw.view.ring(0);
         auto& control = ring.control();
         const auto head = control.head.load();
-        ring.claim_word_at(head).store(
-            SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(ring_lap(head, ring.geometry().capacity))));
+        test::write_claim(ring, head, me);
         control.tail.store(head + 1000);
     });
     Status received = Status::empty;

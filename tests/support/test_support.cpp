@@ -239,6 +239,11 @@ void simulate_reboot(const std::string& persist_path) {
     std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
 }
 
+void write_claim(QueueRing& ring, std::uint64_t position, OwnerStamp claimer) {
+    const auto lap = ring_lap(position, ring.geometry().capacity);
+    ring.claim_word_at(position).store(SlotWord::make(SlotState::writing, claimer, SlotWord::lap_tag(lap)));
+}
+
 void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t queue) {
     RawSegment raw(persist_path);
     OwnerStamp old_boot;
@@ -247,7 +252,7 @@ void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t qu
     const auto tail = ring.control().tail.load();
     const auto lap = ring_lap(tail, ring.geometry().capacity);
     BOOST_TEST_REQUIRE(ring.slot_at(tail).word.load() == SlotWord::at_lap(SlotState::free, lap));
-    ring.claim_word_at(tail).store(SlotWord::make(SlotState::writing, old_boot, SlotWord::lap_tag(lap)));
+    write_claim(ring, tail, old_boot);
     std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
 }
 

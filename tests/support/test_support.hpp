@@ -121,6 +121,10 @@ TopicStats topic_stats(Client& client, const std::string& name);
 // Makes the persistent segment at `persist_path` look as a reboot leaves a
 // segment whose queues were idle: another boot id.
 void simulate_reboot(const std::string& persist_path);
+// Writes into the claim word of `position` what a producer's claim of it
+// writes (QueueRing::claim_by_word): `claimer` and the lap tag of position.
+// For tests that stand for a claim in flight, or scribble one.
+void write_claim(QueueRing& ring, std::uint64_t position, OwnerStamp claimer);
 // The same for a queue, which has no lock: another boot id, and the slot at
 // queue `queue`'s tail claimed (its claim word written, tail not moved yet) by a client
 // record of the old boot, as a producer the power cut stopped mid-claim
