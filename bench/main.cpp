@@ -304,11 +304,37 @@ void mark_failures(Results& results) {
     }
 }
 
-// One round-trip run, filed under `scenario` with its percentiles and curve.
+// The limit ring, when the selection runs it: every run of a shmq queue is
+// then paired with a run of the ring right before it (beside_limit_metric).
+Transport* limit_ring(std::vector<Entry>& entries) {
+    for (auto& entry : entries) {
+        if (entry.transport->name() == limit_transport && entry.transport->mode() == limit_mode) {
+            return entry.transport.get();
+        }
+    }
+    return nullptr;
+}
+
+// Whether `transport` is one of shmq's queues, whose targets name the limit ring.
+bool shmq_queue(const Transport& transport) {
+    return transport.name() == "shmq" && transport.mode().rfind("topic/", 0) != 0;
+}
+
+// One round-trip run, filed under `scenario` with its percentiles and curve;
+// `beside`, when not null, is measured first, in the same attempt, and its
+// p50 filed under the figure's beside_limit_metric.
 void round_trips(Driver& driver, const std::string& scenario, Transport& transport, Copying copying,
-                 std::size_t payload, const Limits& limits) {
+                 std::size_t payload, const Limits& limits, Transport* beside = nullptr) {
     const Problem what{scenario, transport.name(), mode_of(transport, copying), "1x1", payload, ""};
     driver.attempt(what, [&](Measurement& measurement) {
+        std::string beside_summary;
+        if (beside != nullptr) {
+            const RoundTrips ring = measure_round_trips(*beside, payload, depth_for(payload), limits, copying);
+            const double p50 = percentile(ring.sorted_ns, 50) / 1000.0;
+            measurement.add({scenario, what.transport, what.mode, "1x1", payload, beside_limit_metric("p50_us")},
+                            "µs", false, p50, ring.depth);
+            beside_summary = " (limit ring beside it: p50 " + format_number(p50) + ")";
+        }
         const RoundTrips trips = measure_round_trips(transport, payload, depth_for(payload), limits, copying);
         const auto& sorted = trips.sorted_ns;
         const double p50 = percentile(sorted, 50) / 1000.0;
@@ -328,7 +354,7 @@ void round_trips(Driver& driver, const std::string& scenario, Transport& transpo
         if (scenario == "round_trip") {
             measurement.curves.push_back(Curve{what.transport, what.mode, payload, p50, false, curve_points(sorted)});
         }
-        summary << "(" << sorted.size() << " round trips)";
+        summary << "(" << sorted.size() << " round trips)" << beside_summary;
         return summary.str();
     });
 }
@@ -341,6 +367,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
     const Limits many_limits{std::min(settings.messages, max_many_to_many_per_producer), duration, settings.quick};
     const auto patience = std::chrono::duration<double>(settings.patience);
     Driver driver(results, std::chrono::duration_cast<Clock::duration>(patience));
+    Transport* const limit = limit_ring(entries);
 
     // Repeats outermost, so a transient disturbance of the machine lands in
     // one repeat of many configurations rather than every repeat of one.
@@ -373,7 +400,17 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                 if (!entry.throughput || !selection.wants(std::string("throughput"))) continue;
                 auto& transport = *entry.transport;
                 const Problem what{"throughput", transport.name(), transport.mode(), "1x1", payload, ""};
+                const bool paired = limit != nullptr && shmq_queue(transport);
                 driver.attempt(what, [&](Measurement& measurement) {
+                    std::string beside;
+                    if (paired) {
+                        const Throughput ring =
+                            measure_throughput(*limit, payload, depth_for(payload), throughput_limits);
+                        measurement.add({"throughput", what.transport, what.mode, "1x1", payload,
+                                         beside_limit_metric("msg_per_s")},
+                                        "msg/s", true, ring.messages_per_second, ring.depth);
+                        beside = " (limit ring beside it: " + format_number(ring.messages_per_second) + " msg/s)";
+                    }
                     const Throughput figure =
                         measure_throughput(transport, payload, depth_for(payload), throughput_limits);
                     const double megabytes = figure.messages_per_second * static_cast<double>(payload) / 1e6;
@@ -382,7 +419,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                     measurement.add({"throughput", what.transport, what.mode, "1x1", payload, "mb_per_s"}, "MB/s", true,
                            megabytes, figure.depth);
                     return format_number(figure.messages_per_second) + " msg/s, " + format_number(megabytes) +
-                           " MB/s (" + std::to_string(figure.messages) + " messages)";
+                           " MB/s (" + std::to_string(figure.messages) + " messages)" + beside;
                 });
             }
         }
@@ -391,7 +428,7 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
             for (auto& entry : entries) {
                 if (entry.round_trip) {
                     round_trips(driver, "round_trip", *entry.transport, Copying::whole_message, payload,
-                                round_trip_limits);
+                                round_trip_limits, shmq_queue(*entry.transport) ? limit : nullptr);
                 }
             }
         }

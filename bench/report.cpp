@@ -50,14 +50,15 @@ std::string json_number(double value) {
     return out.str();
 }
 
-// The figure against the same figure of the limit ring or of Boost's
+// The figure against the same figure of the limit ring (the one measured
+// beside it, when there is one: Results::reference) or of Boost's
 // message_queue, repeat by repeat (paired_ratio).
 std::optional<double> ratio_to(const Results& results, const Figure& figure, const char* transport, const char* mode) {
     FigureKey reference = figure.key;
     reference.transport = transport;
     reference.mode = mode;
-    const Figure* other = results.find(reference);
-    if (other == nullptr || other->repeats.empty() || figure.repeats.empty()) return std::nullopt;
+    const Figure* other = results.reference(figure.key, reference);
+    if (other == nullptr || figure.repeats.empty()) return std::nullopt;
     if (other->summary().median == 0) return std::nullopt;
     return paired_ratio(figure, *other);
 }
@@ -200,7 +201,9 @@ void write_markdown(const Results& results, const std::string& path) {
         << "checked every sequence number: nothing lost, duplicated or reordered. Ratios are medians of the ratios "
         << "within each repeat (undisturbed repeats when there are any), as the machine's state drifts over minutes: "
         << "\"x limit\" to the lock-free SPSC ring with busy polling (" << limit_transport << "), \"x Boost\" to "
-        << "boost::interprocess::message_queue (" << boost_transport << ").\n\n";
+        << "boost::interprocess::message_queue (" << boost_transport << "). Every run of a shmq queue comes with a "
+        << "run of the ring right before it, and its \"x limit\" and targets use that run: the machine's speed can "
+        << "change several times over between two configurations of one repeat.\n\n";
 
     out << "## Targets\n\n| target | this run | verdict |\n|---|---|---|\n";
     for (const auto& check : check_targets(results)) {

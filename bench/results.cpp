@@ -36,6 +36,16 @@ const Figure* Results::find(const FigureKey& key) const {
     return found == figures.end() ? nullptr : &*found;
 }
 
+const Figure* Results::reference(const FigureKey& key, const FigureKey& other) const {
+    if (other.transport == limit_transport && other.mode == limit_mode) {
+        FigureKey beside = key;
+        beside.metric = beside_limit_metric(key.metric);
+        if (const Figure* found = find(beside); found != nullptr && !found->repeats.empty()) return found;
+    }
+    const Figure* found = find(other);
+    return found == nullptr || found->repeats.empty() ? nullptr : found;
+}
+
 std::optional<double> Results::median(const FigureKey& key) const {
     const Figure* figure = find(key);
     if (figure == nullptr || figure->repeats.empty()) return std::nullopt;

@@ -20,6 +20,13 @@ inline constexpr const char* limit_mode = "busy_poll";
 inline constexpr const char* boost_transport = "boost_mq";
 inline constexpr const char* boost_mode = "blocking";
 
+// The metric under which a shmq figure keeps the limit ring measured in the
+// same attempt, right before it ("limit_ring_msg_per_s" beside "msg_per_s").
+// This host's speed can change threefold within a minute, between two
+// configurations of one repeat; a ratio is only fair between runs made
+// side by side.
+inline std::string beside_limit_metric(const std::string& metric) { return "limit_ring_" + metric; }
+
 struct Machine {
     std::string cpu_model;
     unsigned cpus = 0;
@@ -133,6 +140,11 @@ struct Results {
     const Figure* find(const FigureKey& key) const;
     // The summarized median of the figure with this key, when it has repeats.
     std::optional<double> median(const FigureKey& key) const;
+    // What `key`'s figure is compared with when a target or a table names
+    // `other`: the limit ring measured beside it (beside_limit_metric) when
+    // `other` is the limit ring and the run measured one, else `other`'s own
+    // figure; null when neither has repeats.
+    const Figure* reference(const FigureKey& key, const FigureKey& other) const;
 };
 
 }  // namespace shmq::bench

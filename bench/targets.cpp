@@ -18,14 +18,20 @@ constexpr std::size_t small = throughput_payloads[0];
 constexpr std::size_t medium = throughput_payloads[1];
 constexpr std::size_t large = throughput_payloads[2];
 
-// a / b repeat by repeat (paired_ratio), when both were measured.
-std::optional<double> ratio_of(const Results& results, const FigureKey& a, const FigureKey& b) {
+// a against b, when both were measured: their medians and a / b repeat by
+// repeat (paired_ratio). b stands for the limit ring measured beside a when
+// the run did that (Results::reference).
+struct Comparison {
+    double a = 0;
+    double b = 0;
+    double ratio = 0;
+};
+
+std::optional<Comparison> compare(const Results& results, const FigureKey& a, const FigureKey& b) {
     const Figure* first = results.find(a);
-    const Figure* second = results.find(b);
-    if (first == nullptr || second == nullptr || first->repeats.empty() || second->repeats.empty()) {
-        return std::nullopt;
-    }
-    return paired_ratio(*first, *second);
+    const Figure* second = results.reference(a, b);
+    if (first == nullptr || second == nullptr || first->repeats.empty()) return std::nullopt;
+    return Comparison{first->summary().median, second->summary().median, paired_ratio(*first, *second)};
 }
 
 // shmq's best one-way mode at `payload`: its name and msg/s.
@@ -49,18 +55,19 @@ TargetCheck at_least(const Results& results, std::size_t payload, const char* re
     TargetCheck check;
     check.target = format_payload(payload) + " throughput >= " + format_ratio(required) + " " + label;
     const auto shmq = best_shmq_throughput(results, payload);
-    const FigureKey reference_key{"throughput", reference, reference_mode, "1x1", payload, "msg_per_s"};
-    const auto other = results.median(reference_key);
-    if (!shmq || !other) {
+    const auto compared =
+        shmq ? compare(results, {"throughput", "shmq", shmq->first, "1x1", payload, "msg_per_s"},
+                       {"throughput", reference, reference_mode, "1x1", payload, "msg_per_s"})
+             : std::nullopt;
+    if (!compared) {
         check.measured = "not measured in this run";
         return check;
     }
-    const FigureKey shmq_key{"throughput", "shmq", shmq->first, "1x1", payload, "msg_per_s"};
-    const double ratio = *ratio_of(results, shmq_key, reference_key);
+    const double ratio = compared->ratio;
     check.available = true;
     check.met = ratio >= required;
-    check.measured = format_ratio(ratio) + " (shmq " + shmq->first + " " + format_number(shmq->second) + " msg/s vs " +
-                     format_number(*other) + ")";
+    check.measured = format_ratio(ratio) + " (shmq " + shmq->first + " " + format_number(compared->a) + " msg/s vs " +
+                     format_number(compared->b) + ")";
     if (!check.met) {
         check.measured += ": short by " + std::to_string(static_cast<int>((1 - ratio / required) * 100 + 0.5)) + "%";
     }
@@ -72,16 +79,16 @@ TargetCheck at_most(const Results& results, const std::string& target, const Fig
                     const FigureKey& denominator, double allowed) {
     TargetCheck check;
     check.target = target;
-    const auto top = results.median(numerator);
-    const auto bottom = results.median(denominator);
-    if (!top || !bottom) {
+    const auto compared = compare(results, numerator, denominator);
+    if (!compared) {
         check.measured = "not measured in this run";
         return check;
     }
-    const double ratio = *ratio_of(results, numerator, denominator);
+    const double ratio = compared->ratio;
     check.available = true;
     check.met = ratio <= allowed;
-    check.measured = format_number(*top) + " µs / " + format_number(*bottom) + " µs = " + format_ratio(ratio);
+    check.measured =
+        format_number(compared->a) + " µs / " + format_number(compared->b) + " µs = " + format_ratio(ratio);
     if (!check.met) check.measured += ": " + format_ratio(ratio / allowed) + " over";
     return check;
 }
@@ -103,9 +110,9 @@ TargetCheck tail_latency(const Results& results, std::size_t payload, const std:
     if (!check.available) return check;
     // The same ratio of the references tells what the machine allows.
     for (const auto& [transport, mode_of] : {std::pair{limit_transport, limit_mode}, {boost_transport, boost_mode}}) {
-        if (const auto other = ratio_of(results, {"round_trip", transport, mode_of, "1x1", payload, "p99_9_us"},
-                                        {"round_trip", transport, mode_of, "1x1", payload, "p50_us"})) {
-            check.measured += "; " + std::string(transport) + " " + format_ratio(*other);
+        if (const auto other = compare(results, {"round_trip", transport, mode_of, "1x1", payload, "p99_9_us"},
+                                       {"round_trip", transport, mode_of, "1x1", payload, "p50_us"})) {
+            check.measured += "; " + std::string(transport) + " " + format_ratio(other->ratio);
         }
     }
     return check;
@@ -168,16 +175,16 @@ TargetCheck throughput_ratio(const Results& results, const std::string& target, 
                              const FigureKey& denominator, double bound, bool at_least_bound) {
     TargetCheck check;
     check.target = target;
-    const auto top = results.median(numerator);
-    const auto bottom = results.median(denominator);
-    if (!top || !bottom) {
+    const auto compared = compare(results, numerator, denominator);
+    if (!compared) {
         check.measured = "not measured in this run";
         return check;
     }
-    const double ratio = *ratio_of(results, numerator, denominator);
+    const double ratio = compared->ratio;
     check.available = true;
     check.met = at_least_bound ? ratio >= bound : ratio <= bound;
-    check.measured = format_ratio(ratio) + " (" + format_number(*top) + " vs " + format_number(*bottom) + " msg/s)";
+    check.measured =
+        format_ratio(ratio) + " (" + format_number(compared->a) + " vs " + format_number(compared->b) + " msg/s)";
     if (!check.met) check.measured += ": " + format_ratio(ratio / bound) + " of the bound";
     return check;
 }
