@@ -193,11 +193,27 @@ struct Measurement {
     };
     std::vector<Value> values;
     std::vector<Curve> curves;
+    // The limit ring ran at different speeds before and after the run
+    // (file_beside_limit): the machine changed phase during it.
+    bool unsteady = false;
 
     void add(const FigureKey& key, const std::string& unit, bool higher_is_better, double value, std::size_t depth) {
         values.push_back({key, unit, higher_is_better, value, depth});
     }
 };
+
+// Files the limit ring's runs `before` and `after` a shmq run as the figure
+// beside `key` (their mean, under beside_limit_metric), marking the
+// measurement unsteady when they disagree. Returns the summary's addition.
+std::string file_beside_limit(Measurement& measurement, FigureKey key, const std::string& unit,
+                              bool higher_is_better, std::size_t depth, double before, double after) {
+    key.metric = beside_limit_metric(key.metric);
+    measurement.add(key, unit, higher_is_better, (before + after) / 2, depth);
+    const double low = std::min(before, after);
+    measurement.unsteady = measurement.unsteady || low <= 0 || std::max(before, after) / low > unsteady_ratio;
+    return " (limit ring around it: " + format_number(before) + " and " + format_number(after) + " " + unit +
+           (measurement.unsteady ? ": unsteady" : "") + ")";
+}
 
 // Runs one configuration at a time, printing its progress and filing the
 // outcome as figures, a skip or a failure. While its patience lasts, it
@@ -233,7 +249,7 @@ public:
                 if (disturbed) {
                     std::cout << " [disturbed: others used " << format_number(others * 100) << "% of the CPUs]";
                 }
-                if (disturbed && attempt < max_retries && patient()) {
+                if ((disturbed || measurement.unsteady) && attempt < max_retries && patient()) {
                     patience_left_ -= Clock::now() - began;
                     std::cout << ", again: " << std::flush;
                     continue;
@@ -268,11 +284,12 @@ private:
             Figure& figure = results_.figure(value.key, value.unit, value.higher_is_better);
             figure.repeats.push_back(value.value);
             figure.others_share.push_back(others);
+            figure.unsteady.push_back(measurement.unsteady);
             figure.disturbed += disturbed ? 1 : 0;
             figure.depth = value.depth;
         }
         for (Curve curve : measurement.curves) {
-            curve.disturbed = disturbed;
+            curve.disturbed = disturbed || measurement.unsteady;
             results_.curves.push_back(curve);
         }
     }
@@ -305,7 +322,8 @@ void mark_failures(Results& results) {
 }
 
 // The limit ring, when the selection runs it: every run of a shmq queue is
-// then paired with a run of the ring right before it (beside_limit_metric).
+// then paired with runs of the ring right before and after it
+// (file_beside_limit).
 Transport* limit_ring(std::vector<Entry>& entries) {
     for (auto& entry : entries) {
         if (entry.transport->name() == limit_transport && entry.transport->mode() == limit_mode) {
@@ -321,21 +339,24 @@ bool shmq_queue(const Transport& transport) {
 }
 
 // One round-trip run, filed under `scenario` with its percentiles and curve;
-// `beside`, when not null, is measured first, in the same attempt, and its
-// p50 filed under the figure's beside_limit_metric.
+// `beside`, when not null, is run before and after it, in the same attempt,
+// and its p50 filed beside the figure's (file_beside_limit).
 void round_trips(Driver& driver, const std::string& scenario, Transport& transport, Copying copying,
                  std::size_t payload, const Limits& limits, Transport* beside = nullptr) {
     const Problem what{scenario, transport.name(), mode_of(transport, copying), "1x1", payload, ""};
     driver.attempt(what, [&](Measurement& measurement) {
-        std::string beside_summary;
-        if (beside != nullptr) {
-            const RoundTrips ring = measure_round_trips(*beside, payload, depth_for(payload), limits, copying);
-            const double p50 = percentile(ring.sorted_ns, 50) / 1000.0;
-            measurement.add({scenario, what.transport, what.mode, "1x1", payload, beside_limit_metric("p50_us")},
-                            "µs", false, p50, ring.depth);
-            beside_summary = " (limit ring beside it: p50 " + format_number(p50) + ")";
-        }
+        const auto limit_p50 = [&] {
+            return percentile(measure_round_trips(*beside, payload, depth_for(payload), limits, copying).sorted_ns,
+                              50) /
+                   1000.0;
+        };
+        const double before = beside != nullptr ? limit_p50() : 0;
         const RoundTrips trips = measure_round_trips(transport, payload, depth_for(payload), limits, copying);
+        const std::string beside_summary =
+            beside != nullptr ? file_beside_limit(measurement, {scenario, what.transport, what.mode, "1x1", payload,
+                                                                "p50_us"},
+                                                  "µs", false, trips.depth, before, limit_p50())
+                              : "";
         const auto& sorted = trips.sorted_ns;
         const double p50 = percentile(sorted, 50) / 1000.0;
         const struct {
@@ -402,17 +423,19 @@ void run_all(Results& results, std::vector<Entry>& entries, const Selection& sel
                 const Problem what{"throughput", transport.name(), transport.mode(), "1x1", payload, ""};
                 const bool paired = limit != nullptr && shmq_queue(transport);
                 driver.attempt(what, [&](Measurement& measurement) {
-                    std::string beside;
-                    if (paired) {
-                        const Throughput ring =
-                            measure_throughput(*limit, payload, depth_for(payload), throughput_limits);
-                        measurement.add({"throughput", what.transport, what.mode, "1x1", payload,
-                                         beside_limit_metric("msg_per_s")},
-                                        "msg/s", true, ring.messages_per_second, ring.depth);
-                        beside = " (limit ring beside it: " + format_number(ring.messages_per_second) + " msg/s)";
-                    }
+                    const auto limit_rate = [&] {
+                        return measure_throughput(*limit, payload, depth_for(payload), throughput_limits)
+                            .messages_per_second;
+                    };
+                    const double before = paired ? limit_rate() : 0;
                     const Throughput figure =
                         measure_throughput(transport, payload, depth_for(payload), throughput_limits);
+                    const std::string beside =
+                        paired ? file_beside_limit(measurement,
+                                                   {"throughput", what.transport, what.mode, "1x1", payload,
+                                                    "msg_per_s"},
+                                                   "msg/s", true, figure.depth, before, limit_rate())
+                               : "";
                     const double megabytes = figure.messages_per_second * static_cast<double>(payload) / 1e6;
                     measurement.add({"throughput", what.transport, what.mode, "1x1", payload, "msg_per_s"}, "msg/s",
                            true, figure.messages_per_second, figure.depth);

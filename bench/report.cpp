@@ -106,7 +106,9 @@ void write_json(const Results& results, const std::string& path) {
         for (std::size_t i = 0; i < figure.others_share.size(); ++i) {
             out << (i ? ", " : "") << json_number(figure.others_share[i]);
         }
-        out << "], \"disturbed_repeats\": " << figure.disturbed << ", \"summarized_repeats\": " << figure.summarized();
+        out << "], \"disturbed_repeats\": " << figure.disturbed << ", \"unsteady_repeats\": "
+            << std::count(figure.unsteady.begin(), figure.unsteady.end(), true)
+            << ", \"summarized_repeats\": " << figure.summarized();
         if (const auto ratio = ratio_to_limit(results, figure)) out << ", \"ratio_to_limit\": " << json_number(*ratio);
         if (const auto ratio = ratio_to_boost(results, figure)) out << ", \"ratio_to_boost\": " << json_number(*ratio);
         out << "}";
@@ -202,8 +204,11 @@ void write_markdown(const Results& results, const std::string& path) {
         << "within each repeat (undisturbed repeats when there are any), as the machine's state drifts over minutes: "
         << "\"x limit\" to the lock-free SPSC ring with busy polling (" << limit_transport << "), \"x Boost\" to "
         << "boost::interprocess::message_queue (" << boost_transport << "). Every run of a shmq queue comes with a "
-        << "run of the ring right before it, and its \"x limit\" and targets use that run: the machine's speed can "
-        << "change several times over between two configurations of one repeat.\n\n";
+        << "run of the ring right before it and another right after, and its \"x limit\" and targets use their "
+        << "mean: the machine's speed can change several times over between two configurations of one repeat. "
+        << "When the two disagree by more than " << format_ratio(unsteady_ratio) << " the machine changed speed "
+        << "during the run: it is **unsteady**, run again while patience lasts, else set aside like a disturbed "
+        << "one.\n\n";
 
     out << "## Targets\n\n| target | this run | verdict |\n|---|---|---|\n";
     for (const auto& check : check_targets(results)) {

@@ -23,9 +23,7 @@ double paired_ratio(const Figure& a, const Figure& b) {
         if (b.repeats[i] == 0) continue;
         const double ratio = a.repeats[i] / b.repeats[i];
         all.push_back(ratio);
-        const bool quiet = (i >= a.others_share.size() || a.others_share[i] <= disturbed_share) &&
-                           (i >= b.others_share.size() || b.others_share[i] <= disturbed_share);
-        if (quiet) clean.push_back(ratio);
+        if (!a.set_aside(i) && !b.set_aside(i)) clean.push_back(ratio);
     }
     if (all.empty()) return 0;
     return summarize(clean.empty() ? all : clean).median;

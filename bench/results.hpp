@@ -26,6 +26,10 @@ inline constexpr const char* boost_mode = "blocking";
 // configurations of one repeat; a ratio is only fair between runs made
 // side by side.
 inline std::string beside_limit_metric(const std::string& metric) { return "limit_ring_" + metric; }
+// Two runs of the limit ring further apart than this (the larger over the
+// smaller) tell a machine that changed speed between them. This host's two
+// phases differ 2.5-3x; runs within one phase, by a few percent.
+inline constexpr double unsteady_ratio = 1.25;
 
 struct Machine {
     std::string cpu_model;
@@ -76,10 +80,16 @@ struct Figure {
     bool higher_is_better = true;
     std::vector<double> repeats;       // one value per repeat
     std::vector<double> others_share;  // per repeat: share of the CPUs other processes used meanwhile
+    std::vector<bool> unsteady;        // per repeat: the machine changed speed meanwhile (main.cpp, file_beside_limit)
     unsigned disturbed = 0;            // repeats kept although others used the CPUs (interference.hpp)
 
-    // Over the undisturbed repeats when there are any: a repeat that shared
-    // its CPUs with other work measured that work as much as the transport.
+    // Whether repeat `i` is set aside when others exist: it shared its CPUs
+    // with other work, and measured that work as much as the transport, or
+    // the machine changed speed during it.
+    bool set_aside(std::size_t i) const {
+        return (i < others_share.size() && others_share[i] > disturbed_share) || (i < unsteady.size() && unsteady[i]);
+    }
+    // Over the repeats not set aside when there are any.
     Summary summary() const {
         const auto clean = undisturbed();
         return summarize(clean.empty() ? repeats : clean);
@@ -91,7 +101,7 @@ private:
     std::vector<double> undisturbed() const {
         std::vector<double> clean;
         for (std::size_t i = 0; i < repeats.size(); ++i) {
-            if (i >= others_share.size() || others_share[i] <= disturbed_share) clean.push_back(repeats[i]);
+            if (!set_aside(i)) clean.push_back(repeats[i]);
         }
         return clean;
     }
@@ -120,7 +130,7 @@ struct Problem {
 };
 
 // a / b as the median, over the repeats, of a's value over b's in the same
-// repeat (only undisturbed pairs when there are any): this machine's state
+// repeat (only pairs neither of which is set aside, when there are any): this machine's state
 // changes over minutes (where the hypervisor runs its vCPUs: round trips of
 // 0.22 or 0.65 µs, 1 MiB at 37 k or 2.7 k msg/s), and a ratio is only fair
 // between runs made in the same state. Falls back to the ratio of the
