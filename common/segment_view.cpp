@@ -213,6 +213,7 @@ Status SegmentView::validate(std::byte* base, std::size_t mapped_size, SegmentVi
     view.client_capacity_ = clients;
     view.clients_ = reinterpret_cast<layout::ClientRecord*>(base + clients_offset);
     view.roles_ = reinterpret_cast<std::atomic<std::uint8_t>*>(base + roles_offset);
+    view.roles_per_client_ = std::size_t{queues} + topics;
     view.access_ = reinterpret_cast<layout::AccessTable*>(base + access_offset);
     view.events_ = reinterpret_cast<layout::ClientEventRing*>(base + events_offset);
     auto* controls = reinterpret_cast<layout::QueueControl*>(base + queues_offset);
@@ -264,8 +265,8 @@ std::uint32_t SegmentView::find_topic(std::string_view name) const {
 }
 
 void SegmentView::clear_roles(std::uint32_t client_index) const {
-    for (std::uint32_t index = 0; index < rings_.size() + topics_.size(); ++index) {
-        role(client_index, index).store(0, std::memory_order_relaxed);
+    for (std::size_t index = 0; index < roles_per_client_; ++index) {
+        role(client_index, static_cast<std::uint32_t>(index)).store(0, std::memory_order_relaxed);
     }
 }
 

@@ -61,7 +61,7 @@ public:
     layout::ClientRecord& client(std::uint32_t index) const { return clients_[index]; }
     // Each client has one role byte per queue, then one per topic.
     std::atomic<std::uint8_t>& role(std::uint32_t client_index, std::uint32_t queue_index) const {
-        return roles_[static_cast<std::size_t>(client_index) * (rings_.size() + topics_.size()) + queue_index];
+        return roles_[static_cast<std::size_t>(client_index) * roles_per_client_ + queue_index];
     }
     std::atomic<std::uint8_t>& topic_role(std::uint32_t client_index, std::uint32_t topic_index) const {
         return role(client_index, static_cast<std::uint32_t>(rings_.size()) + topic_index);
@@ -85,6 +85,9 @@ private:
     layout::SegmentRoot* root_ = nullptr;
     layout::ClientRecord* clients_ = nullptr;
     std::atomic<std::uint8_t>* roles_ = nullptr;
+    // The queues plus the topics: role() is on every send and receive, where
+    // working it out from the two vectors' sizes cost a dozen instructions.
+    std::size_t roles_per_client_ = 0;
     layout::AccessTable* access_ = nullptr;
     layout::ClientEventRing* events_ = nullptr;
     std::uint32_t client_capacity_ = 0;
