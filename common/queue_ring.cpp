@@ -115,10 +115,12 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
 [[gnu::always_inline]] inline Status QueueRing::claim_at_tail(OwnerStamp me, std::uint64_t& position) {
     for (;;) {
         const auto tail = control_->tail.load(std::memory_order_acquire);
+        const auto index = index_of(tail);
+        auto& claim_word = claim_words_[index];
         // The claim word before the slot's (claim_by_word).
-        const auto seen = claims_by_tail() ? 0 : claim_word_at(tail).load(std::memory_order_acquire);
+        const auto seen = claims_by_tail() ? 0 : claim_word.load(std::memory_order_acquire);
         crash_point("queue_claim_word_read");
-        auto& slot = slot_at(tail);
+        auto& slot = slot_at_index(index);
         auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(tail);
         if (word != SlotWord::at_lap(SlotState::free, lap)) {
@@ -144,7 +146,7 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
                 help_tail_past(tail);  // claimed by a producer that has not moved tail yet
                 continue;
             }
-            if (!claim_by_word(me, tail, lap, seen)) continue;  // another producer claimed it first
+            if (!claim_by_word(me, claim_word, lap, seen)) continue;  // another producer claimed it first
         }
         crash_point("queue_claimed");
         help_tail_past(tail);
@@ -177,9 +179,11 @@ Status QueueRing::claim_run(OwnerStamp me, std::size_t want, std::uint64_t& firs
 // (position - capacity is finished), as at tail. Anything else ends the
 // run, and the next claim goes through claim_at_tail, which judges it.
 bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
+    const auto index = index_of(position);
+    auto& claim_word = claim_words_[index];
     // The claim word before the slot's (claim_by_word).
-    const auto seen = claims_by_tail() ? 0 : claim_word_at(position).load(std::memory_order_acquire);
-    auto& slot = slot_at(position);
+    const auto seen = claims_by_tail() ? 0 : claim_word.load(std::memory_order_acquire);
+    auto& slot = slot_at_index(index);
     const auto lap = lap_of(position);
     const auto word = slot.word.load(std::memory_order_acquire);
     if (word != SlotWord::at_lap(SlotState::free, lap)) return false;
@@ -187,7 +191,7 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
         help_head_past(position - geometry_.capacity);
     }
     if (claims_by_tail()) return true;  // claimed by the move of tail past the run, as in claim_at_tail()
-    return !claims_lap(seen, lap) && claim_by_word(me, position, lap, seen);
+    return !claims_lap(seen, lap) && claim_by_word(me, claim_word, lap, seen);
 }
 
 // The claim word changes at every claim of its slot, so a compare-and-swap
@@ -200,10 +204,10 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
 // word of position + capacity for its own to replace, and claim a position
 // already used. (A 16-bit lap tag: a preemption of 65536 laps of the ring
 // could fool it, as it could the slot's word.)
-[[gnu::always_inline]] inline bool QueueRing::claim_by_word(OwnerStamp me, std::uint64_t position,
+[[gnu::always_inline]] inline bool QueueRing::claim_by_word(OwnerStamp me, std::atomic<std::uint64_t>& claim_word,
                                                             std::uint64_t lap, std::uint64_t seen) {
-    return claim_word_at(position).compare_exchange_strong(seen, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
-                                                           std::memory_order_acq_rel, std::memory_order_relaxed);
+    return claim_word.compare_exchange_strong(seen, SlotWord::make(SlotState::writing, me, SlotWord::lap_tag(lap)),
+                                              std::memory_order_acq_rel, std::memory_order_relaxed);
 }
 
 // Tail lies in (first, end] once claim_at_tail has moved it past `first`,
@@ -377,8 +381,8 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     return slot.word.compare_exchange_strong(word, freed, std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
-[[gnu::always_inline]] inline void QueueRing::copy_in(const void* data, std::size_t size, std::uint64_t position) {
-    auto& slot = slot_at(position);
+[[gnu::always_inline]] inline void QueueRing::copy_in(const void* data, std::size_t size, layout::SlotHeader& slot,
+                                                       std::uint64_t position) {
     // Word by word when a consumer may copy it out before taking it.
     if (size <= copy_first_limit) {
         copy_to_shared(payload_of(slot), data, size);
@@ -411,13 +415,14 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
 // take this process for dead: publish_checked() settles that case. The wake-up that
 // follows needs no fence either: the claim's seq_cst move of tail orders
 // it (docs/crash-safety.md, "Wake-ups").
-[[gnu::always_inline]] inline void QueueRing::mark_ready(std::uint64_t position) {
-    slot_at(position).word.store(SlotWord::at_lap(SlotState::ready, lap_of(position)), std::memory_order_release);
+[[gnu::always_inline]] inline void QueueRing::mark_ready(layout::SlotHeader& slot, std::uint64_t position) {
+    slot.word.store(SlotWord::at_lap(SlotState::ready, lap_of(position)), std::memory_order_release);
 }
 
 [[gnu::always_inline]] inline void QueueRing::publish(const void* data, std::size_t size, std::uint64_t position) {
-    copy_in(data, size, position);
-    mark_ready(position);
+    auto& slot = slot_at(position);
+    copy_in(data, size, slot, position);
+    mark_ready(slot, position);
 }
 
 // The client record is read once, as any shared word; an index outside this
@@ -573,12 +578,12 @@ void QueueRing::publish_grouped(const OutgoingMessage* messages, const std::uint
         const std::size_t first = published;
         std::size_t end = published, bytes = 0;
         do {
-            copy_in(messages[end].data, messages[end].size, positions[end]);
+            copy_in(messages[end].data, messages[end].size, slot_at(positions[end]), positions[end]);
             bytes += messages[end].size;
             ++end;
         } while (end < count && bytes < publish_group_bytes);
         crash_point("queue_group_copied");
-        for (; published < end; ++published) mark_ready(positions[published]);
+        for (; published < end; ++published) mark_ready(slot_at(positions[published]), positions[published]);
         control_->not_empty.notify_after_seq_cst(static_cast<int>(published - first));
     }
 }

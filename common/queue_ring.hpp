@@ -247,9 +247,7 @@ public:
     OwnerStamp claimer_of(std::uint64_t position) const;
 
     std::uint64_t index_of(std::uint64_t position) const { return positions_.index(position); }
-    layout::SlotHeader& slot_at(std::uint64_t position) const {
-        return *reinterpret_cast<layout::SlotHeader*>(slots_ + index_of(position) * geometry_.slot_stride);
-    }
+    layout::SlotHeader& slot_at(std::uint64_t position) const { return slot_at_index(index_of(position)); }
     // The claim word of the slot of `position` (layout::claim_words_bytes).
     std::atomic<std::uint64_t>& claim_word_at(std::uint64_t position) const {
         return claim_words_[index_of(position)];
@@ -301,10 +299,11 @@ private:
     // queue drops its oldest messages, which producers do by freeing ready
     // slots.
     bool claims_by_tail() const { return geometry_.single_producer(); }
-    // Claims `position` (of lap `lap`), whose slot was read free for that
-    // lap, for `me` by a compare-and-swap of its claim word from `seen`, a
-    // claim of an earlier lap; false when another producer claimed it first.
-    bool claim_by_word(OwnerStamp me, std::uint64_t position, std::uint64_t lap, std::uint64_t seen);
+    // Claims a position (of lap `lap`), whose slot was read free for that
+    // lap, for `me` by a compare-and-swap of its claim word `claim_word` from
+    // `seen`, a claim of an earlier lap; false when another producer claimed
+    // it first.
+    bool claim_by_word(OwnerStamp me, std::atomic<std::uint64_t>& claim_word, std::uint64_t lap, std::uint64_t seen);
     // Whether claim word `word` claims the position of lap `lap` at its slot.
     static bool claims_lap(std::uint64_t word, std::uint64_t lap) {
         return SlotWord::state(word) == SlotState::writing && SlotWord::tag(word) == SlotWord::lap_tag(lap);
@@ -337,6 +336,11 @@ private:
                               Status& status);
 
     std::uint64_t lap_of(std::uint64_t position) const { return positions_.lap(position); }
+    // The slot of index `index` (index_of), for a step that has the index
+    // already and needs the claim word of the same slot too.
+    layout::SlotHeader& slot_at_index(std::uint64_t index) const {
+        return *reinterpret_cast<layout::SlotHeader*>(slots_ + index * geometry_.slot_stride);
+    }
     bool may_claim(std::uint64_t position) const;
     // The position below `tail` (in [tail - capacity, tail)) that slot
     // `index` serves; false when tail is below it (a word that cannot be).
@@ -394,10 +398,11 @@ private:
     bool copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
                         std::uint32_t length);
     // Copies the message into the slot claimed at `position` and marks it
-    // ready, in two steps: copy_in(), then mark_ready()'s store.
+    // ready, in two steps: copy_in(), then mark_ready()'s store. Both take
+    // the slot as found once: the position's arithmetic is not redone.
     void publish(const void* data, std::size_t size, std::uint64_t position);
-    void copy_in(const void* data, std::size_t size, std::uint64_t position);
-    void mark_ready(std::uint64_t position);
+    void copy_in(const void* data, std::size_t size, layout::SlotHeader& slot, std::uint64_t position);
+    void mark_ready(layout::SlotHeader& slot, std::uint64_t position);
     // publish(), then a check that `me` still holds its client record. When
     // the broker reclaimed it meanwhile, the message is withdrawn if no
     // consumer took it yet: false, nothing sent.
