@@ -21,10 +21,10 @@ inline constexpr const char* boost_transport = "boost_mq";
 inline constexpr const char* boost_mode = "blocking";
 
 // The metric under which a shmq figure keeps the limit ring measured in the
-// same attempt, right before it ("limit_ring_msg_per_s" beside "msg_per_s").
-// This host's speed can change threefold within a minute, between two
-// configurations of one repeat; a ratio is only fair between runs made
-// side by side.
+// same attempt, right before and right after it, as their mean
+// ("limit_ring_msg_per_s" beside "msg_per_s"). This host's speed can change
+// threefold within seconds, between two configurations of one repeat; a
+// ratio is only fair between runs made side by side.
 inline std::string beside_limit_metric(const std::string& metric) { return "limit_ring_" + metric; }
 // Two runs of the limit ring further apart than this (the larger over the
 // smaller) tell a machine that changed speed between them. This host's two
@@ -130,11 +130,12 @@ struct Problem {
 };
 
 // a / b as the median, over the repeats, of a's value over b's in the same
-// repeat (only pairs neither of which is set aside, when there are any): this machine's state
-// changes over minutes (where the hypervisor runs its vCPUs: round trips of
-// 0.22 or 0.65 µs, 1 MiB at 37 k or 2.7 k msg/s), and a ratio is only fair
-// between runs made in the same state. Falls back to the ratio of the
-// medians when the repeats do not pair up (a failed repeat).
+// repeat (only pairs neither of which is set aside, when there are any):
+// this machine's state changes over minutes and seconds (where the
+// hypervisor runs its vCPUs: round trips of 0.27 or 0.78 µs, 1 MiB at 37 k
+// or 2.7 k msg/s), and a ratio is only fair between runs made in the same
+// state. Falls back to the ratio of the medians when the repeats do not pair
+// up (a failed repeat).
 double paired_ratio(const Figure& a, const Figure& b);
 
 struct Results {
