@@ -101,7 +101,12 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // per message, by the publish, on every queue, and a slot free for its lap
 // below tail is a claim in flight on every queue; no queue slot is ever
 // `writing` any more.
-inline constexpr std::uint32_t version = 18;
+// 19: a queue's consumers decide the fate of each published message by a
+// compare-and-swap of its slot's take word, in an array after the claim
+// words, instead of writing the slot's word (which its producer wrote): a
+// slot whose word still reads ready or abandoned for the lap before is free
+// once head is past that position and its take word finishes that lap.
+inline constexpr std::uint32_t version = 19;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -392,20 +397,25 @@ inline constexpr std::uint64_t claim_words_bytes(std::uint32_t capacity) {
     return (raw + cache_line - 1) / cache_line * cache_line;
 }
 
+// A queue's take words (common/take_word.hpp): one 64-bit word per slot,
+// right after its claim words. Only consumers write them on the data path,
+// so a take does not pull back the line of the slot its producer wrote last.
+inline constexpr std::uint64_t take_words_bytes(std::uint32_t capacity) { return claim_words_bytes(capacity); }
+
 inline constexpr std::uint64_t slot_stride_for(std::uint32_t max_message_size) {
     const std::uint64_t raw = slot_header_size + max_message_size;
     return (raw + cache_line - 1) / cache_line * cache_line;
 }
 
 // A bounded MPMC ring without locks (docs/crash-safety.md, "Queues"). A
-// producer claims the slot at `tail` by a compare-and-swap of its word from
-// "free for this lap" to writing(owner), then moves tail; a consumer takes the
-// slot at `head` by a compare-and-swap from "ready for this lap" to
-// reading(owner) or in_flight(owner), then moves head. Anyone who sees a
-// claim or take whose counter was not moved yet moves it. Invariants:
-// head <= tail <= head + capacity; every slot at a position in [head, tail)
-// is writing, ready or abandoned for that position's lap, but the one at head,
-// which may be taken or finished while head has not moved yet.
+// producer claims the position at `tail` by a compare-and-swap of its slot's
+// claim word, moves tail, copies the message in and marks the slot's word
+// ready for the position's lap; a consumer decides the message's fate by a
+// compare-and-swap of the slot's take word, then moves head. Anyone who sees
+// a claim or decision whose counter was not moved yet moves it. Invariants:
+// head <= tail <= head + capacity; every position in [head, tail) is claimed,
+// ready or abandoned for its lap and undecided, but the ones from head on
+// that were decided while head has not moved past them yet.
 struct alignas(cache_line) QueueControl {
     // Written by the broker before the segment is ready; read-only after.
     char name[queue_name_capacity];

@@ -7,6 +7,7 @@
 #include "common/quarantine_reason.hpp"
 #include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
+#include "common/take_word.hpp"
 
 namespace shmq {
 
@@ -80,6 +81,8 @@ void read_ready(const QueueRing& ring, const Window& window, QueueContents& cont
     const auto capacity = ring.geometry().capacity;
     for (auto position = window.head; position < window.tail; ++position) {
         auto& slot = ring.slot_at(position);
+        const auto& take_word = ring.take_word_at(position);
+        const auto decision = take_word.load(std::memory_order_acquire);  // before the slot's word
         const auto word = slot.word.load(std::memory_order_acquire);
         if (!SlotWord::well_formed(word)) {
             contents.damage = "slot " + std::to_string(ring.index_of(position)) + " holds an unknown state";
@@ -90,11 +93,14 @@ void read_ready(const QueueRing& ring, const Window& window, QueueContents& cont
             continue;
         }
         const auto lap = ring_lap(position, capacity);
-        // Anything else but "ready for this lap" is no message to carry:
-        // abandoned by a dead producer, or taken while head had not moved.
-        if (word != SlotWord::at_lap(SlotState::ready, lap)) continue;
+        // Anything else but an undecided "ready for this lap" is no message
+        // to carry: abandoned by a dead producer, or taken while head had
+        // not moved.
+        if (word != SlotWord::at_lap(SlotState::ready, lap) || TakeWord::decides(decision, lap)) continue;
         std::string copy;
         if (!copy_payload(ring, slot, word, copy, contents.damage, position)) return;
+        // Taken during the copy (its payload may since be rewritten): not carried.
+        if (take_word.load(std::memory_order_relaxed) != decision) continue;
         if (slot.word.load(std::memory_order_relaxed) == word) contents.messages.push_back(std::move(copy));
     }
 }

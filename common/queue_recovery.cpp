@@ -20,23 +20,30 @@ namespace {
 
 enum class Holds : std::uint8_t {
     nothing,    // free, malformed, or a position that is not this slot's
-    queued,     // ready or abandoned: a message not yet taken
+    queued,     // ready or abandoned, and not decided: a message not yet taken
     delivered,  // in_flight or redeliver: taken, not acknowledged
-    consumed,   // free (or reading) with a real position: that message was taken
+    consumed,   // free (or reading) with a real position, or ready or
+                // abandoned and finished by its take word: that message was taken
 };
 
 // No queue reaches this many positions; a slot claiming one is not believed
 // (the arithmetic on positions below must not wrap).
 constexpr std::uint64_t position_limit = 1ull << 62;
 
-Holds classify(std::uint64_t word, std::uint64_t position, std::uint64_t index, std::uint32_t capacity) {
+// `decision`: the slot's take word. It lies on another page than the slot,
+// and may be older or newer: a decision counts only for the lap of the
+// position the slot records (a newer one, of a later lap, does not match
+// it, and the message is then kept, as when the take word's page is older).
+Holds classify(std::uint64_t word, std::uint64_t decision, std::uint64_t position, std::uint64_t index,
+               std::uint32_t capacity) {
     if (!SlotWord::well_formed(word) || position >= position_limit || ring_index(position, capacity) != index) {
         return Holds::nothing;
     }
     switch (SlotWord::state(word)) {
     case SlotState::writing: return Holds::nothing;  // no step leaves that in a queue's slot
     case SlotState::ready:
-    case SlotState::abandoned: return Holds::queued;
+    case SlotState::abandoned:
+        return TakeWord::finishes(decision, ring_lap(position, capacity)) ? Holds::consumed : Holds::queued;
     case SlotState::in_flight:
     case SlotState::redeliver: return Holds::delivered;
     default: return Holds::consumed;  // free, or reading: an at_most_once read, the message gone
@@ -69,7 +76,8 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
     for (std::uint64_t index = 0; index < capacity; ++index) {
         const auto& slot = slot_at(index);
         positions[index] = slot.position.load(std::memory_order_relaxed);
-        holds[index] = classify(slot.word.load(std::memory_order_relaxed), positions[index], index, capacity);
+        holds[index] = classify(slot.word.load(std::memory_order_relaxed),
+                                take_words_[index].load(std::memory_order_relaxed), positions[index], index, capacity);
         if (holds[index] != Holds::nothing && positions[index] + 1 > slots_tail) slots_tail = positions[index] + 1;
     }
 
@@ -147,8 +155,13 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
     }
     // The claims of the old boot were all abandoned above (a claim never
     // published is a hole or beyond tail); a word left naming one could make
-    // a producer take the rebuilt tail for claimed.
-    for (std::uint64_t index = 0; index < capacity; ++index) claim_words_[index].store(0, std::memory_order_relaxed);
+    // a producer take the rebuilt tail for claimed. Every slot's word was
+    // written anew for the window rebuilt, undecided: so are the take words
+    // (a decision left of the old boot could match a kept message's lap).
+    for (std::uint64_t index = 0; index < capacity; ++index) {
+        claim_words_[index].store(0, std::memory_order_relaxed);
+        take_words_[index].store(0, std::memory_order_relaxed);
+    }
     control_->head.store(head, std::memory_order_relaxed);
     control_->tail.store(tail, std::memory_order_relaxed);
     control_->redeliver_pending.store(pending, std::memory_order_relaxed);

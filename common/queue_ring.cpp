@@ -8,7 +8,6 @@
 #include <new>
 #include <string>
 
-#include "common/cache_hint.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
 #include "common/quarantine_reason.hpp"
@@ -26,11 +25,13 @@
 // and invariants). A producer claims position t, whose slot is free for t's
 // lap, by one compare-and-swap of t's claim word to writing(me) for t's lap,
 // then moves tail on; its publish turns the slot ready for t's lap. A
-// consumer takes position h by one compare-and-swap from "ready for h's lap"
-// to reading(me) or in_flight(me), then moves head on. Whoever sees a claim
-// or a take whose tail or head was not moved yet moves it, so a process
-// preempted or killed between its two steps stops nobody; a claim or a slot
-// it still holds carries its stamp, which the broker releases when it dies.
+// consumer decides the message at position h is its own by one
+// compare-and-swap of h's take word, then moves head on; a long message or
+// an at_least_once delivery it also marks in the slot's word (reading(me),
+// in_flight(me)) before it moves head. Whoever sees a claim or a decision
+// whose tail or head was not moved yet moves it, so a process preempted or
+// killed between its steps stops nobody; a claim, a decision or a slot it
+// still holds carries its stamp, which the broker releases when it dies.
 
 namespace shmq {
 
@@ -123,17 +124,18 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
         auto& slot = slot_at_index(index);
         auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(tail);
-        if (word != SlotWord::at_lap(SlotState::free, lap)) {
+        if (word == SlotWord::at_lap(SlotState::free, lap)) {
+            // The slot is free for this lap, so position tail - capacity is
+            // finished; head may not have passed it yet (its finisher was
+            // preempted). Passing it first keeps tail - head <= capacity.
+            // (A look first: the compare-and-swap is needed only in that window.)
+            if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
+                help_head_past(tail - geometry_.capacity);
+            }
+        } else if (!vacated(tail, word)) {
             Status status = Status::ok;
             if (look_at_tail(tail, word, status) == Next::stop) return status;
             continue;
-        }
-        // The slot is free for this lap, so position tail - capacity is
-        // finished; head may not have passed it yet (its finisher was
-        // preempted). Passing it first keeps tail - head <= capacity.
-        // (A look first: the compare-and-swap is needed only in that window.)
-        if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
-            help_head_past(tail - geometry_.capacity);
         }
         // The slot's word, the line the consumers poll, is left alone until
         // the publish: a claim written there took that line from them and
@@ -175,7 +177,7 @@ Status QueueRing::claim_run(OwnerStamp me, std::size_t want, std::uint64_t& firs
 }
 
 // Claims `position`, beyond tail, only if its claim word names no claim of
-// it (no producer claimed it yet) and its slot is free for its lap
+// it (no producer claimed it yet) and its slot is vacant for its lap
 // (position - capacity is finished), as at tail. Anything else ends the
 // run, and the next claim goes through claim_at_tail, which judges it.
 bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
@@ -185,10 +187,13 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
     const auto seen = claims_by_tail() ? 0 : claim_word.load(std::memory_order_acquire);
     auto& slot = slot_at_index(index);
     const auto lap = lap_of(position);
-    const auto word = slot.word.load(std::memory_order_acquire);
-    if (word != SlotWord::at_lap(SlotState::free, lap)) return false;
-    if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
-        help_head_past(position - geometry_.capacity);
+    auto word = slot.word.load(std::memory_order_acquire);
+    if (word == SlotWord::at_lap(SlotState::free, lap)) {
+        if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
+            help_head_past(position - geometry_.capacity);
+        }
+    } else if (!vacated(position, word)) {
+        return false;
     }
     if (claims_by_tail()) return true;  // claimed by the move of tail past the run, as in claim_at_tail()
     return !claims_lap(seen, lap) && claim_by_word(me, claim_word, lap, seen);
@@ -196,7 +201,7 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
 
 // The claim word changes at every claim of its slot, so a compare-and-swap
 // from `seen` succeeds only if nobody claimed the slot since it was read.
-// It was read before the slot's word, which was then still free for
+// It was read before the slot's word, which was then still vacant for
 // position's lap: so position was not published yet (a slot's word only
 // ever moves on to later laps), and `seen`, which did not claim it, was the
 // claim of an earlier position, not of a later one. Read the other way
@@ -230,6 +235,94 @@ void QueueRing::move_tail_past_run(std::uint64_t first, std::uint64_t end) {
     return head == position;
 }
 
+// seq_cst: a producer deciding whether to sleep reads head after arming its
+// event, and the consumer that moved it past notifies after that seq_cst
+// compare-and-swap (WaitEvent::notify_after_seq_cst).
+bool QueueRing::head_past(std::uint64_t position, std::uint64_t limit) const {
+    const auto floor = head_floor_.get();
+    if (floor > position && floor <= limit) return true;
+    const auto head = control_->head.load(std::memory_order_seq_cst);
+    head_floor_.remember(head);
+    return head > position && head <= limit;
+}
+
+// The previous lap's message is gone once head is past its position: head
+// passes a position only once its message is decided, and a decision that
+// holds the slot (a long read, an at_least_once delivery) marks the slot's
+// word first. So the word must be read after head was seen past: the floor
+// of head was read earlier, and a fresh read of head is followed by a second
+// read of the word. Head still at that position with its message decided
+// (its decider preempted before it moved head): head is moved past it here,
+// which costs a read of the consumers' take word in that window only.
+[[gnu::always_inline]] inline bool QueueRing::vacated(std::uint64_t position, std::uint64_t& word) {
+    const auto lap = lap_of(position);
+    if (lap == 0 || !vacant_for(word, lap)) return false;
+    const auto previous = position - geometry_.capacity;
+    const auto floor = head_floor_.get();
+    if (floor > previous && floor <= position) return true;
+    const auto head = control_->head.load(std::memory_order_acquire);
+    head_floor_.remember(head);
+    if (head == previous) {
+        if (!TakeWord::finishes(take_words_[index_of(previous)].load(std::memory_order_acquire), lap - 1)) {
+            return false;
+        }
+        help_head_past(previous);
+    } else if (head < previous || head > position) {
+        return false;  // the queue is full (or head scribbled: the try that follows judges it)
+    }
+    const auto again = slot_at(position).word.load(std::memory_order_acquire);
+    if (again == word) return true;
+    word = again;  // claimed and published by another producer since: for look_at_tail to judge
+    return false;
+}
+
+// The take word is read before the slot's word is read again (decide()). A
+// slot that held an abandoned write is decided skipped rather than dropped:
+// its message was never sent, so `dropped` does not count it.
+bool QueueRing::drop_oldest(std::uint64_t oldest, std::uint64_t word) {
+    auto& take_word = take_words_[index_of(oldest)];
+    const auto lap = lap_of(oldest);
+    const auto seen = take_word.load(std::memory_order_acquire);
+    if (slot_at(oldest).word.load(std::memory_order_acquire) != word) return true;  // a stale look
+    if (TakeWord::decides(seen, lap)) {
+        // Held by a consumer that has not marked the slot yet: full until it
+        // does (or, dead, until the broker undoes its take).
+        if (!TakeWord::finishes(seen, lap)) return false;
+        help_head_past(oldest);
+        return true;
+    }
+    const bool ready = SlotWord::state(word) == SlotState::ready;
+    const auto decision = TakeWord::make(ready ? TakeState::dropped : TakeState::skipped, {}, lap);
+    if (!decide(take_word, seen, decision)) return true;
+    if (ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
+    crash_point("queue_dropped");
+    help_head_past(oldest);
+    return true;
+}
+
+// `seen` was read before the slot's word, which then showed the message of
+// the decision's lap. A take word only moves on to later laps, and none can
+// be decided before this one is (its slot cannot be claimed again before),
+// so `seen` decided no later lap, and a compare-and-swap from it fails if
+// anyone decided this one since. (The lap's 16-bit tag: a preemption of
+// 65536 laps of the ring could fool it, as it could the slot's word.)
+// Acquire: a message found taken (finishes) was copied out before. The
+// move of head that follows the decision orders the wake-up of producers.
+[[gnu::always_inline]] inline bool QueueRing::decide(std::atomic<std::uint64_t>& take_word, std::uint64_t seen,
+                                                     std::uint64_t decision) {
+    if (takes_by_store()) {
+        // The lease holder is the only consumer, and no producer drops a
+        // message of this queue: only a producer the broker reclaimed while
+        // it lived withdraws one (withdraw), which the look below sees unless
+        // it lands in the instant before the store.
+        if (take_word.load(std::memory_order_relaxed) != seen) return false;
+        // Release: the copy is read before the message counts as taken.
+        take_word.store(decision, std::memory_order_release);
+        return true;
+    }
+    return take_word.compare_exchange_strong(seen, decision, std::memory_order_acq_rel, std::memory_order_relaxed);
+}
+
 // The claims are in tail before retired is read: a consumer that read
 // retired, then found head == tail, read tail before this claim moved it,
 // so this read sees retired and the claim is given up. Either the consumer
@@ -245,7 +338,8 @@ Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t coun
     for (auto position = first; position < first + count; ++position) {
         auto& slot = slot_at(position);
         const auto lap = lap_of(position);
-        auto expected = SlotWord::at_lap(SlotState::free, lap);
+        auto expected = slot.word.load(std::memory_order_acquire);
+        if (!vacant_for(expected, lap)) continue;
         // Abandoned, as a dead producer's claim is: consumers skip it, and
         // `abandoned` counts it, so that enqueued and dequeued stay exact.
         if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
@@ -277,12 +371,17 @@ bool QueueRing::holds_unacknowledged() const {
     return false;
 }
 
+// A ready word stays in its slot after its message is taken (take words):
+// only an undecided one, or one held by a consumer about to mark it, counts.
 QueueRing::Held QueueRing::held() const {
     Held held;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         const auto& slot = slot_at(index);
-        const auto state = SlotWord::state(slot.word.load(std::memory_order_acquire));
+        const auto decision = take_words_[index].load(std::memory_order_acquire);
+        const auto word = slot.word.load(std::memory_order_acquire);
+        const auto state = SlotWord::state(word);
         if (state != SlotState::ready && state != SlotState::in_flight && state != SlotState::redeliver) continue;
+        if (state == SlotState::ready && TakeWord::finishes(decision, SlotWord::lap(word))) continue;
         ++held.messages;
         held.longest = std::max(held.longest,
                                 std::min(slot.length.load(std::memory_order_relaxed), geometry_.max_message_size));
@@ -307,34 +406,17 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
         return Next::retry;
     }
     if (control_->tail.load(std::memory_order_acquire) != tail) return Next::retry;  // a stale look
-    // Ready for the previous lap although head is past that position: a
-    // publish that landed after a consumer skipped its abandoned slot, whose
-    // producer died before it could withdraw it (withdraw). Nobody will take
-    // it: it is freed for this lap.
-    if (state == SlotState::ready && lap > 0 && SlotWord::lap(word) == lap - 1 &&
-        control_->head.load(std::memory_order_acquire) > tail - geometry_.capacity) {
-        slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap), std::memory_order_acq_rel,
-                                          std::memory_order_relaxed);
-        return Next::retry;
-    }
-    // The slot still serves position tail - capacity: the queue is full,
-    // unless drop_oldest may discard the message queued there.
+    // The slot still serves position tail - capacity (vacated() said head is
+    // not past it): the queue is full, unless drop_oldest may discard the
+    // message queued there, the oldest (head is there).
     const bool previous_lap_queued = lap > 0 && (state == SlotState::ready || state == SlotState::abandoned) &&
                                      SlotWord::lap(word) == lap - 1;
-    if (previous_lap_queued && geometry_.overflow == layout::overflow_drop_oldest) {
-        // The message at tail - capacity is the oldest queued (head is there):
-        // freeing its slot for this lap drops it; head is moved past it by
-        // claim() or whoever comes next.
-        if (slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap), std::memory_order_acq_rel,
-                                              std::memory_order_relaxed)) {
-            if (state == SlotState::ready) control_->dropped.fetch_add(1, std::memory_order_relaxed);
-            crash_point("queue_dropped");
-            help_head_past(tail - geometry_.capacity);
-        }
+    if (previous_lap_queued && geometry_.overflow == layout::overflow_drop_oldest &&
+        drop_oldest(tail - geometry_.capacity, word)) {
         return Next::retry;
     }
-    // Free for the lap before: position tail - capacity is a claim in flight.
-    const bool previous_lap_held = previous_lap_queued || (lap > 0 && word == SlotWord::at_lap(SlotState::free, lap - 1)) ||
+    // Vacant for the lap before: position tail - capacity is a claim in flight.
+    const bool previous_lap_held = previous_lap_queued || (lap > 0 && vacant_for(word, lap - 1)) ||
                                    state == SlotState::reading || state == SlotState::in_flight ||
                                    state == SlotState::redeliver;
     if (previous_lap_held) {
@@ -357,28 +439,6 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     } else if (length > 0) {
         std::memcpy(to, payload, length);
     }
-}
-
-// Copy, then take: the copy counts only if the word is still `word`
-// (ready(lap)) when the compare-and-swap frees the slot.
-[[gnu::always_inline]] inline bool QueueRing::copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
-                               std::uint32_t length) {
-    copy_out(slot, buffer, length);
-    crash_point("queue_copied_out");
-    const auto freed = SlotWord::at_lap(SlotState::free, lap + 1);
-    if (takes_by_store()) {
-        // The lease holder is the only consumer, and no producer drops a
-        // message of this queue: only a producer the broker reclaimed while
-        // it lived withdraws a ready message (withdraw), which the look
-        // below sees unless it lands in the instant before the store.
-        if (slot.word.load(std::memory_order_acquire) != word) return false;
-        // Release: the copy is read before the slot can be claimed again.
-        // The seq_cst move of head that follows orders the wake-up.
-        slot.word.store(freed, std::memory_order_release);
-        return true;
-    }
-    // seq_cst for the wake-up that follows (WaitEvent::notify_after_seq_cst).
-    return slot.word.compare_exchange_strong(word, freed, std::memory_order_seq_cst, std::memory_order_relaxed);
 }
 
 [[gnu::always_inline]] inline void QueueRing::copy_in(const void* data, std::size_t size, layout::SlotHeader& slot,
@@ -435,22 +495,30 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
 }
 
 // The reaper marks a record reclaiming, then waits until every CPU's stores
-// are visible (platform/store_visibility.hpp), then abandons the slots
+// are visible (platform/store_visibility.hpp), then abandons the claims
 // stamped with it. So a producer whose record read after its publish says
 // active published before the reaper looked at the slot, which it then
 // leaves ready; one that reads it reclaiming may have stored `ready` over a
-// slot the reaper abandoned meanwhile, which consumers would then no longer
-// skip, or over one they already skipped and freed for the next lap, which
-// nobody would take and which the producer coming round would find full.
-// Either way the message is taken back while it is still ready: abandoned
-// again, or free for the next lap once head is past it.
+// slot the reaper abandoned meanwhile, which consumers would then take as a
+// message, or which they already skipped. The take word settles it: the
+// message is decided withdrawn unless a consumer decided it first, and a
+// skip (the consumers saw it abandoned) means it was never delivered.
 bool QueueRing::withdraw(std::uint64_t position) {
     const auto lap = lap_of(position);
-    auto expected = SlotWord::at_lap(SlotState::ready, lap);
-    const bool passed = control_->head.load(std::memory_order_seq_cst) > position;
-    const auto undone = passed ? SlotWord::at_lap(SlotState::free, lap + 1) : SlotWord::at_lap(SlotState::abandoned, lap);
-    return slot_at(position).word.compare_exchange_strong(expected, undone, std::memory_order_acq_rel,
-                                                          std::memory_order_relaxed);
+    auto& take_word = take_word_at(position);
+    const auto ready = SlotWord::at_lap(SlotState::ready, lap);
+    for (;;) {
+        auto seen = take_word.load(std::memory_order_acquire);  // before the slot's word (decide())
+        // Only this process publishes the position, and its slot is claimed
+        // again only once its message is decided: a word that moved on means
+        // it was decided, long since; taken, as far as can be told.
+        if (slot_at(position).word.load(std::memory_order_acquire) != ready) return false;
+        if (TakeWord::decides(seen, lap)) return TakeWord::undelivered(seen);
+        if (take_word.compare_exchange_strong(seen, TakeWord::make(TakeState::withdrawn, {}, lap),
+                                              std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            return true;
+        }
+    }
 }
 
 [[gnu::always_inline]] inline bool QueueRing::publish_checked(const void* data, std::size_t size,
@@ -638,27 +706,25 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
     }
     for (;;) {
         const auto head = control_->head.load(std::memory_order_acquire);
-        auto& slot = slot_at(head);
+        const auto index = index_of(head);
+        auto& slot = slot_at_index(index);
+        auto& take_word = take_words_[index];
         // at_least_once: read before the word (see stop_ack_clock).
         const auto deadline = at_least_once ? slot.ack_deadline_ns.load(std::memory_order_acquire) : 0;
-        auto word = slot.word.load(std::memory_order_acquire);
+        const auto seen = take_word.load(std::memory_order_acquire);  // before the slot's word (decide())
+        crash_point("queue_take_word_read");
+        const auto word = slot.word.load(std::memory_order_acquire);
         const auto lap = lap_of(head);
-        if (word != SlotWord::at_lap(SlotState::ready, lap)) {
-            // Still free for head's lap: empty, at a quick look (Look).
-            if (look == Look::quick && word == SlotWord::at_lap(SlotState::free, lap) && !empty_check_.due()) {
-                return Status::empty;
-            }
+        if (word != SlotWord::at_lap(SlotState::ready, lap) || TakeWord::decides(seen, lap)) {
+            // Nothing published at head yet: empty, at a quick look (Look).
+            if (look == Look::quick && vacant_for(word, lap) && !empty_check_.due()) return Status::empty;
             Status status = Status::ok;
-            if (look_at_head(head, word, status) == Next::stop) return status;
+            if (look_at_head(head, status) == Next::stop) return status;
             continue;
         }
-        // The take's compare-and-swap needs the word's line owned, which the
-        // load above fetched only shared: asked for now, the fetch overlaps
-        // the copy's read of the message's next line instead of following it.
-        prefetch_for_write(&slot.word);
-        // Read before the slot is ours: its value counts only if the
-        // compare-and-swap below finds the word unchanged (no ABA: a later
-        // length is written only after the word left ready(lap) for good).
+        // Read before the message is ours: its value counts only if the
+        // decision below is ours (no ABA: a later length is written only
+        // after this lap's message was decided).
         const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) {
             Status status = Status::ok;
@@ -669,12 +735,16 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
             continue;
         }
         if (length > capacity) {
-            if (slot.word.load(std::memory_order_acquire) == word) return Status::buffer_too_small;
+            if (take_word.load(std::memory_order_acquire) == seen) return Status::buffer_too_small;
             continue;
         }
         if (!at_least_once && length <= copy_first_limit) {
+            // Copy, then take: the copy counts only if the decision is ours,
+            // and nothing is written to the slot, the line its producer wrote.
+            copy_out(slot, buffer, length);
+            crash_point("queue_copied_out");
             // False: another consumer took it, or drop_oldest dropped it.
-            if (!copy_then_take(slot, word, lap, buffer, length)) continue;
+            if (!decide(take_word, seen, TakeWord::make(TakeState::taken, {}, lap))) continue;
             crash_point("queue_taken");
             help_head_past(head);
             crash_point("queue_head_moved");
@@ -682,18 +752,15 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
             return Status::ok;
         }
         std::uint16_t delivery = 0;
-        std::uint64_t taking = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
+        std::uint64_t holding = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
         if (at_least_once) {
             if (!stop_ack_clock(slot, deadline)) continue;  // another consumer is taking it
             delivery = 1;
-            taking = SlotWord::make(SlotState::in_flight, me, delivery);
+            holding = SlotWord::make(SlotState::in_flight, me, delivery);
         }
-        if (takes_by_store()) {
-            slot.word.store(taking, std::memory_order_relaxed);  // as in copy_then_take()
-        } else if (!slot.word.compare_exchange_strong(word, taking, std::memory_order_acq_rel,
-                                                      std::memory_order_relaxed)) {
-            continue;  // another consumer took it, or drop_oldest dropped it
-        }
+        if (!decide(take_word, seen, TakeWord::make(TakeState::holding, me, lap))) continue;
+        crash_point("queue_take_decided");
+        mark_held(slot, holding);
         crash_point("queue_taken");
         help_head_past(head);
         crash_point("queue_head_moved");
@@ -702,16 +769,29 @@ Status QueueRing::take_redelivery(OwnerStamp me, std::size_t capacity, Taken& ta
     }
 }
 
-// What a consumer does with a slot at `head` that holds no ready message for
-// head's lap. Tail is read before the slot's word is read again: with tail
-// past head, position head was claimed before that read, so the word speaks
-// of position head or, head having moved meanwhile, a later one.
-QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, Status& status) {
-    auto& slot = slot_at(head);
+// A holding decision is marked in the slot's word before head moves past it,
+// so that the producer coming round finds the slot held (vacated()). A
+// store: the decision made the message this consumer's, and nobody else
+// writes a slot's word while it holds a decided message (the broker undoes
+// the decision of a dead consumer only while the word still reads ready).
+[[gnu::always_inline]] inline void QueueRing::mark_held(layout::SlotHeader& slot, std::uint64_t holding) {
+    slot.word.store(holding, std::memory_order_release);
+}
+
+// What a consumer does with a position at `head` that holds no undecided
+// ready message for head's lap. Tail is read before the take word, and the
+// take word before the slot's word: with tail past head, position head was
+// claimed before that read, so the words speak of position head or, head
+// having moved meanwhile, a later one.
+QueueRing::Next QueueRing::look_at_head(std::uint64_t head, Status& status) {
+    const auto index = index_of(head);
+    auto& slot = slot_at_index(index);
+    auto& take_word = take_words_[index];
     const auto tail = control_->tail.load(std::memory_order_acquire);
-    word = slot.word.load(std::memory_order_acquire);
+    const auto seen = take_word.load(std::memory_order_acquire);
+    const auto word = slot.word.load(std::memory_order_acquire);
     if (control_->head.load(std::memory_order_acquire) != head) return Next::retry;
-    if (!SlotWord::well_formed(word)) {
+    if (!SlotWord::well_formed(word) || !TakeWord::well_formed(seen)) {
         return quarantine_if_still(control_->head, head, slot, word, layout::QuarantineReason::damaged_slot,
                                    status);
     }
@@ -732,20 +812,28 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
     const auto state = SlotWord::state(word);
     switch (state) {
     case SlotState::ready:
-        if (SlotWord::lap(word) == lap) return Next::retry;
-        break;
+        if (SlotWord::lap(word) != lap) break;
+        if (!TakeWord::decides(seen, lap)) return Next::retry;  // a message to take
+        if (TakeWord::finishes(seen, lap)) {
+            help_head_past(head);  // decided by a consumer that has not moved head yet
+            return Next::retry;
+        }
+        // Decided by a consumer that has not marked the slot yet: it does so
+        // at once, or died, and the broker undoes its decision.
+        status = Status::empty;
+        return Next::stop;
     case SlotState::writing:
         break;  // no step of the protocol leaves that in a queue's slot
     case SlotState::abandoned:
-        // Its producer died mid-write: skip it, freeing the slot for the next
-        // lap, then move head (whoever comes next does, if we die first).
+        // Its producer died mid-write: skip it, then move head (whoever
+        // comes next does, if we die first).
         if (SlotWord::lap(word) != lap) break;
-        if (slot.word.compare_exchange_strong(word, SlotWord::at_lap(SlotState::free, lap + 1),
-                                              std::memory_order_acq_rel, std::memory_order_relaxed)) {
-            crash_point("queue_skipped");
-            help_head_past(head);
-            control_->not_full.notify(1);
+        if (!TakeWord::decides(seen, lap) && !decide(take_word, seen, TakeWord::make(TakeState::skipped, {}, lap))) {
+            return Next::retry;
         }
+        crash_point("queue_skipped");
+        help_head_past(head);
+        control_->not_full.notify(1);
         return Next::retry;
     case SlotState::reading:
     case SlotState::in_flight:
@@ -754,7 +842,7 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, std::uint64_t word, 
         help_head_past(head);
         return Next::retry;
     case SlotState::free:
-        // Finished (read, acknowledged, skipped or dropped) before head moved.
+        // Finished (read or acknowledged) before head moved.
         if (SlotWord::lap(word) == lap + 1) {
             help_head_past(head);
             return Next::retry;
@@ -828,7 +916,9 @@ Status QueueRing::try_receive(void* buffer, std::size_t capacity, std::size_t& s
     if (geometry_.delivery == layout::delivery_at_least_once) {
         start_ack_clock(&taken, 1);
     } else {
-        control_->not_full.notify_after_seq_cst(1);  // the take or copy_out_taken() freed the slot with a seq_cst swap
+        // The take's seq_cst move of head (or copy_out_taken()'s seq_cst
+        // swap) freed the slot.
+        control_->not_full.notify_after_seq_cst(1);
     }
     return Status::ok;
 }
@@ -886,27 +976,26 @@ std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, 
 // take(), which judges it at head.
 [[gnu::always_inline]] inline bool QueueRing::take_past_head(OwnerStamp me, std::uint64_t position, void* buffer,
                                                               std::size_t capacity, Taken& taken) {
-    auto& slot = slot_at(position);
+    const auto index = index_of(position);
+    auto& slot = slot_at_index(index);
+    auto& take_word = take_words_[index];
     const auto lap = lap_of(position);
-    auto word = slot.word.load(std::memory_order_acquire);
-    if (word != SlotWord::at_lap(SlotState::ready, lap)) return false;
-    prefetch_for_write(&slot.word);  // as in take()
-    // Read before the slot is ours, and valid only if the word is unchanged
-    // by the compare-and-swap (as in take()).
+    const auto seen = take_word.load(std::memory_order_acquire);  // before the slot's word (decide())
+    const auto word = slot.word.load(std::memory_order_acquire);
+    if (word != SlotWord::at_lap(SlotState::ready, lap) || TakeWord::decides(seen, lap)) return false;
+    // Read before the message is ours, and valid only if the decision is
+    // ours (as in take()).
     const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
     if (length > geometry_.max_message_size || length > capacity) return false;
     if (length <= copy_first_limit) {
-        if (!copy_then_take(slot, word, lap, buffer, length)) return false;
+        copy_out(slot, buffer, length);
+        if (!decide(take_word, seen, TakeWord::make(TakeState::taken, {}, lap))) return false;
         taken = Taken{position, length, 0, true};
         return true;
     }
-    const auto reading = SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap));
-    if (takes_by_store()) {
-        slot.word.store(reading, std::memory_order_relaxed);  // as in copy_then_take()
-    } else if (!slot.word.compare_exchange_strong(word, reading, std::memory_order_acq_rel,
-                                                  std::memory_order_relaxed)) {
-        return false;
-    }
+    if (!decide(take_word, seen, TakeWord::make(TakeState::holding, me, lap))) return false;
+    crash_point("queue_run_take_decided");
+    mark_held(slot, SlotWord::make(SlotState::reading, me, SlotWord::lap_tag(lap)));
     taken = Taken{position, length, 0};
     return true;
 }
@@ -944,7 +1033,7 @@ std::size_t QueueRing::receive_chunk(IncomingMessage* messages, std::size_t coun
         if (geometry_.delivery == layout::delivery_at_least_once) {
             start_ack_clock(takes, taken);
         } else {
-            control_->not_full.notify_after_seq_cst(static_cast<int>(taken));  // freed with seq_cst swaps
+            control_->not_full.notify_after_seq_cst(static_cast<int>(taken));  // freed by seq_cst moves of head
         }
         // A batch that found messages is a success even if it ran dry.
         if (status == Status::empty) status = Status::ok;
@@ -1022,15 +1111,20 @@ bool QueueRing::may_have_room() const {
 }
 
 // Whether a claim at `position` (tail, or a little past it) would find its
-// slot no longer held for the lap before: a look at that slot's word alone.
+// slot no longer held for the lap before: a look at that slot's word, and
+// at head when the word holds the previous lap's message, which is gone
+// once head is past it (vacated()).
 bool QueueRing::may_claim(std::uint64_t position) const {
     const auto word = slot_at(position).word.load(std::memory_order_acquire);
     const auto lap = lap_of(position);
+    // Vacant for the lap before: position - capacity is a claim in flight.
+    if (lap > 0 && vacant_for(word, lap - 1)) return false;
     switch (SlotWord::state(word)) {
-    // Free for the lap before: position - capacity is a claim in flight.
-    case SlotState::free: return lap == 0 || SlotWord::lap(word) != lap - 1;
+    case SlotState::free: return true;
     case SlotState::ready:
-    case SlotState::abandoned: return SlotWord::lap(word) == lap || geometry_.overflow == layout::overflow_drop_oldest;
+    case SlotState::abandoned:
+        return SlotWord::lap(word) != lap - 1 || geometry_.overflow == layout::overflow_drop_oldest ||
+               head_past(position - geometry_.capacity, position);
     case SlotState::reading:
     case SlotState::in_flight:
     case SlotState::redeliver: return false;  // held for the last lap
@@ -1048,18 +1142,24 @@ void QueueRing::peek(std::size_t max_count, std::vector<std::string>& messages) 
     std::size_t found = 0;
     for (auto position = head; position < end && found < max_count; ++position) {
         auto& slot = slot_at(position);
+        const auto& take_word = take_word_at(position);
+        const auto lap = lap_of(position);
         // The word names the lap: a slot reused for a later position since
         // has another word, even if it holds a message again.
-        const auto ready = SlotWord::at_lap(SlotState::ready, lap_of(position));
-        if (slot.word.load(std::memory_order_acquire) != ready) continue;  // being written, taken, or abandoned
+        const auto ready = SlotWord::at_lap(SlotState::ready, lap);
+        const auto seen = take_word.load(std::memory_order_acquire);  // before the slot's word (decide())
+        if (slot.word.load(std::memory_order_acquire) != ready || TakeWord::decides(seen, lap)) {
+            continue;  // being written, taken, or abandoned
+        }
         const std::uint32_t length = slot.length.load(std::memory_order_relaxed);
         if (length > geometry_.max_message_size) continue;
         std::string copy(length, '\0');
         copy_out(slot, copy.data(), length);
-        // Whoever takes the slot changes its word before the payload can be
-        // overwritten: an unchanged word after the copy means a whole copy.
+        // The payload is overwritten only once the message was decided and
+        // its slot claimed again: an unchanged take word after the copy
+        // means a whole copy.
         std::atomic_thread_fence(std::memory_order_acquire);
-        if (slot.word.load(std::memory_order_relaxed) != ready) continue;
+        if (take_word.load(std::memory_order_relaxed) != seen) continue;
         messages.push_back(std::move(copy));
         ++found;
     }
@@ -1081,24 +1181,25 @@ bool QueueRing::may_have_message() const {
         control_->quarantined.load(std::memory_order_relaxed) != 0 || drained_after_retirement()) {
         return true;
     }
-    // The slot at head alone tells, without reading tail: a slot still free
-    // for head's lap means nothing was claimed at head, or a claim still
-    // being written (a claim writes the slot only at its publish): nothing
-    // to take either way. (Reading tail here would pull the producers'
+    // The slot at head alone tells, without reading tail: a slot still
+    // vacant for head's lap (vacant_for) means nothing was claimed at head,
+    // or a claim still being written (a claim writes the slot only at its
+    // publish): nothing to take either way. (Reading tail here would pull the producers'
     // cache line at every poll, and make their next claim miss on it.)
     // Anything else lets a try make progress (take, skip, or move a lagging
     // head).
     const auto head = control_->head.load(std::memory_order_relaxed);
     const auto word = slot_at(head).word.load(std::memory_order_acquire);
     const auto lap = lap_of(head);
-    switch (SlotWord::state(word)) {
-    case SlotState::free: return SlotWord::lap(word) != lap;
-    // Ready for the lap before head's: a publish that landed after a
-    // consumer skipped its abandoned slot (withdraw), nothing to take; the
-    // producer coming round frees it (look_at_tail).
-    case SlotState::ready: return lap == 0 || SlotWord::lap(word) != lap - 1;
-    default: return true;
+    if (vacant_for(word, lap)) return false;
+    // Decided by a consumer that has not marked the slot yet (it does so at
+    // once, or died and the broker undoes it): a waiter sleeps briefly,
+    // since tail is past head (client/queue.cpp), rather than retrying.
+    if (word == SlotWord::at_lap(SlotState::ready, lap)) {
+        const auto decision = take_word_at(head).load(std::memory_order_acquire);
+        return !(TakeWord::decides(decision, lap) && TakeWord::state(decision) == TakeState::holding);
     }
+    return true;
 }
 
 bool QueueRing::claim_pending_at_head() const {
@@ -1187,9 +1288,30 @@ void QueueRing::reclaim(OwnerStamp dead_owner, ReclaimCounts& counts) {
             }
         }
     }
+    release_unmarked_takes(dead_owner, counts);
     abandon_unpublished_claims(dead_owner, counts);
-    if (counts.abandoned_writes + counts.redeliveries > 0) control_->not_empty.notify_all();
+    if (counts.abandoned_writes + counts.redeliveries + counts.undone_takes > 0) control_->not_empty.notify_all();
     if (counts.lost_reads > 0) control_->not_full.notify_all();
+}
+
+// A holding decision whose slot still reads ready for the decision's lap was
+// never marked: its consumer died before it copied anything, so the message
+// is queued again, for another consumer to take (released decides nothing).
+// Only a decision naming the dead owner changes, and only its owner would
+// have moved it on; once marked, the slot's word is the reclaim's above.
+void QueueRing::release_unmarked_takes(OwnerStamp dead_owner, ReclaimCounts& counts) {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& take_word = take_words_[index];
+        auto seen = take_word.load(std::memory_order_acquire);
+        if (TakeWord::state(seen) != TakeState::holding || !(TakeWord::owner(seen) == dead_owner)) continue;
+        const auto word = slot_at_index(index).word.load(std::memory_order_acquire);
+        const auto lap = SlotWord::lap(word);
+        if (SlotWord::state(word) != SlotState::ready || !TakeWord::of_lap(seen, lap)) continue;
+        if (take_word.compare_exchange_strong(seen, TakeWord::make(TakeState::released, {}, lap),
+                                              std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            ++counts.undone_takes;
+        }
+    }
 }
 
 void QueueRing::abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts& counts) {
@@ -1201,7 +1323,7 @@ void QueueRing::abandon_unpublished_claims(OwnerStamp dead_owner, ReclaimCounts&
 }
 
 // A single producer claims by its move of tail alone: the claims it died
-// holding are the positions in [head, tail) still free for their lap, which
+// holding are the positions in [head, tail) still vacant for their lap, which
 // nobody else leaves so. Only while its lease names the dead client: the
 // broker frees a dead holder's lease after this, so no other producer can
 // have claimed since.
@@ -1224,7 +1346,7 @@ void QueueRing::abandon_single_producer_claims(OwnerStamp dead_owner, ReclaimCou
 // whose tail was not moved yet), or beyond it, in a run whose claimer died
 // before it moved tail past the run (queue_run_claimed). Abandoned there
 // too, the run's slots are passed like any abandoned claim once tail
-// reaches them. A claim long published leaves its slot no longer free for
+// reaches them. A claim long published leaves its slot no longer vacant for
 // that lap, so abandon_claim() leaves it alone.
 void QueueRing::abandon_claims_by_word(OwnerStamp dead_owner, ReclaimCounts& counts) {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
@@ -1253,16 +1375,18 @@ void QueueRing::abandon_claims_by_word(OwnerStamp dead_owner, ReclaimCounts& cou
 // it lived) withdraws itself (publish_checked).
 void QueueRing::abandon_claim(std::uint64_t position, ReclaimCounts& counts) {
     const auto lap = lap_of(position);
-    auto expected = SlotWord::at_lap(SlotState::free, lap);
-    if (slot_at(position).word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
-                                                       std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    auto& slot = slot_at(position);
+    auto expected = slot.word.load(std::memory_order_acquire);
+    if (!vacant_for(expected, lap)) return;  // published (or abandoned) since
+    if (slot.word.compare_exchange_strong(expected, SlotWord::at_lap(SlotState::abandoned, lap),
+                                          std::memory_order_acq_rel, std::memory_order_relaxed)) {
         ++counts.abandoned_writes;
         control_->abandoned.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
 bool QueueRing::claim_in_flight(std::uint64_t position, std::uint64_t word) const {
-    return word == SlotWord::at_lap(SlotState::free, lap_of(position)) && may_hold_claims(claimer_of(position));
+    return vacant_for(word, lap_of(position)) && may_hold_claims(claimer_of(position));
 }
 
 // The reaper abandons a client's claims before it frees its record, and a
@@ -1398,6 +1522,8 @@ std::string QueueRing::describe_damage() const {
     const auto slot_name = "slot " + std::to_string(index_of(head)) + " (at head, position " + std::to_string(head) + ")";
     if (!SlotWord::well_formed(head_word)) return slot_name + " has a malformed state word " + hex_word(head_word);
     if (head < tail) {
+        // Ready or abandoned for head's lap is right whether or not it was
+        // decided (a consumer that has not moved head yet).
         const auto state = SlotWord::state(head_word);
         const auto lap = lap_of(head);
         const bool queued = claim_in_flight(head, head_word) ||
@@ -1451,21 +1577,26 @@ void QueueRing::verify(std::string& problem) {
             auto& slot = slot_at(index);
             const auto word = slot.word.load(std::memory_order_acquire);
             if (!SlotWord::well_formed(word)) problem = "slot " + std::to_string(index) + " has a malformed state word";
+            else if (!TakeWord::well_formed(take_words_[index].load(std::memory_order_acquire))) {
+                problem = "slot " + std::to_string(index) + " has a malformed take word";
+            }
             else if (SlotWord::state(word) == SlotState::ready && slot.length.load(std::memory_order_relaxed) > geometry_.max_message_size) {
                 problem = "slot " + std::to_string(index) + " holds more than max_message_size bytes";
             }
         }
         bool from_head = true;  // every position so far, from head, was passing
         for (auto position = head; problem.empty() && position < tail; ++position) {
+            const auto decision = take_word_at(position).load(std::memory_order_acquire);  // before the slot's word
             const auto word = slot_at(position).word.load(std::memory_order_acquire);
             const auto state = SlotWord::state(word);
             const auto lap = lap_of(position);
-            const bool queued = claim_in_flight(position, word) ||
-                                ((state == SlotState::ready || state == SlotState::abandoned) &&
-                                 SlotWord::lap(word) == lap);
-            // From head only: taken or finished, head not moved past yet (a
-            // take, or a run of them: "Taking a run").
-            const bool passing = from_head && (has_owner(state) || state == SlotState::redeliver ||
+            const bool published = (state == SlotState::ready || state == SlotState::abandoned) &&
+                                   SlotWord::lap(word) == lap;
+            const bool decided = published && TakeWord::decides(decision, lap);
+            const bool queued = claim_in_flight(position, word) || (published && !decided);
+            // From head only: decided or finished, head not moved past yet
+            // (a take, or a run of them: "Taking a run").
+            const bool passing = from_head && (decided || has_owner(state) || state == SlotState::redeliver ||
                                                (state == SlotState::free && SlotWord::lap(word) == lap + 1));
             from_head = passing && !queued;
             if (!queued && !passing) {

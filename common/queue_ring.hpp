@@ -23,6 +23,7 @@
 #include "common/monotonic_clock.hpp"
 #include "common/ring_position.hpp"
 #include "common/slot_word.hpp"
+#include "common/take_word.hpp"
 #include "shmq/batch.hpp"
 #include "shmq/status.hpp"
 
@@ -48,6 +49,7 @@ struct ReclaimCounts {
     std::uint64_t abandoned_writes = 0;  // messages it was writing: skipped by consumers
     std::uint64_t lost_reads = 0;        // at_most_once messages it was reading
     std::uint64_t redeliveries = 0;      // at_least_once deliveries it held unacknowledged
+    std::uint64_t undone_takes = 0;      // messages it had decided to take but not begun: queued again
 };
 
 // What the recovery after a power loss found (recover_after_power_loss).
@@ -76,6 +78,10 @@ public:
           claim_words_(slots == nullptr ? nullptr
                                         : reinterpret_cast<std::atomic<std::uint64_t>*>(
                                               slots + std::uint64_t{geometry.capacity} * geometry.slot_stride)),
+          take_words_(slots == nullptr ? nullptr
+                                       : reinterpret_cast<std::atomic<std::uint64_t>*>(
+                                             slots + std::uint64_t{geometry.capacity} * geometry.slot_stride +
+                                             layout::claim_words_bytes(geometry.capacity))),
           geometry_(geometry),
           positions_(geometry.capacity),
           clients_(clients),
@@ -232,8 +238,8 @@ public:
     // Whether `word`, read from the slot of `position` (a position in [head,
     // tail)), says a producer claimed it and is still copying its message
     // in: a claim writes nothing to the slot, whose word the publish writes,
-    // so the slot is still free for its lap, and a client that may still
-    // hold claims claimed it (claimer_of, may_hold_claims). Such a send is not acknowledged yet: consumers wait for
+    // so the slot is still vacant for its lap (vacant_for), and a client
+    // that may still hold claims claimed it (claimer_of, may_hold_claims). Such a send is not acknowledged yet: consumers wait for
     // it, and a migration lets it finish before it reads the queue. (A
     // caller that acts on "no" re-reads the slot's word first: the claimer
     // read after it may since have published and left.)
@@ -252,6 +258,23 @@ public:
     std::atomic<std::uint64_t>& claim_word_at(std::uint64_t position) const {
         return claim_words_[index_of(position)];
     }
+    // The take word of the slot of `position` (layout::take_words_bytes). A
+    // reader that judges a message by it reads it before the slot's word
+    // (decide()), and takes the two together: the slot's word says what was
+    // published there, the take word whether it was decided.
+    std::atomic<std::uint64_t>& take_word_at(std::uint64_t position) const {
+        return take_words_[index_of(position)];
+    }
+    // Whether a slot whose word is `word` holds no message of lap `lap` yet,
+    // for a position whose previous one (position - capacity) head has
+    // passed: free for the lap, or still holding the previous lap's message
+    // (ready or abandoned), which was decided before head passed it. Nothing
+    // rewrites a slot's word when its message is taken (take words).
+    static bool vacant_for(std::uint64_t word, std::uint64_t lap) {
+        return word == SlotWord::at_lap(SlotState::free, lap) ||
+               (lap > 0 && (word == SlotWord::at_lap(SlotState::ready, lap - 1) ||
+                            word == SlotWord::at_lap(SlotState::abandoned, lap - 1)));
+    }
     std::byte* payload_of(layout::SlotHeader& slot) const {
         return reinterpret_cast<std::byte*>(&slot) + layout::slot_header_size;
     }
@@ -266,13 +289,14 @@ private:
         std::uint64_t position = 0;
         std::uint32_t length = 0;
         std::uint16_t delivery = 0;  // the tag stored in the slot's word (0: at_most_once)
-        bool copied = false;  // copied out before the take, which freed the slot
+        bool copied = false;  // copied out before the take, which finished the message
     };
     // at_most_once messages up to this long are copied out before they are
-    // taken (docs/crash-safety.md, "Copy, then take"): one write of the
-    // slot's word per receive instead of two. Longer ones are taken first:
-    // consumers racing for one message would each copy all of it, and a copy
-    // word by word (common/shared_copy.hpp) is slower than memcpy.
+    // taken (docs/crash-safety.md, "Copy, then take"): the take is then one
+    // write of the take word, and nothing is written to the slot. Longer
+    // ones are taken first and their slot's word marked reading: consumers
+    // racing for one message would each copy all of it, and a copy word by
+    // word (common/shared_copy.hpp) is slower than memcpy.
     static constexpr std::uint32_t copy_first_limit = 512;
     // What claim() and take() do after a look at a slot that was not the one
     // they hoped for.
@@ -299,7 +323,26 @@ private:
     // queue drops its oldest messages, which producers do by freeing ready
     // slots.
     bool claims_by_tail() const { return geometry_.single_producer(); }
-    // Claims a position (of lap `lap`), whose slot was read free for that
+    // Whether `word`, read from the slot of `position` (at or past tail) and
+    // not free for position's lap, leaves the slot vacant all the same: it
+    // holds the previous lap's message, which was decided and head moved
+    // past (vacant_for). Moves head past that message when its decider has
+    // not yet. When a second read of the word finds it changed, `word` gets
+    // the new value.
+    bool vacated(std::uint64_t position, std::uint64_t& word);
+    // Whether head is past `position`, by this process's floor of head when
+    // that tells, else by a read of head (not above `limit`, which a
+    // scribbled head could be).
+    bool head_past(std::uint64_t position, std::uint64_t limit) const;
+    // drop_oldest: decides the message at `oldest` (head, tail - capacity),
+    // whose slot's word was read as `word`, dropped, and moves head past it.
+    // False when a consumer holds it and has not marked the slot yet.
+    bool drop_oldest(std::uint64_t oldest, std::uint64_t word);
+    // The one step that decides the fate of a message: `take_word` from
+    // `seen`, read before the slot's word showed the message, to `decision`.
+    // False when someone decided first.
+    bool decide(std::atomic<std::uint64_t>& take_word, std::uint64_t seen, std::uint64_t decision);
+    // Claims a position (of lap `lap`), whose slot was read vacant for that
     // lap, for `me` by a compare-and-swap of its claim word `claim_word` from
     // `seen`, a claim of an earlier lap; false when another producer claimed
     // it first.
@@ -316,6 +359,10 @@ private:
     // queue drained (docs/crash-safety.md, "Live removal").
     Status refuse_claims_if_retired(std::uint64_t first, std::size_t count);
     bool holds_unacknowledged() const;
+    // Part of reclaim(): the takes the dead owner decided (holding) and died
+    // before marking in the slot's word are undone: their messages are
+    // queued again (docs/crash-safety.md, "Take words").
+    void release_unmarked_takes(OwnerStamp dead_owner, ReclaimCounts& counts);
     // Part of reclaim(): the claims the dead owner made and never published
     // are abandoned: those its claim words name, or, with a single
     // producer, whose lease it holds, those in [head, tail).
@@ -347,6 +394,8 @@ private:
     bool position_below(std::uint64_t index, std::uint64_t tail, std::uint64_t& position) const;
     // Moves head (tail) from `position` to position + 1 unless someone did:
     // every process that sees that position finished (claimed) helps.
+    // Finished: decided by a take word that finishes it, or taken by a
+    // consumer that marked the slot's word.
     void help_head_past(std::uint64_t position);
     void help_tail_past(std::uint64_t position);
 
@@ -376,8 +425,8 @@ private:
                          Status& status);
     bool take_past_head(OwnerStamp me, std::uint64_t position, void* buffer, std::size_t capacity, Taken& taken);
     void move_head_past_run(std::uint64_t first, std::uint64_t end);
-    // take() found `word` at `head` rather than a ready message.
-    Next look_at_head(std::uint64_t head, std::uint64_t word, Status& status);
+    // take() found no undecided ready message at `head`.
+    Next look_at_head(std::uint64_t head, Status& status);
     Status take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken);
     // at_least_once: a take holds its slot's ack deadline at
     // layout::ack_clock_not_started until the message is copied out.
@@ -390,13 +439,12 @@ private:
     // Copies out a message taken before its copy (not Taken::copied), and
     // frees its slot (at_most_once; at_least_once: acknowledge() does).
     void copy_out_taken(const Taken& taken, void* buffer, OwnerStamp me);
+    // Marks the slot of a message this consumer decided holding (a long
+    // read, an at_least_once delivery) with `holding`, its reading or
+    // in_flight word.
+    void mark_held(layout::SlotHeader& slot, std::uint64_t holding);
     // Copies `length` bytes of the message in `slot` out, to `to`.
     void copy_out(const layout::SlotHeader& slot, void* to, std::uint32_t length) const;
-    // at_most_once, short messages: copies the message out of `slot`, then
-    // frees the slot if its word is still `word`, ready(lap); false when it
-    // is not (the copy is then worthless).
-    bool copy_then_take(layout::SlotHeader& slot, std::uint64_t word, std::uint64_t lap, void* buffer,
-                        std::uint32_t length);
     // Copies the message into the slot claimed at `position` and marks it
     // ready, in two steps: copy_in(), then mark_ready()'s store. Both take
     // the slot as found once: the position's arithmetic is not redone.
@@ -409,8 +457,8 @@ private:
     bool publish_checked(const void* data, std::size_t size, std::uint64_t position, OwnerStamp me);
     bool holds_record(OwnerStamp me) const;
     // Takes back the message this process marked ready at `position` after
-    // the broker reclaimed its record: false when it is no longer ready there
-    // (taken by a consumer).
+    // the broker reclaimed its record, by deciding it withdrawn: false when a
+    // consumer had taken it (or drop_oldest dropped it) first.
     bool withdraw(std::uint64_t position);
     Status quarantine(layout::QuarantineReason why);
     // Quarantines for `why` when neither `head` nor the word of `slot` moved
@@ -430,6 +478,8 @@ private:
     // layout::claim_words_bytes: right after the slots, by this process's
     // own geometry.
     std::atomic<std::uint64_t>* claim_words_ = nullptr;
+    // layout::take_words_bytes: right after the claim words.
+    std::atomic<std::uint64_t>* take_words_ = nullptr;
     RingGeometry geometry_{};
     RingPositions positions_;  // of geometry_.capacity
     const layout::ClientRecord* clients_ = nullptr;

@@ -39,6 +39,7 @@ SegmentSize::SegmentSize(std::uint64_t max_clients, std::uint64_t queue_count, s
 void SegmentSize::add_queue(std::uint32_t capacity, std::uint32_t max_message_size) {
     add(piece(times(layout::slot_stride_for(max_message_size), capacity)));
     add(piece(layout::claim_words_bytes(capacity)));
+    add(piece(layout::take_words_bytes(capacity)));
 }
 
 void SegmentSize::add_topic(std::uint32_t capacity, std::uint32_t max_message_size, std::uint32_t max_subscribers) {

@@ -92,6 +92,10 @@ const char* check_queue(const QueueMetadata& queue, std::uint64_t segment_size) 
     if (!range_fits(claim_words_offset, queue.capacity, sizeof(std::uint64_t), segment_size)) {
         return "its claim words lie outside the segment";
     }
+    const std::uint64_t take_words_offset = claim_words_offset + layout::claim_words_bytes(queue.capacity);
+    if (!range_fits(take_words_offset, queue.capacity, sizeof(std::uint64_t), segment_size)) {
+        return "its take words lie outside the segment";
+    }
     if (queue.overflow > 2 || queue.delivery > 1) return "its policy is unknown";
     if ((queue.exclusive & ~layout::exclusive_mask) != 0) return "its producers or consumers setting is unknown";
     return "";

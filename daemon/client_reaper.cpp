@@ -43,14 +43,16 @@ void reclaim_slots(SegmentView& view, OwnerStamp stamp, ReclaimCounts& total, To
         if (!view.queue_usable(queue)) continue;
         ReclaimCounts counts;
         view.ring(queue).reclaim(stamp, counts);
-        if (counts.abandoned_writes + counts.lost_reads + counts.redeliveries > 0) {
+        if (counts.abandoned_writes + counts.lost_reads + counts.redeliveries + counts.undone_takes > 0) {
             SHMQ_LOG(debug) << "record " << stamp.client_index << ": queue '" << view.queue_name(queue)
                             << "': released " << counts.abandoned_writes << " slots mid-write, " << counts.lost_reads
-                            << " mid-read, " << counts.redeliveries << " deliveries";
+                            << " mid-read, " << counts.redeliveries << " deliveries, " << counts.undone_takes
+                            << " takes not begun";
         }
         total.abandoned_writes += counts.abandoned_writes;
         total.lost_reads += counts.lost_reads;
         total.redeliveries += counts.redeliveries;
+        total.undone_takes += counts.undone_takes;
     }
     for (std::uint32_t topic = 0; topic < view.topic_count(); ++topic) {
         if (!view.topic_usable(topic)) continue;
@@ -130,7 +132,8 @@ ReapSummary reap_dead_clients(SegmentView& view, bool everyone_is_dead, MissingS
         SHMQ_LOG(warning) << "client pid " << layout::ClientWord::pid(word) << " (" << program
                           << ") died; reclaimed its record: " << total.abandoned_writes << " interrupted writes skipped, "
                           << total.lost_reads << " at_most_once messages lost mid-read, " << total.redeliveries
-                          << " deliveries queued for redelivery, " << topic_total.abandoned_writes
+                          << " deliveries queued for redelivery, " << total.undone_takes
+                          << " takes not begun queued again, " << topic_total.abandoned_writes
                           << " unpublished topic messages abandoned, " << topic_total.subscriptions
                           << " subscriptions ended";
     }

@@ -62,6 +62,9 @@ void build_queue(Carver& carver, const config::BrokerConfig& config, std::uint32
     // Right after the slots, where QueueRing finds them: no claim made yet.
     auto* claim_words = carver.take<std::atomic<std::uint64_t>>(layout::claim_words_bytes(queue.capacity));
     for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) new (claim_words + slot) std::atomic<std::uint64_t>(0);
+    // Right after the claim words: no message decided yet.
+    auto* take_words = carver.take<std::atomic<std::uint64_t>>(layout::take_words_bytes(queue.capacity));
+    for (std::uint32_t slot = 0; slot < queue.capacity; ++slot) new (take_words + slot) std::atomic<std::uint64_t>(0);
     std::memset(control.name, 0, sizeof control.name);
     std::memcpy(control.name, queue.name.data(), queue.name.size());
     control.capacity = queue.capacity;

@@ -109,6 +109,7 @@ Plan plan_segment(const SegmentSpec& spec) {
         plan.queue_slots.push_back(cursor = align_up(cursor, layout::cache_line));
         cursor += layout::slot_stride_for(queue.max_message_size) * queue.capacity;
         cursor += layout::claim_words_bytes(queue.capacity);  // right after the slots, all 0: no claim yet
+        cursor += layout::take_words_bytes(queue.capacity);   // then the take words, all 0: nothing decided
     }
     for (const auto& topic : spec.topics) {
         plan.topic_slots.push_back(cursor = align_up(cursor, layout::cache_line));

@@ -1458,9 +1458,9 @@ BOOST_AUTO_TEST_CASE(slot_headers_count_towards_the_segment_limit) {
         yaml += "  - {name: q" + std::to_string(i) + ", capacity: 16777216, max_message_size: 1}\n";
     }
     const std::string path = dir.write("headers.yaml", yaml);
-    // Each queue's slots take 1 GiB and its claim words 128 MiB: the 15th
-    // with the tables is over 16 GiB.
-    check_reports(load_error(path), path, 16, "capacity", "queue 'q14' brings the broker's segment");
+    // Each queue's slots take 1 GiB, its claim words and its take words
+    // 128 MiB each: the 13th with the tables is over 16 GiB.
+    check_reports(load_error(path), path, 14, "capacity", "queue 'q12' brings the broker's segment");
 }
 
 // Issue 16, item 12: yaml-cpp's own limit said only "bad file".

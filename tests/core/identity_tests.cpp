@@ -209,9 +209,10 @@ BOOST_AUTO_TEST_CASE(a_producer_reaped_while_alive_cannot_remark_its_freed_slot)
 
 // Such a producer whose publish landed after a consumer had skipped its
 // abandoned slot, and that died before it could withdraw the message,
-// leaves `ready` for a lap head has passed (here written as it would). No
-// consumer takes it or counts it as a message to wait for; the producer
-// coming round to that slot frees it for its own lap.
+// leaves `ready` for a lap head has passed, its take word deciding it
+// skipped (here written as it would be). No consumer takes it or counts it
+// as a message to wait for; the producer coming round to that slot claims
+// it for its own lap.
 BOOST_AUTO_TEST_CASE(a_late_publish_left_below_head_is_freed_by_the_next_producer_to_come_round) {
     auto config = test::make_config("latepublish");
     test::add_queue(config, "q", 2, 64);
@@ -224,6 +225,7 @@ BOOST_AUTO_TEST_CASE(a_late_publish_left_below_head_is_freed_by_the_next_produce
     test::RawSegment raw(config.name);
     auto& ring = raw.view.ring(0);
     ring.slot_at(0).word.store(SlotWord::at_lap(SlotState::ready, 0));
+    ring.take_word_at(0).store(TakeWord::make(TakeState::skipped, {}, 0));
     BOOST_TEST(!ring.may_have_message());
     BOOST_TEST(queue.receive(message, no_wait) == Status::empty);
     for (const auto* text : {"a", "b", "c"}) {  // "b" goes to position 2, the late publish's slot

@@ -604,7 +604,7 @@ BOOST_AUTO_TEST_CASE(arbitrary_values_in_every_queue_word_neither_crash_nor_hang
         for (int i = 0; i < 20; ++i) {
             auto& ring = raw.view.ring(static_cast<std::uint32_t>(random() % scribbled.size()));
             const auto& geometry = ring.geometry();
-            const auto target = random() % 3;
+            const auto target = random() % 4;
             if (target == 0) {
                 const auto offset = (random() % (sizeof(layout::QueueControl) / 8)) * 8;
                 scribble(reinterpret_cast<std::byte*>(&ring.control()) + offset, scribble_value(random));
@@ -612,9 +612,12 @@ BOOST_AUTO_TEST_CASE(arbitrary_values_in_every_queue_word_neither_crash_nor_hang
                 auto* slot = reinterpret_cast<std::byte*>(&ring.slot_at(random() % geometry.capacity));
                 const auto offset = (random() % (layout::slot_header_size / 8)) * 8;
                 scribble(slot + offset, scribble_value(random));
-            } else {
+            } else if (target == 2) {
                 auto& claim_word = ring.claim_word_at(random() % geometry.capacity);
                 scribble(reinterpret_cast<std::byte*>(&claim_word), scribble_value(random));
+            } else {
+                auto& take_word = ring.take_word_at(random() % geometry.capacity);
+                scribble(reinterpret_cast<std::byte*>(&take_word), scribble_value(random));
             }
         }
         // A client dies now and then; another takes its place.

@@ -251,7 +251,7 @@ void simulate_reboot_mid_claim(const std::string& persist_path, std::uint32_t qu
     auto& ring = raw.view.ring(queue);
     const auto tail = ring.control().tail.load();
     const auto lap = ring_lap(tail, ring.geometry().capacity);
-    BOOST_TEST_REQUIRE(ring.slot_at(tail).word.load() == SlotWord::at_lap(SlotState::free, lap));
+    BOOST_TEST_REQUIRE(QueueRing::vacant_for(ring.slot_at(tail).word.load(), lap));
     write_claim(ring, tail, old_boot);
     std::memcpy(raw.view.root().boot_id, "00000000-0000-0000-0000-000000000000", 37);
 }
