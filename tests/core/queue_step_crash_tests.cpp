@@ -239,8 +239,10 @@ BOOST_AUTO_TEST_CASE(a_client_killed_right_after_taking_a_lease_stops_nobody_and
 // at_most_once messages up to QueueRing::copy_first_limit are copied out
 // before they are taken ("Copy, then take"): a consumer killed before its
 // take loses nothing, and one killed after it took the message whole. Longer
-// ones are taken first (`reading`), and a consumer killed before it freed
-// the slot loses the message, which the reaper counts. On a queue with
+// ones are taken first: a consumer killed after it decided the take but
+// before it marked the slot `reading` had copied nothing, and the reaper
+// queues the message again ("Take words"); one killed after that loses the
+// message, which the reaper counts. On a queue with
 // `consumers: single` the take is a plain store by the lease holder, and
 // the next consumer gets the side once the broker freed the dead one's lease.
 BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
@@ -250,9 +252,10 @@ BOOST_AUTO_TEST_CASE(a_consumer_killed_at_each_step_of_a_receive_stops_nobody) {
         bool message_kept;  // the dead consumer's message goes to the next one
         std::uint64_t lost_in_read;
     };
-    const Case cases[] = {{32, "queue_copied_out", true, 0},  {32, "queue_taken", false, 0},
-                          {32, "queue_head_moved", false, 0}, {1500, "queue_taken", false, 1},
-                          {1500, "queue_head_moved", false, 1}, {1500, "queue_read", false, 1}};
+    const Case cases[] = {{32, "queue_copied_out", true, 0},    {32, "queue_taken", false, 0},
+                          {32, "queue_head_moved", false, 0},   {1500, "queue_take_decided", true, 0},
+                          {1500, "queue_taken", false, 1},      {1500, "queue_head_moved", false, 1},
+                          {1500, "queue_read", false, 1}};
     for (const auto consumers : both_sharings)
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT("a message of " << c.size << " bytes, killed at " << c.step << ", consumers "
@@ -331,6 +334,34 @@ BOOST_AUTO_TEST_CASE(a_consumer_stopped_or_killed_while_taking_a_run_stops_nobod
     }
 }
 
+// A run of long messages: each is decided `holding`, then marked `reading`.
+// A consumer killed between the two for the run's second message
+// (queue_run_take_decided) had marked the first, which is lost with it
+// (at_most_once), and copied nothing of the second: the reaper queues that
+// one again, and the next consumer takes it and the rest, in order.
+BOOST_AUTO_TEST_CASE(a_consumer_killed_deciding_a_run_loses_only_what_it_marked) {
+    auto config = test::make_config("steprundecided");
+    test::add_queue(config, "q", 8, 1500);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    std::vector<std::string> sent;
+    for (const char* name : {"m0", "m1", "m2", "m3"}) {
+        sent.push_back(name + std::string(1498, name[1]));
+        BOOST_TEST_REQUIRE(queue.send(sent.back(), 1s) == Status::ok);
+    }
+    BOOST_TEST_REQUIRE(run_step_client(broker.name(), "q", {"receive_batch", "3"}, "queue_run_take_decided") == killed);
+    for (std::size_t i = 1; i < sent.size(); ++i) {
+        std::string out;
+        BOOST_TEST_REQUIRE(queue.receive(out, 5s) == Status::ok);
+        BOOST_TEST((out == sent[i]));
+    }
+    BOOST_TEST(test::eventually([&] { return test::queue_stats(*client, "q").lost_in_read == 1u; }, 5s));
+    expect_laps(queue);
+    BOOST_TEST(test::queue_stats(*client, "q").lost_in_read == 1u);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
+
 // A producer reads the position's claim word, then its slot's word, and
 // claims by a compare-and-swap of the claim word from what it read
 // (QueueRing::claim_by_word). One stopped between the two reads
@@ -380,6 +411,60 @@ BOOST_AUTO_TEST_CASE(a_producer_stopped_between_its_reads_of_a_claim_does_not_cl
     expect_laps(queue);
 }
 
+// A consumer reads the position's take word, then its slot's word, copies
+// the message out, and decides it is its own by a compare-and-swap of the
+// take word from what it read (QueueRing::decide). One stopped after its
+// read of the take word (queue_take_word_read) or after its copy
+// (queue_copied_out) while others take that message and lap the ring three
+// times, every take word and slot word changing under it, then let go: its
+// decision must fail, and it must take the one message waiting then, not
+// hand out the message it copied, long taken by another.
+BOOST_AUTO_TEST_CASE(a_consumer_stopped_before_its_decision_does_not_take_a_message_taken_since) {
+    for (const std::string step : {"queue_take_word_read", "queue_copied_out"}) {
+        BOOST_TEST_CONTEXT("stopped at " << step) {
+            auto config = test::make_config("stepstaletake");
+            test::add_queue(config, "q", 4, 32);
+            test::InProcessBroker broker(config);
+            auto client = test::attach(broker.name());
+            auto queue = test::open_queue(*client, "q");
+            BOOST_TEST_REQUIRE(queue.send("first", 1s) == Status::ok);
+            const test::TempDir dir;
+            const auto printed = dir.path() + "/received";
+            test::Redirections files;
+            files.output = printed;
+            test::BackgroundProgram stalled({SHMQ_BINARY_DIR "/tests/core/queue_step_client", broker.name(), "q", "receive"},
+                                            files, {{"SHMQ_TEST_PAUSE_AT", step}});
+            BOOST_TEST_REQUIRE(test::eventually([&] { return stopped(stalled.pid()); }, 10s));
+            std::string out;
+            BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+            BOOST_TEST_REQUIRE(out == "first");
+            for (std::uint32_t i = 0; i < 3 * queue.capacity(); ++i) {
+                const auto text = "lap " + std::to_string(i);
+                BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
+                BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+                BOOST_TEST_REQUIRE(out == text);
+            }
+            BOOST_TEST_REQUIRE(queue.send("waiting", 1s) == Status::ok);
+            // Let go, it looks again, which stops it at the same step once
+            // more (the pause acts at every pass); let go again until done.
+            std::optional<int> exit_code;
+            for (int pass = 0; pass < 6000 && !exit_code; ++pass) {
+                if (stopped(stalled.pid())) ::kill(stalled.pid(), SIGCONT);
+                exit_code = stalled.wait_exit(10ms);
+            }
+            BOOST_TEST_REQUIRE((exit_code == 0));
+            BOOST_TEST(test::read_file(printed) == "waiting\n");
+            BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
+            BOOST_TEST_REQUIRE(queue.send("after", 1s) == Status::ok);
+            BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+            BOOST_TEST(out == "after");
+            const auto stats = test::queue_stats(*client, "q");
+            BOOST_TEST(stats.depth == 0u);
+            BOOST_TEST(!stats.quarantined);
+        }
+    }
+}
+
 // Under WaitStrategy::block, a receive that finds the message at head still
 // being copied in polls for it only briefly (client/queue.cpp,
 // claim_in_flight_poll_ns) and then sleeps. With its producer stopped
@@ -420,8 +505,11 @@ BOOST_AUTO_TEST_CASE(a_blocking_consumer_sleeps_while_its_producer_is_stopped_mi
     BOOST_TEST(cpu_seconds < 0.1, cpu_seconds << " s of CPU");
 }
 
+// Killed after it decided the take but before it marked the slot in_flight,
+// it had copied nothing: the reaper queues the message again, and its next
+// delivery is its first.
 BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has_its_message_redelivered) {
-    for (const std::string step : {"queue_taken", "queue_head_moved", "queue_ack_clock_started"}) {
+    for (const std::string step : {"queue_take_decided", "queue_taken", "queue_head_moved", "queue_ack_clock_started"}) {
         BOOST_TEST_CONTEXT("killed at " << step) {
             auto config = test::make_config("stepalo");
             add_reliable_queue(config, "q", 60'000);  // only the reaper can hand it back
@@ -440,7 +528,7 @@ BOOST_AUTO_TEST_CASE(an_at_least_once_consumer_killed_at_each_step_of_a_take_has
                 received.insert(out);
             }
             BOOST_TEST((received == std::multiset<std::string>{"m0", "m1"}));
-            BOOST_TEST(test::queue_stats(*client, "q").redelivered == 1u);
+            BOOST_TEST(test::queue_stats(*client, "q").redelivered == (step == "queue_take_decided" ? 0u : 1u));
             std::string out;
             BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
             expect_laps(queue, true);
