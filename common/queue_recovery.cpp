@@ -21,6 +21,8 @@ namespace {
 enum class Holds : std::uint8_t {
     nothing,    // free, malformed, or a position that is not this slot's
     queued,     // ready or abandoned, and not decided: a message not yet taken
+    withdrawn,  // ready, taken back by its producer (QueueRing::withdraw): a
+                // hole consumers pass, as an abandoned write
     delivered,  // in_flight or redeliver: taken, not acknowledged
     consumed,   // free (or reading) with a real position, or ready or
                 // abandoned and finished by its take word: that message was taken
@@ -43,7 +45,8 @@ Holds classify(std::uint64_t word, std::uint64_t decision, std::uint64_t positio
     case SlotState::writing: return Holds::nothing;  // no step leaves that in a queue's slot
     case SlotState::ready:
     case SlotState::abandoned:
-        return TakeWord::finishes(decision, ring_lap(position, capacity)) ? Holds::consumed : Holds::queued;
+        if (!TakeWord::finishes(decision, ring_lap(position, capacity))) return Holds::queued;
+        return TakeWord::state(decision) == TakeState::withdrawn ? Holds::withdrawn : Holds::consumed;
     case SlotState::in_flight:
     case SlotState::redeliver: return Holds::delivered;
     default: return Holds::consumed;  // free, or reading: an at_most_once read, the message gone
@@ -118,8 +121,9 @@ PowerLossRecovery QueueRing::recover_after_power_loss() {
         const std::uint64_t next = tail + (index + capacity - ring_index(tail, capacity)) % capacity;
         const auto free = SlotWord::at_lap(SlotState::free, ring_lap(next, capacity));
         if (in_window) {
-            if (holds[index] == Holds::queued && positions[index] == position) {
-                if (SlotWord::state(word) != SlotState::ready) {
+            const bool queued = holds[index] == Holds::queued || holds[index] == Holds::withdrawn;
+            if (queued && positions[index] == position) {
+                if (SlotWord::state(word) != SlotState::ready || holds[index] == Holds::withdrawn) {
                     slot.word.store(abandoned, std::memory_order_relaxed);
                 } else if (intact(slot)) {
                     ++found.kept;

@@ -1593,7 +1593,10 @@ void QueueRing::verify(std::string& problem) {
             const bool published = (state == SlotState::ready || state == SlotState::abandoned) &&
                                    SlotWord::lap(word) == lap;
             const bool decided = published && TakeWord::decides(decision, lap);
-            const bool queued = claim_in_flight(position, word) || (published && !decided);
+            // A withdrawal is decided wherever its producer's position is,
+            // and passed by consumers like an abandoned write.
+            const bool withdrawn = decided && TakeWord::state(decision) == TakeState::withdrawn;
+            const bool queued = claim_in_flight(position, word) || (published && (!decided || withdrawn));
             // From head only: decided or finished, head not moved past yet
             // (a take, or a run of them: "Taking a run").
             const bool passing = from_head && (decided || has_owner(state) || state == SlotState::redeliver ||

@@ -237,6 +237,32 @@ BOOST_AUTO_TEST_CASE(a_late_publish_left_below_head_is_freed_by_the_next_produce
     BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
 }
 
+// A withdrawal (QueueRing::withdraw) decides the producer's message wherever
+// it is in the queue, here behind one still queued (written as a withdrawal
+// would leave it). The ring's check accepts it there, and consumers pass it
+// as they pass an abandoned write.
+BOOST_AUTO_TEST_CASE(a_message_withdrawn_behind_a_queued_one_is_passed_not_quarantined) {
+    auto config = test::make_config("withdrawnmid");
+    test::add_queue(config, "q", 4, 64);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    for (const auto* text : {"a", "b", "c"}) BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
+    test::RawSegment raw(config.name);
+    auto& ring = raw.view.ring(0);
+    ring.take_word_at(1).store(TakeWord::make(TakeState::withdrawn, {}, 0));
+    std::string problem;
+    ring.verify(problem);
+    BOOST_TEST(problem.empty(), problem);
+    std::string message;
+    for (const auto* text : {"a", "c"}) {
+        BOOST_TEST_REQUIRE(queue.receive(message, 1s) == Status::ok);
+        BOOST_TEST(message == text);
+    }
+    BOOST_TEST(queue.receive(message, no_wait) == Status::empty);
+    BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
+
 // A broker cannot see the processes of a segment made in another PID
 // namespace (here its recorded namespace is made another one): adopting it
 // would reap every live client. It refuses to start and says why.
