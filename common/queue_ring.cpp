@@ -88,12 +88,14 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
     return true;
 }
 
-// seq_cst: a take by store (takes_by_store) counts on it to order its free
-// before the wake-up look that follows (WaitEvent::notify_after_seq_cst).
+// seq_cst, failing or not: a consumer that decided a message looks for
+// sleeping producers after this (WaitEvent::notify_after_seq_cst), and the
+// room it made is head's move past the message, whether its own or that of
+// another consumer that helped it, which a failing swap read.
 [[gnu::always_inline]] inline void QueueRing::help_head_past(std::uint64_t position) {
     auto expected = position;
     control_->head.compare_exchange_strong(expected, position + 1, std::memory_order_seq_cst,
-                                           std::memory_order_relaxed);
+                                           std::memory_order_seq_cst);
 }
 
 // seq_cst, failing or not, as every move and read of tail in a claim: the
@@ -1003,10 +1005,11 @@ std::size_t QueueRing::take_run(OwnerStamp me, const IncomingMessage* messages, 
 // Head lies in (first, end] once take() has moved it past `first`, and
 // other consumers may have helped it along the run's taken slots. Outside
 // that window it was scribbled: it is left for the broker's check.
+// seq_cst throughout, as help_head_past.
 void QueueRing::move_head_past_run(std::uint64_t first, std::uint64_t end) {
-    auto head = control_->head.load(std::memory_order_acquire);
+    auto head = control_->head.load(std::memory_order_seq_cst);
     while (head > first && head < end &&
-           !control_->head.compare_exchange_weak(head, end, std::memory_order_seq_cst, std::memory_order_acquire)) {
+           !control_->head.compare_exchange_weak(head, end, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
     }
 }
 
