@@ -134,7 +134,8 @@ bool QueueRing::position_below(std::uint64_t index, std::uint64_t tail, std::uin
             if (tail >= geometry_.capacity && head_may_be_at(tail - geometry_.capacity, tail)) {
                 help_head_past(tail - geometry_.capacity);
             }
-        } else if (!vacated(tail, word)) {
+        } else if (const auto vacancy = vacated(tail, word); vacancy != Vacancy::vacant) {
+            if (vacancy == Vacancy::changed) continue;  // a stale look
             Status status = Status::ok;
             if (look_at_tail(tail, word, status) == Next::stop) return status;
             continue;
@@ -189,12 +190,12 @@ bool QueueRing::claim_past_tail(OwnerStamp me, std::uint64_t position) {
     const auto seen = claims_by_tail() ? 0 : claim_word.load(std::memory_order_acquire);
     auto& slot = slot_at_index(index);
     const auto lap = lap_of(position);
-    auto word = slot.word.load(std::memory_order_acquire);
+    const auto word = slot.word.load(std::memory_order_acquire);
     if (word == SlotWord::at_lap(SlotState::free, lap)) {
         if (position >= geometry_.capacity && head_may_be_at(position - geometry_.capacity, position)) {
             help_head_past(position - geometry_.capacity);
         }
-    } else if (!vacated(position, word)) {
+    } else if (vacated(position, word) != Vacancy::vacant) {
         return false;
     }
     if (claims_by_tail()) return true;  // claimed by the move of tail past the run, as in claim_at_tail()
@@ -256,26 +257,25 @@ bool QueueRing::head_past(std::uint64_t position, std::uint64_t limit) const {
 // read of the word. Head still at that position with its message decided
 // (its decider preempted before it moved head): head is moved past it here,
 // which costs a read of the consumers' take word in that window only.
-[[gnu::always_inline]] inline bool QueueRing::vacated(std::uint64_t position, std::uint64_t& word) {
+[[gnu::always_inline]] inline QueueRing::Vacancy QueueRing::vacated(std::uint64_t position, std::uint64_t word) {
     const auto lap = lap_of(position);
-    if (lap == 0 || !vacant_for(word, lap)) return false;
+    if (lap == 0 || !vacant_for(word, lap)) return Vacancy::held;
     const auto previous = position - geometry_.capacity;
     const auto floor = head_floor_.get();
-    if (floor > previous && floor <= position) return true;
+    if (floor > previous && floor <= position) return Vacancy::vacant;
     const auto head = control_->head.load(std::memory_order_acquire);
     head_floor_.remember(head);
     if (head == previous) {
         if (!TakeWord::finishes(take_words_[index_of(previous)].load(std::memory_order_acquire), lap - 1)) {
-            return false;
+            return Vacancy::held;
         }
         help_head_past(previous);
     } else if (head < previous || head > position) {
-        return false;  // the queue is full (or head scribbled: the try that follows judges it)
+        return Vacancy::held;  // the queue is full (or head scribbled: the try that follows judges it)
     }
-    const auto again = slot_at(position).word.load(std::memory_order_acquire);
-    if (again == word) return true;
-    word = again;  // claimed and published by another producer since: for look_at_tail to judge
-    return false;
+    // Changed: held and let go since (an at_least_once delivery taken and
+    // acknowledged), or claimed and published by another producer.
+    return slot_at(position).word.load(std::memory_order_acquire) == word ? Vacancy::vacant : Vacancy::changed;
 }
 
 // The take word is read before the slot's word is read again (decide()). A

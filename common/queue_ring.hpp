@@ -327,9 +327,10 @@ private:
     // not free for position's lap, leaves the slot vacant all the same: it
     // holds the previous lap's message, which was decided and head moved
     // past (vacant_for). Moves head past that message when its decider has
-    // not yet. When a second read of the word finds it changed, `word` gets
-    // the new value.
-    bool vacated(std::uint64_t position, std::uint64_t& word);
+    // not yet. `changed` when a second read of the word found it moved on:
+    // the look is stale, to be made again.
+    enum class Vacancy : std::uint8_t { vacant, held, changed };
+    Vacancy vacated(std::uint64_t position, std::uint64_t word);
     // Whether head is past `position`, by this process's floor of head when
     // that tells, else by a read of head (not above `limit`, which a
     // scribbled head could be).
