@@ -68,6 +68,30 @@ bool stopped(pid_t pid) {
     return end_of_name != std::string::npos && end_of_name + 2 < text.size() && text[end_of_name + 2] == 'T';
 }
 
+// Lets go a client stopped at a pause point (SHMQ_TEST_PAUSE_AT): it looks
+// again, which stops it at the same step once more (the pause acts at every
+// pass), so it is let go again until it ends. Its exit code.
+std::optional<int> let_go_until_it_ends(test::BackgroundProgram& stalled) {
+    std::optional<int> exit_code;
+    for (int pass = 0; pass < 6000 && !exit_code; ++pass) {
+        if (stopped(stalled.pid())) ::kill(stalled.pid(), SIGCONT);
+        exit_code = stalled.wait_exit(10ms);
+    }
+    return exit_code;
+}
+
+// Sends and receives three laps of the ring, one message at a time, so that
+// every slot's words change three times under a client stopped meanwhile.
+void lap_three_times(Queue& queue) {
+    for (std::uint32_t i = 0; i < 3 * queue.capacity(); ++i) {
+        const auto text = "lap " + std::to_string(i);
+        BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
+        std::string out;
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(out == text);
+    }
+}
+
 // The CPU time the calling thread has used, in seconds.
 double thread_cpu_seconds() {
     timespec now{};
@@ -381,22 +405,9 @@ BOOST_AUTO_TEST_CASE(a_producer_stopped_between_its_reads_of_a_claim_does_not_cl
     int status = 0;
     BOOST_TEST_REQUIRE(::waitpid(stalled.pid(), &status, WUNTRACED) == stalled.pid());
     BOOST_TEST_REQUIRE(WIFSTOPPED(status));
-    for (std::uint32_t i = 0; i < 3 * queue.capacity(); ++i) {
-        const auto text = "lap " + std::to_string(i);
-        BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
-        std::string out;
-        BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
-        BOOST_TEST_REQUIRE(out == text);
-    }
+    lap_three_times(queue);
     BOOST_TEST_REQUIRE(queue.send("before", 1s) == Status::ok);
-    // Let go, it looks again, which stops it at the same step once more
-    // (the pause acts at every pass); let go again until it has sent.
-    std::optional<int> exit_code;
-    for (int pass = 0; pass < 6000 && !exit_code; ++pass) {
-        if (stopped(stalled.pid())) ::kill(stalled.pid(), SIGCONT);
-        exit_code = stalled.wait_exit(10ms);
-    }
-    BOOST_TEST((exit_code == 0));
+    BOOST_TEST((let_go_until_it_ends(stalled) == 0));
     BOOST_TEST_REQUIRE(queue.send("after", 1s) == Status::ok);
     for (const char* expected : {"before", "stale", "after"}) {
         std::string out;
@@ -438,21 +449,9 @@ BOOST_AUTO_TEST_CASE(a_consumer_stopped_before_its_decision_does_not_take_a_mess
             std::string out;
             BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
             BOOST_TEST_REQUIRE(out == "first");
-            for (std::uint32_t i = 0; i < 3 * queue.capacity(); ++i) {
-                const auto text = "lap " + std::to_string(i);
-                BOOST_TEST_REQUIRE(queue.send(text, 1s) == Status::ok);
-                BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
-                BOOST_TEST_REQUIRE(out == text);
-            }
+            lap_three_times(queue);
             BOOST_TEST_REQUIRE(queue.send("waiting", 1s) == Status::ok);
-            // Let go, it looks again, which stops it at the same step once
-            // more (the pause acts at every pass); let go again until done.
-            std::optional<int> exit_code;
-            for (int pass = 0; pass < 6000 && !exit_code; ++pass) {
-                if (stopped(stalled.pid())) ::kill(stalled.pid(), SIGCONT);
-                exit_code = stalled.wait_exit(10ms);
-            }
-            BOOST_TEST_REQUIRE((exit_code == 0));
+            BOOST_TEST_REQUIRE((let_go_until_it_ends(stalled) == 0));
             BOOST_TEST(test::read_file(printed) == "waiting\n");
             BOOST_TEST(queue.receive(out, no_wait) == Status::empty);
             BOOST_TEST_REQUIRE(queue.send("after", 1s) == Status::ok);
