@@ -1110,14 +1110,14 @@ Status QueueRing::delivery_position(std::uint64_t delivery, OwnerStamp me, std::
 
 bool QueueRing::may_have_room() const {
     if (is_retired()) return true;  // the next attempt says so
-    return may_claim(control_->tail.load(std::memory_order_relaxed));
+    return may_claim(control_->tail.load(std::memory_order_relaxed), HeadLook::always);
 }
 
 // Whether a claim at `position` (tail, or a little past it) would find its
 // slot no longer held for the lap before: a look at that slot's word, and
 // at head when the word holds the previous lap's message, which is gone
 // once head is past it (vacated()).
-bool QueueRing::may_claim(std::uint64_t position) const {
+bool QueueRing::may_claim(std::uint64_t position, HeadLook head_look) const {
     const auto word = slot_at(position).word.load(std::memory_order_acquire);
     const auto lap = lap_of(position);
     // Vacant for the lap before: position - capacity is a claim in flight.
@@ -1125,6 +1125,11 @@ bool QueueRing::may_claim(std::uint64_t position) const {
     switch (SlotWord::state(word)) {
     case SlotState::free: return true;
     case SlotState::ready:
+        if (head_look == HeadLook::unless_marked && SlotWord::lap(word) == lap - 1 && marks_every_take() &&
+            geometry_.overflow != layout::overflow_drop_oldest) {
+            return false;
+        }
+        [[fallthrough]];
     case SlotState::abandoned:
         return SlotWord::lap(word) != lap - 1 || geometry_.overflow == layout::overflow_drop_oldest ||
                head_past(position - geometry_.capacity, position);
@@ -1176,7 +1181,7 @@ bool QueueRing::may_have_room_for(std::uint64_t count) const {
     // message, and a producer polling it would take its cache line from them
     // at each poll; they touch the run's last slot once a lap.
     const auto run = std::clamp<std::uint64_t>(count, 1, geometry_.capacity);
-    return may_claim(control_->tail.load(std::memory_order_relaxed) + run - 1);
+    return may_claim(control_->tail.load(std::memory_order_relaxed) + run - 1, HeadLook::unless_marked);
 }
 
 bool QueueRing::may_have_message() const {

@@ -389,7 +389,21 @@ private:
     layout::SlotHeader& slot_at_index(std::uint64_t index) const {
         return *reinterpret_cast<layout::SlotHeader*>(slots_ + index * geometry_.slot_stride);
     }
-    bool may_claim(std::uint64_t position) const;
+    // How may_claim() judges a slot still holding the previous lap's ready
+    // message. `always`: by a read of head, which is past it once the
+    // message is decided. `unless_marked`, for a spinning producer's hint
+    // (may_have_room_for): where every take marks the slot's word before
+    // head passes it (marks_every_take), the message is most likely still
+    // queued, and head is not read. Head is the consumers' line, written at
+    // every message: a producer polling it took it from them at each one,
+    // which held at_least_once 64 B throughput at 0.24-0.30x the limit ring
+    // (0.50-0.59x without that read; docs/benchmarks.md). The exception, a message
+    // withdrawn or dropped there, is found by the wait's periodic try.
+    enum class HeadLook : std::uint8_t { always, unless_marked };
+    bool may_claim(std::uint64_t position, HeadLook head_look) const;
+    // Whether every take of a message marks its slot's word (in_flight)
+    // before head moves past it: at_least_once, where no take is copy-first.
+    bool marks_every_take() const { return geometry_.delivery == layout::delivery_at_least_once; }
     // The position below `tail` (in [tail - capacity, tail)) that slot
     // `index` serves; false when tail is below it (a word that cannot be).
     bool position_below(std::uint64_t index, std::uint64_t tail, std::uint64_t& position) const;

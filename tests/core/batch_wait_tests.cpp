@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/take_word.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -174,4 +175,38 @@ BOOST_AUTO_TEST_CASE(a_producer_waiting_on_taken_unacknowledged_slots_sleeps_aft
         BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
     }
     BOOST_TEST(test::wait_child(producer, 60s) == 0);
+}
+
+// Under at_least_once a producer spinning for room does not read head while
+// the slot it watches holds the previous lap's message still ready: every
+// take there marks the slot's word first (QueueRing::may_claim,
+// HeadLook::unless_marked). A message decided without a mark (withdrawn by
+// its producer, here every message in the ring) leaves the word as it was,
+// so only the wait's periodic tries find the room: a busy-polling producer,
+// which never sleeps, still sends everything, and only its messages arrive.
+BOOST_AUTO_TEST_CASE(a_busy_polling_producer_finds_the_room_of_messages_withdrawn_while_it_waits) {
+    auto config = test::make_config("batchwithdrawn");
+    test::add_queue(config, "q", capacity, 32).delivery = config::DeliveryMode::at_least_once;
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    fill(queue);
+    const pid_t producer = test::fork_child(
+        [&] { return send_in_one_batch(broker.name(), WaitStrategy::busy_poll, capacity, capacity, 60s); });
+    std::this_thread::sleep_for(200ms);  // most likely waiting by now; either way it must find the room
+    test::RawSegment raw(broker.name());
+    auto& ring = raw.view.ring(0);
+    for (std::uint64_t position = 0; position < capacity; ++position) {
+        ring.take_word_at(position).store(TakeWord::make(TakeState::withdrawn, {}, 0));
+    }
+    BOOST_TEST(test::wait_child(producer, 60s) == 0);
+    for (std::uint32_t i = capacity; i < 2 * capacity; ++i) {
+        std::uint64_t delivery = 0;
+        std::string received;
+        BOOST_TEST_REQUIRE(queue.receive(received, 10s, &delivery) == Status::ok);
+        BOOST_TEST(received == message(i));
+        BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
+    }
+    std::string extra;
+    BOOST_TEST(queue.receive(extra, no_wait) == Status::empty);
 }
