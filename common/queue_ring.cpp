@@ -229,24 +229,30 @@ void QueueRing::move_tail_past_run(std::uint64_t first, std::uint64_t end) {
     }
 }
 
-// Head only grows, so a floor above `position` (and not above tail, which a
-// scribbled head could be) settles it without touching head's cache line.
-[[gnu::always_inline]] inline bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const {
+// Head only grows, so a floor above `position` (and not above `limit`,
+// which a scribbled head could be) settles that head is past it without
+// touching head's cache line.
+[[gnu::always_inline]] inline bool QueueRing::floor_past(std::uint64_t position, std::uint64_t limit) const {
     const auto floor = head_floor_.get();
-    if (floor > position && floor <= tail) return false;
-    const auto head = control_->head.load(std::memory_order_acquire);
+    return floor > position && floor <= limit;
+}
+
+[[gnu::always_inline]] inline std::uint64_t QueueRing::read_head(std::memory_order order) const {
+    const auto head = control_->head.load(order);
     head_floor_.remember(head);
-    return head == position;
+    return head;
+}
+
+[[gnu::always_inline]] inline bool QueueRing::head_may_be_at(std::uint64_t position, std::uint64_t tail) const {
+    return !floor_past(position, tail) && read_head(std::memory_order_acquire) == position;
 }
 
 // seq_cst: a producer deciding whether to sleep reads head after arming its
 // event, and the consumer that moved it past notifies after that seq_cst
 // compare-and-swap (WaitEvent::notify_after_seq_cst).
 bool QueueRing::head_past(std::uint64_t position, std::uint64_t limit) const {
-    const auto floor = head_floor_.get();
-    if (floor > position && floor <= limit) return true;
-    const auto head = control_->head.load(std::memory_order_seq_cst);
-    head_floor_.remember(head);
+    if (floor_past(position, limit)) return true;
+    const auto head = read_head(std::memory_order_seq_cst);
     return head > position && head <= limit;
 }
 
@@ -262,10 +268,8 @@ bool QueueRing::head_past(std::uint64_t position, std::uint64_t limit) const {
     const auto lap = lap_of(position);
     if (lap == 0 || !vacant_for(word, lap)) return Vacancy::held;
     const auto previous = position - geometry_.capacity;
-    const auto floor = head_floor_.get();
-    if (floor > previous && floor <= position) return Vacancy::vacant;
-    const auto head = control_->head.load(std::memory_order_acquire);
-    head_floor_.remember(head);
+    if (floor_past(previous, position)) return Vacancy::vacant;
+    const auto head = read_head(std::memory_order_acquire);
     if (head == previous) {
         if (!TakeWord::finishes(take_words_[index_of(previous)].load(std::memory_order_acquire), lap - 1)) {
             return Vacancy::held;

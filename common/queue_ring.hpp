@@ -487,6 +487,12 @@ private:
     // Whether head may still be at `position` (claim() must then move it
     // past): asks head_floor_ first, and reads head only when it cannot tell.
     bool head_may_be_at(std::uint64_t position, std::uint64_t tail) const;
+    // What head_may_be_at(), head_past() and vacated() share: whether this
+    // process's floor of head says head is past `position` (the floor not
+    // above `limit`), and, when it cannot tell, head read now with `order`
+    // (and remembered as the floor).
+    bool floor_past(std::uint64_t position, std::uint64_t limit) const;
+    std::uint64_t read_head(std::memory_order order) const;
 
     layout::QueueControl* control_ = nullptr;
     std::byte* slots_ = nullptr;
