@@ -63,6 +63,18 @@ std::string receive_one(Queue& queue) {
     return received;
 }
 
+// at_least_once: receives messages [first, first + count), in order,
+// acknowledging each.
+void receive_and_acknowledge(Queue& queue, std::uint32_t first, std::uint32_t count) {
+    for (std::uint32_t i = first; i < first + count; ++i) {
+        std::uint64_t delivery = 0;
+        std::string received;
+        BOOST_TEST_REQUIRE(queue.receive(received, 10s, &delivery) == Status::ok);
+        BOOST_TEST(received == message(i));
+        BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
+    }
+}
+
 const WaitStrategy strategies[] = {WaitStrategy::spin_then_block, WaitStrategy::busy_poll, WaitStrategy::block};
 
 }  // namespace
@@ -167,13 +179,7 @@ BOOST_AUTO_TEST_CASE(a_producer_waiting_on_taken_unacknowledged_slots_sleeps_aft
     const bool slept = test::eventually([&] { return raw.view.ring(0).control().not_full.armed(); }, 30s);
     BOOST_TEST(slept, "the producer never went to sleep on the full queue");
     for (const auto delivery : deliveries) BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
-    for (std::uint32_t i = capacity; i < 2 * capacity; ++i) {
-        std::uint64_t delivery = 0;
-        std::string received;
-        BOOST_TEST_REQUIRE(queue.receive(received, 10s, &delivery) == Status::ok);
-        BOOST_TEST(received == message(i));
-        BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
-    }
+    receive_and_acknowledge(queue, capacity, capacity);
     BOOST_TEST(test::wait_child(producer, 60s) == 0);
 }
 
@@ -200,13 +206,7 @@ BOOST_AUTO_TEST_CASE(a_busy_polling_producer_finds_the_room_of_messages_withdraw
         ring.take_word_at(position).store(TakeWord::make(TakeState::withdrawn, {}, 0));
     }
     BOOST_TEST(test::wait_child(producer, 60s) == 0);
-    for (std::uint32_t i = capacity; i < 2 * capacity; ++i) {
-        std::uint64_t delivery = 0;
-        std::string received;
-        BOOST_TEST_REQUIRE(queue.receive(received, 10s, &delivery) == Status::ok);
-        BOOST_TEST(received == message(i));
-        BOOST_TEST_REQUIRE(queue.acknowledge(delivery) == Status::ok);
-    }
+    receive_and_acknowledge(queue, capacity, capacity);
     std::string extra;
     BOOST_TEST(queue.receive(extra, no_wait) == Status::empty);
 }
