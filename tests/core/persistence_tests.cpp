@@ -108,6 +108,33 @@ void expect_empty(Queue& queue) {
     BOOST_TEST(status == Status::timeout, "unexpected message '" << out << "'");
 }
 
+
+// Which region a power loss left as an earlier flush wrote it.
+enum class Older { slots, control_page };
+
+// A first broker's life on the file, then a power loss: `before(orders)`, a
+// flush that reached the disk (a copy of the file), `after(orders)`; then
+// `older` is put back as that flush wrote it, and the machine reboots.
+template <typename Before, typename After>
+void lose_power_with_older(const config::BrokerConfig& config, Older older, Before before, After after) {
+    std::string flushed;
+    {
+        test::InProcessBroker broker(config);
+        std::unique_ptr<Client> client;
+        auto orders = open(client, config.persist_path, "orders");
+        before(orders);
+        flushed = file_bytes(config.persist_path);
+        after(orders);
+    }
+    const auto regions = regions_of(config.persist_path, 0);
+    if (older == Older::slots) {
+        restore_older(config.persist_path, flushed, regions.slots_offset, regions.capacity * regions.slot_stride);
+    } else {
+        restore_older(config.persist_path, flushed, regions.control_offset, sizeof(layout::QueueControl));
+    }
+    reboot(config.persist_path);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(messages_survive_a_clean_stop_in_the_file) {
@@ -199,19 +226,12 @@ BOOST_AUTO_TEST_CASE(after_a_reboot_stale_locks_and_clients_of_the_old_boot_are_
 BOOST_AUTO_TEST_CASE(a_control_page_newer_than_the_slots_is_recovered_not_quarantined) {
     test::TempDir dir;
     const auto config = persistent_config(dir, "newercontrol");
-    std::string older;
-    {
-        test::InProcessBroker broker(config);
-        std::unique_ptr<Client> client;
-        auto orders = open(client, config.persist_path, "orders");
-        send_numbered(orders, 0, 10);
-        older = file_bytes(config.persist_path);  // what an earlier flush wrote
-        expect_numbered(orders, 0, 2);
-        send_numbered(orders, 10, 13);
-    }
-    const auto regions = regions_of(config.persist_path, 0);
-    restore_older(config.persist_path, older, regions.slots_offset, regions.capacity * regions.slot_stride);
-    reboot(config.persist_path);
+    lose_power_with_older(
+        config, Older::slots, [](Queue& orders) { send_numbered(orders, 0, 10); },
+        [](Queue& orders) {
+            expect_numbered(orders, 0, 2);
+            send_numbered(orders, 10, 13);
+        });
 
     test::InProcessBroker successor(config);
     std::unique_ptr<Client> client;
@@ -232,19 +252,12 @@ BOOST_AUTO_TEST_CASE(a_control_page_newer_than_the_slots_is_recovered_not_quaran
 BOOST_AUTO_TEST_CASE(slots_newer_than_the_control_page_give_head_and_tail) {
     test::TempDir dir;
     const auto config = persistent_config(dir, "newerslots");
-    std::string older;
-    {
-        test::InProcessBroker broker(config);
-        std::unique_ptr<Client> client;
-        auto orders = open(client, config.persist_path, "orders");
-        send_numbered(orders, 0, 10);
-        older = file_bytes(config.persist_path);
-        expect_numbered(orders, 0, 3);
-        send_numbered(orders, 10, 12);
-    }
-    const auto regions = regions_of(config.persist_path, 0);
-    restore_older(config.persist_path, older, regions.control_offset, sizeof(layout::QueueControl));
-    reboot(config.persist_path);
+    lose_power_with_older(
+        config, Older::control_page, [](Queue& orders) { send_numbered(orders, 0, 10); },
+        [](Queue& orders) {
+            expect_numbered(orders, 0, 3);
+            send_numbered(orders, 10, 12);
+        });
 
     test::InProcessBroker successor(config);
     std::unique_ptr<Client> client;
@@ -265,20 +278,13 @@ BOOST_AUTO_TEST_CASE(slots_newer_than_the_control_page_give_head_and_tail) {
 BOOST_AUTO_TEST_CASE(taken_and_withdrawn_messages_stay_so_after_a_power_loss) {
     test::TempDir dir;
     const auto config = persistent_config(dir, "takewords");
-    std::string older;
-    {
-        test::InProcessBroker broker(config);
-        std::unique_ptr<Client> client;
-        auto orders = open(client, config.persist_path, "orders");
-        send_numbered(orders, 0, 5);
-        older = file_bytes(config.persist_path);
-        expect_numbered(orders, 0, 1);
-        test::RawSegment raw(config.persist_path);
-        raw.view.ring(0).take_word_at(2).store(TakeWord::make(TakeState::withdrawn, {}, 0));
-    }
-    const auto regions = regions_of(config.persist_path, 0);
-    restore_older(config.persist_path, older, regions.control_offset, sizeof(layout::QueueControl));
-    reboot(config.persist_path);
+    lose_power_with_older(
+        config, Older::control_page, [](Queue& orders) { send_numbered(orders, 0, 5); },
+        [&](Queue& orders) {
+            expect_numbered(orders, 0, 1);
+            test::RawSegment raw(config.persist_path);
+            raw.view.ring(0).take_word_at(2).store(TakeWord::make(TakeState::withdrawn, {}, 0));
+        });
 
     test::InProcessBroker successor(config);
     std::unique_ptr<Client> client;
@@ -404,19 +410,13 @@ BOOST_AUTO_TEST_CASE(only_persistent_segments_checksum_their_messages) {
 BOOST_AUTO_TEST_CASE(messages_lost_right_after_head_are_counted) {
     test::TempDir dir;
     const auto config = persistent_config(dir, "losthead");
-    std::string older;
-    {
-        test::InProcessBroker broker(config);
-        std::unique_ptr<Client> client;
-        auto orders = open(client, config.persist_path, "orders");
-        send_numbered(orders, 0, 5);
-        expect_numbered(orders, 0, 5);
-        older = file_bytes(config.persist_path);
-        send_numbered(orders, 5, 8);
-    }
-    const auto regions = regions_of(config.persist_path, 0);
-    restore_older(config.persist_path, older, regions.slots_offset, regions.capacity * regions.slot_stride);
-    reboot(config.persist_path);
+    lose_power_with_older(
+        config, Older::slots,
+        [](Queue& orders) {
+            send_numbered(orders, 0, 5);
+            expect_numbered(orders, 0, 5);
+        },
+        [](Queue& orders) { send_numbered(orders, 5, 8); });
 
     test::InProcessBroker successor(config);
     std::unique_ptr<Client> client;
