@@ -450,9 +450,21 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
 
 [[gnu::always_inline]] inline void QueueRing::copy_in(const void* data, std::size_t size, layout::SlotHeader& slot,
                                                        std::uint64_t position) {
-    // Word by word when a consumer may copy it out before taking it.
+    // Word by word when a consumer may copy it out before taking it. The
+    // part past the slot's first line first: the rest of this call writes
+    // that line only, the word last, so it leaves this CPU once, whole. In
+    // payload order, a consumer polling the word would pull the line away
+    // between the first bytes and the word, and this producer would have to
+    // fetch it back before the publish.
     if (size <= copy_first_limit) {
-        copy_to_shared(payload_of(slot), data, size);
+        constexpr std::size_t in_first_line = layout::cache_line - layout::slot_header_size;
+        const auto* bytes = static_cast<const std::byte*>(data);
+        if (size > in_first_line) {
+            copy_to_shared(payload_of(slot) + in_first_line, bytes + in_first_line, size - in_first_line);
+            copy_to_shared(payload_of(slot), bytes, in_first_line);  // a constant: four stores, no loop
+        } else {
+            copy_to_shared(payload_of(slot), bytes, size);
+        }
     } else {
         std::memcpy(payload_of(slot), data, size);
     }
