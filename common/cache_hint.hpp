@@ -1,7 +1,7 @@
-// A hint to the CPU's caches: a line of the segment that this process is
-// about to write, fetched now in the state a write needs. Only a hint: it
-// changes no value any load or store sees, and a CPU without the
-// instruction takes it as a no-op.
+// Hints to the CPU's caches: a line of the segment that this process is
+// about to read or write, fetched now (for a write, in the state a write
+// needs). Only hints: they change no value any load or store sees, fault on
+// no address, and a CPU without the instruction takes them as no-ops.
 #pragma once
 
 namespace shmq {
@@ -15,5 +15,7 @@ inline void prefetch_for_write(const void* address) {
     __builtin_prefetch(address, 1, 3);
 #endif
 }
+
+inline void prefetch_for_read(const void* address) { __builtin_prefetch(address, 0, 3); }
 
 }  // namespace shmq

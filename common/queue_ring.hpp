@@ -298,6 +298,8 @@ private:
     // racing for one message would each copy all of it, and a copy word by
     // word (common/shared_copy.hpp) is slower than memcpy.
     static constexpr std::uint32_t copy_first_limit = 512;
+    // may_have_message(), once it found a message: asks for the rest of it.
+    void prefetch_message(const layout::SlotHeader& slot) const;
     // What claim() and take() do after a look at a slot that was not the one
     // they hoped for.
     enum class Next { retry, stop };
