@@ -55,6 +55,34 @@ BOOST_AUTO_TEST_CASE(empty_and_maximum_size_messages_round_trip) {
     BOOST_TEST(out == largest);
 }
 
+// A short message is copied in two parts (the part past the slot's first
+// line, then the first 32 bytes) and out word by word; a longer one by
+// memcpy. Every length across both boundaries, longest first and then
+// shortest first through the same four slots, must come out byte for byte.
+BOOST_AUTO_TEST_CASE(every_length_round_trips_byte_for_byte) {
+    constexpr std::size_t longest = 600;  // past the copy-first limit (512)
+    auto config = test::make_config("lengths");
+    test::add_queue(config, "q", 4, longest);
+    test::InProcessBroker broker(config);
+    auto client = test::attach(broker.name());
+    auto queue = test::open_queue(*client, "q");
+    const auto message_of = [](std::size_t length) {
+        std::string message(length, '\0');
+        for (std::size_t i = 0; i < length; ++i) message[i] = static_cast<char>((i * 7 + length) & 0xFF);
+        return message;
+    };
+    std::vector<std::size_t> lengths;
+    for (std::size_t length = longest + 1; length-- > 0;) lengths.push_back(length);
+    for (std::size_t length = 0; length <= longest; ++length) lengths.push_back(length);
+    std::string out;
+    for (const auto length : lengths) {
+        const auto message = message_of(length);
+        BOOST_TEST_REQUIRE(queue.send(message, 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
+        BOOST_TEST_REQUIRE(out == message, "length " << length);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(an_oversized_message_is_refused_and_nothing_is_queued) {
     auto config = test::make_config("toolarge");
     test::add_queue(config, "q", 4, 100);
