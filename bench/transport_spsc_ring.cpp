@@ -1,7 +1,8 @@
 // The hardware-limit reference: the least a shared-memory queue between two
 // processes can do. One lock-free single-producer single-consumer ring per
 // channel in a MAP_SHARED mapping, busy polling on both sides, copying in and
-// out like every other transport.
+// out with memcpy like every other transport (shmq's own copies of 64 KiB
+// and more are faster: common/payload_copy.hpp).
 //
 // Each slot carries its own sequence word and the two sides keep their
 // positions to themselves, so a message moves only the slot's own cache

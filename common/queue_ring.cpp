@@ -4,13 +4,13 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
-#include <cstring>
 #include <new>
 #include <string>
 
 #include "common/cache_hint.hpp"
 #include "common/monotonic_clock.hpp"
 #include "common/payload_checksum.hpp"
+#include "common/payload_copy.hpp"
 #include "common/quarantine_reason.hpp"
 #include "common/shared_copy.hpp"
 #include "common/test_crash_point.hpp"
@@ -444,7 +444,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
     if (length <= copy_first_limit) {
         copy_from_shared(to, payload, length);
     } else if (length > 0) {
-        std::memcpy(to, payload, length);
+        copy_payload(to, payload, length);
     }
 }
 
@@ -466,7 +466,7 @@ QueueRing::Next QueueRing::look_at_tail(std::uint64_t tail, std::uint64_t word, 
             copy_to_shared(payload_of(slot), bytes, size);
         }
     } else {
-        std::memcpy(payload_of(slot), data, size);
+        copy_payload(payload_of(slot), data, size);
     }
     const auto length = static_cast<std::uint32_t>(size);
     slot.length.store(length, std::memory_order_relaxed);
@@ -912,7 +912,7 @@ void QueueRing::start_ack_clock(const Taken* taken, std::size_t count) {
 
 void QueueRing::copy_out_taken(const Taken& taken, void* buffer, OwnerStamp me) {
     auto& slot = slot_at(taken.position);
-    if (taken.length > 0) std::memcpy(buffer, payload_of(slot), taken.length);
+    if (taken.length > 0) copy_payload(buffer, payload_of(slot), taken.length);
     if (geometry_.delivery == layout::delivery_at_least_once) return;  // freed by acknowledge()
     crash_point("queue_read");
     const auto lap = lap_of(taken.position);

@@ -1,8 +1,8 @@
 #include "common/topic_ring.hpp"
 
-#include <cstring>
 #include <new>
 
+#include "common/payload_copy.hpp"
 #include "common/quarantine_reason.hpp"
 #include "common/test_crash_point.hpp"
 
@@ -219,7 +219,7 @@ Status TopicRing::try_publish(const void* data, std::size_t size, OwnerStamp me)
     std::uint64_t position = 0;
     const Status claimed = claim(me, position);
     if (claimed != Status::ok) return claimed;
-    if (size > 0) std::memcpy(payload(position), data, size);
+    if (size > 0) copy_payload(payload(position), data, size);
     publish(position, size, me);
     return Status::ok;
 }
@@ -442,7 +442,7 @@ Status TopicRing::try_receive(const SubscriberHandle& handle, void* buffer, std:
         // while we copy (a seqlock-style read): the compare-and-swap in
         // advance() then fails and the copy is discarded. Under block nobody
         // but us moves this cursor, so the slot cannot change.
-        if (length > 0) std::memcpy(buffer, payload_of(slot_at(cursor)), length);
+        if (length > 0) copy_payload(buffer, payload_of(slot_at(cursor)), length);
         if (!advance(record, cursor)) continue;
         crash_point("topic_receive_advanced");
         record.received.store(record.received.load(std::memory_order_relaxed) + 1, std::memory_order_release);

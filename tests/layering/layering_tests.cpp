@@ -70,13 +70,14 @@ const std::set<std::string> c_standard_headers = {
 // What the product's code may include with <>: the standard libraries (C++
 // headers have no extension), the portable libraries it builds on (Boost,
 // yaml-cpp, nlohmann-json, and nats.c, which the bridge uses and which runs
-// on every platform shmq targets), and the x86 pause intrinsic.
+// on every platform shmq targets), and two x86 compiler headers, which no
+// operating system provides: the pause intrinsic and the CPU's feature bits.
 bool portable(const std::string& header) {
     if (header.find('.') == std::string::npos && header.find('/') == std::string::npos) return true;
     for (const char* library : {"boost/", "yaml-cpp/", "nlohmann/", "nats/"}) {
         if (header.rfind(library, 0) == 0) return true;
     }
-    return c_standard_headers.count(header) != 0 || header == "immintrin.h";
+    return c_standard_headers.count(header) != 0 || header == "immintrin.h" || header == "cpuid.h";
 }
 
 // The project folder a quoted include names, or "" for a file of the
