@@ -106,7 +106,12 @@ inline constexpr std::uint64_t magic = 0x3147'4553'514D'4853ull;  // "SHMQSEG1"
 // words, instead of writing the slot's word (which its producer wrote): a
 // slot whose word still reads ready or abandoned for the lap before is free
 // once head is past that position and its take word finishes that lap.
-inline constexpr std::uint32_t version = 19;
+// 20: an at_least_once consumer that has copied a message out stores
+// ack_clock_copied(position, delivery) in the slot's ack deadline, and the
+// broker, at its next look, replaces it with its clock plus the timeout:
+// consumers read no clock. A broker of 19 would never expire such a
+// delivery.
+inline constexpr std::uint32_t version = 20;
 inline constexpr std::size_t cache_line = 64;
 inline constexpr std::size_t queue_name_capacity = 72;  // 64 characters + NUL, padded
 inline constexpr std::uint32_t no_queue = 0xFFFF'FFFF;
@@ -373,15 +378,29 @@ struct SlotHeader {
     // recovers the queue after a power loss. (at_least_once delivery
     // numbers live in the word's tag.)
     std::uint32_t checksum;
-    // at_least_once: the monotonic time the ack is due, or ack_clock_not_started
+    // at_least_once: the monotonic time the ack is due; ack_clock_not_started
     // while the consumer taking the slot still copies the message out (the
     // broker expires only a delivery whose deadline passed, so never one
-    // whose slot is still being read; docs/crash-safety.md, "Copy out").
-    // The sentinel is a value, not a new field: layout 9 is unchanged.
+    // whose slot is still being read; docs/crash-safety.md, "Copy out");
+    // then ack_clock_copied(...) until the broker starts the clock.
     std::atomic<std::uint64_t> ack_deadline_ns;
 };
 // SlotHeader::ack_deadline_ns of a delivery whose copy is not finished.
 inline constexpr std::uint64_t ack_clock_not_started = ~std::uint64_t{0};
+// SlotHeader::ack_deadline_ns of a delivery copied out, until the broker
+// starts its clock (QueueRing::start_copied_ack_clocks): which delivery, so
+// that a broker that read it swaps it only for that very delivery (position
+// and delivery number). Bit 63 set: later than any deadline, it never
+// expires; bit 62 clear: never ack_clock_not_started; a monotonic clock in
+// nanoseconds reaches neither in 146 years.
+inline constexpr std::uint64_t ack_clock_copied_bit = std::uint64_t{1} << 63;
+inline constexpr std::uint64_t ack_clock_copied(std::uint64_t position, std::uint16_t delivery) {
+    constexpr std::uint64_t position_bits = (std::uint64_t{1} << 46) - 1;
+    return ack_clock_copied_bit | (position & position_bits) << 16 | delivery;
+}
+inline constexpr bool is_ack_clock_copied(std::uint64_t deadline) {
+    return (deadline >> 62) == 2;  // bit 63 set, bit 62 clear
+}
 inline constexpr std::size_t slot_header_size = sizeof(SlotHeader);
 static_assert(slot_header_size == 32);
 

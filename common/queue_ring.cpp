@@ -887,10 +887,12 @@ QueueRing::Next QueueRing::look_at_head(std::uint64_t head, Status& status) {
 // ack_clock_not_started, which the broker never expires, and only then takes
 // the word. A compare-and-swap, not a store: a consumer that read the slot
 // ready and then stalled must not overwrite the deadline of the delivery
-// another consumer took and started meanwhile. That deadline was stored
-// (release) after the taker's compare-and-swap of the word, so a consumer
-// that read it reads the word as taken and does not get here; one that read
-// an earlier value fails here. False when the value changed since `read`.
+// another consumer took and started meanwhile. That value was stored
+// (release) after the taker's compare-and-swap of the word, by the taker
+// (ack_clock_copied) or by the broker that read the taker's value first
+// (acq_rel), so a consumer that read it reads the word as taken and does
+// not get here; one that read an earlier value fails here. False when the
+// value changed since `read`.
 // A publish leaves the clock stopped, so a first delivery usually reads it
 // so and has nothing to swap (one locked instruction fewer a take): no other
 // consumer can have started it, since only the one whose compare-and-swap
@@ -901,11 +903,15 @@ bool QueueRing::stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read) {
                                                         std::memory_order_acq_rel, std::memory_order_relaxed);
 }
 
-// at_least_once, once the messages are copied out: their ack deadlines start.
+// at_least_once, once the messages are copied out: their ack clocks may
+// start, which the broker does at its next look (start_copied_ack_clocks).
+// The consumer reads no clock: on a virtual machine's clock source a read
+// cost as much as the rest of a receive (docs/benchmarks.md).
 void QueueRing::start_ack_clock(const Taken* taken, std::size_t count) {
-    const auto deadline = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
     for (std::size_t i = 0; i < count; ++i) {
-        slot_at(taken[i].position).ack_deadline_ns.store(deadline, std::memory_order_release);
+        slot_at(taken[i].position)
+            .ack_deadline_ns.store(layout::ack_clock_copied(taken[i].position, taken[i].delivery),
+                                   std::memory_order_release);
     }
     crash_point("queue_ack_clock_started");
 }
@@ -1460,6 +1466,23 @@ OwnerStamp QueueRing::claimer_of(std::uint64_t position) const {
     return claims_lap(word, lap_of(position)) ? SlotWord::owner(word) : OwnerStamp{};
 }
 
+// The deadline counts from a clock read after the copied-out mark was read,
+// and the mark is stored after the copy: never before the copy ended, and
+// at most one tick after. The compare-and-swap changes only the delivery
+// the mark names: one acknowledged, redelivered or refilled meanwhile left
+// another value there.
+void QueueRing::start_copied_ack_clocks() {
+    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
+        auto& slot = slot_at(index);
+        if (SlotWord::state(slot.word.load(std::memory_order_acquire)) != SlotState::in_flight) continue;
+        auto copied = slot.ack_deadline_ns.load(std::memory_order_acquire);
+        if (!layout::is_ack_clock_copied(copied)) continue;
+        const auto deadline = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
+        slot.ack_deadline_ns.compare_exchange_strong(copied, deadline, std::memory_order_acq_rel,
+                                                     std::memory_order_relaxed);
+    }
+}
+
 bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         const auto& slot = slot_at(index);
@@ -1475,6 +1498,7 @@ std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
     // A take makes a slot in_flight in one step, whether or not head has
     // moved past it yet: a redeliver at head is passed like any taken slot
     // (look_at_head), so expiring never wedges head.
+    start_copied_ack_clocks();
     if (!has_overdue_delivery(now_ns)) return 0;
     std::uint64_t expired = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {

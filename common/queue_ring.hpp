@@ -189,8 +189,9 @@ public:
     // Broker side: release every slot the (dead) owner holds, by its stamp,
     // while the other clients carry on.
     void reclaim(OwnerStamp dead_owner, ReclaimCounts& counts);
-    // Broker side: in_flight deliveries whose ack deadline passed become
-    // redeliverable. Returns how many.
+    // Broker side, every tick: starts the ack clocks of the deliveries
+    // copied out since its last look, then makes in_flight deliveries whose
+    // ack deadline passed redeliverable. Returns how many.
     std::uint64_t expire_deliveries(std::uint64_t now_ns);
 
     // Where exhausted deliveries go: a ring in this segment or another, and
@@ -374,6 +375,9 @@ private:
     void abandon_claims_by_word(OwnerStamp dead_owner, ReclaimCounts& counts);
     // Abandons the claim in flight at `position`, if it still is one.
     void abandon_claim(std::uint64_t position, ReclaimCounts& counts);
+    // The broker's half of start_ack_clock: copied-out marks become
+    // deadlines, from its own clock.
+    void start_copied_ack_clocks();
     // A lock-free look for an in_flight delivery whose ack deadline passed.
     bool has_overdue_delivery(std::uint64_t now_ns) const;
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Handoff handoff,
@@ -446,7 +450,8 @@ private:
     Next look_at_head(std::uint64_t head, Status& status);
     Status take_redelivery(OwnerStamp me, std::size_t capacity, Taken& taken);
     // at_least_once: a take holds its slot's ack deadline at
-    // layout::ack_clock_not_started until the message is copied out.
+    // layout::ack_clock_not_started until the message is copied out, then
+    // marks it layout::ack_clock_copied for the broker to start.
     static bool stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read);
     void start_ack_clock(const Taken* taken, std::size_t count);
     // The token acknowledge() takes for what was taken.

@@ -1206,7 +1206,8 @@ void Broker::report_client_events(const layout::ClientEventRing& ring, std::uint
 // The main segment's lines name no segment; an access group's do.
 std::string Broker::log_prefix() const { return kind_ == Kind::main ? std::string() : "segment '" + address_ + "': "; }
 
-// at_least_once queues: deliveries whose ack is overdue go back for
+// at_least_once queues: ack clocks start for deliveries copied out since
+// the last tick; deliveries whose ack is overdue go back for
 // redelivery, and those that failed max_deliveries times move to the
 // dead-letter queue.
 void Broker::service_deliveries() {

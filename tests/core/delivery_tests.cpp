@@ -12,6 +12,7 @@
 
 #include <sys/mman.h>
 
+#include "common/monotonic_clock.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -80,6 +81,40 @@ BOOST_AUTO_TEST_CASE(an_unacknowledged_delivery_is_redelivered_after_the_ack_tim
     BOOST_TEST(jobs.acknowledge(first) == Status::not_acknowledgeable);  // that delivery expired
     BOOST_TEST(jobs.acknowledge(second) == Status::ok);
     BOOST_TEST(test::queue_stats(*client, "jobs").redelivered == 1u);
+}
+
+// A receive marks its delivery copied out and reads no clock; the broker's
+// next tick starts the ack clock from its own (docs/crash-safety.md, "Ack
+// clocks"): the deadline is never before the copy plus the timeout, and at
+// most a tick after it.
+BOOST_AUTO_TEST_CASE(the_broker_starts_the_ack_clock_after_the_copy) {
+    constexpr std::uint64_t timeout_ns = 150'000'000;
+    test::InProcessBroker broker(reliable_config("ackclock", 150, 5, false));
+    test::RawSegment raw(broker.name());
+    auto client = test::attach(broker.name());
+    auto jobs = test::open_queue(*client, "jobs");
+    BOOST_TEST_REQUIRE(jobs.send("job", 1s) == Status::ok);
+    std::string out;
+    std::uint64_t delivery = 0, position = 0;
+    const auto before = monotonic_now_ns();
+    BOOST_TEST_REQUIRE(jobs.receive(out, 1s, &delivery) == Status::ok);
+    const auto copied = monotonic_now_ns();
+    BOOST_TEST_REQUIRE(jobs.delivery_position(delivery, position) == Status::ok);
+    const auto& deadline = raw.view.ring(0).slot_at(position).ack_deadline_ns;
+    const auto first = deadline.load();
+    // Still marked (no tick since the copy), or started by a tick after it.
+    BOOST_TEST((first == layout::ack_clock_copied(position, 1) || first >= before + timeout_ns));
+    test::wait_for_a_broker_tick_after(raw.view.root(), copied);
+    const auto started = deadline.load();
+    BOOST_TEST(!layout::is_ack_clock_copied(started));
+    BOOST_TEST(started >= before + timeout_ns);
+    BOOST_TEST(started <= monotonic_now_ns() + timeout_ns);
+    // Handed out again once that deadline passed, not before.
+    std::uint64_t again = 0;
+    BOOST_TEST_REQUIRE(jobs.receive(out, 5s, &again) == Status::ok);
+    BOOST_TEST(monotonic_now_ns() >= started);
+    BOOST_TEST(jobs.acknowledge(delivery) == Status::not_acknowledgeable);
+    BOOST_TEST(jobs.acknowledge(again) == Status::ok);
 }
 
 BOOST_AUTO_TEST_CASE(a_delivery_keeps_its_full_ring_position_across_redeliveries_and_laps) {
