@@ -388,9 +388,9 @@ struct SlotHeader {
 // SlotHeader::ack_deadline_ns of a delivery whose copy is not finished.
 inline constexpr std::uint64_t ack_clock_not_started = ~std::uint64_t{0};
 // SlotHeader::ack_deadline_ns of a delivery copied out, until the broker
-// starts its clock (QueueRing::start_copied_ack_clocks): which delivery, so
-// that a broker that read it swaps it only for that very delivery (position
-// and delivery number). Bit 63 set: later than any deadline, it never
+// starts its clock (QueueRing::start_ack_clocks_and_find_overdue). It says
+// which delivery, so that a broker that read it swaps it only for that very
+// delivery (position and delivery number). Bit 63 set: later than any deadline, it never
 // expires; bit 62 clear: never ack_clock_not_started; a monotonic clock in
 // nanoseconds reaches neither in 146 years.
 inline constexpr std::uint64_t ack_clock_copied_bit = std::uint64_t{1} << 63;

@@ -904,7 +904,8 @@ bool QueueRing::stop_ack_clock(layout::SlotHeader& slot, std::uint64_t read) {
 }
 
 // at_least_once, once the messages are copied out: their ack clocks may
-// start, which the broker does at its next look (start_copied_ack_clocks).
+// start, which the broker does at its next look
+// (start_ack_clocks_and_find_overdue).
 // The consumer reads no clock: on a virtual machine's clock source a read
 // cost as much as the rest of a receive (docs/benchmarks.md).
 void QueueRing::start_ack_clock(const Taken* taken, std::size_t count) {
@@ -1466,40 +1467,33 @@ OwnerStamp QueueRing::claimer_of(std::uint64_t position) const {
     return claims_lap(word, lap_of(position)) ? SlotWord::owner(word) : OwnerStamp{};
 }
 
-// The deadline counts from a clock read after the copied-out mark was read,
-// and the mark is stored after the copy: never before the copy ended, and
-// at most one tick after. The compare-and-swap changes only the delivery
-// the mark names: one acknowledged, redelivered or refilled meanwhile left
-// another value there.
-void QueueRing::start_copied_ack_clocks() {
+// One pass over the slots, each deadline read once. A copied-out mark gets
+// a deadline from a clock read after the mark was read, and the mark was
+// stored after the copy: never before the copy ended, at most one tick
+// after. The compare-and-swap changes only the delivery the mark names:
+// one acknowledged, redelivered or refilled meanwhile left another value.
+bool QueueRing::start_ack_clocks_and_find_overdue(std::uint64_t now_ns) {
+    bool overdue = false;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);
         if (SlotWord::state(slot.word.load(std::memory_order_acquire)) != SlotState::in_flight) continue;
-        auto copied = slot.ack_deadline_ns.load(std::memory_order_acquire);
-        if (!layout::is_ack_clock_copied(copied)) continue;
-        const auto deadline = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
-        slot.ack_deadline_ns.compare_exchange_strong(copied, deadline, std::memory_order_acq_rel,
-                                                     std::memory_order_relaxed);
-    }
-}
-
-bool QueueRing::has_overdue_delivery(std::uint64_t now_ns) const {
-    for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
-        const auto& slot = slot_at(index);
-        if (SlotWord::state(slot.word.load(std::memory_order_acquire)) == SlotState::in_flight &&
-            slot.ack_deadline_ns.load(std::memory_order_relaxed) <= now_ns) {
-            return true;
+        auto deadline = slot.ack_deadline_ns.load(std::memory_order_acquire);
+        if (layout::is_ack_clock_copied(deadline)) {
+            const auto started = monotonic_now_ns() + geometry_.ack_timeout_ms * 1'000'000ull;
+            slot.ack_deadline_ns.compare_exchange_strong(deadline, started, std::memory_order_acq_rel,
+                                                         std::memory_order_relaxed);
+        } else if (deadline <= now_ns) {
+            overdue = true;
         }
     }
-    return false;
+    return overdue;
 }
 
 std::uint64_t QueueRing::expire_deliveries(std::uint64_t now_ns) {
     // A take makes a slot in_flight in one step, whether or not head has
     // moved past it yet: a redeliver at head is passed like any taken slot
     // (look_at_head), so expiring never wedges head.
-    start_copied_ack_clocks();
-    if (!has_overdue_delivery(now_ns)) return 0;
+    if (!start_ack_clocks_and_find_overdue(now_ns)) return 0;
     std::uint64_t expired = 0;
     for (std::uint64_t index = 0; index < geometry_.capacity; ++index) {
         auto& slot = slot_at(index);

@@ -376,10 +376,9 @@ private:
     // Abandons the claim in flight at `position`, if it still is one.
     void abandon_claim(std::uint64_t position, ReclaimCounts& counts);
     // The broker's half of start_ack_clock: copied-out marks become
-    // deadlines, from its own clock.
-    void start_copied_ack_clocks();
-    // A lock-free look for an in_flight delivery whose ack deadline passed.
-    bool has_overdue_delivery(std::uint64_t now_ns) const;
+    // deadlines, from its own clock. Whether an in_flight delivery's
+    // deadline has passed (a lock-free look).
+    bool start_ack_clocks_and_find_overdue(std::uint64_t now_ns);
     std::size_t send_chunk(const OutgoingMessage* messages, std::size_t count, OwnerStamp me, Handoff handoff,
                            Status& status);
     // send_chunk's hand-over of the `count` messages it claimed at
