@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/payload_copy.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -66,17 +67,12 @@ BOOST_AUTO_TEST_CASE(every_length_round_trips_byte_for_byte) {
     test::InProcessBroker broker(config);
     auto client = test::attach(broker.name());
     auto queue = test::open_queue(*client, "q");
-    const auto message_of = [](std::size_t length) {
-        std::string message(length, '\0');
-        for (std::size_t i = 0; i < length; ++i) message[i] = static_cast<char>((i * 7 + length) & 0xFF);
-        return message;
-    };
     std::vector<std::size_t> lengths;
     for (std::size_t length = longest + 1; length-- > 0;) lengths.push_back(length);
     for (std::size_t length = 0; length <= longest; ++length) lengths.push_back(length);
     std::string out;
     for (const auto length : lengths) {
-        const auto message = message_of(length);
+        const auto message = test::patterned_message(length);
         BOOST_TEST_REQUIRE(queue.send(message, 1s) == Status::ok);
         BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
         BOOST_TEST_REQUIRE(out == message, "length " << length);
@@ -87,7 +83,6 @@ BOOST_AUTO_TEST_CASE(every_length_round_trips_byte_for_byte) {
 // `rep movsb` where the CPU copies strings fast: either side of it, and at
 // odd lengths, every byte still arrives.
 BOOST_AUTO_TEST_CASE(large_messages_round_trip_byte_for_byte) {
-    constexpr std::size_t threshold = 64 * 1024;
     constexpr std::size_t longest = (std::size_t{1} << 20) + 13;
     auto config = test::make_config("large");
     test::add_queue(config, "q", 2, longest);
@@ -95,9 +90,9 @@ BOOST_AUTO_TEST_CASE(large_messages_round_trip_byte_for_byte) {
     auto client = test::attach(broker.name());
     auto queue = test::open_queue(*client, "q");
     std::string out;
-    for (const std::size_t length : {threshold - 1, threshold, threshold + 1, std::size_t{1} << 20, longest}) {
-        std::string message(length, '\0');
-        for (std::size_t i = 0; i < length; ++i) message[i] = static_cast<char>((i * 131 + length) % 251);
+    for (const std::size_t length :
+         {string_copy_threshold - 1, string_copy_threshold, string_copy_threshold + 1, std::size_t{1} << 20, longest}) {
+        const auto message = test::patterned_message(length);
         BOOST_TEST_REQUIRE(queue.send(message, 1s) == Status::ok);
         BOOST_TEST_REQUIRE(queue.receive(out, 1s) == Status::ok);
         BOOST_TEST_REQUIRE(out == message, "length " << length);

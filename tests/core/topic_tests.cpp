@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/payload_copy.hpp"
 #include "shmq/client.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -415,7 +416,6 @@ BOOST_AUTO_TEST_CASE(a_view_tells_the_position_a_later_subscription_sees_again_i
 // Large payloads, either side of common/payload_copy.hpp's threshold
 // (64 KiB), reach a subscriber whole, through publish() and receive().
 BOOST_AUTO_TEST_CASE(large_messages_reach_a_subscriber_byte_for_byte) {
-    constexpr std::size_t threshold = 64 * 1024;
     constexpr std::size_t longest = (std::size_t{1} << 20) + 13;
     auto config = test::make_config("largetopic");
     test::add_topic(config, "big", 2, longest, SlowSubscriberPolicy::block);
@@ -425,9 +425,9 @@ BOOST_AUTO_TEST_CASE(large_messages_reach_a_subscriber_byte_for_byte) {
     Subscription subscription;
     BOOST_TEST_REQUIRE(client->subscribe("big", subscription) == Status::ok);
     std::string out;
-    for (const std::size_t length : {threshold - 1, threshold, threshold + 1, std::size_t{1} << 20, longest}) {
-        std::string message(length, '\0');
-        for (std::size_t i = 0; i < length; ++i) message[i] = static_cast<char>((i * 131 + length) % 251);
+    for (const std::size_t length :
+         {string_copy_threshold - 1, string_copy_threshold, string_copy_threshold + 1, std::size_t{1} << 20, longest}) {
+        const auto message = test::patterned_message(length);
         BOOST_TEST_REQUIRE(topic.publish(message, 1s) == Status::ok);
         BOOST_TEST_REQUIRE(subscription.receive(out, 1s) == Status::ok);
         BOOST_TEST_REQUIRE(out == message, "length " << length);

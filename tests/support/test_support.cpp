@@ -147,6 +147,12 @@ void die_in_place(const std::string& broker, const std::function<void(RawSegment
     BOOST_TEST_REQUIRE(wait_child(child, std::chrono::seconds(5)) == 128 + SIGKILL);
 }
 
+std::string patterned_message(std::size_t length) {
+    std::string message(length, '\0');
+    for (std::size_t i = 0; i < length; ++i) message[i] = static_cast<char>((i * 131 + length) % 251);
+    return message;
+}
+
 void wait_for_a_broker_tick_after(const layout::SegmentRoot& root, std::uint64_t after_ns) {
     while (root.broker_heartbeat_ns.load() < after_ns) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const auto stamped = root.broker_heartbeat_ns.load();

@@ -75,6 +75,11 @@ struct RawSegment {
     SegmentView view;
 };
 
+// A message of `length` bytes whose every byte depends on its offset and on
+// the length, so that a byte copied short, shifted or from another message
+// shows in a comparison.
+std::string patterned_message(std::size_t length);
+
 // Waits until the broker has run a whole tick that started at or after the
 // monotonic instant `after_ns`: its heartbeat is stamped first in each tick,
 // so a later heartbeat than the first one past `after_ns` means that tick
