@@ -11,11 +11,25 @@
 // `shared` is 8-byte aligned, and the slot has room for `size` rounded up to
 // 8 bytes (layout::slot_stride_for rounds to a cache line), so the last word
 // is read and written whole; the private side gets exactly `size` bytes.
+//
+// On x86-64 the copy out reads 16 bytes at a time by an instruction of its
+// own (inline assembly, which the compiler does not model as a C++ access,
+// so no data race in its terms; a torn 16 bytes is thrown away like any
+// raced copy). Word by word, a consumer taking a backlog of 64 B messages
+// made 0.32x the limit ring on an Intel Xeon host, and 0.45x reading 16
+// bytes at a time, the round trip unchanged (docs/benchmarks.md). Under the
+// sanitizers, which see no access inside assembly, the copy stays atomic
+// words, which they check.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#include <immintrin.h>
+#define SHMQ_SHARED_COPY_BY_VECTOR 1
+#endif
 
 namespace shmq {
 
@@ -23,6 +37,13 @@ inline void copy_from_shared(void* to, const std::byte* shared, std::size_t size
     auto* out = static_cast<std::byte*>(to);
     const auto* words = reinterpret_cast<const std::uint64_t*>(shared);
     std::size_t done = 0;
+#ifdef SHMQ_SHARED_COPY_BY_VECTOR
+    for (; done + 16 <= size; done += 16) {
+        __m128i chunk;
+        asm("movdqu %1, %0" : "=x"(chunk) : "m"(*reinterpret_cast<const char(*)[16]>(shared + done)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + done), chunk);
+    }
+#endif
     // Four words a round: the loop's own bookkeeping was as many
     // instructions as the copy (callgrind, docs/benchmarks.md).
     for (; done + 32 <= size; done += 32) {
@@ -73,3 +94,5 @@ inline void copy_to_shared(std::byte* shared, const void* from, std::size_t size
 }
 
 }  // namespace shmq
+
+#undef SHMQ_SHARED_COPY_BY_VECTOR
