@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_copy_in_puts_exactly_its_bytes_in_the_slot_at_every_size_
     for (std::size_t size = 0; size <= largest; ++size) {
         for (const std::size_t from_offset : {0, 1, 8, 13}) {
             BOOST_TEST_INFO("size " << size << ", from +" << from_offset);
-            const auto source = pattern(size + from_offset, 3);
+            const auto source = pattern(size + from_offset + guard, 3);
             SharedPayload shared(size, 55);
             shmq::copy_to_shared(shared.data(), source.data() + from_offset, size);
             BOOST_TEST(std::memcmp(shared.data(), source.data() + from_offset, size) == 0);
