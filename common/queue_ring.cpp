@@ -330,9 +330,10 @@ bool QueueRing::drop_oldest(std::uint64_t oldest, std::uint64_t word) {
     return take_word.compare_exchange_strong(seen, decision, std::memory_order_acq_rel, std::memory_order_relaxed);
 }
 
-// The claims are in tail before retired is read: a consumer that read
-// retired, then found head == tail, read tail before this claim moved it,
-// so this read sees retired and the claim is given up. Either the consumer
+// refuse_claims_if_retired() reads retired after the claims are in tail
+// (this is its rare half): a consumer that read retired, then found head ==
+// tail, read tail before this claim moved it, so this read sees retired and
+// the claim is given up. Either the consumer
 // sees the claim (and waits for its slot) or the producer sees the
 // retirement: a message sent ok is never stranded behind a queue_removed.
 // No fence is needed for that: the retirement mark is stored seq_cst, the
@@ -340,8 +341,7 @@ bool QueueRing::drop_oldest(std::uint64_t oldest, std::uint64_t word) {
 // its positions (or read it moved past them) with seq_cst operations before
 // this seq_cst read of the mark, so all of them fall in the one order of
 // seq_cst operations.
-Status QueueRing::refuse_claims_if_retired(std::uint64_t first, std::size_t count) {
-    if (!is_retired()) return Status::ok;
+Status QueueRing::abandon_claims_of_retired(std::uint64_t first, std::size_t count) {
     for (auto position = first; position < first + count; ++position) {
         auto& slot = slot_at(position);
         const auto lap = lap_of(position);

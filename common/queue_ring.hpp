@@ -361,7 +361,12 @@ private:
     // Claims made after the queue was retired (positions [first, first +
     // count)): abandoned at once, since a consumer may already have found the
     // queue drained (docs/crash-safety.md, "Live removal").
-    Status refuse_claims_if_retired(std::uint64_t first, std::size_t count);
+    // Inline: every send makes the look, and the call around it cost as many
+    // instructions as the look itself (callgrind, docs/benchmarks.md).
+    Status refuse_claims_if_retired(std::uint64_t first, std::size_t count) {
+        return is_retired() ? abandon_claims_of_retired(first, count) : Status::ok;
+    }
+    Status abandon_claims_of_retired(std::uint64_t first, std::size_t count);
     bool holds_unacknowledged() const;
     // Part of reclaim(): the takes the dead owner decided (holding) and died
     // before marking in the slot's word are undone: their messages are
