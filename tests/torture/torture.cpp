@@ -59,21 +59,33 @@ Ledger* make_ledger() {
     return new (memory) Ledger();
 }
 
+// A client that leaves on its own says why, on stderr (which the test
+// shows): the torture must tell a lost broker from a refused call.
+int leave(const char* who, const char* call, Status status, int code) {
+    std::fprintf(stderr, "shmq_torture: %s %d: %s returned %s\n", who, static_cast<int>(::getpid()), call,
+                 to_string(status));
+    return code;
+}
+
 std::unique_ptr<Client> attach_with_retry(const std::string& broker) {
     AttachOptions options;
     options.broker = broker;
+    Status last = Status::ok;
     for (int attempt = 0; attempt < 500; ++attempt) {
         std::unique_ptr<Client> client;
-        if (Client::attach(options, client) == Status::ok) return client;
+        last = Client::attach(options, client);
+        if (last == Status::ok) return client;
         std::this_thread::sleep_for(10ms);
     }
-    ::_exit(70);
+    ::_exit(leave("client", "attach (500 tries)", last, 70));
 }
 
 int run_producer(const std::string& broker, Ledger* ledger) {
     auto client = attach_with_retry(broker);
     Queue queue;
-    if (client->open_queue("torture", queue) != Status::ok) return 71;
+    if (const Status opened = client->open_queue("torture", queue); opened != Status::ok) {
+        return leave("producer", "open_queue", opened, 71);
+    }
     for (std::uint64_t sent = 1; ledger->stop_producing.load() == 0; ++sent) {
         const auto id = ledger->next_id.fetch_add(1);
         if (id >= max_messages) {
@@ -82,7 +94,7 @@ int run_producer(const std::string& broker, Ledger* ledger) {
         }
         const Status status = queue.send(&id, sizeof id, 200ms);
         if (status == Status::ok) ledger->sent[id].store(1);
-        else if (status != Status::timeout) return 72;
+        else if (status != Status::timeout) return leave("producer", "send", status, 72);
         if (sent % burst == 0) std::this_thread::sleep_for(200us);
     }
     return 0;
@@ -91,14 +103,19 @@ int run_producer(const std::string& broker, Ledger* ledger) {
 int run_consumer(const std::string& broker, Ledger* ledger) {
     auto client = attach_with_retry(broker);
     Queue queue;
-    if (client->open_queue("torture", queue) != Status::ok) return 73;
+    if (const Status opened = client->open_queue("torture", queue); opened != Status::ok) {
+        return leave("consumer", "open_queue", opened, 73);
+    }
     while (ledger->stop_consuming.load() == 0) {
         std::uint64_t id = 0;
         std::size_t size = 0;
         std::uint64_t delivery = 0;
         const Status status = queue.receive(&id, sizeof id, size, 100ms, &delivery);
         if (status == Status::timeout) continue;
-        if (status != Status::ok || size != sizeof id || id >= max_messages) return 74;
+        if (status != Status::ok) return leave("consumer", "receive", status, 74);
+        if (size != sizeof id || id >= max_messages) {
+            return leave("consumer", "receive (a message not from the producers)", status, 75);
+        }
         const auto attempt = delivery_attempt(delivery);
         if (attempt >= 1 && attempt <= 16) {
             const std::uint16_t bit = static_cast<std::uint16_t>(1u << (attempt - 1));
@@ -172,7 +189,11 @@ int torture(const Options& options) {
         auto& group = producer ? producers : consumers;
         auto& victim = group[random() % group.size()];
         ::kill(victim, SIGKILL);
-        if (test::wait_child(victim, 5s) != 128 + SIGKILL) ++failures;  // it had exited on its own
+        if (const int code = test::wait_child(victim, 5s); code != 128 + SIGKILL) {  // it had exited on its own
+            std::cerr << "shmq_torture: a " << (producer ? "producer" : "consumer") << " had exited with code " << code
+                      << " before its kill\n";
+            ++failures;
+        }
         victim = spawn(producer);
         ++client_kills;
     }
