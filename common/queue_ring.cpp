@@ -333,9 +333,9 @@ bool QueueRing::drop_oldest(std::uint64_t oldest, std::uint64_t word) {
 // refuse_claims_if_retired() reads retired after the claims are in tail
 // (this is its rare half): a consumer that read retired, then found head ==
 // tail, read tail before this claim moved it, so this read sees retired and
-// the claim is given up. Either the consumer
-// sees the claim (and waits for its slot) or the producer sees the
-// retirement: a message sent ok is never stranded behind a queue_removed.
+// the claim is given up. Either the consumer sees the claim (and waits for
+// its slot) or the producer sees the retirement: a message sent ok is never
+// stranded behind a queue_removed.
 // No fence is needed for that: the retirement mark is stored seq_cst, the
 // consumer reads it and then tail seq_cst, and the claim moved tail past
 // its positions (or read it moved past them) with seq_cst operations before

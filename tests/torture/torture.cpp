@@ -114,7 +114,9 @@ int run_consumer(const std::string& broker, Ledger* ledger) {
         if (status == Status::timeout) continue;
         if (status != Status::ok) return leave("consumer", "receive", status, 74);
         if (size != sizeof id || id >= max_messages) {
-            return leave("consumer", "receive (a message not from the producers)", status, 75);
+            std::fprintf(stderr, "shmq_torture: consumer %d: received %zu bytes, id %llu: not a producer's message\n",
+                         static_cast<int>(::getpid()), size, static_cast<unsigned long long>(id));
+            return 75;
         }
         const auto attempt = delivery_attempt(delivery);
         if (attempt >= 1 && attempt <= 16) {
