@@ -76,7 +76,13 @@ pid_t fork_child(const std::function<int()>& body) {
         int code = 99;
         try {
             code = body();
+        } catch (const std::exception& failure) {
+            // Said on stderr, which the tests show: exit code 98 alone
+            // does not tell one exception from another.
+            std::fprintf(stderr, "child %d threw: %s\n", static_cast<int>(::getpid()), failure.what());
+            code = 98;
         } catch (...) {
+            std::fprintf(stderr, "child %d threw a non-standard exception\n", static_cast<int>(::getpid()));
             code = 98;
         }
         std::fflush(nullptr);

@@ -12,7 +12,8 @@
 namespace shmq::test {
 
 // Forks; the child runs `body` and exits with its return value (never
-// returning into the test framework). Returns the child's pid. Waits first
+// returning into the test framework), or with 98 when it throws, after
+// saying what on stderr. Returns the child's pid. Waits first
 // (up to 1 s) for an instant when every other thread of this process sleeps
 // waiting, so that the child inherits no lock held mid-work (see
 // processes.cpp).
