@@ -14,17 +14,15 @@
 #include <atomic>
 #include <cstring>
 #include <immintrin.h>
-#include <sys/mman.h>
-#include <system_error>
+#include <stdexcept>
 #include <vector>
 
+#include "bench/anonymous_mapping.hpp"
 #include "bench/transport.hpp"
 
 namespace shmq::bench {
 
 namespace {
-
-constexpr std::size_t cache_line = 64;
 
 // Position p uses slot p % depth. Its sequence word is p while the slot is
 // free for the producer's write of position p, and p + 1 once that message
@@ -89,18 +87,11 @@ public:
 
     void setup(const ChannelSpec& spec) override {
         depth_ = spec.depth;
-        const std::size_t stride = (sizeof(Slot) + spec.message_size + cache_line - 1) / cache_line * cache_line;
+        const std::size_t stride = whole_cache_lines(sizeof(Slot) + spec.message_size);
         const std::size_t per_ring = depth_ * stride;
-        size_ = per_ring * spec.channels;
-        // Mapped before fork, so both children share it at the same address.
-        void* memory = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (memory == MAP_FAILED) {
-            size_ = 0;
-            throw std::system_error(errno, std::generic_category(), "spsc ring: mmap");
-        }
-        memory_ = static_cast<std::byte*>(memory);
+        mapping_ = AnonymousMapping(per_ring * spec.channels, "spsc ring");
         for (std::size_t channel = 0; channel < spec.channels; ++channel) {
-            const Ring ring{memory_ + channel * per_ring, depth_, stride};
+            const Ring ring{mapping_.data() + channel * per_ring, depth_, stride};
             for (std::uint64_t position = 0; position < depth_; ++position) {
                 new (&ring.slot(position)) Slot{{position}, 0};
             }
@@ -115,14 +106,12 @@ public:
         return std::make_unique<RingReceiver>(rings_.at(channel));
     }
     void teardown() override {
-        if (memory_ != nullptr) ::munmap(memory_, size_);
-        memory_ = nullptr;
         rings_.clear();
+        mapping_ = AnonymousMapping();
     }
 
 private:
-    std::byte* memory_ = nullptr;
-    std::size_t size_ = 0;
+    AnonymousMapping mapping_;  // mapped before fork, so both children share it at the same address
     std::size_t depth_ = 0;
     std::vector<Ring> rings_;
 };
