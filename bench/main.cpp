@@ -26,7 +26,7 @@ using namespace shmq::bench;
 namespace {
 
 const std::vector<std::string> transport_names = {"shmq",      "boost_mq", "posix_mq", "unix_socket",
-                                                  "zmq",       "iceoryx",  "spsc_ring"};
+                                                  "zmq",       "iceoryx",  "spsc_ring", "mpmc_ring"};
 const std::vector<std::string> scenario_names = {"noise_floor", "throughput", "round_trip", "many_to_many",
                                                  "fan_out",     "zero_copy_round_trip", "idle_broker"};
 
@@ -145,6 +145,9 @@ std::vector<Entry> catalog(const std::string& shmqd, const std::string& roudi) {
     ring.throughput = ring.round_trip = true;
     ring.zero_copy_round_trip = copy;
     entries.push_back(std::move(ring));
+    Entry mpmc = entry(make_mpmc_ring());
+    mpmc.throughput = mpmc.round_trip = mpmc.many_to_many = true;
+    entries.push_back(std::move(mpmc));
     return entries;
 }
 
@@ -577,7 +580,8 @@ int main(int argc, char** argv) {
     for (const auto& name : transport_names) names += (names.empty() ? "" : ", ") + name;
     po::options_description options(
         "shmq_bench: shmq against boost::interprocess::message_queue, POSIX mq, a Unix domain socket, ZeroMQ ipc:// "
-        "(PUSH/PULL and XPUB/SUB), iceoryx and a lock-free SPSC ring (the hardware limit)\n\n"
+        "(PUSH/PULL and XPUB/SUB), iceoryx, a lock-free SPSC ring (the hardware limit) and the textbook lock-free "
+        "MPMC ring (what sharing a queue costs before any crash safety)\n\n"
         "Measures one-way throughput (64 B, 4 KiB, 1 MiB), ping-pong round trips (64 B, 4 KiB), producers x "
         "consumers 1x1, 2x2 and 4x4 on one queue, topic fan-out from one publisher to 1, 4 and 8 subscribers "
         "(64 B), zero-copy round trips (64 B, 4 KiB, 1 MiB, 4 MiB) against copying ones, and the CPU of an idle "

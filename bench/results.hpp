@@ -19,6 +19,10 @@ inline constexpr const char* limit_transport = "spsc_ring";
 inline constexpr const char* limit_mode = "busy_poll";
 inline constexpr const char* boost_transport = "boost_mq";
 inline constexpr const char* boost_mode = "blocking";
+// The textbook MPMC ring: what a shared queue costs this machine before any
+// crash safety, the scale against which the single-message targets read.
+inline constexpr const char* mpmc_transport = "mpmc_ring";
+inline constexpr const char* mpmc_mode = "spin_then_yield";
 
 // The metric under which a shmq figure keeps the limit ring measured in the
 // same attempt, right before and right after it, as their mean

@@ -145,6 +145,7 @@ public:
 
 // The transports, one file each.
 std::unique_ptr<Transport> make_spsc_ring();
+std::unique_ptr<Transport> make_mpmc_ring();
 std::unique_ptr<Transport> make_boost_mq();
 std::unique_ptr<Transport> make_posix_mq();
 std::unique_ptr<Transport> make_unix_socket();

@@ -7,6 +7,8 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -21,7 +23,8 @@ namespace pt = boost::property_tree;
 namespace {
 
 const std::string driver = SHMQ_BINARY_DIR "/bench/shmq_bench";
-const std::vector<std::string> transports = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring"};
+const std::vector<std::string> transports = {"shmq", "boost_mq", "posix_mq", "unix_socket", "zmq", "spsc_ring",
+                                              "mpmc_ring"};
 
 // Runs `command` to its end, as a shell script would; a test fails and
 // stops when it still runs after `limit`. Its output and errors, interleaved,
@@ -67,10 +70,15 @@ BOOST_AUTO_TEST_CASE(quick_run_moves_and_verifies_messages_on_every_transport) {
         BOOST_TEST(best_throughput[transport] > 0);
         BOOST_TEST(scenarios[transport].count("round_trip") == 1u);
     }
-    for (const char* transport : {"shmq", "boost_mq", "posix_mq"}) {
+    for (const char* transport : {"shmq", "boost_mq", "posix_mq", "mpmc_ring"}) {
         BOOST_TEST_INFO(transport);
         BOOST_TEST(scenarios[transport].count("many_to_many") == 1u);
     }
+    // The report puts the single-message targets in scale: what the textbook
+    // shared ring made of the limit ring in the same run.
+    std::ifstream report(output.path() + "/results/results.md");
+    const std::string markdown{std::istreambuf_iterator<char>(report), std::istreambuf_iterator<char>()};
+    BOOST_TEST(markdown.find("For scale: the textbook lock-free MPMC ring (mpmc_ring)") != std::string::npos);
     // Topics: fan-out against the publish/subscribe peers, and zero-copy
     // round trips against iceoryx and the copying references.
     for (const char* transport : {"shmq", "zmq", "iceoryx"}) {
