@@ -75,14 +75,15 @@ std::optional<double> ratio_to_boost(const Results& results, const Figure& figur
 // consumer use. What sharing alone costs differs from machine to machine,
 // so the report says what the textbook shared ring made of it in this run.
 void write_mpmc_scale(std::ostream& out, const Results& results) {
-    const Figure* rate = results.find({"throughput", mpmc_transport, mpmc_mode, "1x1", 64, "msg_per_s"});
+    const std::size_t payload = throughput_payloads[0];  // the single-message targets' size
+    const Figure* rate = results.find({"throughput", mpmc_transport, mpmc_mode, "1x1", payload, "msg_per_s"});
     if (rate == nullptr) return;
     const auto against_limit = ratio_to_limit(results, *rate);
     if (!against_limit) return;
     out << "\nFor scale: the textbook lock-free MPMC ring (" << mpmc_transport
-        << "), which keeps none of shmq's promises, made " << format_ratio(*against_limit)
-        << " the limit ring at 64 B in this run; that is what sharing a queue costs this machine before any crash "
-           "safety.\n";
+        << "), which keeps none of shmq's promises, made " << format_ratio(*against_limit) << " the limit ring at "
+        << format_payload(payload)
+        << " in this run; that is what sharing a queue costs this machine before any crash safety.\n";
 }
 
 void write_json(const Results& results, const std::string& path) {
