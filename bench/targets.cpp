@@ -256,9 +256,14 @@ std::vector<TargetCheck> check_targets(const Results& results) {
     checks.push_back(latency_against(results, small, "spin_then_block", limit_transport, limit_mode, 1.3,
                                      "1.3x the limit ring's"));
     // The limit ring has one producer and one consumer: so has a queue
-    // configured `producers: single` and `consumers: single`.
+    // configured `producers: single` and `consumers: single`, whose lease
+    // holders need no locked instruction (docs/crash-safety.md, "Wake-ups
+    // without a fence on either side").
     checks.push_back(latency_against(results, small, "spin_then_block+single", limit_transport, limit_mode, 1.3,
                                      "1.3x the limit ring's (one producer, one consumer, as the ring)"));
+    for (const char* mode : {"spin_then_block+single", "busy_poll+single"}) {
+        checks.push_back(mode_against_limit(results, small, mode, 0.7));
+    }
     // Batches keep their ratios of the last run before issue #9 (1.0x the
     // limit ring at 4 KiB and 1 MiB, docs/benchmarks.md).
     for (const std::size_t payload : {medium, large}) {

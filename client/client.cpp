@@ -15,6 +15,7 @@
 #include "common/quarantine_reason.hpp"
 #include "common/layout.hpp"
 #include "platform/process.hpp"
+#include "platform/store_visibility.hpp"
 #include "platform/user_identity.hpp"
 
 namespace shmq {
@@ -82,6 +83,9 @@ Status join_segment(Client::Impl& impl, const std::string& program, std::string&
     // A reader holds nothing in the segment, so the broker has nothing to
     // reclaim should it die: its record in the main segment is enough.
     if (impl.read_only) return Status::ok;
+    // The lease holder of a single side then needs no fence on its path
+    // (QueueRing::stores_own_tail).
+    if (platform::let_waiters_fence_for_this_process()) impl.view.let_waiters_fence_for_this_process();
     const Status claimed = claim_client_record(impl.view, program, impl.stamp);
     if (claimed == Status::too_many_clients) why = full_table(impl.view);
     if (claimed != Status::ok && claimed != Status::too_many_clients) why = describe(claimed);

@@ -8,6 +8,7 @@
 
 #include "client_impl.hpp"
 #include "common/monotonic_clock.hpp"
+#include "platform/store_visibility.hpp"
 #include "shmq/client.hpp"
 #include "wait_loop.hpp"
 
@@ -50,12 +51,21 @@ namespace {
 
 // Runs a producer's attempt under the queue's overflow policy: under reject a
 // full queue is an answer, not a reason to wait; the others wait for room.
+// A waiter about to sleep on a queue with a single consumer first fences for
+// it, whose move of head (a plain store) orders nothing
+// (QueueRing::stores_own_head): a few microseconds a sleep, where a fence
+// in every receive cost the consumer most of its time.
 template <typename Attempt, typename WorthTrying>
 Status produce(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadline& deadline, Attempt attempt,
                WorthTrying worth_trying) {
     if (ring.geometry().overflow == layout::overflow_reject) return attempt(deadline);
+    const auto may_have_room = [&] { return ring.may_have_room(); };
+    const auto sleep_limit = [&]() -> std::uint64_t {
+        if (ring.waiters_must_fence_for_consumers()) platform::fence_registered_processes();
+        return may_have_room() ? 0 : detail::sleep_slice_ns();
+    };
     return detail::wait_until_done(impl, ring.control().not_full, timeout, deadline, attempt, worth_trying,
-                                   [&] { return ring.may_have_room(); });
+                                   may_have_room, sleep_limit);
 }
 
 // A send or a batch that finds the queue full waits, while it spins, for
@@ -85,7 +95,9 @@ std::uint64_t room_worth_waiting_for(std::size_t left, std::uint32_t capacity) {
 // after arming does not count on a wake-up, and sleeps only briefly, each
 // time twice as long, while that message is still being written. One that
 // finds nothing claimed sleeps until woken: the next claim's producer sees
-// it armed (docs/crash-safety.md, "Wake-ups").
+// it armed (docs/crash-safety.md, "Wake-ups"). On a queue with a single
+// producer, whose move of tail is a plain store too (QueueRing::
+// stores_own_tail), the consumer fences for it after arming.
 constexpr std::uint64_t first_brief_sleep_ns = 50'000;
 
 // A receive that waits by sleeping (WaitStrategy::block) and finds the
@@ -112,9 +124,10 @@ Status consume(Client::Impl& impl, QueueRing& ring, Timeout timeout, const Deadl
     };
     std::uint64_t brief_sleep_ns = first_brief_sleep_ns;
     const auto sleep_limit = [&]() -> std::uint64_t {
+        if (ring.waiters_must_fence_for_producers()) platform::fence_registered_processes();
         if (may_have_message()) return 0;
-        if (!ring.claim_pending_at_head()) return detail::sleep_slice_ns;
-        return std::exchange(brief_sleep_ns, std::min(brief_sleep_ns * 2, detail::sleep_slice_ns));
+        if (!ring.claim_pending_at_head()) return detail::sleep_slice_ns();
+        return std::exchange(brief_sleep_ns, std::min(brief_sleep_ns * 2, detail::sleep_slice_ns()));
     };
     return detail::wait_until_done(impl, ring.control().not_empty, timeout, deadline, attempt_through_claim,
                                    may_have_message, may_have_message, sleep_limit);

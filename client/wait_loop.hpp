@@ -4,6 +4,7 @@
 // the broker stops. Private to libshmq; the queue and topic calls use it.
 #pragma once
 
+#include <cstdlib>
 #include <immintrin.h>
 #include <thread>
 
@@ -14,8 +15,17 @@
 namespace shmq::detail {
 
 // How long one sleep lasts at most before the waiter re-checks the broker's
-// state on its own: a broker that was killed cannot wake anybody.
-inline constexpr std::uint64_t sleep_slice_ns = 100'000'000;
+// state on its own: a broker that was killed cannot wake anybody. Test
+// only: SHMQ_TEST_SLEEP_SLICE_MS replaces it, so that a test that makes it
+// far longer turns a missed wake-up, which the slice would only delay, into
+// a wait that runs out its timeout (tests/core/exclusive_queue_tests.cpp).
+// Read at each sleep, which costs far more; setting it in production is a
+// bug.
+inline std::uint64_t sleep_slice_ns() {
+    constexpr std::uint64_t normal = 100'000'000;
+    const char* test_slice_ms = std::getenv("SHMQ_TEST_SLEEP_SLICE_MS");
+    return test_slice_ms == nullptr ? normal : std::strtoull(test_slice_ms, nullptr, 10) * 1'000'000;
+}
 
 // Past this much of a spin_then_block spin, the waiter yields its CPU between
 // polls. When more waiters than CPUs spin (eight subscribers of one topic
@@ -146,7 +156,7 @@ template <typename Attempt, typename WorthTrying, typename Ready>
 Status wait_until_done(const Client::Impl& client, WaitEvent& event, Timeout timeout, const Deadline& deadline,
                        Attempt attempt, WorthTrying worth_trying, Ready ready) {
     return wait_until_done(client, event, timeout, deadline, attempt, worth_trying, ready,
-                           [&]() -> std::uint64_t { return ready() ? 0 : sleep_slice_ns; });
+                           [&]() -> std::uint64_t { return ready() ? 0 : sleep_slice_ns(); });
 }
 
 template <typename Attempt, typename Ready>

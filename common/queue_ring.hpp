@@ -164,6 +164,15 @@ public:
     };
     Held held() const;
 
+    // Client side, once at attach, when this process registered so that
+    // waiters fence for it (platform::let_waiters_fence_for_this_process):
+    // its single-side steps then need no fence (stores_own_tail). A waiter
+    // on a queue with a single producer (consumer) always fences before it
+    // checks (waiters_must_fence_for_*), whoever holds the lease.
+    void let_waiters_fence_for_this_process() { waiters_fence_for_me_ = true; }
+    bool waiters_must_fence_for_producers() const { return geometry_.single_producer(); }
+    bool waiters_must_fence_for_consumers() const { return geometry_.single_consumer(); }
+
     // Lock-free peeks used to decide whether to sleep. They may be stale; the
     // caller re-checks with a real operation.
     bool may_have_room() const;
@@ -358,6 +367,22 @@ private:
     bool takes_by_store() const {
         return geometry_.single_consumer() && geometry_.overflow != layout::overflow_drop_oldest;
     }
+    // When waiters fence for this process (let_waiters_fence_for_this_
+    // process), the lease holder of a single side also moves that side's
+    // counter past its own claim (take) by a plain store, and wakes the other
+    // side with no fence: no locked instruction is left on its path. Nobody
+    // else moves that counter past a position the lease holder has not
+    // finished (docs/crash-safety.md, "Single producer, single consumer").
+    bool stores_own_tail() const { return claims_by_tail() && waiters_fence_for_me_; }
+    bool stores_own_head() const { return takes_by_store() && waiters_fence_for_me_; }
+    // The claim's (take's) own move of tail (head) from `position`.
+    void move_tail_past_claim(std::uint64_t position);
+    void move_head_past_take(std::uint64_t position);
+    // The wake-up of consumers after messages were published (of producers
+    // after slots were freed), by the notify that the move of the counter
+    // before it allows (WaitEvent).
+    void wake_consumers(int count);
+    void wake_producers(int count);
     // Claims made after the queue was retired (positions [first, first +
     // count)): abandoned at once, since a consumer may already have found the
     // queue drained (docs/crash-safety.md, "Live removal").
@@ -516,6 +541,7 @@ private:
     RingPositions positions_;  // of geometry_.capacity
     const layout::ClientRecord* clients_ = nullptr;
     std::uint32_t client_count_ = 0;
+    bool waiters_fence_for_me_ = false;  // let_waiters_fence_for_this_process
     // The head this process last read. Producers read head once a lap rather
     // than at every claim: head is the consumers' cache line, and reading it
     // at each message moved that line between CPUs at each message.

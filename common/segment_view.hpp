@@ -48,6 +48,10 @@ public:
     const QueueRing& ring(std::uint32_t index) const { return rings_[index]; }
     // False when the queue's metadata failed validation in this view.
     bool queue_usable(std::uint32_t index) const { return usable_[index]; }
+    // QueueRing::let_waiters_fence_for_this_process() on every queue.
+    void let_waiters_fence_for_this_process() {
+        for (auto& ring : rings_) ring.let_waiters_fence_for_this_process();
+    }
 
     std::uint32_t topic_count() const { return static_cast<std::uint32_t>(topics_.size()); }
     // Index of the topic called `name`, or layout::no_queue; check

@@ -10,7 +10,10 @@
 //     if (condition_holds()) { event.cancel_wait(); ... }
 //     else if (event.wait(ticket, max_ns) && condition_holds()) event.notify(1);
 // and the notifier, after making the condition true: event.notify(n), or
-// event.notify_after_seq_cst(n) when a seq_cst read-modify-write made it true.
+// event.notify_after_seq_cst(n) when a seq_cst read-modify-write made it true,
+// or event.notify_after_store_waiters_fence(n) when a plain store did and
+// the waiter calls platform::fence_registered_processes() between
+// prepare_wait() and its check.
 //
 // The word's low bit says "armed": some waiter may be asleep. A notify makes
 // its system call only when it finds the word armed, and disarms it in the
@@ -49,6 +52,18 @@ public:
     // every send and receive makes it, and nobody waits in a busy stream.
     void notify_after_seq_cst(int count) {
         const auto word = sequence_.load(std::memory_order_seq_cst);
+        if ((word & armed_bit) != 0) wake(word, count);
+    }
+    // notify() for a caller whose change was a plain store that every
+    // waiter makes visible itself, after arming and before it checks,
+    // with platform::fence_registered_processes() (this process having
+    // registered: platform::let_waiters_fence_for_this_process()). Either
+    // that barrier found the store made (the waiter's check sees it) or
+    // this load runs after the barrier (and sees the word armed). Only the
+    // compiler must keep the load after the store.
+    void notify_after_store_waiters_fence(int count) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        const auto word = sequence_.load(std::memory_order_relaxed);
         if ((word & armed_bit) != 0) wake(word, count);
     }
     void notify_all();

@@ -17,4 +17,26 @@ namespace shmq::platform {
 // buffer takes to drain). Milliseconds: for the rare path only.
 void wait_for_every_cpus_stores();
 
+// The same asymmetric fence for the data path, between a process that stores
+// a word and then loads a waiter's "armed" flag, with no fence between (the
+// cheap side: a locked instruction per message held a single producer and
+// consumer at under a quarter of the limit ring; docs/benchmarks.md), and a waiter
+// that arms its flag and then checks the word (the dear side, taken only
+// before a sleep).
+//
+// The cheap side: registers this process so that every
+// fence_registered_processes() after it, in any process, orders its stores
+// and loads. True when it may leave its own fence out from now on; false
+// where the system has no such barrier (Windows, a Linux before 4.16, a
+// seccomp filter refusing it): the process then keeps its fences.
+bool let_waiters_fence_for_this_process();
+
+// The dear side: returns once every thread now running in a process that
+// registered above has passed a full memory barrier (Linux: membarrier
+// GLOBAL_EXPEDITED, an interrupt to each such CPU: ~0.1 µs when none runs,
+// ~13 µs on a 2-CPU VM when one does). Where that is refused it falls back
+// to wait_for_every_cpus_stores(). Windows, where no process registers:
+// nothing to do.
+void fence_registered_processes();
+
 }  // namespace shmq::platform

@@ -10,4 +10,10 @@ namespace shmq::platform {
 
 void wait_for_every_cpus_stores() { ::Sleep(20); }
 
+// No barrier reaches another process's CPUs, so a process keeps its own
+// fences, and a waiter has nothing to do for it.
+bool let_waiters_fence_for_this_process() { return false; }
+
+void fence_registered_processes() {}
+
 }  // namespace shmq::platform

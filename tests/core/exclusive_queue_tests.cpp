@@ -10,9 +10,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 #include "common/layout.hpp"
 #include "shmq/client.hpp"
@@ -198,4 +200,75 @@ BOOST_AUTO_TEST_CASE(scribbled_lease_words_are_freed_and_crash_nothing) {
         }
     }
     BOOST_TEST(!test::queue_stats(*client, "q").quarantined);
+}
+
+namespace {
+
+// A child's side of the wake-up test: `count` messages, each its number, sent
+// or received one by one with a wait strategy that sleeps at once. 0 when
+// every one went through in order; otherwise which step failed.
+int send_numbers(const std::string& broker, std::uint32_t count) {
+    AttachOptions options;
+    options.broker = broker;
+    options.wait = WaitStrategy::block;
+    std::unique_ptr<Client> client;
+    if (Client::attach(options, client) != Status::ok) return 40;
+    Queue queue;
+    if (client->open_queue("q", queue) != Status::ok) return 41;
+    for (std::uint32_t number = 0; number < count; ++number) {
+        if (queue.send(&number, sizeof number, 60s) != Status::ok) return 42;
+    }
+    return 0;
+}
+
+int receive_numbers(const std::string& broker, std::uint32_t count) {
+    AttachOptions options;
+    options.broker = broker;
+    options.wait = WaitStrategy::block;
+    std::unique_ptr<Client> client;
+    if (Client::attach(options, client) != Status::ok) return 50;
+    Queue queue;
+    if (client->open_queue("q", queue) != Status::ok) return 51;
+    for (std::uint32_t expected = 0; expected < count; ++expected) {
+        std::uint32_t number = 0;
+        std::size_t size = 0;
+        if (queue.receive(&number, sizeof number, size, 60s) != Status::ok) return 52;
+        if (size != sizeof number || number != expected) return 53;
+    }
+    return 0;
+}
+
+}  // namespace
+
+// A single side's lease holder moves its counter by a plain store and wakes
+// the other side with no fence; a waiter on such a queue fences for it
+// before it sleeps (platform::fence_registered_processes; docs/crash-safety.md,
+// "Wake-ups"). Here a producer and a consumer, in processes of their own,
+// sleep at nearly every message (a ring of two, `block`), and their sleeps
+// never end on their own (SHMQ_TEST_SLEEP_SLICE_MS): a wake-up missed even
+// once leaves a side asleep until its 60 s timeout, which fails its child.
+BOOST_AUTO_TEST_CASE(a_single_side_that_wakes_the_other_with_no_fence_never_leaves_it_asleep) {
+    constexpr std::uint32_t count = 20'000;
+    const std::pair<config::Sharing, config::Sharing> sharings[] = {
+        {config::Sharing::single, config::Sharing::single},
+        {config::Sharing::single, config::Sharing::many},
+        {config::Sharing::many, config::Sharing::single},
+    };
+    for (const auto& [producers, consumers] : sharings) {
+        BOOST_TEST_CONTEXT("producers: " << (producers == config::Sharing::single ? "single" : "many")
+                                         << ", consumers: "
+                                         << (consumers == config::Sharing::single ? "single" : "many")) {
+            auto config = test::make_config("wakeups");
+            auto& queue = test::add_queue(config, "q", 2, 64);
+            queue.producers = producers;
+            queue.consumers = consumers;
+            test::InProcessBroker broker(config);
+            ::setenv("SHMQ_TEST_SLEEP_SLICE_MS", "3600000", 1);
+            const pid_t consumer = test::fork_child([&] { return receive_numbers(broker.name(), count); });
+            const pid_t producer = test::fork_child([&] { return send_numbers(broker.name(), count); });
+            ::unsetenv("SHMQ_TEST_SLEEP_SLICE_MS");
+            BOOST_TEST(test::wait_child(producer, 240s) == 0);
+            BOOST_TEST(test::wait_child(consumer, 240s) == 0);
+        }
+    }
 }
