@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
         ("help,h", "print this help and exit")
         ("mode", po::value<std::string>()->default_value("single")->value_name("MODE"),
          "single: send() and receive() one message at a time; batch: send_batch() and receive_batch() 64 at a "
-         "time; at_least_once: single, on an at_least_once queue, acknowledging each message; topic: "
+         "time; at_least_once: single, on an at_least_once queue, acknowledging each message; exclusive: "
+         "single, on a queue with producers: single and consumers: single; topic: "
          "Topic::publish() and Subscription::receive(); zero_copy: Topic::loan() + publish(loan) and "
          "Subscription::read() + View::release(), touching no payload")
         ("size", po::value<std::size_t>()->default_value(64)->value_name("BYTES"), "payload size")
@@ -55,8 +56,8 @@ int main(int argc, char** argv) {
     }
     const std::string mode = arguments["mode"].as<std::string>();
     const bool batch = mode == "batch", acknowledged = mode == "at_least_once";
-    const bool topic = mode == "topic", zero_copy = mode == "zero_copy";
-    if (!batch && !acknowledged && !topic && !zero_copy && mode != "single") {
+    const bool topic = mode == "topic", zero_copy = mode == "zero_copy", exclusive = mode == "exclusive";
+    if (!batch && !acknowledged && !topic && !zero_copy && !exclusive && mode != "single") {
         std::cerr << "shmq_data_path: unknown --mode '" << mode << "'\n";
         return 2;
     }
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     const unsigned rounds = arguments["rounds"].as<unsigned>();
 
     try {
-        shmq::bench::BrokerProcess broker(arguments["shmqd"].as<std::string>(), {{"path", slots, size, acknowledged}},
+        shmq::bench::BrokerProcess broker(arguments["shmqd"].as<std::string>(), {{"path", slots, size, acknowledged, exclusive}},
                                           {{"fan", slots, size}});
         const auto client = shmq::bench::attach_client(broker.name(), shmq::bench::ShmqWait::busy_poll);
         shmq::Queue queue;
