@@ -204,36 +204,39 @@ BOOST_AUTO_TEST_CASE(scribbled_lease_words_are_freed_and_crash_nothing) {
 
 namespace {
 
-// A child's side of the wake-up test: `count` messages, each its number, sent
-// or received one by one with a wait strategy that sleeps at once. 0 when
-// every one went through in order; otherwise which step failed.
-int send_numbers(const std::string& broker, std::uint32_t count) {
+// A client of `broker` whose waits sleep at once, and never wake on their own
+// before their timeout (SHMQ_TEST_SLEEP_SLICE_MS, set in this child alone),
+// with queue "q" open.
+bool open_blocking(const std::string& broker, std::unique_ptr<Client>& client, Queue& queue) {
+    ::setenv("SHMQ_TEST_SLEEP_SLICE_MS", "3600000", 1);
     AttachOptions options;
     options.broker = broker;
     options.wait = WaitStrategy::block;
+    return Client::attach(options, client) == Status::ok && client->open_queue("q", queue) == Status::ok;
+}
+
+// A child's side of the wake-up test: `count` messages, each its number, sent
+// or received one by one. 0 when every one went through in order; otherwise
+// which step failed.
+int send_numbers(const std::string& broker, std::uint32_t count) {
     std::unique_ptr<Client> client;
-    if (Client::attach(options, client) != Status::ok) return 40;
     Queue queue;
-    if (client->open_queue("q", queue) != Status::ok) return 41;
+    if (!open_blocking(broker, client, queue)) return 40;
     for (std::uint32_t number = 0; number < count; ++number) {
-        if (queue.send(&number, sizeof number, 60s) != Status::ok) return 42;
+        if (queue.send(&number, sizeof number, 60s) != Status::ok) return 41;
     }
     return 0;
 }
 
 int receive_numbers(const std::string& broker, std::uint32_t count) {
-    AttachOptions options;
-    options.broker = broker;
-    options.wait = WaitStrategy::block;
     std::unique_ptr<Client> client;
-    if (Client::attach(options, client) != Status::ok) return 50;
     Queue queue;
-    if (client->open_queue("q", queue) != Status::ok) return 51;
+    if (!open_blocking(broker, client, queue)) return 50;
     for (std::uint32_t expected = 0; expected < count; ++expected) {
         std::uint32_t number = 0;
         std::size_t size = 0;
-        if (queue.receive(&number, sizeof number, size, 60s) != Status::ok) return 52;
-        if (size != sizeof number || number != expected) return 53;
+        if (queue.receive(&number, sizeof number, size, 60s) != Status::ok) return 51;
+        if (size != sizeof number || number != expected) return 52;
     }
     return 0;
 }
@@ -263,10 +266,8 @@ BOOST_AUTO_TEST_CASE(a_single_side_that_wakes_the_other_with_no_fence_never_leav
             queue.producers = producers;
             queue.consumers = consumers;
             test::InProcessBroker broker(config);
-            ::setenv("SHMQ_TEST_SLEEP_SLICE_MS", "3600000", 1);
             const pid_t consumer = test::fork_child([&] { return receive_numbers(broker.name(), count); });
             const pid_t producer = test::fork_child([&] { return send_numbers(broker.name(), count); });
-            ::unsetenv("SHMQ_TEST_SLEEP_SLICE_MS");
             BOOST_TEST(test::wait_child(producer, 240s) == 0);
             BOOST_TEST(test::wait_child(consumer, 240s) == 0);
         }
